@@ -1,0 +1,129 @@
+/**
+ * The typed shapes of the config file, the built-in presets and the settings object. These are the
+ * contract between the edge (inputs, config loading) and the rest of the code.
+ */
+
+export const COMMANDS = ['export', 'dry-run', 'restore', 'backup', 'list-backups', 'download-backup'] as const;
+export type Command = (typeof COMMANDS)[number];
+
+export const TARGETS = ['current-server', 'another-server', 'hnqis2-enabled-server'] as const;
+export type Target = (typeof TARGETS)[number];
+
+export type ProgramKind = 'tracker' | 'hnqis2';
+
+/** The reference app's removal checkboxes, by the names the config uses. */
+export const REMOVAL_GROUPS = ['sharing', 'organisationUnits', 'userFields', 'dates', 'categories', 'legendSets'] as const;
+export type RemovalGroup = (typeof REMOVAL_GROUPS)[number];
+export type Removals = Record<RemovalGroup, boolean>;
+
+/** The reference app's restore tree (pca-reference.md, "Restore"). */
+export const RESTORE_ELEMENTS = [
+  'program',
+  'options',
+  'programIndicators',
+  'trackedEntityTypes',
+  'trackedEntityAttributes',
+  'programTrackedEntityAttributes',
+  'programStages',
+  'programStageSections',
+  'programStageDataElements',
+  'dataElements',
+] as const;
+export type RestoreElement = (typeof RESTORE_ELEMENTS)[number];
+
+export type KeepOrOverwrite = 'keep' | 'overwrite';
+
+export interface ProgramEntry {
+  /** DHIS2 program UID. */
+  id: string;
+  /** Where export writes and restore reads, relative to the workspace. Default `metadata/<id>.json`. */
+  file: string;
+  /** 1-based line of this entry in the config file, for annotations. */
+  line?: number;
+}
+
+export interface RestoreOptions {
+  elements: RestoreElement[];
+  organisationUnits: KeepOrOverwrite;
+  sharing: KeepOrOverwrite;
+}
+
+/** The config file, validated, with defaults applied. */
+export interface Config {
+  /** The config path as the user gave it (relative to the workspace), for messages and annotations. */
+  path: string;
+  target: Target;
+  programs: ProgramEntry[];
+  /** Keep only these top-level keys; undefined = keep all. */
+  objects?: string[];
+  /** Overrides of the target preset's removals (only the keys the user wrote). */
+  remove: Partial<Removals>;
+  /** JSON attributes to drop, per top-level key. */
+  attributes: Record<string, string[]>;
+  restore: RestoreOptions;
+}
+
+/** A built-in preset (presets/<kind>-<target>.yml). */
+export interface Preset {
+  /** File name without extension, e.g. `tracker-another-server`. */
+  name: string;
+  kind: ProgramKind;
+  target: Target;
+  description: string;
+  remove: Removals;
+  /** Top-level keys the preset deselects (e.g. `system`). */
+  dropObjects: string[];
+  /** The reference app's HNQIS routine, only in `hnqis2-enabled-server`. */
+  hnqis?: {
+    /** Attribute UIDs kept in the top-level `attributes` and in `dataElements[].attributeValues`. */
+    keepAttributes: string[];
+  };
+}
+
+/** Everything export applies to one program, once its kind is known. */
+export interface ResolvedTransform {
+  preset: Preset;
+  /** Preset removals with the config's `remove:` overrides applied. */
+  removals: Removals;
+  objects?: string[];
+  dropObjects: string[];
+  attributes: Record<string, string[]>;
+  hnqis?: Preset['hnqis'];
+}
+
+export type Auth = { kind: 'basic'; username: string; password: string } | { kind: 'token'; token: string };
+
+export interface GitHubContext {
+  eventName?: string;
+  eventPath?: string;
+  apiUrl: string;
+  serverUrl: string;
+  repository?: string;
+  sha?: string;
+  runId?: string;
+  /** Present inside a runner: artifact upload needs it. */
+  runtimeToken?: string;
+  summaryPath?: string;
+}
+
+/** The one typed settings object. Built at the edge; nothing else reads inputs or the environment. */
+export interface Settings {
+  command: Command;
+  /** Absolute path all relative paths resolve against. */
+  workspace: string;
+  config: Config;
+  server: { url: string; auth?: Auth };
+  /** Program UIDs to act on (the `programs` input), already checked against the config. */
+  programs: ProgramEntry[];
+  commit: boolean;
+  commitMessage?: string;
+  githubToken?: string;
+  comment: boolean;
+  backup: { name?: string; version?: string; comment?: string; id?: string };
+  outputDir: string;
+  /** Folder for report files (absolute). */
+  reportDir: string;
+  github: GitHubContext;
+  /** Runs inside GitHub Actions (annotations, summary, artifacts). */
+  inAction: boolean;
+}

@@ -1,0 +1,25 @@
+import type { RemovalGroup } from '../config/types.ts';
+
+/**
+ * The JSON keys each removal group removes, at any depth (the reference app's JSON_ATTRIBUTE_SETTINGS,
+ * pca-reference.md). Sharing also removes the legacy sharing keys, which the reference app leaves
+ * behind: DHIS2 up to 2.40 serializes them and 2.41+ ignores them on import, so leaving them in a file
+ * that was meant to carry no sharing is a leak of who had access.
+ */
+export const REMOVAL_KEYS: Record<RemovalGroup, readonly string[]> = {
+  sharing: ['sharing', 'publicAccess', 'externalAccess', 'userAccesses', 'userGroupAccesses'],
+  organisationUnits: ['organisationUnits'],
+  userFields: ['createdBy', 'lastUpdatedBy'],
+  dates: ['date', 'created', 'lastUpdated'],
+  categories: [
+    'category',
+    'categoryCombo',
+    'categoryOptionCombo',
+    'categoryOption',
+    'categories',
+    'categoryCombos',
+    'categoryOptionCombos',
+    'categoryOptions',
+  ],
+  legendSets: ['legend', 'legends', 'legendSet', 'legendSets'],
+};
