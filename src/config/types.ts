@@ -12,7 +12,14 @@ export type Target = (typeof TARGETS)[number];
 export type ProgramKind = 'tracker' | 'hnqis2';
 
 /** The reference app's removal checkboxes, by the names the config uses. */
-export const REMOVAL_GROUPS = ['sharing', 'organisationUnits', 'userFields', 'dates', 'categories', 'legendSets'] as const;
+export const REMOVAL_GROUPS = [
+  'sharing',
+  'organisationUnits',
+  'userFields',
+  'dates',
+  'categories',
+  'legendSets',
+] as const;
 export type RemovalGroup = (typeof REMOVAL_GROUPS)[number];
 export type Removals = Record<RemovalGroup, boolean>;
 

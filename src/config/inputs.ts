@@ -1,0 +1,217 @@
+/**
+ * The edge: the only place that reads action inputs, CLI flags and the environment. Everything is
+ * turned into one typed Settings object (as actions/checkout does in its input-helper.ts); the rest of
+ * the code receives Settings and never looks at process.env or core.getInput.
+ */
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { ConfigError } from '../errors.ts';
+import { registerSecret } from '../util/secrets.ts';
+import { loadConfigFile } from './load-config.ts';
+import { COMMANDS, type Auth, type Command, type GitHubContext, type ProgramEntry, type Settings } from './types.ts';
+
+/** Every input of action.yml, in its order; the CLI has one --flag per input. */
+export const INPUTS = [
+  { name: 'command', description: 'export | dry-run | restore | backup | list-backups | download-backup' },
+  { name: 'config', description: 'path of the YAML config, relative to the workspace', default: 'dhis2-metadata.yml' },
+  { name: 'server-url', description: 'DHIS2 base URL without /api (a context path like https://host/dhis is fine)' },
+  { name: 'username', description: 'DHIS2 username (Basic auth)' },
+  { name: 'password', description: 'DHIS2 password (Basic auth)', secret: true },
+  { name: 'token', description: 'DHIS2 personal access token (2.37+)', secret: true },
+  { name: 'programs', description: 'program UIDs from the config to act on, comma or newline separated' },
+  { name: 'commit', description: 'export: commit the changed files and push', default: 'false', boolean: true },
+  { name: 'commit-message', description: 'export with commit: the commit message' },
+  { name: 'github-token', description: 'token for the pull-request comment', secret: true },
+  { name: 'comment', description: 'dry-run on a pull_request event: one PR comment', default: 'true', boolean: true },
+  { name: 'backup-name', description: 'backup: the record name' },
+  { name: 'backup-version', description: 'backup: the record version' },
+  { name: 'backup-comment', description: 'backup: a comment stored with the record' },
+  { name: 'backup-id', description: 'dry-run, restore, download-backup: use this in-server backup (id or name)' },
+  { name: 'output-dir', description: 'download-backup: folder to write into', default: '.' },
+] as const satisfies readonly {
+  name: string;
+  description: string;
+  default?: string;
+  secret?: boolean;
+  boolean?: boolean;
+}[];
+
+export type InputName = (typeof INPUTS)[number]['name'];
+export type RawInputs = Partial<Record<InputName, string>>;
+
+/** What the edge knows about where it runs. */
+export interface Environment {
+  cwd: string;
+  env: Record<string, string | undefined>;
+}
+
+export function environment(): Environment {
+  return { cwd: process.cwd(), env: { ...process.env } };
+}
+
+/** DHIS2_* variables fill the credentials the CLI was not given on the command line. */
+export function credentialsFromEnv(env: Record<string, string | undefined>): RawInputs {
+  const raw: RawInputs = {};
+  if (env.DHIS2_SERVER_URL) raw['server-url'] = env.DHIS2_SERVER_URL;
+  if (env.DHIS2_USERNAME) raw.username = env.DHIS2_USERNAME;
+  if (env.DHIS2_PASSWORD) raw.password = env.DHIS2_PASSWORD;
+  if (env.DHIS2_TOKEN) raw.token = env.DHIS2_TOKEN;
+  return raw;
+}
+
+function inputDefault(name: InputName): string | undefined {
+  const spec = INPUTS.find((i) => i.name === name) as { default?: string } | undefined;
+  return spec?.default;
+}
+
+function value(raw: RawInputs, name: InputName): string | undefined {
+  const v = raw[name]?.trim();
+  return v === undefined || v === '' ? inputDefault(name) : v;
+}
+
+function parseBoolean(raw: RawInputs, name: InputName): boolean {
+  const v = value(raw, name) ?? 'false';
+  // The YAML 1.2 core schema booleans, as core.getBooleanInput accepts them.
+  if (['true', 'True', 'TRUE'].includes(v)) return true;
+  if (['false', 'False', 'FALSE'].includes(v)) return false;
+  throw new ConfigError(`input ${name} must be true or false (got "${v}")`);
+}
+
+/** Parses a base URL; anything else than http(s) with a host is a clear error. */
+function parseServerUrl(v: string | undefined): string {
+  if (!v) {
+    throw new ConfigError(
+      'input server-url is required: the DHIS2 base URL without /api, e.g. https://play.dhis2.org/dev (set server-url, or DHIS2_SERVER_URL for the CLI)',
+    );
+  }
+  let url: URL;
+  try {
+    url = new URL(v);
+  } catch {
+    throw new ConfigError(
+      `input server-url is not a URL: "${v}" (expected e.g. https://dhis2.example.org or https://host/dhis)`,
+    );
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(`input server-url must start with https:// or http:// (got "${url.protocol}")`);
+  }
+  if (url.username || url.password) {
+    registerSecret(url.password);
+    throw new ConfigError(
+      'input server-url must not carry credentials; use username/password or token (from secrets) instead',
+    );
+  }
+  url.search = '';
+  url.hash = '';
+  return url.toString().replace(/\/+$/, '');
+}
+
+function parseAuth(raw: RawInputs): Auth | undefined {
+  const username = value(raw, 'username');
+  const password = raw.password ?? '';
+  const token = value(raw, 'token');
+  if (token && (username || password)) {
+    throw new ConfigError('give either token or username/password, not both');
+  }
+  if (token) return { kind: 'token', token };
+  if (username && !password) throw new ConfigError(`input password is required with username "${username}"`);
+  if (!username && password) throw new ConfigError('input username is required with password');
+  if (username) return { kind: 'basic', username, password };
+  return undefined;
+}
+
+/** Splits a comma/newline list, dropping blanks. */
+export function parseList(v: string | undefined): string[] {
+  return (v ?? '')
+    .split(/[\n,]/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+function selectPrograms(all: ProgramEntry[], filter: string[], configPath: string): ProgramEntry[] {
+  if (filter.length === 0) return all;
+  const known = new Set(all.map((p) => p.id));
+  const unknown = filter.filter((id) => !known.has(id));
+  if (unknown.length > 0) {
+    throw new ConfigError(
+      `input programs names ${unknown.join(', ')}, not in ${configPath} (its programs: ${[...known].join(', ')})`,
+    );
+  }
+  const wanted = new Set(filter);
+  return all.filter((p) => wanted.has(p.id));
+}
+
+function insideWorkspace(workspace: string, path: string, input: string): string {
+  const abs = resolve(workspace, path);
+  const rel = relative(workspace, abs);
+  if (rel.startsWith('..') || isAbsolute(rel)) {
+    throw new ConfigError(`input ${input} must stay inside the workspace (got "${path}")`);
+  }
+  return abs;
+}
+
+function githubContext(env: Record<string, string | undefined>): GitHubContext {
+  return {
+    eventName: env.GITHUB_EVENT_NAME,
+    eventPath: env.GITHUB_EVENT_PATH,
+    apiUrl: env.GITHUB_API_URL || 'https://api.github.com',
+    serverUrl: env.GITHUB_SERVER_URL || 'https://github.com',
+    repository: env.GITHUB_REPOSITORY,
+    sha: env.GITHUB_SHA,
+    runId: env.GITHUB_RUN_ID,
+    runtimeToken: env.ACTIONS_RUNTIME_TOKEN,
+    summaryPath: env.GITHUB_STEP_SUMMARY,
+  };
+}
+
+/** Turns raw inputs into Settings, or throws a ConfigError naming the input or config key at fault. */
+export function buildSettings(raw: RawInputs, environment: Environment): Settings {
+  const { env, cwd } = environment;
+  // Register secrets first: every later error message is redacted against them.
+  for (const spec of INPUTS) if ('secret' in spec && spec.secret) registerSecret(raw[spec.name]);
+
+  const command = value(raw, 'command');
+  if (!command) throw new ConfigError(`input command is required (one of: ${COMMANDS.join(', ')})`);
+  if (!(COMMANDS as readonly string[]).includes(command)) {
+    throw new ConfigError(`input command must be one of: ${COMMANDS.join(', ')} (got "${command}")`);
+  }
+
+  const inAction = env.GITHUB_ACTIONS === 'true';
+  const workspace = resolve(env.GITHUB_WORKSPACE || cwd);
+  const configInput = value(raw, 'config') ?? 'dhis2-metadata.yml';
+  const configAbs = insideWorkspace(workspace, configInput, 'config');
+  const configPath = relative(workspace, configAbs);
+  if (!existsSync(configAbs)) {
+    throw new ConfigError(`config file ${configPath} not found in the workspace ${workspace} (set the config input)`);
+  }
+  const config = loadConfigFile(configAbs, configPath);
+  const server = { url: parseServerUrl(value(raw, 'server-url')), auth: parseAuth(raw) };
+  const programs = selectPrograms(config.programs, parseList(raw.programs), configPath);
+
+  const reportDir =
+    env.DHIS2_METADATA_REPORT_DIR ||
+    (env.RUNNER_TEMP ? join(env.RUNNER_TEMP, 'dhis2-metadata') : join(tmpdir(), 'dhis2-metadata'));
+
+  return {
+    command: command as Command,
+    workspace,
+    config,
+    server,
+    programs,
+    commit: parseBoolean(raw, 'commit'),
+    commitMessage: value(raw, 'commit-message'),
+    githubToken: value(raw, 'github-token'),
+    comment: parseBoolean(raw, 'comment'),
+    backup: {
+      name: value(raw, 'backup-name'),
+      version: value(raw, 'backup-version'),
+      comment: value(raw, 'backup-comment'),
+      id: value(raw, 'backup-id'),
+    },
+    outputDir: insideWorkspace(workspace, value(raw, 'output-dir') ?? '.', 'output-dir'),
+    reportDir: resolve(reportDir),
+    github: githubContext(env),
+    inAction,
+  };
+}

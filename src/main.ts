@@ -1,0 +1,23 @@
+/**
+ * The action's entry point (dist/index.js), run by the GitHub runner as `node dist/index.js` with
+ * inputs in INPUT_<NAME> variables.
+ */
+import * as core from '@actions/core';
+import { environment, INPUTS, type RawInputs } from './config/inputs.ts';
+import { ActionReporter } from './github/action-reporter.ts';
+import { execute } from './run.ts';
+
+function readActionInputs(): RawInputs {
+  const raw: RawInputs = {};
+  for (const input of INPUTS) {
+    const v = core.getInput(input.name);
+    // Mask secrets in the runner's log before anything can print them.
+    if ('secret' in input && input.secret && v) core.setSecret(v);
+    if (v !== '') raw[input.name] = v;
+  }
+  return raw;
+}
+
+const env = environment();
+const reporter = new ActionReporter(Boolean(env.env.GITHUB_STEP_SUMMARY));
+process.exitCode = await execute(readActionInputs(), env, reporter);

@@ -1,0 +1,51 @@
+import { buildSettings, type Environment, type RawInputs } from './config/inputs.ts';
+import type { Command, Settings } from './config/types.ts';
+import { isUserError, NotImplementedError } from './errors.ts';
+import type { Reporter } from './reporter.ts';
+import { redact } from './util/secrets.ts';
+
+/** A command reports through the reporter and says whether the step succeeded. */
+export type CommandHandler = (settings: Settings, reporter: Reporter) => Promise<boolean>;
+
+function notBuiltYet(command: Command): CommandHandler {
+  return async () => {
+    throw new NotImplementedError(`command ${command} is not available in this version yet`);
+  };
+}
+
+export const COMMAND_HANDLERS: Record<Command, CommandHandler> = {
+  export: notBuiltYet('export'),
+  'dry-run': notBuiltYet('dry-run'),
+  restore: notBuiltYet('restore'),
+  backup: notBuiltYet('backup'),
+  'list-backups': notBuiltYet('list-backups'),
+  'download-backup': notBuiltYet('download-backup'),
+};
+
+/**
+ * Reports an error that ends the run as ONE line: the user's problem as it is, or (for anything
+ * unexpected) a short internal-error line. Stacks go to the debug log only.
+ */
+export function reportFailure(error: unknown, reporter: Reporter): void {
+  if (isUserError(error)) {
+    reporter.error(redact(error.message), error.location);
+    return;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  reporter.error(
+    redact(`internal error: ${message} (a bug in dhis2-metadata; rerun with debug logging and report it)`),
+  );
+  if (error instanceof Error && error.stack) reporter.debug(redact(error.stack));
+}
+
+/** The engine shared by the action and the CLI. Returns the process exit code. */
+export async function execute(raw: RawInputs, environment: Environment, reporter: Reporter): Promise<number> {
+  try {
+    const settings = buildSettings(raw, environment);
+    const ok = await COMMAND_HANDLERS[settings.command](settings, reporter);
+    return ok ? 0 : 1;
+  } catch (error) {
+    reportFailure(error, reporter);
+    return 1;
+  }
+}
