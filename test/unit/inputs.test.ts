@@ -76,7 +76,10 @@ describe('buildSettings', () => {
   });
 
   it.each([
-    [{ command: 'exprt' }, 'input command must be one of: export, dry-run, restore, backup, list-backups, download-backup'],
+    [
+      { command: 'exprt' },
+      'input command must be one of: export, dry-run, restore, backup, list-backups, download-backup',
+    ],
     [{ 'server-url': '' }, 'input server-url is required'],
     [{ 'server-url': 'dhis2.example.org' }, 'input server-url is not a URL'],
     [{ 'server-url': 'ftp://dhis2.example.org' }, 'must start with https:// or http://'],

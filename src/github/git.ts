@@ -1,0 +1,120 @@
+/**
+ * Commits exported files with the runner's own git (actions/checkout leaves it configured with the
+ * job's credentials), pushing to the branch that is checked out. Only the given paths are staged, so
+ * nothing else in the workspace is ever committed by accident.
+ */
+import { execFile } from 'node:child_process';
+import { UserError } from '../errors.ts';
+
+export interface GitResult {
+  stdout: string;
+  stderr: string;
+  code: number;
+}
+
+export async function git(cwd: string, args: string[]): Promise<GitResult> {
+  return new Promise((resolve) => {
+    execFile('git', args, { cwd, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+      resolve({ stdout: stdout.toString(), stderr: stderr.toString(), code });
+    });
+  });
+}
+
+async function gitOk(cwd: string, args: string[], what: string): Promise<string> {
+  const r = await git(cwd, args);
+  if (r.code !== 0) {
+    const detail = (r.stderr || r.stdout).trim().split('\n').slice(-3).join(' ');
+    throw new UserError(`git ${what} failed: ${detail}`);
+  }
+  return r.stdout.trim();
+}
+
+/** The bot identity GitHub shows for commits made with GITHUB_TOKEN, used when git has none. */
+const BOT = { name: 'github-actions[bot]', email: '41898282+github-actions[bot]@users.noreply.github.com' };
+
+async function identityArgs(cwd: string): Promise<string[]> {
+  const email = await git(cwd, ['config', 'user.email']);
+  const name = await git(cwd, ['config', 'user.name']);
+  const args: string[] = [];
+  if (email.code !== 0 || !email.stdout.trim()) args.push('-c', `user.email=${BOT.email}`);
+  if (name.code !== 0 || !name.stdout.trim()) args.push('-c', `user.name=${BOT.name}`);
+  return args;
+}
+
+export interface CommitOutcome {
+  committed: boolean;
+  sha?: string;
+  branch?: string;
+  /** The branch had moved on the remote: our commit was rebased onto it before the push. */
+  rebased: boolean;
+}
+
+function rejectedBecauseBehind(r: GitResult): boolean {
+  return /\[rejected\]|non-fast-forward|fetch first|failed to push some refs/i.test(r.stderr);
+}
+
+/**
+ * Stages exactly `files` (workspace-relative), commits them when they differ from HEAD, and pushes. A push
+ * rejected because the branch moved is fetched, rebased and pushed once more.
+ */
+export async function commitAndPush(options: {
+  cwd: string;
+  files: string[];
+  message: string;
+  remote?: string;
+  log?: (message: string) => void;
+}): Promise<CommitOutcome> {
+  const { cwd, files, message } = options;
+  const remote = options.remote ?? 'origin';
+  const log = options.log ?? (() => {});
+  if (files.length === 0) return { committed: false, rebased: false };
+
+  await gitOk(
+    cwd,
+    ['rev-parse', '--git-dir'],
+    'rev-parse (is the workspace a git checkout? run actions/checkout first)',
+  );
+  await gitOk(cwd, ['add', '--', ...files], 'add');
+  const staged = await git(cwd, ['diff', '--cached', '--quiet', '--', ...files]);
+  if (staged.code === 0) {
+    log('git: nothing to commit, the files match HEAD');
+    return { committed: false, rebased: false };
+  }
+
+  const branch = await gitOk(cwd, ['rev-parse', '--abbrev-ref', 'HEAD'], 'rev-parse');
+  if (branch === 'HEAD') {
+    throw new UserError(
+      'commit: true needs a branch checkout, but HEAD is detached (check out a branch, e.g. actions/checkout with ref: main)',
+    );
+  }
+  const identity = await identityArgs(cwd);
+  await gitOk(cwd, [...identity, 'commit', '--quiet', '-m', message, '--', ...files], 'commit');
+  let sha = await gitOk(cwd, ['rev-parse', 'HEAD'], 'rev-parse');
+  log(`git: committed ${sha.slice(0, 7)} on ${branch}`);
+
+  let push = await git(cwd, ['push', remote, `HEAD:refs/heads/${branch}`]);
+  let rebased = false;
+  if (push.code !== 0 && rejectedBecauseBehind(push)) {
+    log(`git: ${branch} moved on ${remote}; fetching and rebasing once`);
+    await gitOk(cwd, ['fetch', '--quiet', remote, branch], 'fetch');
+    const rebase = await git(cwd, [...identity, 'rebase', '--quiet', 'FETCH_HEAD']);
+    if (rebase.code !== 0) {
+      await git(cwd, ['rebase', '--abort']);
+      throw new UserError(
+        `git push to ${branch} was rejected and the rebase onto ${remote}/${branch} conflicts; the exported files were changed on the branch meanwhile: rerun the export`,
+      );
+    }
+    rebased = true;
+    sha = await gitOk(cwd, ['rev-parse', 'HEAD'], 'rev-parse');
+    push = await git(cwd, ['push', remote, `HEAD:refs/heads/${branch}`]);
+  }
+  if (push.code !== 0) {
+    const detail = push.stderr.trim().split('\n').slice(-3).join(' ');
+    throw new UserError(
+      `git push to ${branch} failed: ${detail} (the job needs permissions: contents: write, and a branch that accepts pushes)`,
+    );
+  }
+  log(`git: pushed ${sha.slice(0, 7)} to ${remote}/${branch}`);
+  return { committed: true, sha, branch, rebased };
+}
