@@ -1,0 +1,117 @@
+/**
+ * Builds the export document from what the server returned, as the reference app does after its GETs
+ * (psi-org/Program-Config-App, src/components/PRG_List/DependencyExport.jsx, the block that runs once
+ * `prgMetadata && legends && prgSections` are loaded), with its gaps closed:
+ * - legend sets: the reference app keeps a legend set only when a data element lists it; program
+ *   indicators, tracked entity attributes and anything else that references one lost it. We keep every
+ *   legend set referenced anywhere in the document, and the shell can fetch just those by id.
+ * - program sections: the reference app replaces whatever the dependency export had with its own GET;
+ *   we keep the server's own (it is the import shape) and add only the missing ones.
+ * - rule actions: the reference app overwrites every action's `programRule`, with `{id: undefined}` when
+ *   no rule lists the action; we only fill in a missing link and never write an empty one.
+ */
+import { cloneJson, compareStrings, idOf, isRecord } from './json.ts';
+import { collection, type MetadataDocument, type MetadataObject } from './types.ts';
+
+export interface ExportParts {
+  /** `GET /api/programs/{id}/metadata.json`, as the server returned it. */
+  dependencyExport: MetadataDocument;
+  /**
+   * `GET /api/programSections?filter=program.id:eq:{id}&paging=false`: the dependency export lacks program
+   * sections before dhis2-core PR #15903. Ask for `fields=:owner` to get the import shape.
+   */
+  programSections?: MetadataObject[];
+  /** Candidate legend sets (the dependency export has none); only those the document references are kept. */
+  legendSets?: MetadataObject[];
+}
+
+export function assembleExport(parts: ExportParts): MetadataDocument {
+  // A deep copy: the result never shares objects with the caller's data.
+  const doc: MetadataDocument = cloneJson(parts.dependencyExport);
+
+  if (parts.programSections !== undefined || Array.isArray(doc.programSections)) {
+    doc.programSections = mergeById(collection(doc, 'programSections'), cloneJson(parts.programSections ?? []));
+  }
+
+  if (parts.legendSets !== undefined || Array.isArray(doc.legendSets)) {
+    const referenced = new Set(referencedLegendSetIds(doc));
+    const wanted = (parts.legendSets ?? []).filter((ls) => {
+      const id = idOf(ls);
+      return id !== undefined && referenced.has(id);
+    });
+    doc.legendSets = mergeById(collection(doc, 'legendSets'), cloneJson(wanted));
+  }
+
+  if (Array.isArray(doc.programRuleActions)) {
+    doc.programRuleActions = linkRuleActions(collection(doc, 'programRules'), collection(doc, 'programRuleActions'));
+  }
+
+  // The reference app guarantees both arrays (an import of a program without options still lists them).
+  doc.optionSets ??= [];
+  doc.options ??= [];
+  return doc;
+}
+
+/**
+ * Ids of the legend sets the document references, anywhere but in its own `legendSets` collection, sorted:
+ * `legendSets: [{id}]` (data elements, program indicators, tracked entity attributes, ...), the older
+ * single `legendSet: {id}`, and analytical objects' `legend: {set: {id}}` (DHIS2 2.38+).
+ */
+export function referencedLegendSetIds(doc: MetadataDocument): string[] {
+  const ids = new Set<string>();
+  const add = (ref: unknown): void => {
+    const id = idOf(ref);
+    if (id !== undefined) ids.add(id);
+  };
+  const walk = (value: unknown): void => {
+    if (Array.isArray(value)) {
+      for (const item of value) walk(item);
+      return;
+    }
+    if (!isRecord(value)) return;
+    for (const [key, child] of Object.entries(value)) {
+      if (key === 'legendSets' && Array.isArray(child)) child.forEach(add);
+      else if (key === 'legendSet') add(child);
+      else if (key === 'legend' && isRecord(child)) add(child.set);
+      walk(child);
+    }
+  };
+  for (const [key, value] of Object.entries(doc)) {
+    if (key !== 'legendSets') walk(value);
+  }
+  return [...ids].sort(compareStrings);
+}
+
+/** `first` in its order, then the objects of `more` whose id is not there yet (objects without id are kept). */
+function mergeById(first: MetadataObject[], more: MetadataObject[]): MetadataObject[] {
+  const seen = new Set(first.map(idOf).filter((id): id is string => id !== undefined));
+  const out = [...first];
+  for (const obj of more) {
+    const id = idOf(obj);
+    if (id !== undefined) {
+      if (seen.has(id)) continue;
+      seen.add(id);
+    }
+    out.push(obj);
+  }
+  return out;
+}
+
+/** Gives each action without a `programRule` the rule that lists it in `programRules[].programRuleActions`. */
+function linkRuleActions(rules: MetadataObject[], actions: MetadataObject[]): MetadataObject[] {
+  const ruleOfAction = new Map<string, string>();
+  for (const rule of rules) {
+    const ruleId = idOf(rule);
+    if (ruleId === undefined || !Array.isArray(rule.programRuleActions)) continue;
+    for (const ref of rule.programRuleActions) {
+      const actionId = idOf(ref);
+      if (actionId !== undefined && !ruleOfAction.has(actionId)) ruleOfAction.set(actionId, ruleId);
+    }
+  }
+  return actions.map((action) => {
+    if (idOf(action.programRule) !== undefined) return action;
+    const actionId = idOf(action);
+    const ruleId = actionId === undefined ? undefined : ruleOfAction.get(actionId);
+    return ruleId === undefined ? action : { ...action, programRule: { id: ruleId } };
+  });
+}
