@@ -1,0 +1,213 @@
+/**
+ * The DHIS2 client: connects once (GET /api/system/info), adapts to the server's version, and offers the few
+ * calls the commands need. HTTP details (auth, retries, error messages) are in http.ts.
+ */
+import type { Auth } from '../config/types.ts';
+import { ConfigError, Dhis2Error } from '../errors.ts';
+import type { MetadataDocument, MetadataObject } from '../metadata/types.ts';
+import { chunkByUrlLength } from './chunk.ts';
+import { DataStoreApi, type DataStore } from './datastore.ts';
+import { Http } from './http.ts';
+import type { ImportReport } from './import-report.ts';
+import { isRecord } from './json.ts';
+import { importMetadata, type ImportParams } from './metadata-import.ts';
+import type { QueryParams } from './query.ts';
+import { normaliseServerUrl } from './server-url.ts';
+import { parseVersion, versionAtLeast } from './version.ts';
+
+export type { DataStore } from './datastore.ts';
+export type { ImportParams } from './metadata-import.ts';
+export type { ImportError, ImportReport, ImportStats, TypeReport } from './import-report.ts';
+
+export interface ClientOptions {
+  /** Base URL, with or without a context path (https://host/dhis); a trailing slash or /api is tolerated. */
+  url: string;
+  auth?: Auth;
+  /** Per request (each attempt); default 60 000. */
+  timeoutMs?: number;
+  /** Retries after the first attempt, where a retry is safe; default 4. */
+  retries?: number;
+  /** Base of the exponential backoff; default 500 (tests pass a few ms). */
+  retryDelayMs?: number;
+  /** No URL is longer than this (ids are split over several requests); default 8000. */
+  maxUrlLength?: number;
+  /** Async imports: time between two polls of the job; default 1000. */
+  pollIntervalMs?: number;
+  /** Async imports: give up waiting for the job after this long; default 30 minutes. */
+  asyncTimeoutMs?: number;
+  /** Debug lines (already free of secrets). */
+  log?: (message: string) => void;
+}
+
+export interface SystemInfo {
+  /** As the server reports it, e.g. 2.40.4.1 or 2.43.0-rc1. */
+  version: string;
+  major: number;
+  minor: number;
+  patch: number;
+  revision?: string;
+  serverDate?: string;
+}
+
+export const DEFAULTS = {
+  timeoutMs: 60_000,
+  retries: 4,
+  retryDelayMs: 500,
+  maxUrlLength: 8000,
+  pollIntervalMs: 1000,
+  asyncTimeoutMs: 30 * 60_000,
+} as const;
+
+export class Dhis2Client {
+  readonly system: SystemInfo;
+  /** Normalised base URL: no /api, no trailing slash. */
+  readonly url: string;
+  readonly dataStore: DataStore;
+  private readonly http: Http;
+  private readonly maxUrlLength: number;
+  private readonly importOptions: { pollIntervalMs: number; asyncTimeoutMs: number };
+
+  private constructor(http: Http, system: SystemInfo, options: ClientOptions) {
+    this.http = http;
+    this.url = http.server;
+    this.system = system;
+    this.maxUrlLength = options.maxUrlLength ?? DEFAULTS.maxUrlLength;
+    this.importOptions = {
+      pollIntervalMs: options.pollIntervalMs ?? DEFAULTS.pollIntervalMs,
+      asyncTimeoutMs: options.asyncTimeoutMs ?? DEFAULTS.asyncTimeoutMs,
+    };
+    this.dataStore = new DataStoreApi(http, (minor, patch) => this.atLeast(minor, patch));
+  }
+
+  /** Reads /api/system/info once (retried: a server that is still starting refuses connections). */
+  static async connect(options: ClientOptions): Promise<Dhis2Client> {
+    const { base, notes } = normaliseServerUrl(options.url);
+    const http = new Http({
+      server: base,
+      auth: options.auth,
+      timeoutMs: positive('timeoutMs', options.timeoutMs, DEFAULTS.timeoutMs),
+      retries: nonNegative('retries', options.retries, DEFAULTS.retries),
+      retryDelayMs: nonNegative('retryDelayMs', options.retryDelayMs, DEFAULTS.retryDelayMs),
+      log: options.log ?? (() => {}),
+    });
+    positive('maxUrlLength', options.maxUrlLength, DEFAULTS.maxUrlLength);
+    for (const note of notes) http.log(note);
+
+    const res = await http.request({ method: 'GET', path: 'system/info', retry: true, expect: [404] });
+    if (res.status === 404) throw new Dhis2Error(`not a DHIS2 API: ${base}/api/system/info answered 404`, 404);
+    const system = systemInfo(res.body, base);
+    const who = options.auth?.kind === 'basic' ? `as ${options.auth.username}` : options.auth ? 'with a token' : '';
+    http.log(
+      `connected to DHIS2 ${system.version}${system.revision ? ` (${system.revision})` : ''} at ${base} ${who}`.trim(),
+    );
+    return new Dhis2Client(http, system, options);
+  }
+
+  /** True when the server is 2.<minor>.<patch> or newer. */
+  atLeast(minor: number, patch = 0): boolean {
+    return versionAtLeast(this.system, minor, patch);
+  }
+
+  /** GET a JSON resource; `path` is relative to /api (e.g. `programs/abc.json`). */
+  async getJson<T>(path: string, params?: Record<string, string | number | boolean | undefined>): Promise<T> {
+    const res = await this.http.request({ method: 'GET', path, query: params, retry: true });
+    return res.body as T;
+  }
+
+  /** The program's dependency export (GET programs/{id}/metadata.json). */
+  async getProgramMetadata(programId: string): Promise<MetadataDocument> {
+    const path = `programs/${encodeURIComponent(programId)}/metadata.json`;
+    const res = await this.http.request({ method: 'GET', path, retry: true, expect: [404] });
+    if (res.status === 404) {
+      throw new Dhis2Error(
+        `program ${programId} does not exist on ${this.url} (GET /api/${path} answered 404), ` +
+          'or the user cannot see it',
+        404,
+      );
+    }
+    if (!isRecord(res.body)) {
+      throw new Dhis2Error(`${this.url} answered GET /api/${path} with something that is not a metadata document`);
+    }
+    return res.body;
+  }
+
+  /**
+   * The objects of `collection` with these ids (filter=id:in:[...], paging=false), split over as many
+   * requests as needed so that no URL exceeds maxUrlLength, returned in the order of `ids`. Ids the server
+   * does not have (or the user cannot see) are simply absent.
+   */
+  async getObjects(collection: string, ids: string[], fields = ':owner'): Promise<MetadataObject[]> {
+    const unique = [...new Set(ids)];
+    if (unique.length === 0) return [];
+    const path = encodeURIComponent(collection);
+    const query = (chunk: string[]): QueryParams => ({ fields, paging: false, filter: `id:in:[${chunk.join(',')}]` });
+    const chunks = chunkByUrlLength(unique, (chunk) => this.http.url(path, query(chunk)), this.maxUrlLength);
+    if (chunks.length > 1) this.http.log(`${unique.length} ${collection} ids: ${chunks.length} requests`);
+    const byId = new Map<string, MetadataObject>();
+    for (const chunk of chunks) {
+      const res = await this.http.request({ method: 'GET', path, query: query(chunk), retry: true });
+      for (const obj of collectionOf(res.body, collection, this.url)) {
+        if (typeof obj.id === 'string') byId.set(obj.id, obj);
+      }
+    }
+    return unique.flatMap((id) => {
+      const obj = byId.get(id);
+      return obj ? [obj] : [];
+    });
+  }
+
+  /** Every object of a collection matching `params` (paging=false). */
+  async getCollection(collection: string, params: Record<string, string>): Promise<MetadataObject[]> {
+    const res = await this.http.request({
+      method: 'GET',
+      path: encodeURIComponent(collection),
+      query: { ...params, paging: 'false' },
+      retry: true,
+    });
+    return collectionOf(res.body, collection, this.url);
+  }
+
+  /**
+   * POST /api/metadata. A 409 is a report, not a failure: the returned report's status says how it went.
+   * The parameters are checked at runtime before anything is sent (an unknown importMode would COMMIT).
+   */
+  importMetadata(payload: MetadataDocument, params: ImportParams): Promise<ImportReport> {
+    return importMetadata(this.http, payload, params, this.importOptions);
+  }
+}
+
+function systemInfo(body: unknown, base: string): SystemInfo {
+  if (!isRecord(body) || typeof body.version !== 'string') {
+    throw new Dhis2Error(`not a DHIS2 API: ${base}/api/system/info answered without a DHIS2 version`);
+  }
+  const parsed = parseVersion(body.version);
+  if (!parsed) {
+    throw new Dhis2Error(`${base} reports a DHIS2 version this tool does not understand: "${body.version}"`);
+  }
+  const info: SystemInfo = { version: body.version, major: parsed.major, minor: parsed.minor, patch: parsed.patch };
+  if (typeof body.revision === 'string') info.revision = body.revision;
+  if (typeof body.serverDate === 'string') info.serverDate = body.serverDate;
+  return info;
+}
+
+function collectionOf(body: unknown, collection: string, server: string): MetadataObject[] {
+  const list = isRecord(body) ? body[collection] : undefined;
+  if (!Array.isArray(list)) {
+    throw new Dhis2Error(`${server} answered GET /api/${collection} without a "${collection}" list`);
+  }
+  return list.filter(isRecord) as MetadataObject[];
+}
+
+function positive(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value <= 0) throw new ConfigError(`${name} must be a positive number, not ${value}`);
+  return value;
+}
+
+function nonNegative(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) && name === 'retries')
+    throw new ConfigError(`retries must be a whole number, not ${value}`);
+  if (!Number.isFinite(value) || value < 0) throw new ConfigError(`${name} must be zero or more, not ${value}`);
+  return value;
+}

@@ -1,0 +1,284 @@
+/**
+ * The one place that talks HTTP to DHIS2: JSON only, no redirects followed, retries with exponential
+ * backoff and jitter where the caller says a retry is safe, and every failure turned into a Dhis2Error
+ * whose one line says what happened and what to check. Nothing here ever puts a credential into a
+ * message or log line: the Authorization header lives only in the axios config, which is never shown.
+ */
+import axios, { AxiosError, type AxiosInstance, type AxiosResponse } from 'axios';
+import axiosRetry, { exponentialDelay } from 'axios-retry';
+import type { Auth } from '../config/types.ts';
+import { Dhis2Error } from '../errors.ts';
+import { redact, registerSecret } from '../util/secrets.ts';
+import { describeNetworkError, describeStatus, loginPageMessage, type RequestContext } from './errors.ts';
+import { withQuery, type QueryParams } from './query.ts';
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+export interface HttpOptions {
+  /** Normalised base URL (no /api, no trailing slash). */
+  server: string;
+  auth?: Auth;
+  timeoutMs: number;
+  /** Retries after the first attempt. */
+  retries: number;
+  /** Base of the exponential backoff: retry n waits about retryDelayMs * 2^(n-1), plus jitter. */
+  retryDelayMs: number;
+  log: (message: string) => void;
+}
+
+export interface HttpRequest {
+  method: Method;
+  /** Relative to /api, e.g. `system/info`; a leading slash or `/api/` prefix is tolerated. */
+  path: string;
+  query?: QueryParams;
+  /** Sent as JSON. */
+  body?: unknown;
+  /**
+   * May this request be sent again after a 502/503/504/429 or a dropped connection? Only when repeating it
+   * cannot change the outcome (see the callers for each case).
+   */
+  retry: boolean;
+  /** Transient statuses that are still not retried for this request, and why (for the message). */
+  noRetryStatuses?: readonly number[];
+  noRetryReason?: string;
+  /** Non-2xx statuses the caller reads itself (e.g. 404 on a dataStore get, 409 on a metadata import). */
+  expect?: readonly number[];
+}
+
+export interface HttpResponse {
+  status: number;
+  /** Parsed JSON; undefined for an empty body (or a non-JSON body on an expected error status). */
+  body: unknown;
+}
+
+/** Answers that mean "not now" rather than "no": the same request may work a moment later. */
+export const TRANSIENT_STATUSES: ReadonlySet<number> = new Set([429, 502, 503, 504]);
+
+/**
+ * Connection failures where the server never produced an answer. ECONNREFUSED covers a server that is still
+ * starting; ECONNRESET/EPIPE/"socket hang up" a dropped connection (proxy restart, idle keep-alive socket
+ * closed by the server). Our own timeout (ECONNABORTED) is not here: a request that took timeoutMs once
+ * would most likely take it again, and the server may still be working on it.
+ */
+const TRANSIENT_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN']);
+
+/** Longest wait between two attempts, whatever the backoff or a Retry-After header says. */
+const MAX_RETRY_DELAY_MS = 30_000;
+
+const LOGIN_LOCATION = /login|logon|sign-?in|\/security\/|dhis-web-commons/i;
+
+export function isTransientFailure(error: AxiosError): boolean {
+  if (error.response) return TRANSIENT_STATUSES.has(error.response.status);
+  if (error.code && TRANSIENT_CODES.has(error.code)) return true;
+  return /socket hang up/i.test(error.message);
+}
+
+export class Http {
+  readonly server: string;
+  readonly log: (message: string) => void;
+  private readonly axios: AxiosInstance;
+  private readonly options: HttpOptions;
+
+  constructor(options: HttpOptions) {
+    this.options = options;
+    this.server = options.server;
+    this.log = (message) => options.log(redact(message));
+    const headers: Record<string, string> = {
+      Accept: 'application/json',
+      'User-Agent': 'dhis2-metadata-action',
+    };
+    const authorization = authorizationHeader(options.auth);
+    if (authorization) headers.Authorization = authorization;
+
+    this.axios = axios.create({
+      timeout: options.timeoutMs,
+      // A redirect from an API URL is a login page or a wrong URL: report it instead of following it, which
+      // would also carry the credentials to wherever it points.
+      maxRedirects: 0,
+      // Read text and parse it ourselves, so that an HTML page never surfaces as a JSON parse error.
+      responseType: 'text',
+      transformResponse: [(data: unknown) => data],
+      // Bodies are serialised by request() already; retries must resend the same bytes.
+      transformRequest: [(data: unknown) => data],
+      // Only transient statuses reject (that is what triggers a retry); all others are read by interpret().
+      validateStatus: (status) => !TRANSIENT_STATUSES.has(status),
+      maxBodyLength: Infinity,
+      maxContentLength: Infinity,
+      headers,
+    });
+
+    axiosRetry(this.axios, {
+      retries: options.retries,
+      // Each attempt gets the full timeoutMs.
+      shouldResetTimeout: true,
+      retryCondition: isTransientFailure,
+      retryDelay: (retryNumber, error) => {
+        // axios-retry's exponentialDelay: base * 2^n plus 0-20% random jitter, and at least any Retry-After.
+        const delay = Math.round(
+          Math.min(exponentialDelay(retryNumber - 1, error, options.retryDelayMs), MAX_RETRY_DELAY_MS),
+        );
+        const ctx = this.contextOf(error.config?.method, error.config?.url);
+        this.log(`${this.problemOf(error, ctx)}; retry ${retryNumber} of ${options.retries} in ${delay} ms`);
+        return delay;
+      },
+    });
+  }
+
+  /** The absolute URL of an API path with its query. */
+  url(path: string, query?: QueryParams): string {
+    const relative = path.replace(/^\/+/, '').replace(/^api\//, '');
+    return withQuery(`${this.server}/api/${relative}`, query);
+  }
+
+  async request(req: HttpRequest): Promise<HttpResponse> {
+    const url = this.url(req.path, req.query);
+    const ctx = this.contextOf(req.method, url);
+    const started = Date.now();
+    let response: AxiosResponse<string>;
+    try {
+      response = await this.axios.request<string>({
+        method: req.method,
+        url,
+        data: req.body === undefined ? undefined : JSON.stringify(req.body),
+        headers: req.body === undefined ? {} : { 'Content-Type': 'application/json' },
+        'axios-retry': {
+          retries: req.retry ? this.options.retries : 0,
+          retryCondition: (error) => isTransientFailure(error) && !excluded(error, req),
+        },
+      });
+    } catch (error) {
+      throw this.failure(error, req, ctx);
+    }
+    this.log(`${req.method} ${shortUrl(url)} -> ${response.status} (${Date.now() - started} ms)`);
+    return this.interpret(response, req, ctx);
+  }
+
+  private interpret(response: AxiosResponse<string>, req: HttpRequest, ctx: RequestContext): HttpResponse {
+    const status = response.status;
+    const text = typeof response.data === 'string' ? response.data : '';
+    const contentType = String(response.headers['content-type'] ?? '');
+
+    if (status >= 300 && status < 400) {
+      const location = String(response.headers.location ?? '');
+      if (!location || LOGIN_LOCATION.test(location)) throw new Dhis2Error(loginPageMessage(this.server), status);
+      throw new Dhis2Error(
+        `${this.server} redirected ${ctx.method} ${ctx.path} to ${redact(location)} (HTTP ${status}): ` +
+          'if DHIS2 lives there, use that address as server-url',
+        status,
+      );
+    }
+
+    const html = isHtml(contentType, text);
+    const ok = status >= 200 && status < 300;
+    if (ok) {
+      if (html) throw new Dhis2Error(htmlMessage(this.server, text), status);
+      return { status, body: this.parseJson(text, contentType, ctx, status) };
+    }
+    const body = html ? undefined : parseLenient(text);
+    if (req.expect?.includes(status)) return { status, body };
+    if (html && (status === 401 || status === 403) && /login/i.test(text)) {
+      throw new Dhis2Error(loginPageMessage(this.server), status);
+    }
+    throw new Dhis2Error(redact(describeStatus(status, body, ctx)), status);
+  }
+
+  private parseJson(text: string, contentType: string, ctx: RequestContext, status: number): unknown {
+    if (text.trim() === '') return undefined;
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      const type = contentType ? ` (${contentType.split(';')[0]})` : '';
+      throw new Dhis2Error(
+        `${this.server} answered ${ctx.method} ${ctx.path} with something that is not JSON${type}: ` +
+          'is server-url the base URL of a DHIS2 server?',
+        status,
+      );
+    }
+  }
+
+  private failure(error: unknown, req: HttpRequest, ctx: RequestContext): Dhis2Error {
+    if (error instanceof Dhis2Error) return error;
+    if (!(error instanceof AxiosError)) {
+      const message = error instanceof Error ? error.message : String(error);
+      return new Dhis2Error(redact(`${ctx.method} ${ctx.path} on ${this.server} failed: ${message}`));
+    }
+    const problem = this.problemOf(error, ctx);
+    const retryState = error.config?.['axios-retry'];
+    const attempts = (retryState?.retryCount ?? 0) + 1;
+    const transient = isTransientFailure(error);
+    let message = problem;
+    if (transient && attempts > 1 && !excluded(error, req)) message = `gave up after ${attempts} attempts: ${problem}`;
+    else if (transient && this.options.retries > 0 && excluded(error, req)) {
+      message = `${problem} (not retried: ${req.noRetryReason ?? 'sending this request twice is not safe'})`;
+    } else if (transient && this.options.retries > 0 && !req.retry) {
+      message = `${problem} (not retried: sending this request twice is not safe)`;
+    }
+    this.log(`${ctx.method} ${ctx.path} failed: ${message}`);
+    return new Dhis2Error(redact(message), error.response?.status);
+  }
+
+  private problemOf(error: AxiosError, ctx: RequestContext): string {
+    if (error.response) {
+      const data = error.response.data;
+      return describeStatus(error.response.status, typeof data === 'string' ? parseLenient(data) : data, ctx);
+    }
+    return describeNetworkError({ code: error.code, message: error.message }, ctx);
+  }
+
+  private contextOf(method: string | undefined, url: string | undefined): RequestContext {
+    let path = url ?? '';
+    try {
+      path = new URL(path).pathname;
+    } catch {
+      // keep what we have
+    }
+    return {
+      server: this.server,
+      method: (method ?? 'GET').toUpperCase(),
+      path,
+      usesToken: this.options.auth?.kind === 'token',
+      timeoutMs: this.options.timeoutMs,
+    };
+  }
+}
+
+/** Builds the Authorization header value and registers everything secret in it. */
+export function authorizationHeader(auth: Auth | undefined): string | undefined {
+  if (!auth) return undefined;
+  if (auth.kind === 'token') {
+    registerSecret(auth.token);
+    return `ApiToken ${auth.token}`;
+  }
+  registerSecret(auth.password);
+  const encoded = Buffer.from(`${auth.username}:${auth.password}`, 'utf8').toString('base64');
+  registerSecret(encoded);
+  return `Basic ${encoded}`;
+}
+
+function excluded(error: AxiosError, req: HttpRequest): boolean {
+  const status = error.response?.status;
+  return status !== undefined && (req.noRetryStatuses?.includes(status) ?? false);
+}
+
+function isHtml(contentType: string, text: string): boolean {
+  return /html/i.test(contentType) || /^\s*</.test(text);
+}
+
+function htmlMessage(server: string, text: string): string {
+  if (/login|j_username|password/i.test(text)) return loginPageMessage(server);
+  return `authentication failed: ${server} answered with an HTML page instead of JSON (wrong credentials, or not a DHIS2 API URL)`;
+}
+
+function parseLenient(text: string): unknown {
+  if (!text.trim()) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** URLs in debug lines: the query cut short (a chunked id list is thousands of characters). */
+function shortUrl(url: string): string {
+  return url.length > 200 ? `${url.slice(0, 200)}... (${url.length} chars)` : url;
+}

@@ -1,0 +1,185 @@
+/**
+ * POST /api/metadata: the parameter guard, the retry policy, and async job polling.
+ */
+import { ConfigError, Dhis2Error } from '../errors.ts';
+import { redact } from '../util/secrets.ts';
+import type { MetadataDocument } from '../metadata/types.ts';
+import type { Http, HttpRequest } from './http.ts';
+import { parseImportReport, type ImportReport } from './import-report.ts';
+import { isRecord } from './json.ts';
+import type { QueryParams } from './query.ts';
+
+export interface ImportParams {
+  importMode: 'COMMIT' | 'VALIDATE';
+  importStrategy?: 'CREATE_AND_UPDATE' | 'CREATE' | 'UPDATE' | 'DELETE';
+  atomicMode?: 'ALL' | 'NONE';
+  identifier?: 'UID';
+  importReportMode?: 'FULL' | 'ERRORS';
+  skipSharing?: boolean;
+  /** Run as a server job: poll system/tasks/METADATA_IMPORT/{id} until completed, then read its summary. */
+  async?: boolean;
+}
+
+/**
+ * DHIS2 parses these enums case-sensitively and falls back to the default on an unknown value, so
+ * `importMode=validate` COMMITS (dhis2-api.md). A typed string is not enough: a value that got here through
+ * a cast or from JSON must be checked before anything is sent.
+ */
+const ENUMS = {
+  importMode: ['COMMIT', 'VALIDATE'],
+  importStrategy: ['CREATE_AND_UPDATE', 'CREATE', 'UPDATE', 'DELETE'],
+  atomicMode: ['ALL', 'NONE'],
+  identifier: ['UID'],
+  importReportMode: ['FULL', 'ERRORS'],
+} as const satisfies Partial<Record<keyof ImportParams, readonly string[]>>;
+
+const BOOLEANS = ['skipSharing', 'async'] as const satisfies readonly (keyof ImportParams)[];
+
+/** Checks every parameter at runtime and returns the exact query to send. */
+export function importQuery(params: ImportParams): QueryParams {
+  if (!isRecord(params)) throw new ConfigError('metadata import parameters are missing');
+  const raw = params as unknown as Record<string, unknown>;
+  const known = new Set<string>([...Object.keys(ENUMS), ...BOOLEANS]);
+  for (const key of Object.keys(raw)) {
+    if (!known.has(key)) throw new ConfigError(`unknown metadata import parameter "${key}"`);
+  }
+  if (raw.importMode === undefined) {
+    throw new ConfigError('importMode is required for a metadata import: VALIDATE or COMMIT');
+  }
+  const query: QueryParams = {};
+  for (const [key, allowed] of Object.entries(ENUMS) as [string, readonly string[]][]) {
+    const value = raw[key];
+    if (value === undefined) continue;
+    if (typeof value !== 'string' || !allowed.includes(value)) {
+      const why = key === 'importMode' ? ' (DHIS2 would silently COMMIT an unknown value)' : '';
+      throw new ConfigError(`invalid ${key} ${JSON.stringify(value)}: must be exactly ${allowed.join(' or ')}${why}`);
+    }
+    query[key] = value;
+  }
+  for (const key of BOOLEANS) {
+    const value = raw[key];
+    if (value === undefined) continue;
+    if (typeof value !== 'boolean')
+      throw new ConfigError(`invalid ${key} ${JSON.stringify(value)}: must be true or false`);
+    query[key] = value;
+  }
+  return query;
+}
+
+/**
+ * When may the POST be sent again after a 502/503/504 or a dropped connection?
+ * - VALIDATE changes nothing: always.
+ * - COMMIT with CREATE_AND_UPDATE (also the server default): every object of the payload is keyed by its UID
+ *   and the import is atomic (atomicMode ALL: the server applied all of it or none). Sending the same payload
+ *   again creates what is missing and updates what exists to the same values, so the end state is the same
+ *   whether or not the first attempt landed. (With atomicMode NONE the same holds object by object.)
+ * - COMMIT with CREATE would report every object of a landed first attempt as "already exists", UPDATE and
+ *   DELETE are not in the safe list either (a landed DELETE makes the retry fail on missing objects): never.
+ * A 504 on a COMMIT is not retried even then: the gateway gave up waiting, but DHIS2 is most likely still
+ * importing, and a second import of the same objects running alongside it fights it for the same rows.
+ */
+export function importRetryPolicy(
+  params: ImportParams,
+): Pick<HttpRequest, 'retry' | 'noRetryStatuses' | 'noRetryReason'> {
+  if (params.importMode === 'VALIDATE') return { retry: true };
+  if ((params.importStrategy ?? 'CREATE_AND_UPDATE') === 'CREATE_AND_UPDATE') {
+    return {
+      retry: true,
+      noRetryStatuses: [504],
+      noRetryReason:
+        'the import may still be running on the server: check the result there before running again, or import with async',
+    };
+  }
+  return { retry: false };
+}
+
+export interface ImportOptions {
+  pollIntervalMs: number;
+  asyncTimeoutMs: number;
+}
+
+export async function importMetadata(
+  http: Http,
+  payload: MetadataDocument,
+  params: ImportParams,
+  options: ImportOptions,
+): Promise<ImportReport> {
+  const query = importQuery(params);
+  if (!isRecord(payload)) throw new ConfigError('the metadata to import is not a JSON object');
+  const res = await http.request({
+    method: 'POST',
+    path: 'metadata',
+    query,
+    body: payload,
+    expect: [409],
+    ...importRetryPolicy(params),
+  });
+  const job = params.async ? asyncJob(res.body) : undefined;
+  if (!job) return parseImportReport(res.body, res.status);
+  http.log(`metadata import running as job ${job.id}; polling ${job.tasksPath}`);
+  return pollJob(http, job, options);
+}
+
+interface Job {
+  id: string;
+  tasksPath: string;
+  summaryPath: string;
+}
+
+/** The job WebMessage of an async import: {response: {responseType: JobConfigurationWebMessageResponse, id, ...}}. */
+function asyncJob(body: unknown): Job | undefined {
+  if (!isRecord(body) || !isRecord(body.response)) return undefined;
+  const response = body.response;
+  if (typeof response.id !== 'string' || !response.id) return undefined;
+  if (response.responseType !== undefined && response.responseType !== 'JobConfigurationWebMessageResponse') {
+    return undefined;
+  }
+  const jobType = typeof response.jobType === 'string' && response.jobType ? response.jobType : 'METADATA_IMPORT';
+  const id = encodeURIComponent(response.id);
+  const endpoint = typeof response.relativeNotifierEndpoint === 'string' ? response.relativeNotifierEndpoint : '';
+  return {
+    id: response.id,
+    tasksPath: endpoint.startsWith('/api/') ? endpoint : `system/tasks/${jobType}/${id}`,
+    summaryPath: `system/taskSummaries/${jobType}/${id}`,
+  };
+}
+
+/**
+ * GET system/tasks/{type}/{id} lists the job's notifications, newest first; one has `completed: true` when
+ * the job ended (SystemController.getTaskJsonByUid). The report is then at system/taskSummaries/{type}/{id},
+ * which may answer an empty body for a moment after completion.
+ */
+async function pollJob(http: Http, job: Job, options: ImportOptions): Promise<ImportReport> {
+  const deadline = Date.now() + options.asyncTimeoutMs;
+  const timedOut = (): Dhis2Error =>
+    new Dhis2Error(
+      `the metadata import job ${job.id} on ${http.server} did not finish within ` +
+        `${Math.round(options.asyncTimeoutMs / 1000)} s; it may still be running (see /api/${job.summaryPath})`,
+    );
+  let failed: string | undefined;
+  for (;;) {
+    const res = await http.request({ method: 'GET', path: job.tasksPath, retry: true });
+    const notifications = Array.isArray(res.body) ? res.body.filter(isRecord) : [];
+    const done = notifications.find((n) => n.completed === true);
+    if (done) {
+      const error = notifications.find((n) => n.level === 'ERROR');
+      if (error && typeof error.message === 'string') failed = error.message;
+      break;
+    }
+    if (Date.now() >= deadline) throw timedOut();
+    await sleep(options.pollIntervalMs);
+  }
+  for (;;) {
+    const res = await http.request({ method: 'GET', path: job.summaryPath, retry: true });
+    if (isRecord(res.body) && Object.keys(res.body).length > 0) return parseImportReport(res.body, res.status);
+    if (failed !== undefined) {
+      throw new Dhis2Error(`the metadata import job ${job.id} failed on ${http.server}: ${redact(failed)}`);
+    }
+    if (Date.now() >= deadline) throw timedOut();
+    await sleep(options.pollIntervalMs);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
