@@ -110,7 +110,8 @@ function describeError(e: ErrorObject, source: YamlSource, name: SchemaName): De
     }
     case 'enum': {
       const allowed = (params.allowedValues as unknown[]).map(String).join(', ');
-      return result(`${subject} must be one of: ${allowed} (got ${describeValue(e.data)})`);
+      // Ahead of the `type` error at the same place: the list of values says more than "must be text".
+      return result(`${subject} must be one of: ${allowed} (got ${describeValue(e.data)})`, at(path), 4);
     }
     case 'pattern': {
       if (e.parentSchema === configSchema.definitions.programId || isUidSchema(e.parentSchema)) {
@@ -129,9 +130,9 @@ function describeError(e: ErrorObject, source: YamlSource, name: SchemaName): De
           : `${subject} is empty (list at least one item, or leave the key out)`,
       );
     case 'uniqueItems': {
-      // ajv reports the later duplicate as i and the earlier one as j.
-      const later = Number(params.i);
-      const earlier = Number(params.j);
+      // Which of i and j is the later one depends on ajv's algorithm for the item type.
+      const later = Math.max(Number(params.i), Number(params.j));
+      const earlier = Math.min(Number(params.i), Number(params.j));
       const item = Array.isArray(e.data) ? (e.data as unknown[])[later] : undefined;
       return result(
         `${subject}[${later}] ${describeValue(item)} is listed twice (also at ${subject}[${earlier}])`,
