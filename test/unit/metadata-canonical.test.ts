@@ -242,16 +242,13 @@ describe('withoutVolatile and sameContent', () => {
 
   it('ignores stamps, key order and database order; sees any real change', () => {
     const doc = { ...STAMPS, ...fixture(TB) };
-    const later = {
-      ...reshuffle(doc, 11),
-      date: '2025-06-07T08:09:10.111',
-      system: { ...STAMPS.system, rev: 'fffffff', date: '2025-06-07T08:09:10.111' },
-    };
+    const laterSystem = { ...STAMPS.system, rev: 'fffffff', date: '2025-06-07T08:09:10.111' };
+    const later: MetadataDocument = { ...reshuffle(doc, 11), date: '2025-06-07T08:09:10.111', system: laterSystem };
     expect(sameContent(doc, later)).toBe(true);
     expect(sameContent(canonicalJson(doc), later)).toBe(true);
     expect(sameContent(JSON.stringify(later), canonicalJson(doc))).toBe(true);
 
-    expect(sameContent(doc, { ...later, system: { ...later.system, version: '2.41.0' } })).toBe(false);
+    expect(sameContent(doc, { ...later, system: { ...laterSystem, version: '2.41.0' } })).toBe(false);
     const edited = JSON.parse(JSON.stringify(later)) as MetadataDocument;
     (edited.programRules as MetadataObject[])[5]!.condition = 'true';
     expect(sameContent(doc, edited)).toBe(false);
