@@ -1,0 +1,427 @@
+/**
+ * A thin client over the few GitHub REST endpoints the tool uses: the issue comments of a pull request
+ * and the pull requests of a commit.
+ *
+ * Built on @actions/github's getOctokit rather than axios: it is already in the bundle (@actions/artifact
+ * depends on it), it sends the token the way GitHub expects, and it routes through the runner's proxy
+ * settings (HTTPS_PROXY/NO_PROXY via @actions/http-client), which self-hosted runners often need.
+ * Pagination, retries and timeouts are done here, per request, so each page gets its own timeout and a
+ * retry never repeats a request that could create a second comment.
+ *
+ * Every failure becomes a GitHubApiError: one line saying what was refused and what to change, never the
+ * token (it is registered as a secret and every message passes through redact()).
+ */
+import { getOctokit } from '@actions/github';
+import type { GitHubContext } from '../config/types.ts';
+import { UserError } from '../errors.ts';
+import { redact, registerSecret } from '../util/secrets.ts';
+
+export interface IssueComment {
+  id: number;
+  body: string;
+  htmlUrl?: string;
+  /** Login of the author, e.g. `github-actions[bot]`. */
+  author?: string;
+  /** `Bot` for GitHub Apps (the GITHUB_TOKEN writes as github-actions[bot]), `User` for a personal token. */
+  authorType?: string;
+}
+
+export interface CommitPullRequest {
+  number: number;
+  state?: string;
+  mergedAt?: string;
+  mergeCommitSha?: string;
+  headSha?: string;
+  baseRef?: string;
+  htmlUrl?: string;
+}
+
+/** What upsertComment needs; GitHubApi implements it, tests may pass a fake. */
+export interface IssueCommentsApi {
+  /** Comments in the order GitHub lists them (oldest first), page by page, so a caller can stop early. */
+  issueComments(issue: number): AsyncIterable<IssueComment>;
+  createIssueComment(issue: number, body: string): Promise<IssueComment>;
+  updateIssueComment(commentId: number, body: string): Promise<IssueComment>;
+}
+
+export type GitHubFailure =
+  | 'bad-credentials'
+  | 'fork-read-only'
+  | 'permission'
+  | 'rate-limit'
+  | 'not-found'
+  | 'validation'
+  | 'network'
+  | 'server'
+  | 'other';
+
+export class GitHubApiError extends UserError {
+  constructor(
+    message: string,
+    readonly reason: GitHubFailure,
+    readonly status?: number,
+  ) {
+    super(redact(message));
+  }
+
+  /** The request may have failed before GitHub acted on it, or GitHub may recover: worth another look. */
+  get transient(): boolean {
+    return this.reason === 'network' || this.reason === 'server';
+  }
+}
+
+export interface GitHubApiOptions {
+  /** The pull request comes from a fork: a 403 is then explained as the fork's read-only token. */
+  fromFork?: boolean;
+  /** Per request (each page of a list is one request). */
+  timeoutMs?: number;
+  /** Retries after the first attempt, for requests that can safely be repeated (GET, PATCH). */
+  retries?: number;
+  /** Base of the exponential backoff between retries. */
+  retryDelayMs?: number;
+  /** Debug lines (no secrets reach it). */
+  log?: (message: string) => void;
+}
+
+/** GitHub's largest page for these endpoints: a PR with hundreds of comments then takes a few requests. */
+const PER_PAGE = 100;
+/** Upper bound of pages read, so a misbehaving server (or a Link loop) cannot keep us busy forever. */
+const MAX_PAGES = 200;
+const MAX_RETRY_DELAY_MS = 30_000;
+const RETRY_STATUSES: ReadonlySet<number> = new Set([500, 502, 503, 504]);
+
+type Octokit = ReturnType<typeof getOctokit>;
+
+interface RawResponse {
+  status: number;
+  headers: Record<string, string | number | undefined>;
+  data: unknown;
+}
+
+interface Call {
+  method: 'GET' | 'POST' | 'PATCH';
+  /** A path relative to the API base, or an absolute URL (a Link header's next page). */
+  url: string;
+  body?: Record<string, unknown>;
+  /** For messages: "list the comments of pull request #12". */
+  what: string;
+  /** Statuses the caller turns into a result instead of an error. */
+  expect?: readonly number[];
+}
+
+export class GitHubApi implements IssueCommentsApi {
+  readonly owner: string;
+  readonly repo: string;
+  private readonly octokit: Octokit;
+  private readonly apiUrl: string;
+  private readonly options: Required<Omit<GitHubApiOptions, 'log'>> & Pick<GitHubApiOptions, 'log'>;
+
+  constructor(ctx: Pick<GitHubContext, 'apiUrl' | 'repository'>, token: string, options: GitHubApiOptions = {}) {
+    if (!token) throw new UserError('no GitHub token: set the github-token input (default ${{ github.token }})');
+    registerSecret(token);
+    const [owner, repo, ...rest] = (ctx.repository ?? '').split('/');
+    if (!owner || !repo || rest.length > 0) {
+      throw new UserError(`GITHUB_REPOSITORY must be "owner/repo", not "${ctx.repository ?? ''}"`);
+    }
+    this.owner = owner;
+    this.repo = repo;
+    this.apiUrl = (ctx.apiUrl ?? '').trim().replace(/\/+$/, '');
+    if (!/^https?:\/\/[^/]/i.test(this.apiUrl) || !URL.canParse(this.apiUrl)) {
+      throw new UserError(`GITHUB_API_URL is not an http(s) URL: "${this.apiUrl}"`);
+    }
+    this.options = {
+      fromFork: options.fromFork ?? false,
+      timeoutMs: options.timeoutMs ?? 30_000,
+      retries: options.retries ?? 2,
+      retryDelayMs: options.retryDelayMs ?? 1_000,
+      log: options.log,
+    };
+    const debug = (message: string) => this.options.log?.(redact(message));
+    // Only baseUrl is passed: a `request` option would replace (not merge with) the proxy-aware fetch that
+    // @actions/github sets up. Its proxy choice is made for $GITHUB_API_URL, which is ctx.apiUrl in a runner.
+    this.octokit = getOctokit(token, {
+      baseUrl: this.apiUrl,
+      log: { debug, info: debug, warn: debug, error: debug },
+    });
+  }
+
+  async *issueComments(issue: number): AsyncGenerator<IssueComment> {
+    const what = `list the comments of pull request #${issue}`;
+    let url: string | undefined = `/repos/${this.path()}/issues/${issue}/comments?per_page=${PER_PAGE}`;
+    for (let page = 1; url; page++) {
+      if (page > MAX_PAGES) throw new GitHubApiError(`${what}: more than ${MAX_PAGES} pages, stopped`, 'other');
+      const response = await this.send({ method: 'GET', url, what });
+      if (!Array.isArray(response.data)) throw unexpected(what, response.data);
+      for (const item of response.data) yield toComment(item, what);
+      url = this.nextPage(response, what);
+    }
+  }
+
+  async createIssueComment(issue: number, body: string): Promise<IssueComment> {
+    const what = `create the comment on pull request #${issue}`;
+    const response = await this.send({
+      method: 'POST',
+      url: `/repos/${this.path()}/issues/${issue}/comments`,
+      body: { body },
+      what,
+    });
+    return toComment(response.data, what);
+  }
+
+  async updateIssueComment(commentId: number, body: string): Promise<IssueComment> {
+    const what = `update comment ${commentId}`;
+    const response = await this.send({
+      method: 'PATCH',
+      url: `/repos/${this.path()}/issues/comments/${commentId}`,
+      body: { body },
+      what,
+    });
+    return toComment(response.data, what);
+  }
+
+  /**
+   * The merged pull request that brought `sha` into the repository (a push's merge, squash or rebase
+   * commit), or undefined when there is none. GitHub lists every PR associated with the commit, open ones
+   * too; the merged one whose merge commit is `sha` wins, else the first merged one.
+   */
+  async findMergedPullRequestForCommit(sha: string): Promise<CommitPullRequest | undefined> {
+    if (!/^[0-9a-f]{7,64}$/i.test(sha)) throw new UserError(`not a commit SHA: "${sha}"`);
+    const what = `list the pull requests of commit ${sha.slice(0, 12)}`;
+    let url: string | undefined = `/repos/${this.path()}/commits/${sha}/pulls?per_page=${PER_PAGE}`;
+    const merged: CommitPullRequest[] = [];
+    for (let page = 1; url && page <= MAX_PAGES; page++) {
+      // 422 "No commit found for SHA": the commit is not in this repository, so no PR brought it in.
+      const response = await this.send({ method: 'GET', url, what, expect: [422] });
+      if (response.status === 422) return undefined;
+      if (!Array.isArray(response.data)) throw unexpected(what, response.data);
+      for (const item of response.data) {
+        const pr = toPull(item);
+        if (pr?.mergedAt) merged.push(pr);
+      }
+      url = this.nextPage(response, what);
+    }
+    return merged.find((pr) => pr.mergeCommitSha?.toLowerCase() === sha.toLowerCase()) ?? merged[0];
+  }
+
+  /** The next page, only on the API's own host: the token goes with every request octokit sends. */
+  private nextPage(response: RawResponse, what: string): string | undefined {
+    const next = nextLink(response.headers['link']);
+    if (next === undefined) return undefined;
+    let origin: string | undefined;
+    try {
+      origin = new URL(next, this.apiUrl).origin;
+    } catch {
+      origin = undefined;
+    }
+    if (origin !== new URL(this.apiUrl).origin) {
+      throw new GitHubApiError(`${what}: the next-page link leaves ${this.apiUrl}, not followed`, 'other');
+    }
+    return next;
+  }
+
+  private path(): string {
+    return `${encodeURIComponent(this.owner)}/${encodeURIComponent(this.repo)}`;
+  }
+
+  private async send(call: Call): Promise<RawResponse> {
+    // A POST that failed in flight may still have created the comment: never repeat it here (upsertComment
+    // looks for the comment again before trying once more). GET and PATCH give the same result twice.
+    const retries = call.method === 'POST' ? 0 : this.options.retries;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const response = await this.octokit.request({
+          method: call.method,
+          url: call.url,
+          ...(call.body ? { data: call.body } : {}),
+          request: { signal: AbortSignal.timeout(this.options.timeoutMs) },
+        });
+        return response as RawResponse;
+      } catch (e) {
+        const status = statusOf(e);
+        if (status !== undefined && call.expect?.includes(status)) {
+          return { status, headers: headersOf(e), data: dataOf(e) };
+        }
+        const error = this.describe(e, call);
+        const delay = this.retryDelay(e, error, attempt);
+        if (attempt >= retries || delay === undefined) throw error;
+        this.options.log?.(`GitHub: ${error.message}; retrying in ${Math.round(delay)} ms`);
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+
+  private retryDelay(e: unknown, error: GitHubApiError, attempt: number): number | undefined {
+    const retryAfter = Number(headersOf(e)['retry-after']);
+    if (error.reason === 'rate-limit') {
+      // Secondary rate limits say how long to wait; wait only when that is short, else fail clearly.
+      return Number.isFinite(retryAfter) && retryAfter * 1000 <= MAX_RETRY_DELAY_MS ? retryAfter * 1000 : undefined;
+    }
+    if (!error.transient) return undefined;
+    const backoff = this.options.retryDelayMs * 2 ** attempt * (0.75 + Math.random() * 0.5);
+    return Math.min(Number.isFinite(retryAfter) ? Math.max(retryAfter * 1000, backoff) : backoff, MAX_RETRY_DELAY_MS);
+  }
+
+  private describe(e: unknown, call: Call): GitHubApiError {
+    const status = statusOf(e);
+    const hasResponse = e !== null && typeof e === 'object' && 'response' in e && e.response !== undefined;
+    if (!hasResponse) {
+      // No answer at all: octokit reports those as status 500 without a response.
+      const cause = (e as { cause?: { name?: string; code?: string; message?: string } }).cause;
+      const timedOut = cause?.name === 'TimeoutError' || (e as Error).name === 'TimeoutError';
+      const detail = timedOut
+        ? `no answer within ${this.options.timeoutMs / 1000} s`
+        : (cause?.code ?? cause?.message ?? (e as Error).message ?? 'connection failed');
+      return new GitHubApiError(`could not ${call.what}: the GitHub API at ${this.apiUrl} (${detail})`, 'network');
+    }
+    const message = githubMessage(dataOf(e));
+    const said = message ? ` ${message}` : '';
+    const headers = headersOf(e);
+    if (status === 401) {
+      return new GitHubApiError(
+        `GitHub refused the token (401${said}) trying to ${call.what}: check the github-token input`,
+        'bad-credentials',
+        status,
+      );
+    }
+    if (status === 429 || (status === 403 && isRateLimited(headers, message))) {
+      const reset = Number(headers['x-ratelimit-reset']);
+      const when = Number.isFinite(reset) && reset > 0 ? `, resets at ${new Date(reset * 1000).toISOString()}` : '';
+      return new GitHubApiError(`GitHub API rate limit reached trying to ${call.what}${when}`, 'rate-limit', status);
+    }
+    if (status === 403) {
+      if (this.options.fromFork && call.method !== 'GET') {
+        return new GitHubApiError(
+          `the GITHUB_TOKEN of a pull request from a fork is read-only: the comment was skipped (GitHub: 403${said})`,
+          'fork-read-only',
+          status,
+        );
+      }
+      const fix =
+        call.method === 'GET'
+          ? 'the token cannot read this repository; give the job "permissions: pull-requests: read" (and contents: read)'
+          : 'the token may not write pull-request comments; give the job "permissions: pull-requests: write", or set the comment input to false';
+      return new GitHubApiError(`GitHub refused to ${call.what} (403${said}): ${fix}`, 'permission', status);
+    }
+    if (status === 404) {
+      return new GitHubApiError(
+        `GitHub answered 404 trying to ${call.what}: ${this.owner}/${this.repo} or the pull request does not exist, or the token cannot see it`,
+        'not-found',
+        status,
+      );
+    }
+    if (status === 422) {
+      return new GitHubApiError(`GitHub rejected the request to ${call.what} (422${said})`, 'validation', status);
+    }
+    if (status !== undefined && RETRY_STATUSES.has(status)) {
+      return new GitHubApiError(`GitHub failed to ${call.what} (${status}${said})`, 'server', status);
+    }
+    return new GitHubApiError(
+      `GitHub answered ${status ?? '?'} trying to ${call.what}${said ? `:${said}` : ''}`,
+      'other',
+      status,
+    );
+  }
+}
+
+function statusOf(e: unknown): number | undefined {
+  const status = (e as { status?: unknown } | null)?.status;
+  return typeof status === 'number' ? status : undefined;
+}
+
+function headersOf(e: unknown): Record<string, string | number | undefined> {
+  return (
+    (e as { response?: { headers?: Record<string, string | number | undefined> } } | null)?.response?.headers ?? {}
+  );
+}
+
+function dataOf(e: unknown): unknown {
+  return (e as { response?: { data?: unknown } } | null)?.response?.data;
+}
+
+/** GitHub's own words, with its field errors ("body is too long (maximum is 65536 characters)"). */
+function githubMessage(data: unknown): string {
+  if (typeof data === 'string') return oneLine(data).slice(0, 300);
+  if (data === null || typeof data !== 'object') return '';
+  const { message, errors } = data as { message?: unknown; errors?: unknown };
+  const parts = typeof message === 'string' ? [message] : [];
+  if (Array.isArray(errors)) {
+    for (const err of errors) {
+      if (typeof err === 'string') parts.push(err);
+      else if (err && typeof err === 'object' && typeof (err as { message?: unknown }).message === 'string') {
+        parts.push((err as { message: string }).message);
+      } else if (err && typeof err === 'object') {
+        const { field, code } = err as { field?: unknown; code?: unknown };
+        parts.push([field, code].filter((v) => typeof v === 'string').join(' '));
+      }
+    }
+  }
+  return oneLine(parts.filter(Boolean).join(': ')).slice(0, 300);
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+function isRateLimited(headers: Record<string, string | number | undefined>, message: string): boolean {
+  return String(headers['x-ratelimit-remaining']) === '0' || /rate limit/i.test(message);
+}
+
+/** The `rel="next"` URL of a Link header (RFC 8288), as GitHub paginates. */
+export function nextLink(header: string | number | undefined): string | undefined {
+  if (typeof header !== 'string') return undefined;
+  for (const part of header.split(',')) {
+    const match = /^\s*<([^>]*)>(.*)$/.exec(part);
+    if (!match) continue;
+    for (const param of (match[2] ?? '').split(';')) {
+      const rel = /^\s*rel\s*=\s*"?([^"]*)"?\s*$/i.exec(param);
+      if (rel && (rel[1] ?? '').split(/\s+/).includes('next')) return match[1];
+    }
+  }
+  return undefined;
+}
+
+function toComment(item: unknown, what: string): IssueComment {
+  const c = item as {
+    id?: unknown;
+    body?: unknown;
+    html_url?: unknown;
+    user?: { login?: unknown; type?: unknown } | null;
+  };
+  if (!c || typeof c !== 'object' || typeof c.id !== 'number') throw unexpected(what, item);
+  return {
+    id: c.id,
+    // A comment created with an empty body comes back as null.
+    body: typeof c.body === 'string' ? c.body : '',
+    htmlUrl: typeof c.html_url === 'string' ? c.html_url : undefined,
+    author: typeof c.user?.login === 'string' ? c.user.login : undefined,
+    authorType: typeof c.user?.type === 'string' ? c.user.type : undefined,
+  };
+}
+
+function toPull(item: unknown): CommitPullRequest | undefined {
+  const p = item as {
+    number?: unknown;
+    state?: unknown;
+    merged_at?: unknown;
+    merge_commit_sha?: unknown;
+    html_url?: unknown;
+    head?: { sha?: unknown } | null;
+    base?: { ref?: unknown } | null;
+  };
+  if (!p || typeof p !== 'object' || typeof p.number !== 'number') return undefined;
+  const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+  return {
+    number: p.number,
+    state: str(p.state),
+    mergedAt: str(p.merged_at),
+    mergeCommitSha: str(p.merge_commit_sha),
+    headSha: str(p.head?.sha),
+    baseRef: str(p.base?.ref),
+    htmlUrl: str(p.html_url),
+  };
+}
+
+function unexpected(what: string, data: unknown): GitHubApiError {
+  const shape = Array.isArray(data) ? 'an array' : data === null ? 'null' : typeof data;
+  return new GitHubApiError(`unexpected answer from GitHub trying to ${what} (got ${shape})`, 'other');
+}
