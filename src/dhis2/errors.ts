@@ -103,10 +103,10 @@ export function describeNetworkError(err: NetworkFailure, ctx: RequestContext): 
       return `connection refused by ${hostPort} (${ctx.server}): is DHIS2 running there, and are the host and port in server-url right?`;
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
-      return `cannot resolve the host name ${host} (${code}): check server-url and the network/DNS of this machine`;
+      return `cannot resolve the host name ${host} of ${ctx.server} (${code}): check server-url and the network/DNS of this machine`;
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
-      return `cannot reach ${hostPort} (${code}): check server-url, the network and any firewall in between`;
+      return `cannot reach ${hostPort} of ${ctx.server} (${code}): check server-url, the network and any firewall in between`;
     case 'ECONNRESET':
     case 'EPIPE':
       return `the connection to ${hostPort} was dropped before ${request} was answered (${code}): the server or a proxy closed it`;
