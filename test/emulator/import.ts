@@ -1,0 +1,492 @@
+/**
+ * POST /api/metadata: the metadata importer. It follows DHIS2's object bundle: parse the parameters
+ * (case-sensitive enums that silently fall back to their default, DefaultMetadataImportService
+ * .getParamsFromMap), validate every object (E4014 UID, E4000 required, E5000/E5001 strategy, E5002
+ * references in payload or store, sharing users/groups), then commit unless the mode is VALIDATE or
+ * atomicMode=ALL met an error.
+ */
+import { embeddedKey, refId, stripComputed } from './normalize.ts';
+import { forEachReference } from './refs.ts';
+import {
+  emptyStats,
+  errorReport,
+  identifiersWithName,
+  type ErrorReport,
+  type ImportOutcome,
+  type ImportStatus,
+  type ObjectReport,
+  type Stats,
+  type TypeReport,
+} from './reports.ts';
+import {
+  DEFAULT_ID_SET,
+  EMBEDDED,
+  EMBEDDED_OWNER,
+  IMPORT_ORDER,
+  PROPERTY_KLASS,
+  REFERENCES,
+  REQUIRED,
+  SHAREABLE,
+  generateUid,
+  isKnownCollection,
+  isValidUid,
+  klassOf,
+  simpleName,
+} from './schema.ts';
+import {
+  DEFAULT_PUBLIC_ACCESS,
+  defaultSharing,
+  normalizeStoredSharing,
+  readSharing,
+  stripSharing,
+  type Sharing,
+} from './sharing.ts';
+import { now, type EmulatorUser, type State } from './state.ts';
+import { clone, isObj, type Obj, type Store } from './store.ts';
+import { atLeast, resetsSharingWithoutPublic, type Version } from './version.ts';
+
+const IMPORT_MODES = ['COMMIT', 'VALIDATE'] as const;
+const STRATEGIES = ['CREATE_AND_UPDATE', 'CREATE', 'UPDATE', 'DELETE'] as const;
+const ATOMIC_MODES = ['ALL', 'NONE'] as const;
+const REPORT_MODES = ['ERRORS', 'FULL', 'ERRORS_NOT_OWNER', 'DEBUG'] as const;
+const IDENTIFIERS = ['UID', 'CODE'] as const;
+const PREHEAT_MODES = ['REFERENCE', 'ALL', 'NONE'] as const;
+const FLUSH_MODES = ['AUTO', 'OBJECT'] as const;
+
+export interface ImportParams {
+  importMode: (typeof IMPORT_MODES)[number];
+  importStrategy: (typeof STRATEGIES)[number];
+  atomicMode: (typeof ATOMIC_MODES)[number];
+  importReportMode: (typeof REPORT_MODES)[number];
+  identifier: (typeof IDENTIFIERS)[number];
+  preheatMode: (typeof PREHEAT_MODES)[number];
+  flushMode: (typeof FLUSH_MODES)[number];
+  skipSharing: boolean;
+  skipTranslation: boolean;
+  skipValidation: boolean;
+  async: boolean;
+}
+
+/** Guava's Enums.getIfPresent(...).or(default): exact, case-sensitive names; anything else is the default. */
+function enumParam<T extends string>(q: URLSearchParams, name: string, allowed: readonly T[], fallback: T): T {
+  const v = q.get(name);
+  return v !== null && (allowed as readonly string[]).includes(v) ? (v as T) : fallback;
+}
+
+/** Boolean.parseBoolean: "true" in any case is true, anything else false. */
+function boolParam(q: URLSearchParams, name: string): boolean {
+  return (q.get(name) ?? '').toLowerCase() === 'true';
+}
+
+export function parseImportParams(q: URLSearchParams): ImportParams {
+  return {
+    importMode: enumParam(q, 'importMode', IMPORT_MODES, 'COMMIT'),
+    importStrategy: enumParam(q, 'importStrategy', STRATEGIES, 'CREATE_AND_UPDATE'),
+    atomicMode: enumParam(q, 'atomicMode', ATOMIC_MODES, 'ALL'),
+    importReportMode: enumParam(q, 'importReportMode', REPORT_MODES, 'ERRORS'),
+    identifier: enumParam(q, 'identifier', IDENTIFIERS, 'UID'),
+    preheatMode: enumParam(q, 'preheatMode', PREHEAT_MODES, 'REFERENCE'),
+    flushMode: enumParam(q, 'flushMode', FLUSH_MODES, 'AUTO'),
+    skipSharing: boolParam(q, 'skipSharing'),
+    skipTranslation: boolParam(q, 'skipTranslation'),
+    skipValidation: boolParam(q, 'skipValidation'),
+    async: boolParam(q, 'async'),
+  };
+}
+
+interface Item {
+  collection: string;
+  klass: string;
+  index: number;
+  id: string;
+  obj: Obj;
+  exists: boolean;
+  errors: ErrorReport[];
+}
+
+function collectionRank(c: string): number {
+  const i = IMPORT_ORDER.indexOf(c);
+  return i < 0 ? IMPORT_ORDER.length : i;
+}
+
+/** Where each embedded object (PSDE, PTEA, TETA) lives in the store: embedded collection -> id -> owner id. */
+function embeddedIndex(store: Store): Map<string, Map<string, string>> {
+  const index = new Map<string, Map<string, string>>();
+  for (const [embedded, [ownerCollection, prop]] of Object.entries(EMBEDDED_OWNER)) {
+    const m = new Map<string, string>();
+    for (const owner of store.rawList(ownerCollection)) {
+      const list = owner[prop];
+      if (Array.isArray(list)) for (const e of list) if (isObj(e) && typeof e.id === 'string') m.set(e.id, owner.id as string);
+    }
+    index.set(embedded, m);
+  }
+  return index;
+}
+
+export function runImport(state: State, params: ImportParams, payload: Obj, user: EmulatorUser): ImportOutcome {
+  const v = state.version;
+  const store = state.store;
+  const embeddedAt = embeddedIndex(store);
+  const deleting = params.importStrategy === 'DELETE';
+
+  // Gather the objects of every known collection, in import order.
+  const items: Item[] = [];
+  const collections = Object.keys(payload)
+    .filter((c) => isKnownCollection(c) && Array.isArray(payload[c]))
+    .sort((a, b) => collectionRank(a) - collectionRank(b) || a.localeCompare(b));
+  for (const collection of collections) {
+    (payload[collection] as unknown[]).forEach((raw, index) => {
+      if (!isObj(raw)) return;
+      const obj = clone(raw);
+      const given = typeof obj.id === 'string' && obj.id !== '';
+      if (!given && !deleting) obj.id = generateUid();
+      const id = typeof obj.id === 'string' ? obj.id : '';
+      const exists = EMBEDDED_OWNER[collection] ? !!embeddedAt.get(collection)?.has(id) : store.rawHas(collection, id);
+      items.push({ collection, klass: klassOf(collection), index, id, obj, exists, errors: [] });
+    });
+  }
+
+  const inPayload = new Map<string, Set<string>>();
+  for (const it of items) {
+    let s = inPayload.get(it.collection);
+    if (!s) inPayload.set(it.collection, (s = new Set()));
+    s.add(it.id);
+  }
+  const known = (collection: string, id: string): boolean =>
+    DEFAULT_ID_SET.has(id) || !!inPayload.get(collection)?.has(id) || store.rawHas(collection, id);
+
+  for (const it of items) {
+    if (deleting) validateDelete(v, store, it, inPayload);
+    else validateObject(v, params, it, known, items, store);
+  }
+
+  const hasErrors = items.some((it) => it.errors.length > 0);
+  const blocked = hasErrors && params.atomicMode === 'ALL';
+  const status: ImportStatus = blocked ? 'ERROR' : hasErrors ? 'WARNING' : 'OK';
+
+  const typeStats = new Map<string, Stats>();
+  for (const it of items) {
+    let s = typeStats.get(it.collection);
+    if (!s) typeStats.set(it.collection, (s = emptyStats()));
+    const outcome = blocked || it.errors.length ? 'ignored' : deleting ? 'deleted' : it.exists ? 'updated' : 'created';
+    s[outcome]++;
+    s.total++;
+  }
+
+  if (params.importMode === 'COMMIT' && !blocked) {
+    const valid = items.filter((it) => it.errors.length === 0);
+    if (deleting) commitDeletes(store, valid);
+    else commitWrites(state, params, valid, user);
+  }
+
+  const full = params.importReportMode === 'FULL' || params.importReportMode === 'DEBUG';
+  const typeReports: TypeReport[] = collections.map((c) => ({
+    klass: klassOf(c),
+    stats: typeStats.get(c) ?? emptyStats(),
+    objectReports: items
+      .filter((it) => it.collection === c && (full || it.errors.length > 0))
+      .map((it): ObjectReport => ({
+        klass: it.klass,
+        index: it.index,
+        uid: it.id,
+        ...(typeof it.obj.name === 'string' ? { displayName: it.obj.name } : {}),
+        errorReports: it.errors,
+      })),
+  }));
+  const stats = emptyStats();
+  for (const t of typeReports) for (const k of Object.keys(stats) as (keyof Stats)[]) stats[k] += t.stats[k];
+
+  return {
+    status,
+    stats,
+    typeReports,
+    importParams: {
+      userOverrideMode: 'NONE',
+      importMode: params.importMode,
+      identifier: params.identifier,
+      preheatMode: params.preheatMode,
+      importStrategy: params.importStrategy,
+      atomicMode: params.atomicMode,
+      flushMode: params.flushMode,
+      skipSharing: params.skipSharing,
+      skipTranslation: params.skipTranslation,
+      skipValidation: params.skipValidation,
+      metadataSyncImport: false,
+      firstRowIsHeader: true,
+      username: user.username,
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Validation
+
+function isPresent(v: unknown): boolean {
+  return v !== undefined && v !== null && v !== '';
+}
+
+/** Required properties by type; trackedEntityType.shortName became required with 2.41 (assumed; 2.42 reports it). */
+function requiredProps(collection: string, v: Version): readonly string[] {
+  const props = REQUIRED[collection] ?? [];
+  if (collection === 'trackedEntityTypes' && !atLeast(v, 41)) return props.filter((p) => p !== 'shortName');
+  return props;
+}
+
+function validateObject(
+  v: Version,
+  params: ImportParams,
+  it: Item,
+  known: (collection: string, id: string) => boolean,
+  items: Item[],
+  store: Store,
+): void {
+  const { obj, klass, collection } = it;
+  const push = (e: ErrorReport): void => void it.errors.push(e);
+
+  if (!isValidUid(it.id)) {
+    push(errorReport(v, 'E4014', [it.id, simpleName(klass)], { mainKlass: klass, errorProperty: 'id' }));
+  }
+  if (!params.skipValidation) {
+    for (const prop of requiredProps(collection, v)) {
+      const value = obj[prop];
+      const ok = prop === 'program' ? !!refId(value) : isPresent(value);
+      if (!ok) {
+        push(
+          errorReport(v, 'E4000', [prop], {
+            mainKlass: klass,
+            errorKlass: PROPERTY_KLASS[prop] ?? 'java.lang.String',
+            errorProperty: prop,
+          }),
+        );
+      }
+    }
+    if (collection === 'programStages' && !refId(obj.program)) {
+      const listed = items.some(
+        (p) =>
+          p.collection === 'programs' &&
+          Array.isArray(p.obj.programStages) &&
+          p.obj.programStages.some((s) => refId(s) === it.id),
+      );
+      const storedOwner = store.rawList('programs').some((p) => (p.programStages as unknown[] | undefined)?.some((s) => refId(s) === it.id));
+      if (!listed && !storedOwner) push(errorReport(v, 'E4053', [it.id], { mainKlass: klass }));
+    }
+  }
+
+  const self = identifiersWithName(it.id, klass, obj.name);
+  if (params.importStrategy === 'CREATE' && it.exists) {
+    push(errorReport(v, 'E5000', [it.id, self], { mainKlass: klass, mainId: it.id }));
+  }
+  if (params.importStrategy === 'UPDATE' && !it.exists) {
+    push(errorReport(v, 'E5001', [it.id, self], { mainKlass: klass, mainId: it.id }));
+  }
+
+  walkReferences(v, obj, collection, known, push);
+
+  const sharing = readSharing(obj, !resetsSharingWithoutPublic(v));
+  if (sharing && !params.skipSharing && SHAREABLE.has(collection)) {
+    const check = (map: Sharing['users'], target: string, targetKlass: string, association: string): void => {
+      for (const id of Object.keys(map)) {
+        if (known(target, id)) continue;
+        const args = [identifiersWithName(id, targetKlass), self, association];
+        push(errorReport(v, 'E5002', args, { mainKlass: klass, mainId: it.id, errorProperty: association }));
+      }
+    };
+    check(sharing.users, 'users', 'org.hisp.dhis.user.User', 'userAccesses');
+    check(sharing.userGroups, 'userGroups', 'org.hisp.dhis.user.UserGroup', 'userGroupAccesses');
+  }
+}
+
+/** E5002 for every reference whose target is neither in the payload nor in the store (DHIS2's preheat check). */
+function walkReferences(
+  v: Version,
+  node: Obj,
+  collection: string,
+  known: (collection: string, id: string) => boolean,
+  push: (e: ErrorReport) => void,
+): void {
+  forEachReference(node, collection, (target, id, association, holder) => {
+    if (known(target, id)) return;
+    const args = [
+      identifiersWithName(id, klassOf(target)),
+      identifiersWithName(holder.id, holder.klass, holder.name),
+      association,
+    ];
+    push(errorReport(v, 'E5002', args, { mainKlass: holder.klass, mainId: holder.id, errorProperty: association }));
+  });
+}
+
+/** What still uses an object DHIS2 refuses to delete (E4030): only the program-metadata associations. */
+function validateDelete(v: Version, store: Store, it: Item, inPayload: Map<string, Set<string>>): void {
+  const self = identifiersWithName(it.id, it.klass, it.obj.name);
+  const exists = it.exists;
+  if (!exists) {
+    it.errors.push(errorReport(v, 'E5001', [it.id, self], { mainKlass: it.klass, mainId: it.id }));
+    return;
+  }
+  const goingToo = (c: string, id: string): boolean => !!inPayload.get(c)?.has(id);
+  let user: string | undefined;
+  if (it.collection === 'dataElements') {
+    for (const s of store.rawList('programStages')) {
+      if (goingToo('programStages', s.id as string)) continue;
+      const psdes = Array.isArray(s.programStageDataElements) ? s.programStageDataElements : [];
+      if (psdes.some((e) => isObj(e) && refId(e.dataElement) === it.id)) user = 'ProgramStageDataElement';
+    }
+  } else if (it.collection === 'trackedEntityAttributes') {
+    for (const p of store.rawList('programs')) {
+      if (goingToo('programs', p.id as string)) continue;
+      const pteas = Array.isArray(p.programTrackedEntityAttributes) ? p.programTrackedEntityAttributes : [];
+      if (pteas.some((e) => isObj(e) && refId(e.trackedEntityAttribute) === it.id)) user = 'ProgramTrackedEntityAttribute';
+    }
+  } else if (it.collection === 'optionSets') {
+    for (const c of ['dataElements', 'trackedEntityAttributes']) {
+      for (const o of store.rawList(c)) {
+        if (!goingToo(c, o.id as string) && refId(o.optionSet) === it.id) user = simpleName(klassOf(c));
+      }
+    }
+  }
+  if (user) it.errors.push(errorReport(v, 'E4030', [user], { mainKlass: it.klass, mainId: it.id }));
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Commit
+
+function decideSharing(
+  v: Version,
+  params: ImportParams,
+  incoming: Sharing | undefined,
+  existing: Obj | undefined,
+  user: EmulatorUser,
+): Sharing {
+  const kept = existing && isObj(existing.sharing) ? (existing.sharing as unknown as Sharing) : undefined;
+  if (params.skipSharing) return kept ?? defaultSharing(user.id);
+  if (incoming && (incoming.public !== undefined || !resetsSharingWithoutPublic(v))) {
+    return {
+      owner: incoming.owner ?? kept?.owner ?? user.id,
+      external: incoming.external ?? false,
+      public: incoming.public ?? DEFAULT_PUBLIC_ACCESS,
+      users: incoming.users,
+      userGroups: incoming.userGroups,
+    };
+  }
+  // 2.41+: an object written without `sharing.public` gets the default sharing, even on update.
+  if (resetsSharingWithoutPublic(v)) return defaultSharing(user.id);
+  return kept ?? defaultSharing(user.id);
+}
+
+function prepareEmbedded(collection: string, e: Obj, owner: Obj): Obj {
+  const out = clone(e);
+  stripComputed(out);
+  normalizeStoredSharing(collection, out);
+  if (!isValidUid(out.id)) out.id = generateUid();
+  const back = EMBEDDED_OWNER[collection]?.[2];
+  if (back && !refId(out[back])) out[back] = { id: owner.id };
+  return out;
+}
+
+function commitWrites(state: State, params: ImportParams, items: Item[], user: EmulatorUser): void {
+  const v = state.version;
+  const store = state.store;
+  const at = now();
+  const stamp = (o: Obj, existing: Obj | undefined): void => {
+    o.created = existing?.created ?? o.created ?? at;
+    o.lastUpdated = at;
+    o.createdBy = existing?.createdBy ?? (isObj(o.createdBy) ? o.createdBy : { id: user.id });
+    o.lastUpdatedBy = { id: user.id };
+  };
+  const embeddedItems: Item[] = [];
+  for (const it of items) {
+    if (EMBEDDED_OWNER[it.collection]) {
+      embeddedItems.push(it);
+      continue;
+    }
+    const existing = store.rawGet(it.collection, it.id);
+    const o = clone(it.obj);
+    stripComputed(o);
+    const incomingSharing = readSharing(o, !resetsSharingWithoutPublic(v));
+    const incomingSharingObject = o.sharing;
+    if (isObj(o.user)) {
+      if (!isObj(o.createdBy)) o.createdBy = o.user;
+      delete o.user;
+    }
+    stripSharing(o);
+    if (SHAREABLE.has(it.collection)) o.sharing = decideSharing(v, params, incomingSharing, existing, user);
+    else if (isObj(incomingSharingObject)) o.sharing = incomingSharingObject;
+    for (const [prop, embedded] of Object.entries(EMBEDDED[it.collection] ?? {})) {
+      if (Array.isArray(o[prop])) o[prop] = (o[prop] as unknown[]).filter(isObj).map((e) => prepareEmbedded(embedded, e, o));
+    }
+    stamp(o, existing);
+    store.putRaw(it.collection, o);
+  }
+  // Top-level PSDEs/PTEAs/TETAs: upsert into their owner, where DHIS2 keeps them.
+  for (const it of embeddedItems) {
+    const [ownerCollection, prop, back] = EMBEDDED_OWNER[it.collection]!;
+    const ownerId = refId(it.obj[back]) ?? findOwner(store, ownerCollection, prop, it.id);
+    const owner = ownerId ? store.rawGet(ownerCollection, ownerId) : undefined;
+    if (!owner) continue;
+    const list = Array.isArray(owner[prop]) ? (owner[prop] as Obj[]) : [];
+    const e = prepareEmbedded(it.collection, it.obj, owner);
+    const at2 = list.findIndex((x) => x.id === e.id || (embeddedKey(x) !== undefined && embeddedKey(x) === embeddedKey(e)));
+    const next = at2 < 0 ? [...list, e] : list.map((x, i) => (i === at2 ? e : x));
+    store.putRaw(ownerCollection, { ...owner, [prop]: next, lastUpdated: at });
+  }
+}
+
+function findOwner(store: Store, ownerCollection: string, prop: string, id: string): string | undefined {
+  for (const o of store.rawList(ownerCollection)) {
+    if (Array.isArray(o[prop]) && (o[prop] as unknown[]).some((e) => refId(e) === id)) return o.id as string;
+  }
+  return undefined;
+}
+
+/** Children DHIS2 deletes with their owner (cascades and deletion handlers). */
+function cascade(store: Store, collection: string, id: string, out: [string, string][]): void {
+  const owned = (c: string, back: string, listed: unknown): void => {
+    const listedIds = new Set(Array.isArray(listed) ? listed.map(refId).filter((x): x is string => !!x) : []);
+    for (const o of store.rawList(c)) {
+      if (refId(o[back]) === id || listedIds.has(o.id as string)) {
+        out.push([c, o.id as string]);
+        cascade(store, c, o.id as string, out);
+      }
+    }
+  };
+  const self = store.rawGet(collection, id);
+  if (!self) return;
+  if (collection === 'programRules') owned('programRuleActions', 'programRule', self.programRuleActions);
+  if (collection === 'programStages') owned('programStageSections', 'programStage', self.programStageSections);
+  if (collection === 'programs') {
+    owned('programStages', 'program', self.programStages);
+    owned('programSections', 'program', self.programSections);
+    owned('programRules', 'program', undefined);
+    owned('programRuleVariables', 'program', undefined);
+    owned('programIndicators', 'program', undefined);
+  }
+}
+
+function commitDeletes(store: Store, items: Item[]): void {
+  const gone: [string, string][] = [];
+  for (const it of items) {
+    if (EMBEDDED_OWNER[it.collection]) {
+      const [ownerCollection, prop] = EMBEDDED_OWNER[it.collection]!;
+      const ownerId = findOwner(store, ownerCollection, prop, it.id);
+      const owner = ownerId ? store.rawGet(ownerCollection, ownerId) : undefined;
+      if (owner) store.putRaw(ownerCollection, { ...owner, [prop]: (owner[prop] as Obj[]).filter((e) => e.id !== it.id) });
+      continue;
+    }
+    gone.push([it.collection, it.id]);
+    cascade(store, it.collection, it.id, gone);
+  }
+  const goneIds = new Set(gone.map(([, id]) => id));
+  for (const [c, id] of gone) store.remove(c, id);
+  // Deletion handlers: drop the deleted objects from every collection of references to them.
+  for (const c of store.collections()) {
+    for (const o of store.rawList(c)) {
+      let changed: Obj | undefined;
+      for (const [k, value] of Object.entries(o)) {
+        if (!REFERENCES[k] || !Array.isArray(value)) continue;
+        const kept = value.filter((r) => !(refId(r) && goneIds.has(refId(r)!)));
+        if (kept.length !== value.length) (changed ??= { ...o })[k] = kept;
+      }
+      if (changed) store.putRaw(c, changed);
+    }
+  }
+}

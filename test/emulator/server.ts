@@ -1,0 +1,337 @@
+/**
+ * The HTTP front of the emulator (node:http only): context path, request log, fault injection, auth,
+ * routing, JSON answers. Every API answer is application/json, except the HTML login page.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { authenticate, type AuthResult } from './auth.ts';
+import { dataStoreRoute } from './datastore.ts';
+import { getObject, hasCollection, listCollection, metadataExport, programMetadata, revisionOf } from './export.ts';
+import { FilterError } from './fields.ts';
+import { parseImportParams, runImport, type ImportParams } from './import.ts';
+import { importReply, importReportBody } from './reports.ts';
+import { generateUid } from './schema.ts';
+import { now, reasonPhrase, webMessage, type EmulatorUser, type ImportJob, type Reply, type State } from './state.ts';
+import { isObj, type Obj } from './store.ts';
+import type { Faults } from './faults.ts';
+import type { RequestLogEntry } from './types.ts';
+
+export const LOGIN_PATH = '/dhis-web-commons/security/login.action';
+
+const LOGIN_PAGE = `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>DHIS 2</title></head>
+<body><form action="../../dhis-web-commons-security/login.action" method="post">
+<input type="text" name="j_username" id="j_username"><input type="password" name="j_password" id="j_password">
+<input type="submit" value="Sign in"></form></body></html>
+`;
+
+export interface ServerHandle {
+  port: number;
+  close(): Promise<void>;
+}
+
+interface Ctx {
+  method: string;
+  path: string;
+  params: URLSearchParams;
+  rawBody: string;
+  body: unknown;
+  contentType: string;
+  auth: AuthResult;
+}
+
+export async function startServer(
+  state: State,
+  faults: Faults,
+  log: RequestLogEntry[],
+  port: number,
+): Promise<ServerHandle> {
+  const timers = new Set<NodeJS.Timeout>();
+  const sockets = new Set<Socket>();
+
+  const server = createServer((req, res) => {
+    void handle(req, res).catch((err: unknown) => {
+      // A bug in the emulator: answer 500 rather than hang the client.
+      if (!res.headersSent) send(res, { ...webMessage(500, `Emulator error: ${String(err)}`) });
+    });
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const method = (req.method ?? 'GET').toUpperCase();
+    const rawBody = await readBody(req);
+    const contentType = String(req.headers['content-type'] ?? '');
+    const cp = state.contextPath;
+    const inContext = cp === '' || url.pathname === cp || url.pathname.startsWith(`${cp}/`);
+    const path = inContext ? url.pathname.slice(cp.length) || '/' : url.pathname;
+    const auth = authenticate(state, req.headers.authorization);
+    const ctx: Ctx = { method, path, params: url.searchParams, rawBody, body: parseBody(rawBody), contentType, auth };
+    const entry: RequestLogEntry = {
+      method,
+      path,
+      query: Object.fromEntries(url.searchParams.entries()),
+      status: 0,
+      auth: auth.kind,
+      ...(rawBody !== '' ? { body: ctx.body } : {}),
+    };
+
+    const fault = faults.pick(method, path);
+    if (fault?.kind === 'drop') {
+      log.push(entry);
+      req.socket.destroy();
+      return;
+    }
+    if (fault?.kind === 'latency') await new Promise((r) => setTimeout(r, fault.ms));
+    let reply: Reply;
+    if (fault?.kind === 'status') {
+      reply = faultReply(fault.status, fault.body);
+    } else if (!inContext) {
+      reply = webMessage(404, `Not found: ${url.pathname}`);
+    } else {
+      reply = route(ctx);
+    }
+    entry.status = reply.status;
+    log.push(entry);
+    send(res, reply);
+  }
+
+  function route(ctx: Ctx): Reply {
+    const { method, path } = ctx;
+    if (path === LOGIN_PATH) {
+      if (method !== 'GET' && method !== 'POST') return notAllowed(method, ['GET', 'POST']);
+      return { status: 200, body: LOGIN_PAGE, contentType: 'text/html;charset=UTF-8' };
+    }
+    if (!ctx.auth.user) {
+      if (state.loginRedirect) {
+        return { status: 302, headers: { Location: `${state.baseUrl}${LOGIN_PATH}` }, body: '', contentType: 'text/html' };
+      }
+      return webMessage(401, 'Unauthorized');
+    }
+    if (path !== '/api' && !path.startsWith('/api/')) return webMessage(404, `Not found: ${path}`);
+    const segments = path.slice('/api/'.length).split('/').filter((s) => s !== '');
+    let apiVersion: number | undefined;
+    if (segments[0] !== undefined && /^\d{2}$/.test(segments[0])) apiVersion = Number(segments.shift());
+    const last = segments.length - 1;
+    if (last >= 0 && segments[last]!.endsWith('.json')) segments[last] = segments[last]!.slice(0, -'.json'.length);
+    try {
+      return api(ctx, segments, apiVersion, ctx.auth.user);
+    } catch (err) {
+      if (err instanceof FilterError) return webMessage(400, err.message);
+      throw err;
+    }
+  }
+
+  function api(ctx: Ctx, s: string[], apiVersion: number | undefined, user: EmulatorUser): Reply {
+    const { method, params } = ctx;
+    const only = (allowed: string[], run: () => Reply): Reply =>
+      allowed.includes(method) ? run() : notAllowed(method, allowed);
+    const [a, b, c, d] = s;
+    if (s.length === 2 && a === 'system' && b === 'info') return only(['GET'], () => systemInfo());
+    if (s.length === 1 && a === 'me') return only(['GET'], () => me(user));
+    if (s.length === 1 && a === 'metadata') {
+      return only(['GET', 'POST'], () =>
+        method === 'GET' ? metadataExport(state, params) : postMetadata(ctx, apiVersion, user),
+      );
+    }
+    if (s.length === 4 && a === 'system' && (b === 'tasks' || b === 'taskSummaries')) {
+      return only(['GET'], () => task(b, c!, d!));
+    }
+    if (a === 'dataStore') return dataStoreRoute(state, method, s.slice(1), ctx.rawBody);
+    if (s.length === 3 && a === 'programs' && c === 'metadata') {
+      return only(['GET'], () => programMetadata(state, b!, params));
+    }
+    if (a !== undefined && s.length <= 2 && hasCollection(state.store, a)) {
+      return only(['GET'], () => (b === undefined ? listCollection(state, a, params) : getObject(state, a, b, params)));
+    }
+    return webMessage(404, `Not found: /api/${s.join('/')}`);
+  }
+
+  function systemInfo(): Reply {
+    const at = now();
+    return {
+      status: 200,
+      body: {
+        contextPath: state.baseUrl,
+        userAgent: 'node',
+        calendar: 'iso8601',
+        dateFormat: 'yyyy-mm-dd',
+        serverDate: at,
+        serverTimeZoneId: 'Etc/UTC',
+        serverTimeZoneDisplayName: 'Coordinated Universal Time',
+        version: state.version.text,
+        revision: revisionOf(state),
+        buildTime: '2024-01-01T00:00:00.000',
+        jasperReportsVersion: '6.20.6',
+        environmentVariable: 'DHIS2_HOME',
+        readOnlyMode: false,
+        nodeId: 'emulator',
+        javaVersion: '17.0.10',
+        javaVendor: 'Eclipse Adoptium',
+        databaseInfo: { spatialSupport: true },
+        encryption: false,
+        emailConfigured: false,
+        redisEnabled: false,
+        systemId: state.systemId,
+        systemName: 'DHIS 2 emulator',
+        instanceBaseUrl: state.baseUrl,
+        clusterHostname: '',
+        isMetadataVersionEnabled: false,
+        metadataSyncEnabled: false,
+      },
+    };
+  }
+
+  function me(user: EmulatorUser): Reply {
+    return {
+      status: 200,
+      body: {
+        id: user.id,
+        username: user.username,
+        name: `${user.username} (emulator)`,
+        displayName: `${user.username} (emulator)`,
+        firstName: user.username,
+        surname: '(emulator)',
+        userCredentials: { username: user.username },
+        authorities: ['ALL'],
+        organisationUnits: [],
+        userGroups: [],
+        userRoles: [],
+        programs: [],
+        dataSets: [],
+        settings: { keyUiLocale: 'en', keyDbLocale: 'en' },
+      },
+    };
+  }
+
+  function postMetadata(ctx: Ctx, apiVersion: number | undefined, user: EmulatorUser): Reply {
+    if (!/^application\/([a-z.+-]*\+)?json\b/i.test(ctx.contentType)) {
+      return webMessage(415, `Content type '${ctx.contentType || 'application/octet-stream'}' not supported`);
+    }
+    if (!isObj(ctx.body)) return webMessage(400, 'JSON parse error: the request body is not a JSON object');
+    const params = parseImportParams(ctx.params);
+    if (params.async) return startJob(params, ctx.body, user);
+    return importReply(state.version, apiVersion, runImport(state, params, ctx.body, user));
+  }
+
+  function startJob(params: ImportParams, payload: Obj, user: EmulatorUser): Reply {
+    const id = generateUid();
+    const created = now();
+    const notify = (message: string, completed: boolean, level = 'INFO'): void => {
+      job.notifications.push({
+        id: generateUid(),
+        uid: generateUid(),
+        level,
+        category: 'METADATA_IMPORT',
+        time: now(),
+        message,
+        completed,
+      });
+    };
+    const job: ImportJob = { id, created, notifications: [] };
+    state.jobs.set(id, job);
+    notify(`(${user.username}) Import:Start`, false);
+    // Run a little later, so that a client polling right away sees the job in progress first.
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      try {
+        const outcome = runImport(state, params, payload, user);
+        job.summary = importReportBody(state.version, outcome);
+        notify(`(${user.username}) Import:Done`, true);
+      } catch (err) {
+        notify(`Import failed: ${String(err)}`, true, 'ERROR');
+      }
+    }, 25);
+    timers.add(timer);
+    const { async: _async, ...jobParameters } = params;
+    return {
+      status: 200,
+      body: {
+        httpStatus: 'OK',
+        httpStatusCode: 200,
+        status: 'OK',
+        message: 'Initiated METADATA_IMPORT',
+        response: {
+          name: 'METADATA_IMPORT',
+          id,
+          created,
+          jobType: 'METADATA_IMPORT',
+          jobStatus: 'SCHEDULED',
+          jobParameters,
+          relativeNotifierEndpoint: `/api/system/tasks/METADATA_IMPORT/${id}`,
+          responseType: 'JobConfigurationWebMessageResponse',
+        },
+      },
+    };
+  }
+
+  function task(kind: string, jobType: string, id: string): Reply {
+    const job = jobType === 'METADATA_IMPORT' ? state.jobs.get(id) : undefined;
+    if (kind === 'tasks') return { status: 200, body: job ? [...job.notifications].reverse() : [] };
+    if (!job?.summary) return webMessage(404, `No summary for job ${jobType}/${id}`);
+    return { status: 200, body: job.summary };
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const t of timers) clearTimeout(t);
+        server.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      }),
+  };
+}
+
+function notAllowed(method: string, allowed: string[]): Reply {
+  return {
+    ...webMessage(405, `Request method '${method}' is not supported`),
+    headers: { Allow: allowed.join(', ') },
+  };
+}
+
+function faultReply(status: number, body: string | undefined): Reply {
+  if (body === undefined) return webMessage(status, reasonPhrase(status));
+  let json = true;
+  try {
+    JSON.parse(body);
+  } catch {
+    json = false;
+  }
+  return { status, body, contentType: json ? 'application/json;charset=UTF-8' : 'text/plain;charset=UTF-8' };
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function parseBody(raw: string): unknown {
+  if (raw === '') return undefined;
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    return raw;
+  }
+}
+
+function send(res: ServerResponse, reply: Reply): void {
+  const isText = typeof reply.body === 'string' && reply.contentType !== undefined;
+  const text = isText ? (reply.body as string) : reply.body === undefined ? '' : JSON.stringify(reply.body);
+  res.statusCode = reply.status;
+  res.setHeader('Content-Type', reply.contentType ?? 'application/json;charset=UTF-8');
+  res.setHeader('Cache-Control', 'no-cache, private');
+  for (const [k, v] of Object.entries(reply.headers ?? {})) res.setHeader(k, v);
+  res.end(text);
+}

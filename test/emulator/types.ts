@@ -1,0 +1,87 @@
+/**
+ * The emulator's public contract (see .tmp/emulator-contract.md). Product tests are written against these
+ * names, so they change only with the contract.
+ */
+
+export interface EmulatorOptions {
+  /** DHIS2 version emulated, default '2.41.3'. Drives report shapes, status codes, PAT prefix, dataStore PUT, sharing. */
+  version?: string;
+  /** e.g. '/dhis': the API then lives at http://127.0.0.1:PORT/dhis/api. */
+  contextPath?: string;
+  /** Metadata documents loaded at start; default: the sample programs (SAMPLE_SEED). */
+  seed?: Record<string, unknown>[];
+  /** Default [{ username: 'admin', password: 'district' }]. */
+  users?: { username: string; password: string; id?: string }[];
+  /** Accepted personal access tokens; default DEFAULT_TOKEN and LEGACY_TOKEN (each only where its prefix is valid). */
+  tokens?: string[];
+  /**
+   * Old-server behaviour: a request without valid credentials gets 302 to
+   * <contextPath>/dhis-web-commons/security/login.action, which serves HTML 200.
+   */
+  loginRedirect?: boolean;
+  /** Default 0 (a random free port); the host is always 127.0.0.1. */
+  port?: number;
+}
+
+export interface RequestLogEntry {
+  method: string;
+  /** Without the context path and query, e.g. '/api/metadata'. */
+  path: string;
+  /** Raw query parameters (last value wins), e.g. { importMode: 'VALIDATE' }. */
+  query: Record<string, string>;
+  status: number;
+  auth: 'basic' | 'token' | 'none' | 'invalid';
+  /** Parsed JSON request body, if any. */
+  body?: unknown;
+}
+
+export type Fault =
+  | { kind: 'status'; status: number; body?: string }
+  | { kind: 'drop' }
+  | { kind: 'latency'; ms: number };
+
+export interface FaultRule {
+  /** Default any. */
+  method?: string;
+  /** Matched against RequestLogEntry.path; default any. */
+  path?: string | RegExp;
+  /** 1-based: first applies to the nth matching request after the rule was added (default 1). */
+  nth?: number;
+  /** How many matching requests (from nth on) it applies to; default 1; Infinity = all. */
+  times?: number;
+  fault: Fault;
+}
+
+export interface MetadataStore {
+  /** A deep copy. */
+  get(collection: string, id: string): Record<string, unknown> | undefined;
+  /** Deep copies. */
+  list(collection: string): Record<string, unknown>[];
+  /** Insert or replace by id. */
+  put(collection: string, obj: Record<string, unknown>): void;
+  remove(collection: string, id: string): boolean;
+  collections(): string[];
+  /** Canonical serialization of the whole store, to assert "nothing changed". */
+  snapshot(): string;
+}
+
+export interface Emulator {
+  /** Base URL without /api, including the context path, e.g. http://127.0.0.1:41234/dhis. */
+  readonly url: string;
+  readonly version: string;
+  readonly store: MetadataStore;
+  /** namespace -> key -> JSON value. */
+  readonly dataStore: Map<string, Map<string, unknown>>;
+  readonly requests: RequestLogEntry[];
+  addFault(rule: FaultRule): void;
+  clearFaults(): void;
+  close(): Promise<void>;
+}
+
+export interface SampleProgram {
+  id: string;
+  name: string;
+  kind: 'tracker' | 'hnqis2';
+  /** Fixture file the program came from (the last one that defined it), relative to test/fixtures. */
+  source: string;
+}
