@@ -88,6 +88,18 @@ const PER_PAGE = 100;
 /** Upper bound of pages read, so a misbehaving server (or a Link loop) cannot keep us busy forever. */
 const MAX_PAGES = 200;
 const MAX_RETRY_DELAY_MS = 30_000;
+const NETWORK_CODES: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  UND_ERR_SOCKET: 'connection closed',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'name lookup failed',
+  ETIMEDOUT: 'connection timed out',
+  UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
+  CERT_HAS_EXPIRED: 'TLS certificate expired',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'TLS certificate not trusted',
+  SELF_SIGNED_CERT_IN_CHAIN: 'TLS certificate not trusted',
+};
 const RETRY_STATUSES: ReadonlySet<number> = new Set([500, 502, 503, 504]);
 
 type Octokit = ReturnType<typeof getOctokit>;
@@ -265,13 +277,20 @@ export class GitHubApi implements IssueCommentsApi {
     const status = statusOf(e);
     const hasResponse = e !== null && typeof e === 'object' && 'response' in e && e.response !== undefined;
     if (!hasResponse) {
-      // No answer at all: octokit reports those as status 500 without a response.
-      const cause = (e as { cause?: { name?: string; code?: string; message?: string } }).cause;
-      const timedOut = cause?.name === 'TimeoutError' || (e as Error).name === 'TimeoutError';
+      // No answer at all: octokit wraps fetch's failure (TypeError "fetch failed", whose cause says why) in a
+      // status-500 error without a response; a timeout arrives as the signal's TimeoutError.
+      const chain = causes(e);
+      const timedOut = chain.some((c) => c.name === 'TimeoutError' || c.name === 'AbortError');
+      const code = chain.find((c) => typeof c.code === 'string')?.code;
       const detail = timedOut
         ? `no answer within ${this.options.timeoutMs / 1000} s`
-        : (cause?.code ?? cause?.message ?? (e as Error).message ?? 'connection failed');
-      return new GitHubApiError(`could not ${call.what}: the GitHub API at ${this.apiUrl} (${detail})`, 'network');
+        : code
+          ? `${NETWORK_CODES[code] ?? 'connection failed'}: ${code}`
+          : (chain.at(-1)?.message ?? 'connection failed');
+      return new GitHubApiError(
+        `could not reach the GitHub API at ${this.apiUrl} to ${call.what} (${detail})`,
+        'network',
+      );
     }
     const message = githubMessage(dataOf(e));
     const said = message ? ` ${message}` : '';
@@ -304,7 +323,7 @@ export class GitHubApi implements IssueCommentsApi {
     }
     if (status === 404) {
       return new GitHubApiError(
-        `GitHub answered 404 trying to ${call.what}: ${this.owner}/${this.repo} or the pull request does not exist, or the token cannot see it`,
+        `GitHub answered 404 trying to ${call.what}: ${call.method === 'PATCH' ? 'the comment was deleted, or' : `${this.owner}/${this.repo} or the pull request does not exist, or`} the token cannot see it`,
         'not-found',
         status,
       );
@@ -321,6 +340,15 @@ export class GitHubApi implements IssueCommentsApi {
       status,
     );
   }
+}
+
+/** The error and its causes, outermost first (bounded: a cause cycle must not hang us). */
+function causes(e: unknown): { name?: string; code?: string; message?: string }[] {
+  const chain: { name?: string; code?: string; message?: string }[] = [];
+  for (let c = e; c !== null && typeof c === 'object' && chain.length < 8; c = (c as { cause?: unknown }).cause) {
+    chain.push(c as { name?: string; code?: string; message?: string });
+  }
+  return chain;
 }
 
 function statusOf(e: unknown): number | undefined {

@@ -135,7 +135,7 @@ export async function upsertComment(
 ): Promise<UpsertResult> {
   const text = prepareBody(marker, body);
   const existing = await findMarkedComment(api, pr, marker);
-  if (existing) return update(api, existing, text);
+  if (existing) return update(api, pr, existing, text);
   try {
     const created = await api.createIssueComment(pr, text);
     return { id: created.id, action: 'created', url: created.htmlUrl };
@@ -144,16 +144,23 @@ export async function upsertComment(
     // The request may have reached GitHub before the connection failed: look again before creating, so a
     // flaky network never leaves two comments.
     const again = await findMarkedComment(api, pr, marker);
-    if (again) return update(api, again, text);
+    if (again) return update(api, pr, again, text);
     const created = await api.createIssueComment(pr, text);
     return { id: created.id, action: 'created', url: created.htmlUrl };
   }
 }
 
-async function update(api: IssueCommentsApi, existing: IssueComment, text: string): Promise<UpsertResult> {
+async function update(api: IssueCommentsApi, pr: number, existing: IssueComment, text: string): Promise<UpsertResult> {
   if (existing.body === text) return { id: existing.id, action: 'unchanged', url: existing.htmlUrl };
-  const updated = await api.updateIssueComment(existing.id, text);
-  return { id: updated.id, action: 'updated', url: updated.htmlUrl ?? existing.htmlUrl };
+  try {
+    const updated = await api.updateIssueComment(existing.id, text);
+    return { id: updated.id, action: 'updated', url: updated.htmlUrl ?? existing.htmlUrl };
+  } catch (e) {
+    // Deleted by someone between our listing and the edit: write it afresh.
+    if (!(e instanceof GitHubApiError && e.reason === 'not-found')) throw e;
+    const created = await api.createIssueComment(pr, text);
+    return { id: created.id, action: 'created', url: created.htmlUrl };
+  }
 }
 
 function prepareBody(marker: string, body: string): string {

@@ -1,0 +1,411 @@
+/**
+ * A local stand-in for the few GitHub REST endpoints the tool calls, served over real HTTP on 127.0.0.1:
+ *
+ *   GET   /repos/{owner}/{repo}/issues/{n}/comments    (per_page, page; Link headers like GitHub)
+ *   POST  /repos/{owner}/{repo}/issues/{n}/comments
+ *   PATCH /repos/{owner}/{repo}/issues/comments/{id}
+ *   GET   /repos/{owner}/{repo}/commits/{sha}/pulls
+ *
+ * It answers the way GitHub does where the tool depends on it: 401 "Bad credentials" without a known token,
+ * 403 "Resource not accessible by integration" when a read-only token (a fork PR's GITHUB_TOKEN) writes,
+ * 422 for a body over 65,536 characters, 404 for an unknown comment, and GitHub's error body shapes.
+ * Comments live in memory; every request is logged in `requests`.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export const STUB_TOKEN = 'ghs_stubReadWriteToken0123456789';
+export const STUB_READ_ONLY_TOKEN = 'ghs_stubReadOnlyToken9876543210';
+
+export interface StubUser {
+  login: string;
+  type: 'Bot' | 'User';
+}
+
+export interface GitHubStubOptions {
+  /** Tokens that may read and write. Default [STUB_TOKEN]. */
+  tokens?: string[];
+  /** Tokens that may only read: writes get 403 like a fork PR's GITHUB_TOKEN. Default [STUB_READ_ONLY_TOKEN]. */
+  readOnlyTokens?: string[];
+  /** Path prefix of the API, e.g. `/api/v3` as on GitHub Enterprise Server. Default none. */
+  basePath?: string;
+  /** Page size when the client gives none (GitHub: 30; at most 100). */
+  defaultPerPage?: number;
+  /** GitHub's limit on a comment body, in characters. */
+  bodyLimit?: number;
+  /** Author of the comments the API creates. Default github-actions[bot]. */
+  user?: StubUser;
+  /** When given, only these issue numbers exist (others: 404). */
+  pullRequests?: number[];
+  /** Called with one line per request. */
+  log?: (line: string) => void;
+}
+
+export interface StubComment {
+  id: number;
+  owner: string;
+  repo: string;
+  issue: number;
+  body: string;
+  user: StubUser;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface StubRequest {
+  method: string;
+  /** Path without the base path and query, e.g. /repos/o/r/issues/1/comments. */
+  path: string;
+  query: Record<string, string>;
+  /** The token from the Authorization header, if any. */
+  token?: string;
+  /** The raw Authorization header. */
+  authorization?: string;
+  status: number;
+  /** Length of the request body in characters. */
+  bodyLength?: number;
+}
+
+export interface StubPull {
+  number: number;
+  state?: 'open' | 'closed';
+  merged_at?: string | null;
+  merge_commit_sha?: string | null;
+  head?: { sha: string; ref?: string };
+  base?: { ref: string };
+}
+
+export interface StubFailure {
+  /** Answer this status (with a GitHub-like body) instead of handling the request. Default 502. */
+  status?: number;
+  /** Close the connection without answering instead. */
+  drop?: boolean;
+  /** Handle the request first (e.g. create the comment), then fail: the client never learns it worked. */
+  afterHandling?: boolean;
+  /** Only requests with this method. */
+  method?: string;
+  /** How many matching requests fail. Default 1. */
+  count?: number;
+  /** Extra response headers (e.g. retry-after, x-ratelimit-remaining). */
+  headers?: Record<string, string>;
+}
+
+export interface GitHubStub {
+  /** The API base URL to use as GITHUB_API_URL (with the base path). */
+  url: string;
+  comments(owner: string, repo: string, pr: number): StubComment[];
+  /** Seeds a comment as if someone wrote it. */
+  addComment(owner: string, repo: string, pr: number, body: string, user?: StubUser): StubComment;
+  requests: StubRequest[];
+  addPullForCommit(sha: string, pr: number | StubPull): void;
+  /** Makes the next matching request(s) fail. */
+  failNext(failure?: StubFailure): void;
+  close(): Promise<void>;
+}
+
+const DOCS = 'https://docs.github.com/rest';
+const MAX_REQUEST_BYTES = 5 * 1024 * 1024;
+
+export async function startGitHubStub(opts: GitHubStubOptions = {}): Promise<GitHubStub> {
+  const tokens = new Set(opts.tokens ?? [STUB_TOKEN]);
+  const readOnly = new Set(opts.readOnlyTokens ?? [STUB_READ_ONLY_TOKEN]);
+  const basePath = (opts.basePath ?? '').replace(/\/+$/, '');
+  const defaultPerPage = opts.defaultPerPage ?? 30;
+  const bodyLimit = opts.bodyLimit ?? 65_536;
+  const user = opts.user ?? { login: 'github-actions[bot]', type: 'Bot' };
+  const pulls = opts.pullRequests ? new Set(opts.pullRequests) : undefined;
+
+  const comments: StubComment[] = [];
+  const pullsByCommit = new Map<string, StubPull[]>();
+  const requests: StubRequest[] = [];
+  const failures: (StubFailure & { left: number })[] = [];
+  let nextId = 1_000_001;
+  let clock = Date.UTC(2025, 0, 1);
+
+  const now = () => new Date((clock += 1000)).toISOString();
+
+  function addComment(owner: string, repo: string, issue: number, body: string, author = user): StubComment {
+    const at = now();
+    const comment = { id: nextId++, owner, repo, issue, body, user: author, createdAt: at, updatedAt: at };
+    comments.push(comment);
+    return comment;
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      if (!res.headersSent) send(res, 500, { message: `stub failure: ${(e as Error).message}` });
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`);
+    const method = req.method ?? 'GET';
+    const raw = await readBody(req);
+    const authorization = req.headers.authorization;
+    const token = /^(?:token|bearer)\s+(\S+)$/i.exec(authorization ?? '')?.[1];
+    const entry: StubRequest = {
+      method,
+      path: url.pathname.startsWith(basePath) ? url.pathname.slice(basePath.length) || '/' : url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      token,
+      authorization,
+      status: 0,
+      bodyLength: raw === undefined ? undefined : raw.length,
+    };
+    requests.push(entry);
+    const reply = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      entry.status = status;
+      opts.log?.(`${method} ${url.pathname}${url.search} -> ${status}`);
+      send(res, status, body, headers);
+    };
+
+    const failure = failures.find((f) => f.left > 0 && (!f.method || f.method.toUpperCase() === method));
+    if (failure) failure.left--;
+    const fail = () => {
+      if (failure?.drop) {
+        entry.status = -1;
+        res.socket?.destroy();
+        return;
+      }
+      const status = failure?.status ?? 502;
+      reply(
+        status,
+        { message: status === 502 ? 'Server Error' : 'Injected failure', status: String(status) },
+        failure?.headers,
+      );
+    };
+    if (failure && !failure.afterHandling) return fail();
+
+    const answer = route(method, url, entry, token, raw);
+    if (failure) return fail();
+    reply(answer.status, answer.body, answer.headers);
+  }
+
+  interface Answer {
+    status: number;
+    body: unknown;
+    headers?: Record<string, string>;
+  }
+
+  function route(method: string, url: URL, entry: StubRequest, token: string | undefined, raw?: string): Answer {
+    if (!url.pathname.startsWith(basePath + '/')) return notFound();
+    if (!token || (!tokens.has(token) && !readOnly.has(token))) {
+      return { status: 401, body: { message: 'Bad credentials', documentation_url: DOCS, status: '401' } };
+    }
+    const path = entry.path;
+    const list = /^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments$/.exec(path);
+    const edit = /^\/repos\/([^/]+)\/([^/]+)\/issues\/comments\/(\d+)$/.exec(path);
+    const commitPulls = /^\/repos\/([^/]+)\/([^/]+)\/commits\/([^/]+)\/pulls$/.exec(path);
+    const writes = method !== 'GET';
+    if (writes && readOnly.has(token)) {
+      return {
+        status: 403,
+        body: {
+          message: 'Resource not accessible by integration',
+          documentation_url: `${DOCS}/issues/comments`,
+          status: '403',
+        },
+      };
+    }
+
+    if (list) {
+      const [owner, repo, issue] = [decodeURIComponent(list[1]!), decodeURIComponent(list[2]!), Number(list[3])];
+      if (pulls && !pulls.has(issue)) return notFound();
+      if (method === 'GET') return listComments(url, owner, repo, issue);
+      if (method === 'POST') {
+        const body = parseBody(raw);
+        if ('error' in body) return body.error;
+        const comment = addComment(owner, repo, issue, body.text);
+        return { status: 201, body: toJson(url, comment) };
+      }
+      return methodNotAllowed();
+    }
+    if (edit) {
+      const comment = comments.find(
+        (c) =>
+          c.id === Number(edit[3]) &&
+          c.owner === decodeURIComponent(edit[1]!) &&
+          c.repo === decodeURIComponent(edit[2]!),
+      );
+      if (!comment) return notFound();
+      if (method === 'GET') return { status: 200, body: toJson(url, comment) };
+      if (method !== 'PATCH') return methodNotAllowed();
+      const body = parseBody(raw);
+      if ('error' in body) return body.error;
+      comment.body = body.text;
+      comment.updatedAt = now();
+      return { status: 200, body: toJson(url, comment) };
+    }
+    if (commitPulls && method === 'GET') {
+      const sha = decodeURIComponent(commitPulls[3]!);
+      if (!/^[0-9a-f]{7,40}$/i.test(sha)) {
+        return {
+          status: 422,
+          body: { message: `No commit found for SHA: ${sha}`, documentation_url: DOCS, status: '422' },
+        };
+      }
+      const found = [...pullsByCommit.entries()]
+        .filter(([full]) => full.toLowerCase().startsWith(sha.toLowerCase()))
+        .flatMap(([, prs]) => prs);
+      return { status: 200, body: found.map((pr) => pullJson(url, commitPulls[1]!, commitPulls[2]!, pr)) };
+    }
+    return notFound();
+  }
+
+  function listComments(url: URL, owner: string, repo: string, issue: number): Answer {
+    const perPage = clamp(Number(url.searchParams.get('per_page') ?? defaultPerPage), 1, 100, defaultPerPage);
+    const page = clamp(Number(url.searchParams.get('page') ?? 1), 1, Number.MAX_SAFE_INTEGER, 1);
+    const all = comments.filter((c) => c.owner === owner && c.repo === repo && c.issue === issue);
+    const items = all.slice((page - 1) * perPage, page * perPage);
+    const last = Math.max(1, Math.ceil(all.length / perPage));
+    const link = (p: number, rel: string) => {
+      const target = new URL(url);
+      target.searchParams.set('per_page', String(perPage));
+      target.searchParams.set('page', String(p));
+      return `<${target.toString()}>; rel="${rel}"`;
+    };
+    const links: string[] = [];
+    if (page > 1) links.push(link(page - 1, 'prev'));
+    if (page < last) links.push(link(page + 1, 'next'), link(last, 'last'));
+    if (page > 1) links.push(link(1, 'first'));
+    return {
+      status: 200,
+      body: items.map((c) => toJson(url, c)),
+      headers: links.length ? { link: links.join(', ') } : {},
+    };
+  }
+
+  function parseBody(raw: string | undefined): { text: string } | { error: Answer } {
+    let data: unknown;
+    try {
+      data = JSON.parse(raw ?? '');
+    } catch {
+      return {
+        error: { status: 400, body: { message: 'Problems parsing JSON', documentation_url: DOCS, status: '400' } },
+      };
+    }
+    const text = (data as { body?: unknown } | null)?.body;
+    if (typeof text !== 'string') {
+      return {
+        error: {
+          status: 422,
+          body: { message: 'Invalid request.\n\n"body" wasn\'t supplied.', documentation_url: DOCS, status: '422' },
+        },
+      };
+    }
+    // GitHub counts characters (code points), not UTF-16 units.
+    if ([...text].length > bodyLimit) {
+      return {
+        error: {
+          status: 422,
+          body: {
+            message: 'Validation Failed',
+            errors: [
+              {
+                resource: 'IssueComment',
+                code: 'custom',
+                field: 'body',
+                message: `body is too long (maximum is ${bodyLimit} characters)`,
+              },
+            ],
+            documentation_url: DOCS,
+            status: '422',
+          },
+        },
+      };
+    }
+    return { text };
+  }
+
+  function toJson(url: URL, c: StubComment): Record<string, unknown> {
+    const api = `${url.origin}${basePath}`;
+    return {
+      id: c.id,
+      node_id: `IC_${c.id}`,
+      url: `${api}/repos/${c.owner}/${c.repo}/issues/comments/${c.id}`,
+      html_url: `https://github.example/${c.owner}/${c.repo}/pull/${c.issue}#issuecomment-${c.id}`,
+      issue_url: `${api}/repos/${c.owner}/${c.repo}/issues/${c.issue}`,
+      body: c.body,
+      user: { login: c.user.login, id: c.user.login.length, type: c.user.type },
+      created_at: c.createdAt,
+      updated_at: c.updatedAt,
+      author_association: c.user.type === 'Bot' ? 'NONE' : 'MEMBER',
+    };
+  }
+
+  function pullJson(url: URL, owner: string, repo: string, pr: StubPull): Record<string, unknown> {
+    return {
+      number: pr.number,
+      state: pr.state ?? 'closed',
+      merged_at: pr.merged_at ?? null,
+      merge_commit_sha: pr.merge_commit_sha ?? null,
+      html_url: `https://github.example/${owner}/${repo}/pull/${pr.number}`,
+      url: `${url.origin}${basePath}/repos/${owner}/${repo}/pulls/${pr.number}`,
+      head: { sha: pr.head?.sha ?? '0'.repeat(40), ref: pr.head?.ref ?? `branch-${pr.number}` },
+      base: { ref: pr.base?.ref ?? 'main' },
+    };
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}${basePath}`,
+    comments: (owner, repo, pr) =>
+      comments.filter((c) => c.owner === owner && c.repo === repo && c.issue === pr).map((c) => ({ ...c })),
+    addComment,
+    requests,
+    addPullForCommit(sha, pr) {
+      const entry: StubPull =
+        typeof pr === 'number'
+          ? { number: pr, state: 'closed', merged_at: new Date(clock).toISOString(), merge_commit_sha: sha }
+          : pr;
+      pullsByCommit.set(sha, [...(pullsByCommit.get(sha) ?? []), entry]);
+    },
+    failNext(failure = {}) {
+      failures.push({ ...failure, left: failure.count ?? 1 });
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
+  res.end(text);
+}
+
+function notFound(): { status: number; body: unknown } {
+  return { status: 404, body: { message: 'Not Found', documentation_url: DOCS, status: '404' } };
+}
+
+function methodNotAllowed(): { status: number; body: unknown } {
+  return { status: 404, body: { message: 'Not Found', documentation_url: DOCS, status: '404' } };
+}
+
+function clamp(value: number, min: number, max: number, fallback: number): number {
+  if (!Number.isFinite(value)) return fallback;
+  return Math.min(max, Math.max(min, Math.trunc(value)));
+}
+
+async function readBody(req: IncomingMessage): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_REQUEST_BYTES) throw new Error('request body too large');
+    chunks.push(chunk as Buffer);
+  }
+  return size === 0 ? undefined : Buffer.concat(chunks).toString('utf8');
+}
