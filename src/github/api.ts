@@ -125,6 +125,8 @@ export class GitHubApi implements IssueCommentsApi {
   readonly owner: string;
   readonly repo: string;
   private readonly octokit: Octokit;
+  /** Octokit's own notices (e.g. an endpoint deprecation) go to our debug log, not the console. */
+  private readonly octokitLog: Record<'debug' | 'info' | 'warn' | 'error', (message: string) => void>;
   private readonly apiUrl: string;
   private readonly options: Required<Omit<GitHubApiOptions, 'log'>> & Pick<GitHubApiOptions, 'log'>;
 
@@ -149,11 +151,13 @@ export class GitHubApi implements IssueCommentsApi {
       log: options.log,
     };
     const debug = (message: string) => this.options.log?.(redact(message));
+    this.octokitLog = { debug, info: debug, warn: debug, error: debug };
     // Only baseUrl is passed: a `request` option would replace (not merge with) the proxy-aware fetch that
     // @actions/github sets up. Its proxy choice is made for $GITHUB_API_URL, which is ctx.apiUrl in a runner.
     this.octokit = getOctokit(token, {
       baseUrl: this.apiUrl,
-      log: { debug, info: debug, warn: debug, error: debug },
+      userAgent: 'dhis2-metadata',
+      log: this.octokitLog,
     });
   }
 
@@ -245,7 +249,7 @@ export class GitHubApi implements IssueCommentsApi {
           method: call.method,
           url: call.url,
           ...(call.body ? { data: call.body } : {}),
-          request: { signal: AbortSignal.timeout(this.options.timeoutMs) },
+          request: { signal: AbortSignal.timeout(this.options.timeoutMs), log: this.octokitLog },
         });
         return response as RawResponse;
       } catch (e) {

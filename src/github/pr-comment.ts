@@ -91,7 +91,7 @@ export function fitComment(parts: CommentParts, limit = COMMENT_LIMIT): string {
   // Room left for the detail once everything else is in place ("x" stands in for the cut detail).
   const detailRoom = limit - (join(header, essential, 'x', pointer, footer).length - 1);
   const cutDetail = detailRoom > 0 ? cutBlock(detail, detailRoom) : '';
-  if (cutDetail !== '' || join(header, essential, pointer, footer).length <= limit) {
+  if (join(header, essential, pointer, footer).length <= limit) {
     return join(header, essential, cutDetail, pointer, footer);
   }
 

@@ -86,6 +86,8 @@ export interface StubFailure {
   method?: string;
   /** How many matching requests fail. Default 1. */
   count?: number;
+  /** The `message` of the error body. */
+  message?: string;
   /** Extra response headers (e.g. retry-after, x-ratelimit-remaining). */
   headers?: Record<string, string>;
 }
@@ -170,7 +172,7 @@ export async function startGitHubStub(opts: GitHubStubOptions = {}): Promise<Git
       const status = failure?.status ?? 502;
       reply(
         status,
-        { message: status === 502 ? 'Server Error' : 'Injected failure', status: String(status) },
+        { message: failure?.message ?? (status === 502 ? 'Server Error' : 'Injected failure'), status: String(status) },
         failure?.headers,
       );
     };

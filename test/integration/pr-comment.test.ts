@@ -200,6 +200,8 @@ describe('upsertComment against the GitHub stand-in', () => {
         stub.failNext({ status: 403, headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '1900000000' } }),
       () => stub.failNext({ drop: true }),
       () => stub.failNext({ status: 418 }),
+      // Should GitHub ever echo what it was sent, the message is still masked.
+      () => stub.failNext({ status: 400, message: `Problems parsing "token ${token}"` }),
     ];
     const reasons: string[] = [];
     for (const fail of failures) {
@@ -208,7 +210,7 @@ describe('upsertComment against the GitHub stand-in', () => {
       reasons.push(error.reason);
       expect(`${error.message} ${error.stack ?? ''} ${JSON.stringify(error)}`).not.toContain(token);
     }
-    expect(reasons).toEqual(['server', 'rate-limit', 'network', 'other']);
+    expect(reasons).toEqual(['server', 'rate-limit', 'network', 'other', 'other']);
     // And the token written into a body by mistake is masked before it leaves.
     await upsertComment(client(token), PR, MARKER, `oops ${token}`);
     expect(stub.comments(OWNER, REPO, PR).at(-1)!.body).toBe(`${MARKER}\noops ***`);
