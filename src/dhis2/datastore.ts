@@ -66,6 +66,7 @@ export class DataStoreApi implements DataStore {
   }
 
   async keys(namespace: string): Promise<string[]> {
+    checkName('namespace', namespace);
     const ns = encodeURIComponent(namespace);
     const path = this.atLeast(40) ? `dataStore/${ns}/keys` : `dataStore/${ns}`;
     const res = await this.http.request({ method: 'GET', path, retry: true, expect: [404] });
@@ -89,6 +90,14 @@ export class DataStoreApi implements DataStore {
 }
 
 function entryPath(namespace: string, key: string): string {
-  if (!namespace || !key) throw new Dhis2Error('a dataStore namespace and key must not be empty');
+  checkName('namespace', namespace);
+  checkName('key', key);
   return `dataStore/${encodeURIComponent(namespace)}/${encodeURIComponent(key)}`;
+}
+
+/** Tomcat refuses an encoded slash in a path (400) unless told otherwise: say so before sending. */
+function checkName(what: string, value: string): void {
+  if (!value) throw new Dhis2Error(`a dataStore ${what} must not be empty`);
+  if (value.includes('/'))
+    throw new Dhis2Error(`dataStore ${what} "${value}" contains "/", which DHIS2 cannot address`);
 }
