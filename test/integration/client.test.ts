@@ -102,8 +102,15 @@ describe('auth', () => {
       `authentication failed: ${emu.url} redirected to its login page (wrong credentials, or not a DHIS2 API URL)`,
     );
     expect(emu.requests.some((r) => r.path.includes('login'))).toBe(false);
-    // Right credentials still work on the same server.
+    // Right credentials still work on the same server; none at all meets the login page too.
     expect((await connect(emu)).system.version).toBe(emu.version);
+    expect((await failure(connect(emu, { auth: undefined }))).message).toContain('redirected to its login page');
+  });
+
+  it('a token on a server older than 2.37 (no personal access tokens) gets a hint', async () => {
+    const emu = await emulator({ version: '2.36.13' });
+    const e = await failure(connect(emu, { auth: token }));
+    expect(e.message).toContain('(HTTP 401 Unauthorized); personal access tokens need DHIS2 2.37 or newer');
   });
 });
 
