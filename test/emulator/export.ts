@@ -118,7 +118,13 @@ export function programDependencies(store: Store, program: Obj): Map<string, Map
       attributes(psde);
       dataElement(get('dataElements', refId(psde.dataElement)));
     }
-    for (const pss of children(store, 'programStageSections', s!.programStageSections, 'programStage', s!.id as string)) {
+    for (const pss of children(
+      store,
+      'programStageSections',
+      s!.programStageSections,
+      'programStage',
+      s!.id as string,
+    )) {
       stageSection(pss);
     }
     simple('dataEntryForms', get('dataEntryForms', refId(s!.dataEntryForm)));
@@ -142,12 +148,15 @@ export function programDependencies(store: Store, program: Obj): Map<string, Map
   simple('trackedEntityTypes', get('trackedEntityTypes', refId(program.trackedEntityType)));
   for (const id of refs(program.notificationTemplates)) notificationTemplate(get('programNotificationTemplates', id));
   for (const s of children(store, 'programStages', program.programStages, 'program', pid)) stage(s);
-  for (const ptea of Array.isArray(program.programTrackedEntityAttributes) ? program.programTrackedEntityAttributes : []) {
+  for (const ptea of Array.isArray(program.programTrackedEntityAttributes)
+    ? program.programTrackedEntityAttributes
+    : []) {
     if (!isObj(ptea) || !md.add('programTrackedEntityAttributes', ptea)) continue;
     attributes(ptea);
     trackedEntityAttribute(get('trackedEntityAttributes', refId(ptea.trackedEntityAttribute)));
   }
-  for (const pi of children(store, 'programIndicators', program.programIndicators, 'program', pid)) programIndicator(pi);
+  for (const pi of children(store, 'programIndicators', program.programIndicators, 'program', pid))
+    programIndicator(pi);
   for (const ps of children(store, 'programSections', program.programSections, 'program', pid)) {
     if (!md.add('programSections', ps)) continue;
     attributes(ps);
@@ -223,7 +232,9 @@ function collectionObjects(store: Store, collection: string): Obj[] {
   const owner = EMBEDDED_OWNER[collection];
   if (!owner) return store.rawList(collection);
   const [ownerCollection, prop] = owner;
-  return store.rawList(ownerCollection).flatMap((o) => (Array.isArray(o[prop]) ? (o[prop] as unknown[]).filter(isObj) : []));
+  return store
+    .rawList(ownerCollection)
+    .flatMap((o) => (Array.isArray(o[prop]) ? (o[prop] as unknown[]).filter(isObj) : []));
 }
 
 export function hasCollection(store: Store, collection: string): boolean {

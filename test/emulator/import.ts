@@ -116,7 +116,8 @@ function embeddedIndex(store: Store): Map<string, Map<string, string>> {
     const m = new Map<string, string>();
     for (const owner of store.rawList(ownerCollection)) {
       const list = owner[prop];
-      if (Array.isArray(list)) for (const e of list) if (isObj(e) && typeof e.id === 'string') m.set(e.id, owner.id as string);
+      if (Array.isArray(list))
+        for (const e of list) if (isObj(e) && typeof e.id === 'string') m.set(e.id, owner.id as string);
     }
     index.set(embedded, m);
   }
@@ -267,7 +268,9 @@ function validateObject(
           Array.isArray(p.obj.programStages) &&
           p.obj.programStages.some((s) => refId(s) === it.id),
       );
-      const storedOwner = store.rawList('programs').some((p) => (p.programStages as unknown[] | undefined)?.some((s) => refId(s) === it.id));
+      const storedOwner = store
+        .rawList('programs')
+        .some((p) => (p.programStages as unknown[] | undefined)?.some((s) => refId(s) === it.id));
       if (!listed && !storedOwner) push(errorReport(v, 'E4053', [it.id], { mainKlass: klass }));
     }
   }
@@ -335,7 +338,8 @@ function validateDelete(v: Version, store: Store, it: Item, inPayload: Map<strin
     for (const p of store.rawList('programs')) {
       if (goingToo('programs', p.id as string)) continue;
       const pteas = Array.isArray(p.programTrackedEntityAttributes) ? p.programTrackedEntityAttributes : [];
-      if (pteas.some((e) => isObj(e) && refId(e.trackedEntityAttribute) === it.id)) user = 'ProgramTrackedEntityAttribute';
+      if (pteas.some((e) => isObj(e) && refId(e.trackedEntityAttribute) === it.id))
+        user = 'ProgramTrackedEntityAttribute';
     }
   } else if (it.collection === 'optionSets') {
     for (const c of ['dataElements', 'trackedEntityAttributes']) {
@@ -412,7 +416,8 @@ function commitWrites(state: State, params: ImportParams, items: Item[], user: E
     if (SHAREABLE.has(it.collection)) o.sharing = decideSharing(v, params, incomingSharing, existing, user);
     else if (isObj(incomingSharingObject)) o.sharing = incomingSharingObject;
     for (const [prop, embedded] of Object.entries(EMBEDDED[it.collection] ?? {})) {
-      if (Array.isArray(o[prop])) o[prop] = (o[prop] as unknown[]).filter(isObj).map((e) => prepareEmbedded(embedded, e, o));
+      if (Array.isArray(o[prop]))
+        o[prop] = (o[prop] as unknown[]).filter(isObj).map((e) => prepareEmbedded(embedded, e, o));
     }
     stamp(o, existing);
     store.putRaw(it.collection, o);
@@ -425,7 +430,9 @@ function commitWrites(state: State, params: ImportParams, items: Item[], user: E
     if (!owner) continue;
     const list = Array.isArray(owner[prop]) ? (owner[prop] as Obj[]) : [];
     const e = prepareEmbedded(it.collection, it.obj, owner);
-    const at2 = list.findIndex((x) => x.id === e.id || (embeddedKey(x) !== undefined && embeddedKey(x) === embeddedKey(e)));
+    const at2 = list.findIndex(
+      (x) => x.id === e.id || (embeddedKey(x) !== undefined && embeddedKey(x) === embeddedKey(e)),
+    );
     const next = at2 < 0 ? [...list, e] : list.map((x, i) => (i === at2 ? e : x));
     store.putRaw(ownerCollection, { ...owner, [prop]: next, lastUpdated: at });
   }
@@ -469,7 +476,8 @@ function commitDeletes(store: Store, items: Item[]): void {
       const [ownerCollection, prop] = EMBEDDED_OWNER[it.collection]!;
       const ownerId = findOwner(store, ownerCollection, prop, it.id);
       const owner = ownerId ? store.rawGet(ownerCollection, ownerId) : undefined;
-      if (owner) store.putRaw(ownerCollection, { ...owner, [prop]: (owner[prop] as Obj[]).filter((e) => e.id !== it.id) });
+      if (owner)
+        store.putRaw(ownerCollection, { ...owner, [prop]: (owner[prop] as Obj[]).filter((e) => e.id !== it.id) });
       continue;
     }
     gone.push([it.collection, it.id]);

@@ -13,7 +13,15 @@ import type { EmulatorUser, State } from './state.ts';
 import type { Emulator, EmulatorOptions, RequestLogEntry } from './types.ts';
 import { parseVersion } from './version.ts';
 
-export type { Emulator, EmulatorOptions, Fault, FaultRule, MetadataStore, RequestLogEntry, SampleProgram } from './types.ts';
+export type {
+  Emulator,
+  EmulatorOptions,
+  Fault,
+  FaultRule,
+  MetadataStore,
+  RequestLogEntry,
+  SampleProgram,
+} from './types.ts';
 export { DEFAULT_TOKEN, LEGACY_TOKEN } from './auth.ts';
 export { SAMPLE_PROGRAMS, SAMPLE_SEED, PROGRAM_TYPE_ATTRIBUTE } from './seed.ts';
 export { DEFAULT_IDS } from './schema.ts';
@@ -25,15 +33,21 @@ export const DEFAULT_ADMIN_ID = 'M5zQapPyTZI';
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const version = parseVersion(options.version ?? DEFAULT_VERSION);
   const contextPath = normalizeContextPath(options.contextPath ?? '');
-  const users: EmulatorUser[] = (options.users ?? [{ username: 'admin', password: 'district', id: DEFAULT_ADMIN_ID }]).map(
-    (u) => ({ username: u.username, password: u.password, id: u.id ?? derivedUid(`user/${u.username}`) }),
-  );
+  const users: EmulatorUser[] = (
+    options.users ?? [{ username: 'admin', password: 'district', id: DEFAULT_ADMIN_ID }]
+  ).map((u) => ({ username: u.username, password: u.password, id: u.id ?? derivedUid(`user/${u.username}`) }));
   if (users.length === 0) throw new Error('Emulator: at least one user is needed');
   const store = seedStore(options.seed);
   // The server's own users exist as metadata too (sharing may name them).
   for (const u of users) {
     if (!store.rawHas('users', u.id)) {
-      store.putRaw('users', { id: u.id, username: u.username, firstName: u.username, surname: '(emulator)', userRoles: [] });
+      store.putRaw('users', {
+        id: u.id,
+        username: u.username,
+        firstName: u.username,
+        surname: '(emulator)',
+        userRoles: [],
+      });
     }
   }
   const state: State = {

@@ -23,12 +23,17 @@ const COMPUTED_KEYS = new Set([
   'displayInstruction',
 ]);
 
+/**
+ * Removes computed keys at any depth. `access` is computed only as the caller's access object
+ * ({read, write, ...}); the `access` strings of sharing entries are data, and sharing is left alone.
+ */
 export function stripComputed(v: unknown): void {
   if (Array.isArray(v)) {
     for (const x of v) stripComputed(x);
   } else if (isObj(v)) {
     for (const k of Object.keys(v)) {
-      if (COMPUTED_KEYS.has(k)) delete v[k];
+      if (k === 'sharing' || k === 'userAccesses' || k === 'userGroupAccesses') continue;
+      if (COMPUTED_KEYS.has(k) && (k !== 'access' || isObj(v[k]))) delete v[k];
       else stripComputed(v[k]);
     }
   }
@@ -42,4 +47,3 @@ export function refId(v: unknown): string | undefined {
 export function embeddedKey(e: Obj): string | undefined {
   return refId(e.dataElement) ?? refId(e.trackedEntityAttribute);
 }
-

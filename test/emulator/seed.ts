@@ -7,7 +7,17 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { programDependencies } from './export.ts';
 import { forEachReference } from './refs.ts';
-import { DEFAULT_IDS, DEFAULT_ID_SET, EMBEDDED, EMBEDDED_OWNER, REQUIRED, derivedUid, isValidUid, klassOf, simpleName } from './schema.ts';
+import {
+  DEFAULT_IDS,
+  DEFAULT_ID_SET,
+  EMBEDDED,
+  EMBEDDED_OWNER,
+  REQUIRED,
+  derivedUid,
+  isValidUid,
+  klassOf,
+  simpleName,
+} from './schema.ts';
 import { embeddedKey, refId, stripComputed } from './normalize.ts';
 import { normalizeStoredSharing, readSharing } from './sharing.ts';
 import { Store, clone, isObj, type Obj } from './store.ts';
@@ -140,7 +150,8 @@ export function buildStore(docs: readonly Record<string, unknown>[], names?: rea
     }
   });
   for (const [collection, o] of loose) foldEmbedded(store, collection, o);
-  for (const [collection, o] of DEFAULT_OBJECTS) if (!store.rawHas(collection, o.id as string)) store.putRaw(collection, o);
+  for (const [collection, o] of DEFAULT_OBJECTS)
+    if (!store.rawHas(collection, o.id as string)) store.putRaw(collection, o);
   return { store, programSources };
 }
 

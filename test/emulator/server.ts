@@ -107,12 +107,20 @@ export async function startServer(
     }
     if (!ctx.auth.user) {
       if (state.loginRedirect) {
-        return { status: 302, headers: { Location: `${state.baseUrl}${LOGIN_PATH}` }, body: '', contentType: 'text/html' };
+        return {
+          status: 302,
+          headers: { Location: `${state.baseUrl}${LOGIN_PATH}` },
+          body: '',
+          contentType: 'text/html',
+        };
       }
       return webMessage(401, 'Unauthorized');
     }
     if (path !== '/api' && !path.startsWith('/api/')) return webMessage(404, `Not found: ${path}`);
-    const segments = path.slice('/api/'.length).split('/').filter((s) => s !== '');
+    const segments = path
+      .slice('/api/'.length)
+      .split('/')
+      .filter((s) => s !== '');
     let apiVersion: number | undefined;
     if (segments[0] !== undefined && /^\d{2}$/.test(segments[0])) apiVersion = Number(segments.shift());
     const last = segments.length - 1;

@@ -75,7 +75,9 @@ export class Store implements MetadataStore {
     for (const c of this.collections()) {
       const m = this.data.get(c)!;
       const ids = [...m.keys()].sort();
-      parts.push(`${JSON.stringify(c)}:{${ids.map((id) => `${JSON.stringify(id)}:${objectJson(m.get(id)!)}`).join(',')}}`);
+      parts.push(
+        `${JSON.stringify(c)}:{${ids.map((id) => `${JSON.stringify(id)}:${objectJson(m.get(id)!)}`).join(',')}}`,
+      );
     }
     return `{${parts.join(',')}}`;
   }

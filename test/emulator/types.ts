@@ -36,9 +36,7 @@ export interface RequestLogEntry {
 }
 
 export type Fault =
-  | { kind: 'status'; status: number; body?: string }
-  | { kind: 'drop' }
-  | { kind: 'latency'; ms: number };
+  { kind: 'status'; status: number; body?: string } | { kind: 'drop' } | { kind: 'latency'; ms: number };
 
 export interface FaultRule {
   /** Default any. */
