@@ -223,7 +223,7 @@ export function buildRestorePlan(
     if (fromFile.length > 0) {
       notes.push(
         `${element} not chosen, but ${count(fromFile.length, key)} (${fromFile.join(', ')}) ` +
-          `not on the server yet: sent with the file's ${property}.`,
+          `${fromFile.length === 1 ? 'is' : 'are'} not on the server yet: sent with the file's ${property}.`,
       );
     }
   }
@@ -247,7 +247,7 @@ export function buildRestorePlan(
     }) as MetadataDocument;
     if (removed > 0) {
       notes.push(
-        `Removed ${removed} legacy sharing keys (${LEGACY_SHARING_KEYS.join(', ')}): DHIS2 2.${server.minor} ignores them.`,
+        `Removed ${count(removed, 'legacy sharing keys')} (${LEGACY_SHARING_KEYS.join(', ')}): DHIS2 2.${server.minor} ignores them.`,
       );
     }
   }
@@ -353,15 +353,11 @@ function planSharing(
   }
 
   const notes: string[] = [];
+  const created = newObjects > 0 ? `; ${count(newObjects, 'new objects')} take the file's` : '';
   if (mode === 'keep') {
-    notes.push(
-      `Sharing: kept the server's on ${count(fromServer, 'existing objects')}; ` +
-        `${count(newObjects, 'new objects')} take the file's.`,
-    );
+    notes.push(`Sharing: kept the server's on ${count(fromServer, 'existing objects')}${created}.`);
   } else {
-    notes.push(
-      `Sharing: the file's on ${count(fromFile, 'existing objects')} and ${count(newObjects, 'new objects')}.`,
-    );
+    notes.push(`Sharing: the file's on ${count(fromFile, 'existing objects')}${created}.`);
     if (filledFromServer > 0) {
       notes.push(
         `Sharing: ${count(filledFromServer, 'existing objects')} have no sharing in the file and keep the server's` +
@@ -459,6 +455,7 @@ function ids(objects: readonly MetadataObject[]): string[] {
   return objects.map((obj) => idOf(obj)).filter((id): id is string => id !== undefined);
 }
 
-function count(n: number, noun: string): string {
-  return `${n} ${noun}`;
+/** "3 programStages", "1 programStage": collection names and plain plurals read right either way. */
+function count(n: number, plural: string): string {
+  return `${n} ${n === 1 && plural.endsWith('s') ? plural.slice(0, -1) : plural}`;
 }
