@@ -20,7 +20,7 @@ describe('GET /api/programs/{id}/metadata (dependency export)', () => {
   it('contains the program and what it depends on, computed from the store', async () => {
     await withEmulator({}, async (emu) => {
       const doc = await exportOf(emu, H2);
-      const program = emu.store.get('programs', H2)!;
+      const program: Obj = emu.store.get('programs', H2)!;
       expect(Object.keys(doc.system).sort()).toEqual(['date', 'id', 'rev', 'version']);
       expect(doc.system.version).toBe(emu.version);
       expect(ids(doc.programs)).toEqual([H2]);

@@ -16,7 +16,7 @@ export interface CallOptions {
   body?: unknown;
   auth?: string | null;
   contentType?: string;
-  redirect?: RequestRedirect;
+  redirect?: 'follow' | 'manual' | 'error';
 }
 
 /** fetch(`${emu.url}${path}`) with Basic admin auth and JSON bodies by default. */

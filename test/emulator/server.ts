@@ -117,10 +117,16 @@ export async function startServer(
       return webMessage(401, 'Unauthorized');
     }
     if (path !== '/api' && !path.startsWith('/api/')) return webMessage(404, `Not found: ${path}`);
-    const segments = path
-      .slice('/api/'.length)
-      .split('/')
-      .filter((s) => s !== '');
+    let segments: string[];
+    try {
+      segments = path
+        .slice('/api/'.length)
+        .split('/')
+        .filter((s) => s !== '')
+        .map(decodeURIComponent);
+    } catch {
+      return webMessage(400, `Malformed path: ${path}`);
+    }
     let apiVersion: number | undefined;
     if (segments[0] !== undefined && /^\d{2}$/.test(segments[0])) apiVersion = Number(segments.shift());
     const last = segments.length - 1;
