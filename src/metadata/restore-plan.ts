@@ -117,7 +117,11 @@ const RULE_COLLECTIONS = ['programRules', 'programRuleVariables', 'programRuleAc
 export interface ServerState {
   /** The program's dependency export on the target server now, or undefined if the program does not exist there. */
   current?: MetadataDocument;
-  /** Objects of the payload that already exist on the server, as read from it (id -> object with at least id and sharing), any type. */
+  /**
+   * Objects of the payload that already exist on the server, as read from it (id -> object with at least id
+   * and sharing), any type. Read `sharing` (and, before 2.36, the legacy access keys). Objects of `current`
+   * count as existing too, so `existing` only needs what the dependency export does not hold.
+   */
   existing: Map<string, MetadataObject>;
   /** DHIS2 minor version of the target (41 for 2.41.x): sharing semantics differ from 41 on. */
   minor: number;
