@@ -279,6 +279,30 @@ describe('POST /api/metadata semantics', () => {
     });
   });
 
+  it('E5003 when a unique property is already held by another object; an update may keep its own value', async () => {
+    await withEmulator({ version: '2.41.3' }, async (emu) => {
+      const existing = emu.store.get('dataElements', 'VqBfZjZhKkU')!;
+      const clash = {
+        id: 'NewDataEl01',
+        name: existing.name,
+        shortName: 'Unique short name',
+        valueType: 'TEXT',
+        aggregationType: 'NONE',
+        domainType: 'TRACKER',
+      };
+      const report = reportOf(await post(emu, { dataElements: [clash] }));
+      expect(errorsOf(report).map((e) => e.message)).toEqual([
+        `Property \`name\` with value \`${existing.name as string}\` on object ${existing.name as string} [NewDataEl01] (DataElement) already exists on object VqBfZjZhKkU`,
+      ]);
+      // Renaming the holder in the same payload frees the value.
+      const both = reportOf(await post(emu, { dataElements: [clash, { ...existing, name: 'Renamed' }] }));
+      expect(both.status).toBe('OK');
+      expect(reportOf(await post(emu, { dataElements: [emu.store.get('dataElements', 'NewDataEl01')] })).status).toBe(
+        'OK',
+      );
+    });
+  });
+
   it('importStrategy CREATE refuses existing objects, UPDATE missing ones, DELETE removes with its children', async () => {
     await withEmulator({}, async (emu) => {
       const existing = { optionSets: [emu.store.get('optionSets', 'DfyWt0mZIhj')] };

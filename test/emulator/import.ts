@@ -27,6 +27,7 @@ import {
   REFERENCES,
   REQUIRED,
   SHAREABLE,
+  UNIQUE,
   generateUid,
   isKnownCollection,
   isValidUid,
@@ -156,9 +157,13 @@ export function runImport(state: State, params: ImportParams, payload: Obj, user
   const known = (collection: string, id: string): boolean =>
     DEFAULT_ID_SET.has(id) || !!inPayload.get(collection)?.has(id) || store.rawHas(collection, id);
 
+  const taken = deleting ? undefined : uniqueIndex(store, items);
   for (const it of items) {
     if (deleting) validateDelete(v, store, it, inPayload);
-    else validateObject(v, params, it, known, items, store);
+    else {
+      validateObject(v, params, it, known, items, store);
+      checkUnique(v, it, taken!);
+    }
   }
 
   const hasErrors = items.some((it) => it.errors.length > 0);
@@ -296,6 +301,36 @@ function validateObject(
     };
     check(sharing.users, 'users', 'org.hisp.dhis.user.User', 'userAccesses');
     check(sharing.userGroups, 'userGroups', 'org.hisp.dhis.user.UserGroup', 'userGroupAccesses');
+  }
+}
+
+/** collection/property -> value -> the id holding it, in the store as it would be after the import. */
+function uniqueIndex(store: Store, items: Item[]): Map<string, Map<string, string>> {
+  const index = new Map<string, Map<string, string>>();
+  const incoming = new Set(items.map((it) => `${it.collection}/${it.id}`));
+  for (const [collection, props] of Object.entries(UNIQUE)) {
+    for (const prop of props) {
+      const m = new Map<string, string>();
+      for (const o of store.rawList(collection)) {
+        // Objects of the payload will hold their new values, not their stored ones.
+        if (incoming.has(`${collection}/${o.id as string}`)) continue;
+        if (typeof o[prop] === 'string') m.set(o[prop], o.id as string);
+      }
+      index.set(`${collection}/${prop}`, m);
+    }
+  }
+  return index;
+}
+
+/** E5003: a unique property whose value another object of the same type already has. */
+function checkUnique(v: Version, it: Item, taken: Map<string, Map<string, string>>): void {
+  for (const prop of UNIQUE[it.collection] ?? []) {
+    const value = it.obj[prop];
+    if (typeof value !== 'string') continue;
+    const holder = taken.get(`${it.collection}/${prop}`)?.get(value);
+    if (holder === undefined || holder === it.id) continue;
+    const args = [prop, value, identifiersWithName(it.id, it.klass, it.obj.name), holder];
+    it.errors.push(errorReport(v, 'E5003', args, { mainKlass: it.klass, mainId: it.id, errorProperty: prop }));
   }
 }
 

@@ -23,6 +23,7 @@ export const ERROR_TEXTS = {
   E5000: 'Found matching object for reference, but import mode is CREATE. Identifier was {0}, and object was {1}',
   E5001: 'No matching object for reference. Identifier was {0}, and object was {1}',
   E5002: 'Invalid reference {0} on object {1} for association `{2}`',
+  E5003: 'Property `{0}` with value `{1}` on object {2} already exists on object {3}',
 } as const;
 export type ErrorCode = keyof typeof ERROR_TEXTS;
 

@@ -209,6 +209,22 @@ export const PROPERTY_KLASS: Readonly<Record<string, string>> = {
   openingDate: 'java.util.Date',
 };
 
+/** Unique properties (E5003 when another object of the type already has the value), from the DHIS2 schemas. */
+export const UNIQUE: Readonly<Record<string, readonly string[]>> = {
+  programs: ['name', 'shortName', 'code'],
+  dataElements: ['name', 'shortName', 'code'],
+  trackedEntityAttributes: ['name', 'shortName', 'code'],
+  trackedEntityTypes: ['name', 'code'],
+  optionSets: ['name', 'code'],
+  programIndicators: ['name', 'shortName', 'code'],
+  attributes: ['name', 'code'],
+  categoryOptions: ['name', 'shortName', 'code'],
+  categories: ['name', 'code'],
+  categoryCombos: ['name', 'code'],
+  legendSets: ['code'],
+  userGroups: ['name', 'code'],
+};
+
 /** Types with sharing (the metadata a program export carries that DHIS2 marks shareable). */
 export const SHAREABLE: ReadonlySet<string> = new Set([
   'programs',

@@ -13,6 +13,7 @@ import {
   EMBEDDED,
   EMBEDDED_OWNER,
   REQUIRED,
+  UNIQUE,
   derivedUid,
   isValidUid,
   klassOf,
@@ -150,9 +151,35 @@ export function buildStore(docs: readonly Record<string, unknown>[], names?: rea
     }
   });
   for (const [collection, o] of loose) foldEmbedded(store, collection, o);
+  resolveUniqueClashes(store);
   for (const [collection, o] of DEFAULT_OBJECTS)
     if (!store.rawHas(collection, o.id as string)) store.putRaw(collection, o);
   return { store, programSources };
+}
+
+/**
+ * Fixtures from different servers can share a unique value (the TB and COVAC packages both have a tracked
+ * entity attribute with shortName "Family name", under different ids). One server never holds both, so the
+ * object loaded first gets its id appended to the value, and exports import back without E5003.
+ */
+function resolveUniqueClashes(store: Store): void {
+  for (const [collection, props] of Object.entries(UNIQUE)) {
+    for (const prop of props) {
+      const holders = new Map<string, Obj[]>();
+      for (const o of store.rawList(collection)) {
+        if (typeof o[prop] !== 'string') continue;
+        const list = holders.get(o[prop]) ?? [];
+        list.push(o);
+        holders.set(o[prop], list);
+      }
+      for (const [value, list] of holders) {
+        for (const o of list.slice(0, -1)) {
+          const renamed = prop === 'code' ? `${value}_${o.id as string}` : `${value} (${o.id as string})`;
+          store.putRaw(collection, { ...store.rawGet(collection, o.id as string)!, [prop]: renamed });
+        }
+      }
+    }
+  }
 }
 
 function foldEmbedded(store: Store, collection: string, e: Obj): void {

@@ -172,6 +172,20 @@ describe('seed', () => {
     expect(SAMPLE_SEED.length).toBeGreaterThanOrEqual(6);
   });
 
+  it('fixtures from different servers do not clash on unique values: the one loaded first is renamed', async () => {
+    await withEmulator({}, async (emu) => {
+      // TB (loaded first) and COVAC both have a "Family name" attribute, under different ids.
+      const tb = emu.store.get('trackedEntityAttributes', 'aW66s2QSosT')!;
+      const covac = emu.store.get('trackedEntityAttributes', 'ENRjVGxVL6l')!;
+      expect(covac.shortName).toBe('Family name');
+      expect(tb.shortName).toBe('Family name (aW66s2QSosT)');
+      for (const c of ['dataElements', 'trackedEntityAttributes', 'optionSets', 'programs']) {
+        const names = emu.store.list(c).map((o) => o.shortName ?? o.name);
+        expect(new Set(names).size, c).toBe(names.length);
+      }
+    });
+  });
+
   it('store.get/list hand out copies; snapshot changes only when the store does', async () => {
     await withEmulator({}, async (emu) => {
       const s1 = emu.store.snapshot();
