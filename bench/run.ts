@@ -90,7 +90,12 @@ try {
         return run(process.execPath, [...probe, join(ROOT, 'dist/cli.js'), 'export'], env, ws);
       },
       () =>
-        run(process.execPath, [...probe, join(ROOT, 'bench/plain-export.mjs'), URL_, PROGRAM, join(ws, 'plain.json')], env, ws),
+        run(
+          process.execPath,
+          [...probe, join(ROOT, 'bench/plain-export.mjs'), URL_, PROGRAM, join(ws, 'plain.json')],
+          env,
+          ws,
+        ),
     ),
   ];
   mkdirSync(join(ROOT, '.tmp'), { recursive: true });

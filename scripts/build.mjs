@@ -1,5 +1,7 @@
-// Bundles the action (dist/index.js) and the CLI (dist/cli.js) into self-contained ESM files:
-// `node dist/index.js` must run in a checkout with no node_modules (GitHub runs it that way).
+// Bundles the action (dist/index.js) and the CLI (dist/cli.js) into self-contained ESM: `node dist/index.js`
+// must run in a checkout with no node_modules (GitHub runs it that way). @actions/artifact is most of the
+// dependency weight and only needed for uploads, so it is bundled once into dist/artifact.js and loaded on
+// demand by both entries. File names are fixed, so a rebuild diffs line by line.
 import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
 
@@ -10,6 +12,7 @@ const common = {
   platform: 'node',
   target: 'node20',
   format: 'esm',
+  outdir: 'dist',
   loader: { '.yml': 'text' },
   legalComments: 'linked',
   logLevel: 'warning',
@@ -19,10 +22,17 @@ const common = {
   },
 };
 
-await build({ ...common, entryPoints: { index: 'src/main.ts' }, outdir: 'dist' });
+const artifactOnDemand = {
+  name: 'artifact-on-demand',
+  setup(b) {
+    b.onResolve({ filter: /^@actions\/artifact$/ }, () => ({ path: './artifact.js', external: true }));
+  },
+};
+
+await build({ ...common, entryPoints: { index: 'src/main.ts', cli: 'src/cli.ts' }, plugins: [artifactOnDemand] });
 await build({
   ...common,
-  entryPoints: { cli: 'src/cli.ts' },
-  outdir: 'dist',
-  banner: { js: '#!/usr/bin/env node\n' + common.banner.js },
+  stdin: { contents: "export { DefaultArtifactClient } from '@actions/artifact';", resolveDir: '.', loader: 'js' },
+  outfile: 'dist/artifact.js',
+  outdir: undefined,
 });

@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * The command line (dist/cli.js, `npx dhis2-metadata`): the same engine as the action, one --flag per
  * action input, credentials also from DHIS2_SERVER_URL, DHIS2_USERNAME, DHIS2_PASSWORD, DHIS2_TOKEN.

@@ -2,7 +2,6 @@
  * Uploads files as a workflow artifact. Only possible inside a runner: @actions/artifact needs the
  * runtime token and results URL the runner gives to actions; outside one the caller skips with a notice.
  */
-import { DefaultArtifactClient } from '@actions/artifact';
 import { UserError } from '../errors.ts';
 
 /** Artifact names must be unique within a run and avoid a few characters. */
@@ -19,6 +18,8 @@ export async function uploadArtifact(
   retentionDays?: number,
 ): Promise<{ id?: number; size?: number }> {
   try {
+    // Loaded on demand: the artifact client is most of the bundle and only export/restore in a runner need it.
+    const { DefaultArtifactClient } = await import('@actions/artifact');
     const client = new DefaultArtifactClient();
     return await client.uploadArtifact(name, files, rootDirectory, retentionDays ? { retentionDays } : {});
   } catch (e) {

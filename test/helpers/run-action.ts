@@ -12,8 +12,13 @@ export interface ActionRun {
   /** Parsed $GITHUB_OUTPUT (heredoc format written by @actions/core). */
   outputs: Record<string, string>;
   summary: string;
-  /** Everything the run wrote anywhere we can see: for secret greps. */
+  /**
+   * Everything the run wrote anywhere we can see, for secret greps, less the `::add-mask::` commands
+   * (the runner consumes them to mask its log; they never show).
+   */
   everything: string;
+  /** Values the run asked the runner to mask. */
+  masked: string[];
   /** ::error:: lines on stdout. */
   errors: string[];
 }
@@ -82,7 +87,19 @@ export async function runAction(
     stderr,
     outputs,
     summary,
-    everything: [stdout, stderr, readTree(runnerTemp), readTree(options.workspace)].join('\n'),
+    everything: [
+      stdout
+        .split('\n')
+        .filter((l) => !l.startsWith('::add-mask::'))
+        .join('\n'),
+      stderr,
+      readTree(runnerTemp),
+      readTree(options.workspace),
+    ].join('\n'),
+    masked: stdout
+      .split('\n')
+      .filter((l) => l.startsWith('::add-mask::'))
+      .map((l) => l.slice('::add-mask::'.length)),
     errors: stdout.split('\n').filter((l) => l.startsWith('::error')),
   };
 }

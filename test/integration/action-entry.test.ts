@@ -26,6 +26,7 @@ describe('the bundled action (node dist/index.js, as the runner runs it)', () =>
     expect(run.errors[0]).toMatch(/^::error file=dhis2-metadata\.yml,line=2,col=1::.*programz/);
     expect(run.everything).not.toMatch(/\n\s+at .+:\d+:\d+/); // no stack frames
     expect(run.everything).not.toContain(PASSWORD);
+    expect(run.masked).toEqual([PASSWORD]); // masked in the runner's log before anything printed
   });
 
   it('names the invalid input when the command is wrong', async () => {

@@ -57,7 +57,9 @@ describe('export (the bundled action against the emulator)', () => {
     expect(run.errors).toEqual([]);
     expect(run.code).toBe(0);
     expect(run.outputs.changed).toBe('true');
-    expect(JSON.parse(run.outputs.files ?? '[]').sort()).toEqual([`metadata/${COVAC}.json`, `metadata/${TB}.json`]);
+    expect(JSON.parse(run.outputs.files ?? '[]').sort()).toEqual(
+      [`metadata/${TB}.json`, `metadata/${COVAC}.json`].sort(),
+    );
     const tb = JSON.parse(readFileSync(join(dir, `metadata/${TB}.json`), 'utf8'));
     expect(tb.programs.map((p: { id: string }) => p.id)).toEqual([TB]);
     const keys = keysAtAnyDepth(tb);
@@ -184,6 +186,7 @@ describe('export (the bundled action against the emulator)', () => {
     expect(run.errors).toHaveLength(1);
     expect(run.errors[0]).toMatch(/401|refused|authentication/i);
     expect(run.everything).not.toContain('Wr0ng-Secret-Pass');
+    expect(run.masked).toContain('Wr0ng-Secret-Pass');
   });
 
   it('works from the CLI with DHIS2_* credentials and a token', async () => {
