@@ -73,6 +73,22 @@ describe('GET /api/programs/{id}/metadata (dependency export)', () => {
     });
   });
 
+  it('includes program sections from 2.41 (core PR #15903), not before', async () => {
+    for (const [version, included] of [
+      ['2.40.3', false],
+      ['2.41.0', true],
+    ] as const) {
+      await withEmulator({ version }, async (emu) => {
+        const doc = await exportOf(emu, H2);
+        const sections = emu.store.list('programSections').filter((s: Obj) => s.program.id === H2);
+        expect(sections.length).toBeGreaterThan(0);
+        expect(ids(doc.programSections), version).toEqual(included ? ids(sections) : []);
+        // The program still references them either way.
+        expect(refIds(doc.programs[0].programSections)).toEqual(ids(sections));
+      });
+    }
+  });
+
   it('every sample program exports and imports back cleanly (VALIDATE)', async () => {
     await withEmulator({}, async (emu) => {
       for (const p of SAMPLE_PROGRAMS) {

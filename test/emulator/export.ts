@@ -9,7 +9,7 @@
  * tracked entity attributes and their attributes (with option sets), program indicators, program rules
  * found by their `program` (with actions and what those point to, option groups included) and program rule
  * variables found by their `program`. Program sections (with their attributes) were added by core PR
- * #15903. Legend sets are NOT followed from data elements. ProgramStageDataElement and
+ * #15903 (2.41 here; the reference app fetched them separately before). Legend sets are NOT followed from data elements. ProgramStageDataElement and
  * ProgramTrackedEntityAttribute objects are put in the export map too, so besides being embedded in their
  * stage/program they also appear as top-level `programStageDataElements` / `programTrackedEntityAttributes`
  * arrays, as in real exports (the reference app reads `metadata.programStageDataElements`).
@@ -19,6 +19,7 @@ import { refId } from './normalize.ts';
 import { DEFAULT_ID_SET, EMBEDDED_OWNER, isKnownCollection, klassOf, simpleName } from './schema.ts';
 import { LEGACY_SHARING_KEYS, serializeSharing } from './sharing.ts';
 import { webMessage, type Reply, type State } from './state.ts';
+import { exportsProgramSections } from './version.ts';
 import { isObj, type Obj, type Store } from './store.ts';
 
 class SetMap {
@@ -48,7 +49,16 @@ function children(store: Store, collection: string, listed: unknown, back: strin
   return [...out.values()];
 }
 
-export function programDependencies(store: Store, program: Obj): Map<string, Map<string, Obj>> {
+export interface DependencyOptions {
+  /** Program sections (and their attributes) joined the export with core PR #15903. */
+  programSections: boolean;
+}
+
+export function programDependencies(
+  store: Store,
+  program: Obj,
+  options: DependencyOptions = { programSections: true },
+): Map<string, Map<string, Obj>> {
   const md = new SetMap();
   const get = (c: string, id: string | undefined): Obj | undefined => (id ? store.rawGet(c, id) : undefined);
 
@@ -157,7 +167,10 @@ export function programDependencies(store: Store, program: Obj): Map<string, Map
   }
   for (const pi of children(store, 'programIndicators', program.programIndicators, 'program', pid))
     programIndicator(pi);
-  for (const ps of children(store, 'programSections', program.programSections, 'program', pid)) {
+  const sections = options.programSections
+    ? children(store, 'programSections', program.programSections, 'program', pid)
+    : [];
+  for (const ps of sections) {
     if (!md.add('programSections', ps)) continue;
     attributes(ps);
     for (const id of refs(ps.trackedEntityAttributes)) trackedEntityAttribute(get('trackedEntityAttributes', id));
@@ -211,7 +224,7 @@ export function programMetadata(state: State, programId: string, q: URLSearchPar
   if (!program) return webMessage(404, `Program not found for uid: ${programId}`);
   const skipSharing = boolParam(q, 'skipSharing');
   const excludeDefaults = q.get('defaults') === 'EXCLUDE';
-  const deps = programDependencies(state.store, program);
+  const deps = programDependencies(state.store, program, { programSections: exportsProgramSections(state.version) });
   const body: Obj = { system: systemBlock(state) };
   for (const c of [...deps.keys()].sort()) {
     let objects = [...deps.get(c)!.values()];

@@ -87,3 +87,11 @@ export function errorMessagesEndWithPeriod(v: Version): boolean {
 export function reportsImportParams(v: Version): boolean {
   return !atLeast(v, 38);
 }
+
+/**
+ * The program dependency export includes program sections since dhis2-core PR #15903 (pca-reference.md: the
+ * reference app fetched them separately before it). We date it to 2.41, the first release after the PR.
+ */
+export function exportsProgramSections(v: Version): boolean {
+  return atLeast(v, 41);
+}
