@@ -186,19 +186,21 @@ export function runImport(state: State, params: ImportParams, payload: Obj, user
   }
 
   const full = params.importReportMode === 'FULL' || params.importReportMode === 'DEBUG';
-  const typeReports: TypeReport[] = collections.map((c) => ({
-    klass: klassOf(c),
-    stats: typeStats.get(c) ?? emptyStats(),
-    objectReports: items
-      .filter((it) => it.collection === c && (full || it.errors.length > 0))
-      .map((it): ObjectReport => ({
-        klass: it.klass,
-        index: it.index,
-        uid: it.id,
-        ...(typeof it.obj.name === 'string' ? { displayName: it.obj.name } : {}),
-        errorReports: it.errors,
-      })),
-  }));
+  const typeReports: TypeReport[] = collections
+    .filter((c) => typeStats.has(c))
+    .map((c) => ({
+      klass: klassOf(c),
+      stats: typeStats.get(c) ?? emptyStats(),
+      objectReports: items
+        .filter((it) => it.collection === c && (full || it.errors.length > 0))
+        .map((it): ObjectReport => ({
+          klass: it.klass,
+          index: it.index,
+          uid: it.id,
+          ...(typeof it.obj.name === 'string' ? { displayName: it.obj.name } : {}),
+          errorReports: it.errors,
+        })),
+    }));
   const stats = emptyStats();
   for (const t of typeReports) for (const k of Object.keys(stats) as (keyof Stats)[]) stats[k] += t.stats[k];
 

@@ -192,9 +192,9 @@ describe('seed', () => {
       const p = emu.store.get('programs', 'XY5mWAnxSoN')!;
       p.name = 'changed';
       emu.store.list('programs')[0]!.name = 'changed too';
-      expect(emu.store.snapshot()).toBe(s1);
+      expect(emu.store.snapshot() === s1, 'the store changed').toBe(true);
       emu.store.put('programs', p);
-      expect(emu.store.snapshot()).not.toBe(s1);
+      expect(emu.store.snapshot() === s1, 'the store did not change').toBe(false);
       expect(emu.store.get('programs', 'XY5mWAnxSoN')!.name).toBe('changed');
     });
   });
