@@ -1,0 +1,133 @@
+/**
+ * Markdown for the dry-run and restore reports: one table of counts, per-type breakdown, what would really
+ * change, and the errors. Used for the job summary and the PR comment (which cuts `detail` when long).
+ */
+import type { ImportError, ImportReport, ImportStats } from '../dhis2/client.ts';
+import { cell, table } from '../github/markdown.ts';
+import { formatValue, type MetadataDiff } from '../metadata/diff.ts';
+import type { RestorePlan } from '../metadata/restore-plan.ts';
+
+export interface ProgramOutcome {
+  id: string;
+  name?: string;
+  file: string;
+  fingerprint?: string;
+  report?: ImportReport;
+  diff?: MetadataDiff;
+  plan?: RestorePlan;
+  onServer?: boolean;
+  /** A failure before or outside the import (file, server, config). */
+  error?: string;
+  /** Restore: what happened after the import (stale rules deleted, verification). */
+  after?: string[];
+}
+
+const STAT_KEYS: (keyof ImportStats)[] = ['created', 'updated', 'deleted', 'ignored', 'total'];
+
+function title(p: ProgramOutcome): string {
+  return p.name ? `${cell(p.name)} (\`${p.id}\`)` : `\`${p.id}\``;
+}
+
+function statusOf(p: ProgramOutcome): string {
+  if (p.error) return 'ERROR';
+  return p.report?.status ?? '';
+}
+
+/** The counts table: one row per program, DHIS2's stats plus what really changes. */
+export function countsTable(programs: ProgramOutcome[]): string {
+  const rows = programs.map((p) => [
+    title(p),
+    statusOf(p),
+    ...STAT_KEYS.map((k) => (p.report ? p.report.stats[k] : '')),
+    p.diff ? `${p.diff.totals.created} new, ${p.diff.totals.changed} changed, ${p.diff.totals.unchanged} unchanged` : '',
+    p.plan ? Object.values(p.plan.stale).reduce((n, ids) => n + ids.length, 0) : '',
+  ]);
+  return table(
+    ['program', 'status', ...STAT_KEYS, 'really changes', 'rules removed'],
+    rows,
+    ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'left', 'right'],
+  );
+}
+
+function errorRows(errors: ImportError[]): unknown[][] {
+  return errors.map((e) => [e.code, e.objectType, e.displayName ?? '', e.uid ?? e.mainId ?? '', e.message]);
+}
+
+/** Errors: the part of a report that must never be cut. */
+export function errorsSection(programs: ProgramOutcome[]): string {
+  const parts: string[] = [];
+  for (const p of programs) {
+    if (p.error) parts.push(`**${title(p)}**: ${cell(p.error)}`);
+    const errors = p.report?.errors ?? [];
+    if (errors.length === 0) continue;
+    parts.push(
+      `**${title(p)}**: ${errors.length} error${errors.length === 1 ? '' : 's'}`,
+      '',
+      table(['code', 'object type', 'name', 'uid', 'message'], errorRows(errors)),
+    );
+  }
+  return parts.length ? `#### Errors\n\n${parts.join('\n\n')}` : '';
+}
+
+/** Per program: per type, DHIS2's counts next to what really changes, then the changed objects' fields. */
+export function detailSection(p: ProgramOutcome): string {
+  const lines: string[] = [];
+  const diff = p.diff;
+  if (diff) {
+    const perType = new Map<string, ImportStats>();
+    for (const t of p.report?.typeReports ?? []) perType.set(t.objectType, t.stats);
+    const rows = diff.collections
+      .filter((c) => c.created.length + c.changed.length + c.unchanged > 0)
+      .map((c) => [c.collection, c.created.length, c.changed.length, c.unchanged]);
+    lines.push(
+      `<details><summary>${title(p)}: ${diff.totals.created} new, ${diff.totals.changed} changed, ${diff.totals.unchanged} unchanged</summary>`,
+      '',
+      table(['objects', 'new', 'changed', 'unchanged'], rows, ['left', 'right', 'right', 'right']),
+      '',
+    );
+    const changed = diff.collections.flatMap((c) => c.changed);
+    if (changed.length > 0) {
+      lines.push('| object | field | server now | file |', '| --- | --- | --- | --- |');
+      for (const o of changed) {
+        for (const f of o.fields) {
+          lines.push(
+            `| ${cell(o.collection)} ${cell(o.name ?? '')} \`${o.id}\` | \`${cell(f.path)}\` | ${cell(formatValue(f.old))} | ${cell(formatValue(f.new))} |`,
+          );
+        }
+      }
+      lines.push('');
+    }
+    const created = diff.collections.filter((c) => c.created.length > 0);
+    if (created.length > 0) {
+      lines.push(
+        `New: ${created.map((c) => `${c.collection} ${c.created.map((id) => `\`${id}\``).join(', ')}`).join('; ')}`,
+        '',
+      );
+    }
+    lines.push('</details>', '');
+  }
+  const stale = p.plan?.stale;
+  if (stale && Object.values(stale).some((ids) => ids.length > 0)) {
+    const parts = Object.entries(stale)
+      .filter(([, ids]) => ids.length > 0)
+      .map(([k, ids]) => `${ids.length} ${k} (${ids.map((id) => `\`${id}\``).join(', ')})`);
+    lines.push(`Restore removes what the file no longer has: ${parts.join(', ')}.`, '');
+  }
+  for (const note of p.plan?.notes ?? []) lines.push(`- ${cell(note)}`);
+  for (const note of p.after ?? []) lines.push(`- ${cell(note)}`);
+  return lines.join('\n').trim();
+}
+
+/** Worst status over programs: ERROR > WARNING > OK. */
+export function worstStatus(programs: ProgramOutcome[]): 'OK' | 'WARNING' | 'ERROR' {
+  const statuses = programs.map(statusOf);
+  if (statuses.includes('ERROR') || statuses.includes('')) return 'ERROR';
+  if (statuses.includes('WARNING')) return 'WARNING';
+  return 'OK';
+}
+
+export function sumStats(programs: ProgramOutcome[]): ImportStats {
+  const sum: ImportStats = { created: 0, updated: 0, deleted: 0, ignored: 0, total: 0 };
+  for (const p of programs) for (const k of STAT_KEYS) sum[k] += p.report?.stats[k] ?? 0;
+  return sum;
+}

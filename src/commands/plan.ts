@@ -1,0 +1,107 @@
+/**
+ * The one code path from a program's metadata (the repo file, or later an in-server backup) to the payload
+ * that `restore` imports and `dry-run` validates, plus what would really change. Dry run and restore both
+ * call planProgram, so the reviewed plan is exactly the restored one.
+ */
+import { resolveTransform } from '../config/presets.ts';
+import type { ProgramEntry, Settings } from '../config/types.ts';
+import type { Dhis2Client } from '../dhis2/client.ts';
+import { Dhis2Error } from '../errors.ts';
+import { fingerprint } from '../metadata/canonical.ts';
+import { diffMetadata, type MetadataDiff } from '../metadata/diff.ts';
+import { idOf } from '../metadata/json.ts';
+import { programKind } from '../metadata/program-kind.ts';
+import { REMOVAL_KEYS } from '../metadata/keys.ts';
+import { buildRestorePlan, payloadIds, type RestorePlan } from '../metadata/restore-plan.ts';
+import { removalKeys } from '../metadata/transform.ts';
+import type { MetadataDocument, MetadataObject } from '../metadata/types.ts';
+import { readMetadataFile, type MetadataFile } from './json-file.ts';
+
+export interface ProgramPlan {
+  entry: ProgramEntry;
+  /** Where the metadata came from (a file in the repo, for annotations). */
+  file: MetadataFile;
+  /** The program exists on the server (else restore creates it). */
+  onServer: boolean;
+  plan: RestorePlan;
+  /** The server's copy of every payload object it has, by id. */
+  serverObjects: Map<string, MetadataObject>;
+  diff: MetadataDiff;
+  fingerprint: string;
+}
+
+/** The program's dependency export on the server, or undefined when the program is not there yet. */
+async function currentExport(client: Dhis2Client, programId: string): Promise<MetadataDocument | undefined> {
+  try {
+    return await client.getProgramMetadata(programId);
+  } catch (e) {
+    if (e instanceof Dhis2Error && e.status === 404) return undefined;
+    throw e;
+  }
+}
+
+/** Every object of a document by id, at the top level (the shape the diff compares). */
+function indexTopLevel(doc: MetadataDocument | undefined, into: Map<string, MetadataObject>): void {
+  for (const value of Object.values(doc ?? {})) {
+    if (!Array.isArray(value)) continue;
+    for (const obj of value as MetadataObject[]) {
+      const id = idOf(obj);
+      if (id !== undefined && !into.has(id)) into.set(id, obj);
+    }
+  }
+}
+
+/**
+ * Keys the diff ignores: what the export preset removed from the file (the server still has them, and
+ * their absence is not an edit), except sharing and org units, which the plan sets itself and which do
+ * change on the server when they differ.
+ */
+function diffIgnoreKeys(settings: Settings, doc: MetadataDocument, programId: string): Set<string> {
+  try {
+    const keys = removalKeys(resolveTransform(settings.config, programKind(doc, programId), programId));
+    for (const k of [...REMOVAL_KEYS.sharing, ...REMOVAL_KEYS.organisationUnits]) keys.delete(k);
+    return keys;
+  } catch {
+    return new Set();
+  }
+}
+
+export async function planProgram(
+  client: Dhis2Client,
+  settings: Settings,
+  entry: ProgramEntry,
+  file: MetadataFile,
+): Promise<ProgramPlan> {
+  const current = await currentExport(client, entry.id);
+  const server = { current, existing: new Map<string, MetadataObject>(), minor: client.system.minor };
+  // The payload's ids don't depend on what exists (only sharing does): plan once, read, plan again.
+  const draft = buildRestorePlan(file.doc, entry.id, settings.config.restore, server);
+
+  const serverObjects = new Map<string, MetadataObject>();
+  indexTopLevel(current, serverObjects);
+  const missing = new Map<string, string[]>();
+  for (const [id, collection] of payloadIds(draft.payload)) {
+    if (serverObjects.has(id)) continue;
+    missing.set(collection, [...(missing.get(collection) ?? []), id]);
+  }
+  const fetched = await Promise.all(
+    [...missing].map(([collection, ids]) => client.getObjects(collection, ids, ':owner')),
+  );
+  for (const objects of fetched) for (const obj of objects) if (obj.id) serverObjects.set(obj.id, obj);
+
+  const plan = buildRestorePlan(file.doc, entry.id, settings.config.restore, { ...server, existing: serverObjects });
+  const diff = diffMetadata(plan.payload, serverObjects, diffIgnoreKeys(settings, file.doc, entry.id));
+  return {
+    entry,
+    file,
+    onServer: current !== undefined,
+    plan,
+    serverObjects,
+    diff,
+    fingerprint: fingerprint(plan.payload),
+  };
+}
+
+export function readProgramFile(settings: Settings, entry: ProgramEntry): MetadataFile {
+  return readMetadataFile(settings.workspace, entry.file, `program ${entry.id}: run export first, or set its file`);
+}
