@@ -151,9 +151,11 @@ export function buildStore(docs: readonly Record<string, unknown>[], names?: rea
     }
   });
   for (const [collection, o] of loose) foldEmbedded(store, collection, o);
-  resolveUniqueClashes(store);
-  for (const [collection, o] of DEFAULT_OBJECTS)
+  for (const [collection, o] of DEFAULT_OBJECTS) {
     if (!store.rawHas(collection, o.id as string)) store.putRaw(collection, o);
+  }
+  resolveUniqueClashes(store);
+  addStubs(store);
   return { store, programSources };
 }
 
@@ -223,9 +225,9 @@ function stub(collection: string, id: string): Obj {
 }
 
 /**
- * The sample fixtures reference a few objects they do not carry (the dhis2-core test fixtures point at
+ * Seeds reference a few objects they do not carry (the sample's dhis2-core fixtures point at
  * category combos and data elements of their test database). A real server has them, so an export from it
- * imports back cleanly: add a named stub for everything a sample program's export refers to but the seed
+ * imports back cleanly: add a named stub for everything a seeded program's export refers to but the seed
  * lacks, sharing users and groups included.
  */
 function addStubs(store: Store): number {
@@ -261,7 +263,6 @@ let sample: (SeedResult & { programs: SampleProgram[] }) | undefined;
 export function sampleStore(): SeedResult & { programs: SampleProgram[] } {
   if (!sample) {
     const built = buildStore(SAMPLE_SEED, SAMPLE_FILES);
-    addStubs(built.store);
     const programs = built.store.rawList('programs').map((p) => ({
       id: p.id as string,
       name: String(p.name),
