@@ -1,6 +1,7 @@
 import { buildSettings, type Environment, type RawInputs } from './config/inputs.ts';
 import type { Command, Settings } from './config/types.ts';
 import { isUserError, NotImplementedError } from './errors.ts';
+import { runDryRun } from './commands/dry-run.ts';
 import { runExport } from './commands/export.ts';
 import type { Reporter } from './reporter.ts';
 import { redact } from './util/secrets.ts';
@@ -16,7 +17,7 @@ function notBuiltYet(command: Command): CommandHandler {
 
 export const COMMAND_HANDLERS: Record<Command, CommandHandler> = {
   export: runExport,
-  'dry-run': notBuiltYet('dry-run'),
+  'dry-run': runDryRun,
   restore: notBuiltYet('restore'),
   backup: notBuiltYet('backup'),
   'list-backups': notBuiltYet('list-backups'),

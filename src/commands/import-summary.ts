@@ -39,14 +39,22 @@ export function countsTable(programs: ProgramOutcome[]): string {
     title(p),
     statusOf(p),
     ...STAT_KEYS.map((k) => (p.report ? p.report.stats[k] : '')),
-    p.diff ? `${p.diff.totals.created} new, ${p.diff.totals.changed} changed, ${p.diff.totals.unchanged} unchanged` : '',
+    p.diff
+      ? `${p.diff.totals.created} new, ${p.diff.totals.changed} changed, ${p.diff.totals.unchanged} unchanged`
+      : '',
     p.plan ? Object.values(p.plan.stale).reduce((n, ids) => n + ids.length, 0) : '',
   ]);
-  return table(
-    ['program', 'status', ...STAT_KEYS, 'really changes', 'rules removed'],
-    rows,
-    ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'left', 'right'],
-  );
+  return table(['program', 'status', ...STAT_KEYS, 'really changes', 'rules removed'], rows, [
+    'left',
+    'left',
+    'right',
+    'right',
+    'right',
+    'right',
+    'right',
+    'left',
+    'right',
+  ]);
 }
 
 function errorRows(errors: ImportError[]): unknown[][] {

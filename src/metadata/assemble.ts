@@ -46,6 +46,9 @@ export function assembleExport(parts: ExportParts): MetadataDocument {
     doc.programRuleActions = linkRuleActions(collection(doc, 'programRules'), collection(doc, 'programRuleActions'));
   }
 
+  foldEmbedded(doc, 'programStageDataElements', 'programStages', 'programStage');
+  foldEmbedded(doc, 'programTrackedEntityAttributes', 'programs', 'program');
+
   // The reference app guarantees both arrays (an import of a program without options still lists them).
   doc.optionSets ??= [];
   doc.options ??= [];
@@ -114,4 +117,32 @@ function linkRuleActions(rules: MetadataObject[], actions: MetadataObject[]): Me
     const ruleId = actionId === undefined ? undefined : ruleOfAction.get(actionId);
     return ruleId === undefined ? action : { ...action, programRule: { id: ruleId } };
   });
+}
+
+/**
+ * DHIS2 embeds program stage data elements in `programStages[]` and program tracked entity attributes in
+ * `programs[]` (interface.md, "The metadata file"), but the dependency export also lists them at the top
+ * level (dhis2-core DefaultMetadataExportService adds their classes). Two copies of one object in one file
+ * mean one edit in two places, a one-field change as two lines, and an import where the copies disagree.
+ * So each is kept once, embedded in its owner; a top-level one whose owner does not embed it yet is moved
+ * there, and one whose owner is not in the document stays at the top level.
+ */
+function foldEmbedded(doc: MetadataDocument, key: string, ownerKey: string, ownerRef: string): void {
+  if (!Array.isArray(doc[key])) return;
+  const owners = new Map(collection(doc, ownerKey).map((o) => [idOf(o), o] as const));
+  const remaining: MetadataObject[] = [];
+  for (const obj of collection(doc, key)) {
+    const owner = owners.get(idOf(obj[ownerRef]));
+    if (owner === undefined) {
+      remaining.push(obj);
+      continue;
+    }
+    const list = Array.isArray(owner[key]) ? (owner[key] as MetadataObject[]) : [];
+    const at = list.findIndex((e) => idOf(e) === idOf(obj));
+    // An embedded bare {id} reference is replaced by the full object; a full embedded copy wins.
+    if (at === -1) owner[key] = [...list, obj];
+    else if (Object.keys(list[at] as object).length <= 1) list[at] = obj;
+  }
+  if (remaining.length > 0) doc[key] = remaining;
+  else delete doc[key];
 }

@@ -200,7 +200,13 @@ function nameOf(obj: MetadataObject, serverObj: MetadataObject): { name?: string
 
 /** The object without ignored keys and empty values, with its sets in canonical order. */
 function normalise(obj: MetadataObject, collectionKey: string, ignore: ReadonlySet<string>): unknown {
-  const pruned = mapJson(obj, (key, value) => (ignore.has(key) || isEmpty(value) ? undefined : value));
+  const prune = (key: string, value: unknown) => (ignore.has(key) || isEmpty(value) ? undefined : value);
+  // Sharing belongs to the top-level object. Embedded objects (a program indicator's period boundaries,
+  // a stage's data elements) carry a default `sharing` the server serializes but never applies, and a file
+  // exported without sharing has none: comparing those would report every such object as changed.
+  const { sharing, ...own } = obj;
+  const pruned = mapJson(own, (key, value) => (key === 'sharing' ? undefined : prune(key, value))) as JsonRecord;
+  if (sharing !== undefined && prune('sharing', sharing) !== undefined) pruned.sharing = mapJson(sharing, prune);
   return (canonicalize({ [collectionKey]: [pruned] })[collectionKey] as unknown[])[0];
 }
 

@@ -265,3 +265,26 @@ describe('formatValue', () => {
     expect(formatValue(long, 20).length).toBeLessThanOrEqual(24);
   });
 });
+
+describe('diffMetadata and embedded sharing', () => {
+  it('ignores the default sharing embedded objects carry, but compares the top-level sharing', () => {
+    const server = {
+      id: 'PrgInd00001',
+      name: 'Indicator',
+      sharing: { public: 'rw------' },
+      analyticsPeriodBoundaries: [{ id: 'Bound000001', boundaryTarget: 'EVENT_DATE', sharing: { external: false } }],
+    };
+    const file = {
+      id: 'PrgInd00001',
+      name: 'Indicator',
+      sharing: { public: 'rw------' },
+      analyticsPeriodBoundaries: [{ id: 'Bound000001', boundaryTarget: 'EVENT_DATE' }],
+    };
+    expect(diffMetadata({ programIndicators: [file] }, new Map([[server.id, server]]), []).totals.changed).toBe(0);
+    const opened = { ...file, sharing: { public: 'rwrw----' } };
+    const diff = diffMetadata({ programIndicators: [opened] }, new Map([[server.id, server]]), []);
+    expect(diff.collections[0]!.changed[0]!.fields).toEqual([
+      { path: 'sharing.public', old: 'rw------', new: 'rwrw----' },
+    ]);
+  });
+});

@@ -148,3 +148,36 @@ describe('assembleExport: program sections and option arrays', () => {
     expect(outTb.options).toEqual(tb.options);
   });
 });
+
+describe('assembleExport keeps program stage data elements and program TEAs once, embedded', () => {
+  it('folds top-level copies into their owners, and moves the ones the owner lacks', () => {
+    const doc = assembleExport({
+      dependencyExport: {
+        programs: [{ id: 'Prg00000001', programTrackedEntityAttributes: [{ id: 'Ptea0000001' }] }],
+        programStages: [
+          {
+            id: 'Stage000001',
+            program: { id: 'Prg00000001' },
+            programStageDataElements: [{ id: 'Psde0000001', compulsory: true, programStage: { id: 'Stage000001' } }],
+          },
+        ],
+        programStageDataElements: [
+          { id: 'Psde0000001', compulsory: true, programStage: { id: 'Stage000001' } },
+          { id: 'Psde0000002', compulsory: false, programStage: { id: 'Stage000001' } },
+          { id: 'Psde0000003', programStage: { id: 'OtherStage1' } },
+        ],
+        programTrackedEntityAttributes: [{ id: 'Ptea0000001', program: { id: 'Prg00000001' }, mandatory: true }],
+      },
+    });
+    const stage = (doc.programStages as { programStageDataElements: { id: string }[] }[])[0]!;
+    expect(stage.programStageDataElements.map((p) => p.id)).toEqual(['Psde0000001', 'Psde0000002']);
+    // Only the one whose stage is not in the document stays at the top level.
+    expect((doc.programStageDataElements as { id: string }[]).map((p) => p.id)).toEqual(['Psde0000003']);
+    // A bare embedded reference is replaced by the full object; the top-level collection disappears.
+    const program = (doc.programs as { programTrackedEntityAttributes: unknown[] }[])[0]!;
+    expect(program.programTrackedEntityAttributes).toEqual([
+      { id: 'Ptea0000001', program: { id: 'Prg00000001' }, mandatory: true },
+    ]);
+    expect(doc.programTrackedEntityAttributes).toBeUndefined();
+  });
+});

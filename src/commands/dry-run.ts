@@ -1,0 +1,200 @@
+/**
+ * `dry-run`: the reference app's "Dry Run", turned into the check a reviewer reads before approving a
+ * change to production. Builds exactly the payload restore would send (planProgram), validates it with
+ * importMode=VALIDATE (never anything that could commit), says what would REALLY change (DHIS2 counts
+ * every existing object as updated), and reports in the job summary, one PR comment and annotations on
+ * the offending lines of the JSON file.
+ */
+import { createHash } from 'node:crypto';
+import pLimit from 'p-limit';
+import type { Settings } from '../config/types.ts';
+import type { Dhis2Client, ImportReport } from '../dhis2/client.ts';
+import { isUserError, UserError } from '../errors.ts';
+import { GitHubApi } from '../github/api.ts';
+import { readPullRequest, type PullRequestInfo } from '../github/event.ts';
+import { commentMarker, fitComment, jobSummaryUrl, markedValue, upsertComment } from '../github/pr-comment.ts';
+import { collection } from '../metadata/types.ts';
+import type { Reporter } from '../reporter.ts';
+import { connect } from './connect.ts';
+import {
+  countsTable,
+  detailSection,
+  errorsSection,
+  sumStats,
+  worstStatus,
+  type ProgramOutcome,
+} from './import-summary.ts';
+import { ObjectLocator } from './json-file.ts';
+import { planProgram, readProgramFile, type ProgramPlan } from './plan.ts';
+import { writeReport } from './report-file.ts';
+
+/** The only import parameters a dry run ever sends. importMode must be exactly VALIDATE (dhis2-api.md). */
+export const VALIDATE_PARAMS = {
+  importMode: 'VALIDATE',
+  importStrategy: 'CREATE_AND_UPDATE',
+  atomicMode: 'ALL',
+} as const;
+
+export const PROGRAM_CONCURRENCY = 4;
+
+/** Annotates each import error on the line of its object in the file (shown in the PR's diff view). */
+export function annotateErrors(reporter: Reporter, planned: ProgramPlan, report: ImportReport): void {
+  const locator = new ObjectLocator(planned.file);
+  for (const e of report.errors) {
+    // Without a uid, the report still gives the object's type and its index in that collection.
+    const guess = e.objectType.charAt(0).toLowerCase() + e.objectType.slice(1) + 's';
+    const fallback =
+      e.index !== undefined && guess in planned.file.doc ? { collection: guess, index: e.index } : undefined;
+    // mainId names the object the error is really about when it is embedded (a stage's data element).
+    const location = locator.locate(e.mainId ?? e.uid, fallback);
+    reporter.error(`${e.code} ${e.objectType}${e.uid ? ` ${e.uid}` : ''}: ${e.message}`, location);
+  }
+}
+
+/** One fingerprint for the whole run: the program's own, or a hash over each program's when several. */
+export function combinedFingerprint(programs: { id: string; fingerprint?: string }[]): string {
+  const withPrint = programs.filter((p) => p.fingerprint);
+  if (withPrint.length === 1) return withPrint[0]!.fingerprint!;
+  const lines = withPrint.map((p) => `${p.id}:${p.fingerprint}`).sort();
+  return createHash('sha256').update(lines.join('\n')).digest('hex');
+}
+
+export async function validateProgram(
+  client: Dhis2Client,
+  settings: Settings,
+  planned: ProgramPlan,
+  reporter: Reporter,
+): Promise<ImportReport> {
+  const report = await client.importMetadata(planned.plan.payload, VALIDATE_PARAMS);
+  if (report.errors.length > 0) annotateErrors(reporter, planned, report);
+  return report;
+}
+
+export function outcomeOf(planned: ProgramPlan, report?: ImportReport): ProgramOutcome {
+  const program = collection(planned.plan.payload, 'programs')[0];
+  return {
+    id: planned.entry.id,
+    name: typeof program?.name === 'string' ? program.name : undefined,
+    file: planned.file.path,
+    fingerprint: planned.fingerprint,
+    report,
+    diff: planned.diff,
+    plan: planned.plan,
+    onServer: planned.onServer,
+  };
+}
+
+/** A pull request from a fork gets no secrets: say so instead of failing on authentication. */
+function checkCredentials(settings: Settings, pr: PullRequestInfo | undefined): void {
+  if (settings.server.auth) return;
+  if (pr?.fromFork) {
+    throw new UserError(
+      `pull request #${pr.number} comes from a fork, and GitHub gives no secrets to workflows of fork pull requests: ` +
+        'the dry run cannot sign in to DHIS2. A maintainer can run it on a branch of this repository, ' +
+        'or with a workflow_dispatch after reviewing the change.',
+    );
+  }
+  throw new UserError(
+    'no DHIS2 credentials: set username and password, or token (from secrets) — an empty secret reads as missing',
+  );
+}
+
+export function dryRunMarkdown(settings: Settings, serverVersion: string, programs: ProgramOutcome[]) {
+  const status = worstStatus(programs);
+  const icon = status === 'OK' ? '✅' : status === 'WARNING' ? '⚠️' : '❌';
+  const header = `### ${icon} DHIS2 dry run: ${status} on ${settings.server.url} (DHIS2 ${serverVersion})`;
+  const essential = [
+    `Config \`${settings.config.path}\`, import validated with \`importMode=VALIDATE\`: nothing was changed on the server.`,
+    '',
+    countsTable(programs),
+    '',
+    errorsSection(programs),
+  ]
+    .join('\n')
+    .trim();
+  const detail = programs.map(detailSection).filter(Boolean).join('\n\n');
+  const footer = `Fingerprint of the payload: \`${combinedFingerprint(programs)}\` (restore checks it against this review).`;
+  return { header, essential, detail, footer, status };
+}
+
+export async function runDryRun(settings: Settings, reporter: Reporter): Promise<boolean> {
+  const pr = readPullRequest(settings.github);
+  checkCredentials(settings, pr);
+  const client = await connect(settings, reporter);
+  const limit = pLimit(PROGRAM_CONCURRENCY);
+
+  const programs = await Promise.all(
+    settings.programs.map((entry) =>
+      limit(async (): Promise<ProgramOutcome> => {
+        try {
+          const file = readProgramFile(settings, entry);
+          const planned = await planProgram(client, settings, entry, file);
+          const report = await validateProgram(client, settings, planned, reporter);
+          const outcome = outcomeOf(planned, report);
+          reporter.info(
+            `${outcome.name ?? entry.id} (${entry.id}): ${report.status}; created ${report.stats.created}, updated ${report.stats.updated} ` +
+              `(${planned.diff.totals.changed} really changed, ${planned.diff.totals.unchanged} unchanged), ignored ${report.stats.ignored}`,
+          );
+          return outcome;
+        } catch (e) {
+          if (!isUserError(e)) throw e;
+          reporter.error(`program ${entry.id}: ${e.message}`, e.location.file ? e.location : undefined);
+          return { id: entry.id, file: entry.file, error: e.message };
+        }
+      }),
+    ),
+  );
+
+  const status = worstStatus(programs);
+  const stats = sumStats(programs);
+  const fingerprint = combinedFingerprint(programs);
+  const reportPath = writeReport(settings.reportDir, 'dry-run-report.json', {
+    command: 'dry-run',
+    server: { url: client.url, version: client.system.version },
+    status,
+    stats,
+    fingerprint,
+    programs,
+  });
+  reporter.setOutput('status', status);
+  for (const [k, v] of Object.entries(stats)) reporter.setOutput(k, String(v));
+  reporter.setOutput('fingerprint', fingerprint);
+  reporter.setOutput('report', reportPath);
+
+  const md = dryRunMarkdown(settings, client.system.version, programs);
+  await reporter.summary([md.header, '', md.essential, '', md.detail, '', md.footer].join('\n'));
+
+  if (pr && settings.comment) {
+    try {
+      const api = new GitHubApi(settings.github, settings.githubToken ?? '', {
+        fromFork: pr.fromFork,
+        log: (m) => reporter.debug(m),
+      });
+      const marker = commentMarker(settings.config.path, settings.server.url);
+      const hidden = [
+        markedValue('fingerprint', fingerprint),
+        ...programs.map((p) => (p.fingerprint ? markedValue(`fingerprint:${p.id}`, p.fingerprint) : '')),
+      ].filter(Boolean);
+      const body = fitComment({
+        header: [marker, ...hidden, md.header].join('\n'),
+        essential: md.essential,
+        detail: md.detail,
+        footer: md.footer,
+        summaryUrl: jobSummaryUrl(settings.github),
+      });
+      const result = await upsertComment(api, pr.number, marker, body);
+      reporter.info(`Pull request #${pr.number}: comment ${result.action}${result.url ? ` (${result.url})` : ''}.`);
+    } catch (e) {
+      // The comment is a convenience; the check's status is the gate.
+      if (!isUserError(e)) throw e;
+      reporter.warning(`pull request comment skipped: ${e.message}`);
+    }
+  }
+
+  if (status === 'ERROR') {
+    const failed = programs.filter((p) => p.error || p.report?.status === 'ERROR').map((p) => p.id);
+    reporter.info(`Dry run failed for ${failed.join(', ')}: the import would fail.`);
+    return false;
+  }
+  return true;
+}
