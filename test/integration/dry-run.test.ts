@@ -39,6 +39,7 @@ async function exportedWorkspace(programs = [COVAC]) {
   return ws.dir;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests poke at arbitrary DHIS2 JSON
 function editFile(dir: string, id: string, edit: (doc: Record<string, any>) => void): string[] {
   const path = join(dir, `metadata/${id}.json`);
   const doc = JSON.parse(readFileSync(path, 'utf8'));
