@@ -46427,7 +46427,7 @@ var require_safe_stable_stringify = __commonJS({
               return circularValue;
             }
             let res = "";
-            let join4 = ",";
+            let join5 = ",";
             const originalIndentation = indentation;
             if (Array.isArray(value2)) {
               if (value2.length === 0) {
@@ -46441,7 +46441,7 @@ var require_safe_stable_stringify = __commonJS({
                 indentation += spacer;
                 res += `
 ${indentation}`;
-                join4 = `,
+                join5 = `,
 ${indentation}`;
               }
               const maximumValuesToStringify = Math.min(value2.length, maximumBreadth);
@@ -46449,13 +46449,13 @@ ${indentation}`;
               for (; i < maximumValuesToStringify - 1; i++) {
                 const tmp2 = stringifyFnReplacer(String(i), value2, stack, replacer, spacer, indentation);
                 res += tmp2 !== void 0 ? tmp2 : "null";
-                res += join4;
+                res += join5;
               }
               const tmp = stringifyFnReplacer(String(i), value2, stack, replacer, spacer, indentation);
               res += tmp !== void 0 ? tmp : "null";
               if (value2.length - 1 > maximumBreadth) {
                 const removedKeys = value2.length - maximumBreadth - 1;
-                res += `${join4}"... ${getItemCount(removedKeys)} not stringified"`;
+                res += `${join5}"... ${getItemCount(removedKeys)} not stringified"`;
               }
               if (spacer !== "") {
                 res += `
@@ -46476,7 +46476,7 @@ ${originalIndentation}`;
             let separator = "";
             if (spacer !== "") {
               indentation += spacer;
-              join4 = `,
+              join5 = `,
 ${indentation}`;
               whitespace = " ";
             }
@@ -46490,13 +46490,13 @@ ${indentation}`;
               const tmp = stringifyFnReplacer(key2, value2, stack, replacer, spacer, indentation);
               if (tmp !== void 0) {
                 res += `${separator}${strEscape(key2)}:${whitespace}${tmp}`;
-                separator = join4;
+                separator = join5;
               }
             }
             if (keyLength > maximumBreadth) {
               const removedKeys = keyLength - maximumBreadth;
               res += `${separator}"...":${whitespace}"${getItemCount(removedKeys)} not stringified"`;
-              separator = join4;
+              separator = join5;
             }
             if (spacer !== "" && separator.length > 1) {
               res = `
@@ -46537,7 +46537,7 @@ ${originalIndentation}`;
             }
             const originalIndentation = indentation;
             let res = "";
-            let join4 = ",";
+            let join5 = ",";
             if (Array.isArray(value2)) {
               if (value2.length === 0) {
                 return "[]";
@@ -46550,7 +46550,7 @@ ${originalIndentation}`;
                 indentation += spacer;
                 res += `
 ${indentation}`;
-                join4 = `,
+                join5 = `,
 ${indentation}`;
               }
               const maximumValuesToStringify = Math.min(value2.length, maximumBreadth);
@@ -46558,13 +46558,13 @@ ${indentation}`;
               for (; i < maximumValuesToStringify - 1; i++) {
                 const tmp2 = stringifyArrayReplacer(String(i), value2[i], stack, replacer, spacer, indentation);
                 res += tmp2 !== void 0 ? tmp2 : "null";
-                res += join4;
+                res += join5;
               }
               const tmp = stringifyArrayReplacer(String(i), value2[i], stack, replacer, spacer, indentation);
               res += tmp !== void 0 ? tmp : "null";
               if (value2.length - 1 > maximumBreadth) {
                 const removedKeys = value2.length - maximumBreadth - 1;
-                res += `${join4}"... ${getItemCount(removedKeys)} not stringified"`;
+                res += `${join5}"... ${getItemCount(removedKeys)} not stringified"`;
               }
               if (spacer !== "") {
                 res += `
@@ -46577,7 +46577,7 @@ ${originalIndentation}`;
             let whitespace = "";
             if (spacer !== "") {
               indentation += spacer;
-              join4 = `,
+              join5 = `,
 ${indentation}`;
               whitespace = " ";
             }
@@ -46586,7 +46586,7 @@ ${indentation}`;
               const tmp = stringifyArrayReplacer(key2, value2[key2], stack, replacer, spacer, indentation);
               if (tmp !== void 0) {
                 res += `${separator}${strEscape(key2)}:${whitespace}${tmp}`;
-                separator = join4;
+                separator = join5;
               }
             }
             if (spacer !== "" && separator.length > 1) {
@@ -46644,20 +46644,20 @@ ${originalIndentation}`;
               indentation += spacer;
               let res2 = `
 ${indentation}`;
-              const join5 = `,
+              const join6 = `,
 ${indentation}`;
               const maximumValuesToStringify = Math.min(value2.length, maximumBreadth);
               let i = 0;
               for (; i < maximumValuesToStringify - 1; i++) {
                 const tmp2 = stringifyIndent(String(i), value2[i], stack, spacer, indentation);
                 res2 += tmp2 !== void 0 ? tmp2 : "null";
-                res2 += join5;
+                res2 += join6;
               }
               const tmp = stringifyIndent(String(i), value2[i], stack, spacer, indentation);
               res2 += tmp !== void 0 ? tmp : "null";
               if (value2.length - 1 > maximumBreadth) {
                 const removedKeys = value2.length - maximumBreadth - 1;
-                res2 += `${join5}"... ${getItemCount(removedKeys)} not stringified"`;
+                res2 += `${join6}"... ${getItemCount(removedKeys)} not stringified"`;
               }
               res2 += `
 ${originalIndentation}`;
@@ -46673,16 +46673,16 @@ ${originalIndentation}`;
               return '"[Object]"';
             }
             indentation += spacer;
-            const join4 = `,
+            const join5 = `,
 ${indentation}`;
             let res = "";
             let separator = "";
             let maximumPropertiesToStringify = Math.min(keyLength, maximumBreadth);
             if (isTypedArrayWithEntries(value2)) {
-              res += stringifyTypedArray(value2, join4, maximumBreadth);
+              res += stringifyTypedArray(value2, join5, maximumBreadth);
               keys = keys.slice(value2.length);
               maximumPropertiesToStringify -= value2.length;
-              separator = join4;
+              separator = join5;
             }
             if (deterministic) {
               keys = sort(keys, comparator);
@@ -46693,13 +46693,13 @@ ${indentation}`;
               const tmp = stringifyIndent(key2, value2[key2], stack, spacer, indentation);
               if (tmp !== void 0) {
                 res += `${separator}${strEscape(key2)}: ${tmp}`;
-                separator = join4;
+                separator = join5;
               }
             }
             if (keyLength > maximumBreadth) {
               const removedKeys = keyLength - maximumBreadth;
               res += `${separator}"...": "${getItemCount(removedKeys)} not stringified"`;
-              separator = join4;
+              separator = join5;
             }
             if (separator !== "") {
               res = `
@@ -48120,7 +48120,13 @@ var INPUTS = [
   { name: "backup-version", description: "backup: the record version" },
   { name: "backup-comment", description: "backup: a comment stored with the record" },
   { name: "backup-id", description: "dry-run, restore, download-backup: use this in-server backup (id or name)" },
-  { name: "output-dir", description: "download-backup: folder to write into", default: "." }
+  { name: "output-dir", description: "download-backup: folder to write into", default: "." },
+  {
+    name: "allow-plan-change",
+    description: "restore: proceed even if the payload differs from the reviewed dry run",
+    default: "false",
+    boolean: true
+  }
 ];
 function environment() {
   return { cwd: process.cwd(), env: { ...process.env } };
@@ -48245,6 +48251,7 @@ function buildSettings(raw, environment2) {
     commitMessage: value(raw, "commit-message"),
     githubToken: value(raw, "github-token"),
     comment: parseBoolean(raw, "comment"),
+    allowPlanChange: parseBoolean(raw, "allow-plan-change"),
     backup: {
       name: value(raw, "backup-name"),
       version: value(raw, "backup-version"),
@@ -52970,6 +52977,16 @@ function markedValue(key, value2) {
   if (!KEY.test(key)) throw new Error(`invalid marked-value key: ${key}`);
   return `<!-- ${NAMESPACE}${key}=${encodeURIComponent(value2)} -->`;
 }
+function readMarkedValue(body, key) {
+  if (!KEY.test(key)) return void 0;
+  const match = new RegExp(`<!-- ${escapeRegExp(NAMESPACE + key)}=([^\\s<>]*) -->`).exec(body);
+  if (!match) return void 0;
+  try {
+    return decodeURIComponent(match[1] ?? "");
+  } catch {
+    return void 0;
+  }
+}
 function isMarkedComment(body, marker) {
   return body.trimStart().startsWith(marker);
 }
@@ -53104,6 +53121,9 @@ function serverId(serverUrl) {
     normal = text.toLowerCase().replace(/\/+$/, "");
   }
   return createHash("sha256").update(normal).digest("hex").slice(0, 16);
+}
+function escapeRegExp(text) {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 // src/metadata/types.ts
@@ -61423,6 +61443,16 @@ function buildRestorePlan(file, programId, options, server) {
       );
     }
   }
+  if (Array.isArray(result.programRules) && Array.isArray(result.programRuleActions)) {
+    const rules = new Set(collection(result, "programRules").map((r) => idOf(r)));
+    const actions = collection(result, "programRuleActions");
+    const kept = actions.filter((a) => idOf(a.programRule) === void 0 || rules.has(idOf(a.programRule)));
+    if (kept.length < actions.length) {
+      result.programRuleActions = kept;
+      const dropped = actions.length - kept.length;
+      notes.push(`Left out ${count(dropped, "programRuleActions")} whose program rule the file no longer has.`);
+    }
+  }
   const stale = staleRules(result, programId, elements.has("dataElements") ? server.current : void 0);
   const staleCount = RULE_COLLECTIONS.reduce((n, key) => n + stale[key].length, 0);
   if (staleCount > 0) {
@@ -62074,19 +62104,28 @@ function programFile(settings, entry) {
   }
   return abs;
 }
-async function exportOne(client, settings, entry) {
+async function buildExport(client, config, entry) {
   const raw = await collectProgram(client, entry.id);
   const program = collection(raw, "programs").find((p) => p.id === entry.id);
   const kind = programKind(raw, entry.id);
   let transform;
   try {
-    transform = resolveTransform(settings.config, kind, entry.id);
+    transform = resolveTransform(config, kind, entry.id);
   } catch (e) {
-    if (e instanceof ConfigError) throw new ConfigError(e.message, { file: settings.config.path, line: entry.line });
+    if (e instanceof ConfigError) throw new ConfigError(e.message, { file: config.path, line: entry.line });
     throw e;
   }
   const doc = transformExport(raw, transform);
-  const text = canonicalJson(doc);
+  return {
+    doc,
+    text: canonicalJson(doc),
+    kind,
+    preset: transform.preset.name,
+    name: typeof program?.name === "string" ? program.name : void 0
+  };
+}
+async function exportOne(client, settings, entry) {
+  const { doc, text, kind, preset, name } = await buildExport(client, settings.config, entry);
   const path = programFile(settings, entry);
   const previous = existsSync5(path) ? readFileSync5(path, "utf8") : void 0;
   const changed = previous === void 0 || !sameContent(previous, text);
@@ -62099,9 +62138,9 @@ async function exportOne(client, settings, entry) {
     result: {
       id: entry.id,
       file: relative2(settings.workspace, path),
-      name: typeof program?.name === "string" ? program.name : void 0,
+      name,
       kind,
-      preset: transform.preset.name,
+      preset,
       changed,
       bytes: Buffer.byteLength(text),
       objects: objectCounts(doc)
@@ -62226,6 +62265,280 @@ async function runExport(settings, reporter2) {
   return true;
 }
 
+// src/commands/restore.ts
+import { mkdirSync as mkdirSync3, writeFileSync as writeFileSync3 } from "node:fs";
+import { createHash as createHash5 } from "node:crypto";
+import { join as join4 } from "node:path";
+
+// src/commands/plan-check.ts
+function refusalNote(settings, differs) {
+  const lines = differs.map(
+    (d) => `- \`${d.id}\`: ${d.reviewed ? `reviewed \`${d.reviewed.slice(0, 12)}\`` : "not in the reviewed dry run"}, now \`${d.now.slice(0, 12)}\``
+  );
+  return [
+    "",
+    `#### \u26D4 Restore to ${settings.server.url} refused at ${settings.github.sha?.slice(0, 7) ?? "this commit"}`,
+    "",
+    "The payload differs from the one this dry run reviewed (the file changed after the review, or the server",
+    "changed what restore keeps from it: sharing, organisation units, program lists):",
+    ...lines,
+    "",
+    "Run the dry run again on a new pull request, or re-run the restore with `allow-plan-change: true`."
+  ].join("\n");
+}
+async function checkReviewedPlan(settings, reporter2, programs) {
+  const { eventName, sha } = settings.github;
+  if (eventName !== "push" || !sha) {
+    reporter2.info(
+      `No reviewed plan to compare with (${eventName ? `${eventName} event` : "run by hand"}, not a push of a merged pull request): proceeding.`
+    );
+    return { differs: [] };
+  }
+  const api = new GitHubApi(settings.github, settings.githubToken ?? "", { log: (m) => reporter2.debug(m) });
+  const pr = await api.findMergedPullRequestForCommit(sha);
+  if (!pr) {
+    reporter2.info(
+      `Commit ${sha.slice(0, 7)} came from no merged pull request: no reviewed plan to compare; proceeding.`
+    );
+    return { differs: [] };
+  }
+  const marker = commentMarker(settings.config.path, settings.server.url);
+  const comment = await findMarkedComment(api, pr.number, marker);
+  if (!comment) {
+    const message = `pull request #${pr.number} has no dry-run comment for ${settings.config.path} on ${settings.server.url}: this change was not reviewed against this server (run dry-run with comment: true on pull requests, or set allow-plan-change: true)`;
+    if (!settings.allowPlanChange) throw new UserError(message);
+    reporter2.warning(`${message}; proceeding because allow-plan-change is true`);
+    return { pr: pr.number, differs: [] };
+  }
+  const differs = [];
+  for (const p of programs) {
+    const reviewed = readMarkedValue(comment.body, `fingerprint:${p.id}`) ?? (programs.length === 1 ? readMarkedValue(comment.body, "fingerprint") : void 0);
+    if (reviewed !== p.fingerprint) differs.push({ id: p.id, reviewed, now: p.fingerprint });
+  }
+  if (differs.length === 0) {
+    reporter2.info(`The payload is exactly the one pull request #${pr.number}'s dry run reviewed.`);
+    return { pr: pr.number, comment, differs };
+  }
+  const what = `the payload differs from the one pull request #${pr.number}'s dry run reviewed (${differs.map((d) => d.id).join(", ")})`;
+  if (settings.allowPlanChange) {
+    reporter2.warning(`${what}; proceeding because allow-plan-change is true`);
+    return { pr: pr.number, comment, differs };
+  }
+  try {
+    await api.updateIssueComment(comment.id, `${comment.body}
+${refusalNote(settings, differs)}`);
+  } catch (e) {
+    reporter2.warning(`could not note the refusal on pull request #${pr.number}: ${e.message}`);
+  }
+  throw new UserError(`restore refused: ${what}. Run the dry run again, or set allow-plan-change: true`);
+}
+
+// src/commands/restore.ts
+var COMMIT_PARAMS = {
+  importMode: "COMMIT",
+  importStrategy: "CREATE_AND_UPDATE",
+  atomicMode: "ALL",
+  async: true
+};
+async function saveRollbackPoint(client, settings, planned) {
+  if (!planned.onServer) return void 0;
+  const config = {
+    ...settings.config,
+    target: "current-server",
+    objects: void 0,
+    remove: {},
+    attributes: {}
+  };
+  const { text } = await buildExport(client, config, planned.entry);
+  const dir = join4(settings.reportDir, "rollback");
+  mkdirSync3(dir, { recursive: true });
+  const path = join4(dir, `${planned.entry.id}.json`);
+  writeFileSync3(path, text);
+  return path;
+}
+async function deleteStale(client, planned, reporter2) {
+  const stale = planned.plan.stale;
+  const payload = {};
+  for (const [key, ids2] of Object.entries(stale)) if (ids2.length > 0) payload[key] = ids2.map((id) => ({ id }));
+  if (Object.keys(payload).length === 0) return void 0;
+  const report = await client.importMetadata(payload, {
+    importMode: "COMMIT",
+    importStrategy: "DELETE",
+    atomicMode: "NONE"
+  });
+  for (const e of report.errors) {
+    if (e.code === "E5001" || /not found|does not exist/i.test(e.message)) continue;
+    reporter2.warning(`program ${planned.entry.id}: could not delete ${e.objectType} ${e.uid ?? ""}: ${e.message}`);
+  }
+  return report.stats;
+}
+async function verify(client, settings, planned) {
+  const after = /* @__PURE__ */ new Map();
+  const current = await client.getProgramMetadata(planned.entry.id);
+  for (const value2 of Object.values(current)) {
+    if (Array.isArray(value2)) {
+      for (const o of value2) if (o.id) after.set(o.id, o);
+    }
+  }
+  const missing = /* @__PURE__ */ new Map();
+  for (const [key, value2] of Object.entries(planned.plan.payload)) {
+    if (!Array.isArray(value2)) continue;
+    for (const o of value2) {
+      if (o.id && !after.has(o.id)) missing.set(key, [...missing.get(key) ?? [], o.id]);
+    }
+  }
+  for (const objects of await Promise.all([...missing].map(([k, ids2]) => client.getObjects(k, ids2)))) {
+    for (const o of objects) if (o.id) after.set(o.id, o);
+  }
+  const diff = diffMetadata(planned.plan.payload, after, diffIgnoreKeys(settings, planned.file.doc, planned.entry.id));
+  const notes = [];
+  const absent = diff.collections.flatMap((c) => c.created.map((id) => `${c.collection} ${id}`));
+  if (absent.length > 0) notes.push(`not found after the restore: ${absent.join(", ")}`);
+  for (const o of diff.collections.flatMap((c) => c.changed)) {
+    notes.push(`${o.collection} ${o.id} differs after the restore: ${o.fields.map((f) => f.path).join(", ")}`);
+  }
+  return notes;
+}
+function addStats(a, b) {
+  if (!b) return a;
+  return {
+    created: a.created + b.created,
+    updated: a.updated + b.updated,
+    deleted: a.deleted + b.deleted,
+    ignored: a.ignored + b.ignored,
+    total: a.total + b.total
+  };
+}
+function restoreMarkdown(settings, version, programs, rollback, artifact) {
+  const status = worstStatus(programs);
+  const icon = status === "OK" ? "\u2705" : status === "WARNING" ? "\u26A0\uFE0F" : "\u274C";
+  const lines = [
+    `### ${icon} DHIS2 restore: ${status} on ${settings.server.url} (DHIS2 ${version})`,
+    "",
+    countsTable(programs),
+    "",
+    errorsSection(programs),
+    "",
+    ...programs.map(detailSection)
+  ];
+  if (rollback.length > 0) {
+    lines.push(
+      "",
+      "#### Rollback point",
+      "",
+      `The server's state before this restore was saved (current-server preset) as ${artifact ? `the artifact \`${artifact}\`` : `files in ${settings.reportDir}/rollback`}.`,
+      "To go back: put the file of a program at its `file` path on a branch, open a pull request (the dry run shows",
+      "what it would change), and merge it; or run `dhis2-metadata restore` with that file."
+    );
+  }
+  return `${lines.join("\n").replace(/\n{3,}/g, "\n\n").trim()}
+`;
+}
+async function runRestore(settings, reporter2) {
+  const client = await connect(settings, reporter2);
+  const planned = [];
+  const failed = [];
+  for (const entry of settings.programs) {
+    try {
+      const p = await planProgram(client, settings, entry, readProgramFile(settings, entry));
+      const report = await validateProgram(client, settings, p, reporter2);
+      if (report.status === "ERROR") failed.push(outcomeOf(p, report));
+      else planned.push(p);
+    } catch (e) {
+      if (!isUserError(e)) throw e;
+      reporter2.error(`program ${entry.id}: ${e.message}`, e.location.file ? e.location : void 0);
+      failed.push({ id: entry.id, file: entry.file, error: e.message });
+    }
+  }
+  if (failed.length > 0) {
+    const programs2 = [...failed, ...planned.map((p) => outcomeOf(p))];
+    const md = dryRunMarkdown(settings, client.system.version, programs2);
+    await reporter2.summary(
+      [md.header.replace("dry run", "restore not started: dry run"), "", md.essential, "", md.detail].join("\n")
+    );
+    writeReport(settings.reportDir, "restore-report.json", { command: "restore", status: "ERROR", programs: programs2 });
+    reporter2.setOutput("status", "ERROR");
+    reporter2.info(
+      `Restore not started: the dry run fails for ${failed.map((f) => f.id).join(", ")}. Nothing was imported.`
+    );
+    return false;
+  }
+  await checkReviewedPlan(
+    settings,
+    reporter2,
+    planned.map((p) => ({ id: p.entry.id, fingerprint: p.fingerprint }))
+  );
+  const restored = [];
+  for (const p of planned) {
+    const rollbackFile = await saveRollbackPoint(client, settings, p);
+    const outcome = outcomeOf(p);
+    restored.push({ planned: p, outcome, rollbackFile });
+    let report;
+    try {
+      report = await client.importMetadata(p.plan.payload, COMMIT_PARAMS);
+    } catch (e) {
+      if (!isUserError(e)) throw e;
+      outcome.error = `${e.message} (no rule or variable was deleted)`;
+      reporter2.error(`program ${p.entry.id}: ${outcome.error}`);
+      break;
+    }
+    outcome.report = report;
+    if (report.status === "ERROR") {
+      reporter2.error(
+        `program ${p.entry.id}: the import failed (${report.errors.length} errors); nothing of it was kept`
+      );
+      break;
+    }
+    const deleted = await deleteStale(client, p, reporter2);
+    if (deleted) {
+      report.stats = addStats(report.stats, { ...deleted, total: deleted.deleted, ignored: 0, created: 0, updated: 0 });
+      outcome.after = [`removed ${deleted.deleted} program rules, variables and actions the file no longer has`];
+    }
+    const differences = await verify(client, settings, p);
+    for (const d of differences) reporter2.warning(`program ${p.entry.id}: ${d}`);
+    outcome.after = [
+      ...outcome.after ?? [],
+      differences.length === 0 ? "verified: the server now has exactly the payload" : `verification found ${differences.length} differences`
+    ];
+    reporter2.info(
+      `${outcome.name ?? p.entry.id} (${p.entry.id}): ${report.status}; created ${report.stats.created}, updated ${report.stats.updated}, deleted ${report.stats.deleted}`
+    );
+  }
+  const programs = restored.map((r) => r.outcome);
+  const notRun = planned.slice(restored.length).map((p) => ({ ...outcomeOf(p), error: "not restored: an earlier program failed" }));
+  const all3 = [...programs, ...notRun];
+  const status = worstStatus(all3);
+  const rollbackFiles = restored.map((r) => r.rollbackFile).filter((f) => f !== void 0);
+  let artifact;
+  if (settings.github.runtimeToken && rollbackFiles.length > 0) {
+    const id = createHash5("sha1").update(settings.server.url).update(settings.config.path).digest("hex").slice(0, 8);
+    artifact = artifactName("dhis2-rollback", [id, settings.github.runId ?? ""]);
+    try {
+      await uploadArtifact(artifact, rollbackFiles, join4(settings.reportDir, "rollback"));
+    } catch (e) {
+      reporter2.warning(e.message);
+      artifact = void 0;
+    }
+  }
+  const stats = sumStats2(all3);
+  const fingerprint2 = combinedFingerprint(all3);
+  const reportPath = writeReport(settings.reportDir, "restore-report.json", {
+    command: "restore",
+    server: { url: client.url, version: client.system.version },
+    status,
+    stats,
+    fingerprint: fingerprint2,
+    rollback: { files: rollbackFiles, artifact },
+    programs: all3
+  });
+  reporter2.setOutput("status", status);
+  for (const [k, v] of Object.entries(stats)) reporter2.setOutput(k, String(v));
+  reporter2.setOutput("fingerprint", fingerprint2);
+  reporter2.setOutput("report", reportPath);
+  await reporter2.summary(restoreMarkdown(settings, client.system.version, all3, rollbackFiles, artifact));
+  return status !== "ERROR";
+}
+
 // src/run.ts
 function notBuiltYet(command) {
   return async () => {
@@ -62235,7 +62548,7 @@ function notBuiltYet(command) {
 var COMMAND_HANDLERS = {
   export: runExport,
   "dry-run": runDryRun,
-  restore: notBuiltYet("restore"),
+  restore: runRestore,
   backup: notBuiltYet("backup"),
   "list-backups": notBuiltYet("list-backups"),
   "download-backup": notBuiltYet("download-backup")

@@ -3,6 +3,7 @@ import type { Command, Settings } from './config/types.ts';
 import { isUserError, NotImplementedError } from './errors.ts';
 import { runDryRun } from './commands/dry-run.ts';
 import { runExport } from './commands/export.ts';
+import { runRestore } from './commands/restore.ts';
 import type { Reporter } from './reporter.ts';
 import { redact } from './util/secrets.ts';
 
@@ -18,7 +19,7 @@ function notBuiltYet(command: Command): CommandHandler {
 export const COMMAND_HANDLERS: Record<Command, CommandHandler> = {
   export: runExport,
   'dry-run': runDryRun,
-  restore: notBuiltYet('restore'),
+  restore: runRestore,
   backup: notBuiltYet('backup'),
   'list-backups': notBuiltYet('list-backups'),
   'download-backup': notBuiltYet('download-backup'),

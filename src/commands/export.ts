@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import pLimit from 'p-limit';
 import { resolveTransform } from '../config/presets.ts';
-import type { ProgramEntry, Settings } from '../config/types.ts';
+import type { Config, ProgramEntry, ProgramKind, Settings } from '../config/types.ts';
 import type { Dhis2Client } from '../dhis2/client.ts';
 import { ConfigError, isUserError } from '../errors.ts';
 import { artifactName, uploadArtifact } from '../github/artifact.ts';
@@ -68,24 +68,39 @@ function programFile(settings: Settings, entry: ProgramEntry): string {
   return abs;
 }
 
-export async function exportOne(
+/** One program as export writes it: collected, transformed by the config's (or the given) target preset. */
+export async function buildExport(
   client: Dhis2Client,
-  settings: Settings,
+  config: Config,
   entry: ProgramEntry,
-): Promise<{ result: ProgramExport; text: string }> {
+): Promise<{ doc: MetadataDocument; text: string; kind: ProgramKind; preset: string; name?: string }> {
   const raw = await collectProgram(client, entry.id);
   const program = collection(raw, 'programs').find((p) => p.id === entry.id);
   const kind = programKind(raw, entry.id);
   let transform;
   try {
-    transform = resolveTransform(settings.config, kind, entry.id);
+    transform = resolveTransform(config, kind, entry.id);
   } catch (e) {
     // Point the error at the program's entry in the config.
-    if (e instanceof ConfigError) throw new ConfigError(e.message, { file: settings.config.path, line: entry.line });
+    if (e instanceof ConfigError) throw new ConfigError(e.message, { file: config.path, line: entry.line });
     throw e;
   }
   const doc = transformExport(raw, transform);
-  const text = canonicalJson(doc);
+  return {
+    doc,
+    text: canonicalJson(doc),
+    kind,
+    preset: transform.preset.name,
+    name: typeof program?.name === 'string' ? program.name : undefined,
+  };
+}
+
+export async function exportOne(
+  client: Dhis2Client,
+  settings: Settings,
+  entry: ProgramEntry,
+): Promise<{ result: ProgramExport; text: string }> {
+  const { doc, text, kind, preset, name } = await buildExport(client, settings.config, entry);
   const path = programFile(settings, entry);
   const previous = existsSync(path) ? readFileSync(path, 'utf8') : undefined;
   // Volatile stamps (export date, system revision) don't count: an unchanged program is not rewritten.
@@ -99,9 +114,9 @@ export async function exportOne(
     result: {
       id: entry.id,
       file: relative(settings.workspace, path),
-      name: typeof program?.name === 'string' ? program.name : undefined,
+      name,
       kind,
-      preset: transform.preset.name,
+      preset,
       changed,
       bytes: Buffer.byteLength(text),
       objects: objectCounts(doc),

@@ -56,7 +56,7 @@ function indexTopLevel(doc: MetadataDocument | undefined, into: Map<string, Meta
  * their absence is not an edit), except sharing and org units, which the plan sets itself and which do
  * change on the server when they differ.
  */
-function diffIgnoreKeys(settings: Settings, doc: MetadataDocument, programId: string): Set<string> {
+export function diffIgnoreKeys(settings: Settings, doc: MetadataDocument, programId: string): Set<string> {
   try {
     const keys = removalKeys(resolveTransform(settings.config, programKind(doc, programId), programId));
     for (const k of [...REMOVAL_KEYS.sharing, ...REMOVAL_KEYS.organisationUnits]) keys.delete(k);

@@ -29,6 +29,12 @@ export const INPUTS = [
   { name: 'backup-comment', description: 'backup: a comment stored with the record' },
   { name: 'backup-id', description: 'dry-run, restore, download-backup: use this in-server backup (id or name)' },
   { name: 'output-dir', description: 'download-backup: folder to write into', default: '.' },
+  {
+    name: 'allow-plan-change',
+    description: 'restore: proceed even if the payload differs from the reviewed dry run',
+    default: 'false',
+    boolean: true,
+  },
 ] as const satisfies readonly {
   name: string;
   description: string;
@@ -203,6 +209,7 @@ export function buildSettings(raw: RawInputs, environment: Environment): Setting
     commitMessage: value(raw, 'commit-message'),
     githubToken: value(raw, 'github-token'),
     comment: parseBoolean(raw, 'comment'),
+    allowPlanChange: parseBoolean(raw, 'allow-plan-change'),
     backup: {
       name: value(raw, 'backup-name'),
       version: value(raw, 'backup-version'),

@@ -126,6 +126,8 @@ export interface Settings {
   commitMessage?: string;
   githubToken?: string;
   comment: boolean;
+  /** restore: proceed when the payload differs from the reviewed dry run's fingerprint. */
+  allowPlanChange: boolean;
   backup: { name?: string; version?: string; comment?: string; id?: string };
   outputDir: string;
   /** Folder for report files (absolute). */

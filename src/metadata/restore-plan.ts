@@ -256,7 +256,20 @@ export function buildRestorePlan(
     }
   }
 
-  // 6. Rules the server has that the payload no longer has.
+  // 6. Actions of rules the file no longer has: they go with their rule (DHIS2 deletes a rule's actions with
+  //    it), so sending them would only re-create orphans, or fail on the missing rule.
+  if (Array.isArray(result.programRules) && Array.isArray(result.programRuleActions)) {
+    const rules = new Set(collection(result, 'programRules').map((r) => idOf(r)));
+    const actions = collection(result, 'programRuleActions');
+    const kept = actions.filter((a) => idOf(a.programRule) === undefined || rules.has(idOf(a.programRule)));
+    if (kept.length < actions.length) {
+      result.programRuleActions = kept;
+      const dropped = actions.length - kept.length;
+      notes.push(`Left out ${count(dropped, 'programRuleActions')} whose program rule the file no longer has.`);
+    }
+  }
+
+  // 7. Rules the server has that the payload no longer has.
   const stale = staleRules(result, programId, elements.has('dataElements') ? server.current : undefined);
   const staleCount = RULE_COLLECTIONS.reduce((n, key) => n + stale[key].length, 0);
   if (staleCount > 0) {

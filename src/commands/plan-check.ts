@@ -1,0 +1,90 @@
+/**
+ * "Exactly the reviewed plan": on a push (the merge), the payload restore is about to import must be the
+ * one the merged pull request's dry run showed (its fingerprint, hidden in the dry-run comment for this
+ * config and server). A manual run has no reviewed plan: it says so and proceeds.
+ */
+import type { Settings } from '../config/types.ts';
+import { UserError } from '../errors.ts';
+import { GitHubApi, type IssueComment } from '../github/api.ts';
+import { commentMarker, findMarkedComment, readMarkedValue } from '../github/pr-comment.ts';
+import type { Reporter } from '../reporter.ts';
+
+export interface PlanCheck {
+  /** The merged pull request whose dry run was compared, if any. */
+  pr?: number;
+  comment?: IssueComment;
+  /** Programs whose payload differs from the reviewed one. */
+  differs: { id: string; reviewed?: string; now: string }[];
+}
+
+function refusalNote(settings: Settings, differs: PlanCheck['differs']): string {
+  const lines = differs.map(
+    (d) =>
+      `- \`${d.id}\`: ${d.reviewed ? `reviewed \`${d.reviewed.slice(0, 12)}\`` : 'not in the reviewed dry run'}, now \`${d.now.slice(0, 12)}\``,
+  );
+  return [
+    '',
+    `#### ⛔ Restore to ${settings.server.url} refused at ${settings.github.sha?.slice(0, 7) ?? 'this commit'}`,
+    '',
+    'The payload differs from the one this dry run reviewed (the file changed after the review, or the server',
+    'changed what restore keeps from it: sharing, organisation units, program lists):',
+    ...lines,
+    '',
+    'Run the dry run again on a new pull request, or re-run the restore with `allow-plan-change: true`.',
+  ].join('\n');
+}
+
+export async function checkReviewedPlan(
+  settings: Settings,
+  reporter: Reporter,
+  programs: { id: string; fingerprint: string }[],
+): Promise<PlanCheck> {
+  const { eventName, sha } = settings.github;
+  if (eventName !== 'push' || !sha) {
+    reporter.info(
+      `No reviewed plan to compare with (${eventName ? `${eventName} event` : 'run by hand'}, not a push of a merged pull request): proceeding.`,
+    );
+    return { differs: [] };
+  }
+  const api = new GitHubApi(settings.github, settings.githubToken ?? '', { log: (m) => reporter.debug(m) });
+  const pr = await api.findMergedPullRequestForCommit(sha);
+  if (!pr) {
+    reporter.info(
+      `Commit ${sha.slice(0, 7)} came from no merged pull request: no reviewed plan to compare; proceeding.`,
+    );
+    return { differs: [] };
+  }
+  const marker = commentMarker(settings.config.path, settings.server.url);
+  const comment = await findMarkedComment(api, pr.number, marker);
+  if (!comment) {
+    const message =
+      `pull request #${pr.number} has no dry-run comment for ${settings.config.path} on ${settings.server.url}: ` +
+      'this change was not reviewed against this server (run dry-run with comment: true on pull requests, ' +
+      'or set allow-plan-change: true)';
+    if (!settings.allowPlanChange) throw new UserError(message);
+    reporter.warning(`${message}; proceeding because allow-plan-change is true`);
+    return { pr: pr.number, differs: [] };
+  }
+  const differs: PlanCheck['differs'] = [];
+  for (const p of programs) {
+    const reviewed =
+      readMarkedValue(comment.body, `fingerprint:${p.id}`) ??
+      (programs.length === 1 ? readMarkedValue(comment.body, 'fingerprint') : undefined);
+    if (reviewed !== p.fingerprint) differs.push({ id: p.id, reviewed, now: p.fingerprint });
+  }
+  if (differs.length === 0) {
+    reporter.info(`The payload is exactly the one pull request #${pr.number}'s dry run reviewed.`);
+    return { pr: pr.number, comment, differs };
+  }
+  const what = `the payload differs from the one pull request #${pr.number}'s dry run reviewed (${differs.map((d) => d.id).join(', ')})`;
+  if (settings.allowPlanChange) {
+    reporter.warning(`${what}; proceeding because allow-plan-change is true`);
+    return { pr: pr.number, comment, differs };
+  }
+  try {
+    await api.updateIssueComment(comment.id, `${comment.body}\n${refusalNote(settings, differs)}`);
+  } catch (e) {
+    reporter.warning(`could not note the refusal on pull request #${pr.number}: ${(e as Error).message}`);
+  }
+  throw new UserError(`restore refused: ${what}. Run the dry run again, or set allow-plan-change: true`);
+}

@@ -1,0 +1,312 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startEmulator, type Emulator } from '../emulator/index.ts';
+import { startGitHubStub, STUB_TOKEN, type GitHubStub } from '../github-stub/server.ts';
+import { pullRequestEnv } from '../helpers/pr-event.ts';
+import { runAction } from '../helpers/run-action.ts';
+import { tempWorkspace } from '../helpers/workspace.ts';
+
+const PROGRAM = 'f1AyMswryyQ'; // TA Tracker_program: 7 data elements, 4 org units, shared with a user group
+const RULES = 'uHi4GZJOD3n'; // TA event program with program rules: 3 rules, 3 variables
+const PASSWORD = 'Pw-restore-77ab-never-printed';
+
+let emulator: Emulator;
+beforeEach(async () => {
+  // A fresh server per test: restores change it.
+  emulator = await startEmulator({ users: [{ username: 'deployer', password: PASSWORD }] });
+});
+afterEach(async () => {
+  await emulator.close();
+  cleanup.forEach((f) => f());
+  cleanup = [];
+});
+let cleanup: (() => void)[] = [];
+
+type Doc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- DHIS2 JSON
+
+const creds = () => ({ 'server-url': emulator.url, username: 'deployer', password: PASSWORD });
+
+async function exported(target: string, program: string, restore = ''): Promise<string> {
+  const ws = tempWorkspace({ 'dhis2-metadata.yml': `target: ${target}\nprograms:\n  - id: ${program}\n${restore}` });
+  cleanup.push(ws.remove);
+  const run = await runAction({ command: 'export', ...creds() }, { workspace: ws.dir });
+  expect(run.code).toBe(0);
+  return ws.dir;
+}
+
+function edit(dir: string, program: string, fn: (doc: Doc) => void): void {
+  const path = join(dir, `metadata/${program}.json`);
+  const doc = JSON.parse(readFileSync(path, 'utf8'));
+  fn(doc);
+  writeFileSync(path, `${JSON.stringify(doc, null, 2)}\n`);
+}
+
+function setRestoreOptions(dir: string, options: string): void {
+  const path = join(dir, 'dhis2-metadata.yml');
+  writeFileSync(path, `${readFileSync(path, 'utf8')}restore:\n${options}`);
+}
+
+const restore = (dir: string, extra: Record<string, string> = {}, env: Record<string, string> = {}) =>
+  runAction({ command: 'restore', ...creds(), ...extra }, { workspace: dir, env });
+
+/** Sharing without its owner: the emulator, like DHIS2, makes the importing user the owner when none is sent. */
+const access = (obj: Doc | undefined) => {
+  const { owner: _owner, ...rest } = (obj?.sharing ?? {}) as Doc;
+  return rest;
+};
+const ouIds = (obj: Doc | undefined) => (obj?.organisationUnits ?? []).map((o: { id: string }) => o.id).sort();
+const commits = (from: number) =>
+  emulator.requests
+    .slice(from)
+    .filter((r) => r.method === 'POST' && r.path === '/api/metadata' && r.query.importMode !== 'VALIDATE');
+
+describe('restore against the emulator', () => {
+  it('imports the edit, validated first, asynchronously, and verifies it', async () => {
+    const dir = await exported('another-server', PROGRAM);
+    let deId = '';
+    edit(dir, PROGRAM, (doc) => {
+      deId = doc.dataElements[0].id;
+      doc.dataElements[0].name = 'Renamed by restore';
+    });
+    const from = emulator.requests.length;
+    const run = await restore(dir);
+    expect(run.errors).toEqual([]);
+    expect(run.code).toBe(0);
+    expect(run.outputs.status).toBe('OK');
+    expect(emulator.store.get('dataElements', deId)?.name).toBe('Renamed by restore');
+    const log = emulator.requests.slice(from);
+    const posts = log.filter((r) => r.method === 'POST' && r.path === '/api/metadata');
+    // VALIDATE first, then one COMMIT, run as a job and polled until done.
+    expect(posts.map((r) => r.query.importMode)).toEqual(['VALIDATE', 'COMMIT']);
+    expect(posts[1]!.query).toMatchObject({ async: 'true', atomicMode: 'ALL', importStrategy: 'CREATE_AND_UPDATE' });
+    expect(log.some((r) => r.path.startsWith('/api/system/tasks/METADATA_IMPORT/'))).toBe(true);
+    expect(run.summary).toContain('verified');
+    // The rollback point is the server's state before the restore.
+    const report = JSON.parse(readFileSync(run.outputs.report as string, 'utf8'));
+    const rollback = JSON.parse(readFileSync(report.rollback.files[0], 'utf8'));
+    expect(rollback.dataElements.find((d: Doc) => d.id === deId).name).not.toBe('Renamed by restore');
+    expect(run.everything).not.toContain(PASSWORD);
+  });
+
+  it('keeps the server org units and sharing by default, even when the file has none', async () => {
+    const dir = await exported('another-server', PROGRAM); // no sharing, no org units in the file
+    const before = emulator.store.get('programs', PROGRAM)!;
+    expect(ouIds(before).length).toBeGreaterThan(0);
+    const run = await restore(dir);
+    expect(run.code).toBe(0);
+    const after = emulator.store.get('programs', PROGRAM)!;
+    expect(ouIds(after)).toEqual(ouIds(before));
+    expect(access(after)).toEqual(access(before));
+  });
+
+  it('overwrite takes the file org units and sharing', async () => {
+    const dir = await exported('current-server', PROGRAM); // the file has both
+    setRestoreOptions(dir, '  organisationUnits: overwrite\n  sharing: overwrite\n');
+    const before = emulator.store.get('programs', PROGRAM)!;
+    let kept: string[] = [];
+    edit(dir, PROGRAM, (doc) => {
+      doc.programs[0].organisationUnits = doc.programs[0].organisationUnits.slice(0, 1);
+      kept = ouIds(doc.programs[0]);
+      doc.programs[0].sharing.public = 'r-------';
+    });
+    const run = await restore(dir);
+    expect(run.errors).toEqual([]);
+    const after = emulator.store.get('programs', PROGRAM)!;
+    expect(ouIds(after)).toEqual(kept);
+    expect(ouIds(after).length).toBeLessThan(ouIds(before).length);
+    expect((after.sharing as Doc).public).toBe('r-------');
+  });
+
+  it('keep ignores the file org units and sharing when it has them', async () => {
+    const dir = await exported('current-server', PROGRAM);
+    const before = emulator.store.get('programs', PROGRAM)!;
+    edit(dir, PROGRAM, (doc) => {
+      doc.programs[0].organisationUnits = [];
+      doc.programs[0].sharing.public = 'r-------';
+    });
+    const run = await restore(dir);
+    expect(run.code).toBe(0);
+    const after = emulator.store.get('programs', PROGRAM)!;
+    expect(ouIds(after)).toEqual(ouIds(before));
+    expect(access(after)).toEqual(access(before));
+  });
+
+  it('overwrite with a file exported without sharing never resets existing sharing', async () => {
+    const dir = await exported('another-server', PROGRAM);
+    setRestoreOptions(dir, '  sharing: overwrite\n');
+    const shared = emulator.store.list('dataElements').filter((d) => (d.sharing as Doc | undefined)?.public);
+    const before = new Map(shared.map((d) => [d.id as string, d.sharing]));
+    const run = await restore(dir);
+    expect(run.code).toBe(0);
+    expect(before.size).toBeGreaterThan(0);
+    for (const [id, sharing] of before) {
+      expect(access(emulator.store.get('dataElements', id))).toEqual(access({ sharing }));
+    }
+    expect(access(emulator.store.get('programs', PROGRAM))).toEqual(
+      access((await startEmulatorCopy()).store.get('programs', PROGRAM)),
+    );
+  });
+
+  it.each([
+    ['program', RULES, ['attributes', 'programs']],
+    ['programIndicators', PROGRAM, ['attributes', 'programIndicators', 'programs']],
+    ['programStageSections', RULES, ['attributes', 'programStages', 'programs']],
+    ['programStageDataElements', RULES, ['attributes', 'programStages', 'programs']],
+    [
+      'dataElements',
+      RULES,
+      [
+        'attributes',
+        'dataElements',
+        'programRuleActions',
+        'programRuleVariables',
+        'programRules',
+        'programStages',
+        'programs',
+      ],
+    ],
+    ['options', PROGRAM, ['attributes', 'optionSets', 'options', 'programs']],
+  ])('restore.elements [%s] sends exactly its closure', async (element, program, keys) => {
+    const dir = await exported('another-server', program);
+    setRestoreOptions(dir, `  elements: [${element}]\n`);
+    const from = emulator.requests.length;
+    const run = await restore(dir);
+    expect(run.errors).toEqual([]);
+    const [commit] = commits(from);
+    expect(Object.keys(commit!.body as Doc).sort()).toEqual(keys);
+  });
+
+  it('a failing dry run sends no COMMIT and changes nothing', async () => {
+    const dir = await exported('another-server', RULES);
+    edit(dir, RULES, (doc) => (doc.programStages[0].programStageDataElements[0].dataElement = { id: 'NoSuchDe001' }));
+    const before = emulator.store.snapshot();
+    const from = emulator.requests.length;
+    const run = await restore(dir);
+    expect(run.code).toBe(1);
+    expect(run.outputs.status).toBe('ERROR');
+    expect(commits(from)).toEqual([]);
+    expect(emulator.store.snapshot() === before).toBe(true);
+    expect(run.errors.some((e) => e.includes('E5002'))).toBe(true);
+  });
+
+  it('a 5xx on the main import leaves every existing rule in place', async () => {
+    const dir = await exported('another-server', RULES);
+    edit(dir, RULES, (doc) => {
+      doc.programRules = doc.programRules.slice(1); // one rule less: restore would delete it after success
+      doc.programRules[0].name = 'Renamed rule';
+    });
+    const rulesBefore = emulator.store.list('programRules').filter((r) => (r.program as Doc).id === RULES);
+    // Every COMMIT of /api/metadata fails: the 1st POST is the VALIDATE, then the COMMIT and its retries.
+    emulator.addFault({
+      method: 'POST',
+      path: '/api/metadata',
+      nth: 2,
+      times: Infinity,
+      fault: { kind: 'status', status: 500 },
+    });
+    const run = await restore(dir);
+    expect(run.code).toBe(1);
+    expect(run.errors).toHaveLength(1);
+    expect(run.errors[0]).toMatch(/500/);
+    const rulesAfter = emulator.store.list('programRules').filter((r) => (r.program as Doc).id === RULES);
+    expect(rulesAfter).toEqual(rulesBefore);
+  });
+
+  it('removes the rules and variables the file no longer has, only after the import succeeded', async () => {
+    const dir = await exported('another-server', RULES);
+    let goneRule = '';
+    let goneVariable = '';
+    edit(dir, RULES, (doc) => {
+      goneRule = doc.programRules[0].id;
+      goneVariable = doc.programRuleVariables[0].id;
+      doc.programRules = doc.programRules.slice(1);
+      doc.programRuleVariables = doc.programRuleVariables.slice(1);
+    });
+    const from = emulator.requests.length;
+    const run = await restore(dir);
+    expect(run.errors).toEqual([]);
+    expect(emulator.store.get('programRules', goneRule)).toBeUndefined();
+    expect(emulator.store.get('programRuleVariables', goneVariable)).toBeUndefined();
+    expect(emulator.store.list('programRules').filter((r) => (r.program as Doc).id === RULES)).toHaveLength(2);
+    const strategies = commits(from).map((r) => r.query.importStrategy);
+    expect(strategies).toEqual(['CREATE_AND_UPDATE', 'DELETE']);
+    expect(Number(run.outputs.deleted)).toBeGreaterThanOrEqual(2);
+  });
+});
+
+// The seeded state of a fresh emulator, to compare with.
+async function startEmulatorCopy(): Promise<Emulator> {
+  const copy = await startEmulator();
+  cleanup.push(() => void copy.close());
+  return copy;
+}
+
+describe('restore on a push: exactly the reviewed plan (GitHub REST stand-in)', () => {
+  let github: GitHubStub;
+  beforeAll(async () => {
+    github = await startGitHubStub();
+  });
+  afterAll(async () => {
+    await github.close();
+  });
+
+  async function reviewAndMerge(dir: string, pr: number, sha: string) {
+    const env = pullRequestEnv(dir, github.url, { number: pr });
+    const dry = await runAction(
+      { command: 'dry-run', ...creds(), 'github-token': STUB_TOKEN },
+      { workspace: dir, env },
+    );
+    expect(dry.code).toBe(0);
+    github.addPullForCommit(sha, {
+      number: pr,
+      state: 'closed',
+      merged_at: '2026-11-24T10:00:00Z',
+      merge_commit_sha: sha,
+    });
+    return {
+      ...env,
+      GITHUB_EVENT_NAME: 'push',
+      GITHUB_SHA: sha,
+    };
+  }
+
+  it('proceeds when the payload is the reviewed one', async () => {
+    const dir = await exported('another-server', PROGRAM);
+    edit(dir, PROGRAM, (doc) => (doc.dataElements[0].name = 'Reviewed name'));
+    const env = await reviewAndMerge(dir, 201, 'b'.repeat(40));
+    const run = await restore(dir, { 'github-token': STUB_TOKEN }, env);
+    expect(run.errors).toEqual([]);
+    expect(run.stdout).toContain('exactly the one pull request #201');
+    expect(emulator.store.list('dataElements').some((d) => d.name === 'Reviewed name')).toBe(true);
+  });
+
+  it('refuses, and says so on the pull request, when the payload changed after the review', async () => {
+    const dir = await exported('another-server', PROGRAM);
+    edit(dir, PROGRAM, (doc) => (doc.dataElements[0].name = 'Reviewed name'));
+    const env = await reviewAndMerge(dir, 202, 'c'.repeat(40));
+    edit(dir, PROGRAM, (doc) => (doc.dataElements[0].name = 'Sneaked in after review'));
+    const before = emulator.store.snapshot();
+    const from = emulator.requests.length;
+    const run = await restore(dir, { 'github-token': STUB_TOKEN }, env);
+    expect(run.code).toBe(1);
+    expect(run.errors).toHaveLength(1);
+    expect(run.errors[0]).toMatch(/restore refused: the payload differs from the one pull request #202/);
+    expect(commits(from)).toEqual([]);
+    expect(emulator.store.snapshot() === before).toBe(true);
+    expect(github.comments('acme', 'dhis2-config', 202)[0]!.body).toContain('Restore to');
+    expect(github.comments('acme', 'dhis2-config', 202)[0]!.body).toContain('refused');
+
+    // With allow-plan-change it goes ahead.
+    const forced = await restore(dir, { 'github-token': STUB_TOKEN, 'allow-plan-change': 'true' }, env);
+    expect(forced.code).toBe(0);
+    expect(emulator.store.list('dataElements').some((d) => d.name === 'Sneaked in after review')).toBe(true);
+  });
+
+  it('a manual run has no reviewed plan: it says so and proceeds', async () => {
+    const dir = await exported('another-server', PROGRAM);
+    const run = await restore(dir, {}, { GITHUB_EVENT_NAME: 'workflow_dispatch' });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('No reviewed plan to compare with (workflow_dispatch event');
+  });
+});
