@@ -47819,7 +47819,7 @@ var CliReporter = class {
     this.outputs[name] = redact(value2);
   }
   async summary(markdown) {
-    this.out(redact(markdown).trimEnd());
+    this.out(terminalText(redact(markdown), this.verbose));
   }
   async group(title2, fn) {
     this.out(`
@@ -47827,6 +47827,14 @@ var CliReporter = class {
     return fn();
   }
 };
+function terminalText(markdown, verbose) {
+  const text = markdown.replace(
+    /<details><summary>(.*?)<\/summary>([\s\S]*?)<\/details>/g,
+    (_all, summary, body) => verbose ? `${summary}
+${body.trim()}` : `${summary} (--verbose shows them)`
+  );
+  return text.replace(/&lt;/g, "<").replace(/\n{3,}/g, "\n\n").trimEnd();
+}
 
 // src/commands/dry-run.ts
 import { createHash as createHash3 } from "node:crypto";
@@ -60380,16 +60388,12 @@ function detailSection(p) {
   const lines = [];
   const diff = p.diff;
   if (diff) {
-    const perType = /* @__PURE__ */ new Map();
-    for (const t of p.report?.typeReports ?? []) perType.set(t.objectType, t.stats);
     const rows = diff.collections.filter((c) => c.created.length + c.changed.length + c.unchanged > 0).map((c) => [c.collection, c.created.length, c.changed.length, c.unchanged]);
+    const changed = diff.collections.flatMap((c) => c.changed);
     lines.push(
-      `<details><summary>${title(p)}: ${diff.totals.created} new, ${diff.totals.changed} changed, ${diff.totals.unchanged} unchanged</summary>`,
-      "",
-      table(["objects", "new", "changed", "unchanged"], rows, ["left", "right", "right", "right"]),
+      `**${title(p)}**: ${diff.totals.created} new, ${diff.totals.changed} changed, ${diff.totals.unchanged} unchanged`,
       ""
     );
-    const changed = diff.collections.flatMap((c) => c.changed);
     if (changed.length > 0) {
       lines.push("| object | field | server now | file |", "| --- | --- | --- | --- |");
       for (const o of changed) {
@@ -60401,6 +60405,14 @@ function detailSection(p) {
       }
       lines.push("");
     }
+    lines.push(
+      "<details><summary>Objects per type</summary>",
+      "",
+      table(["objects", "new", "changed", "unchanged"], rows, ["left", "right", "right", "right"]),
+      "",
+      "</details>",
+      ""
+    );
     const created = diff.collections.filter((c) => c.created.length > 0);
     if (created.length > 0) {
       lines.push(
@@ -60408,7 +60420,6 @@ function detailSection(p) {
         ""
       );
     }
-    lines.push("</details>", "");
   }
   const stale = p.plan?.stale;
   if (stale && Object.values(stale).some((ids2) => ids2.length > 0)) {

@@ -1,58 +1,67 @@
 /**
- * `npm run demo`: the main job on an embedded default. Starts the DHIS2 emulator with the sample programs,
- * and runs the commands in a throwaway workspace as a user would from a terminal, printing what they print.
+ * `npm run demo`: the main job on an embedded default. Starts the DHIS2 emulator with the sample programs
+ * and runs the bundled CLI (dist/cli.js, the same engine as the action) in a throwaway workspace, the way a
+ * user would from a terminal: export, export again (nothing changes), an edit, its dry run, its restore.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { parseCli } from '../src/cli-args.ts';
-import { CliReporter } from '../src/cli-reporter.ts';
-import { execute } from '../src/run.ts';
+import { join, resolve } from 'node:path';
 import { SAMPLE_PROGRAMS, startEmulator } from '../test/emulator/index.ts';
 
+const CLI = resolve(import.meta.dirname, '../dist/cli.js');
 const emulator = await startEmulator();
 const workspace = mkdtempSync(join(tmpdir(), 'dhis2-metadata-demo-'));
-const env = { DHIS2_SERVER_URL: emulator.url, DHIS2_USERNAME: 'admin', DHIS2_PASSWORD: 'district' };
-const tracker = SAMPLE_PROGRAMS.filter((p) => p.kind === 'tracker').slice(0, 2);
+const env = {
+  PATH: process.env.PATH ?? '',
+  DHIS2_SERVER_URL: emulator.url,
+  DHIS2_USERNAME: 'admin',
+  DHIS2_PASSWORD: 'district',
+  DHIS2_METADATA_REPORT_DIR: join(workspace, '.reports'),
+};
+const programs = [SAMPLE_PROGRAMS.find((p) => p.id === 'yDuAzyqYABS')!, SAMPLE_PROGRAMS.find((p) => p.kind === 'hnqis2')!];
 
-const config = `# yaml-language-server: $schema=../schema/config.schema.json
-target: another-server
+const config = `target: another-server
 programs:
-${tracker.map((p) => `  - id: ${p.id}   # ${p.name}\n    file: metadata/${p.id}.json`).join('\n')}
+${programs.map((p) => `  - id: ${p.id}   # ${p.name}`).join('\n')}
 restore:
   organisationUnits: keep
   sharing: keep
 `;
 
-async function sh(line: string): Promise<number> {
-  console.log(`\n\x1b[1m$ dhis2-metadata ${line}\x1b[0m`);
-  const parsed = parseCli(line.split(' '), env);
-  if (parsed.help) return 0;
-  const reporter = new CliReporter();
-  const code = await execute(parsed.raw, { cwd: workspace, env }, reporter);
-  const outputs = Object.entries(reporter.outputs);
-  if (outputs.length) console.log(`\nOutputs:\n${outputs.map(([k, v]) => `  ${k}: ${v}`).join('\n')}`);
-  console.log(`(exit code ${code})`);
-  return code;
+const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
+
+function cli(args: string): Promise<number> {
+  console.log(`\n${bold(`$ dhis2-metadata ${args}`)}`);
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [CLI, ...args.split(' ')], { cwd: workspace, env, stdio: 'inherit' });
+    child.on('close', (code) => {
+      console.log(`(exit code ${code})`);
+      done(code ?? 1);
+    });
+  });
 }
 
 try {
-  console.log(`DHIS2 emulator ${emulator.version} at ${emulator.url} with ${SAMPLE_PROGRAMS.length} sample programs.`);
-  console.log(`Workspace: ${workspace}\n\ndhis2-metadata.yml:\n${config}`);
+  console.log(`DHIS2 emulator ${emulator.version} at ${emulator.url} (admin / district), ${SAMPLE_PROGRAMS.length} sample programs.`);
+  console.log(`Workspace: ${workspace}\n\n${bold('dhis2-metadata.yml')}\n${config}`);
   writeFileSync(join(workspace, 'dhis2-metadata.yml'), config);
 
-  await sh('export');
-  console.log('\nA second export of the unchanged server changes nothing:');
-  await sh('export');
+  await cli('export');
+  console.log('\nA second export of the unchanged server writes nothing:');
+  await cli('export');
 
-  const file = join(workspace, `metadata/${tracker[0]!.id}.json`);
+  const target = programs[0]!;
+  const file = join(workspace, `metadata/${target.id}.json`);
   const doc = JSON.parse(readFileSync(file, 'utf8'));
-  console.log(`\nEditing ${tracker[0]!.id}: renaming data element "${doc.dataElements[0].name}".`);
-  doc.dataElements[0].name = `${doc.dataElements[0].name} (edited)`;
+  const de = doc.dataElements[0];
+  console.log(`\n${bold(`Editing metadata/${target.id}.json`)}: data element "${de.name}" -> "${de.name} (edited)"`);
+  de.name = `${de.name} (edited)`;
   writeFileSync(file, `${JSON.stringify(doc, null, 2)}\n`);
 
-  await sh(`dry-run --programs ${tracker[0]!.id}`);
-  await sh(`restore --programs ${tracker[0]!.id}`);
+  await cli(`dry-run --programs ${target.id}`);
+  await cli(`restore --programs ${target.id}`);
+  console.log(`\nThe server now has: "${emulator.store.get('dataElements', de.id)?.name}"`);
 } finally {
   await emulator.close();
   rmSync(workspace, { recursive: true, force: true });

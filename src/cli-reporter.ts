@@ -36,10 +36,26 @@ export class CliReporter implements Reporter {
     this.outputs[name] = redact(value);
   }
   async summary(markdown: string): Promise<void> {
-    this.out(redact(markdown).trimEnd());
+    this.out(terminalText(redact(markdown), this.verbose));
   }
   async group<T>(title: string, fn: () => Promise<T>): Promise<T> {
     this.out(`\n== ${redact(title)}`);
     return fn();
   }
+}
+
+/**
+ * The job summary's Markdown, made for a terminal: collapsed `<details>` blocks are left out (their title
+ * stays, with a hint) unless verbose, and the few HTML bits become text.
+ */
+export function terminalText(markdown: string, verbose: boolean): string {
+  const text = markdown.replace(
+    /<details><summary>(.*?)<\/summary>([\s\S]*?)<\/details>/g,
+    (_all, summary: string, body: string) =>
+      verbose ? `${summary}\n${body.trim()}` : `${summary} (--verbose shows them)`,
+  );
+  return text
+    .replace(/&lt;/g, '<')
+    .replace(/\n{3,}/g, '\n\n')
+    .trimEnd();
 }

@@ -82,18 +82,15 @@ export function detailSection(p: ProgramOutcome): string {
   const lines: string[] = [];
   const diff = p.diff;
   if (diff) {
-    const perType = new Map<string, ImportStats>();
-    for (const t of p.report?.typeReports ?? []) perType.set(t.objectType, t.stats);
     const rows = diff.collections
       .filter((c) => c.created.length + c.changed.length + c.unchanged > 0)
       .map((c) => [c.collection, c.created.length, c.changed.length, c.unchanged]);
+    const changed = diff.collections.flatMap((c) => c.changed);
     lines.push(
-      `<details><summary>${title(p)}: ${diff.totals.created} new, ${diff.totals.changed} changed, ${diff.totals.unchanged} unchanged</summary>`,
-      '',
-      table(['objects', 'new', 'changed', 'unchanged'], rows, ['left', 'right', 'right', 'right']),
+      `**${title(p)}**: ${diff.totals.created} new, ${diff.totals.changed} changed, ${diff.totals.unchanged} unchanged`,
       '',
     );
-    const changed = diff.collections.flatMap((c) => c.changed);
+    // What really changes comes first and in the open: it is what a reviewer reads.
     if (changed.length > 0) {
       lines.push('| object | field | server now | file |', '| --- | --- | --- | --- |');
       for (const o of changed) {
@@ -105,6 +102,14 @@ export function detailSection(p: ProgramOutcome): string {
       }
       lines.push('');
     }
+    lines.push(
+      '<details><summary>Objects per type</summary>',
+      '',
+      table(['objects', 'new', 'changed', 'unchanged'], rows, ['left', 'right', 'right', 'right']),
+      '',
+      '</details>',
+      '',
+    );
     const created = diff.collections.filter((c) => c.created.length > 0);
     if (created.length > 0) {
       lines.push(
@@ -112,7 +117,6 @@ export function detailSection(p: ProgramOutcome): string {
         '',
       );
     }
-    lines.push('</details>', '');
   }
   const stale = p.plan?.stale;
   if (stale && Object.values(stale).some((ids) => ids.length > 0)) {
