@@ -19,7 +19,10 @@ const env = {
   DHIS2_PASSWORD: 'district',
   DHIS2_METADATA_REPORT_DIR: join(workspace, '.reports'),
 };
-const programs = [SAMPLE_PROGRAMS.find((p) => p.id === 'yDuAzyqYABS')!, SAMPLE_PROGRAMS.find((p) => p.kind === 'hnqis2')!];
+const programs = [
+  SAMPLE_PROGRAMS.find((p) => p.id === 'yDuAzyqYABS')!,
+  SAMPLE_PROGRAMS.find((p) => p.kind === 'hnqis2')!,
+];
 
 const config = `target: another-server
 programs:
@@ -43,7 +46,9 @@ function cli(args: string): Promise<number> {
 }
 
 try {
-  console.log(`DHIS2 emulator ${emulator.version} at ${emulator.url} (admin / district), ${SAMPLE_PROGRAMS.length} sample programs.`);
+  console.log(
+    `DHIS2 emulator ${emulator.version} at ${emulator.url} (admin / district), ${SAMPLE_PROGRAMS.length} sample programs.`,
+  );
   console.log(`Workspace: ${workspace}\n\n${bold('dhis2-metadata.yml')}\n${config}`);
   writeFileSync(join(workspace, 'dhis2-metadata.yml'), config);
 
