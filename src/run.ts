@@ -1,8 +1,11 @@
 import { buildSettings, type Environment, type RawInputs } from './config/inputs.ts';
 import type { Command, Settings } from './config/types.ts';
-import { isUserError, NotImplementedError } from './errors.ts';
+import { isUserError } from './errors.ts';
 import { runDryRun } from './commands/dry-run.ts';
+import { runBackup } from './commands/backup.ts';
+import { runDownloadBackup } from './commands/download-backup.ts';
 import { runExport } from './commands/export.ts';
+import { runListBackups } from './commands/list-backups.ts';
 import { runRestore } from './commands/restore.ts';
 import type { Reporter } from './reporter.ts';
 import { redact } from './util/secrets.ts';
@@ -10,19 +13,13 @@ import { redact } from './util/secrets.ts';
 /** A command reports through the reporter and says whether the step succeeded. */
 export type CommandHandler = (settings: Settings, reporter: Reporter) => Promise<boolean>;
 
-function notBuiltYet(command: Command): CommandHandler {
-  return async () => {
-    throw new NotImplementedError(`command ${command} is not available in this version yet`);
-  };
-}
-
 export const COMMAND_HANDLERS: Record<Command, CommandHandler> = {
   export: runExport,
   'dry-run': runDryRun,
   restore: runRestore,
-  backup: notBuiltYet('backup'),
-  'list-backups': notBuiltYet('list-backups'),
-  'download-backup': notBuiltYet('download-backup'),
+  backup: runBackup,
+  'list-backups': runListBackups,
+  'download-backup': runDownloadBackup,
 };
 
 /**
