@@ -105237,6 +105237,12 @@ If the error persists, please check whether Actions and API requests are operati
 // node_modules/@actions/artifact/lib/artifact.js
 var client = new DefaultArtifactClient();
 export {
-  DefaultArtifactClient
+  ArtifactNotFoundError,
+  DefaultArtifactClient,
+  FilesNotFoundError,
+  GHESNotSupportedError,
+  InvalidResponseError,
+  NetworkError,
+  UsageError
 };
 /*! For license information please see artifact.js.LEGAL.txt */

@@ -104,7 +104,7 @@ export async function exportOne(
   const path = programFile(settings, entry);
   const previous = existsSync(path) ? readFileSync(path, 'utf8') : undefined;
   // Volatile stamps (export date, system revision) don't count: an unchanged program is not rewritten.
-  const changed = previous === undefined || !sameContent(previous, text);
+  const changed = previous === undefined || (previous !== text && !sameContent(previous, text));
   if (changed) {
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, text);

@@ -4,32 +4,37 @@
  * The schemas themselves (schema/*.schema.json) are shipped for editors too, so they are the one place
  * the format is defined; this file adds only the wording.
  */
-import { Ajv } from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import configSchema from '../../schema/config.schema.json' with { type: 'json' };
 import presetSchema from '../../schema/preset.schema.json' with { type: 'json' };
 import { ConfigError } from '../errors.ts';
+// Precompiled by scripts/build-validators.mjs (ajv standalone code): no schema compilation at run time.
+import * as precompiled from './validators.generated.js';
 import type { PathSegment, Position, YamlSource } from './yaml-errors.ts';
 
 export { configSchema, presetSchema };
 
 export type SchemaName = 'config' | 'preset';
 
-const SCHEMAS = { config: configSchema, preset: presetSchema } as const;
-
-const validators: Partial<Record<SchemaName, ValidateFunction>> = {};
-let ajv: Ajv | undefined;
-
-/** The compiled validator (compiled once, on first use: compiling costs a few milliseconds). */
+/** The validator of a schema, precompiled at build time with the options the messages need (allErrors, verbose). */
 export function schemaValidator(name: SchemaName): ValidateFunction {
-  const cached = validators[name];
-  if (cached) return cached;
-  // allErrors: the problem reported is the first in the file, not the first the validator met.
-  // verbose: errors carry their schema and data, which the messages need.
-  ajv ??= new Ajv({ allErrors: true, verbose: true, strict: true });
-  const compiled = ajv.compile(SCHEMAS[name]);
-  validators[name] = compiled;
-  return compiled;
+  return precompiled[name] as ValidateFunction;
+}
+
+const schemaText = new WeakMap<object, string>();
+const textOf = (schema: object): string => {
+  let text = schemaText.get(schema);
+  if (text === undefined) schemaText.set(schema, (text = JSON.stringify(schema)));
+  return text;
+};
+
+/**
+ * Whether the error was raised by `schema` (e.g. configSchema.definitions.programId). Compared by content,
+ * not identity: the precompiled validators carry their own copies of the schemas.
+ */
+function from(e: ErrorObject, schema: object): boolean {
+  const parent = e.parentSchema as object | undefined;
+  return parent !== undefined && (parent === schema || textOf(parent) === textOf(schema));
 }
 
 /** Throws a ConfigError for the first schema violation (by position in the file), if any. */
@@ -92,16 +97,18 @@ function describeError(e: ErrorObject, source: YamlSource, name: SchemaName): De
       return { message: missingMessage(subject, missing, e, name), position, sortOffset: position.end, rank: 9 };
     }
     case 'type': {
-      if (e.parentSchema === configSchema.definitions.programId) return result(uidMessage(subject, e.data));
+      if (from(e, configSchema.definitions.programId)) return result(uidMessage(subject, e.data));
       if (path.length === 0) {
-        const keys = Object.keys(SCHEMAS[name].properties).slice(0, 2).join(', ');
+        const keys = Object.keys((name === 'config' ? configSchema : presetSchema).properties)
+          .slice(0, 2)
+          .join(', ');
         return result(
           `${subject} must be a mapping of keys (${keys}, ...) at the top level (got ${describeValue(e.data)})`,
         );
       }
       const expected = String(params.type);
       const word = TYPE_WORDS[expected] ?? expected;
-      if (e.parentSchema === configSchema.definitions.metadataFile && e.data === null) {
+      if (from(e, configSchema.definitions.metadataFile) && e.data === null) {
         return result(`${subject} is empty (give a path ending in .json, or leave the key out for metadata/<id>.json)`);
       }
       // `key:` with nothing after it: the user most likely forgot the value.
@@ -114,11 +121,11 @@ function describeError(e: ErrorObject, source: YamlSource, name: SchemaName): De
       return result(`${subject} must be one of: ${allowed} (got ${describeValue(e.data)})`, at(path), 4);
     }
     case 'pattern': {
-      if (e.parentSchema === configSchema.definitions.programId || isUidSchema(e.parentSchema)) {
+      if (from(e, configSchema.definitions.programId) || isUidSchema(e.parentSchema)) {
         return result(uidMessage(subject, e.data));
       }
-      if (e.parentSchema === configSchema.definitions.metadataFile) return result(fileMessage(subject, String(e.data)));
-      if (e.parentSchema === presetSchema.properties.name) {
+      if (from(e, configSchema.definitions.metadataFile)) return result(fileMessage(subject, String(e.data)));
+      if (name === 'preset' && from(e, presetSchema.properties.name)) {
         return result(`${subject} ${describeValue(e.data)} must be <kind>-<target>, e.g. tracker-another-server`);
       }
       return result(`${subject} ${describeValue(e.data)} does not have the expected form (${String(params.pattern)})`);
@@ -148,13 +155,13 @@ function describeError(e: ErrorObject, source: YamlSource, name: SchemaName): De
 
 function missingMessage(subject: string, missing: string, e: ErrorObject, name: SchemaName): string {
   if (name === 'config') {
-    if (e.parentSchema === configSchema.definitions.program && missing === 'id') {
+    if (from(e, configSchema.definitions.program) && missing === 'id') {
       return `${subject} has no id (each program needs its DHIS2 UID)`;
     }
-    if (e.parentSchema === configSchema && missing === 'target') {
+    if (name === 'config' && from(e, configSchema) && missing === 'target') {
       return `the config has no target (set it to one of: ${configSchema.properties.target.enum.join(', ')})`;
     }
-    if (e.parentSchema === configSchema && missing === 'programs') {
+    if (name === 'config' && from(e, configSchema) && missing === 'programs') {
       return 'the config has no programs (list the programs to manage, each with its DHIS2 UID as id)';
     }
   }

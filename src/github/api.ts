@@ -11,7 +11,7 @@
  * Every failure becomes a GitHubApiError: one line saying what was refused and what to change, never the
  * token (it is registered as a secret and every message passes through redact()).
  */
-import { getOctokit } from '@actions/github';
+import type { getOctokit } from '@actions/github';
 import type { GitHubContext } from '../config/types.ts';
 import { UserError } from '../errors.ts';
 import { redact, registerSecret } from '../util/secrets.ts';
@@ -124,7 +124,8 @@ interface Call {
 export class GitHubApi implements IssueCommentsApi {
   readonly owner: string;
   readonly repo: string;
-  private readonly octokit: Octokit;
+  private octokit?: Promise<Octokit>;
+  private readonly token: string;
   /** Octokit's own notices (e.g. an endpoint deprecation) go to our debug log, not the console. */
   private readonly octokitLog: Record<'debug' | 'info' | 'warn' | 'error', (message: string) => void>;
   private readonly apiUrl: string;
@@ -154,11 +155,18 @@ export class GitHubApi implements IssueCommentsApi {
     this.octokitLog = { debug, info: debug, warn: debug, error: debug };
     // Only baseUrl is passed: a `request` option would replace (not merge with) the proxy-aware fetch that
     // @actions/github sets up. Its proxy choice is made for $GITHUB_API_URL, which is ctx.apiUrl in a runner.
-    this.octokit = getOctokit(token, {
-      baseUrl: this.apiUrl,
-      userAgent: 'dhis2-metadata',
-      log: this.octokitLog,
-    });
+    this.token = token;
+  }
+
+  /**
+   * Loaded on first use: octokit (with undici) is the largest dependency, and most runs (export, a dry run
+   * outside a pull request) never talk to GitHub. The build bundles it separately (scripts/build.mjs).
+   */
+  private client(): Promise<Octokit> {
+    this.octokit ??= import('@actions/github').then(({ getOctokit }) =>
+      getOctokit(this.token, { baseUrl: this.apiUrl, userAgent: 'dhis2-metadata', log: this.octokitLog }),
+    );
+    return this.octokit;
   }
 
   async *issueComments(issue: number): AsyncGenerator<IssueComment> {
@@ -245,7 +253,8 @@ export class GitHubApi implements IssueCommentsApi {
     const retries = call.method === 'POST' ? 0 : this.options.retries;
     for (let attempt = 0; ; attempt++) {
       try {
-        const response = await this.octokit.request({
+        const octokit = await this.client();
+        const response = await octokit.request({
           method: call.method,
           url: call.url,
           ...(call.body ? { data: call.body } : {}),

@@ -26,8 +26,9 @@ export interface ExportParts {
 }
 
 export function assembleExport(parts: ExportParts): MetadataDocument {
-  // A deep copy: the result never shares objects with the caller's data.
-  const doc: MetadataDocument = cloneJson(parts.dependencyExport);
+  // A new document that shares the untouched objects with the input: nothing below mutates them (every
+  // change makes a new array or object), and the next step, transformExport, makes its own deep copy.
+  const doc: MetadataDocument = { ...parts.dependencyExport };
 
   if (parts.programSections !== undefined || Array.isArray(doc.programSections)) {
     doc.programSections = mergeById(collection(doc, 'programSections'), cloneJson(parts.programSections ?? []));
@@ -129,7 +130,13 @@ function linkRuleActions(rules: MetadataObject[], actions: MetadataObject[]): Me
  */
 function foldEmbedded(doc: MetadataDocument, key: string, ownerKey: string, ownerRef: string): void {
   if (!Array.isArray(doc[key])) return;
-  const owners = new Map(collection(doc, ownerKey).map((o) => [idOf(o), o] as const));
+  // Owners are copied before they change (copy on write): the input document is never mutated.
+  const owners = new Map<string | undefined, MetadataObject>();
+  const ownerList = collection(doc, ownerKey).map((o) => {
+    const copy = { ...o };
+    owners.set(idOf(o), copy);
+    return copy;
+  });
   const remaining: MetadataObject[] = [];
   for (const obj of collection(doc, key)) {
     const owner = owners.get(idOf(obj[ownerRef]));
@@ -137,12 +144,14 @@ function foldEmbedded(doc: MetadataDocument, key: string, ownerKey: string, owne
       remaining.push(obj);
       continue;
     }
-    const list = Array.isArray(owner[key]) ? (owner[key] as MetadataObject[]) : [];
+    const list = Array.isArray(owner[key]) ? [...(owner[key] as MetadataObject[])] : [];
     const at = list.findIndex((e) => idOf(e) === idOf(obj));
     // An embedded bare {id} reference is replaced by the full object; a full embedded copy wins.
-    if (at === -1) owner[key] = [...list, obj];
+    if (at === -1) list.push(obj);
     else if (Object.keys(list[at] as object).length <= 1) list[at] = obj;
+    owner[key] = list;
   }
+  if (owners.size > 0) doc[ownerKey] = ownerList;
   if (remaining.length > 0) doc[key] = remaining;
   else delete doc[key];
 }

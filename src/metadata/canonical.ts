@@ -140,9 +140,15 @@ function canonValue(value: unknown, collection: string, key: string): unknown {
     return rule ? sortBy(items, rule) : items;
   }
   if (!isRecord(value)) return value;
-  const entries: [string, unknown][] = [];
-  for (const [k, v] of Object.entries(value)) entries.push([k, canonValue(v, collection, k)]);
-  return Object.fromEntries(entries);
+  // A plain loop (this visits every node of multi-megabyte exports); `__proto__` defined, never assigned.
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(value)) {
+    const v = canonValue(value[k], collection, k);
+    if (k === '__proto__')
+      Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+    else out[k] = v;
+  }
+  return out;
 }
 
 function setRule(collection: string, key: string, array: unknown[]): ((item: unknown) => SortKey) | undefined {
