@@ -81,7 +81,7 @@ try {
   writeFileSync(join(ws, 'dhis2-metadata.yml'), `target: another-server\nprograms:\n  - id: ${PROGRAM}\n`);
   const env = { ...CREDS, DHIS2_SERVER_URL: URL_ };
   const probe = ['--import', join(ROOT, 'bench/rss-probe.mjs')];
-  const results = [
+  const results: Awaited<ReturnType<typeof compare>>[] = [
     await compare(
       `export ${PROGRAM}`,
       () => {
@@ -98,6 +98,21 @@ try {
         ),
     ),
   ];
+  // The dry run of the same program: the file the export wrote, validated (plus our reads and diff).
+  await run(process.execPath, [...probe, join(ROOT, 'dist/cli.js'), 'export'], env, ws);
+  results.push(
+    await compare(
+      `dry-run ${PROGRAM}`,
+      () => run(process.execPath, [...probe, join(ROOT, 'dist/cli.js'), 'dry-run'], env, ws),
+      () =>
+        run(
+          process.execPath,
+          [...probe, join(ROOT, 'bench/plain-validate.mjs'), URL_, join(ws, `metadata/${PROGRAM}.json`)],
+          env,
+          ws,
+        ),
+    ),
+  );
   mkdirSync(join(ROOT, '.tmp'), { recursive: true });
   writeFileSync(join(ROOT, '.tmp/bench.json'), JSON.stringify(results, null, 2));
 } finally {

@@ -50976,7 +50976,7 @@ function diffIgnoreKeys(settings, doc, programId) {
     return /* @__PURE__ */ new Set();
   }
 }
-async function planProgram(client, settings, entry, file) {
+async function draftPlan(client, settings, entry, file) {
   const current = await currentExport(client, entry.id);
   const server = { current, existing: /* @__PURE__ */ new Map(), minor: client.system.minor };
   const draft = buildRestorePlan(file.doc, entry.id, settings.config.restore, server);
@@ -50987,21 +50987,18 @@ async function planProgram(client, settings, entry, file) {
     if (serverObjects.has(id)) continue;
     missing.set(collection2, [...missing.get(collection2) ?? [], id]);
   }
-  const fetched = await Promise.all(
-    [...missing].map(([collection2, ids2]) => client.getObjects(collection2, ids2, ":owner"))
+  const fetched = (await Promise.all([...missing].map(([collection2, ids2]) => client.getObjects(collection2, ids2, ":owner")))).flat();
+  for (const obj of fetched) if (obj.id) serverObjects.set(obj.id, obj);
+  const plan = fetched.length === 0 ? draft : buildRestorePlan(file.doc, entry.id, settings.config.restore, { ...server, existing: serverObjects });
+  return { entry, file, onServer: current !== void 0, plan, serverObjects };
+}
+function analysePlan(settings, draft) {
+  const diff = diffMetadata(
+    draft.plan.payload,
+    draft.serverObjects,
+    diffIgnoreKeys(settings, draft.file.doc, draft.entry.id)
   );
-  for (const objects of fetched) for (const obj of objects) if (obj.id) serverObjects.set(obj.id, obj);
-  const plan = buildRestorePlan(file.doc, entry.id, settings.config.restore, { ...server, existing: serverObjects });
-  const diff = diffMetadata(plan.payload, serverObjects, diffIgnoreKeys(settings, file.doc, entry.id));
-  return {
-    entry,
-    file,
-    onServer: current !== void 0,
-    plan,
-    serverObjects,
-    diff,
-    fingerprint: fingerprint(plan.payload)
-  };
+  return { ...draft, diff, fingerprint: fingerprint(draft.plan.payload) };
 }
 function readProgramFile(settings, entry) {
   return readMetadataFile(settings.workspace, entry.file, `program ${entry.id}: run export first, or set its file`);
@@ -51040,10 +51037,20 @@ function combinedFingerprint(programs) {
   const lines = withPrint.map((p) => `${p.id}:${p.fingerprint}`).sort();
   return createHash3("sha256").update(lines.join("\n")).digest("hex");
 }
-async function validateProgram(client, settings, planned, reporter2) {
-  const report = await client.importMetadata(planned.plan.payload, VALIDATE_PARAMS);
+async function planAndValidate(client, settings, entry, file, reporter2) {
+  const draft = await draftPlan(client, settings, entry, file);
+  const validation = client.importMetadata(draft.plan.payload, VALIDATE_PARAMS);
+  await new Promise((resolve4) => setImmediate(resolve4));
+  let planned;
+  try {
+    planned = analysePlan(settings, draft);
+  } catch (e) {
+    await validation.catch(() => void 0);
+    throw e;
+  }
+  const report = await validation;
   if (report.errors.length > 0) annotateErrors(reporter2, planned, report);
-  return report;
+  return { planned, report };
 }
 function outcomeOf(planned, report) {
   const program = collection(planned.plan.payload, "programs")[0];
@@ -51094,8 +51101,7 @@ async function runDryRun(settings, reporter2) {
       (entry) => limit(async () => {
         try {
           const file = readProgramFile(settings, entry);
-          const planned = await planProgram(client, settings, entry, file);
-          const report = await validateProgram(client, settings, planned, reporter2);
+          const { planned, report } = await planAndValidate(client, settings, entry, file, reporter2);
           const outcome = outcomeOf(planned, report);
           reporter2.info(
             `${outcome.name ?? entry.id} (${entry.id}): ${report.status}; created ${report.stats.created}, updated ${report.stats.updated} (${planned.diff.totals.changed} really changed, ${planned.diff.totals.unchanged} unchanged), ignored ${report.stats.ignored}`
@@ -52357,8 +52363,13 @@ async function runRestore(settings, reporter2) {
   const failed = [];
   for (const entry of settings.programs) {
     try {
-      const p = await planProgram(client, settings, entry, readProgramFile(settings, entry));
-      const report = await validateProgram(client, settings, p, reporter2);
+      const { planned: p, report } = await planAndValidate(
+        client,
+        settings,
+        entry,
+        readProgramFile(settings, entry),
+        reporter2
+      );
       if (report.status === "ERROR") failed.push(outcomeOf(p, report));
       else planned.push(p);
     } catch (e) {

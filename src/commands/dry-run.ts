@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import pLimit from 'p-limit';
-import type { Settings } from '../config/types.ts';
+import type { ProgramEntry, Settings } from '../config/types.ts';
 import type { Dhis2Client, ImportReport } from '../dhis2/client.ts';
 import { isUserError, UserError } from '../errors.ts';
 import { GitHubApi } from '../github/api.ts';
@@ -24,8 +24,8 @@ import {
   worstStatus,
   type ProgramOutcome,
 } from './import-summary.ts';
-import { ObjectLocator } from './json-file.ts';
-import { planProgram, readProgramFile, type ProgramPlan } from './plan.ts';
+import { ObjectLocator, type MetadataFile } from './json-file.ts';
+import { analysePlan, draftPlan, readProgramFile, type ProgramPlan } from './plan.ts';
 import { writeReport } from './report-file.ts';
 
 /** The only import parameters a dry run ever sends. importMode must be exactly VALIDATE (dhis2-api.md). */
@@ -59,15 +59,31 @@ export function combinedFingerprint(programs: { id: string; fingerprint?: string
   return createHash('sha256').update(lines.join('\n')).digest('hex');
 }
 
-export async function validateProgram(
+/**
+ * Plans the program and validates the payload. The server validates while we work out what really
+ * changes (the diff and fingerprint): on a large program the two take about as long.
+ */
+export async function planAndValidate(
   client: Dhis2Client,
   settings: Settings,
-  planned: ProgramPlan,
+  entry: ProgramEntry,
+  file: MetadataFile,
   reporter: Reporter,
-): Promise<ImportReport> {
-  const report = await client.importMetadata(planned.plan.payload, VALIDATE_PARAMS);
+): Promise<{ planned: ProgramPlan; report: ImportReport }> {
+  const draft = await draftPlan(client, settings, entry, file);
+  const validation = client.importMetadata(draft.plan.payload, VALIDATE_PARAMS);
+  // Let the request go out before the CPU-bound analysis takes the thread.
+  await new Promise((resolve) => setImmediate(resolve));
+  let planned: ProgramPlan;
+  try {
+    planned = analysePlan(settings, draft);
+  } catch (e) {
+    await validation.catch(() => undefined);
+    throw e;
+  }
+  const report = await validation;
   if (report.errors.length > 0) annotateErrors(reporter, planned, report);
-  return report;
+  return { planned, report };
 }
 
 export function outcomeOf(planned: ProgramPlan, report?: ImportReport): ProgramOutcome {
@@ -128,8 +144,7 @@ export async function runDryRun(settings: Settings, reporter: Reporter): Promise
       limit(async (): Promise<ProgramOutcome> => {
         try {
           const file = readProgramFile(settings, entry);
-          const planned = await planProgram(client, settings, entry, file);
-          const report = await validateProgram(client, settings, planned, reporter);
+          const { planned, report } = await planAndValidate(client, settings, entry, file, reporter);
           const outcome = outcomeOf(planned, report);
           reporter.info(
             `${outcome.name ?? entry.id} (${entry.id}): ${report.status}; created ${report.stats.created}, updated ${report.stats.updated} ` +

@@ -66,15 +66,20 @@ export function diffIgnoreKeys(settings: Settings, doc: MetadataDocument, progra
   }
 }
 
-export async function planProgram(
+/** A plan before its analysis: what was read from the server and the payload built from it. */
+export type DraftPlan = Omit<ProgramPlan, 'diff' | 'fingerprint'>;
+
+/** Reads what the plan needs from the server and builds the payload. */
+export async function draftPlan(
   client: Dhis2Client,
   settings: Settings,
   entry: ProgramEntry,
   file: MetadataFile,
-): Promise<ProgramPlan> {
+): Promise<DraftPlan> {
   const current = await currentExport(client, entry.id);
   const server = { current, existing: new Map<string, MetadataObject>(), minor: client.system.minor };
-  // The payload's ids don't depend on what exists (only sharing does): plan once, read, plan again.
+  // The payload's ids don't depend on what exists (only sharing does): plan, read what the dependency
+  // export lacks, and plan again only if that found anything (objects of `current` already count).
   const draft = buildRestorePlan(file.doc, entry.id, settings.config.restore, server);
 
   const serverObjects = new Map<string, MetadataObject>();
@@ -84,22 +89,35 @@ export async function planProgram(
     if (serverObjects.has(id)) continue;
     missing.set(collection, [...(missing.get(collection) ?? []), id]);
   }
-  const fetched = await Promise.all(
-    [...missing].map(([collection, ids]) => client.getObjects(collection, ids, ':owner')),
-  );
-  for (const objects of fetched) for (const obj of objects) if (obj.id) serverObjects.set(obj.id, obj);
+  const fetched = (
+    await Promise.all([...missing].map(([collection, ids]) => client.getObjects(collection, ids, ':owner')))
+  ).flat();
+  for (const obj of fetched) if (obj.id) serverObjects.set(obj.id, obj);
 
-  const plan = buildRestorePlan(file.doc, entry.id, settings.config.restore, { ...server, existing: serverObjects });
-  const diff = diffMetadata(plan.payload, serverObjects, diffIgnoreKeys(settings, file.doc, entry.id));
-  return {
-    entry,
-    file,
-    onServer: current !== undefined,
-    plan,
-    serverObjects,
-    diff,
-    fingerprint: fingerprint(plan.payload),
-  };
+  const plan =
+    fetched.length === 0
+      ? draft
+      : buildRestorePlan(file.doc, entry.id, settings.config.restore, { ...server, existing: serverObjects });
+  return { entry, file, onServer: current !== undefined, plan, serverObjects };
+}
+
+/** What would really change, and the payload's fingerprint: CPU work, no I/O. */
+export function analysePlan(settings: Settings, draft: DraftPlan): ProgramPlan {
+  const diff = diffMetadata(
+    draft.plan.payload,
+    draft.serverObjects,
+    diffIgnoreKeys(settings, draft.file.doc, draft.entry.id),
+  );
+  return { ...draft, diff, fingerprint: fingerprint(draft.plan.payload) };
+}
+
+export async function planProgram(
+  client: Dhis2Client,
+  settings: Settings,
+  entry: ProgramEntry,
+  file: MetadataFile,
+): Promise<ProgramPlan> {
+  return analysePlan(settings, await draftPlan(client, settings, entry, file));
 }
 
 export function readProgramFile(settings: Settings, entry: ProgramEntry): MetadataFile {

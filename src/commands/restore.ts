@@ -20,7 +20,7 @@ import { diffMetadata } from '../metadata/diff.ts';
 import type { MetadataDocument, MetadataObject } from '../metadata/types.ts';
 import type { Reporter } from '../reporter.ts';
 import { connect } from './connect.ts';
-import { combinedFingerprint, dryRunMarkdown, outcomeOf, validateProgram } from './dry-run.ts';
+import { combinedFingerprint, dryRunMarkdown, outcomeOf, planAndValidate } from './dry-run.ts';
 import { buildExport } from './export.ts';
 import {
   countsTable,
@@ -31,7 +31,7 @@ import {
   type ProgramOutcome,
 } from './import-summary.ts';
 import { checkReviewedPlan } from './plan-check.ts';
-import { diffIgnoreKeys, planProgram, readProgramFile, type ProgramPlan } from './plan.ts';
+import { diffIgnoreKeys, readProgramFile, type ProgramPlan } from './plan.ts';
 import { writeReport } from './report-file.ts';
 
 /** The main import: atomic, and run as a server job that is polled, never cut by an HTTP timeout. */
@@ -173,8 +173,13 @@ export async function runRestore(settings: Settings, reporter: Reporter): Promis
   const failed: ProgramOutcome[] = [];
   for (const entry of settings.programs) {
     try {
-      const p = await planProgram(client, settings, entry, readProgramFile(settings, entry));
-      const report = await validateProgram(client, settings, p, reporter);
+      const { planned: p, report } = await planAndValidate(
+        client,
+        settings,
+        entry,
+        readProgramFile(settings, entry),
+        reporter,
+      );
       if (report.status === 'ERROR') failed.push(outcomeOf(p, report));
       else planned.push(p);
     } catch (e) {
