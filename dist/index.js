@@ -41735,7 +41735,7 @@ var ActionReporter = class {
 };
 
 // src/commands/dry-run.ts
-import { createHash as createHash3 } from "node:crypto";
+import { createHash as createHash4 } from "node:crypto";
 
 // node_modules/yocto-queue/index.js
 var Node = class {
@@ -50010,11 +50010,21 @@ function nameOf(obj, serverObj) {
   return {};
 }
 function normalise(obj, collectionKey, ignore) {
-  const prune = (key, value2) => ignore.has(key) || isEmpty(value2) ? void 0 : value2;
+  const prune = (key, value2) => ignore.has(key) || isEmpty(value2) || isDefaultCategoryRef(key, value2) ? void 0 : value2;
   const { sharing, ...own2 } = obj;
   const pruned = mapJson(own2, (key, value2) => key === "sharing" ? void 0 : prune(key, value2));
   if (sharing !== void 0 && prune("sharing", sharing) !== void 0) pruned.sharing = mapJson(sharing, prune);
   return canonicalize({ [collectionKey]: [pruned] })[collectionKey][0];
+}
+var DEFAULT_CATEGORY_REFS = {
+  categoryCombo: "bjDvmb4bfuf",
+  category: "GLevLNI9wkl",
+  categoryOption: "xYerKDKCefk",
+  categoryOptionCombo: "HllvX50cXC0"
+};
+function isDefaultCategoryRef(key, value2) {
+  const id = DEFAULT_CATEGORY_REFS[key];
+  return id !== void 0 && idOf(value2) === id;
 }
 function isEmpty(value2) {
   if (value2 === null || value2 === void 0) return true;
@@ -50258,6 +50268,7 @@ var ObjectLocator = class {
   }
   parsed;
   locate(uid, fallback) {
+    if (this.file.inRepo === false) return {};
     const where = { file: this.file.path };
     let path = uid ? definitionPath(this.file.doc, uid) : void 0;
     if (!path && fallback) path = [fallback.collection, fallback.index];
@@ -50949,236 +50960,8 @@ function removeObjectAttributes(doc, attributes) {
   return out;
 }
 
-// src/commands/plan.ts
-async function currentExport(client, programId) {
-  try {
-    return await client.getProgramMetadata(programId);
-  } catch (e) {
-    if (e instanceof Dhis2Error && e.status === 404) return void 0;
-    throw e;
-  }
-}
-function indexTopLevel(doc, into) {
-  for (const value2 of Object.values(doc ?? {})) {
-    if (!Array.isArray(value2)) continue;
-    for (const obj of value2) {
-      const id = idOf(obj);
-      if (id !== void 0 && !into.has(id)) into.set(id, obj);
-    }
-  }
-}
-function diffIgnoreKeys(settings, doc, programId) {
-  try {
-    const keys = removalKeys(resolveTransform(settings.config, programKind(doc, programId), programId));
-    for (const k of [...REMOVAL_KEYS.sharing, ...REMOVAL_KEYS.organisationUnits]) keys.delete(k);
-    return keys;
-  } catch {
-    return /* @__PURE__ */ new Set();
-  }
-}
-async function draftPlan(client, settings, entry, file) {
-  const current = await currentExport(client, entry.id);
-  const server = { current, existing: /* @__PURE__ */ new Map(), minor: client.system.minor };
-  const draft = buildRestorePlan(file.doc, entry.id, settings.config.restore, server);
-  const serverObjects = /* @__PURE__ */ new Map();
-  indexTopLevel(current, serverObjects);
-  const missing = /* @__PURE__ */ new Map();
-  for (const [id, collection2] of payloadIds(draft.payload)) {
-    if (serverObjects.has(id)) continue;
-    missing.set(collection2, [...missing.get(collection2) ?? [], id]);
-  }
-  const fetched = (await Promise.all([...missing].map(([collection2, ids2]) => client.getObjects(collection2, ids2, ":owner")))).flat();
-  for (const obj of fetched) if (obj.id) serverObjects.set(obj.id, obj);
-  const plan = fetched.length === 0 ? draft : buildRestorePlan(file.doc, entry.id, settings.config.restore, { ...server, existing: serverObjects });
-  return { entry, file, onServer: current !== void 0, plan, serverObjects };
-}
-function analysePlan(settings, draft) {
-  const diff = diffMetadata(
-    draft.plan.payload,
-    draft.serverObjects,
-    diffIgnoreKeys(settings, draft.file.doc, draft.entry.id)
-  );
-  return { ...draft, diff, fingerprint: fingerprint(draft.plan.payload) };
-}
-function readProgramFile(settings, entry) {
-  return readMetadataFile(settings.workspace, entry.file, `program ${entry.id}: run export first, or set its file`);
-}
-
-// src/commands/report-file.ts
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join as join3 } from "node:path";
-function writeReport(reportDir, name, report) {
-  mkdirSync(reportDir, { recursive: true });
-  const path = join3(reportDir, name);
-  writeFileSync(path, `${redact(JSON.stringify(report, null, 2))}
-`);
-  return path;
-}
-
-// src/commands/dry-run.ts
-var VALIDATE_PARAMS = {
-  importMode: "VALIDATE",
-  importStrategy: "CREATE_AND_UPDATE",
-  atomicMode: "ALL"
-};
-var PROGRAM_CONCURRENCY = 4;
-function annotateErrors(reporter2, planned, report) {
-  const locator = new ObjectLocator(planned.file);
-  for (const e of report.errors) {
-    const guess = e.objectType.charAt(0).toLowerCase() + e.objectType.slice(1) + "s";
-    const fallback = e.index !== void 0 && guess in planned.file.doc ? { collection: guess, index: e.index } : void 0;
-    const location = locator.locate(e.mainId ?? e.uid, fallback);
-    reporter2.error(`${e.code} ${e.objectType}${e.uid ? ` ${e.uid}` : ""}: ${e.message}`, location);
-  }
-}
-function combinedFingerprint(programs) {
-  const withPrint = programs.filter((p) => p.fingerprint);
-  if (withPrint.length === 1) return withPrint[0].fingerprint;
-  const lines = withPrint.map((p) => `${p.id}:${p.fingerprint}`).sort();
-  return createHash3("sha256").update(lines.join("\n")).digest("hex");
-}
-async function planAndValidate(client, settings, entry, file, reporter2) {
-  const draft = await draftPlan(client, settings, entry, file);
-  const validation = client.importMetadata(draft.plan.payload, VALIDATE_PARAMS);
-  await new Promise((resolve4) => setImmediate(resolve4));
-  let planned;
-  try {
-    planned = analysePlan(settings, draft);
-  } catch (e) {
-    await validation.catch(() => void 0);
-    throw e;
-  }
-  const report = await validation;
-  if (report.errors.length > 0) annotateErrors(reporter2, planned, report);
-  return { planned, report };
-}
-function outcomeOf(planned, report) {
-  const program = collection(planned.plan.payload, "programs")[0];
-  return {
-    id: planned.entry.id,
-    name: typeof program?.name === "string" ? program.name : void 0,
-    file: planned.file.path,
-    fingerprint: planned.fingerprint,
-    report,
-    diff: planned.diff,
-    plan: planned.plan,
-    onServer: planned.onServer
-  };
-}
-function checkCredentials(settings, pr) {
-  if (settings.server.auth) return;
-  if (pr?.fromFork) {
-    throw new UserError(
-      `pull request #${pr.number} comes from a fork, and GitHub gives no secrets to workflows of fork pull requests: the dry run cannot sign in to DHIS2. A maintainer can run it on a branch of this repository, or with a workflow_dispatch after reviewing the change.`
-    );
-  }
-  throw new UserError(
-    "no DHIS2 credentials: set username and password, or token (from secrets) \u2014 an empty secret reads as missing"
-  );
-}
-function dryRunMarkdown(settings, serverVersion, programs) {
-  const status = worstStatus(programs);
-  const icon = status === "OK" ? "\u2705" : status === "WARNING" ? "\u26A0\uFE0F" : "\u274C";
-  const header = `### ${icon} DHIS2 dry run: ${status} on ${settings.server.url} (DHIS2 ${serverVersion})`;
-  const essential = [
-    `Config \`${settings.config.path}\`, import validated with \`importMode=VALIDATE\`: nothing was changed on the server.`,
-    "",
-    countsTable(programs),
-    "",
-    errorsSection(programs)
-  ].join("\n").trim();
-  const detail = programs.map(detailSection).filter(Boolean).join("\n\n");
-  const footer = `Fingerprint of the payload: \`${combinedFingerprint(programs)}\` (restore checks it against this review).`;
-  return { header, essential, detail, footer, status };
-}
-async function runDryRun(settings, reporter2) {
-  const pr = readPullRequest(settings.github);
-  checkCredentials(settings, pr);
-  const client = await connect(settings, reporter2);
-  const limit = pLimit(PROGRAM_CONCURRENCY);
-  const programs = await Promise.all(
-    settings.programs.map(
-      (entry) => limit(async () => {
-        try {
-          const file = readProgramFile(settings, entry);
-          const { planned, report } = await planAndValidate(client, settings, entry, file, reporter2);
-          const outcome = outcomeOf(planned, report);
-          reporter2.info(
-            `${outcome.name ?? entry.id} (${entry.id}): ${report.status}; created ${report.stats.created}, updated ${report.stats.updated} (${planned.diff.totals.changed} really changed, ${planned.diff.totals.unchanged} unchanged), ignored ${report.stats.ignored}`
-          );
-          return outcome;
-        } catch (e) {
-          if (!isUserError(e)) throw e;
-          reporter2.error(`program ${entry.id}: ${e.message}`, e.location.file ? e.location : void 0);
-          return { id: entry.id, file: entry.file, error: e.message };
-        }
-      })
-    )
-  );
-  const status = worstStatus(programs);
-  const stats = sumStats2(programs);
-  const fingerprint2 = combinedFingerprint(programs);
-  const reportPath = writeReport(settings.reportDir, "dry-run-report.json", {
-    command: "dry-run",
-    server: { url: client.url, version: client.system.version },
-    status,
-    stats,
-    fingerprint: fingerprint2,
-    programs
-  });
-  reporter2.setOutput("status", status);
-  for (const [k, v] of Object.entries(stats)) reporter2.setOutput(k, String(v));
-  reporter2.setOutput("fingerprint", fingerprint2);
-  reporter2.setOutput("report", reportPath);
-  const md = dryRunMarkdown(settings, client.system.version, programs);
-  await reporter2.summary([md.header, "", md.essential, "", md.detail, "", md.footer].join("\n"));
-  if (pr && settings.comment) {
-    try {
-      const api = new GitHubApi(settings.github, settings.githubToken ?? "", {
-        fromFork: pr.fromFork,
-        log: (m) => reporter2.debug(m)
-      });
-      const marker = commentMarker(settings.config.path, settings.server.url);
-      const hidden = [
-        markedValue("fingerprint", fingerprint2),
-        ...programs.map((p) => p.fingerprint ? markedValue(`fingerprint:${p.id}`, p.fingerprint) : "")
-      ].filter(Boolean);
-      const body = fitComment({
-        header: [marker, ...hidden, md.header].join("\n"),
-        essential: md.essential,
-        detail: md.detail,
-        footer: md.footer,
-        summaryUrl: jobSummaryUrl(settings.github)
-      });
-      const result = await upsertComment(api, pr.number, marker, body);
-      reporter2.info(`Pull request #${pr.number}: comment ${result.action}${result.url ? ` (${result.url})` : ""}.`);
-    } catch (e) {
-      if (!isUserError(e)) throw e;
-      reporter2.warning(`pull request comment skipped: ${e.message}`);
-    }
-  }
-  if (status === "ERROR") {
-    const failed = programs.filter((p) => p.error || p.report?.status === "ERROR").map((p) => p.id);
-    reporter2.info(`Dry run failed for ${failed.join(", ")}: the import would fail.`);
-    return false;
-  }
-  return true;
-}
-
-// src/backups/programs.ts
-async function programNames(client, ids2) {
-  const found = await client.getObjects("programs", ids2, "id,name");
-  return new Map(found.map((p) => [String(p.id), typeof p.name === "string" ? p.name : String(p.id)]));
-}
-function programTitle(id, name) {
-  return name ? `${cell(name)} (\`${id}\`)` : `\`${id}\``;
-}
-function shortComment(comment) {
-  return comment.length > 100 ? `${comment.substring(0, 100)}\u2026` : comment;
-}
-
 // src/backups/records.ts
-import { createHash as createHash4 } from "node:crypto";
+import { createHash as createHash3 } from "node:crypto";
 var BACKUPS_NAMESPACE = "programconfigapp_backups";
 var MAX_NAME_LENGTH = 50;
 var DEFAULT_NAME_PROGRAM_CHARS = 30;
@@ -51325,7 +51108,7 @@ function recordKey(record) {
   return `json:${stableStringify(record) ?? ""}`;
 }
 function recordDigest(record) {
-  return createHash4("sha256").update(stableStringify(record) ?? "").digest("hex");
+  return createHash3("sha256").update(stableStringify(record) ?? "").digest("hex");
 }
 function holdsRecord(list, record, digest = recordDigest(record)) {
   const key = recordKey(record);
@@ -51456,6 +51239,10 @@ var BackupNotFoundError = class extends UserError {
     this.reason = reason;
   }
 };
+async function readBackupMetadata(client, programId, backupId) {
+  const { backups } = await readBackups(client.dataStore, programId);
+  return backupMetadata(backups, programId, backupId);
+}
 function backupMetadata(backups, programId, backupId) {
   const where = `dataStore ${BACKUPS_NAMESPACE}/${programId}`;
   const found = findBackup(backups, backupId);
@@ -51480,6 +51267,251 @@ function backupMetadata(backups, programId, backupId) {
     throw new BackupNotFoundError(`${label} does not hold program ${programId} in its metadata`, "invalid");
   }
   return { record, doc };
+}
+
+// src/commands/plan.ts
+async function currentExport(client, programId) {
+  try {
+    return await client.getProgramMetadata(programId);
+  } catch (e) {
+    if (e instanceof Dhis2Error && e.status === 404) return void 0;
+    throw e;
+  }
+}
+function indexTopLevel(doc, into) {
+  for (const value2 of Object.values(doc ?? {})) {
+    if (!Array.isArray(value2)) continue;
+    for (const obj of value2) {
+      const id = idOf(obj);
+      if (id !== void 0 && !into.has(id)) into.set(id, obj);
+    }
+  }
+}
+function diffIgnoreKeys(settings, doc, programId) {
+  try {
+    const keys = removalKeys(resolveTransform(settings.config, programKind(doc, programId), programId));
+    for (const k of [...REMOVAL_KEYS.sharing, ...REMOVAL_KEYS.organisationUnits]) keys.delete(k);
+    return keys;
+  } catch {
+    return /* @__PURE__ */ new Set();
+  }
+}
+async function draftPlan(client, settings, entry, file) {
+  const current = await currentExport(client, entry.id);
+  const server = { current, existing: /* @__PURE__ */ new Map(), minor: client.system.minor };
+  const draft = buildRestorePlan(file.doc, entry.id, settings.config.restore, server);
+  const serverObjects = /* @__PURE__ */ new Map();
+  indexTopLevel(current, serverObjects);
+  const missing = /* @__PURE__ */ new Map();
+  for (const [id, collection2] of payloadIds(draft.payload)) {
+    if (serverObjects.has(id)) continue;
+    missing.set(collection2, [...missing.get(collection2) ?? [], id]);
+  }
+  const fetched = (await Promise.all([...missing].map(([collection2, ids2]) => client.getObjects(collection2, ids2, ":owner")))).flat();
+  for (const obj of fetched) if (obj.id) serverObjects.set(obj.id, obj);
+  const plan = fetched.length === 0 ? draft : buildRestorePlan(file.doc, entry.id, settings.config.restore, { ...server, existing: serverObjects });
+  return { entry, file, onServer: current !== void 0, plan, serverObjects };
+}
+function analysePlan(settings, draft) {
+  const diff = diffMetadata(
+    draft.plan.payload,
+    draft.serverObjects,
+    diffIgnoreKeys(settings, draft.file.doc, draft.entry.id)
+  );
+  return { ...draft, diff, fingerprint: fingerprint(draft.plan.payload) };
+}
+function readProgramFile(settings, entry) {
+  return readMetadataFile(settings.workspace, entry.file, `program ${entry.id}: run export first, or set its file`);
+}
+async function loadProgramSource(client, settings, entry) {
+  if (!settings.backup.id) return readProgramFile(settings, entry);
+  const { record, doc } = await readBackupMetadata(client, entry.id, settings.backup.id);
+  return { path: `backup "${record.name}" (${record.id}) of program ${entry.id}`, inRepo: false, text: "", doc };
+}
+
+// src/commands/report-file.ts
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join as join3 } from "node:path";
+function writeReport(reportDir, name, report) {
+  mkdirSync(reportDir, { recursive: true });
+  const path = join3(reportDir, name);
+  writeFileSync(path, `${redact(JSON.stringify(report, null, 2))}
+`);
+  return path;
+}
+
+// src/commands/dry-run.ts
+var VALIDATE_PARAMS = {
+  importMode: "VALIDATE",
+  importStrategy: "CREATE_AND_UPDATE",
+  atomicMode: "ALL"
+};
+var PROGRAM_CONCURRENCY = 4;
+function annotateErrors(reporter2, planned, report) {
+  const locator = new ObjectLocator(planned.file);
+  for (const e of report.errors) {
+    const guess = e.objectType.charAt(0).toLowerCase() + e.objectType.slice(1) + "s";
+    const fallback = e.index !== void 0 && guess in planned.file.doc ? { collection: guess, index: e.index } : void 0;
+    const location = locator.locate(e.mainId ?? e.uid, fallback);
+    reporter2.error(`${e.code} ${e.objectType}${e.uid ? ` ${e.uid}` : ""}: ${e.message}`, location);
+  }
+}
+function combinedFingerprint(programs) {
+  const withPrint = programs.filter((p) => p.fingerprint);
+  if (withPrint.length === 1) return withPrint[0].fingerprint;
+  const lines = withPrint.map((p) => `${p.id}:${p.fingerprint}`).sort();
+  return createHash4("sha256").update(lines.join("\n")).digest("hex");
+}
+async function planAndValidate(client, settings, entry, file, reporter2) {
+  const draft = await draftPlan(client, settings, entry, file);
+  const validation = client.importMetadata(draft.plan.payload, VALIDATE_PARAMS);
+  await new Promise((resolve4) => setImmediate(resolve4));
+  let planned;
+  try {
+    planned = analysePlan(settings, draft);
+  } catch (e) {
+    await validation.catch(() => void 0);
+    throw e;
+  }
+  const report = await validation;
+  if (report.errors.length > 0) annotateErrors(reporter2, planned, report);
+  return { planned, report };
+}
+function outcomeOf(planned, report) {
+  const program = collection(planned.plan.payload, "programs")[0];
+  return {
+    id: planned.entry.id,
+    name: typeof program?.name === "string" ? program.name : void 0,
+    file: planned.file.path,
+    fingerprint: planned.fingerprint,
+    report,
+    diff: planned.diff,
+    plan: planned.plan,
+    onServer: planned.onServer
+  };
+}
+function checkCredentials(settings, pr) {
+  if (settings.server.auth) return;
+  if (pr?.fromFork) {
+    throw new UserError(
+      `pull request #${pr.number} comes from a fork, and GitHub gives no secrets to workflows of fork pull requests: the dry run cannot sign in to DHIS2. A maintainer can run it on a branch of this repository, or with a workflow_dispatch after reviewing the change.`
+    );
+  }
+  throw new UserError(
+    "no DHIS2 credentials: set username and password, or token (from secrets) \u2014 an empty secret reads as missing"
+  );
+}
+function dryRunMarkdown(settings, serverVersion, programs) {
+  const status = worstStatus(programs);
+  const icon = status === "OK" ? "\u2705" : status === "WARNING" ? "\u26A0\uFE0F" : "\u274C";
+  const header = `### ${icon} DHIS2 dry run: ${status} on ${settings.server.url} (DHIS2 ${serverVersion})`;
+  const essential = [
+    `Config \`${settings.config.path}\`, import validated with \`importMode=VALIDATE\`: nothing was changed on the server.`,
+    "",
+    countsTable(programs),
+    "",
+    errorsSection(programs)
+  ].join("\n").trim();
+  const detail = programs.map(detailSection).filter(Boolean).join("\n\n");
+  const footer = `Fingerprint of the payload: \`${combinedFingerprint(programs)}\` (restore checks it against this review).`;
+  return { header, essential, detail, footer, status };
+}
+async function runDryRun(settings, reporter2) {
+  const pr = readPullRequest(settings.github);
+  checkCredentials(settings, pr);
+  const client = await connect(settings, reporter2);
+  const limit = pLimit(PROGRAM_CONCURRENCY);
+  const programs = await Promise.all(
+    settings.programs.map(
+      (entry) => limit(async () => {
+        try {
+          const file = await loadProgramSource(client, settings, entry);
+          const { planned, report } = await planAndValidate(client, settings, entry, file, reporter2);
+          const outcome = outcomeOf(planned, report);
+          reporter2.info(
+            `${outcome.name ?? entry.id} (${entry.id}): ${report.status}; created ${report.stats.created}, updated ${report.stats.updated} (${planned.diff.totals.changed} really changed, ${planned.diff.totals.unchanged} unchanged), ignored ${report.stats.ignored}`
+          );
+          return outcome;
+        } catch (e) {
+          if (!isUserError(e)) throw e;
+          reporter2.error(`program ${entry.id}: ${e.message}`, e.location.file ? e.location : void 0);
+          return { id: entry.id, file: entry.file, error: e.message };
+        }
+      })
+    )
+  );
+  const status = worstStatus(programs);
+  const stats = sumStats2(programs);
+  const fingerprint2 = combinedFingerprint(programs);
+  const reportPath = writeReport(settings.reportDir, "dry-run-report.json", {
+    command: "dry-run",
+    server: { url: client.url, version: client.system.version },
+    status,
+    stats,
+    fingerprint: fingerprint2,
+    programs
+  });
+  reporter2.setOutput("status", status);
+  for (const [k, v] of Object.entries(stats)) reporter2.setOutput(k, String(v));
+  reporter2.setOutput("fingerprint", fingerprint2);
+  reporter2.setOutput("report", reportPath);
+  const md = dryRunMarkdown(settings, client.system.version, programs);
+  await reporter2.summary([md.header, "", md.essential, "", md.detail, "", md.footer].join("\n"));
+  if (pr && settings.comment) {
+    try {
+      const api = new GitHubApi(settings.github, settings.githubToken ?? "", {
+        fromFork: pr.fromFork,
+        log: (m) => reporter2.debug(m)
+      });
+      const marker = commentMarker(settings.config.path, settings.server.url);
+      const hidden = [
+        markedValue("fingerprint", fingerprint2),
+        ...programs.map((p) => p.fingerprint ? markedValue(`fingerprint:${p.id}`, p.fingerprint) : "")
+      ].filter(Boolean);
+      const body = fitComment({
+        header: [marker, ...hidden, md.header].join("\n"),
+        essential: md.essential,
+        detail: md.detail,
+        footer: md.footer,
+        summaryUrl: jobSummaryUrl(settings.github)
+      });
+      const result = await upsertComment(api, pr.number, marker, body);
+      reporter2.info(`Pull request #${pr.number}: comment ${result.action}${result.url ? ` (${result.url})` : ""}.`);
+    } catch (e) {
+      if (!isUserError(e)) throw e;
+      reporter2.warning(`pull request comment skipped: ${e.message}`);
+    }
+  }
+  if (status === "ERROR") {
+    const failed = programs.filter((p) => p.error || p.report?.status === "ERROR").map((p) => p.id);
+    reporter2.info(`Dry run failed for ${failed.join(", ")}: the import would fail.`);
+    return false;
+  }
+  return true;
+}
+
+// src/backups/programs.ts
+async function programNames(client, ids2) {
+  const found = await client.getObjects("programs", ids2, "id,name");
+  return new Map(found.map((p) => [String(p.id), typeof p.name === "string" ? p.name : String(p.id)]));
+}
+function programTitle(id, name) {
+  return name ? `${cell(name)} (\`${id}\`)` : `\`${id}\``;
+}
+function shortComment(comment) {
+  return comment.length > 100 ? `${comment.substring(0, 100)}\u2026` : comment;
+}
+function nameInBackups(backups, programId) {
+  for (const record of [...backups].reverse()) {
+    const programs = isRecord2(record) && isRecord2(record.metadata) ? record.metadata.programs : void 0;
+    if (!Array.isArray(programs)) continue;
+    const program = programs.find((p) => isRecord2(p) && p.id === programId);
+    if (typeof program?.name === "string") return program.name;
+  }
+  return void 0;
+}
+function backupCount(n) {
+  return `${n} backup${n === 1 ? "" : "s"}`;
 }
 
 // src/commands/export.ts
@@ -51955,7 +51987,7 @@ async function runBackup(settings, reporter2) {
         try {
           const result = await backupOne(client, settings, entry, reporter2);
           reporter2.info(
-            `${result.name ?? entry.id} (${entry.id}): saved backup "${result.backup?.name}" (id ${result.backup?.id}, version ${result.backup?.version}); ${result.count} backups in ${BACKUPS_NAMESPACE}/${entry.id}`
+            `${result.name ?? entry.id} (${entry.id}): saved backup "${result.backup?.name}" (id ${result.backup?.id}, version ${result.backup?.version}); ${backupCount(result.count ?? 0)} in ${BACKUPS_NAMESPACE}/${entry.id}`
           );
           if (result.warning) reporter2.warning(result.warning);
           return result;
@@ -52037,7 +52069,7 @@ async function runDownloadBackup(settings, reporter2) {
   );
   const results = [];
   for (const entry of settings.programs) {
-    const name = names.get(entry.id);
+    let name = names.get(entry.id);
     try {
       const { backups } = await readBackups(client.dataStore, entry.id);
       let found;
@@ -52051,6 +52083,7 @@ async function runDownloadBackup(settings, reporter2) {
         throw e;
       }
       const { record, doc } = found;
+      name ??= nameInBackups([record], entry.id);
       const path = join4(settings.outputDir, `${safePart(entry.id)}-${safePart(String(record.id))}.json`);
       const rel = relative3(settings.workspace, path);
       if (rel.startsWith("..") || isAbsolute3(rel)) {
@@ -52128,7 +52161,7 @@ function summaryMarkdown4(report) {
         p.backups.map((b) => [b.name, b.version, b.date, shortComment(b.comment), b.id ?? ""])
       ),
       "",
-      `${p.backups.length} backup${p.backups.length === 1 ? "" : "s"}, ${formatBytes(p.bytes ?? 0)} in all.`,
+      `${backupCount(p.backups.length)}, ${formatBytes(p.bytes ?? 0)} in all.`,
       ""
     );
     if (p.warning) lines.push("> [!WARNING]", `> ${p.warning}`, "");
@@ -52144,26 +52177,28 @@ async function runListBackups(settings, reporter2) {
   );
   const results = [];
   for (const entry of settings.programs) {
-    const name = names.get(entry.id);
+    let name = names.get(entry.id);
     try {
       const stored = await readBackups(client.dataStore, entry.id);
       const backups = stored.backups.map(summarizeBackup);
       if (backups.length === 0 && name === void 0) {
         throw new Dhis2Error(`program ${entry.id} does not exist on ${client.url} and has no backups there`, 404);
       }
+      const onServer = name !== void 0;
+      name ??= nameInBackups(stored.backups, entry.id);
       const result = {
         id: entry.id,
         name,
-        onServer: name !== void 0,
+        onServer,
         backups,
         bytes: stored.bytes,
         warning: sizeWarning(entry.id, stored.bytes, backups.length)
       };
       reporter2.info(
-        backups.length === 0 ? `${name ?? entry.id} (${entry.id}): ${NO_BACKUPS}` : `${name ?? entry.id} (${entry.id}): ${backups.length} backups, ${formatBytes(stored.bytes)}` + backups.map((b) => `
+        backups.length === 0 ? `${name ?? entry.id} (${entry.id}): ${NO_BACKUPS}` : `${name ?? entry.id} (${entry.id}): ${backupCount(backups.length)}, ${formatBytes(stored.bytes)}` + backups.map((b) => `
   ${b.id}  ${b.date}  ${b.name} (version ${b.version})`).join("")
       );
-      if (name === void 0) reporter2.warning(`program ${entry.id} is not on ${client.url}; it has backups there`);
+      if (!onServer) reporter2.warning(`program ${entry.id} is not on ${client.url}; it has backups there`);
       if (result.warning) reporter2.warning(result.warning);
       results.push(result);
     } catch (e) {
@@ -52367,7 +52402,7 @@ async function runRestore(settings, reporter2) {
         client,
         settings,
         entry,
-        readProgramFile(settings, entry),
+        await loadProgramSource(client, settings, entry),
         reporter2
       );
       if (report.status === "ERROR") failed.push(outcomeOf(p, report));

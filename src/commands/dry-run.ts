@@ -25,7 +25,7 @@ import {
   type ProgramOutcome,
 } from './import-summary.ts';
 import { ObjectLocator, type MetadataFile } from './json-file.ts';
-import { analysePlan, draftPlan, readProgramFile, type ProgramPlan } from './plan.ts';
+import { analysePlan, draftPlan, loadProgramSource, type ProgramPlan } from './plan.ts';
 import { writeReport } from './report-file.ts';
 
 /** The only import parameters a dry run ever sends. importMode must be exactly VALIDATE (dhis2-api.md). */
@@ -143,7 +143,7 @@ export async function runDryRun(settings: Settings, reporter: Reporter): Promise
     settings.programs.map((entry) =>
       limit(async (): Promise<ProgramOutcome> => {
         try {
-          const file = readProgramFile(settings, entry);
+          const file = await loadProgramSource(client, settings, entry);
           const { planned, report } = await planAndValidate(client, settings, entry, file, reporter);
           const outcome = outcomeOf(planned, report);
           reporter.info(

@@ -9,8 +9,10 @@ import { UserError, type SourceLocation } from '../errors.ts';
 import type { MetadataDocument } from '../metadata/types.ts';
 
 export interface MetadataFile {
-  /** Workspace-relative path, for messages and annotations. */
+  /** Workspace-relative path (or, for an in-server backup, what it is), for messages and annotations. */
   path: string;
+  /** False for metadata that is not a file of the repo (an in-server backup): nothing to annotate. */
+  inRepo?: boolean;
   text: string;
   doc: MetadataDocument;
 }
@@ -90,6 +92,7 @@ export class ObjectLocator {
   constructor(private readonly file: MetadataFile) {}
 
   locate(uid: string | undefined, fallback?: { collection: string; index: number }): SourceLocation {
+    if (this.file.inRepo === false) return {};
     const where: SourceLocation = { file: this.file.path };
     let path = uid ? definitionPath(this.file.doc, uid) : undefined;
     if (!path && fallback) path = [fallback.collection, fallback.index];

@@ -15,6 +15,7 @@ import { REMOVAL_KEYS } from '../metadata/keys.ts';
 import { buildRestorePlan, payloadIds, type RestorePlan } from '../metadata/restore-plan.ts';
 import { removalKeys } from '../metadata/transform.ts';
 import type { MetadataDocument, MetadataObject } from '../metadata/types.ts';
+import { readBackupMetadata } from '../backups/index.ts';
 import { readMetadataFile, type MetadataFile } from './json-file.ts';
 
 export interface ProgramPlan {
@@ -122,4 +123,18 @@ export async function planProgram(
 
 export function readProgramFile(settings: Settings, entry: ProgramEntry): MetadataFile {
   return readMetadataFile(settings.workspace, entry.file, `program ${entry.id}: run export first, or set its file`);
+}
+
+/**
+ * The metadata to restore or dry-run: the program's file in the repo, or with `backup-id` the in-server
+ * backup (the Program Config App's record), which then goes through exactly the same plan.
+ */
+export async function loadProgramSource(
+  client: Dhis2Client,
+  settings: Settings,
+  entry: ProgramEntry,
+): Promise<MetadataFile> {
+  if (!settings.backup.id) return readProgramFile(settings, entry);
+  const { record, doc } = await readBackupMetadata(client, entry.id, settings.backup.id);
+  return { path: `backup "${record.name}" (${record.id}) of program ${entry.id}`, inRepo: false, text: '', doc };
 }

@@ -31,7 +31,7 @@ import {
   type ProgramOutcome,
 } from './import-summary.ts';
 import { checkReviewedPlan } from './plan-check.ts';
-import { diffIgnoreKeys, readProgramFile, type ProgramPlan } from './plan.ts';
+import { diffIgnoreKeys, loadProgramSource, type ProgramPlan } from './plan.ts';
 import { writeReport } from './report-file.ts';
 
 /** The main import: atomic, and run as a server job that is polled, never cut by an HTTP timeout. */
@@ -177,7 +177,7 @@ export async function runRestore(settings: Settings, reporter: Reporter): Promis
         client,
         settings,
         entry,
-        readProgramFile(settings, entry),
+        await loadProgramSource(client, settings, entry),
         reporter,
       );
       if (report.status === 'ERROR') failed.push(outcomeOf(p, report));

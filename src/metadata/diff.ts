@@ -200,7 +200,8 @@ function nameOf(obj: MetadataObject, serverObj: MetadataObject): { name?: string
 
 /** The object without ignored keys and empty values, with its sets in canonical order. */
 function normalise(obj: MetadataObject, collectionKey: string, ignore: ReadonlySet<string>): unknown {
-  const prune = (key: string, value: unknown) => (ignore.has(key) || isEmpty(value) ? undefined : value);
+  const prune = (key: string, value: unknown) =>
+    ignore.has(key) || isEmpty(value) || isDefaultCategoryRef(key, value) ? undefined : value;
   // Sharing belongs to the top-level object. Embedded objects (a program indicator's period boundaries,
   // a stage's data elements) carry a default `sharing` the server serializes but never applies, and a file
   // exported without sharing has none: comparing those would report every such object as changed.
@@ -208,6 +209,23 @@ function normalise(obj: MetadataObject, collectionKey: string, ignore: ReadonlyS
   const pruned = mapJson(own, (key, value) => (key === 'sharing' ? undefined : prune(key, value))) as JsonRecord;
   if (sharing !== undefined && prune('sharing', sharing) !== undefined) pruned.sharing = mapJson(sharing, prune);
   return (canonicalize({ [collectionKey]: [pruned] })[collectionKey] as unknown[])[0];
+}
+
+/**
+ * DHIS2's default category objects (fixed UIDs, dhis2-api.md) are what an object without a category combo
+ * gets on import: a reference to the default means the same as none (the Program Config App's backups,
+ * for one, drop `categoryCombo` from programs and data elements).
+ */
+const DEFAULT_CATEGORY_REFS: Readonly<Record<string, string>> = {
+  categoryCombo: 'bjDvmb4bfuf',
+  category: 'GLevLNI9wkl',
+  categoryOption: 'xYerKDKCefk',
+  categoryOptionCombo: 'HllvX50cXC0',
+};
+
+function isDefaultCategoryRef(key: string, value: unknown): boolean {
+  const id = DEFAULT_CATEGORY_REFS[key];
+  return id !== undefined && idOf(value) === id;
 }
 
 function isEmpty(value: unknown): boolean {

@@ -310,3 +310,57 @@ describe('restore on a push: exactly the reviewed plan (GitHub REST stand-in)', 
     expect(run.stdout).toContain('No reviewed plan to compare with (workflow_dispatch event');
   });
 });
+
+describe('dry-run and restore from an in-server backup (backup-id)', () => {
+  it('a restore from a backup brings back a changed data element name', async () => {
+    const ws = tempWorkspace({ 'dhis2-metadata.yml': `target: another-server\nprograms:\n  - id: ${PROGRAM}\n` });
+    cleanup.push(ws.remove);
+    const backup = await runAction(
+      { command: 'backup', ...creds(), 'backup-name': 'Before the rename', 'backup-version': '1' },
+      { workspace: ws.dir },
+    );
+    expect(backup.errors).toEqual([]);
+    // A data element of the program, from its dependency export.
+    const auth = `Basic ${Buffer.from(`deployer:${PASSWORD}`).toString('base64')}`;
+    const exported = (await (
+      await fetch(`${emulator.url}/api/programs/${PROGRAM}/metadata.json`, { headers: { Authorization: auth } })
+    ).json()) as Doc;
+    const target = emulator.store.get('dataElements', exported.dataElements[0].id)!;
+    const original = target.name as string;
+    emulator.store.put('dataElements', { ...target, name: 'Renamed on the server' });
+
+    // The dry run from the backup shows the rename back, and changes nothing.
+    const dry = await runAction(
+      { command: 'dry-run', ...creds(), 'backup-id': 'Before the rename' },
+      { workspace: ws.dir },
+    );
+    expect(dry.errors).toEqual([]);
+    const report = JSON.parse(readFileSync(dry.outputs.report as string, 'utf8'));
+    const changed = report.programs[0].diff.collections.flatMap((c: { changed: Doc[] }) => c.changed);
+    expect(changed).toContainEqual(
+      expect.objectContaining({
+        id: target.id,
+        fields: [{ path: 'name', old: 'Renamed on the server', new: original }],
+      }),
+    );
+    expect(emulator.store.get('dataElements', target.id as string)?.name).toBe('Renamed on the server');
+
+    const run = await restore(ws.dir, { 'backup-id': 'Before the rename' });
+    expect(run.errors).toEqual([]);
+    expect(run.code).toBe(0);
+    expect(emulator.store.get('dataElements', target.id as string)?.name).toBe(original);
+  });
+
+  it('an unknown backup-id names the backups there are', async () => {
+    const ws = tempWorkspace({ 'dhis2-metadata.yml': `target: another-server\nprograms:\n  - id: ${PROGRAM}\n` });
+    cleanup.push(ws.remove);
+    await runAction(
+      { command: 'backup', ...creds(), 'backup-name': 'Only one', 'backup-version': '1' },
+      { workspace: ws.dir },
+    );
+    const run = await restore(ws.dir, { 'backup-id': 'No such backup' });
+    expect(run.code).toBe(1);
+    expect(run.errors).toHaveLength(1);
+    expect(run.errors[0]).toContain('Only one');
+  });
+});

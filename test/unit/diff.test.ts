@@ -288,3 +288,13 @@ describe('diffMetadata and embedded sharing', () => {
     ]);
   });
 });
+
+describe('diffMetadata and default category objects', () => {
+  it('treats a reference to the default category combo as no category combo', () => {
+    const server = { id: 'DataElem001', name: 'Weight', categoryCombo: { id: 'bjDvmb4bfuf' } };
+    const file = { id: 'DataElem001', name: 'Weight' };
+    expect(diffMetadata({ dataElements: [file] }, new Map([[server.id, server]]), []).totals.changed).toBe(0);
+    const other = { ...file, categoryCombo: { id: 'OtherCombo1' } };
+    expect(diffMetadata({ dataElements: [other] }, new Map([[server.id, server]]), []).totals.changed).toBe(1);
+  });
+});
