@@ -14,8 +14,10 @@
  * 4. once it holds, wait a moment and read back once more, to catch a concurrent writer whose PUT lands just
  *    after our first read-back. The wait is twice our own read-to-write time (another run of this tool
  *    needs about as long between its read and its write), at least SETTLE_MIN_MS.
- * Two runs of this tool at once both end with their record saved. What it cannot protect is a record the
- * app saves from a dialog opened before our write: the app writes its stale copy without reading again.
+ * So two runs of this tool at once both keep their record, unless one's write reaches the server more than
+ * that pause after the other's (the pause is sized on our own round trip, which theirs resembles: same key,
+ * same size, same server). What nothing here can protect is a record the app saves from a dialog opened
+ * before our write: the app writes its stale copy back without reading again.
  */
 import type { DataStore } from '../dhis2/datastore.ts';
 import { Dhis2Error, UserError } from '../errors.ts';

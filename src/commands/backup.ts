@@ -5,7 +5,7 @@
  * never drops a backup someone saved meanwhile (src/backups/store.ts).
  */
 import pLimit from 'p-limit';
-import { programTitle } from '../backups/programs.ts';
+import { backupCount, programTitle } from '../backups/programs.ts';
 import {
   BACKUPS_NAMESPACE,
   buildBackupRecord,
@@ -131,7 +131,7 @@ export async function runBackup(settings: Settings, reporter: Reporter): Promise
           const result = await backupOne(client, settings, entry, reporter);
           reporter.info(
             `${result.name ?? entry.id} (${entry.id}): saved backup "${result.backup?.name}" (id ${result.backup?.id}, ` +
-              `version ${result.backup?.version}); ${result.count} backups in ${BACKUPS_NAMESPACE}/${entry.id}`,
+              `version ${result.backup?.version}); ${backupCount(result.count ?? 0)} in ${BACKUPS_NAMESPACE}/${entry.id}`,
           );
           if (result.warning) reporter.warning(result.warning);
           return result;

@@ -9,7 +9,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
-import { programNames, programTitle } from '../backups/programs.ts';
+import { nameInBackups, programNames, programTitle } from '../backups/programs.ts';
 import { BACKUPS_NAMESPACE, summarizeBackup, type BackupSummary } from '../backups/records.ts';
 import { backupMetadata, BackupNotFoundError, readBackups } from '../backups/store.ts';
 import type { Settings } from '../config/types.ts';
@@ -91,7 +91,7 @@ export async function runDownloadBackup(settings: Settings, reporter: Reporter):
 
   const results: ProgramDownload[] = [];
   for (const entry of settings.programs) {
-    const name = names.get(entry.id);
+    let name = names.get(entry.id);
     try {
       const { backups } = await readBackups(client.dataStore, entry.id);
       let found;
@@ -106,6 +106,7 @@ export async function runDownloadBackup(settings: Settings, reporter: Reporter):
         throw e;
       }
       const { record, doc } = found;
+      name ??= nameInBackups([record], entry.id);
       const path = join(settings.outputDir, `${safePart(entry.id)}-${safePart(String(record.id))}.json`);
       const rel = relative(settings.workspace, path);
       // The output-dir input is already checked; this guards the write itself.

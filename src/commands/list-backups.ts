@@ -4,7 +4,7 @@
  * `backups` output and a job summary. A program without backups is not an error (the app says "No Backups
  * found for the selected Program."), unless it does not exist on the server either (a wrong id).
  */
-import { programNames, programTitle, shortComment } from '../backups/programs.ts';
+import { backupCount, nameInBackups, programNames, programTitle, shortComment } from '../backups/programs.ts';
 import { BACKUPS_NAMESPACE, sizeWarning, summarizeBackup, type BackupSummary } from '../backups/records.ts';
 import { readBackups } from '../backups/store.ts';
 import type { Settings } from '../config/types.ts';
@@ -58,7 +58,7 @@ function summaryMarkdown(report: ListReport): string {
         p.backups.map((b) => [b.name, b.version, b.date, shortComment(b.comment), b.id ?? '']),
       ),
       '',
-      `${p.backups.length} backup${p.backups.length === 1 ? '' : 's'}, ${formatBytes(p.bytes ?? 0)} in all.`,
+      `${backupCount(p.backups.length)}, ${formatBytes(p.bytes ?? 0)} in all.`,
       '',
     );
     if (p.warning) lines.push('> [!WARNING]', `> ${p.warning}`, '');
@@ -75,17 +75,19 @@ export async function runListBackups(settings: Settings, reporter: Reporter): Pr
   const results: ProgramBackups[] = [];
   // One small GET per program, in order: the listing reads like the config.
   for (const entry of settings.programs) {
-    const name = names.get(entry.id);
+    let name = names.get(entry.id);
     try {
       const stored = await readBackups(client.dataStore, entry.id);
       const backups = stored.backups.map(summarizeBackup);
       if (backups.length === 0 && name === undefined) {
         throw new Dhis2Error(`program ${entry.id} does not exist on ${client.url} and has no backups there`, 404);
       }
+      const onServer = name !== undefined;
+      name ??= nameInBackups(stored.backups, entry.id);
       const result: ProgramBackups = {
         id: entry.id,
         name,
-        onServer: name !== undefined,
+        onServer,
         backups,
         bytes: stored.bytes,
         warning: sizeWarning(entry.id, stored.bytes, backups.length),
@@ -93,10 +95,10 @@ export async function runListBackups(settings: Settings, reporter: Reporter): Pr
       reporter.info(
         backups.length === 0
           ? `${name ?? entry.id} (${entry.id}): ${NO_BACKUPS}`
-          : `${name ?? entry.id} (${entry.id}): ${backups.length} backups, ${formatBytes(stored.bytes)}` +
+          : `${name ?? entry.id} (${entry.id}): ${backupCount(backups.length)}, ${formatBytes(stored.bytes)}` +
               backups.map((b) => `\n  ${b.id}  ${b.date}  ${b.name} (version ${b.version})`).join(''),
       );
-      if (name === undefined) reporter.warning(`program ${entry.id} is not on ${client.url}; it has backups there`);
+      if (!onServer) reporter.warning(`program ${entry.id} is not on ${client.url}; it has backups there`);
       if (result.warning) reporter.warning(result.warning);
       results.push(result);
     } catch (e) {
