@@ -29327,10 +29327,35 @@ axiosRetry.linearDelay = linearDelay;
 axiosRetry.isRetryableError = isRetryableError;
 var esm_default = axiosRetry;
 
-// src/dhis2/json.ts
+// src/metadata/json.ts
 function isRecord(value2) {
   return typeof value2 === "object" && value2 !== null && !Array.isArray(value2);
 }
+function idOf(value2) {
+  if (!isRecord(value2)) return void 0;
+  return typeof value2.id === "string" ? value2.id : void 0;
+}
+function cloneJson(value2) {
+  return mapJson(value2, (_key, v) => v);
+}
+function mapJson(value2, visit2) {
+  if (Array.isArray(value2)) return value2.map((item) => mapJson(item, visit2));
+  if (!isRecord(value2)) return value2;
+  const out = {};
+  for (const key of Object.keys(value2)) {
+    const kept = visit2(key, mapJson(value2[key], visit2));
+    if (kept === void 0) continue;
+    if (key === "__proto__")
+      Object.defineProperty(out, key, { value: kept, enumerable: true, writable: true, configurable: true });
+    else out[key] = kept;
+  }
+  return out;
+}
+function compareStrings(a, b) {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+// src/dhis2/json.ts
 function shortClassName(klass) {
   const dot = klass.lastIndexOf(".");
   return dot === -1 ? klass : klass.slice(dot + 1);
@@ -30159,44 +30184,16 @@ import { createHash as createHash2 } from "node:crypto";
 var import__ = __toESM(require_safe_stable_stringify(), 1);
 var configure = import__.default.configure;
 
-// src/metadata/json.ts
-function isRecord2(value2) {
-  return typeof value2 === "object" && value2 !== null && !Array.isArray(value2);
-}
-function idOf(value2) {
-  if (!isRecord2(value2)) return void 0;
-  return typeof value2.id === "string" ? value2.id : void 0;
-}
-function cloneJson(value2) {
-  return mapJson(value2, (_key, v) => v);
-}
-function mapJson(value2, visit2) {
-  if (Array.isArray(value2)) return value2.map((item) => mapJson(item, visit2));
-  if (!isRecord2(value2)) return value2;
-  const out = {};
-  for (const key of Object.keys(value2)) {
-    const kept = visit2(key, mapJson(value2[key], visit2));
-    if (kept === void 0) continue;
-    if (key === "__proto__")
-      Object.defineProperty(out, key, { value: kept, enumerable: true, writable: true, configurable: true });
-    else out[key] = kept;
-  }
-  return out;
-}
-function compareStrings(a, b) {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 // src/metadata/canonical.ts
 var stringify = configure({ deterministic: true, circularValue: TypeError, bigint: false });
 var SET_RULES = {
   // IdentifiableObject.attributeValues: a Set, a JSONB map since 2.39.
-  attributeValues: (av) => [str2(isRecord2(av) ? idOf(av.attribute) : void 0)],
+  attributeValues: (av) => [str2(isRecord(av) ? idOf(av.attribute) : void 0)],
   // IdentifiableObject.translations: a Set of {locale, property, value}.
-  translations: (tr) => isRecord2(tr) ? [str2(tr.locale), str2(tr.property)] : [],
+  translations: (tr) => isRecord(tr) ? [str2(tr.locale), str2(tr.property)] : [],
   // Legacy sharing (up to 2.40): Sets of {id, userUid | userGroupUid, access}.
-  userAccesses: (ua) => isRecord2(ua) ? [str2(ua.id ?? ua.userUid)] : [],
-  userGroupAccesses: (uga) => isRecord2(uga) ? [str2(uga.id ?? uga.userGroupUid)] : [],
+  userAccesses: (ua) => isRecord(ua) ? [str2(ua.id ?? ua.userUid)] : [],
+  userGroupAccesses: (uga) => isRecord(uga) ? [str2(uga.id ?? uga.userGroupUid)] : [],
   // BaseIdentifiableObject.favorites: a Set of user uids.
   favorites: (uid) => [str2(uid)],
   // Program, data set, group, user organisationUnits: Sets (not in analytical objects: see below).
@@ -30206,9 +30203,9 @@ var SET_RULES = {
   // Program and ProgramStage notificationTemplates: Sets.
   notificationTemplates: (n) => [str2(idOf(n))],
   // ProgramIndicator.analyticsPeriodBoundaries: a Set (items may lack an id in hand-written files).
-  analyticsPeriodBoundaries: (b) => isRecord2(b) ? [str2(b.boundaryTarget), str2(b.analyticsPeriodBoundaryType), str2(idOf(b))] : [],
+  analyticsPeriodBoundaries: (b) => isRecord(b) ? [str2(b.boundaryTarget), str2(b.analyticsPeriodBoundaryType), str2(idOf(b))] : [],
   // LegendSet.legends: a Set; by range, which is also how people read a legend.
-  legends: (l) => isRecord2(l) ? [num(l.startValue), num(l.endValue), str2(idOf(l))] : []
+  legends: (l) => isRecord(l) ? [num(l.startValue), num(l.endValue), str2(idOf(l))] : []
 };
 var SCOPED_SET_RULES = {
   // CategoryOptionCombo.categoryOptions is a Set; Category.categoryOptions is an ordered List.
@@ -30227,7 +30224,7 @@ var ANALYTICAL_COLLECTIONS = /* @__PURE__ */ new Set([
 function canonicalize(doc) {
   const out = [];
   for (const [key, value2] of Object.entries(doc)) {
-    if (Array.isArray(value2) && value2.every(isRecord2)) {
+    if (Array.isArray(value2) && value2.every(isRecord)) {
       const objects = value2.map((obj) => canonValue(obj, key, key));
       out.push([key, sortBy(objects, (obj) => [str2(idOf(obj))])]);
     } else {
@@ -30245,7 +30242,7 @@ function fingerprint(doc) {
 }
 function withoutVolatile(doc) {
   const { date: _date, ...rest } = doc;
-  if (isRecord2(rest.system)) {
+  if (isRecord(rest.system)) {
     const { rev: _rev, date: _systemDate, ...system } = rest.system;
     rest.system = system;
   }
@@ -30258,10 +30255,10 @@ function sameContent(a, b) {
   return canonicalJson(withoutVolatile(docA)) === canonicalJson(withoutVolatile(docB));
 }
 function asDocument(value2) {
-  if (typeof value2 !== "string") return isRecord2(value2) ? value2 : void 0;
+  if (typeof value2 !== "string") return isRecord(value2) ? value2 : void 0;
   try {
     const parsed = JSON.parse(value2);
-    return isRecord2(parsed) ? parsed : void 0;
+    return isRecord(parsed) ? parsed : void 0;
   } catch {
     return void 0;
   }
@@ -30272,7 +30269,7 @@ function canonValue(value2, collection2, key) {
     const rule = setRule(collection2, key, value2);
     return rule ? sortBy(items, rule) : items;
   }
-  if (!isRecord2(value2)) return value2;
+  if (!isRecord(value2)) return value2;
   const out = {};
   for (const k of Object.keys(value2)) {
     const v = canonValue(value2[k], collection2, k);
@@ -30377,7 +30374,7 @@ function diffMetadata(payload, current, ignoreKeys) {
   const collections = [];
   const totals = { created: 0, changed: 0, unchanged: 0 };
   for (const [key, value2] of Object.entries(payload)) {
-    if (!Array.isArray(value2) || !value2.every(isRecord2)) continue;
+    if (!Array.isArray(value2) || !value2.every(isRecord)) continue;
     const diff = { collection: key, created: [], changed: [], unchanged: 0 };
     value2.forEach((obj, index) => {
       const id = idOf(obj);
@@ -30410,7 +30407,7 @@ function formatValue(v, max = 60) {
     return `${JSON.stringify(v.slice(0, Math.max(8, max - suffix.length - 1))).slice(0, -1)}${suffix}`;
   }
   if (Array.isArray(v)) return `[${v.length} items]`;
-  if (isRecord2(v)) {
+  if (isRecord(v)) {
     const parts = [];
     const id = idOf(v);
     if (id !== void 0) parts.push(`id: ${id}`);
@@ -30449,11 +30446,11 @@ function isDefaultCategoryRef(key, value2) {
 function isEmpty(value2) {
   if (value2 === null || value2 === void 0) return true;
   if (Array.isArray(value2)) return value2.length === 0;
-  return isRecord2(value2) && Object.keys(value2).length === 0;
+  return isRecord(value2) && Object.keys(value2).length === 0;
 }
 function compare(path, key, a, b, out) {
   if (same(a, b)) return;
-  if (isRecord2(a) && isRecord2(b)) {
+  if (isRecord(a) && isRecord(b)) {
     const keys = /* @__PURE__ */ new Set([...Object.keys(b), ...Object.keys(a)]);
     for (const k of keys) compare(path === "" ? k : `${path}.${k}`, k, a[k], b[k], out);
     return;
@@ -30495,7 +30492,7 @@ function memberKey(key, a, b) {
   for (const side of [a, b]) {
     const seen = /* @__PURE__ */ new Set();
     for (const item of side) {
-      const k = isRecord2(item) ? keyOf(item) : void 0;
+      const k = isRecord(item) ? keyOf(item) : void 0;
       if (k === void 0 || seen.has(k)) return void 0;
       seen.add(k);
     }
@@ -30507,7 +30504,7 @@ function same(a, b) {
   if (Array.isArray(a)) {
     return Array.isArray(b) && a.length === b.length && a.every((item, i) => same(item, b[i]));
   }
-  if (!isRecord2(a) || !isRecord2(b)) return false;
+  if (!isRecord(a) || !isRecord(b)) return false;
   const keysA = Object.keys(a);
   const keysB = Object.keys(b);
   const id = idOf(a);
@@ -30619,6 +30616,12 @@ function sumStats2(programs) {
   const sum = { created: 0, updated: 0, deleted: 0, ignored: 0, total: 0 };
   for (const p of programs) for (const k of STAT_KEYS) sum[k] += p.report?.stats[k] ?? 0;
   return sum;
+}
+function setImportOutputs(reporter, outputs) {
+  reporter.setOutput("status", outputs.status);
+  for (const [k, v] of Object.entries(outputs.stats)) reporter.setOutput(k, String(v));
+  reporter.setOutput("fingerprint", outputs.fingerprint);
+  reporter.setOutput("report", outputs.report);
 }
 
 // src/commands/json-file.ts
@@ -30934,7 +30937,7 @@ function programTypeValue(doc, programId) {
   }
   const values = Array.isArray(program.attributeValues) ? program.attributeValues : [];
   for (const av of values) {
-    if (!isRecord2(av) || !isRecord2(av.attribute)) continue;
+    if (!isRecord(av) || !isRecord(av.attribute)) continue;
     const id = idOf(av.attribute);
     const isType = id !== void 0 && typeAttributeIds.has(id) || av.attribute.code === PROGRAM_TYPE_ATTRIBUTE_CODE;
     if (isType && typeof av.value === "string") return av.value.trim();
@@ -30974,7 +30977,7 @@ function sharingOnly(minor) {
   return minor >= SHARING_ONLY_FROM_MINOR;
 }
 function hasSharingPublic(obj) {
-  return isRecord2(obj.sharing) && typeof obj.sharing.public === "string";
+  return isRecord(obj.sharing) && typeof obj.sharing.public === "string";
 }
 function hasSharingFor(obj, minor) {
   if (hasSharingPublic(obj)) return true;
@@ -30983,7 +30986,7 @@ function hasSharingFor(obj, minor) {
 function sharingFromLegacy(obj) {
   if (typeof obj.publicAccess !== "string") return void 0;
   const sharing = {};
-  const owner = isRecord2(obj.user) && typeof obj.user.id === "string" ? obj.user.id : void 0;
+  const owner = isRecord(obj.user) && typeof obj.user.id === "string" ? obj.user.id : void 0;
   if (owner !== void 0) sharing.owner = owner;
   sharing.public = obj.publicAccess;
   if (typeof obj.externalAccess === "boolean") sharing.external = obj.externalAccess;
@@ -30995,7 +30998,7 @@ function accessMap(entries, uidKey) {
   const out = {};
   if (!Array.isArray(entries)) return out;
   for (const entry of entries) {
-    if (!isRecord2(entry) || typeof entry.access !== "string") continue;
+    if (!isRecord(entry) || typeof entry.access !== "string") continue;
     const id = typeof entry.id === "string" ? entry.id : entry[uidKey];
     if (typeof id === "string") out[id] = { id, access: entry.access };
   }
@@ -31284,7 +31287,7 @@ function scopeToProgram(file, programId) {
   const foreign = /* @__PURE__ */ new Map();
   const kept = /* @__PURE__ */ new Map();
   for (const [key, value2] of Object.entries(file)) {
-    if (Array.isArray(value2)) kept.set(key, value2.filter(isRecord2));
+    if (Array.isArray(value2)) kept.set(key, value2.filter(isRecord));
   }
   const leftOut = [];
   for (const { collection: key, ref, owner } of OWNERS) {
@@ -31360,8 +31363,8 @@ function hnqisRoutine(doc, keepAttributes) {
   }
   if (Array.isArray(doc.dataElements)) {
     out.dataElements = doc.dataElements.map((de) => {
-      if (!isRecord2(de) || !Array.isArray(de.attributeValues)) return de;
-      const attributeValues = de.attributeValues.filter((av) => isRecord2(av) && kept(idOf(av.attribute)));
+      if (!isRecord(de) || !Array.isArray(de.attributeValues)) return de;
+      const attributeValues = de.attributeValues.filter((av) => isRecord(av) && kept(idOf(av.attribute)));
       return { ...de, attributeValues };
     });
   }
@@ -31374,7 +31377,7 @@ function removeObjectAttributes(doc, attributes) {
     if (!Array.isArray(objects) || keys.length === 0) continue;
     const drop2 = new Set(keys);
     out[collectionKey] = objects.map(
-      (obj) => isRecord2(obj) ? Object.fromEntries(Object.entries(obj).filter(([key]) => !drop2.has(key))) : obj
+      (obj) => isRecord(obj) ? Object.fromEntries(Object.entries(obj).filter(([key]) => !drop2.has(key))) : obj
     );
   }
   return out;
@@ -31391,7 +31394,7 @@ var HNQIS_DATA_ELEMENTS = HNQIS_SHARED_OBJECTS.dataElements ?? [];
 var HNQIS_TRACKED_ENTITY_TYPES = HNQIS_SHARED_OBJECTS.trackedEntityTypes ?? [];
 var HNQIS_TRACKED_ENTITY_ATTRIBUTES = HNQIS_SHARED_OBJECTS.trackedEntityAttributes ?? [];
 function records(value2) {
-  return Array.isArray(value2) ? value2.filter(isRecord2) : [];
+  return Array.isArray(value2) ? value2.filter(isRecord) : [];
 }
 function drop(obj, keys) {
   for (const key of keys) delete obj[key];
@@ -31400,7 +31403,7 @@ function filterComponent(elements, excluded2) {
   if (!Array.isArray(elements)) return [];
   const kept = [];
   for (const element of elements) {
-    if (isRecord2(element)) {
+    if (isRecord(element)) {
       if (typeof element.id === "string" && excluded2.includes(element.id)) continue;
       drop(element, ["created", "createdBy", "lastUpdated", "lastUpdatedBy", "categoryCombo"]);
     }
@@ -31492,7 +31495,7 @@ function versionText(value2) {
 }
 function parseBackupsValue(value2, programId) {
   const where2 = `dataStore ${BACKUPS_NAMESPACE}/${programId}`;
-  if (!isRecord2(value2)) {
+  if (!isRecord(value2)) {
     throw new Dhis2Error(
       `${where2} holds ${describeJson(value2)}, not the Program Config App's {"backups": [...]}: fix or delete that key before using backups of this program`
     );
@@ -31511,7 +31514,7 @@ function describeJson(value2) {
   return typeof value2 === "object" ? "an object" : `a ${typeof value2}`;
 }
 function summarizeBackup(record) {
-  const r = isRecord2(record) ? record : {};
+  const r = isRecord(record) ? record : {};
   const text = (v) => typeof v === "string" ? v : typeof v === "number" ? String(v) : "";
   return {
     id: typeof r.id === "number" || typeof r.id === "string" ? r.id : null,
@@ -31522,7 +31525,7 @@ function summarizeBackup(record) {
   };
 }
 function recordKey(record) {
-  if (isRecord2(record) && (typeof record.id === "number" || typeof record.id === "string")) {
+  if (isRecord(record) && (typeof record.id === "number" || typeof record.id === "string")) {
     return `id:${String(record.id)}`;
   }
   return `json:${stableStringify(record) ?? ""}`;
@@ -31556,9 +31559,9 @@ function mergeBackups(current, previouslyWritten, mine) {
 function findBackup(list, backupId) {
   const wanted = backupId.trim();
   const byId = list.filter(
-    (r) => isRecord2(r) && (typeof r.id === "number" || typeof r.id === "string") && String(r.id) === wanted
+    (r) => isRecord(r) && (typeof r.id === "number" || typeof r.id === "string") && String(r.id) === wanted
   );
-  const matches = byId.length > 0 ? byId : list.filter((r) => isRecord2(r) && r.name === wanted);
+  const matches = byId.length > 0 ? byId : list.filter((r) => isRecord(r) && r.name === wanted);
   if (matches.length === 0) return { kind: "missing" };
   if (matches.length > 1) return { kind: "ambiguous", matches: matches.map(summarizeBackup) };
   return { kind: "found", record: matches[0] };
@@ -31681,9 +31684,9 @@ function backupMetadata(backups, programId, backupId) {
   const { record } = found;
   const doc = record.metadata;
   const label = `backup "${record.name}" (id ${record.id}) of program ${programId}`;
-  if (!isRecord2(doc)) throw new BackupNotFoundError(`${label} has no metadata document`, "invalid");
+  if (!isRecord(doc)) throw new BackupNotFoundError(`${label} has no metadata document`, "invalid");
   const programs = Array.isArray(doc.programs) ? doc.programs : [];
-  if (!programs.some((p) => isRecord2(p) && p.id === programId)) {
+  if (!programs.some((p) => isRecord(p) && p.id === programId)) {
     throw new BackupNotFoundError(`${label} does not hold program ${programId} in its metadata`, "invalid");
   }
   return { record, doc };
@@ -31871,10 +31874,7 @@ async function runDryRun(settings, reporter) {
     fingerprint: fingerprint2,
     programs
   });
-  reporter.setOutput("status", status);
-  for (const [k, v] of Object.entries(stats)) reporter.setOutput(k, String(v));
-  reporter.setOutput("fingerprint", fingerprint2);
-  reporter.setOutput("report", reportPath);
+  setImportOutputs(reporter, { status, stats, fingerprint: fingerprint2, report: reportPath });
   const md = dryRunMarkdown(settings, client.system.version, programs);
   await reporter.summary([md.header, "", md.essential, "", md.detail, "", md.footer].join("\n"));
   if (pr && settings.comment) {
@@ -31923,9 +31923,9 @@ function shortComment(comment) {
 }
 function nameInBackups(backups, programId) {
   for (const record of [...backups].reverse()) {
-    const programs = isRecord2(record) && isRecord2(record.metadata) ? record.metadata.programs : void 0;
+    const programs = isRecord(record) && isRecord(record.metadata) ? record.metadata.programs : void 0;
     if (!Array.isArray(programs)) continue;
-    const program = programs.find((p) => isRecord2(p) && p.id === programId);
+    const program = programs.find((p) => isRecord(p) && p.id === programId);
     if (typeof program?.name === "string") return program.name;
   }
   return void 0;
@@ -32072,11 +32072,11 @@ function referencedLegendSetIds(doc) {
       for (const item of value2) walk(item);
       return;
     }
-    if (!isRecord2(value2)) return;
+    if (!isRecord(value2)) return;
     for (const [key, child] of Object.entries(value2)) {
       if (key === "legendSets" && Array.isArray(child)) child.forEach(add);
       else if (key === "legendSet") add(child);
-      else if (key === "legend" && isRecord2(child)) add(child.set);
+      else if (key === "legend" && isRecord(child)) add(child.set);
       walk(child);
     }
   };
@@ -32914,10 +32914,7 @@ async function runRestore(settings, reporter) {
     rollback: { files: rollbackFiles, artifact },
     programs: all3
   });
-  reporter.setOutput("status", status);
-  for (const [k, v] of Object.entries(stats)) reporter.setOutput(k, String(v));
-  reporter.setOutput("fingerprint", fingerprint2);
-  reporter.setOutput("report", reportPath);
+  setImportOutputs(reporter, { status, stats, fingerprint: fingerprint2, report: reportPath });
   await reporter.summary(restoreMarkdown(settings, client.system.version, all3, rollbackFiles, artifact));
   return status !== "ERROR";
 }

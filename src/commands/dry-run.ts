@@ -20,6 +20,7 @@ import {
   countsTable,
   detailSection,
   errorsSection,
+  setImportOutputs,
   sumStats,
   worstStatus,
   type ProgramOutcome,
@@ -171,10 +172,7 @@ export async function runDryRun(settings: Settings, reporter: Reporter): Promise
     fingerprint,
     programs,
   });
-  reporter.setOutput('status', status);
-  for (const [k, v] of Object.entries(stats)) reporter.setOutput(k, String(v));
-  reporter.setOutput('fingerprint', fingerprint);
-  reporter.setOutput('report', reportPath);
+  setImportOutputs(reporter, { status, stats, fingerprint, report: reportPath });
 
   const md = dryRunMarkdown(settings, client.system.version, programs);
   await reporter.summary([md.header, '', md.essential, '', md.detail, '', md.footer].join('\n'));

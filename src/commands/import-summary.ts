@@ -143,3 +143,14 @@ export function sumStats(programs: ProgramOutcome[]): ImportStats {
   for (const p of programs) for (const k of STAT_KEYS) sum[k] += p.report?.stats[k] ?? 0;
   return sum;
 }
+
+/** The outputs dry-run and restore share: the worst status, the summed counts, the fingerprint, the report. */
+export function setImportOutputs(
+  reporter: { setOutput(name: string, value: string): void },
+  outputs: { status: string; stats: ImportStats; fingerprint: string; report: string },
+): void {
+  reporter.setOutput('status', outputs.status);
+  for (const [k, v] of Object.entries(outputs.stats)) reporter.setOutput(k, String(v));
+  reporter.setOutput('fingerprint', outputs.fingerprint);
+  reporter.setOutput('report', outputs.report);
+}

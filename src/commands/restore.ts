@@ -26,6 +26,7 @@ import {
   countsTable,
   detailSection,
   errorsSection,
+  setImportOutputs,
   sumStats,
   worstStatus,
   type ProgramOutcome,
@@ -279,10 +280,7 @@ export async function runRestore(settings: Settings, reporter: Reporter): Promis
     rollback: { files: rollbackFiles, artifact },
     programs: all,
   });
-  reporter.setOutput('status', status);
-  for (const [k, v] of Object.entries(stats)) reporter.setOutput(k, String(v));
-  reporter.setOutput('fingerprint', fingerprint);
-  reporter.setOutput('report', reportPath);
+  setImportOutputs(reporter, { status, stats, fingerprint, report: reportPath });
   await reporter.summary(restoreMarkdown(settings, client.system.version, all, rollbackFiles, artifact));
   return status !== 'ERROR';
 }

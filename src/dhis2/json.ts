@@ -1,8 +1,6 @@
 /** Small helpers for reading untyped JSON from DHIS2. */
 
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+export { isRecord } from '../metadata/json.ts';
 
 /** `org.hisp.dhis.dataelement.DataElement` -> `DataElement`. */
 export function shortClassName(klass: string): string {

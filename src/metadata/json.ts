@@ -1,6 +1,6 @@
 /**
- * Small helpers for walking parsed JSON. Objects are rebuilt with Object.fromEntries, which defines own
- * properties: a key named `__proto__` in server data stays a plain key instead of replacing the prototype.
+ * Small helpers for walking parsed JSON. Objects are rebuilt with own properties defined, never assigned
+ * through the prototype chain: a key named `__proto__` in server data stays a plain key.
  */
 
 export type JsonRecord = Record<string, unknown>;
