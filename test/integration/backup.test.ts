@@ -174,6 +174,14 @@ describe('backup', () => {
     expect(storedBackups(COVAC).map((b) => b.version)).toEqual(['1']);
   });
 
+  it('a program that does not exist fails the step, and nothing is written', async () => {
+    const result = await run('backup', workspace(['AbCdEfGhIj1']));
+    expect(result.code).toBe(1);
+    expect(result.errors).toHaveLength(1);
+    expect(result.errors[0]).toMatch(/program AbCdEfGhIj1 does not exist/);
+    expect(emulator.dataStore.has(NS)).toBe(false);
+  });
+
   it('never overwrites a key that does not hold the app shape', async () => {
     emulator.dataStore.set(NS, new Map([[COVAC, ['something', 'else']]]));
     const result = await run('backup', workspace([COVAC]));
@@ -370,6 +378,13 @@ describe('download-backup', () => {
     expect(result.errors[0]).toContain(`"second" (id 1718031299999`);
     expect(result.errors[0]).toContain(`"${FIXTURE.name}" (id ${FIXTURE.id}`);
     expect(result.outputs.files).toBe('[]');
+  });
+
+  it('requires backup-id', async () => {
+    const result = await run('download-backup', workspace());
+    expect(result.code).toBe(1);
+    expect(result.errors).toHaveLength(1);
+    expect(result.errors[0]).toMatch(/input backup-id is required for download-backup/);
   });
 
   it('refuses an output-dir outside the workspace', async () => {
