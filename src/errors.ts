@@ -36,9 +36,6 @@ export class Dhis2Error extends UserError {
   }
 }
 
-/** A command the interface names but this version does not implement yet. */
-export class NotImplementedError extends UserError {}
-
 export function isUserError(e: unknown): e is UserError {
   return e instanceof UserError;
 }

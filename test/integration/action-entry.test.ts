@@ -38,12 +38,15 @@ describe('the bundled action (node dist/index.js, as the runner runs it)', () =>
     ]);
   });
 
-  it('says clearly that a command is not built yet', async () => {
+  it('a server that cannot be reached: one error naming it, exit 1', async () => {
     const dir = workspace({ 'dhis2-metadata.yml': MINIMAL_CONFIG });
-    const run = await runAction({ ...base, command: 'backup' }, { workspace: dir });
+    // Port 9 (discard) on loopback: nothing listens, the connection is refused.
+    const run = await runAction({ ...base, command: 'list-backups' }, { workspace: dir });
     expect(run.code).toBe(1);
     expect(run.errors).toHaveLength(1);
-    expect(run.errors[0]).toContain('backup is not available');
+    expect(run.errors[0]).toContain('http://127.0.0.1:9');
+    expect(run.errors[0]).toMatch(/refused|reach/i);
+    expect(run.everything).not.toContain(PASSWORD);
   });
 });
 
