@@ -270,7 +270,7 @@ export function buildRestorePlan(
   }
 
   // 7. Rules the server has that the payload no longer has.
-  const stale = staleRules(result, programId, elements.has('dataElements') ? server.current : undefined);
+  const stale = staleRules(result, file, programId, elements.has('dataElements') ? server.current : undefined);
   const staleCount = RULE_COLLECTIONS.reduce((n, key) => n + stale[key].length, 0);
   if (staleCount > 0) {
     notes.push(
@@ -391,11 +391,15 @@ function planSharing(
 /** The server's rules, variables and actions of the program that `payload` does not have, sorted. */
 function staleRules(
   payload: MetadataDocument,
+  file: MetadataDocument,
   programId: string,
   current: MetadataDocument | undefined,
 ): RestorePlan['stale'] {
   const stale: RestorePlan['stale'] = { programRules: [], programRuleVariables: [], programRuleActions: [] };
   if (current === undefined) return stale;
+  // Only what the file speaks for: a file without a rules collection (exported with `objects:` leaving it
+  // out, or hand-written) says nothing about the server's rules, which must then all stay.
+  const covered = (key: (typeof RULE_COLLECTIONS)[number]): boolean => Array.isArray(file[key]);
   const ofProgram = (obj: MetadataObject): boolean => {
     const owner = idOf(obj.program);
     return owner === undefined || owner === programId;
@@ -411,6 +415,7 @@ function staleRules(
     }),
   };
   for (const key of RULE_COLLECTIONS) {
+    if (!covered(key)) continue;
     const kept = new Set(ids(collection(payload, key)));
     stale[key] = [...new Set(ids(server[key]).filter((id) => !kept.has(id)))].sort(compareStrings);
   }

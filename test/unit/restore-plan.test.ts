@@ -677,3 +677,21 @@ describe('payloadIds', () => {
     expect(map.get(COVAC.program)).toBe('programs');
   });
 });
+
+describe('buildRestorePlan: stale rules only for what the file speaks for', () => {
+  it('a file without rule collections marks none of the server rules stale', () => {
+    const file = fixture(RULES.file);
+    const server = { current: file, existing: new Map(), minor: 41 };
+    const withRules = buildRestorePlan(file, RULES.program, OPTIONS, server);
+    expect(withRules.stale.programRules).toEqual([]);
+    // Exported with `objects: [programs, programStages, dataElements]`: no rules in the file at all.
+    const { programRules: _r, programRuleVariables: _v, programRuleActions: _a, ...withoutRules } = file;
+    const plan = buildRestorePlan(withoutRules, RULES.program, OPTIONS, server);
+    expect(plan.stale).toEqual({ programRules: [], programRuleVariables: [], programRuleActions: [] });
+    // An empty collection does speak: every rule of the program on the server goes.
+    const emptied = buildRestorePlan({ ...withoutRules, programRules: [] }, RULES.program, OPTIONS, server);
+    expect(emptied.stale.programRules.length).toBe(
+      collection(file, 'programRules').filter((r) => idOf(r.program) === RULES.program).length,
+    );
+  });
+});
