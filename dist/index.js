@@ -50294,241 +50294,6 @@ var ObjectLocator = class {
   }
 };
 
-// presets/hnqis2-another-server.yml
-var hnqis2_another_server_default = `# yaml-language-server: $schema=../schema/preset.schema.json
-#
-# Source: the Program Config App (psi-org/Program-Config-App v3), its "Target Server" choice in the export
-# dialog: selectPreset() in src/components/PRG_List/DependencyExport.jsx
-#   https://github.com/psi-org/Program-Config-App/blob/a3283f25b62d52e98f3c4a0ef5efce73e763255c/src/components/PRG_List/DependencyExport.jsx
-# with the constants in src/configs/Constants.jsx (EXPORT_PRESETS, EXPORT_HNQIS_PRESETS,
-# H2_ENABLED_IMPORT_REMOVE_KEYS, H2_ATTRIBUTES_TO_KEEP, JSON_ATTRIBUTE_SETTINGS)
-#   https://github.com/psi-org/Program-Config-App/blob/6f5d3530f929ff7008eabe8cf666bb83ae64e4a0/src/configs/Constants.jsx
-# Removal groups map to its checkboxes: sharing=sharings, organisationUnits=ous, userFields=reuser,
-# dates=redates, categories=recats, legendSets=relegends.
-#
-# "Another Server" (value 'external') removes what only makes sense on the source server: sharing,
-# organisation units, created/lastUpdated dates and createdBy/lastUpdatedBy; it keeps categories and
-# legend sets (the program still needs them) and deselects the top-level \`system\` object (the source
-# server's id and version). pca-reference.md notes the app's own docs say this preset leaves removals
-# unselected; the code selects them, and we follow the code.
-name: hnqis2-another-server
-kind: hnqis2
-target: another-server
-description: For import into a different server; sharing, organisation units, user fields and dates are removed and the system object is dropped.
-remove:
-  sharing: true
-  organisationUnits: true
-  userFields: true
-  dates: true
-  categories: false
-  legendSets: false
-dropObjects:
-  - system
-`;
-
-// presets/hnqis2-current-server.yml
-var hnqis2_current_server_default = `# yaml-language-server: $schema=../schema/preset.schema.json
-#
-# Source: the Program Config App (psi-org/Program-Config-App v3), its "Target Server" choice in the export
-# dialog: selectPreset() in src/components/PRG_List/DependencyExport.jsx
-#   https://github.com/psi-org/Program-Config-App/blob/a3283f25b62d52e98f3c4a0ef5efce73e763255c/src/components/PRG_List/DependencyExport.jsx
-# with the constants in src/configs/Constants.jsx (EXPORT_PRESETS, EXPORT_HNQIS_PRESETS,
-# H2_ENABLED_IMPORT_REMOVE_KEYS, H2_ATTRIBUTES_TO_KEEP, JSON_ATTRIBUTE_SETTINGS)
-#   https://github.com/psi-org/Program-Config-App/blob/6f5d3530f929ff7008eabe8cf666bb83ae64e4a0/src/configs/Constants.jsx
-# Removal groups map to its checkboxes: sharing=sharings, organisationUnits=ous, userFields=reuser,
-# dates=redates, categories=recats, legendSets=relegends.
-#
-# "Current Server" (value 'local') turns every removal off and keeps every top-level object: the file
-# goes back into the server it came from, so its sharing, org units and references all still resolve.
-# The reference app offers it for every program, HNQIS2 ones included.
-name: hnqis2-current-server
-kind: hnqis2
-target: current-server
-description: For re-import into the same server; nothing is removed.
-remove:
-  sharing: false
-  organisationUnits: false
-  userFields: false
-  dates: false
-  categories: false
-  legendSets: false
-dropObjects: []
-`;
-
-// presets/hnqis2-enabled-server.yml
-var hnqis2_enabled_server_default = "# yaml-language-server: $schema=../schema/preset.schema.json\n#\n# Source: the Program Config App (psi-org/Program-Config-App v3), its \"Target Server\" choice in the export\n# dialog: selectPreset() in src/components/PRG_List/DependencyExport.jsx\n#   https://github.com/psi-org/Program-Config-App/blob/a3283f25b62d52e98f3c4a0ef5efce73e763255c/src/components/PRG_List/DependencyExport.jsx\n# with the constants in src/configs/Constants.jsx (EXPORT_PRESETS, EXPORT_HNQIS_PRESETS,\n# H2_ENABLED_IMPORT_REMOVE_KEYS, H2_ATTRIBUTES_TO_KEEP, JSON_ATTRIBUTE_SETTINGS)\n#   https://github.com/psi-org/Program-Config-App/blob/6f5d3530f929ff7008eabe8cf666bb83ae64e4a0/src/configs/Constants.jsx\n# Removal groups map to its checkboxes: sharing=sharings, organisationUnits=ous, userFields=reuser,\n# dates=redates, categories=recats, legendSets=relegends.\n#\n# \"HNQIS2-Enabled Server\" (value 'h2External', offered only for programs whose PROGRAM_TYPE attribute\n# is HNQIS2 or HNQIS3) targets a server that already has the HNQIS2 metadata package installed: all six\n# removals on; the top-level objects in H2_ENABLED_IMPORT_REMOVE_KEYS deselected (`date` is the export\n# timestamp, the categories are the server's default category model, and the tracked entity type and\n# attributes an HNQIS2 program uses ship with the package); and the HNQIS routine keeps only the\n# attributes in H2_ATTRIBUTES_TO_KEEP, both in the top-level `attributes` and in\n# `dataElements[].attributeValues`.\nname: hnqis2-enabled-server\nkind: hnqis2\ntarget: hnqis2-enabled-server\ndescription: For import into a server with the HNQIS2 metadata package installed; everything server-specific is removed, the package's own objects are dropped and only the HNQIS2 attributes are kept.\nremove:\n  sharing: true\n  organisationUnits: true\n  userFields: true\n  dates: true\n  categories: true\n  legendSets: true\ndropObjects:\n  - date\n  - categories\n  - categoryCombos\n  - categoryOptionCombos\n  - categoryOptions\n  - trackedEntityTypes\n  - trackedEntityAttributes\n  - system\nhnqis:\n  keepAttributes:\n    - haUflNqP85K # PCA Metadata\n    - LP171jpctBm # Feedback Order\n    - yB5tFAAN7bI # Program Type (PROGRAM_TYPE)\n    - DVzuBdj9kli # Option Factor\n    - yhKEe6BLEer # Feedback Text\n";
-
-// presets/tracker-another-server.yml
-var tracker_another_server_default = `# yaml-language-server: $schema=../schema/preset.schema.json
-#
-# Source: the Program Config App (psi-org/Program-Config-App v3), its "Target Server" choice in the export
-# dialog: selectPreset() in src/components/PRG_List/DependencyExport.jsx
-#   https://github.com/psi-org/Program-Config-App/blob/a3283f25b62d52e98f3c4a0ef5efce73e763255c/src/components/PRG_List/DependencyExport.jsx
-# with the constants in src/configs/Constants.jsx (EXPORT_PRESETS, EXPORT_HNQIS_PRESETS,
-# H2_ENABLED_IMPORT_REMOVE_KEYS, H2_ATTRIBUTES_TO_KEEP, JSON_ATTRIBUTE_SETTINGS)
-#   https://github.com/psi-org/Program-Config-App/blob/6f5d3530f929ff7008eabe8cf666bb83ae64e4a0/src/configs/Constants.jsx
-# Removal groups map to its checkboxes: sharing=sharings, organisationUnits=ous, userFields=reuser,
-# dates=redates, categories=recats, legendSets=relegends.
-#
-# "Another Server" (value 'external') removes what only makes sense on the source server: sharing,
-# organisation units, created/lastUpdated dates and createdBy/lastUpdatedBy; it keeps categories and
-# legend sets (the program still needs them) and deselects the top-level \`system\` object (the source
-# server's id and version). pca-reference.md notes the app's own docs say this preset leaves removals
-# unselected; the code selects them, and we follow the code.
-name: tracker-another-server
-kind: tracker
-target: another-server
-description: For import into a different server; sharing, organisation units, user fields and dates are removed and the system object is dropped.
-remove:
-  sharing: true
-  organisationUnits: true
-  userFields: true
-  dates: true
-  categories: false
-  legendSets: false
-dropObjects:
-  - system
-`;
-
-// presets/tracker-current-server.yml
-var tracker_current_server_default = `# yaml-language-server: $schema=../schema/preset.schema.json
-#
-# Source: the Program Config App (psi-org/Program-Config-App v3), its "Target Server" choice in the export
-# dialog: selectPreset() in src/components/PRG_List/DependencyExport.jsx
-#   https://github.com/psi-org/Program-Config-App/blob/a3283f25b62d52e98f3c4a0ef5efce73e763255c/src/components/PRG_List/DependencyExport.jsx
-# with the constants in src/configs/Constants.jsx (EXPORT_PRESETS, EXPORT_HNQIS_PRESETS,
-# H2_ENABLED_IMPORT_REMOVE_KEYS, H2_ATTRIBUTES_TO_KEEP, JSON_ATTRIBUTE_SETTINGS)
-#   https://github.com/psi-org/Program-Config-App/blob/6f5d3530f929ff7008eabe8cf666bb83ae64e4a0/src/configs/Constants.jsx
-# Removal groups map to its checkboxes: sharing=sharings, organisationUnits=ous, userFields=reuser,
-# dates=redates, categories=recats, legendSets=relegends.
-#
-# "Current Server" (value 'local') turns every removal off and keeps every top-level object: the file
-# goes back into the server it came from, so its sharing, org units and references all still resolve.
-# The reference app offers it for every program, HNQIS2 ones included.
-name: tracker-current-server
-kind: tracker
-target: current-server
-description: For re-import into the same server; nothing is removed.
-remove:
-  sharing: false
-  organisationUnits: false
-  userFields: false
-  dates: false
-  categories: false
-  legendSets: false
-dropObjects: []
-`;
-
-// src/config/presets.ts
-var PROGRAM_KINDS = ["tracker", "hnqis2"];
-var PRESET_TEXTS = {
-  "tracker-current-server": tracker_current_server_default,
-  "tracker-another-server": tracker_another_server_default,
-  "hnqis2-current-server": hnqis2_current_server_default,
-  "hnqis2-another-server": hnqis2_another_server_default,
-  "hnqis2-enabled-server": hnqis2_enabled_server_default
-};
-function presetName(kind, target) {
-  return target.startsWith(`${kind}-`) ? target : `${kind}-${target}`;
-}
-function targetApplies(kind, target) {
-  return target !== "hnqis2-enabled-server" || kind === "hnqis2";
-}
-function parsePreset(text, name) {
-  const file = `presets/${name}.yml`;
-  let preset2;
-  try {
-    const source = YamlSource.parse(text, file);
-    validateAgainstSchema(source, "preset");
-    preset2 = source.value;
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    const { line, column } = e.location;
-    throw new Error(`built-in preset ${file}:${line ?? "?"}:${column ?? "?"} is invalid: ${e.message}`);
-  }
-  const expected = presetName(preset2.kind, preset2.target);
-  if (preset2.name !== name || expected !== name) {
-    throw new Error(`built-in preset ${file} is named ${preset2.name} for ${preset2.kind}/${preset2.target}`);
-  }
-  if (!targetApplies(preset2.kind, preset2.target)) {
-    throw new Error(`built-in preset ${file}: target ${preset2.target} does not apply to ${preset2.kind} programs`);
-  }
-  if (preset2.hnqis !== void 0 !== (preset2.target === "hnqis2-enabled-server")) {
-    throw new Error(`built-in preset ${file}: the hnqis routine belongs to hnqis2-enabled-server only`);
-  }
-  return preset2;
-}
-var cache;
-function loadPresets() {
-  if (cache) return cache;
-  const presets = /* @__PURE__ */ new Map();
-  for (const [name, text] of Object.entries(PRESET_TEXTS)) presets.set(name, parsePreset(text, name));
-  for (const kind of PROGRAM_KINDS) {
-    for (const target of TARGETS) {
-      if (targetApplies(kind, target) && !presets.has(presetName(kind, target))) {
-        throw new Error(`no built-in preset for ${kind} programs with target ${target}`);
-      }
-    }
-  }
-  cache = presets;
-  return presets;
-}
-function getPreset(kind, target, context = {}) {
-  if (!targetApplies(kind, target)) {
-    const program = context.programId ? `program ${context.programId} is a tracker program` : "this is a tracker program";
-    throw new ConfigError(
-      `target ${target} only applies to HNQIS2 programs; ${program} (no PROGRAM_TYPE HNQIS2/HNQIS3 attribute)`,
-      context.location
-    );
-  }
-  const preset2 = loadPresets().get(presetName(kind, target));
-  if (!preset2) throw new Error(`no built-in preset for ${kind} programs with target ${target}`);
-  return structuredClone(preset2);
-}
-function resolveTransform(config2, kind, programId) {
-  const entry = config2.programs.find((p) => p.id === programId);
-  const location = entry?.line !== void 0 ? { file: config2.path, line: entry.line } : { file: config2.path };
-  const preset2 = getPreset(kind, config2.target, { programId, location });
-  const removals = Object.fromEntries(
-    REMOVAL_GROUPS.map((group2) => [group2, config2.remove[group2] ?? preset2.remove[group2]])
-  );
-  const objects = config2.objects ? [...config2.objects] : void 0;
-  const dropObjects = preset2.dropObjects.filter((key) => !objects?.includes(key));
-  const attributes = Object.fromEntries(Object.entries(config2.attributes).map(([k, v]) => [k, [...v]]));
-  const resolved = { preset: preset2, removals, dropObjects, attributes };
-  if (objects) resolved.objects = objects;
-  if (preset2.hnqis) resolved.hnqis = structuredClone(preset2.hnqis);
-  return resolved;
-}
-
-// src/metadata/program-kind.ts
-var PROGRAM_TYPE_ATTRIBUTE_ID = "yB5tFAAN7bI";
-var PROGRAM_TYPE_ATTRIBUTE_CODE = "PROGRAM_TYPE";
-var HNQIS2_PROGRAM_TYPES = ["HNQIS2", "HNQIS3"];
-function programTypeValue(doc, programId) {
-  const program = collection(doc, "programs").find((p) => p.id === programId);
-  if (program === void 0) {
-    throw new Dhis2Error(`Program ${programId} is not in the metadata the server exported for it.`);
-  }
-  const typeAttributeIds = /* @__PURE__ */ new Set([PROGRAM_TYPE_ATTRIBUTE_ID]);
-  for (const attribute of collection(doc, "attributes")) {
-    if (attribute.code === PROGRAM_TYPE_ATTRIBUTE_CODE && attribute.id !== void 0)
-      typeAttributeIds.add(attribute.id);
-  }
-  const values = Array.isArray(program.attributeValues) ? program.attributeValues : [];
-  for (const av of values) {
-    if (!isRecord(av) || !isRecord(av.attribute)) continue;
-    const id = idOf(av.attribute);
-    const isType = id !== void 0 && typeAttributeIds.has(id) || av.attribute.code === PROGRAM_TYPE_ATTRIBUTE_CODE;
-    if (isType && typeof av.value === "string") return av.value.trim();
-  }
-  return void 0;
-}
-function programKind(doc, programId) {
-  const type = programTypeValue(doc, programId);
-  return type !== void 0 && HNQIS2_PROGRAM_TYPES.includes(type) ? "hnqis2" : "tracker";
-}
-
 // src/metadata/keys.ts
 var REMOVAL_KEYS = {
   sharing: ["sharing", "publicAccess", "externalAccess", "userAccesses", "userGroupAccesses"],
@@ -50670,7 +50435,10 @@ function payloadIds(payload) {
   }
   return ids2;
 }
-function buildRestorePlan(file, programId, options, server) {
+var DEFAULT_UNMANAGED = {
+  keys: [...REMOVAL_KEYS.categories, ...REMOVAL_KEYS.legendSets]
+};
+function buildRestorePlan(file, programId, options, server, unmanaged = DEFAULT_UNMANAGED) {
   const elements = new Set(closeElements(options.elements));
   const notes = [];
   const fileProgram = collection(file, "programs").find((p) => idOf(p) === programId);
@@ -50728,6 +50496,7 @@ function buildRestorePlan(file, programId, options, server) {
   const program = payload.programs[0];
   notes.push(...planOrganisationUnits(program, fileProgram, serverProgram, options.organisationUnits));
   notes.push(...planSharing(payload, options.sharing, server, current));
+  notes.push(...keepUnmanaged(payload, unmanaged, server, current));
   let result = payload;
   if (sharingOnly(server.minor)) {
     const drop2 = new Set(LEGACY_SHARING_KEYS);
@@ -50753,7 +50522,7 @@ function buildRestorePlan(file, programId, options, server) {
       notes.push(`Left out ${count(dropped, "programRuleActions")} whose program rule the file no longer has.`);
     }
   }
-  const stale = staleRules(result, programId, elements.has("dataElements") ? server.current : void 0);
+  const stale = staleRules(result, file, programId, elements.has("dataElements") ? server.current : void 0);
   const staleCount = RULE_COLLECTIONS.reduce((n, key) => n + stale[key].length, 0);
   if (staleCount > 0) {
     notes.push(
@@ -50840,9 +50609,34 @@ function planSharing(payload, mode, server, current) {
   }
   return notes;
 }
-function staleRules(payload, programId, current) {
+function keepUnmanaged(payload, unmanaged, server, current) {
+  const counts = /* @__PURE__ */ new Map();
+  for (const [key, value2] of Object.entries(payload)) {
+    if (!Array.isArray(value2)) continue;
+    const keys = [...unmanaged.keys, ...unmanaged.perCollection?.[key] ?? []];
+    if (keys.length === 0) continue;
+    payload[key] = value2.map((obj) => {
+      const id = idOf(obj);
+      const serverObj = id === void 0 ? void 0 : server.existing.get(id) ?? current.get(key)?.get(id);
+      if (serverObj === void 0) return obj;
+      let out = obj;
+      for (const k of keys) {
+        if (k in obj || serverObj[k] === void 0) continue;
+        if (out === obj) out = { ...obj };
+        out[k] = cloneJson(serverObj[k]);
+        counts.set(k, (counts.get(k) ?? 0) + 1);
+      }
+      return out;
+    });
+  }
+  if (counts.size === 0) return [];
+  const what = [...counts].map(([k, n]) => `${k} on ${n}`).join(", ");
+  return [`The file does not carry ${[...counts.keys()].join(", ")}: kept the server's (${what} existing objects).`];
+}
+function staleRules(payload, file, programId, current) {
   const stale = { programRules: [], programRuleVariables: [], programRuleActions: [] };
   if (current === void 0) return stale;
+  const covered = (key) => Array.isArray(file[key]);
   const ofProgram = (obj) => {
     const owner = idOf(obj.program);
     return owner === void 0 || owner === programId;
@@ -50858,6 +50652,7 @@ function staleRules(payload, programId, current) {
     })
   };
   for (const key of RULE_COLLECTIONS) {
+    if (!covered(key)) continue;
     const kept = new Set(ids(collection(payload, key)));
     stale[key] = [...new Set(ids(server[key]).filter((id) => !kept.has(id)))].sort(compareStrings);
   }
@@ -50906,61 +50701,6 @@ function ids(objects) {
 }
 function count(n, plural) {
   return `${n} ${n === 1 && plural.endsWith("s") ? plural.slice(0, -1) : plural}`;
-}
-
-// src/metadata/transform.ts
-function transformExport(doc, t) {
-  let out = selectObjects(doc, t);
-  if (t.hnqis) out = hnqisRoutine(out, t.hnqis.keepAttributes);
-  out = removeObjectAttributes(out, t.attributes);
-  const keys = removalKeys(t);
-  return keys.size > 0 ? removeKeysDeep(out, keys) : cloneJson(out);
-}
-function removalKeys(t) {
-  const keys = /* @__PURE__ */ new Set();
-  for (const group2 of REMOVAL_GROUPS) {
-    if (t.removals[group2]) for (const key of REMOVAL_KEYS[group2]) keys.add(key);
-  }
-  return keys;
-}
-function removeKeysDeep(value2, keys) {
-  const drop2 = keys instanceof Set ? keys : new Set(keys);
-  return mapJson(value2, (key, v) => drop2.has(key) ? void 0 : v);
-}
-function selectObjects(doc, t) {
-  const keep = t.objects ? new Set(t.objects) : void 0;
-  const drop2 = new Set(t.dropObjects);
-  return Object.fromEntries(
-    Object.entries(doc).filter(([key]) => (keep === void 0 || keep.has(key)) && !drop2.has(key))
-  );
-}
-function hnqisRoutine(doc, keepAttributes) {
-  const keep = new Set(keepAttributes);
-  const kept = (id) => id !== void 0 && keep.has(id);
-  const out = { ...doc };
-  if (Array.isArray(doc.attributes)) {
-    out.attributes = doc.attributes.filter((attribute) => kept(idOf(attribute)));
-  }
-  if (Array.isArray(doc.dataElements)) {
-    out.dataElements = doc.dataElements.map((de) => {
-      if (!isRecord(de) || !Array.isArray(de.attributeValues)) return de;
-      const attributeValues = de.attributeValues.filter((av) => isRecord(av) && kept(idOf(av.attribute)));
-      return { ...de, attributeValues };
-    });
-  }
-  return out;
-}
-function removeObjectAttributes(doc, attributes) {
-  const out = { ...doc };
-  for (const [collectionKey, keys] of Object.entries(attributes)) {
-    const objects = doc[collectionKey];
-    if (!Array.isArray(objects) || keys.length === 0) continue;
-    const drop2 = new Set(keys);
-    out[collectionKey] = objects.map(
-      (obj) => isRecord(obj) ? Object.fromEntries(Object.entries(obj).filter(([key]) => !drop2.has(key))) : obj
-    );
-  }
-  return out;
 }
 
 // src/backups/records.ts
@@ -51290,19 +51030,15 @@ function indexTopLevel(doc, into) {
     }
   }
 }
-function diffIgnoreKeys(settings, doc, programId) {
-  try {
-    const keys = removalKeys(resolveTransform(settings.config, programKind(doc, programId), programId));
-    for (const k of [...REMOVAL_KEYS.sharing, ...REMOVAL_KEYS.organisationUnits]) keys.delete(k);
-    return keys;
-  } catch {
-    return /* @__PURE__ */ new Set();
-  }
+var DIFF_IGNORE_KEYS = /* @__PURE__ */ new Set([...REMOVAL_KEYS.dates, ...REMOVAL_KEYS.userFields]);
+function unmanagedKeys(settings) {
+  return { ...DEFAULT_UNMANAGED, perCollection: settings.config.attributes };
 }
 async function draftPlan(client, settings, entry, file) {
   const current = await currentExport(client, entry.id);
   const server = { current, existing: /* @__PURE__ */ new Map(), minor: client.system.minor };
-  const draft = buildRestorePlan(file.doc, entry.id, settings.config.restore, server);
+  const unmanaged = unmanagedKeys(settings);
+  const draft = buildRestorePlan(file.doc, entry.id, settings.config.restore, server, unmanaged);
   const serverObjects = /* @__PURE__ */ new Map();
   indexTopLevel(current, serverObjects);
   const missing = /* @__PURE__ */ new Map();
@@ -51312,15 +51048,17 @@ async function draftPlan(client, settings, entry, file) {
   }
   const fetched = (await Promise.all([...missing].map(([collection2, ids2]) => client.getObjects(collection2, ids2, ":owner")))).flat();
   for (const obj of fetched) if (obj.id) serverObjects.set(obj.id, obj);
-  const plan = fetched.length === 0 ? draft : buildRestorePlan(file.doc, entry.id, settings.config.restore, { ...server, existing: serverObjects });
+  const plan = fetched.length === 0 ? draft : buildRestorePlan(
+    file.doc,
+    entry.id,
+    settings.config.restore,
+    { ...server, existing: serverObjects },
+    unmanaged
+  );
   return { entry, file, onServer: current !== void 0, plan, serverObjects };
 }
-function analysePlan(settings, draft) {
-  const diff = diffMetadata(
-    draft.plan.payload,
-    draft.serverObjects,
-    diffIgnoreKeys(settings, draft.file.doc, draft.entry.id)
-  );
+function analysePlan(draft) {
+  const diff = diffMetadata(draft.plan.payload, draft.serverObjects, DIFF_IGNORE_KEYS);
   return { ...draft, diff, fingerprint: fingerprint(draft.plan.payload) };
 }
 function readProgramFile(settings, entry) {
@@ -51371,7 +51109,7 @@ async function planAndValidate(client, settings, entry, file, reporter2) {
   await new Promise((resolve4) => setImmediate(resolve4));
   let planned;
   try {
-    planned = analysePlan(settings, draft);
+    planned = analysePlan(draft);
   } catch (e) {
     await validation.catch(() => void 0);
     throw e;
@@ -51519,6 +51257,213 @@ import { createHash as createHash5 } from "node:crypto";
 import { existsSync as existsSync4, mkdirSync as mkdirSync2, readFileSync as readFileSync4, writeFileSync as writeFileSync2 } from "node:fs";
 import { dirname, isAbsolute as isAbsolute2, relative as relative2, resolve as resolve3 } from "node:path";
 
+// presets/hnqis2-another-server.yml
+var hnqis2_another_server_default = `# yaml-language-server: $schema=../schema/preset.schema.json
+#
+# Source: the Program Config App (psi-org/Program-Config-App v3), its "Target Server" choice in the export
+# dialog: selectPreset() in src/components/PRG_List/DependencyExport.jsx
+#   https://github.com/psi-org/Program-Config-App/blob/a3283f25b62d52e98f3c4a0ef5efce73e763255c/src/components/PRG_List/DependencyExport.jsx
+# with the constants in src/configs/Constants.jsx (EXPORT_PRESETS, EXPORT_HNQIS_PRESETS,
+# H2_ENABLED_IMPORT_REMOVE_KEYS, H2_ATTRIBUTES_TO_KEEP, JSON_ATTRIBUTE_SETTINGS)
+#   https://github.com/psi-org/Program-Config-App/blob/6f5d3530f929ff7008eabe8cf666bb83ae64e4a0/src/configs/Constants.jsx
+# Removal groups map to its checkboxes: sharing=sharings, organisationUnits=ous, userFields=reuser,
+# dates=redates, categories=recats, legendSets=relegends.
+#
+# "Another Server" (value 'external') removes what only makes sense on the source server: sharing,
+# organisation units, created/lastUpdated dates and createdBy/lastUpdatedBy; it keeps categories and
+# legend sets (the program still needs them) and deselects the top-level \`system\` object (the source
+# server's id and version). pca-reference.md notes the app's own docs say this preset leaves removals
+# unselected; the code selects them, and we follow the code.
+name: hnqis2-another-server
+kind: hnqis2
+target: another-server
+description: For import into a different server; sharing, organisation units, user fields and dates are removed and the system object is dropped.
+remove:
+  sharing: true
+  organisationUnits: true
+  userFields: true
+  dates: true
+  categories: false
+  legendSets: false
+dropObjects:
+  - system
+`;
+
+// presets/hnqis2-current-server.yml
+var hnqis2_current_server_default = `# yaml-language-server: $schema=../schema/preset.schema.json
+#
+# Source: the Program Config App (psi-org/Program-Config-App v3), its "Target Server" choice in the export
+# dialog: selectPreset() in src/components/PRG_List/DependencyExport.jsx
+#   https://github.com/psi-org/Program-Config-App/blob/a3283f25b62d52e98f3c4a0ef5efce73e763255c/src/components/PRG_List/DependencyExport.jsx
+# with the constants in src/configs/Constants.jsx (EXPORT_PRESETS, EXPORT_HNQIS_PRESETS,
+# H2_ENABLED_IMPORT_REMOVE_KEYS, H2_ATTRIBUTES_TO_KEEP, JSON_ATTRIBUTE_SETTINGS)
+#   https://github.com/psi-org/Program-Config-App/blob/6f5d3530f929ff7008eabe8cf666bb83ae64e4a0/src/configs/Constants.jsx
+# Removal groups map to its checkboxes: sharing=sharings, organisationUnits=ous, userFields=reuser,
+# dates=redates, categories=recats, legendSets=relegends.
+#
+# "Current Server" (value 'local') turns every removal off and keeps every top-level object: the file
+# goes back into the server it came from, so its sharing, org units and references all still resolve.
+# The reference app offers it for every program, HNQIS2 ones included.
+name: hnqis2-current-server
+kind: hnqis2
+target: current-server
+description: For re-import into the same server; nothing is removed.
+remove:
+  sharing: false
+  organisationUnits: false
+  userFields: false
+  dates: false
+  categories: false
+  legendSets: false
+dropObjects: []
+`;
+
+// presets/hnqis2-enabled-server.yml
+var hnqis2_enabled_server_default = "# yaml-language-server: $schema=../schema/preset.schema.json\n#\n# Source: the Program Config App (psi-org/Program-Config-App v3), its \"Target Server\" choice in the export\n# dialog: selectPreset() in src/components/PRG_List/DependencyExport.jsx\n#   https://github.com/psi-org/Program-Config-App/blob/a3283f25b62d52e98f3c4a0ef5efce73e763255c/src/components/PRG_List/DependencyExport.jsx\n# with the constants in src/configs/Constants.jsx (EXPORT_PRESETS, EXPORT_HNQIS_PRESETS,\n# H2_ENABLED_IMPORT_REMOVE_KEYS, H2_ATTRIBUTES_TO_KEEP, JSON_ATTRIBUTE_SETTINGS)\n#   https://github.com/psi-org/Program-Config-App/blob/6f5d3530f929ff7008eabe8cf666bb83ae64e4a0/src/configs/Constants.jsx\n# Removal groups map to its checkboxes: sharing=sharings, organisationUnits=ous, userFields=reuser,\n# dates=redates, categories=recats, legendSets=relegends.\n#\n# \"HNQIS2-Enabled Server\" (value 'h2External', offered only for programs whose PROGRAM_TYPE attribute\n# is HNQIS2 or HNQIS3) targets a server that already has the HNQIS2 metadata package installed: all six\n# removals on; the top-level objects in H2_ENABLED_IMPORT_REMOVE_KEYS deselected (`date` is the export\n# timestamp, the categories are the server's default category model, and the tracked entity type and\n# attributes an HNQIS2 program uses ship with the package); and the HNQIS routine keeps only the\n# attributes in H2_ATTRIBUTES_TO_KEEP, both in the top-level `attributes` and in\n# `dataElements[].attributeValues`.\nname: hnqis2-enabled-server\nkind: hnqis2\ntarget: hnqis2-enabled-server\ndescription: For import into a server with the HNQIS2 metadata package installed; everything server-specific is removed, the package's own objects are dropped and only the HNQIS2 attributes are kept.\nremove:\n  sharing: true\n  organisationUnits: true\n  userFields: true\n  dates: true\n  categories: true\n  legendSets: true\ndropObjects:\n  - date\n  - categories\n  - categoryCombos\n  - categoryOptionCombos\n  - categoryOptions\n  - trackedEntityTypes\n  - trackedEntityAttributes\n  - system\nhnqis:\n  keepAttributes:\n    - haUflNqP85K # PCA Metadata\n    - LP171jpctBm # Feedback Order\n    - yB5tFAAN7bI # Program Type (PROGRAM_TYPE)\n    - DVzuBdj9kli # Option Factor\n    - yhKEe6BLEer # Feedback Text\n";
+
+// presets/tracker-another-server.yml
+var tracker_another_server_default = `# yaml-language-server: $schema=../schema/preset.schema.json
+#
+# Source: the Program Config App (psi-org/Program-Config-App v3), its "Target Server" choice in the export
+# dialog: selectPreset() in src/components/PRG_List/DependencyExport.jsx
+#   https://github.com/psi-org/Program-Config-App/blob/a3283f25b62d52e98f3c4a0ef5efce73e763255c/src/components/PRG_List/DependencyExport.jsx
+# with the constants in src/configs/Constants.jsx (EXPORT_PRESETS, EXPORT_HNQIS_PRESETS,
+# H2_ENABLED_IMPORT_REMOVE_KEYS, H2_ATTRIBUTES_TO_KEEP, JSON_ATTRIBUTE_SETTINGS)
+#   https://github.com/psi-org/Program-Config-App/blob/6f5d3530f929ff7008eabe8cf666bb83ae64e4a0/src/configs/Constants.jsx
+# Removal groups map to its checkboxes: sharing=sharings, organisationUnits=ous, userFields=reuser,
+# dates=redates, categories=recats, legendSets=relegends.
+#
+# "Another Server" (value 'external') removes what only makes sense on the source server: sharing,
+# organisation units, created/lastUpdated dates and createdBy/lastUpdatedBy; it keeps categories and
+# legend sets (the program still needs them) and deselects the top-level \`system\` object (the source
+# server's id and version). pca-reference.md notes the app's own docs say this preset leaves removals
+# unselected; the code selects them, and we follow the code.
+name: tracker-another-server
+kind: tracker
+target: another-server
+description: For import into a different server; sharing, organisation units, user fields and dates are removed and the system object is dropped.
+remove:
+  sharing: true
+  organisationUnits: true
+  userFields: true
+  dates: true
+  categories: false
+  legendSets: false
+dropObjects:
+  - system
+`;
+
+// presets/tracker-current-server.yml
+var tracker_current_server_default = `# yaml-language-server: $schema=../schema/preset.schema.json
+#
+# Source: the Program Config App (psi-org/Program-Config-App v3), its "Target Server" choice in the export
+# dialog: selectPreset() in src/components/PRG_List/DependencyExport.jsx
+#   https://github.com/psi-org/Program-Config-App/blob/a3283f25b62d52e98f3c4a0ef5efce73e763255c/src/components/PRG_List/DependencyExport.jsx
+# with the constants in src/configs/Constants.jsx (EXPORT_PRESETS, EXPORT_HNQIS_PRESETS,
+# H2_ENABLED_IMPORT_REMOVE_KEYS, H2_ATTRIBUTES_TO_KEEP, JSON_ATTRIBUTE_SETTINGS)
+#   https://github.com/psi-org/Program-Config-App/blob/6f5d3530f929ff7008eabe8cf666bb83ae64e4a0/src/configs/Constants.jsx
+# Removal groups map to its checkboxes: sharing=sharings, organisationUnits=ous, userFields=reuser,
+# dates=redates, categories=recats, legendSets=relegends.
+#
+# "Current Server" (value 'local') turns every removal off and keeps every top-level object: the file
+# goes back into the server it came from, so its sharing, org units and references all still resolve.
+# The reference app offers it for every program, HNQIS2 ones included.
+name: tracker-current-server
+kind: tracker
+target: current-server
+description: For re-import into the same server; nothing is removed.
+remove:
+  sharing: false
+  organisationUnits: false
+  userFields: false
+  dates: false
+  categories: false
+  legendSets: false
+dropObjects: []
+`;
+
+// src/config/presets.ts
+var PROGRAM_KINDS = ["tracker", "hnqis2"];
+var PRESET_TEXTS = {
+  "tracker-current-server": tracker_current_server_default,
+  "tracker-another-server": tracker_another_server_default,
+  "hnqis2-current-server": hnqis2_current_server_default,
+  "hnqis2-another-server": hnqis2_another_server_default,
+  "hnqis2-enabled-server": hnqis2_enabled_server_default
+};
+function presetName(kind, target) {
+  return target.startsWith(`${kind}-`) ? target : `${kind}-${target}`;
+}
+function targetApplies(kind, target) {
+  return target !== "hnqis2-enabled-server" || kind === "hnqis2";
+}
+function parsePreset(text, name) {
+  const file = `presets/${name}.yml`;
+  let preset2;
+  try {
+    const source = YamlSource.parse(text, file);
+    validateAgainstSchema(source, "preset");
+    preset2 = source.value;
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    const { line, column } = e.location;
+    throw new Error(`built-in preset ${file}:${line ?? "?"}:${column ?? "?"} is invalid: ${e.message}`);
+  }
+  const expected = presetName(preset2.kind, preset2.target);
+  if (preset2.name !== name || expected !== name) {
+    throw new Error(`built-in preset ${file} is named ${preset2.name} for ${preset2.kind}/${preset2.target}`);
+  }
+  if (!targetApplies(preset2.kind, preset2.target)) {
+    throw new Error(`built-in preset ${file}: target ${preset2.target} does not apply to ${preset2.kind} programs`);
+  }
+  if (preset2.hnqis !== void 0 !== (preset2.target === "hnqis2-enabled-server")) {
+    throw new Error(`built-in preset ${file}: the hnqis routine belongs to hnqis2-enabled-server only`);
+  }
+  return preset2;
+}
+var cache;
+function loadPresets() {
+  if (cache) return cache;
+  const presets = /* @__PURE__ */ new Map();
+  for (const [name, text] of Object.entries(PRESET_TEXTS)) presets.set(name, parsePreset(text, name));
+  for (const kind of PROGRAM_KINDS) {
+    for (const target of TARGETS) {
+      if (targetApplies(kind, target) && !presets.has(presetName(kind, target))) {
+        throw new Error(`no built-in preset for ${kind} programs with target ${target}`);
+      }
+    }
+  }
+  cache = presets;
+  return presets;
+}
+function getPreset(kind, target, context = {}) {
+  if (!targetApplies(kind, target)) {
+    const program = context.programId ? `program ${context.programId} is a tracker program` : "this is a tracker program";
+    throw new ConfigError(
+      `target ${target} only applies to HNQIS2 programs; ${program} (no PROGRAM_TYPE HNQIS2/HNQIS3 attribute)`,
+      context.location
+    );
+  }
+  const preset2 = loadPresets().get(presetName(kind, target));
+  if (!preset2) throw new Error(`no built-in preset for ${kind} programs with target ${target}`);
+  return structuredClone(preset2);
+}
+function resolveTransform(config2, kind, programId) {
+  const entry = config2.programs.find((p) => p.id === programId);
+  const location = entry?.line !== void 0 ? { file: config2.path, line: entry.line } : { file: config2.path };
+  const preset2 = getPreset(kind, config2.target, { programId, location });
+  const removals = Object.fromEntries(
+    REMOVAL_GROUPS.map((group2) => [group2, config2.remove[group2] ?? preset2.remove[group2]])
+  );
+  const objects = config2.objects ? [...config2.objects] : void 0;
+  const dropObjects = preset2.dropObjects.filter((key) => !objects?.includes(key));
+  const attributes = Object.fromEntries(Object.entries(config2.attributes).map(([k, v]) => [k, [...v]]));
+  const resolved = { preset: preset2, removals, dropObjects, attributes };
+  if (objects) resolved.objects = objects;
+  if (preset2.hnqis) resolved.hnqis = structuredClone(preset2.hnqis);
+  return resolved;
+}
+
 // src/github/artifact.ts
 function artifactName(prefix, parts) {
   const clean = (s) => s.replace(/[^A-Za-z0-9._-]+/g, "-");
@@ -51616,6 +51561,89 @@ async function commitAndPush(options) {
   }
   log(`git: pushed ${sha.slice(0, 7)} to ${remote}/${branch}`);
   return { committed: true, sha, branch, rebased };
+}
+
+// src/metadata/program-kind.ts
+var PROGRAM_TYPE_ATTRIBUTE_ID = "yB5tFAAN7bI";
+var PROGRAM_TYPE_ATTRIBUTE_CODE = "PROGRAM_TYPE";
+var HNQIS2_PROGRAM_TYPES = ["HNQIS2", "HNQIS3"];
+function programTypeValue(doc, programId) {
+  const program = collection(doc, "programs").find((p) => p.id === programId);
+  if (program === void 0) {
+    throw new Dhis2Error(`Program ${programId} is not in the metadata the server exported for it.`);
+  }
+  const typeAttributeIds = /* @__PURE__ */ new Set([PROGRAM_TYPE_ATTRIBUTE_ID]);
+  for (const attribute of collection(doc, "attributes")) {
+    if (attribute.code === PROGRAM_TYPE_ATTRIBUTE_CODE && attribute.id !== void 0)
+      typeAttributeIds.add(attribute.id);
+  }
+  const values = Array.isArray(program.attributeValues) ? program.attributeValues : [];
+  for (const av of values) {
+    if (!isRecord(av) || !isRecord(av.attribute)) continue;
+    const id = idOf(av.attribute);
+    const isType = id !== void 0 && typeAttributeIds.has(id) || av.attribute.code === PROGRAM_TYPE_ATTRIBUTE_CODE;
+    if (isType && typeof av.value === "string") return av.value.trim();
+  }
+  return void 0;
+}
+function programKind(doc, programId) {
+  const type = programTypeValue(doc, programId);
+  return type !== void 0 && HNQIS2_PROGRAM_TYPES.includes(type) ? "hnqis2" : "tracker";
+}
+
+// src/metadata/transform.ts
+function transformExport(doc, t) {
+  let out = selectObjects(doc, t);
+  if (t.hnqis) out = hnqisRoutine(out, t.hnqis.keepAttributes);
+  out = removeObjectAttributes(out, t.attributes);
+  const keys = removalKeys(t);
+  return keys.size > 0 ? removeKeysDeep(out, keys) : cloneJson(out);
+}
+function removalKeys(t) {
+  const keys = /* @__PURE__ */ new Set();
+  for (const group2 of REMOVAL_GROUPS) {
+    if (t.removals[group2]) for (const key of REMOVAL_KEYS[group2]) keys.add(key);
+  }
+  return keys;
+}
+function removeKeysDeep(value2, keys) {
+  const drop2 = keys instanceof Set ? keys : new Set(keys);
+  return mapJson(value2, (key, v) => drop2.has(key) ? void 0 : v);
+}
+function selectObjects(doc, t) {
+  const keep = t.objects ? new Set(t.objects) : void 0;
+  const drop2 = new Set(t.dropObjects);
+  return Object.fromEntries(
+    Object.entries(doc).filter(([key]) => (keep === void 0 || keep.has(key)) && !drop2.has(key))
+  );
+}
+function hnqisRoutine(doc, keepAttributes) {
+  const keep = new Set(keepAttributes);
+  const kept = (id) => id !== void 0 && keep.has(id);
+  const out = { ...doc };
+  if (Array.isArray(doc.attributes)) {
+    out.attributes = doc.attributes.filter((attribute) => kept(idOf(attribute)));
+  }
+  if (Array.isArray(doc.dataElements)) {
+    out.dataElements = doc.dataElements.map((de) => {
+      if (!isRecord(de) || !Array.isArray(de.attributeValues)) return de;
+      const attributeValues = de.attributeValues.filter((av) => isRecord(av) && kept(idOf(av.attribute)));
+      return { ...de, attributeValues };
+    });
+  }
+  return out;
+}
+function removeObjectAttributes(doc, attributes) {
+  const out = { ...doc };
+  for (const [collectionKey, keys] of Object.entries(attributes)) {
+    const objects = doc[collectionKey];
+    if (!Array.isArray(objects) || keys.length === 0) continue;
+    const drop2 = new Set(keys);
+    out[collectionKey] = objects.map(
+      (obj) => isRecord(obj) ? Object.fromEntries(Object.entries(obj).filter(([key]) => !drop2.has(key))) : obj
+    );
+  }
+  return out;
 }
 
 // src/metadata/assemble.ts
@@ -52348,7 +52376,7 @@ async function verify2(client, settings, planned) {
   for (const objects of await Promise.all([...missing].map(([k, ids2]) => client.getObjects(k, ids2)))) {
     for (const o of objects) if (o.id) after.set(o.id, o);
   }
-  const diff = diffMetadata(planned.plan.payload, after, diffIgnoreKeys(settings, planned.file.doc, planned.entry.id));
+  const diff = diffMetadata(planned.plan.payload, after, DIFF_IGNORE_KEYS);
   const notes = [];
   const absent = diff.collections.flatMap((c) => c.created.map((id) => `${c.collection} ${id}`));
   if (absent.length > 0) notes.push(`not found after the restore: ${absent.join(", ")}`);

@@ -77,7 +77,7 @@ export async function planAndValidate(
   await new Promise((resolve) => setImmediate(resolve));
   let planned: ProgramPlan;
   try {
-    planned = analysePlan(settings, draft);
+    planned = analysePlan(draft);
   } catch (e) {
     await validation.catch(() => undefined);
     throw e;

@@ -3,17 +3,20 @@
  * that `restore` imports and `dry-run` validates, plus what would really change. Dry run and restore both
  * call planProgram, so the reviewed plan is exactly the restored one.
  */
-import { resolveTransform } from '../config/presets.ts';
 import type { ProgramEntry, Settings } from '../config/types.ts';
 import type { Dhis2Client } from '../dhis2/client.ts';
 import { Dhis2Error } from '../errors.ts';
 import { fingerprint } from '../metadata/canonical.ts';
 import { diffMetadata, type MetadataDiff } from '../metadata/diff.ts';
 import { idOf } from '../metadata/json.ts';
-import { programKind } from '../metadata/program-kind.ts';
 import { REMOVAL_KEYS } from '../metadata/keys.ts';
-import { buildRestorePlan, payloadIds, type RestorePlan } from '../metadata/restore-plan.ts';
-import { removalKeys } from '../metadata/transform.ts';
+import {
+  buildRestorePlan,
+  DEFAULT_UNMANAGED,
+  payloadIds,
+  type RestorePlan,
+  type Unmanaged,
+} from '../metadata/restore-plan.ts';
 import type { MetadataDocument, MetadataObject } from '../metadata/types.ts';
 import { readBackupMetadata } from '../backups/index.ts';
 import { readMetadataFile, type MetadataFile } from './json-file.ts';
@@ -53,18 +56,15 @@ function indexTopLevel(doc: MetadataDocument | undefined, into: Map<string, Meta
 }
 
 /**
- * Keys the diff ignores: what the export preset removed from the file (the server still has them, and
- * their absence is not an edit), except sharing and org units, which the plan sets itself and which do
- * change on the server when they differ.
+ * Keys the diff ignores: the stamps the server keeps itself (dates, who created and changed the object),
+ * which an export may strip and an import never sets. Everything else the payload carries is compared:
+ * what the file does not manage was filled in from the server by the plan (DEFAULT_UNMANAGED).
  */
-export function diffIgnoreKeys(settings: Settings, doc: MetadataDocument, programId: string): Set<string> {
-  try {
-    const keys = removalKeys(resolveTransform(settings.config, programKind(doc, programId), programId));
-    for (const k of [...REMOVAL_KEYS.sharing, ...REMOVAL_KEYS.organisationUnits]) keys.delete(k);
-    return keys;
-  } catch {
-    return new Set();
-  }
+export const DIFF_IGNORE_KEYS: ReadonlySet<string> = new Set([...REMOVAL_KEYS.dates, ...REMOVAL_KEYS.userFields]);
+
+/** What the plan takes from the server when the file lacks it: categories, legend sets, `attributes:` removals. */
+export function unmanagedKeys(settings: Settings): Unmanaged {
+  return { ...DEFAULT_UNMANAGED, perCollection: settings.config.attributes };
 }
 
 /** A plan before its analysis: what was read from the server and the payload built from it. */
@@ -81,7 +81,8 @@ export async function draftPlan(
   const server = { current, existing: new Map<string, MetadataObject>(), minor: client.system.minor };
   // The payload's ids don't depend on what exists (only sharing does): plan, read what the dependency
   // export lacks, and plan again only if that found anything (objects of `current` already count).
-  const draft = buildRestorePlan(file.doc, entry.id, settings.config.restore, server);
+  const unmanaged = unmanagedKeys(settings);
+  const draft = buildRestorePlan(file.doc, entry.id, settings.config.restore, server, unmanaged);
 
   const serverObjects = new Map<string, MetadataObject>();
   indexTopLevel(current, serverObjects);
@@ -98,17 +99,19 @@ export async function draftPlan(
   const plan =
     fetched.length === 0
       ? draft
-      : buildRestorePlan(file.doc, entry.id, settings.config.restore, { ...server, existing: serverObjects });
+      : buildRestorePlan(
+          file.doc,
+          entry.id,
+          settings.config.restore,
+          { ...server, existing: serverObjects },
+          unmanaged,
+        );
   return { entry, file, onServer: current !== undefined, plan, serverObjects };
 }
 
 /** What would really change, and the payload's fingerprint: CPU work, no I/O. */
-export function analysePlan(settings: Settings, draft: DraftPlan): ProgramPlan {
-  const diff = diffMetadata(
-    draft.plan.payload,
-    draft.serverObjects,
-    diffIgnoreKeys(settings, draft.file.doc, draft.entry.id),
-  );
+export function analysePlan(draft: DraftPlan): ProgramPlan {
+  const diff = diffMetadata(draft.plan.payload, draft.serverObjects, DIFF_IGNORE_KEYS);
   return { ...draft, diff, fingerprint: fingerprint(draft.plan.payload) };
 }
 
@@ -118,7 +121,7 @@ export async function planProgram(
   entry: ProgramEntry,
   file: MetadataFile,
 ): Promise<ProgramPlan> {
-  return analysePlan(settings, await draftPlan(client, settings, entry, file));
+  return analysePlan(await draftPlan(client, settings, entry, file));
 }
 
 export function readProgramFile(settings: Settings, entry: ProgramEntry): MetadataFile {

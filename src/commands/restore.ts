@@ -32,7 +32,7 @@ import {
   type ProgramOutcome,
 } from './import-summary.ts';
 import { checkReviewedPlan } from './plan-check.ts';
-import { diffIgnoreKeys, loadProgramSource, type ProgramPlan } from './plan.ts';
+import { DIFF_IGNORE_KEYS, loadProgramSource, type ProgramPlan } from './plan.ts';
 import { writeReport } from './report-file.ts';
 
 /** The main import: atomic, and run as a server job that is polled, never cut by an HTTP timeout. */
@@ -111,7 +111,7 @@ async function verify(client: Dhis2Client, settings: Settings, planned: ProgramP
   for (const objects of await Promise.all([...missing].map(([k, ids]) => client.getObjects(k, ids)))) {
     for (const o of objects) if (o.id) after.set(o.id, o);
   }
-  const diff = diffMetadata(planned.plan.payload, after, diffIgnoreKeys(settings, planned.file.doc, planned.entry.id));
+  const diff = diffMetadata(planned.plan.payload, after, DIFF_IGNORE_KEYS);
   const notes: string[] = [];
   const absent = diff.collections.flatMap((c) => c.created.map((id) => `${c.collection} ${id}`));
   if (absent.length > 0) notes.push(`not found after the restore: ${absent.join(', ')}`);

@@ -42,6 +42,7 @@ import type { RestoreElement, RestoreOptions } from '../config/types.ts';
 import { RESTORE_ELEMENTS } from '../config/types.ts';
 import { UserError } from '../errors.ts';
 import { cloneJson, compareStrings, idOf, isRecord, mapJson } from './json.ts';
+import { REMOVAL_KEYS } from './keys.ts';
 import { hasSharingFor, LEGACY_SHARING_KEYS, sharingOnly, withModernSharing, withSharingOf } from './sharing.ts';
 import { collection, type MetadataDocument, type MetadataObject } from './types.ts';
 
@@ -162,11 +163,28 @@ export function payloadIds(payload: MetadataDocument): Map<string, string> {
   return ids;
 }
 
+/**
+ * Keys a file may lack without meaning "remove it": what export presets and the app's backups strip
+ * (categories, legend sets) and the config's per-collection `attributes:` removals. DHIS2 replaces the
+ * whole object on import, so sending an existing object without them would reset its category combo to
+ * the default or drop its legend sets (an HNQIS program's scoring colours). Absent, they are taken from the
+ * server; present (even empty), the file's value is sent.
+ */
+export interface Unmanaged {
+  keys: readonly string[];
+  perCollection?: Readonly<Record<string, readonly string[]>>;
+}
+
+export const DEFAULT_UNMANAGED: Unmanaged = {
+  keys: [...REMOVAL_KEYS.categories, ...REMOVAL_KEYS.legendSets],
+};
+
 export function buildRestorePlan(
   file: MetadataDocument,
   programId: string,
   options: RestoreOptions,
   server: ServerState,
+  unmanaged: Unmanaged = DEFAULT_UNMANAGED,
 ): RestorePlan {
   const elements = new Set(closeElements(options.elements));
   const notes: string[] = [];
@@ -238,6 +256,9 @@ export function buildRestorePlan(
 
   // 4. Sharing, on every top-level object.
   notes.push(...planSharing(payload, options.sharing, server, current));
+
+  // 4b. What the file does not manage keeps the server's value.
+  notes.push(...keepUnmanaged(payload, unmanaged, server, current));
 
   // 5. Legacy sharing keys: 2.41+ ignores them, so they only leak who had access.
   let result = payload;
@@ -389,6 +410,36 @@ function planSharing(
 }
 
 /** The server's rules, variables and actions of the program that `payload` does not have, sorted. */
+function keepUnmanaged(
+  payload: MetadataDocument,
+  unmanaged: Unmanaged,
+  server: ServerState,
+  current: Map<string, Map<string, MetadataObject>>,
+): string[] {
+  const counts = new Map<string, number>();
+  for (const [key, value] of Object.entries(payload)) {
+    if (!Array.isArray(value)) continue;
+    const keys = [...unmanaged.keys, ...(unmanaged.perCollection?.[key] ?? [])];
+    if (keys.length === 0) continue;
+    payload[key] = (value as MetadataObject[]).map((obj) => {
+      const id = idOf(obj);
+      const serverObj = id === undefined ? undefined : (server.existing.get(id) ?? current.get(key)?.get(id));
+      if (serverObj === undefined) return obj;
+      let out = obj;
+      for (const k of keys) {
+        if (k in obj || serverObj[k] === undefined) continue;
+        if (out === obj) out = { ...obj };
+        out[k] = cloneJson(serverObj[k]);
+        counts.set(k, (counts.get(k) ?? 0) + 1);
+      }
+      return out;
+    });
+  }
+  if (counts.size === 0) return [];
+  const what = [...counts].map(([k, n]) => `${k} on ${n}`).join(', ');
+  return [`The file does not carry ${[...counts.keys()].join(', ')}: kept the server's (${what} existing objects).`];
+}
+
 function staleRules(
   payload: MetadataDocument,
   file: MetadataDocument,

@@ -364,3 +364,32 @@ describe('dry-run and restore from an in-server backup (backup-id)', () => {
     expect(run.errors[0]).toContain('Only one');
   });
 });
+
+describe('restore keeps what the file does not carry', () => {
+  it('legend sets and category combos removed by the export preset stay on the server', async () => {
+    const hnqis = 'XY5mWAnxSoN'; // the made HNQIS2 sample: a data element with legend sets
+    const withLegends = emulator.store
+      .list('dataElements')
+      .filter((d) => Array.isArray(d.legendSets) && (d.legendSets as unknown[]).length > 0);
+    expect(withLegends.length).toBeGreaterThan(0);
+    const dir = await exported('another-server', hnqis, 'remove:\n  legendSets: true\n  categories: true\n');
+    const file = JSON.parse(readFileSync(join(dir, `metadata/${hnqis}.json`), 'utf8'));
+    expect(JSON.stringify(file)).not.toContain('"legendSets"');
+    expect(JSON.stringify(file)).not.toContain('"categoryCombo"');
+
+    const dry = await runAction({ command: 'dry-run', ...creds() }, { workspace: dir });
+    expect(dry.errors).toEqual([]);
+    const report = JSON.parse(readFileSync(dry.outputs.report as string, 'utf8'));
+    expect(report.programs[0].diff.totals.changed).toBe(0);
+
+    const run = await restore(dir);
+    expect(run.errors).toEqual([]);
+    for (const de of withLegends) {
+      const after = emulator.store.get('dataElements', de.id as string)!;
+      expect(after.legendSets).toEqual(de.legendSets);
+      expect(after.categoryCombo).toEqual(de.categoryCombo);
+    }
+    const program = emulator.store.get('programs', hnqis)!;
+    expect(program.categoryCombo).toBeDefined();
+  });
+});
