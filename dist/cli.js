@@ -22155,7 +22155,7 @@ ${body.trim()}` : `${summary} (--verbose shows them)`
 }
 
 // src/commands/dry-run.ts
-import { createHash as createHash4 } from "node:crypto";
+import { createHash as createHash5 } from "node:crypto";
 
 // node_modules/yocto-queue/index.js
 var Node = class {
@@ -31491,11 +31491,15 @@ async function loadProgramSource(client, settings, entry) {
 }
 
 // src/commands/report-file.ts
+import { createHash as createHash4 } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join as join3 } from "node:path";
-function writeReport(reportDir, name, report) {
-  mkdirSync(reportDir, { recursive: true });
-  const path = join3(reportDir, name);
+function runScope(settings) {
+  return createHash4("sha256").update([settings.config.path, settings.server.url, ...settings.programs.map((p) => p.id)].join("\n")).digest("hex").slice(0, 10);
+}
+function writeReport(settings, command, report) {
+  mkdirSync(settings.reportDir, { recursive: true });
+  const path = join3(settings.reportDir, `${command}-report-${runScope(settings)}.json`);
   writeFileSync(path, `${redact(JSON.stringify(report, null, 2))}
 `);
   return path;
@@ -31521,7 +31525,7 @@ function combinedFingerprint(programs) {
   const withPrint = programs.filter((p) => p.fingerprint);
   if (withPrint.length === 1) return withPrint[0].fingerprint;
   const lines = withPrint.map((p) => `${p.id}:${p.fingerprint}`).sort();
-  return createHash4("sha256").update(lines.join("\n")).digest("hex");
+  return createHash5("sha256").update(lines.join("\n")).digest("hex");
 }
 async function planAndValidate(client, settings, entry, file, reporter) {
   const draft = await draftPlan(client, settings, entry, file);
@@ -31536,6 +31540,8 @@ async function planAndValidate(client, settings, entry, file, reporter) {
   }
   const report = await validation;
   if (report.errors.length > 0) annotateErrors(reporter, planned, report);
+  else if (report.status === "ERROR")
+    reporter.error(`program ${entry.id}: DHIS2 reports the import would fail (ERROR)`);
   return { planned, report };
 }
 function outcomeOf(planned, report) {
@@ -31604,7 +31610,7 @@ async function runDryRun(settings, reporter) {
   const status = worstStatus(programs);
   const stats = sumStats2(programs);
   const fingerprint2 = combinedFingerprint(programs);
-  const reportPath = writeReport(settings.reportDir, "dry-run-report.json", {
+  const reportPath = writeReport(settings, "dry-run", {
     command: "dry-run",
     server: { url: client.url, version: client.system.version },
     status,
@@ -31673,7 +31679,7 @@ function backupCount(n) {
 }
 
 // src/commands/export.ts
-import { createHash as createHash5 } from "node:crypto";
+import { createHash as createHash6 } from "node:crypto";
 import { existsSync as existsSync3, mkdirSync as mkdirSync2, readFileSync as readFileSync4, writeFileSync as writeFileSync2 } from "node:fs";
 import { dirname, isAbsolute as isAbsolute2, relative as relative2, resolve as resolve3 } from "node:path";
 
@@ -32331,7 +32337,7 @@ async function runExport(settings, reporter) {
   }
   const exported = results.filter((r) => !r.error).map((r) => r.file);
   if (settings.github.runtimeToken && exported.length > 0) {
-    const id = createHash5("sha1").update(settings.config.path).update(exported.join()).digest("hex").slice(0, 8);
+    const id = createHash6("sha1").update(settings.config.path).update(exported.join()).digest("hex").slice(0, 8);
     const name = artifactName("dhis2-metadata-export", [id]);
     try {
       await uploadArtifact(
@@ -32346,7 +32352,7 @@ async function runExport(settings, reporter) {
   } else if (settings.inAction) {
     reporter.notice("Artifact upload skipped: not running inside a GitHub runner (no ACTIONS_RUNTIME_TOKEN).");
   }
-  const reportPath = writeReport(settings.reportDir, "export-report.json", report);
+  const reportPath = writeReport(settings, "export", report);
   reporter.setOutput("changed", String(report.changed));
   reporter.setOutput("files", JSON.stringify(report.files));
   reporter.setOutput("report", reportPath);
@@ -32453,7 +32459,7 @@ async function runBackup(settings, reporter) {
     namespace: BACKUPS_NAMESPACE,
     programs: results
   };
-  const reportPath = writeReport(settings.reportDir, "backup-report.json", report);
+  const reportPath = writeReport(settings, "backup", report);
   const saved = results.filter((r) => r.backup && !r.error);
   reporter.setOutput("backups", JSON.stringify(saved.map((r) => ({ programId: r.id, ...r.backup }))));
   reporter.setOutput("report", reportPath);
@@ -32567,7 +32573,7 @@ async function runDownloadBackup(settings, reporter) {
     programs: results,
     files: written.map((r) => r.file)
   };
-  const reportPath = writeReport(settings.reportDir, "download-backup-report.json", report);
+  const reportPath = writeReport(settings, "download-backup", report);
   reporter.setOutput("files", JSON.stringify(report.files));
   reporter.setOutput("report", reportPath);
   const failed = results.some((r) => r.error);
@@ -32661,7 +32667,7 @@ async function runListBackups(settings, reporter) {
     namespace: BACKUPS_NAMESPACE,
     programs: results
   };
-  const reportPath = writeReport(settings.reportDir, "list-backups-report.json", report);
+  const reportPath = writeReport(settings, "list-backups", report);
   reporter.setOutput(
     "backups",
     JSON.stringify(results.flatMap((p) => p.backups.map((b) => ({ programId: p.id, ...b }))))
@@ -32673,7 +32679,6 @@ async function runListBackups(settings, reporter) {
 
 // src/commands/restore.ts
 import { mkdirSync as mkdirSync4, writeFileSync as writeFileSync4 } from "node:fs";
-import { createHash as createHash6 } from "node:crypto";
 import { join as join5 } from "node:path";
 
 // src/commands/plan-check.ts
@@ -32778,7 +32783,7 @@ async function deleteStale(client, planned, reporter) {
   }
   return report.stats;
 }
-async function verify2(client, settings, planned) {
+async function verify2(client, planned) {
   const after = /* @__PURE__ */ new Map();
   const current = await client.getProgramMetadata(planned.entry.id);
   for (const value2 of Object.values(current)) {
@@ -32815,11 +32820,11 @@ function addStats(a, b) {
     total: a.total + b.total
   };
 }
-function restoreMarkdown(settings, version, programs, rollback, artifact) {
+function restoreMarkdown(settings, version, programs, rollback, heading) {
   const status = worstStatus(programs);
   const icon = status === "OK" ? "\u2705" : status === "WARNING" ? "\u26A0\uFE0F" : "\u274C";
   const lines = [
-    `### ${icon} DHIS2 restore: ${status} on ${settings.server.url} (DHIS2 ${version})`,
+    `### ${icon} DHIS2 restore${heading ? ` (${heading})` : ""}: ${status} on ${settings.server.url} (DHIS2 ${version})`,
     "",
     countsTable(programs),
     "",
@@ -32827,12 +32832,13 @@ function restoreMarkdown(settings, version, programs, rollback, artifact) {
     "",
     ...programs.map(detailSection)
   ];
-  if (rollback.length > 0) {
+  if (rollback.files.length > 0) {
+    const where2 = rollback.artifacts.length > 0 ? `the artifact${rollback.artifacts.length > 1 ? "s" : ""} ${rollback.artifacts.map((a) => `\`${a}\``).join(", ")}` : `files in ${settings.reportDir}/rollback`;
     lines.push(
       "",
       "#### Rollback point",
       "",
-      `The server's state before this restore was saved (current-server preset) as ${artifact ? `the artifact \`${artifact}\`` : `files in ${settings.reportDir}/rollback`}.`,
+      `The server's state before this restore was saved (current-server preset) as ${where2}.`,
       "To go back: put the file of a program at its `file` path on a branch, open a pull request (the dry run shows",
       "what it would change), and merge it; or run `dhis2-metadata restore` with that file."
     );
@@ -32840,21 +32846,62 @@ function restoreMarkdown(settings, version, programs, rollback, artifact) {
   return `${lines.join("\n").replace(/\n{3,}/g, "\n\n").trim()}
 `;
 }
+async function finish(settings, reporter, client, all3, rollback, heading) {
+  const status = worstStatus(all3);
+  const stats = sumStats2(all3);
+  const fingerprint2 = combinedFingerprint(all3);
+  const reportPath = writeReport(settings, "restore", {
+    command: "restore",
+    server: { url: client.url, version: client.system.version },
+    status,
+    stats,
+    fingerprint: fingerprint2,
+    rollback,
+    programs: all3
+  });
+  setImportOutputs(reporter, { status, stats, fingerprint: fingerprint2, report: reportPath });
+  await reporter.summary(restoreMarkdown(settings, client.system.version, all3, rollback, heading));
+  return status !== "ERROR";
+}
+async function rollbackPoint(client, settings, planned, reporter, rollback) {
+  const file = await saveRollbackPoint(client, settings, planned);
+  if (!file) return;
+  rollback.files.push(file);
+  if (!settings.github.runtimeToken) return;
+  const name = artifactName("dhis2-rollback", [planned.entry.id, runScope(settings), settings.github.runId ?? ""]);
+  try {
+    await uploadArtifact(name, [file], join5(settings.reportDir, "rollback"));
+    rollback.artifacts.push(name);
+  } catch (e) {
+    reporter.warning(`program ${planned.entry.id}: ${e.message} (the rollback point is in ${file})`);
+  }
+}
+async function afterImport(outcome, reporter, what, step) {
+  try {
+    return await step();
+  } catch (e) {
+    if (!isUserError(e)) throw e;
+    const message = `${what} failed after the import succeeded: ${e.message}`;
+    reporter.warning(`program ${outcome.id}: ${message}`);
+    outcome.after = [...outcome.after ?? [], message];
+    if (outcome.report?.status === "OK") outcome.report.status = "WARNING";
+    return void 0;
+  }
+}
 async function runRestore(settings, reporter) {
   const client = await connect(settings, reporter);
+  const rollback = { files: [], artifacts: [] };
   const planned = [];
   const failed = [];
   for (const entry of settings.programs) {
     try {
-      const { planned: p, report } = await planAndValidate(
-        client,
-        settings,
-        entry,
-        await loadProgramSource(client, settings, entry),
-        reporter
-      );
-      if (report.status === "ERROR") failed.push(outcomeOf(p, report));
-      else planned.push(p);
+      const source = await loadProgramSource(client, settings, entry);
+      const { planned: p, report } = await planAndValidate(client, settings, entry, source, reporter);
+      if (report.status !== "ERROR") {
+        planned.push(p);
+        continue;
+      }
+      failed.push(outcomeOf(p, report));
     } catch (e) {
       if (!isUserError(e)) throw e;
       reporter.error(`program ${entry.id}: ${e.message}`, e.location.file ? e.location : void 0);
@@ -32862,89 +32909,75 @@ async function runRestore(settings, reporter) {
     }
   }
   if (failed.length > 0) {
-    const programs2 = [...failed, ...planned.map((p) => outcomeOf(p))];
-    const md = dryRunMarkdown(settings, client.system.version, programs2);
-    await reporter.summary(
-      [md.header.replace("dry run", "restore not started: dry run"), "", md.essential, "", md.detail].join("\n")
-    );
-    writeReport(settings.reportDir, "restore-report.json", { command: "restore", status: "ERROR", programs: programs2 });
-    reporter.setOutput("status", "ERROR");
     reporter.info(
       `Restore not started: the dry run fails for ${failed.map((f) => f.id).join(", ")}. Nothing was imported.`
     );
-    return false;
+    const all3 = [...failed, ...planned.map((p) => outcomeOf(p))];
+    return finish(settings, reporter, client, all3, rollback, "restore not started: the dry run fails");
   }
-  await checkReviewedPlan(
-    settings,
-    reporter,
-    planned.map((p) => ({ id: p.entry.id, fingerprint: p.fingerprint }))
-  );
-  const restored = [];
+  try {
+    await checkReviewedPlan(
+      settings,
+      reporter,
+      planned.map((p) => ({ id: p.entry.id, fingerprint: p.fingerprint }))
+    );
+  } catch (e) {
+    if (!isUserError(e)) throw e;
+    const all3 = planned.map((p) => ({ ...outcomeOf(p), error: "not restored: the plan check refused it" }));
+    await finish(settings, reporter, client, all3, rollback, "restore refused");
+    throw e;
+  }
+  const outcomes = [];
   for (const p of planned) {
-    const rollbackFile = await saveRollbackPoint(client, settings, p);
     const outcome = outcomeOf(p);
-    restored.push({ planned: p, outcome, rollbackFile });
+    outcomes.push(outcome);
+    if (outcomes.length > 1 && outcomes.slice(0, -1).some((o) => o.error || o.report?.status === "ERROR")) {
+      outcome.error = "not restored: an earlier program failed";
+      continue;
+    }
     let report;
     try {
+      await rollbackPoint(client, settings, p, reporter, rollback);
       report = await client.importMetadata(p.plan.payload, COMMIT_PARAMS);
     } catch (e) {
       if (!isUserError(e)) throw e;
       outcome.error = `${e.message} (no rule or variable was deleted)`;
       reporter.error(`program ${p.entry.id}: ${outcome.error}`);
-      break;
+      continue;
     }
     outcome.report = report;
     if (report.status === "ERROR") {
       reporter.error(
         `program ${p.entry.id}: the import failed (${report.errors.length} errors); nothing of it was kept`
       );
-      break;
+      continue;
     }
-    const deleted = await deleteStale(client, p, reporter);
+    const deleted = await afterImport(
+      outcome,
+      reporter,
+      "removing the stale rules",
+      () => deleteStale(client, p, reporter)
+    );
     if (deleted) {
       report.stats = addStats(report.stats, { ...deleted, total: deleted.deleted, ignored: 0, created: 0, updated: 0 });
-      outcome.after = [`removed ${deleted.deleted} program rules, variables and actions the file no longer has`];
+      outcome.after = [
+        ...outcome.after ?? [],
+        `removed ${deleted.deleted} program rules, variables and actions the file no longer has`
+      ];
     }
-    const differences = await verify2(client, settings, p);
-    for (const d of differences) reporter.warning(`program ${p.entry.id}: ${d}`);
-    outcome.after = [
-      ...outcome.after ?? [],
-      differences.length === 0 ? "verified: the server now has exactly the payload" : `verification found ${differences.length} differences`
-    ];
+    const differences = await afterImport(outcome, reporter, "the verification", () => verify2(client, p));
+    if (differences) {
+      for (const d of differences) reporter.warning(`program ${p.entry.id}: ${d}`);
+      outcome.after = [
+        ...outcome.after ?? [],
+        differences.length === 0 ? "verified: the server now has exactly the payload" : `verification found ${differences.length} differences`
+      ];
+    }
     reporter.info(
       `${outcome.name ?? p.entry.id} (${p.entry.id}): ${report.status}; created ${report.stats.created}, updated ${report.stats.updated}, deleted ${report.stats.deleted}`
     );
   }
-  const programs = restored.map((r) => r.outcome);
-  const notRun = planned.slice(restored.length).map((p) => ({ ...outcomeOf(p), error: "not restored: an earlier program failed" }));
-  const all3 = [...programs, ...notRun];
-  const status = worstStatus(all3);
-  const rollbackFiles = restored.map((r) => r.rollbackFile).filter((f) => f !== void 0);
-  let artifact;
-  if (settings.github.runtimeToken && rollbackFiles.length > 0) {
-    const id = createHash6("sha1").update(settings.server.url).update(settings.config.path).digest("hex").slice(0, 8);
-    artifact = artifactName("dhis2-rollback", [id, settings.github.runId ?? ""]);
-    try {
-      await uploadArtifact(artifact, rollbackFiles, join5(settings.reportDir, "rollback"));
-    } catch (e) {
-      reporter.warning(e.message);
-      artifact = void 0;
-    }
-  }
-  const stats = sumStats2(all3);
-  const fingerprint2 = combinedFingerprint(all3);
-  const reportPath = writeReport(settings.reportDir, "restore-report.json", {
-    command: "restore",
-    server: { url: client.url, version: client.system.version },
-    status,
-    stats,
-    fingerprint: fingerprint2,
-    rollback: { files: rollbackFiles, artifact },
-    programs: all3
-  });
-  setImportOutputs(reporter, { status, stats, fingerprint: fingerprint2, report: reportPath });
-  await reporter.summary(restoreMarkdown(settings, client.system.version, all3, rollbackFiles, artifact));
-  return status !== "ERROR";
+  return finish(settings, reporter, client, outcomes, rollback);
 }
 
 // src/run.ts

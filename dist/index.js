@@ -41735,7 +41735,7 @@ var ActionReporter = class {
 };
 
 // src/commands/dry-run.ts
-import { createHash as createHash4 } from "node:crypto";
+import { createHash as createHash5 } from "node:crypto";
 
 // node_modules/yocto-queue/index.js
 var Node = class {
@@ -51071,11 +51071,15 @@ async function loadProgramSource(client, settings, entry) {
 }
 
 // src/commands/report-file.ts
+import { createHash as createHash4 } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join as join3 } from "node:path";
-function writeReport(reportDir, name, report) {
-  mkdirSync(reportDir, { recursive: true });
-  const path = join3(reportDir, name);
+function runScope(settings) {
+  return createHash4("sha256").update([settings.config.path, settings.server.url, ...settings.programs.map((p) => p.id)].join("\n")).digest("hex").slice(0, 10);
+}
+function writeReport(settings, command, report) {
+  mkdirSync(settings.reportDir, { recursive: true });
+  const path = join3(settings.reportDir, `${command}-report-${runScope(settings)}.json`);
   writeFileSync(path, `${redact(JSON.stringify(report, null, 2))}
 `);
   return path;
@@ -51101,7 +51105,7 @@ function combinedFingerprint(programs) {
   const withPrint = programs.filter((p) => p.fingerprint);
   if (withPrint.length === 1) return withPrint[0].fingerprint;
   const lines = withPrint.map((p) => `${p.id}:${p.fingerprint}`).sort();
-  return createHash4("sha256").update(lines.join("\n")).digest("hex");
+  return createHash5("sha256").update(lines.join("\n")).digest("hex");
 }
 async function planAndValidate(client, settings, entry, file, reporter2) {
   const draft = await draftPlan(client, settings, entry, file);
@@ -51116,6 +51120,8 @@ async function planAndValidate(client, settings, entry, file, reporter2) {
   }
   const report = await validation;
   if (report.errors.length > 0) annotateErrors(reporter2, planned, report);
+  else if (report.status === "ERROR")
+    reporter2.error(`program ${entry.id}: DHIS2 reports the import would fail (ERROR)`);
   return { planned, report };
 }
 function outcomeOf(planned, report) {
@@ -51184,7 +51190,7 @@ async function runDryRun(settings, reporter2) {
   const status = worstStatus(programs);
   const stats = sumStats2(programs);
   const fingerprint2 = combinedFingerprint(programs);
-  const reportPath = writeReport(settings.reportDir, "dry-run-report.json", {
+  const reportPath = writeReport(settings, "dry-run", {
     command: "dry-run",
     server: { url: client.url, version: client.system.version },
     status,
@@ -51253,7 +51259,7 @@ function backupCount(n) {
 }
 
 // src/commands/export.ts
-import { createHash as createHash5 } from "node:crypto";
+import { createHash as createHash6 } from "node:crypto";
 import { existsSync as existsSync4, mkdirSync as mkdirSync2, readFileSync as readFileSync4, writeFileSync as writeFileSync2 } from "node:fs";
 import { dirname, isAbsolute as isAbsolute2, relative as relative2, resolve as resolve3 } from "node:path";
 
@@ -51911,7 +51917,7 @@ async function runExport(settings, reporter2) {
   }
   const exported = results.filter((r) => !r.error).map((r) => r.file);
   if (settings.github.runtimeToken && exported.length > 0) {
-    const id = createHash5("sha1").update(settings.config.path).update(exported.join()).digest("hex").slice(0, 8);
+    const id = createHash6("sha1").update(settings.config.path).update(exported.join()).digest("hex").slice(0, 8);
     const name = artifactName("dhis2-metadata-export", [id]);
     try {
       await uploadArtifact(
@@ -51926,7 +51932,7 @@ async function runExport(settings, reporter2) {
   } else if (settings.inAction) {
     reporter2.notice("Artifact upload skipped: not running inside a GitHub runner (no ACTIONS_RUNTIME_TOKEN).");
   }
-  const reportPath = writeReport(settings.reportDir, "export-report.json", report);
+  const reportPath = writeReport(settings, "export", report);
   reporter2.setOutput("changed", String(report.changed));
   reporter2.setOutput("files", JSON.stringify(report.files));
   reporter2.setOutput("report", reportPath);
@@ -52033,7 +52039,7 @@ async function runBackup(settings, reporter2) {
     namespace: BACKUPS_NAMESPACE,
     programs: results
   };
-  const reportPath = writeReport(settings.reportDir, "backup-report.json", report);
+  const reportPath = writeReport(settings, "backup", report);
   const saved = results.filter((r) => r.backup && !r.error);
   reporter2.setOutput("backups", JSON.stringify(saved.map((r) => ({ programId: r.id, ...r.backup }))));
   reporter2.setOutput("report", reportPath);
@@ -52147,7 +52153,7 @@ async function runDownloadBackup(settings, reporter2) {
     programs: results,
     files: written.map((r) => r.file)
   };
-  const reportPath = writeReport(settings.reportDir, "download-backup-report.json", report);
+  const reportPath = writeReport(settings, "download-backup", report);
   reporter2.setOutput("files", JSON.stringify(report.files));
   reporter2.setOutput("report", reportPath);
   const failed = results.some((r) => r.error);
@@ -52241,7 +52247,7 @@ async function runListBackups(settings, reporter2) {
     namespace: BACKUPS_NAMESPACE,
     programs: results
   };
-  const reportPath = writeReport(settings.reportDir, "list-backups-report.json", report);
+  const reportPath = writeReport(settings, "list-backups", report);
   reporter2.setOutput(
     "backups",
     JSON.stringify(results.flatMap((p) => p.backups.map((b) => ({ programId: p.id, ...b }))))
@@ -52253,7 +52259,6 @@ async function runListBackups(settings, reporter2) {
 
 // src/commands/restore.ts
 import { mkdirSync as mkdirSync4, writeFileSync as writeFileSync4 } from "node:fs";
-import { createHash as createHash6 } from "node:crypto";
 import { join as join5 } from "node:path";
 
 // src/commands/plan-check.ts
@@ -52358,7 +52363,7 @@ async function deleteStale(client, planned, reporter2) {
   }
   return report.stats;
 }
-async function verify2(client, settings, planned) {
+async function verify2(client, planned) {
   const after = /* @__PURE__ */ new Map();
   const current = await client.getProgramMetadata(planned.entry.id);
   for (const value2 of Object.values(current)) {
@@ -52395,11 +52400,11 @@ function addStats(a, b) {
     total: a.total + b.total
   };
 }
-function restoreMarkdown(settings, version, programs, rollback, artifact) {
+function restoreMarkdown(settings, version, programs, rollback, heading) {
   const status = worstStatus(programs);
   const icon = status === "OK" ? "\u2705" : status === "WARNING" ? "\u26A0\uFE0F" : "\u274C";
   const lines = [
-    `### ${icon} DHIS2 restore: ${status} on ${settings.server.url} (DHIS2 ${version})`,
+    `### ${icon} DHIS2 restore${heading ? ` (${heading})` : ""}: ${status} on ${settings.server.url} (DHIS2 ${version})`,
     "",
     countsTable(programs),
     "",
@@ -52407,12 +52412,13 @@ function restoreMarkdown(settings, version, programs, rollback, artifact) {
     "",
     ...programs.map(detailSection)
   ];
-  if (rollback.length > 0) {
+  if (rollback.files.length > 0) {
+    const where = rollback.artifacts.length > 0 ? `the artifact${rollback.artifacts.length > 1 ? "s" : ""} ${rollback.artifacts.map((a) => `\`${a}\``).join(", ")}` : `files in ${settings.reportDir}/rollback`;
     lines.push(
       "",
       "#### Rollback point",
       "",
-      `The server's state before this restore was saved (current-server preset) as ${artifact ? `the artifact \`${artifact}\`` : `files in ${settings.reportDir}/rollback`}.`,
+      `The server's state before this restore was saved (current-server preset) as ${where}.`,
       "To go back: put the file of a program at its `file` path on a branch, open a pull request (the dry run shows",
       "what it would change), and merge it; or run `dhis2-metadata restore` with that file."
     );
@@ -52420,21 +52426,62 @@ function restoreMarkdown(settings, version, programs, rollback, artifact) {
   return `${lines.join("\n").replace(/\n{3,}/g, "\n\n").trim()}
 `;
 }
+async function finish(settings, reporter2, client, all3, rollback, heading) {
+  const status = worstStatus(all3);
+  const stats = sumStats2(all3);
+  const fingerprint2 = combinedFingerprint(all3);
+  const reportPath = writeReport(settings, "restore", {
+    command: "restore",
+    server: { url: client.url, version: client.system.version },
+    status,
+    stats,
+    fingerprint: fingerprint2,
+    rollback,
+    programs: all3
+  });
+  setImportOutputs(reporter2, { status, stats, fingerprint: fingerprint2, report: reportPath });
+  await reporter2.summary(restoreMarkdown(settings, client.system.version, all3, rollback, heading));
+  return status !== "ERROR";
+}
+async function rollbackPoint(client, settings, planned, reporter2, rollback) {
+  const file = await saveRollbackPoint(client, settings, planned);
+  if (!file) return;
+  rollback.files.push(file);
+  if (!settings.github.runtimeToken) return;
+  const name = artifactName("dhis2-rollback", [planned.entry.id, runScope(settings), settings.github.runId ?? ""]);
+  try {
+    await uploadArtifact(name, [file], join5(settings.reportDir, "rollback"));
+    rollback.artifacts.push(name);
+  } catch (e) {
+    reporter2.warning(`program ${planned.entry.id}: ${e.message} (the rollback point is in ${file})`);
+  }
+}
+async function afterImport(outcome, reporter2, what, step) {
+  try {
+    return await step();
+  } catch (e) {
+    if (!isUserError(e)) throw e;
+    const message = `${what} failed after the import succeeded: ${e.message}`;
+    reporter2.warning(`program ${outcome.id}: ${message}`);
+    outcome.after = [...outcome.after ?? [], message];
+    if (outcome.report?.status === "OK") outcome.report.status = "WARNING";
+    return void 0;
+  }
+}
 async function runRestore(settings, reporter2) {
   const client = await connect(settings, reporter2);
+  const rollback = { files: [], artifacts: [] };
   const planned = [];
   const failed = [];
   for (const entry of settings.programs) {
     try {
-      const { planned: p, report } = await planAndValidate(
-        client,
-        settings,
-        entry,
-        await loadProgramSource(client, settings, entry),
-        reporter2
-      );
-      if (report.status === "ERROR") failed.push(outcomeOf(p, report));
-      else planned.push(p);
+      const source = await loadProgramSource(client, settings, entry);
+      const { planned: p, report } = await planAndValidate(client, settings, entry, source, reporter2);
+      if (report.status !== "ERROR") {
+        planned.push(p);
+        continue;
+      }
+      failed.push(outcomeOf(p, report));
     } catch (e) {
       if (!isUserError(e)) throw e;
       reporter2.error(`program ${entry.id}: ${e.message}`, e.location.file ? e.location : void 0);
@@ -52442,89 +52489,75 @@ async function runRestore(settings, reporter2) {
     }
   }
   if (failed.length > 0) {
-    const programs2 = [...failed, ...planned.map((p) => outcomeOf(p))];
-    const md = dryRunMarkdown(settings, client.system.version, programs2);
-    await reporter2.summary(
-      [md.header.replace("dry run", "restore not started: dry run"), "", md.essential, "", md.detail].join("\n")
-    );
-    writeReport(settings.reportDir, "restore-report.json", { command: "restore", status: "ERROR", programs: programs2 });
-    reporter2.setOutput("status", "ERROR");
     reporter2.info(
       `Restore not started: the dry run fails for ${failed.map((f) => f.id).join(", ")}. Nothing was imported.`
     );
-    return false;
+    const all3 = [...failed, ...planned.map((p) => outcomeOf(p))];
+    return finish(settings, reporter2, client, all3, rollback, "restore not started: the dry run fails");
   }
-  await checkReviewedPlan(
-    settings,
-    reporter2,
-    planned.map((p) => ({ id: p.entry.id, fingerprint: p.fingerprint }))
-  );
-  const restored = [];
+  try {
+    await checkReviewedPlan(
+      settings,
+      reporter2,
+      planned.map((p) => ({ id: p.entry.id, fingerprint: p.fingerprint }))
+    );
+  } catch (e) {
+    if (!isUserError(e)) throw e;
+    const all3 = planned.map((p) => ({ ...outcomeOf(p), error: "not restored: the plan check refused it" }));
+    await finish(settings, reporter2, client, all3, rollback, "restore refused");
+    throw e;
+  }
+  const outcomes = [];
   for (const p of planned) {
-    const rollbackFile = await saveRollbackPoint(client, settings, p);
     const outcome = outcomeOf(p);
-    restored.push({ planned: p, outcome, rollbackFile });
+    outcomes.push(outcome);
+    if (outcomes.length > 1 && outcomes.slice(0, -1).some((o) => o.error || o.report?.status === "ERROR")) {
+      outcome.error = "not restored: an earlier program failed";
+      continue;
+    }
     let report;
     try {
+      await rollbackPoint(client, settings, p, reporter2, rollback);
       report = await client.importMetadata(p.plan.payload, COMMIT_PARAMS);
     } catch (e) {
       if (!isUserError(e)) throw e;
       outcome.error = `${e.message} (no rule or variable was deleted)`;
       reporter2.error(`program ${p.entry.id}: ${outcome.error}`);
-      break;
+      continue;
     }
     outcome.report = report;
     if (report.status === "ERROR") {
       reporter2.error(
         `program ${p.entry.id}: the import failed (${report.errors.length} errors); nothing of it was kept`
       );
-      break;
+      continue;
     }
-    const deleted = await deleteStale(client, p, reporter2);
+    const deleted = await afterImport(
+      outcome,
+      reporter2,
+      "removing the stale rules",
+      () => deleteStale(client, p, reporter2)
+    );
     if (deleted) {
       report.stats = addStats(report.stats, { ...deleted, total: deleted.deleted, ignored: 0, created: 0, updated: 0 });
-      outcome.after = [`removed ${deleted.deleted} program rules, variables and actions the file no longer has`];
+      outcome.after = [
+        ...outcome.after ?? [],
+        `removed ${deleted.deleted} program rules, variables and actions the file no longer has`
+      ];
     }
-    const differences = await verify2(client, settings, p);
-    for (const d of differences) reporter2.warning(`program ${p.entry.id}: ${d}`);
-    outcome.after = [
-      ...outcome.after ?? [],
-      differences.length === 0 ? "verified: the server now has exactly the payload" : `verification found ${differences.length} differences`
-    ];
+    const differences = await afterImport(outcome, reporter2, "the verification", () => verify2(client, p));
+    if (differences) {
+      for (const d of differences) reporter2.warning(`program ${p.entry.id}: ${d}`);
+      outcome.after = [
+        ...outcome.after ?? [],
+        differences.length === 0 ? "verified: the server now has exactly the payload" : `verification found ${differences.length} differences`
+      ];
+    }
     reporter2.info(
       `${outcome.name ?? p.entry.id} (${p.entry.id}): ${report.status}; created ${report.stats.created}, updated ${report.stats.updated}, deleted ${report.stats.deleted}`
     );
   }
-  const programs = restored.map((r) => r.outcome);
-  const notRun = planned.slice(restored.length).map((p) => ({ ...outcomeOf(p), error: "not restored: an earlier program failed" }));
-  const all3 = [...programs, ...notRun];
-  const status = worstStatus(all3);
-  const rollbackFiles = restored.map((r) => r.rollbackFile).filter((f) => f !== void 0);
-  let artifact;
-  if (settings.github.runtimeToken && rollbackFiles.length > 0) {
-    const id = createHash6("sha1").update(settings.server.url).update(settings.config.path).digest("hex").slice(0, 8);
-    artifact = artifactName("dhis2-rollback", [id, settings.github.runId ?? ""]);
-    try {
-      await uploadArtifact(artifact, rollbackFiles, join5(settings.reportDir, "rollback"));
-    } catch (e) {
-      reporter2.warning(e.message);
-      artifact = void 0;
-    }
-  }
-  const stats = sumStats2(all3);
-  const fingerprint2 = combinedFingerprint(all3);
-  const reportPath = writeReport(settings.reportDir, "restore-report.json", {
-    command: "restore",
-    server: { url: client.url, version: client.system.version },
-    status,
-    stats,
-    fingerprint: fingerprint2,
-    rollback: { files: rollbackFiles, artifact },
-    programs: all3
-  });
-  setImportOutputs(reporter2, { status, stats, fingerprint: fingerprint2, report: reportPath });
-  await reporter2.summary(restoreMarkdown(settings, client.system.version, all3, rollbackFiles, artifact));
-  return status !== "ERROR";
+  return finish(settings, reporter2, client, outcomes, rollback);
 }
 
 // src/run.ts

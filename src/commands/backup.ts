@@ -150,7 +150,7 @@ export async function runBackup(settings: Settings, reporter: Reporter): Promise
     namespace: BACKUPS_NAMESPACE,
     programs: results,
   };
-  const reportPath = writeReport(settings.reportDir, 'backup-report.json', report);
+  const reportPath = writeReport(settings, 'backup', report);
   const saved = results.filter((r) => r.backup && !r.error);
   reporter.setOutput('backups', JSON.stringify(saved.map((r) => ({ programId: r.id, ...r.backup }))));
   reporter.setOutput('report', reportPath);

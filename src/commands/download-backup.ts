@@ -144,7 +144,7 @@ export async function runDownloadBackup(settings: Settings, reporter: Reporter):
     programs: results,
     files: written.map((r) => r.file as string),
   };
-  const reportPath = writeReport(settings.reportDir, 'download-backup-report.json', report);
+  const reportPath = writeReport(settings, 'download-backup', report);
   reporter.setOutput('files', JSON.stringify(report.files));
   reporter.setOutput('report', reportPath);
 

@@ -84,6 +84,9 @@ export async function planAndValidate(
   }
   const report = await validation;
   if (report.errors.length > 0) annotateErrors(reporter, planned, report);
+  // A failing step always has its ::error:: line, even when DHIS2 gives no details.
+  else if (report.status === 'ERROR')
+    reporter.error(`program ${entry.id}: DHIS2 reports the import would fail (ERROR)`);
   return { planned, report };
 }
 
@@ -164,7 +167,7 @@ export async function runDryRun(settings: Settings, reporter: Reporter): Promise
   const status = worstStatus(programs);
   const stats = sumStats(programs);
   const fingerprint = combinedFingerprint(programs);
-  const reportPath = writeReport(settings.reportDir, 'dry-run-report.json', {
+  const reportPath = writeReport(settings, 'dry-run', {
     command: 'dry-run',
     server: { url: client.url, version: client.system.version },
     status,

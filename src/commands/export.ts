@@ -232,7 +232,7 @@ export async function runExport(settings: Settings, reporter: Reporter): Promise
     reporter.notice('Artifact upload skipped: not running inside a GitHub runner (no ACTIONS_RUNTIME_TOKEN).');
   }
 
-  const reportPath = writeReport(settings.reportDir, 'export-report.json', report);
+  const reportPath = writeReport(settings, 'export', report);
   reporter.setOutput('changed', String(report.changed));
   reporter.setOutput('files', JSON.stringify(report.files));
   reporter.setOutput('report', reportPath);

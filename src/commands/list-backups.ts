@@ -114,7 +114,7 @@ export async function runListBackups(settings: Settings, reporter: Reporter): Pr
     namespace: BACKUPS_NAMESPACE,
     programs: results,
   };
-  const reportPath = writeReport(settings.reportDir, 'list-backups-report.json', report);
+  const reportPath = writeReport(settings, 'list-backups', report);
   reporter.setOutput(
     'backups',
     JSON.stringify(results.flatMap((p) => p.backups.map((b) => ({ programId: p.id, ...b })))),

@@ -10,7 +10,6 @@
  * - the restored objects are read back and compared with the payload.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { Settings } from '../config/types.ts';
 import type { Dhis2Client, ImportReport, ImportStats } from '../dhis2/client.ts';
@@ -20,7 +19,7 @@ import { diffMetadata } from '../metadata/diff.ts';
 import type { MetadataDocument, MetadataObject } from '../metadata/types.ts';
 import type { Reporter } from '../reporter.ts';
 import { connect } from './connect.ts';
-import { combinedFingerprint, dryRunMarkdown, outcomeOf, planAndValidate } from './dry-run.ts';
+import { combinedFingerprint, outcomeOf, planAndValidate } from './dry-run.ts';
 import { buildExport } from './export.ts';
 import {
   countsTable,
@@ -33,7 +32,7 @@ import {
 } from './import-summary.ts';
 import { checkReviewedPlan } from './plan-check.ts';
 import { DIFF_IGNORE_KEYS, loadProgramSource, type ProgramPlan } from './plan.ts';
-import { writeReport } from './report-file.ts';
+import { runScope, writeReport } from './report-file.ts';
 
 /** The main import: atomic, and run as a server job that is polled, never cut by an HTTP timeout. */
 export const COMMIT_PARAMS = {
@@ -42,12 +41,6 @@ export const COMMIT_PARAMS = {
   atomicMode: 'ALL',
   async: true,
 } as const;
-
-interface Restored {
-  planned: ProgramPlan;
-  outcome: ProgramOutcome;
-  rollbackFile?: string;
-}
 
 /** Saves the server's current state of the program, as `export` with the current-server preset writes it. */
 async function saveRollbackPoint(
@@ -95,7 +88,7 @@ async function deleteStale(
 }
 
 /** Re-reads the restored objects and compares them with the payload. */
-async function verify(client: Dhis2Client, settings: Settings, planned: ProgramPlan): Promise<string[]> {
+async function verify(client: Dhis2Client, planned: ProgramPlan): Promise<string[]> {
   const after = new Map<string, MetadataObject>();
   const current = await client.getProgramMetadata(planned.entry.id);
   for (const value of Object.values(current)) {
@@ -136,13 +129,13 @@ function restoreMarkdown(
   settings: Settings,
   version: string,
   programs: ProgramOutcome[],
-  rollback: string[],
-  artifact?: string,
+  rollback: { files: string[]; artifacts: string[] },
+  heading?: string,
 ) {
   const status = worstStatus(programs);
   const icon = status === 'OK' ? '✅' : status === 'WARNING' ? '⚠️' : '❌';
   const lines = [
-    `### ${icon} DHIS2 restore: ${status} on ${settings.server.url} (DHIS2 ${version})`,
+    `### ${icon} DHIS2 restore${heading ? ` (${heading})` : ''}: ${status} on ${settings.server.url} (DHIS2 ${version})`,
     '',
     countsTable(programs),
     '',
@@ -150,12 +143,16 @@ function restoreMarkdown(
     '',
     ...programs.map(detailSection),
   ];
-  if (rollback.length > 0) {
+  if (rollback.files.length > 0) {
+    const where =
+      rollback.artifacts.length > 0
+        ? `the artifact${rollback.artifacts.length > 1 ? 's' : ''} ${rollback.artifacts.map((a) => `\`${a}\``).join(', ')}`
+        : `files in ${settings.reportDir}/rollback`;
     lines.push(
       '',
       '#### Rollback point',
       '',
-      `The server's state before this restore was saved (current-server preset) as ${artifact ? `the artifact \`${artifact}\`` : `files in ${settings.reportDir}/rollback`}.`,
+      `The server's state before this restore was saved (current-server preset) as ${where}.`,
       'To go back: put the file of a program at its `file` path on a branch, open a pull request (the dry run shows',
       'what it would change), and merge it; or run `dhis2-metadata restore` with that file.',
     );
@@ -166,23 +163,83 @@ function restoreMarkdown(
     .trim()}\n`;
 }
 
+/** The report, the outputs and the summary: written whatever happened, so a failed run still says it all. */
+async function finish(
+  settings: Settings,
+  reporter: Reporter,
+  client: Dhis2Client,
+  all: ProgramOutcome[],
+  rollback: { files: string[]; artifacts: string[] },
+  heading?: string,
+): Promise<boolean> {
+  const status = worstStatus(all);
+  const stats = sumStats(all);
+  const fingerprint = combinedFingerprint(all);
+  const reportPath = writeReport(settings, 'restore', {
+    command: 'restore',
+    server: { url: client.url, version: client.system.version },
+    status,
+    stats,
+    fingerprint,
+    rollback,
+    programs: all,
+  });
+  setImportOutputs(reporter, { status, stats, fingerprint, report: reportPath });
+  await reporter.summary(restoreMarkdown(settings, client.system.version, all, rollback, heading));
+  return status !== 'ERROR';
+}
+
+/** Saves, and inside a runner uploads, the program's rollback point before anything is imported. */
+async function rollbackPoint(
+  client: Dhis2Client,
+  settings: Settings,
+  planned: ProgramPlan,
+  reporter: Reporter,
+  rollback: { files: string[]; artifacts: string[] },
+): Promise<void> {
+  const file = await saveRollbackPoint(client, settings, planned);
+  if (!file) return;
+  rollback.files.push(file);
+  if (!settings.github.runtimeToken) return;
+  const name = artifactName('dhis2-rollback', [planned.entry.id, runScope(settings), settings.github.runId ?? '']);
+  try {
+    await uploadArtifact(name, [file], join(settings.reportDir, 'rollback'));
+    rollback.artifacts.push(name);
+  } catch (e) {
+    reporter.warning(`program ${planned.entry.id}: ${(e as Error).message} (the rollback point is in ${file})`);
+  }
+}
+
+/** Runs a step that comes after a successful import: its failure is a warning, never a lost report. */
+async function afterImport<T>(outcome: ProgramOutcome, reporter: Reporter, what: string, step: () => Promise<T>) {
+  try {
+    return await step();
+  } catch (e) {
+    if (!isUserError(e)) throw e;
+    const message = `${what} failed after the import succeeded: ${e.message}`;
+    reporter.warning(`program ${outcome.id}: ${message}`);
+    outcome.after = [...(outcome.after ?? []), message];
+    if (outcome.report?.status === 'OK') outcome.report.status = 'WARNING';
+    return undefined;
+  }
+}
+
 export async function runRestore(settings: Settings, reporter: Reporter): Promise<boolean> {
   const client = await connect(settings, reporter);
+  const rollback = { files: [] as string[], artifacts: [] as string[] };
 
   // 1. Plan and validate every program: nothing is committed unless all of them validate.
   const planned: ProgramPlan[] = [];
   const failed: ProgramOutcome[] = [];
   for (const entry of settings.programs) {
     try {
-      const { planned: p, report } = await planAndValidate(
-        client,
-        settings,
-        entry,
-        await loadProgramSource(client, settings, entry),
-        reporter,
-      );
-      if (report.status === 'ERROR') failed.push(outcomeOf(p, report));
-      else planned.push(p);
+      const source = await loadProgramSource(client, settings, entry);
+      const { planned: p, report } = await planAndValidate(client, settings, entry, source, reporter);
+      if (report.status !== 'ERROR') {
+        planned.push(p);
+        continue;
+      }
+      failed.push(outcomeOf(p, report));
     } catch (e) {
       if (!isUserError(e)) throw e;
       reporter.error(`program ${entry.id}: ${e.message}`, e.location.file ? e.location : undefined);
@@ -190,97 +247,78 @@ export async function runRestore(settings: Settings, reporter: Reporter): Promis
     }
   }
   if (failed.length > 0) {
-    const programs = [...failed, ...planned.map((p) => outcomeOf(p))];
-    const md = dryRunMarkdown(settings, client.system.version, programs);
-    await reporter.summary(
-      [md.header.replace('dry run', 'restore not started: dry run'), '', md.essential, '', md.detail].join('\n'),
-    );
-    writeReport(settings.reportDir, 'restore-report.json', { command: 'restore', status: 'ERROR', programs });
-    reporter.setOutput('status', 'ERROR');
     reporter.info(
       `Restore not started: the dry run fails for ${failed.map((f) => f.id).join(', ')}. Nothing was imported.`,
     );
-    return false;
+    const all = [...failed, ...planned.map((p) => outcomeOf(p))];
+    return finish(settings, reporter, client, all, rollback, 'restore not started: the dry run fails');
   }
 
   // 2. Exactly the reviewed plan.
-  await checkReviewedPlan(
-    settings,
-    reporter,
-    planned.map((p) => ({ id: p.entry.id, fingerprint: p.fingerprint })),
-  );
+  try {
+    await checkReviewedPlan(
+      settings,
+      reporter,
+      planned.map((p) => ({ id: p.entry.id, fingerprint: p.fingerprint })),
+    );
+  } catch (e) {
+    if (!isUserError(e)) throw e;
+    const all = planned.map((p) => ({ ...outcomeOf(p), error: 'not restored: the plan check refused it' }));
+    await finish(settings, reporter, client, all, rollback, 'restore refused');
+    throw e;
+  }
 
-  // 3. Rollback points, then the imports, one program at a time.
-  const restored: Restored[] = [];
+  // 3. Per program: a rollback point, the import, then the stale rules and the verification.
+  const outcomes: ProgramOutcome[] = [];
   for (const p of planned) {
-    const rollbackFile = await saveRollbackPoint(client, settings, p);
     const outcome = outcomeOf(p);
-    restored.push({ planned: p, outcome, rollbackFile });
+    outcomes.push(outcome);
+    if (outcomes.length > 1 && outcomes.slice(0, -1).some((o) => o.error || o.report?.status === 'ERROR')) {
+      outcome.error = 'not restored: an earlier program failed';
+      continue;
+    }
     let report: ImportReport;
     try {
+      await rollbackPoint(client, settings, p, reporter, rollback);
       report = await client.importMetadata(p.plan.payload, COMMIT_PARAMS);
     } catch (e) {
       if (!isUserError(e)) throw e;
       outcome.error = `${e.message} (no rule or variable was deleted)`;
       reporter.error(`program ${p.entry.id}: ${outcome.error}`);
-      break;
+      continue;
     }
     outcome.report = report;
     if (report.status === 'ERROR') {
       reporter.error(
         `program ${p.entry.id}: the import failed (${report.errors.length} errors); nothing of it was kept`,
       );
-      break;
+      continue;
     }
-    const deleted = await deleteStale(client, p, reporter);
+    const deleted = await afterImport(outcome, reporter, 'removing the stale rules', () =>
+      deleteStale(client, p, reporter),
+    );
     if (deleted) {
       report.stats = addStats(report.stats, { ...deleted, total: deleted.deleted, ignored: 0, created: 0, updated: 0 });
-      outcome.after = [`removed ${deleted.deleted} program rules, variables and actions the file no longer has`];
+      outcome.after = [
+        ...(outcome.after ?? []),
+        `removed ${deleted.deleted} program rules, variables and actions the file no longer has`,
+      ];
     }
-    const differences = await verify(client, settings, p);
-    for (const d of differences) reporter.warning(`program ${p.entry.id}: ${d}`);
-    outcome.after = [
-      ...(outcome.after ?? []),
-      differences.length === 0
-        ? 'verified: the server now has exactly the payload'
-        : `verification found ${differences.length} differences`,
-    ];
+    const differences = await afterImport(outcome, reporter, 'the verification', () => verify(client, p));
+    if (differences) {
+      for (const d of differences) reporter.warning(`program ${p.entry.id}: ${d}`);
+      outcome.after = [
+        ...(outcome.after ?? []),
+        differences.length === 0
+          ? 'verified: the server now has exactly the payload'
+          : `verification found ${differences.length} differences`,
+      ];
+    }
     reporter.info(
       `${outcome.name ?? p.entry.id} (${p.entry.id}): ${report.status}; created ${report.stats.created}, updated ${report.stats.updated}, deleted ${report.stats.deleted}`,
     );
   }
 
   // 4. Report.
-  const programs = restored.map((r) => r.outcome);
-  const notRun = planned
-    .slice(restored.length)
-    .map((p) => ({ ...outcomeOf(p), error: 'not restored: an earlier program failed' }));
-  const all = [...programs, ...notRun];
-  const status = worstStatus(all);
-  const rollbackFiles = restored.map((r) => r.rollbackFile).filter((f): f is string => f !== undefined);
-  let artifact: string | undefined;
-  if (settings.github.runtimeToken && rollbackFiles.length > 0) {
-    const id = createHash('sha1').update(settings.server.url).update(settings.config.path).digest('hex').slice(0, 8);
-    artifact = artifactName('dhis2-rollback', [id, settings.github.runId ?? '']);
-    try {
-      await uploadArtifact(artifact, rollbackFiles, join(settings.reportDir, 'rollback'));
-    } catch (e) {
-      reporter.warning((e as Error).message);
-      artifact = undefined;
-    }
-  }
-  const stats = sumStats(all);
-  const fingerprint = combinedFingerprint(all);
-  const reportPath = writeReport(settings.reportDir, 'restore-report.json', {
-    command: 'restore',
-    server: { url: client.url, version: client.system.version },
-    status,
-    stats,
-    fingerprint,
-    rollback: { files: rollbackFiles, artifact },
-    programs: all,
-  });
-  setImportOutputs(reporter, { status, stats, fingerprint, report: reportPath });
-  await reporter.summary(restoreMarkdown(settings, client.system.version, all, rollbackFiles, artifact));
-  return status !== 'ERROR';
+  return finish(settings, reporter, client, outcomes, rollback);
 }

@@ -393,3 +393,31 @@ describe('restore keeps what the file does not carry', () => {
     expect(program.categoryCombo).toBeDefined();
   });
 });
+
+describe('restore reports whatever happens after the import', () => {
+  it('a failure while removing stale rules is a warning: the import stays, the report and outputs are written', async () => {
+    const dir = await exported('another-server', RULES);
+    let gone = '';
+    edit(dir, RULES, (doc) => {
+      gone = doc.programRules[0].id;
+      doc.programRules = doc.programRules.slice(1);
+      doc.programRules[0].name = 'Renamed before the failure';
+    });
+    // POSTs to /api/metadata: 1 VALIDATE, 2 the COMMIT job, 3+ the DELETE of the stale rule (and retries).
+    emulator.addFault({
+      method: 'POST',
+      path: '/api/metadata',
+      nth: 3,
+      times: Infinity,
+      fault: { kind: 'status', status: 500 },
+    });
+    const run = await restore(dir);
+    expect(run.outputs.status).toBe('WARNING');
+    expect(run.code).toBe(0);
+    expect(emulator.store.list('programRules').some((r) => r.name === 'Renamed before the failure')).toBe(true);
+    expect(emulator.store.get('programRules', gone)).toBeDefined();
+    const report = JSON.parse(readFileSync(run.outputs.report as string, 'utf8'));
+    expect(report.programs[0].after.join(' ')).toMatch(/removing the stale rules failed after the import succeeded/);
+    expect(run.summary).toContain('Rollback point');
+  });
+});
