@@ -29581,7 +29581,7 @@ var Http = class {
       return { status, body: this.parseJson(text, contentType, ctx, status) };
     }
     const body = html ? void 0 : parseLenient(text);
-    if (req.expect?.includes(status)) return { status, body };
+    if (req.expect?.includes(status) && !html) return { status, body };
     if (html && (status === 401 || status === 403) && /login/i.test(text)) {
       throw new Dhis2Error(loginPageMessage(this.server), status);
     }
@@ -29654,6 +29654,10 @@ function authorizationHeader(auth) {
 }
 function excluded(error, req) {
   const status = error.response?.status;
+  if (req.unsentOnly) {
+    if (status !== void 0) return status !== 429 && status !== 503;
+    return error.code !== "ECONNREFUSED" && error.code !== "EAI_AGAIN";
+  }
   return status !== void 0 && (req.noRetryStatuses?.includes(status) ?? false);
 }
 function isHtml(contentType, text) {
@@ -29877,8 +29881,8 @@ function importRetryPolicy(params) {
   if ((params.importStrategy ?? "CREATE_AND_UPDATE") === "CREATE_AND_UPDATE") {
     return {
       retry: true,
-      noRetryStatuses: [504],
-      noRetryReason: "the import may still be running on the server: check the result there before running again, or import with async"
+      unsentOnly: true,
+      noRetryReason: "the import may have reached the server and may still be running: check the program (or the server's jobs) before running again"
     };
   }
   return { retry: false };
@@ -30006,7 +30010,9 @@ var DEFAULTS = {
   timeoutMs: 6e4,
   retries: 4,
   retryDelayMs: 500,
-  maxUrlLength: 8e3,
+  // Tomcat and Jetty refuse a request whose line AND headers pass 8 KB: leave room for the headers
+  // (Authorization with a long token, cookies a proxy adds).
+  maxUrlLength: 6e3,
   pollIntervalMs: 1e3,
   asyncTimeoutMs: 30 * 6e4
 };

@@ -29,7 +29,7 @@ export interface ClientOptions {
   retries?: number;
   /** Base of the exponential backoff; default 500 (tests pass a few ms). */
   retryDelayMs?: number;
-  /** No URL is longer than this (ids are split over several requests); default 8000. */
+  /** No URL is longer than this (ids are split over several requests); default 6000. */
   maxUrlLength?: number;
   /** Async imports: time between two polls of the job; default 1000. */
   pollIntervalMs?: number;
@@ -53,7 +53,9 @@ export const DEFAULTS = {
   timeoutMs: 60_000,
   retries: 4,
   retryDelayMs: 500,
-  maxUrlLength: 8000,
+  // Tomcat and Jetty refuse a request whose line AND headers pass 8 KB: leave room for the headers
+  // (Authorization with a long token, cookies a proxy adds).
+  maxUrlLength: 6000,
   pollIntervalMs: 1000,
   asyncTimeoutMs: 30 * 60_000,
 } as const;

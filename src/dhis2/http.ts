@@ -40,6 +40,12 @@ export interface HttpRequest {
   retry: boolean;
   /** Transient statuses that are still not retried for this request, and why (for the message). */
   noRetryStatuses?: readonly number[];
+  /**
+   * Retry only failures where the server certainly did not act on the request: the connection was refused
+   * (or the name did not resolve) before anything was sent, or the server answered 429/503 (not taken).
+   * A reset, a hang-up or a 502/504 after sending may come after the server started working on it.
+   */
+  unsentOnly?: boolean;
   noRetryReason?: string;
   /** Non-2xx statuses the caller reads itself (e.g. 404 on a dataStore get, 409 on a metadata import). */
   expect?: readonly number[];
@@ -57,8 +63,9 @@ export const TRANSIENT_STATUSES: ReadonlySet<number> = new Set([429, 502, 503, 5
 /**
  * Connection failures where the server never produced an answer. ECONNREFUSED covers a server that is still
  * starting; ECONNRESET/EPIPE/"socket hang up" a dropped connection (proxy restart, idle keep-alive socket
- * closed by the server). Our own timeout (ECONNABORTED) is not here: a request that took timeoutMs once
- * would most likely take it again, and the server may still be working on it.
+ * closed by the server); ETIMEDOUT the operating system giving up on connecting. Our own timeout
+ * (ECONNABORTED) is not here: a request that took timeoutMs once would most likely take it again, and the
+ * server may still be working on it.
  */
 const TRANSIENT_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN']);
 
@@ -175,7 +182,9 @@ export class Http {
       return { status, body: this.parseJson(text, contentType, ctx, status) };
     }
     const body = html ? undefined : parseLenient(text);
-    if (req.expect?.includes(status)) return { status, body };
+    // An expected status counts only when DHIS2 itself said it: an HTML 404 from a proxy in front of a
+    // wrong path must not read as "this key does not exist" (a backup would then create it anew).
+    if (req.expect?.includes(status) && !html) return { status, body };
     if (html && (status === 401 || status === 403) && /login/i.test(text)) {
       throw new Dhis2Error(loginPageMessage(this.server), status);
     }
@@ -257,6 +266,10 @@ export function authorizationHeader(auth: Auth | undefined): string | undefined 
 
 function excluded(error: AxiosError, req: HttpRequest): boolean {
   const status = error.response?.status;
+  if (req.unsentOnly) {
+    if (status !== undefined) return status !== 429 && status !== 503;
+    return error.code !== 'ECONNREFUSED' && error.code !== 'EAI_AGAIN';
+  }
   return status !== undefined && (req.noRetryStatuses?.includes(status) ?? false);
 }
 

@@ -67,27 +67,24 @@ export function importQuery(params: ImportParams): QueryParams {
 }
 
 /**
- * When may the POST be sent again after a 502/503/504 or a dropped connection?
- * - VALIDATE changes nothing: always.
- * - COMMIT with CREATE_AND_UPDATE (also the server default): every object of the payload is keyed by its UID
- *   and the import is atomic (atomicMode ALL: the server applied all of it or none). Sending the same payload
- *   again creates what is missing and updates what exists to the same values, so the end state is the same
- *   whether or not the first attempt landed. (With atomicMode NONE the same holds object by object.)
- * - COMMIT with CREATE would report every object of a landed first attempt as "already exists", UPDATE and
- *   DELETE are not in the safe list either (a landed DELETE makes the retry fail on missing objects): never.
- * A 504 on a COMMIT is not retried even then: the gateway gave up waiting, but DHIS2 is most likely still
- * importing, and a second import of the same objects running alongside it fights it for the same rows.
+ * When may the POST be sent again after a failure?
+ * - VALIDATE changes nothing: after any transient failure.
+ * - COMMIT with CREATE_AND_UPDATE (the server default): only when the server certainly did not act on it
+ *   (connection refused, 429, 503). Re-sending the same UID-keyed atomic payload would converge to the same
+ *   state, but a reset, a 502 or a 504 after sending may come while DHIS2 is still importing (or, for an
+ *   async import, right after it started the job): a second import running alongside the first fights it
+ *   for the same rows and may report a false ERROR.
+ * - COMMIT with CREATE would report a landed first attempt's objects as "already exists", and a landed
+ *   DELETE makes the retry fail on missing objects: never.
  */
-export function importRetryPolicy(
-  params: ImportParams,
-): Pick<HttpRequest, 'retry' | 'noRetryStatuses' | 'noRetryReason'> {
+export function importRetryPolicy(params: ImportParams): Pick<HttpRequest, 'retry' | 'unsentOnly' | 'noRetryReason'> {
   if (params.importMode === 'VALIDATE') return { retry: true };
   if ((params.importStrategy ?? 'CREATE_AND_UPDATE') === 'CREATE_AND_UPDATE') {
     return {
       retry: true,
-      noRetryStatuses: [504],
+      unsentOnly: true,
       noRetryReason:
-        'the import may still be running on the server: check the result there before running again, or import with async',
+        "the import may have reached the server and may still be running: check the program (or the server's jobs) before running again",
     };
   }
   return { retry: false };

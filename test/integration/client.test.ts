@@ -196,7 +196,7 @@ describe('retries', () => {
     }
   });
 
-  it('VALIDATE and CREATE_AND_UPDATE COMMIT imports are retried and converge', async () => {
+  it('VALIDATE is retried after any transient failure; a COMMIT only when the server did not take it', async () => {
     const client = await connect(shared);
     const doc = await client.getProgramMetadata(program.id);
     shared.addFault({ method: 'POST', path: '/api/metadata', times: 2, fault: { kind: 'status', status: 503 } });
@@ -205,10 +205,23 @@ describe('retries', () => {
     expect(validated.status).toBe('OK');
     expect(count(shared, 'POST', '/api/metadata')).toBe(n + 3);
 
-    shared.addFault({ method: 'POST', path: '/api/metadata', fault: { kind: 'drop' } });
+    // 503: the server did not take it, so sending it again is safe.
+    shared.addFault({ method: 'POST', path: '/api/metadata', fault: { kind: 'status', status: 503 } });
     const committed = await client.importMetadata(doc, { importMode: 'COMMIT', importStrategy: 'CREATE_AND_UPDATE' });
     expect(committed.status).toBe('OK');
     expect(count(shared, 'POST', '/api/metadata')).toBe(n + 5);
+
+    // A dropped connection or a 502 after sending: the import may be running; never a second one.
+    for (const fault of [{ kind: 'drop' as const }, { kind: 'status' as const, status: 502 }]) {
+      shared.addFault({ method: 'POST', path: '/api/metadata', fault });
+      const before = count(shared, 'POST', '/api/metadata');
+      const err = await client
+        .importMetadata(doc, { importMode: 'COMMIT', importStrategy: 'CREATE_AND_UPDATE' })
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(Dhis2Error);
+      expect((err as Error).message).toMatch(/may have reached the server/);
+      expect(count(shared, 'POST', '/api/metadata')).toBe(before + 1);
+    }
   });
 
   it('a 504 on a COMMIT is not retried (the import may still be running), but on VALIDATE it is', async () => {

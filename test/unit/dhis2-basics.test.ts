@@ -144,7 +144,7 @@ describe('importQuery: the import-mode guard', () => {
     expect(importRetryPolicy({ importMode: 'COMMIT' }).retry).toBe(true);
     expect(importRetryPolicy({ importMode: 'COMMIT', importStrategy: 'CREATE_AND_UPDATE' })).toMatchObject({
       retry: true,
-      noRetryStatuses: [504],
+      unsentOnly: true,
     });
     expect(importRetryPolicy({ importMode: 'COMMIT', importStrategy: 'CREATE' }).retry).toBe(false);
     expect(importRetryPolicy({ importMode: 'COMMIT', importStrategy: 'UPDATE' }).retry).toBe(false);
