@@ -20159,9 +20159,11 @@ function isUserError(e) {
 
 // src/util/secrets.ts
 var secrets = /* @__PURE__ */ new Set();
+var listeners = [];
 function registerSecret(value2) {
-  if (!value2) return;
+  if (!value2 || secrets.has(value2)) return;
   secrets.add(value2);
+  for (const listener of listeners) listener(value2);
 }
 function redact(text) {
   let out = text;
@@ -20172,8 +20174,82 @@ function redact(text) {
   return out;
 }
 
-// src/config/load-config.ts
+// src/dhis2/server-url.ts
+function normaliseServerUrl(input) {
+  const text = input.trim();
+  if (!text) throw new ConfigError("server-url is empty: give the DHIS2 base URL, e.g. https://play.dhis2.org/40");
+  let url2;
+  try {
+    url2 = new URL(text);
+  } catch {
+    throw new ConfigError(`server-url is not a valid URL: "${redact(text)}" (expected e.g. https://dhis2.example.org)`);
+  }
+  if (url2.password) registerSecret(decodeURIComponent(url2.password));
+  if (url2.username || url2.password) {
+    throw new ConfigError("server-url must not contain credentials (user:password@): use username/password or token");
+  }
+  if (url2.protocol !== "http:" && url2.protocol !== "https:") {
+    throw new ConfigError(`server-url must start with http:// or https://, not ${url2.protocol}//`);
+  }
+  if (url2.search || url2.hash) {
+    throw new ConfigError(`server-url must not have a query string or fragment: "${redact(text)}"`);
+  }
+  const notes = [];
+  let path = url2.pathname.replace(/\/+$/, "");
+  if (/\/api$/i.test(path)) {
+    path = path.slice(0, -4);
+    notes.push(`server-url ends in /api: using ${url2.origin}${path} as the base URL (the API is at its /api)`);
+  }
+  return { base: `${url2.origin}${path}`, notes };
+}
+
+// src/github/event.ts
 import { readFileSync } from "node:fs";
+var PULL_REQUEST_EVENTS = /* @__PURE__ */ new Set(["pull_request", "pull_request_target"]);
+function isPullRequestEvent(ctx) {
+  return ctx.eventName !== void 0 && PULL_REQUEST_EVENTS.has(ctx.eventName);
+}
+function readPullRequest(ctx) {
+  if (!isPullRequestEvent(ctx)) return void 0;
+  if (!ctx.eventPath) {
+    throw new UserError(`the ${ctx.eventName} event has no event file (GITHUB_EVENT_PATH is not set)`);
+  }
+  let payload;
+  try {
+    payload = JSON.parse(readFileSync(ctx.eventPath, "utf8"));
+  } catch (e) {
+    const reason = e.code ?? e.message;
+    throw new UserError(`cannot read the ${ctx.eventName} event file ${ctx.eventPath}: ${reason}`);
+  }
+  const pr = field(payload, "pull_request");
+  const number = field(pr, "number") ?? field(payload, "number");
+  if (typeof number !== "number" || !Number.isSafeInteger(number) || number < 1) {
+    throw new UserError(`the ${ctx.eventName} event file ${ctx.eventPath} has no pull request number`);
+  }
+  const head = field(pr, "head");
+  const base = field(pr, "base");
+  const headRepo = field(field(head, "repo"), "full_name");
+  const baseRepo = field(field(base, "repo"), "full_name");
+  return {
+    number,
+    headSha: stringOrUndefined(field(head, "sha")),
+    baseRef: stringOrUndefined(field(base, "ref")),
+    // head.repo is null when the fork was deleted: still a fork, and still a read-only token.
+    fromFork: typeof baseRepo === "string" && (typeof headRepo !== "string" || headRepo.toLowerCase() !== baseRepo.toLowerCase())
+  };
+}
+function field(value2, key) {
+  return value2 !== null && typeof value2 === "object" ? value2[key] : void 0;
+}
+function stringOrUndefined(value2) {
+  return typeof value2 === "string" && value2 !== "" ? value2 : void 0;
+}
+function forkWithoutSecretsMessage(pr) {
+  return `pull request #${pr} comes from a fork, and GitHub gives no secrets to workflows of fork pull requests: the dry run cannot sign in to DHIS2. A maintainer can push the change to a branch of this repository (its pull request then gets the dry run), or run the workflow by hand after reviewing the change.`;
+}
+
+// src/config/load-config.ts
+import { readFileSync as readFileSync2 } from "node:fs";
 import { posix } from "node:path";
 
 // src/config/types.ts
@@ -21805,7 +21881,7 @@ function offsetOf(node) {
 function loadConfigFile(absPath, displayPath) {
   let text;
   try {
-    text = readFileSync(absPath, "utf8");
+    text = readFileSync2(absPath, "utf8");
   } catch (e) {
     const code = e.code;
     if (code === "ENOENT" || code === "ENOTDIR") {
@@ -21932,26 +22008,11 @@ function parseServerUrl(v) {
       "input server-url is required: the DHIS2 base URL without /api, e.g. https://play.dhis2.org/dev (set server-url, or DHIS2_SERVER_URL for the CLI)"
     );
   }
-  let url2;
   try {
-    url2 = new URL(v);
-  } catch {
-    throw new ConfigError(
-      `input server-url is not a URL: "${v}" (expected e.g. https://dhis2.example.org or https://host/dhis)`
-    );
+    return normaliseServerUrl(v).base;
+  } catch (e) {
+    throw new ConfigError(`input ${e.message}`);
   }
-  if (url2.protocol !== "http:" && url2.protocol !== "https:") {
-    throw new ConfigError(`input server-url must start with https:// or http:// (got "${url2.protocol}")`);
-  }
-  if (url2.username || url2.password) {
-    registerSecret(url2.password);
-    throw new ConfigError(
-      "input server-url must not carry credentials; use username/password or token (from secrets) instead"
-    );
-  }
-  url2.search = "";
-  url2.hash = "";
-  return url2.toString().replace(/\/+$/, "");
 }
 function parseAuth(raw) {
   const username = value(raw, "username");
@@ -22019,6 +22080,11 @@ function buildSettings(raw, environment2) {
     throw new ConfigError(`config file ${configPath} not found in the workspace ${workspace} (set the config input)`);
   }
   const config2 = loadConfigFile(configAbs, configPath);
+  const github = githubContext(env);
+  if (!value(raw, "server-url") || !raw.password && !value(raw, "token")) {
+    const pr = readPullRequest(github);
+    if (pr?.fromFork) throw new ConfigError(forkWithoutSecretsMessage(pr.number));
+  }
   const server = { url: parseServerUrl(value(raw, "server-url")), auth: parseAuth(raw) };
   const programs = selectPrograms(config2.programs, parseList(raw.programs), configPath);
   const reportDir = env.DHIS2_METADATA_REPORT_DIR || (env.RUNNER_TEMP ? join(env.RUNNER_TEMP, "dhis2-metadata") : join(tmpdir(), "dhis2-metadata"));
@@ -22041,7 +22107,7 @@ function buildSettings(raw, environment2) {
     },
     outputDir: insideWorkspace(workspace, value(raw, "output-dir") ?? ".", "output-dir"),
     reportDir: resolve(reportDir),
-    github: githubContext(env),
+    github,
     inAction
   };
 }
@@ -22613,48 +22679,6 @@ function toPull(item) {
 function unexpected(what, data) {
   const shape = Array.isArray(data) ? "an array" : data === null ? "null" : typeof data;
   return new GitHubApiError(`unexpected answer from GitHub trying to ${what} (got ${shape})`, "other");
-}
-
-// src/github/event.ts
-import { readFileSync as readFileSync2 } from "node:fs";
-var PULL_REQUEST_EVENTS = /* @__PURE__ */ new Set(["pull_request", "pull_request_target"]);
-function isPullRequestEvent(ctx) {
-  return ctx.eventName !== void 0 && PULL_REQUEST_EVENTS.has(ctx.eventName);
-}
-function readPullRequest(ctx) {
-  if (!isPullRequestEvent(ctx)) return void 0;
-  if (!ctx.eventPath) {
-    throw new UserError(`the ${ctx.eventName} event has no event file (GITHUB_EVENT_PATH is not set)`);
-  }
-  let payload;
-  try {
-    payload = JSON.parse(readFileSync2(ctx.eventPath, "utf8"));
-  } catch (e) {
-    const reason = e.code ?? e.message;
-    throw new UserError(`cannot read the ${ctx.eventName} event file ${ctx.eventPath}: ${reason}`);
-  }
-  const pr = field(payload, "pull_request");
-  const number = field(pr, "number") ?? field(payload, "number");
-  if (typeof number !== "number" || !Number.isSafeInteger(number) || number < 1) {
-    throw new UserError(`the ${ctx.eventName} event file ${ctx.eventPath} has no pull request number`);
-  }
-  const head = field(pr, "head");
-  const base = field(pr, "base");
-  const headRepo = field(field(head, "repo"), "full_name");
-  const baseRepo = field(field(base, "repo"), "full_name");
-  return {
-    number,
-    headSha: stringOrUndefined(field(head, "sha")),
-    baseRef: stringOrUndefined(field(base, "ref")),
-    // head.repo is null when the fork was deleted: still a fork, and still a read-only token.
-    fromFork: typeof baseRepo === "string" && (typeof headRepo !== "string" || headRepo.toLowerCase() !== baseRepo.toLowerCase())
-  };
-}
-function field(value2, key) {
-  return value2 !== null && typeof value2 === "object" ? value2[key] : void 0;
-}
-function stringOrUndefined(value2) {
-  return typeof value2 === "string" && value2 !== "" ? value2 : void 0;
 }
 
 // src/github/pr-comment.ts
@@ -29951,35 +29975,6 @@ function sleep(ms) {
   return new Promise((resolve4) => setTimeout(resolve4, ms));
 }
 
-// src/dhis2/server-url.ts
-function normaliseServerUrl(input) {
-  const text = input.trim();
-  if (!text) throw new ConfigError("server-url is empty: give the DHIS2 base URL, e.g. https://play.dhis2.org/40");
-  let url2;
-  try {
-    url2 = new URL(text);
-  } catch {
-    throw new ConfigError(`server-url is not a valid URL: "${redact(text)}" (expected e.g. https://dhis2.example.org)`);
-  }
-  if (url2.password) registerSecret(decodeURIComponent(url2.password));
-  if (url2.username || url2.password) {
-    throw new ConfigError("server-url must not contain credentials (user:password@): use username/password or token");
-  }
-  if (url2.protocol !== "http:" && url2.protocol !== "https:") {
-    throw new ConfigError(`server-url must start with http:// or https://, not ${url2.protocol}//`);
-  }
-  if (url2.search || url2.hash) {
-    throw new ConfigError(`server-url must not have a query string or fragment: "${redact(text)}"`);
-  }
-  const notes = [];
-  let path = url2.pathname.replace(/\/+$/, "");
-  if (/\/api$/i.test(path)) {
-    path = path.slice(0, -4);
-    notes.push(`server-url ends in /api: using ${url2.origin}${path} as the base URL (the API is at its /api)`);
-  }
-  return { base: `${url2.origin}${path}`, notes };
-}
-
 // src/dhis2/version.ts
 var VERSION3 = /^v?(\d+)\.(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:[-+_. ]?([0-9A-Za-z][0-9A-Za-z.+_-]*))?$/;
 function parseVersion(text) {
@@ -31563,15 +31558,10 @@ function outcomeOf(planned, report) {
     onServer: planned.onServer
   };
 }
-function checkCredentials(settings, pr) {
+function checkCredentials(settings) {
   if (settings.server.auth) return;
-  if (pr?.fromFork) {
-    throw new UserError(
-      `pull request #${pr.number} comes from a fork, and GitHub gives no secrets to workflows of fork pull requests: the dry run cannot sign in to DHIS2. A maintainer can run it on a branch of this repository, or with a workflow_dispatch after reviewing the change.`
-    );
-  }
   throw new UserError(
-    "no DHIS2 credentials: set username and password, or token (from secrets) \u2014 an empty secret reads as missing"
+    "no DHIS2 credentials: set username and password, or token (from secrets); an empty secret reads as missing"
   );
 }
 function dryRunMarkdown(settings, serverVersion, programs) {
@@ -31591,7 +31581,7 @@ function dryRunMarkdown(settings, serverVersion, programs) {
 }
 async function runDryRun(settings, reporter) {
   const pr = readPullRequest(settings.github);
-  checkCredentials(settings, pr);
+  checkCredentials(settings);
   const client = await connect(settings, reporter);
   const limit = pLimit(PROGRAM_CONCURRENCY);
   const programs = await Promise.all(
@@ -33007,14 +32997,22 @@ function reportFailure(error, reporter) {
   if (error instanceof Error && error.stack) reporter.debug(redact(error.stack));
 }
 async function execute(raw, environment2, reporter) {
+  let statusSet = false;
+  const tracking = Object.assign(Object.create(reporter), {
+    setOutput(name, value2) {
+      if (name === "status") statusSet = true;
+      reporter.setOutput(name, value2);
+    }
+  });
+  let ok = false;
   try {
     const settings = buildSettings(raw, environment2);
-    const ok = await COMMAND_HANDLERS[settings.command](settings, reporter);
-    return ok ? 0 : 1;
+    ok = await COMMAND_HANDLERS[settings.command](settings, tracking);
   } catch (error) {
     reportFailure(error, reporter);
-    return 1;
   }
+  if (!statusSet) reporter.setOutput("status", ok ? "OK" : "ERROR");
+  return ok ? 0 : 1;
 }
 
 // src/cli.ts

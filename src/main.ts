@@ -6,18 +6,21 @@ import * as core from '@actions/core';
 import { environment, INPUTS, type RawInputs } from './config/inputs.ts';
 import { ActionReporter } from './github/action-reporter.ts';
 import { execute } from './run.ts';
+import { onSecret, registerSecret } from './util/secrets.ts';
 
 function readActionInputs(): RawInputs {
   const raw: RawInputs = {};
   for (const input of INPUTS) {
     const v = core.getInput(input.name);
     // Mask secrets in the runner's log before anything can print them.
-    if ('secret' in input && input.secret && v) core.setSecret(v);
+    if ('secret' in input && input.secret && v) registerSecret(v);
     if (v !== '') raw[input.name] = v;
   }
   return raw;
 }
 
+// Every secret the run learns, derived ones too (the Basic auth header), is masked in the runner's log.
+onSecret((secret) => core.setSecret(secret));
 const env = environment();
 const reporter = new ActionReporter(Boolean(env.env.GITHUB_STEP_SUMMARY));
 process.exitCode = await execute(readActionInputs(), env, reporter);

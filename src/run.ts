@@ -40,12 +40,21 @@ export function reportFailure(error: unknown, reporter: Reporter): void {
 
 /** The engine shared by the action and the CLI. Returns the process exit code. */
 export async function execute(raw: RawInputs, environment: Environment, reporter: Reporter): Promise<number> {
+  // Every command sets `status`: dry-run and restore the DHIS2 import status, the others OK or ERROR.
+  let statusSet = false;
+  const tracking: Reporter = Object.assign(Object.create(reporter) as Reporter, {
+    setOutput(name: string, value: string) {
+      if (name === 'status') statusSet = true;
+      reporter.setOutput(name, value);
+    },
+  });
+  let ok = false;
   try {
     const settings = buildSettings(raw, environment);
-    const ok = await COMMAND_HANDLERS[settings.command](settings, reporter);
-    return ok ? 0 : 1;
+    ok = await COMMAND_HANDLERS[settings.command](settings, tracking);
   } catch (error) {
     reportFailure(error, reporter);
-    return 1;
   }
+  if (!statusSet) reporter.setOutput('status', ok ? 'OK' : 'ERROR');
+  return ok ? 0 : 1;
 }

@@ -11,7 +11,7 @@ import type { ProgramEntry, Settings } from '../config/types.ts';
 import type { Dhis2Client, ImportReport } from '../dhis2/client.ts';
 import { isUserError, UserError } from '../errors.ts';
 import { GitHubApi } from '../github/api.ts';
-import { readPullRequest, type PullRequestInfo } from '../github/event.ts';
+import { readPullRequest } from '../github/event.ts';
 import { commentMarker, fitComment, jobSummaryUrl, markedValue, upsertComment } from '../github/pr-comment.ts';
 import { collection } from '../metadata/types.ts';
 import type { Reporter } from '../reporter.ts';
@@ -104,18 +104,11 @@ export function outcomeOf(planned: ProgramPlan, report?: ImportReport): ProgramO
   };
 }
 
-/** A pull request from a fork gets no secrets: say so instead of failing on authentication. */
-function checkCredentials(settings: Settings, pr: PullRequestInfo | undefined): void {
+/** Without credentials nothing can be validated: say so plainly (a fork's missing secrets are caught at the edge). */
+function checkCredentials(settings: Settings): void {
   if (settings.server.auth) return;
-  if (pr?.fromFork) {
-    throw new UserError(
-      `pull request #${pr.number} comes from a fork, and GitHub gives no secrets to workflows of fork pull requests: ` +
-        'the dry run cannot sign in to DHIS2. A maintainer can run it on a branch of this repository, ' +
-        'or with a workflow_dispatch after reviewing the change.',
-    );
-  }
   throw new UserError(
-    'no DHIS2 credentials: set username and password, or token (from secrets) — an empty secret reads as missing',
+    'no DHIS2 credentials: set username and password, or token (from secrets); an empty secret reads as missing',
   );
 }
 
@@ -139,7 +132,7 @@ export function dryRunMarkdown(settings: Settings, serverVersion: string, progra
 
 export async function runDryRun(settings: Settings, reporter: Reporter): Promise<boolean> {
   const pr = readPullRequest(settings.github);
-  checkCredentials(settings, pr);
+  checkCredentials(settings);
   const client = await connect(settings, reporter);
   const limit = pLimit(PROGRAM_CONCURRENCY);
 

@@ -7,6 +7,8 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { ConfigError } from '../errors.ts';
+import { normaliseServerUrl } from '../dhis2/server-url.ts';
+import { forkWithoutSecretsMessage, readPullRequest } from '../github/event.ts';
 import { registerSecret } from '../util/secrets.ts';
 import { loadConfigFile } from './load-config.ts';
 import { COMMANDS, type Auth, type Command, type GitHubContext, type ProgramEntry, type Settings } from './types.ts';
@@ -84,33 +86,18 @@ function parseBoolean(raw: RawInputs, name: InputName): boolean {
   throw new ConfigError(`input ${name} must be true or false (got "${v}")`);
 }
 
-/** Parses a base URL; anything else than http(s) with a host is a clear error. */
+/** The base URL, normalised once for the whole run (src/dhis2/server-url.ts: no /api, no trailing slash). */
 function parseServerUrl(v: string | undefined): string {
   if (!v) {
     throw new ConfigError(
       'input server-url is required: the DHIS2 base URL without /api, e.g. https://play.dhis2.org/dev (set server-url, or DHIS2_SERVER_URL for the CLI)',
     );
   }
-  let url: URL;
   try {
-    url = new URL(v);
-  } catch {
-    throw new ConfigError(
-      `input server-url is not a URL: "${v}" (expected e.g. https://dhis2.example.org or https://host/dhis)`,
-    );
+    return normaliseServerUrl(v).base;
+  } catch (e) {
+    throw new ConfigError(`input ${(e as Error).message}`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ConfigError(`input server-url must start with https:// or http:// (got "${url.protocol}")`);
-  }
-  if (url.username || url.password) {
-    registerSecret(url.password);
-    throw new ConfigError(
-      'input server-url must not carry credentials; use username/password or token (from secrets) instead',
-    );
-  }
-  url.search = '';
-  url.hash = '';
-  return url.toString().replace(/\/+$/, '');
 }
 
 function parseAuth(raw: RawInputs): Auth | undefined {
@@ -192,6 +179,12 @@ export function buildSettings(raw: RawInputs, environment: Environment): Setting
     throw new ConfigError(`config file ${configPath} not found in the workspace ${workspace} (set the config input)`);
   }
   const config = loadConfigFile(configAbs, configPath);
+  const github = githubContext(env);
+  // A pull request from a fork gets no secrets: say so before complaining about what the secrets held.
+  if (!value(raw, 'server-url') || (!raw.password && !value(raw, 'token'))) {
+    const pr = readPullRequest(github);
+    if (pr?.fromFork) throw new ConfigError(forkWithoutSecretsMessage(pr.number));
+  }
   const server = { url: parseServerUrl(value(raw, 'server-url')), auth: parseAuth(raw) };
   const programs = selectPrograms(config.programs, parseList(raw.programs), configPath);
 
@@ -218,7 +211,7 @@ export function buildSettings(raw: RawInputs, environment: Environment): Setting
     },
     outputDir: insideWorkspace(workspace, value(raw, 'output-dir') ?? '.', 'output-dir'),
     reportDir: resolve(reportDir),
-    github: githubContext(env),
+    github,
     inAction,
   };
 }

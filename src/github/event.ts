@@ -71,3 +71,12 @@ function field(value: unknown, key: string): unknown {
 function stringOrUndefined(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
+
+/** Why a dry run of a pull request from a fork cannot sign in to DHIS2, and what to do instead. */
+export function forkWithoutSecretsMessage(pr: number): string {
+  return (
+    `pull request #${pr} comes from a fork, and GitHub gives no secrets to workflows of fork pull requests: ` +
+    'the dry run cannot sign in to DHIS2. A maintainer can push the change to a branch of this repository ' +
+    '(its pull request then gets the dry run), or run the workflow by hand after reviewing the change.'
+  );
+}

@@ -4,11 +4,21 @@
  * are written by us, so everything we write passes through redact().
  */
 const secrets = new Set<string>();
+const listeners: ((secret: string) => void)[] = [];
 
 export function registerSecret(value: string | undefined): void {
-  if (!value) return;
+  if (!value || secrets.has(value)) return;
   secrets.add(value);
-  // Basic auth header values are derived secrets: mask them too.
+  for (const listener of listeners) listener(value);
+}
+
+/**
+ * Also tells `listener` of every secret, past and future: the action masks them in the runner's log
+ * (core.setSecret), including derived ones such as the Basic auth header value.
+ */
+export function onSecret(listener: (secret: string) => void): void {
+  listeners.push(listener);
+  for (const s of secrets) listener(s);
 }
 
 export function registeredSecrets(): readonly string[] {

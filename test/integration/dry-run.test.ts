@@ -240,6 +240,14 @@ describe('dry-run on a pull request (GitHub REST stand-in)', () => {
     expect(run.code).toBe(1);
     expect(run.errors).toHaveLength(1);
     expect(run.errors[0]).toMatch(/fork.*no secrets/);
+    // The README's workflows keep the server URL in a secret too: the fork gets neither.
+    const noUrl = await runAction(
+      { command: 'dry-run', 'github-token': STUB_READ_ONLY_TOKEN },
+      { workspace: dir, env },
+    );
+    expect(noUrl.errors).toHaveLength(1);
+    expect(noUrl.errors[0]).toMatch(/fork.*no secrets/);
+    expect(noUrl.outputs.status).toBe('ERROR');
   });
 
   it('comment: false leaves the pull request alone', async () => {
