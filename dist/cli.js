@@ -22689,8 +22689,9 @@ var GITHUB_BODY_LIMIT = 65536;
 var NAMESPACE = "dhis2-metadata:";
 var HIDDEN_LINE = /(<!-- dhis2-metadata:[^<>\n]*? -->)/;
 var KEY = /^[A-Za-z0-9._:-]+$/;
-function commentMarker(configPath, serverUrl) {
-  return `<!-- ${NAMESPACE}dry-run config=${encodePath(normaliseConfigPath(configPath))} server=${serverId(serverUrl)} -->`;
+function commentMarker(configPath, serverUrl, programs) {
+  const scope = programs && programs.length > 0 ? ` programs=${[...programs].sort().join(",")}` : "";
+  return `<!-- ${NAMESPACE}dry-run config=${encodePath(normaliseConfigPath(configPath))} server=${serverId(serverUrl)}${scope} -->`;
 }
 function markedValue(key, value2) {
   if (!KEY.test(key)) throw new Error(`invalid marked-value key: ${key}`);
@@ -31505,6 +31506,9 @@ function writeReport(settings, command, report) {
 `);
   return path;
 }
+function programScope(settings) {
+  return settings.programs.length < settings.config.programs.length ? settings.programs.map((p) => p.id) : void 0;
+}
 
 // src/commands/dry-run.ts
 var VALIDATE_PARAMS = {
@@ -31623,7 +31627,7 @@ async function runDryRun(settings, reporter) {
         fromFork: pr.fromFork,
         log: (m) => reporter.debug(m)
       });
-      const marker = commentMarker(settings.config.path, settings.server.url);
+      const marker = commentMarker(settings.config.path, settings.server.url, programScope(settings));
       const hidden = [
         markedValue("fingerprint", fingerprint2),
         ...programs.map((p) => p.fingerprint ? markedValue(`fingerprint:${p.id}`, p.fingerprint) : "")
@@ -32709,7 +32713,7 @@ async function checkReviewedPlan(settings, reporter, programs) {
     );
     return { differs: [] };
   }
-  const marker = commentMarker(settings.config.path, settings.server.url);
+  const marker = commentMarker(settings.config.path, settings.server.url, programScope(settings));
   const comment = await findMarkedComment(api, pr.number, marker);
   if (!comment) {
     const message = `pull request #${pr.number} has no dry-run comment for ${settings.config.path} on ${settings.server.url}: this change was not reviewed against this server (run dry-run with comment: true on pull requests, or set allow-plan-change: true)`;

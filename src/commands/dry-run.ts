@@ -27,7 +27,7 @@ import {
 } from './import-summary.ts';
 import { ObjectLocator, type MetadataFile } from './json-file.ts';
 import { analysePlan, draftPlan, loadProgramSource, type ProgramPlan } from './plan.ts';
-import { writeReport } from './report-file.ts';
+import { programScope, writeReport } from './report-file.ts';
 
 /** The only import parameters a dry run ever sends. importMode must be exactly VALIDATE (dhis2-api.md). */
 export const VALIDATE_PARAMS = {
@@ -179,7 +179,7 @@ export async function runDryRun(settings: Settings, reporter: Reporter): Promise
         fromFork: pr.fromFork,
         log: (m) => reporter.debug(m),
       });
-      const marker = commentMarker(settings.config.path, settings.server.url);
+      const marker = commentMarker(settings.config.path, settings.server.url, programScope(settings));
       const hidden = [
         markedValue('fingerprint', fingerprint),
         ...programs.map((p) => (p.fingerprint ? markedValue(`fingerprint:${p.id}`, p.fingerprint) : '')),

@@ -8,6 +8,7 @@ import { UserError } from '../errors.ts';
 import { GitHubApi, type IssueComment } from '../github/api.ts';
 import { commentMarker, findMarkedComment, readMarkedValue } from '../github/pr-comment.ts';
 import type { Reporter } from '../reporter.ts';
+import { programScope } from './report-file.ts';
 
 export interface PlanCheck {
   /** The merged pull request whose dry run was compared, if any. */
@@ -54,7 +55,7 @@ export async function checkReviewedPlan(
     );
     return { differs: [] };
   }
-  const marker = commentMarker(settings.config.path, settings.server.url);
+  const marker = commentMarker(settings.config.path, settings.server.url, programScope(settings));
   const comment = await findMarkedComment(api, pr.number, marker);
   if (!comment) {
     const message =

@@ -23,3 +23,8 @@ export function writeReport(settings: Settings, command: string, report: unknown
   writeFileSync(path, `${redact(JSON.stringify(report, null, 2))}\n`);
   return path;
 }
+
+/** The program ids of a run over a subset of the config's programs (the `programs` input), else undefined. */
+export function programScope(settings: Settings): string[] | undefined {
+  return settings.programs.length < settings.config.programs.length ? settings.programs.map((p) => p.id) : undefined;
+}

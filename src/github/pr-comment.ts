@@ -26,8 +26,11 @@ const KEY = /^[A-Za-z0-9._:-]+$/;
  * machines; holds no secret: the config path (percent-encoded, so nothing in it can end the HTML comment)
  * and a short hash of the normalised server URL (which may name an internal host).
  */
-export function commentMarker(configPath: string, serverUrl: string): string {
-  return `<!-- ${NAMESPACE}dry-run config=${encodePath(normaliseConfigPath(configPath))} server=${serverId(serverUrl)} -->`;
+export function commentMarker(configPath: string, serverUrl: string, programs?: readonly string[]): string {
+  // A run over a subset of the config's programs (a workflow matrix over `programs`) has its own comment,
+  // so the legs neither overwrite each other's fingerprints nor race into duplicates.
+  const scope = programs && programs.length > 0 ? ` programs=${[...programs].sort().join(',')}` : '';
+  return `<!-- ${NAMESPACE}dry-run config=${encodePath(normaliseConfigPath(configPath))} server=${serverId(serverUrl)}${scope} -->`;
 }
 
 /** A hidden `<!-- dhis2-metadata:key=value -->` line carrying a value for a later run. */

@@ -250,6 +250,26 @@ describe('dry-run on a pull request (GitHub REST stand-in)', () => {
     expect(noUrl.outputs.status).toBe('ERROR');
   });
 
+  it('a matrix over programs keeps one comment per leg, each with its own fingerprint', async () => {
+    const other = 'f1AyMswryyQ';
+    const dir = await exportedWorkspace([COVAC, other]);
+    const pr = 105;
+    const env = pullRequestEnv(dir, github.url, { number: pr });
+    const legs = [];
+    for (const program of [COVAC, other, COVAC]) {
+      legs.push(
+        await runAction(
+          { command: 'dry-run', ...creds(), 'github-token': STUB_TOKEN, programs: program },
+          { workspace: dir, env },
+        ),
+      );
+    }
+    const comments = github.comments('acme', 'dhis2-config', pr);
+    expect(comments).toHaveLength(2);
+    expect(comments.find((c) => c.body.includes(`programs=${COVAC}`))!.body).toContain(legs[0]!.outputs.fingerprint);
+    expect(comments.find((c) => c.body.includes(`programs=${other}`))!.body).toContain(legs[1]!.outputs.fingerprint);
+  });
+
   it('comment: false leaves the pull request alone', async () => {
     const dir = await exportedWorkspace();
     const env = pullRequestEnv(dir, github.url, { number: 104 });
