@@ -14,6 +14,10 @@ export class Faults {
     const times = rule.times ?? 1;
     if (!Number.isInteger(nth) || nth < 1) throw new Error(`FaultRule.nth must be a positive integer, got ${nth}`);
     if (!(times >= 1)) throw new Error(`FaultRule.times must be at least 1, got ${times}`);
+    const when: unknown = rule.fault.when;
+    if (when !== undefined && when !== 'before' && when !== 'after') {
+      throw new Error(`Fault.when must be 'before' or 'after', got ${String(when)}`);
+    }
     this.entries.push({ rule, seen: 0 });
   }
 

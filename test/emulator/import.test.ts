@@ -151,6 +151,11 @@ describe('POST /api/metadata report shapes by version', () => {
       const bad = await post(emu, fixtureErrorPayload());
       const messages = errorsOf(bad.json).map((e) => e.message);
       expect(messages).toContain('Missing required property `valueType`.');
+      // Not every text had a period: E4014's never did.
+      const invalid = { id: '11111111111', name: 'Bad id', valueType: 'TEXT' };
+      expect(errorsOf(reportOf(await post(emu, { optionSets: [invalid] }))).map((e) => e.message)).toEqual([
+        'Invalid UID `11111111111` for property `OptionSet`',
+      ]);
       expect(errorsOf(bad.json).every((e) => !('args' in e))).toBe(true);
     });
   });
@@ -294,12 +299,92 @@ describe('POST /api/metadata semantics', () => {
       expect(errorsOf(report).map((e) => e.message)).toEqual([
         `Property \`name\` with value \`${existing.name as string}\` on object ${existing.name as string} [NewDataEl01] (DataElement) already exists on object VqBfZjZhKkU`,
       ]);
-      // Renaming the holder in the same payload frees the value.
+      // mainId is the holder, as UniquenessCheck sets it.
+      expect(errorsOf(report)[0]).toMatchObject({ mainId: 'VqBfZjZhKkU', errorProperty: 'name' });
+      // Renaming the holder in the same payload does not free the value: the preheat holds the stored values.
       const both = reportOf(await post(emu, { dataElements: [clash, { ...existing, name: 'Renamed' }] }));
-      expect(both.status).toBe('OK');
+      expect(errorsOf(both).map((e) => [e.errorCode, (e as any).mainId])).toEqual([['E5003', 'VqBfZjZhKkU']]);
+      // Two steps do it.
+      expect(reportOf(await post(emu, { dataElements: [{ ...existing, name: 'Renamed' }] })).status).toBe('OK');
+      expect(reportOf(await post(emu, { dataElements: [clash] })).status).toBe('OK');
       expect(reportOf(await post(emu, { dataElements: [emu.store.get('dataElements', 'NewDataEl01')] })).status).toBe(
         'OK',
       );
+    });
+  });
+
+  it('E5003 also between objects of the payload: the first holder keeps the value', async () => {
+    await withEmulator({ version: '2.41.3' }, async (emu) => {
+      const de = (id: string, shortName: string): Record<string, unknown> => ({
+        id,
+        name: 'Same new name',
+        shortName,
+        valueType: 'TEXT',
+        aggregationType: 'NONE',
+        domainType: 'TRACKER',
+      });
+      const r = await post(emu, { dataElements: [de('NewDataEl01', 'Short 1'), de('NewDataEl02', 'Short 2')] });
+      const report = reportOf(r);
+      expect(r.status).toBe(409);
+      expect(errorsOf(report)).toEqual([
+        expect.objectContaining({
+          errorCode: 'E5003',
+          mainId: 'NewDataEl01',
+          message:
+            'Property `name` with value `Same new name` on object Same new name [NewDataEl02] (DataElement) already exists on object NewDataEl01',
+        }),
+      ]);
+      expect(report.typeReports[0].objectReports.map((o: any) => o.index)).toEqual([1]);
+      expect(emu.store.get('dataElements', 'NewDataEl01')).toBeUndefined();
+    });
+  });
+
+  it('E5004: a second object with an id already in the payload is dropped with an error', async () => {
+    await withEmulator({ version: '2.41.3' }, async (emu) => {
+      const first = { id: 'NewOptSet0D', name: 'First', valueType: 'TEXT' };
+      const second = { id: 'NewOptSet0D', name: 'Second', valueType: 'TEXT' };
+      const r = await post(emu, { optionSets: [first, second] });
+      const report = reportOf(r);
+      expect(report.status).toBe('ERROR');
+      expect(errorsOf(report)).toEqual([
+        {
+          message:
+            'Id `NewOptSet0D` for type `class org.hisp.dhis.option.OptionSet` exists on more than 1 object in the payload, removing all but the first found',
+          args: ['NewOptSet0D', 'class org.hisp.dhis.option.OptionSet'],
+          mainKlass: 'org.hisp.dhis.option.OptionSet',
+          mainId: 'NewOptSet0D',
+          errorCode: 'E5004',
+          errorProperty: 'id',
+          errorProperties: ['NewOptSet0D', 'class org.hisp.dhis.option.OptionSet'],
+        },
+      ]);
+      expect(report.typeReports[0].objectReports.map((o: any) => o.index)).toEqual([1]);
+      expect(emu.store.get('optionSets', 'NewOptSet0D')).toBeUndefined();
+      // With atomicMode=NONE the first one is imported, the second ignored.
+      const partial = reportOf(await post(emu, { optionSets: [first, second] }, 'atomicMode=NONE'));
+      expect(partial.stats).toEqual({ created: 1, updated: 0, deleted: 0, ignored: 1, total: 2 });
+      expect(emu.store.get('optionSets', 'NewOptSet0D')).toMatchObject({ name: 'First' });
+    });
+  });
+
+  it('a default category UID satisfies only a reference of its own type', async () => {
+    await withEmulator({ version: '2.41.3' }, async (emu) => {
+      const de = {
+        id: 'NewDataEl01',
+        name: 'Uses defaults',
+        shortName: 'Uses defaults',
+        valueType: 'TEXT',
+        aggregationType: 'NONE',
+        domainType: 'TRACKER',
+        categoryCombo: { id: 'bjDvmb4bfuf' },
+        optionSet: { id: 'bjDvmb4bfuf' },
+      };
+      const report = reportOf(await post(emu, { dataElements: [de] }));
+      expect(errorsOf(report).map((e) => e.message)).toEqual([
+        'Invalid reference [bjDvmb4bfuf] (OptionSet) on object Uses defaults [NewDataEl01] (DataElement) for association `optionSet`',
+      ]);
+      const { optionSet: _o, ...withoutOptionSet } = de;
+      expect(reportOf(await post(emu, { dataElements: [withoutOptionSet] })).status).toBe('OK');
     });
   });
 
@@ -438,10 +523,115 @@ describe('async metadata import', () => {
     });
   });
 
-  it('an unknown job has no notifications and no summary', async () => {
+  it('an unknown job, or one not run yet, has no summary: 200 with an empty body, as DHIS2 answers', async () => {
     await withEmulator({}, async (emu) => {
       expect((await call(emu, '/api/system/tasks/METADATA_IMPORT/NoSuchJob01')).json).toEqual([]);
-      expect((await call(emu, '/api/system/taskSummaries/METADATA_IMPORT/NoSuchJob01')).status).toBe(404);
+      const unknown = await call(emu, '/api/system/taskSummaries/METADATA_IMPORT/NoSuchJob01');
+      expect([unknown.status, unknown.text, unknown.headers.get('content-type')]).toEqual([200, '', null]);
+      const job = (await post(emu, validPayload(), 'async=true')).json.response;
+      const early = await call(emu, `/api/system/taskSummaries/METADATA_IMPORT/${job.id}`);
+      expect([early.status, early.text]).toEqual([200, '']);
+    });
+  });
+});
+
+describe('program rule and rule variable names', () => {
+  const RULE = 'YvvagOYZGfe'; // 'PR - Assign critical steps' of the HNQIS2 sample
+  const VARIABLE = 'tmNYFvnl4IQ'; // '_S1Q1'
+
+  it('E4057: a rule named like another STORED rule of its program, ignoring case, is refused', async () => {
+    await withEmulator({ version: '2.41.3' }, async (emu) => {
+      const stored = emu.store.get('programRules', RULE)!;
+      const program = emu.store.get('programs', H2)!;
+      const twin = { id: 'NewRule0001', name: (stored.name as string).toUpperCase(), program: { id: H2 } };
+      const r = await post(emu, { programRules: [twin] });
+      expect(r.status).toBe(409);
+      expect(errorsOf(reportOf(r))).toEqual([
+        {
+          message: `The Program Rule name ${twin.name} already exist in Program ${program.name as string}`,
+          args: [twin.name, program.name],
+          mainKlass: 'org.hisp.dhis.programrule.ProgramRule',
+          errorCode: 'E4057',
+          errorProperties: [twin.name, program.name],
+        },
+      ]);
+      // Older messages end with a period; this one never did.
+      await withEmulator({ version: '2.36.13' }, async (old) => {
+        const messages = errorsOf(reportOf(await post(old, { programRules: [twin] }))).map((e) => e.message);
+        expect(messages).toEqual([
+          `The Program Rule name ${twin.name} already exist in Program ${program.name as string}`,
+        ]);
+      });
+      // The rule itself may change the case of its name; another program may use the name.
+      expect(reportOf(await post(emu, { programRules: [{ ...stored, name: twin.name }] })).status).toBe('OK');
+      const elsewhere = { ...twin, program: { id: 'Lt6P15ps7f6' } };
+      expect(reportOf(await post(emu, { programRules: [elsewhere] })).status).toBe('OK');
+      // Only stored rules count: two new rules of one payload do not clash with each other.
+      const pair = [1, 2].map((i) => ({ id: `NewRule000${i + 1}`, name: 'Brand new rule', program: { id: H2 } }));
+      expect(reportOf(await post(emu, { programRules: pair })).status).toBe('OK');
+    });
+  });
+
+  it('E4051: a variable named exactly like another stored variable of its program is refused', async () => {
+    await withEmulator({ version: '2.41.3' }, async (emu) => {
+      const stored = emu.store.get('programRuleVariables', VARIABLE)!;
+      const twin = {
+        id: 'NewVariabl1',
+        name: stored.name,
+        program: { id: H2 },
+        programRuleVariableSourceType: 'CALCULATED_VALUE',
+      };
+      const r = await post(emu, { programRuleVariables: [twin] });
+      expect(errorsOf(reportOf(r))).toEqual([
+        expect.objectContaining({
+          errorCode: 'E4051',
+          mainKlass: 'org.hisp.dhis.programrule.ProgramRuleVariable',
+          message: `A program rule variable with name \`${stored.name as string}\` and program uid \`${H2}\` already exists`,
+        }),
+      ]);
+      // The query compares names exactly: another case is another name.
+      const lower = { ...twin, name: (stored.name as string).toLowerCase() };
+      expect(lower.name).not.toBe(stored.name);
+      expect(reportOf(await post(emu, { programRuleVariables: [lower] }, 'importMode=VALIDATE')).status).toBe('OK');
+      // The variable itself may be updated, but not created again with CREATE.
+      expect(reportOf(await post(emu, { programRuleVariables: [stored] })).status).toBe('OK');
+      const created = errorsOf(reportOf(await post(emu, { programRuleVariables: [stored] }, 'importStrategy=CREATE')));
+      expect(created.map((e) => e.errorCode).sort()).toEqual(['E4051', 'E5000']);
+    });
+  });
+
+  it('E4052: a variable name with the word and, or or not is refused', async () => {
+    await withEmulator({ version: '2.41.3' }, async (emu) => {
+      const variable = (id: string, name: string): Record<string, unknown> => ({
+        id,
+        name,
+        program: { id: H2 },
+        programRuleVariableSourceType: 'CALCULATED_VALUE',
+      });
+      const r = await post(emu, {
+        programRuleVariables: [
+          variable('NewVariabl1', 'weight and height'),
+          variable('NewVariabl2', 'not'),
+          variable('NewVariabl3', 'Android or'),
+          variable('NewVariabl4', 'Nothing Andes ORx'),
+          variable('NewVariabl5', 'A AND B'),
+        ],
+      });
+      expect(errorsOf(reportOf(r)).map((e) => [e.errorCode, e.message])).toEqual([
+        [
+          'E4052',
+          'For program rule variable with name `weight and height` following keywords are forbidden : and , or , not',
+        ],
+        ['E4052', 'For program rule variable with name `not` following keywords are forbidden : and , or , not'],
+        ['E4052', 'For program rule variable with name `Android or` following keywords are forbidden : and , or , not'],
+      ]);
+    });
+  });
+
+  it('the sample programs still import back as exported', async () => {
+    await withEmulator({ version: '2.41.3' }, async (emu) => {
+      const exported = (await call(emu, `/api/programs/${H2}/metadata.json`)).json;
+      expect(reportOf(await post(emu, exported, 'importMode=VALIDATE')).status).toBe('OK');
     });
   });
 });

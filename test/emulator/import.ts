@@ -19,7 +19,7 @@ import {
   type TypeReport,
 } from './reports.ts';
 import {
-  DEFAULT_ID_SET,
+  DEFAULT_ID_COLLECTION,
   EMBEDDED,
   EMBEDDED_OWNER,
   IMPORT_ORDER,
@@ -155,15 +155,15 @@ export function runImport(state: State, params: ImportParams, payload: Obj, user
     s.add(it.id);
   }
   const known = (collection: string, id: string): boolean =>
-    DEFAULT_ID_SET.has(id) || !!inPayload.get(collection)?.has(id) || store.rawHas(collection, id);
+    DEFAULT_ID_COLLECTION[id] === collection || !!inPayload.get(collection)?.has(id) || store.rawHas(collection, id);
 
-  const taken = deleting ? undefined : uniqueIndex(store, items);
-  for (const it of items) {
-    if (deleting) validateDelete(v, store, it, inPayload);
-    else {
-      validateObject(v, params, it, known, items, store);
-      checkUnique(v, it, taken!);
-    }
+  if (deleting) {
+    for (const it of items) validateDelete(v, store, it, inPayload);
+  } else {
+    for (const it of items) validateObject(v, params, it, known, items, store);
+    checkUniqueness(v, params, store, items);
+    checkDuplicateIds(v, items);
+    for (const it of items) validateRuleNames(v, params, store, items, it);
   }
 
   const hasErrors = items.some((it) => it.errors.length > 0);
@@ -306,33 +306,122 @@ function validateObject(
   }
 }
 
-/** collection/property -> value -> the id holding it, in the store as it would be after the import. */
-function uniqueIndex(store: Store, items: Item[]): Map<string, Map<string, string>> {
-  const index = new Map<string, Map<string, string>>();
-  const incoming = new Set(items.map((it) => `${it.collection}/${it.id}`));
+/**
+ * E5003, as dhis2-core's UniquenessCheck does it. The map starts from the STORED values of every object of the
+ * type (the preheat's uniqueness map, DefaultPreheatService.collectUniqueness, taken before anything is written:
+ * an object the payload renames still holds its old value) and grows as the payload is checked, stored objects
+ * first, then new ones (ValidationUtils.joinObjects), each in payload order: the first holder of a value keeps
+ * it, so two payload objects sharing a value clash too. CREATE checks only new objects and UPDATE only stored
+ * ones (selectObjects); defaults are skipped (preheat.isDefault). mainId is the holder, as DHIS2 sets it.
+ */
+function checkUniqueness(v: Version, params: ImportParams, store: Store, items: Item[]): void {
   for (const [collection, props] of Object.entries(UNIQUE)) {
+    const ofType = items.filter((it) => it.collection === collection && DEFAULT_ID_COLLECTION[it.id] !== collection);
+    const stored = params.importStrategy === 'CREATE' ? [] : ofType.filter((it) => it.exists);
+    const created = params.importStrategy === 'UPDATE' ? [] : ofType.filter((it) => !it.exists);
+    const selected = [...stored, ...created];
+    if (selected.length === 0) continue;
     for (const prop of props) {
-      const m = new Map<string, string>();
-      for (const o of store.rawList(collection)) {
-        // Objects of the payload will hold their new values, not their stored ones.
-        if (incoming.has(`${collection}/${o.id as string}`)) continue;
-        if (typeof o[prop] === 'string') m.set(o[prop], o.id as string);
+      const taken = new Map<string, string>();
+      for (const o of store.rawList(collection)) if (typeof o[prop] === 'string') taken.set(o[prop], o.id as string);
+      for (const it of selected) {
+        const value = it.obj[prop];
+        if (typeof value !== 'string') continue;
+        const holder = taken.get(value);
+        if (holder === undefined) {
+          taken.set(value, it.id);
+        } else if (holder !== it.id) {
+          const args = [prop, value, identifiersWithName(it.id, it.klass, it.obj.name), holder];
+          it.errors.push(errorReport(v, 'E5003', args, { mainKlass: it.klass, mainId: holder, errorProperty: prop }));
+        }
       }
-      index.set(`${collection}/${prop}`, m);
     }
   }
-  return index;
 }
 
-/** E5003: a unique property whose value another object of the same type already has. */
-function checkUnique(v: Version, it: Item, taken: Map<string, Map<string, string>>): void {
-  for (const prop of UNIQUE[it.collection] ?? []) {
-    const value = it.obj[prop];
-    if (typeof value !== 'string') continue;
-    const holder = taken.get(`${it.collection}/${prop}`)?.get(value);
-    if (holder === undefined || holder === it.id) continue;
-    const args = [prop, value, identifiersWithName(it.id, it.klass, it.obj.name), holder];
-    it.errors.push(errorReport(v, 'E5003', args, { mainKlass: it.klass, mainId: it.id, errorProperty: prop }));
+/**
+ * E5004 (dhis2-core DuplicateIdsCheck): an object whose id an earlier object of its type in the payload already
+ * has is dropped with an error. DHIS2 compares each object with the previous one of its type only (its idMap
+ * keeps the last id), so a duplicate that is not adjacent escapes the check there and fails later, at commit;
+ * the emulator reports every repeat, the safe side for the product's tests.
+ */
+function checkDuplicateIds(v: Version, items: Item[]): void {
+  const seen = new Set<string>();
+  for (const it of items) {
+    if (it.id === '') continue;
+    const key = `${it.collection}/${it.id}`;
+    if (!seen.has(key)) {
+      seen.add(key);
+      continue;
+    }
+    // The second argument is a Java Class, formatted by its toString().
+    const args = [it.id, `class ${it.klass}`];
+    it.errors.push(errorReport(v, 'E5004', args, { mainKlass: it.klass, mainId: it.id, errorProperty: 'id' }));
+  }
+}
+
+/** Java's String.equalsIgnoreCase: equal length, each UTF-16 unit equal up to case. */
+function equalsIgnoreCase(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x !== y && x.toUpperCase() !== y.toUpperCase() && x.toLowerCase() !== y.toLowerCase()) return false;
+  }
+  return true;
+}
+
+const UPDATE_STRATEGIES: ReadonlySet<string> = new Set(['CREATE_AND_UPDATE', 'UPDATE']);
+/** Java's "\\s": the whitespace ProgramRuleVariableObjectBundleHook splits a name on. */
+const JAVA_WHITESPACE = /[ \t\n\v\f\r]/;
+
+/**
+ * The name checks of the program rule hooks, against the rules STORED before the import (a rule the same payload
+ * renames or deletes still counts; a clash between two payload objects does not):
+ * - ProgramRuleObjectBundleHook: E4057 when another stored rule of the program (different UID, compared
+ *   ignoring case) has the same name ignoring case. The E4057 form dates from dhis2-core PR #12211 (2.40);
+ *   earlier releases refused such duplicates through older checks (PR #7357), reported here the same way.
+ * - ProgramRuleVariableObjectBundleHook: E4051 when a stored variable of the program has exactly the name
+ *   (HQL `prv.name = :name`, case-sensitive on PostgreSQL) and, for CREATE_AND_UPDATE/UPDATE, none of those
+ *   is the object itself (for CREATE any match counts); E4052 when a word of the name is and/or/not
+ *   (Constants.PROGRAM_RULE_VARIABLE_NAME_INVALID_KEYWORDS, matched whole and case-sensitively).
+ */
+function validateRuleNames(v: Version, params: ImportParams, store: Store, items: Item[], it: Item): void {
+  const name = it.obj.name;
+  if (typeof name !== 'string') return;
+  const programId = refId(it.obj.program);
+  if (it.collection === 'programRules' && programId) {
+    const clash = store
+      .rawList('programRules')
+      .some(
+        (r) =>
+          refId(r.program) === programId &&
+          typeof r.id === 'string' &&
+          !equalsIgnoreCase(r.id, it.id) &&
+          typeof r.name === 'string' &&
+          equalsIgnoreCase(r.name, name),
+      );
+    if (clash) {
+      const program =
+        store.rawGet('programs', programId) ??
+        items.find((p) => p.collection === 'programs' && p.id === programId)?.obj;
+      const args = [name, typeof program?.name === 'string' ? program.name : 'null'];
+      it.errors.push(errorReport(v, 'E4057', args, { mainKlass: it.klass }));
+    }
+  }
+  if (it.collection === 'programRuleVariables') {
+    if (programId) {
+      const same = store
+        .rawList('programRuleVariables')
+        .filter((r) => refId(r.program) === programId && r.name === name);
+      const refused = UPDATE_STRATEGIES.has(params.importStrategy)
+        ? same.length > 0 && !same.some((r) => r.id === it.id)
+        : same.length > 0;
+      if (refused) it.errors.push(errorReport(v, 'E4051', [name, programId], { mainKlass: it.klass }));
+    }
+    if (name.split(JAVA_WHITESPACE).some((word) => /^(and|or|not)$/.test(word))) {
+      it.errors.push(errorReport(v, 'E4052', [name], { mainKlass: it.klass }));
+    }
   }
 }
 

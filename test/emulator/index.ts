@@ -18,6 +18,7 @@ export type {
   EmulatorOptions,
   Fault,
   FaultRule,
+  FaultTiming,
   MetadataStore,
   RequestLogEntry,
   SampleProgram,

@@ -19,13 +19,34 @@ export const ERROR_TEXTS = {
   E4000: 'Missing required property `{0}`',
   E4014: 'Invalid UID `{0}` for property `{1}`',
   E4030: 'Object could not be deleted because it is associated with another object: {0}',
+  E4051: 'A program rule variable with name `{0}` and program uid `{1}` already exists',
+  E4052: 'For program rule variable with name `{0}` following keywords are forbidden : and , or , not',
   E4053: 'Program stage `{0}` must reference a program',
+  // Not in the ErrorCode.java we could read; the text is asserted by ProgramRuleControllerTest in dhis2-core
+  // PR #12211, which introduced it ("The Program Rule name test already exist in Program ProgramA").
+  E4057: 'The Program Rule name {0} already exist in Program {1}',
   E5000: 'Found matching object for reference, but import mode is CREATE. Identifier was {0}, and object was {1}',
   E5001: 'No matching object for reference. Identifier was {0}, and object was {1}',
   E5002: 'Invalid reference {0} on object {1} for association `{2}`',
   E5003: 'Property `{0}` with value `{1}` on object {2} already exists on object {3}',
+  E5004: 'Id `{0}` for type `{1}` exists on more than 1 object in the payload, removing all but the first found',
 } as const;
 export type ErrorCode = keyof typeof ERROR_TEXTS;
+
+/**
+ * The codes whose text ended with a period while texts had them (errorMessagesEndWithPeriod): the 2021/2022
+ * ErrorCode.java has "Missing required property `{0}`." but "Invalid UID `{0}` for property `{1}`" and the
+ * E4030/E4051/E4052/E4057 texts without one.
+ */
+const ENDED_WITH_PERIOD: ReadonlySet<ErrorCode> = new Set([
+  'E4000',
+  'E4053',
+  'E5000',
+  'E5001',
+  'E5002',
+  'E5003',
+  'E5004',
+]);
 
 export interface ErrorReport {
   message: string;
@@ -40,7 +61,7 @@ export interface ErrorReport {
 
 export function formatMessage(code: ErrorCode, args: readonly string[], v: Version): string {
   const text = ERROR_TEXTS[code].replace(/\{(\d)\}/g, (_m, i: string) => args[Number(i)] ?? '');
-  return errorMessagesEndWithPeriod(v) ? `${text}.` : text;
+  return errorMessagesEndWithPeriod(v) && ENDED_WITH_PERIOD.has(code) ? `${text}.` : text;
 }
 
 /** DHIS2's IdentifiableObjectUtils/PreheatIdentifier "identifiers with name": `Name [uid] (Klass)`. */

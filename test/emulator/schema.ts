@@ -277,6 +277,13 @@ export const DEFAULT_IDS = {
   categoryOptionCombo: 'HllvX50cXC0',
 } as const;
 export const DEFAULT_ID_SET: ReadonlySet<string> = new Set(Object.values(DEFAULT_IDS));
+/** Default id -> its collection: a default satisfies only a reference of its own type (bjDvmb4bfuf is no option set). */
+export const DEFAULT_ID_COLLECTION: Readonly<Record<string, string>> = {
+  [DEFAULT_IDS.categoryCombo]: 'categoryCombos',
+  [DEFAULT_IDS.category]: 'categories',
+  [DEFAULT_IDS.categoryOption]: 'categoryOptions',
+  [DEFAULT_IDS.categoryOptionCombo]: 'categoryOptionCombos',
+};
 
 /**
  * Import order (DHIS2 imports dependencies first); also the order of typeReports in a report.

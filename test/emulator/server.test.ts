@@ -20,8 +20,75 @@ describe('fault injection', () => {
         return call(emu, '/api/me');
       })();
       expect(faulted.status).toBe(502);
-      expect(faulted.json).toMatchObject({ httpStatusCode: 502 });
       expect(emu.requests.map((r) => r.status)).toEqual([200, 503, 503, 200, 200, 502]);
+    });
+  });
+
+  it('status without a body: a 5xx is the HTML page of the proxy in front (nginx), other statuses a WebMessage', async () => {
+    await withEmulator({}, async (emu) => {
+      emu.addFault({ path: '/api/me', times: 3, fault: { kind: 'status', status: 502 } });
+      const bad = await call(emu, '/api/me');
+      expect(bad.headers.get('content-type')).toBe('text/html');
+      expect(bad.json).toBeUndefined();
+      expect(bad.text).toBe(
+        '<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n' +
+          '<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n',
+      );
+      emu.clearFaults();
+      emu.addFault({ path: '/api/me', fault: { kind: 'status', status: 504 } });
+      expect((await call(emu, '/api/me')).text).toContain('<center><h1>504 Gateway Time-out</h1></center>');
+      emu.addFault({ path: '/api/me', fault: { kind: 'status', status: 429 } });
+      const limited = await call(emu, '/api/me');
+      expect(limited.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(limited.json).toEqual({
+        httpStatus: 'Error',
+        httpStatusCode: 429,
+        status: 'ERROR',
+        message: 'Error',
+      });
+    });
+  });
+
+  it("when: 'after' lets the request take effect, then replaces, drops or delays its answer", async () => {
+    await withEmulator({}, async (emu) => {
+      const optionSet = (id: string): Record<string, unknown> => ({
+        optionSets: [{ id, name: id, valueType: 'TEXT' }],
+      });
+      // 'before' (the default): the import never happens.
+      emu.addFault({ method: 'POST', path: '/api/metadata', fault: { kind: 'status', status: 502 } });
+      expect((await call(emu, '/api/metadata', { body: optionSet('OptSetBefor') })).status).toBe(502);
+      expect(emu.store.get('optionSets', 'OptSetBefor')).toBeUndefined();
+      emu.addFault({ method: 'POST', path: '/api/metadata', fault: { kind: 'drop' } });
+      await expect(call(emu, '/api/metadata', { body: optionSet('OptSetBefo2') })).rejects.toThrow();
+      expect(emu.store.get('optionSets', 'OptSetBefo2')).toBeUndefined();
+
+      // 'after': the import is committed, the client sees a 504 from the proxy.
+      emu.addFault({ method: 'POST', path: '/api/metadata', fault: { kind: 'status', status: 504, when: 'after' } });
+      const late = await call(emu, '/api/metadata', { body: optionSet('OptSetAfter') });
+      expect([late.status, late.headers.get('content-type')]).toEqual([504, 'text/html']);
+      expect(emu.store.get('optionSets', 'OptSetAfter')).toBeDefined();
+
+      // 'after' drop on an async import: no answer, but the job was started and runs.
+      emu.addFault({ method: 'POST', path: '/api/metadata', fault: { kind: 'drop', when: 'after' } });
+      await expect(call(emu, '/api/metadata?async=true', { body: optionSet('OptSetAsync') })).rejects.toThrow();
+      for (let i = 0; i < 100 && !emu.store.get('optionSets', 'OptSetAsync'); i++) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(emu.store.get('optionSets', 'OptSetAsync')).toBeDefined();
+
+      // 'after' latency: the client gives up, the import is done anyway.
+      emu.addFault({ method: 'POST', path: '/api/metadata', fault: { kind: 'latency', ms: 400, when: 'after' } });
+      const aborted = fetch(`${emu.url}/api/metadata`, {
+        method: 'POST',
+        headers: { Authorization: BASIC, 'Content-Type': 'application/json' },
+        body: JSON.stringify(optionSet('OptSetSlow1')),
+        signal: AbortSignal.timeout(100),
+      });
+      await expect(aborted).rejects.toThrow();
+      expect(emu.store.get('optionSets', 'OptSetSlow1')).toBeDefined();
+
+      expect(emu.requests.map((r) => r.status)).toEqual([502, 0, 504, 0]);
+      expect(() => emu.addFault({ fault: { kind: 'drop', when: 'later' as 'after' } })).toThrow(/when/);
     });
   });
 
@@ -65,7 +132,7 @@ describe('fault injection', () => {
 });
 
 describe('request log', () => {
-  it('records method, path without context path and query, last-wins query, status, auth and JSON body', async () => {
+  it('records method, path without context path and query, first-wins query, status, auth and JSON body', async () => {
     await withEmulator({ contextPath: '/dhis' }, async (emu) => {
       await call(emu, '/api/metadata?importMode=VALIDATE&importMode=COMMIT&atomicMode=ALL', { body: { options: [] } });
       await call(emu, '/api/me', { auth: null });
@@ -73,13 +140,35 @@ describe('request log', () => {
         {
           method: 'POST',
           path: '/api/metadata',
-          query: { importMode: 'COMMIT', atomicMode: 'ALL' },
+          query: { importMode: 'VALIDATE', atomicMode: 'ALL' },
           status: 200,
           auth: 'basic',
           body: { options: [] },
         },
         { method: 'GET', path: '/api/me', query: {}, status: 401, auth: 'none' },
       ]);
+    });
+  });
+
+  it('a repeated parameter is logged with the value that took effect: the first', async () => {
+    await withEmulator({}, async (emu) => {
+      const body = { optionSets: [{ id: 'NewOptSet0Q', name: 'Q', valueType: 'TEXT' }] };
+      const r = await call(emu, '/api/metadata?importMode=VALIDATE&importMode=COMMIT', { body });
+      expect(r.status).toBe(200);
+      expect(emu.store.get('optionSets', 'NewOptSet0Q')).toBeUndefined();
+      expect(emu.requests.at(-1)!.query).toEqual({ importMode: 'VALIDATE' });
+    });
+  });
+
+  it('refuses a request line and headers over 8 KB (431), as Tomcat and Jetty do', async () => {
+    await withEmulator({}, async (emu) => {
+      const get = (query: string, headers: Record<string, string> = {}): Promise<number> =>
+        fetch(`${emu.url}/api/me?${query}`, { headers: { Authorization: BASIC, ...headers } }).then((r) => r.status);
+      expect(await get(`pad=${'a'.repeat(7000)}`)).toBe(200);
+      expect(await get(`pad=${'a'.repeat(8200)}`)).toBe(431);
+      expect(await get('pad=a', { 'X-Pad': 'a'.repeat(8200) })).toBe(431);
+      expect(await get(`pad=${'a'.repeat(4500)}`, { 'X-Pad': 'a'.repeat(4500) })).toBe(431);
+      expect(emu.requests.map((r) => r.status)).toEqual([200]);
     });
   });
 

@@ -1,6 +1,7 @@
 /**
  * The HTTP front of the emulator (node:http only): context path, request log, fault injection, auth,
- * routing, JSON answers. Every API answer is application/json, except the HTML login page.
+ * routing, JSON answers. Every API answer is application/json, except the HTML login page and the empty
+ * answer of taskSummaries for a job without a summary.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -24,6 +25,12 @@ const LOGIN_PAGE = `<!DOCTYPE html>
 <input type="text" name="j_username" id="j_username"><input type="password" name="j_password" id="j_password">
 <input type="submit" value="Sign in"></form></body></html>
 `;
+
+/**
+ * Tomcat's maxHttpHeaderSize and Jetty's requestHeaderSize both default to 8 KB for the request line and headers
+ * together; a longer head is refused (Tomcat 400, Jetty 431; Node answers 431).
+ */
+export const MAX_REQUEST_HEAD = 8192;
 
 export interface ServerHandle {
   port: number;
@@ -49,7 +56,7 @@ export async function startServer(
   const timers = new Set<NodeJS.Timeout>();
   const sockets = new Set<Socket>();
 
-  const server = createServer((req, res) => {
+  const server = createServer({ maxHeaderSize: MAX_REQUEST_HEAD }, (req, res) => {
     void handle(req, res).catch((err: unknown) => {
       // A bug in the emulator: answer 500 rather than hang the client.
       if (!res.headersSent) send(res, { ...webMessage(500, `Emulator error: ${String(err)}`) });
@@ -73,26 +80,31 @@ export async function startServer(
     const entry: RequestLogEntry = {
       method,
       path,
-      query: Object.fromEntries(url.searchParams.entries()),
+      query: firstValues(url.searchParams),
       status: 0,
       auth: auth.kind,
       ...(rawBody !== '' ? { body: ctx.body } : {}),
     };
-
-    const fault = faults.pick(method, path);
-    if (fault?.kind === 'drop') {
+    const drop = (): void => {
       log.push(entry);
       req.socket.destroy();
-      return;
-    }
-    if (fault?.kind === 'latency') await new Promise((r) => setTimeout(r, fault.ms));
+    };
+    const wait = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+    const fault = faults.pick(method, path);
+    const before = fault && (fault.when ?? 'before') === 'before' ? fault : undefined;
+    const after = fault && fault.when === 'after' ? fault : undefined;
+    if (before?.kind === 'drop') return drop();
+    if (before?.kind === 'latency') await wait(before.ms);
     let reply: Reply;
-    if (fault?.kind === 'status') {
-      reply = faultReply(fault.status, fault.body);
-    } else if (!inContext) {
-      reply = webMessage(404, `Not found: ${url.pathname}`);
+    if (before?.kind === 'status') {
+      reply = faultReply(before.status, before.body);
     } else {
-      reply = route(ctx);
+      reply = inContext ? route(ctx) : webMessage(404, `Not found: ${url.pathname}`);
+      // The request took effect; only its answer is lost, replaced or late.
+      if (after?.kind === 'drop') return drop();
+      if (after?.kind === 'status') reply = faultReply(after.status, after.body);
+      if (after?.kind === 'latency') await wait(after.ms);
     }
     entry.status = reply.status;
     log.push(entry);
@@ -285,7 +297,9 @@ export async function startServer(
   function task(kind: string, jobType: string, id: string): Reply {
     const job = jobType === 'METADATA_IMPORT' ? state.jobs.get(id) : undefined;
     if (kind === 'tasks') return { status: 200, body: job ? [...job.notifications].reverse() : [] };
-    if (!job?.summary) return webMessage(404, `No summary for job ${jobType}/${id}`);
+    // SystemController.getTaskSummaryJson: no summary (yet, or an unknown job) is 200 with an empty body
+    // (`ResponseEntity.ok().cacheControl(noStore()).build()`), not 404.
+    if (!job?.summary) return { status: 200, body: '', contentType: NO_CONTENT_TYPE };
     return { status: 200, body: job.summary };
   }
 
@@ -311,8 +325,27 @@ function notAllowed(method: string, allowed: string[]): Reply {
   };
 }
 
+/** Reply.contentType for an answer without a body and without a Content-Type header. */
+const NO_CONTENT_TYPE = '';
+
+/** nginx's own wording where it differs from the reason phrase (ngx_http_special_response.c). */
+const NGINX_TITLES: Record<number, string> = { 503: 'Service Temporarily Unavailable', 504: 'Gateway Time-out' };
+
+/** The error page nginx serves for a status it generates (a 502/504 from a proxy in front of DHIS2). */
+function nginxErrorPage(status: number): string {
+  const title = `${status} ${NGINX_TITLES[status] ?? reasonPhrase(status)}`;
+  return (
+    `<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n<center><h1>${title}</h1></center>\r\n` +
+    '<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n'
+  );
+}
+
 function faultReply(status: number, body: string | undefined): Reply {
-  if (body === undefined) return webMessage(status, reasonPhrase(status));
+  if (body === undefined) {
+    // A 5xx the client sees is usually the proxy's, not DHIS2's: HTML, not a WebMessage.
+    if (status >= 500) return { status, body: nginxErrorPage(status), contentType: 'text/html' };
+    return webMessage(status, reasonPhrase(status));
+  }
   let json = true;
   try {
     JSON.parse(body);
@@ -320,6 +353,13 @@ function faultReply(status: number, body: string | undefined): Reply {
     json = false;
   }
   return { status, body, contentType: json ? 'application/json;charset=UTF-8' : 'text/plain;charset=UTF-8' };
+}
+
+/** Each parameter once, with its first value: what URLSearchParams.get and Servlet getParameter answer. */
+function firstValues(params: URLSearchParams): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of params) if (!Object.hasOwn(out, k)) out[k] = v;
+  return out;
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
@@ -344,7 +384,8 @@ function send(res: ServerResponse, reply: Reply): void {
   const isText = typeof reply.body === 'string' && reply.contentType !== undefined;
   const text = isText ? (reply.body as string) : reply.body === undefined ? '' : JSON.stringify(reply.body);
   res.statusCode = reply.status;
-  res.setHeader('Content-Type', reply.contentType ?? 'application/json;charset=UTF-8');
+  if (reply.contentType !== NO_CONTENT_TYPE)
+    res.setHeader('Content-Type', reply.contentType ?? 'application/json;charset=UTF-8');
   res.setHeader('Cache-Control', 'no-cache, private');
   for (const [k, v] of Object.entries(reply.headers ?? {})) res.setHeader(k, v);
   res.end(text);

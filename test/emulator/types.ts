@@ -27,16 +27,33 @@ export interface RequestLogEntry {
   method: string;
   /** Without the context path and query, e.g. '/api/metadata'. */
   path: string;
-  /** Raw query parameters (last value wins), e.g. { importMode: 'VALIDATE' }. */
+  /**
+   * Raw query parameters, e.g. { importMode: 'VALIDATE' }. A repeated parameter is logged with its FIRST value,
+   * the one that takes effect (the emulator, like DHIS2's getParameter, reads the first).
+   */
   query: Record<string, string>;
+  /** The status answered; 0 when the connection was dropped (a `drop` fault) and no answer was sent. */
   status: number;
   auth: 'basic' | 'token' | 'none' | 'invalid';
   /** Parsed JSON request body, if any. */
   body?: unknown;
 }
 
+/**
+ * `when` (default 'before'): 'before' faults hit instead of the request (nothing is imported, no job starts);
+ * 'after' ones hit once the request was handled (the import happened, the async job started): `status`
+ * answers its status and body instead of the real answer, `drop` destroys the connection without an answer,
+ * `latency` holds the real answer back for `ms`.
+ *
+ * A `status` fault without a body answers a 5xx as an nginx error page (text/html), what a reverse proxy in
+ * front of DHIS2 sends, and other statuses as a DHIS2 JSON WebMessage. A body is sent as given
+ * (application/json when it parses as JSON, text/plain otherwise).
+ */
+export type FaultTiming = 'before' | 'after';
 export type Fault =
-  { kind: 'status'; status: number; body?: string } | { kind: 'drop' } | { kind: 'latency'; ms: number };
+  | { kind: 'status'; status: number; body?: string; when?: FaultTiming }
+  | { kind: 'drop'; when?: FaultTiming }
+  | { kind: 'latency'; ms: number; when?: FaultTiming };
 
 export interface FaultRule {
   /** Default any. */
