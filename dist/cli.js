@@ -30178,6 +30178,9 @@ function formatBytes(bytes) {
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
+function programLabel(id, name) {
+  return name ? `${name} (\`${id}\`)` : `\`${id}\``;
+}
 
 // src/metadata/canonical.ts
 import { createHash as createHash2 } from "node:crypto";
@@ -30517,7 +30520,7 @@ function same(a, b) {
 // src/commands/import-summary.ts
 var STAT_KEYS = ["created", "updated", "deleted", "ignored", "total"];
 function title(p) {
-  return p.name ? `${cell(p.name)} (\`${p.id}\`)` : `\`${p.id}\``;
+  return programLabel(p.id, p.name);
 }
 function statusOf2(p) {
   if (p.error) return "ERROR";
@@ -30549,11 +30552,11 @@ function errorRows(errors) {
 function errorsSection(programs) {
   const parts = [];
   for (const p of programs) {
-    if (p.error) parts.push(`**${title(p)}**: ${cell(p.error)}`);
+    if (p.error) parts.push(`**${cell(title(p))}**: ${cell(p.error)}`);
     const errors = p.report?.errors ?? [];
     if (errors.length === 0) continue;
     parts.push(
-      `**${title(p)}**: ${errors.length} error${errors.length === 1 ? "" : "s"}`,
+      `**${cell(title(p))}**: ${errors.length} error${errors.length === 1 ? "" : "s"}`,
       "",
       table(["code", "object type", "name", "uid", "message"], errorRows(errors))
     );
@@ -30569,7 +30572,7 @@ function detailSection(p) {
     const rows = diff.collections.filter((c) => c.created.length + c.changed.length + c.unchanged > 0).map((c) => [c.collection, c.created.length, c.changed.length, c.unchanged]);
     const changed = diff.collections.flatMap((c) => c.changed);
     lines.push(
-      `**${title(p)}**: ${diff.totals.created} new, ${diff.totals.changed} changed, ${diff.totals.unchanged} unchanged`,
+      `**${cell(title(p))}**: ${diff.totals.created} new, ${diff.totals.changed} changed, ${diff.totals.unchanged} unchanged`,
       ""
     );
     if (changed.length > 0) {
@@ -30692,11 +30695,10 @@ var ObjectLocator = class {
     this.file = file;
   }
   parsed;
-  locate(uid, fallback) {
+  locate(uid) {
     if (this.file.inRepo === false) return {};
     const where2 = { file: this.file.path };
-    let path = uid ? definitionPath(this.file.doc, uid) : void 0;
-    if (!path && fallback) path = [fallback.collection, fallback.index];
+    const path = uid ? definitionPath(this.file.doc, uid) : void 0;
     if (!path) return where2;
     this.parsed ??= (() => {
       const lines = new import_yaml2.LineCounter();
@@ -31491,6 +31493,31 @@ async function loadProgramSource(client, settings, entry) {
   const { record, doc } = await readBackupMetadata(client, entry.id, settings.backup.id);
   return { path: `backup "${record.name}" (${record.id}) of program ${entry.id}`, inRepo: false, text: "", doc };
 }
+async function programSources(client, settings, reporter) {
+  const sources = [];
+  const skipped = [];
+  for (const entry of settings.programs) {
+    try {
+      sources.push({ entry, file: await loadProgramSource(client, settings, entry) });
+    } catch (e) {
+      if (!isUserError(e)) throw e;
+      if (e instanceof BackupNotFoundError && e.reason === "missing" && settings.programs.length > 1) {
+        skipped.push(entry.id);
+        continue;
+      }
+      sources.push({ entry, error: e });
+    }
+  }
+  if (skipped.length === settings.programs.length) {
+    throw new UserError(`no program of ${settings.config.path} has a backup "${settings.backup.id}" (by id or name)`);
+  }
+  if (skipped.length > 0) {
+    reporter.notice(
+      `Left out ${skipped.join(", ")}: no backup "${settings.backup.id}" for ${skipped.length === 1 ? "it" : "them"}.`
+    );
+  }
+  return sources;
+}
 
 // src/commands/report-file.ts
 import { createHash as createHash4 } from "node:crypto";
@@ -31517,13 +31544,21 @@ var VALIDATE_PARAMS = {
   atomicMode: "ALL"
 };
 var PROGRAM_CONCURRENCY = 4;
+function collectionFor(objectType, payload) {
+  const base = objectType.charAt(0).toLowerCase() + objectType.slice(1);
+  return [`${base}s`, base.replace(/y$/, "ies")].find((key) => Array.isArray(payload[key]));
+}
 function annotateErrors(reporter, planned, report) {
   const locator = new ObjectLocator(planned.file);
+  const payload = planned.plan.payload;
   for (const e of report.errors) {
-    const guess = e.objectType.charAt(0).toLowerCase() + e.objectType.slice(1) + "s";
-    const fallback = e.index !== void 0 && guess in planned.file.doc ? { collection: guess, index: e.index } : void 0;
-    const location = locator.locate(e.mainId ?? e.uid, fallback);
-    reporter.error(`${e.code} ${e.objectType}${e.uid ? ` ${e.uid}` : ""}: ${e.message}`, location);
+    let uid = e.code === "E5003" ? e.uid : e.mainId ?? e.uid;
+    if (uid === void 0 && e.index !== void 0) {
+      const key = collectionFor(e.objectType, payload);
+      const obj = key ? payload[key][e.index] : void 0;
+      uid = obj?.id;
+    }
+    reporter.error(`${e.code} ${e.objectType}${e.uid ? ` ${e.uid}` : ""}: ${e.message}`, locator.locate(uid));
   }
 }
 function combinedFingerprint(programs) {
@@ -31588,12 +31623,14 @@ async function runDryRun(settings, reporter) {
   checkCredentials(settings);
   const client = await connect(settings, reporter);
   const limit = pLimit(PROGRAM_CONCURRENCY);
+  const sources = await programSources(client, settings, reporter);
   const programs = await Promise.all(
-    settings.programs.map(
-      (entry) => limit(async () => {
+    sources.map(
+      (source) => limit(async () => {
+        const { entry } = source;
         try {
-          const file = await loadProgramSource(client, settings, entry);
-          const { planned, report } = await planAndValidate(client, settings, entry, file, reporter);
+          if ("error" in source) throw source.error;
+          const { planned, report } = await planAndValidate(client, settings, entry, source.file, reporter);
           const outcome = outcomeOf(planned, report);
           reporter.info(
             `${outcome.name ?? entry.id} (${entry.id}): ${report.status}; created ${report.stats.created}, updated ${report.stats.updated} (${planned.diff.totals.changed} really changed, ${planned.diff.totals.unchanged} unchanged), ignored ${report.stats.ignored}`
@@ -31658,9 +31695,6 @@ async function runDryRun(settings, reporter) {
 async function programNames(client, ids2) {
   const found = await client.getObjects("programs", ids2, "id,name");
   return new Map(found.map((p) => [String(p.id), typeof p.name === "string" ? p.name : String(p.id)]));
-}
-function programTitle(id, name) {
-  return name ? `${cell(name)} (\`${id}\`)` : `\`${id}\``;
 }
 function shortComment(comment) {
   return comment.length > 100 ? `${comment.substring(0, 100)}\u2026` : comment;
@@ -32402,7 +32436,7 @@ function summaryMarkdown2(report) {
     ""
   ];
   const rows = report.programs.map((p) => [
-    programTitle(p.id, p.name),
+    programLabel(p.id, p.name),
     p.backup?.name ?? "",
     p.backup?.id ?? "",
     p.backup?.version ?? "",
@@ -32491,7 +32525,7 @@ function summaryMarkdown3(report) {
       table(
         ["program", "backup name", "id", "version", "date", "file", "objects", "size"],
         written.map((p) => [
-          programTitle(p.id, p.name),
+          programLabel(p.id, p.name),
           p.backup?.name ?? "",
           p.backup?.id ?? "",
           p.backup?.version ?? "",
@@ -32599,7 +32633,7 @@ function summaryMarkdown4(report) {
     ""
   ];
   for (const p of report.programs) {
-    lines.push(`#### ${programTitle(p.id, p.name)}`, "");
+    lines.push(`#### ${cell(programLabel(p.id, p.name))}`, "");
     if (p.error) {
       lines.push(`Failed: ${p.error}`, "");
       continue;
@@ -32893,10 +32927,11 @@ async function runRestore(settings, reporter) {
   const rollback = { files: [], artifacts: [] };
   const planned = [];
   const failed = [];
-  for (const entry of settings.programs) {
+  for (const source of await programSources(client, settings, reporter)) {
+    const { entry } = source;
     try {
-      const source = await loadProgramSource(client, settings, entry);
-      const { planned: p, report } = await planAndValidate(client, settings, entry, source, reporter);
+      if ("error" in source) throw source.error;
+      const { planned: p, report } = await planAndValidate(client, settings, entry, source.file, reporter);
       if (report.status !== "ERROR") {
         planned.push(p);
         continue;

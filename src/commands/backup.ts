@@ -5,7 +5,7 @@
  * never drops a backup someone saved meanwhile (src/backups/store.ts).
  */
 import pLimit from 'p-limit';
-import { backupCount, programTitle } from '../backups/programs.ts';
+import { backupCount } from '../backups/programs.ts';
 import {
   BACKUPS_NAMESPACE,
   buildBackupRecord,
@@ -18,7 +18,7 @@ import { readBackups, saveBackup } from '../backups/store.ts';
 import type { ProgramEntry, Settings } from '../config/types.ts';
 import type { Dhis2Client } from '../dhis2/client.ts';
 import { isUserError } from '../errors.ts';
-import { formatBytes, table } from '../github/markdown.ts';
+import { formatBytes, programLabel, table } from '../github/markdown.ts';
 import { collection } from '../metadata/types.ts';
 import type { Reporter } from '../reporter.ts';
 import { connect } from './connect.ts';
@@ -90,7 +90,7 @@ function summaryMarkdown(report: BackupReport): string {
     '',
   ];
   const rows = report.programs.map((p) => [
-    programTitle(p.id, p.name),
+    programLabel(p.id, p.name),
     p.backup?.name ?? '',
     p.backup?.id ?? '',
     p.backup?.version ?? '',

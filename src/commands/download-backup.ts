@@ -9,12 +9,12 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
-import { nameInBackups, programNames, programTitle } from '../backups/programs.ts';
+import { nameInBackups, programNames } from '../backups/programs.ts';
 import { BACKUPS_NAMESPACE, summarizeBackup, type BackupSummary } from '../backups/records.ts';
 import { backupMetadata, BackupNotFoundError, readBackups } from '../backups/store.ts';
 import type { Settings } from '../config/types.ts';
 import { ConfigError, isUserError, UserError } from '../errors.ts';
-import { formatBytes, table } from '../github/markdown.ts';
+import { formatBytes, programLabel, table } from '../github/markdown.ts';
 import { canonicalJson } from '../metadata/canonical.ts';
 import type { Reporter } from '../reporter.ts';
 import { connect } from './connect.ts';
@@ -58,7 +58,7 @@ function summaryMarkdown(report: DownloadReport): string {
       table(
         ['program', 'backup name', 'id', 'version', 'date', 'file', 'objects', 'size'],
         written.map((p) => [
-          programTitle(p.id, p.name),
+          programLabel(p.id, p.name),
           p.backup?.name ?? '',
           p.backup?.id ?? '',
           p.backup?.version ?? '',

@@ -26,7 +26,7 @@ import {
   type ProgramOutcome,
 } from './import-summary.ts';
 import { ObjectLocator, type MetadataFile } from './json-file.ts';
-import { analysePlan, draftPlan, loadProgramSource, type ProgramPlan } from './plan.ts';
+import { analysePlan, draftPlan, programSources, type ProgramPlan } from './plan.ts';
 import { programScope, writeReport } from './report-file.ts';
 
 /** The only import parameters a dry run ever sends. importMode must be exactly VALIDATE (dhis2-api.md). */
@@ -38,17 +38,27 @@ export const VALIDATE_PARAMS = {
 
 export const PROGRAM_CONCURRENCY = 4;
 
+/** The payload collection of a DHIS2 class name (ProgramStage -> programStages, Category -> categories). */
+function collectionFor(objectType: string, payload: Record<string, unknown>): string | undefined {
+  const base = objectType.charAt(0).toLowerCase() + objectType.slice(1);
+  return [`${base}s`, base.replace(/y$/, 'ies')].find((key) => Array.isArray(payload[key]));
+}
+
 /** Annotates each import error on the line of its object in the file (shown in the PR's diff view). */
 export function annotateErrors(reporter: Reporter, planned: ProgramPlan, report: ImportReport): void {
   const locator = new ObjectLocator(planned.file);
+  const payload = planned.plan.payload;
   for (const e of report.errors) {
-    // Without a uid, the report still gives the object's type and its index in that collection.
-    const guess = e.objectType.charAt(0).toLowerCase() + e.objectType.slice(1) + 's';
-    const fallback =
-      e.index !== undefined && guess in planned.file.doc ? { collection: guess, index: e.index } : undefined;
-    // mainId names the object the error is really about when it is embedded (a stage's data element).
-    const location = locator.locate(e.mainId ?? e.uid, fallback);
-    reporter.error(`${e.code} ${e.objectType}${e.uid ? ` ${e.uid}` : ''}: ${e.message}`, location);
+    // mainId names the object an error is really about when it is embedded (a stage's data element), but
+    // for a uniqueness error (E5003) it is the OTHER object that already holds the value.
+    let uid = e.code === 'E5003' ? e.uid : (e.mainId ?? e.uid);
+    if (uid === undefined && e.index !== undefined) {
+      // No uid: the report still gives the object's type and index, which are the payload's, not the file's.
+      const key = collectionFor(e.objectType, payload);
+      const obj = key ? (payload[key] as { id?: string }[])[e.index] : undefined;
+      uid = obj?.id;
+    }
+    reporter.error(`${e.code} ${e.objectType}${e.uid ? ` ${e.uid}` : ''}: ${e.message}`, locator.locate(uid));
   }
 }
 
@@ -136,12 +146,14 @@ export async function runDryRun(settings: Settings, reporter: Reporter): Promise
   const client = await connect(settings, reporter);
   const limit = pLimit(PROGRAM_CONCURRENCY);
 
+  const sources = await programSources(client, settings, reporter);
   const programs = await Promise.all(
-    settings.programs.map((entry) =>
+    sources.map((source) =>
       limit(async (): Promise<ProgramOutcome> => {
+        const { entry } = source;
         try {
-          const file = await loadProgramSource(client, settings, entry);
-          const { planned, report } = await planAndValidate(client, settings, entry, file, reporter);
+          if ('error' in source) throw source.error;
+          const { planned, report } = await planAndValidate(client, settings, entry, source.file, reporter);
           const outcome = outcomeOf(planned, report);
           reporter.info(
             `${outcome.name ?? entry.id} (${entry.id}): ${report.status}; created ${report.stats.created}, updated ${report.stats.updated} ` +

@@ -3,7 +3,7 @@
  * change, and the errors. Used for the job summary and the PR comment (which cuts `detail` when long).
  */
 import type { ImportError, ImportReport, ImportStats } from '../dhis2/client.ts';
-import { cell, table } from '../github/markdown.ts';
+import { cell, programLabel, table } from '../github/markdown.ts';
 import { formatValue, type MetadataDiff } from '../metadata/diff.ts';
 import type { RestorePlan } from '../metadata/restore-plan.ts';
 
@@ -25,7 +25,7 @@ export interface ProgramOutcome {
 const STAT_KEYS: (keyof ImportStats)[] = ['created', 'updated', 'deleted', 'ignored', 'total'];
 
 function title(p: ProgramOutcome): string {
-  return p.name ? `${cell(p.name)} (\`${p.id}\`)` : `\`${p.id}\``;
+  return programLabel(p.id, p.name);
 }
 
 function statusOf(p: ProgramOutcome): string {
@@ -65,11 +65,11 @@ function errorRows(errors: ImportError[]): unknown[][] {
 export function errorsSection(programs: ProgramOutcome[]): string {
   const parts: string[] = [];
   for (const p of programs) {
-    if (p.error) parts.push(`**${title(p)}**: ${cell(p.error)}`);
+    if (p.error) parts.push(`**${cell(title(p))}**: ${cell(p.error)}`);
     const errors = p.report?.errors ?? [];
     if (errors.length === 0) continue;
     parts.push(
-      `**${title(p)}**: ${errors.length} error${errors.length === 1 ? '' : 's'}`,
+      `**${cell(title(p))}**: ${errors.length} error${errors.length === 1 ? '' : 's'}`,
       '',
       table(['code', 'object type', 'name', 'uid', 'message'], errorRows(errors)),
     );
@@ -87,7 +87,7 @@ export function detailSection(p: ProgramOutcome): string {
       .map((c) => [c.collection, c.created.length, c.changed.length, c.unchanged]);
     const changed = diff.collections.flatMap((c) => c.changed);
     lines.push(
-      `**${title(p)}**: ${diff.totals.created} new, ${diff.totals.changed} changed, ${diff.totals.unchanged} unchanged`,
+      `**${cell(title(p))}**: ${diff.totals.created} new, ${diff.totals.changed} changed, ${diff.totals.unchanged} unchanged`,
       '',
     );
     // What really changes comes first and in the open: it is what a reviewer reads.

@@ -91,11 +91,10 @@ export class ObjectLocator {
 
   constructor(private readonly file: MetadataFile) {}
 
-  locate(uid: string | undefined, fallback?: { collection: string; index: number }): SourceLocation {
+  locate(uid: string | undefined): SourceLocation {
     if (this.file.inRepo === false) return {};
     const where: SourceLocation = { file: this.file.path };
-    let path = uid ? definitionPath(this.file.doc, uid) : undefined;
-    if (!path && fallback) path = [fallback.collection, fallback.index];
+    const path = uid ? definitionPath(this.file.doc, uid) : undefined;
     if (!path) return where;
     this.parsed ??= (() => {
       const lines = new LineCounter();

@@ -4,12 +4,12 @@
  * `backups` output and a job summary. A program without backups is not an error (the app says "No Backups
  * found for the selected Program."), unless it does not exist on the server either (a wrong id).
  */
-import { backupCount, nameInBackups, programNames, programTitle, shortComment } from '../backups/programs.ts';
+import { backupCount, nameInBackups, programNames, shortComment } from '../backups/programs.ts';
 import { BACKUPS_NAMESPACE, sizeWarning, summarizeBackup, type BackupSummary } from '../backups/records.ts';
 import { readBackups } from '../backups/store.ts';
 import type { Settings } from '../config/types.ts';
 import { Dhis2Error, isUserError } from '../errors.ts';
-import { formatBytes, table } from '../github/markdown.ts';
+import { cell, formatBytes, programLabel, table } from '../github/markdown.ts';
 import type { Reporter } from '../reporter.ts';
 import { connect } from './connect.ts';
 import { writeReport } from './report-file.ts';
@@ -42,7 +42,7 @@ function summaryMarkdown(report: ListReport): string {
     '',
   ];
   for (const p of report.programs) {
-    lines.push(`#### ${programTitle(p.id, p.name)}`, '');
+    lines.push(`#### ${cell(programLabel(p.id, p.name))}`, '');
     if (p.error) {
       lines.push(`Failed: ${p.error}`, '');
       continue;

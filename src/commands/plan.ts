@@ -5,7 +5,8 @@
  */
 import type { ProgramEntry, Settings } from '../config/types.ts';
 import type { Dhis2Client } from '../dhis2/client.ts';
-import { Dhis2Error } from '../errors.ts';
+import { Dhis2Error, isUserError, UserError } from '../errors.ts';
+import type { Reporter } from '../reporter.ts';
 import { fingerprint } from '../metadata/canonical.ts';
 import { diffMetadata, type MetadataDiff } from '../metadata/diff.ts';
 import { idOf } from '../metadata/json.ts';
@@ -18,7 +19,7 @@ import {
   type Unmanaged,
 } from '../metadata/restore-plan.ts';
 import type { MetadataDocument, MetadataObject } from '../metadata/types.ts';
-import { readBackupMetadata } from '../backups/index.ts';
+import { BackupNotFoundError, readBackupMetadata } from '../backups/index.ts';
 import { readMetadataFile, type MetadataFile } from './json-file.ts';
 
 export interface ProgramPlan {
@@ -140,4 +141,41 @@ export async function loadProgramSource(
   if (!settings.backup.id) return readProgramFile(settings, entry);
   const { record, doc } = await readBackupMetadata(client, entry.id, settings.backup.id);
   return { path: `backup "${record.name}" (${record.id}) of program ${entry.id}`, inRepo: false, text: '', doc };
+}
+
+export type ProgramSource = { entry: ProgramEntry; file: MetadataFile } | { entry: ProgramEntry; error: UserError };
+
+/**
+ * Each program's metadata for dry-run and restore (a failure is kept per program, for its report row). With
+ * `backup-id` and several programs, a program that has no such backup is left out with a notice, as
+ * download-backup does; only when none has it is that an error.
+ */
+export async function programSources(
+  client: Dhis2Client,
+  settings: Settings,
+  reporter: Reporter,
+): Promise<ProgramSource[]> {
+  const sources: ProgramSource[] = [];
+  const skipped: string[] = [];
+  for (const entry of settings.programs) {
+    try {
+      sources.push({ entry, file: await loadProgramSource(client, settings, entry) });
+    } catch (e) {
+      if (!isUserError(e)) throw e;
+      if (e instanceof BackupNotFoundError && e.reason === 'missing' && settings.programs.length > 1) {
+        skipped.push(entry.id);
+        continue;
+      }
+      sources.push({ entry, error: e });
+    }
+  }
+  if (skipped.length === settings.programs.length) {
+    throw new UserError(`no program of ${settings.config.path} has a backup "${settings.backup.id}" (by id or name)`);
+  }
+  if (skipped.length > 0) {
+    reporter.notice(
+      `Left out ${skipped.join(', ')}: no backup "${settings.backup.id}" for ${skipped.length === 1 ? 'it' : 'them'}.`,
+    );
+  }
+  return sources;
 }

@@ -31,7 +31,7 @@ import {
   type ProgramOutcome,
 } from './import-summary.ts';
 import { checkReviewedPlan } from './plan-check.ts';
-import { DIFF_IGNORE_KEYS, loadProgramSource, type ProgramPlan } from './plan.ts';
+import { DIFF_IGNORE_KEYS, programSources, type ProgramPlan } from './plan.ts';
 import { runScope, writeReport } from './report-file.ts';
 
 /** The main import: atomic, and run as a server job that is polled, never cut by an HTTP timeout. */
@@ -231,10 +231,11 @@ export async function runRestore(settings: Settings, reporter: Reporter): Promis
   // 1. Plan and validate every program: nothing is committed unless all of them validate.
   const planned: ProgramPlan[] = [];
   const failed: ProgramOutcome[] = [];
-  for (const entry of settings.programs) {
+  for (const source of await programSources(client, settings, reporter)) {
+    const { entry } = source;
     try {
-      const source = await loadProgramSource(client, settings, entry);
-      const { planned: p, report } = await planAndValidate(client, settings, entry, source, reporter);
+      if ('error' in source) throw source.error;
+      const { planned: p, report } = await planAndValidate(client, settings, entry, source.file, reporter);
       if (report.status !== 'ERROR') {
         planned.push(p);
         continue;

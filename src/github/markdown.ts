@@ -16,3 +16,8 @@ export function formatBytes(bytes: number): string {
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
+
+/** "Name (`id`)", or just the id, unescaped: table() escapes its cells; elsewhere wrap it in cell(). */
+export function programLabel(id: string, name?: string): string {
+  return name ? `${name} (\`${id}\`)` : `\`${id}\``;
+}

@@ -351,6 +351,24 @@ describe('dry-run and restore from an in-server backup (backup-id)', () => {
     expect(emulator.store.get('dataElements', target.id as string)?.name).toBe(original);
   });
 
+  it('with several programs, those without the backup are left out with a notice', async () => {
+    const ws = tempWorkspace({
+      'dhis2-metadata.yml': `target: another-server\nprograms:\n  - id: ${PROGRAM}\n  - id: ${RULES}\n`,
+    });
+    cleanup.push(ws.remove);
+    const backup = await runAction(
+      { command: 'backup', ...creds(), programs: PROGRAM, 'backup-name': 'Just one', 'backup-version': '1' },
+      { workspace: ws.dir },
+    );
+    expect(backup.errors).toEqual([]);
+    const dry = await runAction({ command: 'dry-run', ...creds(), 'backup-id': 'Just one' }, { workspace: ws.dir });
+    expect(dry.errors).toEqual([]);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toMatch(new RegExp(`::notice::Left out ${RULES}: no backup "Just one"`));
+    const report = JSON.parse(readFileSync(dry.outputs.report as string, 'utf8'));
+    expect(report.programs.map((p: { id: string }) => p.id)).toEqual([PROGRAM]);
+  });
+
   it('an unknown backup-id names the backups there are', async () => {
     const ws = tempWorkspace({ 'dhis2-metadata.yml': `target: another-server\nprograms:\n  - id: ${PROGRAM}\n` });
     cleanup.push(ws.remove);
