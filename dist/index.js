@@ -50688,7 +50688,53 @@ function scopeToProgram(file, programId) {
     kept.set(key, mine);
     if (mine.length < objects.length) leftOut.push(count(objects.length - mine.length, key));
   }
+  if (collection(file, "programs").length > 1) leftOut.push(...keepReachable(kept, programId));
   return { kept, leftOut };
+}
+function keepReachable(kept, programId) {
+  const program = (kept.get("programs") ?? []).find((p) => idOf(p) === programId);
+  const refs = (objects, key) => objects.flatMap((o) => isRecord(o) ? [idOf(o[key])].filter((id) => id !== void 0) : []);
+  const listed = (objects, key) => objects.flatMap((o) => Array.isArray(o[key]) ? o[key] : []);
+  const stages = kept.get("programStages") ?? [];
+  const psdes = [...listed(stages, "programStageDataElements"), ...kept.get("programStageDataElements") ?? []];
+  const ptes = [
+    ...listed(program ? [program] : [], "programTrackedEntityAttributes"),
+    ...kept.get("programTrackedEntityAttributes") ?? []
+  ];
+  const dataElements = new Set(refs(psdes, "dataElement"));
+  const attributes = new Set(refs(ptes, "trackedEntityAttribute"));
+  const types = new Set(program ? refs([program], "trackedEntityType") : []);
+  const withOptions = [
+    ...(kept.get("dataElements") ?? []).filter((d) => dataElements.has(idOf(d) ?? "")),
+    ...(kept.get("trackedEntityAttributes") ?? []).filter((a) => attributes.has(idOf(a) ?? ""))
+  ];
+  const optionSets = /* @__PURE__ */ new Set([...refs(withOptions, "optionSet"), ...refs(withOptions, "commentOptionSet")]);
+  const options = new Set(
+    refs(
+      listed(
+        (kept.get("optionSets") ?? []).filter((o) => optionSets.has(idOf(o) ?? "")),
+        "options"
+      ),
+      "id"
+    )
+  );
+  for (const o of kept.get("options") ?? []) if (optionSets.has(idOf(o.optionSet) ?? "")) options.add(idOf(o) ?? "");
+  const reach = {
+    dataElements,
+    trackedEntityAttributes: attributes,
+    trackedEntityTypes: types,
+    optionSets,
+    options
+  };
+  const leftOut = [];
+  for (const [key, ids2] of Object.entries(reach)) {
+    const objects = kept.get(key);
+    if (objects === void 0) continue;
+    const mine = objects.filter((o) => ids2.has(idOf(o) ?? ""));
+    kept.set(key, mine);
+    if (mine.length < objects.length) leftOut.push(count(objects.length - mine.length, key));
+  }
+  return leftOut;
 }
 function indexByCollection(doc) {
   const index = /* @__PURE__ */ new Map();

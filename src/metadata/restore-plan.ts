@@ -506,7 +506,61 @@ function scopeToProgram(
     kept.set(key, mine);
     if (mine.length < objects.length) leftOut.push(count(objects.length - mine.length, key));
   }
+  // A file with several programs (a whole package) also holds the other programs' data elements, option
+  // sets, attributes: keep only what the restored program reaches, or its restore would rewrite theirs.
+  if (collection(file, 'programs').length > 1) leftOut.push(...keepReachable(kept, programId));
   return { kept, leftOut };
+}
+
+/** Shared objects (data elements, option sets and options, TEAs, TETs) the program does not reference go. */
+function keepReachable(kept: Map<string, MetadataObject[]>, programId: string): string[] {
+  const program = (kept.get('programs') ?? []).find((p) => idOf(p) === programId);
+  const refs = (objects: readonly unknown[], key: string): string[] =>
+    objects.flatMap((o) => (isRecord(o) ? [idOf(o[key])].filter((id): id is string => id !== undefined) : []));
+  const listed = (objects: readonly MetadataObject[], key: string): MetadataObject[] =>
+    objects.flatMap((o) => (Array.isArray(o[key]) ? (o[key] as MetadataObject[]) : []));
+
+  const stages = kept.get('programStages') ?? [];
+  const psdes = [...listed(stages, 'programStageDataElements'), ...(kept.get('programStageDataElements') ?? [])];
+  const ptes = [
+    ...listed(program ? [program] : [], 'programTrackedEntityAttributes'),
+    ...(kept.get('programTrackedEntityAttributes') ?? []),
+  ];
+  const dataElements = new Set(refs(psdes, 'dataElement'));
+  const attributes = new Set(refs(ptes, 'trackedEntityAttribute'));
+  const types = new Set(program ? refs([program], 'trackedEntityType') : []);
+  const withOptions = [
+    ...(kept.get('dataElements') ?? []).filter((d) => dataElements.has(idOf(d) ?? '')),
+    ...(kept.get('trackedEntityAttributes') ?? []).filter((a) => attributes.has(idOf(a) ?? '')),
+  ];
+  const optionSets = new Set([...refs(withOptions, 'optionSet'), ...refs(withOptions, 'commentOptionSet')]);
+  const options = new Set(
+    refs(
+      listed(
+        (kept.get('optionSets') ?? []).filter((o) => optionSets.has(idOf(o) ?? '')),
+        'options',
+      ),
+      'id',
+    ),
+  );
+  for (const o of kept.get('options') ?? []) if (optionSets.has(idOf(o.optionSet) ?? '')) options.add(idOf(o) ?? '');
+
+  const reach: Record<string, Set<string>> = {
+    dataElements,
+    trackedEntityAttributes: attributes,
+    trackedEntityTypes: types,
+    optionSets,
+    options,
+  };
+  const leftOut: string[] = [];
+  for (const [key, ids] of Object.entries(reach)) {
+    const objects = kept.get(key);
+    if (objects === undefined) continue;
+    const mine = objects.filter((o) => ids.has(idOf(o) ?? ''));
+    kept.set(key, mine);
+    if (mine.length < objects.length) leftOut.push(count(objects.length - mine.length, key));
+  }
+  return leftOut;
 }
 
 function indexByCollection(doc: MetadataDocument | undefined): Map<string, Map<string, MetadataObject>> {

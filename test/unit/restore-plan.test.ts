@@ -108,9 +108,49 @@ function expectedIds(file: MetadataDocument, programId: string, key: string): st
     case 'programRuleVariables':
     case 'programTrackedEntityAttributes':
       return ids(objects.filter((o) => mine(o.program)));
-    default:
-      return ids(objects).filter((id) => !SPEC_HNQIS.has(id));
+    default: {
+      const all = ids(objects).filter((id) => !SPEC_HNQIS.has(id));
+      if (collection(file, 'programs').length < 2) return all;
+      // A file with several programs: only the shared objects this program reaches.
+      const reached = reachable(file, programId, stages);
+      return key in reached ? all.filter((id) => reached[key]!.has(id)) : all;
+    }
   }
+}
+
+/** What one program of a multi-program file reaches, worked out from the file (the spec for keepReachable). */
+function reachable(file: MetadataDocument, programId: string, stages: MetadataObject[]): Record<string, Set<string>> {
+  const program = collection(file, 'programs').find((p) => idOf(p) === programId)!;
+  const stageIds = new Set(ids(stages));
+  const psdes = [
+    ...stages.flatMap((st) => (st.programStageDataElements as MetadataObject[] | undefined) ?? []),
+    ...collection(file, 'programStageDataElements').filter((p) => stageIds.has(idOf(p.programStage) ?? '')),
+  ];
+  const ptes = [
+    ...((program.programTrackedEntityAttributes as MetadataObject[] | undefined) ?? []),
+    ...collection(file, 'programTrackedEntityAttributes').filter((p) => idOf(p.program) === programId),
+  ];
+  const dataElements = new Set(psdes.map((p) => idOf(p.dataElement)).filter((x): x is string => !!x));
+  const attributes = new Set(ptes.map((p) => idOf(p.trackedEntityAttribute)).filter((x): x is string => !!x));
+  const users = [
+    ...collection(file, 'dataElements').filter((d) => dataElements.has(idOf(d)!)),
+    ...collection(file, 'trackedEntityAttributes').filter((a) => attributes.has(idOf(a)!)),
+  ];
+  const optionSets = new Set(
+    users.flatMap((u) => [idOf(u.optionSet), idOf(u.commentOptionSet)]).filter((x): x is string => !!x),
+  );
+  const options = new Set(
+    [
+      ...collection(file, 'optionSets')
+        .filter((o) => optionSets.has(idOf(o)!))
+        .flatMap((o) => ((o.options as MetadataObject[] | undefined) ?? []).map((x) => idOf(x))),
+      ...collection(file, 'options')
+        .filter((o) => optionSets.has(idOf(o.optionSet) ?? ''))
+        .map((o) => idOf(o)),
+    ].filter((x): x is string => !!x),
+  );
+  const types = new Set([idOf(program.trackedEntityType)].filter((x): x is string => !!x));
+  return { dataElements, trackedEntityAttributes: attributes, trackedEntityTypes: types, optionSets, options };
 }
 
 function deepFreeze<T>(value: T): T {
