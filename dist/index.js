@@ -51753,11 +51753,10 @@ function assembleExport(parts) {
   if (Array.isArray(doc.programRuleActions)) {
     doc.programRuleActions = linkRuleActions(collection(doc, "programRules"), collection(doc, "programRuleActions"));
   }
-  foldEmbedded(doc, "programStageDataElements", "programStages", "programStage");
-  foldEmbedded(doc, "programTrackedEntityAttributes", "programs", "program");
-  doc.optionSets ??= [];
-  doc.options ??= [];
-  return doc;
+  const shaped = toFileShape(doc);
+  shaped.optionSets ??= [];
+  shaped.options ??= [];
+  return shaped;
 }
 function referencedLegendSetIds(doc) {
   const ids2 = /* @__PURE__ */ new Set();
@@ -51812,6 +51811,12 @@ function linkRuleActions(rules, actions) {
     const ruleId = actionId === void 0 ? void 0 : ruleOfAction.get(actionId);
     return ruleId === void 0 ? action : { ...action, programRule: { id: ruleId } };
   });
+}
+function toFileShape(source) {
+  const doc = { ...source };
+  foldEmbedded(doc, "programStageDataElements", "programStages", "programStage");
+  foldEmbedded(doc, "programTrackedEntityAttributes", "programs", "program");
+  return doc;
 }
 function foldEmbedded(doc, key, ownerKey, ownerRef) {
   if (!Array.isArray(doc[key])) return;
@@ -51986,17 +51991,23 @@ async function runExport(settings, reporter2) {
     changed: written.length > 0,
     files: written.map((r) => r.file)
   };
+  let commitError;
   if (settings.commit) {
     if (written.length === 0) {
       reporter2.info("Nothing changed: no commit.");
     } else {
-      const outcome = await commitAndPush({
-        cwd: settings.workspace,
-        files: written.map((r) => r.file),
-        message: settings.commitMessage ?? defaultCommitMessage(report, written),
-        log: (m) => reporter2.info(m)
-      });
-      report.commit = { sha: outcome.sha, branch: outcome.branch, rebased: outcome.rebased };
+      try {
+        const outcome = await commitAndPush({
+          cwd: settings.workspace,
+          files: written.map((r) => r.file),
+          message: settings.commitMessage ?? defaultCommitMessage(report, written),
+          log: (m) => reporter2.info(m)
+        });
+        report.commit = { sha: outcome.sha, branch: outcome.branch, rebased: outcome.rebased };
+      } catch (e) {
+        if (!isUserError(e)) throw e;
+        commitError = e;
+      }
     }
   }
   const exported = results.filter((r) => !r.error).map((r) => r.file);
@@ -52021,6 +52032,7 @@ async function runExport(settings, reporter2) {
   reporter2.setOutput("files", JSON.stringify(report.files));
   reporter2.setOutput("report", reportPath);
   await reporter2.summary(summaryMarkdown(report));
+  if (commitError) throw commitError;
   const failed = results.filter((r) => r.error);
   if (failed.length > 0) {
     reporter2.info(
@@ -52207,7 +52219,7 @@ async function runDownloadBackup(settings, reporter2) {
       if (rel.startsWith("..") || isAbsolute3(rel)) {
         throw new ConfigError(`output-dir must stay inside the workspace (would write ${path})`);
       }
-      const text = canonicalJson(doc);
+      const text = canonicalJson(toFileShape(doc));
       mkdirSync3(settings.outputDir, { recursive: true });
       writeFileSync3(path, text);
       const result = {

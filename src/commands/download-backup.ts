@@ -15,6 +15,7 @@ import { backupMetadata, BackupNotFoundError, readBackups } from '../backups/sto
 import type { Settings } from '../config/types.ts';
 import { ConfigError, isUserError, UserError } from '../errors.ts';
 import { formatBytes, programLabel, table } from '../github/markdown.ts';
+import { toFileShape } from '../metadata/assemble.ts';
 import { canonicalJson } from '../metadata/canonical.ts';
 import type { Reporter } from '../reporter.ts';
 import { connect } from './connect.ts';
@@ -113,7 +114,8 @@ export async function runDownloadBackup(settings: Settings, reporter: Reporter):
       if (rel.startsWith('..') || isAbsolute(rel)) {
         throw new ConfigError(`output-dir must stay inside the workspace (would write ${path})`);
       }
-      const text = canonicalJson(doc);
+      // The file shape export writes: embedded lists once (the app's record also lists them at the top).
+      const text = canonicalJson(toFileShape(doc));
       mkdirSync(settings.outputDir, { recursive: true });
       writeFileSync(path, text);
       const result: ProgramDownload = {

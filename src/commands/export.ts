@@ -11,7 +11,7 @@ import pLimit from 'p-limit';
 import { resolveTransform } from '../config/presets.ts';
 import type { Config, ProgramEntry, ProgramKind, Settings } from '../config/types.ts';
 import type { Dhis2Client } from '../dhis2/client.ts';
-import { ConfigError, isUserError } from '../errors.ts';
+import { ConfigError, isUserError, type UserError } from '../errors.ts';
 import { artifactName, uploadArtifact } from '../github/artifact.ts';
 import { commitAndPush } from '../github/git.ts';
 import { formatBytes, table } from '../github/markdown.ts';
@@ -199,17 +199,24 @@ export async function runExport(settings: Settings, reporter: Reporter): Promise
     files: written.map((r) => r.file),
   };
 
+  let commitError: UserError | undefined;
   if (settings.commit) {
     if (written.length === 0) {
       reporter.info('Nothing changed: no commit.');
     } else {
-      const outcome = await commitAndPush({
-        cwd: settings.workspace,
-        files: written.map((r) => r.file),
-        message: settings.commitMessage ?? defaultCommitMessage(report, written),
-        log: (m) => reporter.info(m),
-      });
-      report.commit = { sha: outcome.sha, branch: outcome.branch, rebased: outcome.rebased };
+      try {
+        const outcome = await commitAndPush({
+          cwd: settings.workspace,
+          files: written.map((r) => r.file),
+          message: settings.commitMessage ?? defaultCommitMessage(report, written),
+          log: (m) => reporter.info(m),
+        });
+        report.commit = { sha: outcome.sha, branch: outcome.branch, rebased: outcome.rebased };
+      } catch (e) {
+        // The files are written: report them (outputs, summary, artifact) and fail at the end.
+        if (!isUserError(e)) throw e;
+        commitError = e;
+      }
     }
   }
 
@@ -238,6 +245,7 @@ export async function runExport(settings: Settings, reporter: Reporter): Promise
   reporter.setOutput('report', reportPath);
   await reporter.summary(summaryMarkdown(report));
 
+  if (commitError) throw commitError;
   const failed = results.filter((r) => r.error);
   if (failed.length > 0) {
     reporter.info(

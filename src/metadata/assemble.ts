@@ -47,13 +47,11 @@ export function assembleExport(parts: ExportParts): MetadataDocument {
     doc.programRuleActions = linkRuleActions(collection(doc, 'programRules'), collection(doc, 'programRuleActions'));
   }
 
-  foldEmbedded(doc, 'programStageDataElements', 'programStages', 'programStage');
-  foldEmbedded(doc, 'programTrackedEntityAttributes', 'programs', 'program');
-
+  const shaped = toFileShape(doc);
   // The reference app guarantees both arrays (an import of a program without options still lists them).
-  doc.optionSets ??= [];
-  doc.options ??= [];
-  return doc;
+  shaped.optionSets ??= [];
+  shaped.options ??= [];
+  return shaped;
 }
 
 /**
@@ -118,6 +116,17 @@ function linkRuleActions(rules: MetadataObject[], actions: MetadataObject[]): Me
     const ruleId = actionId === undefined ? undefined : ruleOfAction.get(actionId);
     return ruleId === undefined ? action : { ...action, programRule: { id: ruleId } };
   });
+}
+
+/**
+ * The shape of a metadata file (interface.md): program stage data elements and program tracked entity
+ * attributes once, embedded in their owners (see foldEmbedded). Used by export and download-backup.
+ */
+export function toFileShape(source: MetadataDocument): MetadataDocument {
+  const doc = { ...source };
+  foldEmbedded(doc, 'programStageDataElements', 'programStages', 'programStage');
+  foldEmbedded(doc, 'programTrackedEntityAttributes', 'programs', 'program');
+  return doc;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { toFileShape } from '../../src/metadata/assemble.ts';
 import { canonicalJson } from '../../src/metadata/canonical.ts';
 import { startEmulator, type Emulator } from '../emulator/index.ts';
 import { runAction } from '../helpers/run-action.ts';
@@ -345,7 +346,9 @@ describe('download-backup', () => {
     const file = `backups/${PROGRAM}-${FIXTURE.id}.json`;
     expect(JSON.parse(byId.outputs.files!)).toEqual([file]);
     const text = readFileSync(join(dir, file), 'utf8');
-    expect(text).toBe(canonicalJson(FIXTURE.metadata));
+    // The file shape export writes: the record's top-level PSDEs and PTEAs folded into their owners.
+    expect(text).toBe(canonicalJson(toFileShape(FIXTURE.metadata)));
+    expect(JSON.parse(text).programStageDataElements).toBeUndefined();
 
     const byName = await run('download-backup', dir, { 'backup-id': FIXTURE.name, 'output-dir': 'backups' });
     expect(byName.code).toBe(0);
@@ -405,7 +408,7 @@ describe('download-backup', () => {
     const result = await run('download-backup', dir, { 'backup-id': 'round trip' });
     expect(result.code).toBe(0);
     const text = readFileSync(join(dir, JSON.parse(result.outputs.files!)[0]), 'utf8');
-    expect(text).toBe(canonicalJson(storedBackups()[0]!.metadata));
+    expect(text).toBe(canonicalJson(toFileShape(storedBackups()[0]!.metadata)));
     const report = await importMetadata(JSON.parse(text), 'VALIDATE');
     expect((report.response ?? report).status).toBe('OK');
   });
