@@ -31639,7 +31639,7 @@ function outcomeOf(planned, report) {
     fingerprint: planned.fingerprint,
     report,
     diff: planned.diff,
-    plan: planned.plan,
+    plan: { stale: planned.plan.stale, notes: planned.plan.notes },
     onServer: planned.onServer
   };
 }

@@ -109,7 +109,7 @@ export function outcomeOf(planned: ProgramPlan, report?: ImportReport): ProgramO
     fingerprint: planned.fingerprint,
     report,
     diff: planned.diff,
-    plan: planned.plan,
+    plan: { stale: planned.plan.stale, notes: planned.plan.notes },
     onServer: planned.onServer,
   };
 }

@@ -14,7 +14,8 @@ export interface ProgramOutcome {
   fingerprint?: string;
   report?: ImportReport;
   diff?: MetadataDiff;
-  plan?: RestorePlan;
+  /** The plan's decisions (not its payload: the report would hold the whole program again). */
+  plan?: Pick<RestorePlan, 'stale' | 'notes'>;
   onServer?: boolean;
   /** A failure before or outside the import (file, server, config). */
   error?: string;
