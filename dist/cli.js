@@ -18515,12 +18515,12 @@ var require_promisify = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     function promisify(fn) {
       return function(req, opts) {
-        return new Promise((resolve4, reject) => {
+        return new Promise((resolve5, reject) => {
           fn.call(this, req, opts, (err, rtn) => {
             if (err) {
               reject(err);
             } else {
-              resolve4(rtn);
+              resolve5(rtn);
             }
           });
         });
@@ -18724,7 +18724,7 @@ var require_parse_proxy_response = __commonJS({
     var debug_1 = __importDefault(require_src());
     var debug = debug_1.default("https-proxy-agent:parse-proxy-response");
     function parseProxyResponse(socket) {
-      return new Promise((resolve4, reject) => {
+      return new Promise((resolve5, reject) => {
         let buffersLength = 0;
         const buffers = [];
         function read() {
@@ -18764,7 +18764,7 @@ var require_parse_proxy_response = __commonJS({
           const firstLine = buffered.toString("ascii", 0, buffered.indexOf("\r\n"));
           const statusCode = +firstLine.split(" ")[1];
           debug("got proxy server response: %o", firstLine);
-          resolve4({
+          resolve5({
             statusCode,
             buffered
           });
@@ -18785,11 +18785,11 @@ var require_agent = __commonJS({
     "use strict";
     var __awaiter = exports && exports.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value2) {
-        return value2 instanceof P ? value2 : new P(function(resolve4) {
-          resolve4(value2);
+        return value2 instanceof P ? value2 : new P(function(resolve5) {
+          resolve5(value2);
         });
       }
-      return new (P || (P = Promise))(function(resolve4, reject) {
+      return new (P || (P = Promise))(function(resolve5, reject) {
         function fulfilled(value2) {
           try {
             step(generator.next(value2));
@@ -18805,7 +18805,7 @@ var require_agent = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -20135,7 +20135,7 @@ import { parseArgs } from "node:util";
 // src/config/inputs.ts
 import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { isAbsolute, join, relative, resolve } from "node:path";
+import { join, relative as relative2, resolve as resolve2 } from "node:path";
 
 // src/errors.ts
 var UserError = class extends Error {
@@ -20246,6 +20246,15 @@ function stringOrUndefined(value2) {
 }
 function forkWithoutSecretsMessage(pr) {
   return `pull request #${pr} comes from a fork, and GitHub gives no secrets to workflows of fork pull requests: the dry run cannot sign in to DHIS2. A maintainer can push the change to a branch of this repository (its pull request then gets the dry run), or run the workflow by hand after reviewing the change.`;
+}
+
+// src/util/paths.ts
+import { isAbsolute, relative, resolve } from "node:path";
+function resolveInside(workspace, path) {
+  const abs = resolve(workspace, path);
+  const rel = relative(workspace, abs);
+  if (rel.startsWith("..") || isAbsolute(rel)) return void 0;
+  return { abs, rel };
 }
 
 // src/config/load-config.ts
@@ -22043,12 +22052,9 @@ function selectPrograms(all3, filter2, configPath) {
   return all3.filter((p) => wanted.has(p.id));
 }
 function insideWorkspace(workspace, path, input) {
-  const abs = resolve(workspace, path);
-  const rel = relative(workspace, abs);
-  if (rel.startsWith("..") || isAbsolute(rel)) {
-    throw new ConfigError(`input ${input} must stay inside the workspace (got "${path}")`);
-  }
-  return abs;
+  const inside = resolveInside(workspace, path);
+  if (!inside) throw new ConfigError(`input ${input} must stay inside the workspace (got "${path}")`);
+  return inside.abs;
 }
 function githubContext(env) {
   return {
@@ -22072,10 +22078,10 @@ function buildSettings(raw, environment2) {
     throw new ConfigError(`input command must be one of: ${COMMANDS.join(", ")} (got "${command}")`);
   }
   const inAction = env.GITHUB_ACTIONS === "true";
-  const workspace = resolve(env.GITHUB_WORKSPACE || cwd);
+  const workspace = resolve2(env.GITHUB_WORKSPACE || cwd);
   const configInput = value(raw, "config") ?? "dhis2-metadata.yml";
   const configAbs = insideWorkspace(workspace, configInput, "config");
-  const configPath = relative(workspace, configAbs);
+  const configPath = relative2(workspace, configAbs);
   if (!existsSync(configAbs)) {
     throw new ConfigError(`config file ${configPath} not found in the workspace ${workspace} (set the config input)`);
   }
@@ -22106,7 +22112,7 @@ function buildSettings(raw, environment2) {
       id: value(raw, "backup-id")
     },
     outputDir: insideWorkspace(workspace, value(raw, "output-dir") ?? ".", "output-dir"),
-    reportDir: resolve(reportDir),
+    reportDir: resolve2(reportDir),
     github,
     inAction
   };
@@ -22304,20 +22310,20 @@ function pLimit(concurrency) {
     activeCount--;
     resumeNext();
   };
-  const run = async (function_, resolve4, arguments_) => {
+  const run = async (function_, resolve5, arguments_) => {
     const result = (async () => function_(...arguments_))();
-    resolve4(result);
+    resolve5(result);
     try {
       await result;
     } catch {
     }
     next();
   };
-  const enqueue = (function_, resolve4, arguments_) => {
+  const enqueue = (function_, resolve5, arguments_) => {
     new Promise((internalResolve) => {
       queue.enqueue(internalResolve);
     }).then(
-      run.bind(void 0, function_, resolve4, arguments_)
+      run.bind(void 0, function_, resolve5, arguments_)
     );
     (async () => {
       await Promise.resolve();
@@ -22326,8 +22332,8 @@ function pLimit(concurrency) {
       }
     })();
   };
-  const generator = (function_, ...arguments_) => new Promise((resolve4) => {
-    enqueue(function_, resolve4, arguments_);
+  const generator = (function_, ...arguments_) => new Promise((resolve5) => {
+    enqueue(function_, resolve5, arguments_);
   });
   Object.defineProperties(generator, {
     activeCount: {
@@ -22525,7 +22531,7 @@ var GitHubApi = class {
         const delay = this.retryDelay(e, error, attempt);
         if (attempt >= retries || delay === void 0) throw error;
         this.options.log?.(`GitHub: ${error.message}; retrying in ${Math.round(delay)} ms`);
-        await new Promise((resolve4) => setTimeout(resolve4, delay));
+        await new Promise((resolve5) => setTimeout(resolve5, delay));
       }
     }
   }
@@ -24876,10 +24882,10 @@ var CanceledError = class extends AxiosError_default {
 var CanceledError_default = CanceledError;
 
 // node_modules/axios/lib/core/settle.js
-function settle(resolve4, reject, response) {
+function settle(resolve5, reject, response) {
   const validateStatus2 = response.config.validateStatus;
   if (!response.status || !validateStatus2 || validateStatus2(response.status)) {
-    resolve4(response);
+    resolve5(response);
   } else {
     reject(new AxiosError_default(
       "Request failed with status code " + response.status,
@@ -26347,7 +26353,7 @@ function setProxy(options, configProxy, location, isRedirect, configHttpsAgent, 
 }
 var isHttpAdapterSupported = typeof process !== "undefined" && utils_default.kindOf(process) === "process";
 var wrapAsync = (asyncExecutor) => {
-  return new Promise((resolve4, reject) => {
+  return new Promise((resolve5, reject) => {
     let onDone;
     let isDone;
     const done = (value2, isRejected) => {
@@ -26357,7 +26363,7 @@ var wrapAsync = (asyncExecutor) => {
     };
     const _resolve = (value2) => {
       done(value2);
-      resolve4(value2);
+      resolve5(value2);
     };
     const _reject = (reason) => {
       done(reason, true);
@@ -26428,7 +26434,7 @@ var http2Transport = {
   }
 };
 var http_default = isHttpAdapterSupported && function httpAdapter(config2) {
-  return wrapAsync(async function dispatchHttpRequest(resolve4, reject, onDone) {
+  return wrapAsync(async function dispatchHttpRequest(resolve5, reject, onDone) {
     const own2 = (key) => utils_default.getSafeProp(config2, key);
     const transitional2 = own2("transitional") || transitional_default;
     let data = own2("data");
@@ -26565,7 +26571,7 @@ var http_default = isHttpAdapterSupported && function httpAdapter(config2) {
       }
       let convertedData;
       if (method !== "GET") {
-        return settle(resolve4, reject, {
+        return settle(resolve5, reject, {
           status: 405,
           statusText: "method not allowed",
           headers: {},
@@ -26596,7 +26602,7 @@ var http_default = isHttpAdapterSupported && function httpAdapter(config2) {
       } else if (responseType === "stream") {
         convertedData = stream3.Readable.from(convertedData);
       }
-      return settle(resolve4, reject, {
+      return settle(resolve5, reject, {
         data: convertedData,
         status: 200,
         statusText: "OK",
@@ -26971,7 +26977,7 @@ var http_default = isHttpAdapterSupported && function httpAdapter(config2) {
           });
         }
         response.data = responseStream;
-        settle(resolve4, reject, response);
+        settle(resolve5, reject, response);
       } else {
         const responseBuffer = [];
         let totalResponseBytes = 0;
@@ -27022,7 +27028,7 @@ var http_default = isHttpAdapterSupported && function httpAdapter(config2) {
           } catch (err) {
             return reject(AxiosError_default.from(err, null, config2, response.request, response));
           }
-          settle(resolve4, reject, response);
+          settle(resolve5, reject, response);
         });
       }
       abortEmitter.once("abort", (err) => {
@@ -27503,7 +27509,7 @@ var resolveConfig_default = resolveConfig;
 // node_modules/axios/lib/adapters/xhr.js
 var isXHRAdapterSupported = typeof XMLHttpRequest !== "undefined";
 var xhr_default = isXHRAdapterSupported && function(config2) {
-  return new Promise(function dispatchXhrRequest(resolve4, reject) {
+  return new Promise(function dispatchXhrRequest(resolve5, reject) {
     let useAsyncXsrf;
     try {
       const store = platform_default.hasStandardBrowserEnv && typeof window !== "undefined" && window.cookieStore;
@@ -27592,7 +27598,7 @@ var xhr_default = isXHRAdapterSupported && function(config2) {
       };
       settle(
         function _resolve(value2) {
-          resolve4(value2);
+          resolve5(value2);
           done();
         },
         function _reject(err) {
@@ -28393,8 +28399,8 @@ var factory = (env) => {
         }
       }
       !isStreamResponse && unsubscribe && unsubscribe();
-      return await new Promise((resolve4, reject) => {
-        settle(resolve4, reject, {
+      return await new Promise((resolve5, reject) => {
+        settle(resolve5, reject, {
           data: responseData,
           headers: AxiosHeaders_default.from(response.headers),
           status: response.status,
@@ -28926,8 +28932,8 @@ var CancelToken = class _CancelToken {
       throw new TypeError("executor must be a function.");
     }
     let resolvePromise;
-    this.promise = new Promise(function promiseExecutor(resolve4) {
-      resolvePromise = resolve4;
+    this.promise = new Promise(function promiseExecutor(resolve5) {
+      resolvePromise = resolve5;
     });
     const token = this;
     this.promise.then((cancel) => {
@@ -28940,9 +28946,9 @@ var CancelToken = class _CancelToken {
     });
     this.promise.then = (onfulfilled) => {
       let _resolve;
-      const promise = new Promise((resolve4) => {
-        token.subscribe(resolve4);
-        _resolve = resolve4;
+      const promise = new Promise((resolve5) => {
+        token.subscribe(resolve5);
+        _resolve = resolve5;
       }).then(onfulfilled);
       promise.cancel = function reject() {
         token.unsubscribe(_resolve);
@@ -29298,13 +29304,13 @@ async function handleRetry(axiosInstance, currentState, error, config2) {
   if (config2.signal?.aborted) {
     return Promise.resolve(axiosInstance(config2));
   }
-  return new Promise((resolve4) => {
+  return new Promise((resolve5) => {
     const abortListener = () => {
       clearTimeout(timeout);
-      resolve4(axiosInstance(config2));
+      resolve5(axiosInstance(config2));
     };
     const timeout = setTimeout(() => {
-      resolve4(axiosInstance(config2));
+      resolve5(axiosInstance(config2));
       if (config2.signal?.removeEventListener) {
         config2.signal.removeEventListener("abort", abortListener);
       }
@@ -29973,7 +29979,7 @@ async function pollJob(http3, job, options) {
   }
 }
 function sleep(ms) {
-  return new Promise((resolve4) => setTimeout(resolve4, ms));
+  return new Promise((resolve5) => setTimeout(resolve5, ms));
 }
 
 // src/dhis2/version.ts
@@ -30315,6 +30321,26 @@ function num(value2) {
   return Number.isFinite(n) ? n : Number.MAX_VALUE;
 }
 
+// src/metadata/keys.ts
+var LEGACY_ACCESS_KEYS = ["publicAccess", "externalAccess", "userAccesses", "userGroupAccesses"];
+var REMOVAL_KEYS = {
+  sharing: ["sharing", ...LEGACY_ACCESS_KEYS],
+  organisationUnits: ["organisationUnits"],
+  userFields: ["createdBy", "lastUpdatedBy"],
+  dates: ["date", "created", "lastUpdated"],
+  categories: [
+    "category",
+    "categoryCombo",
+    "categoryOptionCombo",
+    "categoryOption",
+    "categories",
+    "categoryCombos",
+    "categoryOptionCombos",
+    "categoryOptions"
+  ],
+  legendSets: ["legend", "legends", "legendSet", "legendSets"]
+};
+
 // src/metadata/diff.ts
 var VOLATILE_KEYS = [
   "created",
@@ -30328,10 +30354,7 @@ var VOLATILE_KEYS = [
   "favorites",
   "subscribed",
   "subscribers",
-  "publicAccess",
-  "externalAccess",
-  "userAccesses",
-  "userGroupAccesses",
+  ...LEGACY_ACCESS_KEYS,
   "dimensionItem",
   "dimensionItemType",
   "optionSetValue",
@@ -30617,10 +30640,8 @@ function worstStatus(programs) {
   if (statuses.includes("WARNING")) return "WARNING";
   return "OK";
 }
-function sumStats2(programs) {
-  const sum = { created: 0, updated: 0, deleted: 0, ignored: 0, total: 0 };
-  for (const p of programs) for (const k of STAT_KEYS) sum[k] += p.report?.stats[k] ?? 0;
-  return sum;
+function sumOutcomeStats(programs) {
+  return sumStats(programs.flatMap((p) => p.report ? [p.report.stats] : []));
 }
 function setImportOutputs(reporter, outputs) {
   reporter.setOutput("status", outputs.status);
@@ -30632,14 +30653,14 @@ function setImportOutputs(reporter, outputs) {
 // src/commands/json-file.ts
 var import_yaml2 = __toESM(require_dist(), 1);
 import { existsSync as existsSync2, readFileSync as readFileSync3 } from "node:fs";
-import { resolve as resolve2 } from "node:path";
+import { resolve as resolve3 } from "node:path";
 function position(text, offset) {
   const before = text.slice(0, offset);
   const line = before.split("\n").length;
   return { line, column: offset - before.lastIndexOf("\n") };
 }
 function readMetadataFile(workspace, path, hint) {
-  const abs = resolve2(workspace, path);
+  const abs = resolve3(workspace, path);
   if (!existsSync2(abs)) throw new UserError(`${path} not found in the workspace (${hint})`, { file: path });
   const text = readFileSync3(abs, "utf8");
   let doc;
@@ -30718,28 +30739,8 @@ var ObjectLocator = class {
   }
 };
 
-// src/metadata/keys.ts
-var REMOVAL_KEYS = {
-  sharing: ["sharing", "publicAccess", "externalAccess", "userAccesses", "userGroupAccesses"],
-  organisationUnits: ["organisationUnits"],
-  userFields: ["createdBy", "lastUpdatedBy"],
-  dates: ["date", "created", "lastUpdated"],
-  categories: [
-    "category",
-    "categoryCombo",
-    "categoryOptionCombo",
-    "categoryOption",
-    "categories",
-    "categoryCombos",
-    "categoryOptionCombos",
-    "categoryOptions"
-  ],
-  legendSets: ["legend", "legends", "legendSet", "legendSets"]
-};
-
 // src/metadata/sharing.ts
 var SHARING_ONLY_FROM_MINOR = 41;
-var LEGACY_ACCESS_KEYS = ["publicAccess", "externalAccess", "userAccesses", "userGroupAccesses"];
 var LEGACY_SHARING_KEYS = [...LEGACY_ACCESS_KEYS, "user"];
 var ACCESS_KEYS = ["sharing", ...LEGACY_ACCESS_KEYS];
 function sharingOnly(minor) {
@@ -31383,7 +31384,7 @@ async function readBackups(dataStore, programId) {
   if (value2 === void 0) return { exists: false, backups: [], bytes: 0 };
   return { exists: true, backups: parseBackupsValue(value2, programId).backups, bytes: valueBytes(value2) };
 }
-var defaultSleep = (ms) => new Promise((resolve4) => setTimeout(resolve4, ms));
+var defaultSleep = (ms) => new Promise((resolve5) => setTimeout(resolve5, ms));
 async function saveBackup(dataStore, programId, record, options = {}) {
   const maxAttempts = options.maxAttempts ?? MAX_SAVE_ATTEMPTS;
   const sleep2 = options.sleep ?? defaultSleep;
@@ -31616,7 +31617,7 @@ function combinedFingerprint(programs) {
 async function planAndValidate(client, settings, entry, file, reporter) {
   const draft = await draftPlan(client, settings, entry, file);
   const validation = client.importMetadata(draft.plan.payload, VALIDATE_PARAMS);
-  await new Promise((resolve4) => setImmediate(resolve4));
+  await new Promise((resolve5) => setImmediate(resolve5));
   let planned;
   try {
     planned = analysePlan(draft);
@@ -31691,7 +31692,7 @@ async function runDryRun(settings, reporter) {
     )
   );
   const status = worstStatus(programs);
-  const stats = sumStats2(programs);
+  const stats = sumOutcomeStats(programs);
   const fingerprint2 = combinedFingerprint(programs);
   const reportPath = writeReport(settings, "dry-run", {
     command: "dry-run",
@@ -31761,7 +31762,7 @@ function backupCount(n) {
 // src/commands/export.ts
 import { createHash as createHash6 } from "node:crypto";
 import { existsSync as existsSync3, mkdirSync as mkdirSync2, readFileSync as readFileSync4, writeFileSync as writeFileSync2 } from "node:fs";
-import { dirname, isAbsolute as isAbsolute2, relative as relative2, resolve as resolve3 } from "node:path";
+import { dirname, relative as relative3, resolve as resolve4 } from "node:path";
 
 // presets/hnqis2-another-server.yml
 var hnqis2_another_server_default = `# yaml-language-server: $schema=../schema/preset.schema.json
@@ -31989,10 +31990,10 @@ async function uploadArtifact(name, files, rootDirectory, retentionDays) {
 // src/github/git.ts
 import { execFile } from "node:child_process";
 async function git(cwd, args) {
-  return new Promise((resolve4) => {
+  return new Promise((resolve5) => {
     execFile("git", args, { cwd, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
       const code = error ? typeof error.code === "number" ? error.code : 1 : 0;
-      resolve4({ stdout: stdout.toString(), stderr: stderr.toString(), code });
+      resolve5({ stdout: stdout.toString(), stderr: stderr.toString(), code });
     });
   });
 }
@@ -32281,15 +32282,14 @@ function objectCounts(doc) {
   return counts;
 }
 function programFile(settings, entry) {
-  const abs = resolve3(settings.workspace, entry.file);
-  const rel = relative2(settings.workspace, abs);
-  if (rel.startsWith("..") || isAbsolute2(rel)) {
+  const inside = resolveInside(settings.workspace, entry.file);
+  if (!inside) {
     throw new ConfigError(`programs: file "${entry.file}" leaves the workspace`, {
       file: settings.config.path,
       line: entry.line
     });
   }
-  return abs;
+  return inside.abs;
 }
 async function buildExport(client, config2, entry) {
   const raw = await collectProgram(client, entry.id);
@@ -32324,7 +32324,7 @@ async function exportOne(client, settings, entry) {
     text,
     result: {
       id: entry.id,
-      file: relative2(settings.workspace, path),
+      file: relative3(settings.workspace, path),
       name,
       kind,
       preset: preset2,
@@ -32433,7 +32433,7 @@ async function runExport(settings, reporter) {
     try {
       await uploadArtifact(
         name,
-        exported.map((f) => resolve3(settings.workspace, f)),
+        exported.map((f) => resolve4(settings.workspace, f)),
         settings.workspace
       );
       reporter.info(`Uploaded the exported files as artifact ${name}.`);
@@ -32568,7 +32568,7 @@ async function runBackup(settings, reporter) {
 
 // src/commands/download-backup.ts
 import { mkdirSync as mkdirSync3, writeFileSync as writeFileSync3 } from "node:fs";
-import { isAbsolute as isAbsolute3, join as join4, relative as relative3 } from "node:path";
+import { join as join4 } from "node:path";
 function safePart(value2) {
   return value2.replace(/[^A-Za-z0-9._-]+/g, "_").replace(/^\.+/, "_") || "_";
 }
@@ -32631,10 +32631,8 @@ async function runDownloadBackup(settings, reporter) {
       const { record, doc } = found;
       name ??= nameInBackups([record], entry.id);
       const path = join4(settings.outputDir, `${safePart(entry.id)}-${safePart(String(record.id))}.json`);
-      const rel = relative3(settings.workspace, path);
-      if (rel.startsWith("..") || isAbsolute3(rel)) {
-        throw new ConfigError(`output-dir must stay inside the workspace (would write ${path})`);
-      }
+      const rel = resolveInside(settings.workspace, path)?.rel;
+      if (rel === void 0) throw new ConfigError(`output-dir must stay inside the workspace (would write ${path})`);
       const text = canonicalJson(toFileShape(doc));
       mkdirSync3(settings.outputDir, { recursive: true });
       writeFileSync3(path, text);
@@ -32902,16 +32900,6 @@ async function verify2(client, planned) {
   }
   return notes;
 }
-function addStats(a, b) {
-  if (!b) return a;
-  return {
-    created: a.created + b.created,
-    updated: a.updated + b.updated,
-    deleted: a.deleted + b.deleted,
-    ignored: a.ignored + b.ignored,
-    total: a.total + b.total
-  };
-}
 function restoreMarkdown(settings, version, programs, rollback, heading) {
   const status = worstStatus(programs);
   const icon = status === "OK" ? "\u2705" : status === "WARNING" ? "\u26A0\uFE0F" : "\u274C";
@@ -32940,7 +32928,7 @@ function restoreMarkdown(settings, version, programs, rollback, heading) {
 }
 async function finish(settings, reporter, client, all3, rollback, heading) {
   const status = worstStatus(all3);
-  const stats = sumStats2(all3);
+  const stats = sumOutcomeStats(all3);
   const fingerprint2 = combinedFingerprint(all3);
   const reportPath = writeReport(settings, "restore", {
     command: "restore",
@@ -33052,7 +33040,10 @@ async function runRestore(settings, reporter) {
       () => deleteStale(client, p, reporter)
     );
     if (deleted) {
-      report.stats = addStats(report.stats, { ...deleted, total: deleted.deleted, ignored: 0, created: 0, updated: 0 });
+      report.stats = sumStats([
+        report.stats,
+        { ...deleted, total: deleted.deleted, ignored: 0, created: 0, updated: 0 }
+      ]);
       outcome.after = [
         ...outcome.after ?? [],
         `removed ${deleted.deleted} program rules, variables and actions the file no longer has`

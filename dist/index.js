@@ -2160,9 +2160,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback) {
         if (callback === void 0) {
-          return new Promise((resolve4, reject) => {
+          return new Promise((resolve5, reject) => {
             this.close((err, data) => {
-              return err ? reject(err) : resolve4(data);
+              return err ? reject(err) : resolve5(data);
             });
           });
         }
@@ -2200,12 +2200,12 @@ var require_dispatcher_base = __commonJS({
           err = null;
         }
         if (callback === void 0) {
-          return new Promise((resolve4, reject) => {
+          return new Promise((resolve5, reject) => {
             this.destroy(err, (err2, data) => {
               return err2 ? (
                 /* istanbul ignore next: should never error */
                 reject(err2)
-              ) : resolve4(data);
+              ) : resolve5(data);
             });
           });
         }
@@ -4472,8 +4472,8 @@ var require_util2 = __commonJS({
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise = new Promise((resolve4, reject) => {
-        res = resolve4;
+      const promise = new Promise((resolve5, reject) => {
+        res = resolve5;
         rej = reject;
       });
       return { promise, resolve: res, reject: rej };
@@ -6724,12 +6724,12 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve4, reject) => {
+      const waitForDrain = () => new Promise((resolve5, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve4;
+          callback = resolve5;
         }
       });
       socket.on("close", onDrain).on("drain", onDrain);
@@ -7399,12 +7399,12 @@ var require_client_h2 = __commonJS({
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve4, reject) => {
+      const waitForDrain = () => new Promise((resolve5, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve4;
+          callback = resolve5;
         }
       });
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -7883,16 +7883,16 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       async [kClose]() {
-        return new Promise((resolve4) => {
+        return new Promise((resolve5) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve4;
+            this[kClosedResolve] = resolve5;
           } else {
-            resolve4(null);
+            resolve5(null);
           }
         });
       }
       async [kDestroy](err) {
-        return new Promise((resolve4) => {
+        return new Promise((resolve5) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request = requests[i];
@@ -7903,7 +7903,7 @@ var require_client = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve4(null);
+            resolve5(null);
           };
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err, callback);
@@ -7954,7 +7954,7 @@ var require_client = __commonJS({
         });
       }
       try {
-        const socket = await new Promise((resolve4, reject) => {
+        const socket = await new Promise((resolve5, reject) => {
           client[kConnector]({
             host,
             hostname,
@@ -7966,7 +7966,7 @@ var require_client = __commonJS({
             if (err) {
               reject(err);
             } else {
-              resolve4(socket2);
+              resolve5(socket2);
             }
           });
         });
@@ -8302,8 +8302,8 @@ var require_pool_base = __commonJS({
         if (this[kQueue].isEmpty()) {
           await Promise.all(this[kClients].map((c) => c.close()));
         } else {
-          await new Promise((resolve4) => {
-            this[kClosedResolve] = resolve4;
+          await new Promise((resolve5) => {
+            this[kClosedResolve] = resolve5;
           });
         }
       }
@@ -9572,7 +9572,7 @@ var require_readable = __commonJS({
         if (this._readableState.closeEmitted) {
           return null;
         }
-        return await new Promise((resolve4, reject) => {
+        return await new Promise((resolve5, reject) => {
           if (this[kContentLength] > limit) {
             this.destroy(new AbortError());
           }
@@ -9585,7 +9585,7 @@ var require_readable = __commonJS({
             if (signal?.aborted) {
               reject(signal.reason ?? new AbortError());
             } else {
-              resolve4(null);
+              resolve5(null);
             }
           }).on("error", noop2).on("data", function(chunk) {
             limit -= chunk.length;
@@ -9604,7 +9604,7 @@ var require_readable = __commonJS({
     }
     async function consume(stream4, type) {
       assert(!stream4[kConsume]);
-      return new Promise((resolve4, reject) => {
+      return new Promise((resolve5, reject) => {
         if (isUnusable(stream4)) {
           const rState = stream4._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
@@ -9621,7 +9621,7 @@ var require_readable = __commonJS({
             stream4[kConsume] = {
               type,
               stream: stream4,
-              resolve: resolve4,
+              resolve: resolve5,
               reject,
               length: 0,
               body: []
@@ -9691,18 +9691,18 @@ var require_readable = __commonJS({
       return buffer;
     }
     function consumeEnd(consume2) {
-      const { type, body, resolve: resolve4, stream: stream4, length } = consume2;
+      const { type, body, resolve: resolve5, stream: stream4, length } = consume2;
       try {
         if (type === "text") {
-          resolve4(chunksDecode(body, length));
+          resolve5(chunksDecode(body, length));
         } else if (type === "json") {
-          resolve4(JSON.parse(chunksDecode(body, length)));
+          resolve5(JSON.parse(chunksDecode(body, length)));
         } else if (type === "arrayBuffer") {
-          resolve4(chunksConcat(body, length).buffer);
+          resolve5(chunksConcat(body, length).buffer);
         } else if (type === "blob") {
-          resolve4(new Blob(body, { type: stream4[kContentType] }));
+          resolve5(new Blob(body, { type: stream4[kContentType] }));
         } else if (type === "bytes") {
-          resolve4(chunksConcat(body, length));
+          resolve5(chunksConcat(body, length));
         }
         consumeFinish(consume2);
       } catch (err) {
@@ -9959,9 +9959,9 @@ var require_api_request = __commonJS({
     };
     function request(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve4, reject) => {
+        return new Promise((resolve5, reject) => {
           request.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve4(data);
+            return err ? reject(err) : resolve5(data);
           });
         });
       }
@@ -10184,9 +10184,9 @@ var require_api_stream = __commonJS({
     };
     function stream4(opts, factory2, callback) {
       if (callback === void 0) {
-        return new Promise((resolve4, reject) => {
+        return new Promise((resolve5, reject) => {
           stream4.call(this, opts, factory2, (err, data) => {
-            return err ? reject(err) : resolve4(data);
+            return err ? reject(err) : resolve5(data);
           });
         });
       }
@@ -10471,9 +10471,9 @@ var require_api_upgrade = __commonJS({
     };
     function upgrade(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve4, reject) => {
+        return new Promise((resolve5, reject) => {
           upgrade.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve4(data);
+            return err ? reject(err) : resolve5(data);
           });
         });
       }
@@ -10565,9 +10565,9 @@ var require_api_connect = __commonJS({
     };
     function connect2(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve4, reject) => {
+        return new Promise((resolve5, reject) => {
           connect2.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve4(data);
+            return err ? reject(err) : resolve5(data);
           });
         });
       }
@@ -14430,7 +14430,7 @@ var require_fetch = __commonJS({
       function dispatch({ body }) {
         const url2 = requestCurrentURL(request);
         const agent = fetchParams.controller.dispatcher;
-        return new Promise((resolve4, reject) => agent.dispatch(
+        return new Promise((resolve5, reject) => agent.dispatch(
           {
             path: url2.pathname + url2.search,
             origin: url2.origin,
@@ -14506,7 +14506,7 @@ var require_fetch = __commonJS({
               }
               this.body = new Readable2({ read: resume });
               const onError = this.onError.bind(this);
-              resolve4({
+              resolve5({
                 status,
                 statusText,
                 headersList,
@@ -14549,7 +14549,7 @@ var require_fetch = __commonJS({
               for (let i = 0; i < rawHeaders.length; i += 2) {
                 headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
               }
-              resolve4({
+              resolve5({
                 status,
                 statusText: STATUS_CODES[status],
                 headersList,
@@ -18290,8 +18290,8 @@ var require_util8 = __commonJS({
       return true;
     }
     function delay(ms) {
-      return new Promise((resolve4) => {
-        setTimeout(resolve4, ms).unref();
+      return new Promise((resolve5) => {
+        setTimeout(resolve5, ms).unref();
       });
     }
     module.exports = {
@@ -37628,12 +37628,12 @@ var require_promisify = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     function promisify(fn) {
       return function(req, opts) {
-        return new Promise((resolve4, reject) => {
+        return new Promise((resolve5, reject) => {
           fn.call(this, req, opts, (err, rtn) => {
             if (err) {
               reject(err);
             } else {
-              resolve4(rtn);
+              resolve5(rtn);
             }
           });
         });
@@ -37837,7 +37837,7 @@ var require_parse_proxy_response = __commonJS({
     var debug_1 = __importDefault(require_src());
     var debug2 = debug_1.default("https-proxy-agent:parse-proxy-response");
     function parseProxyResponse(socket) {
-      return new Promise((resolve4, reject) => {
+      return new Promise((resolve5, reject) => {
         let buffersLength = 0;
         const buffers = [];
         function read() {
@@ -37877,7 +37877,7 @@ var require_parse_proxy_response = __commonJS({
           const firstLine = buffered.toString("ascii", 0, buffered.indexOf("\r\n"));
           const statusCode = +firstLine.split(" ")[1];
           debug2("got proxy server response: %o", firstLine);
-          resolve4({
+          resolve5({
             statusCode,
             buffered
           });
@@ -37898,11 +37898,11 @@ var require_agent2 = __commonJS({
     "use strict";
     var __awaiter3 = exports && exports.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value2) {
-        return value2 instanceof P ? value2 : new P(function(resolve4) {
-          resolve4(value2);
+        return value2 instanceof P ? value2 : new P(function(resolve5) {
+          resolve5(value2);
         });
       }
-      return new (P || (P = Promise))(function(resolve4, reject) {
+      return new (P || (P = Promise))(function(resolve5, reject) {
         function fulfilled(value2) {
           try {
             step(generator.next(value2));
@@ -37918,7 +37918,7 @@ var require_agent2 = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -39407,11 +39407,11 @@ import { EOL as EOL3 } from "os";
 import { constants, promises } from "fs";
 var __awaiter = function(thisArg, _arguments, P, generator) {
   function adopt(value2) {
-    return value2 instanceof P ? value2 : new P(function(resolve4) {
-      resolve4(value2);
+    return value2 instanceof P ? value2 : new P(function(resolve5) {
+      resolve5(value2);
     });
   }
-  return new (P || (P = Promise))(function(resolve4, reject) {
+  return new (P || (P = Promise))(function(resolve5, reject) {
     function fulfilled(value2) {
       try {
         step(generator.next(value2));
@@ -39427,7 +39427,7 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -39706,11 +39706,11 @@ var arch = os3.arch();
 // node_modules/@actions/core/lib/core.js
 var __awaiter2 = function(thisArg, _arguments, P, generator) {
   function adopt(value2) {
-    return value2 instanceof P ? value2 : new P(function(resolve4) {
-      resolve4(value2);
+    return value2 instanceof P ? value2 : new P(function(resolve5) {
+      resolve5(value2);
     });
   }
-  return new (P || (P = Promise))(function(resolve4, reject) {
+  return new (P || (P = Promise))(function(resolve5, reject) {
     function fulfilled(value2) {
       try {
         step(generator.next(value2));
@@ -39726,7 +39726,7 @@ var __awaiter2 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -39794,7 +39794,7 @@ function group(name, fn) {
 // src/config/inputs.ts
 import { existsSync as existsSync2 } from "node:fs";
 import { tmpdir } from "node:os";
-import { isAbsolute, join, relative, resolve } from "node:path";
+import { join, relative as relative2, resolve as resolve2 } from "node:path";
 
 // src/errors.ts
 var UserError = class extends Error {
@@ -39909,6 +39909,15 @@ function stringOrUndefined(value2) {
 }
 function forkWithoutSecretsMessage(pr) {
   return `pull request #${pr} comes from a fork, and GitHub gives no secrets to workflows of fork pull requests: the dry run cannot sign in to DHIS2. A maintainer can push the change to a branch of this repository (its pull request then gets the dry run), or run the workflow by hand after reviewing the change.`;
+}
+
+// src/util/paths.ts
+import { isAbsolute, relative, resolve } from "node:path";
+function resolveInside(workspace, path) {
+  const abs = resolve(workspace, path);
+  const rel = relative(workspace, abs);
+  if (rel.startsWith("..") || isAbsolute(rel)) return void 0;
+  return { abs, rel };
 }
 
 // src/config/load-config.ts
@@ -41698,12 +41707,9 @@ function selectPrograms(all3, filter2, configPath) {
   return all3.filter((p) => wanted.has(p.id));
 }
 function insideWorkspace(workspace, path, input) {
-  const abs = resolve(workspace, path);
-  const rel = relative(workspace, abs);
-  if (rel.startsWith("..") || isAbsolute(rel)) {
-    throw new ConfigError(`input ${input} must stay inside the workspace (got "${path}")`);
-  }
-  return abs;
+  const inside = resolveInside(workspace, path);
+  if (!inside) throw new ConfigError(`input ${input} must stay inside the workspace (got "${path}")`);
+  return inside.abs;
 }
 function githubContext(env2) {
   return {
@@ -41727,10 +41733,10 @@ function buildSettings(raw, environment2) {
     throw new ConfigError(`input command must be one of: ${COMMANDS.join(", ")} (got "${command}")`);
   }
   const inAction = env2.GITHUB_ACTIONS === "true";
-  const workspace = resolve(env2.GITHUB_WORKSPACE || cwd);
+  const workspace = resolve2(env2.GITHUB_WORKSPACE || cwd);
   const configInput = value(raw, "config") ?? "dhis2-metadata.yml";
   const configAbs = insideWorkspace(workspace, configInput, "config");
-  const configPath = relative(workspace, configAbs);
+  const configPath = relative2(workspace, configAbs);
   if (!existsSync2(configAbs)) {
     throw new ConfigError(`config file ${configPath} not found in the workspace ${workspace} (set the config input)`);
   }
@@ -41761,7 +41767,7 @@ function buildSettings(raw, environment2) {
       id: value(raw, "backup-id")
     },
     outputDir: insideWorkspace(workspace, value(raw, "output-dir") ?? ".", "output-dir"),
-    reportDir: resolve(reportDir),
+    reportDir: resolve2(reportDir),
     github,
     inAction
   };
@@ -41888,20 +41894,20 @@ function pLimit(concurrency) {
     activeCount--;
     resumeNext();
   };
-  const run = async (function_, resolve4, arguments_) => {
+  const run = async (function_, resolve5, arguments_) => {
     const result = (async () => function_(...arguments_))();
-    resolve4(result);
+    resolve5(result);
     try {
       await result;
     } catch {
     }
     next();
   };
-  const enqueue = (function_, resolve4, arguments_) => {
+  const enqueue = (function_, resolve5, arguments_) => {
     new Promise((internalResolve) => {
       queue.enqueue(internalResolve);
     }).then(
-      run.bind(void 0, function_, resolve4, arguments_)
+      run.bind(void 0, function_, resolve5, arguments_)
     );
     (async () => {
       await Promise.resolve();
@@ -41910,8 +41916,8 @@ function pLimit(concurrency) {
       }
     })();
   };
-  const generator = (function_, ...arguments_) => new Promise((resolve4) => {
-    enqueue(function_, resolve4, arguments_);
+  const generator = (function_, ...arguments_) => new Promise((resolve5) => {
+    enqueue(function_, resolve5, arguments_);
   });
   Object.defineProperties(generator, {
     activeCount: {
@@ -42109,7 +42115,7 @@ var GitHubApi = class {
         const delay = this.retryDelay(e, error2, attempt);
         if (attempt >= retries || delay === void 0) throw error2;
         this.options.log?.(`GitHub: ${error2.message}; retrying in ${Math.round(delay)} ms`);
-        await new Promise((resolve4) => setTimeout(resolve4, delay));
+        await new Promise((resolve5) => setTimeout(resolve5, delay));
       }
     }
   }
@@ -44460,10 +44466,10 @@ var CanceledError = class extends AxiosError_default {
 var CanceledError_default = CanceledError;
 
 // node_modules/axios/lib/core/settle.js
-function settle(resolve4, reject, response) {
+function settle(resolve5, reject, response) {
   const validateStatus2 = response.config.validateStatus;
   if (!response.status || !validateStatus2 || validateStatus2(response.status)) {
-    resolve4(response);
+    resolve5(response);
   } else {
     reject(new AxiosError_default(
       "Request failed with status code " + response.status,
@@ -45931,7 +45937,7 @@ function setProxy(options, configProxy, location, isRedirect, configHttpsAgent, 
 }
 var isHttpAdapterSupported = typeof process !== "undefined" && utils_default.kindOf(process) === "process";
 var wrapAsync = (asyncExecutor) => {
-  return new Promise((resolve4, reject) => {
+  return new Promise((resolve5, reject) => {
     let onDone;
     let isDone;
     const done = (value2, isRejected) => {
@@ -45941,7 +45947,7 @@ var wrapAsync = (asyncExecutor) => {
     };
     const _resolve = (value2) => {
       done(value2);
-      resolve4(value2);
+      resolve5(value2);
     };
     const _reject = (reason) => {
       done(reason, true);
@@ -46012,7 +46018,7 @@ var http2Transport = {
   }
 };
 var http_default = isHttpAdapterSupported && function httpAdapter(config2) {
-  return wrapAsync(async function dispatchHttpRequest(resolve4, reject, onDone) {
+  return wrapAsync(async function dispatchHttpRequest(resolve5, reject, onDone) {
     const own2 = (key) => utils_default.getSafeProp(config2, key);
     const transitional2 = own2("transitional") || transitional_default;
     let data = own2("data");
@@ -46149,7 +46155,7 @@ var http_default = isHttpAdapterSupported && function httpAdapter(config2) {
       }
       let convertedData;
       if (method !== "GET") {
-        return settle(resolve4, reject, {
+        return settle(resolve5, reject, {
           status: 405,
           statusText: "method not allowed",
           headers: {},
@@ -46180,7 +46186,7 @@ var http_default = isHttpAdapterSupported && function httpAdapter(config2) {
       } else if (responseType === "stream") {
         convertedData = stream3.Readable.from(convertedData);
       }
-      return settle(resolve4, reject, {
+      return settle(resolve5, reject, {
         data: convertedData,
         status: 200,
         statusText: "OK",
@@ -46555,7 +46561,7 @@ var http_default = isHttpAdapterSupported && function httpAdapter(config2) {
           });
         }
         response.data = responseStream;
-        settle(resolve4, reject, response);
+        settle(resolve5, reject, response);
       } else {
         const responseBuffer = [];
         let totalResponseBytes = 0;
@@ -46606,7 +46612,7 @@ var http_default = isHttpAdapterSupported && function httpAdapter(config2) {
           } catch (err) {
             return reject(AxiosError_default.from(err, null, config2, response.request, response));
           }
-          settle(resolve4, reject, response);
+          settle(resolve5, reject, response);
         });
       }
       abortEmitter.once("abort", (err) => {
@@ -47087,7 +47093,7 @@ var resolveConfig_default = resolveConfig;
 // node_modules/axios/lib/adapters/xhr.js
 var isXHRAdapterSupported = typeof XMLHttpRequest !== "undefined";
 var xhr_default = isXHRAdapterSupported && function(config2) {
-  return new Promise(function dispatchXhrRequest(resolve4, reject) {
+  return new Promise(function dispatchXhrRequest(resolve5, reject) {
     let useAsyncXsrf;
     try {
       const store = platform_default.hasStandardBrowserEnv && typeof window !== "undefined" && window.cookieStore;
@@ -47176,7 +47182,7 @@ var xhr_default = isXHRAdapterSupported && function(config2) {
       };
       settle(
         function _resolve(value2) {
-          resolve4(value2);
+          resolve5(value2);
           done();
         },
         function _reject(err) {
@@ -47977,8 +47983,8 @@ var factory = (env2) => {
         }
       }
       !isStreamResponse && unsubscribe && unsubscribe();
-      return await new Promise((resolve4, reject) => {
-        settle(resolve4, reject, {
+      return await new Promise((resolve5, reject) => {
+        settle(resolve5, reject, {
           data: responseData,
           headers: AxiosHeaders_default.from(response.headers),
           status: response.status,
@@ -48510,8 +48516,8 @@ var CancelToken = class _CancelToken {
       throw new TypeError("executor must be a function.");
     }
     let resolvePromise;
-    this.promise = new Promise(function promiseExecutor(resolve4) {
-      resolvePromise = resolve4;
+    this.promise = new Promise(function promiseExecutor(resolve5) {
+      resolvePromise = resolve5;
     });
     const token = this;
     this.promise.then((cancel) => {
@@ -48524,9 +48530,9 @@ var CancelToken = class _CancelToken {
     });
     this.promise.then = (onfulfilled) => {
       let _resolve;
-      const promise = new Promise((resolve4) => {
-        token.subscribe(resolve4);
-        _resolve = resolve4;
+      const promise = new Promise((resolve5) => {
+        token.subscribe(resolve5);
+        _resolve = resolve5;
       }).then(onfulfilled);
       promise.cancel = function reject() {
         token.unsubscribe(_resolve);
@@ -48882,13 +48888,13 @@ async function handleRetry(axiosInstance, currentState, error2, config2) {
   if (config2.signal?.aborted) {
     return Promise.resolve(axiosInstance(config2));
   }
-  return new Promise((resolve4) => {
+  return new Promise((resolve5) => {
     const abortListener = () => {
       clearTimeout(timeout);
-      resolve4(axiosInstance(config2));
+      resolve5(axiosInstance(config2));
     };
     const timeout = setTimeout(() => {
-      resolve4(axiosInstance(config2));
+      resolve5(axiosInstance(config2));
       if (config2.signal?.removeEventListener) {
         config2.signal.removeEventListener("abort", abortListener);
       }
@@ -49557,7 +49563,7 @@ async function pollJob(http3, job, options) {
   }
 }
 function sleep(ms) {
-  return new Promise((resolve4) => setTimeout(resolve4, ms));
+  return new Promise((resolve5) => setTimeout(resolve5, ms));
 }
 
 // src/dhis2/version.ts
@@ -49899,6 +49905,26 @@ function num(value2) {
   return Number.isFinite(n) ? n : Number.MAX_VALUE;
 }
 
+// src/metadata/keys.ts
+var LEGACY_ACCESS_KEYS = ["publicAccess", "externalAccess", "userAccesses", "userGroupAccesses"];
+var REMOVAL_KEYS = {
+  sharing: ["sharing", ...LEGACY_ACCESS_KEYS],
+  organisationUnits: ["organisationUnits"],
+  userFields: ["createdBy", "lastUpdatedBy"],
+  dates: ["date", "created", "lastUpdated"],
+  categories: [
+    "category",
+    "categoryCombo",
+    "categoryOptionCombo",
+    "categoryOption",
+    "categories",
+    "categoryCombos",
+    "categoryOptionCombos",
+    "categoryOptions"
+  ],
+  legendSets: ["legend", "legends", "legendSet", "legendSets"]
+};
+
 // src/metadata/diff.ts
 var VOLATILE_KEYS = [
   "created",
@@ -49912,10 +49938,7 @@ var VOLATILE_KEYS = [
   "favorites",
   "subscribed",
   "subscribers",
-  "publicAccess",
-  "externalAccess",
-  "userAccesses",
-  "userGroupAccesses",
+  ...LEGACY_ACCESS_KEYS,
   "dimensionItem",
   "dimensionItemType",
   "optionSetValue",
@@ -50201,10 +50224,8 @@ function worstStatus(programs) {
   if (statuses.includes("WARNING")) return "WARNING";
   return "OK";
 }
-function sumStats2(programs) {
-  const sum = { created: 0, updated: 0, deleted: 0, ignored: 0, total: 0 };
-  for (const p of programs) for (const k of STAT_KEYS) sum[k] += p.report?.stats[k] ?? 0;
-  return sum;
+function sumOutcomeStats(programs) {
+  return sumStats(programs.flatMap((p) => p.report ? [p.report.stats] : []));
 }
 function setImportOutputs(reporter2, outputs) {
   reporter2.setOutput("status", outputs.status);
@@ -50216,14 +50237,14 @@ function setImportOutputs(reporter2, outputs) {
 // src/commands/json-file.ts
 var import_yaml2 = __toESM(require_dist(), 1);
 import { existsSync as existsSync3, readFileSync as readFileSync3 } from "node:fs";
-import { resolve as resolve2 } from "node:path";
+import { resolve as resolve3 } from "node:path";
 function position(text, offset) {
   const before = text.slice(0, offset);
   const line = before.split("\n").length;
   return { line, column: offset - before.lastIndexOf("\n") };
 }
 function readMetadataFile(workspace, path, hint) {
-  const abs = resolve2(workspace, path);
+  const abs = resolve3(workspace, path);
   if (!existsSync3(abs)) throw new UserError(`${path} not found in the workspace (${hint})`, { file: path });
   const text = readFileSync3(abs, "utf8");
   let doc;
@@ -50302,28 +50323,8 @@ var ObjectLocator = class {
   }
 };
 
-// src/metadata/keys.ts
-var REMOVAL_KEYS = {
-  sharing: ["sharing", "publicAccess", "externalAccess", "userAccesses", "userGroupAccesses"],
-  organisationUnits: ["organisationUnits"],
-  userFields: ["createdBy", "lastUpdatedBy"],
-  dates: ["date", "created", "lastUpdated"],
-  categories: [
-    "category",
-    "categoryCombo",
-    "categoryOptionCombo",
-    "categoryOption",
-    "categories",
-    "categoryCombos",
-    "categoryOptionCombos",
-    "categoryOptions"
-  ],
-  legendSets: ["legend", "legends", "legendSet", "legendSets"]
-};
-
 // src/metadata/sharing.ts
 var SHARING_ONLY_FROM_MINOR = 41;
-var LEGACY_ACCESS_KEYS = ["publicAccess", "externalAccess", "userAccesses", "userGroupAccesses"];
 var LEGACY_SHARING_KEYS = [...LEGACY_ACCESS_KEYS, "user"];
 var ACCESS_KEYS = ["sharing", ...LEGACY_ACCESS_KEYS];
 function sharingOnly(minor) {
@@ -50967,7 +50968,7 @@ async function readBackups(dataStore, programId) {
   if (value2 === void 0) return { exists: false, backups: [], bytes: 0 };
   return { exists: true, backups: parseBackupsValue(value2, programId).backups, bytes: valueBytes(value2) };
 }
-var defaultSleep = (ms) => new Promise((resolve4) => setTimeout(resolve4, ms));
+var defaultSleep = (ms) => new Promise((resolve5) => setTimeout(resolve5, ms));
 async function saveBackup(dataStore, programId, record, options = {}) {
   const maxAttempts = options.maxAttempts ?? MAX_SAVE_ATTEMPTS;
   const sleep2 = options.sleep ?? defaultSleep;
@@ -51200,7 +51201,7 @@ function combinedFingerprint(programs) {
 async function planAndValidate(client, settings, entry, file, reporter2) {
   const draft = await draftPlan(client, settings, entry, file);
   const validation = client.importMetadata(draft.plan.payload, VALIDATE_PARAMS);
-  await new Promise((resolve4) => setImmediate(resolve4));
+  await new Promise((resolve5) => setImmediate(resolve5));
   let planned;
   try {
     planned = analysePlan(draft);
@@ -51275,7 +51276,7 @@ async function runDryRun(settings, reporter2) {
     )
   );
   const status = worstStatus(programs);
-  const stats = sumStats2(programs);
+  const stats = sumOutcomeStats(programs);
   const fingerprint2 = combinedFingerprint(programs);
   const reportPath = writeReport(settings, "dry-run", {
     command: "dry-run",
@@ -51345,7 +51346,7 @@ function backupCount(n) {
 // src/commands/export.ts
 import { createHash as createHash6 } from "node:crypto";
 import { existsSync as existsSync4, mkdirSync as mkdirSync2, readFileSync as readFileSync4, writeFileSync as writeFileSync2 } from "node:fs";
-import { dirname, isAbsolute as isAbsolute2, relative as relative2, resolve as resolve3 } from "node:path";
+import { dirname, relative as relative3, resolve as resolve4 } from "node:path";
 
 // presets/hnqis2-another-server.yml
 var hnqis2_another_server_default = `# yaml-language-server: $schema=../schema/preset.schema.json
@@ -51573,10 +51574,10 @@ async function uploadArtifact(name, files, rootDirectory, retentionDays) {
 // src/github/git.ts
 import { execFile } from "node:child_process";
 async function git(cwd, args) {
-  return new Promise((resolve4) => {
+  return new Promise((resolve5) => {
     execFile("git", args, { cwd, maxBuffer: 64 * 1024 * 1024 }, (error2, stdout, stderr) => {
       const code = error2 ? typeof error2.code === "number" ? error2.code : 1 : 0;
-      resolve4({ stdout: stdout.toString(), stderr: stderr.toString(), code });
+      resolve5({ stdout: stdout.toString(), stderr: stderr.toString(), code });
     });
   });
 }
@@ -51865,15 +51866,14 @@ function objectCounts(doc) {
   return counts;
 }
 function programFile(settings, entry) {
-  const abs = resolve3(settings.workspace, entry.file);
-  const rel = relative2(settings.workspace, abs);
-  if (rel.startsWith("..") || isAbsolute2(rel)) {
+  const inside = resolveInside(settings.workspace, entry.file);
+  if (!inside) {
     throw new ConfigError(`programs: file "${entry.file}" leaves the workspace`, {
       file: settings.config.path,
       line: entry.line
     });
   }
-  return abs;
+  return inside.abs;
 }
 async function buildExport(client, config2, entry) {
   const raw = await collectProgram(client, entry.id);
@@ -51908,7 +51908,7 @@ async function exportOne(client, settings, entry) {
     text,
     result: {
       id: entry.id,
-      file: relative2(settings.workspace, path),
+      file: relative3(settings.workspace, path),
       name,
       kind,
       preset: preset2,
@@ -52017,7 +52017,7 @@ async function runExport(settings, reporter2) {
     try {
       await uploadArtifact(
         name,
-        exported.map((f) => resolve3(settings.workspace, f)),
+        exported.map((f) => resolve4(settings.workspace, f)),
         settings.workspace
       );
       reporter2.info(`Uploaded the exported files as artifact ${name}.`);
@@ -52152,7 +52152,7 @@ async function runBackup(settings, reporter2) {
 
 // src/commands/download-backup.ts
 import { mkdirSync as mkdirSync3, writeFileSync as writeFileSync3 } from "node:fs";
-import { isAbsolute as isAbsolute3, join as join4, relative as relative3 } from "node:path";
+import { join as join4 } from "node:path";
 function safePart(value2) {
   return value2.replace(/[^A-Za-z0-9._-]+/g, "_").replace(/^\.+/, "_") || "_";
 }
@@ -52215,10 +52215,8 @@ async function runDownloadBackup(settings, reporter2) {
       const { record, doc } = found;
       name ??= nameInBackups([record], entry.id);
       const path = join4(settings.outputDir, `${safePart(entry.id)}-${safePart(String(record.id))}.json`);
-      const rel = relative3(settings.workspace, path);
-      if (rel.startsWith("..") || isAbsolute3(rel)) {
-        throw new ConfigError(`output-dir must stay inside the workspace (would write ${path})`);
-      }
+      const rel = resolveInside(settings.workspace, path)?.rel;
+      if (rel === void 0) throw new ConfigError(`output-dir must stay inside the workspace (would write ${path})`);
       const text = canonicalJson(toFileShape(doc));
       mkdirSync3(settings.outputDir, { recursive: true });
       writeFileSync3(path, text);
@@ -52486,16 +52484,6 @@ async function verify2(client, planned) {
   }
   return notes;
 }
-function addStats(a, b) {
-  if (!b) return a;
-  return {
-    created: a.created + b.created,
-    updated: a.updated + b.updated,
-    deleted: a.deleted + b.deleted,
-    ignored: a.ignored + b.ignored,
-    total: a.total + b.total
-  };
-}
 function restoreMarkdown(settings, version, programs, rollback, heading) {
   const status = worstStatus(programs);
   const icon = status === "OK" ? "\u2705" : status === "WARNING" ? "\u26A0\uFE0F" : "\u274C";
@@ -52524,7 +52512,7 @@ function restoreMarkdown(settings, version, programs, rollback, heading) {
 }
 async function finish(settings, reporter2, client, all3, rollback, heading) {
   const status = worstStatus(all3);
-  const stats = sumStats2(all3);
+  const stats = sumOutcomeStats(all3);
   const fingerprint2 = combinedFingerprint(all3);
   const reportPath = writeReport(settings, "restore", {
     command: "restore",
@@ -52636,7 +52624,10 @@ async function runRestore(settings, reporter2) {
       () => deleteStale(client, p, reporter2)
     );
     if (deleted) {
-      report.stats = addStats(report.stats, { ...deleted, total: deleted.deleted, ignored: 0, created: 0, updated: 0 });
+      report.stats = sumStats([
+        report.stats,
+        { ...deleted, total: deleted.deleted, ignored: 0, created: 0, updated: 0 }
+      ]);
       outcome.after = [
         ...outcome.after ?? [],
         `removed ${deleted.deleted} program rules, variables and actions the file no longer has`

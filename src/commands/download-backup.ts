@@ -8,7 +8,7 @@
  * have it is skipped, and the step fails only when none has it (the message lists what there is).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { isAbsolute, join, relative } from 'node:path';
+import { join } from 'node:path';
 import { nameInBackups, programNames } from '../backups/programs.ts';
 import { BACKUPS_NAMESPACE, summarizeBackup, type BackupSummary } from '../backups/records.ts';
 import { backupMetadata, BackupNotFoundError, readBackups } from '../backups/store.ts';
@@ -17,6 +17,7 @@ import { ConfigError, isUserError, UserError } from '../errors.ts';
 import { formatBytes, programLabel, table } from '../github/markdown.ts';
 import { toFileShape } from '../metadata/assemble.ts';
 import { canonicalJson } from '../metadata/canonical.ts';
+import { resolveInside } from '../util/paths.ts';
 import type { Reporter } from '../reporter.ts';
 import { connect } from './connect.ts';
 import { objectCounts } from './export.ts';
@@ -109,11 +110,9 @@ export async function runDownloadBackup(settings: Settings, reporter: Reporter):
       const { record, doc } = found;
       name ??= nameInBackups([record], entry.id);
       const path = join(settings.outputDir, `${safePart(entry.id)}-${safePart(String(record.id))}.json`);
-      const rel = relative(settings.workspace, path);
       // The output-dir input is already checked; this guards the write itself.
-      if (rel.startsWith('..') || isAbsolute(rel)) {
-        throw new ConfigError(`output-dir must stay inside the workspace (would write ${path})`);
-      }
+      const rel = resolveInside(settings.workspace, path)?.rel;
+      if (rel === undefined) throw new ConfigError(`output-dir must stay inside the workspace (would write ${path})`);
       // The file shape export writes: embedded lists once (the app's record also lists them at the top).
       const text = canonicalJson(toFileShape(doc));
       mkdirSync(settings.outputDir, { recursive: true });

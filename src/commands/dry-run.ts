@@ -21,7 +21,7 @@ import {
   detailSection,
   errorsSection,
   setImportOutputs,
-  sumStats,
+  sumOutcomeStats,
   worstStatus,
   type ProgramOutcome,
 } from './import-summary.ts';
@@ -170,7 +170,7 @@ export async function runDryRun(settings: Settings, reporter: Reporter): Promise
   );
 
   const status = worstStatus(programs);
-  const stats = sumStats(programs);
+  const stats = sumOutcomeStats(programs);
   const fingerprint = combinedFingerprint(programs);
   const reportPath = writeReport(settings, 'dry-run', {
     command: 'dry-run',

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
 import pLimit from 'p-limit';
 import { resolveTransform } from '../config/presets.ts';
 import type { Config, ProgramEntry, ProgramKind, Settings } from '../config/types.ts';
@@ -23,6 +23,7 @@ import type { Reporter } from '../reporter.ts';
 import { collectProgram } from './collect.ts';
 import { connect } from './connect.ts';
 import { writeReport } from './report-file.ts';
+import { resolveInside } from '../util/paths.ts';
 
 /** Programs exported at once: a few requests each, so 4 keeps a server busy without flooding it. */
 export const EXPORT_CONCURRENCY = 4;
@@ -56,16 +57,15 @@ export function objectCounts(doc: MetadataDocument): Record<string, number> {
 }
 
 function programFile(settings: Settings, entry: ProgramEntry): string {
-  const abs = resolve(settings.workspace, entry.file);
-  const rel = relative(settings.workspace, abs);
+  const inside = resolveInside(settings.workspace, entry.file);
   // The config schema already refuses such paths; this guards the write itself.
-  if (rel.startsWith('..') || isAbsolute(rel)) {
+  if (!inside) {
     throw new ConfigError(`programs: file "${entry.file}" leaves the workspace`, {
       file: settings.config.path,
       line: entry.line,
     });
   }
-  return abs;
+  return inside.abs;
 }
 
 /** One program as export writes it: collected, transformed by the config's (or the given) target preset. */

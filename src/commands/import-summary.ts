@@ -3,6 +3,7 @@
  * change, and the errors. Used for the job summary and the PR comment (which cuts `detail` when long).
  */
 import type { ImportError, ImportReport, ImportStats } from '../dhis2/client.ts';
+import { sumStats } from '../dhis2/import-report.ts';
 import { cell, programLabel, table } from '../github/markdown.ts';
 import { formatValue, type MetadataDiff } from '../metadata/diff.ts';
 import type { RestorePlan } from '../metadata/restore-plan.ts';
@@ -139,10 +140,8 @@ export function worstStatus(programs: ProgramOutcome[]): 'OK' | 'WARNING' | 'ERR
   return 'OK';
 }
 
-export function sumStats(programs: ProgramOutcome[]): ImportStats {
-  const sum: ImportStats = { created: 0, updated: 0, deleted: 0, ignored: 0, total: 0 };
-  for (const p of programs) for (const k of STAT_KEYS) sum[k] += p.report?.stats[k] ?? 0;
-  return sum;
+export function sumOutcomeStats(programs: ProgramOutcome[]): ImportStats {
+  return sumStats(programs.flatMap((p) => (p.report ? [p.report.stats] : [])));
 }
 
 /** The outputs dry-run and restore share: the worst status, the summed counts, the fingerprint, the report. */

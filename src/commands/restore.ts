@@ -13,6 +13,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Settings } from '../config/types.ts';
 import type { Dhis2Client, ImportReport, ImportStats } from '../dhis2/client.ts';
+import { sumStats } from '../dhis2/import-report.ts';
 import { isUserError } from '../errors.ts';
 import { artifactName, uploadArtifact } from '../github/artifact.ts';
 import { diffMetadata } from '../metadata/diff.ts';
@@ -26,7 +27,7 @@ import {
   detailSection,
   errorsSection,
   setImportOutputs,
-  sumStats,
+  sumOutcomeStats,
   worstStatus,
   type ProgramOutcome,
 } from './import-summary.ts';
@@ -114,17 +115,6 @@ async function verify(client: Dhis2Client, planned: ProgramPlan): Promise<string
   return notes;
 }
 
-function addStats(a: ImportStats, b: ImportStats | undefined): ImportStats {
-  if (!b) return a;
-  return {
-    created: a.created + b.created,
-    updated: a.updated + b.updated,
-    deleted: a.deleted + b.deleted,
-    ignored: a.ignored + b.ignored,
-    total: a.total + b.total,
-  };
-}
-
 function restoreMarkdown(
   settings: Settings,
   version: string,
@@ -173,7 +163,7 @@ async function finish(
   heading?: string,
 ): Promise<boolean> {
   const status = worstStatus(all);
-  const stats = sumStats(all);
+  const stats = sumOutcomeStats(all);
   const fingerprint = combinedFingerprint(all);
   const reportPath = writeReport(settings, 'restore', {
     command: 'restore',
@@ -299,7 +289,10 @@ export async function runRestore(settings: Settings, reporter: Reporter): Promis
       deleteStale(client, p, reporter),
     );
     if (deleted) {
-      report.stats = addStats(report.stats, { ...deleted, total: deleted.deleted, ignored: 0, created: 0, updated: 0 });
+      report.stats = sumStats([
+        report.stats,
+        { ...deleted, total: deleted.deleted, ignored: 0, created: 0, updated: 0 },
+      ]);
       outcome.after = [
         ...(outcome.after ?? []),
         `removed ${deleted.deleted} program rules, variables and actions the file no longer has`,

@@ -5,10 +5,11 @@
  */
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { ConfigError } from '../errors.ts';
 import { normaliseServerUrl } from '../dhis2/server-url.ts';
 import { forkWithoutSecretsMessage, readPullRequest } from '../github/event.ts';
+import { resolveInside } from '../util/paths.ts';
 import { registerSecret } from '../util/secrets.ts';
 import { loadConfigFile } from './load-config.ts';
 import { COMMANDS, type Auth, type Command, type GitHubContext, type ProgramEntry, type Settings } from './types.ts';
@@ -136,12 +137,9 @@ function selectPrograms(all: ProgramEntry[], filter: string[], configPath: strin
 }
 
 function insideWorkspace(workspace: string, path: string, input: string): string {
-  const abs = resolve(workspace, path);
-  const rel = relative(workspace, abs);
-  if (rel.startsWith('..') || isAbsolute(rel)) {
-    throw new ConfigError(`input ${input} must stay inside the workspace (got "${path}")`);
-  }
-  return abs;
+  const inside = resolveInside(workspace, path);
+  if (!inside) throw new ConfigError(`input ${input} must stay inside the workspace (got "${path}")`);
+  return inside.abs;
 }
 
 function githubContext(env: Record<string, string | undefined>): GitHubContext {

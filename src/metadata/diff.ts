@@ -21,6 +21,7 @@
  * Other arrays are compared whole.
  */
 import { canonicalize } from './canonical.ts';
+import { LEGACY_ACCESS_KEYS } from './keys.ts';
 import { idOf, isRecord, mapJson, type JsonRecord } from './json.ts';
 import type { MetadataDocument, MetadataObject } from './types.ts';
 
@@ -72,10 +73,7 @@ export const VOLATILE_KEYS: readonly string[] = [
   'favorites',
   'subscribed',
   'subscribers',
-  'publicAccess',
-  'externalAccess',
-  'userAccesses',
-  'userGroupAccesses',
+  ...LEGACY_ACCESS_KEYS,
   'dimensionItem',
   'dimensionItemType',
   'optionSetValue',

@@ -6,8 +6,11 @@ import type { RemovalGroup } from '../config/types.ts';
  * behind: DHIS2 up to 2.40 serializes them and 2.41+ ignores them on import, so leaving them in a file
  * that was meant to carry no sharing is a leak of who had access.
  */
+/** Legacy access keys: mirrors of `sharing` up to 2.40, ignored on import from 2.41. */
+export const LEGACY_ACCESS_KEYS = ['publicAccess', 'externalAccess', 'userAccesses', 'userGroupAccesses'] as const;
+
 export const REMOVAL_KEYS: Record<RemovalGroup, readonly string[]> = {
-  sharing: ['sharing', 'publicAccess', 'externalAccess', 'userAccesses', 'userGroupAccesses'],
+  sharing: ['sharing', ...LEGACY_ACCESS_KEYS],
   organisationUnits: ['organisationUnits'],
   userFields: ['createdBy', 'lastUpdatedBy'],
   dates: ['date', 'created', 'lastUpdated'],

@@ -7,14 +7,14 @@
  *   `sharing.public` has its sharing reset to the default.
  * Pure functions: objects in, new objects out.
  */
+import { LEGACY_ACCESS_KEYS } from './keys.ts';
 import { cloneJson, isRecord, type JsonRecord } from './json.ts';
 import type { MetadataObject } from './types.ts';
 
 /** The first DHIS2 minor version that ignores the legacy keys (and resets sharing sent without `public`). */
 export const SHARING_ONLY_FROM_MINOR = 41;
 
-/** Legacy access keys: mirrors of `sharing` up to 2.40. */
-export const LEGACY_ACCESS_KEYS = ['publicAccess', 'externalAccess', 'userAccesses', 'userGroupAccesses'] as const;
+export { LEGACY_ACCESS_KEYS };
 
 /**
  * Every legacy sharing key. `user` was the owner before 2.36 and the creator up to 2.40 (then `createdBy`);
