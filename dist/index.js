@@ -41810,9 +41810,6 @@ var ActionReporter = class {
   }
 };
 
-// src/commands/dry-run.ts
-import { createHash as createHash5 } from "node:crypto";
-
 // node_modules/yocto-queue/index.js
 var Node = class {
   value;
@@ -49754,6 +49751,27 @@ async function connect(settings, reporter2) {
   return client;
 }
 
+// src/commands/import-summary.ts
+import { createHash as createHash4 } from "node:crypto";
+
+// src/commands/report-file.ts
+import { createHash as createHash2 } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join as join3 } from "node:path";
+function runScope(settings) {
+  return createHash2("sha256").update([settings.config.path, settings.server.url, ...settings.programs.map((p) => p.id)].join("\n")).digest("hex").slice(0, 10);
+}
+function writeReport(settings, command, report) {
+  mkdirSync(settings.reportDir, { recursive: true });
+  const path = join3(settings.reportDir, `${command}-report-${runScope(settings)}.json`);
+  writeFileSync(path, `${redact(JSON.stringify(report, null, 2))}
+`);
+  return path;
+}
+function programScope(settings) {
+  return settings.programs.length < settings.config.programs.length ? settings.programs.map((p) => p.id) : void 0;
+}
+
 // src/github/markdown.ts
 function cell(value2) {
   const text = value2 === void 0 || value2 === null ? "" : String(value2);
@@ -49773,7 +49791,7 @@ function programLabel(id, name) {
 }
 
 // src/metadata/canonical.ts
-import { createHash as createHash2 } from "node:crypto";
+import { createHash as createHash3 } from "node:crypto";
 
 // node_modules/safe-stable-stringify/esm/wrapper.js
 var import__ = __toESM(require_safe_stable_stringify(), 1);
@@ -49833,7 +49851,7 @@ function canonicalJson(doc) {
 `;
 }
 function fingerprint(doc) {
-  return createHash2("sha256").update(canonicalJson(doc), "utf8").digest("hex");
+  return createHash3("sha256").update(canonicalJson(doc), "utf8").digest("hex");
 }
 function withoutVolatile(doc) {
   const { date: _date, ...rest } = doc;
@@ -50227,11 +50245,30 @@ function worstStatus(programs) {
 function sumOutcomeStats(programs) {
   return sumStats(programs.flatMap((p) => p.report ? [p.report.stats] : []));
 }
-function setImportOutputs(reporter2, outputs) {
-  reporter2.setOutput("status", outputs.status);
-  for (const [k, v] of Object.entries(outputs.stats)) reporter2.setOutput(k, String(v));
-  reporter2.setOutput("fingerprint", outputs.fingerprint);
-  reporter2.setOutput("report", outputs.report);
+function combinedFingerprint(programs) {
+  const withPrint = programs.filter((p) => p.fingerprint);
+  if (withPrint.length === 1) return withPrint[0].fingerprint;
+  const lines = withPrint.map((p) => `${p.id}:${p.fingerprint}`).sort();
+  return createHash4("sha256").update(lines.join("\n")).digest("hex");
+}
+function reportImport(settings, reporter2, client, command, programs, extra = {}) {
+  const status = worstStatus(programs);
+  const stats = sumOutcomeStats(programs);
+  const fingerprint2 = combinedFingerprint(programs);
+  const report = writeReport(settings, command, {
+    command,
+    server: { url: client.url, version: client.system.version },
+    status,
+    stats,
+    fingerprint: fingerprint2,
+    ...extra,
+    programs
+  });
+  reporter2.setOutput("status", status);
+  for (const [k, v] of Object.entries(stats)) reporter2.setOutput(k, String(v));
+  reporter2.setOutput("fingerprint", fingerprint2);
+  reporter2.setOutput("report", report);
+  return { status, fingerprint: fingerprint2 };
 }
 
 // src/commands/json-file.ts
@@ -50759,7 +50796,7 @@ function count(n, plural) {
 }
 
 // src/backups/records.ts
-import { createHash as createHash3 } from "node:crypto";
+import { createHash as createHash5 } from "node:crypto";
 var BACKUPS_NAMESPACE = "programconfigapp_backups";
 var MAX_NAME_LENGTH = 50;
 var DEFAULT_NAME_PROGRAM_CHARS = 30;
@@ -50906,7 +50943,7 @@ function recordKey(record) {
   return `json:${stableStringify(record) ?? ""}`;
 }
 function recordDigest(record) {
-  return createHash3("sha256").update(stableStringify(record) ?? "").digest("hex");
+  return createHash5("sha256").update(stableStringify(record) ?? "").digest("hex");
 }
 function holdsRecord(list, record, digest = recordDigest(record)) {
   const key = recordKey(record);
@@ -51150,24 +51187,6 @@ async function programSources(client, settings, reporter2) {
   return sources;
 }
 
-// src/commands/report-file.ts
-import { createHash as createHash4 } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join as join3 } from "node:path";
-function runScope(settings) {
-  return createHash4("sha256").update([settings.config.path, settings.server.url, ...settings.programs.map((p) => p.id)].join("\n")).digest("hex").slice(0, 10);
-}
-function writeReport(settings, command, report) {
-  mkdirSync(settings.reportDir, { recursive: true });
-  const path = join3(settings.reportDir, `${command}-report-${runScope(settings)}.json`);
-  writeFileSync(path, `${redact(JSON.stringify(report, null, 2))}
-`);
-  return path;
-}
-function programScope(settings) {
-  return settings.programs.length < settings.config.programs.length ? settings.programs.map((p) => p.id) : void 0;
-}
-
 // src/commands/dry-run.ts
 var VALIDATE_PARAMS = {
   importMode: "VALIDATE",
@@ -51191,12 +51210,6 @@ function annotateErrors(reporter2, planned, report) {
     }
     reporter2.error(`${e.code} ${e.objectType}${e.uid ? ` ${e.uid}` : ""}: ${e.message}`, locator.locate(uid));
   }
-}
-function combinedFingerprint(programs) {
-  const withPrint = programs.filter((p) => p.fingerprint);
-  if (withPrint.length === 1) return withPrint[0].fingerprint;
-  const lines = withPrint.map((p) => `${p.id}:${p.fingerprint}`).sort();
-  return createHash5("sha256").update(lines.join("\n")).digest("hex");
 }
 async function planAndValidate(client, settings, entry, file, reporter2) {
   const draft = await draftPlan(client, settings, entry, file);
@@ -51275,18 +51288,7 @@ async function runDryRun(settings, reporter2) {
       })
     )
   );
-  const status = worstStatus(programs);
-  const stats = sumOutcomeStats(programs);
-  const fingerprint2 = combinedFingerprint(programs);
-  const reportPath = writeReport(settings, "dry-run", {
-    command: "dry-run",
-    server: { url: client.url, version: client.system.version },
-    status,
-    stats,
-    fingerprint: fingerprint2,
-    programs
-  });
-  setImportOutputs(reporter2, { status, stats, fingerprint: fingerprint2, report: reportPath });
+  const { status, fingerprint: fingerprint2 } = reportImport(settings, reporter2, client, "dry-run", programs);
   const md = dryRunMarkdown(settings, client.system.version, programs);
   await reporter2.summary([md.header, "", md.essential, "", md.detail, "", md.footer].join("\n"));
   if (pr && settings.comment) {
@@ -52511,19 +52513,7 @@ function restoreMarkdown(settings, version, programs, rollback, heading) {
 `;
 }
 async function finish(settings, reporter2, client, all3, rollback, heading) {
-  const status = worstStatus(all3);
-  const stats = sumOutcomeStats(all3);
-  const fingerprint2 = combinedFingerprint(all3);
-  const reportPath = writeReport(settings, "restore", {
-    command: "restore",
-    server: { url: client.url, version: client.system.version },
-    status,
-    stats,
-    fingerprint: fingerprint2,
-    rollback,
-    programs: all3
-  });
-  setImportOutputs(reporter2, { status, stats, fingerprint: fingerprint2, report: reportPath });
+  const { status } = reportImport(settings, reporter2, client, "restore", all3, { rollback });
   await reporter2.summary(restoreMarkdown(settings, client.system.version, all3, rollback, heading));
   return status !== "ERROR";
 }

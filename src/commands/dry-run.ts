@@ -5,7 +5,6 @@
  * every existing object as updated), and reports in the job summary, one PR comment and annotations on
  * the offending lines of the JSON file.
  */
-import { createHash } from 'node:crypto';
 import pLimit from 'p-limit';
 import type { ProgramEntry, Settings } from '../config/types.ts';
 import type { Dhis2Client, ImportReport } from '../dhis2/client.ts';
@@ -17,17 +16,17 @@ import { collection } from '../metadata/types.ts';
 import type { Reporter } from '../reporter.ts';
 import { connect } from './connect.ts';
 import {
+  combinedFingerprint,
   countsTable,
   detailSection,
   errorsSection,
-  setImportOutputs,
-  sumOutcomeStats,
+  reportImport,
   worstStatus,
   type ProgramOutcome,
 } from './import-summary.ts';
 import { ObjectLocator, type MetadataFile } from './json-file.ts';
 import { analysePlan, draftPlan, programSources, type ProgramPlan } from './plan.ts';
-import { programScope, writeReport } from './report-file.ts';
+import { programScope } from './report-file.ts';
 
 /** The only import parameters a dry run ever sends. importMode must be exactly VALIDATE (dhis2-api.md). */
 export const VALIDATE_PARAMS = {
@@ -60,14 +59,6 @@ export function annotateErrors(reporter: Reporter, planned: ProgramPlan, report:
     }
     reporter.error(`${e.code} ${e.objectType}${e.uid ? ` ${e.uid}` : ''}: ${e.message}`, locator.locate(uid));
   }
-}
-
-/** One fingerprint for the whole run: the program's own, or a hash over each program's when several. */
-export function combinedFingerprint(programs: { id: string; fingerprint?: string }[]): string {
-  const withPrint = programs.filter((p) => p.fingerprint);
-  if (withPrint.length === 1) return withPrint[0]!.fingerprint!;
-  const lines = withPrint.map((p) => `${p.id}:${p.fingerprint}`).sort();
-  return createHash('sha256').update(lines.join('\n')).digest('hex');
 }
 
 /**
@@ -169,18 +160,7 @@ export async function runDryRun(settings: Settings, reporter: Reporter): Promise
     ),
   );
 
-  const status = worstStatus(programs);
-  const stats = sumOutcomeStats(programs);
-  const fingerprint = combinedFingerprint(programs);
-  const reportPath = writeReport(settings, 'dry-run', {
-    command: 'dry-run',
-    server: { url: client.url, version: client.system.version },
-    status,
-    stats,
-    fingerprint,
-    programs,
-  });
-  setImportOutputs(reporter, { status, stats, fingerprint, report: reportPath });
+  const { status, fingerprint } = reportImport(settings, reporter, client, 'dry-run', programs);
 
   const md = dryRunMarkdown(settings, client.system.version, programs);
   await reporter.summary([md.header, '', md.essential, '', md.detail, '', md.footer].join('\n'));

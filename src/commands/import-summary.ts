@@ -2,7 +2,12 @@
  * Markdown for the dry-run and restore reports: one table of counts, per-type breakdown, what would really
  * change, and the errors. Used for the job summary and the PR comment (which cuts `detail` when long).
  */
-import type { ImportError, ImportReport, ImportStats } from '../dhis2/client.ts';
+import { createHash } from 'node:crypto';
+import type { Settings } from '../config/types.ts';
+import type { Dhis2Client, ImportError, ImportReport, ImportStats } from '../dhis2/client.ts';
+import type { ImportStatus } from '../dhis2/import-report.ts';
+import type { Reporter } from '../reporter.ts';
+import { writeReport } from './report-file.ts';
 import { sumStats } from '../dhis2/import-report.ts';
 import { cell, programLabel, table } from '../github/markdown.ts';
 import { formatValue, type MetadataDiff } from '../metadata/diff.ts';
@@ -144,13 +149,41 @@ export function sumOutcomeStats(programs: ProgramOutcome[]): ImportStats {
   return sumStats(programs.flatMap((p) => (p.report ? [p.report.stats] : [])));
 }
 
-/** The outputs dry-run and restore share: the worst status, the summed counts, the fingerprint, the report. */
-export function setImportOutputs(
-  reporter: { setOutput(name: string, value: string): void },
-  outputs: { status: string; stats: ImportStats; fingerprint: string; report: string },
-): void {
-  reporter.setOutput('status', outputs.status);
-  for (const [k, v] of Object.entries(outputs.stats)) reporter.setOutput(k, String(v));
-  reporter.setOutput('fingerprint', outputs.fingerprint);
-  reporter.setOutput('report', outputs.report);
+/** One fingerprint for the whole run: the program's own, or a hash over each program's when several. */
+export function combinedFingerprint(programs: { id: string; fingerprint?: string }[]): string {
+  const withPrint = programs.filter((p) => p.fingerprint);
+  if (withPrint.length === 1) return withPrint[0]!.fingerprint!;
+  const lines = withPrint.map((p) => `${p.id}:${p.fingerprint}`).sort();
+  return createHash('sha256').update(lines.join('\n')).digest('hex');
+}
+
+/**
+ * The JSON report and the outputs dry-run and restore share: the worst status, the summed counts, the
+ * fingerprint, the report's path. `extra` adds command-specific fields to the report (restore's rollback).
+ */
+export function reportImport(
+  settings: Settings,
+  reporter: Reporter,
+  client: Dhis2Client,
+  command: 'dry-run' | 'restore',
+  programs: ProgramOutcome[],
+  extra: Record<string, unknown> = {},
+): { status: ImportStatus; fingerprint: string } {
+  const status = worstStatus(programs);
+  const stats = sumOutcomeStats(programs);
+  const fingerprint = combinedFingerprint(programs);
+  const report = writeReport(settings, command, {
+    command,
+    server: { url: client.url, version: client.system.version },
+    status,
+    stats,
+    fingerprint,
+    ...extra,
+    programs,
+  });
+  reporter.setOutput('status', status);
+  for (const [k, v] of Object.entries(stats)) reporter.setOutput(k, String(v));
+  reporter.setOutput('fingerprint', fingerprint);
+  reporter.setOutput('report', report);
+  return { status, fingerprint };
 }

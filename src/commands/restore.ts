@@ -20,20 +20,19 @@ import { diffMetadata } from '../metadata/diff.ts';
 import type { MetadataDocument, MetadataObject } from '../metadata/types.ts';
 import type { Reporter } from '../reporter.ts';
 import { connect } from './connect.ts';
-import { combinedFingerprint, outcomeOf, planAndValidate } from './dry-run.ts';
+import { outcomeOf, planAndValidate } from './dry-run.ts';
 import { buildExport } from './export.ts';
 import {
   countsTable,
   detailSection,
   errorsSection,
-  setImportOutputs,
-  sumOutcomeStats,
+  reportImport,
   worstStatus,
   type ProgramOutcome,
 } from './import-summary.ts';
 import { checkReviewedPlan } from './plan-check.ts';
 import { DIFF_IGNORE_KEYS, programSources, type ProgramPlan } from './plan.ts';
-import { runScope, writeReport } from './report-file.ts';
+import { runScope } from './report-file.ts';
 
 /** The main import: atomic, and run as a server job that is polled, never cut by an HTTP timeout. */
 export const COMMIT_PARAMS = {
@@ -162,19 +161,7 @@ async function finish(
   rollback: { files: string[]; artifacts: string[] },
   heading?: string,
 ): Promise<boolean> {
-  const status = worstStatus(all);
-  const stats = sumOutcomeStats(all);
-  const fingerprint = combinedFingerprint(all);
-  const reportPath = writeReport(settings, 'restore', {
-    command: 'restore',
-    server: { url: client.url, version: client.system.version },
-    status,
-    stats,
-    fingerprint,
-    rollback,
-    programs: all,
-  });
-  setImportOutputs(reporter, { status, stats, fingerprint, report: reportPath });
+  const { status } = reportImport(settings, reporter, client, 'restore', all, { rollback });
   await reporter.summary(restoreMarkdown(settings, client.system.version, all, rollback, heading));
   return status !== 'ERROR';
 }
