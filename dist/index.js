@@ -49039,7 +49039,8 @@ function describeNetworkError(err, ctx) {
   const code = err.code ?? "";
   const request = `${ctx.method} ${ctx.path}`;
   if (code === "ECONNABORTED" || code === "ETIMEDOUT" || /timeout/i.test(err.message)) {
-    return `${ctx.server} did not answer ${request} within ${formatSeconds(ctx.timeoutMs)}: the server may be overloaded or the request too large`;
+    const importing = ctx.method === "POST" && /metadata/.test(ctx.path);
+    return importing ? `${ctx.server} did not answer ${request} within ${formatSeconds(ctx.timeoutMs)}: the import may still be running there; check it before running again` : `${ctx.server} did not answer ${request} within ${formatSeconds(ctx.timeoutMs)}: the server may be overloaded or the request too large`;
   }
   switch (code) {
     case "ECONNREFUSED":
@@ -49537,9 +49538,16 @@ async function pollJob(http3, job, options) {
     `the metadata import job ${job.id} on ${http3.server} did not finish within ${Math.round(options.asyncTimeoutMs / 1e3)} s; it may still be running (see /api/${job.summaryPath})`
   );
   let failed;
+  let seen = false;
   for (; ; ) {
     const res = await http3.request({ method: "GET", path: job.tasksPath, retry: true });
     const notifications = Array.isArray(res.body) ? res.body.filter(isRecord) : [];
+    if (seen && notifications.length === 0) {
+      throw new Dhis2Error(
+        `the metadata import job ${job.id} vanished from ${http3.server} (restarted?): check the program there before running again`
+      );
+    }
+    seen ||= notifications.length > 0;
     const done = notifications.find((n) => n.completed === true);
     if (done) {
       const error2 = notifications.find((n) => n.level === "ERROR");
@@ -50575,7 +50583,29 @@ function buildRestorePlan(file, programId, options, server, unmanaged = DEFAULT_
       `The server has ${RULE_COLLECTIONS.map((key) => count(stale[key].length, key)).join(", ")} that the file does not: restore deletes them after a successful import.`
     );
   }
+  notes.push(...nameClashes(result, stale, server.current));
   return { payload: result, stale, notes };
+}
+function nameClashes(payload, stale, current) {
+  const notes = [];
+  for (const key of ["programRules", "programRuleVariables"]) {
+    const staleIds = new Set(stale[key]);
+    const staleByName = /* @__PURE__ */ new Map();
+    for (const obj of collection(current ?? {}, key)) {
+      const id = idOf(obj);
+      if (id !== void 0 && staleIds.has(id) && typeof obj.name === "string")
+        staleByName.set(obj.name.toLowerCase(), id);
+    }
+    if (staleByName.size === 0) continue;
+    for (const obj of collection(payload, key)) {
+      const other = typeof obj.name === "string" ? staleByName.get(obj.name.toLowerCase()) : void 0;
+      if (other === void 0) continue;
+      notes.push(
+        `${key === "programRules" ? "Program rule" : "Program rule variable"} "${String(obj.name)}" (${idOf(obj)}) has the name of ${other} on the server, which the file no longer has: DHIS2 refuses two of one name, so the import fails until ${other} is deleted on the server or the file's object takes its UID ${other}.`
+      );
+    }
+  }
+  return notes;
 }
 function planOrganisationUnits(program, fileProgram, serverProgram, mode) {
   const fileUnits = Array.isArray(fileProgram.organisationUnits) ? fileProgram.organisationUnits : [];

@@ -96,7 +96,10 @@ export function describeNetworkError(err: NetworkFailure, ctx: RequestContext): 
   const code = err.code ?? '';
   const request = `${ctx.method} ${ctx.path}`;
   if (code === 'ECONNABORTED' || code === 'ETIMEDOUT' || /timeout/i.test(err.message)) {
-    return `${ctx.server} did not answer ${request} within ${formatSeconds(ctx.timeoutMs)}: the server may be overloaded or the request too large`;
+    const importing = ctx.method === 'POST' && /metadata/.test(ctx.path);
+    return importing
+      ? `${ctx.server} did not answer ${request} within ${formatSeconds(ctx.timeoutMs)}: the import may still be running there; check it before running again`
+      : `${ctx.server} did not answer ${request} within ${formatSeconds(ctx.timeoutMs)}: the server may be overloaded or the request too large`;
   }
   switch (code) {
     case 'ECONNREFUSED':

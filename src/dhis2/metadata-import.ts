@@ -154,9 +154,18 @@ async function pollJob(http: Http, job: Job, options: ImportOptions): Promise<Im
         `${Math.round(options.asyncTimeoutMs / 1000)} s; it may still be running (see /api/${job.summaryPath})`,
     );
   let failed: string | undefined;
+  let seen = false;
   for (;;) {
     const res = await http.request({ method: 'GET', path: job.tasksPath, retry: true });
     const notifications = Array.isArray(res.body) ? res.body.filter(isRecord) : [];
+    // A job whose notifications were there and are gone: the server restarted and lost it (DHIS2 keeps
+    // them in memory). Waiting the full timeout would only hide that.
+    if (seen && notifications.length === 0) {
+      throw new Dhis2Error(
+        `the metadata import job ${job.id} vanished from ${http.server} (restarted?): check the program there before running again`,
+      );
+    }
+    seen ||= notifications.length > 0;
     const done = notifications.find((n) => n.completed === true);
     if (done) {
       const error = notifications.find((n) => n.level === 'ERROR');

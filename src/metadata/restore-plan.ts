@@ -300,7 +300,41 @@ export function buildRestorePlan(
     );
   }
 
+  notes.push(...nameClashes(result, stale, server.current));
   return { payload: result, stale, notes };
+}
+
+/**
+ * A rule (or variable) of the file named like a stale one of the server (re-created under a new UID):
+ * DHIS2 refuses two rules of one name in a program (E4057, E4051), and the stale one only goes after the
+ * import. Say how to get out of it; the dry run shows DHIS2's own error too.
+ */
+function nameClashes(
+  payload: MetadataDocument,
+  stale: RestorePlan['stale'],
+  current: MetadataDocument | undefined,
+): string[] {
+  const notes: string[] = [];
+  for (const key of ['programRules', 'programRuleVariables'] as const) {
+    const staleIds = new Set(stale[key]);
+    const staleByName = new Map<string, string>();
+    for (const obj of collection(current ?? {}, key)) {
+      const id = idOf(obj);
+      if (id !== undefined && staleIds.has(id) && typeof obj.name === 'string')
+        staleByName.set(obj.name.toLowerCase(), id);
+    }
+    if (staleByName.size === 0) continue;
+    for (const obj of collection(payload, key)) {
+      const other = typeof obj.name === 'string' ? staleByName.get(obj.name.toLowerCase()) : undefined;
+      if (other === undefined) continue;
+      notes.push(
+        `${key === 'programRules' ? 'Program rule' : 'Program rule variable'} "${String(obj.name)}" (${idOf(obj)}) has the name of ` +
+          `${other} on the server, which the file no longer has: DHIS2 refuses two of one name, so the import fails ` +
+          `until ${other} is deleted on the server or the file's object takes its UID ${other}.`,
+      );
+    }
+  }
+  return notes;
 }
 
 /** Sets `program.organisationUnits` for the chosen mode; returns the notes. */

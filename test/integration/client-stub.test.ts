@@ -317,6 +317,24 @@ describe('requests', () => {
     );
   });
 
+  it('async import: a job whose notifications vanish (the server restarted) fails at once, not after the timeout', async () => {
+    let polls = 0;
+    const s = await stub({
+      'POST /api/metadata': json(200, {
+        httpStatusCode: 200,
+        response: { responseType: 'JobConfigurationWebMessageResponse', id: 'j2' },
+      }),
+      'GET /api/system/tasks/METADATA_IMPORT/j2': (req, res) =>
+        json(200, ++polls < 3 ? [{ level: 'INFO', message: 'Importing', completed: false }] : [])(req, res),
+    });
+    const client = await Dhis2Client.connect({ url: s.url, auth, ...fast, pollIntervalMs: 5, asyncTimeoutMs: 60_000 });
+    const started = Date.now();
+    const e = await failure(client.importMetadata({}, { importMode: 'COMMIT', async: true }));
+    expect(e.message).toMatch(/vanished .*restarted/);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(polls).toBe(3);
+  });
+
   it('a 429 honours the retry budget and then succeeds', async () => {
     let n = 0;
     const s = await stub({

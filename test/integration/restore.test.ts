@@ -439,3 +439,19 @@ describe('restore reports whatever happens after the import', () => {
     expect(run.summary).toContain('Rollback point');
   });
 });
+
+describe('a rule re-created under a new UID', () => {
+  it('the dry run fails with DHIS2 E4057, says how to get out of it, and nothing is imported', async () => {
+    const dir = await exported('another-server', RULES);
+    // On the server, the first rule was deleted and made again with the same name (a new UID).
+    const [rule] = emulator.store.list('programRules').filter((r) => (r.program as Doc).id === RULES);
+    emulator.store.remove('programRules', rule!.id as string);
+    emulator.store.put('programRules', { ...rule!, id: 'NewRuleUid1', programRuleActions: [] });
+    const before = emulator.store.snapshot();
+    const run = await restore(dir);
+    expect(run.code).toBe(1);
+    expect(run.errors.some((e) => e.includes('E4057'))).toBe(true);
+    expect(run.summary).toContain(`has the name of NewRuleUid1 on the server`);
+    expect(emulator.store.snapshot() === before).toBe(true);
+  });
+});
