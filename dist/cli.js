@@ -33151,5 +33151,9 @@ ${outputs.map(([k, v]) => `  ${k}: ${v}`).join("\n")}
   }
   return code;
 }
+process.stdout.on("error", (e) => {
+  if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
+  throw e;
+});
 process.exitCode = await main();
 /*! For license information please see cli.js.LEGAL.txt */

@@ -30,4 +30,9 @@ async function main(): Promise<number> {
   return code;
 }
 
+// `dhis2-metadata export | head`: the reader went away; stop quietly instead of a stack trace.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw e;
+});
 process.exitCode = await main();
