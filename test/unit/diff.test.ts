@@ -1,11 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { diffMetadata, formatValue, VOLATILE_KEYS } from '../../src/metadata/diff.ts';
 import { idOf, isRecord } from '../../src/metadata/json.ts';
 import { collection, type MetadataDocument, type MetadataObject } from '../../src/metadata/types.ts';
+import { fixture } from '../helpers/fixtures.ts';
 
-const FIXTURES = new URL('../fixtures/dhis2/', import.meta.url);
-const fixture = (name: string): MetadataDocument => JSON.parse(readFileSync(new URL(name, FIXTURES), 'utf8'));
 const TB = 'who_TB-REG_TRACKER_V1_DHIS2.33.json';
 const COVAC = 'who_CVC_EIR_TRK_DHIS2.38.2_COMPLETE.json';
 

@@ -1,10 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { assembleExport, referencedLegendSetIds } from '../../src/metadata/assemble.ts';
 import type { MetadataDocument, MetadataObject } from '../../src/metadata/types.ts';
-
-const FIXTURES = new URL('../fixtures/dhis2/', import.meta.url);
-const fixture = (name: string): MetadataDocument => JSON.parse(readFileSync(new URL(name, FIXTURES), 'utf8'));
+import { fixture } from '../helpers/fixtures.ts';
 
 const TB = 'who_TB-REG_TRACKER_V1_DHIS2.33.json';
 const COVAC = 'who_CVC_EIR_TRK_DHIS2.38.2_COMPLETE.json';

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   canonicalize,
@@ -9,9 +8,7 @@ import {
   withoutVolatile,
 } from '../../src/metadata/canonical.ts';
 import type { MetadataDocument, MetadataObject } from '../../src/metadata/types.ts';
-
-const FIXTURES = new URL('../fixtures/dhis2/', import.meta.url);
-const fixture = (name: string): MetadataDocument => JSON.parse(readFileSync(new URL(name, FIXTURES), 'utf8'));
+import { fixture } from '../helpers/fixtures.ts';
 
 const TB = 'who_TB-REG_TRACKER_V1_DHIS2.33.json';
 const COVAC = 'who_CVC_EIR_TRK_DHIS2.38.2_COMPLETE.json';

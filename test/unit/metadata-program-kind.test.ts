@@ -1,11 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Dhis2Error } from '../../src/errors.ts';
 import { programKind, programTypeValue } from '../../src/metadata/program-kind.ts';
 import type { MetadataDocument, MetadataObject } from '../../src/metadata/types.ts';
-
-const FIXTURES = new URL('../fixtures/dhis2/', import.meta.url);
-const fixture = (name: string): MetadataDocument => JSON.parse(readFileSync(new URL(name, FIXTURES), 'utf8'));
+import { fixture } from '../helpers/fixtures.ts';
 
 const PROGRAM_PACKAGES = [
   'who_TB-REG_TRACKER_V1_DHIS2.33.json',

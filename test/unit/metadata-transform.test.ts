@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   REMOVAL_GROUPS,
@@ -11,9 +10,7 @@ import {
 import { REMOVAL_KEYS } from '../../src/metadata/keys.ts';
 import { removalKeys, removeKeysDeep, transformExport } from '../../src/metadata/transform.ts';
 import type { MetadataDocument, MetadataObject } from '../../src/metadata/types.ts';
-
-const FIXTURES = new URL('../fixtures/dhis2/', import.meta.url);
-const fixture = (name: string): MetadataDocument => JSON.parse(readFileSync(new URL(name, FIXTURES), 'utf8'));
+import { fixture } from '../helpers/fixtures.ts';
 
 const TB = 'who_TB-REG_TRACKER_V1_DHIS2.33.json';
 const COVAC = 'who_CVC_EIR_TRK_DHIS2.38.2_COMPLETE.json';
