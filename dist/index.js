@@ -41810,145 +41810,6 @@ var ActionReporter = class {
   }
 };
 
-// node_modules/yocto-queue/index.js
-var Node = class {
-  value;
-  next;
-  constructor(value2) {
-    this.value = value2;
-  }
-};
-var Queue = class {
-  #head;
-  #tail;
-  #size;
-  constructor() {
-    this.clear();
-  }
-  enqueue(value2) {
-    const node = new Node(value2);
-    if (this.#head) {
-      this.#tail.next = node;
-      this.#tail = node;
-    } else {
-      this.#head = node;
-      this.#tail = node;
-    }
-    this.#size++;
-  }
-  dequeue() {
-    const current = this.#head;
-    if (!current) {
-      return;
-    }
-    this.#head = this.#head.next;
-    this.#size--;
-    if (!this.#head) {
-      this.#tail = void 0;
-    }
-    return current.value;
-  }
-  peek() {
-    if (!this.#head) {
-      return;
-    }
-    return this.#head.value;
-  }
-  clear() {
-    this.#head = void 0;
-    this.#tail = void 0;
-    this.#size = 0;
-  }
-  get size() {
-    return this.#size;
-  }
-  *[Symbol.iterator]() {
-    let current = this.#head;
-    while (current) {
-      yield current.value;
-      current = current.next;
-    }
-  }
-  *drain() {
-    while (this.#head) {
-      yield this.dequeue();
-    }
-  }
-};
-
-// node_modules/p-limit/index.js
-function pLimit(concurrency) {
-  validateConcurrency(concurrency);
-  const queue = new Queue();
-  let activeCount = 0;
-  const resumeNext = () => {
-    if (activeCount < concurrency && queue.size > 0) {
-      queue.dequeue()();
-      activeCount++;
-    }
-  };
-  const next = () => {
-    activeCount--;
-    resumeNext();
-  };
-  const run = async (function_, resolve5, arguments_) => {
-    const result = (async () => function_(...arguments_))();
-    resolve5(result);
-    try {
-      await result;
-    } catch {
-    }
-    next();
-  };
-  const enqueue = (function_, resolve5, arguments_) => {
-    new Promise((internalResolve) => {
-      queue.enqueue(internalResolve);
-    }).then(
-      run.bind(void 0, function_, resolve5, arguments_)
-    );
-    (async () => {
-      await Promise.resolve();
-      if (activeCount < concurrency) {
-        resumeNext();
-      }
-    })();
-  };
-  const generator = (function_, ...arguments_) => new Promise((resolve5) => {
-    enqueue(function_, resolve5, arguments_);
-  });
-  Object.defineProperties(generator, {
-    activeCount: {
-      get: () => activeCount
-    },
-    pendingCount: {
-      get: () => queue.size
-    },
-    clearQueue: {
-      value() {
-        queue.clear();
-      }
-    },
-    concurrency: {
-      get: () => concurrency,
-      set(newConcurrency) {
-        validateConcurrency(newConcurrency);
-        concurrency = newConcurrency;
-        queueMicrotask(() => {
-          while (activeCount < concurrency && queue.size > 0) {
-            resumeNext();
-          }
-        });
-      }
-    }
-  });
-  return generator;
-}
-function validateConcurrency(concurrency) {
-  if (!((Number.isInteger(concurrency) || concurrency === Number.POSITIVE_INFINITY) && concurrency > 0)) {
-    throw new TypeError("Expected `concurrency` to be a number from 1 and up");
-  }
-}
-
 // src/github/api.ts
 var GitHubApiError = class extends UserError {
   constructor(message, reason, status) {
@@ -49759,6 +49620,163 @@ async function connect(settings, reporter2) {
   return client;
 }
 
+// node_modules/yocto-queue/index.js
+var Node = class {
+  value;
+  next;
+  constructor(value2) {
+    this.value = value2;
+  }
+};
+var Queue = class {
+  #head;
+  #tail;
+  #size;
+  constructor() {
+    this.clear();
+  }
+  enqueue(value2) {
+    const node = new Node(value2);
+    if (this.#head) {
+      this.#tail.next = node;
+      this.#tail = node;
+    } else {
+      this.#head = node;
+      this.#tail = node;
+    }
+    this.#size++;
+  }
+  dequeue() {
+    const current = this.#head;
+    if (!current) {
+      return;
+    }
+    this.#head = this.#head.next;
+    this.#size--;
+    if (!this.#head) {
+      this.#tail = void 0;
+    }
+    return current.value;
+  }
+  peek() {
+    if (!this.#head) {
+      return;
+    }
+    return this.#head.value;
+  }
+  clear() {
+    this.#head = void 0;
+    this.#tail = void 0;
+    this.#size = 0;
+  }
+  get size() {
+    return this.#size;
+  }
+  *[Symbol.iterator]() {
+    let current = this.#head;
+    while (current) {
+      yield current.value;
+      current = current.next;
+    }
+  }
+  *drain() {
+    while (this.#head) {
+      yield this.dequeue();
+    }
+  }
+};
+
+// node_modules/p-limit/index.js
+function pLimit(concurrency) {
+  validateConcurrency(concurrency);
+  const queue = new Queue();
+  let activeCount = 0;
+  const resumeNext = () => {
+    if (activeCount < concurrency && queue.size > 0) {
+      queue.dequeue()();
+      activeCount++;
+    }
+  };
+  const next = () => {
+    activeCount--;
+    resumeNext();
+  };
+  const run = async (function_, resolve5, arguments_) => {
+    const result = (async () => function_(...arguments_))();
+    resolve5(result);
+    try {
+      await result;
+    } catch {
+    }
+    next();
+  };
+  const enqueue = (function_, resolve5, arguments_) => {
+    new Promise((internalResolve) => {
+      queue.enqueue(internalResolve);
+    }).then(
+      run.bind(void 0, function_, resolve5, arguments_)
+    );
+    (async () => {
+      await Promise.resolve();
+      if (activeCount < concurrency) {
+        resumeNext();
+      }
+    })();
+  };
+  const generator = (function_, ...arguments_) => new Promise((resolve5) => {
+    enqueue(function_, resolve5, arguments_);
+  });
+  Object.defineProperties(generator, {
+    activeCount: {
+      get: () => activeCount
+    },
+    pendingCount: {
+      get: () => queue.size
+    },
+    clearQueue: {
+      value() {
+        queue.clear();
+      }
+    },
+    concurrency: {
+      get: () => concurrency,
+      set(newConcurrency) {
+        validateConcurrency(newConcurrency);
+        concurrency = newConcurrency;
+        queueMicrotask(() => {
+          while (activeCount < concurrency && queue.size > 0) {
+            resumeNext();
+          }
+        });
+      }
+    }
+  });
+  return generator;
+}
+function validateConcurrency(concurrency) {
+  if (!((Number.isInteger(concurrency) || concurrency === Number.POSITIVE_INFINITY) && concurrency > 0)) {
+    throw new TypeError("Expected `concurrency` to be a number from 1 and up");
+  }
+}
+
+// src/commands/each-program.ts
+async function eachProgram(items, reporter2, concurrency, work, failed) {
+  const limit = pLimit(concurrency);
+  return Promise.all(
+    items.map(
+      (item) => limit(async () => {
+        try {
+          return await work(item);
+        } catch (e) {
+          if (!isUserError(e)) throw e;
+          reporter2.error(`program ${item.entry.id}: ${e.message}`, e.location.file ? e.location : void 0);
+          return failed(item, e.message);
+        }
+      })
+    )
+  );
+}
+
 // src/commands/import-summary.ts
 import { createHash as createHash4 } from "node:crypto";
 
@@ -51296,27 +51314,22 @@ async function runDryRun(settings, reporter2) {
   const pr = readPullRequest(settings.github);
   checkCredentials(settings);
   const client = await connect(settings, reporter2);
-  const limit = pLimit(PROGRAM_CONCURRENCY);
   const sources = await programSources(client, settings, reporter2);
-  const programs = await Promise.all(
-    sources.map(
-      (source) => limit(async () => {
-        const { entry } = source;
-        try {
-          if ("error" in source) throw source.error;
-          const { planned, report } = await planAndValidate(client, settings, entry, source.file, reporter2);
-          const outcome = outcomeOf(planned, report);
-          reporter2.info(
-            `${outcome.name ?? entry.id} (${entry.id}): ${report.status}; created ${report.stats.created}, updated ${report.stats.updated} (${planned.diff.totals.changed} really changed, ${planned.diff.totals.unchanged} unchanged), ignored ${report.stats.ignored}`
-          );
-          return outcome;
-        } catch (e) {
-          if (!isUserError(e)) throw e;
-          reporter2.error(`program ${entry.id}: ${e.message}`, e.location.file ? e.location : void 0);
-          return { id: entry.id, file: entry.file, error: e.message };
-        }
-      })
-    )
+  const programs = await eachProgram(
+    sources,
+    reporter2,
+    PROGRAM_CONCURRENCY,
+    async (source) => {
+      if ("error" in source) throw source.error;
+      const { entry } = source;
+      const { planned, report } = await planAndValidate(client, settings, entry, source.file, reporter2);
+      const outcome = outcomeOf(planned, report);
+      reporter2.info(
+        `${outcome.name ?? entry.id} (${entry.id}): ${report.status}; created ${report.stats.created}, updated ${report.stats.updated} (${planned.diff.totals.changed} really changed, ${planned.diff.totals.unchanged} unchanged), ignored ${report.stats.ignored}`
+      );
+      return outcome;
+    },
+    ({ entry }, error2) => ({ id: entry.id, file: entry.file, error: error2 })
   );
   const { status, fingerprint: fingerprint2 } = reportImport(settings, reporter2, client, "dry-run", programs);
   const md = dryRunMarkdown(settings, client.system.version, programs);
@@ -51997,23 +52010,18 @@ ${body}
 }
 async function runExport(settings, reporter2) {
   const client = await connect(settings, reporter2);
-  const limit = pLimit(EXPORT_CONCURRENCY);
-  const results = await Promise.all(
-    settings.programs.map(
-      (entry) => limit(async () => {
-        try {
-          const { result } = await exportOne(client, settings, entry);
-          reporter2.info(
-            `${result.name ?? result.id} (${result.id}): ${result.changed ? "changed, written to" : "unchanged"} ${result.file}`
-          );
-          return result;
-        } catch (e) {
-          if (!isUserError(e)) throw e;
-          reporter2.error(`program ${entry.id}: ${e.message}`, e.location.file ? e.location : void 0);
-          return { id: entry.id, file: entry.file, error: e.message };
-        }
-      })
-    )
+  const results = await eachProgram(
+    settings.programs.map((entry) => ({ entry })),
+    reporter2,
+    EXPORT_CONCURRENCY,
+    async ({ entry }) => {
+      const { result } = await exportOne(client, settings, entry);
+      reporter2.info(
+        `${result.name ?? result.id} (${result.id}): ${result.changed ? "changed, written to" : "unchanged"} ${result.file}`
+      );
+      return result;
+    },
+    ({ entry }, error2) => ({ id: entry.id, file: entry.file, error: error2 })
   );
   const written = results.filter((r) => r.changed && !r.error);
   const report = {
@@ -52142,24 +52150,19 @@ function summaryMarkdown2(report) {
 async function runBackup(settings, reporter2) {
   if (settings.backup.name !== void 0) validateBackupName(settings.backup.name);
   const client = await connect(settings, reporter2);
-  const limit = pLimit(BACKUP_CONCURRENCY);
-  const results = await Promise.all(
-    settings.programs.map(
-      (entry) => limit(async () => {
-        try {
-          const result = await backupOne(client, settings, entry, reporter2);
-          reporter2.info(
-            `${result.name ?? entry.id} (${entry.id}): saved backup "${result.backup?.name}" (id ${result.backup?.id}, version ${result.backup?.version}); ${backupCount(result.count ?? 0)} in ${BACKUPS_NAMESPACE}/${entry.id}`
-          );
-          if (result.warning) reporter2.warning(result.warning);
-          return result;
-        } catch (e) {
-          if (!isUserError(e)) throw e;
-          reporter2.error(`program ${entry.id}: ${e.message}`, e.location.file ? e.location : void 0);
-          return { id: entry.id, error: e.message };
-        }
-      })
-    )
+  const results = await eachProgram(
+    settings.programs.map((entry) => ({ entry })),
+    reporter2,
+    BACKUP_CONCURRENCY,
+    async ({ entry }) => {
+      const result = await backupOne(client, settings, entry, reporter2);
+      reporter2.info(
+        `${result.name ?? entry.id} (${entry.id}): saved backup "${result.backup?.name}" (id ${result.backup?.id}, version ${result.backup?.version}); ${backupCount(result.count ?? 0)} in ${BACKUPS_NAMESPACE}/${entry.id}`
+      );
+      if (result.warning) reporter2.warning(result.warning);
+      return result;
+    },
+    ({ entry }, error2) => ({ id: entry.id, error: error2 })
   );
   const report = {
     command: "backup",

@@ -4,7 +4,6 @@
  * (programconfigapp_backups/<programId>), so it shows up in the app's Restore list; unlike the app, it
  * never drops a backup someone saved meanwhile (src/backups/store.ts).
  */
-import pLimit from 'p-limit';
 import { backupCount } from '../backups/programs.ts';
 import {
   BACKUPS_NAMESPACE,
@@ -17,11 +16,11 @@ import {
 import { readBackups, saveBackup } from '../backups/store.ts';
 import type { ProgramEntry, Settings } from '../config/types.ts';
 import type { Dhis2Client } from '../dhis2/client.ts';
-import { isUserError } from '../errors.ts';
 import { formatBytes, programLabel, table } from '../github/markdown.ts';
 import { collection } from '../metadata/types.ts';
 import type { Reporter } from '../reporter.ts';
 import { connect } from './connect.ts';
+import { eachProgram } from './each-program.ts';
 import { objectCounts } from './export.ts';
 import { writeReport } from './report-file.ts';
 
@@ -123,25 +122,20 @@ export async function runBackup(settings: Settings, reporter: Reporter): Promise
   // The same name is used for every program: check it before doing anything.
   if (settings.backup.name !== undefined) validateBackupName(settings.backup.name);
   const client = await connect(settings, reporter);
-  const limit = pLimit(BACKUP_CONCURRENCY);
-  const results = await Promise.all(
-    settings.programs.map((entry) =>
-      limit(async (): Promise<ProgramBackup> => {
-        try {
-          const result = await backupOne(client, settings, entry, reporter);
-          reporter.info(
-            `${result.name ?? entry.id} (${entry.id}): saved backup "${result.backup?.name}" (id ${result.backup?.id}, ` +
-              `version ${result.backup?.version}); ${backupCount(result.count ?? 0)} in ${BACKUPS_NAMESPACE}/${entry.id}`,
-          );
-          if (result.warning) reporter.warning(result.warning);
-          return result;
-        } catch (e) {
-          if (!isUserError(e)) throw e;
-          reporter.error(`program ${entry.id}: ${e.message}`, e.location.file ? e.location : undefined);
-          return { id: entry.id, error: e.message };
-        }
-      }),
-    ),
+  const results = await eachProgram(
+    settings.programs.map((entry) => ({ entry })),
+    reporter,
+    BACKUP_CONCURRENCY,
+    async ({ entry }): Promise<ProgramBackup> => {
+      const result = await backupOne(client, settings, entry, reporter);
+      reporter.info(
+        `${result.name ?? entry.id} (${entry.id}): saved backup "${result.backup?.name}" (id ${result.backup?.id}, ` +
+          `version ${result.backup?.version}); ${backupCount(result.count ?? 0)} in ${BACKUPS_NAMESPACE}/${entry.id}`,
+      );
+      if (result.warning) reporter.warning(result.warning);
+      return result;
+    },
+    ({ entry }, error) => ({ id: entry.id, error }),
   );
 
   const report: BackupReport = {

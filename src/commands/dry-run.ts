@@ -5,7 +5,6 @@
  * every existing object as updated), and reports in the job summary, one PR comment and annotations on
  * the offending lines of the JSON file.
  */
-import pLimit from 'p-limit';
 import type { ProgramEntry, Settings } from '../config/types.ts';
 import type { Dhis2Client, ImportReport } from '../dhis2/client.ts';
 import { isUserError, UserError } from '../errors.ts';
@@ -15,6 +14,7 @@ import { commentMarker, fitComment, jobSummaryUrl, markedValue, upsertComment } 
 import { collection } from '../metadata/types.ts';
 import type { Reporter } from '../reporter.ts';
 import { connect } from './connect.ts';
+import { eachProgram } from './each-program.ts';
 import {
   combinedFingerprint,
   countsTable,
@@ -135,29 +135,24 @@ export async function runDryRun(settings: Settings, reporter: Reporter): Promise
   const pr = readPullRequest(settings.github);
   checkCredentials(settings);
   const client = await connect(settings, reporter);
-  const limit = pLimit(PROGRAM_CONCURRENCY);
 
   const sources = await programSources(client, settings, reporter);
-  const programs = await Promise.all(
-    sources.map((source) =>
-      limit(async (): Promise<ProgramOutcome> => {
-        const { entry } = source;
-        try {
-          if ('error' in source) throw source.error;
-          const { planned, report } = await planAndValidate(client, settings, entry, source.file, reporter);
-          const outcome = outcomeOf(planned, report);
-          reporter.info(
-            `${outcome.name ?? entry.id} (${entry.id}): ${report.status}; created ${report.stats.created}, updated ${report.stats.updated} ` +
-              `(${planned.diff.totals.changed} really changed, ${planned.diff.totals.unchanged} unchanged), ignored ${report.stats.ignored}`,
-          );
-          return outcome;
-        } catch (e) {
-          if (!isUserError(e)) throw e;
-          reporter.error(`program ${entry.id}: ${e.message}`, e.location.file ? e.location : undefined);
-          return { id: entry.id, file: entry.file, error: e.message };
-        }
-      }),
-    ),
+  const programs = await eachProgram(
+    sources,
+    reporter,
+    PROGRAM_CONCURRENCY,
+    async (source): Promise<ProgramOutcome> => {
+      if ('error' in source) throw source.error;
+      const { entry } = source;
+      const { planned, report } = await planAndValidate(client, settings, entry, source.file, reporter);
+      const outcome = outcomeOf(planned, report);
+      reporter.info(
+        `${outcome.name ?? entry.id} (${entry.id}): ${report.status}; created ${report.stats.created}, updated ${report.stats.updated} ` +
+          `(${planned.diff.totals.changed} really changed, ${planned.diff.totals.unchanged} unchanged), ignored ${report.stats.ignored}`,
+      );
+      return outcome;
+    },
+    ({ entry }, error) => ({ id: entry.id, file: entry.file, error }),
   );
 
   const { status, fingerprint } = reportImport(settings, reporter, client, 'dry-run', programs);

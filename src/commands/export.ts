@@ -7,7 +7,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
-import pLimit from 'p-limit';
 import { resolveTransform } from '../config/presets.ts';
 import type { Config, ProgramEntry, ProgramKind, Settings } from '../config/types.ts';
 import type { Dhis2Client } from '../dhis2/client.ts';
@@ -22,6 +21,7 @@ import { collection, type MetadataDocument } from '../metadata/types.ts';
 import type { Reporter } from '../reporter.ts';
 import { collectProgram } from './collect.ts';
 import { connect } from './connect.ts';
+import { eachProgram } from './each-program.ts';
 import { writeReport } from './report-file.ts';
 import { resolveInside } from '../util/paths.ts';
 
@@ -171,23 +171,18 @@ function defaultCommitMessage(report: ExportReport, changed: ProgramExport[]): s
 
 export async function runExport(settings: Settings, reporter: Reporter): Promise<boolean> {
   const client = await connect(settings, reporter);
-  const limit = pLimit(EXPORT_CONCURRENCY);
-  const results = await Promise.all(
-    settings.programs.map((entry) =>
-      limit(async (): Promise<ProgramExport> => {
-        try {
-          const { result } = await exportOne(client, settings, entry);
-          reporter.info(
-            `${result.name ?? result.id} (${result.id}): ${result.changed ? 'changed, written to' : 'unchanged'} ${result.file}`,
-          );
-          return result;
-        } catch (e) {
-          if (!isUserError(e)) throw e;
-          reporter.error(`program ${entry.id}: ${e.message}`, e.location.file ? e.location : undefined);
-          return { id: entry.id, file: entry.file, error: e.message };
-        }
-      }),
-    ),
+  const results = await eachProgram(
+    settings.programs.map((entry) => ({ entry })),
+    reporter,
+    EXPORT_CONCURRENCY,
+    async ({ entry }): Promise<ProgramExport> => {
+      const { result } = await exportOne(client, settings, entry);
+      reporter.info(
+        `${result.name ?? result.id} (${result.id}): ${result.changed ? 'changed, written to' : 'unchanged'} ${result.file}`,
+      );
+      return result;
+    },
+    ({ entry }, error) => ({ id: entry.id, file: entry.file, error }),
   );
 
   const written = results.filter((r) => r.changed && !r.error);
