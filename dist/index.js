@@ -42141,6 +42141,15 @@ function commentMarker(configPath, serverUrl, programs) {
   const scope = programs && programs.length > 0 ? ` programs=${[...programs].sort().join(",")}` : "";
   return `<!-- ${NAMESPACE}dry-run config=${encodePath(normaliseConfigPath(configPath))} server=${serverId(serverUrl)}${scope} -->`;
 }
+function markerScope(body, configPath, serverUrl) {
+  const base = commentMarker(configPath, serverUrl).slice(0, -" -->".length);
+  const text = body.trimStart();
+  if (!text.startsWith(base)) return void 0;
+  const rest = text.slice(base.length);
+  if (rest.startsWith(" -->")) return "all";
+  const scoped = /^ programs=([A-Za-z0-9,]+) -->/.exec(rest);
+  return scoped ? scoped[1].split(",") : void 0;
+}
 function markedValue(key, value2) {
   if (!KEY.test(key)) throw new Error(`invalid marked-value key: ${key}`);
   return `<!-- ${NAMESPACE}${key}=${encodeURIComponent(value2)} -->`;
@@ -52422,18 +52431,28 @@ async function checkReviewedPlan(settings, reporter2, programs) {
     );
     return { differs: [] };
   }
-  const marker = commentMarker(settings.config.path, settings.server.url, programScope(settings));
-  const comment = await findMarkedComment(api, pr.number, marker);
-  if (!comment) {
+  const ours = [];
+  for await (const comment2 of api.issueComments(pr.number)) {
+    const scope = markerScope(comment2.body, settings.config.path, settings.server.url);
+    if (scope) ours.push({ comment: comment2, scope });
+  }
+  if (ours.length === 0) {
     const message = `pull request #${pr.number} has no dry-run comment for ${settings.config.path} on ${settings.server.url}: this change was not reviewed against this server (run dry-run with comment: true on pull requests, or set allow-plan-change: true)`;
     if (!settings.allowPlanChange) throw new UserError(message);
     reporter2.warning(`${message}; proceeding because allow-plan-change is true`);
     return { pr: pr.number, differs: [] };
   }
   const differs = [];
+  let comment;
   for (const p of programs) {
-    const reviewed = readMarkedValue(comment.body, `fingerprint:${p.id}`) ?? (programs.length === 1 ? readMarkedValue(comment.body, "fingerprint") : void 0);
-    if (reviewed !== p.fingerprint) differs.push({ id: p.id, reviewed, now: p.fingerprint });
+    const covering = ours.filter((o) => o.scope === "all" || o.scope.includes(p.id)).pop();
+    const alone = covering && (covering.scope === "all" ? programs.length === 1 : covering.scope.length === 1);
+    const reviewed = covering ? readMarkedValue(covering.comment.body, `fingerprint:${p.id}`) ?? (alone ? readMarkedValue(covering.comment.body, "fingerprint") : void 0) : void 0;
+    comment ??= covering?.comment;
+    if (reviewed !== p.fingerprint) {
+      differs.push({ id: p.id, reviewed, now: p.fingerprint });
+      if (covering) comment = covering.comment;
+    }
   }
   if (differs.length === 0) {
     reporter2.info(`The payload is exactly the one pull request #${pr.number}'s dry run reviewed.`);
@@ -52444,8 +52463,9 @@ async function checkReviewedPlan(settings, reporter2, programs) {
     reporter2.warning(`${what}; proceeding because allow-plan-change is true`);
     return { pr: pr.number, comment, differs };
   }
+  const noted = comment ?? ours[ours.length - 1].comment;
   try {
-    await api.updateIssueComment(comment.id, `${comment.body}
+    await api.updateIssueComment(noted.id, `${noted.body}
 ${refusalNote(settings, differs)}`);
   } catch (e) {
     reporter2.warning(`could not note the refusal on pull request #${pr.number}: ${e.message}`);

@@ -6,9 +6,8 @@
 import type { Settings } from '../config/types.ts';
 import { UserError } from '../errors.ts';
 import { GitHubApi, type IssueComment } from '../github/api.ts';
-import { commentMarker, findMarkedComment, readMarkedValue } from '../github/pr-comment.ts';
+import { markerScope, readMarkedValue } from '../github/pr-comment.ts';
 import type { Reporter } from '../reporter.ts';
-import { programScope } from './report-file.ts';
 
 export interface PlanCheck {
   /** The merged pull request whose dry run was compared, if any. */
@@ -55,9 +54,14 @@ export async function checkReviewedPlan(
     );
     return { differs: [] };
   }
-  const marker = commentMarker(settings.config.path, settings.server.url, programScope(settings));
-  const comment = await findMarkedComment(api, pr.number, marker);
-  if (!comment) {
+  // Every dry-run comment for this config and server: one over the whole config, or one per program subset
+  // (a workflow matrix). Each program's reviewed fingerprint comes from the newest comment covering it.
+  const ours: { comment: IssueComment; scope: 'all' | string[] }[] = [];
+  for await (const comment of api.issueComments(pr.number)) {
+    const scope = markerScope(comment.body, settings.config.path, settings.server.url);
+    if (scope) ours.push({ comment, scope });
+  }
+  if (ours.length === 0) {
     const message =
       `pull request #${pr.number} has no dry-run comment for ${settings.config.path} on ${settings.server.url}: ` +
       'this change was not reviewed against this server (run dry-run with comment: true on pull requests, ' +
@@ -67,11 +71,19 @@ export async function checkReviewedPlan(
     return { pr: pr.number, differs: [] };
   }
   const differs: PlanCheck['differs'] = [];
+  let comment: IssueComment | undefined;
   for (const p of programs) {
-    const reviewed =
-      readMarkedValue(comment.body, `fingerprint:${p.id}`) ??
-      (programs.length === 1 ? readMarkedValue(comment.body, 'fingerprint') : undefined);
-    if (reviewed !== p.fingerprint) differs.push({ id: p.id, reviewed, now: p.fingerprint });
+    const covering = ours.filter((o) => o.scope === 'all' || o.scope.includes(p.id)).pop();
+    const alone = covering && (covering.scope === 'all' ? programs.length === 1 : covering.scope.length === 1);
+    const reviewed = covering
+      ? (readMarkedValue(covering.comment.body, `fingerprint:${p.id}`) ??
+        (alone ? readMarkedValue(covering.comment.body, 'fingerprint') : undefined))
+      : undefined;
+    comment ??= covering?.comment;
+    if (reviewed !== p.fingerprint) {
+      differs.push({ id: p.id, reviewed, now: p.fingerprint });
+      if (covering) comment = covering.comment;
+    }
   }
   if (differs.length === 0) {
     reporter.info(`The payload is exactly the one pull request #${pr.number}'s dry run reviewed.`);
@@ -82,8 +94,10 @@ export async function checkReviewedPlan(
     reporter.warning(`${what}; proceeding because allow-plan-change is true`);
     return { pr: pr.number, comment, differs };
   }
+  // The refusal goes on the newest of our comments (a program no comment covers has none of its own).
+  const noted = comment ?? (ours[ours.length - 1] as (typeof ours)[number]).comment;
   try {
-    await api.updateIssueComment(comment.id, `${comment.body}\n${refusalNote(settings, differs)}`);
+    await api.updateIssueComment(noted.id, `${noted.body}\n${refusalNote(settings, differs)}`);
   } catch (e) {
     reporter.warning(`could not note the refusal on pull request #${pr.number}: ${(e as Error).message}`);
   }

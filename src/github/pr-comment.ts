@@ -33,6 +33,20 @@ export function commentMarker(configPath: string, serverUrl: string, programs?: 
   return `<!-- ${NAMESPACE}dry-run config=${encodePath(normaliseConfigPath(configPath))} server=${serverId(serverUrl)}${scope} -->`;
 }
 
+/**
+ * Which programs a dry-run comment for this config and server speaks for: 'all' for a run over the whole
+ * config, the ids for a run over a subset, undefined when the comment is not one of ours for them.
+ */
+export function markerScope(body: string, configPath: string, serverUrl: string): 'all' | string[] | undefined {
+  const base = commentMarker(configPath, serverUrl).slice(0, -' -->'.length);
+  const text = body.trimStart();
+  if (!text.startsWith(base)) return undefined;
+  const rest = text.slice(base.length);
+  if (rest.startsWith(' -->')) return 'all';
+  const scoped = /^ programs=([A-Za-z0-9,]+) -->/.exec(rest);
+  return scoped ? (scoped[1] as string).split(',') : undefined;
+}
+
 /** A hidden `<!-- dhis2-metadata:key=value -->` line carrying a value for a later run. */
 export function markedValue(key: string, value: string): string {
   if (!KEY.test(key)) throw new Error(`invalid marked-value key: ${key}`);

@@ -303,6 +303,45 @@ describe('restore on a push: exactly the reviewed plan (GitHub REST stand-in)', 
     expect(emulator.store.list('dataElements').some((d) => d.name === 'Sneaked in after review')).toBe(true);
   });
 
+  it('a dry run over the whole config covers a restore of one program, and a matrix of dry runs a restore of all', async () => {
+    const ws = tempWorkspace({
+      'dhis2-metadata.yml': `target: another-server\nprograms:\n  - id: ${PROGRAM}\n  - id: ${RULES}\n`,
+    });
+    cleanup.push(ws.remove);
+    expect((await runAction({ command: 'export', ...creds() }, { workspace: ws.dir })).code).toBe(0);
+    edit(ws.dir, PROGRAM, (doc) => (doc.dataElements[0].name = 'Reviewed across the config'));
+
+    // One dry run over both programs; the restore runs as a matrix leg for one of them.
+    const env = await reviewAndMerge(ws.dir, 203, 'd'.repeat(40));
+    const leg = await restore(ws.dir, { 'github-token': STUB_TOKEN, programs: PROGRAM }, env);
+    expect(leg.errors).toEqual([]);
+    expect(leg.stdout).toContain('exactly the one pull request #203');
+
+    // A matrix of dry runs (one comment per program), then one restore of both.
+    const prEnv = pullRequestEnv(ws.dir, github.url, { number: 204 });
+    for (const program of [PROGRAM, RULES]) {
+      const dry = await runAction(
+        { command: 'dry-run', ...creds(), 'github-token': STUB_TOKEN, programs: program },
+        { workspace: ws.dir, env: prEnv },
+      );
+      expect(dry.code).toBe(0);
+    }
+    const sha = 'e'.repeat(40);
+    github.addPullForCommit(sha, {
+      number: 204,
+      state: 'closed',
+      merged_at: '2026-11-24T11:00:00Z',
+      merge_commit_sha: sha,
+    });
+    const all = await restore(
+      ws.dir,
+      { 'github-token': STUB_TOKEN },
+      { ...prEnv, GITHUB_EVENT_NAME: 'push', GITHUB_SHA: sha },
+    );
+    expect(all.errors).toEqual([]);
+    expect(all.stdout).toContain('exactly the one pull request #204');
+  });
+
   it('a manual run has no reviewed plan: it says so and proceeds', async () => {
     const dir = await exported('another-server', PROGRAM);
     const run = await restore(dir, {}, { GITHUB_EVENT_NAME: 'workflow_dispatch' });
