@@ -31213,8 +31213,12 @@ function keepReachable(kept, programId) {
     ...kept.get("programTrackedEntityAttributes") ?? []
   ];
   const dataElements = new Set(refs(psdes, "dataElement"));
-  const attributes = new Set(refs(ptes, "trackedEntityAttribute"));
   const types = new Set(program ? refs([program], "trackedEntityType") : []);
+  const keptTypes = (kept.get("trackedEntityTypes") ?? []).filter((t) => types.has(idOf(t) ?? ""));
+  const attributes = /* @__PURE__ */ new Set([
+    ...refs(ptes, "trackedEntityAttribute"),
+    ...refs(listed(keptTypes, "trackedEntityTypeAttributes"), "trackedEntityAttribute")
+  ]);
   const withOptions = [
     ...(kept.get("dataElements") ?? []).filter((d) => dataElements.has(idOf(d) ?? "")),
     ...(kept.get("trackedEntityAttributes") ?? []).filter((a) => attributes.has(idOf(a) ?? ""))

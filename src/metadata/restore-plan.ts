@@ -561,8 +561,13 @@ function keepReachable(kept: Map<string, MetadataObject[]>, programId: string): 
     ...(kept.get('programTrackedEntityAttributes') ?? []),
   ];
   const dataElements = new Set(refs(psdes, 'dataElement'));
-  const attributes = new Set(refs(ptes, 'trackedEntityAttribute'));
   const types = new Set(program ? refs([program], 'trackedEntityType') : []);
+  // The kept tracked entity type brings its own attributes (trackedEntityTypeAttributes) too.
+  const keptTypes = (kept.get('trackedEntityTypes') ?? []).filter((t) => types.has(idOf(t) ?? ''));
+  const attributes = new Set([
+    ...refs(ptes, 'trackedEntityAttribute'),
+    ...refs(listed(keptTypes, 'trackedEntityTypeAttributes'), 'trackedEntityAttribute'),
+  ]);
   const withOptions = [
     ...(kept.get('dataElements') ?? []).filter((d) => dataElements.has(idOf(d) ?? '')),
     ...(kept.get('trackedEntityAttributes') ?? []).filter((a) => attributes.has(idOf(a) ?? '')),

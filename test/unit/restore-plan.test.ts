@@ -131,7 +131,11 @@ function reachable(file: MetadataDocument, programId: string, stages: MetadataOb
     ...collection(file, 'programTrackedEntityAttributes').filter((p) => idOf(p.program) === programId),
   ];
   const dataElements = new Set(psdes.map((p) => idOf(p.dataElement)).filter((x): x is string => !!x));
-  const attributes = new Set(ptes.map((p) => idOf(p.trackedEntityAttribute)).filter((x): x is string => !!x));
+  const tet = collection(file, 'trackedEntityTypes').find((t) => idOf(t) === idOf(program.trackedEntityType));
+  const tetas = (tet?.trackedEntityTypeAttributes as MetadataObject[] | undefined) ?? [];
+  const attributes = new Set(
+    [...ptes, ...tetas].map((p) => idOf(p.trackedEntityAttribute)).filter((x): x is string => !!x),
+  );
   const users = [
     ...collection(file, 'dataElements').filter((d) => dataElements.has(idOf(d)!)),
     ...collection(file, 'trackedEntityAttributes').filter((a) => attributes.has(idOf(a)!)),
@@ -734,4 +738,32 @@ describe('buildRestorePlan: stale rules only for what the file speaks for', () =
       collection(file, 'programRules').filter((r) => idOf(r.program) === RULES.program).length,
     );
   });
+});
+
+describe('buildRestorePlan: one program of a multi-program file, onto a server that has nothing', () => {
+  // Independent of how the plan picks objects: every reference from the payload to an object the file
+  // defines must be satisfied by the payload itself, or the import fails with E5002 on an empty server.
+  const SHARED = ['dataElements', 'trackedEntityAttributes', 'trackedEntityTypes', 'optionSets', 'options'];
+  for (const { file } of [E2E, RULES]) {
+    const doc = fixture(file);
+    for (const programId of ids(collection(doc, 'programs'))) {
+      it(`${file} ${programId}: the payload sends every shared object it references`, () => {
+        const plan = buildRestorePlan(doc, programId, OPTIONS, NO_SERVER);
+        const defined = new Set(SHARED.flatMap((key) => ids(collection(doc, key))));
+        const sent = new Set([...payloadIds(plan.payload).keys()]);
+        const missing = new Set<string>();
+        everyNode(plan.payload, (obj) => {
+          for (const value of Object.values(obj)) {
+            const refs = Array.isArray(value) ? value : [value];
+            for (const ref of refs) {
+              const id = idOf(ref);
+              if (id && isRecord(ref) && Object.keys(ref).length === 1 && defined.has(id) && !sent.has(id))
+                missing.add(id);
+            }
+          }
+        });
+        expect([...missing]).toEqual([]);
+      });
+    }
+  }
 });
