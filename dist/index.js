@@ -39907,8 +39907,8 @@ function field(value2, key) {
 function stringOrUndefined(value2) {
   return typeof value2 === "string" && value2 !== "" ? value2 : void 0;
 }
-function forkWithoutSecretsMessage(pr) {
-  return `pull request #${pr} comes from a fork, and GitHub gives no secrets to workflows of fork pull requests: the dry run cannot sign in to DHIS2. A maintainer can push the change to a branch of this repository (its pull request then gets the dry run), or run the workflow by hand after reviewing the change.`;
+function forkWithoutSecretsMessage(pr, command = "dry-run") {
+  return `pull request #${pr} comes from a fork, and GitHub gives no secrets to workflows of fork pull requests: ${command} cannot sign in to DHIS2. A maintainer can push the change to a branch of this repository (its pull request then gets the dry run), or run the workflow by hand after reviewing the change.`;
 }
 
 // src/util/paths.ts
@@ -41742,9 +41742,9 @@ function buildSettings(raw, environment2) {
   }
   const config2 = loadConfigFile(configAbs, configPath);
   const github = githubContext(env2);
-  if (!value(raw, "server-url") || !raw.password && !value(raw, "token")) {
+  if (github.eventName === "pull_request" && (!value(raw, "server-url") || !raw.password && !value(raw, "token"))) {
     const pr = readPullRequest(github);
-    if (pr?.fromFork) throw new ConfigError(forkWithoutSecretsMessage(pr.number));
+    if (pr?.fromFork) throw new ConfigError(forkWithoutSecretsMessage(pr.number, command));
   }
   const server = { url: parseServerUrl(value(raw, "server-url")), auth: parseAuth(raw) };
   const programs = selectPrograms(config2.programs, parseList(raw.programs), configPath);
@@ -42430,6 +42430,10 @@ function checkName(what, value2) {
   if (value2.includes("/"))
     throw new Dhis2Error(`dataStore ${what} "${value2}" contains "/", which DHIS2 cannot address`);
 }
+
+// src/dhis2/http.ts
+import { Agent as HttpAgent } from "node:http";
+import { Agent as HttpsAgent } from "node:https";
 
 // node_modules/axios/lib/helpers/bind.js
 function bind(fn, thisArg) {
@@ -48965,6 +48969,8 @@ function formatSeconds(ms) {
 // src/dhis2/http.ts
 var TRANSIENT_STATUSES = /* @__PURE__ */ new Set([429, 502, 503, 504]);
 var TRANSIENT_CODES = /* @__PURE__ */ new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EAI_AGAIN"]);
+var FRESH_HTTP = new HttpAgent({ keepAlive: false });
+var FRESH_HTTPS = new HttpsAgent({ keepAlive: false });
 var MAX_RETRY_DELAY_MS2 = 3e4;
 var LOGIN_LOCATION = /login|logon|sign-?in|\/security\/|dhis-web-commons/i;
 function isTransientFailure(error2) {
@@ -49034,6 +49040,10 @@ var Http = class {
         url: url2,
         data: req.body === void 0 ? void 0 : JSON.stringify(req.body),
         headers: req.body === void 0 ? {} : { "Content-Type": "application/json" },
+        // A request that may only be retried when it was never sent goes on a new connection: on a reused
+        // keep-alive socket that the server closed while idle, a reset would come before sending, but
+        // could not be told apart from one after.
+        ...req.unsentOnly ? { httpAgent: FRESH_HTTP, httpsAgent: FRESH_HTTPS } : {},
         "axios-retry": {
           retries: req.retry ? this.options.retries : 0,
           retryCondition: (error2) => isTransientFailure(error2) && !excluded(error2, req)
@@ -49409,10 +49419,12 @@ async function pollJob(http3, job, options) {
   );
   let failed;
   let seen = false;
+  let empties = 0;
   for (; ; ) {
     const res = await http3.request({ method: "GET", path: job.tasksPath, retry: true });
     const notifications = Array.isArray(res.body) ? res.body.filter(isRecord) : [];
-    if (seen && notifications.length === 0) {
+    empties = notifications.length === 0 ? empties + 1 : 0;
+    if (seen && empties >= 3) {
       throw new Dhis2Error(
         `the metadata import job ${job.id} vanished from ${http3.server} (restarted?): check the program there before running again`
       );
@@ -52484,6 +52496,9 @@ var COMMIT_PARAMS = {
   atomicMode: "ALL",
   async: true
 };
+function rollbackDir(settings) {
+  return join5(settings.reportDir, "rollback", runScope(settings));
+}
 async function saveRollbackPoint(client, settings, planned) {
   if (!planned.onServer) return void 0;
   const config2 = {
@@ -52494,7 +52509,7 @@ async function saveRollbackPoint(client, settings, planned) {
     attributes: {}
   };
   const { text } = await buildExport(client, config2, planned.entry);
-  const dir = join5(settings.reportDir, "rollback");
+  const dir = rollbackDir(settings);
   mkdirSync4(dir, { recursive: true });
   const path = join5(dir, `${planned.entry.id}.json`);
   writeFileSync4(path, text);
@@ -52581,7 +52596,7 @@ async function rollbackPoint(client, settings, planned, reporter2, rollback) {
   if (!settings.github.runtimeToken) return;
   const name = artifactName("dhis2-rollback", [planned.entry.id, runScope(settings), settings.github.runId ?? ""]);
   try {
-    await uploadArtifact(name, [file], join5(settings.reportDir, "rollback"));
+    await uploadArtifact(name, [file], rollbackDir(settings));
     rollback.artifacts.push(name);
   } catch (e) {
     reporter2.warning(`program ${planned.entry.id}: ${e.message} (the rollback point is in ${file})`);
@@ -52640,57 +52655,64 @@ async function runRestore(settings, reporter2) {
     throw e;
   }
   const outcomes = [];
-  for (const p of planned) {
-    const outcome = outcomeOf(p);
-    outcomes.push(outcome);
-    if (outcomes.length > 1 && outcomes.slice(0, -1).some((o) => o.error || o.report?.status === "ERROR")) {
-      outcome.error = "not restored: an earlier program failed";
-      continue;
-    }
-    let report;
-    try {
-      await rollbackPoint(client, settings, p, reporter2, rollback);
-      report = await client.importMetadata(p.plan.payload, COMMIT_PARAMS);
-    } catch (e) {
-      if (!isUserError(e)) throw e;
-      outcome.error = `${e.message} (no rule or variable was deleted)`;
-      reporter2.error(`program ${p.entry.id}: ${outcome.error}`);
-      continue;
-    }
-    outcome.report = report;
-    if (report.status === "ERROR") {
-      reporter2.error(
-        `program ${p.entry.id}: the import failed (${report.errors.length} errors); nothing of it was kept`
+  try {
+    for (const p of planned) {
+      const outcome = outcomeOf(p);
+      outcomes.push(outcome);
+      if (outcomes.length > 1 && outcomes.slice(0, -1).some((o) => o.error || o.report?.status === "ERROR")) {
+        outcome.error = "not restored: an earlier program failed";
+        continue;
+      }
+      let report;
+      try {
+        await rollbackPoint(client, settings, p, reporter2, rollback);
+        report = await client.importMetadata(p.plan.payload, COMMIT_PARAMS);
+      } catch (e) {
+        if (!isUserError(e)) throw e;
+        outcome.error = `${e.message} (no rule or variable was deleted)`;
+        reporter2.error(`program ${p.entry.id}: ${outcome.error}`);
+        continue;
+      }
+      outcome.report = report;
+      if (report.status === "ERROR") {
+        reporter2.error(
+          `program ${p.entry.id}: the import failed (${report.errors.length} errors); nothing of it was kept`
+        );
+        continue;
+      }
+      const deleted = await afterImport(
+        outcome,
+        reporter2,
+        "removing the stale rules",
+        () => deleteStale(client, p, reporter2)
       );
-      continue;
+      if (deleted) {
+        report.stats = sumStats([
+          report.stats,
+          { ...deleted, total: deleted.deleted, ignored: 0, created: 0, updated: 0 }
+        ]);
+        outcome.after = [
+          ...outcome.after ?? [],
+          `removed ${deleted.deleted} program rules, variables and actions the file no longer has`
+        ];
+      }
+      const differences = await afterImport(outcome, reporter2, "the verification", () => verify2(client, p));
+      if (differences) {
+        for (const d of differences) reporter2.warning(`program ${p.entry.id}: ${d}`);
+        outcome.after = [
+          ...outcome.after ?? [],
+          differences.length === 0 ? "verified: the server now has exactly the payload" : `verification found ${differences.length} differences`
+        ];
+      }
+      reporter2.info(
+        `${outcome.name ?? p.entry.id} (${p.entry.id}): ${report.status}; created ${report.stats.created}, updated ${report.stats.updated}, deleted ${report.stats.deleted}`
+      );
     }
-    const deleted = await afterImport(
-      outcome,
-      reporter2,
-      "removing the stale rules",
-      () => deleteStale(client, p, reporter2)
-    );
-    if (deleted) {
-      report.stats = sumStats([
-        report.stats,
-        { ...deleted, total: deleted.deleted, ignored: 0, created: 0, updated: 0 }
-      ]);
-      outcome.after = [
-        ...outcome.after ?? [],
-        `removed ${deleted.deleted} program rules, variables and actions the file no longer has`
-      ];
-    }
-    const differences = await afterImport(outcome, reporter2, "the verification", () => verify2(client, p));
-    if (differences) {
-      for (const d of differences) reporter2.warning(`program ${p.entry.id}: ${d}`);
-      outcome.after = [
-        ...outcome.after ?? [],
-        differences.length === 0 ? "verified: the server now has exactly the payload" : `verification found ${differences.length} differences`
-      ];
-    }
-    reporter2.info(
-      `${outcome.name ?? p.entry.id} (${p.entry.id}): ${report.status}; created ${report.stats.created}, updated ${report.stats.updated}, deleted ${report.stats.deleted}`
-    );
+  } catch (e) {
+    const current = outcomes[outcomes.length - 1];
+    if (current && !current.error) current.error = `stopped: ${e.message}`;
+    await finish(settings, reporter2, client, outcomes, rollback);
+    throw e;
   }
   return finish(settings, reporter2, client, outcomes, rollback);
 }

@@ -30,9 +30,10 @@ async function main(): Promise<number> {
   return code;
 }
 
-// `dhis2-metadata export | head`: the reader went away; stop quietly instead of a stack trace.
+// `dhis2-metadata restore | head`: the reader went away. Stop printing, but finish the run (a restore
+// half done because nobody reads its progress would be the worst outcome) and keep its exit code.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-  throw e;
+  if (e.code !== 'EPIPE') throw e;
+  process.stdout.write = (() => true) as typeof process.stdout.write;
 });
 process.exitCode = await main();

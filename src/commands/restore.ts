@@ -42,6 +42,11 @@ export const COMMIT_PARAMS = {
   async: true,
 } as const;
 
+/** Per config, server and programs: a restore to staging then production in one job keeps both points. */
+function rollbackDir(settings: Settings): string {
+  return join(settings.reportDir, 'rollback', runScope(settings));
+}
+
 /** Saves the server's current state of the program, as `export` with the current-server preset writes it. */
 async function saveRollbackPoint(
   client: Dhis2Client,
@@ -57,7 +62,7 @@ async function saveRollbackPoint(
     attributes: {},
   };
   const { text } = await buildExport(client, config, planned.entry);
-  const dir = join(settings.reportDir, 'rollback');
+  const dir = rollbackDir(settings);
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `${planned.entry.id}.json`);
   writeFileSync(path, text);
@@ -180,7 +185,7 @@ async function rollbackPoint(
   if (!settings.github.runtimeToken) return;
   const name = artifactName('dhis2-rollback', [planned.entry.id, runScope(settings), settings.github.runId ?? '']);
   try {
-    await uploadArtifact(name, [file], join(settings.reportDir, 'rollback'));
+    await uploadArtifact(name, [file], rollbackDir(settings));
     rollback.artifacts.push(name);
   } catch (e) {
     reporter.warning(`program ${planned.entry.id}: ${(e as Error).message} (the rollback point is in ${file})`);
@@ -248,56 +253,64 @@ export async function runRestore(settings: Settings, reporter: Reporter): Promis
 
   // 3. Per program: a rollback point, the import, then the stale rules and the verification.
   const outcomes: ProgramOutcome[] = [];
-  for (const p of planned) {
-    const outcome = outcomeOf(p);
-    outcomes.push(outcome);
-    if (outcomes.length > 1 && outcomes.slice(0, -1).some((o) => o.error || o.report?.status === 'ERROR')) {
-      outcome.error = 'not restored: an earlier program failed';
-      continue;
-    }
-    let report: ImportReport;
-    try {
-      await rollbackPoint(client, settings, p, reporter, rollback);
-      report = await client.importMetadata(p.plan.payload, COMMIT_PARAMS);
-    } catch (e) {
-      if (!isUserError(e)) throw e;
-      outcome.error = `${e.message} (no rule or variable was deleted)`;
-      reporter.error(`program ${p.entry.id}: ${outcome.error}`);
-      continue;
-    }
-    outcome.report = report;
-    if (report.status === 'ERROR') {
-      reporter.error(
-        `program ${p.entry.id}: the import failed (${report.errors.length} errors); nothing of it was kept`,
+  try {
+    for (const p of planned) {
+      const outcome = outcomeOf(p);
+      outcomes.push(outcome);
+      if (outcomes.length > 1 && outcomes.slice(0, -1).some((o) => o.error || o.report?.status === 'ERROR')) {
+        outcome.error = 'not restored: an earlier program failed';
+        continue;
+      }
+      let report: ImportReport;
+      try {
+        await rollbackPoint(client, settings, p, reporter, rollback);
+        report = await client.importMetadata(p.plan.payload, COMMIT_PARAMS);
+      } catch (e) {
+        if (!isUserError(e)) throw e;
+        outcome.error = `${e.message} (no rule or variable was deleted)`;
+        reporter.error(`program ${p.entry.id}: ${outcome.error}`);
+        continue;
+      }
+      outcome.report = report;
+      if (report.status === 'ERROR') {
+        reporter.error(
+          `program ${p.entry.id}: the import failed (${report.errors.length} errors); nothing of it was kept`,
+        );
+        continue;
+      }
+      const deleted = await afterImport(outcome, reporter, 'removing the stale rules', () =>
+        deleteStale(client, p, reporter),
       );
-      continue;
+      if (deleted) {
+        report.stats = sumStats([
+          report.stats,
+          { ...deleted, total: deleted.deleted, ignored: 0, created: 0, updated: 0 },
+        ]);
+        outcome.after = [
+          ...(outcome.after ?? []),
+          `removed ${deleted.deleted} program rules, variables and actions the file no longer has`,
+        ];
+      }
+      const differences = await afterImport(outcome, reporter, 'the verification', () => verify(client, p));
+      if (differences) {
+        for (const d of differences) reporter.warning(`program ${p.entry.id}: ${d}`);
+        outcome.after = [
+          ...(outcome.after ?? []),
+          differences.length === 0
+            ? 'verified: the server now has exactly the payload'
+            : `verification found ${differences.length} differences`,
+        ];
+      }
+      reporter.info(
+        `${outcome.name ?? p.entry.id} (${p.entry.id}): ${report.status}; created ${report.stats.created}, updated ${report.stats.updated}, deleted ${report.stats.deleted}`,
+      );
     }
-    const deleted = await afterImport(outcome, reporter, 'removing the stale rules', () =>
-      deleteStale(client, p, reporter),
-    );
-    if (deleted) {
-      report.stats = sumStats([
-        report.stats,
-        { ...deleted, total: deleted.deleted, ignored: 0, created: 0, updated: 0 },
-      ]);
-      outcome.after = [
-        ...(outcome.after ?? []),
-        `removed ${deleted.deleted} program rules, variables and actions the file no longer has`,
-      ];
-    }
-    const differences = await afterImport(outcome, reporter, 'the verification', () => verify(client, p));
-    if (differences) {
-      for (const d of differences) reporter.warning(`program ${p.entry.id}: ${d}`);
-      outcome.after = [
-        ...(outcome.after ?? []),
-        differences.length === 0
-          ? 'verified: the server now has exactly the payload'
-          : `verification found ${differences.length} differences`,
-      ];
-    }
-    reporter.info(
-      `${outcome.name ?? p.entry.id} (${p.entry.id}): ${report.status}; created ${report.stats.created}, updated ${report.stats.updated}, deleted ${report.stats.deleted}`,
-    );
+  } catch (e) {
+    // Even a bug or a full disk after an import must not lose what was done: report it, then fail.
+    const current = outcomes[outcomes.length - 1];
+    if (current && !current.error) current.error = `stopped: ${(e as Error).message}`;
+    await finish(settings, reporter, client, outcomes, rollback);
+    throw e;
   }
 
   // 4. Report.

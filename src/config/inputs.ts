@@ -179,9 +179,10 @@ export function buildSettings(raw: RawInputs, environment: Environment): Setting
   const config = loadConfigFile(configAbs, configPath);
   const github = githubContext(env);
   // A pull request from a fork gets no secrets: say so before complaining about what the secrets held.
-  if (!value(raw, 'server-url') || (!raw.password && !value(raw, 'token'))) {
+  // (pull_request only: pull_request_target runs with the base repository's secrets.)
+  if (github.eventName === 'pull_request' && (!value(raw, 'server-url') || (!raw.password && !value(raw, 'token')))) {
     const pr = readPullRequest(github);
-    if (pr?.fromFork) throw new ConfigError(forkWithoutSecretsMessage(pr.number));
+    if (pr?.fromFork) throw new ConfigError(forkWithoutSecretsMessage(pr.number, command));
   }
   const server = { url: parseServerUrl(value(raw, 'server-url')), auth: parseAuth(raw) };
   const programs = selectPrograms(config.programs, parseList(raw.programs), configPath);

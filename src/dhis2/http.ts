@@ -4,6 +4,8 @@
  * whose one line says what happened and what to check. Nothing here ever puts a credential into a
  * message or log line: the Authorization header lives only in the axios config, which is never shown.
  */
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import axios, { AxiosError, type AxiosInstance, type AxiosResponse } from 'axios';
 import axiosRetry, { exponentialDelay } from 'axios-retry';
 import type { Auth } from '../config/types.ts';
@@ -68,6 +70,9 @@ export const TRANSIENT_STATUSES: ReadonlySet<number> = new Set([429, 502, 503, 5
  * server may still be working on it.
  */
 const TRANSIENT_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN']);
+
+const FRESH_HTTP = new HttpAgent({ keepAlive: false });
+const FRESH_HTTPS = new HttpsAgent({ keepAlive: false });
 
 /** Longest wait between two attempts, whatever the backoff or a Retry-After header says. */
 const MAX_RETRY_DELAY_MS = 30_000;
@@ -148,6 +153,10 @@ export class Http {
         url,
         data: req.body === undefined ? undefined : JSON.stringify(req.body),
         headers: req.body === undefined ? {} : { 'Content-Type': 'application/json' },
+        // A request that may only be retried when it was never sent goes on a new connection: on a reused
+        // keep-alive socket that the server closed while idle, a reset would come before sending, but
+        // could not be told apart from one after.
+        ...(req.unsentOnly ? { httpAgent: FRESH_HTTP, httpsAgent: FRESH_HTTPS } : {}),
         'axios-retry': {
           retries: req.retry ? this.options.retries : 0,
           retryCondition: (error) => isTransientFailure(error) && !excluded(error, req),

@@ -155,12 +155,15 @@ async function pollJob(http: Http, job: Job, options: ImportOptions): Promise<Im
     );
   let failed: string | undefined;
   let seen = false;
+  let empties = 0;
   for (;;) {
     const res = await http.request({ method: 'GET', path: job.tasksPath, retry: true });
     const notifications = Array.isArray(res.body) ? res.body.filter(isRecord) : [];
     // A job whose notifications were there and are gone: the server restarted and lost it (DHIS2 keeps
     // them in memory). Waiting the full timeout would only hide that.
-    if (seen && notifications.length === 0) {
+    // Several empty answers in a row: one alone may come from another node behind a load balancer.
+    empties = notifications.length === 0 ? empties + 1 : 0;
+    if (seen && empties >= 3) {
       throw new Dhis2Error(
         `the metadata import job ${job.id} vanished from ${http.server} (restarted?): check the program there before running again`,
       );

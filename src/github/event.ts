@@ -73,10 +73,10 @@ function stringOrUndefined(value: unknown): string | undefined {
 }
 
 /** Why a dry run of a pull request from a fork cannot sign in to DHIS2, and what to do instead. */
-export function forkWithoutSecretsMessage(pr: number): string {
+export function forkWithoutSecretsMessage(pr: number, command = 'dry-run'): string {
   return (
     `pull request #${pr} comes from a fork, and GitHub gives no secrets to workflows of fork pull requests: ` +
-    'the dry run cannot sign in to DHIS2. A maintainer can push the change to a branch of this repository ' +
+    `${command} cannot sign in to DHIS2. A maintainer can push the change to a branch of this repository ` +
     '(its pull request then gets the dry run), or run the workflow by hand after reviewing the change.'
   );
 }

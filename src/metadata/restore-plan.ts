@@ -443,7 +443,7 @@ function planSharing(
   return notes;
 }
 
-/** The server's rules, variables and actions of the program that `payload` does not have, sorted. */
+/** Existing objects lacking an unmanaged key get the server's value (see Unmanaged). */
 function keepUnmanaged(
   payload: MetadataDocument,
   unmanaged: Unmanaged,
@@ -474,6 +474,7 @@ function keepUnmanaged(
   return [`The file does not carry ${[...counts.keys()].join(', ')}: kept the server's (${what} existing objects).`];
 }
 
+/** The server's rules, variables and actions of the program that `payload` does not have, sorted. */
 function staleRules(
   payload: MetadataDocument,
   file: MetadataDocument,

@@ -325,6 +325,7 @@ describe('list-backups', () => {
     const result = await run('list-backups', workspace([COVAC]));
     expect(result.code).toBe(0);
     expect(result.outputs.backups).toBe('[]');
+    expect(result.outputs.status).toBe('OK');
     expect(result.summary).toContain('No backups found');
     expect(result.stdout).toContain('No backups found');
   });
@@ -333,6 +334,7 @@ describe('list-backups', () => {
     const result = await run('list-backups', workspace(['AbCdEfGhIj1']));
     expect(result.code).toBe(1);
     expect(result.errors.join('\n')).toMatch(/AbCdEfGhIj1 does not exist .* and has no backups/);
+    expect(result.outputs.status).toBe('ERROR');
   });
 });
 

@@ -57,6 +57,7 @@ describe('export (the bundled action against the emulator)', () => {
     expect(run.errors).toEqual([]);
     expect(run.code).toBe(0);
     expect(run.outputs.changed).toBe('true');
+    expect(run.outputs.status).toBe('OK');
     expect(JSON.parse(run.outputs.files ?? '[]').sort()).toEqual(
       [`metadata/${TB}.json`, `metadata/${COVAC}.json`].sort(),
     );
@@ -137,6 +138,7 @@ describe('export (the bundled action against the emulator)', () => {
     expect(run.code).toBe(1);
     expect(run.errors).toHaveLength(1);
     expect(run.errors[0]).toContain('AAAAAAAAAAA');
+    expect(run.outputs.status).toBe('ERROR');
     expect(run.errors[0]).toMatch(/does not exist|not found/);
     expect(readFileSync(join(dir, `metadata/${COVAC}.json`), 'utf8').length).toBeGreaterThan(100);
   });

@@ -296,6 +296,10 @@ describe('restore on a push: exactly the reviewed plan (GitHub REST stand-in)', 
     expect(emulator.store.snapshot() === before).toBe(true);
     expect(github.comments('acme', 'dhis2-config', 202)[0]!.body).toContain('Restore to');
     expect(github.comments('acme', 'dhis2-config', 202)[0]!.body).toContain('refused');
+    // The refusal still writes the report and the outputs.
+    expect(run.outputs.status).toBe('ERROR');
+    const refused = JSON.parse(readFileSync(run.outputs.report as string, 'utf8'));
+    expect(refused.programs[0].error).toMatch(/plan check refused/);
 
     // With allow-plan-change it goes ahead.
     const forced = await restore(dir, { 'github-token': STUB_TOKEN, 'allow-plan-change': 'true' }, env);
