@@ -1,6 +1,6 @@
 /**
  * `dry-run`: the reference app's "Dry Run", turned into the check a reviewer reads before approving a
- * change to production. Builds exactly the payload restore would send (planProgram), validates it with
+ * change to production. Builds exactly the payload restore would send (planAndValidate), validates it with
  * importMode=VALIDATE (never anything that could commit), says what would REALLY change (DHIS2 counts
  * every existing object as updated), and reports in the job summary, one PR comment and annotations on
  * the offending lines of the JSON file.

@@ -1,7 +1,7 @@
 /**
- * The one code path from a program's metadata (the repo file, or later an in-server backup) to the payload
+ * The one code path from a program's metadata (the repo file, or an in-server backup) to the payload
  * that `restore` imports and `dry-run` validates, plus what would really change. Dry run and restore both
- * call planProgram, so the reviewed plan is exactly the restored one.
+ * plan through draftPlan and analysePlan (dry-run.ts planAndValidate), so the reviewed plan is exactly the restored one.
  */
 import type { ProgramEntry, Settings } from '../config/types.ts';
 import type { Dhis2Client } from '../dhis2/client.ts';
@@ -114,15 +114,6 @@ export async function draftPlan(
 export function analysePlan(draft: DraftPlan): ProgramPlan {
   const diff = diffMetadata(draft.plan.payload, draft.serverObjects, DIFF_IGNORE_KEYS);
   return { ...draft, diff, fingerprint: fingerprint(draft.plan.payload) };
-}
-
-export async function planProgram(
-  client: Dhis2Client,
-  settings: Settings,
-  entry: ProgramEntry,
-  file: MetadataFile,
-): Promise<ProgramPlan> {
-  return analysePlan(await draftPlan(client, settings, entry, file));
 }
 
 export function readProgramFile(settings: Settings, entry: ProgramEntry): MetadataFile {

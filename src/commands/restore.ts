@@ -1,6 +1,6 @@
 /**
  * `restore`: the reference app's "Restore" (pca-reference.md) without its flaws, driven by a merge:
- * - exactly the payload the dry run showed (planProgram), validated first in the same run, and refused on
+ * - exactly the payload the dry run showed (planAndValidate), validated first in the same run, and refused on
  *   a push when it differs from the merged pull request's reviewed fingerprint;
  * - nothing is committed for any program unless every program validates;
  * - a rollback point (the server's current export) is saved before committing;
