@@ -7,7 +7,15 @@ import { readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import { ConfigError } from '../errors.ts';
 import { RESTORE_ELEMENTS } from './types.ts';
-import type { Config, KeepOrOverwrite, ProgramEntry, Removals, RestoreElement, Target } from './types.ts';
+import type {
+  Config,
+  KeepOrOverwrite,
+  ProgramEntry,
+  Removals,
+  RestoreElement,
+  RestorePayload,
+  Target,
+} from './types.ts';
 import { describeValue, validateAgainstSchema } from './schema.ts';
 import { YamlSource } from './yaml-errors.ts';
 
@@ -18,7 +26,12 @@ interface RawConfig {
   objects?: string[];
   remove?: Partial<Removals>;
   attributes?: Record<string, string[]>;
-  restore?: { elements?: RestoreElement[]; organisationUnits?: KeepOrOverwrite; sharing?: KeepOrOverwrite };
+  restore?: {
+    elements?: RestoreElement[];
+    organisationUnits?: KeepOrOverwrite;
+    sharing?: KeepOrOverwrite;
+    payload?: RestorePayload;
+  };
 }
 
 /**
@@ -78,6 +91,7 @@ export function loadConfigText(text: string, path: string): Config {
       elements,
       organisationUnits: restore.organisationUnits ?? 'keep',
       sharing: restore.sharing ?? 'keep',
+      payload: restore.payload ?? 'changed',
     },
   };
   if (raw.objects) config.objects = [...raw.objects];

@@ -49,10 +49,14 @@ export interface ProgramEntry {
   line?: number;
 }
 
+/** changed: import only new and changed objects; all: the whole program (the Program Config App's re-import). */
+export type RestorePayload = 'changed' | 'all';
+
 export interface RestoreOptions {
   elements: RestoreElement[];
   organisationUnits: KeepOrOverwrite;
   sharing: KeepOrOverwrite;
+  payload: RestorePayload;
 }
 
 /** The config file, validated, with defaults applied. */

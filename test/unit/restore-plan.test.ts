@@ -70,7 +70,7 @@ const SPEC_HNQIS = new Set([
   'oNwpeWkfoWc',
 ]);
 
-const OPTIONS: RestoreOptions = { elements: [...RESTORE_ELEMENTS], organisationUnits: 'keep', sharing: 'keep' };
+const OPTIONS: RestoreOptions = { elements: [...RESTORE_ELEMENTS], organisationUnits: 'keep', sharing: 'keep', payload: 'changed' };
 const NO_SERVER: ServerState = { existing: new Map(), minor: 41 };
 
 const ids = (objects: unknown): string[] =>
@@ -283,7 +283,7 @@ describe('buildRestorePlan: payload per element', () => {
             const plan = buildRestorePlan(
               file,
               E2E.program,
-              { elements, organisationUnits, sharing },
+              { elements, organisationUnits, sharing, payload: 'changed' },
               { current, existing, minor },
             );
             // The result shares nothing with the inputs: changing it leaves them intact (they are frozen).
