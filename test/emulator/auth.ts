@@ -15,6 +15,8 @@ export type AuthKind = 'basic' | 'token' | 'none' | 'invalid';
 export interface AuthResult {
   kind: AuthKind;
   user?: EmulatorUser;
+  /** An ApiToken the server does not accept (2.43 answers 400 "Checksum validation failed" for a made-up one). */
+  badToken?: boolean;
 }
 
 export function authenticate(state: State, header: string | undefined): AuthResult {
@@ -33,7 +35,7 @@ export function authenticate(state: State, header: string | undefined): AuthResu
   }
   if (scheme === 'apitoken') {
     const ok = state.tokens.includes(credentials) && acceptsToken(state.version, credentials);
-    return ok ? { kind: 'token', user: state.users[0] } : { kind: 'invalid' };
+    return ok ? { kind: 'token', user: state.users[0] } : { kind: 'invalid', badToken: true };
   }
   return { kind: 'invalid' };
 }

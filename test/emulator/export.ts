@@ -275,15 +275,36 @@ function render(state: State, collection: string, objects: Obj[], fields: FieldS
 }
 
 export function listCollection(state: State, collection: string, q: URLSearchParams): Reply {
+  const objects = collectionObjects(state.store, collection);
+  const resolve = (c: string, id: string): Obj | undefined => {
+    const o = state.store.rawGet(c, id);
+    return o ? serializeSharing(c, o, state.version) : undefined;
+  };
+  return listObjects(state, collection, objects, q, resolve, (o) => serializeSharing(collection, o, state.version));
+}
+
+/**
+ * A list answer of any AbstractCrudController: `filter` (rootJunction), `order`, `fields` (default
+ * id,displayName), paging (pager and pageSize 50 unless paging=false); `prepare` serializes each listed object.
+ */
+export function listObjects(
+  state: State,
+  collection: string,
+  objects: Obj[],
+  q: URLSearchParams,
+  resolve: (collection: string, id: string) => Obj | undefined = () => undefined,
+  prepare: (o: Obj) => Obj = (o) => o,
+): Reply {
   const filters = filtersOf(q.getAll('filter'));
   const junction = (q.get('rootJunction') ?? 'AND').toUpperCase() === 'OR' ? 'OR' : 'AND';
   const matched = order(
-    collectionObjects(state.store, collection).filter((o) => matchesAll(o, filters, junction)),
+    objects.filter((o) => matchesAll(o, filters, junction)),
     q.get('order'),
   );
   const fields = parseFields(q.getAll('fields').join(',') || 'id,displayName');
+  const render = (list: Obj[]): Obj[] => list.map((o) => applyFields(prepare(o), fields, resolve));
   if ((q.get('paging') ?? 'true').toLowerCase() === 'false') {
-    return { status: 200, body: { [collection]: render(state, collection, matched, fields) } };
+    return { status: 200, body: { [collection]: render(matched) } };
   }
   const pageSize = Math.max(1, Number(q.get('pageSize')) || 50);
   const pageCount = Math.max(1, Math.ceil(matched.length / pageSize));
@@ -300,7 +321,7 @@ export function listCollection(state: State, collection: string, q: URLSearchPar
     pager.prevPage = `${state.baseUrl}/api/${collection}?${prev.toString()}`;
   }
   const slice = matched.slice((page - 1) * pageSize, page * pageSize);
-  return { status: 200, body: { pager, [collection]: render(state, collection, slice, fields) } };
+  return { status: 200, body: { pager, [collection]: render(slice) } };
 }
 
 export function getObject(state: State, collection: string, id: string, q: URLSearchParams): Reply {

@@ -44,7 +44,7 @@ import {
 } from './sharing.ts';
 import { now, type EmulatorUser, type State } from './state.ts';
 import { clone, isObj, type Obj, type Store } from './store.ts';
-import { atLeast, resetsSharingWithoutPublic, type Version } from './version.ts';
+import { atLeast, resetsSharingWithoutPublic, templateUidUpdateFails, type Version } from './version.ts';
 
 const IMPORT_MODES = ['COMMIT', 'VALIDATE'] as const;
 const STRATEGIES = ['CREATE_AND_UPDATE', 'CREATE', 'UPDATE', 'DELETE'] as const;
@@ -53,6 +53,71 @@ const REPORT_MODES = ['ERRORS', 'FULL', 'ERRORS_NOT_OWNER', 'DEBUG'] as const;
 const IDENTIFIERS = ['UID', 'CODE'] as const;
 const PREHEAT_MODES = ['REFERENCE', 'ALL', 'NONE'] as const;
 const FLUSH_MODES = ['AUTO', 'OBJECT'] as const;
+
+/**
+ * An import that fails as a whole, outside the object report: DHIS2 answers the sync import with 409 and only
+ * this message, and fails the async job with "Process failed: <message>". Nothing of the import is kept.
+ */
+export class FatalImportError extends Error {}
+
+/** The Hibernate exception of a program rule action update with templateUid on 2.42+ (templateUidUpdateFails). */
+export const TRANSIENT_TEMPLATE_MESSAGE =
+  'org.hibernate.TransientPropertyValueException: object references an unsaved transient instance - save the ' +
+  'transient instance before flushing : org.hisp.dhis.programrule.ProgramRuleAction.notificationTemplate -> ' +
+  'org.hisp.dhis.program.notification.ProgramNotificationTemplate';
+
+/** ValueType's constants in the order Jackson lists them (real-2.43.1/import-validate-bad-enum.json). */
+const VALUE_TYPES = [
+  'BOOLEAN',
+  'NUMBER',
+  'TIME',
+  'URL',
+  'LONG_TEXT',
+  'MULTI_TEXT',
+  'USERNAME',
+  'GEOJSON',
+  'PERCENTAGE',
+  'INTEGER',
+  'AGE',
+  'UNIT_INTERVAL',
+  'LETTER',
+  'REFERENCE',
+  'TEXT',
+  'DATE',
+  'FILE_RESOURCE',
+  'INTEGER_NEGATIVE',
+  'COORDINATE',
+  'INTEGER_POSITIVE',
+  'IMAGE',
+  'EMAIL',
+  'TRUE_ONLY',
+  'INTEGER_ZERO_OR_POSITIVE',
+  'ORGANISATION_UNIT',
+  'PHONE_NUMBER',
+  'DATETIME',
+];
+const VALUE_TYPE_HOLDERS = ['dataElements', 'trackedEntityAttributes', 'optionSets', 'attributes'];
+
+/**
+ * Jackson's refusal of an unknown `valueType` while reading the payload (real-2.43.1/import-validate-bad-enum.json:
+ * 409, status ERROR, only this message). Only valueType is checked, on the types that have one.
+ */
+export function unreadableEnum(payload: Obj): string | undefined {
+  for (const collection of VALUE_TYPE_HOLDERS) {
+    const list = payload[collection];
+    if (!Array.isArray(list)) continue;
+    for (const o of list) {
+      if (!isObj(o) || o.valueType === undefined || o.valueType === null) continue;
+      if (typeof o.valueType === 'string' && VALUE_TYPES.includes(o.valueType)) continue;
+      return (
+        `Cannot deserialize value of type \`org.hisp.dhis.common.ValueType\` from String ${JSON.stringify(String(o.valueType))}: ` +
+        `not one of the values accepted for Enum class: [${VALUE_TYPES.join(', ')}]\n at [Source: UNKNOWN; byte offset: ` +
+        `#UNKNOWN] (through reference chain: ${klassOf(collection)}["valueType"])`
+      );
+    }
+  }
+  return undefined;
+}
 
 export interface ImportParams {
   importMode: (typeof IMPORT_MODES)[number];
@@ -181,6 +246,18 @@ export function runImport(state: State, params: ImportParams, payload: Obj, user
 
   if (params.importMode === 'COMMIT' && !blocked) {
     const valid = items.filter((it) => it.errors.length === 0);
+    // 2.42+: ProgramRuleAction.setTemplateUid makes a transient ProgramNotificationTemplate; merging it into a
+    // STORED action fails at flush and the whole transaction rolls back (recorded on an unchanged SENDMESSAGE
+    // action: real-2.43.1/import-commit-sendmessage-templateuid.json, real-2.42.5.2/import-commit-sendmessage.json).
+    // Jackson calls the setter whenever the key is there, so any update carrying a templateUid fails; a created
+    // action is saved with its template resolved and works. VALIDATE never flushes, so it reports OK.
+    if (
+      !deleting &&
+      templateUidUpdateFails(v) &&
+      valid.some((it) => it.collection === 'programRuleActions' && it.exists && isPresent(it.obj.templateUid))
+    ) {
+      throw new FatalImportError(TRANSIENT_TEMPLATE_MESSAGE);
+    }
     if (deleting) commitDeletes(store, valid);
     else commitWrites(state, params, valid, user);
   }
@@ -545,6 +622,7 @@ function commitWrites(state: State, params: ImportParams, items: Item[], user: E
       if (Array.isArray(o[prop]))
         o[prop] = (o[prop] as unknown[]).filter(isObj).map((e) => prepareEmbedded(embedded, e, o));
     }
+    if (existing && VERSIONED.has(it.collection)) o.version = bumpedVersion(existing.version, o.version);
     stamp(o, existing);
     store.putRaw(it.collection, o);
   }
@@ -562,6 +640,23 @@ function commitWrites(state: State, params: ImportParams, items: Item[], user: E
     const next = at2 < 0 ? [...list, e] : list.map((x, i) => (i === at2 ? e : x));
     store.putRaw(ownerCollection, { ...owner, [prop]: next, lastUpdated: at });
   }
+}
+
+/** The VersionedObject types: Program, OptionSet, DataSet. */
+const VERSIONED: ReadonlySet<string> = new Set(['programs', 'optionSets', 'dataSets']);
+
+/**
+ * dhis2-core VersionedObjectObjectBundleHook.preUpdate (every version the emulator covers): the stored version wins
+ * when higher, the payload's when higher, and an equal one (a re-import of an unchanged export) is increased by
+ * one. A missing version reads 0 (a Java int). Not modelled: the same hook's postCreate/postTypeImport bump of an
+ * option set for new or imported options, which can add more; assert "increased", not an exact number.
+ */
+function bumpedVersion(stored: unknown, incoming: unknown): number {
+  const persisted = typeof stored === 'number' ? stored : 0;
+  const given = typeof incoming === 'number' ? incoming : 0;
+  if (persisted > given) return persisted;
+  if (persisted < given) return given;
+  return persisted + 1;
 }
 
 function findOwner(store: Store, ownerCollection: string, prop: string, id: string): string | undefined {

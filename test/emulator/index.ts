@@ -22,12 +22,15 @@ export type {
   MetadataStore,
   RequestLogEntry,
   SampleProgram,
+  StaleJobOptions,
 } from './types.ts';
 export { DEFAULT_TOKEN, LEGACY_TOKEN } from './auth.ts';
 export { SAMPLE_PROGRAMS, SAMPLE_SEED, PROGRAM_TYPE_ATTRIBUTE } from './seed.ts';
 export { DEFAULT_IDS } from './schema.ts';
 
 export const DEFAULT_VERSION = '2.41.3';
+/** How long an async import job runs by default (EmulatorOptions.jobDurationMs). */
+export const DEFAULT_JOB_DURATION_MS = 25;
 /** The id of the default `admin` user (the one of the Sierra Leone demo database). */
 export const DEFAULT_ADMIN_ID = 'M5zQapPyTZI';
 
@@ -62,7 +65,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     baseUrl: '',
     jobs: new Map(),
     systemId: derivedUid(`system/${version.text}`),
+    jobDurationMs: options.jobDurationMs ?? DEFAULT_JOB_DURATION_MS,
   };
+  if (!(state.jobDurationMs >= 0)) throw new Error(`Emulator: jobDurationMs must be >= 0, got ${state.jobDurationMs}`);
   const faults = new Faults();
   const requests: RequestLogEntry[] = [];
   const server = await startServer(state, faults, requests, options.port ?? 0);
@@ -76,6 +81,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     requests,
     addFault: (rule) => faults.add(rule),
     clearFaults: () => faults.clear(),
+    leaveStaleImportJob: (opts) => server.jobs.leaveStale(opts),
+    clearStaleJobs: () => server.jobs.housekeeping(),
     close: () => (closed ??= server.close()),
   };
 }

@@ -9,15 +9,24 @@ import { authenticate, type AuthResult } from './auth.ts';
 import { dataStoreRoute } from './datastore.ts';
 import { getObject, hasCollection, listCollection, metadataExport, programMetadata, revisionOf } from './export.ts';
 import { FilterError } from './fields.ts';
-import { parseImportParams, runImport, type ImportParams } from './import.ts';
-import { importReply, importReportBody } from './reports.ts';
-import { generateUid } from './schema.ts';
-import { now, reasonPhrase, webMessage, type EmulatorUser, type ImportJob, type Reply, type State } from './state.ts';
-import { isObj, type Obj } from './store.ts';
+import { FatalImportError, parseImportParams, runImport, unreadableEnum } from './import.ts';
+import { Jobs, NO_CONTENT_TYPE } from './jobs.ts';
+import { importReply } from './reports.ts';
+import { now, reasonPhrase, webMessage, type EmulatorUser, type Reply, type State } from './state.ts';
+import { isObj } from './store.ts';
+import {
+  atLeast,
+  fatalBodyErrorsAre409,
+  hasJobScheduler,
+  redirectsToLoginApp,
+  rejectsBadTokenChecksum,
+} from './version.ts';
 import type { Faults } from './faults.ts';
 import type { RequestLogEntry } from './types.ts';
 
 export const LOGIN_PATH = '/dhis-web-commons/security/login.action';
+/** Where 2.43 sends a request without credentials (real-2.43.1/auth-none-redirect.headers.txt). */
+export const LOGIN_APP_PATH = '/login/';
 
 const LOGIN_PAGE = `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>DHIS 2</title></head>
@@ -34,6 +43,7 @@ export const MAX_REQUEST_HEAD = 8192;
 
 export interface ServerHandle {
   port: number;
+  jobs: Jobs;
   close(): Promise<void>;
 }
 
@@ -45,6 +55,8 @@ interface Ctx {
   body: unknown;
   contentType: string;
   auth: AuthResult;
+  /** The X-Requested-With header. */
+  requestedWith: string;
 }
 
 export async function startServer(
@@ -53,7 +65,7 @@ export async function startServer(
   log: RequestLogEntry[],
   port: number,
 ): Promise<ServerHandle> {
-  const timers = new Set<NodeJS.Timeout>();
+  const jobs = new Jobs(state);
   const sockets = new Set<Socket>();
 
   const server = createServer({ maxHeaderSize: MAX_REQUEST_HEAD }, (req, res) => {
@@ -76,7 +88,17 @@ export async function startServer(
     const inContext = cp === '' || url.pathname === cp || url.pathname.startsWith(`${cp}/`);
     const path = inContext ? url.pathname.slice(cp.length) || '/' : url.pathname;
     const auth = authenticate(state, req.headers.authorization);
-    const ctx: Ctx = { method, path, params: url.searchParams, rawBody, body: parseBody(rawBody), contentType, auth };
+    const requestedWith = String(req.headers['x-requested-with'] ?? '');
+    const ctx: Ctx = {
+      method,
+      path,
+      params: url.searchParams,
+      rawBody,
+      body: parseBody(rawBody),
+      contentType,
+      auth,
+      requestedWith,
+    };
     const entry: RequestLogEntry = {
       method,
       path,
@@ -113,11 +135,32 @@ export async function startServer(
 
   function route(ctx: Ctx): Reply {
     const { method, path } = ctx;
-    if (path === LOGIN_PATH) {
+    const loginApp = redirectsToLoginApp(state.version) && (path === LOGIN_APP_PATH || path === '/login');
+    if (path === LOGIN_PATH || loginApp) {
       if (method !== 'GET' && method !== 'POST') return notAllowed(method, ['GET', 'POST']);
+      // A stand-in page: what matters to a client is that it is HTML with status 200, not an API answer.
       return { status: 200, body: LOGIN_PAGE, contentType: 'text/html;charset=UTF-8' };
     }
     if (!ctx.auth.user) {
+      if (ctx.auth.badToken && rejectsBadTokenChecksum(state.version)) {
+        // real-2.43.1/auth-bad-token: 400, WWW-Authenticate: ApiToken. The emulator cannot check DHIS2's token
+        // checksum, so every token it does not know counts as malformed (as a made-up token is).
+        return { ...webMessage(400, 'Checksum validation failed'), headers: { 'WWW-Authenticate': 'ApiToken' } };
+      }
+      if (
+        ctx.auth.kind === 'none' &&
+        !state.loginRedirect &&
+        redirectsToLoginApp(state.version) &&
+        ctx.requestedWith !== 'XMLHttpRequest'
+      ) {
+        // real-2.43.1/auth-none-redirect (302, empty body, even with Accept: application/json); auth-none-xhr: 401.
+        return {
+          status: 302,
+          headers: { Location: `${state.baseUrl}${LOGIN_APP_PATH}` },
+          body: '',
+          contentType: NO_CONTENT_TYPE,
+        };
+      }
       if (state.loginRedirect) {
         return {
           status: 302,
@@ -164,7 +207,13 @@ export async function startServer(
       );
     }
     if (s.length === 4 && a === 'system' && (b === 'tasks' || b === 'taskSummaries')) {
-      return only(['GET'], () => task(b, c!, d!));
+      return only(['GET'], () => (b === 'tasks' ? jobs.tasks(c!, d!) : jobs.summary(c!, d!)));
+    }
+    if (a === 'jobConfigurations' && hasJobScheduler(state.version) && s.length <= 3) {
+      if (s.length === 1) return only(['GET'], () => jobs.list(params));
+      if (s.length === 2)
+        return only(['GET', 'DELETE'], () => (method === 'GET' ? jobs.get(b!, params) : jobs.remove(b!)));
+      if (c === 'cancel') return only(['POST'], () => jobs.cancel(b!));
     }
     if (a === 'dataStore') return dataStoreRoute(state, method, s.slice(1), ctx.rawBody);
     if (s.length === 3 && a === 'programs' && c === 'metadata') {
@@ -178,6 +227,7 @@ export async function startServer(
 
   function systemInfo(): Reply {
     const at = now();
+    if (atLeast(state.version, 42)) return { status: 200, body: recordedSystemInfo(at) };
     return {
       status: 200,
       body: {
@@ -211,6 +261,68 @@ export async function startServer(
     };
   }
 
+  /**
+   * The keys of real-2.42.5.2/system-info.json and real-2.43.1/system-info.json: 2.43 adds sessionTimeout,
+   * capability and systemId (2.42.5.2 has no systemId); readOnlyMode is the string "off".
+   */
+  function recordedSystemInfo(at: string): Record<string, unknown> {
+    const is43 = atLeast(state.version, 43);
+    const never = '1970-01-01T00:00:00.000';
+    return {
+      contextPath: state.baseUrl,
+      userAgent: 'node',
+      calendar: 'iso8601',
+      dateFormat: 'yyyy-mm-dd',
+      serverDate: at,
+      serverTimeZoneId: 'Etc/UTC',
+      ...(is43 ? { sessionTimeout: 3600 } : {}),
+      serverTimeZoneDisplayName: 'Coordinated Universal Time',
+      lastAnalyticsTableSuccess: never,
+      intervalSinceLastAnalyticsTableSuccess: '0 h, 0 m, 0 s',
+      lastAnalyticsTableRuntime: '',
+      lastSystemMonitoringSuccess: never,
+      lastAnalyticsTablePartitionSuccess: never,
+      intervalSinceLastAnalyticsTablePartitionSuccess: '0 h, 0 m, 0 s',
+      lastAnalyticsTablePartitionRuntime: '',
+      databaseInfo: {
+        name: 'dhis2',
+        user: 'dhis',
+        url: 'jdbc:postgresql://127.0.0.1:5432/dhis2',
+        databaseVersion: 'PostgreSQL 15',
+        spatialSupport: true,
+        time: at,
+      },
+      ...(is43 ? { capability: { analyticsTotalCounts: false } } : {}),
+      version: state.version.text,
+      revision: revisionOf(state),
+      buildTime: '2024-01-01T00:00:00.000',
+      jasperReportsVersion: '6.20.0',
+      environmentVariable: 'DHIS2_HOME',
+      fileStoreProvider: 'filesystem',
+      readOnlyMode: 'off',
+      nodeId: '',
+      javaVersion: '17.0.15',
+      javaVendor: 'Debian',
+      osName: 'Linux',
+      osArchitecture: 'amd64',
+      osVersion: 'emulator',
+      externalDirectory: '/opt/dhis2',
+      readReplicaCount: 0,
+      memoryInfo: 'Mem Total in JVM: 1024 Free in JVM: 512 Max Limit: 5120',
+      cpuCores: 2,
+      encryption: false,
+      emailConfigured: false,
+      redisEnabled: false,
+      ...(is43 ? { systemId: state.systemId } : {}),
+      systemName: 'DHIS 2 emulator',
+      systemMetadataVersion: '',
+      instanceBaseUrl: state.baseUrl,
+      clusterHostname: '',
+      isMetadataVersionEnabled: false,
+      lastMetadataVersionSyncAttempt: never,
+    };
+  }
+
   function me(user: EmulatorUser): Reply {
     return {
       status: 200,
@@ -237,70 +349,22 @@ export async function startServer(
     if (!/^application\/([a-z.+-]*\+)?json\b/i.test(ctx.contentType)) {
       return webMessage(415, `Content type '${ctx.contentType || 'application/octet-stream'}' not supported`);
     }
-    if (!isObj(ctx.body)) return webMessage(400, 'JSON parse error: the request body is not a JSON object');
+    const v = state.version;
+    if (!isObj(ctx.body)) {
+      if (fatalBodyErrorsAre409(v) && typeof ctx.body === 'string') return fatal(jacksonTokenError(ctx.rawBody));
+      return webMessage(400, 'JSON parse error: the request body is not a JSON object');
+    }
     const params = parseImportParams(ctx.params);
-    if (params.async) return startJob(params, ctx.body, user);
-    return importReply(state.version, apiVersion, runImport(state, params, ctx.body, user));
-  }
-
-  function startJob(params: ImportParams, payload: Obj, user: EmulatorUser): Reply {
-    const id = generateUid();
-    const created = now();
-    const notify = (message: string, completed: boolean, level = 'INFO'): void => {
-      job.notifications.push({
-        id: generateUid(),
-        uid: generateUid(),
-        level,
-        category: 'METADATA_IMPORT',
-        time: now(),
-        message,
-        completed,
-      });
-    };
-    const job: ImportJob = { id, created, notifications: [] };
-    state.jobs.set(id, job);
-    notify(`(${user.username}) Import:Start`, false);
-    // Run a little later, so that a client polling right away sees the job in progress first.
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      try {
-        const outcome = runImport(state, params, payload, user);
-        job.summary = importReportBody(state.version, outcome);
-        notify(`(${user.username}) Import:Done`, true);
-      } catch (err) {
-        notify(`Import failed: ${String(err)}`, true, 'ERROR');
-      }
-    }, 25);
-    timers.add(timer);
-    const { async: _async, ...jobParameters } = params;
-    return {
-      status: 200,
-      body: {
-        httpStatus: 'OK',
-        httpStatusCode: 200,
-        status: 'OK',
-        message: 'Initiated METADATA_IMPORT',
-        response: {
-          name: 'METADATA_IMPORT',
-          id,
-          created,
-          jobType: 'METADATA_IMPORT',
-          jobStatus: 'SCHEDULED',
-          jobParameters,
-          relativeNotifierEndpoint: `/api/system/tasks/METADATA_IMPORT/${id}`,
-          responseType: 'JobConfigurationWebMessageResponse',
-        },
-      },
-    };
-  }
-
-  function task(kind: string, jobType: string, id: string): Reply {
-    const job = jobType === 'METADATA_IMPORT' ? state.jobs.get(id) : undefined;
-    if (kind === 'tasks') return { status: 200, body: job ? [...job.notifications].reverse() : [] };
-    // SystemController.getTaskSummaryJson: no summary (yet, or an unknown job) is 200 with an empty body
-    // (`ResponseEntity.ok().cacheControl(noStore()).build()`), not 404.
-    if (!job?.summary) return { status: 200, body: '', contentType: NO_CONTENT_TYPE };
-    return { status: 200, body: job.summary };
+    const unreadable = fatalBodyErrorsAre409(v) ? unreadableEnum(ctx.body) : undefined;
+    // An async import reads its payload in the job ("Loading file content"): what Jackson refuses fails the job.
+    if (params.async) return jobs.submit(params, ctx.body, user, unreadable);
+    if (unreadable) return fatal(unreadable);
+    try {
+      return importReply(v, apiVersion, runImport(state, params, ctx.body, user));
+    } catch (err) {
+      if (err instanceof FatalImportError) return fatal(err.message);
+      throw err;
+    }
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -309,9 +373,10 @@ export async function startServer(
   });
   return {
     port: (server.address() as AddressInfo).port,
+    jobs,
     close: () =>
       new Promise<void>((resolve) => {
-        for (const t of timers) clearTimeout(t);
+        jobs.close();
         server.close(() => resolve());
         for (const s of sockets) s.destroy();
       }),
@@ -325,8 +390,22 @@ function notAllowed(method: string, allowed: string[]): Reply {
   };
 }
 
-/** Reply.contentType for an answer without a body and without a Content-Type header. */
-const NO_CONTENT_TYPE = '';
+/**
+ * A failure outside the import report (real-2.43.1/import-validate-bad-enum.json, import-validate-not-json.json,
+ * import-commit-sendmessage-templateuid.json): 409, status ERROR, only the message; Content-Type without charset.
+ */
+function fatal(message: string): Reply {
+  return { ...webMessage(409, message), contentType: 'application/json' };
+}
+
+/** Jackson's message for a body that does not start a JSON value (real-2.43.1/import-validate-not-json.json). */
+function jacksonTokenError(raw: string): string {
+  const token = /^[^\s{}[\]",:]*/.exec(raw.trimStart())?.[0] || raw.trimStart().slice(0, 1);
+  return (
+    `Unrecognized token '${token}': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or ` +
+    "'false')\n at [Source: REDACTED (`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION` disabled); line: 1, column: 1]"
+  );
+}
 
 /** nginx's own wording where it differs from the reason phrase (ngx_http_special_response.c). */
 const NGINX_TITLES: Record<number, string> = { 503: 'Service Temporarily Unavailable', 504: 'Gateway Time-out' };

@@ -8,13 +8,38 @@ export interface EmulatorUser {
   password: string;
 }
 
+export type JobStatus = 'SCHEDULED' | 'RUNNING' | 'DISABLED';
+export type JobOutcome = 'NOT_STARTED' | 'COMPLETED' | 'FAILED' | 'STOPPED';
+
+/**
+ * A METADATA_IMPORT job configuration, with the columns of dhis2-core's jobconfiguration table the scheduler
+ * uses (HibernateJobConfigurationStore): jobstatus, lastexecutedstatus, enabled, cancel, lastexecuted,
+ * lastfinished, lastalive.
+ */
 export interface ImportJob {
   id: string;
+  /** "METADATA_IMPORT (<epoch ms>)", as JobConfiguration(type) names a ONCE_ASAP job. */
+  name: string;
   created: string;
+  lastUpdated: string;
   /** Oldest first; the API lists them newest first, as DHIS2's notifier does. */
   notifications: Record<string, unknown>[];
   /** The import report (the unwrapped one), once the job has run. */
   summary?: Record<string, unknown>;
+  jobParameters: Record<string, unknown>;
+  jobStatus: JobStatus;
+  lastExecutedStatus: JobOutcome;
+  enabled: boolean;
+  /** Set by POST .../cancel on a RUNNING job (tryCancel scenario 1). */
+  cancel: boolean;
+  lastExecuted?: string;
+  lastFinished?: string;
+  lastAlive?: string;
+  executedBy: string;
+  /** Left RUNNING by a killed server: nothing runs it, nothing finishes it but housekeeping. */
+  dead: boolean;
+  /** Runs the import; set for jobs this emulator started. */
+  run?: () => void;
 }
 
 export interface State {
@@ -30,6 +55,8 @@ export interface State {
   readonly jobs: Map<string, ImportJob>;
   /** Fixed per emulator, as a server's systemId is. */
   readonly systemId: string;
+  /** How long an async import job runs, from start to finish (EmulatorOptions.jobDurationMs). */
+  readonly jobDurationMs: number;
 }
 
 /** What a route handler answers; the server serializes it. */
@@ -79,5 +106,10 @@ export function webMessage(status: number, message?: string, extra: Record<strin
 }
 
 export function now(): string {
-  return new Date().toISOString().replace('Z', '');
+  return timestamp(Date.now());
+}
+
+/** DHIS2's date format: ISO without the zone, milliseconds kept. */
+export function timestamp(ms: number): string {
+  return new Date(ms).toISOString().replace('Z', '');
 }

@@ -21,6 +21,16 @@ export interface EmulatorOptions {
   loginRedirect?: boolean;
   /** Default 0 (a random free port); the host is always 127.0.0.1. */
   port?: number;
+  /**
+   * How long an async import job runs once started, in ms (default 25). The import is applied when the job
+   * finishes, so a job that outlives the client's wait still commits afterwards, as on a real server.
+   */
+  jobDurationMs?: number;
+}
+
+export interface StaleJobOptions {
+  /** How long ago the killed server last saw the job alive (its lastAlive); default 10 minutes. */
+  ageMs?: number;
 }
 
 export interface RequestLogEntry {
@@ -90,6 +100,18 @@ export interface Emulator {
   readonly requests: RequestLogEntry[];
   addFault(rule: FaultRule): void;
   clearFaults(): void;
+  /**
+   * 2.41+: leaves a METADATA_IMPORT job RUNNING as a server killed mid-import does (old lastAlive; shape of
+   * real-2.43.1/async-stale-running-job.jobConfiguration.json) and answers its id. While it exists, every new async
+   * import stays SCHEDULED (NOT_STARTED), tasks [], and runs only after clearStaleJobs(). Cancelling it (POST
+   * /api/jobConfigurations/{id}/cancel) answers 204 and changes nothing visible; DELETE answers 409.
+   */
+  leaveStaleImportJob(options?: StaleJobOptions): string;
+  /**
+   * DHIS2's housekeeping (HousekeepingJob): stale RUNNING jobs become DISABLED with lastExecutedStatus FAILED,
+   * cancelled queued jobs DISABLED; then waiting jobs start. Answers how many stale jobs it cleared.
+   */
+  clearStaleJobs(): number;
   close(): Promise<void>;
 }
 

@@ -95,3 +95,74 @@ export function reportsImportParams(v: Version): boolean {
 export function exportsProgramSections(v: Version): boolean {
   return atLeast(v, 41);
 }
+
+/**
+ * responseType of the async import answer (the JobConfiguration WebMessage). `WebMessageResponse.getResponseType()`
+ * strips the "WebMessageResponse" suffix since 2.42.5 and 2.43.1 (recorded: real-2.42.5.2/import-async-validate.json,
+ * real-2.43.1/import-async-validate-ok.json); 2.38-2.42.4 and 2.43.0 name the wrapper class (dhis2-api.md).
+ */
+export function asyncJobResponseType(v: Version): string {
+  if (v.major > 2 || v.minor >= 44) return 'JobConfiguration';
+  if (v.minor === 43) return v.patch >= 1 ? 'JobConfiguration' : 'JobConfigurationWebMessageResponse';
+  if (v.minor === 42) return v.patch >= 5 ? 'JobConfiguration' : 'JobConfigurationWebMessageResponse';
+  return 'JobConfigurationWebMessageResponse';
+}
+
+/**
+ * The async import as recorded on 2.42.5.2 and 2.43.1: answer named "METADATA_IMPORT (<epoch ms>)" with jobStatus
+ * NOT_STARTED and the full jobParameters (import-async-*.json); notifications "Metadata import started" ...
+ * "Import complete with status ..." (async-*-tasks.json); the taskSummary is the ImportReport with importParams and
+ * without responseType (async-*-taskSummaries.json). The names come from the 2.41 scheduler rework
+ * (JobConfiguration(name, type): "%s (%d)"), but the only recordings are 2.42.5.2 and 2.43.1, so 2.42+ here;
+ * earlier versions keep the emulator's previous shapes.
+ */
+export function recordedAsyncJobShapes(v: Version): boolean {
+  return atLeast(v, 42);
+}
+
+/**
+ * The 2.41 job scheduler (DefaultJobSchedulerService / DefaultJobSchedulerLoopService "@since 2.41",
+ * HibernateJobConfigurationStore): a job only starts (tryStart) when no other job of its type is RUNNING, so a
+ * job left RUNNING by a killed server blocks every new import until housekeeping (rescheduleStaleJobs) clears it;
+ * GET/DELETE /api/jobConfigurations/{id} and POST .../cancel act on the stored job. Before 2.41 the emulator
+ * starts each async import at once and has no job configurations.
+ */
+export function hasJobScheduler(v: Version): boolean {
+  return atLeast(v, 41);
+}
+
+/**
+ * Updating a program rule action with `templateUid` fails at COMMIT from 2.42: the V2_42 migration replaced the
+ * `templateuid` column by a `notificationtemplateid` foreign key, and ProgramRuleAction.setTemplateUid now makes a
+ * transient ProgramNotificationTemplate, which Hibernate refuses at flush (TransientPropertyValueException).
+ * Recorded: real-2.42.5.2/import-commit-sendmessage.json, real-2.43.1/import-commit-sendmessage-templateuid.json.
+ */
+export function templateUidUpdateFails(v: Version): boolean {
+  return atLeast(v, 42);
+}
+
+/**
+ * 2.43 answers a request without credentials with 302 to /login/ (the login app) even with Accept: application/json;
+ * only X-Requested-With: XMLHttpRequest gets the 401 WebMessage (real-2.43.1/auth-none-redirect, auth-none-xhr).
+ * Recorded on 2.43.1 only; the release that introduced it is not pinned down, so 2.43+.
+ */
+export function redirectsToLoginApp(v: Version): boolean {
+  return atLeast(v, 43);
+}
+
+/**
+ * A malformed personal access token is refused with 400 "Checksum validation failed" (real-2.43.1/auth-bad-token).
+ * Recorded on 2.43.1 only, so 2.43+; earlier versions keep 401.
+ */
+export function rejectsBadTokenChecksum(v: Version): boolean {
+  return atLeast(v, 43);
+}
+
+/**
+ * POST /api/metadata with a body Jackson cannot read (not JSON, an unknown enum constant) answers 409 with only the
+ * Jackson message (real-2.43.1/import-validate-not-json.json, import-validate-bad-enum.json). Recorded on 2.43.1
+ * only, so 2.43+; earlier versions keep the emulator's 400 for a body that is not JSON and accept unknown enums.
+ */
+export function fatalBodyErrorsAre409(v: Version): boolean {
+  return atLeast(v, 43);
+}
