@@ -16,12 +16,11 @@ import {
 import { readBackups, saveBackup } from '../backups/store.ts';
 import type { ProgramEntry, Settings } from '../config/types.ts';
 import type { Dhis2Client } from '../dhis2/client.ts';
-import { formatBytes, programLabel, table } from '../github/markdown.ts';
-import { collection } from '../metadata/types.ts';
+import { formatBytes, md, programLabel, table } from '../github/markdown.ts';
+import { collection, objectCounts } from '../metadata/types.ts';
 import type { Reporter } from '../reporter.ts';
 import { connect } from './connect.ts';
 import { eachProgram } from './each-program.ts';
-import { objectCounts } from './export.ts';
 import { writeReport } from './report-file.ts';
 
 /** Programs backed up at once: each is one export plus a few dataStore requests on its own key. */
@@ -83,7 +82,7 @@ async function backupOne(
 
 function summaryMarkdown(report: BackupReport): string {
   const lines = [
-    `### DHIS2 in-server backup on ${report.server.url} (DHIS2 ${report.server.version})`,
+    md`### DHIS2 in-server backup on ${report.server.url} (DHIS2 ${report.server.version})`.text,
     '',
     `Saved in dataStore namespace \`${report.namespace}\`, where the Program Config App lists them under Restore.`,
     '',
@@ -112,8 +111,8 @@ function summaryMarkdown(report: BackupReport): string {
     '',
   );
   for (const p of report.programs) {
-    if (p.error) lines.push(`**${p.id}** failed: ${p.error}`, '');
-    if (p.warning) lines.push(`> [!WARNING]`, `> ${p.warning}`, '');
+    if (p.error) lines.push(md`**${p.id}** failed: ${p.error}`.text, '');
+    if (p.warning) lines.push(`> [!WARNING]`, md`> ${p.warning}`.text, '');
   }
   return `${lines.join('\n').trimEnd()}\n`;
 }

@@ -7,20 +7,19 @@
  * `backup-id` (a record's id or its name) is looked up in every selected program; a program that does not
  * have it is skipped, and the step fails only when none has it (the message lists what there is).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { nameInBackups, programNames } from '../backups/programs.ts';
 import { BACKUPS_NAMESPACE, summarizeBackup, type BackupSummary } from '../backups/records.ts';
 import { backupMetadata, BackupNotFoundError, readBackups } from '../backups/store.ts';
 import type { Settings } from '../config/types.ts';
 import { ConfigError, isUserError, UserError } from '../errors.ts';
-import { formatBytes, programLabel, table } from '../github/markdown.ts';
+import { formatBytes, md, programLabel, table } from '../github/markdown.ts';
 import { toFileShape } from '../metadata/assemble.ts';
 import { canonicalJson } from '../metadata/canonical.ts';
-import { resolveInside } from '../util/paths.ts';
+import { objectCounts } from '../metadata/types.ts';
+import { workspaceBoundary, writeTextInside } from '../util/paths.ts';
 import type { Reporter } from '../reporter.ts';
 import { connect } from './connect.ts';
-import { objectCounts } from './export.ts';
 import { writeReport } from './report-file.ts';
 
 export interface ProgramDownload {
@@ -51,7 +50,8 @@ function safePart(value: string): string {
 
 function summaryMarkdown(report: DownloadReport): string {
   const lines = [
-    `### DHIS2 in-server backup "${report.backupId}" downloaded from ${report.server.url} (DHIS2 ${report.server.version})`,
+    md`### DHIS2 in-server backup "${report.backupId}" downloaded from ${report.server.url} (DHIS2 ${report.server.version})`
+      .text,
     '',
   ];
   const written = report.programs.filter((p) => p.file);
@@ -74,7 +74,7 @@ function summaryMarkdown(report: DownloadReport): string {
       '',
     );
   }
-  for (const p of report.programs) if (p.error) lines.push(`**${p.id}** failed: ${p.error}`, '');
+  for (const p of report.programs) if (p.error) lines.push(md`**${p.id}** failed: ${p.error}`.text, '');
   return `${lines.join('\n').trimEnd()}\n`;
 }
 
@@ -110,13 +110,11 @@ export async function runDownloadBackup(settings: Settings, reporter: Reporter):
       const { record, doc } = found;
       name ??= nameInBackups([record], entry.id);
       const path = join(settings.outputDir, `${safePart(entry.id)}-${safePart(String(record.id))}.json`);
-      // The output-dir input is already checked; this guards the write itself.
-      const rel = resolveInside(settings.workspace, path)?.rel;
-      if (rel === undefined) throw new ConfigError(`output-dir must stay inside the workspace (would write ${path})`);
+      const rel = relative(settings.workspace, path);
       // The file shape export writes: embedded lists once (the app's record also lists them at the top).
       const text = canonicalJson(toFileShape(doc));
-      mkdirSync(settings.outputDir, { recursive: true });
-      writeFileSync(path, text);
+      // Real paths checked for the write itself: a link in output-dir never leads out of the workspace.
+      writeTextInside(workspaceBoundary(settings.workspace), rel, text, 'output file');
       const result: ProgramDownload = {
         id: entry.id,
         name,

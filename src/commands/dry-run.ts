@@ -1,17 +1,16 @@
 /**
  * `dry-run`: the reference app's "Dry Run", turned into the check a reviewer reads before approving a
- * change to production. Builds exactly the payload restore would send (planAndValidate), validates it with
+ * change to production. Builds exactly the payload restore would send (plan-validate.ts), validates it with
  * importMode=VALIDATE (never anything that could commit), says what would REALLY change (DHIS2 counts
  * every existing object as updated), and reports in the job summary, one PR comment and annotations on
  * the offending lines of the JSON file.
  */
-import type { ProgramEntry, Settings } from '../config/types.ts';
-import type { Dhis2Client, ImportReport } from '../dhis2/client.ts';
+import type { Settings } from '../config/types.ts';
 import { isUserError, UserError } from '../errors.ts';
 import { GitHubApi } from '../github/api.ts';
+import { cell, code } from '../github/markdown.ts';
 import { readPullRequest } from '../github/event.ts';
 import { commentMarker, fitComment, jobSummaryUrl, markedValue, upsertComment } from '../github/pr-comment.ts';
-import { collection } from '../metadata/types.ts';
 import type { Reporter } from '../reporter.ts';
 import { connect } from './connect.ts';
 import { eachProgram } from './each-program.ts';
@@ -24,86 +23,12 @@ import {
   worstStatus,
   type ProgramOutcome,
 } from './import-summary.ts';
-import { ObjectLocator, type MetadataFile } from './json-file.ts';
-import { analysePlan, draftPlan, programSources, type ProgramPlan } from './plan.ts';
+import { programSources } from './plan.ts';
+import { outcomeOf, planAndValidate } from './plan-validate.ts';
 import { programScope } from './report-file.ts';
 
-/** The only import parameters a dry run ever sends. importMode must be exactly VALIDATE (dhis2-api.md). */
-export const VALIDATE_PARAMS = {
-  importMode: 'VALIDATE',
-  importStrategy: 'CREATE_AND_UPDATE',
-  atomicMode: 'ALL',
-} as const;
-
-export const PROGRAM_CONCURRENCY = 4;
-
-/** The payload collection of a DHIS2 class name (ProgramStage -> programStages, Category -> categories). */
-function collectionFor(objectType: string, payload: Record<string, unknown>): string | undefined {
-  const base = objectType.charAt(0).toLowerCase() + objectType.slice(1);
-  return [`${base}s`, base.replace(/y$/, 'ies')].find((key) => Array.isArray(payload[key]));
-}
-
-/** Annotates each import error on the line of its object in the file (shown in the PR's diff view). */
-export function annotateErrors(reporter: Reporter, planned: ProgramPlan, report: ImportReport): void {
-  const locator = new ObjectLocator(planned.file);
-  const payload = planned.plan.payload;
-  for (const e of report.errors) {
-    // mainId names the object an error is really about when it is embedded (a stage's data element), but
-    // for a uniqueness error (E5003) it is the OTHER object that already holds the value.
-    let uid = e.code === 'E5003' ? e.uid : (e.mainId ?? e.uid);
-    if (uid === undefined && e.index !== undefined) {
-      // No uid: the report still gives the object's type and index, which are the payload's, not the file's.
-      const key = collectionFor(e.objectType, payload);
-      const obj = key ? (payload[key] as { id?: string }[])[e.index] : undefined;
-      uid = obj?.id;
-    }
-    reporter.error(`${e.code} ${e.objectType}${e.uid ? ` ${e.uid}` : ''}: ${e.message}`, locator.locate(uid));
-  }
-}
-
-/**
- * Plans the program and validates the payload. The server validates while we work out what really
- * changes (the diff and fingerprint): on a large program the two take about as long.
- */
-export async function planAndValidate(
-  client: Dhis2Client,
-  settings: Settings,
-  entry: ProgramEntry,
-  file: MetadataFile,
-  reporter: Reporter,
-): Promise<{ planned: ProgramPlan; report: ImportReport }> {
-  const draft = await draftPlan(client, settings, entry, file);
-  const validation = client.importMetadata(draft.plan.payload, VALIDATE_PARAMS);
-  // Let the request go out before the CPU-bound analysis takes the thread.
-  await new Promise((resolve) => setImmediate(resolve));
-  let planned: ProgramPlan;
-  try {
-    planned = analysePlan(draft);
-  } catch (e) {
-    await validation.catch(() => undefined);
-    throw e;
-  }
-  const report = await validation;
-  if (report.errors.length > 0) annotateErrors(reporter, planned, report);
-  // A failing step always has its ::error:: line, even when DHIS2 gives no details.
-  else if (report.status === 'ERROR')
-    reporter.error(`program ${entry.id}: DHIS2 reports the import would fail (ERROR)`);
-  return { planned, report };
-}
-
-export function outcomeOf(planned: ProgramPlan, report?: ImportReport): ProgramOutcome {
-  const program = collection(planned.plan.payload, 'programs')[0];
-  return {
-    id: planned.entry.id,
-    name: typeof program?.name === 'string' ? program.name : undefined,
-    file: planned.file.path,
-    fingerprint: planned.fingerprint,
-    report,
-    diff: planned.diff,
-    plan: { stale: planned.plan.stale, notes: planned.plan.notes },
-    onServer: planned.onServer,
-  };
-}
+/** Programs planned and validated at once: each is a few requests and a VALIDATE the server works on. */
+const PROGRAM_CONCURRENCY = 4;
 
 /** Without credentials nothing can be validated: say so plainly (a fork's missing secrets are caught at the edge). */
 function checkCredentials(settings: Settings): void {
@@ -116,9 +41,9 @@ function checkCredentials(settings: Settings): void {
 export function dryRunMarkdown(settings: Settings, serverVersion: string, programs: ProgramOutcome[]) {
   const status = worstStatus(programs);
   const icon = status === 'OK' ? '✅' : status === 'WARNING' ? '⚠️' : '❌';
-  const header = `### ${icon} DHIS2 dry run: ${status} on ${settings.server.url} (DHIS2 ${serverVersion})`;
+  const header = `### ${icon} DHIS2 dry run: ${status} on ${cell(settings.server.url)} (DHIS2 ${cell(serverVersion)})`;
   const essential = [
-    `Config \`${settings.config.path}\`, import validated with \`importMode=VALIDATE\`: nothing was changed on the server.`,
+    `Config ${code(settings.config.path)}, import validated with \`importMode=VALIDATE\`: nothing was changed on the server.`,
     '',
     countsTable(programs),
     '',

@@ -5,25 +5,22 @@
  * committed) when the content really changed.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, relative, resolve } from 'node:path';
-import { resolveTransform } from '../config/presets.ts';
-import type { Config, ProgramEntry, ProgramKind, Settings } from '../config/types.ts';
+import { relative, resolve } from 'node:path';
+import type { ProgramEntry, Settings } from '../config/types.ts';
 import type { Dhis2Client } from '../dhis2/client.ts';
 import { ConfigError, isUserError, type UserError } from '../errors.ts';
 import { artifactName, uploadArtifact } from '../github/artifact.ts';
 import { commitAndPush } from '../github/git.ts';
-import { formatBytes, table } from '../github/markdown.ts';
-import { canonicalJson, sameContent } from '../metadata/canonical.ts';
-import { programKind } from '../metadata/program-kind.ts';
-import { transformExport } from '../metadata/transform.ts';
-import { collection, type MetadataDocument } from '../metadata/types.ts';
+import { cell, formatBytes, md, programLabel, table } from '../github/markdown.ts';
+import { commitLine } from '../util/text.ts';
+import { sameContent } from '../metadata/canonical.ts';
+import { objectCounts } from '../metadata/types.ts';
 import type { Reporter } from '../reporter.ts';
-import { collectProgram } from './collect.ts';
+import { buildExport } from './collect.ts';
 import { connect } from './connect.ts';
 import { eachProgram } from './each-program.ts';
 import { writeReport } from './report-file.ts';
-import { resolveInside } from '../util/paths.ts';
+import { readTextInside, resolveInside, workspaceBoundary, writeTextInside } from '../util/paths.ts';
 
 /** Programs exported at once: a few requests each, so 4 keeps a server busy without flooding it. */
 export const EXPORT_CONCURRENCY = 4;
@@ -50,12 +47,6 @@ export interface ExportReport {
 }
 
 /** Counts objects per top-level collection (the summary table). */
-export function objectCounts(doc: MetadataDocument): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const [key, value] of Object.entries(doc)) if (Array.isArray(value)) counts[key] = value.length;
-  return counts;
-}
-
 function programFile(settings: Settings, entry: ProgramEntry): string {
   const inside = resolveInside(settings.workspace, entry.file);
   // The config schema already refuses such paths; this guards the write itself.
@@ -68,33 +59,6 @@ function programFile(settings: Settings, entry: ProgramEntry): string {
   return inside.abs;
 }
 
-/** One program as export writes it: collected, transformed by the config's (or the given) target preset. */
-export async function buildExport(
-  client: Dhis2Client,
-  config: Config,
-  entry: ProgramEntry,
-): Promise<{ doc: MetadataDocument; text: string; kind: ProgramKind; preset: string; name?: string }> {
-  const raw = await collectProgram(client, entry.id);
-  const program = collection(raw, 'programs').find((p) => p.id === entry.id);
-  const kind = programKind(raw, entry.id);
-  let transform;
-  try {
-    transform = resolveTransform(config, kind, entry.id);
-  } catch (e) {
-    // Point the error at the program's entry in the config.
-    if (e instanceof ConfigError) throw new ConfigError(e.message, { file: config.path, line: entry.line });
-    throw e;
-  }
-  const doc = transformExport(raw, transform);
-  return {
-    doc,
-    text: canonicalJson(doc),
-    kind,
-    preset: transform.preset.name,
-    name: typeof program?.name === 'string' ? program.name : undefined,
-  };
-}
-
 export async function exportOne(
   client: Dhis2Client,
   settings: Settings,
@@ -102,13 +66,12 @@ export async function exportOne(
 ): Promise<{ result: ProgramExport; text: string }> {
   const { doc, text, kind, preset, name } = await buildExport(client, settings.config, entry);
   const path = programFile(settings, entry);
-  const previous = existsSync(path) ? readFileSync(path, 'utf8') : undefined;
+  // Real paths, read and write: a link in the workspace never leads the export out of it.
+  const boundary = workspaceBoundary(settings.workspace);
+  const previous = readTextInside(boundary, path, 'file');
   // Volatile stamps (export date, system revision) don't count: an unchanged program is not rewritten.
   const changed = previous === undefined || (previous !== text && !sameContent(previous, text));
-  if (changed) {
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, text);
-  }
+  if (changed) writeTextInside(boundary, path, text, 'file');
   return {
     text,
     result: {
@@ -125,9 +88,9 @@ export async function exportOne(
 }
 
 function summaryMarkdown(report: ExportReport): string {
-  const lines = [`### DHIS2 export from ${report.server.url} (DHIS2 ${report.server.version})`, ''];
+  const lines = [md`### DHIS2 export from ${report.server.url} (DHIS2 ${report.server.version})`.text, ''];
   const rows = report.programs.map((p) => [
-    p.name ? `${p.name} (\`${p.id}\`)` : `\`${p.id}\``,
+    programLabel(p.id, p.name),
     p.file,
     p.preset ?? '',
     p.error ? 'failed' : p.changed ? 'changed' : 'unchanged',
@@ -136,12 +99,12 @@ function summaryMarkdown(report: ExportReport): string {
   lines.push(table(['program', 'file', 'preset', 'result', 'size'], rows), '');
   for (const p of report.programs) {
     if (p.error) {
-      lines.push(`**${p.id}** failed: ${p.error}`, '');
+      lines.push(md`**${p.id}** failed: ${p.error}`.text, '');
       continue;
     }
     const counts = Object.entries(p.objects ?? {}).filter(([, n]) => n > 0);
     lines.push(
-      `<details><summary>${p.name ?? p.id}: ${counts.reduce((s, [, n]) => s + n, 0)} objects</summary>`,
+      `<details><summary>${cell(p.name ?? p.id)}: ${counts.reduce((s, [, n]) => s + n, 0)} objects</summary>`,
       '',
       table(
         ['objects', 'count'],
@@ -154,19 +117,21 @@ function summaryMarkdown(report: ExportReport): string {
     );
   }
   if (report.commit?.sha) {
-    lines.push(`Committed ${report.commit.sha.slice(0, 7)} on ${report.commit.branch}.`);
+    lines.push(md`Committed ${report.commit.sha.slice(0, 7)} on ${report.commit.branch}.`.text);
   }
   return `${lines.join('\n').trimEnd()}\n`;
 }
 
 function defaultCommitMessage(report: ExportReport, changed: ProgramExport[]): string {
-  const names = changed.map((p) => p.name ?? p.id);
+  // Names and the server's version are untrusted: each goes in as one line (no forged trailers).
+  const names = changed.map((p) => commitLine(p.name ?? p.id));
+  const version = commitLine(report.server.version);
   const subject =
     names.length <= 3
-      ? `Export ${names.join(', ')} from DHIS2 ${report.server.version}`
-      : `Export ${names.length} programs from DHIS2 ${report.server.version}`;
-  const body = changed.map((p) => `- ${p.name ?? p.id} (${p.id}): ${p.file}`).join('\n');
-  return `${subject}\n\nServer: ${report.server.url}\n${body}\n`;
+      ? `Export ${names.join(', ')} from DHIS2 ${version}`
+      : `Export ${names.length} programs from DHIS2 ${version}`;
+  const body = changed.map((p) => `- ${commitLine(`${p.name ?? p.id} (${p.id}): ${p.file}`)}`).join('\n');
+  return `${subject}\n\nServer: ${commitLine(report.server.url)}\n${body}\n`;
 }
 
 export async function runExport(settings: Settings, reporter: Reporter): Promise<boolean> {

@@ -3,11 +3,18 @@
  * that `restore` imports and `dry-run` validates, plus what would really change. Dry run and restore both
  * plan through draftPlan and analysePlan (dry-run.ts planAndValidate), so the reviewed plan is exactly the restored one.
  */
-import type { ProgramEntry, Settings } from '../config/types.ts';
+import type { ProgramEntry, RestorePayload, Settings } from '../config/types.ts';
 import type { Dhis2Client } from '../dhis2/client.ts';
 import { Dhis2Error, isUserError, UserError } from '../errors.ts';
 import type { Reporter } from '../reporter.ts';
-import { fingerprint } from '../metadata/canonical.ts';
+import { planFingerprint } from '../metadata/canonical.ts';
+import {
+  changedIds,
+  changedOnly,
+  templateUidUpdates,
+  withoutActions,
+  type CommitOnlyFailure,
+} from '../metadata/changed-payload.ts';
 import { diffMetadata, type MetadataDiff } from '../metadata/diff.ts';
 import { idOf } from '../metadata/json.ts';
 import { REMOVAL_KEYS } from '../metadata/keys.ts';
@@ -28,10 +35,18 @@ export interface ProgramPlan {
   file: MetadataFile;
   /** The program exists on the server (else restore creates it). */
   onServer: boolean;
+  /** The whole program as restore plans it (what `restore.payload: all` sends, and what verify checks). */
   plan: RestorePlan;
   /** The server's copy of every payload object it has, by id. */
   serverObjects: Map<string, MetadataObject>;
+  /** DHIS2 minor version of the target (42 for 2.42.x). */
+  minor: number;
   diff: MetadataDiff;
+  /** Exactly what dry-run validates and restore imports: with `restore.payload: changed`, the new and changed objects. */
+  payload: MetadataDocument;
+  /** Updates in `payload` that this DHIS2 version refuses at COMMIT although VALIDATE accepts them. */
+  commitFailures: CommitOnlyFailure[];
+  /** The reviewed plan's fingerprint: `payload` and the deletions (`plan.stale`). */
   fingerprint: string;
 }
 
@@ -57,11 +72,18 @@ function indexTopLevel(doc: MetadataDocument | undefined, into: Map<string, Meta
 }
 
 /**
- * Keys the diff ignores: the stamps the server keeps itself (dates, who created and changed the object),
- * which an export may strip and an import never sets. Everything else the payload carries is compared:
+ * Keys the diff ignores: the stamps the server keeps itself (dates, who created and changed the object,
+ * the version counter), which an export may strip and an import never sets. Everything else the payload carries is compared:
  * what the file does not manage was filled in from the server by the plan (DEFAULT_UNMANAGED).
  */
-export const DIFF_IGNORE_KEYS: ReadonlySet<string> = new Set([...REMOVAL_KEYS.dates, ...REMOVAL_KEYS.userFields]);
+export const DIFF_IGNORE_KEYS: ReadonlySet<string> = new Set([
+  ...REMOVAL_KEYS.dates,
+  ...REMOVAL_KEYS.userFields,
+  // DHIS2 increments `version` on every update of a program or option set (seen on a real 2.43.1,
+  // dhis2-api.md): a counter for clients to re-download, not configuration. Compared, it would make every
+  // restored program "changed" again until the next export, and each restore would bump it again.
+  'version',
+]);
 
 /** What the plan takes from the server when the file lacks it: categories, legend sets, `attributes:` removals. */
 export function unmanagedKeys(settings: Settings): Unmanaged {
@@ -69,7 +91,9 @@ export function unmanagedKeys(settings: Settings): Unmanaged {
 }
 
 /** A plan before its analysis: what was read from the server and the payload built from it. */
-export type DraftPlan = Omit<ProgramPlan, 'diff' | 'fingerprint'>;
+export type DraftPlan = Omit<ProgramPlan, 'diff' | 'payload' | 'commitFailures' | 'fingerprint'> & {
+  mode: RestorePayload;
+};
 
 /** Reads what the plan needs from the server and builds the payload. */
 export async function draftPlan(
@@ -107,13 +131,49 @@ export async function draftPlan(
           { ...server, existing: serverObjects },
           unmanaged,
         );
-  return { entry, file, onServer: current !== undefined, plan, serverObjects };
+  return {
+    entry,
+    file,
+    onServer: current !== undefined,
+    plan,
+    serverObjects,
+    minor: client.system.minor,
+    mode: settings.config.restore.payload,
+  };
 }
 
-/** What would really change, and the payload's fingerprint: CPU work, no I/O. */
+/**
+ * What would really change, what is sent, and the reviewed plan's fingerprint: CPU work, no I/O.
+ * `changed` sends the new and changed objects only; `all` the whole program, except the unchanged rule
+ * actions with a templateUid, which DHIS2 2.42+ cannot update (re-sending them unchanged gains nothing).
+ */
 export function analysePlan(draft: DraftPlan): ProgramPlan {
+  const { mode, ...rest } = draft;
   const diff = diffMetadata(draft.plan.payload, draft.serverObjects, DIFF_IGNORE_KEYS);
-  return { ...draft, diff, fingerprint: fingerprint(draft.plan.payload) };
+  let payload = mode === 'changed' ? changedOnly(draft.plan.payload, diff) : draft.plan.payload;
+  let plan = draft.plan;
+  if (mode === 'all') {
+    const changedActions = changedIds(diff).get('programRuleActions') ?? new Set<string>();
+    const unchanged = templateUidUpdates(payload, draft.serverObjects, draft.minor).filter(
+      (f) => !changedActions.has(f.id),
+    );
+    if (unchanged.length > 0) {
+      payload = withoutActions(payload, new Set(unchanged.map((f) => f.id)));
+      const note =
+        `Left out ${unchanged.length} unchanged program rule action${unchanged.length === 1 ? '' : 's'} with a ` +
+        `notification template (SENDMESSAGE/SCHEDULEMESSAGE): DHIS2 2.${draft.minor} fails to update them.`;
+      plan = { ...plan, notes: [...plan.notes, note] };
+    }
+  }
+  const commitFailures = templateUidUpdates(payload, draft.serverObjects, draft.minor);
+  return {
+    ...rest,
+    plan,
+    diff,
+    payload,
+    commitFailures,
+    fingerprint: planFingerprint(payload, plan.stale),
+  };
 }
 
 export function readProgramFile(settings: Settings, entry: ProgramEntry): MetadataFile {

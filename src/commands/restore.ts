@@ -9,19 +9,20 @@
  *   has deleted (the app deletes them all first: a failed import lost them);
  * - the restored objects are read back and compared with the payload.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Settings } from '../config/types.ts';
 import type { Dhis2Client, ImportReport, ImportStats } from '../dhis2/client.ts';
-import { sumStats } from '../dhis2/import-report.ts';
+import { nothingImported, sumStats } from '../dhis2/import-report.ts';
 import { isUserError } from '../errors.ts';
 import { artifactName, uploadArtifact } from '../github/artifact.ts';
+import { cell } from '../github/markdown.ts';
+import { isEmptyPayload } from '../metadata/changed-payload.ts';
 import { diffMetadata } from '../metadata/diff.ts';
 import type { MetadataDocument, MetadataObject } from '../metadata/types.ts';
 import type { Reporter } from '../reporter.ts';
 import { connect } from './connect.ts';
-import { outcomeOf, planAndValidate } from './dry-run.ts';
-import { buildExport } from './export.ts';
+import { buildExport } from './collect.ts';
+import { outcomeOf, planAndValidate } from './plan-validate.ts';
 import {
   countsTable,
   detailSection,
@@ -32,7 +33,7 @@ import {
 } from './import-summary.ts';
 import { checkReviewedPlan } from './plan-check.ts';
 import { DIFF_IGNORE_KEYS, programSources, type ProgramPlan } from './plan.ts';
-import { runScope } from './report-file.ts';
+import { runScope, writeRunFile } from './report-file.ts';
 
 /** The main import: atomic, and run as a server job that is polled, never cut by an HTTP timeout. */
 export const COMMIT_PARAMS = {
@@ -62,11 +63,11 @@ async function saveRollbackPoint(
     attributes: {},
   };
   const { text } = await buildExport(client, config, planned.entry);
-  const dir = rollbackDir(settings);
-  mkdirSync(dir, { recursive: true });
-  const path = join(dir, `${planned.entry.id}.json`);
-  writeFileSync(path, text);
-  return path;
+  return writeRunFile(settings, join(rollbackDir(settings), `${planned.entry.id}.json`), text, 'rollback point');
+}
+
+function hasDeletions(planned: ProgramPlan): boolean {
+  return Object.values(planned.plan.stale).some((ids) => ids.length > 0);
 }
 
 /** Deletes the program rules, variables and actions the file no longer has, after the import succeeded. */
@@ -129,7 +130,7 @@ function restoreMarkdown(
   const status = worstStatus(programs);
   const icon = status === 'OK' ? '✅' : status === 'WARNING' ? '⚠️' : '❌';
   const lines = [
-    `### ${icon} DHIS2 restore${heading ? ` (${heading})` : ''}: ${status} on ${settings.server.url} (DHIS2 ${version})`,
+    `### ${icon} DHIS2 restore${heading ? ` (${heading})` : ''}: ${status} on ${cell(settings.server.url)} (DHIS2 ${cell(version)})`,
     '',
     countsTable(programs),
     '',
@@ -261,10 +262,17 @@ export async function runRestore(settings: Settings, reporter: Reporter): Promis
         outcome.error = 'not restored: an earlier program failed';
         continue;
       }
+      const nothingToSend = isEmptyPayload(p.payload);
+      if (nothingToSend && !hasDeletions(p)) {
+        outcome.report = nothingImported();
+        outcome.after = ['nothing to change: the server already has what the file says; nothing was imported'];
+        reporter.info(`${outcome.name ?? p.entry.id} (${p.entry.id}): nothing to change, nothing imported.`);
+        continue;
+      }
       let report: ImportReport;
       try {
         await rollbackPoint(client, settings, p, reporter, rollback);
-        report = await client.importMetadata(p.plan.payload, COMMIT_PARAMS);
+        report = nothingToSend ? nothingImported() : await client.importMetadata(p.payload, COMMIT_PARAMS);
       } catch (e) {
         if (!isUserError(e)) throw e;
         outcome.error = `${e.message} (no rule or variable was deleted)`;

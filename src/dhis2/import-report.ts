@@ -64,6 +64,11 @@ export function emptyStats(): ImportStats {
   return { created: 0, updated: 0, deleted: 0, ignored: 0, total: 0 };
 }
 
+/** The report of an import that was not sent because there was nothing to import (HTTP status 0: no request). */
+export function nothingImported(): ImportReport {
+  return { status: 'OK', stats: emptyStats(), typeReports: [], errors: [], httpStatus: 0 };
+}
+
 /** Parses any shape DHIS2 answers a metadata import with; throws Dhis2Error when the body is not a report. */
 export function parseImportReport(body: unknown, httpStatus: number): ImportReport {
   const answered = `DHIS2 answered the metadata import with HTTP ${httpStatus}`;

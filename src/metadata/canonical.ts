@@ -96,6 +96,26 @@ export function fingerprint(doc: MetadataDocument): string {
 }
 
 /**
+ * The fingerprint of a reviewed plan: what is imported AND what is deleted after it. A plan with no
+ * deletions has the payload's own fingerprint; with deletions, the ids (sorted, per collection) are hashed
+ * after it, so a rule that appeared on the server after the review changes the fingerprint.
+ */
+export function planFingerprint(
+  payload: MetadataDocument,
+  deletions: Readonly<Record<string, readonly string[]>>,
+): string {
+  const listed = Object.entries(deletions)
+    .filter(([, ids]) => ids.length > 0)
+    .map(([key, ids]) => `${key}:${[...ids].sort().join(',')}`)
+    .sort();
+  if (listed.length === 0) return fingerprint(payload);
+  return createHash('sha256')
+    .update(canonicalJson(payload), 'utf8')
+    .update(`\ndelete\n${listed.join('\n')}\n`, 'utf8')
+    .digest('hex');
+}
+
+/**
  * The document without the stamps that change on every export of an unchanged server: the top-level
  * `date` and `system.date` (when the export ran) and `system.rev` (the build revision, which a redeploy of
  * the same version changes). `system.id` and `system.version` stay: a file exported from another server

@@ -11,3 +11,10 @@ export function collection(doc: MetadataDocument, key: string): MetadataObject[]
   const v = doc[key];
   return Array.isArray(v) ? (v as MetadataObject[]) : [];
 }
+
+/** Number of objects per top-level collection. */
+export function objectCounts(doc: MetadataDocument): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const [key, value] of Object.entries(doc)) if (Array.isArray(value)) counts[key] = value.length;
+  return counts;
+}

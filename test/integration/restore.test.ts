@@ -81,12 +81,33 @@ describe('restore against the emulator', () => {
     expect(posts.map((r) => r.query.importMode)).toEqual(['VALIDATE', 'COMMIT']);
     expect(posts[1]!.query).toMatchObject({ async: 'true', atomicMode: 'ALL', importStrategy: 'CREATE_AND_UPDATE' });
     expect(log.some((r) => r.path.startsWith('/api/system/tasks/METADATA_IMPORT/'))).toBe(true);
+    // Only what changed is sent, to VALIDATE and to COMMIT alike: the one renamed data element.
+    for (const post of posts) {
+      const body = post.body as Doc;
+      expect(Object.keys(body)).toEqual(['dataElements']);
+      expect(body.dataElements.map((d: Doc) => d.id)).toEqual([deId]);
+    }
+    expect(run.outputs.updated).toBe('1');
     expect(run.summary).toContain('verified');
     // The rollback point is the server's state before the restore.
     const report = JSON.parse(readFileSync(run.outputs.report as string, 'utf8'));
     const rollback = JSON.parse(readFileSync(report.rollback.files[0], 'utf8'));
     expect(rollback.dataElements.find((d: Doc) => d.id === deId).name).not.toBe('Renamed by restore');
     expect(run.everything).not.toContain(PASSWORD);
+  });
+
+  it('a file that matches the server imports nothing and says so', async () => {
+    const dir = await exported('another-server', PROGRAM);
+    const before = emulator.store.snapshot();
+    const from = emulator.requests.length;
+    const run = await restore(dir);
+    expect(run.errors).toEqual([]);
+    expect(run.code).toBe(0);
+    expect(run.outputs.status).toBe('OK');
+    expect(run.outputs.total).toBe('0');
+    expect(emulator.requests.slice(from).filter((r) => r.path === '/api/metadata')).toEqual([]);
+    expect(run.summary).toContain('nothing to change');
+    expect(emulator.store.snapshot() === before).toBe(true);
   });
 
   it('keeps the server org units and sharing by default, even when the file has none', async () => {
@@ -169,7 +190,8 @@ describe('restore against the emulator', () => {
     ['options', PROGRAM, ['attributes', 'optionSets', 'options', 'programs']],
   ])('restore.elements [%s] sends exactly its closure', async (element, program, keys) => {
     const dir = await exported('another-server', program);
-    setRestoreOptions(dir, `  elements: [${element}]\n`);
+    // The Program Config App's full re-import: `payload: all` sends the whole closure, changed or not.
+    setRestoreOptions(dir, `  elements: [${element}]\n  payload: all\n`);
     const from = emulator.requests.length;
     const run = await restore(dir);
     expect(run.errors).toEqual([]);
@@ -229,8 +251,9 @@ describe('restore against the emulator', () => {
     expect(emulator.store.get('programRules', goneRule)).toBeUndefined();
     expect(emulator.store.get('programRuleVariables', goneVariable)).toBeUndefined();
     expect(emulator.store.list('programRules').filter((r) => (r.program as Doc).id === RULES)).toHaveLength(2);
+    // Nothing else changed: no import at all, only the deletions.
     const strategies = commits(from).map((r) => r.query.importStrategy);
-    expect(strategies).toEqual(['CREATE_AND_UPDATE', 'DELETE']);
+    expect(strategies).toEqual(['DELETE']);
     expect(Number(run.outputs.deleted)).toBeGreaterThanOrEqual(2);
   });
 });

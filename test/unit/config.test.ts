@@ -83,6 +83,7 @@ describe('loadConfigText: valid configs and defaults', () => {
         ],
         organisationUnits: 'keep',
         sharing: 'keep',
+        payload: 'changed',
       },
     });
     expect('objects' in config).toBe(false);
@@ -118,6 +119,7 @@ describe('loadConfigText: valid configs and defaults', () => {
         '  elements: [dataElements, program, programStages]',
         '  organisationUnits: overwrite',
         '  sharing: overwrite',
+        '  payload: all',
       ),
       FILE,
     );
@@ -125,6 +127,7 @@ describe('loadConfigText: valid configs and defaults', () => {
       elements: ['program', 'programStages', 'dataElements'],
       organisationUnits: 'overwrite',
       sharing: 'overwrite',
+      payload: 'all',
     });
   });
 
@@ -276,7 +279,7 @@ describe('loadConfigText: schema problems', () => {
     );
     expectError(
       yaml(...VALID_HEAD, 'restore:', '  element: [program]'),
-      'unknown key "element" in restore (allowed: elements, organisationUnits, sharing)',
+      'unknown key "element" in restore (allowed: elements, organisationUnits, sharing, payload)',
       5,
       3,
     );
