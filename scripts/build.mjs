@@ -3,7 +3,8 @@
 // only needed by some runs: @actions/artifact (uploads in a runner) and @actions/github (octokit + undici:
 // the PR comment and the merged-PR lookup). Each is bundled once into its own file and loaded on demand
 // (the sources only import them dynamically), so a run starts by parsing a third of the code. File names
-// are fixed, so a rebuild diffs line by line.
+// are fixed, so a rebuild diffs line by line. DHIS2's engines (@dhis2/rule-engine, @dhis2/expression-parser: Kotlin/JS,
+// about 1.5 MB each) are on demand too: only `check` (and the checks of `dry-run`) load them.
 import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
 
@@ -24,12 +25,17 @@ const common = {
   },
 };
 
-const ON_DEMAND = { '@actions/artifact': 'artifact.js', '@actions/github': 'github.js' };
+const ON_DEMAND = {
+  '@actions/artifact': 'artifact.js',
+  '@actions/github': 'github.js',
+  '@dhis2/rule-engine': 'rule-engine.js',
+  '@dhis2/expression-parser': 'expression-parser.js',
+};
 
 const onDemand = {
   name: 'on-demand',
   setup(b) {
-    b.onResolve({ filter: /^@actions\/(artifact|github)$/ }, (args) => ({
+    b.onResolve({ filter: /^(@actions\/(artifact|github)|@dhis2\/(rule-engine|expression-parser))$/ }, (args) => ({
       path: `./${ON_DEMAND[args.path]}`,
       external: true,
     }));

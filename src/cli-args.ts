@@ -21,6 +21,7 @@ export function helpText(): string {
     '  backup            save an in-server backup (Program Config App compatible)',
     '  list-backups      list the in-server backups of the programs',
     '  download-backup   write an in-server backup as a JSON file',
+    '  check             validate program rules and indicators, run the rule tests (no server needed)',
     '',
     'Flags (one per action input):',
     ...flags,

@@ -3,6 +3,7 @@ import type { Command, Settings } from './config/types.ts';
 import { isUserError } from './errors.ts';
 import { runDryRun } from './commands/dry-run.ts';
 import { runBackup } from './commands/backup.ts';
+import { runCheck } from './commands/check.ts';
 import { runDownloadBackup } from './commands/download-backup.ts';
 import { runExport } from './commands/export.ts';
 import { runListBackups } from './commands/list-backups.ts';
@@ -20,6 +21,7 @@ export const COMMAND_HANDLERS: Record<Command, CommandHandler> = {
   backup: runBackup,
   'list-backups': runListBackups,
   'download-backup': runDownloadBackup,
+  check: runCheck,
 };
 
 /**

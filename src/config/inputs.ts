@@ -16,7 +16,10 @@ import { COMMANDS, type Auth, type Command, type GitHubContext, type ProgramEntr
 
 /** Every input of action.yml, in its order; the CLI has one --flag per input. */
 export const INPUTS = [
-  { name: 'command', description: 'export | dry-run | restore | backup | list-backups | download-backup' },
+  {
+    name: 'command',
+    description: 'export | dry-run | restore | backup | list-backups | download-backup | check',
+  },
   { name: 'config', description: 'path of the YAML config, relative to the workspace', default: 'dhis2-metadata.yml' },
   { name: 'server-url', description: 'DHIS2 base URL without /api (a context path like https://host/dhis is fine)' },
   { name: 'username', description: 'DHIS2 username (Basic auth)' },
@@ -32,6 +35,10 @@ export const INPUTS = [
   { name: 'backup-comment', description: 'backup: a comment stored with the record' },
   { name: 'backup-id', description: 'dry-run, restore, download-backup: use this in-server backup (id or name)' },
   { name: 'output-dir', description: 'download-backup: folder to write into', default: '.' },
+  {
+    name: 'init-tests',
+    description: 'check: write an example program rule test file for this program uid (rule-tests/<uid>.yml)',
+  },
   {
     name: 'allow-plan-change',
     description: 'restore: proceed even if the payload differs from the reviewed dry run',
@@ -180,11 +187,20 @@ export function buildSettings(raw: RawInputs, environment: Environment): Setting
   const github = githubContext(env);
   // A pull request from a fork gets no secrets: say so before complaining about what the secrets held.
   // (pull_request only: pull_request_target runs with the base repository's secrets.)
-  if (github.eventName === 'pull_request' && (!value(raw, 'server-url') || (!raw.password && !value(raw, 'token')))) {
+  // `check` needs no server and no secrets: it runs for pull requests from forks too.
+  const isCheck = command === 'check';
+  if (
+    !isCheck &&
+    github.eventName === 'pull_request' &&
+    (!value(raw, 'server-url') || (!raw.password && !value(raw, 'token')))
+  ) {
     const pr = readPullRequest(github);
     if (pr?.fromFork) throw new ConfigError(forkWithoutSecretsMessage(pr.number, command));
   }
-  const server = { url: parseServerUrl(value(raw, 'server-url')), auth: parseAuth(raw) };
+  const server =
+    isCheck && !value(raw, 'server-url')
+      ? { url: '' }
+      : { url: parseServerUrl(value(raw, 'server-url')), auth: parseAuth(raw) };
   const programs = selectPrograms(config.programs, parseList(raw.programs), configPath);
 
   const reportDir =
@@ -202,6 +218,7 @@ export function buildSettings(raw: RawInputs, environment: Environment): Setting
     githubToken: value(raw, 'github-token'),
     comment: parseBoolean(raw, 'comment'),
     allowPlanChange: parseBoolean(raw, 'allow-plan-change'),
+    initTests: value(raw, 'init-tests'),
     backup: {
       name: value(raw, 'backup-name'),
       version: value(raw, 'backup-version'),

@@ -32,6 +32,7 @@ interface RawConfig {
     sharing?: KeepOrOverwrite;
     payload?: RestorePayload;
   };
+  tests?: string[];
 }
 
 /**
@@ -95,6 +96,7 @@ export function loadConfigText(text: string, path: string): Config {
     },
   };
   if (raw.objects) config.objects = [...raw.objects];
+  if (raw.tests) config.tests = raw.tests.map((t) => posix.normalize(t));
   return config;
 }
 

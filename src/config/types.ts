@@ -3,7 +3,15 @@
  * contract between the edge (inputs, config loading) and the rest of the code.
  */
 
-export const COMMANDS = ['export', 'dry-run', 'restore', 'backup', 'list-backups', 'download-backup'] as const;
+export const COMMANDS = [
+  'export',
+  'dry-run',
+  'restore',
+  'backup',
+  'list-backups',
+  'download-backup',
+  'check',
+] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export const TARGETS = ['current-server', 'another-server', 'hnqis2-enabled-server'] as const;
@@ -72,6 +80,8 @@ export interface Config {
   /** JSON attributes to drop, per top-level key. */
   attributes: Record<string, string[]>;
   restore: RestoreOptions;
+  /** Program rule test files or folders (the `tests:` key); undefined: `rule-tests/` when it exists. */
+  tests?: string[];
 }
 
 /** A built-in preset (presets/<kind>-<target>.yml). */
@@ -134,6 +144,8 @@ export interface Settings {
   allowPlanChange: boolean;
   backup: { name?: string; version?: string; comment?: string; id?: string };
   outputDir: string;
+  /** check: write an example rule test file for this program uid instead of checking. */
+  initTests?: string;
   /** Folder for report files (absolute). */
   reportDir: string;
   github: GitHubContext;

@@ -1,0 +1,192 @@
+/**
+ * References among the file's objects that the rules and indicators depend on: a rule variable's data element,
+ * attribute and stage; an action's field, section, stage, option, option group and notification template; an
+ * indicator's `#{stage.de}`, `A{attr}`, `C{const}` (and `V{var}`, which the expression parser already checks).
+ * A reference to an object that is not in the file is an error: the import would fail (E5002) or the rule
+ * would silently do nothing.
+ */
+import type { MetadataObject } from '../metadata/types.ts';
+import type { Engines } from './engines.ts';
+import { isDataElementSource } from './item-store.ts';
+import { type ProgramModel, refId, sourceType, str } from './program-model.ts';
+
+export interface ReferenceProblem {
+  objectType: 'programRule' | 'programRuleAction' | 'programRuleVariable' | 'programIndicator';
+  /** uid of the object holding the reference. */
+  id: string;
+  /** The key holding the reference (annotated). */
+  key: string;
+  message: string;
+  /** The rule concerned (rules and actions). */
+  rule?: string;
+}
+
+function label(o: MetadataObject | undefined): string {
+  return `"${str(o?.name) ?? str(o?.displayName) ?? String(o?.id ?? '?')}"`;
+}
+
+export function checkReferences(engines: Engines, model: ProgramModel): ReferenceProblem[] {
+  const problems: ReferenceProblem[] = [];
+  const stageIds = new Set(model.stages.map((s) => String(s.id)));
+
+  for (const v of model.variables) {
+    const id = String(v.id);
+    const type = sourceType(v);
+    const where = `rule variable ${label(v)}`;
+    if (isDataElementSource(type)) {
+      const de = refId(v.dataElement);
+      if (!de) {
+        problems.push({
+          objectType: 'programRuleVariable',
+          id,
+          key: 'programRuleVariableSourceType',
+          message: `${where} (${type}) has no data element`,
+        });
+      } else if (!model.dataElements.has(de)) {
+        problems.push({
+          objectType: 'programRuleVariable',
+          id,
+          key: 'dataElement',
+          message: `${where} reads data element ${de}, which is not in the file`,
+        });
+      }
+    }
+    if (type === 'TEI_ATTRIBUTE') {
+      const a = refId(v.trackedEntityAttribute);
+      if (!a) {
+        problems.push({
+          objectType: 'programRuleVariable',
+          id,
+          key: 'programRuleVariableSourceType',
+          message: `${where} (TEI_ATTRIBUTE) has no tracked entity attribute`,
+        });
+      } else if (!model.attributes.has(a)) {
+        problems.push({
+          objectType: 'programRuleVariable',
+          id,
+          key: 'trackedEntityAttribute',
+          message: `${where} reads tracked entity attribute ${a}, which is not in the file`,
+        });
+      }
+    }
+    const stage = refId(v.programStage);
+    if (type === 'DATAELEMENT_NEWEST_EVENT_PROGRAM_STAGE' && !stage) {
+      problems.push({
+        objectType: 'programRuleVariable',
+        id,
+        key: 'programRuleVariableSourceType',
+        message: `${where} (${type}) has no program stage`,
+      });
+    } else if (stage && !stageIds.has(stage)) {
+      problems.push({
+        objectType: 'programRuleVariable',
+        id,
+        key: 'programStage',
+        message: `${where} names program stage ${stage}, which is not a stage of the program in the file`,
+      });
+    }
+  }
+
+  for (const rule of model.rules) {
+    const id = String(rule.id);
+    const stage = refId(rule.programStage);
+    if (stage && !stageIds.has(stage)) {
+      problems.push({
+        objectType: 'programRule',
+        id,
+        key: 'programStage',
+        rule: id,
+        message: `program stage ${stage} is not a stage of the program in the file`,
+      });
+    }
+    for (const action of model.actionsByRule.get(id) ?? []) checkAction(model, rule, action, stageIds, problems);
+  }
+  for (const { rule, id } of model.missingActions) {
+    problems.push({
+      objectType: 'programRule',
+      id: String(rule.id),
+      key: 'programRuleActions',
+      rule: String(rule.id),
+      message: `action ${id} is not in the file`,
+    });
+  }
+
+  const { ExpressionJs, ExpressionMode, DataItemType } = engines.expressions;
+  for (const indicator of model.indicators) {
+    const id = String(indicator.id);
+    for (const key of ['expression', 'filter'] as const) {
+      const text = str(indicator[key]);
+      if (!text?.trim()) continue;
+      let items;
+      try {
+        items = new ExpressionJs(text, ExpressionMode.PROGRAM_INDICATOR_EXPRESSION).collectDataItems();
+      } catch {
+        continue; // a syntax error is reported as the expression's verdict
+      }
+      for (const item of items) {
+        const uid0 = item.uid0.value;
+        const uid1 = item.uid1[0]?.value;
+        const problem = (message: string) => problems.push({ objectType: 'programIndicator', id, key, message });
+        if (item.type === DataItemType.DATA_ELEMENT) {
+          // #{stage.de}: uid0 is the stage, uid1 the data element (#{de} alone names no stage).
+          const [stageId, deId] = uid1 === undefined ? [undefined, uid0] : [uid0, uid1];
+          if (stageId && stageId !== '*' && !stageIds.has(stageId))
+            problem(`#{${stageId}.${deId}}: program stage ${stageId} is not a stage of the program in the file`);
+          if (deId !== '*' && !model.dataElements.has(deId))
+            problem(`#{${stageId ? `${stageId}.` : ''}${deId}}: data element ${deId} is not in the file`);
+        } else if (item.type === DataItemType.ATTRIBUTE) {
+          if (!model.attributes.has(uid0)) problem(`A{${uid0}}: tracked entity attribute ${uid0} is not in the file`);
+        } else if (item.type === DataItemType.CONSTANT) {
+          if (!model.constants.some((c) => c.id === uid0)) problem(`C{${uid0}}: constant ${uid0} is not in the file`);
+        }
+      }
+    }
+  }
+  return problems;
+}
+
+function checkAction(
+  model: ProgramModel,
+  rule: MetadataObject,
+  action: MetadataObject,
+  stageIds: Set<string>,
+  problems: ReferenceProblem[],
+): void {
+  const id = String(action.id);
+  const ruleId = String(rule.id);
+  const type = str(action.programRuleActionType) ?? '?';
+  const push = (key: string, message: string) =>
+    problems.push({ objectType: 'programRuleAction', id, key, rule: ruleId, message: `${type} action: ${message}` });
+  const de = refId(action.dataElement);
+  if (de && !model.dataElements.has(de)) push('dataElement', `data element ${de} is not in the file`);
+  const attr = refId(action.trackedEntityAttribute);
+  if (attr && !model.attributes.has(attr))
+    push('trackedEntityAttribute', `tracked entity attribute ${attr} is not in the file`);
+  const section = refId(action.programStageSection);
+  if (section && !model.sections.has(section))
+    push('programStageSection', `program stage section ${section} is not in the file`);
+  const stage = refId(action.programStage);
+  if (stage && !stageIds.has(stage))
+    push('programStage', `program stage ${stage} is not a stage of the program in the file`);
+  const option = refId(action.option);
+  if (option && !model.options.has(option)) push('option', `option ${option} is not in the file`);
+  const group = refId(action.optionGroup);
+  if (group && !model.optionGroups.has(group)) push('optionGroup', `option group ${group} is not in the file`);
+  const templateKey = action.templateUid !== undefined ? 'templateUid' : 'programNotificationTemplate';
+  const template = str(action.templateUid) ?? refId(action.programNotificationTemplate);
+  if (template && !model.notificationTemplates.has(template))
+    push(templateKey, `notification template ${template} is not in the file`);
+
+  // What each action type needs (the Capture app skips an action without it).
+  const needsField = ['ASSIGN', 'HIDEFIELD', 'SETMANDATORYFIELD', 'HIDEOPTION', 'HIDEOPTIONGROUP', 'SHOWOPTIONGROUP'];
+  if (needsField.includes(type) && !de && !attr && !(type === 'ASSIGN' && str(action.content))) {
+    push('programRuleActionType', 'names no data element or attribute');
+  }
+  if (type === 'HIDESECTION' && !section) push('programRuleActionType', 'names no program stage section');
+  if (type === 'HIDEOPTION' && !option) push('programRuleActionType', 'names no option');
+  if ((type === 'HIDEOPTIONGROUP' || type === 'SHOWOPTIONGROUP') && !group)
+    push('programRuleActionType', 'names no option group');
+  if ((type === 'SENDMESSAGE' || type === 'SCHEDULEMESSAGE') && !template)
+    push('programRuleActionType', 'names no notification template');
+  if (type === 'HIDEPROGRAMSTAGE' && !stage) push('programRuleActionType', 'names no program stage');
+}

@@ -1,0 +1,150 @@
+/**
+ * Every program rule condition, rule action `data`, program indicator expression and filter of a program,
+ * validated with DHIS2's own engines and judged as the server's validation endpoints judge them:
+ *   - conditions: ProgramRuleController `POST /api/programRules/condition/description` ->
+ *     DefaultProgramRuleEngine.getDescription -> RuleEngine.validate(condition, itemStore);
+ *   - action data: ProgramRuleActionController `POST /api/programRuleActions/data/expression/description` ->
+ *     getDataExpressionDescription -> RuleEngine.validateDataFieldExpression(data, itemStore);
+ *   - indicators: ProgramIndicatorController `/expression/description` and `/filter/description`, here
+ *     with @dhis2/expression-parser (ExpressionMode.PROGRAM_INDICATOR_EXPRESSION).
+ * The controllers answer status OK with the engine's description when `valid`, else ERROR with the error message
+ * (or the exception's message). The engine reports "N error(s), M warning(s)" for type problems: with no
+ * errors that is a warning here (it does not fail the gate); DHIS2 still calls it not valid.
+ */
+import type { MetadataObject } from '../metadata/types.ts';
+import type { Engines } from './engines.ts';
+import { engineItemStore, itemStore } from './item-store.ts';
+import { type ProgramModel, str } from './program-model.ts';
+
+export type ExpressionType =
+  'programRuleCondition' | 'programRuleActionData' | 'programIndicatorExpression' | 'programIndicatorFilter';
+
+/** One expression's verdict, in the report's shape (interface.md, `check`). */
+export interface ExpressionVerdict {
+  type: ExpressionType;
+  /** uid of the rule, action or indicator. */
+  id: string;
+  expression: string;
+  valid: boolean;
+  severity: 'error' | 'warning' | null;
+  message: string | null;
+  description: string | null;
+  /** The action's type (programRuleActionData). */
+  actionType?: string;
+  /** The rule the condition or action belongs to (its uid). */
+  rule?: string;
+}
+
+/** Action types whose `data` the engine evaluates (the rest ignore it, and DHIS2 does not validate it). */
+export const DATA_ACTION_TYPES = new Set([
+  'ASSIGN',
+  'DISPLAYTEXT',
+  'DISPLAYKEYVALUEPAIR',
+  'SHOWWARNING',
+  'SHOWERROR',
+  'WARNINGONCOMPLETE',
+  'ERRORONCOMPLETE',
+  'SCHEDULEMESSAGE',
+]);
+
+const WARNINGS_ONLY = /^0 error\(s\), \d+ warning\(s\)$/;
+
+function verdictOf(result: {
+  valid: boolean;
+  errorMessage?: string | null;
+  exception?: Error | null;
+  description?: string | null;
+}): Pick<ExpressionVerdict, 'valid' | 'severity' | 'message' | 'description'> {
+  if (result.valid) return { valid: true, severity: null, message: null, description: result.description ?? null };
+  const message = result.errorMessage ?? result.exception?.message ?? 'Expression is not valid';
+  return { valid: false, severity: WARNINGS_ONLY.test(message) ? 'warning' : 'error', message, description: null };
+}
+
+/** A ParseException's first line (the rest is a caret picture of the position). */
+export function firstLine(message: string): string {
+  return message.split('\n')[0] ?? message;
+}
+
+export function validateProgramExpressions(engines: Engines, model: ProgramModel): ExpressionVerdict[] {
+  const { rules: re } = engines;
+  const engine = new re.RuleEngineJs(false);
+  const store = engineItemStore(re, itemStore(model));
+  const keys = [...store.keys()];
+  // The engine copies the whole store into a Kotlin map on every call; an expression can only name keys that
+  // appear in its text, so it gets just those (the same verdict, a third of the time on a large program).
+  const storeFor = (expression: string) =>
+    new Map(keys.filter((k) => expression.includes(k)).map((k) => [k, store.get(k)!]));
+  const verdicts: ExpressionVerdict[] = [];
+
+  for (const rule of model.rules) {
+    const id = String(rule.id);
+    const condition = str(rule.condition) ?? '';
+    verdicts.push({
+      type: 'programRuleCondition',
+      id,
+      expression: condition,
+      ...verdictOf(engine.validate(condition, storeFor(condition))),
+      rule: id,
+    });
+    for (const action of model.actionsByRule.get(id) ?? []) {
+      const type = str(action.programRuleActionType) ?? '';
+      const data = str(action.data);
+      if (!DATA_ACTION_TYPES.has(type) || data === undefined || data.trim() === '') continue;
+      verdicts.push({
+        type: 'programRuleActionData',
+        id: String(action.id),
+        expression: data,
+        ...verdictOf(engine.validateDataFieldExpression(data, storeFor(data))),
+        actionType: type,
+        rule: id,
+      });
+    }
+  }
+
+  for (const indicator of model.indicators) {
+    for (const [key, type] of [
+      ['expression', 'programIndicatorExpression'],
+      ['filter', 'programIndicatorFilter'],
+    ] as const) {
+      const expression = str(indicator[key]);
+      // An empty filter is no filter; the server answers an empty body with a plain message, not a verdict.
+      if (expression === undefined || expression.trim() === '') continue;
+      verdicts.push({
+        type,
+        id: String(indicator.id),
+        expression,
+        ...indicatorVerdict(engines, model, expression),
+      });
+    }
+  }
+  return verdicts;
+}
+
+/** Display names of the items an indicator can name: `#{stage.de}`, `A{attr}`, `C{const}` by uid, `V{var}`. */
+function indicatorNames(model: ProgramModel): Map<string, string> {
+  const names = new Map<string, string>();
+  const name = (o: MetadataObject | undefined) => str(o?.displayName) ?? str(o?.name);
+  for (const s of model.stages) names.set(String(s.id), name(s) ?? String(s.id));
+  for (const [id, de] of model.dataElements) names.set(id, name(de) ?? id);
+  for (const [id, a] of model.attributes) names.set(id, name(a) ?? id);
+  for (const c of model.constants) names.set(String(c.id), name(c) ?? String(c.id));
+  return names;
+}
+
+const namesCache = new WeakMap<ProgramModel, Map<string, string>>();
+
+function indicatorVerdict(
+  engines: Engines,
+  model: ProgramModel,
+  expression: string,
+): Pick<ExpressionVerdict, 'valid' | 'severity' | 'message' | 'description'> {
+  const { ExpressionJs, ExpressionMode } = engines.expressions;
+  try {
+    const parsed = new ExpressionJs(expression, ExpressionMode.PROGRAM_INDICATOR_EXPRESSION);
+    let names = namesCache.get(model);
+    if (!names) namesCache.set(model, (names = indicatorNames(model)));
+    return { valid: true, severity: null, message: null, description: parsed.describe(names) };
+  } catch (e) {
+    return { valid: false, severity: 'error', message: (e as Error).message, description: null };
+  }
+}
