@@ -9,7 +9,7 @@ import type { ImportStatus } from '../dhis2/import-report.ts';
 import type { Reporter } from '../reporter.ts';
 import { writeReport } from './report-file.ts';
 import { sumStats } from '../dhis2/import-report.ts';
-import { cell, programLabel, table } from '../github/markdown.ts';
+import { cell, code, programLabel, table, type Markup } from '../github/markdown.ts';
 import { formatValue, type MetadataDiff } from '../metadata/diff.ts';
 import type { RestorePlan } from '../metadata/restore-plan.ts';
 
@@ -31,7 +31,7 @@ export interface ProgramOutcome {
 
 const STAT_KEYS: (keyof ImportStats)[] = ['created', 'updated', 'deleted', 'ignored', 'total'];
 
-function title(p: ProgramOutcome): string {
+function title(p: ProgramOutcome): Markup {
   return programLabel(p.id, p.name);
 }
 
@@ -103,7 +103,7 @@ export function detailSection(p: ProgramOutcome): string {
       for (const o of changed) {
         for (const f of o.fields) {
           lines.push(
-            `| ${cell(o.collection)} ${cell(o.name ?? '')} \`${o.id}\` | \`${cell(f.path)}\` | ${cell(formatValue(f.old))} | ${cell(formatValue(f.new))} |`,
+            `| ${cell(o.collection)} ${cell(o.name ?? '')} ${code(o.id)} | ${code(f.path)} | ${cell(formatValue(f.old))} | ${cell(formatValue(f.new))} |`,
           );
         }
       }
@@ -120,7 +120,7 @@ export function detailSection(p: ProgramOutcome): string {
     const created = diff.collections.filter((c) => c.created.length > 0);
     if (created.length > 0) {
       lines.push(
-        `New: ${created.map((c) => `${c.collection} ${c.created.map((id) => `\`${id}\``).join(', ')}`).join('; ')}`,
+        `New: ${created.map((c) => `${cell(c.collection)} ${c.created.map(code).join(', ')}`).join('; ')}`,
         '',
       );
     }
@@ -129,7 +129,7 @@ export function detailSection(p: ProgramOutcome): string {
   if (stale && Object.values(stale).some((ids) => ids.length > 0)) {
     const parts = Object.entries(stale)
       .filter(([, ids]) => ids.length > 0)
-      .map(([k, ids]) => `${ids.length} ${k} (${ids.map((id) => `\`${id}\``).join(', ')})`);
+      .map(([k, ids]) => `${ids.length} ${cell(k)} (${ids.map(code).join(', ')})`);
     lines.push(`Restore removes what the file no longer has: ${parts.join(', ')}.`, '');
   }
   for (const note of p.plan?.notes ?? []) lines.push(`- ${cell(note)}`);

@@ -2,11 +2,10 @@
  * Reading a program's metadata file from the workspace, and finding where an object sits in it, so that
  * import errors are annotated on the line of the offending object (visible in the PR's diff view).
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { UserError, type SourceLocation } from '../errors.ts';
 import type { MetadataDocument } from '../metadata/types.ts';
+import { readTextInside, workspaceBoundary } from '../util/paths.ts';
 
 export interface MetadataFile {
   /** Workspace-relative path (or, for an in-server backup, what it is), for messages and annotations. */
@@ -17,39 +16,201 @@ export interface MetadataFile {
   doc: MetadataDocument;
 }
 
+/** Deeper than any DHIS2 metadata (about 10 levels); beyond it the file is refused before parsing. */
+export const MAX_JSON_DEPTH = 100;
+/** Top-level keys of a DHIS2 export or package that are not collections. */
+const HEADER_KEYS: ReadonlySet<string> = new Set(['system', 'package', 'date']);
+
 /** Line and column (1-based) of a character offset. */
 function position(text: string, offset: number): { line: number; column: number } {
-  const before = text.slice(0, offset);
-  const line = before.split('\n').length;
-  return { line, column: offset - before.lastIndexOf('\n') };
+  let line = 1;
+  let start = 0;
+  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) {
+    line++;
+    start = i + 1;
+  }
+  return { line, column: offset - start + 1 };
 }
 
+/**
+ * Checks JSON syntax without recursion and without quoting the text: the offset of the first error and
+ * what kind it is, or of the first value nested deeper than `maxDepth`. Undefined when the text is fine.
+ */
+export function scanJson(text: string, maxDepth = MAX_JSON_DEPTH): { offset: number; problem: string } | undefined {
+  const stack: ('{' | '[')[] = [];
+  // What may come next: a value, a key (or `}` right after `{`), `:`, `,` or a closer, or nothing.
+  let expect: 'value' | 'first-value' | 'key' | 'first-key' | 'colon' | 'after' | 'end' = 'value';
+  let i = 0;
+  const n = text.length;
+  const fail = (problem: string, at = i) => ({ offset: Math.min(at, n), problem });
+  while (i < n) {
+    const c = text[i] as string;
+    if (c === ' ' || c === '\t' || c === '\n' || c === '\r') {
+      i++;
+      continue;
+    }
+    if (expect === 'end') return fail('unexpected text after the end of the JSON value');
+    if (expect === 'colon') {
+      if (c !== ':') return fail('expected ":" after a key');
+      expect = 'value';
+      i++;
+      continue;
+    }
+    if (expect === 'after') {
+      const open = stack[stack.length - 1];
+      if (c === ',' && open) {
+        expect = open === '{' ? 'key' : 'value';
+        i++;
+        continue;
+      }
+      if ((c === '}' && open === '{') || (c === ']' && open === '[')) {
+        stack.pop();
+        expect = stack.length ? 'after' : 'end';
+        i++;
+        continue;
+      }
+      return fail(open ? `expected "," or "${open === '{' ? '}' : ']'}"` : 'unexpected character');
+    }
+    if (expect === 'key' || expect === 'first-key') {
+      if (c === '}' && expect === 'first-key') {
+        stack.pop();
+        expect = stack.length ? 'after' : 'end';
+        i++;
+        continue;
+      }
+      if (c !== '"') return fail('expected a key in double quotes');
+      const end = scanString(text, i);
+      if (typeof end !== 'number') return end;
+      i = end;
+      expect = 'colon';
+      continue;
+    }
+    // A value.
+    if (c === ']' && expect === 'first-value') {
+      stack.pop();
+      expect = stack.length ? 'after' : 'end';
+      i++;
+      continue;
+    }
+    if (c === '{' || c === '[') {
+      if (stack.length >= maxDepth) return fail(`nested deeper than ${maxDepth} levels`);
+      stack.push(c);
+      expect = c === '{' ? 'first-key' : 'first-value';
+      i++;
+      continue;
+    }
+    if (c === '"') {
+      const end = scanString(text, i);
+      if (typeof end !== 'number') return end;
+      i = end;
+    } else {
+      const literal = /^(?:true|false|null|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?)/.exec(text.slice(i, i + 400));
+      if (!literal) return fail(c === '\0' ? 'a NUL character' : 'unexpected character');
+      i += literal[0].length;
+    }
+    expect = stack.length ? 'after' : 'end';
+  }
+  if (expect !== 'end') return fail('unexpected end of the file', n);
+  return undefined;
+}
+
+/** The offset just past the string starting at `start`, or the error. */
+function scanString(text: string, start: number): number | { offset: number; problem: string } {
+  for (let i = start + 1; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 0x22) return i + 1;
+    if (code < 0x20)
+      return { offset: i, problem: code === 0 ? 'a NUL character in a string' : 'a control character in a string' };
+    if (code === 0x5c) {
+      const next = text[i + 1];
+      if (next === 'u') {
+        if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) return { offset: i, problem: 'a bad \\u escape' };
+        i += 5;
+      } else if (next !== undefined && '"\\/bfnrt'.includes(next)) i++;
+      else return { offset: i, problem: 'a bad escape in a string' };
+    }
+  }
+  return { offset: text.length, problem: 'a string that never ends' };
+}
+
+/**
+ * Reads a program's metadata file from the workspace (real paths checked: src/util/paths.ts) and checks it
+ * is a DHIS2 metadata document before anything is sent anywhere. Every problem is one line naming the file
+ * and where in it; the file's content is never quoted.
+ */
 export function readMetadataFile(workspace: string, path: string, hint: string): MetadataFile {
-  const abs = resolve(workspace, path);
-  if (!existsSync(abs)) throw new UserError(`${path} not found in the workspace (${hint})`, { file: path });
-  const text = readFileSync(abs, 'utf8');
-  let doc: unknown;
+  let text: string | undefined;
   try {
-    doc = JSON.parse(text);
+    text = readTextInside(workspaceBoundary(workspace), path, 'file');
   } catch (e) {
-    // V8 says "... in JSON at position N" (Node 20) or "(line L column C)" (Node 22+).
-    const message = (e as Error).message;
-    const at = /position (\d+)/.exec(message);
-    const where = at ? position(text, Number(at[1])) : undefined;
-    const lc = /line (\d+) column (\d+)/.exec(message);
-    const loc = where ?? (lc ? { line: Number(lc[1]), column: Number(lc[2]) } : undefined);
-    throw new UserError(`${path} is not valid JSON: ${message.replace(/ in JSON at position \d+.*$/, '')}`, {
+    throw new UserError((e as Error).message, { file: path });
+  }
+  if (text === undefined) throw new UserError(`${path} not found in the workspace (${hint})`, { file: path });
+  return parseMetadataText(text, path);
+}
+
+/** Parses and checks metadata JSON (a leading byte order mark allowed). */
+export function parseMetadataText(source: string, path: string): MetadataFile {
+  const text = source.replace(/^\uFEFF/, '');
+  const problem = scanJson(text);
+  if (problem) {
+    const at = position(text, problem.offset);
+    throw new UserError(`${path} is not valid JSON at line ${at.line}, column ${at.column}: ${problem.problem}`, {
       file: path,
-      ...loc,
+      ...at,
     });
   }
+  const doc = JSON.parse(text) as unknown;
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
     throw new UserError(`${path} is not a DHIS2 metadata document (expected a JSON object of collections)`, {
       file: path,
       line: 1,
     });
   }
+  checkCollections(text, path, doc as Record<string, unknown>);
   return { path, text, doc: doc as MetadataDocument };
+}
+
+/**
+ * Every top-level key (but the export's headers) is a collection: an array of objects, each with a string
+ * `id`, no id twice in one collection. Otherwise the import would be refused or, worse, half understood.
+ */
+function checkCollections(text: string, path: string, doc: Record<string, unknown>): void {
+  const fail = (message: string, at: PathKey[]): never => {
+    const where = locatePath(text, at);
+    throw new UserError(`${path}${where.line ? ` line ${where.line}` : ''}: ${message}`, { file: path, ...where });
+  };
+  const label = (key: string) => JSON.stringify(key);
+  for (const [key, value] of Object.entries(doc)) {
+    if (HEADER_KEYS.has(key)) continue;
+    if (!Array.isArray(value)) fail(`${label(key)} is not a list (a DHIS2 collection is an array of objects)`, [key]);
+    const seen = new Set<string>();
+    (value as unknown[]).forEach((item, index) => {
+      if (item === null || typeof item !== 'object' || Array.isArray(item)) {
+        fail(`${label(key)}[${index}] is not an object`, [key, index]);
+      }
+      const id = (item as { id?: unknown }).id;
+      if (typeof id !== 'string' || id === '') fail(`${label(key)}[${index}] has no "id"`, [key, index]);
+      if (seen.has(id as string)) fail(`${label(key)} holds id ${JSON.stringify(id)} twice`, [key, index]);
+      seen.add(id as string);
+    });
+  }
+}
+
+/** Line and column of the node at `at` (keys and indexes), found with the yaml parser's source ranges. */
+function locatePath(text: string, at: PathKey[]): SourceLocation {
+  const lines = new LineCounter();
+  const d = parseDocument(text, { lineCounter: lines, keepSourceTokens: false, uniqueKeys: false });
+  let node: unknown = d.contents;
+  for (const key of at) {
+    if (isMap(node)) node = node.get(key, true);
+    else if (isSeq(node)) node = node.get(key as number, true);
+    else break;
+  }
+  const range = (node as Node | undefined)?.range;
+  if (!range) return {};
+  const pos = lines.linePos(range[0]);
+  return { line: pos.line, column: pos.col };
 }
 
 type PathKey = string | number;

@@ -9,7 +9,7 @@ import { BACKUPS_NAMESPACE, sizeWarning, summarizeBackup, type BackupSummary } f
 import { readBackups } from '../backups/store.ts';
 import type { Settings } from '../config/types.ts';
 import { Dhis2Error, isUserError } from '../errors.ts';
-import { cell, formatBytes, programLabel, table } from '../github/markdown.ts';
+import { cell, formatBytes, md, programLabel, table } from '../github/markdown.ts';
 import type { Reporter } from '../reporter.ts';
 import { connect } from './connect.ts';
 import { writeReport } from './report-file.ts';
@@ -36,7 +36,7 @@ export const NO_BACKUPS = 'No backups found';
 
 function summaryMarkdown(report: ListReport): string {
   const lines = [
-    `### DHIS2 in-server backups on ${report.server.url} (DHIS2 ${report.server.version})`,
+    md`### DHIS2 in-server backups on ${report.server.url} (DHIS2 ${report.server.version})`.text,
     '',
     `dataStore namespace \`${report.namespace}\` (the Program Config App's backups). Use a backup's id as \`backup-id\`.`,
     '',
@@ -44,7 +44,7 @@ function summaryMarkdown(report: ListReport): string {
   for (const p of report.programs) {
     lines.push(`#### ${cell(programLabel(p.id, p.name))}`, '');
     if (p.error) {
-      lines.push(`Failed: ${p.error}`, '');
+      lines.push(md`Failed: ${p.error}`.text, '');
       continue;
     }
     if (p.onServer === false) lines.push('This program is not on the server (its backups can restore it).', '');
@@ -61,7 +61,7 @@ function summaryMarkdown(report: ListReport): string {
       `${backupCount(p.backups.length)}, ${formatBytes(p.bytes ?? 0)} in all.`,
       '',
     );
-    if (p.warning) lines.push('> [!WARNING]', `> ${p.warning}`, '');
+    if (p.warning) lines.push('> [!WARNING]', md`> ${p.warning}`.text, '');
   }
   return `${lines.join('\n').trimEnd()}\n`;
 }
@@ -92,12 +92,13 @@ export async function runListBackups(settings: Settings, reporter: Reporter): Pr
         bytes: stored.bytes,
         warning: sizeWarning(entry.id, stored.bytes, backups.length),
       };
+      // One log line per backup: the reporter keeps every line a single line (names are untrusted).
       reporter.info(
         backups.length === 0
           ? `${name ?? entry.id} (${entry.id}): ${NO_BACKUPS}`
-          : `${name ?? entry.id} (${entry.id}): ${backupCount(backups.length)}, ${formatBytes(stored.bytes)}` +
-              backups.map((b) => `\n  ${b.id}  ${b.date}  ${b.name} (version ${b.version})`).join(''),
+          : `${name ?? entry.id} (${entry.id}): ${backupCount(backups.length)}, ${formatBytes(stored.bytes)}`,
       );
+      for (const b of backups) reporter.info(`  ${b.id}  ${b.date}  ${b.name} (version ${b.version})`);
       if (!onServer) reporter.warning(`program ${entry.id} is not on ${client.url}; it has backups there`);
       if (result.warning) reporter.warning(result.warning);
       results.push(result);

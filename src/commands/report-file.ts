@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { relative, resolve } from 'node:path';
 import type { Settings } from '../config/types.ts';
+import { ensurePrivateDir, writeTextInside } from '../util/paths.ts';
 import { redact } from '../util/secrets.ts';
 
 /**
@@ -16,12 +16,25 @@ export function runScope(settings: Settings): string {
     .slice(0, 10);
 }
 
+/**
+ * Writes a file of the run (a report, a rollback point) into the report folder: a folder only this user can
+ * read (0700), files 0600 (rollback points hold sharing: user and group ids), never through a link out of
+ * it. `path` is relative to the folder (or absolute inside it); returns the path written.
+ */
+export function writeRunFile(settings: Settings, path: string, text: string, what: string): string {
+  ensurePrivateDir(settings.reportDir);
+  const rel = relative(settings.reportDir, resolve(settings.reportDir, path));
+  return writeTextInside({ root: settings.reportDir, name: 'the report folder' }, rel, text, what, 0o600);
+}
+
 /** Writes a command's full JSON report (redacted) into the report folder and returns its path. */
 export function writeReport(settings: Settings, command: string, report: unknown): string {
-  mkdirSync(settings.reportDir, { recursive: true });
-  const path = join(settings.reportDir, `${command}-report-${runScope(settings)}.json`);
-  writeFileSync(path, `${redact(JSON.stringify(report, null, 2))}\n`);
-  return path;
+  return writeRunFile(
+    settings,
+    `${command}-report-${runScope(settings)}.json`,
+    `${redact(JSON.stringify(report, null, 2))}\n`,
+    'report',
+  );
 }
 
 /** The program ids of a run over a subset of the config's programs (the `programs` input), else undefined. */

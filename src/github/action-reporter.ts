@@ -2,10 +2,15 @@ import * as core from '@actions/core';
 import type { SourceLocation } from '../errors.ts';
 import type { Reporter } from '../reporter.ts';
 import { redact } from '../util/secrets.ts';
+import { logText } from '../util/text.ts';
 
+/** Every line for the log: secrets masked, and made one line that no runner command can hide in. */
+const line = (message: string) => logText(redact(message));
+
+/** @actions/core escapes the properties as GitHub asks (`%`, CR, LF, `:` and `,`); the file is one line too. */
 function properties(location?: SourceLocation): core.AnnotationProperties {
   if (!location?.file) return {};
-  return { file: location.file, startLine: location.line, startColumn: location.column };
+  return { file: line(location.file), startLine: location.line, startColumn: location.column };
 }
 
 /** Writes through @actions/core: workflow commands, $GITHUB_OUTPUT and $GITHUB_STEP_SUMMARY. */
@@ -14,19 +19,19 @@ export class ActionReporter implements Reporter {
   constructor(private readonly hasSummary: boolean) {}
 
   info(message: string): void {
-    core.info(redact(message));
+    core.info(line(message));
   }
   debug(message: string): void {
-    core.debug(redact(message));
+    core.debug(line(message));
   }
   notice(message: string, location?: SourceLocation): void {
-    core.notice(redact(message), properties(location));
+    core.notice(line(message), properties(location));
   }
   warning(message: string, location?: SourceLocation): void {
-    core.warning(redact(message), properties(location));
+    core.warning(line(message), properties(location));
   }
   error(message: string, location?: SourceLocation): void {
-    core.error(redact(message), properties(location));
+    core.error(line(message), properties(location));
   }
   setOutput(name: string, value: string): void {
     core.setOutput(name, redact(value));
@@ -36,6 +41,6 @@ export class ActionReporter implements Reporter {
     await core.summary.addRaw(redact(markdown), true).write();
   }
   async group<T>(title: string, fn: () => Promise<T>): Promise<T> {
-    return core.group(redact(title), fn);
+    return core.group(line(title), fn);
   }
 }

@@ -1,9 +1,83 @@
-/** Small Markdown builders for the job summary and PR comments (GitHub-flavoured tables). */
+/**
+ * Markdown for the job summary and PR comments. Untrusted text (names, descriptions, DHIS2 error texts,
+ * backup names) becomes inert through ONE function, mdText(): no HTML, no emphasis, no links or images, no
+ * @mentions or issue references, no table pipes, one line. Markup we compose ourselves is a `Markup`
+ * (from md`...`, code() or programLabel()), which the builders here pass through unescaped; every other
+ * value given to them is escaped.
+ */
+import { commitLine } from '../util/text.ts';
 
-/** Escapes what would break a table cell or start Markdown/HTML inside it. */
+/** Markdown this tool composed; safe to put in as it is. */
+export class Markup {
+  constructor(readonly text: string) {}
+  toString(): string {
+    return this.text;
+  }
+}
+
+/**
+ * Characters that start Markdown or HTML, as numeric character references: they render as themselves, in
+ * Markdown text, table cells and raw HTML blocks (`<summary>`) alike, and never as syntax. `|` too: a table
+ * row is split at raw pipes only.
+ */
+const ENTITIES: Readonly<Record<string, string>> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  '*': '&#42;',
+  _: '&#95;',
+  '`': '&#96;',
+  '[': '&#91;',
+  ']': '&#93;',
+  '(': '&#40;',
+  ')': '&#41;',
+  '|': '&#124;',
+  '~': '&#126;',
+  '\\': '&#92;',
+  '!': '&#33;',
+  $: '&#36;',
+};
+const ZWSP = '\u200b';
+
+/**
+ * Untrusted text as inert inline Markdown. Besides the characters above: a zero-width space after `@`
+ * (no mention, no e-mail autolink), after `#` (no issue reference), inside `://` and after `www` (no
+ * autolinked URL). Line breaks become spaces; control characters go.
+ */
+export function mdText(value: unknown): string {
+  if (value instanceof Markup) return value.text;
+  const text = commitLine(value === undefined || value === null ? '' : String(value));
+  // Zero-width spaces first: the references that follow contain `#`.
+  return text
+    .replace(/[@#]/g, (c) => c + ZWSP)
+    .replace(/:\/\//g, `:${ZWSP}//`)
+    .replace(/\bwww\./gi, (w) => `${w.slice(0, 3)}${ZWSP}.`)
+    .replace(/[&<>"*_`[\]()|~\\!$]/g, (c) => ENTITIES[c] ?? c);
+}
+
+/** A table cell or an inline value: mdText for text, a Markup as it is. */
 export function cell(value: unknown): string {
-  const text = value === undefined || value === null ? '' : String(value);
-  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/\r?\n/g, ' ');
+  return mdText(value);
+}
+
+/**
+ * A code span for identifiers (uids, paths, keys): shown monospace when it holds nothing that could break
+ * out of or act inside one (backticks, pipes, HTML, mentions); otherwise the escaped text without the span.
+ */
+export function code(value: unknown): Markup {
+  const text = commitLine(value === undefined || value === null ? '' : String(value));
+  if (text !== '' && /^[^`|<>&@#\\]+$/.test(text) && !/:\/\//.test(text)) return new Markup(`\`${text}\``);
+  return new Markup(mdText(text));
+}
+
+/** Markdown from a template: the literal parts as written, every value through mdText (a Markup as it is). */
+export function md(strings: TemplateStringsArray, ...values: unknown[]): Markup {
+  let out = strings[0] ?? '';
+  values.forEach((v, i) => {
+    out += mdText(v) + (strings[i + 1] ?? '');
+  });
+  return new Markup(out);
 }
 
 export function table(headers: string[], rows: unknown[][], align?: ('left' | 'right')[]): string {
@@ -17,7 +91,7 @@ export function formatBytes(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
 
-/** "Name (`id`)", or just the id, unescaped: table() escapes its cells; elsewhere wrap it in cell(). */
-export function programLabel(id: string, name?: string): string {
-  return name ? `${name} (\`${id}\`)` : `\`${id}\``;
+/** "Name (`id`)", or just the id, each part made inert. */
+export function programLabel(id: string, name?: string): Markup {
+  return name ? md`${name} (${code(id)})` : code(id);
 }
