@@ -5,6 +5,7 @@
  * removes a key or a whole namespace (200/404). Errors are WebMessages.
  */
 import { webMessage, type Reply, type State } from './state.ts';
+import { atLeast } from './version.ts';
 import { dataStoreHasKeysPath, dataStorePutUpserts } from './version.ts';
 
 export function dataStoreRoute(state: State, method: string, segments: string[], rawBody: string): Reply {
@@ -33,7 +34,9 @@ export function dataStoreRoute(state: State, method: string, segments: string[],
   if (key === 'keys' && method === 'GET' && dataStoreHasKeysPath(state.version)) {
     return space?.size ? { status: 200, body: [...space.keys()].sort() } : nsMissing();
   }
-  const keyMissing = (): Reply => webMessage(404, `Key '${key}' not found in namespace '${ns}'`);
+  // Texts and error codes as recorded on 2.43.1 (real-2.43.1/datastore-*.json); the codes only from 2.43.
+  const code = (c: string): Record<string, string> => (atLeast(state.version, 43) ? { errorCode: c } : {});
+  const keyMissing = (): Reply => webMessage(404, `Key '${key}' not found in namespace '${ns}'`, code('E1005'));
   const parse = (): { ok: true; value: unknown } | { ok: false; reply: Reply } => {
     try {
       return { ok: true, value: JSON.parse(rawBody) as unknown };
@@ -45,20 +48,24 @@ export function dataStoreRoute(state: State, method: string, segments: string[],
     case 'GET':
       return space?.has(key) ? { status: 200, body: space.get(key) } : keyMissing();
     case 'POST': {
-      if (space?.has(key)) return webMessage(409, `Key '${key}' already exists in namespace '${ns}'`);
+      if (space?.has(key)) return webMessage(409, `Key '${key}' already exists in namespace '${ns}'`, code('E1004'));
       const parsed = parse();
       if (!parsed.ok) return parsed.reply;
       ds.set(ns, space ?? new Map());
       ds.get(ns)!.set(key, parsed.value);
-      return webMessage(201, `Key '${key}' created.`);
+      return webMessage(201, `Key created: '${key}'`);
     }
     case 'PUT': {
-      if (!space?.has(key) && !dataStorePutUpserts(state.version)) return keyMissing();
+      const existed = !!space?.has(key);
+      if (!existed && !dataStorePutUpserts(state.version)) return keyMissing();
       const parsed = parse();
       if (!parsed.ok) return parsed.reply;
       ds.set(ns, space ?? new Map());
       ds.get(ns)!.set(key, parsed.value);
-      return webMessage(200, `Key '${key}' updated.`);
+      // real-2.43.1/datastore-put-missing: 201 "Key created" for a PUT that creates; recorded on 2.43.1 only, so
+      // 2.43+ (2.41-2.42 keep 200).
+      if (!existed && atLeast(state.version, 43)) return webMessage(201, `Key created: '${key}'`);
+      return webMessage(200, `Key updated: '${key}'`);
     }
     case 'DELETE': {
       if (!space?.has(key)) return keyMissing();

@@ -12,14 +12,15 @@
  * #15903 (2.41 here; the reference app fetched them separately before). Legend sets are NOT followed from data elements. ProgramStageDataElement and
  * ProgramTrackedEntityAttribute objects are put in the export map too, so besides being embedded in their
  * stage/program they also appear as top-level `programStageDataElements` / `programTrackedEntityAttributes`
- * arrays, as in real exports (the reference app reads `metadata.programStageDataElements`).
+ * arrays, as in real exports (the reference app reads `metadata.programStageDataElements`) up to 2.41; the real
+ * 2.42.5.2 and 2.43.1 exports no longer list them at the top (version.ts exportsEmbeddedAtTop).
  */
 import { applyFields, matchesAll, parseFields, parseFilter, type FieldSpec, type Filter } from './fields.ts';
 import { refId } from './normalize.ts';
 import { DEFAULT_ID_SET, EMBEDDED_OWNER, isKnownCollection, klassOf, simpleName } from './schema.ts';
 import { LEGACY_SHARING_KEYS, serializeSharing } from './sharing.ts';
 import { webMessage, type Reply, type State } from './state.ts';
-import { exportsProgramSections } from './version.ts';
+import { exportsEmbeddedAtTop, exportsProgramSections, hasSystemId } from './version.ts';
 import { isObj, type Obj, type Store } from './store.ts';
 
 class SetMap {
@@ -209,7 +210,12 @@ function boolParam(q: URLSearchParams, name: string): boolean {
 
 /** The `system` block of exports: {id, rev, version, date}. */
 export function systemBlock(state: State): Obj {
-  return { id: state.systemId, rev: revisionOf(state), version: state.version.text, date: new Date().toISOString() };
+  return {
+    id: hasSystemId(state.version) ? state.systemId : null,
+    rev: revisionOf(state),
+    version: state.version.text,
+    date: new Date().toISOString(),
+  };
 }
 
 export function revisionOf(state: State): string {
@@ -226,7 +232,9 @@ export function programMetadata(state: State, programId: string, q: URLSearchPar
   const excludeDefaults = q.get('defaults') === 'EXCLUDE';
   const deps = programDependencies(state.store, program, { programSections: exportsProgramSections(state.version) });
   const body: Obj = { system: systemBlock(state) };
+  const atTop = exportsEmbeddedAtTop(state.version);
   for (const c of [...deps.keys()].sort()) {
+    if (!atTop && (c === 'programStageDataElements' || c === 'programTrackedEntityAttributes')) continue;
     let objects = [...deps.get(c)!.values()];
     if (excludeDefaults) objects = objects.filter((o) => !DEFAULT_ID_SET.has(o.id as string));
     if (objects.length === 0) continue;

@@ -44,7 +44,13 @@ import {
 } from './sharing.ts';
 import { now, type EmulatorUser, type State } from './state.ts';
 import { clone, isObj, type Obj, type Store } from './store.ts';
-import { atLeast, resetsSharingWithoutPublic, templateUidUpdateFails, type Version } from './version.ts';
+import {
+  atLeast,
+  commitReportsOmitDisplayName,
+  resetsSharingWithoutPublic,
+  templateUidUpdateFails,
+  type Version,
+} from './version.ts';
 
 const IMPORT_MODES = ['COMMIT', 'VALIDATE'] as const;
 const STRATEGIES = ['CREATE_AND_UPDATE', 'CREATE', 'UPDATE', 'DELETE'] as const;
@@ -274,7 +280,9 @@ export function runImport(state: State, params: ImportParams, payload: Obj, user
           klass: it.klass,
           index: it.index,
           uid: it.id,
-          ...(typeof it.obj.name === 'string' ? { displayName: it.obj.name } : {}),
+          ...(typeof it.obj.name === 'string' && !(params.importMode === 'COMMIT' && commitReportsOmitDisplayName(v))
+            ? { displayName: it.obj.name }
+            : {}),
           errorReports: it.errors,
         })),
     }));

@@ -25,7 +25,6 @@ const JOB_TYPE = 'METADATA_IMPORT';
 /** Reply.contentType for an answer without a body and without a Content-Type header. */
 export const NO_CONTENT_TYPE = '';
 
-
 export class Jobs {
   private readonly timers = new Set<NodeJS.Timeout>();
 
@@ -319,8 +318,9 @@ export class Jobs {
   get(id: string, q: URLSearchParams): Reply {
     const job = this.jobs.get(id);
     if (!job) return notFound(id);
-    const fields = parseFields(q.getAll('fields').join(',') || '*');
-    return { status: 200, body: applyFields(this.serialize(job), fields, () => undefined) };
+    const fields = q.getAll('fields').join(',');
+    const o = this.serialize(job);
+    return { status: 200, body: fields ? applyFields(o, parseFields(fields), () => undefined) : o };
   }
 
   /**

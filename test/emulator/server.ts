@@ -8,16 +8,17 @@ import type { AddressInfo, Socket } from 'node:net';
 import { authenticate, type AuthResult } from './auth.ts';
 import { dataStoreRoute } from './datastore.ts';
 import { getObject, hasCollection, listCollection, metadataExport, programMetadata, revisionOf } from './export.ts';
-import { FilterError } from './fields.ts';
+import { FilterError, applyFields, parseFields } from './fields.ts';
 import { FatalImportError, parseImportParams, runImport, unreadableEnum } from './import.ts';
 import { Jobs, NO_CONTENT_TYPE } from './jobs.ts';
 import { importReply } from './reports.ts';
 import { now, reasonPhrase, webMessage, type EmulatorUser, type Reply, type State } from './state.ts';
-import { isObj } from './store.ts';
+import { isObj, type Obj } from './store.ts';
 import {
   atLeast,
   fatalBodyErrorsAre409,
   hasJobScheduler,
+  hasSystemId,
   redirectsToLoginApp,
   rejectsBadTokenChecksum,
 } from './version.ts';
@@ -200,7 +201,14 @@ export async function startServer(
       allowed.includes(method) ? run() : notAllowed(method, allowed);
     const [a, b, c, d] = s;
     if (s.length === 2 && a === 'system' && b === 'info') return only(['GET'], () => systemInfo());
-    if (s.length === 1 && a === 'me') return only(['GET'], () => me(user));
+    if (s.length === 1 && a === 'me') {
+      return only(['GET'], () => {
+        const reply = me(user);
+        const fields = params.getAll('fields').join(',');
+        if (!fields) return reply;
+        return { ...reply, body: applyFields(reply.body as Obj, parseFields(fields), () => undefined) };
+      });
+    }
     if (s.length === 1 && a === 'metadata') {
       return only(['GET', 'POST'], () =>
         method === 'GET' ? metadataExport(state, params) : postMetadata(ctx, apiVersion, user),
@@ -313,7 +321,7 @@ export async function startServer(
       encryption: false,
       emailConfigured: false,
       redisEnabled: false,
-      ...(is43 ? { systemId: state.systemId } : {}),
+      ...(hasSystemId(state.version) ? { systemId: state.systemId } : {}),
       systemName: 'DHIS 2 emulator',
       systemMetadataVersion: '',
       instanceBaseUrl: state.baseUrl,

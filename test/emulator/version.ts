@@ -166,3 +166,31 @@ export function rejectsBadTokenChecksum(v: Version): boolean {
 export function fatalBodyErrorsAre409(v: Version): boolean {
   return atLeast(v, 43);
 }
+
+/**
+ * The object reports of a COMMIT carry no displayName on 2.43.1, those of a VALIDATE of the same payload do
+ * (real-2.43.1/import-commit-e5002.json and -atomic-none.json vs import-validate-e5002.json). Recorded on 2.43.1
+ * only, so 2.43+.
+ */
+export function commitReportsOmitDisplayName(v: Version): boolean {
+  return atLeast(v, 43);
+}
+
+/**
+ * The program dependency export of real 2.42.5.2 and 2.43.1 has no top-level `programStageDataElements` /
+ * `programTrackedEntityAttributes` (they are only embedded in their stage / program: the real program-metadata-*.json).
+ * Earlier versions keep them listed at the top too (DefaultMetadataExportService puts them in the export map);
+ * the change is dated to 2.42 by the recordings, not by a dhis2-core commit.
+ */
+export function exportsEmbeddedAtTop(v: Version): boolean {
+  return !atLeast(v, 42);
+}
+
+/**
+ * Real 2.42.5.2 has no system id: `systemId` is missing from /api/system/info and exports carry `system.id: null`
+ * (real-2.42.5.2/system-info.json, program-metadata-COVAC.json); 2.43.1 has one (a UUID). Only 2.42 is known to
+ * lack it; other versions keep theirs.
+ */
+export function hasSystemId(v: Version): boolean {
+  return !(v.major === 2 && v.minor === 42);
+}
