@@ -10,6 +10,7 @@ import { DataStoreApi, type DataStore } from './datastore.ts';
 import { Http } from './http.ts';
 import type { ImportReport } from './import-report.ts';
 import { isRecord } from './json.ts';
+import type { JobWait } from './import-job.ts';
 import { importMetadata, type ImportParams } from './metadata-import.ts';
 import type { QueryParams } from './query.ts';
 import { normaliseServerUrl } from './server-url.ts';
@@ -17,6 +18,7 @@ import { parseVersion, versionAtLeast } from './version.ts';
 
 export type { DataStore } from './datastore.ts';
 export type { ImportParams } from './metadata-import.ts';
+export { ImportJobError } from './import-job.ts';
 export type { ImportError, ImportReport, ImportStats, TypeReport } from './import-report.ts';
 
 export interface ClientOptions {
@@ -33,8 +35,14 @@ export interface ClientOptions {
   maxUrlLength?: number;
   /** Async imports: time between two polls of the job; default 1000. */
   pollIntervalMs?: number;
-  /** Async imports: give up waiting for the job after this long; default 30 minutes. */
+  /** Async imports: stop waiting for a running job after this long (and try to cancel it); default 30 minutes. */
   asyncTimeoutMs?: number;
+  /** Async imports: a job still queued after this long is looked into (what blocks it) and cancelled; default 2 minutes. */
+  startTimeoutMs?: number;
+  /** Async imports: a progress line this often while the job runs; default 20 s. */
+  progressIntervalMs?: number;
+  /** Progress lines of long operations (the job log). */
+  progress?: (message: string) => void;
   /** Debug lines (already free of secrets). */
   log?: (message: string) => void;
 }
@@ -58,6 +66,9 @@ export const DEFAULTS = {
   maxUrlLength: 6000,
   pollIntervalMs: 1000,
   asyncTimeoutMs: 30 * 60_000,
+  // DHIS2's scheduler starts a queued one-off job within seconds; two minutes of nothing means a blocked queue.
+  startTimeoutMs: 2 * 60_000,
+  progressIntervalMs: 20_000,
 } as const;
 
 export class Dhis2Client {
@@ -67,7 +78,7 @@ export class Dhis2Client {
   readonly dataStore: DataStore;
   private readonly http: Http;
   private readonly maxUrlLength: number;
-  private readonly importOptions: { pollIntervalMs: number; asyncTimeoutMs: number };
+  private readonly importOptions: JobWait;
 
   private constructor(http: Http, system: SystemInfo, options: ClientOptions) {
     this.http = http;
@@ -77,6 +88,9 @@ export class Dhis2Client {
     this.importOptions = {
       pollIntervalMs: options.pollIntervalMs ?? DEFAULTS.pollIntervalMs,
       asyncTimeoutMs: options.asyncTimeoutMs ?? DEFAULTS.asyncTimeoutMs,
+      startTimeoutMs: options.startTimeoutMs ?? DEFAULTS.startTimeoutMs,
+      progressIntervalMs: options.progressIntervalMs ?? DEFAULTS.progressIntervalMs,
+      progress: options.progress,
     };
     this.dataStore = new DataStoreApi(http, (minor, patch) => this.atLeast(minor, patch));
   }

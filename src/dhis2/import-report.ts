@@ -90,7 +90,7 @@ export function parseImportReport(body: unknown, httpStatus: number): ImportRepo
       throw new Dhis2Error(`${answered} without an import report${said}`, httpStatus);
     }
     const responseType = typeof response.responseType === 'string' ? response.responseType : undefined;
-    if (responseType === 'JobConfigurationWebMessageResponse') {
+    if (responseType === 'JobConfiguration' || responseType === 'JobConfigurationWebMessageResponse') {
       throw new Dhis2Error(
         `${answered} and an async job, not an import report (poll the job for its report)`,
         httpStatus,

@@ -1,11 +1,11 @@
 /**
  * POST /api/metadata: the parameter guard, the retry policy, and async job polling.
  */
-import { ConfigError, Dhis2Error } from '../errors.ts';
-import { redact } from '../util/secrets.ts';
+import { ConfigError } from '../errors.ts';
 import type { MetadataDocument } from '../metadata/types.ts';
 import type { Http, HttpRequest } from './http.ts';
 import { parseImportReport, type ImportReport } from './import-report.ts';
+import { asyncJob, waitForJob, type JobWait } from './import-job.ts';
 import { isRecord } from './json.ts';
 import type { QueryParams } from './query.ts';
 
@@ -90,10 +90,7 @@ export function importRetryPolicy(params: ImportParams): Pick<HttpRequest, 'retr
   return { retry: false };
 }
 
-export interface ImportOptions {
-  pollIntervalMs: number;
-  asyncTimeoutMs: number;
-}
+export type ImportOptions = JobWait;
 
 export async function importMetadata(
   http: Http,
@@ -114,81 +111,5 @@ export async function importMetadata(
   const job = params.async ? asyncJob(res.body) : undefined;
   if (!job) return parseImportReport(res.body, res.status);
   http.log(`metadata import running as job ${job.id}; polling ${job.tasksPath}`);
-  return pollJob(http, job, options);
-}
-
-interface Job {
-  id: string;
-  tasksPath: string;
-  summaryPath: string;
-}
-
-/** The job WebMessage of an async import: {response: {responseType: JobConfigurationWebMessageResponse, id, ...}}. */
-function asyncJob(body: unknown): Job | undefined {
-  if (!isRecord(body) || !isRecord(body.response)) return undefined;
-  const response = body.response;
-  if (typeof response.id !== 'string' || !response.id) return undefined;
-  if (response.responseType !== undefined && response.responseType !== 'JobConfigurationWebMessageResponse') {
-    return undefined;
-  }
-  const jobType = typeof response.jobType === 'string' && response.jobType ? response.jobType : 'METADATA_IMPORT';
-  const id = encodeURIComponent(response.id);
-  const endpoint = typeof response.relativeNotifierEndpoint === 'string' ? response.relativeNotifierEndpoint : '';
-  return {
-    id: response.id,
-    tasksPath: endpoint.startsWith('/api/') ? endpoint : `system/tasks/${jobType}/${id}`,
-    summaryPath: `system/taskSummaries/${jobType}/${id}`,
-  };
-}
-
-/**
- * GET system/tasks/{type}/{id} lists the job's notifications, newest first; one has `completed: true` when
- * the job ended (SystemController.getTaskJsonByUid). The report is then at system/taskSummaries/{type}/{id},
- * which may answer an empty body for a moment after completion.
- */
-async function pollJob(http: Http, job: Job, options: ImportOptions): Promise<ImportReport> {
-  const deadline = Date.now() + options.asyncTimeoutMs;
-  const timedOut = (): Dhis2Error =>
-    new Dhis2Error(
-      `the metadata import job ${job.id} on ${http.server} did not finish within ` +
-        `${Math.round(options.asyncTimeoutMs / 1000)} s; it may still be running (see /api/${job.summaryPath})`,
-    );
-  let failed: string | undefined;
-  let seen = false;
-  let empties = 0;
-  for (;;) {
-    const res = await http.request({ method: 'GET', path: job.tasksPath, retry: true });
-    const notifications = Array.isArray(res.body) ? res.body.filter(isRecord) : [];
-    // A job whose notifications were there and are gone: the server restarted and lost it (DHIS2 keeps
-    // them in memory). Waiting the full timeout would only hide that.
-    // Several empty answers in a row: one alone may come from another node behind a load balancer.
-    empties = notifications.length === 0 ? empties + 1 : 0;
-    if (seen && empties >= 3) {
-      throw new Dhis2Error(
-        `the metadata import job ${job.id} vanished from ${http.server} (restarted?): check the program there before running again`,
-      );
-    }
-    seen ||= notifications.length > 0;
-    const done = notifications.find((n) => n.completed === true);
-    if (done) {
-      const error = notifications.find((n) => n.level === 'ERROR');
-      if (error && typeof error.message === 'string') failed = error.message;
-      break;
-    }
-    if (Date.now() >= deadline) throw timedOut();
-    await sleep(options.pollIntervalMs);
-  }
-  for (;;) {
-    const res = await http.request({ method: 'GET', path: job.summaryPath, retry: true });
-    if (isRecord(res.body) && Object.keys(res.body).length > 0) return parseImportReport(res.body, res.status);
-    if (failed !== undefined) {
-      throw new Dhis2Error(`the metadata import job ${job.id} failed on ${http.server}: ${redact(failed)}`);
-    }
-    if (Date.now() >= deadline) throw timedOut();
-    await sleep(options.pollIntervalMs);
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  return waitForJob(http, job, options);
 }

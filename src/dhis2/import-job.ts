@@ -1,0 +1,303 @@
+/**
+ * An async metadata import (POST /api/metadata?async=true) as a server job: read the job answer in every
+ * shape DHIS2 gives it, poll the job to its end with progress lines, and never leave a job behind that
+ * could still commit unseen.
+ *
+ * What real servers do (recorded: test/fixtures/dhis2/real-2.43.1/, real-2.42.5.2/; dhis2-api.md):
+ * - the answer is a WebMessage whose `response.responseType` is "JobConfiguration" since 2.42.5 and 2.43.1
+ *   (WebMessageResponse.getResponseType() drops the "WebMessageResponse" suffix), and
+ *   "JobConfigurationWebMessageResponse" in 2.38-2.42.4 and 2.43.0;
+ * - GET system/tasks/METADATA_IMPORT/{id} lists the job's notifications newest first; the last one has
+ *   `completed: true`. A job that failed has an ERROR notification "Process failed: ..." and its
+ *   taskSummary is 200 with an EMPTY body;
+ * - a job left RUNNING by a server killed mid-import blocks every new import of the same type: they stay
+ *   SCHEDULED/NOT_STARTED (GET jobConfigurations/{id}) with an empty task list until housekeeping
+ *   reschedules the stale job, minutes to hours later.
+ */
+import { Dhis2Error } from '../errors.ts';
+import { redact } from '../util/secrets.ts';
+import type { Http } from './http.ts';
+import { parseImportReport, type ImportReport } from './import-report.ts';
+import { isRecord } from './json.ts';
+
+export interface JobWait {
+  /** Time between two polls of the job. */
+  pollIntervalMs: number;
+  /** How long a started job may run before we stop waiting (and try to cancel it). */
+  asyncTimeoutMs: number;
+  /** How long a job may stay queued (no notification) before we look for what blocks it. */
+  startTimeoutMs: number;
+  /** Time between two progress lines while the job runs. */
+  progressIntervalMs: number;
+  /** Where progress lines go (the job log). */
+  progress?: (message: string) => void;
+}
+
+/** How a job ended without a report: the caller must say whether anything may still change. */
+export type JobFailure = 'failed' | 'not-started' | 'still-running' | 'vanished';
+
+export class ImportJobError extends Dhis2Error {
+  constructor(
+    message: string,
+    readonly failure: JobFailure,
+    /** True when the server may still apply the import after this error (the caller must say so plainly). */
+    readonly mayStillCommit: boolean,
+  ) {
+    super(message);
+  }
+}
+
+export interface Job {
+  id: string;
+  jobType: string;
+  tasksPath: string;
+  summaryPath: string;
+  configPath: string;
+}
+
+const JOB_RESPONSE_TYPES: readonly string[] = ['JobConfiguration', 'JobConfigurationWebMessageResponse'];
+
+/**
+ * The job of an async import's answer: {response: {responseType: JobConfiguration, id, jobType, ...}}.
+ * Any answer that names a job id with a job type or notifier endpoint is taken as a job, whatever its
+ * responseType says: refusing it would leave the job running unseen (issue 9: the step failed while the
+ * job it had started went on and changed the server).
+ */
+export function asyncJob(body: unknown): Job | undefined {
+  if (!isRecord(body) || !isRecord(body.response)) return undefined;
+  const response = body.response;
+  if (typeof response.id !== 'string' || !response.id) return undefined;
+  const typed = typeof response.responseType === 'string' && JOB_RESPONSE_TYPES.includes(response.responseType);
+  const endpoint = typeof response.relativeNotifierEndpoint === 'string' ? response.relativeNotifierEndpoint : '';
+  if (!typed && !endpoint && typeof response.jobType !== 'string') return undefined;
+  const jobType = typeof response.jobType === 'string' && response.jobType ? response.jobType : 'METADATA_IMPORT';
+  const id = encodeURIComponent(response.id);
+  return {
+    id: response.id,
+    jobType,
+    tasksPath: endpoint.startsWith('/api/') ? endpoint : `system/tasks/${jobType}/${id}`,
+    summaryPath: `system/taskSummaries/${jobType}/${id}`,
+    configPath: `jobConfigurations/${id}`,
+  };
+}
+
+const QUEUED = new Set(['SCHEDULED', 'NOT_STARTED']);
+
+/**
+ * Polls the job until it completes and returns its import report. Throws ImportJobError when it failed,
+ * never started (after cancelling it), or is still running at the end of the wait.
+ */
+export async function waitForJob(http: Http, job: Job, wait: JobWait): Promise<ImportReport> {
+  const started = Date.now();
+  let lastProgress = started;
+  let seen = false;
+  let empties = 0;
+  let queueChecked = false;
+  for (;;) {
+    const notifications = await tasks(http, job);
+    // A job whose notifications were there and are gone: the server restarted and lost it (DHIS2 keeps
+    // them in memory). Several empty answers in a row: one alone may come from another node behind a
+    // load balancer.
+    empties = notifications.length === 0 ? empties + 1 : 0;
+    if (seen && empties >= 3) {
+      throw new ImportJobError(
+        `the metadata import job ${job.id} vanished from ${http.server} (restarted?): an atomic import that ` +
+          'did not finish is rolled back, but check the program there before running again',
+        'vanished',
+        false,
+      );
+    }
+    seen ||= notifications.length > 0;
+    const done = notifications.find((n) => n.completed === true);
+    if (done) return summary(http, job, notifications, wait, started);
+
+    const elapsed = Date.now() - started;
+    if (!seen && !queueChecked && elapsed >= wait.startTimeoutMs) {
+      queueChecked = true;
+      await failIfQueued(http, job, elapsed);
+    }
+    if (elapsed >= wait.asyncTimeoutMs) return giveUp(http, job, wait, started);
+    if (Date.now() - lastProgress >= wait.progressIntervalMs) {
+      lastProgress = Date.now();
+      const latest = notifications[0];
+      const what = typeof latest?.message === 'string' && latest.message ? `: ${clip(latest.message)}` : '';
+      wait.progress?.(
+        `import job ${job.id}: ${Math.round(elapsed / 1000)} s, ${seen ? 'still running' : 'not started yet'}${what}`,
+      );
+    }
+    await sleep(wait.pollIntervalMs);
+  }
+}
+
+async function tasks(http: Http, job: Job): Promise<Record<string, unknown>[]> {
+  const res = await http.request({ method: 'GET', path: job.tasksPath, retry: true });
+  return Array.isArray(res.body) ? res.body.filter(isRecord) : [];
+}
+
+/**
+ * The report of a completed job. A failed job has an ERROR notification and no summary (200, empty body):
+ * its message is the import's error. A successful one may answer an empty summary for a moment.
+ */
+async function summary(
+  http: Http,
+  job: Job,
+  notifications: Record<string, unknown>[],
+  wait: JobWait,
+  started: number,
+): Promise<ImportReport> {
+  const error = notifications.find((n) => n.level === 'ERROR');
+  const failed = error && typeof error.message === 'string' ? error.message : undefined;
+  for (let attempt = 0; ; attempt++) {
+    const res = await http.request({ method: 'GET', path: job.summaryPath, retry: true });
+    if (isRecord(res.body) && Object.keys(res.body).length > 0) return parseImportReport(res.body, res.status);
+    if (failed !== undefined) {
+      throw new ImportJobError(
+        `the metadata import job ${job.id} failed on ${http.server}: ${clip(failed)}`,
+        'failed',
+        false,
+      );
+    }
+    if (attempt >= 5 && Date.now() - started >= wait.asyncTimeoutMs) {
+      throw new ImportJobError(
+        `the metadata import job ${job.id} on ${http.server} completed without a report: check the program there`,
+        'failed',
+        false,
+      );
+    }
+    await sleep(wait.pollIntervalMs);
+  }
+}
+
+/** GET jobConfigurations/{id}, as real-2.43.1/async-stale-running-job.jobConfiguration.json. */
+interface JobConfig {
+  id?: string;
+  name?: string;
+  jobStatus?: string;
+  created?: string;
+  lastExecuted?: string;
+  lastAlive?: string;
+}
+
+async function jobConfig(http: Http, job: Job): Promise<JobConfig | undefined> {
+  const res = await http.request({ method: 'GET', path: job.configPath, retry: true, expect: [404] });
+  return res.status === 404 || !isRecord(res.body) ? undefined : (res.body as JobConfig);
+}
+
+/**
+ * A job that has not started after startTimeoutMs: when DHIS2 still has it queued, something blocks the
+ * queue (a job of the same type left RUNNING). Cancel ours, make sure it is gone, and say what blocks.
+ */
+async function failIfQueued(http: Http, job: Job, elapsed: number): Promise<void> {
+  const config = await jobConfig(http, job);
+  if (!config?.jobStatus || !QUEUED.has(config.jobStatus)) return;
+  const blocker = await runningJob(http, job);
+  const why = blocker
+    ? `another ${job.jobType} job (${blocker.id}${blocker.name ? `, "${clip(blocker.name)}"` : ''}) has been RUNNING since ` +
+      `${blocker.lastExecuted ?? blocker.created ?? 'an unknown time'}${blocker.lastAlive ? ` (last alive ${blocker.lastAlive})` : ''}, ` +
+      'and DHIS2 queues imports behind it until its housekeeping clears a stale job (jobsRescheduleAfterMinutes)'
+    : `DHIS2 left it ${config.jobStatus}`;
+  const seconds = Math.round(elapsed / 1000);
+  const gone = await cancelQueued(http, job);
+  if (gone) {
+    throw new ImportJobError(
+      `the metadata import job ${job.id} did not start within ${seconds} s: ${why}. It was cancelled: nothing was imported`,
+      'not-started',
+      false,
+    );
+  }
+  throw new ImportJobError(
+    `the metadata import job ${job.id} did not start within ${seconds} s: ${why}. It could not be cancelled, so it ` +
+      `WILL STILL RUN when the queue frees and may change the server then (see /api/${job.configPath})`,
+    'not-started',
+    true,
+  );
+}
+
+/** The other job of the same type that DHIS2 reports RUNNING, if any. */
+async function runningJob(http: Http, job: Job): Promise<JobConfig | undefined> {
+  try {
+    const res = await http.request({
+      method: 'GET',
+      path: 'jobConfigurations',
+      query: {
+        filter: `jobType:eq:${job.jobType}`,
+        fields: 'id,name,jobStatus,created,lastExecuted,lastAlive',
+        paging: false,
+      },
+      retry: true,
+    });
+    const list = isRecord(res.body) && Array.isArray(res.body.jobConfigurations) ? res.body.jobConfigurations : [];
+    return (list.filter(isRecord) as JobConfig[]).find((j) => j.jobStatus === 'RUNNING' && j.id !== job.id);
+  } catch {
+    // Only for the message: a user without the right to list jobs still gets the rest of it.
+    return undefined;
+  }
+}
+
+/**
+ * Cancels a job that has not started and checks it is gone (or no longer queued). DHIS2: POST
+ * jobConfigurations/{id}/cancel, then DELETE the one-off job configuration an async import creates.
+ */
+async function cancelQueued(http: Http, job: Job): Promise<boolean> {
+  for (const request of [
+    { method: 'POST' as const, path: `${job.configPath}/cancel` },
+    { method: 'DELETE' as const, path: job.configPath },
+  ]) {
+    try {
+      await http.request({ ...request, retry: false, expect: [404, 409] });
+    } catch {
+      // Checked below: what counts is whether the job is still there.
+    }
+  }
+  try {
+    const after = await jobConfig(http, job);
+    return (
+      after === undefined ||
+      (after.jobStatus !== undefined && !QUEUED.has(after.jobStatus) && after.jobStatus !== 'RUNNING')
+    );
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The wait is over and the job still runs: ask DHIS2 to cancel it, give it a few polls to end, and take
+ * its report if it finished meanwhile. Otherwise say plainly that it may still commit.
+ */
+async function giveUp(http: Http, job: Job, wait: JobWait, started: number): Promise<ImportReport> {
+  const waited = `${Math.round((Date.now() - started) / 1000)} s`;
+  try {
+    await http.request({ method: 'POST', path: `${job.configPath}/cancel`, retry: false, expect: [404, 409] });
+  } catch {
+    // Whether it ended is read from the job below.
+  }
+  for (let i = 0; i < 5; i++) {
+    await sleep(wait.pollIntervalMs);
+    const notifications = await tasks(http, job);
+    if (notifications.some((n) => n.completed === true)) return summary(http, job, notifications, wait, started);
+    const config = await jobConfig(http, job).catch(() => undefined);
+    if (config?.jobStatus && ['CANCELLED', 'STOPPED', 'FAILED', 'DISABLED'].includes(config.jobStatus)) {
+      throw new ImportJobError(
+        `the metadata import job ${job.id} did not finish within ${waited}; asked to stop, DHIS2 reports it ` +
+          `${config.jobStatus}: check the program on the server before running again`,
+        'still-running',
+        false,
+      );
+    }
+  }
+  throw new ImportJobError(
+    `the metadata import job ${job.id} on ${http.server} is still running after ${waited} and could not be ` +
+      `cancelled: it WILL STILL RUN and may change the server when it ends (see /api/${job.tasksPath.replace(/^\/api\//, '')})`,
+    'still-running',
+    true,
+  );
+}
+
+function clip(s: string): string {
+  const t = redact(s).replace(/\s+/g, ' ').trim();
+  return t.length > 300 ? `${t.slice(0, 300)}...` : t;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
