@@ -34,7 +34,7 @@ describe('the bundled action (node dist/index.js, as the runner runs it)', () =>
     const run = await runAction({ ...base, command: 'deploy' }, { workspace: dir });
     expect(run.code).toBe(1);
     expect(run.errors).toEqual([
-      '::error::input command must be one of: export, dry-run, restore, backup, list-backups, download-backup (got "deploy")',
+      '::error::input command must be one of: export, dry-run, restore, backup, list-backups, download-backup, check (got "deploy")',
     ]);
   });
 

@@ -264,7 +264,7 @@ describe('loadConfigText: schema problems', () => {
   it('names an unknown top-level key and lists the allowed ones', () => {
     expectError(
       yaml('target: another-server', 'programs:', '  - id: IpHINAT79UW', '', 'programz:', '  - id: ur1Edk5Oe2n'),
-      'unknown key "programz" at the top level (allowed: target, programs, objects, remove, attributes, restore)',
+      'unknown key "programz" at the top level (allowed: target, programs, objects, remove, attributes, restore, tests)',
       5,
       1,
     );
