@@ -171,6 +171,7 @@ async function summary(
 /** GET jobConfigurations/{id}, as real-2.43.1/async-stale-running-job.jobConfiguration.json. */
 interface JobConfig {
   id?: string;
+  enabled?: boolean;
   name?: string;
   jobStatus?: string;
   created?: string;
@@ -235,48 +236,56 @@ async function runningJob(http: Http, job: Job): Promise<JobConfig | undefined> 
 }
 
 /**
- * Cancels a job that has not started and checks it is gone (or no longer queued). DHIS2: POST
- * jobConfigurations/{id}/cancel, then DELETE the one-off job configuration an async import creates.
+ * Cancels a job that has not started and checks that it never will. DHIS2 (2.41+): POST
+ * jobConfigurations/{id}/cancel on a queued ONCE_ASAP job sets `enabled = false` (lastExecutedStatus STOPPED;
+ * jobStatus reads SCHEDULED until housekeeping makes it DISABLED), and the scheduler starts only enabled jobs
+ * (HibernateJobConfigurationStore.tryCancel / tryStart). DELETE is no way out: an import job is not
+ * configurable, so it answers 409 (JobConfigurationController.checkModifiable).
  */
 async function cancelQueued(http: Http, job: Job): Promise<boolean> {
-  for (const request of [
-    { method: 'POST' as const, path: `${job.configPath}/cancel` },
-    { method: 'DELETE' as const, path: job.configPath },
-  ]) {
-    try {
-      await http.request({ ...request, retry: false, expect: [404, 409] });
-    } catch {
-      // Checked below: what counts is whether the job is still there.
-    }
+  try {
+    await http.request({ method: 'POST', path: `${job.configPath}/cancel`, retry: false, expect: [404, 409] });
+  } catch {
+    // Checked below: what counts is whether the job can still run.
   }
   try {
     const after = await jobConfig(http, job);
-    return (
-      after === undefined ||
-      (after.jobStatus !== undefined && !QUEUED.has(after.jobStatus) && after.jobStatus !== 'RUNNING')
-    );
+    return after === undefined || after.enabled === false || after.jobStatus === 'DISABLED';
   } catch {
     return false;
   }
 }
 
+/** After the wait, how long a job asked to stop is still followed: as long again, at most 5 minutes. */
+export function graceMs(wait: JobWait): number {
+  return Math.min(wait.asyncTimeoutMs, 5 * 60_000);
+}
+
 /**
- * The wait is over and the job still runs: ask DHIS2 to cancel it, give it a few polls to end, and take
- * its report if it finished meanwhile. Otherwise say plainly that it may still commit.
+ * The wait is over and the job still runs: ask DHIS2 to stop it, and follow it a while longer (graceMs) to
+ * see how it ends: its report if it finished after all (the step then tells the truth, never a failure
+ * while the change landed), an error if it stopped. Only a job still running after that is reported as
+ * one that may still change the server.
  */
 async function giveUp(http: Http, job: Job, wait: JobWait, started: number): Promise<ImportReport> {
   const waited = `${Math.round((Date.now() - started) / 1000)} s`;
+  wait.progress?.(`import job ${job.id}: still running after ${waited}; asking DHIS2 to stop it`);
   try {
     await http.request({ method: 'POST', path: `${job.configPath}/cancel`, retry: false, expect: [404, 409] });
   } catch {
     // Whether it ended is read from the job below.
   }
-  for (let i = 0; i < 5; i++) {
+  const until = Date.now() + graceMs(wait);
+  let lastProgress = Date.now();
+  while (Date.now() < until) {
     await sleep(wait.pollIntervalMs);
     const notifications = await tasks(http, job);
-    if (notifications.some((n) => n.completed === true)) return summary(http, job, notifications, wait, started);
+    if (notifications.some((n) => n.completed === true)) {
+      wait.progress?.(`import job ${job.id}: it ended after ${Math.round((Date.now() - started) / 1000)} s`);
+      return summary(http, job, notifications, wait, started);
+    }
     const config = await jobConfig(http, job).catch(() => undefined);
-    if (config?.jobStatus && ['CANCELLED', 'STOPPED', 'FAILED', 'DISABLED'].includes(config.jobStatus)) {
+    if (config?.jobStatus && ['STOPPED', 'FAILED', 'DISABLED'].includes(config.jobStatus)) {
       throw new ImportJobError(
         `the metadata import job ${job.id} did not finish within ${waited}; asked to stop, DHIS2 reports it ` +
           `${config.jobStatus}: check the program on the server before running again`,
@@ -284,10 +293,17 @@ async function giveUp(http: Http, job: Job, wait: JobWait, started: number): Pro
         false,
       );
     }
+    if (Date.now() - lastProgress >= wait.progressIntervalMs) {
+      lastProgress = Date.now();
+      wait.progress?.(
+        `import job ${job.id}: ${Math.round((Date.now() - started) / 1000)} s, asked to stop, still running`,
+      );
+    }
   }
+  const total = `${Math.round((Date.now() - started) / 1000)} s`;
   throw new ImportJobError(
-    `the metadata import job ${job.id} on ${http.server} is still running after ${waited} and could not be ` +
-      `cancelled: it WILL STILL RUN and may change the server when it ends (see /api/${job.tasksPath.replace(/^\/api\//, '')})`,
+    `the metadata import job ${job.id} on ${http.server} is still running after ${total} although asked to stop: ` +
+      `it WILL STILL RUN and may change the server when it ends (follow /api/${job.tasksPath.replace(/^\/api\//, '')})`,
     'still-running',
     true,
   );

@@ -137,21 +137,19 @@ describe('async import jobs, as real 2.43.1 and 2.42.5.2 answer', () => {
     answer.response.relativeNotifierEndpoint = `/api/system/tasks/METADATA_IMPORT/${id}`;
 
     async function queue(cancellable: boolean) {
-      let deleted = false;
+      let cancelled = false;
       const s = await server('2.43.1', {
         'POST /api/metadata': () => ({ status: 200, body: answer }),
         [`GET /api/system/tasks/METADATA_IMPORT/${id}`]: () => ({ status: 200, body: [] }),
-        [`GET /api/jobConfigurations/${id}`]: () =>
-          deleted
-            ? { status: 404, body: { httpStatusCode: 404, message: 'not found' } }
-            : { status: 200, body: queued },
+        // A cancelled queued job: still SCHEDULED, but no longer enabled (tryCancel), so it never starts.
+        [`GET /api/jobConfigurations/${id}`]: () => ({
+          status: 200,
+          body: cancelled ? { ...queued, enabled: false, lastExecutedStatus: 'STOPPED' } : { ...queued, enabled: true },
+        }),
         'GET /api/jobConfigurations': () => ({ status: 200, body: { jobConfigurations: [queued, stale] } }),
-        [`POST /api/jobConfigurations/${id}/cancel`]: () => ({ status: 204 }),
-        [`DELETE /api/jobConfigurations/${id}`]: () => {
-          deleted = cancellable;
-          return cancellable
-            ? { status: 200, body: { httpStatusCode: 200 } }
-            : { status: 409, body: { message: 'no' } };
+        [`POST /api/jobConfigurations/${id}/cancel`]: () => {
+          cancelled = cancellable;
+          return { status: 204 };
         },
       });
       const progress: string[] = [];
@@ -176,7 +174,7 @@ describe('async import jobs, as real 2.43.1 and 2.42.5.2 answer', () => {
       expect(e.message).toContain(`RUNNING since ${stale.created as string}`);
       expect(e.message).toContain('DHIS2 queues imports behind it');
       expect(e.message).toContain('nothing was imported');
-      expect(s.log).toContain(`DELETE /api/jobConfigurations/${id}`);
+      expect(s.log).toContain(`POST /api/jobConfigurations/${id}/cancel`);
       expect(progress.some((m) => /^import job \w+: \d+ s, not started yet/.test(m))).toBe(true);
     });
 
