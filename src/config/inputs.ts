@@ -5,11 +5,11 @@
  */
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { ConfigError } from '../errors.ts';
 import { normaliseServerUrl } from '../dhis2/server-url.ts';
 import { forkWithoutSecretsMessage, readPullRequest } from '../github/event.ts';
-import { resolveInside } from '../util/paths.ts';
+import { checkedPath, workspaceBoundary } from '../util/paths.ts';
 import { registerSecret } from '../util/secrets.ts';
 import { loadConfigFile } from './load-config.ts';
 import { COMMANDS, type Auth, type Command, type GitHubContext, type ProgramEntry, type Settings } from './types.ts';
@@ -44,6 +44,12 @@ export const INPUTS = [
     description: 'restore: proceed even if the payload differs from the reviewed dry run',
     default: 'false',
     boolean: true,
+  },
+  {
+    name: 'import-timeout',
+    description:
+      'restore: seconds to wait for the import job on the server (a job still queued after a tenth of it, at most 2 minutes, is cancelled)',
+    default: '1800',
   },
 ] as const satisfies readonly {
   name: string;
@@ -143,10 +149,23 @@ function selectPrograms(all: ProgramEntry[], filter: string[], configPath: strin
   return all.filter((p) => wanted.has(p.id));
 }
 
+/** An input's file or folder, refused when it (or a link on the way) leaves the workspace (real paths). */
 function insideWorkspace(workspace: string, path: string, input: string): string {
-  const inside = resolveInside(workspace, path);
-  if (!inside) throw new ConfigError(`input ${input} must stay inside the workspace (got "${path}")`);
-  return inside.abs;
+  try {
+    checkedPath(workspaceBoundary(workspace), path, `input ${input}`);
+  } catch (e) {
+    throw new ConfigError((e as Error).message);
+  }
+  return resolve(workspace, path);
+}
+
+/** A whole number of seconds (at least 1), in milliseconds. */
+function parseSeconds(raw: RawInputs, name: 'import-timeout'): number {
+  const text = value(raw, name) ?? INPUTS.find((i) => i.name === name)?.default ?? '';
+  if (!/^\d+$/.test(text) || Number(text) < 1) {
+    throw new ConfigError(`input ${name} must be a whole number of seconds, at least 1 (got "${text}")`);
+  }
+  return Number(text) * 1000;
 }
 
 function githubContext(env: Record<string, string | undefined>): GitHubContext {
@@ -161,6 +180,20 @@ function githubContext(env: Record<string, string | undefined>): GitHubContext {
     runtimeToken: env.ACTIONS_RUNTIME_TOKEN,
     summaryPath: env.GITHUB_STEP_SUMMARY,
   };
+}
+
+/**
+ * Where reports and rollback points go (made private, 0700, when written: src/commands/report-file.ts). In a
+ * runner its per-job temp folder; on a workstation a per-user folder, never a shared predictable /tmp path:
+ * $XDG_STATE_HOME/dhis2-metadata, else ~/.local/state/dhis2-metadata, else a per-user folder in the temp dir.
+ */
+export function defaultReportDir(env: Record<string, string | undefined>): string {
+  if (env.RUNNER_TEMP) return join(env.RUNNER_TEMP, 'dhis2-metadata');
+  if (env.XDG_STATE_HOME && isAbsolute(env.XDG_STATE_HOME)) return join(env.XDG_STATE_HOME, 'dhis2-metadata');
+  const home = env.HOME || env.USERPROFILE;
+  if (home && isAbsolute(home)) return join(home, '.local', 'state', 'dhis2-metadata');
+  const user = typeof process.getuid === 'function' ? String(process.getuid()) : (env.USERNAME ?? 'user');
+  return join(tmpdir(), `dhis2-metadata-${user.replace(/[^A-Za-z0-9_-]/g, '_')}`);
 }
 
 /** Turns raw inputs into Settings, or throws a ConfigError naming the input or config key at fault. */
@@ -203,9 +236,7 @@ export function buildSettings(raw: RawInputs, environment: Environment): Setting
       : { url: parseServerUrl(value(raw, 'server-url')), auth: parseAuth(raw) };
   const programs = selectPrograms(config.programs, parseList(raw.programs), configPath);
 
-  const reportDir =
-    env.DHIS2_METADATA_REPORT_DIR ||
-    (env.RUNNER_TEMP ? join(env.RUNNER_TEMP, 'dhis2-metadata') : join(tmpdir(), 'dhis2-metadata'));
+  const reportDir = env.DHIS2_METADATA_REPORT_DIR || defaultReportDir(env);
 
   return {
     command: command as Command,
@@ -218,6 +249,7 @@ export function buildSettings(raw: RawInputs, environment: Environment): Setting
     githubToken: value(raw, 'github-token'),
     comment: parseBoolean(raw, 'comment'),
     allowPlanChange: parseBoolean(raw, 'allow-plan-change'),
+    importTimeoutMs: parseSeconds(raw, 'import-timeout'),
     initTests: value(raw, 'init-tests'),
     backup: {
       name: value(raw, 'backup-name'),

@@ -3,15 +3,7 @@
  * contract between the edge (inputs, config loading) and the rest of the code.
  */
 
-export const COMMANDS = [
-  'export',
-  'dry-run',
-  'restore',
-  'backup',
-  'list-backups',
-  'download-backup',
-  'check',
-] as const;
+export const COMMANDS = ['export', 'dry-run', 'restore', 'backup', 'list-backups', 'download-backup', 'check'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export const TARGETS = ['current-server', 'another-server', 'hnqis2-enabled-server'] as const;
@@ -142,6 +134,8 @@ export interface Settings {
   comment: boolean;
   /** restore: proceed when the payload differs from the reviewed dry run's fingerprint. */
   allowPlanChange: boolean;
+  /** restore: how long to wait for the server's import job. */
+  importTimeoutMs: number;
   backup: { name?: string; version?: string; comment?: string; id?: string };
   outputDir: string;
   /** check: write an example rule test file for this program uid instead of checking. */
