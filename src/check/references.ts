@@ -8,6 +8,7 @@
 import type { MetadataObject } from '../metadata/types.ts';
 import type { Engines } from './engines.ts';
 import { isDataElementSource } from './item-store.ts';
+import { parseIndicatorExpression } from './validate-expressions.ts';
 import { type ProgramModel, refId, sourceType, str } from './program-model.ts';
 
 export interface ReferenceProblem {
@@ -111,7 +112,7 @@ export function checkReferences(engines: Engines, model: ProgramModel): Referenc
     });
   }
 
-  const { ExpressionJs, ExpressionMode, DataItemType } = engines.expressions;
+  const { DataItemType } = engines.expressions;
   for (const indicator of model.indicators) {
     const id = String(indicator.id);
     for (const key of ['expression', 'filter'] as const) {
@@ -119,7 +120,7 @@ export function checkReferences(engines: Engines, model: ProgramModel): Referenc
       if (!text?.trim()) continue;
       let items;
       try {
-        items = new ExpressionJs(text, ExpressionMode.PROGRAM_INDICATOR_EXPRESSION).collectDataItems();
+        items = parseIndicatorExpression(engines, text).collectDataItems();
       } catch {
         continue; // a syntax error is reported as the expression's verdict
       }

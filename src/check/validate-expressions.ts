@@ -72,6 +72,18 @@ export function validateProgramExpressions(engines: Engines, model: ProgramModel
   const keys = [...store.keys()];
   // The engine copies the whole store into a Kotlin map on every call; an expression can only name keys that
   // appear in its text, so it gets just those (the same verdict, a third of the time on a large program).
+  // Packages repeat expressions (ASSIGN data such as 'DS', conditions shared by rules): one verdict per text.
+  const conditions = new Map<string, ReturnType<typeof verdictOf>>();
+  const dataVerdicts = new Map<string, ReturnType<typeof verdictOf>>();
+  const once = (
+    cache: Map<string, ReturnType<typeof verdictOf>>,
+    text: string,
+    fn: () => ReturnType<typeof verdictOf>,
+  ) => {
+    let v = cache.get(text);
+    if (!v) cache.set(text, (v = fn()));
+    return v;
+  };
   const storeFor = (expression: string) =>
     new Map(keys.filter((k) => expression.includes(k)).map((k) => [k, store.get(k)!]));
   const verdicts: ExpressionVerdict[] = [];
@@ -83,18 +95,18 @@ export function validateProgramExpressions(engines: Engines, model: ProgramModel
       type: 'programRuleCondition',
       id,
       expression: condition,
-      ...verdictOf(engine.validate(condition, storeFor(condition))),
+      ...once(conditions, condition, () => verdictOf(engine.validate(condition, storeFor(condition)))),
       rule: id,
     });
     for (const action of model.actionsByRule.get(id) ?? []) {
       const type = str(action.programRuleActionType) ?? '';
-      const data = str(action.data);
-      if (!DATA_ACTION_TYPES.has(type) || data === undefined || data.trim() === '') continue;
+      const text = str(action.data);
+      if (!DATA_ACTION_TYPES.has(type) || text === undefined || text.trim() === '') continue;
       verdicts.push({
         type: 'programRuleActionData',
         id: String(action.id),
-        expression: data,
-        ...verdictOf(engine.validateDataFieldExpression(data, storeFor(data))),
+        expression: text,
+        ...once(dataVerdicts, text, () => verdictOf(engine.validateDataFieldExpression(text, storeFor(text)))),
         actionType: type,
         rule: id,
       });
@@ -133,14 +145,36 @@ function indicatorNames(model: ProgramModel): Map<string, string> {
 
 const namesCache = new WeakMap<ProgramModel, Map<string, string>>();
 
+type ParsedIndicator = InstanceType<Engines['expressions']['ExpressionJs']>;
+const parsedIndicators = new Map<string, ParsedIndicator | Error>();
+
+/**
+ * An indicator expression or filter parsed by the expression parser (PROGRAM_INDICATOR_EXPRESSION mode), once
+ * per distinct text (packages repeat many: `V{enrollment_count}`); throws the parser's error.
+ */
+export function parseIndicatorExpression(engines: Engines, expression: string): ParsedIndicator {
+  let parsed = parsedIndicators.get(expression);
+  if (parsed === undefined) {
+    const { ExpressionJs, ExpressionMode } = engines.expressions;
+    try {
+      parsed = new ExpressionJs(expression, ExpressionMode.PROGRAM_INDICATOR_EXPRESSION);
+    } catch (e) {
+      parsed = e as Error;
+    }
+    if (parsedIndicators.size > 10_000) parsedIndicators.clear();
+    parsedIndicators.set(expression, parsed);
+  }
+  if (parsed instanceof Error) throw parsed;
+  return parsed;
+}
+
 function indicatorVerdict(
   engines: Engines,
   model: ProgramModel,
   expression: string,
 ): Pick<ExpressionVerdict, 'valid' | 'severity' | 'message' | 'description'> {
-  const { ExpressionJs, ExpressionMode } = engines.expressions;
   try {
-    const parsed = new ExpressionJs(expression, ExpressionMode.PROGRAM_INDICATOR_EXPRESSION);
+    const parsed = parseIndicatorExpression(engines, expression);
     let names = namesCache.get(model);
     if (!names) namesCache.set(model, (names = indicatorNames(model)));
     return { valid: true, severity: null, message: null, description: parsed.describe(names) };
