@@ -17,16 +17,24 @@ import { collection, type MetadataDocument } from '../metadata/types.ts';
 // (legends embedded whole, with start/end values and colours), as the dependency export uses.
 const LEGEND_SET_FIELDS = ':owner';
 
-export async function collectProgram(client: Dhis2Client, programId: string): Promise<MetadataDocument> {
-  const [dependencyExport, programSections] = await Promise.all([
-    client.getProgramMetadata(programId),
+/**
+ * `dependencyExport`: the program's dependency export when the caller already read it (restore keeps the one
+ * it planned against as its rollback point, rather than reading the whole program again).
+ */
+export async function collectProgram(
+  client: Dhis2Client,
+  programId: string,
+  dependencyExport?: MetadataDocument,
+): Promise<MetadataDocument> {
+  const [dependency, programSections] = await Promise.all([
+    dependencyExport ?? client.getProgramMetadata(programId),
     // Missing from the dependency export before dhis2-core PR #15903.
     client.getCollection('programSections', { filter: `program.id:eq:${programId}`, fields: ':owner' }),
   ]);
-  const legendSetIds = referencedLegendSetIds({ ...dependencyExport, programSections });
+  const legendSetIds = referencedLegendSetIds({ ...dependency, programSections });
   const legendSets =
     legendSetIds.length > 0 ? await client.getObjects('legendSets', legendSetIds, LEGEND_SET_FIELDS) : [];
-  return assembleExport({ dependencyExport, programSections, legendSets });
+  return assembleExport({ dependencyExport: dependency, programSections, legendSets });
 }
 
 /** One program as export writes it: collected, transformed by the config's (or the given) target preset. */
@@ -34,8 +42,9 @@ export async function buildExport(
   client: Dhis2Client,
   config: Config,
   entry: ProgramEntry,
+  dependencyExport?: MetadataDocument,
 ): Promise<{ doc: MetadataDocument; text: string; kind: ProgramKind; preset: string; name?: string }> {
-  const raw = await collectProgram(client, entry.id);
+  const raw = await collectProgram(client, entry.id, dependencyExport);
   const program = collection(raw, 'programs').find((p) => p.id === entry.id);
   const kind = programKind(raw, entry.id);
   let transform;

@@ -35,6 +35,8 @@ export interface ProgramPlan {
   file: MetadataFile;
   /** The program exists on the server (else restore creates it). */
   onServer: boolean;
+  /** The program's dependency export the plan was made against (restore's rollback point starts from it). */
+  current?: MetadataDocument;
   /** The whole program as restore plans it (what `restore.payload: all` sends, and what verify checks). */
   plan: RestorePlan;
   /** The server's copy of every payload object it has, by id. */
@@ -135,6 +137,7 @@ export async function draftPlan(
     entry,
     file,
     onServer: current !== undefined,
+    current,
     plan,
     serverObjects,
     minor: client.system.minor,

@@ -16,7 +16,7 @@ import { nothingImported, sumStats } from '../dhis2/import-report.ts';
 import { isUserError } from '../errors.ts';
 import { artifactName, uploadArtifact } from '../github/artifact.ts';
 import { cell } from '../github/markdown.ts';
-import { isEmptyPayload } from '../metadata/changed-payload.ts';
+import { isEmptyPayload, objectCount } from '../metadata/changed-payload.ts';
 import { diffMetadata } from '../metadata/diff.ts';
 import type { MetadataDocument, MetadataObject } from '../metadata/types.ts';
 import type { Reporter } from '../reporter.ts';
@@ -62,7 +62,9 @@ async function saveRollbackPoint(
     remove: {},
     attributes: {},
   };
-  const { text } = await buildExport(client, config, planned.entry);
+  // From the export the plan was made against (read moments ago, and the state the reviewed diff describes):
+  // the program is not read twice.
+  const { text } = await buildExport(client, config, planned.entry, planned.current);
   return writeRunFile(settings, join(rollbackDir(settings), `${planned.entry.id}.json`), text, 'rollback point');
 }
 
@@ -93,24 +95,18 @@ async function deleteStale(
   return report.stats;
 }
 
-/** Re-reads the restored objects and compares them with the payload. */
+/**
+ * Re-reads what was sent, by id, and compares it with the payload. Only the sent objects: the others were
+ * not imported, and reading the whole program again would double a restore's reads on a large program.
+ */
 async function verify(client: Dhis2Client, planned: ProgramPlan): Promise<string[]> {
+  const sent = planned.payload;
+  const reads = Object.entries(sent)
+    .filter((entry): entry is [string, MetadataObject[]] => Array.isArray(entry[1]))
+    .map(([key, objects]) => client.getObjects(key, objects.map((o) => o.id ?? '').filter(Boolean)));
   const after = new Map<string, MetadataObject>();
-  const current = await client.getProgramMetadata(planned.entry.id);
-  for (const value of Object.values(current)) {
-    if (Array.isArray(value)) for (const o of value as MetadataObject[]) if (o.id) after.set(o.id, o);
-  }
-  const missing = new Map<string, string[]>();
-  for (const [key, value] of Object.entries(planned.plan.payload)) {
-    if (!Array.isArray(value)) continue;
-    for (const o of value as MetadataObject[]) {
-      if (o.id && !after.has(o.id)) missing.set(key, [...(missing.get(key) ?? []), o.id]);
-    }
-  }
-  for (const objects of await Promise.all([...missing].map(([k, ids]) => client.getObjects(k, ids)))) {
-    for (const o of objects) if (o.id) after.set(o.id, o);
-  }
-  const diff = diffMetadata(planned.plan.payload, after, DIFF_IGNORE_KEYS);
+  for (const objects of await Promise.all(reads)) for (const o of objects) if (o.id) after.set(o.id, o);
+  const diff = diffMetadata(sent, after, DIFF_IGNORE_KEYS);
   const notes: string[] = [];
   const absent = diff.collections.flatMap((c) => c.created.map((id) => `${c.collection} ${id}`));
   if (absent.length > 0) notes.push(`not found after the restore: ${absent.join(', ')}`);
@@ -305,7 +301,7 @@ export async function runRestore(settings: Settings, reporter: Reporter): Promis
         outcome.after = [
           ...(outcome.after ?? []),
           differences.length === 0
-            ? 'verified: the server now has exactly the payload'
+            ? `verified: the server now has the ${objectCount(p.payload)} imported objects exactly as sent`
             : `verification found ${differences.length} differences`,
         ];
       }

@@ -93,6 +93,7 @@ export async function waitForJob(http: Http, job: Job, wait: JobWait): Promise<I
   let seen = false;
   let empties = 0;
   let queueChecked = false;
+  let polls = 0;
   for (;;) {
     const notifications = await tasks(http, job);
     // A job whose notifications were there and are gone: the server restarted and lost it (DHIS2 keeps
@@ -125,7 +126,7 @@ export async function waitForJob(http: Http, job: Job, wait: JobWait): Promise<I
         `import job ${job.id}: ${Math.round(elapsed / 1000)} s, ${seen ? 'still running' : 'not started yet'}${what}`,
       );
     }
-    await sleep(wait.pollIntervalMs);
+    await sleep(pollDelay(wait, polls++));
   }
 }
 
@@ -164,7 +165,7 @@ async function summary(
         false,
       );
     }
-    await sleep(wait.pollIntervalMs);
+    await sleep(pollDelay(wait, attempt));
   }
 }
 
@@ -307,6 +308,14 @@ async function giveUp(http: Http, job: Job, wait: JobWait, started: number): Pro
     'still-running',
     true,
   );
+}
+
+/**
+ * The n-th wait between polls: 25 ms doubling up to pollIntervalMs. A small import is done in a fraction of
+ * a second; polling it every second would add most of a second to every restore.
+ */
+function pollDelay(wait: JobWait, n: number): number {
+  return Math.min(wait.pollIntervalMs, 25 * 2 ** Math.min(n, 10));
 }
 
 function clip(s: string): string {
