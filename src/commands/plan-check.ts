@@ -1,11 +1,16 @@
 /**
  * "Exactly the reviewed plan": on a push (the merge), the payload restore is about to import must be the
  * one the merged pull request's dry run showed (its fingerprint, hidden in the dry-run comment for this
- * config and server). A manual run has no reviewed plan: it says so and proceeds.
+ * config and server). Only comments written by the token's own identity count (the bot's, or the user of a
+ * personal github-token): anyone can paste a marker and a fingerprint into a comment of their own.
+ *
+ * A push that no merged pull request brought in was never reviewed: it restores only with
+ * allow-plan-change. A workflow_dispatch run (a person's explicit act) and a run by hand proceed, saying so.
  */
 import type { Settings } from '../config/types.ts';
 import { UserError } from '../errors.ts';
-import { GitHubApi, type IssueComment } from '../github/api.ts';
+import { GitHubApi, writtenBy, type IssueComment } from '../github/api.ts';
+import { code, md } from '../github/markdown.ts';
 import { markerScope, readMarkedValue } from '../github/pr-comment.ts';
 import type { Reporter } from '../reporter.ts';
 
@@ -20,11 +25,11 @@ export interface PlanCheck {
 function refusalNote(settings: Settings, differs: PlanCheck['differs']): string {
   const lines = differs.map(
     (d) =>
-      `- \`${d.id}\`: ${d.reviewed ? `reviewed \`${d.reviewed.slice(0, 12)}\`` : 'not in the reviewed dry run'}, now \`${d.now.slice(0, 12)}\``,
+      `- ${code(d.id)}: ${d.reviewed ? `reviewed ${code(d.reviewed.slice(0, 12))}` : 'not in the reviewed dry run'}, now ${code(d.now.slice(0, 12))}`,
   );
   return [
     '',
-    `#### ⛔ Restore to ${settings.server.url} refused at ${settings.github.sha?.slice(0, 7) ?? 'this commit'}`,
+    md`#### ⛔ Restore to ${settings.server.url} refused at ${settings.github.sha?.slice(0, 7) ?? 'this commit'}`.text,
     '',
     'The payload differs from the one this dry run reviewed (the file changed after the review, or the server',
     'changed what restore keeps from it: sharing, organisation units, program lists):',
@@ -40,6 +45,12 @@ export async function checkReviewedPlan(
   programs: { id: string; fingerprint: string }[],
 ): Promise<PlanCheck> {
   const { eventName, sha } = settings.github;
+  if (eventName === 'workflow_dispatch') {
+    reporter.notice(
+      'No reviewed plan to compare with (workflow_dispatch event: started by a person, on purpose): proceeding without one.',
+    );
+    return { differs: [] };
+  }
   if (eventName !== 'push' || !sha) {
     reporter.info(
       `No reviewed plan to compare with (${eventName ? `${eventName} event` : 'run by hand'}, not a push of a merged pull request): proceeding.`,
@@ -49,17 +60,29 @@ export async function checkReviewedPlan(
   const api = new GitHubApi(settings.github, settings.githubToken ?? '', { log: (m) => reporter.debug(m) });
   const pr = await api.findMergedPullRequestForCommit(sha);
   if (!pr) {
-    reporter.info(
-      `Commit ${sha.slice(0, 7)} came from no merged pull request: no reviewed plan to compare; proceeding.`,
-    );
+    const message =
+      `commit ${sha.slice(0, 7)} came from no merged pull request: nobody reviewed a dry run of it ` +
+      '(merge changes through a pull request, run the workflow by hand with workflow_dispatch, or set allow-plan-change: true)';
+    if (!settings.allowPlanChange) throw new UserError(`restore refused: ${message}`);
+    reporter.warning(`${message}; proceeding because allow-plan-change is true`);
     return { differs: [] };
   }
   // Every dry-run comment for this config and server: one over the whole config, or one per program subset
   // (a workflow matrix). Each program's reviewed fingerprint comes from the newest comment covering it.
+  // Only the token's own comments: a person's comment with a copied marker and fingerprint is not a review.
+  const me = await api.identity();
   const ours: { comment: IssueComment; scope: 'all' | string[] }[] = [];
+  let others = 0;
   for await (const comment of api.issueComments(pr.number)) {
     const scope = markerScope(comment.body, settings.config.path, settings.server.url);
-    if (scope) ours.push({ comment, scope });
+    if (!scope) continue;
+    if (writtenBy(comment, me)) ours.push({ comment, scope });
+    else others++;
+  }
+  if (others > 0) {
+    reporter.warning(
+      `pull request #${pr.number}: ignored ${others} dry-run comment${others === 1 ? '' : 's'} not written by ${me.login} (only the dry run's own comments count as the review)`,
+    );
   }
   if (ours.length === 0) {
     const message =

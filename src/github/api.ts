@@ -36,8 +36,31 @@ export interface CommitPullRequest {
   htmlUrl?: string;
 }
 
+/** Who a token writes as: `github-actions[bot]` (type Bot) for the workflow's GITHUB_TOKEN, else its user. */
+export interface Identity {
+  login: string;
+  type: 'Bot' | 'User';
+}
+
+/** The GITHUB_TOKEN's identity, and the fallback when a token cannot tell who it is. */
+export const ACTIONS_BOT: Identity = { login: 'github-actions[bot]', type: 'Bot' };
+
+/**
+ * Did `who` write this comment? Bots are listed by REST as `name[bot]` of type Bot but named `name` by
+ * GraphQL, so a bot matches on its name without the suffix and only as a Bot; a user only as a non-bot.
+ */
+export function writtenBy(comment: Pick<IssueComment, 'author' | 'authorType'>, who: Identity): boolean {
+  if (!comment.author) return false;
+  const base = (login: string) => login.toLowerCase().replace(/\[bot\]$/, '');
+  const isBot = who.type === 'Bot' || /\[bot\]$/i.test(who.login);
+  if (isBot) return comment.authorType === 'Bot' && base(comment.author) === base(who.login);
+  return comment.authorType !== 'Bot' && comment.author.toLowerCase() === who.login.toLowerCase();
+}
+
 /** What upsertComment needs; GitHubApi implements it, tests may pass a fake. */
 export interface IssueCommentsApi {
+  /** Who this token writes as: only its own comments are ever read for a review or edited. */
+  identity(): Promise<Identity>;
   /** Comments in the order GitHub lists them (oldest first), page by page, so a caller can stop early. */
   issueComments(issue: number): AsyncIterable<IssueComment>;
   createIssueComment(issue: number, body: string): Promise<IssueComment>;
@@ -101,6 +124,8 @@ const NETWORK_CODES: Readonly<Record<string, string>> = {
   SELF_SIGNED_CERT_IN_CHAIN: 'TLS certificate not trusted',
 };
 const RETRY_STATUSES: ReadonlySet<number> = new Set([500, 502, 503, 504]);
+/** Identities learned in this run, per API URL and token. */
+const IDENTITIES = new Map<string, Promise<Identity>>();
 
 type Octokit = ReturnType<typeof getOctokit>;
 
@@ -167,6 +192,54 @@ export class GitHubApi implements IssueCommentsApi {
       getOctokit(this.token, { baseUrl: this.apiUrl, userAgent: 'dhis2-metadata', log: this.octokitLog }),
     );
     return this.octokit;
+  }
+
+  /**
+   * Who the token writes as, learned once per run (per API and token): GraphQL `viewer` (any token), else
+   * `GET /user` (a personal token), else the Actions bot (the GITHUB_TOKEN may answer neither).
+   */
+  identity(): Promise<Identity> {
+    const key = `${this.apiUrl}\n${this.token}`;
+    let known = IDENTITIES.get(key);
+    if (!known) {
+      known = this.learnIdentity();
+      IDENTITIES.set(key, known);
+    }
+    return known;
+  }
+
+  private async learnIdentity(): Promise<Identity> {
+    const graphql = `${this.apiUrl.replace(/\/api\/v3$/i, '/api')}/graphql`;
+    try {
+      const response = await this.send({
+        method: 'POST',
+        url: graphql,
+        body: { query: 'query { viewer { login __typename } }' },
+        what: 'ask GitHub who the token is (GraphQL viewer)',
+      });
+      const viewer = (response.data as { data?: { viewer?: { login?: unknown; __typename?: unknown } } } | null)?.data
+        ?.viewer;
+      if (typeof viewer?.login === 'string' && viewer.login !== '') {
+        return { login: viewer.login, type: viewer.__typename === 'Bot' ? 'Bot' : 'User' };
+      }
+    } catch (e) {
+      this.options.log?.(`GitHub: ${(e as Error).message}`);
+    }
+    try {
+      const response = await this.send({
+        method: 'GET',
+        url: '/user',
+        what: 'ask GitHub who the token is (GET /user)',
+      });
+      const user = response.data as { login?: unknown; type?: unknown } | null;
+      if (typeof user?.login === 'string' && user.login !== '') {
+        return { login: user.login, type: user.type === 'Bot' ? 'Bot' : 'User' };
+      }
+    } catch (e) {
+      this.options.log?.(`GitHub: ${(e as Error).message}`);
+    }
+    this.options.log?.(`GitHub: the token did not say who it is; taking it for ${ACTIONS_BOT.login}`);
+    return ACTIONS_BOT;
   }
 
   async *issueComments(issue: number): AsyncGenerator<IssueComment> {

@@ -16,22 +16,20 @@ export class Markup {
 }
 
 /**
- * Characters that start Markdown or HTML, as numeric character references: they render as themselves, in
- * Markdown text, table cells and raw HTML blocks (`<summary>`) alike, and never as syntax. `|` too: a table
- * row is split at raw pipes only.
+ * Characters that start Markdown or HTML, as character references: they render as themselves, in Markdown
+ * text, table cells and raw HTML blocks (`<summary>`) alike, and never as syntax. `|` too: a table row is
+ * split at raw pipes only. `(` and `)` need none: with `[` and `]` escaped they start no link; `$` starts
+ * GitHub's math.
  */
 const ENTITIES: Readonly<Record<string, string>> = {
   '&': '&amp;',
   '<': '&lt;',
   '>': '&gt;',
-  '"': '&quot;',
   '*': '&#42;',
   _: '&#95;',
   '`': '&#96;',
   '[': '&#91;',
   ']': '&#93;',
-  '(': '&#40;',
-  ')': '&#41;',
   '|': '&#124;',
   '~': '&#126;',
   '\\': '&#92;',
@@ -53,7 +51,7 @@ export function mdText(value: unknown): string {
     .replace(/[@#]/g, (c) => c + ZWSP)
     .replace(/:\/\//g, `:${ZWSP}//`)
     .replace(/\bwww\./gi, (w) => `${w.slice(0, 3)}${ZWSP}.`)
-    .replace(/[&<>"*_`[\]()|~\\!$]/g, (c) => ENTITIES[c] ?? c);
+    .replace(/[&<>*_`[\]|~\\!$]/g, (c) => ENTITIES[c] ?? c);
 }
 
 /** A table cell or an inline value: mdText for text, a Markup as it is. */

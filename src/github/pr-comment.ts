@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import type { GitHubContext } from '../config/types.ts';
 import { redact } from '../util/secrets.ts';
-import { GitHubApiError, type IssueComment, type IssueCommentsApi } from './api.ts';
+import { GitHubApiError, writtenBy, type IssueComment, type IssueCommentsApi } from './api.ts';
 
 /** GitHub refuses bodies over 65,536 characters; the margin covers counting differences (see fitComment). */
 export const COMMENT_LIMIT = 65_000;
@@ -127,14 +127,19 @@ export interface UpsertResult {
   url?: string;
 }
 
-/** The first comment on the PR that starts with `marker`, reading page by page until found. */
+/**
+ * The first comment on the PR that starts with `marker` AND was written by the token's own identity,
+ * reading page by page until found. Anyone can copy a marker into a comment of their own: such a comment is
+ * never ours, never edited, never read as a review.
+ */
 export async function findMarkedComment(
   api: IssueCommentsApi,
   pr: number,
   marker: string,
 ): Promise<IssueComment | undefined> {
+  const me = await api.identity();
   for await (const comment of api.issueComments(pr)) {
-    if (isMarkedComment(comment.body, marker)) return comment;
+    if (isMarkedComment(comment.body, marker) && writtenBy(comment, me)) return comment;
   }
   return undefined;
 }

@@ -5,6 +5,13 @@
  *   POST  /repos/{owner}/{repo}/issues/{n}/comments
  *   PATCH /repos/{owner}/{repo}/issues/comments/{id}
  *   GET   /repos/{owner}/{repo}/commits/{sha}/pulls
+ *   GET   /user                                       (who a personal token is; 403 for an app token)
+ *   POST  /graphql  query { viewer { login } }        (likewise; on GHES at /api/graphql)
+ *
+ * Tokens are identities like GitHub's: the app tokens (STUB_TOKEN, STUB_READ_ONLY_TOKEN: the workflow's
+ * GITHUB_TOKEN) write as github-actions[bot] (type Bot) and cannot say who they are, as an installation token
+ * answers /user with 403 and GraphQL viewer with a FORBIDDEN error; a personal token (STUB_PERSONAL_TOKEN)
+ * writes as its user and says so. Comments by anyone can be seeded with addComment.
  *
  * It answers the way GitHub does where the tool depends on it: 401 "Bad credentials" without a known token,
  * 403 "Resource not accessible by integration" when a read-only token (a fork PR's GITHUB_TOKEN) writes,
@@ -16,6 +23,10 @@ import type { AddressInfo } from 'node:net';
 
 export const STUB_TOKEN = 'ghs_stubReadWriteToken0123456789';
 export const STUB_READ_ONLY_TOKEN = 'ghs_stubReadOnlyToken9876543210';
+/** A personal access token of the user `release-manager`. */
+export const STUB_PERSONAL_TOKEN = 'ghp_stubPersonalToken0123456789abcd';
+export const STUB_PERSONAL_USER: StubUser = { login: 'release-manager', type: 'User' };
+export const ACTIONS_BOT_USER: StubUser = { login: 'github-actions[bot]', type: 'Bot' };
 
 export interface StubUser {
   login: string;
@@ -33,8 +44,10 @@ export interface GitHubStubOptions {
   defaultPerPage?: number;
   /** GitHub's limit on a comment body, in characters. */
   bodyLimit?: number;
-  /** Author of the comments the API creates. Default github-actions[bot]. */
+  /** Author of the comments an app token creates. Default github-actions[bot]. */
   user?: StubUser;
+  /** Personal tokens (read and write) and their users. Default {STUB_PERSONAL_TOKEN: release-manager}. */
+  personalTokens?: Record<string, StubUser>;
   /** When given, only these issue numbers exist (others: 404). */
   pullRequests?: number[];
   /** Called with one line per request. */
@@ -84,6 +97,8 @@ export interface StubFailure {
   afterHandling?: boolean;
   /** Only requests with this method. */
   method?: string;
+  /** Only requests whose path (without the base path) matches. */
+  path?: RegExp;
   /** How many matching requests fail. Default 1. */
   count?: number;
   /** The `message` of the error body. */
@@ -109,12 +124,13 @@ const DOCS = 'https://docs.github.com/rest';
 const MAX_REQUEST_BYTES = 5 * 1024 * 1024;
 
 export async function startGitHubStub(opts: GitHubStubOptions = {}): Promise<GitHubStub> {
-  const tokens = new Set(opts.tokens ?? [STUB_TOKEN]);
+  const personal = new Map(Object.entries(opts.personalTokens ?? { [STUB_PERSONAL_TOKEN]: STUB_PERSONAL_USER }));
+  const tokens = new Set([...(opts.tokens ?? [STUB_TOKEN]), ...personal.keys()]);
   const readOnly = new Set(opts.readOnlyTokens ?? [STUB_READ_ONLY_TOKEN]);
   const basePath = (opts.basePath ?? '').replace(/\/+$/, '');
   const defaultPerPage = opts.defaultPerPage ?? 30;
   const bodyLimit = opts.bodyLimit ?? 65_536;
-  const user = opts.user ?? { login: 'github-actions[bot]', type: 'Bot' };
+  const user = opts.user ?? ACTIONS_BOT_USER;
   const pulls = opts.pullRequests ? new Set(opts.pullRequests) : undefined;
 
   const comments: StubComment[] = [];
@@ -161,7 +177,9 @@ export async function startGitHubStub(opts: GitHubStubOptions = {}): Promise<Git
       send(res, status, body, headers);
     };
 
-    const failure = failures.find((f) => f.left > 0 && (!f.method || f.method.toUpperCase() === method));
+    const failure = failures.find(
+      (f) => f.left > 0 && (!f.method || f.method.toUpperCase() === method) && (!f.path || f.path.test(entry.path)),
+    );
     if (failure) failure.left--;
     const fail = () => {
       if (failure?.drop) {
@@ -190,11 +208,40 @@ export async function startGitHubStub(opts: GitHubStubOptions = {}): Promise<Git
   }
 
   function route(method: string, url: URL, entry: StubRequest, token: string | undefined, raw?: string): Answer {
-    if (!url.pathname.startsWith(basePath + '/')) return notFound();
+    // GraphQL lives at /graphql (github.com) or /api/graphql (GHES, whose REST base is /api/v3).
+    const graphqlPath = `${basePath.replace(/\/v3$/, '')}/graphql`;
+    if (!url.pathname.startsWith(basePath + '/') && url.pathname !== graphqlPath) return notFound();
     if (!token || (!tokens.has(token) && !readOnly.has(token))) {
       return { status: 401, body: { message: 'Bad credentials', documentation_url: DOCS, status: '401' } };
     }
+    const me = personal.get(token);
+    if (url.pathname === graphqlPath) {
+      if (method !== 'POST') return notFound();
+      const query = (JSON.parse(raw ?? '{}') as { query?: unknown }).query;
+      if (typeof query !== 'string' || !/\bviewer\b/.test(query)) {
+        return { status: 200, body: { errors: [{ message: 'stub: only viewer queries are served' }] } };
+      }
+      if (!me) {
+        return {
+          status: 200,
+          body: {
+            data: null,
+            errors: [{ type: 'FORBIDDEN', path: ['viewer'], message: 'Resource not accessible by integration' }],
+          },
+        };
+      }
+      return { status: 200, body: { data: { viewer: { login: me.login, __typename: me.type } } } };
+    }
     const path = entry.path;
+    if (path === '/user' && method === 'GET') {
+      if (!me) {
+        return {
+          status: 403,
+          body: { message: 'Resource not accessible by integration', documentation_url: DOCS, status: '403' },
+        };
+      }
+      return { status: 200, body: { login: me.login, id: me.login.length, type: me.type } };
+    }
     const list = /^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments$/.exec(path);
     const edit = /^\/repos\/([^/]+)\/([^/]+)\/issues\/comments\/(\d+)$/.exec(path);
     const commitPulls = /^\/repos\/([^/]+)\/([^/]+)\/commits\/([^/]+)\/pulls$/.exec(path);
@@ -217,7 +264,7 @@ export async function startGitHubStub(opts: GitHubStubOptions = {}): Promise<Git
       if (method === 'POST') {
         const body = parseBody(raw);
         if ('error' in body) return body.error;
-        const comment = addComment(owner, repo, issue, body.text);
+        const comment = addComment(owner, repo, issue, body.text, me ?? user);
         return { status: 201, body: toJson(url, comment) };
       }
       return methodNotAllowed();

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '../..');
+/** The bundle under test: dist/, or another build of it (DHIS2_METADATA_TEST_DIST, e.g. a private build). */
+const DIST = process.env.DHIS2_METADATA_TEST_DIST ? resolve(process.env.DHIS2_METADATA_TEST_DIST) : join(ROOT, 'dist');
 
 export interface ActionRun {
   code: number;
@@ -70,7 +72,8 @@ export async function runAction(
   };
   for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
 
-  const child = spawn(process.execPath, [join(ROOT, options.entry ?? 'dist/index.js'), ...(options.args ?? [])], {
+  const entry = options.entry ? join(ROOT, options.entry) : join(DIST, 'index.js');
+  const child = spawn(process.execPath, [entry, ...(options.args ?? [])], {
     cwd: options.workspace,
     env,
   });
@@ -109,7 +112,7 @@ export async function runCli(
   args: string[],
   options: { cwd: string; env?: Record<string, string> },
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [join(ROOT, 'dist/cli.js'), ...args], {
+  const child = spawn(process.execPath, [join(DIST, 'cli.js'), ...args], {
     cwd: options.cwd,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...options.env },
   });

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mdText } from '../../src/github/markdown.ts';
 import { toFileShape } from '../../src/metadata/assemble.ts';
 import { canonicalJson } from '../../src/metadata/canonical.ts';
 import { startEmulator, type Emulator } from '../emulator/index.ts';
@@ -127,7 +128,8 @@ describe('backup', () => {
     expect(JSON.parse(result.outputs.backups ?? '')).toEqual([
       { programId: PROGRAM, id: record.id, name: record.name, version: '3', date: record.backup_date, comment: '' },
     ]);
-    expect(result.summary).toContain(record.name);
+    // Names are shown through mdText: inert Markdown that renders as the name itself.
+    expect(result.summary).toContain(mdText(record.name));
     expect(result.summary).toContain(NS);
     expect(result.summary).not.toContain('Datastore Manager'); // far from the size warning
     expect(JSON.parse(readFileSync(result.outputs.report!, 'utf8')).programs[0].backup.id).toBe(record.id);
@@ -289,7 +291,7 @@ describe('backup', () => {
     expect(result.code).toBe(0);
     expect(result.summary).toMatch(/7 backups of program wriKFoFj7Fw take 6\.\d MB in one dataStore value/);
     expect(result.summary).toContain('Datastore Manager');
-    expect(result.summary).toContain(`PUT /api/dataStore/${NS}/${PROGRAM}`);
+    expect(result.summary).toContain(mdText(`PUT /api/dataStore/${NS}/${PROGRAM}`));
     expect(result.stdout).toMatch(/::warning::.*take 6\.\d MB/);
     const listed = await run('list-backups', workspace());
     expect(listed.code).toBe(0);
@@ -316,7 +318,7 @@ describe('list-backups', () => {
     ]);
     expect(result.summary).toContain('| name | version | date | comment | id |');
     expect(result.summary).toContain(
-      `| ${FIXTURE.name} | 3 | 2024-06-10 14:53:54 | Before the June form changes | 1718031234567 |`,
+      `| ${mdText(FIXTURE.name)} | 3 | 2024-06-10 14:53:54 | Before the June form changes | 1718031234567 |`,
     );
     expect(existsSync(result.outputs.report!)).toBe(true);
   });

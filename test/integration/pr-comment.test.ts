@@ -14,7 +14,13 @@ import {
   upsertComment,
 } from '../../src/github/pr-comment.ts';
 import { clearSecrets } from '../../src/util/secrets.ts';
-import { STUB_READ_ONLY_TOKEN, STUB_TOKEN, startGitHubStub, type GitHubStub } from '../github-stub/server.ts';
+import {
+  STUB_PERSONAL_TOKEN,
+  STUB_READ_ONLY_TOKEN,
+  STUB_TOKEN,
+  startGitHubStub,
+  type GitHubStub,
+} from '../github-stub/server.ts';
 
 const OWNER = 'dhis2-org';
 const REPO = 'program-config';
@@ -122,7 +128,7 @@ describe('upsertComment against the GitHub stand-in', () => {
     for (let i = 0; i < 205; i++) stub.addComment(OWNER, REPO, PR, `comment ${i}`);
     const result = await upsertComment(client(), PR, MARKER, body({ created: 0, updated: 0 }));
     expect(result.action).toBe('created');
-    expect(stub.requests.filter((r) => r.method === 'GET')).toHaveLength(3);
+    expect(stub.requests.filter((r) => r.method === 'GET' && r.path.endsWith('/comments'))).toHaveLength(3);
     expect(stub.comments(OWNER, REPO, PR)).toHaveLength(206);
   });
 
@@ -217,21 +223,67 @@ describe('upsertComment against the GitHub stand-in', () => {
   });
 });
 
+describe("only the token's own comments count", () => {
+  it("never edits a person's comment that carries the marker (copied from another review)", async () => {
+    const copied = `${MARKER}\n${markedValue('fingerprint', 'c'.repeat(64))}\ncopied from pull request #3`;
+    const mallory = stub.addComment(OWNER, REPO, PR, copied, { login: 'mallory', type: 'User' });
+    const api = client();
+    const first = await upsertComment(api, PR, MARKER, 'the real dry run');
+    expect(first.action).toBe('created');
+    expect(first.id).not.toBe(mallory.id);
+    const second = await upsertComment(api, PR, MARKER, 'the real dry run, again');
+    expect(second).toMatchObject({ id: first.id, action: 'updated' });
+    const comments = stub.comments(OWNER, REPO, PR);
+    expect(comments.find((c) => c.id === mallory.id)!.body).toBe(copied);
+    expect(stub.requests.filter((r) => r.method === 'PATCH').map((r) => r.path)).toEqual([
+      `/repos/${OWNER}/${REPO}/issues/comments/${first.id}`,
+    ]);
+    // The GITHUB_TOKEN cannot say who it is (403 on /user, FORBIDDEN from GraphQL): it is the Actions bot,
+    // and that is learned once per run, not per request.
+    expect(comments.find((c) => c.id === first.id)!.user).toEqual({ login: 'github-actions[bot]', type: 'Bot' });
+    expect(stub.requests.filter((r) => r.path.endsWith('/graphql'))).toHaveLength(1);
+    expect(stub.requests.filter((r) => r.path === '/user').map((r) => r.status)).toEqual([403]);
+  });
+
+  it("a personal token edits its own user's comment, never the bot's or another person's", async () => {
+    const bots = stub.addComment(OWNER, REPO, PR, `${MARKER}\nwritten with the GITHUB_TOKEN`);
+    const other = stub.addComment(OWNER, REPO, PR, `${MARKER}\nby alice`, { login: 'alice', type: 'User' });
+    const api = client(STUB_PERSONAL_TOKEN);
+    expect(await api.identity()).toEqual({ login: 'release-manager', type: 'User' });
+    const first = await upsertComment(api, PR, MARKER, 'by the release manager');
+    expect(first.action).toBe('created');
+    const second = await upsertComment(api, PR, MARKER, 'by the release manager, again');
+    expect(second).toMatchObject({ id: first.id, action: 'updated' });
+    const comments = stub.comments(OWNER, REPO, PR);
+    expect(comments.find((c) => c.id === bots.id)!.body).toBe(`${MARKER}\nwritten with the GITHUB_TOKEN`);
+    expect(comments.find((c) => c.id === other.id)!.body).toBe(`${MARKER}\nby alice`);
+    expect(comments.find((c) => c.id === first.id)!.user.login).toBe('release-manager');
+  });
+
+  it('asks GET /user when GraphQL does not answer, and falls back to the Actions bot when neither does', async () => {
+    stub.failNext({ status: 502, method: 'POST', path: /graphql$/ });
+    expect(await client(STUB_PERSONAL_TOKEN).identity()).toEqual({ login: 'release-manager', type: 'User' });
+    stub.failNext({ status: 502, method: 'POST', path: /graphql$/ });
+    stub.failNext({ status: 404, method: 'GET', path: /^\/user$/ });
+    expect(await client(STUB_TOKEN).identity()).toEqual({ login: 'github-actions[bot]', type: 'Bot' });
+  });
+});
+
 describe('GitHubApi resilience', () => {
   it('retries a list page after a 502 and still finds the comment', async () => {
     const ours = stub.addComment(OWNER, REPO, PR, `${MARKER}\nbody`);
-    stub.failNext({ status: 502, method: 'GET' });
+    stub.failNext({ status: 502, method: 'GET', path: /\/comments$/ });
     const found = await findMarkedComment(client(), PR, MARKER);
     expect(found?.id).toBe(ours.id);
-    expect(stub.requests.map((r) => r.status)).toEqual([502, 200]);
+    expect(stub.requests.filter((r) => r.path.endsWith('/comments')).map((r) => r.status)).toEqual([502, 200]);
   });
 
   it('does not leave two comments when the create response is lost', async () => {
-    stub.failNext({ drop: true, method: 'POST', afterHandling: true });
+    stub.failNext({ drop: true, method: 'POST', afterHandling: true, path: /\/comments$/ });
     const result = await upsertComment(client(), PR, MARKER, 'body');
     expect(stub.comments(OWNER, REPO, PR)).toHaveLength(1);
     expect(result.action).toBe('unchanged');
-    expect(stub.requests.filter((r) => r.method === 'POST')).toHaveLength(1);
+    expect(stub.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/comments'))).toHaveLength(1);
   });
 
   it('never repeats a POST by itself', async () => {

@@ -9,7 +9,14 @@ import {
   readMarkedValue,
   upsertComment,
 } from '../../src/github/pr-comment.ts';
-import { GitHubApiError, nextLink, type IssueComment, type IssueCommentsApi } from '../../src/github/api.ts';
+import {
+  ACTIONS_BOT,
+  GitHubApiError,
+  nextLink,
+  writtenBy,
+  type IssueComment,
+  type IssueCommentsApi,
+} from '../../src/github/api.ts';
 import { clearSecrets, registerSecret } from '../../src/util/secrets.ts';
 
 afterEach(() => clearSecrets());
@@ -221,12 +228,15 @@ describe('nextLink', () => {
 });
 
 /** An in-memory IssueCommentsApi, to test upsertComment's decisions without HTTP. */
-function fakeApi(initial: string[] = []) {
-  const comments: IssueComment[] = initial.map((body, i) => ({ id: i + 1, body }));
+const BOT = { author: 'github-actions[bot]', authorType: 'Bot' };
+
+function fakeApi(initial: (string | IssueComment)[] = []) {
+  const comments: IssueComment[] = initial.map((c, i) => (typeof c === 'string' ? { id: i + 1, body: c, ...BOT } : c));
   const calls: string[] = [];
   let failCreate = 0;
   let createLands = false;
   const api: IssueCommentsApi = {
+    identity: async () => ACTIONS_BOT,
     async *issueComments() {
       calls.push('list');
       for (const c of comments) yield { ...c };
@@ -235,10 +245,10 @@ function fakeApi(initial: string[] = []) {
       calls.push('create');
       if (failCreate > 0) {
         failCreate--;
-        if (createLands) comments.push({ id: comments.length + 1, body });
+        if (createLands) comments.push({ id: comments.length + 1, body, ...BOT });
         throw new GitHubApiError('could not create: connection reset', 'network');
       }
-      const c = { id: comments.length + 1, body };
+      const c = { id: comments.length + 1, body, ...BOT };
       comments.push(c);
       return { ...c };
     },
@@ -277,6 +287,42 @@ describe('upsertComment decisions', () => {
     expect(fake.comments.map((c) => c.body)).toEqual(['unrelated', `${marker}\nv2`]);
   });
 
+  it("never edits a person's comment that carries the marker: writes its own next to it", async () => {
+    const copied = `${marker}\nfingerprint copied from another pull request`;
+    const fake = fakeApi([{ id: 1, body: copied, author: 'mallory', authorType: 'User' }]);
+    const result = await upsertComment(fake.api, 1, marker, 'body');
+    expect(result).toMatchObject({ id: 2, action: 'created' });
+    expect(fake.comments[0]!.body).toBe(copied);
+    expect(fake.calls.filter((c) => c.startsWith('update'))).toEqual([]);
+  });
+
+  it("with a personal token, edits only that user's comment, not the bot's nor another person's", async () => {
+    const fake = fakeApi([
+      `${marker}\nby the bot`,
+      { id: 2, body: `${marker}\nby mallory`, author: 'mallory', authorType: 'User' },
+      { id: 3, body: `${marker}\nby the release manager`, author: 'Release-Manager', authorType: 'User' },
+    ]);
+    const api = { ...fake.api, identity: async () => ({ login: 'release-manager', type: 'User' as const }) };
+    const result = await upsertComment(api, 1, marker, 'new');
+    expect(result).toMatchObject({ id: 3, action: 'updated' });
+    expect(fake.comments.map((c) => c.body)).toEqual([
+      `${marker}\nby the bot`,
+      `${marker}\nby mallory`,
+      `${marker}\nnew`,
+    ]);
+  });
+
+  it('writtenBy: a bot by its name with or without [bot], only as a Bot; a user only as a user', () => {
+    const bot = { author: 'github-actions[bot]', authorType: 'Bot' };
+    expect(writtenBy(bot, ACTIONS_BOT)).toBe(true);
+    expect(writtenBy(bot, { login: 'github-actions', type: 'Bot' })).toBe(true);
+    expect(writtenBy({ author: 'github-actions', authorType: 'User' }, ACTIONS_BOT)).toBe(false);
+    expect(writtenBy({ author: 'other-app[bot]', authorType: 'Bot' }, ACTIONS_BOT)).toBe(false);
+    expect(writtenBy(bot, { login: 'github-actions', type: 'User' })).toBe(false);
+    expect(writtenBy({ author: 'Alice', authorType: 'User' }, { login: 'alice', type: 'User' })).toBe(true);
+    expect(writtenBy({}, ACTIONS_BOT)).toBe(false);
+  });
+
   it('ignores a comment that only quotes the marker further down', async () => {
     const fake = fakeApi([`> someone quoted\n> ${marker}\n`]);
     const result = await upsertComment(fake.api, 1, marker, 'body');
@@ -306,7 +352,7 @@ describe('upsertComment decisions', () => {
     const ghost: IssueCommentsApi = {
       ...fake.api,
       async *issueComments() {
-        yield { id: 77, body: `${marker}\nold` }; // listed, but gone by the time we edit it
+        yield { id: 77, body: `${marker}\nold`, ...BOT }; // listed, but gone by the time we edit it
       },
     };
     const result = await upsertComment(ghost, 1, marker, 'new');
