@@ -26,7 +26,17 @@ export interface HttpOptions {
   /** Base of the exponential backoff: retry n waits about retryDelayMs * 2^(n-1), plus jitter. */
   retryDelayMs: number;
   log: (message: string) => void;
+  /**
+   * Hard limit for one attempt, from sending to the last byte of the answer (timeoutMs is axios's idle
+   * timeout, which every byte resets: a server trickling its answer would never hit it). Default 5 x timeoutMs.
+   */
+  deadlineMs?: number;
+  /** Largest answer read, in bytes; a bigger one is cut off with an error. Default MAX_RESPONSE_BYTES. */
+  maxResponseBytes?: number;
 }
+
+/** 256 MB: far above the largest program export, far below what would exhaust the runner's memory. */
+export const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
 
 export interface HttpRequest {
   method: Method;
@@ -90,9 +100,13 @@ export class Http {
   readonly log: (message: string) => void;
   private readonly axios: AxiosInstance;
   private readonly options: HttpOptions;
+  private readonly deadlineMs: number;
+  private readonly maxResponseBytes: number;
 
   constructor(options: HttpOptions) {
     this.options = options;
+    this.deadlineMs = options.deadlineMs ?? options.timeoutMs * 5;
+    this.maxResponseBytes = options.maxResponseBytes ?? MAX_RESPONSE_BYTES;
     this.server = options.server;
     this.log = (message) => options.log(redact(message));
     const headers: Record<string, string> = {
@@ -115,8 +129,13 @@ export class Http {
       // Only transient statuses reject (that is what triggers a retry); all others are read by interpret().
       validateStatus: (status) => !TRANSIENT_STATUSES.has(status),
       maxBodyLength: Infinity,
-      maxContentLength: Infinity,
+      maxContentLength: this.maxResponseBytes,
       headers,
+    });
+    // Every attempt (a retry too: axios-retry sends it through the interceptors again) gets its own deadline.
+    this.axios.interceptors.request.use((config) => {
+      config.signal = AbortSignal.timeout(this.deadlineMs);
+      return config;
     });
 
     axiosRetry(this.axios, {
@@ -236,6 +255,17 @@ export class Http {
   }
 
   private problemOf(error: AxiosError, ctx: RequestContext): string {
+    const request = `${ctx.method} ${ctx.path}`;
+    if (error.code === 'ERR_CANCELED') {
+      const importing = ctx.method === 'POST' && /metadata/.test(ctx.path);
+      return (
+        `${this.server} did not finish answering ${request} within ${seconds(this.deadlineMs)} (the hard limit for one request)` +
+        (importing ? ': the import may still be running there; check it before running again' : '')
+      );
+    }
+    if (/maxContentLength size of/i.test(error.message)) {
+      return `${this.server} answered ${request} with more than ${megabytes(this.maxResponseBytes)} (the size limit for one answer): stopped reading`;
+    }
     if (error.response) {
       const data = error.response.data;
       return describeStatus(error.response.status, typeof data === 'string' ? parseLenient(data) : data, ctx);
@@ -271,6 +301,14 @@ export function authorizationHeader(auth: Auth | undefined): string | undefined 
   const encoded = Buffer.from(`${auth.username}:${auth.password}`, 'utf8').toString('base64');
   registerSecret(encoded);
   return `Basic ${encoded}`;
+}
+
+function seconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(3))} s`;
+}
+
+function megabytes(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${Number((bytes / 1024 / 1024).toFixed(1))} MB` : `${bytes} bytes`;
 }
 
 function excluded(error: AxiosError, req: HttpRequest): boolean {

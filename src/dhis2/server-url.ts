@@ -1,5 +1,5 @@
 import { ConfigError } from '../errors.ts';
-import { redact, registerSecret } from '../util/secrets.ts';
+import { registerSecret } from '../util/secrets.ts';
 
 export interface NormalisedServerUrl {
   /** Scheme, host, port and context path, no trailing slash, no /api: e.g. https://host/dhis. */
@@ -19,7 +19,10 @@ export function normaliseServerUrl(input: string): NormalisedServerUrl {
   try {
     url = new URL(text);
   } catch {
-    throw new ConfigError(`server-url is not a valid URL: "${redact(text)}" (expected e.g. https://dhis2.example.org)`);
+    // Never echo it: a password with `#`, `/` or `@` breaks the URL apart, and the pieces are not masked.
+    throw new ConfigError(
+      'server-url is not a valid URL (not shown: it may hold a secret); expected the DHIS2 base URL, e.g. https://dhis2.example.org',
+    );
   }
   if (url.password) registerSecret(decodeURIComponent(url.password));
   if (url.username || url.password) {
@@ -30,7 +33,7 @@ export function normaliseServerUrl(input: string): NormalisedServerUrl {
     throw new ConfigError(`server-url must start with http:// or https://, not ${url.protocol}//`);
   }
   if (url.search || url.hash) {
-    throw new ConfigError(`server-url must not have a query string or fragment: "${redact(text)}"`);
+    throw new ConfigError('server-url must not have a query string or fragment (not shown: it may hold a secret)');
   }
   const notes: string[] = [];
   let path = url.pathname.replace(/\/+$/, '');
