@@ -9,7 +9,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Settings } from '../config/types.ts';
-import { ConfigError } from '../errors.ts';
+import { ConfigError, isUserError } from '../errors.ts';
 import type { Reporter } from '../reporter.ts';
 import { exampleTests } from '../check/init-tests.ts';
 import { junitXml } from '../check/junit.ts';
@@ -20,10 +20,16 @@ import { readMetadataFile } from './json-file.ts';
 import { writeReport } from './report-file.ts';
 
 /** The program files of the run, read from the workspace. */
-export function checkInputs(settings: Settings): CheckInput[] {
-  return settings.programs.map((entry) => {
-    const file = readMetadataFile(settings.workspace, entry.file, `the file of program ${entry.id} in the config`);
-    return { id: entry.id, file: entry.file, text: file.text, doc: file.doc };
+export function checkInputs(settings: Settings, options: { skipUnreadable?: boolean } = {}): CheckInput[] {
+  return settings.programs.flatMap((entry) => {
+    try {
+      const file = readMetadataFile(settings.workspace, entry.file, `the file of program ${entry.id} in the config`);
+      return [{ id: entry.id, file: entry.file, text: file.text, doc: file.doc }];
+    } catch (e) {
+      // dry-run reports an unreadable file as that program's own error, after the checks of the others.
+      if (options.skipUnreadable && isUserError(e)) return [];
+      throw e;
+    }
   });
 }
 

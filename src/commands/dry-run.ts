@@ -8,7 +8,10 @@
 import type { Settings } from '../config/types.ts';
 import { isUserError, UserError } from '../errors.ts';
 import { GitHubApi } from '../github/api.ts';
-import { cell, code } from '../github/markdown.ts';
+import { cell, code, programLabel, table } from '../github/markdown.ts';
+import { runChecks, type CheckResult } from '../check/run-checks.ts';
+import { deletionList } from '../metadata/changed-payload.ts';
+import { checkInputs, checkTests, writeJunit } from './check.ts';
 import { readPullRequest } from '../github/event.ts';
 import { commentMarker, fitComment, jobSummaryUrl, markedValue, upsertComment } from '../github/pr-comment.ts';
 import type { Reporter } from '../reporter.ts';
@@ -56,8 +59,61 @@ export function dryRunMarkdown(settings: Settings, serverVersion: string, progra
   return { header, essential, detail, footer, status };
 }
 
+/** Short "Checks" section for the PR comment: per program, the counts (the job summary has the details). */
+function checksSection(result: CheckResult): string {
+  const rows = result.programs.map((p) => [
+    programLabel(p.id, p.name),
+    p.expressions.length,
+    p.expressions.filter((e) => e.severity === 'error').length,
+    p.expressions.filter((e) => e.severity === 'warning').length,
+    p.references.length,
+    p.tests.filter((t) => t.passed).length,
+    p.tests.filter((t) => !t.passed).length,
+  ]);
+  const failed = result.programs.flatMap((p) => p.tests.filter((t) => !t.passed).map((t) => `${t.name} (${t.file})`));
+  const icon = result.errors > 0 || result.testsFailed > 0 ? '❌' : result.warnings > 0 ? '⚠️' : '✅';
+  return [
+    `#### ${icon} Checks: program rules and indicators (DHIS2's rule engine and expression parser)`,
+    '',
+    table(
+      ['program', 'expressions', 'invalid', 'warnings', 'broken references', 'tests passed', 'tests failed'],
+      rows,
+      ['left', 'right', 'right', 'right', 'right', 'right', 'right'],
+    ),
+    ...(failed.length > 0 ? ['', `Failed rule tests: ${failed.slice(0, 10).map(cell).join('; ')}`] : []),
+  ].join('\n');
+}
+
+/**
+ * The checks of `check`, run first from the files in the repo (no server needed). Their problems are
+ * annotated; a file that can't be read is left to the program's own error below.
+ */
+async function runDryRunChecks(settings: Settings, reporter: Reporter): Promise<CheckResult | undefined> {
+  if (settings.backup.id) return undefined; // the metadata comes from the server: checked by `check` on files only
+  const inputs = checkInputs(settings, { skipUnreadable: true });
+  if (inputs.length === 0) return undefined;
+  const result = await runChecks(inputs, checkTests(settings));
+  for (const p of result.problems) {
+    if (p.level === 'error') reporter.error(p.message, p.location);
+    else reporter.warning(p.message, p.location);
+  }
+  writeJunit(settings, result);
+  reporter.setOutput('errors', String(result.errors));
+  reporter.setOutput('tests-passed', String(result.testsPassed));
+  reporter.setOutput('tests-failed', String(result.testsFailed));
+  return result;
+}
+
 export async function runDryRun(settings: Settings, reporter: Reporter): Promise<boolean> {
   const pr = readPullRequest(settings.github);
+  const checks = await runDryRunChecks(settings, reporter);
+  const checksFailed = checks !== undefined && (checks.errors > 0 || checks.testsFailed > 0);
+  if (settings.serverUnavailable) {
+    // A fork's pull request: the checks ran; the import can't be validated without the secrets.
+    if (checks) await reporter.summary(checks.markdown);
+    reporter.setOutput('status', 'ERROR');
+    throw new UserError(settings.serverUnavailable);
+  }
   checkCredentials(settings);
   const client = await connect(settings, reporter);
 
@@ -80,10 +136,17 @@ export async function runDryRun(settings: Settings, reporter: Reporter): Promise
     ({ entry }, error) => ({ id: entry.id, file: entry.file, error }),
   );
 
-  const { status, fingerprint } = reportImport(settings, reporter, client, 'dry-run', programs);
+  const { status, fingerprint } = reportImport(settings, reporter, client, 'dry-run', programs, {
+    checks: checks?.programs,
+  });
+  // The gate is both: the import would succeed and the checks pass.
+  if (checksFailed) reporter.setOutput('status', 'ERROR');
 
   const md = dryRunMarkdown(settings, client.system.version, programs);
-  await reporter.summary([md.header, '', md.essential, '', md.detail, '', md.footer].join('\n'));
+  const checksPart = checks ? checksSection(checks) : '';
+  await reporter.summary(
+    [md.header, '', md.essential, '', checks?.markdown ?? '', '', md.detail, '', md.footer].join('\n'),
+  );
 
   if (pr && settings.comment) {
     try {
@@ -95,10 +158,12 @@ export async function runDryRun(settings: Settings, reporter: Reporter): Promise
       const hidden = [
         markedValue('fingerprint', fingerprint),
         ...programs.map((p) => (p.fingerprint ? markedValue(`fingerprint:${p.id}`, p.fingerprint) : '')),
+        // What restore would delete, as reviewed: restore names what differs when the server changed since.
+        ...programs.map((p) => (p.plan ? markedValue(`deletions:${p.id}`, deletionList(p.plan.stale)) : '')),
       ].filter(Boolean);
       const body = fitComment({
         header: [marker, ...hidden, md.header].join('\n'),
-        essential: md.essential,
+        essential: [md.essential, checksPart].filter(Boolean).join('\n\n'),
         detail: md.detail,
         footer: md.footer,
         summaryUrl: jobSummaryUrl(settings.github),
@@ -115,6 +180,13 @@ export async function runDryRun(settings: Settings, reporter: Reporter): Promise
   if (status === 'ERROR') {
     const failed = programs.filter((p) => p.error || p.report?.status === 'ERROR').map((p) => p.id);
     reporter.info(`Dry run failed for ${failed.join(', ')}: the import would fail.`);
+    return false;
+  }
+  if (checksFailed) {
+    reporter.error(
+      `dry run failed: the checks found ${checks.errors} invalid expressions or broken references and ` +
+        `${checks.testsFailed} failed rule tests (the import itself would succeed)`,
+    );
     return false;
   }
   return true;

@@ -184,6 +184,9 @@ export function reportImport(
   reporter.setOutput('status', status);
   for (const [k, v] of Object.entries(stats)) reporter.setOutput(k, String(v));
   reporter.setOutput('fingerprint', fingerprint);
+  // What really changes, beside DHIS2's counts (which call every existing object sent "updated").
+  const changes = programs.reduce((n, p) => n + (p.diff ? p.diff.totals.created + p.diff.totals.changed : 0), 0);
+  reporter.setOutput('changes', String(changes));
   reporter.setOutput('report', report);
   return { status, fingerprint };
 }

@@ -221,19 +221,26 @@ export function buildSettings(raw: RawInputs, environment: Environment): Setting
   // A pull request from a fork gets no secrets: say so before complaining about what the secrets held.
   // (pull_request only: pull_request_target runs with the base repository's secrets.)
   // `check` needs no server and no secrets: it runs for pull requests from forks too.
+  // A dry run still runs its checks (no server needed) and then says why the server part can't run.
   const isCheck = command === 'check';
+  let serverUnavailable: string | undefined;
   if (
     !isCheck &&
     github.eventName === 'pull_request' &&
     (!value(raw, 'server-url') || (!raw.password && !value(raw, 'token')))
   ) {
     const pr = readPullRequest(github);
-    if (pr?.fromFork) throw new ConfigError(forkWithoutSecretsMessage(pr.number, command));
+    if (pr?.fromFork) {
+      const message = forkWithoutSecretsMessage(pr.number, command);
+      if (command !== 'dry-run') throw new ConfigError(message);
+      serverUnavailable = message;
+    }
   }
+  const url = value(raw, 'server-url');
   const server =
-    isCheck && !value(raw, 'server-url')
-      ? { url: '' }
-      : { url: parseServerUrl(value(raw, 'server-url')), auth: parseAuth(raw) };
+    (isCheck && !url) || serverUnavailable
+      ? { url: url ? parseServerUrl(url) : '' }
+      : { url: parseServerUrl(url), auth: parseAuth(raw) };
   const programs = selectPrograms(config.programs, parseList(raw.programs), configPath);
 
   const reportDir = env.DHIS2_METADATA_REPORT_DIR || defaultReportDir(env);
@@ -249,6 +256,7 @@ export function buildSettings(raw: RawInputs, environment: Environment): Setting
     githubToken: value(raw, 'github-token'),
     comment: parseBoolean(raw, 'comment'),
     allowPlanChange: parseBoolean(raw, 'allow-plan-change'),
+    serverUnavailable,
     importTimeoutMs: parseSeconds(raw, 'import-timeout'),
     initTests: value(raw, 'init-tests'),
     backup: {

@@ -134,6 +134,8 @@ export interface Settings {
   comment: boolean;
   /** restore: proceed when the payload differs from the reviewed dry run's fingerprint. */
   allowPlanChange: boolean;
+  /** dry-run: why the server part cannot run (a fork's pull request gets no secrets); the checks still run. */
+  serverUnavailable?: string;
   /** restore: how long to wait for the server's import job. */
   importTimeoutMs: number;
   backup: { name?: string; version?: string; comment?: string; id?: string };

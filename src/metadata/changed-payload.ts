@@ -93,3 +93,23 @@ export function withoutActions(payload: MetadataDocument, ids: ReadonlySet<strin
   else delete out.programRuleActions;
   return out;
 }
+
+/** The deletions of a plan as one line, "programRules:a,b;programRuleVariables:c" (sorted), for the review marker. */
+export function deletionList(deletions: Readonly<Record<string, readonly string[]>>): string {
+  return Object.entries(deletions)
+    .filter(([, ids]) => ids.length > 0)
+    .map(([key, ids]) => `${key}:${[...ids].sort().join(',')}`)
+    .sort()
+    .join(';');
+}
+
+/** The inverse of deletionList. */
+export function parseDeletionList(text: string): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const part of text.split(';')) {
+    const [key, ids] = part.split(':');
+    if (!key || ids === undefined) continue;
+    out.set(key, new Set(ids.split(',').filter(Boolean)));
+  }
+  return out;
+}

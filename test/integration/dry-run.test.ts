@@ -12,8 +12,14 @@ const PASSWORD = 'Pw-dry-run-4e1b-never-printed';
 
 let emulator: Emulator;
 let github: GitHubStub;
+/** The one COVAC rule condition DHIS2 itself calls invalid (real-2.43.1/expression-verdicts.json). */
+const BROKEN_RULE = 'ParDbFN1amU';
+
 beforeAll(async () => {
   emulator = await startEmulator({ users: [{ username: 'reviewer', password: PASSWORD }] });
+  // These tests are about the import: the server's COVAC gets that rule repaired, so its checks pass and the
+  // gate is the import alone (the checks have tests of their own, below and in check.test.ts).
+  emulator.store.put('programRules', { ...emulator.store.get('programRules', BROKEN_RULE)!, condition: 'true' });
   github = await startGitHubStub();
 });
 afterAll(async () => {
@@ -221,10 +227,14 @@ describe('dry-run on a pull request (GitHub REST stand-in)', () => {
       { command: 'dry-run', ...creds(), 'github-token': STUB_TOKEN },
       { workspace: dir, env },
     );
-    expect(run.code).toBe(0);
+    // The WHO TB package carries 59 expressions DHIS2 itself calls invalid: the checks fail the gate, and
+    // the comment still fits, with the import's counts and the checks.
+    expect(run.code).toBe(1);
+    expect(Number(run.outputs.errors)).toBeGreaterThanOrEqual(59);
     const [comment] = github.comments('acme', 'dhis2-config', pr);
     expect(comment).toBeDefined();
     expect(comment!.body.length).toBeLessThanOrEqual(65_000);
+    expect(comment!.body).toContain('Checks: program rules and indicators');
     expect(comment!.body).toContain('| program | status |');
     expect(comment!.body).toMatch(/job summary/i);
     expect(run.summary.length).toBeGreaterThan(65_000);
@@ -240,6 +250,9 @@ describe('dry-run on a pull request (GitHub REST stand-in)', () => {
     expect(run.code).toBe(1);
     expect(run.errors).toHaveLength(1);
     expect(run.errors[0]).toMatch(/fork.*no secrets/);
+    // The checks need no server: they ran, and the summary shows them.
+    expect(run.summary).toContain('Checks: program rules and indicators');
+    expect(run.outputs.errors).toBe('0');
     // The README's workflows keep the server URL in a secret too: the fork gets neither.
     const noUrl = await runAction(
       { command: 'dry-run', 'github-token': STUB_READ_ONLY_TOKEN },
@@ -248,6 +261,34 @@ describe('dry-run on a pull request (GitHub REST stand-in)', () => {
     expect(noUrl.errors).toHaveLength(1);
     expect(noUrl.errors[0]).toMatch(/fork.*no secrets/);
     expect(noUrl.outputs.status).toBe('ERROR');
+  });
+
+  it('runs the checks first: a broken condition fails the gate, annotated on its line, with the import validated too', async () => {
+    const dir = await exportedWorkspace();
+    let line = 0;
+    const lines = editFile(dir, COVAC, (doc) => {
+      const rule = doc.programRules.find((r: { id: string }) => r.id === BROKEN_RULE);
+      rule.condition = '#{Age_Calculated} >';
+    });
+    line = lines.findIndex((l) => l.includes('"condition": "#{Age_Calculated} >"')) + 1;
+    const pr = 107;
+    const env = pullRequestEnv(dir, github.url, { number: pr });
+    const from = emulator.requests.length;
+    const run = await runAction(
+      { command: 'dry-run', ...creds(), 'github-token': STUB_TOKEN },
+      { workspace: dir, env },
+    );
+    expect(run.code).toBe(1);
+    expect(run.outputs.status).toBe('ERROR');
+    expect(Number(run.outputs.errors)).toBeGreaterThanOrEqual(1);
+    const annotation = run.errors.find((e) => e.includes(BROKEN_RULE) || e.includes('is not valid'));
+    expect(annotation).toContain(`file=metadata/${COVAC}.json,line=${line},`);
+    // The import was still validated (the comment shows both), and nothing was committed.
+    expect(imports(from).map((r) => r.query.importMode)).toEqual(['VALIDATE']);
+    const comment = github.comments('acme', 'dhis2-config', pr).at(-1)!.body;
+    expect(comment).toContain('Checks: program rules and indicators');
+    expect(comment).toContain('| program | status |');
+    expect(run.outputs.changes).toBe('1');
   });
 
   it('a matrix over programs keeps one comment per leg, each with its own fingerprint', async () => {
