@@ -12,27 +12,63 @@ import { UserError } from '../errors.ts';
 import { GitHubApi, writtenBy, type IssueComment } from '../github/api.ts';
 import { code, md } from '../github/markdown.ts';
 import { markerScope, readMarkedValue } from '../github/pr-comment.ts';
+import { deletionList, parseDeletionList } from '../metadata/changed-payload.ts';
 import type { Reporter } from '../reporter.ts';
 
 export interface PlanCheck {
   /** The merged pull request whose dry run was compared, if any. */
   pr?: number;
   comment?: IssueComment;
-  /** Programs whose payload differs from the reviewed one. */
-  differs: { id: string; reviewed?: string; now: string }[];
+  /** Programs whose plan differs from the reviewed one. */
+  differs: Difference[];
+  /**
+   * Per program, the deletions the review listed (`collection:id`), when a review was found: restore deletes
+   * nothing else, even when allow-plan-change lets a changed plan through.
+   */
+  reviewedDeletions: Map<string, Set<string>>;
 }
 
-function refusalNote(settings: Settings, differs: PlanCheck['differs']): string {
-  const lines = differs.map(
-    (d) =>
-      `- ${code(d.id)}: ${d.reviewed ? `reviewed ${code(d.reviewed.slice(0, 12))}` : 'not in the reviewed dry run'}, now ${code(d.now.slice(0, 12))}`,
-  );
+export interface Difference {
+  id: string;
+  reviewed?: string;
+  now: string;
+  /** Deletions now planned that the review did not list (`collection:id`). */
+  unreviewedDeletions?: string[];
+  /** Deletions the review listed that are no longer planned. */
+  droppedDeletions?: string[];
+}
+
+/** A plan of restore as the check needs it: its fingerprint and its deletions. */
+export interface ReviewedProgram {
+  id: string;
+  fingerprint: string;
+  deletions: Readonly<Record<string, readonly string[]>>;
+}
+
+const flat = (m: Map<string, Set<string>>): Set<string> =>
+  new Set([...m].flatMap(([key, ids]) => [...ids].map((id) => `${key}:${id}`)));
+
+function describe(d: Difference): string {
+  const parts: string[] = [];
+  if (d.unreviewedDeletions?.length) parts.push(`would also delete ${d.unreviewedDeletions.join(', ')}`);
+  if (d.droppedDeletions?.length) parts.push(`no longer deletes ${d.droppedDeletions.join(', ')}`);
+  return parts.join('; ');
+}
+
+function refusalNote(settings: Settings, differs: Difference[]): string {
+  const lines = differs.map((d) => {
+    const detail = describe(d);
+    return (
+      `- ${code(d.id)}: ${d.reviewed ? `reviewed ${code(d.reviewed.slice(0, 12))}` : 'not in the reviewed dry run'}, now ${code(d.now.slice(0, 12))}` +
+      (detail ? ` (${md`${detail}`.text})` : '')
+    );
+  });
   return [
     '',
     md`#### ⛔ Restore to ${settings.server.url} refused at ${settings.github.sha?.slice(0, 7) ?? 'this commit'}`.text,
     '',
-    'The payload differs from the one this dry run reviewed (the file changed after the review, or the server',
-    'changed what restore keeps from it: sharing, organisation units, program lists):',
+    'The plan differs from the one this dry run reviewed (the file changed after the review, or the server',
+    'changed since: what restore keeps from it, or the rules it would delete):',
     ...lines,
     '',
     'Run the dry run again on a new pull request, or re-run the restore with `allow-plan-change: true`.',
@@ -42,20 +78,21 @@ function refusalNote(settings: Settings, differs: PlanCheck['differs']): string 
 export async function checkReviewedPlan(
   settings: Settings,
   reporter: Reporter,
-  programs: { id: string; fingerprint: string }[],
+  programs: ReviewedProgram[],
 ): Promise<PlanCheck> {
+  const reviewedDeletions = new Map<string, Set<string>>();
   const { eventName, sha } = settings.github;
   if (eventName === 'workflow_dispatch') {
     reporter.notice(
       'No reviewed plan to compare with (workflow_dispatch event: started by a person, on purpose): proceeding without one.',
     );
-    return { differs: [] };
+    return { differs: [], reviewedDeletions };
   }
   if (eventName !== 'push' || !sha) {
     reporter.info(
       `No reviewed plan to compare with (${eventName ? `${eventName} event` : 'run by hand'}, not a push of a merged pull request): proceeding.`,
     );
-    return { differs: [] };
+    return { differs: [], reviewedDeletions };
   }
   const api = new GitHubApi(settings.github, settings.githubToken ?? '', { log: (m) => reporter.debug(m) });
   const pr = await api.findMergedPullRequestForCommit(sha);
@@ -65,7 +102,7 @@ export async function checkReviewedPlan(
       '(merge changes through a pull request, run the workflow by hand with workflow_dispatch, or set allow-plan-change: true)';
     if (!settings.allowPlanChange) throw new UserError(`restore refused: ${message}`);
     reporter.warning(`${message}; proceeding because allow-plan-change is true`);
-    return { differs: [] };
+    return { differs: [], reviewedDeletions };
   }
   // Every dry-run comment for this config and server: one over the whole config, or one per program subset
   // (a workflow matrix). Each program's reviewed fingerprint comes from the newest comment covering it.
@@ -91,7 +128,7 @@ export async function checkReviewedPlan(
       'or set allow-plan-change: true)';
     if (!settings.allowPlanChange) throw new UserError(message);
     reporter.warning(`${message}; proceeding because allow-plan-change is true`);
-    return { pr: pr.number, differs: [] };
+    return { pr: pr.number, differs: [], reviewedDeletions };
   }
   const differs: PlanCheck['differs'] = [];
   let comment: IssueComment | undefined;
@@ -103,19 +140,30 @@ export async function checkReviewedPlan(
         (alone ? readMarkedValue(covering.comment.body, 'fingerprint') : undefined))
       : undefined;
     comment ??= covering?.comment;
+    const listed = covering ? readMarkedValue(covering.comment.body, `deletions:${p.id}`) : undefined;
+    // A review lists what restore deletes; none listed (or no review of this program) means none.
+    const reviewedSet = flat(parseDeletionList(listed ?? ''));
+    reviewedDeletions.set(p.id, reviewedSet);
     if (reviewed !== p.fingerprint) {
-      differs.push({ id: p.id, reviewed, now: p.fingerprint });
+      const now = flat(parseDeletionList(deletionList(p.deletions)));
+      const difference: Difference = { id: p.id, reviewed, now: p.fingerprint };
+      const unreviewed = [...now].filter((d) => !reviewedSet.has(d));
+      const dropped = [...reviewedSet].filter((d) => !now.has(d));
+      if (unreviewed.length > 0) difference.unreviewedDeletions = unreviewed;
+      if (dropped.length > 0) difference.droppedDeletions = dropped;
+      differs.push(difference);
       if (covering) comment = covering.comment;
     }
   }
   if (differs.length === 0) {
-    reporter.info(`The payload is exactly the one pull request #${pr.number}'s dry run reviewed.`);
-    return { pr: pr.number, comment, differs };
+    reporter.info(`The plan is exactly the one pull request #${pr.number}'s dry run reviewed.`);
+    return { pr: pr.number, comment, differs, reviewedDeletions };
   }
-  const what = `the payload differs from the one pull request #${pr.number}'s dry run reviewed (${differs.map((d) => d.id).join(', ')})`;
+  const details = differs.map((d) => (describe(d) ? `${d.id}: ${describe(d)}` : d.id)).join('; ');
+  const what = `the plan differs from the one pull request #${pr.number}'s dry run reviewed (${details})`;
   if (settings.allowPlanChange) {
-    reporter.warning(`${what}; proceeding because allow-plan-change is true`);
-    return { pr: pr.number, comment, differs };
+    reporter.warning(`${what}; proceeding because allow-plan-change is true (deleting only what the review listed)`);
+    return { pr: pr.number, comment, differs, reviewedDeletions };
   }
   // The refusal goes on the newest of our comments (a program no comment covers has none of its own).
   const noted = comment ?? (ours[ours.length - 1] as (typeof ours)[number]).comment;
@@ -124,5 +172,7 @@ export async function checkReviewedPlan(
   } catch (e) {
     reporter.warning(`could not note the refusal on pull request #${pr.number}: ${(e as Error).message}`);
   }
-  throw new UserError(`restore refused: ${what}. Run the dry run again, or set allow-plan-change: true`);
+  throw new UserError(
+    `restore refused before any import: ${what}. Run the dry run again, or set allow-plan-change: true`,
+  );
 }

@@ -31,7 +31,7 @@ import {
   worstStatus,
   type ProgramOutcome,
 } from './import-summary.ts';
-import { checkReviewedPlan } from './plan-check.ts';
+import { checkReviewedPlan, type PlanCheck } from './plan-check.ts';
 import { DIFF_IGNORE_KEYS, programSources, type ProgramPlan } from './plan.ts';
 import { runScope, writeRunFile } from './report-file.ts';
 
@@ -77,10 +77,22 @@ async function deleteStale(
   client: Dhis2Client,
   planned: ProgramPlan,
   reporter: Reporter,
+  reviewed: ReadonlySet<string> | undefined,
 ): Promise<ImportStats | undefined> {
   const stale = planned.plan.stale;
   const payload: MetadataDocument = {};
-  for (const [key, ids] of Object.entries(stale)) if (ids.length > 0) payload[key] = ids.map((id) => ({ id }));
+  const spared: string[] = [];
+  for (const [key, ids] of Object.entries(stale)) {
+    // Never an object the review did not list (allow-plan-change lets a changed plan through, not this).
+    const allowed = reviewed === undefined ? ids : ids.filter((id) => reviewed.has(`${key}:${id}`));
+    spared.push(...ids.filter((id) => !allowed.includes(id)).map((id) => `${key} ${id}`));
+    if (allowed.length > 0) payload[key] = allowed.map((id) => ({ id }));
+  }
+  if (spared.length > 0) {
+    reporter.warning(
+      `program ${planned.entry.id}: kept ${spared.join(', ')}, which the file no longer has: the reviewed dry run did not list ${spared.length === 1 ? 'it' : 'them'} for deletion`,
+    );
+  }
   if (Object.keys(payload).length === 0) return undefined;
   // Not atomic: an action DHIS2 already deleted with its rule must not keep the rules from going.
   const report = await client.importMetadata(payload, {
@@ -235,11 +247,12 @@ export async function runRestore(settings: Settings, reporter: Reporter): Promis
   }
 
   // 2. Exactly the reviewed plan.
+  let check: PlanCheck;
   try {
-    await checkReviewedPlan(
+    check = await checkReviewedPlan(
       settings,
       reporter,
-      planned.map((p) => ({ id: p.entry.id, fingerprint: p.fingerprint })),
+      planned.map((p) => ({ id: p.entry.id, fingerprint: p.fingerprint, deletions: p.plan.stale })),
     );
   } catch (e) {
     if (!isUserError(e)) throw e;
@@ -283,7 +296,7 @@ export async function runRestore(settings: Settings, reporter: Reporter): Promis
         continue;
       }
       const deleted = await afterImport(outcome, reporter, 'removing the stale rules', () =>
-        deleteStale(client, p, reporter),
+        deleteStale(client, p, reporter, check.reviewedDeletions.get(p.entry.id)),
       );
       if (deleted) {
         report.stats = sumStats([

@@ -314,7 +314,7 @@ describe('restore on a push: exactly the reviewed plan (GitHub REST stand-in)', 
     const run = await restore(dir, { 'github-token': STUB_TOKEN }, env);
     expect(run.code).toBe(1);
     expect(run.errors).toHaveLength(1);
-    expect(run.errors[0]).toMatch(/restore refused: the payload differs from the one pull request #202/);
+    expect(run.errors[0]).toMatch(/restore refused before any import: the plan differs from the one pull request #202/);
     expect(commits(from)).toEqual([]);
     expect(emulator.store.snapshot() === before).toBe(true);
     expect(github.comments('acme', 'dhis2-config', 202)[0]!.body).toContain('Restore to');
@@ -328,6 +328,53 @@ describe('restore on a push: exactly the reviewed plan (GitHub REST stand-in)', 
     const forced = await restore(dir, { 'github-token': STUB_TOKEN, 'allow-plan-change': 'true' }, env);
     expect(forced.code).toBe(0);
     expect(emulator.store.list('dataElements').some((d) => d.name === 'Sneaked in after review')).toBe(true);
+  });
+
+  it('a rule added on the server after the review survives the merge: refused, named; with allow-plan-change kept', async () => {
+    const dir = await exported('another-server', RULES);
+    edit(dir, RULES, (doc) => (doc.programRules[0].description = 'Reviewed rule change'));
+    const env = await reviewAndMerge(dir, 204, 'e'.repeat(40));
+    // After the review, someone adds a rule on production: the file does not have it, so restore would
+    // delete it as "no longer in the file", although no reviewer saw that.
+    const NEW_RULE = 'AddedLater1';
+    emulator.store.put('programRules', {
+      id: NEW_RULE,
+      name: 'Added on production after the review',
+      program: { id: RULES },
+      condition: 'true',
+      programRuleActions: [],
+    });
+    const from = emulator.requests.length;
+    const run = await restore(dir, { 'github-token': STUB_TOKEN }, env);
+    expect(run.code).toBe(1);
+    expect(run.errors).toHaveLength(1);
+    expect(run.errors[0]).toContain(`${RULES}: would also delete programRules:${NEW_RULE}`);
+    expect(commits(from)).toEqual([]);
+    expect(emulator.store.get('programRules', NEW_RULE)).toBeDefined();
+    expect(github.comments('acme', 'dhis2-config', 204)[0]!.body).toContain(
+      `would also delete programRules:${NEW_RULE}`,
+    );
+
+    // allow-plan-change lets the reviewed change through, but never the unreviewed deletion.
+    const forced = await restore(dir, { 'github-token': STUB_TOKEN, 'allow-plan-change': 'true' }, env);
+    expect(forced.code).toBe(0);
+    expect(emulator.store.get('programRules', NEW_RULE)).toBeDefined();
+    expect(forced.stdout + forced.stderr).toContain(`kept programRules ${NEW_RULE}`);
+    expect(emulator.store.list('programRules').some((r) => r.description === 'Reviewed rule change')).toBe(true);
+  });
+
+  it('a rule the review listed for deletion is deleted on the merge', async () => {
+    const dir = await exported('another-server', RULES);
+    let gone = '';
+    edit(dir, RULES, (doc) => {
+      gone = doc.programRules[0].id;
+      doc.programRules = doc.programRules.slice(1);
+    });
+    const env = await reviewAndMerge(dir, 205, 'f'.repeat(40));
+    const run = await restore(dir, { 'github-token': STUB_TOKEN }, env);
+    expect(run.errors).toEqual([]);
+    expect(run.code).toBe(0);
+    expect(emulator.store.get('programRules', gone)).toBeUndefined();
   });
 
   it('a dry run over the whole config covers a restore of one program, and a matrix of dry runs a restore of all', async () => {
