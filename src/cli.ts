@@ -7,6 +7,7 @@ import { helpText, parseCli, type Parsed } from './cli-args.ts';
 import { CliReporter } from './cli-reporter.ts';
 import { environment } from './config/inputs.ts';
 import { execute } from './run.ts';
+import { installInterruptHandling } from './util/interrupt.ts';
 
 async function main(): Promise<number> {
   const env = environment();
@@ -36,4 +37,6 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   if (e.code !== 'EPIPE') throw e;
   process.stdout.write = (() => true) as typeof process.stdout.write;
 });
+// Ctrl-C: what was done is said before the process ends with 130.
+installInterruptHandling();
 process.exitCode = await main();

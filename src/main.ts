@@ -6,6 +6,7 @@ import * as core from '@actions/core';
 import { environment, INPUTS, type RawInputs } from './config/inputs.ts';
 import { ActionReporter } from './github/action-reporter.ts';
 import { execute } from './run.ts';
+import { installInterruptHandling } from './util/interrupt.ts';
 import { onSecret, registerSecret } from './util/secrets.ts';
 
 function readActionInputs(): RawInputs {
@@ -23,4 +24,6 @@ function readActionInputs(): RawInputs {
 onSecret((secret) => core.setSecret(secret));
 const env = environment();
 const reporter = new ActionReporter(Boolean(env.env.GITHUB_STEP_SUMMARY));
+// A cancelled workflow (SIGINT, then SIGTERM): what was done is said before the step ends with 130.
+installInterruptHandling();
 process.exitCode = await execute(readActionInputs(), env, reporter);

@@ -9,11 +9,14 @@
  *   has deleted (the app deletes them all first: a failed import lost them);
  * - the restored objects are read back and compared with the payload.
  */
+import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { Settings } from '../config/types.ts';
 import type { Dhis2Client, ImportReport, ImportStats } from '../dhis2/client.ts';
 import { nothingImported, sumStats } from '../dhis2/import-report.ts';
+import { acquireLock, type HeldLock } from '../dhis2/datastore-lock.ts';
 import { isUserError } from '../errors.ts';
+import { onInterrupt } from '../util/interrupt.ts';
 import { artifactName, uploadArtifact } from '../github/artifact.ts';
 import { cell } from '../github/markdown.ts';
 import { isEmptyPayload, objectCount } from '../metadata/changed-payload.ts';
@@ -215,8 +218,88 @@ async function afterImport<T>(outcome: ProgramOutcome, reporter: Reporter, what:
   }
 }
 
+/** Who holds a restore lock: the workflow run, or the CLI's user and machine. */
+function lockOwner(settings: Settings): { owner: string; run?: string } {
+  const { repository, runId, serverUrl, actor } = settings.github;
+  if (settings.inAction && repository && runId) {
+    return {
+      owner: `${actor ?? 'a workflow'} in ${repository}`,
+      run: `${serverUrl}/${repository}/actions/runs/${runId}`,
+    };
+  }
+  return { owner: `${userInfo().username}@${hostname()} (dhis2-metadata CLI, pid ${process.pid})` };
+}
+
+/**
+ * One lock per program (sorted, so two runs over overlapping programs take them in the same order and
+ * can't deadlock), held from before the plan to after the verification: two restores of a program never
+ * interleave, and the second plans against what the first left.
+ */
+async function takeLocks(client: Dhis2Client, settings: Settings, reporter: Reporter): Promise<HeldLock[]> {
+  const held: HeldLock[] = [];
+  const { owner, run } = lockOwner(settings);
+  try {
+    for (const id of settings.programs.map((p) => p.id).sort()) {
+      held.push(
+        await acquireLock(client.dataStore, `restore-${id}`, {
+          owner,
+          run,
+          purpose: `restore of program ${id} on ${client.url}`,
+          // A holder that died stops blocking once the longest restore it could be running is over.
+          ttlMs: 2 * settings.importTimeoutMs + 10 * 60_000,
+          waitMs: settings.importTimeoutMs,
+          pollMs: Math.min(2000, settings.importTimeoutMs / 10),
+          progress: (m) => reporter.info(m),
+        }),
+      );
+    }
+  } catch (e) {
+    await releaseLocks(held, reporter);
+    throw e;
+  }
+  return held;
+}
+
+async function releaseLocks(held: HeldLock[], reporter: Reporter): Promise<void> {
+  for (const lock of held.splice(0)) {
+    try {
+      await lock.release();
+    } catch (e) {
+      reporter.warning(
+        `could not release the restore lock ${lock.key}: ${(e as Error).message} (it expires by itself)`,
+      );
+    }
+  }
+}
+
 export async function runRestore(settings: Settings, reporter: Reporter): Promise<boolean> {
   const client = await connect(settings, reporter);
+  const locks = await takeLocks(client, settings, reporter);
+  const unregister = onInterrupt(() => releaseLocks(locks, reporter));
+  try {
+    return await restoreLocked(settings, reporter, client);
+  } finally {
+    unregister();
+    await releaseLocks(locks, reporter);
+  }
+}
+
+/** What an interrupted restore says before the process ends: what was imported, and where to go back. */
+function interruptedLine(signal: string, outcomes: ProgramOutcome[], rollback: { files: string[] }): string {
+  const imported = outcomes.filter((o) => o.report && o.report.status !== 'ERROR' && !o.error).map((o) => o.id);
+  const current = outcomes.at(-1);
+  const during =
+    current && !current.report && !current.error
+      ? ` Program ${current.id} was being imported: its import job may still run on the server; check it there.`
+      : '';
+  const points = rollback.files.length > 0 ? ` Rollback points: ${rollback.files.join(', ')}.` : '';
+  return (
+    `restore interrupted (${signal}): ${imported.length > 0 ? `imported ${imported.join(', ')}` : 'nothing was imported'}.` +
+    `${during}${points}`
+  );
+}
+
+async function restoreLocked(settings: Settings, reporter: Reporter, client: Dhis2Client): Promise<boolean> {
   const rollback = { files: [] as string[], artifacts: [] as string[] };
 
   // 1. Plan and validate every program: nothing is committed unless all of them validate.
@@ -263,6 +346,10 @@ export async function runRestore(settings: Settings, reporter: Reporter): Promis
 
   // 3. Per program: a rollback point, the import, then the stale rules and the verification.
   const outcomes: ProgramOutcome[] = [];
+  const unregister = onInterrupt(async (signal) => {
+    reporter.error(interruptedLine(signal, outcomes, rollback));
+    await finish(settings, reporter, client, outcomes, rollback, `interrupted (${signal})`);
+  });
   try {
     for (const p of planned) {
       const outcome = outcomeOf(p);
@@ -311,6 +398,8 @@ export async function runRestore(settings: Settings, reporter: Reporter): Promis
       const differences = await afterImport(outcome, reporter, 'the verification', () => verify(client, p));
       if (differences) {
         for (const d of differences) reporter.warning(`program ${p.entry.id}: ${d}`);
+        // The import succeeded, but the server does not hold what was sent: not a plain OK.
+        if (differences.length > 0 && report.status === 'OK') report.status = 'WARNING';
         outcome.after = [
           ...(outcome.after ?? []),
           differences.length === 0
@@ -328,6 +417,8 @@ export async function runRestore(settings: Settings, reporter: Reporter): Promis
     if (current && !current.error) current.error = `stopped: ${(e as Error).message}`;
     await finish(settings, reporter, client, outcomes, rollback);
     throw e;
+  } finally {
+    unregister();
   }
 
   // 4. Report.

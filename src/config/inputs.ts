@@ -177,6 +177,7 @@ function githubContext(env: Record<string, string | undefined>): GitHubContext {
     repository: env.GITHUB_REPOSITORY,
     sha: env.GITHUB_SHA,
     runId: env.GITHUB_RUN_ID,
+    actor: env.GITHUB_ACTOR,
     runtimeToken: env.ACTIONS_RUNTIME_TOKEN,
     summaryPath: env.GITHUB_STEP_SUMMARY,
   };

@@ -114,6 +114,8 @@ export interface GitHubContext {
   repository?: string;
   sha?: string;
   runId?: string;
+  /** Who started the run (GITHUB_ACTOR). */
+  actor?: string;
   /** Present inside a runner: artifact upload needs it. */
   runtimeToken?: string;
   summaryPath?: string;

@@ -53,7 +53,14 @@ function readTree(dir: string): string {
  */
 export async function runAction(
   inputs: Record<string, string>,
-  options: { workspace: string; env?: Record<string, string>; entry?: string; args?: string[] },
+  options: {
+    workspace: string;
+    env?: Record<string, string>;
+    entry?: string;
+    args?: string[];
+    /** Sends `signal` (default SIGINT, as a cancelled workflow) once stdout matches `when`. */
+    interrupt?: { when: RegExp; signal?: NodeJS.Signals };
+  },
 ): Promise<ActionRun> {
   const runnerTemp = mkdtempSync(join(tmpdir(), 'runner-temp-'));
   const outputFile = join(runnerTemp, 'output.txt');
@@ -79,7 +86,14 @@ export async function runAction(
   });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  let signalled = false;
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+    if (options.interrupt && !signalled && options.interrupt.when.test(stdout)) {
+      signalled = true;
+      child.kill(options.interrupt.signal ?? 'SIGINT');
+    }
+  });
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const code = await new Promise<number>((res) => child.on('close', (c) => res(c ?? -1)));
   const outputs = parseOutputFile(readFileSync(outputFile, 'utf8'));
