@@ -15,9 +15,9 @@ var __require = /* @__PURE__ */ ((x) => typeof require !== "undefined" ? require
 var __commonJS = (cb, mod) => function __require2() {
   return mod || (0, cb[__getOwnPropNames(cb)[0]])((mod = { exports: {} }).exports, mod), mod.exports;
 };
-var __export = (target, all3) => {
+var __export = (target2, all3) => {
   for (var name in all3)
-    __defProp(target, name, { get: all3[name], enumerable: true });
+    __defProp(target2, name, { get: all3[name], enumerable: true });
 };
 var __copyProps = (to, from2, except, desc) => {
   if (from2 && typeof from2 === "object" || typeof from2 === "function") {
@@ -27,12 +27,12 @@ var __copyProps = (to, from2, except, desc) => {
   }
   return to;
 };
-var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__getProtoOf(mod)) : {}, __copyProps(
+var __toESM = (mod, isNodeMode, target2) => (target2 = mod != null ? __create(__getProtoOf(mod)) : {}, __copyProps(
   // If the importer is in node compatibility mode or this is not an ESM
   // file that has been converted to a CommonJS file using a Babel-
   // compatible transform (i.e. "__esModule" has not been set), then set
   // "default" to the CommonJS "module.exports" for node compatibility.
-  isNodeMode || !mod || !mod.__esModule ? __defProp(target, "default", { value: mod, enumerable: true }) : target,
+  isNodeMode || !mod || !mod.__esModule ? __defProp(target2, "default", { value: mod, enumerable: true }) : target2,
   mod
 ));
 
@@ -41,16 +41,16 @@ var require_ucs2length = __commonJS({
   "node_modules/ajv/dist/runtime/ucs2length.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
-    function ucs2length(str3) {
-      const len = str3.length;
+    function ucs2length(str4) {
+      const len = str4.length;
       let length = 0;
       let pos = 0;
       let value2;
       while (pos < len) {
         length++;
-        value2 = str3.charCodeAt(pos++);
+        value2 = str4.charCodeAt(pos++);
         if (value2 >= 55296 && value2 <= 56319 && pos < len) {
-          value2 = str3.charCodeAt(pos);
+          value2 = str4.charCodeAt(pos);
           if ((value2 & 64512) === 56320)
             pos++;
         }
@@ -121,10 +121,10 @@ var require_identity = __commonJS({
     var NODE_TYPE = Symbol.for("yaml.node.type");
     var isAlias2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === ALIAS;
     var isDocument = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === DOC;
-    var isMap3 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === MAP;
+    var isMap4 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === MAP;
     var isPair = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === PAIR;
     var isScalar2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SCALAR;
-    var isSeq3 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SEQ;
+    var isSeq4 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SEQ;
     function isCollection(node) {
       if (node && typeof node === "object")
         switch (node[NODE_TYPE]) {
@@ -157,11 +157,11 @@ var require_identity = __commonJS({
     exports.isAlias = isAlias2;
     exports.isCollection = isCollection;
     exports.isDocument = isDocument;
-    exports.isMap = isMap3;
+    exports.isMap = isMap4;
     exports.isNode = isNode;
     exports.isPair = isPair;
     exports.isScalar = isScalar2;
-    exports.isSeq = isSeq3;
+    exports.isSeq = isSeq4;
   }
 });
 
@@ -375,13 +375,13 @@ var require_directives = __commonJS({
        * @param onError - May be called even if the action was successful
        * @returns `true` on success
        */
-      add(line, onError) {
+      add(line2, onError) {
         if (this.atNextDocument) {
           this.yaml = { explicit: _Directives.defaultYaml.explicit, version: "1.1" };
           this.tags = Object.assign({}, _Directives.defaultTags);
           this.atNextDocument = false;
         }
-        const parts = line.trim().split(/[ \t]+/);
+        const parts = line2.trim().split(/[ \t]+/);
         const name = parts.shift();
         switch (name) {
           case "%TAG": {
@@ -1055,13 +1055,13 @@ var require_Collection = __commonJS({
 var require_stringifyComment = __commonJS({
   "node_modules/yaml/dist/stringify/stringifyComment.js"(exports) {
     "use strict";
-    var stringifyComment = (str3) => str3.replace(/^(?!$)(?: $)?/gm, "#");
+    var stringifyComment = (str4) => str4.replace(/^(?!$)(?: $)?/gm, "#");
     function indentComment(comment, indent) {
       if (/^\n+$/.test(comment))
         return comment.substring(1);
       return indent ? comment.replace(/^(?! *$)/gm, indent) : comment;
     }
-    var lineComment = (str3, indent, comment) => str3.endsWith("\n") ? indentComment(comment, indent) : comment.includes("\n") ? "\n" + indentComment(comment, indent) : (str3.endsWith(" ") ? "" : " ") + comment;
+    var lineComment = (str4, indent, comment) => str4.endsWith("\n") ? indentComment(comment, indent) : comment.includes("\n") ? "\n" + indentComment(comment, indent) : (str4.endsWith(" ") ? "" : " ") + comment;
     exports.indentComment = indentComment;
     exports.lineComment = lineComment;
     exports.stringifyComment = stringifyComment;
@@ -1215,16 +1215,16 @@ var require_stringifyString = __commonJS({
       lineWidth: ctx.options.lineWidth,
       minContentWidth: ctx.options.minContentWidth
     });
-    var containsDocumentMarker = (str3) => /^(%|---|\.\.\.)/m.test(str3);
-    function lineLengthOverLimit(str3, lineWidth, indentLength) {
+    var containsDocumentMarker = (str4) => /^(%|---|\.\.\.)/m.test(str4);
+    function lineLengthOverLimit(str4, lineWidth, indentLength) {
       if (!lineWidth || lineWidth < 0)
         return false;
       const limit = lineWidth - indentLength;
-      const strLen = str3.length;
+      const strLen = str4.length;
       if (strLen <= limit)
         return false;
       for (let i = 0, start = 0; i < strLen; ++i) {
-        if (str3[i] === "\n") {
+        if (str4[i] === "\n") {
           if (i - start > limit)
             return true;
           start = i + 1;
@@ -1241,11 +1241,11 @@ var require_stringifyString = __commonJS({
       const { implicitKey } = ctx;
       const minMultiLineLength = ctx.options.doubleQuotedMinMultiLineLength;
       const indent = ctx.indent || (containsDocumentMarker(value2) ? "  " : "");
-      let str3 = "";
+      let str4 = "";
       let start = 0;
       for (let i = 0, ch = json[i]; ch; ch = json[++i]) {
         if (ch === " " && json[i + 1] === "\\" && json[i + 2] === "n") {
-          str3 += json.slice(start, i) + "\\ ";
+          str4 += json.slice(start, i) + "\\ ";
           i += 1;
           start = i;
           ch = "\\";
@@ -1254,38 +1254,38 @@ var require_stringifyString = __commonJS({
           switch (json[i + 1]) {
             case "u":
               {
-                str3 += json.slice(start, i);
-                const code = json.substr(i + 2, 4);
-                switch (code) {
+                str4 += json.slice(start, i);
+                const code2 = json.substr(i + 2, 4);
+                switch (code2) {
                   case "0000":
-                    str3 += "\\0";
+                    str4 += "\\0";
                     break;
                   case "0007":
-                    str3 += "\\a";
+                    str4 += "\\a";
                     break;
                   case "000b":
-                    str3 += "\\v";
+                    str4 += "\\v";
                     break;
                   case "001b":
-                    str3 += "\\e";
+                    str4 += "\\e";
                     break;
                   case "0085":
-                    str3 += "\\N";
+                    str4 += "\\N";
                     break;
                   case "00a0":
-                    str3 += "\\_";
+                    str4 += "\\_";
                     break;
                   case "2028":
-                    str3 += "\\L";
+                    str4 += "\\L";
                     break;
                   case "2029":
-                    str3 += "\\P";
+                    str4 += "\\P";
                     break;
                   default:
-                    if (code.substr(0, 2) === "00")
-                      str3 += "\\x" + code.substr(2);
+                    if (code2.substr(0, 2) === "00")
+                      str4 += "\\x" + code2.substr(2);
                     else
-                      str3 += json.substr(i, 6);
+                      str4 += json.substr(i, 6);
                 }
                 i += 5;
                 start = i + 1;
@@ -1295,14 +1295,14 @@ var require_stringifyString = __commonJS({
               if (implicitKey || json[i + 2] === '"' || json.length < minMultiLineLength) {
                 i += 1;
               } else {
-                str3 += json.slice(start, i) + "\n\n";
+                str4 += json.slice(start, i) + "\n\n";
                 while (json[i + 2] === "\\" && json[i + 3] === "n" && json[i + 4] !== '"') {
-                  str3 += "\n";
+                  str4 += "\n";
                   i += 2;
                 }
-                str3 += indent;
+                str4 += indent;
                 if (json[i + 2] === " ")
-                  str3 += "\\";
+                  str4 += "\\";
                 i += 1;
                 start = i + 1;
               }
@@ -1311,8 +1311,8 @@ var require_stringifyString = __commonJS({
               i += 1;
           }
       }
-      str3 = start ? str3 + json.slice(start) : json;
-      return implicitKey ? str3 : foldFlowLines.foldFlowLines(str3, indent, foldFlowLines.FOLD_QUOTED, getFoldOptions(ctx, false));
+      str4 = start ? str4 + json.slice(start) : json;
+      return implicitKey ? str4 : foldFlowLines.foldFlowLines(str4, indent, foldFlowLines.FOLD_QUOTED, getFoldOptions(ctx, false));
     }
     function singleQuotedString(value2, ctx) {
       if (ctx.options.singleQuote === false || ctx.implicitKey && value2.includes("\n") || /[ \t]\n|\n[ \t]/.test(value2))
@@ -1440,15 +1440,15 @@ ${indent}${start}${value2}${end}`;
           return quotedString(value2, ctx);
         }
       }
-      const str3 = value2.replace(/\n+/g, `$&
+      const str4 = value2.replace(/\n+/g, `$&
 ${indent}`);
       if (actualString) {
-        const test2 = (tag) => tag.default && tag.tag !== "tag:yaml.org,2002:str" && tag.test?.test(str3);
+        const test2 = (tag) => tag.default && tag.tag !== "tag:yaml.org,2002:str" && tag.test?.test(str4);
         const { compat, tags } = ctx.doc.schema;
         if (tags.some(test2) || compat?.some(test2))
           return quotedString(value2, ctx);
       }
-      return implicitKey ? str3 : foldFlowLines.foldFlowLines(str3, indent, foldFlowLines.FOLD_FLOW, getFoldOptions(ctx, false));
+      return implicitKey ? str4 : foldFlowLines.foldFlowLines(str4, indent, foldFlowLines.FOLD_FLOW, getFoldOptions(ctx, false));
     }
     function stringifyString(item, ctx, onComment, onChompKeep) {
       const { implicitKey, inFlow } = ctx;
@@ -1600,11 +1600,11 @@ var require_stringify = __commonJS({
       const props = stringifyProps(node, tagObj, ctx);
       if (props.length > 0)
         ctx.indentAtStart = (ctx.indentAtStart ?? 0) + props.length + 1;
-      const str3 = typeof tagObj.stringify === "function" ? tagObj.stringify(node, ctx, onComment, onChompKeep) : identity.isScalar(node) ? stringifyString.stringifyString(node, ctx, onComment, onChompKeep) : node.toString(ctx, onComment, onChompKeep);
+      const str4 = typeof tagObj.stringify === "function" ? tagObj.stringify(node, ctx, onComment, onChompKeep) : identity.isScalar(node) ? stringifyString.stringifyString(node, ctx, onComment, onChompKeep) : node.toString(ctx, onComment, onChompKeep);
       if (!props)
-        return str3;
-      return identity.isScalar(node) || str3[0] === "{" || str3[0] === "[" ? `${props} ${str3}` : `${props}
-${ctx.indent}${str3}`;
+        return str4;
+      return identity.isScalar(node) || str4[0] === "{" || str4[0] === "[" ? `${props} ${str4}` : `${props}
+${ctx.indent}${str4}`;
     }
     exports.createStringifyContext = createStringifyContext;
     exports.stringify = stringify2;
@@ -1639,8 +1639,8 @@ var require_stringifyPair = __commonJS({
       });
       let keyCommentDone = false;
       let chompKeep = false;
-      let str3 = stringify2.stringify(key, ctx, () => keyCommentDone = true, () => chompKeep = true);
-      if (!explicitKey && !ctx.inFlow && str3.length > 1024) {
+      let str4 = stringify2.stringify(key, ctx, () => keyCommentDone = true, () => chompKeep = true);
+      if (!explicitKey && !ctx.inFlow && str4.length > 1024) {
         if (simpleKeys)
           throw new Error("With simple keys, single line scalar must not span more than 1024 characters");
         explicitKey = true;
@@ -1649,27 +1649,27 @@ var require_stringifyPair = __commonJS({
         if (allNullValues || value2 == null) {
           if (keyCommentDone && onComment)
             onComment();
-          return str3 === "" ? "?" : explicitKey ? `? ${str3}` : str3;
+          return str4 === "" ? "?" : explicitKey ? `? ${str4}` : str4;
         }
       } else if (allNullValues && !simpleKeys || value2 == null && explicitKey) {
-        str3 = `? ${str3}`;
+        str4 = `? ${str4}`;
         if (keyComment && !keyCommentDone) {
-          str3 += stringifyComment.lineComment(str3, ctx.indent, commentString(keyComment));
+          str4 += stringifyComment.lineComment(str4, ctx.indent, commentString(keyComment));
         } else if (chompKeep && onChompKeep)
           onChompKeep();
-        return str3;
+        return str4;
       }
       if (keyCommentDone)
         keyComment = null;
       if (explicitKey) {
         if (keyComment)
-          str3 += stringifyComment.lineComment(str3, ctx.indent, commentString(keyComment));
-        str3 = `? ${str3}
+          str4 += stringifyComment.lineComment(str4, ctx.indent, commentString(keyComment));
+        str4 = `? ${str4}
 ${indent}:`;
       } else {
-        str3 = `${str3}:`;
+        str4 = `${str4}:`;
         if (keyComment)
-          str3 += stringifyComment.lineComment(str3, ctx.indent, commentString(keyComment));
+          str4 += stringifyComment.lineComment(str4, ctx.indent, commentString(keyComment));
       }
       let vsb, vcb, valueComment;
       if (identity.isNode(value2)) {
@@ -1685,7 +1685,7 @@ ${indent}:`;
       }
       ctx.implicitKey = false;
       if (!explicitKey && !keyComment && identity.isScalar(value2))
-        ctx.indentAtStart = str3.length + 1;
+        ctx.indentAtStart = str4.length + 1;
       chompKeep = false;
       if (!indentSeq && indentStep.length >= 2 && !ctx.inFlow && !explicitKey && identity.isSeq(value2) && !value2.flow && !value2.tag && !value2.anchor) {
         ctx.indent = ctx.indent.substring(2);
@@ -1729,16 +1729,16 @@ ${ctx.indent}`;
       } else if (valueStr === "" || valueStr[0] === "\n") {
         ws = "";
       }
-      str3 += ws + valueStr;
+      str4 += ws + valueStr;
       if (ctx.inFlow) {
         if (valueCommentDone && onComment)
           onComment();
       } else if (valueComment && !valueCommentDone) {
-        str3 += stringifyComment.lineComment(str3, ctx.indent, commentString(valueComment));
+        str4 += stringifyComment.lineComment(str4, ctx.indent, commentString(valueComment));
       } else if (chompKeep && onChompKeep) {
         onChompKeep();
       }
-      return str3;
+      return str4;
     }
     exports.stringifyPair = stringifyPair;
   }
@@ -1965,31 +1965,31 @@ var require_stringifyCollection = __commonJS({
           }
         }
         chompKeep = false;
-        let str4 = stringify2.stringify(item, itemCtx, () => comment2 = null, () => chompKeep = true);
+        let str5 = stringify2.stringify(item, itemCtx, () => comment2 = null, () => chompKeep = true);
         if (comment2)
-          str4 += stringifyComment.lineComment(str4, itemIndent, commentString(comment2));
+          str5 += stringifyComment.lineComment(str5, itemIndent, commentString(comment2));
         if (chompKeep && comment2)
           chompKeep = false;
-        lines.push(blockItemPrefix + str4);
+        lines.push(blockItemPrefix + str5);
       }
-      let str3;
+      let str4;
       if (lines.length === 0) {
-        str3 = flowChars.start + flowChars.end;
+        str4 = flowChars.start + flowChars.end;
       } else {
-        str3 = lines[0];
+        str4 = lines[0];
         for (let i = 1; i < lines.length; ++i) {
-          const line = lines[i];
-          str3 += line ? `
-${indent}${line}` : "\n";
+          const line2 = lines[i];
+          str4 += line2 ? `
+${indent}${line2}` : "\n";
         }
       }
       if (comment) {
-        str3 += "\n" + stringifyComment.indentComment(commentString(comment), indent);
+        str4 += "\n" + stringifyComment.indentComment(commentString(comment), indent);
         if (onComment)
           onComment();
       } else if (chompKeep && onChompKeep)
         onChompKeep();
-      return str3;
+      return str4;
     }
     function stringifyFlowCollection({ items }, ctx, { flowChars, itemIndent }) {
       const { indent, indentStep, flowCollectionPadding: fcPadding, options: { commentString } } = ctx;
@@ -2032,21 +2032,21 @@ ${indent}${line}` : "\n";
         }
         if (comment)
           reqNewline = true;
-        let str3 = stringify2.stringify(item, itemCtx, () => comment = null);
-        reqNewline || (reqNewline = lines.length > linesAtValue || str3.includes("\n"));
+        let str4 = stringify2.stringify(item, itemCtx, () => comment = null);
+        reqNewline || (reqNewline = lines.length > linesAtValue || str4.includes("\n"));
         if (i < items.length - 1) {
-          str3 += ",";
+          str4 += ",";
         } else if (ctx.options.trailingComma) {
           if (ctx.options.lineWidth > 0) {
-            reqNewline || (reqNewline = lines.reduce((sum, line) => sum + line.length + 2, 2) + (str3.length + 2) > ctx.options.lineWidth);
+            reqNewline || (reqNewline = lines.reduce((sum, line2) => sum + line2.length + 2, 2) + (str4.length + 2) > ctx.options.lineWidth);
           }
           if (reqNewline) {
-            str3 += ",";
+            str4 += ",";
           }
         }
         if (comment)
-          str3 += stringifyComment.lineComment(str3, itemIndent, commentString(comment));
-        lines.push(str3);
+          str4 += stringifyComment.lineComment(str4, itemIndent, commentString(comment));
+        lines.push(str4);
         linesAtValue = lines.length;
       }
       const { start, end } = flowChars;
@@ -2054,15 +2054,15 @@ ${indent}${line}` : "\n";
         return start + end;
       } else {
         if (!reqNewline) {
-          const len = lines.reduce((sum, line) => sum + line.length + 2, 2);
+          const len = lines.reduce((sum, line2) => sum + line2.length + 2, 2);
           reqNewline = ctx.options.lineWidth > 0 && len > ctx.options.lineWidth;
         }
         if (reqNewline) {
-          let str3 = start;
-          for (const line of lines)
-            str3 += line ? `
-${indentStep}${indent}${line}` : "\n";
-          return `${str3}
+          let str4 = start;
+          for (const line2 of lines)
+            str4 += line2 ? `
+${indentStep}${indent}${line2}` : "\n";
+          return `${str4}
 ${indent}${end}`;
         } else {
           return `${start}${fcPadding}${lines.join(" ")}${fcPadding}${end}`;
@@ -2394,7 +2394,7 @@ var require_string = __commonJS({
       identify: (value2) => typeof value2 === "string",
       default: true,
       tag: "tag:yaml.org,2002:str",
-      resolve: (str3) => str3,
+      resolve: (str4) => str4,
       stringify(item, ctx, onComment, onChompKeep) {
         ctx = Object.assign({ actualString: true }, ctx);
         return stringifyString.stringifyString(item, ctx, onComment, onChompKeep);
@@ -2432,7 +2432,7 @@ var require_bool = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:bool",
       test: /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/,
-      resolve: (str3) => new Scalar.Scalar(str3[0] === "t" || str3[0] === "T"),
+      resolve: (str4) => new Scalar.Scalar(str4[0] === "t" || str4[0] === "T"),
       stringify({ source, value: value2 }, ctx) {
         if (source && boolTag.test.test(source)) {
           const sv = source[0] === "t" || source[0] === "T";
@@ -2484,7 +2484,7 @@ var require_float = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/,
-      resolve: (str3) => str3.slice(-3).toLowerCase() === "nan" ? NaN : str3[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY,
+      resolve: (str4) => str4.slice(-3).toLowerCase() === "nan" ? NaN : str4[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY,
       stringify: stringifyNumber.stringifyNumber
     };
     var floatExp = {
@@ -2493,7 +2493,7 @@ var require_float = __commonJS({
       tag: "tag:yaml.org,2002:float",
       format: "EXP",
       test: /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/,
-      resolve: (str3) => parseFloat(str3),
+      resolve: (str4) => parseFloat(str4),
       stringify(node) {
         const num2 = Number(node.value);
         return isFinite(num2) ? num2.toExponential() : stringifyNumber.stringifyNumber(node);
@@ -2504,11 +2504,11 @@ var require_float = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/,
-      resolve(str3) {
-        const node = new Scalar.Scalar(parseFloat(str3));
-        const dot = str3.indexOf(".");
-        if (dot !== -1 && str3[str3.length - 1] === "0")
-          node.minFractionDigits = str3.length - dot - 1;
+      resolve(str4) {
+        const node = new Scalar.Scalar(parseFloat(str4));
+        const dot = str4.indexOf(".");
+        if (dot !== -1 && str4[str4.length - 1] === "0")
+          node.minFractionDigits = str4.length - dot - 1;
         return node;
       },
       stringify: stringifyNumber.stringifyNumber
@@ -2525,7 +2525,7 @@ var require_int = __commonJS({
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     var intIdentify = (value2) => typeof value2 === "bigint" || Number.isInteger(value2);
-    var intResolve = (str3, offset, radix, { intAsBigInt }) => intAsBigInt ? BigInt(str3) : parseInt(str3.substring(offset), radix);
+    var intResolve = (str4, offset, radix, { intAsBigInt }) => intAsBigInt ? BigInt(str4) : parseInt(str4.substring(offset), radix);
     function intStringify(node, radix, prefix) {
       const { value: value2 } = node;
       if (intIdentify(value2) && value2 >= 0)
@@ -2538,7 +2538,7 @@ var require_int = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "OCT",
       test: /^0o[0-7]+$/,
-      resolve: (str3, _onError, opt) => intResolve(str3, 2, 8, opt),
+      resolve: (str4, _onError, opt) => intResolve(str4, 2, 8, opt),
       stringify: (node) => intStringify(node, 8, "0o")
     };
     var int = {
@@ -2546,7 +2546,7 @@ var require_int = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:int",
       test: /^[-+]?[0-9]+$/,
-      resolve: (str3, _onError, opt) => intResolve(str3, 0, 10, opt),
+      resolve: (str4, _onError, opt) => intResolve(str4, 0, 10, opt),
       stringify: stringifyNumber.stringifyNumber
     };
     var intHex = {
@@ -2555,7 +2555,7 @@ var require_int = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "HEX",
       test: /^0x[0-9a-fA-F]+$/,
-      resolve: (str3, _onError, opt) => intResolve(str3, 2, 16, opt),
+      resolve: (str4, _onError, opt) => intResolve(str4, 2, 16, opt),
       stringify: (node) => intStringify(node, 16, "0x")
     };
     exports.int = int;
@@ -2608,7 +2608,7 @@ var require_schema2 = __commonJS({
         identify: (value2) => typeof value2 === "string",
         default: true,
         tag: "tag:yaml.org,2002:str",
-        resolve: (str3) => str3,
+        resolve: (str4) => str4,
         stringify: stringifyJSON
       },
       {
@@ -2625,7 +2625,7 @@ var require_schema2 = __commonJS({
         default: true,
         tag: "tag:yaml.org,2002:bool",
         test: /^true$|^false$/,
-        resolve: (str3) => str3 === "true",
+        resolve: (str4) => str4 === "true",
         stringify: stringifyJSON
       },
       {
@@ -2633,7 +2633,7 @@ var require_schema2 = __commonJS({
         default: true,
         tag: "tag:yaml.org,2002:int",
         test: /^-?(?:0|[1-9][0-9]*)$/,
-        resolve: (str3, _onError, { intAsBigInt }) => intAsBigInt ? BigInt(str3) : parseInt(str3, 10),
+        resolve: (str4, _onError, { intAsBigInt }) => intAsBigInt ? BigInt(str4) : parseInt(str4, 10),
         stringify: ({ value: value2 }) => intIdentify(value2) ? value2.toString() : JSON.stringify(value2)
       },
       {
@@ -2641,7 +2641,7 @@ var require_schema2 = __commonJS({
         default: true,
         tag: "tag:yaml.org,2002:float",
         test: /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?$/,
-        resolve: (str3) => parseFloat(str3),
+        resolve: (str4) => parseFloat(str4),
         stringify: stringifyJSON
       }
     ];
@@ -2649,9 +2649,9 @@ var require_schema2 = __commonJS({
       default: true,
       tag: "",
       test: /^/,
-      resolve(str3, onError) {
-        onError(`Unresolved plain scalar ${JSON.stringify(str3)}`);
-        return str3;
+      resolve(str4, onError) {
+        onError(`Unresolved plain scalar ${JSON.stringify(str4)}`);
+        return str4;
       }
     };
     var schema = [map.map, seq.seq].concat(jsonScalars, jsonError);
@@ -2683,10 +2683,10 @@ var require_binary = __commonJS({
         if (typeof node_buffer.Buffer === "function") {
           return node_buffer.Buffer.from(src, "base64");
         } else if (typeof atob === "function") {
-          const str3 = atob(src.replace(/[\n\r]/g, ""));
-          const buffer = new Uint8Array(str3.length);
-          for (let i = 0; i < str3.length; ++i)
-            buffer[i] = str3.charCodeAt(i);
+          const str4 = atob(src.replace(/[\n\r]/g, ""));
+          const buffer = new Uint8Array(str4.length);
+          for (let i = 0; i < str4.length; ++i)
+            buffer[i] = str4.charCodeAt(i);
           return buffer;
         } else {
           onError("This environment does not support reading binary tags; either Buffer or atob is required");
@@ -2697,28 +2697,28 @@ var require_binary = __commonJS({
         if (!value2)
           return "";
         const buf = value2;
-        let str3;
+        let str4;
         if (typeof node_buffer.Buffer === "function") {
-          str3 = buf instanceof node_buffer.Buffer ? buf.toString("base64") : node_buffer.Buffer.from(buf.buffer).toString("base64");
+          str4 = buf instanceof node_buffer.Buffer ? buf.toString("base64") : node_buffer.Buffer.from(buf.buffer).toString("base64");
         } else if (typeof btoa === "function") {
           let s = "";
           for (let i = 0; i < buf.length; ++i)
             s += String.fromCharCode(buf[i]);
-          str3 = btoa(s);
+          str4 = btoa(s);
         } else {
           throw new Error("This environment does not support writing binary tags; either Buffer or btoa is required");
         }
         type ?? (type = Scalar.Scalar.BLOCK_LITERAL);
         if (type !== Scalar.Scalar.QUOTE_DOUBLE) {
           const lineWidth = Math.max(ctx.options.lineWidth - ctx.indent.length, ctx.options.minContentWidth);
-          const n = Math.ceil(str3.length / lineWidth);
+          const n = Math.ceil(str4.length / lineWidth);
           const lines = new Array(n);
           for (let i = 0, o = 0; i < n; ++i, o += lineWidth) {
-            lines[i] = str3.substr(o, lineWidth);
+            lines[i] = str4.substr(o, lineWidth);
           }
-          str3 = lines.join(type === Scalar.Scalar.BLOCK_LITERAL ? "\n" : " ");
+          str4 = lines.join(type === Scalar.Scalar.BLOCK_LITERAL ? "\n" : " ");
         }
-        return stringifyString.stringifyString({ comment, type, value: str3 }, ctx, onComment, onChompKeep);
+        return stringifyString.stringifyString({ comment, type, value: str4 }, ctx, onComment, onChompKeep);
       }
     };
     exports.binary = binary;
@@ -2924,7 +2924,7 @@ var require_float2 = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/,
-      resolve: (str3) => str3.slice(-3).toLowerCase() === "nan" ? NaN : str3[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY,
+      resolve: (str4) => str4.slice(-3).toLowerCase() === "nan" ? NaN : str4[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY,
       stringify: stringifyNumber.stringifyNumber
     };
     var floatExp = {
@@ -2933,7 +2933,7 @@ var require_float2 = __commonJS({
       tag: "tag:yaml.org,2002:float",
       format: "EXP",
       test: /^[-+]?(?:[0-9][0-9_]*)?(?:\.[0-9_]*)?[eE][-+]?[0-9]+$/,
-      resolve: (str3) => parseFloat(str3.replace(/_/g, "")),
+      resolve: (str4) => parseFloat(str4.replace(/_/g, "")),
       stringify(node) {
         const num2 = Number(node.value);
         return isFinite(num2) ? num2.toExponential() : stringifyNumber.stringifyNumber(node);
@@ -2944,11 +2944,11 @@ var require_float2 = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^[-+]?(?:[0-9][0-9_]*)?\.[0-9_]*$/,
-      resolve(str3) {
-        const node = new Scalar.Scalar(parseFloat(str3.replace(/_/g, "")));
-        const dot = str3.indexOf(".");
+      resolve(str4) {
+        const node = new Scalar.Scalar(parseFloat(str4.replace(/_/g, "")));
+        const dot = str4.indexOf(".");
         if (dot !== -1) {
-          const f = str3.substring(dot + 1).replace(/_/g, "");
+          const f = str4.substring(dot + 1).replace(/_/g, "");
           if (f[f.length - 1] === "0")
             node.minFractionDigits = f.length;
         }
@@ -2968,34 +2968,34 @@ var require_int2 = __commonJS({
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     var intIdentify = (value2) => typeof value2 === "bigint" || Number.isInteger(value2);
-    function intResolve(str3, offset, radix, { intAsBigInt }) {
-      const sign = str3[0];
+    function intResolve(str4, offset, radix, { intAsBigInt }) {
+      const sign = str4[0];
       if (sign === "-" || sign === "+")
         offset += 1;
-      str3 = str3.substring(offset).replace(/_/g, "");
+      str4 = str4.substring(offset).replace(/_/g, "");
       if (intAsBigInt) {
         switch (radix) {
           case 2:
-            str3 = `0b${str3}`;
+            str4 = `0b${str4}`;
             break;
           case 8:
-            str3 = `0o${str3}`;
+            str4 = `0o${str4}`;
             break;
           case 16:
-            str3 = `0x${str3}`;
+            str4 = `0x${str4}`;
             break;
         }
-        const n2 = BigInt(str3);
+        const n2 = BigInt(str4);
         return sign === "-" ? BigInt(-1) * n2 : n2;
       }
-      const n = parseInt(str3, radix);
+      const n = parseInt(str4, radix);
       return sign === "-" ? -1 * n : n;
     }
     function intStringify(node, radix, prefix) {
       const { value: value2 } = node;
       if (intIdentify(value2)) {
-        const str3 = value2.toString(radix);
-        return value2 < 0 ? "-" + prefix + str3.substr(1) : prefix + str3;
+        const str4 = value2.toString(radix);
+        return value2 < 0 ? "-" + prefix + str4.substr(1) : prefix + str4;
       }
       return stringifyNumber.stringifyNumber(node);
     }
@@ -3005,7 +3005,7 @@ var require_int2 = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "BIN",
       test: /^[-+]?0b[0-1_]+$/,
-      resolve: (str3, _onError, opt) => intResolve(str3, 2, 2, opt),
+      resolve: (str4, _onError, opt) => intResolve(str4, 2, 2, opt),
       stringify: (node) => intStringify(node, 2, "0b")
     };
     var intOct = {
@@ -3014,7 +3014,7 @@ var require_int2 = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "OCT",
       test: /^[-+]?0[0-7_]+$/,
-      resolve: (str3, _onError, opt) => intResolve(str3, 1, 8, opt),
+      resolve: (str4, _onError, opt) => intResolve(str4, 1, 8, opt),
       stringify: (node) => intStringify(node, 8, "0")
     };
     var int = {
@@ -3022,7 +3022,7 @@ var require_int2 = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:int",
       test: /^[-+]?[0-9][0-9_]*$/,
-      resolve: (str3, _onError, opt) => intResolve(str3, 0, 10, opt),
+      resolve: (str4, _onError, opt) => intResolve(str4, 0, 10, opt),
       stringify: stringifyNumber.stringifyNumber
     };
     var intHex = {
@@ -3031,7 +3031,7 @@ var require_int2 = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "HEX",
       test: /^[-+]?0x[0-9a-fA-F_]+$/,
-      resolve: (str3, _onError, opt) => intResolve(str3, 2, 16, opt),
+      resolve: (str4, _onError, opt) => intResolve(str4, 2, 16, opt),
       stringify: (node) => intStringify(node, 16, "0x")
     };
     exports.int = int;
@@ -3135,9 +3135,9 @@ var require_timestamp = __commonJS({
   "node_modules/yaml/dist/schema/yaml-1.1/timestamp.js"(exports) {
     "use strict";
     var stringifyNumber = require_stringifyNumber();
-    function parseSexagesimal(str3, asBigInt) {
-      const sign = str3[0];
-      const parts = sign === "-" || sign === "+" ? str3.substring(1) : str3;
+    function parseSexagesimal(str4, asBigInt) {
+      const sign = str4[0];
+      const parts = sign === "-" || sign === "+" ? str4.substring(1) : str4;
       const num2 = (n) => asBigInt ? BigInt(n) : Number(n);
       const res = parts.replace(/_/g, "").split(":").reduce((res2, p) => res2 * num2(60) + num2(p), num2(0));
       return sign === "-" ? num2(-1) * res : res;
@@ -3174,7 +3174,7 @@ var require_timestamp = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "TIME",
       test: /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+$/,
-      resolve: (str3, _onError, { intAsBigInt }) => parseSexagesimal(str3, intAsBigInt),
+      resolve: (str4, _onError, { intAsBigInt }) => parseSexagesimal(str4, intAsBigInt),
       stringify: stringifySexagesimal
     };
     var floatTime = {
@@ -3183,7 +3183,7 @@ var require_timestamp = __commonJS({
       tag: "tag:yaml.org,2002:float",
       format: "TIME",
       test: /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*$/,
-      resolve: (str3) => parseSexagesimal(str3, false),
+      resolve: (str4) => parseSexagesimal(str4, false),
       stringify: stringifySexagesimal
     };
     var timestamp = {
@@ -3194,8 +3194,8 @@ var require_timestamp = __commonJS({
       // may be omitted altogether, resulting in a date format. In such a case, the time part is
       // assumed to be 00:00:00Z (start of day, UTC).
       test: RegExp("^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:(?:t|T|[ \\t]+)([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2}(\\.[0-9]+)?)(?:[ \\t]*(Z|[-+][012]?[0-9](?::[0-9]{2})?))?)?$"),
-      resolve(str3) {
-        const match = str3.match(timestamp.test);
+      resolve(str4) {
+        const match = str4.match(timestamp.test);
         if (!match)
           throw new Error("!!timestamp expects a date, starting with yyyy-mm-dd");
         const [, year, month, day, hour, minute, second] = match.map(Number);
@@ -3782,32 +3782,32 @@ var require_errors = __commonJS({
   "node_modules/yaml/dist/errors.js"(exports) {
     "use strict";
     var YAMLError = class extends Error {
-      constructor(name, pos, code, message) {
+      constructor(name, pos, code2, message) {
         super();
         this.name = name;
-        this.code = code;
+        this.code = code2;
         this.message = message;
         this.pos = pos;
       }
     };
     var YAMLParseError = class extends YAMLError {
-      constructor(pos, code, message) {
-        super("YAMLParseError", pos, code, message);
+      constructor(pos, code2, message) {
+        super("YAMLParseError", pos, code2, message);
       }
     };
     var YAMLWarning = class extends YAMLError {
-      constructor(pos, code, message) {
-        super("YAMLWarning", pos, code, message);
+      constructor(pos, code2, message) {
+        super("YAMLWarning", pos, code2, message);
       }
     };
     var prettifyError = (src, lc) => (error) => {
       if (error.pos[0] === -1)
         return;
       error.linePos = error.pos.map((pos) => lc.linePos(pos));
-      const { line, col } = error.linePos[0];
-      error.message += ` at line ${line}, column ${col}`;
+      const { line: line2, col } = error.linePos[0];
+      error.message += ` at line ${line2}, column ${col}`;
       let ci = col - 1;
-      let lineStr = src.substring(lc.lineStarts[line - 1], lc.lineStarts[line]).replace(/[\n\r]+$/, "");
+      let lineStr = src.substring(lc.lineStarts[line2 - 1], lc.lineStarts[line2]).replace(/[\n\r]+$/, "");
       if (ci >= 60 && lineStr.length > 80) {
         const trimStart = Math.min(ci - 39, lineStr.length - 79);
         lineStr = "\u2026" + lineStr.substring(trimStart);
@@ -3815,8 +3815,8 @@ var require_errors = __commonJS({
       }
       if (lineStr.length > 80)
         lineStr = lineStr.substring(0, 79) + "\u2026";
-      if (line > 1 && /^ *$/.test(lineStr.substring(0, ci))) {
-        let prev = src.substring(lc.lineStarts[line - 2], lc.lineStarts[line - 1]);
+      if (line2 > 1 && /^ *$/.test(lineStr.substring(0, ci))) {
+        let prev = src.substring(lc.lineStarts[line2 - 2], lc.lineStarts[line2 - 1]);
         if (prev.length > 80)
           prev = prev.substring(0, 79) + "\u2026\n";
         lineStr = prev + lineStr;
@@ -3824,7 +3824,7 @@ var require_errors = __commonJS({
       if (/[^ ]/.test(lineStr)) {
         let count2 = 1;
         const end = error.linePos[1];
-        if (end?.line === line && end.col > col) {
+        if (end?.line === line2 && end.col > col) {
           count2 = Math.max(1, Math.min(end.col - col, 80 - ci));
         }
         const pointer = " ".repeat(ci) + "^".repeat(count2);
@@ -4071,10 +4071,10 @@ var require_resolve_block_map = __commonJS({
       let offset = bm.offset;
       let commentEnd = null;
       for (const collItem of bm.items) {
-        const { start, key, sep, value: value2 } = collItem;
+        const { start, key, sep: sep2, value: value2 } = collItem;
         const keyProps = resolveProps.resolveProps(start, {
           indicator: "explicit-key-ind",
-          next: key ?? sep?.[0],
+          next: key ?? sep2?.[0],
           offset,
           onError,
           parentIndent: bm.indent,
@@ -4088,7 +4088,7 @@ var require_resolve_block_map = __commonJS({
             else if ("indent" in key && key.indent !== bm.indent)
               onError(offset, "BAD_INDENT", startColMsg);
           }
-          if (!keyProps.anchor && !keyProps.tag && !sep) {
+          if (!keyProps.anchor && !keyProps.tag && !sep2) {
             commentEnd = keyProps.end;
             if (keyProps.comment) {
               if (map.comment)
@@ -4112,7 +4112,7 @@ var require_resolve_block_map = __commonJS({
         ctx.atKey = false;
         if (utilMapIncludes.mapIncludes(ctx, map.items, keyNode))
           onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
-        const valueProps = resolveProps.resolveProps(sep ?? [], {
+        const valueProps = resolveProps.resolveProps(sep2 ?? [], {
           indicator: "map-value-ind",
           next: value2,
           offset: keyNode.range[2],
@@ -4128,7 +4128,7 @@ var require_resolve_block_map = __commonJS({
             if (ctx.options.strict && keyProps.start < valueProps.found.offset - 1024)
               onError(keyNode.range, "KEY_OVER_1024_CHARS", "The : indicator must be at most 1024 chars after the start of an implicit block mapping key");
           }
-          const valueNode = value2 ? composeNode(ctx, value2, valueProps, onError) : composeEmptyNode(ctx, offset, sep, null, valueProps, onError);
+          const valueNode = value2 ? composeNode(ctx, value2, valueProps, onError) : composeEmptyNode(ctx, offset, sep2, null, valueProps, onError);
           if (ctx.schema.compat)
             utilFlowIndentCheck.flowIndentCheck(bm.indent, value2, onError);
           offset = valueNode.range[2];
@@ -4219,7 +4219,7 @@ var require_resolve_end = __commonJS({
       let comment = "";
       if (end) {
         let hasSpace = false;
-        let sep = "";
+        let sep2 = "";
         for (const token of end) {
           const { source, type } = token;
           switch (type) {
@@ -4233,13 +4233,13 @@ var require_resolve_end = __commonJS({
               if (!comment)
                 comment = cb;
               else
-                comment += sep + cb;
-              sep = "";
+                comment += sep2 + cb;
+              sep2 = "";
               break;
             }
             case "newline":
               if (comment)
-                sep += source;
+                sep2 += source;
               hasSpace = true;
               break;
             default:
@@ -4269,9 +4269,9 @@ var require_resolve_flow_collection = __commonJS({
     var blockMsg = "Block collections are not allowed within flow collections";
     var isBlock = (token) => token && (token.type === "block-map" || token.type === "block-seq");
     function resolveFlowCollection({ composeNode, composeEmptyNode }, ctx, fc, onError, tag) {
-      const isMap3 = fc.start.source === "{";
-      const fcName = isMap3 ? "flow map" : "flow sequence";
-      const NodeClass = tag?.nodeClass ?? (isMap3 ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
+      const isMap4 = fc.start.source === "{";
+      const fcName = isMap4 ? "flow map" : "flow sequence";
+      const NodeClass = tag?.nodeClass ?? (isMap4 ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
       const coll = new NodeClass(ctx.schema);
       coll.flow = true;
       const atRoot = ctx.atRoot;
@@ -4282,18 +4282,18 @@ var require_resolve_flow_collection = __commonJS({
       let offset = fc.offset + fc.start.source.length;
       for (let i = 0; i < fc.items.length; ++i) {
         const collItem = fc.items[i];
-        const { start, key, sep, value: value2 } = collItem;
+        const { start, key, sep: sep2, value: value2 } = collItem;
         const props = resolveProps.resolveProps(start, {
           flow: fcName,
           indicator: "explicit-key-ind",
-          next: key ?? sep?.[0],
+          next: key ?? sep2?.[0],
           offset,
           onError,
           parentIndent: fc.indent,
           startOnNewline: false
         });
         if (!props.found) {
-          if (!props.anchor && !props.tag && !sep && !value2) {
+          if (!props.anchor && !props.tag && !sep2 && !value2) {
             if (i === 0 && props.comma)
               onError(props.comma, "UNEXPECTED_TOKEN", `Unexpected , in ${fcName}`);
             else if (i < fc.items.length - 1)
@@ -4307,7 +4307,7 @@ var require_resolve_flow_collection = __commonJS({
             offset = props.end;
             continue;
           }
-          if (!isMap3 && ctx.options.strict && utilContainsNewline.containsNewline(key))
+          if (!isMap4 && ctx.options.strict && utilContainsNewline.containsNewline(key))
             onError(
               key,
               // checked by containsNewline()
@@ -4347,8 +4347,8 @@ var require_resolve_flow_collection = __commonJS({
             }
           }
         }
-        if (!isMap3 && !sep && !props.found) {
-          const valueNode = value2 ? composeNode(ctx, value2, props, onError) : composeEmptyNode(ctx, props.end, sep, null, props, onError);
+        if (!isMap4 && !sep2 && !props.found) {
+          const valueNode = value2 ? composeNode(ctx, value2, props, onError) : composeEmptyNode(ctx, props.end, sep2, null, props, onError);
           coll.items.push(valueNode);
           offset = valueNode.range[2];
           if (isBlock(value2))
@@ -4360,7 +4360,7 @@ var require_resolve_flow_collection = __commonJS({
           if (isBlock(key))
             onError(keyNode.range, "BLOCK_IN_FLOW", blockMsg);
           ctx.atKey = false;
-          const valueProps = resolveProps.resolveProps(sep ?? [], {
+          const valueProps = resolveProps.resolveProps(sep2 ?? [], {
             flow: fcName,
             indicator: "map-value-ind",
             next: value2,
@@ -4370,9 +4370,9 @@ var require_resolve_flow_collection = __commonJS({
             startOnNewline: false
           });
           if (valueProps.found) {
-            if (!isMap3 && !props.found && ctx.options.strict) {
-              if (sep)
-                for (const st of sep) {
+            if (!isMap4 && !props.found && ctx.options.strict) {
+              if (sep2)
+                for (const st of sep2) {
                   if (st === valueProps.found)
                     break;
                   if (st.type === "newline") {
@@ -4389,7 +4389,7 @@ var require_resolve_flow_collection = __commonJS({
             else
               onError(valueProps.start, "MISSING_CHAR", `Missing , or : between ${fcName} items`);
           }
-          const valueNode = value2 ? composeNode(ctx, value2, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep, null, valueProps, onError) : null;
+          const valueNode = value2 ? composeNode(ctx, value2, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep2, null, valueProps, onError) : null;
           if (valueNode) {
             if (isBlock(value2))
               onError(valueNode.range, "BLOCK_IN_FLOW", blockMsg);
@@ -4402,7 +4402,7 @@ var require_resolve_flow_collection = __commonJS({
           const pair = new Pair.Pair(keyNode, valueNode);
           if (ctx.options.keepSourceTokens)
             pair.srcToken = collItem;
-          if (isMap3) {
+          if (isMap4) {
             const map = coll;
             if (utilMapIncludes.mapIncludes(ctx, map.items, keyNode))
               onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
@@ -4418,7 +4418,7 @@ var require_resolve_flow_collection = __commonJS({
           offset = valueNode ? valueNode.range[2] : valueProps.end;
         }
       }
-      const expectedEnd = isMap3 ? "}" : "]";
+      const expectedEnd = isMap4 ? "}" : "]";
       const [ce, ...ee] = fc.end;
       let cePos = offset;
       if (ce?.source === expectedEnd)
@@ -4569,7 +4569,7 @@ var require_resolve_block_scalar = __commonJS({
           chompStart = i + 1;
       }
       let value2 = "";
-      let sep = "";
+      let sep2 = "";
       let prevMoreIndented = false;
       for (let i = 0; i < contentStart; ++i)
         value2 += lines[i][0].slice(trimIndent) + "\n";
@@ -4586,24 +4586,24 @@ var require_resolve_block_scalar = __commonJS({
           indent = "";
         }
         if (type === Scalar.Scalar.BLOCK_LITERAL) {
-          value2 += sep + indent.slice(trimIndent) + content;
-          sep = "\n";
+          value2 += sep2 + indent.slice(trimIndent) + content;
+          sep2 = "\n";
         } else if (indent.length > trimIndent || content[0] === "	") {
-          if (sep === " ")
-            sep = "\n";
-          else if (!prevMoreIndented && sep === "\n")
-            sep = "\n\n";
-          value2 += sep + indent.slice(trimIndent) + content;
-          sep = "\n";
+          if (sep2 === " ")
+            sep2 = "\n";
+          else if (!prevMoreIndented && sep2 === "\n")
+            sep2 = "\n\n";
+          value2 += sep2 + indent.slice(trimIndent) + content;
+          sep2 = "\n";
           prevMoreIndented = true;
         } else if (content === "") {
-          if (sep === "\n")
+          if (sep2 === "\n")
             value2 += "\n";
           else
-            sep = "\n";
+            sep2 = "\n";
         } else {
-          value2 += sep + content;
-          sep = " ";
+          value2 += sep2 + content;
+          sep2 = " ";
           prevMoreIndented = false;
         }
       }
@@ -4706,7 +4706,7 @@ var require_resolve_flow_scalar = __commonJS({
       const { offset, type, source, end } = scalar;
       let _type;
       let value2;
-      const _onError = (rel, code, msg) => onError(offset + rel, code, msg);
+      const _onError = (rel, code2, msg) => onError(offset + rel, code2, msg);
       switch (type) {
         case "scalar":
           _type = Scalar.Scalar.PLAIN;
@@ -4773,8 +4773,8 @@ var require_resolve_flow_scalar = __commonJS({
       return unfoldLines(source.slice(1, -1)).replace(/''/g, "'");
     }
     function unfoldLines(source) {
-      const line = /(.*?)\r?\n/sy;
-      let match = line.exec(source);
+      const line2 = /(.*?)\r?\n/sy;
+      let match = line2.exec(source);
       if (!match)
         return source;
       let trimEnd, trimBoth;
@@ -4786,25 +4786,25 @@ var require_resolve_flow_scalar = __commonJS({
         trimBoth = /^[ \t]+|[ \t]+$/g;
       }
       let res = match[1].replace(trimEnd, "");
-      let sep = " ";
-      let pos = line.lastIndex;
-      while (match = line.exec(source)) {
+      let sep2 = " ";
+      let pos = line2.lastIndex;
+      while (match = line2.exec(source)) {
         const lm = match[1].replace(trimBoth, "");
         if (lm === "") {
-          if (sep === "\n")
-            res += sep;
+          if (sep2 === "\n")
+            res += sep2;
           else
-            sep = "\n";
+            sep2 = "\n";
         } else {
-          res += sep + lm;
-          sep = " ";
+          res += sep2 + lm;
+          sep2 = " ";
         }
-        pos = line.lastIndex;
+        pos = line2.lastIndex;
       }
       const last = /[ \t]*(.*)/sy;
       last.lastIndex = pos;
       match = last.exec(source);
-      return res + sep + (match?.[1] ?? "");
+      return res + sep2 + (match?.[1] ?? "");
     }
     function doubleQuotedValue(source, onError) {
       let res = "";
@@ -4904,9 +4904,9 @@ var require_resolve_flow_scalar = __commonJS({
     function parseCharCode(source, offset, length, onError) {
       const cc = source.substr(offset, length);
       const ok = cc.length === length && /^[0-9a-fA-F]+$/.test(cc);
-      const code = ok ? parseInt(cc, 16) : NaN;
+      const code2 = ok ? parseInt(cc, 16) : NaN;
       try {
-        return String.fromCodePoint(code);
+        return String.fromCodePoint(code2);
       } catch {
         const raw = source.substr(offset - 2, length + 2);
         onError(offset - 2, "BAD_DQ_ESCAPE", `Invalid escape sequence ${raw}`);
@@ -5228,12 +5228,12 @@ var require_composer = __commonJS({
         this.prelude = [];
         this.errors = [];
         this.warnings = [];
-        this.onError = (source, code, message, warning) => {
+        this.onError = (source, code2, message, warning) => {
           const pos = getErrorPos(source);
           if (warning)
-            this.warnings.push(new errors.YAMLWarning(pos, code, message));
+            this.warnings.push(new errors.YAMLWarning(pos, code2, message));
           else
-            this.errors.push(new errors.YAMLParseError(pos, code, message));
+            this.errors.push(new errors.YAMLParseError(pos, code2, message));
         };
         this.directives = new directives.Directives({ version: options.version || "1.2" });
         this.options = options;
@@ -5395,12 +5395,12 @@ var require_cst_scalar = __commonJS({
     var stringifyString = require_stringifyString();
     function resolveAsScalar(token, strict = true, onError) {
       if (token) {
-        const _onError = (pos, code, message) => {
+        const _onError = (pos, code2, message) => {
           const offset = typeof pos === "number" ? pos : Array.isArray(pos) ? pos[0] : pos.offset;
           if (onError)
-            onError(offset, code, message);
+            onError(offset, code2, message);
           else
-            throw new errors.YAMLParseError([offset, offset + 1], code, message);
+            throw new errors.YAMLParseError([offset, offset + 1], code2, message);
         };
         switch (token.type) {
           case "scalar":
@@ -5614,14 +5614,14 @@ var require_cst_stringify = __commonJS({
         }
       }
     }
-    function stringifyItem({ start, key, sep, value: value2 }) {
+    function stringifyItem({ start, key, sep: sep2, value: value2 }) {
       let res = "";
       for (const st of start)
         res += st.source;
       if (key)
         res += stringifyToken(key);
-      if (sep)
-        for (const st of sep)
+      if (sep2)
+        for (const st of sep2)
           res += st.source;
       if (value2)
         res += stringifyToken(value2);
@@ -5929,40 +5929,40 @@ var require_lexer = __commonJS({
         }
       }
       *parseStream() {
-        let line = this.getLine();
-        if (line === null)
+        let line2 = this.getLine();
+        if (line2 === null)
           return this.setNext("stream");
-        if (line[0] === cst.BOM) {
+        if (line2[0] === cst.BOM) {
           yield* this.pushCount(1);
-          line = line.substring(1);
+          line2 = line2.substring(1);
         }
-        if (line[0] === "%") {
-          let dirEnd = line.length;
-          let cs = line.indexOf("#");
+        if (line2[0] === "%") {
+          let dirEnd = line2.length;
+          let cs = line2.indexOf("#");
           while (cs !== -1) {
-            const ch = line[cs - 1];
+            const ch = line2[cs - 1];
             if (ch === " " || ch === "	") {
               dirEnd = cs - 1;
               break;
             } else {
-              cs = line.indexOf("#", cs + 1);
+              cs = line2.indexOf("#", cs + 1);
             }
           }
           while (true) {
-            const ch = line[dirEnd - 1];
+            const ch = line2[dirEnd - 1];
             if (ch === " " || ch === "	")
               dirEnd -= 1;
             else
               break;
           }
           const n = (yield* this.pushCount(dirEnd)) + (yield* this.pushSpaces(true));
-          yield* this.pushCount(line.length - n);
+          yield* this.pushCount(line2.length - n);
           this.pushNewline();
           return "stream";
         }
         if (this.atLineEnd()) {
           const sp = yield* this.pushSpaces(true);
-          yield* this.pushCount(line.length - sp);
+          yield* this.pushCount(line2.length - sp);
           yield* this.pushNewline();
           return "stream";
         }
@@ -6003,13 +6003,13 @@ var require_lexer = __commonJS({
       }
       *parseDocument() {
         yield* this.pushSpaces(true);
-        const line = this.getLine();
-        if (line === null)
+        const line2 = this.getLine();
+        if (line2 === null)
           return this.setNext("doc");
         let n = yield* this.pushIndicators();
-        switch (line[n]) {
+        switch (line2[n]) {
           case "#":
-            yield* this.pushCount(line.length - n);
+            yield* this.pushCount(line2.length - n);
           // fallthrough
           case void 0:
             yield* this.pushNewline();
@@ -6034,7 +6034,7 @@ var require_lexer = __commonJS({
           case ">":
             n += yield* this.parseBlockScalarHeader();
             n += yield* this.pushSpaces(true);
-            yield* this.pushCount(line.length - n);
+            yield* this.pushCount(line2.length - n);
             yield* this.pushNewline();
             return yield* this.parseBlockScalar();
           default:
@@ -6054,11 +6054,11 @@ var require_lexer = __commonJS({
           }
           sp += yield* this.pushSpaces(true);
         } while (nl + sp > 0);
-        const line = this.getLine();
-        if (line === null)
+        const line2 = this.getLine();
+        if (line2 === null)
           return this.setNext("flow");
-        if (indent !== -1 && indent < this.indentNext && line[0] !== "#" || indent === 0 && (line.startsWith("---") || line.startsWith("...")) && isEmpty2(line[3])) {
-          const atFlowEndMarker = indent === this.indentNext - 1 && this.flowLevel === 1 && (line[0] === "]" || line[0] === "}");
+        if (indent !== -1 && indent < this.indentNext && line2[0] !== "#" || indent === 0 && (line2.startsWith("---") || line2.startsWith("...")) && isEmpty2(line2[3])) {
+          const atFlowEndMarker = indent === this.indentNext - 1 && this.flowLevel === 1 && (line2[0] === "]" || line2[0] === "}");
           if (!atFlowEndMarker) {
             this.flowLevel = 0;
             yield cst.FLOW_END;
@@ -6066,17 +6066,17 @@ var require_lexer = __commonJS({
           }
         }
         let n = 0;
-        while (line[n] === ",") {
+        while (line2[n] === ",") {
           n += yield* this.pushCount(1);
           n += yield* this.pushSpaces(true);
           this.flowKey = false;
         }
         n += yield* this.pushIndicators();
-        switch (line[n]) {
+        switch (line2[n]) {
           case void 0:
             return "flow";
           case "#":
-            yield* this.pushCount(line.length - n);
+            yield* this.pushCount(line2.length - n);
             return "flow";
           case "{":
           case "[":
@@ -6388,7 +6388,7 @@ var require_lexer = __commonJS({
 var require_line_counter = __commonJS({
   "node_modules/yaml/dist/parse/line-counter.js"(exports) {
     "use strict";
-    var LineCounter3 = class {
+    var LineCounter4 = class {
       constructor() {
         this.lineStarts = [];
         this.addNewLine = (offset) => this.lineStarts.push(offset);
@@ -6411,7 +6411,7 @@ var require_line_counter = __commonJS({
         };
       }
     };
-    exports.LineCounter = LineCounter3;
+    exports.LineCounter = LineCounter4;
   }
 });
 
@@ -6486,12 +6486,12 @@ var require_parser = __commonJS({
       }
       return prev.splice(i, prev.length);
     }
-    function arrayPushArray(target, source) {
+    function arrayPushArray(target2, source) {
       if (source.length < 1e5)
-        Array.prototype.push.apply(target, source);
+        Array.prototype.push.apply(target2, source);
       else
         for (let i = 0; i < source.length; ++i)
-          target.push(source[i]);
+          target2.push(source[i]);
     }
     function fixFlowSeqItems(fc) {
       if (fc.start.type === "flow-seq-start") {
@@ -6788,18 +6788,18 @@ var require_parser = __commonJS({
         if (this.type === "map-value-ind") {
           const prev = getPrevProps(this.peek(2));
           const start = getFirstKeyStartProps(prev);
-          let sep;
+          let sep2;
           if (scalar.end) {
-            sep = scalar.end;
-            sep.push(this.sourceToken);
+            sep2 = scalar.end;
+            sep2.push(this.sourceToken);
             delete scalar.end;
           } else
-            sep = [this.sourceToken];
+            sep2 = [this.sourceToken];
           const map = {
             type: "block-map",
             offset: scalar.offset,
             indent: scalar.indent,
-            items: [{ start, key: scalar, sep }]
+            items: [{ start, key: scalar, sep: sep2 }]
           };
           this.onKeyLine = true;
           this.stack[this.stack.length - 1] = map;
@@ -6952,15 +6952,15 @@ var require_parser = __commonJS({
                 } else if (isFlowToken(it.key) && !includesToken(it.sep, "newline")) {
                   const start2 = getFirstKeyStartProps(it.start);
                   const key = it.key;
-                  const sep = it.sep;
-                  sep.push(this.sourceToken);
+                  const sep2 = it.sep;
+                  sep2.push(this.sourceToken);
                   delete it.key;
                   delete it.sep;
                   this.stack.push({
                     type: "block-map",
                     offset: this.offset,
                     indent: this.indent,
-                    items: [{ start: start2, key, sep }]
+                    items: [{ start: start2, key, sep: sep2 }]
                   });
                 } else if (start.length > 0) {
                   it.sep = it.sep.concat(start, this.sourceToken);
@@ -7154,13 +7154,13 @@ var require_parser = __commonJS({
             const prev = getPrevProps(parent);
             const start = getFirstKeyStartProps(prev);
             fixFlowSeqItems(fc);
-            const sep = fc.end.splice(1, fc.end.length);
-            sep.push(this.sourceToken);
+            const sep2 = fc.end.splice(1, fc.end.length);
+            sep2.push(this.sourceToken);
             const map = {
               type: "block-map",
               offset: fc.offset,
               indent: fc.indent,
-              items: [{ start, key: fc, sep }]
+              items: [{ start, key: fc, sep: sep2 }]
             };
             this.onKeyLine = true;
             this.stack[this.stack.length - 1] = map;
@@ -7319,7 +7319,7 @@ var require_public_api = __commonJS({
         return docs;
       return Object.assign([], { empty: true }, composer$1.streamInfo());
     }
-    function parseDocument3(source, options = {}) {
+    function parseDocument4(source, options = {}) {
       const { lineCounter: lineCounter2, prettyErrors } = parseOptions(options);
       const parser$1 = new parser.Parser(lineCounter2?.addNewLine);
       const composer$1 = new composer.Composer(options);
@@ -7345,7 +7345,7 @@ var require_public_api = __commonJS({
       } else if (options === void 0 && reviver && typeof reviver === "object") {
         options = reviver;
       }
-      const doc = parseDocument3(src, options);
+      const doc = parseDocument4(src, options);
       if (!doc)
         return null;
       doc.warnings.forEach((warning) => log.warn(doc.options.logLevel, warning));
@@ -7381,7 +7381,7 @@ var require_public_api = __commonJS({
     }
     exports.parse = parse;
     exports.parseAllDocuments = parseAllDocuments;
-    exports.parseDocument = parseDocument3;
+    exports.parseDocument = parseDocument4;
     exports.stringify = stringify2;
   }
 });
@@ -16260,11 +16260,11 @@ var require_mime_types = __commonJS({
       }
       return false;
     }
-    function contentType(str3) {
-      if (!str3 || typeof str3 !== "string") {
+    function contentType(str4) {
+      if (!str4 || typeof str4 !== "string") {
         return false;
       }
-      var mime = str3.indexOf("/") === -1 ? exports.lookup(str3) : str3;
+      var mime = str4.indexOf("/") === -1 ? exports.lookup(str4) : str4;
       if (!mime) {
         return false;
       }
@@ -16827,25 +16827,25 @@ var require_implementation = __commonJS({
       return arr;
     };
     var joiny = function(arr, joiner) {
-      var str3 = "";
+      var str4 = "";
       for (var i = 0; i < arr.length; i += 1) {
-        str3 += arr[i];
+        str4 += arr[i];
         if (i + 1 < arr.length) {
-          str3 += joiner;
+          str4 += joiner;
         }
       }
-      return str3;
+      return str4;
     };
     module.exports = function bind2(that) {
-      var target = this;
-      if (typeof target !== "function" || toStr.apply(target) !== funcType) {
-        throw new TypeError(ERROR_MESSAGE + target);
+      var target2 = this;
+      if (typeof target2 !== "function" || toStr.apply(target2) !== funcType) {
+        throw new TypeError(ERROR_MESSAGE + target2);
       }
       var args = slicy(arguments, 1);
       var bound;
       var binder = function() {
         if (this instanceof bound) {
-          var result = target.apply(
+          var result = target2.apply(
             this,
             concatty(args, arguments)
           );
@@ -16854,21 +16854,21 @@ var require_implementation = __commonJS({
           }
           return this;
         }
-        return target.apply(
+        return target2.apply(
           that,
           concatty(args, arguments)
         );
       };
-      var boundLength = max(0, target.length - args.length);
+      var boundLength = max(0, target2.length - args.length);
       var boundArgs = [];
       for (var i = 0; i < boundLength; i++) {
         boundArgs[i] = "$" + i;
       }
       bound = Function("binder", "return function (" + joiny(boundArgs, ",") + "){ return binder.apply(this,arguments); }")(binder);
-      if (target.prototype) {
+      if (target2.prototype) {
         var Empty = function Empty2() {
         };
-        Empty.prototype = target.prototype;
+        Empty.prototype = target2.prototype;
         bound.prototype = new Empty();
         Empty.prototype = null;
       }
@@ -17441,8 +17441,8 @@ var require_form_data = __commonJS({
     var setToStringTag = require_es_set_tostringtag();
     var hasOwn = require_hasown();
     var populate = require_populate();
-    function escapeHeaderParam(str3) {
-      return String(str3).replace(/\r/g, "%0D").replace(/\n/g, "%0A").replace(/"/g, "%22");
+    function escapeHeaderParam(str4) {
+      return String(str4).replace(/\r/g, "%0D").replace(/\n/g, "%0A").replace(/"/g, "%22");
     }
     function FormData3(options) {
       if (!(this instanceof FormData3)) {
@@ -17672,12 +17672,12 @@ var require_form_data = __commonJS({
         process.nextTick(cb.bind(this, null, knownLength));
         return;
       }
-      asynckit.parallel(this._valuesToMeasure, this._lengthRetriever, function(err, values) {
+      asynckit.parallel(this._valuesToMeasure, this._lengthRetriever, function(err, values2) {
         if (err) {
           cb(err);
           return;
         }
-        values.forEach(function(length) {
+        values2.forEach(function(length) {
           knownLength += length;
         });
         cb(null, knownLength);
@@ -17753,7 +17753,7 @@ var require_ms = __commonJS({
     var h = m * 60;
     var d = h * 24;
     var w = d * 7;
-    var y = d * 365.25;
+    var y2 = d * 365.25;
     module.exports = function(val, options) {
       options = options || {};
       var type = typeof val;
@@ -17766,13 +17766,13 @@ var require_ms = __commonJS({
         "val is not a non-empty string or a valid number. val=" + JSON.stringify(val)
       );
     };
-    function parse(str3) {
-      str3 = String(str3);
-      if (str3.length > 100) {
+    function parse(str4) {
+      str4 = String(str4);
+      if (str4.length > 100) {
         return;
       }
       var match = /^(-?(?:\d+)?\.?\d+) *(milliseconds?|msecs?|ms|seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|w|years?|yrs?|y)?$/i.exec(
-        str3
+        str4
       );
       if (!match) {
         return;
@@ -17785,7 +17785,7 @@ var require_ms = __commonJS({
         case "yrs":
         case "yr":
         case "y":
-          return n * y;
+          return n * y2;
         case "weeks":
         case "week":
         case "w":
@@ -18488,7 +18488,7 @@ var require_node = __commonJS({
     var { formatters } = module.exports;
     formatters.o = function(v) {
       this.inspectOpts.colors = this.useColors;
-      return util4.inspect(v, this.inspectOpts).split("\n").map((str3) => str3.trim()).join(" ");
+      return util4.inspect(v, this.inspectOpts).split("\n").map((str4) => str4.trim()).join(" ");
     };
     formatters.O = function(v) {
       this.inspectOpts.colors = this.useColors;
@@ -18515,12 +18515,12 @@ var require_promisify = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     function promisify(fn) {
       return function(req, opts) {
-        return new Promise((resolve5, reject) => {
+        return new Promise((resolve8, reject) => {
           fn.call(this, req, opts, (err, rtn) => {
             if (err) {
               reject(err);
             } else {
-              resolve5(rtn);
+              resolve8(rtn);
             }
           });
         });
@@ -18724,7 +18724,7 @@ var require_parse_proxy_response = __commonJS({
     var debug_1 = __importDefault(require_src());
     var debug = debug_1.default("https-proxy-agent:parse-proxy-response");
     function parseProxyResponse(socket) {
-      return new Promise((resolve5, reject) => {
+      return new Promise((resolve8, reject) => {
         let buffersLength = 0;
         const buffers = [];
         function read() {
@@ -18764,7 +18764,7 @@ var require_parse_proxy_response = __commonJS({
           const firstLine = buffered.toString("ascii", 0, buffered.indexOf("\r\n"));
           const statusCode = +firstLine.split(" ")[1];
           debug("got proxy server response: %o", firstLine);
-          resolve5({
+          resolve8({
             statusCode,
             buffered
           });
@@ -18785,11 +18785,11 @@ var require_agent = __commonJS({
     "use strict";
     var __awaiter = exports && exports.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value2) {
-        return value2 instanceof P ? value2 : new P(function(resolve5) {
-          resolve5(value2);
+        return value2 instanceof P ? value2 : new P(function(resolve8) {
+          resolve8(value2);
         });
       }
-      return new (P || (P = Promise))(function(resolve5, reject) {
+      return new (P || (P = Promise))(function(resolve8, reject) {
         function fulfilled(value2) {
           try {
             step(generator.next(value2));
@@ -18805,7 +18805,7 @@ var require_agent = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -18871,8 +18871,8 @@ var require_agent = __commonJS({
             socket = net_1.default.connect(proxy);
           }
           const headers = Object.assign({}, proxy.headers);
-          const hostname = `${opts.host}:${opts.port}`;
-          let payload = `CONNECT ${hostname} HTTP/1.1\r
+          const hostname2 = `${opts.host}:${opts.port}`;
+          let payload = `CONNECT ${hostname2} HTTP/1.1\r
 `;
           if (proxy.auth) {
             headers["Proxy-Authorization"] = `Basic ${Buffer.from(proxy.auth).toString("base64")}`;
@@ -19022,9 +19022,9 @@ var require_follow_redirects = __commonJS({
     ];
     var events = ["abort", "aborted", "connect", "error", "socket", "timeout"];
     var eventHandlers = /* @__PURE__ */ Object.create(null);
-    events.forEach(function(event) {
-      eventHandlers[event] = function(arg1, arg2, arg3) {
-        this._redirectable.emit(event, arg1, arg2, arg3);
+    events.forEach(function(event2) {
+      eventHandlers[event2] = function(arg1, arg2, arg3) {
+        this._redirectable.emit(event2, arg1, arg2, arg3);
       };
     });
     var InvalidUrlError = createErrorType(
@@ -19246,8 +19246,8 @@ var require_follow_redirects = __commonJS({
       }
       var request = this._currentRequest = nativeProtocol.request(this._options, this._onNativeResponse);
       request._redirectable = this;
-      for (var event of events) {
-        request.on(event, eventHandlers[event]);
+      for (var event2 of events) {
+        request.on(event2, eventHandlers[event2]);
       }
       this._currentUrl = /^\//.test(this._options.path) ? url2.format(this._options) : (
         // When making a request to a proxy, […]
@@ -19402,8 +19402,8 @@ var require_follow_redirects = __commonJS({
       }
       return parsed;
     }
-    function resolveUrl(relative4, base) {
-      return useNativeURL ? new URL2(relative4, base) : parseUrl2(url2.resolve(base, relative4));
+    function resolveUrl(relative7, base) {
+      return useNativeURL ? new URL2(relative7, base) : parseUrl2(url2.resolve(base, relative7));
     }
     function validateUrl(input) {
       if (/^\[/.test(input.hostname) && !/^\[[:0-9a-f]+\]$/i.test(input.hostname)) {
@@ -19414,8 +19414,8 @@ var require_follow_redirects = __commonJS({
       }
       return input;
     }
-    function spreadUrlObject(urlObject, target) {
-      var spread3 = target || {};
+    function spreadUrlObject(urlObject, target2) {
+      var spread3 = target2 || {};
       for (var key of preservedUrlFields) {
         spread3[key] = urlObject[key];
       }
@@ -19438,13 +19438,13 @@ var require_follow_redirects = __commonJS({
       }
       return lastValue === null || typeof lastValue === "undefined" ? void 0 : String(lastValue).trim();
     }
-    function createErrorType(code, message, baseClass) {
+    function createErrorType(code2, message, baseClass) {
       function CustomError(properties) {
         if (isFunction3(Error.captureStackTrace)) {
           Error.captureStackTrace(this, this.constructor);
         }
         Object.assign(this, properties || {});
-        this.code = code;
+        this.code = code2;
         this.message = this.cause ? message + ": " + this.cause.message : message;
       }
       CustomError.prototype = new (baseClass || Error)();
@@ -19454,15 +19454,15 @@ var require_follow_redirects = __commonJS({
           enumerable: false
         },
         name: {
-          value: "Error [" + code + "]",
+          value: "Error [" + code2 + "]",
           enumerable: false
         }
       });
       return CustomError;
     }
     function destroyRequest(request, error) {
-      for (var event of events) {
-        request.removeListener(event, eventHandlers[event]);
+      for (var event2 of events) {
+        request.removeListener(event2, eventHandlers[event2]);
       }
       request.on("error", noop2);
       request.destroy(error);
@@ -19546,11 +19546,11 @@ var require_safe_stable_stringify = __commonJS({
     exports.configure = configure2;
     module.exports = stringify2;
     var strEscapeSequencesRegExp = /[\u0000-\u001f\u0022\u005c\ud800-\udfff]/;
-    function strEscape(str3) {
-      if (str3.length < 5e3 && !strEscapeSequencesRegExp.test(str3)) {
-        return `"${str3}"`;
+    function strEscape(str4) {
+      if (str4.length < 5e3 && !strEscapeSequencesRegExp.test(str4)) {
+        return `"${str4}"`;
       }
-      return JSON.stringify(str3);
+      return JSON.stringify(str4);
     }
     function sort(array, comparator) {
       if (array.length > 200 || comparator) {
@@ -19709,7 +19709,7 @@ var require_safe_stable_stringify = __commonJS({
               return circularValue;
             }
             let res = "";
-            let join6 = ",";
+            let join8 = ",";
             const originalIndentation = indentation;
             if (Array.isArray(value2)) {
               if (value2.length === 0) {
@@ -19723,7 +19723,7 @@ var require_safe_stable_stringify = __commonJS({
                 indentation += spacer;
                 res += `
 ${indentation}`;
-                join6 = `,
+                join8 = `,
 ${indentation}`;
               }
               const maximumValuesToStringify = Math.min(value2.length, maximumBreadth);
@@ -19731,13 +19731,13 @@ ${indentation}`;
               for (; i < maximumValuesToStringify - 1; i++) {
                 const tmp2 = stringifyFnReplacer(String(i), value2, stack, replacer, spacer, indentation);
                 res += tmp2 !== void 0 ? tmp2 : "null";
-                res += join6;
+                res += join8;
               }
               const tmp = stringifyFnReplacer(String(i), value2, stack, replacer, spacer, indentation);
               res += tmp !== void 0 ? tmp : "null";
               if (value2.length - 1 > maximumBreadth) {
                 const removedKeys = value2.length - maximumBreadth - 1;
-                res += `${join6}"... ${getItemCount(removedKeys)} not stringified"`;
+                res += `${join8}"... ${getItemCount(removedKeys)} not stringified"`;
               }
               if (spacer !== "") {
                 res += `
@@ -19758,7 +19758,7 @@ ${originalIndentation}`;
             let separator = "";
             if (spacer !== "") {
               indentation += spacer;
-              join6 = `,
+              join8 = `,
 ${indentation}`;
               whitespace = " ";
             }
@@ -19772,13 +19772,13 @@ ${indentation}`;
               const tmp = stringifyFnReplacer(key2, value2, stack, replacer, spacer, indentation);
               if (tmp !== void 0) {
                 res += `${separator}${strEscape(key2)}:${whitespace}${tmp}`;
-                separator = join6;
+                separator = join8;
               }
             }
             if (keyLength > maximumBreadth) {
               const removedKeys = keyLength - maximumBreadth;
               res += `${separator}"...":${whitespace}"${getItemCount(removedKeys)} not stringified"`;
-              separator = join6;
+              separator = join8;
             }
             if (spacer !== "" && separator.length > 1) {
               res = `
@@ -19819,7 +19819,7 @@ ${originalIndentation}`;
             }
             const originalIndentation = indentation;
             let res = "";
-            let join6 = ",";
+            let join8 = ",";
             if (Array.isArray(value2)) {
               if (value2.length === 0) {
                 return "[]";
@@ -19832,7 +19832,7 @@ ${originalIndentation}`;
                 indentation += spacer;
                 res += `
 ${indentation}`;
-                join6 = `,
+                join8 = `,
 ${indentation}`;
               }
               const maximumValuesToStringify = Math.min(value2.length, maximumBreadth);
@@ -19840,13 +19840,13 @@ ${indentation}`;
               for (; i < maximumValuesToStringify - 1; i++) {
                 const tmp2 = stringifyArrayReplacer(String(i), value2[i], stack, replacer, spacer, indentation);
                 res += tmp2 !== void 0 ? tmp2 : "null";
-                res += join6;
+                res += join8;
               }
               const tmp = stringifyArrayReplacer(String(i), value2[i], stack, replacer, spacer, indentation);
               res += tmp !== void 0 ? tmp : "null";
               if (value2.length - 1 > maximumBreadth) {
                 const removedKeys = value2.length - maximumBreadth - 1;
-                res += `${join6}"... ${getItemCount(removedKeys)} not stringified"`;
+                res += `${join8}"... ${getItemCount(removedKeys)} not stringified"`;
               }
               if (spacer !== "") {
                 res += `
@@ -19859,7 +19859,7 @@ ${originalIndentation}`;
             let whitespace = "";
             if (spacer !== "") {
               indentation += spacer;
-              join6 = `,
+              join8 = `,
 ${indentation}`;
               whitespace = " ";
             }
@@ -19868,7 +19868,7 @@ ${indentation}`;
               const tmp = stringifyArrayReplacer(key2, value2[key2], stack, replacer, spacer, indentation);
               if (tmp !== void 0) {
                 res += `${separator}${strEscape(key2)}:${whitespace}${tmp}`;
-                separator = join6;
+                separator = join8;
               }
             }
             if (spacer !== "" && separator.length > 1) {
@@ -19926,20 +19926,20 @@ ${originalIndentation}`;
               indentation += spacer;
               let res2 = `
 ${indentation}`;
-              const join7 = `,
+              const join9 = `,
 ${indentation}`;
               const maximumValuesToStringify = Math.min(value2.length, maximumBreadth);
               let i = 0;
               for (; i < maximumValuesToStringify - 1; i++) {
                 const tmp2 = stringifyIndent(String(i), value2[i], stack, spacer, indentation);
                 res2 += tmp2 !== void 0 ? tmp2 : "null";
-                res2 += join7;
+                res2 += join9;
               }
               const tmp = stringifyIndent(String(i), value2[i], stack, spacer, indentation);
               res2 += tmp !== void 0 ? tmp : "null";
               if (value2.length - 1 > maximumBreadth) {
                 const removedKeys = value2.length - maximumBreadth - 1;
-                res2 += `${join7}"... ${getItemCount(removedKeys)} not stringified"`;
+                res2 += `${join9}"... ${getItemCount(removedKeys)} not stringified"`;
               }
               res2 += `
 ${originalIndentation}`;
@@ -19955,16 +19955,16 @@ ${originalIndentation}`;
               return '"[Object]"';
             }
             indentation += spacer;
-            const join6 = `,
+            const join8 = `,
 ${indentation}`;
             let res = "";
             let separator = "";
             let maximumPropertiesToStringify = Math.min(keyLength, maximumBreadth);
             if (isTypedArrayWithEntries(value2)) {
-              res += stringifyTypedArray(value2, join6, maximumBreadth);
+              res += stringifyTypedArray(value2, join8, maximumBreadth);
               keys = keys.slice(value2.length);
               maximumPropertiesToStringify -= value2.length;
-              separator = join6;
+              separator = join8;
             }
             if (deterministic) {
               keys = sort(keys, comparator);
@@ -19975,13 +19975,13 @@ ${indentation}`;
               const tmp = stringifyIndent(key2, value2[key2], stack, spacer, indentation);
               if (tmp !== void 0) {
                 res += `${separator}${strEscape(key2)}: ${tmp}`;
-                separator = join6;
+                separator = join8;
               }
             }
             if (keyLength > maximumBreadth) {
               const removedKeys = keyLength - maximumBreadth;
               res += `${separator}"...": "${getItemCount(removedKeys)} not stringified"`;
-              separator = join6;
+              separator = join8;
             }
             if (separator !== "") {
               res = `
@@ -20135,7 +20135,7 @@ import { parseArgs } from "node:util";
 // src/config/inputs.ts
 import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative as relative2, resolve as resolve2 } from "node:path";
+import { isAbsolute as isAbsolute2, join as join2, relative as relative2, resolve as resolve2 } from "node:path";
 
 // src/errors.ts
 var UserError = class extends Error {
@@ -20182,7 +20182,9 @@ function normaliseServerUrl(input) {
   try {
     url2 = new URL(text);
   } catch {
-    throw new ConfigError(`server-url is not a valid URL: "${redact(text)}" (expected e.g. https://dhis2.example.org)`);
+    throw new ConfigError(
+      "server-url is not a valid URL (not shown: it may hold a secret); expected the DHIS2 base URL, e.g. https://dhis2.example.org"
+    );
   }
   if (url2.password) registerSecret(decodeURIComponent(url2.password));
   if (url2.username || url2.password) {
@@ -20192,7 +20194,7 @@ function normaliseServerUrl(input) {
     throw new ConfigError(`server-url must start with http:// or https://, not ${url2.protocol}//`);
   }
   if (url2.search || url2.hash) {
-    throw new ConfigError(`server-url must not have a query string or fragment: "${redact(text)}"`);
+    throw new ConfigError("server-url must not have a query string or fragment (not shown: it may hold a secret)");
   }
   const notes = [];
   let path = url2.pathname.replace(/\/+$/, "");
@@ -20249,20 +20251,141 @@ function forkWithoutSecretsMessage(pr, command = "dry-run") {
 }
 
 // src/util/paths.ts
-import { isAbsolute, relative, resolve } from "node:path";
+import {
+  closeSync,
+  constants,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync as readFileSync2,
+  realpathSync,
+  statSync,
+  chmodSync,
+  writeSync
+} from "node:fs";
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+var workspaceBoundary = (root) => ({ root, name: "the workspace" });
+var PathRefusedError = class extends UserError {
+};
 function resolveInside(workspace, path) {
   const abs = resolve(workspace, path);
   const rel = relative(workspace, abs);
   if (rel.startsWith("..") || isAbsolute(rel)) return void 0;
   return { abs, rel };
 }
+function within(root, path) {
+  return path === root || path.startsWith(root.endsWith(sep) ? root : root + sep);
+}
+function realPath(abs, shown, what) {
+  const missing = [];
+  let current = abs;
+  for (; ; ) {
+    try {
+      const real = realpathSync(current);
+      return missing.length ? join(real, ...missing.reverse()) : real;
+    } catch (e) {
+      const code2 = e.code;
+      if (code2 !== "ENOENT" && code2 !== "ENOTDIR") {
+        throw new PathRefusedError(`${what} ${shown} cannot be resolved (${code2 ?? "error"})`);
+      }
+    }
+    let isLink = false;
+    try {
+      isLink = lstatSync(current).isSymbolicLink();
+    } catch {
+    }
+    if (isLink) throw new PathRefusedError(`${what} ${shown} is a symbolic link to something that does not exist`);
+    const parent = dirname(current);
+    if (parent === current) return abs;
+    missing.push(basename(current));
+    current = parent;
+  }
+}
+function checkedPath(boundary, path, what) {
+  const shown = JSON.stringify(path);
+  if (path.includes("\0")) throw new PathRefusedError(`${what} ${shown} contains a NUL character`);
+  const abs = resolve(boundary.root, path);
+  const rel = relative(boundary.root, abs);
+  if (rel.startsWith("..") || isAbsolute(rel)) {
+    throw new PathRefusedError(`${what} must stay inside ${boundary.name} (got ${shown})`);
+  }
+  const root = realPath(resolve(boundary.root), JSON.stringify(boundary.root), boundary.name);
+  const real = realPath(abs, shown, what);
+  if (!within(root, real)) {
+    throw new PathRefusedError(`${what} ${shown} leads outside ${boundary.name} through a symbolic link: refused`);
+  }
+  return real;
+}
+function readTextInside(boundary, path, what) {
+  const real = checkedPath(boundary, path, what);
+  let stat;
+  try {
+    stat = statSync(real);
+  } catch (e) {
+    if (e.code === "ENOENT") return void 0;
+    throw new PathRefusedError(`${what} ${JSON.stringify(path)} cannot be read (${e.code})`);
+  }
+  if (stat.isDirectory()) throw new PathRefusedError(`${what} ${JSON.stringify(path)} is a folder, not a file`);
+  if (!stat.isFile()) throw new PathRefusedError(`${what} ${JSON.stringify(path)} is not a regular file`);
+  try {
+    return readFileSync2(real, "utf8").replace(/^\uFEFF/, "");
+  } catch (e) {
+    throw new PathRefusedError(`${what} ${JSON.stringify(path)} cannot be read (${e.code})`);
+  }
+}
+function writeTextInside(boundary, path, text, what, mode = 420) {
+  const shown = JSON.stringify(path);
+  let real = checkedPath(boundary, path, what);
+  try {
+    mkdirSync(dirname(real), { recursive: true });
+  } catch (e) {
+    throw new PathRefusedError(
+      `${what} ${shown}: cannot create its folder (${e.code ?? "error"})`
+    );
+  }
+  real = checkedPath(boundary, path, what);
+  let fd;
+  try {
+    fd = openSync(real, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | (constants.O_NOFOLLOW ?? 0), mode);
+  } catch (e) {
+    const code2 = e.code;
+    if (code2 === "EISDIR") throw new PathRefusedError(`${what} ${shown} is a folder, not a file`);
+    if (code2 === "ELOOP") throw new PathRefusedError(`${what} ${shown} became a symbolic link: refused`);
+    throw new PathRefusedError(`${what} ${shown} cannot be written (${code2 ?? "error"})`);
+  }
+  try {
+    writeSync(fd, text);
+  } finally {
+    closeSync(fd);
+  }
+  return real;
+}
+function ensurePrivateDir(dir) {
+  const shown = JSON.stringify(dir);
+  try {
+    mkdirSync(dir, { recursive: true, mode: 448 });
+  } catch (e) {
+    throw new PathRefusedError(`cannot create the report folder ${shown} (${e.code})`);
+  }
+  const stat = lstatSync(dir);
+  if (stat.isSymbolicLink() || !stat.isDirectory()) {
+    throw new PathRefusedError(`the report folder ${shown} is a symbolic link or not a folder: refused`);
+  }
+  const uid = typeof process.getuid === "function" ? process.getuid() : void 0;
+  if (uid !== void 0 && stat.uid !== uid) {
+    throw new PathRefusedError(
+      `the report folder ${shown} belongs to another user: refused (set DHIS2_METADATA_REPORT_DIR to a folder of yours)`
+    );
+  }
+  if (uid !== void 0 && (stat.mode & 63) !== 0) chmodSync(dir, 448);
+}
 
 // src/config/load-config.ts
-import { readFileSync as readFileSync2 } from "node:fs";
+import { readFileSync as readFileSync3 } from "node:fs";
 import { posix } from "node:path";
 
 // src/config/types.ts
-var COMMANDS = ["export", "dry-run", "restore", "backup", "list-backups", "download-backup"];
+var COMMANDS = ["export", "dry-run", "restore", "backup", "list-backups", "download-backup", "check"];
 var TARGETS = ["current-server", "another-server", "hnqis2-enabled-server"];
 var REMOVAL_GROUPS = [
   "sharing",
@@ -20413,7 +20536,27 @@ var config_schema_default = {
           type: "string",
           enum: ["keep", "overwrite"],
           default: "keep"
+        },
+        payload: {
+          title: "What restore imports",
+          description: "changed: only the objects that are new or differ from the server (what the dry run shows); all: the whole program, as the Program Config App re-imports it (every option set's and the program's version then moves).",
+          type: "string",
+          enum: ["changed", "all"],
+          default: "changed"
         }
+      }
+    },
+    tests: {
+      title: "Program rule tests",
+      description: "Folders or files of program rule tests (YAML) that `check` and `dry-run` run, relative to the workspace. Default: rule-tests/ when it exists.",
+      type: "array",
+      minItems: 1,
+      uniqueItems: true,
+      items: {
+        title: "Test file or folder",
+        description: "A YAML file of rule test cases, or a folder searched for .yml and .yaml files, relative to the workspace.",
+        type: "string",
+        pattern: "^(?!/)(?![A-Za-z]:)(?!(.*/)?\\.\\.(/|$))[^\\\\]+$"
       }
     }
   },
@@ -20562,7 +20705,7 @@ var import_equal = __toESM(require_equal(), 1);
 var runtime_0 = typeof import_ucs2length.default === "function" ? import_ucs2length.default : import_ucs2length.default.default;
 var runtime_1 = typeof import_equal.default === "function" ? import_equal.default : import_equal.default.default;
 var config = validate10;
-var schema11 = { "$schema": "http://json-schema.org/draft-07/schema#", "title": "dhis2-metadata config", "description": "Which DHIS2 programs to keep as code, and how to export and restore them (dhis2-metadata.yml). Add `# yaml-language-server: $schema=<path or URL of this file>` at the top of the config for completion and checks in your editor.", "type": "object", "additionalProperties": false, "required": ["target", "programs"], "properties": { "target": { "title": "Target server", "description": "Where the exported files are meant to be imported; picks the built-in preset of removals for each program's kind (tracker or HNQIS2). current-server: nothing removed. another-server: sharing, organisation units, user fields and dates removed, `system` dropped. hnqis2-enabled-server: HNQIS2 programs only; everything removed and the HNQIS routine applied, as in the Program Config App.", "type": "string", "enum": ["current-server", "another-server", "hnqis2-enabled-server"] }, "programs": { "title": "Programs", "description": "The DHIS2 programs this repository manages, one entry per program.", "type": "array", "minItems": 1, "items": { "$ref": "#/definitions/program" } }, "objects": { "title": "Objects to keep", "description": "Keep only these top-level keys of the metadata document (e.g. programs, programStages, dataElements). Leave out to keep all. Listing a key here also keeps it when the preset would drop it.", "type": "array", "minItems": 1, "uniqueItems": true, "items": { "$ref": "#/definitions/metadataKey" } }, "remove": { "title": "Removals", "description": "Overrides of the target preset's removals: true removes the group's keys at any depth of the document, false keeps them. Groups you leave out follow the preset.", "type": "object", "additionalProperties": false, "properties": { "sharing": { "title": "Remove sharing", "description": "Remove `sharing` and the legacy publicAccess, externalAccess, userAccesses and userGroupAccesses.", "type": "boolean" }, "organisationUnits": { "title": "Remove organisation units", "description": "Remove `organisationUnits` (the program's assignment to org units).", "type": "boolean" }, "userFields": { "title": "Remove user fields", "description": "Remove `createdBy` and `lastUpdatedBy`.", "type": "boolean" }, "dates": { "title": "Remove dates", "description": "Remove `date`, `created` and `lastUpdated`.", "type": "boolean" }, "categories": { "title": "Remove categories", "description": "Remove category, categoryCombo, categoryOptionCombo, categoryOption and their plurals.", "type": "boolean" }, "legendSets": { "title": "Remove legend sets", "description": "Remove legend, legends, legendSet and legendSets.", "type": "boolean" } } }, "attributes": { "title": "Attributes to drop", "description": "JSON attributes to drop, per top-level key: e.g. `dataElements: [aggregationLevels, zeroIsSignificant]` removes those keys from every item of dataElements.", "type": "object", "additionalProperties": { "title": "Attributes dropped from this top-level key", "description": "Names of the JSON attributes to remove from every item of this top-level key.", "type": "array", "uniqueItems": true, "items": { "title": "Attribute name", "description": "A JSON attribute of the items, e.g. zeroIsSignificant.", "type": "string", "minLength": 1 } } }, "restore": { "title": "Restore options", "description": "What `restore` and `dry-run` send to DHIS2, as in the Program Config App's restore screen.", "type": "object", "additionalProperties": false, "properties": { "elements": { "title": "Elements to restore", "description": "Parts of the program to import; each element brings its parents (e.g. programStageDataElements brings programStages and program). Default: all.", "type": "array", "minItems": 1, "uniqueItems": true, "items": { "title": "Restore element", "description": "One part of the program's metadata.", "type": "string", "enum": ["program", "options", "programIndicators", "trackedEntityTypes", "trackedEntityAttributes", "programTrackedEntityAttributes", "programStages", "programStageSections", "programStageDataElements", "dataElements"] } }, "organisationUnits": { "title": "Organisation units on restore", "description": "keep: the program keeps the organisation units it has on the server; overwrite: it gets the ones in the file.", "type": "string", "enum": ["keep", "overwrite"], "default": "keep" }, "sharing": { "title": "Sharing on restore", "description": "keep: objects that exist on the server keep their current sharing; overwrite: they get the sharing in the file.", "type": "string", "enum": ["keep", "overwrite"], "default": "keep" } } } }, "definitions": { "program": { "title": "Program", "description": "A DHIS2 program and the file that holds its metadata.", "type": "object", "additionalProperties": false, "required": ["id"], "properties": { "id": { "$ref": "#/definitions/programId" }, "file": { "$ref": "#/definitions/metadataFile" } } }, "programId": { "title": "Program UID", "description": "The program's DHIS2 UID: 11 letters and digits, starting with a letter.", "type": "string", "pattern": "^[A-Za-z][A-Za-z0-9]{10}$" }, "metadataFile": { "title": "Metadata file", "description": "Where export writes and restore reads the program's metadata: a path relative to the workspace, with forward slashes, ending in .json. Default: metadata/<id>.json.", "type": "string", "pattern": "^(?!/)(?![A-Za-z]:)(?!(.*/)?\\.\\.(/|$))[^\\\\]*\\.json$" }, "metadataKey": { "title": "Top-level key", "description": "A top-level key of a DHIS2 metadata document, e.g. programs, programStages, dataElements, optionSets.", "type": "string", "minLength": 1 } } };
+var schema11 = { "$schema": "http://json-schema.org/draft-07/schema#", "title": "dhis2-metadata config", "description": "Which DHIS2 programs to keep as code, and how to export and restore them (dhis2-metadata.yml). Add `# yaml-language-server: $schema=<path or URL of this file>` at the top of the config for completion and checks in your editor.", "type": "object", "additionalProperties": false, "required": ["target", "programs"], "properties": { "target": { "title": "Target server", "description": "Where the exported files are meant to be imported; picks the built-in preset of removals for each program's kind (tracker or HNQIS2). current-server: nothing removed. another-server: sharing, organisation units, user fields and dates removed, `system` dropped. hnqis2-enabled-server: HNQIS2 programs only; everything removed and the HNQIS routine applied, as in the Program Config App.", "type": "string", "enum": ["current-server", "another-server", "hnqis2-enabled-server"] }, "programs": { "title": "Programs", "description": "The DHIS2 programs this repository manages, one entry per program.", "type": "array", "minItems": 1, "items": { "$ref": "#/definitions/program" } }, "objects": { "title": "Objects to keep", "description": "Keep only these top-level keys of the metadata document (e.g. programs, programStages, dataElements). Leave out to keep all. Listing a key here also keeps it when the preset would drop it.", "type": "array", "minItems": 1, "uniqueItems": true, "items": { "$ref": "#/definitions/metadataKey" } }, "remove": { "title": "Removals", "description": "Overrides of the target preset's removals: true removes the group's keys at any depth of the document, false keeps them. Groups you leave out follow the preset.", "type": "object", "additionalProperties": false, "properties": { "sharing": { "title": "Remove sharing", "description": "Remove `sharing` and the legacy publicAccess, externalAccess, userAccesses and userGroupAccesses.", "type": "boolean" }, "organisationUnits": { "title": "Remove organisation units", "description": "Remove `organisationUnits` (the program's assignment to org units).", "type": "boolean" }, "userFields": { "title": "Remove user fields", "description": "Remove `createdBy` and `lastUpdatedBy`.", "type": "boolean" }, "dates": { "title": "Remove dates", "description": "Remove `date`, `created` and `lastUpdated`.", "type": "boolean" }, "categories": { "title": "Remove categories", "description": "Remove category, categoryCombo, categoryOptionCombo, categoryOption and their plurals.", "type": "boolean" }, "legendSets": { "title": "Remove legend sets", "description": "Remove legend, legends, legendSet and legendSets.", "type": "boolean" } } }, "attributes": { "title": "Attributes to drop", "description": "JSON attributes to drop, per top-level key: e.g. `dataElements: [aggregationLevels, zeroIsSignificant]` removes those keys from every item of dataElements.", "type": "object", "additionalProperties": { "title": "Attributes dropped from this top-level key", "description": "Names of the JSON attributes to remove from every item of this top-level key.", "type": "array", "uniqueItems": true, "items": { "title": "Attribute name", "description": "A JSON attribute of the items, e.g. zeroIsSignificant.", "type": "string", "minLength": 1 } } }, "restore": { "title": "Restore options", "description": "What `restore` and `dry-run` send to DHIS2, as in the Program Config App's restore screen.", "type": "object", "additionalProperties": false, "properties": { "elements": { "title": "Elements to restore", "description": "Parts of the program to import; each element brings its parents (e.g. programStageDataElements brings programStages and program). Default: all.", "type": "array", "minItems": 1, "uniqueItems": true, "items": { "title": "Restore element", "description": "One part of the program's metadata.", "type": "string", "enum": ["program", "options", "programIndicators", "trackedEntityTypes", "trackedEntityAttributes", "programTrackedEntityAttributes", "programStages", "programStageSections", "programStageDataElements", "dataElements"] } }, "organisationUnits": { "title": "Organisation units on restore", "description": "keep: the program keeps the organisation units it has on the server; overwrite: it gets the ones in the file.", "type": "string", "enum": ["keep", "overwrite"], "default": "keep" }, "sharing": { "title": "Sharing on restore", "description": "keep: objects that exist on the server keep their current sharing; overwrite: they get the sharing in the file.", "type": "string", "enum": ["keep", "overwrite"], "default": "keep" }, "payload": { "title": "What restore imports", "description": "changed: only the objects that are new or differ from the server (what the dry run shows); all: the whole program, as the Program Config App re-imports it (every option set's and the program's version then moves).", "type": "string", "enum": ["changed", "all"], "default": "changed" } } }, "tests": { "title": "Program rule tests", "description": "Folders or files of program rule tests (YAML) that `check` and `dry-run` run, relative to the workspace. Default: rule-tests/ when it exists.", "type": "array", "minItems": 1, "uniqueItems": true, "items": { "title": "Test file or folder", "description": "A YAML file of rule test cases, or a folder searched for .yml and .yaml files, relative to the workspace.", "type": "string", "pattern": "^(?!/)(?![A-Za-z]:)(?!(.*/)?\\.\\.(/|$))[^\\\\]+$" } } }, "definitions": { "program": { "title": "Program", "description": "A DHIS2 program and the file that holds its metadata.", "type": "object", "additionalProperties": false, "required": ["id"], "properties": { "id": { "$ref": "#/definitions/programId" }, "file": { "$ref": "#/definitions/metadataFile" } } }, "programId": { "title": "Program UID", "description": "The program's DHIS2 UID: 11 letters and digits, starting with a letter.", "type": "string", "pattern": "^[A-Za-z][A-Za-z0-9]{10}$" }, "metadataFile": { "title": "Metadata file", "description": "Where export writes and restore reads the program's metadata: a path relative to the workspace, with forward slashes, ending in .json. Default: metadata/<id>.json.", "type": "string", "pattern": "^(?!/)(?![A-Za-z]:)(?!(.*/)?\\.\\.(/|$))[^\\\\]*\\.json$" }, "metadataKey": { "title": "Top-level key", "description": "A top-level key of a DHIS2 metadata document, e.g. programs, programStages, dataElements, optionSets.", "type": "string", "minLength": 1 } } };
 var schema15 = { "title": "Top-level key", "description": "A top-level key of a DHIS2 metadata document, e.g. programs, programStages, dataElements, optionSets.", "type": "string", "minLength": 1 };
 var schema12 = { "title": "Program", "description": "A DHIS2 program and the file that holds its metadata.", "type": "object", "additionalProperties": false, "required": ["id"], "properties": { "id": { "$ref": "#/definitions/programId" }, "file": { "$ref": "#/definitions/metadataFile" } } };
 var schema13 = { "title": "Program UID", "description": "The program's DHIS2 UID: 11 letters and digits, starting with a letter.", "type": "string", "pattern": "^[A-Za-z][A-Za-z0-9]{10}$" };
@@ -20651,6 +20794,7 @@ function validate11(data, { instancePath = "", parentData, parentDataProperty, r
 }
 var func2 = runtime_0;
 var func0 = runtime_1;
+var pattern2 = new RegExp("^(?!/)(?![A-Za-z]:)(?!(.*/)?\\.\\.(/|$))[^\\\\]+$", "u");
 function validate10(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
@@ -20674,7 +20818,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
       errors++;
     }
     for (const key0 in data) {
-      if (!(key0 === "target" || key0 === "programs" || key0 === "objects" || key0 === "remove" || key0 === "attributes" || key0 === "restore")) {
+      if (!(key0 === "target" || key0 === "programs" || key0 === "objects" || key0 === "remove" || key0 === "attributes" || key0 === "restore" || key0 === "tests")) {
         const err2 = { instancePath, schemaPath: "#/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key0 }, message: "must NOT have additional properties", schema: false, parentSchema: schema11, data };
         if (vErrors === null) {
           vErrors = [err2];
@@ -20969,7 +21113,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
       let data15 = data.restore;
       if (data15 && typeof data15 == "object" && !Array.isArray(data15)) {
         for (const key3 in data15) {
-          if (!(key3 === "elements" || key3 === "organisationUnits" || key3 === "sharing")) {
+          if (!(key3 === "elements" || key3 === "organisationUnits" || key3 === "sharing" || key3 === "payload")) {
             const err25 = { instancePath: instancePath + "/restore", schemaPath: "#/properties/restore/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key3 }, message: "must NOT have additional properties", schema: false, parentSchema: schema11.properties.restore, data: data15 };
             if (vErrors === null) {
               vErrors = [err25];
@@ -21088,22 +21232,111 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
             errors++;
           }
         }
+        if (data15.payload !== void 0) {
+          let data20 = data15.payload;
+          if (typeof data20 !== "string") {
+            const err35 = { instancePath: instancePath + "/restore/payload", schemaPath: "#/properties/restore/properties/payload/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema11.properties.restore.properties.payload.type, parentSchema: schema11.properties.restore.properties.payload, data: data20 };
+            if (vErrors === null) {
+              vErrors = [err35];
+            } else {
+              vErrors.push(err35);
+            }
+            errors++;
+          }
+          if (!(data20 === "changed" || data20 === "all")) {
+            const err36 = { instancePath: instancePath + "/restore/payload", schemaPath: "#/properties/restore/properties/payload/enum", keyword: "enum", params: { allowedValues: schema11.properties.restore.properties.payload.enum }, message: "must be equal to one of the allowed values", schema: schema11.properties.restore.properties.payload.enum, parentSchema: schema11.properties.restore.properties.payload, data: data20 };
+            if (vErrors === null) {
+              vErrors = [err36];
+            } else {
+              vErrors.push(err36);
+            }
+            errors++;
+          }
+        }
       } else {
-        const err35 = { instancePath: instancePath + "/restore", schemaPath: "#/properties/restore/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema11.properties.restore.type, parentSchema: schema11.properties.restore, data: data15 };
+        const err37 = { instancePath: instancePath + "/restore", schemaPath: "#/properties/restore/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema11.properties.restore.type, parentSchema: schema11.properties.restore, data: data15 };
         if (vErrors === null) {
-          vErrors = [err35];
+          vErrors = [err37];
         } else {
-          vErrors.push(err35);
+          vErrors.push(err37);
+        }
+        errors++;
+      }
+    }
+    if (data.tests !== void 0) {
+      let data21 = data.tests;
+      if (Array.isArray(data21)) {
+        if (data21.length < 1) {
+          const err38 = { instancePath: instancePath + "/tests", schemaPath: "#/properties/tests/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema11.properties.tests, data: data21 };
+          if (vErrors === null) {
+            vErrors = [err38];
+          } else {
+            vErrors.push(err38);
+          }
+          errors++;
+        }
+        const len4 = data21.length;
+        for (let i7 = 0; i7 < len4; i7++) {
+          let data22 = data21[i7];
+          if (typeof data22 === "string") {
+            if (!pattern2.test(data22)) {
+              const err39 = { instancePath: instancePath + "/tests/" + i7, schemaPath: "#/properties/tests/items/pattern", keyword: "pattern", params: { pattern: "^(?!/)(?![A-Za-z]:)(?!(.*/)?\\.\\.(/|$))[^\\\\]+$" }, message: 'must match pattern "^(?!/)(?![A-Za-z]:)(?!(.*/)?\\.\\.(/|$))[^\\\\]+$"', schema: "^(?!/)(?![A-Za-z]:)(?!(.*/)?\\.\\.(/|$))[^\\\\]+$", parentSchema: schema11.properties.tests.items, data: data22 };
+              if (vErrors === null) {
+                vErrors = [err39];
+              } else {
+                vErrors.push(err39);
+              }
+              errors++;
+            }
+          } else {
+            const err40 = { instancePath: instancePath + "/tests/" + i7, schemaPath: "#/properties/tests/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema11.properties.tests.items.type, parentSchema: schema11.properties.tests.items, data: data22 };
+            if (vErrors === null) {
+              vErrors = [err40];
+            } else {
+              vErrors.push(err40);
+            }
+            errors++;
+          }
+        }
+        let i8 = data21.length;
+        let j3;
+        if (i8 > 1) {
+          const indices2 = {};
+          for (; i8--; ) {
+            let item2 = data21[i8];
+            if (typeof item2 !== "string") {
+              continue;
+            }
+            if (typeof indices2[item2] == "number") {
+              j3 = indices2[item2];
+              const err41 = { instancePath: instancePath + "/tests", schemaPath: "#/properties/tests/uniqueItems", keyword: "uniqueItems", params: { i: i8, j: j3 }, message: "must NOT have duplicate items (items ## " + j3 + " and " + i8 + " are identical)", schema: true, parentSchema: schema11.properties.tests, data: data21 };
+              if (vErrors === null) {
+                vErrors = [err41];
+              } else {
+                vErrors.push(err41);
+              }
+              errors++;
+              break;
+            }
+            indices2[item2] = i8;
+          }
+        }
+      } else {
+        const err42 = { instancePath: instancePath + "/tests", schemaPath: "#/properties/tests/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema11.properties.tests.type, parentSchema: schema11.properties.tests, data: data21 };
+        if (vErrors === null) {
+          vErrors = [err42];
+        } else {
+          vErrors.push(err42);
         }
         errors++;
       }
     }
   } else {
-    const err36 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema11.type, parentSchema: schema11, data };
+    const err43 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema11.type, parentSchema: schema11, data };
     if (vErrors === null) {
-      vErrors = [err36];
+      vErrors = [err43];
     } else {
-      vErrors.push(err36);
+      vErrors.push(err43);
     }
     errors++;
   }
@@ -21112,7 +21345,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
 }
 var preset = validate13;
 var schema16 = { "$schema": "http://json-schema.org/draft-07/schema#", "title": "dhis2-metadata built-in preset", "description": 'A built-in export preset (presets/<kind>-<target>.yml): the removals and dropped objects one `target` means for one kind of program, as in the Program Config App\'s "Target Server" choice.', "type": "object", "additionalProperties": false, "required": ["name", "kind", "target", "description", "remove", "dropObjects"], "properties": { "name": { "title": "Name", "description": "The file name without extension: <kind>-<target>, or just the target when it already names the kind (hnqis2-enabled-server).", "type": "string", "pattern": "^((tracker|hnqis2)-(current-server|another-server)|hnqis2-enabled-server)$" }, "kind": { "title": "Program kind", "description": "tracker: programs without a PROGRAM_TYPE attribute of HNQIS2/HNQIS3; hnqis2: programs with one.", "type": "string", "enum": ["tracker", "hnqis2"] }, "target": { "title": "Target server", "description": "The config's `target` this preset implements.", "type": "string", "enum": ["current-server", "another-server", "hnqis2-enabled-server"] }, "description": { "title": "Description", "description": "One sentence for users: what the preset removes and why.", "type": "string", "minLength": 1 }, "remove": { "title": "Removals", "description": "Every removal group, on (true) or off (false). The config's `remove:` overrides these.", "type": "object", "additionalProperties": false, "required": ["sharing", "organisationUnits", "userFields", "dates", "categories", "legendSets"], "properties": { "sharing": { "title": "Remove sharing", "description": "The reference app's `sharings`.", "type": "boolean" }, "organisationUnits": { "title": "Remove organisation units", "description": "The reference app's `ous`.", "type": "boolean" }, "userFields": { "title": "Remove user fields", "description": "The reference app's `reuser`.", "type": "boolean" }, "dates": { "title": "Remove dates", "description": "The reference app's `redates`.", "type": "boolean" }, "categories": { "title": "Remove categories", "description": "The reference app's `recats`.", "type": "boolean" }, "legendSets": { "title": "Remove legend sets", "description": "The reference app's `relegends`.", "type": "boolean" } } }, "dropObjects": { "title": "Dropped objects", "description": "Top-level keys the preset deselects (left out of the exported document).", "type": "array", "uniqueItems": true, "items": { "title": "Top-level key", "description": "A top-level key of the metadata document.", "type": "string", "minLength": 1 } }, "hnqis": { "title": "HNQIS routine", "description": "The reference app's HNQIS2 export routine; only in hnqis2-enabled-server.", "type": "object", "additionalProperties": false, "required": ["keepAttributes"], "properties": { "keepAttributes": { "title": "Attributes to keep", "description": "Attribute UIDs kept in the top-level `attributes` and in `dataElements[].attributeValues`; all others are removed.", "type": "array", "minItems": 1, "uniqueItems": true, "items": { "title": "Attribute UID", "description": "A DHIS2 attribute UID.", "type": "string", "pattern": "^[A-Za-z][A-Za-z0-9]{10}$" } } } } } };
-var pattern2 = new RegExp("^((tracker|hnqis2)-(current-server|another-server)|hnqis2-enabled-server)$", "u");
+var pattern3 = new RegExp("^((tracker|hnqis2)-(current-server|another-server)|hnqis2-enabled-server)$", "u");
 function validate13(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
@@ -21185,7 +21418,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
     if (data.name !== void 0) {
       let data0 = data.name;
       if (typeof data0 === "string") {
-        if (!pattern2.test(data0)) {
+        if (!pattern3.test(data0)) {
           const err7 = { instancePath: instancePath + "/name", schemaPath: "#/properties/name/pattern", keyword: "pattern", params: { pattern: "^((tracker|hnqis2)-(current-server|another-server)|hnqis2-enabled-server)$" }, message: 'must match pattern "^((tracker|hnqis2)-(current-server|another-server)|hnqis2-enabled-server)$"', schema: "^((tracker|hnqis2)-(current-server|another-server)|hnqis2-enabled-server)$", parentSchema: schema16.properties.name, data: data0 };
           if (vErrors === null) {
             vErrors = [err7];
@@ -21814,8 +22047,8 @@ var YamlSource = class _YamlSource {
     return this.position(range?.[0] ?? 0, range?.[1] ?? 0);
   }
   position(offset, end) {
-    const { line, col } = this.lines.linePos(offset);
-    return { offset, end, location: { file: this.file, line, column: col } };
+    const { line: line2, col } = this.lines.linePos(offset);
+    return { offset, end, location: { file: this.file, line: line2, column: col } };
   }
   deref(node) {
     if ((0, import_yaml.isAlias)(node)) return node.resolve(this.doc) ?? node;
@@ -21890,16 +22123,16 @@ function offsetOf(node) {
 function loadConfigFile(absPath, displayPath) {
   let text;
   try {
-    text = readFileSync2(absPath, "utf8");
+    text = readFileSync3(absPath, "utf8");
   } catch (e) {
-    const code = e.code;
-    if (code === "ENOENT" || code === "ENOTDIR") {
+    const code2 = e.code;
+    if (code2 === "ENOENT" || code2 === "ENOTDIR") {
       throw new ConfigError(`config file ${displayPath} not found in the workspace (set the \`config\` input)`);
     }
-    if (code === "EISDIR") {
+    if (code2 === "EISDIR") {
       throw new ConfigError(`config file ${displayPath} is a folder, not a file (set the \`config\` input)`);
     }
-    throw new ConfigError(`cannot read config file ${displayPath} (${code ?? e.message})`);
+    throw new ConfigError(`cannot read config file ${displayPath} (${code2 ?? e.message})`);
   }
   return loadConfigText(text, displayPath);
 }
@@ -21930,10 +22163,12 @@ function loadConfigText(text, path) {
     restore: {
       elements,
       organisationUnits: restore.organisationUnits ?? "keep",
-      sharing: restore.sharing ?? "keep"
+      sharing: restore.sharing ?? "keep",
+      payload: restore.payload ?? "changed"
     }
   };
   if (raw.objects) config2.objects = [...raw.objects];
+  if (raw.tests) config2.tests = raw.tests.map((t) => posix.normalize(t));
   return config2;
 }
 function checkUnique(source, raw, programs) {
@@ -21963,7 +22198,10 @@ function checkUnique(source, raw, programs) {
 
 // src/config/inputs.ts
 var INPUTS = [
-  { name: "command", description: "export | dry-run | restore | backup | list-backups | download-backup" },
+  {
+    name: "command",
+    description: "export | dry-run | restore | backup | list-backups | download-backup | check"
+  },
   { name: "config", description: "path of the YAML config, relative to the workspace", default: "dhis2-metadata.yml" },
   { name: "server-url", description: "DHIS2 base URL without /api (a context path like https://host/dhis is fine)" },
   { name: "username", description: "DHIS2 username (Basic auth)" },
@@ -21980,10 +22218,19 @@ var INPUTS = [
   { name: "backup-id", description: "dry-run, restore, download-backup: use this in-server backup (id or name)" },
   { name: "output-dir", description: "download-backup: folder to write into", default: "." },
   {
+    name: "init-tests",
+    description: "check: write an example program rule test file for this program uid (rule-tests/<uid>.yml)"
+  },
+  {
     name: "allow-plan-change",
     description: "restore: proceed even if the payload differs from the reviewed dry run",
     default: "false",
     boolean: true
+  },
+  {
+    name: "import-timeout",
+    description: "restore: seconds to wait for the import job on the server (a job still queued after a tenth of it, at most 2 minutes, is cancelled)",
+    default: "1800"
   }
 ];
 function environment() {
@@ -22052,9 +22299,19 @@ function selectPrograms(all3, filter2, configPath) {
   return all3.filter((p) => wanted.has(p.id));
 }
 function insideWorkspace(workspace, path, input) {
-  const inside = resolveInside(workspace, path);
-  if (!inside) throw new ConfigError(`input ${input} must stay inside the workspace (got "${path}")`);
-  return inside.abs;
+  try {
+    checkedPath(workspaceBoundary(workspace), path, `input ${input}`);
+  } catch (e) {
+    throw new ConfigError(e.message);
+  }
+  return resolve2(workspace, path);
+}
+function parseSeconds(raw, name) {
+  const text = value(raw, name) ?? INPUTS.find((i) => i.name === name)?.default ?? "";
+  if (!/^\d+$/.test(text) || Number(text) < 1) {
+    throw new ConfigError(`input ${name} must be a whole number of seconds, at least 1 (got "${text}")`);
+  }
+  return Number(text) * 1e3;
 }
 function githubContext(env) {
   return {
@@ -22065,9 +22322,18 @@ function githubContext(env) {
     repository: env.GITHUB_REPOSITORY,
     sha: env.GITHUB_SHA,
     runId: env.GITHUB_RUN_ID,
+    actor: env.GITHUB_ACTOR,
     runtimeToken: env.ACTIONS_RUNTIME_TOKEN,
     summaryPath: env.GITHUB_STEP_SUMMARY
   };
+}
+function defaultReportDir(env) {
+  if (env.RUNNER_TEMP) return join2(env.RUNNER_TEMP, "dhis2-metadata");
+  if (env.XDG_STATE_HOME && isAbsolute2(env.XDG_STATE_HOME)) return join2(env.XDG_STATE_HOME, "dhis2-metadata");
+  const home = env.HOME || env.USERPROFILE;
+  if (home && isAbsolute2(home)) return join2(home, ".local", "state", "dhis2-metadata");
+  const user = typeof process.getuid === "function" ? String(process.getuid()) : env.USERNAME ?? "user";
+  return join2(tmpdir(), `dhis2-metadata-${user.replace(/[^A-Za-z0-9_-]/g, "_")}`);
 }
 function buildSettings(raw, environment2) {
   const { env, cwd } = environment2;
@@ -22087,13 +22353,20 @@ function buildSettings(raw, environment2) {
   }
   const config2 = loadConfigFile(configAbs, configPath);
   const github = githubContext(env);
-  if (github.eventName === "pull_request" && (!value(raw, "server-url") || !raw.password && !value(raw, "token"))) {
+  const isCheck = command === "check";
+  let serverUnavailable;
+  if (!isCheck && github.eventName === "pull_request" && (!value(raw, "server-url") || !raw.password && !value(raw, "token"))) {
     const pr = readPullRequest(github);
-    if (pr?.fromFork) throw new ConfigError(forkWithoutSecretsMessage(pr.number, command));
+    if (pr?.fromFork) {
+      const message = forkWithoutSecretsMessage(pr.number, command);
+      if (command !== "dry-run") throw new ConfigError(message);
+      serverUnavailable = message;
+    }
   }
-  const server = { url: parseServerUrl(value(raw, "server-url")), auth: parseAuth(raw) };
+  const url2 = value(raw, "server-url");
+  const server = isCheck && !url2 || serverUnavailable ? { url: url2 ? parseServerUrl(url2) : "" } : { url: parseServerUrl(url2), auth: parseAuth(raw) };
   const programs = selectPrograms(config2.programs, parseList(raw.programs), configPath);
-  const reportDir = env.DHIS2_METADATA_REPORT_DIR || (env.RUNNER_TEMP ? join(env.RUNNER_TEMP, "dhis2-metadata") : join(tmpdir(), "dhis2-metadata"));
+  const reportDir = env.DHIS2_METADATA_REPORT_DIR || defaultReportDir(env);
   return {
     command,
     workspace,
@@ -22105,6 +22378,9 @@ function buildSettings(raw, environment2) {
     githubToken: value(raw, "github-token"),
     comment: parseBoolean(raw, "comment"),
     allowPlanChange: parseBoolean(raw, "allow-plan-change"),
+    serverUnavailable,
+    importTimeoutMs: parseSeconds(raw, "import-timeout"),
+    initTests: value(raw, "init-tests"),
     backup: {
       name: value(raw, "backup-name"),
       version: value(raw, "backup-version"),
@@ -22138,6 +22414,7 @@ function helpText() {
     "  backup            save an in-server backup (Program Config App compatible)",
     "  list-backups      list the in-server backups of the programs",
     "  download-backup   write an in-server backup as a JSON file",
+    "  check             validate program rules and indicators, run the rule tests (no server needed)",
     "",
     "Flags (one per action input):",
     ...flags,
@@ -22162,24 +22439,43 @@ function parseCli(argv, env) {
     const next = argv[k + 1];
     if (booleans.has(a) && (next === void 0 || next.startsWith("--"))) args.push("true");
   }
-  const { values, positionals } = parseArgs({ args, options, allowPositionals: true, strict: true });
-  if (values.help || positionals[0] === "help" || argv.length === 0) return { help: true };
+  const { values: values2, positionals } = parseArgs({ args, options, allowPositionals: true, strict: true });
+  if (values2.help || positionals[0] === "help" || argv.length === 0) return { help: true };
   if (positionals.length > 1) throw new Error(`one command at a time (got: ${positionals.join(" ")})`);
   const raw = { ...credentialsFromEnv(env) };
   if (env.GITHUB_TOKEN) raw["github-token"] = env.GITHUB_TOKEN;
   raw.command = positionals[0];
   for (const i of INPUTS) {
-    const v = values[i.name];
+    const v = values2[i.name];
     if (typeof v === "string") raw[i.name] = v;
   }
-  if (values["no-comment"]) raw.comment = "false";
-  return { help: false, raw, verbose: Boolean(values.verbose) };
+  if (values2["no-comment"]) raw.comment = "false";
+  return { help: false, raw, verbose: Boolean(values2.verbose) };
+}
+
+// src/util/text.ts
+var LINE_BREAKS = /\r\n|[\r\n\u0085\u2028\u2029]/g;
+var CONTROLS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u0084\u0086-\u009f\u202a-\u202e\u2066-\u2069]/g;
+function visible(c) {
+  const code2 = c.charCodeAt(0);
+  return code2 <= 255 ? `\\x${code2.toString(16).padStart(2, "0")}` : `\\u${code2.toString(16).padStart(4, "0")}`;
+}
+function logText(text) {
+  const flat2 = String(text).replace(LINE_BREAKS, " \u23CE ").replace(/\t/g, " ").replace(CONTROLS, visible);
+  return flat2.replace(/##\[/g, "## [").replace(/^(\s*):(?=:)/, "$1: ");
+}
+function commitLine(text) {
+  return String(text).replace(LINE_BREAKS, " ").replace(CONTROLS, "").replace(/\s+/g, " ").trim();
+}
+function stripTerminal(text) {
+  return String(text).replace(/\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)?/g, "").replace(/(?:\u001b\[|\u009b)[0-?]*[ -/]*[@-~]/g, "").replace(/\u001b[P^_X][^\u001b]*(?:\u001b\\)?/g, "").replace(/\u001b[ -/]*[0-~]?/g, "").replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, "");
 }
 
 // src/cli-reporter.ts
+var line = (message) => logText(redact(message));
 function where(location) {
   if (!location?.file) return "";
-  return `${[location.file, location.line, location.column].filter((p) => p !== void 0).join(":")}: `;
+  return `${line([location.file, location.line, location.column].filter((p) => p !== void 0).join(":"))}: `;
 }
 var CliReporter = class {
   constructor(out = (l) => process.stdout.write(`${l}
@@ -22191,42 +22487,54 @@ var CliReporter = class {
   }
   outputs = {};
   info(message) {
-    this.out(redact(message));
+    this.out(line(message));
   }
   debug(message) {
-    if (this.verbose) this.err(`debug: ${redact(message)}`);
+    if (this.verbose) this.err(`debug: ${line(message)}`);
   }
   notice(message, location) {
-    this.out(`note: ${where(location)}${redact(message)}`);
+    this.out(`note: ${where(location)}${line(message)}`);
   }
   warning(message, location) {
-    this.err(`warning: ${where(location)}${redact(message)}`);
+    this.err(`warning: ${where(location)}${line(message)}`);
   }
   error(message, location) {
-    this.err(`error: ${where(location)}${redact(message)}`);
+    this.err(`error: ${where(location)}${line(message)}`);
   }
   setOutput(name, value2) {
-    this.outputs[name] = redact(value2);
+    this.outputs[name] = stripTerminal(redact(value2));
   }
   async summary(markdown) {
     this.out(terminalText(redact(markdown), this.verbose));
   }
   async group(title2, fn) {
     this.out(`
-== ${redact(title2)}`);
+== ${line(title2)}`);
     return fn();
   }
 };
 function terminalText(markdown, verbose) {
   const text = markdown.replace(
     /<details><summary>(.*?)<\/summary>([\s\S]*?)<\/details>/g,
-    (_all, summary, body) => verbose ? `${summary}
-${body.trim()}` : `${summary} (--verbose shows them)`
+    (_all, summary2, body) => verbose ? `${summary2}
+${body.trim()}` : `${summary2} (--verbose shows them)`
   );
-  return text.replace(/&lt;/g, "<").replace(/\n{3,}/g, "\n\n").trimEnd();
+  const decoded = text.replace(
+    /&(?:#(\d{1,6})|(amp|lt|gt|quot));/g,
+    (all3, num2, name) => num2 !== void 0 ? Number(num2) <= 1114111 ? String.fromCodePoint(Number(num2)) : all3 : { amp: "&", lt: "<", gt: ">", quot: '"' }[name]
+  );
+  return stripTerminal(decoded).replace(/\n{3,}/g, "\n\n").trimEnd();
 }
 
 // src/github/api.ts
+var ACTIONS_BOT = { login: "github-actions[bot]", type: "Bot" };
+function writtenBy(comment, who) {
+  if (!comment.author) return false;
+  const base = (login) => login.toLowerCase().replace(/\[bot\]$/, "");
+  const isBot = who.type === "Bot" || /\[bot\]$/i.test(who.login);
+  if (isBot) return comment.authorType === "Bot" && base(comment.author) === base(who.login);
+  return comment.authorType !== "Bot" && comment.author.toLowerCase() === who.login.toLowerCase();
+}
 var GitHubApiError = class extends UserError {
   constructor(message, reason, status) {
     super(redact(message));
@@ -22254,6 +22562,7 @@ var NETWORK_CODES = {
   SELF_SIGNED_CERT_IN_CHAIN: "TLS certificate not trusted"
 };
 var RETRY_STATUSES = /* @__PURE__ */ new Set([500, 502, 503, 504]);
+var IDENTITIES = /* @__PURE__ */ new Map();
 var GitHubApi = class {
   owner;
   repo;
@@ -22296,6 +22605,52 @@ var GitHubApi = class {
       ({ getOctokit }) => getOctokit(this.token, { baseUrl: this.apiUrl, userAgent: "dhis2-metadata", log: this.octokitLog })
     );
     return this.octokit;
+  }
+  /**
+   * Who the token writes as, learned once per run (per API and token): GraphQL `viewer` (any token), else
+   * `GET /user` (a personal token), else the Actions bot (the GITHUB_TOKEN may answer neither).
+   */
+  identity() {
+    const key = `${this.apiUrl}
+${this.token}`;
+    let known = IDENTITIES.get(key);
+    if (!known) {
+      known = this.learnIdentity();
+      IDENTITIES.set(key, known);
+    }
+    return known;
+  }
+  async learnIdentity() {
+    const graphql = `${this.apiUrl.replace(/\/api\/v3$/i, "/api")}/graphql`;
+    try {
+      const response = await this.send({
+        method: "POST",
+        url: graphql,
+        body: { query: "query { viewer { login __typename } }" },
+        what: "ask GitHub who the token is (GraphQL viewer)"
+      });
+      const viewer = response.data?.data?.viewer;
+      if (typeof viewer?.login === "string" && viewer.login !== "") {
+        return { login: viewer.login, type: viewer.__typename === "Bot" ? "Bot" : "User" };
+      }
+    } catch (e) {
+      this.options.log?.(`GitHub: ${e.message}`);
+    }
+    try {
+      const response = await this.send({
+        method: "GET",
+        url: "/user",
+        what: "ask GitHub who the token is (GET /user)"
+      });
+      const user = response.data;
+      if (typeof user?.login === "string" && user.login !== "") {
+        return { login: user.login, type: user.type === "Bot" ? "Bot" : "User" };
+      }
+    } catch (e) {
+      this.options.log?.(`GitHub: ${e.message}`);
+    }
+    this.options.log?.(`GitHub: the token did not say who it is; taking it for ${ACTIONS_BOT.login}`);
+    return ACTIONS_BOT;
   }
   async *issueComments(issue) {
     const what = `list the comments of pull request #${issue}`;
@@ -22389,7 +22744,7 @@ var GitHubApi = class {
         const delay = this.retryDelay(e, error, attempt);
         if (attempt >= retries || delay === void 0) throw error;
         this.options.log?.(`GitHub: ${error.message}; retrying in ${Math.round(delay)} ms`);
-        await new Promise((resolve5) => setTimeout(resolve5, delay));
+        await new Promise((resolve8) => setTimeout(resolve8, delay));
       }
     }
   }
@@ -22408,8 +22763,8 @@ var GitHubApi = class {
     if (!hasResponse) {
       const chain = causes(e);
       const timedOut = chain.some((c) => c.name === "TimeoutError" || c.name === "AbortError");
-      const code = chain.find((c) => typeof c.code === "string")?.code;
-      const detail = timedOut ? `no answer within ${this.options.timeoutMs / 1e3} s` : code ? `${NETWORK_CODES[code] ?? "connection failed"}: ${code}` : chain.at(-1)?.message ?? "connection failed";
+      const code2 = chain.find((c) => typeof c.code === "string")?.code;
+      const detail = timedOut ? `no answer within ${this.options.timeoutMs / 1e3} s` : code2 ? `${NETWORK_CODES[code2] ?? "connection failed"}: ${code2}` : chain.at(-1)?.message ?? "connection failed";
       return new GitHubApiError(
         `could not reach the GitHub API at ${this.apiUrl} to ${call.what} (${detail})`,
         "network"
@@ -22489,8 +22844,8 @@ function githubMessage(data) {
       else if (err && typeof err === "object" && typeof err.message === "string") {
         parts.push(err.message);
       } else if (err && typeof err === "object") {
-        const { field: field2, code } = err;
-        parts.push([field2, code].filter((v) => typeof v === "string").join(" "));
+        const { field: field2, code: code2 } = err;
+        parts.push([field2, code2].filter((v) => typeof v === "string").join(" "));
       }
     }
   }
@@ -22529,15 +22884,15 @@ function toComment(item, what) {
 function toPull(item) {
   const p = item;
   if (!p || typeof p !== "object" || typeof p.number !== "number") return void 0;
-  const str3 = (v) => typeof v === "string" && v !== "" ? v : void 0;
+  const str4 = (v) => typeof v === "string" && v !== "" ? v : void 0;
   return {
     number: p.number,
-    state: str3(p.state),
-    mergedAt: str3(p.merged_at),
-    mergeCommitSha: str3(p.merge_commit_sha),
-    headSha: str3(p.head?.sha),
-    baseRef: str3(p.base?.ref),
-    htmlUrl: str3(p.html_url)
+    state: str4(p.state),
+    mergedAt: str4(p.merged_at),
+    mergeCommitSha: str4(p.merge_commit_sha),
+    headSha: str4(p.head?.sha),
+    baseRef: str4(p.base?.ref),
+    htmlUrl: str4(p.html_url)
   };
 }
 function unexpected(what, data) {
@@ -22545,8 +22900,1834 @@ function unexpected(what, data) {
   return new GitHubApiError(`unexpected answer from GitHub trying to ${what} (got ${shape})`, "other");
 }
 
-// src/github/pr-comment.ts
+// src/github/markdown.ts
+var Markup = class {
+  constructor(text) {
+    this.text = text;
+  }
+  toString() {
+    return this.text;
+  }
+};
+var ENTITIES = {
+  "&": "&amp;",
+  "<": "&lt;",
+  ">": "&gt;",
+  "*": "&#42;",
+  _: "&#95;",
+  "`": "&#96;",
+  "[": "&#91;",
+  "]": "&#93;",
+  "|": "&#124;",
+  "~": "&#126;",
+  "\\": "&#92;",
+  "!": "&#33;",
+  $: "&#36;"
+};
+var ZWSP = "\u200B";
+function mdText(value2) {
+  if (value2 instanceof Markup) return value2.text;
+  const text = commitLine(value2 === void 0 || value2 === null ? "" : String(value2));
+  return text.replace(/[@#]/g, (c) => c + ZWSP).replace(/:\/\//g, `:${ZWSP}//`).replace(/\bwww\./gi, (w) => `${w.slice(0, 3)}${ZWSP}.`).replace(/[&<>*_`[\]|~\\!$]/g, (c) => ENTITIES[c] ?? c);
+}
+function cell(value2) {
+  return mdText(value2);
+}
+function code(value2) {
+  const text = commitLine(value2 === void 0 || value2 === null ? "" : String(value2));
+  if (text !== "" && /^[^`|<>&@#\\]+$/.test(text) && !/:\/\//.test(text)) return new Markup(`\`${text}\``);
+  return new Markup(mdText(text));
+}
+function md(strings, ...values2) {
+  let out = strings[0] ?? "";
+  values2.forEach((v, i) => {
+    out += mdText(v) + (strings[i + 1] ?? "");
+  });
+  return new Markup(out);
+}
+function table(headers, rows, align) {
+  const sep2 = headers.map((_, i) => align?.[i] === "right" ? "---:" : "---");
+  return [headers.map(cell), sep2, ...rows.map((r) => r.map(cell))].map((r) => `| ${r.join(" | ")} |`).join("\n");
+}
+function formatBytes(bytes) {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+function programLabel(id, name) {
+  return name ? md`${name} (${code(id)})` : code(id);
+}
+
+// src/check/engines.ts
+var loading;
+function loadEngines() {
+  loading ??= (async () => {
+    const [rules, expressions] = await Promise.all([import("./rule-engine.js"), import("./expression-parser.js")]);
+    return { rules, expressions };
+  })();
+  return loading;
+}
+
+// src/check/json-locator.ts
+var JsonKeyLocator = class {
+  constructor(path, text) {
+    this.path = path;
+    this.text = text;
+  }
+  index;
+  /** The location of `key` in the object defining `uid` (else the object, else just the file). */
+  locate(uid, key) {
+    const index = this.index ??= scan(this.text);
+    const object = uid ? index.objects.get(uid) : void 0;
+    if (!object) return { file: this.path };
+    const offset = (key !== void 0 ? object.keys.get(key) : void 0) ?? object.start;
+    return { file: this.path, ...lineColumn(index.lineStarts, offset) };
+  }
+};
+function lineColumn(lineStarts, offset) {
+  let lo = 0;
+  let hi = lineStarts.length - 1;
+  while (lo < hi) {
+    const mid = lo + hi + 1 >> 1;
+    if (lineStarts[mid] <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return { line: lo + 1, column: offset - lineStarts[lo] + 1 };
+}
+function scan(text) {
+  const objects = /* @__PURE__ */ new Map();
+  const lineStarts = [0];
+  const stack = [];
+  let i = 0;
+  const n = text.length;
+  const readString = () => {
+    let j = i + 1;
+    let simple = true;
+    while (j < n) {
+      const c = text.charCodeAt(j);
+      if (c === 92) {
+        simple = false;
+        j += 2;
+        continue;
+      }
+      if (c === 34) break;
+      if (c === 10) lineStarts.push(j + 1);
+      j++;
+    }
+    const raw = text.slice(i, j + 1);
+    i = j + 1;
+    if (simple) return raw.slice(1, -1);
+    try {
+      return JSON.parse(raw);
+    } catch {
+      return raw.slice(1, -1);
+    }
+  };
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    const top = stack[stack.length - 1];
+    if (c === 10) {
+      lineStarts.push(i + 1);
+      i++;
+    } else if (c === 123 || c === 91) {
+      stack.push({ object: c === 123, start: i, keys: /* @__PURE__ */ new Map(), expectKey: c === 123 });
+      i++;
+    } else if (c === 125 || c === 93) {
+      const frame = stack.pop();
+      if (frame?.object && frame.id !== void 0 && frame.keys.size > 1) {
+        const seen = objects.get(frame.id);
+        if (!seen || seen.start > frame.start) objects.set(frame.id, { start: frame.start, keys: frame.keys });
+      }
+      i++;
+    } else if (c === 34) {
+      const start = i;
+      const s = readString();
+      if (top?.object && top.expectKey) {
+        top.keys.set(s, start);
+        top.pendingKey = s;
+        top.expectKey = false;
+      } else if (top?.object && top.pendingKey === "id") {
+        top.id = s;
+      }
+    } else if (c === 44) {
+      if (top?.object) {
+        top.expectKey = true;
+        top.pendingKey = void 0;
+      }
+      i++;
+    } else {
+      i++;
+    }
+  }
+  return { objects, lineStarts };
+}
+
+// src/check/junit.ts
+function xmlEscape(text) {
+  return text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, "").replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&apos;");
+}
+function describeEffectSpec(spec) {
+  const { action, ...rest } = spec;
+  const details = Object.entries(rest).filter(([, v]) => v !== void 0).map(([k, v]) => `${k}: ${String(v)}`);
+  return details.length ? `${String(action)} (${details.join(", ")})` : String(action);
+}
+function failureLines(result) {
+  return [
+    ...result.missing.map((m) => `missing: ${describeEffectSpec(m)}`),
+    ...result.forbidden.map((f) => `unexpected: ${describeEffectSpec(f)}`),
+    ...result.errors.map((e) => `error: ${e}`)
+  ];
+}
+function junitXml(results, seconds2) {
+  const byFile = /* @__PURE__ */ new Map();
+  for (const r of results) byFile.set(r.file, [...byFile.get(r.file) ?? [], r]);
+  const failures = results.filter((r) => !r.passed).length;
+  const lines = [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="dhis2-metadata rule tests" tests="${results.length}" failures="${failures}" errors="0" time="${seconds2.toFixed(3)}">`
+  ];
+  for (const [file, cases] of byFile) {
+    const failed = cases.filter((c) => !c.passed).length;
+    lines.push(
+      `  <testsuite name="${xmlEscape(file)}" tests="${cases.length}" failures="${failed}" errors="0" skipped="0">`
+    );
+    for (const c of cases) {
+      const attrs = `name="${xmlEscape(c.name)}" classname="${xmlEscape(c.program)}" file="${xmlEscape(c.file)}"${c.line ? ` line="${c.line}"` : ""}`;
+      if (c.passed) {
+        lines.push(`    <testcase ${attrs}/>`);
+        continue;
+      }
+      const problems = failureLines(c);
+      lines.push(
+        `    <testcase ${attrs}>`,
+        `      <failure message="${xmlEscape(problems[0] ?? "failed")}" type="RuleTestFailure">${xmlEscape(problems.join("\n"))}</failure>`,
+        "    </testcase>"
+      );
+    }
+    lines.push("  </testsuite>");
+  }
+  lines.push("</testsuites>");
+  return `${lines.join("\n")}
+`;
+}
+
+// src/metadata/types.ts
+function collection(doc, key) {
+  const v = doc[key];
+  return Array.isArray(v) ? v : [];
+}
+function objectCounts(doc) {
+  const counts = {};
+  for (const [key, value2] of Object.entries(doc)) if (Array.isArray(value2)) counts[key] = value2.length;
+  return counts;
+}
+
+// src/check/program-model.ts
+function refId(value2) {
+  if (value2 && typeof value2 === "object" && typeof value2.id === "string") {
+    return value2.id;
+  }
+  return void 0;
+}
+function str(value2) {
+  return typeof value2 === "string" ? value2 : void 0;
+}
+function byId(objects) {
+  const map = /* @__PURE__ */ new Map();
+  for (const o of objects) if (typeof o.id === "string") map.set(o.id, o);
+  return map;
+}
+function ofProgram(doc, key, programId) {
+  return collection(doc, key).filter((o) => {
+    const p = refId(o.program);
+    return p === void 0 || p === programId;
+  });
+}
+function programModel(doc, programId) {
+  const program = collection(doc, "programs").find((p) => p.id === programId);
+  const stages = collection(doc, "programStages").filter((s) => {
+    const p = refId(s.program);
+    if (p !== void 0) return p === programId;
+    const listed = Array.isArray(program?.programStages) ? program.programStages : [];
+    return listed.some((r) => refId(r) === s.id);
+  });
+  const stageDataElements = /* @__PURE__ */ new Set();
+  for (const s of stages) {
+    const psdes = Array.isArray(s.programStageDataElements) ? s.programStageDataElements : [];
+    for (const psde of psdes) {
+      const de = refId(psde.dataElement);
+      if (de) stageDataElements.add(de);
+    }
+  }
+  const programAttributes = /* @__PURE__ */ new Set();
+  const ptas = Array.isArray(program?.programTrackedEntityAttributes) ? program.programTrackedEntityAttributes : [];
+  for (const pta of ptas) {
+    const a = refId(pta.trackedEntityAttribute);
+    if (a) programAttributes.add(a);
+  }
+  const actionById = byId(collection(doc, "programRuleActions"));
+  const rules = ofProgram(doc, "programRules", programId);
+  for (const rule of rules) {
+    for (const a of Array.isArray(rule.programRuleActions) ? rule.programRuleActions : []) {
+      if (a && typeof a.id === "string" && Object.keys(a).length > 1 && !actionById.has(a.id)) actionById.set(a.id, a);
+    }
+  }
+  const actionsByRule = /* @__PURE__ */ new Map();
+  const missingActions = [];
+  const claimed = /* @__PURE__ */ new Set();
+  for (const rule of rules) {
+    const list = [];
+    for (const r of Array.isArray(rule.programRuleActions) ? rule.programRuleActions : []) {
+      const id = refId(r);
+      if (!id) continue;
+      const action = actionById.get(id);
+      if (action) {
+        list.push(action);
+        claimed.add(id);
+      } else missingActions.push({ rule, id });
+    }
+    actionsByRule.set(String(rule.id), list);
+  }
+  for (const action of actionById.values()) {
+    const ruleId = refId(action.programRule);
+    if (!ruleId || claimed.has(String(action.id))) continue;
+    actionsByRule.get(ruleId)?.push(action);
+  }
+  const templates = byId(collection(doc, "programNotificationTemplates"));
+  return {
+    id: programId,
+    program,
+    name: str(program?.name) ?? programId,
+    withRegistration: program?.programType !== "WITHOUT_REGISTRATION",
+    rules,
+    actionsByRule,
+    missingActions,
+    variables: ofProgram(doc, "programRuleVariables", programId),
+    indicators: ofProgram(doc, "programIndicators", programId),
+    stages,
+    stageById: byId(stages),
+    stageDataElements,
+    dataElements: byId(collection(doc, "dataElements")),
+    attributes: byId(collection(doc, "trackedEntityAttributes")),
+    programAttributes,
+    sections: byId([
+      ...collection(doc, "programStageSections"),
+      ...stages.flatMap(
+        (s) => (Array.isArray(s.programStageSections) ? s.programStageSections : []).filter(
+          (x) => x && Object.keys(x).length > 1
+        )
+      )
+    ]),
+    options: byId(collection(doc, "options")),
+    optionSets: byId(collection(doc, "optionSets")),
+    optionGroups: byId(collection(doc, "optionGroups")),
+    notificationTemplates: templates,
+    constants: collection(doc, "constants")
+  };
+}
+function sourceType(variable) {
+  return str(variable.programRuleVariableSourceType) ?? str(variable.sourceType) ?? "DATAELEMENT_CURRENT_EVENT";
+}
+function ruleName(rule) {
+  return str(rule?.name) ?? str(rule?.displayName) ?? String(rule?.id ?? "?");
+}
+
+// src/check/item-store.ts
+var DATE_TYPES = /* @__PURE__ */ new Set(["DATE", "DATETIME", "AGE"]);
+var NUMERIC_TYPES = /* @__PURE__ */ new Set([
+  "INTEGER",
+  "INTEGER_POSITIVE",
+  "INTEGER_NEGATIVE",
+  "INTEGER_ZERO_OR_POSITIVE",
+  "NUMBER",
+  "UNIT_INTERVAL",
+  "PERCENTAGE"
+]);
+var BOOLEAN_TYPES = /* @__PURE__ */ new Set(["BOOLEAN", "TRUE_ONLY"]);
+function itemValueType(valueType) {
+  const v = String(valueType ?? "");
+  if (DATE_TYPES.has(v)) return "DATE";
+  if (NUMERIC_TYPES.has(v)) return "NUMBER";
+  if (BOOLEAN_TYPES.has(v)) return "BOOLEAN";
+  return "TEXT";
+}
+var ENV_VARIABLES = {
+  completed_date: "DATE",
+  current_date: "DATE",
+  event_date: "DATE",
+  incident_date: "DATE",
+  enrollment_date: "DATE",
+  due_date: "DATE",
+  event_count: "NUMBER",
+  tei_count: "NUMBER",
+  enrollment_count: "NUMBER",
+  event_id: "NUMBER",
+  program_stage_id: "NUMBER",
+  enrollment_id: "NUMBER",
+  enrollment_status: "TEXT",
+  event_status: "TEXT",
+  org_unit: "TEXT",
+  orgunit_code: "TEXT",
+  environment: "TEXT",
+  program_name: "TEXT",
+  program_stage_name: "TEXT"
+};
+function environmentLabel(key) {
+  const words = key.replace(/_/g, " ");
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+var DATA_ELEMENT_SOURCES = /* @__PURE__ */ new Set([
+  "DATAELEMENT_NEWEST_EVENT_PROGRAM_STAGE",
+  "DATAELEMENT_NEWEST_EVENT_PROGRAM",
+  "DATAELEMENT_CURRENT_EVENT",
+  "DATAELEMENT_PREVIOUS_EVENT"
+]);
+function isDataElementSource(type) {
+  return DATA_ELEMENT_SOURCES.has(type);
+}
+function variableField(model, variable) {
+  const type = sourceType(variable);
+  if (isDataElementSource(type)) return model.dataElements.get(refId(variable.dataElement) ?? "");
+  if (type === "TEI_ATTRIBUTE") return model.attributes.get(refId(variable.trackedEntityAttribute) ?? "");
+  return void 0;
+}
+function variableValueType(model, variable) {
+  if (sourceType(variable) === "CALCULATED_VALUE") return variable.valueType;
+  return variableField(model, variable)?.valueType;
+}
+function variableLabel(model, variable) {
+  const type = sourceType(variable);
+  const field2 = variableField(model, variable);
+  if (isDataElementSource(type)) {
+    return str(field2?.formName) || str(field2?.name) || str(variable.name) || "";
+  }
+  if (type === "TEI_ATTRIBUTE") return str(field2?.name) || str(field2?.formName) || str(variable.name) || "";
+  return str(variable.displayName) ?? str(variable.name) ?? "";
+}
+function itemStore(model) {
+  const store = /* @__PURE__ */ new Map();
+  for (const v of model.variables) {
+    const key = str(v.name) ?? str(v.displayName);
+    if (key === void 0) continue;
+    store.set(key, { label: variableLabel(model, v), type: itemValueType(variableValueType(model, v)) });
+  }
+  for (const c of model.constants) {
+    if (typeof c.id !== "string") continue;
+    store.set(c.id, { label: str(c.displayName) ?? str(c.displayFormName) ?? str(c.name) ?? c.id, type: "NUMBER" });
+  }
+  for (const [key, type] of Object.entries(ENV_VARIABLES)) store.set(key, { label: environmentLabel(key), type });
+  return store;
+}
+function engineItemStore(engine, store) {
+  const DataItem = engine.DataItemJs;
+  const map = /* @__PURE__ */ new Map();
+  for (const [key, item] of store) map.set(key, new DataItem(item.label, engine.ItemValueType.valueOf(item.type)));
+  return map;
+}
+
+// src/check/validate-expressions.ts
+var DATA_ACTION_TYPES = /* @__PURE__ */ new Set([
+  "ASSIGN",
+  "DISPLAYTEXT",
+  "DISPLAYKEYVALUEPAIR",
+  "SHOWWARNING",
+  "SHOWERROR",
+  "WARNINGONCOMPLETE",
+  "ERRORONCOMPLETE",
+  "SCHEDULEMESSAGE"
+]);
+var WARNINGS_ONLY = /^0 error\(s\), \d+ warning\(s\)$/;
+function verdictOf(result) {
+  if (result.valid) return { valid: true, severity: null, message: null, description: result.description ?? null };
+  const message = result.errorMessage ?? result.exception?.message ?? "Expression is not valid";
+  return { valid: false, severity: WARNINGS_ONLY.test(message) ? "warning" : "error", message, description: null };
+}
+function validateProgramExpressions(engines, model) {
+  const { rules: re } = engines;
+  const engine = new re.RuleEngineJs(false);
+  const store = engineItemStore(re, itemStore(model));
+  const keys = [...store.keys()];
+  const conditions = /* @__PURE__ */ new Map();
+  const dataVerdicts = /* @__PURE__ */ new Map();
+  const once = (cache2, text, fn) => {
+    let v = cache2.get(text);
+    if (!v) cache2.set(text, v = fn());
+    return v;
+  };
+  const storeFor = (expression) => new Map(keys.filter((k) => expression.includes(k)).map((k) => [k, store.get(k)]));
+  const verdicts = [];
+  for (const rule of model.rules) {
+    const id = String(rule.id);
+    const condition = str(rule.condition) ?? "";
+    verdicts.push({
+      type: "programRuleCondition",
+      id,
+      expression: condition,
+      ...once(conditions, condition, () => verdictOf(engine.validate(condition, storeFor(condition)))),
+      rule: id
+    });
+    for (const action of model.actionsByRule.get(id) ?? []) {
+      const type = str(action.programRuleActionType) ?? "";
+      const text = str(action.data);
+      if (!DATA_ACTION_TYPES.has(type) || text === void 0 || text.trim() === "") continue;
+      verdicts.push({
+        type: "programRuleActionData",
+        id: String(action.id),
+        expression: text,
+        ...once(dataVerdicts, text, () => verdictOf(engine.validateDataFieldExpression(text, storeFor(text)))),
+        actionType: type,
+        rule: id
+      });
+    }
+  }
+  for (const indicator of model.indicators) {
+    for (const [key, type] of [
+      ["expression", "programIndicatorExpression"],
+      ["filter", "programIndicatorFilter"]
+    ]) {
+      const expression = str(indicator[key]);
+      if (expression === void 0 || expression.trim() === "") continue;
+      verdicts.push({
+        type,
+        id: String(indicator.id),
+        expression,
+        ...indicatorVerdict(engines, model, expression)
+      });
+    }
+  }
+  return verdicts;
+}
+function indicatorNames(model) {
+  const names = /* @__PURE__ */ new Map();
+  const name = (o) => str(o?.displayName) ?? str(o?.name);
+  for (const s of model.stages) names.set(String(s.id), name(s) ?? String(s.id));
+  for (const [id, de] of model.dataElements) names.set(id, name(de) ?? id);
+  for (const [id, a] of model.attributes) names.set(id, name(a) ?? id);
+  for (const c of model.constants) names.set(String(c.id), name(c) ?? String(c.id));
+  return names;
+}
+var namesCache = /* @__PURE__ */ new WeakMap();
+var parsedIndicators = /* @__PURE__ */ new Map();
+function parseIndicatorExpression(engines, expression) {
+  let parsed = parsedIndicators.get(expression);
+  if (parsed === void 0) {
+    const { ExpressionJs, ExpressionMode } = engines.expressions;
+    try {
+      parsed = new ExpressionJs(expression, ExpressionMode.PROGRAM_INDICATOR_EXPRESSION);
+    } catch (e) {
+      parsed = e;
+    }
+    if (parsedIndicators.size > 1e4) parsedIndicators.clear();
+    parsedIndicators.set(expression, parsed);
+  }
+  if (parsed instanceof Error) throw parsed;
+  return parsed;
+}
+function indicatorVerdict(engines, model, expression) {
+  try {
+    const parsed = parseIndicatorExpression(engines, expression);
+    let names = namesCache.get(model);
+    if (!names) namesCache.set(model, names = indicatorNames(model));
+    return { valid: true, severity: null, message: null, description: parsed.describe(names) };
+  } catch (e) {
+    return { valid: false, severity: "error", message: e.message, description: null };
+  }
+}
+
+// src/check/references.ts
+function label(o) {
+  return `"${str(o?.name) ?? str(o?.displayName) ?? String(o?.id ?? "?")}"`;
+}
+function checkReferences(engines, model) {
+  const problems = [];
+  const stageIds = new Set(model.stages.map((s) => String(s.id)));
+  for (const v of model.variables) {
+    const id = String(v.id);
+    const type = sourceType(v);
+    const where2 = `rule variable ${label(v)}`;
+    if (isDataElementSource(type)) {
+      const de = refId(v.dataElement);
+      if (!de) {
+        problems.push({
+          objectType: "programRuleVariable",
+          id,
+          key: "programRuleVariableSourceType",
+          message: `${where2} (${type}) has no data element`
+        });
+      } else if (!model.dataElements.has(de)) {
+        problems.push({
+          objectType: "programRuleVariable",
+          id,
+          key: "dataElement",
+          message: `${where2} reads data element ${de}, which is not in the file`
+        });
+      }
+    }
+    if (type === "TEI_ATTRIBUTE") {
+      const a = refId(v.trackedEntityAttribute);
+      if (!a) {
+        problems.push({
+          objectType: "programRuleVariable",
+          id,
+          key: "programRuleVariableSourceType",
+          message: `${where2} (TEI_ATTRIBUTE) has no tracked entity attribute`
+        });
+      } else if (!model.attributes.has(a)) {
+        problems.push({
+          objectType: "programRuleVariable",
+          id,
+          key: "trackedEntityAttribute",
+          message: `${where2} reads tracked entity attribute ${a}, which is not in the file`
+        });
+      }
+    }
+    const stage = refId(v.programStage);
+    if (type === "DATAELEMENT_NEWEST_EVENT_PROGRAM_STAGE" && !stage) {
+      problems.push({
+        objectType: "programRuleVariable",
+        id,
+        key: "programRuleVariableSourceType",
+        message: `${where2} (${type}) has no program stage`
+      });
+    } else if (stage && !stageIds.has(stage)) {
+      problems.push({
+        objectType: "programRuleVariable",
+        id,
+        key: "programStage",
+        message: `${where2} names program stage ${stage}, which is not a stage of the program in the file`
+      });
+    }
+  }
+  for (const rule of model.rules) {
+    const id = String(rule.id);
+    const stage = refId(rule.programStage);
+    if (stage && !stageIds.has(stage)) {
+      problems.push({
+        objectType: "programRule",
+        id,
+        key: "programStage",
+        rule: id,
+        message: `program stage ${stage} is not a stage of the program in the file`
+      });
+    }
+    for (const action of model.actionsByRule.get(id) ?? []) checkAction(model, rule, action, stageIds, problems);
+  }
+  for (const { rule, id } of model.missingActions) {
+    problems.push({
+      objectType: "programRule",
+      id: String(rule.id),
+      key: "programRuleActions",
+      rule: String(rule.id),
+      message: `action ${id} is not in the file`
+    });
+  }
+  const { DataItemType } = engines.expressions;
+  for (const indicator of model.indicators) {
+    const id = String(indicator.id);
+    for (const key of ["expression", "filter"]) {
+      const text = str(indicator[key]);
+      if (!text?.trim()) continue;
+      let items;
+      try {
+        items = parseIndicatorExpression(engines, text).collectDataItems();
+      } catch {
+        continue;
+      }
+      for (const item of items) {
+        const uid0 = item.uid0.value;
+        const uid1 = item.uid1[0]?.value;
+        const problem = (message) => problems.push({ objectType: "programIndicator", id, key, message });
+        if (item.type === DataItemType.DATA_ELEMENT) {
+          const [stageId, deId] = uid1 === void 0 ? [void 0, uid0] : [uid0, uid1];
+          if (stageId && stageId !== "*" && !stageIds.has(stageId))
+            problem(`#{${stageId}.${deId}}: program stage ${stageId} is not a stage of the program in the file`);
+          if (deId !== "*" && !model.dataElements.has(deId))
+            problem(`#{${stageId ? `${stageId}.` : ""}${deId}}: data element ${deId} is not in the file`);
+        } else if (item.type === DataItemType.ATTRIBUTE) {
+          if (!model.attributes.has(uid0)) problem(`A{${uid0}}: tracked entity attribute ${uid0} is not in the file`);
+        } else if (item.type === DataItemType.CONSTANT) {
+          if (!model.constants.some((c) => c.id === uid0)) problem(`C{${uid0}}: constant ${uid0} is not in the file`);
+        }
+      }
+    }
+  }
+  return problems;
+}
+function checkAction(model, rule, action, stageIds, problems) {
+  const id = String(action.id);
+  const ruleId = String(rule.id);
+  const type = str(action.programRuleActionType) ?? "?";
+  const push = (key, message) => problems.push({ objectType: "programRuleAction", id, key, rule: ruleId, message: `${type} action: ${message}` });
+  const de = refId(action.dataElement);
+  if (de && !model.dataElements.has(de)) push("dataElement", `data element ${de} is not in the file`);
+  const attr = refId(action.trackedEntityAttribute);
+  if (attr && !model.attributes.has(attr))
+    push("trackedEntityAttribute", `tracked entity attribute ${attr} is not in the file`);
+  const section = refId(action.programStageSection);
+  if (section && !model.sections.has(section))
+    push("programStageSection", `program stage section ${section} is not in the file`);
+  const stage = refId(action.programStage);
+  if (stage && !stageIds.has(stage))
+    push("programStage", `program stage ${stage} is not a stage of the program in the file`);
+  const option = refId(action.option);
+  if (option && !model.options.has(option)) push("option", `option ${option} is not in the file`);
+  const group = refId(action.optionGroup);
+  if (group && !model.optionGroups.has(group)) push("optionGroup", `option group ${group} is not in the file`);
+  const templateKey = action.templateUid !== void 0 ? "templateUid" : "programNotificationTemplate";
+  const template = str(action.templateUid) ?? refId(action.programNotificationTemplate);
+  if (template && !model.notificationTemplates.has(template))
+    push(templateKey, `notification template ${template} is not in the file`);
+  const needsField = ["ASSIGN", "HIDEFIELD", "SETMANDATORYFIELD", "HIDEOPTION", "HIDEOPTIONGROUP", "SHOWOPTIONGROUP"];
+  if (needsField.includes(type) && !de && !attr && !(type === "ASSIGN" && str(action.content))) {
+    push("programRuleActionType", "names no data element or attribute");
+  }
+  if (type === "HIDESECTION" && !section) push("programRuleActionType", "names no program stage section");
+  if (type === "HIDEOPTION" && !option) push("programRuleActionType", "names no option");
+  if ((type === "HIDEOPTIONGROUP" || type === "SHOWOPTIONGROUP") && !group)
+    push("programRuleActionType", "names no option group");
+  if ((type === "SENDMESSAGE" || type === "SCHEDULEMESSAGE") && !template)
+    push("programRuleActionType", "names no notification template");
+  if (type === "HIDEPROGRAMSTAGE" && !stage) push("programRuleActionType", "names no program stage");
+}
+
+// src/check/rule-context.ts
+var RULE_VALUE_TYPES = {
+  BOOLEAN: "BOOLEAN",
+  TRUE_ONLY: "BOOLEAN",
+  DATE: "DATE",
+  DATETIME: "DATE",
+  AGE: "DATE",
+  INTEGER: "NUMERIC",
+  INTEGER_POSITIVE: "NUMERIC",
+  INTEGER_NEGATIVE: "NUMERIC",
+  INTEGER_ZERO_OR_POSITIVE: "NUMERIC",
+  NUMBER: "NUMERIC",
+  PERCENTAGE: "NUMERIC"
+};
+var ACTION_REFERENCES = {
+  dataElement: "dataElementId",
+  trackedEntityAttribute: "trackedEntityAttributeId",
+  programStageSection: "programStageSectionId",
+  programStage: "programStageId",
+  option: "optionId",
+  optionGroup: "optionGroupId"
+};
+var ACTION_TEXTS = ["id", "content", "displayContent", "location", "templateUid"];
+function actionValues(action) {
+  const values2 = /* @__PURE__ */ new Map();
+  for (const key of ACTION_TEXTS) {
+    const v = str(action[key]);
+    if (v !== void 0) values2.set(key, v);
+  }
+  for (const [key, name] of Object.entries(ACTION_REFERENCES)) {
+    const id = refId(action[key]);
+    if (id) values2.set(name, id);
+  }
+  const template = refId(action.programNotificationTemplate);
+  if (template && !values2.has("templateUid")) values2.set("templateUid", template);
+  return values2;
+}
+function convertAction(re, action) {
+  const type = str(action.programRuleActionType) ?? "";
+  const data = str(action.data) ?? null;
+  if (type !== "ASSIGN") return [new re.RuleActionJs(data, type, actionValues(action))];
+  const out = [];
+  const de = refId(action.dataElement);
+  const attr = refId(action.trackedEntityAttribute);
+  const content = str(action.content);
+  const base = actionValues(action);
+  if (de)
+    out.push(new re.RuleActionJs(data, type, new Map([...base, ["field", de], ["attributeType", "DATA_ELEMENT"]])));
+  if (attr) {
+    out.push(
+      new re.RuleActionJs(
+        data,
+        type,
+        new Map([...base, ["field", attr], ["attributeType", "TRACKED_ENTITY_ATTRIBUTE"]])
+      )
+    );
+  }
+  if (content)
+    out.push(new re.RuleActionJs(data, type, new Map([...base, ["content", content], ["attributeType", "UNKNOWN"]])));
+  return out;
+}
+function optionsOf(re, model, field2) {
+  const set = model.optionSets.get(refId(field2?.optionSet) ?? "");
+  const refs = Array.isArray(set?.options) ? set.options : [];
+  return refs.map((r) => model.options.get(refId(r) ?? "")).filter((o) => o !== void 0).map((o) => new re.Option(str(o.displayName) ?? str(o.name) ?? "", str(o.code) ?? ""));
+}
+function convertVariable(re, model, v) {
+  const type = sourceType(v);
+  const known = isDataElementSource(type) || type === "TEI_ATTRIBUTE" ? type : "CALCULATED_VALUE";
+  const fieldObject = variableField(model, v);
+  const field2 = isDataElementSource(known) ? refId(v.dataElement) ?? "" : known === "TEI_ATTRIBUTE" ? refId(v.trackedEntityAttribute) ?? "" : "";
+  const valueType = RULE_VALUE_TYPES[String(variableValueType(model, v) ?? "")] ?? "TEXT";
+  return new re.RuleVariableJs(
+    re.RuleVariableType.valueOf(known),
+    str(v.name) ?? str(v.displayName) ?? "",
+    v.useCodeForOptionSet === true,
+    known === "CALCULATED_VALUE" ? [] : optionsOf(re, model, fieldObject),
+    field2,
+    re.RuleValueType.valueOf(valueType),
+    refId(v.programStage) ?? null
+  );
+}
+function ruleEngineContext(re, model) {
+  const rules = model.rules.map((rule) => {
+    const actions = (model.actionsByRule.get(String(rule.id)) ?? []).flatMap((a) => convertAction(re, a));
+    const priority = typeof rule.priority === "number" ? rule.priority : null;
+    return new re.RuleJs(
+      str(rule.condition) ?? "",
+      actions,
+      String(rule.id),
+      str(rule.displayName) ?? str(rule.name) ?? null,
+      refId(rule.programStage) ?? null,
+      priority
+    );
+  });
+  const variables = model.variables.map((v) => convertVariable(re, model, v));
+  const constants2 = /* @__PURE__ */ new Map();
+  for (const c of model.constants) {
+    const value2 = c.value === void 0 || c.value === null ? void 0 : String(c.value);
+    if (value2 === void 0) continue;
+    if (typeof c.id === "string") constants2.set(c.id, value2);
+    const name = str(c.displayName) ?? str(c.name);
+    if (name) constants2.set(name, value2);
+  }
+  return new re.RuleEngineContextJs(rules, variables, /* @__PURE__ */ new Map(), constants2);
+}
+
+// src/check/run-rule-tests.ts
+var ORG_UNIT = "DiszpKrYNg8";
+var DAY = 864e5;
+function isoDate(text, what) {
+  if (text === void 0) return void 0;
+  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(text);
+  const ms = m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : NaN;
+  if (Number.isNaN(ms)) throw new CaseError(`${what} "${text}" is not a date (YYYY-MM-DD)`);
+  return ms;
+}
+var localDate = (ms) => ({ toEpochDay: () => Math.floor(ms / DAY) });
+var instant = (ms) => ({ toEpochMilli: () => ms + DAY / 2 });
+var CaseError = class extends Error {
+};
+function resolve3(objects, key) {
+  const list = [...objects];
+  const lower = key.toLowerCase();
+  return list.find((o) => o.id === key) ?? list.find((o) => str(o.code) === key) ?? list.find(
+    (o) => [o.name, o.shortName, o.formName, o.displayName].some((n) => typeof n === "string" && n.toLowerCase() === lower)
+  );
+}
+var CaseContext = class {
+  constructor(model, re) {
+    this.model = model;
+    this.re = re;
+  }
+  stage(key) {
+    const s = resolve3(this.model.stages, key);
+    if (!s) throw new CaseError(`stage "${key}" is not a stage of program ${this.model.id} (give its uid or name)`);
+    return s;
+  }
+  dataElement(key) {
+    const own2 = [...this.model.stageDataElements].map((id) => this.model.dataElements.get(id)).filter(Boolean);
+    const de = resolve3(own2, key) ?? resolve3(this.model.dataElements.values(), key);
+    if (!de) throw new CaseError(`data element "${key}" is not in the file (give its uid, code or name)`);
+    return de;
+  }
+  attribute(key) {
+    const own2 = [...this.model.programAttributes].map((id) => this.model.attributes.get(id)).filter(Boolean);
+    const a = resolve3(own2, key) ?? resolve3(this.model.attributes.values(), key);
+    if (!a) throw new CaseError(`tracked entity attribute "${key}" is not in the file (give its uid, code or name)`);
+    return a;
+  }
+  /** A value as stored: an option's code when the field has an option set and the value names an option. */
+  value(field2, raw) {
+    const text = String(raw);
+    const set = this.model.optionSets.get(refId(field2.optionSet) ?? "");
+    if (!set || !Array.isArray(set.options)) return text;
+    const options = set.options.map((r) => this.model.options.get(refId(r) ?? "")).filter(Boolean);
+    if (options.some((o) => str(o?.code) === text)) return text;
+    return str(resolve3(options, text)?.code) ?? text;
+  }
+  event(spec, id, fallbackStage, fallbackDate) {
+    const { re } = this;
+    const stageKey = spec.stage ?? fallbackStage ?? (this.model.stages.length === 1 ? String(this.model.stages[0]?.id) : void 0);
+    if (!stageKey)
+      throw new CaseError(`event ${id} needs a stage (the program has ${this.model.stages.length} stages)`);
+    const stage = this.stage(stageKey);
+    const date = isoDate(spec.date, "event date") ?? fallbackDate;
+    const due = isoDate(spec.dueDate, "due date");
+    const dataValues = Object.entries(spec.values).map(([k, v]) => {
+      const de = this.dataElement(k);
+      return new re.RuleDataValue(String(de.id), this.value(de, v));
+    });
+    const status = (spec.status ?? "ACTIVE").toUpperCase();
+    return new re.RuleEventJs(
+      id,
+      String(stage.id),
+      str(stage.name) ?? "",
+      re.RuleEventStatus.valueOf(status),
+      instant(date),
+      instant(date),
+      due === void 0 ? null : localDate(due),
+      status === "COMPLETED" ? localDate(date) : null,
+      ORG_UNIT,
+      null,
+      dataValues
+    );
+  }
+};
+function effectOf(effect) {
+  const v = effect.ruleAction.values;
+  const type = effect.ruleAction.type;
+  const get = (k) => v.get(k) ?? void 0;
+  return {
+    action: type,
+    rule: effect.ruleId,
+    field: get("field") ?? get("dataElementId") ?? get("trackedEntityAttributeId"),
+    section: get("programStageSectionId"),
+    stage: get("programStageId"),
+    option: get("optionId"),
+    optionGroup: get("optionGroupId"),
+    content: get("content"),
+    data: effect.data ?? void 0
+  };
+}
+function sameValue(a, b) {
+  if (a === void 0) return false;
+  if (a === b) return true;
+  const x = Number(a);
+  const y2 = Number(b);
+  return a.trim() !== "" && b.trim() !== "" && !Number.isNaN(x) && !Number.isNaN(y2) && x === y2;
+}
+function matches(ctx, spec, effect) {
+  if (spec.action !== effect.action) return false;
+  const { model } = ctx;
+  const refMatches = (key, uid, objects) => key === void 0 || uid !== void 0 && (uid === key || resolve3(objects, key)?.id === uid);
+  if (!refMatches(spec.field, effect.field, [...model.dataElements.values(), ...model.attributes.values()]))
+    return false;
+  if (!refMatches(spec.section, effect.section, model.sections.values())) return false;
+  if (!refMatches(spec.stage, effect.stage, model.stages)) return false;
+  if (!refMatches(spec.option, effect.option, model.options.values())) return false;
+  if (!refMatches(spec.optionGroup, effect.optionGroup, model.optionGroups.values())) return false;
+  if (spec.content !== void 0) {
+    const shown = [effect.content, effect.data].filter(Boolean).join(" ").toLowerCase();
+    if (!shown.includes(spec.content.toLowerCase())) return false;
+  }
+  if (spec.value !== void 0 && !sameValue(effect.data, spec.value)) return false;
+  return true;
+}
+function strip(spec) {
+  const { line: _line, ...rest } = spec;
+  return rest;
+}
+function capturingErrors(fn) {
+  const errors = [];
+  const original = console.error;
+  console.error = (...args) => {
+    errors.push(args.map(String).join(" "));
+  };
+  try {
+    return { result: fn(), errors };
+  } finally {
+    console.error = original;
+  }
+}
+function potentialEffects(model, ruleId) {
+  return (model.actionsByRule.get(ruleId) ?? []).map((a) => ({
+    action: str(a.programRuleActionType) ?? "",
+    rule: ruleId,
+    field: refId(a.dataElement) ?? refId(a.trackedEntityAttribute),
+    section: refId(a.programStageSection),
+    stage: refId(a.programStage),
+    option: refId(a.option),
+    optionGroup: refId(a.optionGroup)
+  }));
+}
+function ruleOfError(message) {
+  return /with id (\S+) executed for/.exec(message)?.[1];
+}
+function runCase(re, model, context, file, spec) {
+  const ctx = new CaseContext(model, re);
+  const base = {
+    file,
+    name: spec.name,
+    program: model.id,
+    line: spec.line
+  };
+  try {
+    const today = Date.UTC((/* @__PURE__ */ new Date()).getUTCFullYear(), (/* @__PURE__ */ new Date()).getUTCMonth(), (/* @__PURE__ */ new Date()).getUTCDate());
+    const eventDate = isoDate(spec.event?.date, "event date");
+    let enrollment = null;
+    if (model.withRegistration) {
+      const e = spec.enrollment;
+      const enrolled = isoDate(e?.enrollmentDate, "enrollmentDate") ?? eventDate ?? today;
+      const incident = isoDate(e?.incidentDate, "incidentDate") ?? enrolled;
+      const attributes = Object.entries(e?.attributes ?? {}).map(([k, v]) => {
+        const a = ctx.attribute(k);
+        return new re.RuleAttributeValue(String(a.id), ctx.value(a, v));
+      });
+      enrollment = new re.RuleEnrollmentJs(
+        "enrollment1",
+        model.name,
+        localDate(incident),
+        localDate(enrolled),
+        re.RuleEnrollmentStatus.valueOf((e?.status ?? "ACTIVE").toUpperCase()),
+        ORG_UNIT,
+        null,
+        attributes
+      );
+    } else if (spec.enrollment) {
+      throw new CaseError(`program ${model.id} is an event program: a case has no enrollment`);
+    }
+    const events = spec.events.map((e, i) => ctx.event(e, `event${i + 1}`, void 0, today));
+    const evaluateEvent = spec.event !== void 0 || spec.stage !== void 0 || !model.withRegistration;
+    const { result, errors } = capturingErrors(() => {
+      if (evaluateEvent) {
+        const target2 = ctx.event(spec.event ?? { values: {} }, "current", spec.stage, eventDate ?? today);
+        return new re.RuleEngineJs(false).evaluateEvent(target2, enrollment, events, context);
+      }
+      return new re.RuleEngineJs(false).evaluateEnrollment(enrollment, events, context);
+    });
+    const effects2 = result.map(effectOf);
+    const relevant = (message) => {
+      const rule = ruleOfError(message);
+      if (!rule) return true;
+      const about = [...spec.expect, ...spec.forbid].map((s) => ({ ...s, content: void 0, value: void 0 }));
+      return potentialEffects(model, rule).some((e) => about.some((s) => matches(ctx, s, e)));
+    };
+    const missing = spec.expect.filter((s) => !effects2.some((e) => matches(ctx, s, e))).map(strip);
+    const forbidden = spec.forbid.filter((s) => effects2.some((e) => matches(ctx, s, e))).map(strip);
+    const failing = errors.filter(relevant);
+    const warnings = errors.filter((e) => !relevant(e));
+    const passed = missing.length === 0 && forbidden.length === 0 && failing.length === 0;
+    return { ...base, passed, missing, forbidden, errors: failing, warnings, effects: effects2 };
+  } catch (e) {
+    if (!(e instanceof CaseError)) throw e;
+    return { ...base, passed: false, missing: [], forbidden: [], errors: [e.message], warnings: [], effects: [] };
+  }
+}
+function runTestFile(re, model, test2) {
+  const context = ruleEngineContext(re, model);
+  return test2.cases.map((c) => runCase(re, model, context, test2.file, c));
+}
+
+// src/check/run-checks.ts
+var TYPE_LABEL = {
+  programRuleCondition: "condition",
+  programRuleActionData: "action data",
+  programIndicatorExpression: "indicator expression",
+  programIndicatorFilter: "indicator filter"
+};
+var TYPE_KEY = {
+  programRuleCondition: "condition",
+  programRuleActionData: "data",
+  programIndicatorExpression: "expression",
+  programIndicatorFilter: "filter"
+};
+function oneLine2(text, max = 300) {
+  const flat2 = text.replace(/\s*\n\s*/g, " ").trim();
+  return flat2.length > max ? `${flat2.slice(0, max - 1)}\u2026` : flat2;
+}
+async function runChecks(inputs, tests) {
+  const engines = await loadEngines();
+  const started = performance.now();
+  const programs = [];
+  const problems = [];
+  for (const input of inputs) {
+    const model = programModel(input.doc, input.id);
+    if (!model.program) {
+      throw new ConfigError(`program ${input.id} is not in ${input.file} (its programs[] has no object with that id)`, {
+        file: input.file
+      });
+    }
+    const expressions = validateProgramExpressions(engines, model);
+    const references = checkReferences(engines, model);
+    const results = tests.filter((t) => t.program === input.id).flatMap((t) => runTestFile(engines.rules, model, t));
+    programs.push({ id: input.id, name: model.name, file: input.file, expressions, references, tests: results });
+    problems.push(...programProblems(input, model, expressions, references, results));
+  }
+  const engineMs = performance.now() - started;
+  const all3 = (f) => programs.reduce((n, p) => n + f(p), 0);
+  const result = {
+    programs,
+    problems,
+    errors: all3((p) => p.expressions.filter((e) => e.severity === "error").length + p.references.length),
+    warnings: all3((p) => p.expressions.filter((e) => e.severity === "warning").length),
+    testsPassed: all3((p) => p.tests.filter((t) => t.passed).length),
+    testsFailed: all3((p) => p.tests.filter((t) => !t.passed).length),
+    engineMs,
+    markdown: ""
+  };
+  result.markdown = checksMarkdown(result);
+  return result;
+}
+function programProblems(input, model, expressions, references, tests) {
+  const locator = new JsonKeyLocator(input.file, input.text);
+  const where2 = (uid, key) => input.inRepo === false ? {} : locator.locate(uid, key);
+  const rules = new Map(model.rules.map((r) => [String(r.id), r]));
+  const indicators = new Map(model.indicators.map((i) => [String(i.id), i]));
+  const owner = (v) => v.rule !== void 0 ? `rule "${ruleName(rules.get(v.rule))}"` : `program indicator "${str(indicators.get(v.id)?.name) ?? v.id}"`;
+  const out = [];
+  for (const v of expressions) {
+    if (v.valid || v.severity === null) continue;
+    const what = v.type === "programRuleActionData" ? `${v.actionType} action data` : TYPE_LABEL[v.type];
+    out.push({
+      level: v.severity,
+      message: `program ${model.id}, ${owner(v)}: ${what} ${JSON.stringify(oneLine2(v.expression, 120))} is not valid: ${oneLine2(v.message ?? "")}`,
+      location: where2(v.id, TYPE_KEY[v.type])
+    });
+  }
+  for (const r of references) {
+    const about = r.rule !== void 0 ? `rule "${ruleName(rules.get(r.rule))}"` : r.objectType === "programIndicator" ? `program indicator "${str(indicators.get(r.id)?.name) ?? r.id}"` : "rule variable";
+    out.push({ level: "error", message: `program ${model.id}, ${about}: ${r.message}`, location: where2(r.id, r.key) });
+  }
+  for (const t of tests) {
+    if (t.passed) continue;
+    out.push({
+      level: "error",
+      message: `rule test "${t.name}" (program ${t.program}) failed: ${failureLines(t).map((l) => oneLine2(l, 400)).join("; ")}`,
+      location: { file: t.file, line: t.line }
+    });
+  }
+  return out;
+}
+function describeEffects(t) {
+  const seen = /* @__PURE__ */ new Set();
+  for (const e of t.effects) {
+    const target2 = e.field ?? e.section ?? e.option ?? e.optionGroup ?? e.stage ?? e.content ?? "";
+    seen.add(`${e.action}${target2 ? ` ${target2}` : ""}${e.action === "ASSIGN" && e.data ? ` = ${e.data}` : ""}`);
+  }
+  const list = [...seen];
+  return list.length > 12 ? `${list.slice(0, 12).join(", ")} \u2026 (${list.length} in all)` : list.join(", ");
+}
+function checksMarkdown(result) {
+  const lines = ["### Checks: program rules and indicators", ""];
+  for (const p of result.programs) {
+    const invalid = p.expressions.filter((e) => e.severity === "error");
+    const warned = p.expressions.filter((e) => e.severity === "warning");
+    lines.push(
+      `#### ${cell(programLabel(p.id, p.name))}`,
+      "",
+      `${p.expressions.length} expressions validated: ${invalid.length} invalid, ${warned.length} with warnings; ${p.references.length} broken references; rule tests: ${p.tests.filter((t) => t.passed).length} passed, ${p.tests.filter((t) => !t.passed).length} failed.`,
+      ""
+    );
+    const rows = [
+      ...invalid.map((e) => [
+        "error",
+        TYPE_LABEL[e.type],
+        e.id,
+        oneLine2(e.expression, 80),
+        oneLine2(e.message ?? "", 160)
+      ]),
+      ...warned.map((e) => [
+        "warning",
+        TYPE_LABEL[e.type],
+        e.id,
+        oneLine2(e.expression, 80),
+        oneLine2(e.message ?? "", 160)
+      ]),
+      ...p.references.map((r) => ["error", "reference", r.id, r.key, r.message])
+    ];
+    if (rows.length > 0) {
+      const shown = rows.slice(0, 50);
+      lines.push(table(["", "what", "uid", "expression or key", "problem"], shown), "");
+      if (rows.length > shown.length) lines.push(`\u2026 and ${rows.length - shown.length} more (see the report file).`, "");
+    }
+    if (p.tests.length > 0) {
+      lines.push(
+        table(
+          ["rule test", "result", "missing or unexpected", "effects that happened"],
+          p.tests.map((t) => [
+            `${t.name} (${t.file}${t.line ? `:${t.line}` : ""})`,
+            t.passed ? "passed" : "FAILED",
+            failureLines(t).map((l) => oneLine2(l, 200)).join("; "),
+            describeEffects(t)
+          ])
+        ),
+        ""
+      );
+    }
+  }
+  return `${lines.join("\n").trimEnd()}
+`;
+}
+
+// src/metadata/json.ts
+function isRecord(value2) {
+  return typeof value2 === "object" && value2 !== null && !Array.isArray(value2);
+}
+function idOf(value2) {
+  if (!isRecord(value2)) return void 0;
+  return typeof value2.id === "string" ? value2.id : void 0;
+}
+function cloneJson(value2) {
+  return mapJson(value2, (_key, v) => v);
+}
+function mapJson(value2, visit2) {
+  if (Array.isArray(value2)) return value2.map((item) => mapJson(item, visit2));
+  if (!isRecord(value2)) return value2;
+  const out = {};
+  for (const key of Object.keys(value2)) {
+    const kept = visit2(key, mapJson(value2[key], visit2));
+    if (kept === void 0) continue;
+    if (key === "__proto__")
+      Object.defineProperty(out, key, { value: kept, enumerable: true, writable: true, configurable: true });
+    else out[key] = kept;
+  }
+  return out;
+}
+function compareStrings(a, b) {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+// src/metadata/changed-payload.ts
+function changedIds(diff) {
+  const out = /* @__PURE__ */ new Map();
+  for (const c of diff.collections) {
+    out.set(c.collection, /* @__PURE__ */ new Set([...c.created, ...c.changed.map((o) => o.id)]));
+  }
+  return out;
+}
+function changedOnly(payload, diff) {
+  const keep = changedIds(diff);
+  const out = {};
+  for (const [key, value2] of Object.entries(payload)) {
+    if (!Array.isArray(value2)) continue;
+    const ids2 = keep.get(key);
+    if (ids2 === void 0) continue;
+    const objects = value2.filter((obj) => ids2.has(idOf(obj) ?? ""));
+    if (objects.length > 0) out[key] = objects;
+  }
+  return out;
+}
+function isEmptyPayload(payload) {
+  return Object.values(payload).every((v) => !Array.isArray(v) || v.length === 0);
+}
+function objectCount(payload) {
+  return Object.values(payload).reduce((n, v) => n + (Array.isArray(v) ? v.length : 0), 0);
+}
+function templateUidUpdates(payload, onServer, minor) {
+  if (minor < 42) return [];
+  const out = [];
+  for (const action of collection(payload, "programRuleActions")) {
+    const id = idOf(action);
+    const templateUid = action.templateUid;
+    if (id === void 0 || typeof templateUid !== "string" || templateUid === "" || !onServer.has(id)) continue;
+    const failure = { id, type: String(action.programRuleActionType ?? ""), templateUid };
+    const rule = idOf(action.programRule);
+    if (rule !== void 0) failure.rule = rule;
+    out.push(failure);
+  }
+  return out;
+}
+function withoutActions(payload, ids2) {
+  if (ids2.size === 0 || !Array.isArray(payload.programRuleActions)) return payload;
+  const kept = collection(payload, "programRuleActions").filter((a) => !ids2.has(idOf(a) ?? ""));
+  const out = { ...payload };
+  if (kept.length > 0) out.programRuleActions = kept;
+  else delete out.programRuleActions;
+  return out;
+}
+function deletionList(deletions) {
+  return Object.entries(deletions).filter(([, ids2]) => ids2.length > 0).map(([key, ids2]) => `${key}:${[...ids2].sort().join(",")}`).sort().join(";");
+}
+function parseDeletionList(text) {
+  const out = /* @__PURE__ */ new Map();
+  for (const part of text.split(";")) {
+    const [key, ids2] = part.split(":");
+    if (!key || ids2 === void 0) continue;
+    out.set(key, new Set(ids2.split(",").filter(Boolean)));
+  }
+  return out;
+}
+
+// src/commands/check.ts
+import { existsSync as existsSync3, mkdirSync as mkdirSync2, writeFileSync } from "node:fs";
+import { dirname as dirname2, join as join4, resolve as resolve6 } from "node:path";
+
+// src/check/init-tests.ts
+function y(value2) {
+  return /^[A-Za-z][\w .()/-]*$/.test(value2) && !/^(true|false|null|yes|no|on|off)$/i.test(value2) && !/:\s|\s#/.test(value2) ? value2 : JSON.stringify(value2);
+}
+function nameOf(o, fallback) {
+  return str(o?.name) ?? str(o?.displayName) ?? fallback ?? "?";
+}
+function target(model, action) {
+  const de = refId(action.dataElement);
+  const attr = refId(action.trackedEntityAttribute);
+  const parts = [`action: ${str(action.programRuleActionType)}`];
+  if (de) parts.push(`field: ${y(nameOf(model.dataElements.get(de), de))}`);
+  else if (attr) parts.push(`field: ${y(nameOf(model.attributes.get(attr), attr))}`);
+  const section = refId(action.programStageSection);
+  if (section) parts.push(`section: ${y(nameOf(model.sections.get(section), section))}`);
+  const option = refId(action.option);
+  if (option) parts.push(`option: ${y(str(model.options.get(option)?.code) ?? option)}`);
+  const group = refId(action.optionGroup);
+  if (group) parts.push(`optionGroup: ${y(nameOf(model.optionGroups.get(group), group))}`);
+  const content = str(action.content);
+  const type = str(action.programRuleActionType);
+  if (content && type !== "ASSIGN") parts.push(`content: ${y(content.slice(0, 40))}`);
+  if (type === "ASSIGN") parts.push("value: TODO");
+  return `{${parts.join(", ")}}`;
+}
+function exampleTests(model) {
+  const lines = [
+    `# Program rule tests for ${model.name} (${model.id}), run by \`dhis2-metadata check\`.`,
+    "# Each case sets up what the user entered and lists the effects the rules must (expect) and must not",
+    "# (forbid) have. Fields, stages, sections and options: uid, code or name. Dates: YYYY-MM-DD.",
+    "# One example per rule action type this program uses; replace each TODO with values that make the",
+    "# condition shown above the case true, and run `npx dhis2-metadata check`.",
+    `program: ${model.id}`,
+    "cases:"
+  ];
+  const seen = /* @__PURE__ */ new Set();
+  const firstStage = model.stages[0];
+  for (const rule of model.rules) {
+    for (const action of model.actionsByRule.get(String(rule.id)) ?? []) {
+      const type = str(action.programRuleActionType);
+      if (!type || seen.has(type)) continue;
+      seen.add(type);
+      const stage = model.stageById.get(refId(rule.programStage) ?? "") ?? firstStage;
+      lines.push(
+        `  # ${type}: rule ${JSON.stringify(ruleName(rule))} (${String(rule.id)})`,
+        `  # condition: ${(str(rule.condition) ?? "").replace(/\s*\n\s*/g, " ")}`,
+        `  - name: ${y(`${ruleName(rule)} (${type})`)}`
+      );
+      if (stage) lines.push(`    stage: ${y(nameOf(stage, String(stage.id)))}`);
+      if (model.withRegistration) {
+        lines.push(
+          "    enrollment:",
+          "      enrollmentDate: 2024-01-10",
+          "      incidentDate: 2024-01-10",
+          "      attributes: {}            # TODO: attribute: value",
+          "    events: []                  # earlier events: {stage: ..., date: ..., values: {...}}"
+        );
+      }
+      lines.push(
+        "    event:",
+        "      date: 2024-01-10",
+        "      values: {}                # TODO: data element: value",
+        "    expect:",
+        `      - ${target(model, action)}`
+      );
+    }
+  }
+  if (seen.size === 0) lines.push("  # This program has no program rule actions yet.", "  []");
+  return `${lines.join("\n")}
+`;
+}
+
+// src/check/rule-test-file.ts
+var import_yaml2 = __toESM(require_dist(), 1);
+import { existsSync as existsSync2, readdirSync, readFileSync as readFileSync4, statSync as statSync2 } from "node:fs";
+import { join as join3, relative as relative3, resolve as resolve4 } from "node:path";
+function findTestFiles(workspace, paths) {
+  const roots = paths ?? (existsSync2(resolve4(workspace, "rule-tests")) ? ["rule-tests"] : []);
+  const files = /* @__PURE__ */ new Set();
+  const walk = (abs) => {
+    for (const entry of readdirSync(abs, { withFileTypes: true })) {
+      const child = join3(abs, entry.name);
+      if (entry.isDirectory()) walk(child);
+      else if (/\.ya?ml$/i.test(entry.name)) files.add(relative3(workspace, child));
+    }
+  };
+  for (const p of roots) {
+    const abs = resolve4(workspace, p);
+    if (!existsSync2(abs)) throw new ConfigError(`tests: ${p} not found in the workspace`);
+    if (statSync2(abs).isDirectory()) walk(abs);
+    else files.add(relative3(workspace, abs));
+  }
+  return [...files].sort();
+}
+var Reader = class {
+  constructor(file, lines) {
+    this.file = file;
+    this.lines = lines;
+  }
+  line(node) {
+    const range = node?.range;
+    return range ? this.lines.linePos(range[0]).line : void 0;
+  }
+  fail(node, message) {
+    const location = { file: this.file, line: this.line(node) };
+    throw new ConfigError(`${this.file}${location.line ? `:${location.line}` : ""}: ${message}`, location);
+  }
+};
+function scalarText(r, node, what) {
+  const value2 = node?.value;
+  if (typeof value2 === "string" || typeof value2 === "number" || typeof value2 === "boolean") return String(value2);
+  return r.fail(node, `${what} must be a text, number or true/false`);
+}
+function optionalText(r, map, key, where2) {
+  if (!(0, import_yaml2.isMap)(map)) return void 0;
+  const node = map.get(key, true);
+  return node === void 0 || node.value === null ? void 0 : scalarText(r, node, `${where2}.${key}`);
+}
+function values(r, map, key, where2) {
+  if (!(0, import_yaml2.isMap)(map)) return {};
+  const node = map.get(key, true);
+  if (node === void 0 || node.value === null) return {};
+  if (!(0, import_yaml2.isMap)(node)) r.fail(node, `${where2}.${key} must be a map of field: value`);
+  const out = {};
+  for (const pair of node.items) {
+    const k = scalarText(r, pair.key, `a key of ${where2}.${key}`);
+    const v = pair.value?.value;
+    if (v === null || v === void 0) continue;
+    out[k] = scalarText(r, pair.value, `${where2}.${key}.${k}`);
+  }
+  return out;
+}
+function checkKeys(r, map, allowed, where2) {
+  if (!(0, import_yaml2.isMap)(map)) r.fail(map, `${where2} must be a map`);
+  for (const pair of map.items) {
+    const k = String(pair.key.value);
+    if (!allowed.includes(k)) r.fail(pair.key, `${where2} has an unknown key "${k}" (allowed: ${allowed.join(", ")})`);
+  }
+}
+var EFFECT_KEYS = ["action", "field", "section", "stage", "option", "optionGroup", "content", "value"];
+var EVENT_KEYS = ["stage", "date", "dueDate", "status", "values"];
+function event(r, node, where2) {
+  checkKeys(r, node, EVENT_KEYS, where2);
+  return {
+    stage: optionalText(r, node, "stage", where2),
+    date: optionalText(r, node, "date", where2),
+    dueDate: optionalText(r, node, "dueDate", where2),
+    status: optionalText(r, node, "status", where2),
+    values: values(r, node, "values", where2),
+    line: r.line(node)
+  };
+}
+function effects(r, map, key, where2) {
+  if (!(0, import_yaml2.isMap)(map)) return [];
+  const node = map.get(key, true);
+  if (node === void 0 || node.value === null) return [];
+  if (!(0, import_yaml2.isSeq)(node)) r.fail(node, `${where2}.${key} must be a list of effects ({action: ..., field: ...})`);
+  return node.items.map((item, i) => {
+    const w = `${where2}.${key}[${i}]`;
+    checkKeys(r, item, EFFECT_KEYS, w);
+    const action = optionalText(r, item, "action", w);
+    if (!action) r.fail(item, `${w} needs an action (a program rule action type such as HIDEFIELD)`);
+    const spec = { action: action.toUpperCase(), line: r.line(item) };
+    for (const k of EFFECT_KEYS.slice(1)) {
+      const v = optionalText(r, item, k, w);
+      if (v !== void 0) spec[k] = v;
+    }
+    return spec;
+  });
+}
+function parseTestFile(text, file) {
+  const lines = new import_yaml2.LineCounter();
+  const doc = (0, import_yaml2.parseDocument)(text, { lineCounter: lines, prettyErrors: false });
+  const r = new Reader(file, lines);
+  const first = doc.errors[0];
+  if (first) {
+    const pos = lines.linePos(first.pos[0]);
+    throw new ConfigError(`${file}:${pos.line}: not valid YAML: ${first.message.split("\n")[0]}`, {
+      file,
+      line: pos.line,
+      column: pos.col
+    });
+  }
+  const root = doc.contents;
+  if (!root || !(0, import_yaml2.isMap)(root)) r.fail(root, "a rule test file is a map with `program` and `cases`");
+  checkKeys(r, root, ["program", "cases"], "the file");
+  const program = optionalText(r, root, "program", "the file");
+  if (!program) r.fail(root, "needs `program:` (a program uid of the config)");
+  const casesNode = root.get("cases", true);
+  if (!casesNode || !(0, import_yaml2.isSeq)(casesNode)) r.fail(casesNode ?? root, "`cases:` must be a list of test cases");
+  const cases = casesNode.items.map((item, i) => {
+    const where2 = `cases[${i}]`;
+    const node = item;
+    checkKeys(r, node, ["name", "stage", "enrollment", "events", "event", "expect", "forbid"], where2);
+    const name = optionalText(r, node, "name", where2);
+    if (!name) r.fail(node, `${where2} needs a name`);
+    const map = node;
+    const enrollmentNode = map.get("enrollment", true);
+    let enrollment;
+    if (enrollmentNode && enrollmentNode.value !== null) {
+      const w = `${where2}.enrollment`;
+      checkKeys(r, enrollmentNode, ["enrollmentDate", "incidentDate", "status", "attributes"], w);
+      enrollment = {
+        enrollmentDate: optionalText(r, enrollmentNode, "enrollmentDate", w),
+        incidentDate: optionalText(r, enrollmentNode, "incidentDate", w),
+        status: optionalText(r, enrollmentNode, "status", w),
+        attributes: values(r, enrollmentNode, "attributes", w)
+      };
+    }
+    const eventsNode = map.get("events", true);
+    let events = [];
+    if (eventsNode && eventsNode.value !== null) {
+      if (!(0, import_yaml2.isSeq)(eventsNode)) r.fail(eventsNode, `${where2}.events must be a list of events`);
+      events = eventsNode.items.map((e, k) => event(r, e, `${where2}.events[${k}]`));
+    }
+    const eventNode = map.get("event", true);
+    const current = eventNode && eventNode.value !== null ? event(r, eventNode, `${where2}.event`) : void 0;
+    const spec = {
+      name,
+      line: r.line(node),
+      stage: optionalText(r, node, "stage", where2),
+      enrollment,
+      events,
+      event: current,
+      expect: effects(r, node, "expect", where2),
+      forbid: effects(r, node, "forbid", where2)
+    };
+    if (spec.expect.length === 0 && spec.forbid.length === 0) {
+      r.fail(node, `${where2} ("${name}") lists no effects under expect or forbid`);
+    }
+    return spec;
+  });
+  return { file, program, programLine: r.line(root.get("program", true)), cases };
+}
+function readTestFile(workspace, file) {
+  return parseTestFile(readFileSync4(resolve4(workspace, file), "utf8"), file);
+}
+
+// src/commands/json-file.ts
+var import_yaml3 = __toESM(require_dist(), 1);
+var MAX_JSON_DEPTH = 100;
+var HEADER_KEYS = /* @__PURE__ */ new Set(["system", "package", "date"]);
+function position(text, offset) {
+  let line2 = 1;
+  let start = 0;
+  for (let i = text.indexOf("\n"); i !== -1 && i < offset; i = text.indexOf("\n", i + 1)) {
+    line2++;
+    start = i + 1;
+  }
+  return { line: line2, column: offset - start + 1 };
+}
+function scanJson(text, maxDepth = MAX_JSON_DEPTH) {
+  const stack = [];
+  let expect = "value";
+  let i = 0;
+  const n = text.length;
+  const fail = (problem, at = i) => ({ offset: Math.min(at, n), problem });
+  while (i < n) {
+    const c = text[i];
+    if (c === " " || c === "	" || c === "\n" || c === "\r") {
+      i++;
+      continue;
+    }
+    if (expect === "end") return fail("unexpected text after the end of the JSON value");
+    if (expect === "colon") {
+      if (c !== ":") return fail('expected ":" after a key');
+      expect = "value";
+      i++;
+      continue;
+    }
+    if (expect === "after") {
+      const open = stack[stack.length - 1];
+      if (c === "," && open) {
+        expect = open === "{" ? "key" : "value";
+        i++;
+        continue;
+      }
+      if (c === "}" && open === "{" || c === "]" && open === "[") {
+        stack.pop();
+        expect = stack.length ? "after" : "end";
+        i++;
+        continue;
+      }
+      return fail(open ? `expected "," or "${open === "{" ? "}" : "]"}"` : "unexpected character");
+    }
+    if (expect === "key" || expect === "first-key") {
+      if (c === "}" && expect === "first-key") {
+        stack.pop();
+        expect = stack.length ? "after" : "end";
+        i++;
+        continue;
+      }
+      if (c !== '"') return fail("expected a key in double quotes");
+      const end = scanString(text, i);
+      if (typeof end !== "number") return end;
+      i = end;
+      expect = "colon";
+      continue;
+    }
+    if (c === "]" && expect === "first-value") {
+      stack.pop();
+      expect = stack.length ? "after" : "end";
+      i++;
+      continue;
+    }
+    if (c === "{" || c === "[") {
+      if (stack.length >= maxDepth) return fail(`nested deeper than ${maxDepth} levels`);
+      stack.push(c);
+      expect = c === "{" ? "first-key" : "first-value";
+      i++;
+      continue;
+    }
+    if (c === '"') {
+      const end = scanString(text, i);
+      if (typeof end !== "number") return end;
+      i = end;
+    } else {
+      const literal = /^(?:true|false|null|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?)/.exec(text.slice(i, i + 400));
+      if (!literal) return fail(c === "\0" ? "a NUL character" : "unexpected character");
+      i += literal[0].length;
+    }
+    expect = stack.length ? "after" : "end";
+  }
+  if (expect !== "end") return fail("unexpected end of the file", n);
+  return void 0;
+}
+function scanString(text, start) {
+  for (let i = start + 1; i < text.length; i++) {
+    const code2 = text.charCodeAt(i);
+    if (code2 === 34) return i + 1;
+    if (code2 < 32)
+      return { offset: i, problem: code2 === 0 ? "a NUL character in a string" : "a control character in a string" };
+    if (code2 === 92) {
+      const next = text[i + 1];
+      if (next === "u") {
+        if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) return { offset: i, problem: "a bad \\u escape" };
+        i += 5;
+      } else if (next !== void 0 && '"\\/bfnrt'.includes(next)) i++;
+      else return { offset: i, problem: "a bad escape in a string" };
+    }
+  }
+  return { offset: text.length, problem: "a string that never ends" };
+}
+function readMetadataFile(workspace, path, hint) {
+  let text;
+  try {
+    text = readTextInside(workspaceBoundary(workspace), path, "file");
+  } catch (e) {
+    throw new UserError(e.message, { file: path });
+  }
+  if (text === void 0) throw new UserError(`${path} not found in the workspace (${hint})`, { file: path });
+  return parseMetadataText(text, path);
+}
+function parseMetadataText(source, path) {
+  const text = source.replace(/^\uFEFF/, "");
+  const problem = scanJson(text);
+  if (problem) {
+    const at = position(text, problem.offset);
+    throw new UserError(`${path} is not valid JSON at line ${at.line}, column ${at.column}: ${problem.problem}`, {
+      file: path,
+      ...at
+    });
+  }
+  const doc = JSON.parse(text);
+  if (doc === null || typeof doc !== "object" || Array.isArray(doc)) {
+    throw new UserError(`${path} is not a DHIS2 metadata document (expected a JSON object of collections)`, {
+      file: path,
+      line: 1
+    });
+  }
+  checkCollections(text, path, doc);
+  return { path, text, doc };
+}
+function checkCollections(text, path, doc) {
+  const fail = (message, at) => {
+    const where2 = locatePath(text, at);
+    throw new UserError(`${path}${where2.line ? ` line ${where2.line}` : ""}: ${message}`, { file: path, ...where2 });
+  };
+  const label2 = (key) => JSON.stringify(key);
+  for (const [key, value2] of Object.entries(doc)) {
+    if (HEADER_KEYS.has(key)) continue;
+    if (!Array.isArray(value2)) fail(`${label2(key)} is not a list (a DHIS2 collection is an array of objects)`, [key]);
+    const seen = /* @__PURE__ */ new Set();
+    value2.forEach((item, index) => {
+      if (item === null || typeof item !== "object" || Array.isArray(item)) {
+        fail(`${label2(key)}[${index}] is not an object`, [key, index]);
+      }
+      const id = item.id;
+      if (typeof id !== "string" || id === "") fail(`${label2(key)}[${index}] has no "id"`, [key, index]);
+      if (seen.has(id)) fail(`${label2(key)} holds id ${JSON.stringify(id)} twice`, [key, index]);
+      seen.add(id);
+    });
+  }
+}
+function locatePath(text, at) {
+  const lines = new import_yaml3.LineCounter();
+  const d = (0, import_yaml3.parseDocument)(text, { lineCounter: lines, keepSourceTokens: false, uniqueKeys: false });
+  let node = d.contents;
+  for (const key of at) {
+    if ((0, import_yaml3.isMap)(node)) node = node.get(key, true);
+    else if ((0, import_yaml3.isSeq)(node)) node = node.get(key, true);
+    else break;
+  }
+  const range = node?.range;
+  if (!range) return {};
+  const pos = lines.linePos(range[0]);
+  return { line: pos.line, column: pos.col };
+}
+function definitionPath(doc, uid) {
+  let reference;
+  const walk = (value2, path) => {
+    if (Array.isArray(value2)) {
+      for (let i = 0; i < value2.length; i++) {
+        const found = walk(value2[i], [...path, i]);
+        if (found) return found;
+      }
+      return void 0;
+    }
+    if (value2 === null || typeof value2 !== "object") return void 0;
+    const obj = value2;
+    if (obj.id === uid) {
+      if (Object.keys(obj).length > 1) return path;
+      reference ??= path;
+    }
+    for (const [k, v] of Object.entries(obj)) {
+      if (typeof v === "object" && v !== null) {
+        const found = walk(v, [...path, k]);
+        if (found) return found;
+      }
+    }
+    return void 0;
+  };
+  return walk(doc, []) ?? reference;
+}
+var ObjectLocator = class {
+  constructor(file) {
+    this.file = file;
+  }
+  parsed;
+  locate(uid) {
+    if (this.file.inRepo === false) return {};
+    const where2 = { file: this.file.path };
+    const path = uid ? definitionPath(this.file.doc, uid) : void 0;
+    if (!path) return where2;
+    this.parsed ??= (() => {
+      const lines = new import_yaml3.LineCounter();
+      const d = (0, import_yaml3.parseDocument)(this.file.text, { lineCounter: lines, keepSourceTokens: false, uniqueKeys: false });
+      return { root: d.contents, lines };
+    })();
+    let node = this.parsed.root;
+    for (const key of path) {
+      if ((0, import_yaml3.isMap)(node)) node = node.get(key, true);
+      else if ((0, import_yaml3.isSeq)(node)) node = node.get(key, true);
+      else break;
+    }
+    const range = node?.range;
+    if (!range) return where2;
+    const pos = this.parsed.lines.linePos(range[0]);
+    return { file: this.file.path, line: pos.line, column: pos.col };
+  }
+};
+
+// src/commands/report-file.ts
 import { createHash } from "node:crypto";
+import { relative as relative4, resolve as resolve5 } from "node:path";
+function runScope(settings) {
+  return createHash("sha256").update([settings.config.path, settings.server.url, ...settings.programs.map((p) => p.id)].join("\n")).digest("hex").slice(0, 10);
+}
+function writeRunFile(settings, path, text, what) {
+  ensurePrivateDir(settings.reportDir);
+  const rel = relative4(settings.reportDir, resolve5(settings.reportDir, path));
+  return writeTextInside({ root: settings.reportDir, name: "the report folder" }, rel, text, what, 384);
+}
+function writeReport(settings, command, report) {
+  return writeRunFile(
+    settings,
+    `${command}-report-${runScope(settings)}.json`,
+    `${redact(JSON.stringify(report, null, 2))}
+`,
+    "report"
+  );
+}
+function programScope(settings) {
+  return settings.programs.length < settings.config.programs.length ? settings.programs.map((p) => p.id) : void 0;
+}
+
+// src/commands/check.ts
+function checkInputs(settings, options = {}) {
+  return settings.programs.flatMap((entry) => {
+    try {
+      const file = readMetadataFile(settings.workspace, entry.file, `the file of program ${entry.id} in the config`);
+      return [{ id: entry.id, file: entry.file, text: file.text, doc: file.doc }];
+    } catch (e) {
+      if (options.skipUnreadable && isUserError(e)) return [];
+      throw e;
+    }
+  });
+}
+function checkTests(settings) {
+  const known = new Set(settings.config.programs.map((p) => p.id));
+  const selected = new Set(settings.programs.map((p) => p.id));
+  const tests = findTestFiles(settings.workspace, settings.config.tests).map(
+    (f) => readTestFile(settings.workspace, f)
+  );
+  for (const t of tests) {
+    if (!known.has(t.program)) {
+      throw new ConfigError(
+        `${t.file}: program ${t.program} is not a program of ${settings.config.path} (its programs: ${[...known].join(", ")})`,
+        { file: t.file, line: t.programLine }
+      );
+    }
+  }
+  return tests.filter((t) => selected.has(t.program));
+}
+function writeJunit(settings, result) {
+  mkdirSync2(settings.reportDir, { recursive: true });
+  const path = join4(settings.reportDir, "rule-tests.junit.xml");
+  const tests = result.programs.flatMap((p) => p.tests);
+  writeFileSync(path, junitXml(tests, result.engineMs / 1e3));
+  return path;
+}
+function initTests(settings, reporter, programId) {
+  const entry = settings.config.programs.find((p) => p.id === programId);
+  if (!entry) {
+    throw new ConfigError(
+      `init-tests: program ${programId} is not in ${settings.config.path} (its programs: ${settings.config.programs.map((p) => p.id).join(", ")})`
+    );
+  }
+  const file = readMetadataFile(settings.workspace, entry.file, `the file of program ${entry.id} in the config`);
+  const model = programModel(file.doc, entry.id);
+  if (!model.program)
+    throw new ConfigError(`init-tests: program ${entry.id} is not in ${entry.file}`, { file: entry.file });
+  const folder = settings.config.tests?.find((t) => !/\.ya?ml$/i.test(t)) ?? "rule-tests";
+  const path = `${folder.replace(/\/+$/, "")}/${entry.id}.yml`;
+  const abs = resolve6(settings.workspace, path);
+  if (existsSync3(abs))
+    throw new ConfigError(`init-tests: ${path} already exists (remove it or edit it)`, { file: path });
+  mkdirSync2(dirname2(abs), { recursive: true });
+  writeFileSync(abs, exampleTests(model));
+  reporter.info(`wrote ${path}: an example rule test file for ${model.name} (${entry.id}); fill in the TODOs`);
+  reporter.setOutput("files", JSON.stringify([path]));
+  reporter.setOutput("status", "OK");
+  return true;
+}
+async function runCheck(settings, reporter) {
+  if (settings.initTests) return initTests(settings, reporter, settings.initTests);
+  const inputs = checkInputs(settings);
+  const tests = checkTests(settings);
+  const result = await runChecks(inputs, tests);
+  for (const p of result.problems) {
+    if (p.level === "error") reporter.error(p.message, p.location);
+    else reporter.warning(p.message, p.location);
+  }
+  for (const p of result.programs) {
+    const invalid = p.expressions.filter((e) => e.severity === "error").length;
+    const warned = p.expressions.filter((e) => e.severity === "warning").length;
+    reporter.info(
+      `${p.name} (${p.id}): ${p.expressions.length} expressions, ${invalid} invalid, ${warned} with warnings, ${p.references.length} broken references; rule tests ${p.tests.filter((t) => t.passed).length} passed, ${p.tests.filter((t) => !t.passed).length} failed`
+    );
+  }
+  reporter.debug(`engine time ${result.engineMs.toFixed(0)} ms`);
+  const report = { command: "check", programs: result.programs };
+  const reportPath = writeReport(settings, "check", report);
+  const junitPath = writeJunit(settings, result);
+  reporter.debug(`rule tests as JUnit XML: ${junitPath}`);
+  const ok = result.errors === 0 && result.testsFailed === 0;
+  reporter.setOutput("errors", String(result.errors));
+  reporter.setOutput("tests-passed", String(result.testsPassed));
+  reporter.setOutput("tests-failed", String(result.testsFailed));
+  reporter.setOutput("status", ok ? result.warnings > 0 ? "WARNING" : "OK" : "ERROR");
+  reporter.setOutput("report", reportPath);
+  await reporter.summary(result.markdown);
+  if (!ok) {
+    reporter.error(
+      `check failed: ${result.errors} invalid expressions or broken references, ${result.testsFailed} failed rule tests`
+    );
+  }
+  return ok;
+}
+
+// src/github/pr-comment.ts
+import { createHash as createHash2 } from "node:crypto";
 import { posix as posix2 } from "node:path";
 var COMMENT_LIMIT = 65e3;
 var GITHUB_BODY_LIMIT = 65536;
@@ -22592,23 +24773,24 @@ function fitComment(parts, limit = COMMENT_LIMIT) {
   const essential = safe(parts.essential);
   const detail = safe(parts.detail);
   const footer = safe(parts.footer ?? "");
-  const whole = join2(header, essential, detail, footer);
+  const whole = join5(header, essential, detail, footer);
   if (whole.length <= limit) return whole;
   const pointer = pointerLine(parts.summaryUrl);
-  const detailRoom = limit - (join2(header, essential, "x", pointer, footer).length - 1);
+  const detailRoom = limit - (join5(header, essential, "x", pointer, footer).length - 1);
   const cutDetail = detailRoom > 0 ? cutBlock(detail, detailRoom) : "";
-  if (join2(header, essential, pointer, footer).length <= limit) {
-    return join2(header, essential, cutDetail, pointer, footer);
+  if (join5(header, essential, pointer, footer).length <= limit) {
+    return join5(header, essential, cutDetail, pointer, footer);
   }
-  const essentialRoom = limit - (join2(header, "x", pointer, footer).length - 1);
+  const essentialRoom = limit - (join5(header, "x", pointer, footer).length - 1);
   const cutEssential = essentialRoom > 0 ? cutBlock(essential, essentialRoom) : "";
-  const body = join2(header, cutEssential, pointer, footer);
+  const body = join5(header, cutEssential, pointer, footer);
   if (body.length <= limit) return body;
-  return hardCut(join2(header, cutEssential, pointer), limit);
+  return hardCut(join5(header, cutEssential, pointer), limit);
 }
 async function findMarkedComment(api, pr, marker) {
+  const me = await api.identity();
   for await (const comment of api.issueComments(pr)) {
-    if (isMarkedComment(comment.body, marker)) return comment;
+    if (isMarkedComment(comment.body, marker) && writtenBy(comment, me)) return comment;
   }
   return void 0;
 }
@@ -22650,7 +24832,7 @@ ${text}`;
 function safe(text) {
   return text.replace(/\r\n?/g, "\n").split(HIDDEN_LINE).map((piece, i) => i % 2 === 1 ? piece : redact(piece)).join("");
 }
-function join2(...blocks) {
+function join5(...blocks) {
   return blocks.map((b) => b.replace(/\s+$/, "")).filter((b) => b.trim() !== "").join("\n\n");
 }
 function pointerLine(summaryUrl) {
@@ -22670,8 +24852,8 @@ function cutBlock(text, room) {
 function closers(text) {
   let fence;
   let details = 0;
-  for (const line of text.split("\n")) {
-    const mark = /^ {0,3}(`{3,}|~{3,})(.*)$/.exec(line);
+  for (const line2 of text.split("\n")) {
+    const mark = /^ {0,3}(`{3,}|~{3,})(.*)$/.exec(line2);
     if (fence) {
       if (mark && mark[1][0] === fence.char && mark[1].length >= fence.length && mark[2].trim() === "") {
         fence = void 0;
@@ -22682,8 +24864,8 @@ function closers(text) {
       fence = { char: mark[1][0], length: mark[1].length };
       continue;
     }
-    details += (line.match(/<details\b[^>]*>/gi) ?? []).length;
-    details = Math.max(0, details - (line.match(/<\/details\s*>/gi) ?? []).length);
+    details += (line2.match(/<details\b[^>]*>/gi) ?? []).length;
+    details = Math.max(0, details - (line2.match(/<\/details\s*>/gi) ?? []).length);
   }
   let out = fence ? `
 ${fence.char.repeat(fence.length)}` : "";
@@ -22713,16 +24895,10 @@ function serverId(serverUrl) {
   } catch {
     normal = text.toLowerCase().replace(/\/+$/, "");
   }
-  return createHash("sha256").update(normal).digest("hex").slice(0, 16);
+  return createHash2("sha256").update(normal).digest("hex").slice(0, 16);
 }
 function escapeRegExp(text) {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
-
-// src/metadata/types.ts
-function collection(doc, key) {
-  const v = doc[key];
-  return Array.isArray(v) ? v : [];
 }
 
 // src/dhis2/query.ts
@@ -22940,8 +25116,8 @@ var toSafeFlatObject = (thing) => {
   return result;
 };
 var kindOf = /* @__PURE__ */ ((cache2) => (thing) => {
-  const str3 = toString.call(thing);
-  return cache2[str3] || (cache2[str3] = str3.slice(8, -1).toLowerCase());
+  const str4 = toString.call(thing);
+  return cache2[str4] || (cache2[str4] = str4.slice(8, -1).toLowerCase());
 })(/* @__PURE__ */ Object.create(null));
 var kindOfTest = (type) => {
   type = type.toLowerCase();
@@ -23030,8 +25206,8 @@ var [isReadableStream, isRequest, isResponse, isHeaders] = [
   "Response",
   "Headers"
 ].map(kindOfTest);
-var trim = (str3) => {
-  return str3.trim ? str3.trim() : str3.replace(/^[\s\uFEFF\xA0]+|[\s\uFEFF\xA0]+$/g, "");
+var trim = (str4) => {
+  return str4.trim ? str4.trim() : str4.replace(/^[\s\uFEFF\xA0]+|[\s\uFEFF\xA0]+$/g, "");
 };
 function forEach(obj, fn, { allOwnKeys = false } = {}) {
   if (obj === null || typeof obj === "undefined") {
@@ -23198,13 +25374,13 @@ var toFlatObject = (sourceObj, destObj, filter2, propFilter) => {
   } while (sourceObj && (!filter2 || filter2(sourceObj, destObj)) && sourceObj !== Object.prototype);
   return destObj;
 };
-var endsWith = (str3, searchString, position2) => {
-  str3 = String(str3);
-  if (position2 === void 0 || position2 > str3.length) {
-    position2 = str3.length;
+var endsWith = (str4, searchString, position2) => {
+  str4 = String(str4);
+  if (position2 === void 0 || position2 > str4.length) {
+    position2 = str4.length;
   }
   position2 -= searchString.length;
-  const lastIndex = str3.indexOf(searchString, position2);
+  const lastIndex = str4.indexOf(searchString, position2);
   return lastIndex !== -1 && lastIndex === position2;
 };
 var toArray = (thing) => {
@@ -23249,17 +25425,17 @@ var forEachEntry = (obj, fn) => {
     fn.call(obj, pair[0], pair[1]);
   }
 };
-var matchAll = (regExp, str3) => {
-  let matches;
+var matchAll = (regExp, str4) => {
+  let matches2;
   const arr = [];
-  while ((matches = regExp.exec(str3)) !== null) {
-    arr.push(matches);
+  while ((matches2 = regExp.exec(str4)) !== null) {
+    arr.push(matches2);
   }
   return arr;
 };
 var isHTMLForm = kindOfTest("HTMLFormElement");
-var toCamelCase = (str3) => {
-  return str3.toLowerCase().replace(/[-_\s]([a-z\d])(\w*)/g, function replacer(m, p1, p2) {
+var toCamelCase = (str4) => {
+  return str4.toLowerCase().replace(/[-_\s]([a-z\d])(\w*)/g, function replacer(m, p1, p2) {
     return p1.toUpperCase() + p2;
   });
 };
@@ -23325,22 +25501,22 @@ var toJSONObject = (obj) => {
       }
       if (!("toJSON" in source)) {
         visited.add(source);
-        let target;
+        let target2;
         if (isSet(source)) {
-          target = [];
+          target2 = [];
           for (const value2 of source) {
             const reducedValue = visit2(value2);
-            !isUndefined(reducedValue) && target.push(reducedValue);
+            !isUndefined(reducedValue) && target2.push(reducedValue);
           }
         } else {
-          target = isArray(source) ? [] : {};
+          target2 = isArray(source) ? [] : {};
           forEach(source, (value2, key) => {
             const reducedValue = visit2(value2);
-            !isUndefined(reducedValue) && (target[key] = reducedValue);
+            !isUndefined(reducedValue) && (target2[key] = reducedValue);
           });
         }
         visited.delete(source);
-        return target;
+        return target2;
       }
     }
     return source;
@@ -23464,10 +25640,10 @@ var parseHeaders_default = (rawHeaders) => {
   let key;
   let val;
   let i;
-  rawHeaders && rawHeaders.split("\n").forEach(function parser(line) {
-    i = line.indexOf(":");
-    key = line.substring(0, i).trim().toLowerCase();
-    val = line.substring(i + 1).trim();
+  rawHeaders && rawHeaders.split("\n").forEach(function parser(line2) {
+    i = line2.indexOf(":");
+    key = line2.substring(0, i).trim().toLowerCase();
+    val = line2.substring(i + 1).trim();
     const hasKey = utils_default.hasOwnProp(parsed, key);
     if (!key || hasKey && utils_default.hasOwnProp(ignoreDuplicateOf, key)) {
       return;
@@ -23486,24 +25662,24 @@ var parseHeaders_default = (rawHeaders) => {
 };
 
 // node_modules/axios/lib/helpers/sanitizeHeaderValue.js
-function trimSPorHTAB(str3) {
+function trimSPorHTAB(str4) {
   let start = 0;
-  let end = str3.length;
+  let end = str4.length;
   while (start < end) {
-    const code = str3.charCodeAt(start);
-    if (code !== 9 && code !== 32) {
+    const code2 = str4.charCodeAt(start);
+    if (code2 !== 9 && code2 !== 32) {
       break;
     }
     start += 1;
   }
   while (end > start) {
-    const code = str3.charCodeAt(end - 1);
-    if (code !== 9 && code !== 32) {
+    const code2 = str4.charCodeAt(end - 1);
+    if (code2 !== 9 && code2 !== 32) {
       break;
     }
     end -= 1;
   }
-  return start === 0 && end === str3.length ? str3 : str3.slice(start, end);
+  return start === 0 && end === str4.length ? str4 : str4.slice(start, end);
 }
 var INVALID_UNICODE_HEADER_VALUE_CHARS = new RegExp("[\\u0000-\\u0008\\u000a-\\u001f\\u007f]+", "g");
 var INVALID_BYTE_STRING_HEADER_VALUE_CHARS = new RegExp("[^\\u0009\\u0020-\\u007e\\u0080-\\u00ff]+", "g");
@@ -23534,11 +25710,11 @@ function normalizeValue(value2) {
   }
   return utils_default.isArray(value2) ? value2.map(normalizeValue) : sanitizeHeaderValue(String(value2));
 }
-function parseTokens(str3) {
+function parseTokens(str4) {
   const tokens = /* @__PURE__ */ Object.create(null);
   const tokensRE = /([^\s,;=]+)\s*(?:=\s*([^,;]+))?/g;
   let match;
-  while (match = tokensRE.exec(str3)) {
+  while (match = tokensRE.exec(str4)) {
     tokens[match[1]] = match[2];
   }
   return tokens;
@@ -23548,15 +25724,15 @@ function trimOWS(value2) {
   let start = 0;
   let end = value2.length;
   while (start < end) {
-    const code = value2.charCodeAt(start);
-    if (code !== 9 && code !== 32) {
+    const code2 = value2.charCodeAt(start);
+    if (code2 !== 9 && code2 !== 32) {
       break;
     }
     start += 1;
   }
   while (end > start) {
-    const code = value2.charCodeAt(end - 1);
-    if (code !== 9 && code !== 32) {
+    const code2 = value2.charCodeAt(end - 1);
+    if (code2 !== 9 && code2 !== 32) {
       break;
     }
     end -= 1;
@@ -23570,11 +25746,11 @@ function decodeQuotedString(value2) {
   }
   let decoded = "";
   for (let i = 1; i < last; i++) {
-    const code = value2.charCodeAt(i);
-    if (code === 34) {
+    const code2 = value2.charCodeAt(i);
+    if (code2 === 34) {
       return value2;
     }
-    if (code === 92) {
+    if (code2 === 92) {
       i += 1;
       if (i >= last) {
         return value2;
@@ -23586,12 +25762,12 @@ function decodeQuotedString(value2) {
 }
 function parseParameters(value2) {
   const parameters = /* @__PURE__ */ Object.create(null);
-  const str3 = String(value2);
+  const str4 = String(value2);
   let start = 0;
   let quoted = false;
   let escaped = false;
   function parseParameter(end) {
-    const part = trimOWS(str3.slice(start, end));
+    const part = trimOWS(str4.slice(start, end));
     const equals = part.indexOf("=");
     if (equals < 1) {
       return;
@@ -23607,27 +25783,27 @@ function parseParameters(value2) {
     const parameterValue = trimOWS(part.slice(equals + 1));
     parameters[normalizedName] = decodeQuotedString(parameterValue);
   }
-  for (let i = 0; i < str3.length; i++) {
-    const code = str3.charCodeAt(i);
+  for (let i = 0; i < str4.length; i++) {
+    const code2 = str4.charCodeAt(i);
     if (quoted) {
       if (escaped) {
         escaped = false;
-      } else if (code === 92) {
+      } else if (code2 === 92) {
         escaped = true;
-      } else if (code === 34) {
+      } else if (code2 === 34) {
         quoted = false;
       }
-    } else if (code === 34) {
+    } else if (code2 === 34) {
       quoted = true;
-    } else if (code === 44 || code === 59) {
+    } else if (code2 === 44 || code2 === 59) {
       parseParameter(i);
       start = i + 1;
     }
   }
-  parseParameter(str3.length);
+  parseParameter(str4.length);
   return parameters;
 }
-var isValidHeaderName = (str3) => /^[-_a-zA-Z0-9^`|~,!#$%&'*+.]+$/.test(str3.trim());
+var isValidHeaderName = (str4) => /^[-_a-zA-Z0-9^`|~,!#$%&'*+.]+$/.test(str4.trim());
 var PROTO_HEADER_SLOT = "__Proto__";
 var headerSlot = (name) => name === "__proto__" ? PROTO_HEADER_SLOT : name;
 function matchHeaderValue(context, value2, header, filter2, isHeaderNameFilter) {
@@ -23646,8 +25822,8 @@ function matchHeaderValue(context, value2, header, filter2, isHeaderNameFilter) 
   }
 }
 function formatHeader(header) {
-  return header.trim().toLowerCase().replace(/([a-z\d])(\w*)/g, (w, char, str3) => {
-    return char.toUpperCase() + str3;
+  return header.trim().toLowerCase().replace(/([a-z\d])(\w*)/g, (w, char, str4) => {
+    return char.toUpperCase() + str4;
   });
 }
 function buildAccessors(obj, header) {
@@ -23818,7 +25994,7 @@ var AxiosHeaders = class {
   }
   static concat(first, ...targets) {
     const computed = new this(first);
-    targets.forEach((target) => computed.set(target));
+    targets.forEach((target2) => computed.set(target2));
     return computed;
   }
   static accessor(header) {
@@ -23934,29 +26110,29 @@ function getCauseStackIndex(error, stack) {
   const causeStack = utils_default.hasOwnProp(error, $causeStack) && error[$causeStack];
   return causeStack && stack.endsWith(causeStack) ? stack.length - causeStack.length : -1;
 }
-function appendCauseStack(target, source) {
+function appendCauseStack(target2, source) {
   try {
     const sourceStack = source && source.stack;
     if (typeof sourceStack !== "string" || !sourceStack) {
       return;
     }
-    const targetStack = target.stack;
+    const targetStack = target2.stack;
     if (typeof targetStack !== "string" || !targetStack) {
       return;
     }
     const causeStack = CAUSED_BY_SEPARATOR + sourceStack;
-    target.stack = targetStack + causeStack;
-    Object.defineProperty(target, $causeStack, { __proto__: null, value: causeStack });
+    target2.stack = targetStack + causeStack;
+    Object.defineProperty(target2, $causeStack, { __proto__: null, value: causeStack });
   } catch (e) {
   }
 }
 var AxiosError = class _AxiosError extends Error {
-  static from(error, code, config2, request, response, customProps) {
+  static from(error, code2, config2, request, response, customProps) {
     let message = error.message;
     if (!message && utils_default.isArray(error.errors) && error.errors.length) {
       message = aggregateErrorMessage(error);
     }
-    const axiosError = new _AxiosError(message, code || error.code, config2, request, response);
+    const axiosError = new _AxiosError(message, code2 || error.code, config2, request, response);
     Object.defineProperty(axiosError, "cause", {
       __proto__: null,
       value: error,
@@ -23983,7 +26159,7 @@ var AxiosError = class _AxiosError extends Error {
    *
    * @returns {Error} The created error.
    */
-  constructor(message, code, config2, request, response) {
+  constructor(message, code2, config2, request, response) {
     super(message);
     Object.defineProperty(this, "message", {
       // Null-proto descriptor so a polluted Object.prototype.get cannot turn
@@ -23996,7 +26172,7 @@ var AxiosError = class _AxiosError extends Error {
     });
     this.name = "AxiosError";
     this.isAxiosError = true;
-    code && (this.code = code);
+    code2 && (this.code = code2);
     config2 && (this.config = config2);
     request && (this.request = request);
     if (response) {
@@ -24205,7 +26381,7 @@ function toFormData(obj, formData, options) {
 var toFormData_default = toFormData;
 
 // node_modules/axios/lib/helpers/AxiosURLSearchParams.js
-function encode(str3) {
+function encode(str4) {
   const charMap = {
     "!": "%21",
     "'": "%27",
@@ -24214,7 +26390,7 @@ function encode(str3) {
     "~": "%7E",
     "%20": "+"
   };
-  return encodeURIComponent(str3).replace(/[!'()~]|%20/g, function replacer(match) {
+  return encodeURIComponent(str4).replace(/[!'()~]|%20/g, function replacer(match) {
     return charMap[match];
   });
 }
@@ -24266,15 +26442,15 @@ function buildURL(url2, params, options) {
 
 // node_modules/axios/lib/core/InterceptorManager.js
 var $internals2 = Symbol("internals");
-function countHandlers(handlers) {
-  return handlers ? handlers.length : 0;
+function countHandlers(handlers2) {
+  return handlers2 ? handlers2.length : 0;
 }
-function trimHandlers(handlers) {
-  if (!handlers) {
+function trimHandlers(handlers2) {
+  if (!handlers2) {
     return;
   }
-  while (handlers.length && handlers[handlers.length - 1] === null) {
-    handlers.pop();
+  while (handlers2.length && handlers2[handlers2.length - 1] === null) {
+    handlers2.pop();
   }
 }
 function normalizeHandlerId(id) {
@@ -24284,17 +26460,17 @@ function normalizeHandlerId(id) {
   return id;
 }
 function syncHandlerEntries(manager, internals) {
-  const handlers = manager.handlers;
-  const length = countHandlers(handlers);
-  if (handlers !== internals.handlersRef) {
-    internals.handlersRef = handlers;
+  const handlers2 = manager.handlers;
+  const length = countHandlers(handlers2);
+  if (handlers2 !== internals.handlersRef) {
+    internals.handlersRef = handlers2;
     internals.handlerEntries.clear();
   } else if (length !== internals.handlersLength) {
     if (!length) {
       internals.handlerEntries.clear();
     } else {
       internals.handlerEntries.forEach(function removeStaleEntry(entry, id) {
-        if (handlers[entry.index] !== entry.handler) {
+        if (handlers2[entry.index] !== entry.handler) {
           internals.handlerEntries.delete(id);
         }
       });
@@ -24436,14 +26612,14 @@ var ALPHABET = {
   ALPHA_DIGIT: ALPHA + ALPHA.toUpperCase() + DIGIT
 };
 var generateString = (size = 16, alphabet = ALPHABET.ALPHA_DIGIT) => {
-  let str3 = "";
+  let str4 = "";
   const { length } = alphabet;
   const randomValues = new Uint32Array(size);
   crypto.randomFillSync(randomValues);
   for (let i = 0; i < size; i++) {
-    str3 += alphabet[randomValues[i] % length];
+    str4 += alphabet[randomValues[i] % length];
   }
-  return str3;
+  return str4;
 };
 var node_default = {
   isNode: true,
@@ -24535,9 +26711,9 @@ function normalizeArray(value2) {
 function normalizeArrays(obj) {
   const pending = [obj];
   while (pending.length) {
-    const target = pending.pop();
-    Object.keys(target).forEach((key) => {
-      const value2 = target[key] = normalizeArray(target[key]);
+    const target2 = pending.pop();
+    Object.keys(target2).forEach((key) => {
+      const value2 = target2[key] = normalizeArray(target2[key]);
       if (utils_default.isArray(value2) || utils_default.isPlainObject(value2)) {
         pending.push(value2);
       }
@@ -24546,28 +26722,28 @@ function normalizeArrays(obj) {
   return obj;
 }
 function formDataToJSON(formData) {
-  function buildPath(path, value2, target, index) {
+  function buildPath(path, value2, target2, index) {
     throwIfDepthExceeded(index);
     let name = path[index++];
     if (name === "__proto__") return true;
     const isNumericKey = Number.isFinite(+name);
     const isLast = index >= path.length;
-    name = !name && utils_default.isArray(target) ? target.length : name;
+    name = !name && utils_default.isArray(target2) ? target2.length : name;
     if (isLast) {
-      if (utils_default.hasOwnProp(target, name)) {
-        target[name] = normalizeArray(target[name]);
-        target[name] = utils_default.isArray(target[name]) ? target[name].concat(value2) : [target[name], value2];
+      if (utils_default.hasOwnProp(target2, name)) {
+        target2[name] = normalizeArray(target2[name]);
+        target2[name] = utils_default.isArray(target2[name]) ? target2[name].concat(value2) : [target2[name], value2];
       } else {
-        target[name] = value2;
+        target2[name] = value2;
       }
       return !isNumericKey;
     }
-    if (!utils_default.hasOwnProp(target, name) || !utils_default.isObject(target[name])) {
-      target[name] = [];
+    if (!utils_default.hasOwnProp(target2, name) || !utils_default.isObject(target2[name])) {
+      target2[name] = [];
     }
-    const result = buildPath(path, value2, target[name], index);
-    if (result && utils_default.isArray(target[name])) {
-      target[name] = arrayToObject(target[name]);
+    const result = buildPath(path, value2, target2[name], index);
+    if (result && utils_default.isArray(target2[name])) {
+      target2[name] = arrayToObject(target2[name]);
     }
     return !isNumericKey;
   }
@@ -24753,10 +26929,10 @@ var CanceledError = class extends AxiosError_default {
 var CanceledError_default = CanceledError;
 
 // node_modules/axios/lib/core/settle.js
-function settle(resolve5, reject, response) {
+function settle(resolve8, reject, response) {
   const validateStatus2 = response.config.validateStatus;
   if (!response.status || !validateStatus2 || validateStatus2(response.status)) {
-    resolve5(response);
+    resolve8(response);
   } else {
     reject(new AxiosError_default(
       "Request failed with status code " + response.status,
@@ -24865,15 +27041,15 @@ function parseUrl(urlString) {
 function getProxyForUrl(url2) {
   var parsedUrl = (typeof url2 === "string" ? parseUrl(url2) : url2) || {};
   var proto = parsedUrl.protocol;
-  var hostname = parsedUrl.host;
+  var hostname2 = parsedUrl.host;
   var port = parsedUrl.port;
-  if (typeof hostname !== "string" || !hostname || typeof proto !== "string") {
+  if (typeof hostname2 !== "string" || !hostname2 || typeof proto !== "string") {
     return "";
   }
   proto = proto.split(":", 1)[0];
-  hostname = hostname.replace(/:\d*$/, "");
+  hostname2 = hostname2.replace(/:\d*$/, "");
   port = parseInt(port) || DEFAULT_PORTS[proto] || 0;
-  if (!shouldProxy(hostname, port)) {
+  if (!shouldProxy(hostname2, port)) {
     return "";
   }
   var proxy = getEnv(proto + "_proxy") || getEnv("all_proxy");
@@ -24882,7 +27058,7 @@ function getProxyForUrl(url2) {
   }
   return proxy;
 }
-function shouldProxy(hostname, port) {
+function shouldProxy(hostname2, port) {
   var NO_PROXY = getEnv("no_proxy").toLowerCase();
   if (!NO_PROXY) {
     return true;
@@ -24901,12 +27077,12 @@ function shouldProxy(hostname, port) {
       return true;
     }
     if (!/^[.*]/.test(parsedProxyHostname)) {
-      return hostname !== parsedProxyHostname;
+      return hostname2 !== parsedProxyHostname;
     }
     if (parsedProxyHostname.charAt(0) === "*") {
       parsedProxyHostname = parsedProxyHostname.slice(1);
     }
-    return !hostname.endsWith(parsedProxyHostname);
+    return !hostname2.endsWith(parsedProxyHostname);
   });
 }
 function getEnv(key) {
@@ -25023,8 +27199,8 @@ var AxiosTransformStream = class extends stream.Transform {
       bytes: 0,
       onReadCallback: null
     };
-    this.on("newListener", (event) => {
-      if (event === "progress") {
+    this.on("newListener", (event2) => {
+      if (event2 === "progress") {
         if (!internals.isCaptured) {
           internals.isCaptured = true;
         }
@@ -25533,14 +27709,14 @@ var ipToBytes = (host) => {
   }
   return host.indexOf(":") !== -1 ? ipv6ToBytes(host) : ipv4ToBytes(host);
 };
-var normalizeNoProxyHost = (hostname) => {
-  if (!hostname) {
-    return hostname;
+var normalizeNoProxyHost = (hostname2) => {
+  if (!hostname2) {
+    return hostname2;
   }
-  if (hostname.charAt(0) === "[" && hostname.charAt(hostname.length - 1) === "]") {
-    hostname = hostname.slice(1, -1);
+  if (hostname2.charAt(0) === "[" && hostname2.charAt(hostname2.length - 1) === "]") {
+    hostname2 = hostname2.slice(1, -1);
   }
-  let trimmed = trimTrailingDots(hostname);
+  let trimmed = trimTrailingDots(hostname2);
   if (trimmed.indexOf(":") !== -1) {
     try {
       trimmed = new URL("http://[" + trimmed + "]/").hostname.slice(1, -1);
@@ -25652,8 +27828,8 @@ function shouldBypassProxy(location) {
     return true;
   }
   const port = Number.parseInt(parsed.port, 10) || DEFAULT_PORTS2[parsed.protocol.split(":", 1)[0]] || 0;
-  const hostname = normalizeNoProxyHost(parsed.hostname.toLowerCase());
-  const hostnameBytes = ipToBytes(hostname);
+  const hostname2 = normalizeNoProxyHost(parsed.hostname.toLowerCase());
+  const hostnameBytes = ipToBytes(hostname2);
   return noProxy.split(/[\s,]+/).some((entry) => {
     if (!entry) {
       return false;
@@ -25677,9 +27853,9 @@ function shouldBypassProxy(location) {
       entryHost = entryHost.slice(1);
     }
     if (entryHost.charAt(0) === ".") {
-      return hostname.endsWith(entryHost);
+      return hostname2.endsWith(entryHost);
     }
-    return hostname === entryHost || isLoopback(hostname) && isLoopback(entryHost);
+    return hostname2 === entryHost || isLoopback(hostname2) && isLoopback(entryHost);
   });
 }
 
@@ -25798,7 +27974,7 @@ var asyncDecorator = (fn, scheduler = utils_default.asap) => (...args) => schedu
 
 // node_modules/axios/lib/helpers/estimateDataURLDecodedBytes.js
 var isHexDigit = (charCode) => charCode >= 48 && charCode <= 57 || charCode >= 65 && charCode <= 70 || charCode >= 97 && charCode <= 102;
-var isPercentEncodedByte = (str3, i, len) => i + 2 < len && isHexDigit(str3.charCodeAt(i + 1)) && isHexDigit(str3.charCodeAt(i + 2));
+var isPercentEncodedByte = (str4, i, len) => i + 2 < len && isHexDigit(str4.charCodeAt(i + 1)) && isHexDigit(str4.charCodeAt(i + 2));
 var hexValue = (charCode) => charCode <= 57 ? charCode - 48 : (charCode & 223) - 55;
 var isBase64Char = (charCode) => charCode >= 65 && charCode <= 90 || // A-Z
 charCode >= 97 && charCode <= 122 || // a-z
@@ -25832,14 +28008,14 @@ var estimatePercentDecodedBase64BufferAllocation = (body) => {
   let previous = 0;
   let last = 0;
   for (let i = 0, len = body.length; i < len; i++) {
-    let code = body.charCodeAt(i);
-    if (code === 37 && isPercentEncodedByte(body, i, len)) {
-      code = hexValue(body.charCodeAt(i + 1)) * 16 + hexValue(body.charCodeAt(i + 2));
+    let code2 = body.charCodeAt(i);
+    if (code2 === 37 && isPercentEncodedByte(body, i, len)) {
+      code2 = hexValue(body.charCodeAt(i + 1)) * 16 + hexValue(body.charCodeAt(i + 2));
       i += 2;
     }
     length++;
     previous = last;
-    last = code;
+    last = code2;
   }
   const padding = last === 61 ? previous === 61 ? 2 : 1 : 0;
   return Math.floor((length - padding) * 3 / 4);
@@ -25850,19 +28026,19 @@ var estimatePercentDecodedBase64Bytes = (body) => {
   let padding = 0;
   let invalid = false;
   for (let i = 0; i < len; i++) {
-    let code = body.charCodeAt(i);
-    if (code === 37 && isPercentEncodedByte(body, i, len)) {
-      code = hexValue(body.charCodeAt(i + 1)) * 16 + hexValue(body.charCodeAt(i + 2));
+    let code2 = body.charCodeAt(i);
+    if (code2 === 37 && isPercentEncodedByte(body, i, len)) {
+      code2 = hexValue(body.charCodeAt(i + 1)) * 16 + hexValue(body.charCodeAt(i + 2));
       i += 2;
     }
-    if (isBase64Whitespace(code)) {
+    if (isBase64Whitespace(code2)) {
       continue;
     }
-    if (code === 61) {
+    if (code2 === 61) {
       padding++;
       continue;
     }
-    if (!isBase64Char(code) || padding > 0) {
+    if (!isBase64Char(code2) || padding > 0) {
       invalid = true;
       continue;
     }
@@ -26224,7 +28400,7 @@ function setProxy(options, configProxy, location, isRedirect, configHttpsAgent, 
 }
 var isHttpAdapterSupported = typeof process !== "undefined" && utils_default.kindOf(process) === "process";
 var wrapAsync = (asyncExecutor) => {
-  return new Promise((resolve5, reject) => {
+  return new Promise((resolve8, reject) => {
     let onDone;
     let isDone;
     const done = (value2, isRejected) => {
@@ -26234,7 +28410,7 @@ var wrapAsync = (asyncExecutor) => {
     };
     const _resolve = (value2) => {
       done(value2);
-      resolve5(value2);
+      resolve8(value2);
     };
     const _reject = (reason) => {
       done(reason, true);
@@ -26260,8 +28436,8 @@ var normalizeLookup = (lookup) => {
     return normalized;
   }
   const callbackLookup = callbackify_default(lookup, (value2) => utils_default.isArray(value2) ? value2 : [value2]);
-  normalized = (hostname, opt, cb) => {
-    callbackLookup(hostname, opt, (err, arg0, arg1) => {
+  normalized = (hostname2, opt, cb) => {
+    callbackLookup(hostname2, opt, (err, arg0, arg1) => {
       if (err) {
         return cb(err);
       }
@@ -26305,7 +28481,7 @@ var http2Transport = {
   }
 };
 var http_default = isHttpAdapterSupported && function httpAdapter(config2) {
-  return wrapAsync(async function dispatchHttpRequest(resolve5, reject, onDone) {
+  return wrapAsync(async function dispatchHttpRequest(resolve8, reject, onDone) {
     const own2 = (key) => utils_default.getSafeProp(config2, key);
     const transitional2 = own2("transitional") || transitional_default;
     let data = own2("data");
@@ -26442,7 +28618,7 @@ var http_default = isHttpAdapterSupported && function httpAdapter(config2) {
       }
       let convertedData;
       if (method !== "GET") {
-        return settle(resolve5, reject, {
+        return settle(resolve8, reject, {
           status: 405,
           statusText: "method not allowed",
           headers: {},
@@ -26473,7 +28649,7 @@ var http_default = isHttpAdapterSupported && function httpAdapter(config2) {
       } else if (responseType === "stream") {
         convertedData = stream3.Readable.from(convertedData);
       }
-      return settle(resolve5, reject, {
+      return settle(resolve8, reject, {
         data: convertedData,
         status: 200,
         statusText: "OK",
@@ -26848,7 +29024,7 @@ var http_default = isHttpAdapterSupported && function httpAdapter(config2) {
           });
         }
         response.data = responseStream;
-        settle(resolve5, reject, response);
+        settle(resolve8, reject, response);
       } else {
         const responseBuffer = [];
         let totalResponseBytes = 0;
@@ -26899,7 +29075,7 @@ var http_default = isHttpAdapterSupported && function httpAdapter(config2) {
           } catch (err) {
             return reject(AxiosError_default.from(err, null, config2, response.request, response));
           }
-          settle(resolve5, reject, response);
+          settle(resolve8, reject, response);
         });
       }
       abortEmitter.once("abort", (err) => {
@@ -27158,11 +29334,11 @@ function mergeParams(a, b) {
   const pending = [];
   const copies = /* @__PURE__ */ new WeakMap();
   const empty = {};
-  function copy(target, source) {
+  function copy(target2, source) {
     if (!utils_default.isPlainObject(source)) {
       return utils_default.isArray(source) ? source.slice() : source;
     }
-    const base = utils_default.isPlainObject(target) ? target : empty;
+    const base = utils_default.isPlainObject(target2) ? target2 : empty;
     let bases = copies.get(source);
     if (!bases) {
       bases = /* @__PURE__ */ new WeakMap();
@@ -27176,7 +29352,7 @@ function mergeParams(a, b) {
   }
   const result = utils_default.isUndefined(b) ? copy(void 0, a) : copy(a, b);
   while (pending.length) {
-    const { base, source, result: target } = pending.pop();
+    const { base, source, result: target2 } = pending.pop();
     const baseKeys = new Set(ownEnumerableKeys(base));
     const sourceKeys = new Set(ownEnumerableKeys(source));
     const keys = /* @__PURE__ */ new Set([...baseKeys, ...sourceKeys]);
@@ -27185,15 +29361,15 @@ function mergeParams(a, b) {
       const hasSource = sourceKeys.has(key);
       const value2 = hasSource ? source[key] : void 0;
       const previous = (!hasSource || utils_default.isPlainObject(value2)) && baseKeys.has(key) ? base[key] : void 0;
-      target[key] = hasSource ? copy(previous, value2) : copy(void 0, previous);
+      target2[key] = hasSource ? copy(previous, value2) : copy(void 0, previous);
     });
   }
   assertParamsAcyclic(result);
   return result;
 }
-function getMergedValue(target, source, prop, caseless) {
-  if (utils_default.isPlainObject(target) && utils_default.isPlainObject(source)) {
-    return utils_default.merge.call({ caseless }, target, source);
+function getMergedValue(target2, source, prop, caseless) {
+  if (utils_default.isPlainObject(target2) && utils_default.isPlainObject(source)) {
+    return utils_default.merge.call({ caseless }, target2, source);
   } else if (utils_default.isPlainObject(source)) {
     return utils_default.merge({}, source);
   } else if (utils_default.isArray(source)) {
@@ -27313,7 +29489,7 @@ function mergeConfig(config1, config2) {
 }
 
 // node_modules/axios/lib/helpers/resolveConfig.js
-var encodeUTF8 = (str3) => encodeURIComponent(str3).replace(
+var encodeUTF8 = (str4) => encodeURIComponent(str4).replace(
   /%([0-9A-F]{2})/gi,
   (_, hex) => String.fromCharCode(parseInt(hex, 16))
 );
@@ -27380,7 +29556,7 @@ var resolveConfig_default = resolveConfig;
 // node_modules/axios/lib/adapters/xhr.js
 var isXHRAdapterSupported = typeof XMLHttpRequest !== "undefined";
 var xhr_default = isXHRAdapterSupported && function(config2) {
-  return new Promise(function dispatchXhrRequest(resolve5, reject) {
+  return new Promise(function dispatchXhrRequest(resolve8, reject) {
     let useAsyncXsrf;
     try {
       const store = platform_default.hasStandardBrowserEnv && typeof window !== "undefined" && window.cookieStore;
@@ -27431,7 +29607,7 @@ var xhr_default = isXHRAdapterSupported && function(config2) {
     let request = new XMLHttpRequest();
     request.open(_config.method.toUpperCase(), _config.url, true);
     request.timeout = _config.timeout;
-    function onloadend(event) {
+    function onloadend(event2) {
       if (!request) {
         return;
       }
@@ -27442,8 +29618,8 @@ var xhr_default = isXHRAdapterSupported && function(config2) {
         return;
       }
       try {
-        if (event) {
-          flushDownloadWithEvent && flushDownloadWithEvent(event);
+        if (event2) {
+          flushDownloadWithEvent && flushDownloadWithEvent(event2);
         } else {
           flushDownload && flushDownload();
         }
@@ -27469,7 +29645,7 @@ var xhr_default = isXHRAdapterSupported && function(config2) {
       };
       settle(
         function _resolve(value2) {
-          resolve5(value2);
+          resolve8(value2);
           done();
         },
         function _reject(err) {
@@ -27501,10 +29677,10 @@ var xhr_default = isXHRAdapterSupported && function(config2) {
       done();
       request = null;
     };
-    request.onerror = function handleError(event) {
-      const msg = event && event.message ? event.message : "Network Error";
+    request.onerror = function handleError(event2) {
+      const msg = event2 && event2.message ? event2.message : "Network Error";
       const err = new AxiosError_default(msg, AxiosError_default.ERR_NETWORK, config2, request);
-      err.event = event || null;
+      err.event = event2 || null;
       reject(err);
       done();
       request = null;
@@ -27771,15 +29947,15 @@ var escapeName = (value2) => String(value2).replace(
 var stringBytes = (value2, normalize) => {
   let length = 0;
   for (let i = 0; i < value2.length; i++) {
-    const code = value2.charCodeAt(i);
-    if (normalize && (code === 13 || code === 10)) {
-      if (code === 13 && value2.charCodeAt(i + 1) === 10) i++;
+    const code2 = value2.charCodeAt(i);
+    if (normalize && (code2 === 13 || code2 === 10)) {
+      if (code2 === 13 && value2.charCodeAt(i + 1) === 10) i++;
       length += 2;
-    } else if (code < 128) {
+    } else if (code2 < 128) {
       length++;
-    } else if (code < 2048) {
+    } else if (code2 < 2048) {
       length += 2;
-    } else if (code >= 55296 && code <= 56319 && value2.charCodeAt(i + 1) >= 56320 && value2.charCodeAt(i + 1) <= 57343) {
+    } else if (code2 >= 55296 && code2 <= 56319 && value2.charCodeAt(i + 1) >= 56320 && value2.charCodeAt(i + 1) <= 57343) {
       length += 4;
       i++;
     } else {
@@ -27858,8 +30034,8 @@ function createMultipartBody(form, Blob2, limit, limitError, boundary) {
     return formDataToBlob(form, Blob2, limit, limitError, boundary);
   } catch (error) {
     if (error instanceof FormDataError) {
-      const code = error.reason === "boundary" ? AxiosError_default.ERR_BAD_OPTION_VALUE : AxiosError_default.ERR_BAD_REQUEST;
-      throw new AxiosError_default(error.message, code);
+      const code2 = error.reason === "boundary" ? AxiosError_default.ERR_BAD_OPTION_VALUE : AxiosError_default.ERR_BAD_REQUEST;
+      throw new AxiosError_default(error.message, code2);
     }
     throw error;
   }
@@ -27879,7 +30055,7 @@ var DEFAULT_REQUEST_OPTIONS = {
   window: null
 };
 var { isFunction: isFunction2 } = utils_default;
-var encodeUTF82 = (str3) => encodeURIComponent(str3).replace(
+var encodeUTF82 = (str4) => encodeURIComponent(str4).replace(
   /%([0-9A-F]{2})/gi,
   (_, hex) => String.fromCharCode(parseInt(hex, 16))
 );
@@ -27931,7 +30107,7 @@ var factory = (env) => {
     return false;
   }
   const isReadableStreamSupported = isFetchSupported && isFunction2(ReadableStream2);
-  const encodeText = isFetchSupported && (typeof TextEncoder2 === "function" ? /* @__PURE__ */ ((encoder) => (str3) => encoder.encode(str3))(new TextEncoder2()) : async (str3) => new Uint8Array(await new Request(str3).arrayBuffer()));
+  const encodeText = isFetchSupported && (typeof TextEncoder2 === "function" ? /* @__PURE__ */ ((encoder) => (str4) => encoder.encode(str4))(new TextEncoder2()) : async (str4) => new Uint8Array(await new Request(str4).arrayBuffer()));
   const supportsRequestStream = isRequestSupported && isReadableStreamSupported && test(() => {
     let duplexAccessed = false;
     const request = new Request(platform_default.origin, {
@@ -28270,8 +30446,8 @@ var factory = (env) => {
         }
       }
       !isStreamResponse && unsubscribe && unsubscribe();
-      return await new Promise((resolve5, reject) => {
-        settle(resolve5, reject, {
+      return await new Promise((resolve8, reject) => {
+        settle(resolve8, reject, {
           data: responseData,
           headers: AxiosHeaders_default.from(response.headers),
           status: response.status,
@@ -28340,14 +30516,14 @@ var getFetch = (config2) => {
   });
   const { fetch: fetch2, Request, Response, Blob: Blob2 } = env;
   const seeds = [Request, Response, fetch2, Blob2];
-  let len = seeds.length, i = len, seed, target, map = seedCache;
+  let len = seeds.length, i = len, seed, target2, map = seedCache;
   while (i--) {
     seed = seeds[i];
-    target = map.get(seed);
-    target === void 0 && map.set(seed, target = i ? /* @__PURE__ */ new Map() : factory(env));
-    map = target;
+    target2 = map.get(seed);
+    target2 === void 0 && map.set(seed, target2 = i ? /* @__PURE__ */ new Map() : factory(env));
+    map = target2;
   }
-  return target;
+  return target2;
 };
 var adapter = getFetch();
 
@@ -28803,8 +30979,8 @@ var CancelToken = class _CancelToken {
       throw new TypeError("executor must be a function.");
     }
     let resolvePromise;
-    this.promise = new Promise(function promiseExecutor(resolve5) {
-      resolvePromise = resolve5;
+    this.promise = new Promise(function promiseExecutor(resolve8) {
+      resolvePromise = resolve8;
     });
     const token = this;
     this.promise.then((cancel) => {
@@ -28817,9 +30993,9 @@ var CancelToken = class _CancelToken {
     });
     this.promise.then = (onfulfilled) => {
       let _resolve;
-      const promise = new Promise((resolve5) => {
-        token.subscribe(resolve5);
-        _resolve = resolve5;
+      const promise = new Promise((resolve8) => {
+        token.subscribe(resolve8);
+        _resolve = resolve8;
       }).then(onfulfilled);
       promise.cancel = function reject() {
         token.unsubscribe(_resolve);
@@ -29175,13 +31351,13 @@ async function handleRetry(axiosInstance, currentState, error, config2) {
   if (config2.signal?.aborted) {
     return Promise.resolve(axiosInstance(config2));
   }
-  return new Promise((resolve5) => {
+  return new Promise((resolve8) => {
     const abortListener = () => {
       clearTimeout(timeout);
-      resolve5(axiosInstance(config2));
+      resolve8(axiosInstance(config2));
     };
     const timeout = setTimeout(() => {
-      resolve5(axiosInstance(config2));
+      resolve8(axiosInstance(config2));
       if (config2.signal?.removeEventListener) {
         config2.signal.removeEventListener("abort", abortListener);
       }
@@ -29229,34 +31405,6 @@ axiosRetry.linearDelay = linearDelay;
 axiosRetry.isRetryableError = isRetryableError;
 var esm_default = axiosRetry;
 
-// src/metadata/json.ts
-function isRecord(value2) {
-  return typeof value2 === "object" && value2 !== null && !Array.isArray(value2);
-}
-function idOf(value2) {
-  if (!isRecord(value2)) return void 0;
-  return typeof value2.id === "string" ? value2.id : void 0;
-}
-function cloneJson(value2) {
-  return mapJson(value2, (_key, v) => v);
-}
-function mapJson(value2, visit2) {
-  if (Array.isArray(value2)) return value2.map((item) => mapJson(item, visit2));
-  if (!isRecord(value2)) return value2;
-  const out = {};
-  for (const key of Object.keys(value2)) {
-    const kept = visit2(key, mapJson(value2[key], visit2));
-    if (kept === void 0) continue;
-    if (key === "__proto__")
-      Object.defineProperty(out, key, { value: kept, enumerable: true, writable: true, configurable: true });
-    else out[key] = kept;
-  }
-  return out;
-}
-function compareStrings(a, b) {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 // src/dhis2/json.ts
 function shortClassName(klass) {
   const dot = klass.lastIndexOf(".");
@@ -29291,69 +31439,69 @@ function loginPageMessage(server) {
 }
 function describeStatus(status, body, ctx) {
   const request = `${ctx.method} ${ctx.path}`;
-  const label = statusLabel(status);
+  const label2 = statusLabel(status);
   const said = dhis2Says(body);
   const detail = said ? `: ${said}` : "";
   switch (status) {
     case 401:
-      return `the username/password (or token) was refused by ${ctx.server} (${label})` + (ctx.usesToken ? "; personal access tokens need DHIS2 2.37 or newer and must not be expired" : "");
+      return `the username/password (or token) was refused by ${ctx.server} (${label2})` + (ctx.usesToken ? "; personal access tokens need DHIS2 2.37 or newer and must not be expired" : "");
     case 403:
-      return `${ctx.server} refused ${request} (${label}): the user is signed in but lacks the authority or sharing access for it${detail}`;
+      return `${ctx.server} refused ${request} (${label2}): the user is signed in but lacks the authority or sharing access for it${detail}`;
     case 404:
-      return `${ctx.server} has no ${ctx.path} (${label})${detail}`;
+      return `${ctx.server} has no ${ctx.path} (${label2})${detail}`;
     case 405:
     case 501:
-      return `${ctx.server} does not support ${request} (${label}): is the DHIS2 version too old for this?${detail}`;
+      return `${ctx.server} does not support ${request} (${label2}): is the DHIS2 version too old for this?${detail}`;
     case 409:
-      return `${ctx.server} refused ${request} (${label})${detail}`;
+      return `${ctx.server} refused ${request} (${label2})${detail}`;
     case 413:
-      return `${ctx.server} (or a proxy in front of it) refused ${request} as too large (${label}): raise the proxy's request body limit (nginx client_max_body_size)${detail}`;
+      return `${ctx.server} (or a proxy in front of it) refused ${request} as too large (${label2}): raise the proxy's request body limit (nginx client_max_body_size)${detail}`;
     case 414:
-      return `the URL of ${request} is too long for ${ctx.server} (${label})`;
+      return `the URL of ${request} is too long for ${ctx.server} (${label2})`;
     case 429:
-      return `${ctx.server} is rate limiting requests (${label}): try again later`;
+      return `${ctx.server} is rate limiting requests (${label2}): try again later`;
     case 502:
     case 503:
     case 504:
-      return `${ctx.server} is unavailable (${label} on ${request}): the server may be starting, restarting or overloaded, or the proxy in front of it cannot reach it`;
+      return `${ctx.server} is unavailable (${label2} on ${request}): the server may be starting, restarting or overloaded, or the proxy in front of it cannot reach it`;
     default:
       if (status >= 500) {
-        return `${ctx.server} failed on ${request} (${label}): a server-side error, see the DHIS2 log${detail}`;
+        return `${ctx.server} failed on ${request} (${label2}): a server-side error, see the DHIS2 log${detail}`;
       }
-      if (status >= 400) return `${ctx.server} rejected ${request} (${label})${detail}`;
-      return `${ctx.server} answered ${request} with an unexpected ${label}${detail}`;
+      if (status >= 400) return `${ctx.server} rejected ${request} (${label2})${detail}`;
+      return `${ctx.server} answered ${request} with an unexpected ${label2}${detail}`;
   }
 }
 function describeNetworkError(err, ctx) {
   const { host, hostPort } = hostOf(ctx.server);
-  const code = err.code ?? "";
+  const code2 = err.code ?? "";
   const request = `${ctx.method} ${ctx.path}`;
-  if (code === "ECONNABORTED" || code === "ETIMEDOUT" || /timeout/i.test(err.message)) {
+  if (code2 === "ECONNABORTED" || code2 === "ETIMEDOUT" || /timeout/i.test(err.message)) {
     const importing = ctx.method === "POST" && /metadata/.test(ctx.path);
     return importing ? `${ctx.server} did not answer ${request} within ${formatSeconds(ctx.timeoutMs)}: the import may still be running there; check it before running again` : `${ctx.server} did not answer ${request} within ${formatSeconds(ctx.timeoutMs)}: the server may be overloaded or the request too large`;
   }
-  switch (code) {
+  switch (code2) {
     case "ECONNREFUSED":
       return `connection refused by ${hostPort} (${ctx.server}): is DHIS2 running there, and are the host and port in server-url right?`;
     case "ENOTFOUND":
     case "EAI_AGAIN":
-      return `cannot resolve the host name ${host} of ${ctx.server} (${code}): check server-url and the network/DNS of this machine`;
+      return `cannot resolve the host name ${host} of ${ctx.server} (${code2}): check server-url and the network/DNS of this machine`;
     case "EHOSTUNREACH":
     case "ENETUNREACH":
-      return `cannot reach ${hostPort} of ${ctx.server} (${code}): check server-url, the network and any firewall in between`;
+      return `cannot reach ${hostPort} of ${ctx.server} (${code2}): check server-url, the network and any firewall in between`;
     case "ECONNRESET":
     case "EPIPE":
-      return `the connection to ${hostPort} was dropped before ${request} was answered (${code}): the server or a proxy closed it`;
+      return `the connection to ${hostPort} was dropped before ${request} was answered (${code2}): the server or a proxy closed it`;
     case "ERR_INVALID_URL":
       return `invalid server URL ${ctx.server}`;
   }
-  if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)/i.test(code)) {
-    return `the TLS certificate of ${host} is not trusted (${code}): fix the certificate, or add its CA with NODE_EXTRA_CA_CERTS`;
+  if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)/i.test(code2)) {
+    return `the TLS certificate of ${host} is not trusted (${code2}): fix the certificate, or add its CA with NODE_EXTRA_CA_CERTS`;
   }
   if (/socket hang up/i.test(err.message)) {
     return `the connection to ${hostPort} was dropped before ${request} was answered (socket hang up): the server or a proxy closed it`;
   }
-  return `cannot reach ${ctx.server} for ${request} (${code || "network error"}: ${redact(err.message)})`;
+  return `cannot reach ${ctx.server} for ${request} (${code2 || "network error"}: ${redact(err.message)})`;
 }
 function dhis2Says(body) {
   if (!isRecord(body)) return void 0;
@@ -29383,6 +31531,7 @@ function formatSeconds(ms) {
 }
 
 // src/dhis2/http.ts
+var MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
 var TRANSIENT_STATUSES = /* @__PURE__ */ new Set([429, 502, 503, 504]);
 var TRANSIENT_CODES = /* @__PURE__ */ new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EAI_AGAIN"]);
 var FRESH_HTTP = new HttpAgent({ keepAlive: false });
@@ -29399,8 +31548,12 @@ var Http = class {
   log;
   axios;
   options;
+  deadlineMs;
+  maxResponseBytes;
   constructor(options) {
     this.options = options;
+    this.deadlineMs = options.deadlineMs ?? options.timeoutMs * 5;
+    this.maxResponseBytes = options.maxResponseBytes ?? MAX_RESPONSE_BYTES;
     this.server = options.server;
     this.log = (message) => options.log(redact(message));
     const headers = {
@@ -29422,8 +31575,12 @@ var Http = class {
       // Only transient statuses reject (that is what triggers a retry); all others are read by interpret().
       validateStatus: (status) => !TRANSIENT_STATUSES.has(status),
       maxBodyLength: Infinity,
-      maxContentLength: Infinity,
+      maxContentLength: this.maxResponseBytes,
       headers
+    });
+    this.axios.interceptors.request.use((config2) => {
+      config2.signal = AbortSignal.timeout(this.deadlineMs);
+      return config2;
     });
     esm_default(this.axios, {
       retries: options.retries,
@@ -29442,8 +31599,8 @@ var Http = class {
   }
   /** The absolute URL of an API path with its query. */
   url(path, query) {
-    const relative4 = path.replace(/^\/+/, "").replace(/^api\//, "");
-    return withQuery(`${this.server}/api/${relative4}`, query);
+    const relative7 = path.replace(/^\/+/, "").replace(/^api\//, "");
+    return withQuery(`${this.server}/api/${relative7}`, query);
   }
   async request(req) {
     const url2 = this.url(req.path, req.query);
@@ -29529,6 +31686,14 @@ var Http = class {
     return new Dhis2Error(redact(message), error.response?.status);
   }
   problemOf(error, ctx) {
+    const request = `${ctx.method} ${ctx.path}`;
+    if (error.code === "ERR_CANCELED") {
+      const importing = ctx.method === "POST" && /metadata/.test(ctx.path);
+      return `${this.server} did not finish answering ${request} within ${seconds(this.deadlineMs)} (the hard limit for one request)` + (importing ? ": the import may still be running there; check it before running again" : "");
+    }
+    if (/maxContentLength size of/i.test(error.message)) {
+      return `${this.server} answered ${request} with more than ${megabytes(this.maxResponseBytes)} (the size limit for one answer): stopped reading`;
+    }
     if (error.response) {
       const data = error.response.data;
       return describeStatus(error.response.status, typeof data === "string" ? parseLenient(data) : data, ctx);
@@ -29560,6 +31725,12 @@ function authorizationHeader(auth) {
   const encoded = Buffer.from(`${auth.username}:${auth.password}`, "utf8").toString("base64");
   registerSecret(encoded);
   return `Basic ${encoded}`;
+}
+function seconds(ms) {
+  return `${Number((ms / 1e3).toFixed(3))} s`;
+}
+function megabytes(bytes) {
+  return bytes >= 1024 * 1024 ? `${Number((bytes / 1024 / 1024).toFixed(1))} MB` : `${bytes} bytes`;
 }
 function excluded(error, req) {
   const status = error.response?.status;
@@ -29594,6 +31765,9 @@ var REPORT_RESPONSE_TYPES = ["ImportReport", "ImportReportWebMessageResponse"];
 function emptyStats() {
   return { created: 0, updated: 0, deleted: 0, ignored: 0, total: 0 };
 }
+function nothingImported() {
+  return { status: "OK", stats: emptyStats(), typeReports: [], errors: [], httpStatus: 0 };
+}
 function parseImportReport(body, httpStatus) {
   const answered = `DHIS2 answered the metadata import with HTTP ${httpStatus}`;
   if (typeof body === "string") body = parseText(body, answered, httpStatus);
@@ -29613,7 +31787,7 @@ function parseImportReport(body, httpStatus) {
       throw new Dhis2Error(`${answered} without an import report${said}`, httpStatus);
     }
     const responseType = typeof response.responseType === "string" ? response.responseType : void 0;
-    if (responseType === "JobConfigurationWebMessageResponse") {
+    if (responseType === "JobConfiguration" || responseType === "JobConfigurationWebMessageResponse") {
       throw new Dhis2Error(
         `${answered} and an async job, not an import report (poll the job for its report)`,
         httpStatus
@@ -29676,8 +31850,8 @@ function parseTypeReport(value2) {
 function parseObjectReport(value2, typeKlass) {
   const o = isRecord(value2) ? value2 : {};
   const klass = typeof o.klass === "string" && o.klass ? o.klass : typeKlass;
-  const uid = str(o.uid);
-  const displayName = str(o.displayName);
+  const uid = str2(o.uid);
+  const displayName = str2(o.displayName);
   const index = typeof o.index === "number" ? o.index : void 0;
   const errors = listOf(o.errorReports).map((e) => parseError(e, klass, uid, displayName, index));
   const out = { errors };
@@ -29688,19 +31862,19 @@ function parseObjectReport(value2, typeKlass) {
 }
 function parseError(value2, klass, uid, displayName, index) {
   const e = isRecord(value2) ? value2 : {};
-  const fullKlass = klass || str(e.mainKlass) || "";
+  const fullKlass = klass || str2(e.mainKlass) || "";
   const out = {
-    code: str(e.errorCode) ?? "",
-    message: str(e.message) ?? "",
+    code: str2(e.errorCode) ?? "",
+    message: str2(e.message) ?? "",
     objectType: shortClassName(fullKlass)
   };
   if (fullKlass) out.klass = fullKlass;
   if (uid !== void 0) out.uid = uid;
   if (displayName !== void 0) out.displayName = displayName;
   if (index !== void 0) out.index = index;
-  const property = str(e.errorProperty);
+  const property = str2(e.errorProperty);
   if (property !== void 0) out.property = property;
-  const mainId = str(e.mainId);
+  const mainId = str2(e.mainId);
   if (mainId !== void 0) out.mainId = mainId;
   if (Array.isArray(e.args)) out.args = e.args.map((a) => typeof a === "string" ? a : JSON.stringify(a));
   return out;
@@ -29734,9 +31908,9 @@ function listOf(value2) {
   return [];
 }
 function errorReportMessages(response) {
-  return listOf(response.errorReports).map((e) => isRecord(e) ? str(e.message) : void 0).filter((m) => !!m).slice(0, 3).map(clip).join("; ");
+  return listOf(response.errorReports).map((e) => isRecord(e) ? str2(e.message) : void 0).filter((m) => !!m).slice(0, 3).map(clip).join("; ");
 }
-function str(v) {
+function str2(v) {
   return typeof v === "string" ? v : void 0;
 }
 function jsonType(v) {
@@ -29745,6 +31919,203 @@ function jsonType(v) {
 function clip(s) {
   const t = redact(s);
   return t.length > 300 ? `${t.slice(0, 300)}...` : t;
+}
+
+// src/dhis2/import-job.ts
+var ImportJobError = class extends Dhis2Error {
+  constructor(message, failure, mayStillCommit) {
+    super(message);
+    this.failure = failure;
+    this.mayStillCommit = mayStillCommit;
+  }
+};
+var JOB_RESPONSE_TYPES = ["JobConfiguration", "JobConfigurationWebMessageResponse"];
+function asyncJob(body) {
+  if (!isRecord(body) || !isRecord(body.response)) return void 0;
+  const response = body.response;
+  if (typeof response.id !== "string" || !response.id) return void 0;
+  const typed = typeof response.responseType === "string" && JOB_RESPONSE_TYPES.includes(response.responseType);
+  const endpoint = typeof response.relativeNotifierEndpoint === "string" ? response.relativeNotifierEndpoint : "";
+  if (!typed && !endpoint && typeof response.jobType !== "string") return void 0;
+  const jobType = typeof response.jobType === "string" && response.jobType ? response.jobType : "METADATA_IMPORT";
+  const id = encodeURIComponent(response.id);
+  return {
+    id: response.id,
+    jobType,
+    tasksPath: endpoint.startsWith("/api/") ? endpoint : `system/tasks/${jobType}/${id}`,
+    summaryPath: `system/taskSummaries/${jobType}/${id}`,
+    configPath: `jobConfigurations/${id}`
+  };
+}
+var QUEUED = /* @__PURE__ */ new Set(["SCHEDULED", "NOT_STARTED"]);
+async function waitForJob(http3, job, wait) {
+  const started = Date.now();
+  let lastProgress = started;
+  let seen = false;
+  let empties = 0;
+  let queueChecked = false;
+  let polls = 0;
+  for (; ; ) {
+    const notifications = await tasks(http3, job);
+    empties = notifications.length === 0 ? empties + 1 : 0;
+    if (seen && empties >= 3) {
+      throw new ImportJobError(
+        `the metadata import job ${job.id} vanished from ${http3.server} (restarted?): an atomic import that did not finish is rolled back, but check the program there before running again`,
+        "vanished",
+        false
+      );
+    }
+    seen ||= notifications.length > 0;
+    const done = notifications.find((n) => n.completed === true);
+    if (done) return summary(http3, job, notifications, wait, started);
+    const elapsed = Date.now() - started;
+    if (!seen && !queueChecked && elapsed >= wait.startTimeoutMs) {
+      queueChecked = true;
+      await failIfQueued(http3, job, elapsed);
+    }
+    if (elapsed >= wait.asyncTimeoutMs) return giveUp(http3, job, wait, started);
+    if (Date.now() - lastProgress >= wait.progressIntervalMs) {
+      lastProgress = Date.now();
+      const latest = notifications[0];
+      const what = typeof latest?.message === "string" && latest.message ? `: ${clip2(latest.message)}` : "";
+      wait.progress?.(
+        `import job ${job.id}: ${Math.round(elapsed / 1e3)} s, ${seen ? "still running" : "not started yet"}${what}`
+      );
+    }
+    await sleep(pollDelay(wait, polls++));
+  }
+}
+async function tasks(http3, job) {
+  const res = await http3.request({ method: "GET", path: job.tasksPath, retry: true });
+  return Array.isArray(res.body) ? res.body.filter(isRecord) : [];
+}
+async function summary(http3, job, notifications, wait, started) {
+  const error = notifications.find((n) => n.level === "ERROR");
+  const failed = error && typeof error.message === "string" ? error.message : void 0;
+  for (let attempt = 0; ; attempt++) {
+    const res = await http3.request({ method: "GET", path: job.summaryPath, retry: true });
+    if (isRecord(res.body) && Object.keys(res.body).length > 0) return parseImportReport(res.body, res.status);
+    if (failed !== void 0) {
+      throw new ImportJobError(
+        `the metadata import job ${job.id} failed on ${http3.server}: ${clip2(failed)}`,
+        "failed",
+        false
+      );
+    }
+    if (attempt >= 5 && Date.now() - started >= wait.asyncTimeoutMs) {
+      throw new ImportJobError(
+        `the metadata import job ${job.id} on ${http3.server} completed without a report: check the program there`,
+        "failed",
+        false
+      );
+    }
+    await sleep(pollDelay(wait, attempt));
+  }
+}
+async function jobConfig(http3, job) {
+  const res = await http3.request({ method: "GET", path: job.configPath, retry: true, expect: [404] });
+  return res.status === 404 || !isRecord(res.body) ? void 0 : res.body;
+}
+async function failIfQueued(http3, job, elapsed) {
+  const config2 = await jobConfig(http3, job);
+  if (!config2?.jobStatus || !QUEUED.has(config2.jobStatus)) return;
+  const blocker = await runningJob(http3, job);
+  const why = blocker ? `another ${job.jobType} job (${blocker.id}${blocker.name ? `, "${clip2(blocker.name)}"` : ""}) has been RUNNING since ${blocker.lastExecuted ?? blocker.created ?? "an unknown time"}${blocker.lastAlive ? ` (last alive ${blocker.lastAlive})` : ""}, and DHIS2 queues imports behind it until its housekeeping clears a stale job (jobsRescheduleAfterMinutes)` : `DHIS2 left it ${config2.jobStatus}`;
+  const seconds2 = Math.round(elapsed / 1e3);
+  const gone = await cancelQueued(http3, job);
+  if (gone) {
+    throw new ImportJobError(
+      `the metadata import job ${job.id} did not start within ${seconds2} s: ${why}. It was cancelled: nothing was imported`,
+      "not-started",
+      false
+    );
+  }
+  throw new ImportJobError(
+    `the metadata import job ${job.id} did not start within ${seconds2} s: ${why}. It could not be cancelled, so it WILL STILL RUN when the queue frees and may change the server then (see /api/${job.configPath})`,
+    "not-started",
+    true
+  );
+}
+async function runningJob(http3, job) {
+  try {
+    const res = await http3.request({
+      method: "GET",
+      path: "jobConfigurations",
+      query: {
+        filter: `jobType:eq:${job.jobType}`,
+        fields: "id,name,jobStatus,created,lastExecuted,lastAlive",
+        paging: false
+      },
+      retry: true
+    });
+    const list = isRecord(res.body) && Array.isArray(res.body.jobConfigurations) ? res.body.jobConfigurations : [];
+    return list.filter(isRecord).find((j) => j.jobStatus === "RUNNING" && j.id !== job.id);
+  } catch {
+    return void 0;
+  }
+}
+async function cancelQueued(http3, job) {
+  try {
+    await http3.request({ method: "POST", path: `${job.configPath}/cancel`, retry: false, expect: [404, 409] });
+  } catch {
+  }
+  try {
+    const after = await jobConfig(http3, job);
+    return after === void 0 || after.enabled === false || after.jobStatus === "DISABLED";
+  } catch {
+    return false;
+  }
+}
+function graceMs(wait) {
+  return Math.min(wait.asyncTimeoutMs, 5 * 6e4);
+}
+async function giveUp(http3, job, wait, started) {
+  const waited = `${Math.round((Date.now() - started) / 1e3)} s`;
+  wait.progress?.(`import job ${job.id}: still running after ${waited}; asking DHIS2 to stop it`);
+  try {
+    await http3.request({ method: "POST", path: `${job.configPath}/cancel`, retry: false, expect: [404, 409] });
+  } catch {
+  }
+  const until = Date.now() + graceMs(wait);
+  let lastProgress = Date.now();
+  while (Date.now() < until) {
+    await sleep(wait.pollIntervalMs);
+    const notifications = await tasks(http3, job);
+    if (notifications.some((n) => n.completed === true)) {
+      wait.progress?.(`import job ${job.id}: it ended after ${Math.round((Date.now() - started) / 1e3)} s`);
+      return summary(http3, job, notifications, wait, started);
+    }
+    const config2 = await jobConfig(http3, job).catch(() => void 0);
+    if (config2?.jobStatus && ["STOPPED", "FAILED", "DISABLED"].includes(config2.jobStatus)) {
+      throw new ImportJobError(
+        `the metadata import job ${job.id} did not finish within ${waited}; asked to stop, DHIS2 reports it ${config2.jobStatus}: check the program on the server before running again`,
+        "still-running",
+        false
+      );
+    }
+    if (Date.now() - lastProgress >= wait.progressIntervalMs) {
+      lastProgress = Date.now();
+      wait.progress?.(
+        `import job ${job.id}: ${Math.round((Date.now() - started) / 1e3)} s, asked to stop, still running`
+      );
+    }
+  }
+  const total = `${Math.round((Date.now() - started) / 1e3)} s`;
+  throw new ImportJobError(
+    `the metadata import job ${job.id} on ${http3.server} is still running after ${total} although asked to stop: it WILL STILL RUN and may change the server when it ends (follow /api/${job.tasksPath.replace(/^\/api\//, "")})`,
+    "still-running",
+    true
+  );
+}
+function pollDelay(wait, n) {
+  return Math.min(wait.pollIntervalMs, 25 * 2 ** Math.min(n, 10));
+}
+function clip2(s) {
+  const t = redact(s).replace(/\s+/g, " ").trim();
+  return t.length > 300 ? `${t.slice(0, 300)}...` : t;
+}
+function sleep(ms) {
+  return new Promise((resolve8) => setTimeout(resolve8, ms));
 }
 
 // src/dhis2/metadata-import.ts
@@ -29810,63 +32181,7 @@ async function importMetadata(http3, payload, params, options) {
   const job = params.async ? asyncJob(res.body) : void 0;
   if (!job) return parseImportReport(res.body, res.status);
   http3.log(`metadata import running as job ${job.id}; polling ${job.tasksPath}`);
-  return pollJob(http3, job, options);
-}
-function asyncJob(body) {
-  if (!isRecord(body) || !isRecord(body.response)) return void 0;
-  const response = body.response;
-  if (typeof response.id !== "string" || !response.id) return void 0;
-  if (response.responseType !== void 0 && response.responseType !== "JobConfigurationWebMessageResponse") {
-    return void 0;
-  }
-  const jobType = typeof response.jobType === "string" && response.jobType ? response.jobType : "METADATA_IMPORT";
-  const id = encodeURIComponent(response.id);
-  const endpoint = typeof response.relativeNotifierEndpoint === "string" ? response.relativeNotifierEndpoint : "";
-  return {
-    id: response.id,
-    tasksPath: endpoint.startsWith("/api/") ? endpoint : `system/tasks/${jobType}/${id}`,
-    summaryPath: `system/taskSummaries/${jobType}/${id}`
-  };
-}
-async function pollJob(http3, job, options) {
-  const deadline = Date.now() + options.asyncTimeoutMs;
-  const timedOut = () => new Dhis2Error(
-    `the metadata import job ${job.id} on ${http3.server} did not finish within ${Math.round(options.asyncTimeoutMs / 1e3)} s; it may still be running (see /api/${job.summaryPath})`
-  );
-  let failed;
-  let seen = false;
-  let empties = 0;
-  for (; ; ) {
-    const res = await http3.request({ method: "GET", path: job.tasksPath, retry: true });
-    const notifications = Array.isArray(res.body) ? res.body.filter(isRecord) : [];
-    empties = notifications.length === 0 ? empties + 1 : 0;
-    if (seen && empties >= 3) {
-      throw new Dhis2Error(
-        `the metadata import job ${job.id} vanished from ${http3.server} (restarted?): check the program there before running again`
-      );
-    }
-    seen ||= notifications.length > 0;
-    const done = notifications.find((n) => n.completed === true);
-    if (done) {
-      const error = notifications.find((n) => n.level === "ERROR");
-      if (error && typeof error.message === "string") failed = error.message;
-      break;
-    }
-    if (Date.now() >= deadline) throw timedOut();
-    await sleep(options.pollIntervalMs);
-  }
-  for (; ; ) {
-    const res = await http3.request({ method: "GET", path: job.summaryPath, retry: true });
-    if (isRecord(res.body) && Object.keys(res.body).length > 0) return parseImportReport(res.body, res.status);
-    if (failed !== void 0) {
-      throw new Dhis2Error(`the metadata import job ${job.id} failed on ${http3.server}: ${redact(failed)}`);
-    }
-    if (Date.now() >= deadline) throw timedOut();
-    await sleep(options.pollIntervalMs);
-  }
-}
-function sleep(ms) {
-  return new Promise((resolve5) => setTimeout(resolve5, ms));
+  return waitForJob(http3, job, options);
 }
 
 // src/dhis2/version.ts
@@ -29903,7 +32218,10 @@ var DEFAULTS = {
   // (Authorization with a long token, cookies a proxy adds).
   maxUrlLength: 6e3,
   pollIntervalMs: 1e3,
-  asyncTimeoutMs: 30 * 6e4
+  asyncTimeoutMs: 30 * 6e4,
+  // DHIS2's scheduler starts a queued one-off job within seconds; two minutes of nothing means a blocked queue.
+  startTimeoutMs: 2 * 6e4,
+  progressIntervalMs: 2e4
 };
 var Dhis2Client = class _Dhis2Client {
   system;
@@ -29920,7 +32238,10 @@ var Dhis2Client = class _Dhis2Client {
     this.maxUrlLength = options.maxUrlLength ?? DEFAULTS.maxUrlLength;
     this.importOptions = {
       pollIntervalMs: options.pollIntervalMs ?? DEFAULTS.pollIntervalMs,
-      asyncTimeoutMs: options.asyncTimeoutMs ?? DEFAULTS.asyncTimeoutMs
+      asyncTimeoutMs: options.asyncTimeoutMs ?? DEFAULTS.asyncTimeoutMs,
+      startTimeoutMs: options.startTimeoutMs ?? DEFAULTS.startTimeoutMs,
+      progressIntervalMs: options.progressIntervalMs ?? DEFAULTS.progressIntervalMs,
+      progress: options.progress
     };
     this.dataStore = new DataStoreApi(http3, (minor, patch) => this.atLeast(minor, patch));
   }
@@ -29983,15 +32304,15 @@ var Dhis2Client = class _Dhis2Client {
     const query = (chunk) => ({ fields, paging: false, filter: `id:in:[${chunk.join(",")}]` });
     const chunks = chunkByUrlLength(unique, (chunk) => this.http.url(path, query(chunk)), this.maxUrlLength);
     if (chunks.length > 1) this.http.log(`${unique.length} ${collection2} ids: ${chunks.length} requests`);
-    const byId = /* @__PURE__ */ new Map();
+    const byId2 = /* @__PURE__ */ new Map();
     for (const chunk of chunks) {
       const res = await this.http.request({ method: "GET", path, query: query(chunk), retry: true });
       for (const obj of collectionOf(res.body, collection2, this.url)) {
-        if (typeof obj.id === "string") byId.set(obj.id, obj);
+        if (typeof obj.id === "string") byId2.set(obj.id, obj);
       }
     }
     return unique.flatMap((id) => {
-      const obj = byId.get(id);
+      const obj = byId2.get(id);
       return obj ? [obj] : [];
     });
   }
@@ -30048,10 +32369,16 @@ function nonNegative(name, value2, fallback) {
 
 // src/commands/connect.ts
 async function connect(settings, reporter) {
+  const timeout = settings.importTimeoutMs;
   const client = await Dhis2Client.connect({
     url: settings.server.url,
     auth: settings.server.auth,
-    log: (m) => reporter.debug(m)
+    log: (m) => reporter.debug(m),
+    asyncTimeoutMs: timeout,
+    startTimeoutMs: Math.min(12e4, timeout / 10),
+    pollIntervalMs: Math.min(1e3, timeout / 40),
+    progressIntervalMs: Math.min(2e4, timeout / 4),
+    progress: (m) => reporter.info(m)
   });
   reporter.info(`Connected to DHIS2 ${client.system.version} at ${client.url}`);
   return client;
@@ -30138,20 +32465,20 @@ function pLimit(concurrency) {
     activeCount--;
     resumeNext();
   };
-  const run = async (function_, resolve5, arguments_) => {
+  const run = async (function_, resolve8, arguments_) => {
     const result = (async () => function_(...arguments_))();
-    resolve5(result);
+    resolve8(result);
     try {
       await result;
     } catch {
     }
     next();
   };
-  const enqueue = (function_, resolve5, arguments_) => {
+  const enqueue = (function_, resolve8, arguments_) => {
     new Promise((internalResolve) => {
       queue.enqueue(internalResolve);
     }).then(
-      run.bind(void 0, function_, resolve5, arguments_)
+      run.bind(void 0, function_, resolve8, arguments_)
     );
     (async () => {
       await Promise.resolve();
@@ -30160,8 +32487,8 @@ function pLimit(concurrency) {
       }
     })();
   };
-  const generator = (function_, ...arguments_) => new Promise((resolve5) => {
-    enqueue(function_, resolve5, arguments_);
+  const generator = (function_, ...arguments_) => new Promise((resolve8) => {
+    enqueue(function_, resolve8, arguments_);
   });
   Object.defineProperties(generator, {
     activeCount: {
@@ -30217,42 +32544,6 @@ async function eachProgram(items, reporter, concurrency, work, failed) {
 // src/commands/import-summary.ts
 import { createHash as createHash4 } from "node:crypto";
 
-// src/commands/report-file.ts
-import { createHash as createHash2 } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join as join3 } from "node:path";
-function runScope(settings) {
-  return createHash2("sha256").update([settings.config.path, settings.server.url, ...settings.programs.map((p) => p.id)].join("\n")).digest("hex").slice(0, 10);
-}
-function writeReport(settings, command, report) {
-  mkdirSync(settings.reportDir, { recursive: true });
-  const path = join3(settings.reportDir, `${command}-report-${runScope(settings)}.json`);
-  writeFileSync(path, `${redact(JSON.stringify(report, null, 2))}
-`);
-  return path;
-}
-function programScope(settings) {
-  return settings.programs.length < settings.config.programs.length ? settings.programs.map((p) => p.id) : void 0;
-}
-
-// src/github/markdown.ts
-function cell(value2) {
-  const text = value2 === void 0 || value2 === null ? "" : String(value2);
-  return text.replace(/\\/g, "\\\\").replace(/\|/g, "\\|").replace(/</g, "&lt;").replace(/\r?\n/g, " ");
-}
-function table(headers, rows, align) {
-  const sep = headers.map((_, i) => align?.[i] === "right" ? "---:" : "---");
-  return [headers.map(cell), sep, ...rows.map((r) => r.map(cell))].map((r) => `| ${r.join(" | ")} |`).join("\n");
-}
-function formatBytes(bytes) {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-}
-function programLabel(id, name) {
-  return name ? `${name} (\`${id}\`)` : `\`${id}\``;
-}
-
 // src/metadata/canonical.ts
 import { createHash as createHash3 } from "node:crypto";
 
@@ -30264,28 +32555,28 @@ var configure = import__.default.configure;
 var stringify = configure({ deterministic: true, circularValue: TypeError, bigint: false });
 var SET_RULES = {
   // IdentifiableObject.attributeValues: a Set, a JSONB map since 2.39.
-  attributeValues: (av) => [str2(isRecord(av) ? idOf(av.attribute) : void 0)],
+  attributeValues: (av) => [str3(isRecord(av) ? idOf(av.attribute) : void 0)],
   // IdentifiableObject.translations: a Set of {locale, property, value}.
-  translations: (tr) => isRecord(tr) ? [str2(tr.locale), str2(tr.property)] : [],
+  translations: (tr) => isRecord(tr) ? [str3(tr.locale), str3(tr.property)] : [],
   // Legacy sharing (up to 2.40): Sets of {id, userUid | userGroupUid, access}.
-  userAccesses: (ua) => isRecord(ua) ? [str2(ua.id ?? ua.userUid)] : [],
-  userGroupAccesses: (uga) => isRecord(uga) ? [str2(uga.id ?? uga.userGroupUid)] : [],
+  userAccesses: (ua) => isRecord(ua) ? [str3(ua.id ?? ua.userUid)] : [],
+  userGroupAccesses: (uga) => isRecord(uga) ? [str3(uga.id ?? uga.userGroupUid)] : [],
   // BaseIdentifiableObject.favorites: a Set of user uids.
-  favorites: (uid) => [str2(uid)],
+  favorites: (uid) => [str3(uid)],
   // Program, data set, group, user organisationUnits: Sets (not in analytical objects: see below).
-  organisationUnits: (ou) => [str2(idOf(ou))],
+  organisationUnits: (ou) => [str3(idOf(ou))],
   // ProgramRule.programRuleActions: a Set.
-  programRuleActions: (a) => [str2(idOf(a))],
+  programRuleActions: (a) => [str3(idOf(a))],
   // Program and ProgramStage notificationTemplates: Sets.
-  notificationTemplates: (n) => [str2(idOf(n))],
+  notificationTemplates: (n) => [str3(idOf(n))],
   // ProgramIndicator.analyticsPeriodBoundaries: a Set (items may lack an id in hand-written files).
-  analyticsPeriodBoundaries: (b) => isRecord(b) ? [str2(b.boundaryTarget), str2(b.analyticsPeriodBoundaryType), str2(idOf(b))] : [],
+  analyticsPeriodBoundaries: (b) => isRecord(b) ? [str3(b.boundaryTarget), str3(b.analyticsPeriodBoundaryType), str3(idOf(b))] : [],
   // LegendSet.legends: a Set; by range, which is also how people read a legend.
-  legends: (l) => isRecord(l) ? [num(l.startValue), num(l.endValue), str2(idOf(l))] : []
+  legends: (l) => isRecord(l) ? [num(l.startValue), num(l.endValue), str3(idOf(l))] : []
 };
 var SCOPED_SET_RULES = {
   // CategoryOptionCombo.categoryOptions is a Set; Category.categoryOptions is an ordered List.
-  "categoryOptionCombos.categoryOptions": (co) => [str2(idOf(co))]
+  "categoryOptionCombos.categoryOptions": (co) => [str3(idOf(co))]
 };
 var ANALYTICAL_COLLECTIONS = /* @__PURE__ */ new Set([
   "charts",
@@ -30302,7 +32593,7 @@ function canonicalize(doc) {
   for (const [key, value2] of Object.entries(doc)) {
     if (Array.isArray(value2) && value2.every(isRecord)) {
       const objects = value2.map((obj) => canonValue(obj, key, key));
-      out.push([key, sortBy(objects, (obj) => [str2(idOf(obj))])]);
+      out.push([key, sortBy(objects, (obj) => [str3(idOf(obj))])]);
     } else {
       out.push([key, canonValue(value2, key, key)]);
     }
@@ -30315,6 +32606,14 @@ function canonicalJson(doc) {
 }
 function fingerprint(doc) {
   return createHash3("sha256").update(canonicalJson(doc), "utf8").digest("hex");
+}
+function planFingerprint(payload, deletions) {
+  const listed = Object.entries(deletions).filter(([, ids2]) => ids2.length > 0).map(([key, ids2]) => `${key}:${[...ids2].sort().join(",")}`).sort();
+  if (listed.length === 0) return fingerprint(payload);
+  return createHash3("sha256").update(canonicalJson(payload), "utf8").update(`
+delete
+${listed.join("\n")}
+`, "utf8").digest("hex");
 }
 function withoutVolatile(doc) {
   const { date: _date, ...rest } = doc;
@@ -30369,16 +32668,16 @@ function sortBy(items, keyOf) {
 function compareKeys(a, b) {
   for (let i = 0; i < Math.max(a.length, b.length); i++) {
     const x = a[i];
-    const y = b[i];
-    if (x === y) continue;
+    const y2 = b[i];
+    if (x === y2) continue;
     if (x === void 0) return -1;
-    if (y === void 0) return 1;
-    if (typeof x === "number" && typeof y === "number") return x - y;
-    return compareStrings(String(x), String(y));
+    if (y2 === void 0) return 1;
+    if (typeof x === "number" && typeof y2 === "number") return x - y2;
+    return compareStrings(String(x), String(y2));
   }
   return 0;
 }
-function str2(value2) {
+function str3(value2) {
   return typeof value2 === "string" ? value2 : value2 === void 0 || value2 === null ? "\uFFFF" : String(value2);
 }
 function num(value2) {
@@ -30481,7 +32780,7 @@ function diffMetadata(payload, current, ignoreKeys) {
       if (fields.length === 0) {
         diff.unchanged++;
       } else {
-        diff.changed.push({ id, ...nameOf(obj, serverObj), collection: key, fields });
+        diff.changed.push({ id, ...nameOf2(obj, serverObj), collection: key, fields });
       }
     });
     totals.created += diff.created.length;
@@ -30513,7 +32812,7 @@ function formatValue(v, max = 60) {
   }
   return `${json.slice(0, max - 1)}\u2026`;
 }
-function nameOf(obj, serverObj) {
+function nameOf2(obj, serverObj) {
   for (const candidate of [obj.name, obj.displayName, serverObj.name, serverObj.displayName]) {
     if (typeof candidate === "string" && candidate !== "") return { name: candidate };
   }
@@ -30668,7 +32967,7 @@ function detailSection(p) {
       for (const o of changed) {
         for (const f of o.fields) {
           lines.push(
-            `| ${cell(o.collection)} ${cell(o.name ?? "")} \`${o.id}\` | \`${cell(f.path)}\` | ${cell(formatValue(f.old))} | ${cell(formatValue(f.new))} |`
+            `| ${cell(o.collection)} ${cell(o.name ?? "")} ${code(o.id)} | ${code(f.path)} | ${cell(formatValue(f.old))} | ${cell(formatValue(f.new))} |`
           );
         }
       }
@@ -30685,14 +32984,14 @@ function detailSection(p) {
     const created = diff.collections.filter((c) => c.created.length > 0);
     if (created.length > 0) {
       lines.push(
-        `New: ${created.map((c) => `${c.collection} ${c.created.map((id) => `\`${id}\``).join(", ")}`).join("; ")}`,
+        `New: ${created.map((c) => `${cell(c.collection)} ${c.created.map(code).join(", ")}`).join("; ")}`,
         ""
       );
     }
   }
   const stale = p.plan?.stale;
   if (stale && Object.values(stale).some((ids2) => ids2.length > 0)) {
-    const parts = Object.entries(stale).filter(([, ids2]) => ids2.length > 0).map(([k, ids2]) => `${ids2.length} ${k} (${ids2.map((id) => `\`${id}\``).join(", ")})`);
+    const parts = Object.entries(stale).filter(([, ids2]) => ids2.length > 0).map(([k, ids2]) => `${ids2.length} ${cell(k)} (${ids2.map(code).join(", ")})`);
     lines.push(`Restore removes what the file no longer has: ${parts.join(", ")}.`, "");
   }
   for (const note of p.plan?.notes ?? []) lines.push(`- ${cell(note)}`);
@@ -30730,98 +33029,11 @@ function reportImport(settings, reporter, client, command, programs, extra = {})
   reporter.setOutput("status", status);
   for (const [k, v] of Object.entries(stats)) reporter.setOutput(k, String(v));
   reporter.setOutput("fingerprint", fingerprint2);
+  const changes = programs.reduce((n, p) => n + (p.diff ? p.diff.totals.created + p.diff.totals.changed : 0), 0);
+  reporter.setOutput("changes", String(changes));
   reporter.setOutput("report", report);
   return { status, fingerprint: fingerprint2 };
 }
-
-// src/commands/json-file.ts
-var import_yaml2 = __toESM(require_dist(), 1);
-import { existsSync as existsSync2, readFileSync as readFileSync3 } from "node:fs";
-import { resolve as resolve3 } from "node:path";
-function position(text, offset) {
-  const before = text.slice(0, offset);
-  const line = before.split("\n").length;
-  return { line, column: offset - before.lastIndexOf("\n") };
-}
-function readMetadataFile(workspace, path, hint) {
-  const abs = resolve3(workspace, path);
-  if (!existsSync2(abs)) throw new UserError(`${path} not found in the workspace (${hint})`, { file: path });
-  const text = readFileSync3(abs, "utf8");
-  let doc;
-  try {
-    doc = JSON.parse(text);
-  } catch (e) {
-    const message = e.message;
-    const at = /position (\d+)/.exec(message);
-    const where2 = at ? position(text, Number(at[1])) : void 0;
-    const lc = /line (\d+) column (\d+)/.exec(message);
-    const loc = where2 ?? (lc ? { line: Number(lc[1]), column: Number(lc[2]) } : void 0);
-    throw new UserError(`${path} is not valid JSON: ${message.replace(/ in JSON at position \d+.*$/, "")}`, {
-      file: path,
-      ...loc
-    });
-  }
-  if (doc === null || typeof doc !== "object" || Array.isArray(doc)) {
-    throw new UserError(`${path} is not a DHIS2 metadata document (expected a JSON object of collections)`, {
-      file: path,
-      line: 1
-    });
-  }
-  return { path, text, doc };
-}
-function definitionPath(doc, uid) {
-  let reference;
-  const walk = (value2, path) => {
-    if (Array.isArray(value2)) {
-      for (let i = 0; i < value2.length; i++) {
-        const found = walk(value2[i], [...path, i]);
-        if (found) return found;
-      }
-      return void 0;
-    }
-    if (value2 === null || typeof value2 !== "object") return void 0;
-    const obj = value2;
-    if (obj.id === uid) {
-      if (Object.keys(obj).length > 1) return path;
-      reference ??= path;
-    }
-    for (const [k, v] of Object.entries(obj)) {
-      if (typeof v === "object" && v !== null) {
-        const found = walk(v, [...path, k]);
-        if (found) return found;
-      }
-    }
-    return void 0;
-  };
-  return walk(doc, []) ?? reference;
-}
-var ObjectLocator = class {
-  constructor(file) {
-    this.file = file;
-  }
-  parsed;
-  locate(uid) {
-    if (this.file.inRepo === false) return {};
-    const where2 = { file: this.file.path };
-    const path = uid ? definitionPath(this.file.doc, uid) : void 0;
-    if (!path) return where2;
-    this.parsed ??= (() => {
-      const lines = new import_yaml2.LineCounter();
-      const d = (0, import_yaml2.parseDocument)(this.file.text, { lineCounter: lines, keepSourceTokens: false, uniqueKeys: false });
-      return { root: d.contents, lines };
-    })();
-    let node = this.parsed.root;
-    for (const key of path) {
-      if ((0, import_yaml2.isMap)(node)) node = node.get(key, true);
-      else if ((0, import_yaml2.isSeq)(node)) node = node.get(key, true);
-      else break;
-    }
-    const range = node?.range;
-    if (!range) return where2;
-    const pos = this.parsed.lines.linePos(range[0]);
-    return { file: this.file.path, line: pos.line, column: pos.col };
-  }
-};
 
 // src/metadata/sharing.ts
 var SHARING_ONLY_FROM_MINOR = 41;
@@ -30863,10 +33075,10 @@ function withModernSharing(obj) {
   const sharing = sharingFromLegacy(obj);
   return sharing === void 0 ? obj : { ...obj, sharing };
 }
-function withSharingOf(target, source) {
-  if (!ACCESS_KEYS.some((key) => isPresent(source[key]))) return target;
+function withSharingOf(target2, source) {
+  if (!ACCESS_KEYS.some((key) => isPresent(source[key]))) return target2;
   const out = {};
-  for (const [key, value2] of Object.entries(target)) {
+  for (const [key, value2] of Object.entries(target2)) {
     if (!ACCESS_KEYS.includes(key)) out[key] = value2;
   }
   for (const key of ACCESS_KEYS) {
@@ -31168,15 +33380,15 @@ function staleRules(payload, file, programId, current) {
   const stale = { programRules: [], programRuleVariables: [], programRuleActions: [] };
   if (current === void 0) return stale;
   const covered = (key) => Array.isArray(file[key]);
-  const ofProgram = (obj) => {
+  const ofProgram2 = (obj) => {
     const owner = idOf(obj.program);
     return owner === void 0 || owner === programId;
   };
-  const serverRules = collection(current, "programRules").filter(ofProgram);
+  const serverRules = collection(current, "programRules").filter(ofProgram2);
   const serverRuleIds = new Set(ids(serverRules));
   const server = {
     programRules: serverRules,
-    programRuleVariables: collection(current, "programRuleVariables").filter(ofProgram),
+    programRuleVariables: collection(current, "programRuleVariables").filter(ofProgram2),
     programRuleActions: collection(current, "programRuleActions").filter((a) => {
       const rule = idOf(a.programRule);
       return rule === void 0 || serverRuleIds.has(rule);
@@ -31268,12 +33480,12 @@ function indexByCollection(doc) {
   if (doc === void 0) return index;
   for (const [key, value2] of Object.entries(doc)) {
     if (!Array.isArray(value2)) continue;
-    const byId = /* @__PURE__ */ new Map();
+    const byId2 = /* @__PURE__ */ new Map();
     for (const obj of value2) {
       const id = idOf(obj);
-      if (id !== void 0) byId.set(id, obj);
+      if (id !== void 0) byId2.set(id, obj);
     }
-    index.set(key, byId);
+    index.set(key, byId2);
   }
   return index;
 }
@@ -31459,13 +33671,13 @@ function mergeBackups(current, previouslyWritten, mine) {
 }
 function findBackup(list, backupId) {
   const wanted = backupId.trim();
-  const byId = list.filter(
+  const byId2 = list.filter(
     (r) => isRecord(r) && (typeof r.id === "number" || typeof r.id === "string") && String(r.id) === wanted
   );
-  const matches = byId.length > 0 ? byId : list.filter((r) => isRecord(r) && r.name === wanted);
-  if (matches.length === 0) return { kind: "missing" };
-  if (matches.length > 1) return { kind: "ambiguous", matches: matches.map(summarizeBackup) };
-  return { kind: "found", record: matches[0] };
+  const matches2 = byId2.length > 0 ? byId2 : list.filter((r) => isRecord(r) && r.name === wanted);
+  if (matches2.length === 0) return { kind: "missing" };
+  if (matches2.length > 1) return { kind: "ambiguous", matches: matches2.map(summarizeBackup) };
+  return { kind: "found", record: matches2[0] };
 }
 function describeBackups(list, max = 10) {
   const all3 = list.map(summarizeBackup).reverse();
@@ -31494,10 +33706,10 @@ async function readBackups(dataStore, programId) {
   if (value2 === void 0) return { exists: false, backups: [], bytes: 0 };
   return { exists: true, backups: parseBackupsValue(value2, programId).backups, bytes: valueBytes(value2) };
 }
-var defaultSleep = (ms) => new Promise((resolve5) => setTimeout(resolve5, ms));
+var defaultSleep = (ms) => new Promise((resolve8) => setTimeout(resolve8, ms));
 async function saveBackup(dataStore, programId, record, options = {}) {
   const maxAttempts = options.maxAttempts ?? MAX_SAVE_ATTEMPTS;
-  const sleep2 = options.sleep ?? defaultSleep;
+  const sleep3 = options.sleep ?? defaultSleep;
   const log = options.log ?? (() => {
   });
   const where2 = `${BACKUPS_NAMESPACE}/${programId}`;
@@ -31535,7 +33747,7 @@ async function saveBackup(dataStore, programId, record, options = {}) {
     if (check.ok) {
       const settle2 = options.settleMs ?? Math.min(SETTLE_MAX_MS, Math.max(SETTLE_MIN_MS, 2 * window2));
       if (settle2 > 0) {
-        await sleep2(settle2);
+        await sleep3(settle2);
         check = await verify(dataStore, programId, mine, written);
       }
     }
@@ -31584,11 +33796,11 @@ function backupMetadata(backups, programId, backupId) {
   }
   const { record } = found;
   const doc = record.metadata;
-  const label = `backup "${record.name}" (id ${record.id}) of program ${programId}`;
-  if (!isRecord(doc)) throw new BackupNotFoundError(`${label} has no metadata document`, "invalid");
+  const label2 = `backup "${record.name}" (id ${record.id}) of program ${programId}`;
+  if (!isRecord(doc)) throw new BackupNotFoundError(`${label2} has no metadata document`, "invalid");
   const programs = Array.isArray(doc.programs) ? doc.programs : [];
   if (!programs.some((p) => isRecord(p) && p.id === programId)) {
-    throw new BackupNotFoundError(`${label} does not hold program ${programId} in its metadata`, "invalid");
+    throw new BackupNotFoundError(`${label2} does not hold program ${programId} in its metadata`, "invalid");
   }
   return { record, doc };
 }
@@ -31611,7 +33823,14 @@ function indexTopLevel(doc, into) {
     }
   }
 }
-var DIFF_IGNORE_KEYS = /* @__PURE__ */ new Set([...REMOVAL_KEYS.dates, ...REMOVAL_KEYS.userFields]);
+var DIFF_IGNORE_KEYS = /* @__PURE__ */ new Set([
+  ...REMOVAL_KEYS.dates,
+  ...REMOVAL_KEYS.userFields,
+  // DHIS2 increments `version` on every update of a program or option set (seen on a real 2.43.1,
+  // dhis2-api.md): a counter for clients to re-download, not configuration. Compared, it would make every
+  // restored program "changed" again until the next export, and each restore would bump it again.
+  "version"
+]);
 function unmanagedKeys(settings) {
   return { ...DEFAULT_UNMANAGED, perCollection: settings.config.attributes };
 }
@@ -31636,11 +33855,42 @@ async function draftPlan(client, settings, entry, file) {
     { ...server, existing: serverObjects },
     unmanaged
   );
-  return { entry, file, onServer: current !== void 0, plan, serverObjects };
+  return {
+    entry,
+    file,
+    onServer: current !== void 0,
+    current,
+    plan,
+    serverObjects,
+    minor: client.system.minor,
+    mode: settings.config.restore.payload
+  };
 }
 function analysePlan(draft) {
+  const { mode, ...rest } = draft;
   const diff = diffMetadata(draft.plan.payload, draft.serverObjects, DIFF_IGNORE_KEYS);
-  return { ...draft, diff, fingerprint: fingerprint(draft.plan.payload) };
+  let payload = mode === "changed" ? changedOnly(draft.plan.payload, diff) : draft.plan.payload;
+  let plan = draft.plan;
+  if (mode === "all") {
+    const changedActions = changedIds(diff).get("programRuleActions") ?? /* @__PURE__ */ new Set();
+    const unchanged = templateUidUpdates(payload, draft.serverObjects, draft.minor).filter(
+      (f) => !changedActions.has(f.id)
+    );
+    if (unchanged.length > 0) {
+      payload = withoutActions(payload, new Set(unchanged.map((f) => f.id)));
+      const note = `Left out ${unchanged.length} unchanged program rule action${unchanged.length === 1 ? "" : "s"} with a notification template (SENDMESSAGE/SCHEDULEMESSAGE): DHIS2 2.${draft.minor} fails to update them.`;
+      plan = { ...plan, notes: [...plan.notes, note] };
+    }
+  }
+  const commitFailures = templateUidUpdates(payload, draft.serverObjects, draft.minor);
+  return {
+    ...rest,
+    plan,
+    diff,
+    payload,
+    commitFailures,
+    fingerprint: planFingerprint(payload, plan.stale)
+  };
 }
 function readProgramFile(settings, entry) {
   return readMetadataFile(settings.workspace, entry.file, `program ${entry.id}: run export first, or set its file`);
@@ -31676,20 +33926,20 @@ async function programSources(client, settings, reporter) {
   return sources;
 }
 
-// src/commands/dry-run.ts
+// src/commands/plan-validate.ts
 var VALIDATE_PARAMS = {
   importMode: "VALIDATE",
   importStrategy: "CREATE_AND_UPDATE",
   atomicMode: "ALL"
 };
-var PROGRAM_CONCURRENCY = 4;
+var COMMIT_FAILURE_CODE = "COMMIT_FAILS";
 function collectionFor(objectType, payload) {
   const base = objectType.charAt(0).toLowerCase() + objectType.slice(1);
   return [`${base}s`, base.replace(/y$/, "ies")].find((key) => Array.isArray(payload[key]));
 }
 function annotateErrors(reporter, planned, report) {
   const locator = new ObjectLocator(planned.file);
-  const payload = planned.plan.payload;
+  const payload = planned.payload;
   for (const e of report.errors) {
     let uid = e.code === "E5003" ? e.uid : e.mainId ?? e.uid;
     if (uid === void 0 && e.index !== void 0) {
@@ -31700,18 +33950,22 @@ function annotateErrors(reporter, planned, report) {
     reporter.error(`${e.code} ${e.objectType}${e.uid ? ` ${e.uid}` : ""}: ${e.message}`, locator.locate(uid));
   }
 }
+function commitFailureError(f, minor) {
+  return {
+    code: COMMIT_FAILURE_CODE,
+    objectType: "ProgramRuleAction",
+    klass: "org.hisp.dhis.programrule.ProgramRuleAction",
+    uid: f.id,
+    message: `DHIS2 2.${minor} cannot update a ${f.type || "program rule"} action that has a notification template (templateUid ${f.templateUid}): importMode=VALIDATE accepts it but the import fails (TransientPropertyValueException), since 2.42. To apply this change, give the action a new UID in the file (and in its rule's programRuleActions): DHIS2 creates the new action, which works, and restore removes the old one after the import. Or make the change in the DHIS2 Maintenance app.`
+  };
+}
 async function planAndValidate(client, settings, entry, file, reporter) {
-  const draft = await draftPlan(client, settings, entry, file);
-  const validation = client.importMetadata(draft.plan.payload, VALIDATE_PARAMS);
-  await new Promise((resolve5) => setImmediate(resolve5));
-  let planned;
-  try {
-    planned = analysePlan(draft);
-  } catch (e) {
-    await validation.catch(() => void 0);
-    throw e;
+  const planned = analysePlan(await draftPlan(client, settings, entry, file));
+  const report = isEmptyPayload(planned.payload) ? nothingImported() : await client.importMetadata(planned.payload, VALIDATE_PARAMS);
+  if (planned.commitFailures.length > 0) {
+    report.errors.push(...planned.commitFailures.map((f) => commitFailureError(f, planned.minor)));
+    report.status = "ERROR";
   }
-  const report = await validation;
   if (report.errors.length > 0) annotateErrors(reporter, planned, report);
   else if (report.status === "ERROR")
     reporter.error(`program ${entry.id}: DHIS2 reports the import would fail (ERROR)`);
@@ -31730,6 +33984,9 @@ function outcomeOf(planned, report) {
     onServer: planned.onServer
   };
 }
+
+// src/commands/dry-run.ts
+var PROGRAM_CONCURRENCY = 4;
 function checkCredentials(settings) {
   if (settings.server.auth) return;
   throw new UserError(
@@ -31739,9 +33996,9 @@ function checkCredentials(settings) {
 function dryRunMarkdown(settings, serverVersion, programs) {
   const status = worstStatus(programs);
   const icon = status === "OK" ? "\u2705" : status === "WARNING" ? "\u26A0\uFE0F" : "\u274C";
-  const header = `### ${icon} DHIS2 dry run: ${status} on ${settings.server.url} (DHIS2 ${serverVersion})`;
+  const header = `### ${icon} DHIS2 dry run: ${status} on ${cell(settings.server.url)} (DHIS2 ${cell(serverVersion)})`;
   const essential = [
-    `Config \`${settings.config.path}\`, import validated with \`importMode=VALIDATE\`: nothing was changed on the server.`,
+    `Config ${code(settings.config.path)}, import validated with \`importMode=VALIDATE\`: nothing was changed on the server.`,
     "",
     countsTable(programs),
     "",
@@ -31751,8 +34008,53 @@ function dryRunMarkdown(settings, serverVersion, programs) {
   const footer = `Fingerprint of the payload: \`${combinedFingerprint(programs)}\` (restore checks it against this review).`;
   return { header, essential, detail, footer, status };
 }
+function checksSection(result) {
+  const rows = result.programs.map((p) => [
+    programLabel(p.id, p.name),
+    p.expressions.length,
+    p.expressions.filter((e) => e.severity === "error").length,
+    p.expressions.filter((e) => e.severity === "warning").length,
+    p.references.length,
+    p.tests.filter((t) => t.passed).length,
+    p.tests.filter((t) => !t.passed).length
+  ]);
+  const failed = result.programs.flatMap((p) => p.tests.filter((t) => !t.passed).map((t) => `${t.name} (${t.file})`));
+  const icon = result.errors > 0 || result.testsFailed > 0 ? "\u274C" : result.warnings > 0 ? "\u26A0\uFE0F" : "\u2705";
+  return [
+    `#### ${icon} Checks: program rules and indicators (DHIS2's rule engine and expression parser)`,
+    "",
+    table(
+      ["program", "expressions", "invalid", "warnings", "broken references", "tests passed", "tests failed"],
+      rows,
+      ["left", "right", "right", "right", "right", "right", "right"]
+    ),
+    ...failed.length > 0 ? ["", `Failed rule tests: ${failed.slice(0, 10).map(cell).join("; ")}`] : []
+  ].join("\n");
+}
+async function runDryRunChecks(settings, reporter) {
+  if (settings.backup.id) return void 0;
+  const inputs = checkInputs(settings, { skipUnreadable: true });
+  if (inputs.length === 0) return void 0;
+  const result = await runChecks(inputs, checkTests(settings));
+  for (const p of result.problems) {
+    if (p.level === "error") reporter.error(p.message, p.location);
+    else reporter.warning(p.message, p.location);
+  }
+  writeJunit(settings, result);
+  reporter.setOutput("errors", String(result.errors));
+  reporter.setOutput("tests-passed", String(result.testsPassed));
+  reporter.setOutput("tests-failed", String(result.testsFailed));
+  return result;
+}
 async function runDryRun(settings, reporter) {
   const pr = readPullRequest(settings.github);
+  const checks = await runDryRunChecks(settings, reporter);
+  const checksFailed = checks !== void 0 && (checks.errors > 0 || checks.testsFailed > 0);
+  if (settings.serverUnavailable) {
+    if (checks) await reporter.summary(checks.markdown);
+    reporter.setOutput("status", "ERROR");
+    throw new UserError(settings.serverUnavailable);
+  }
   checkCredentials(settings);
   const client = await connect(settings, reporter);
   const sources = await programSources(client, settings, reporter);
@@ -31772,9 +34074,15 @@ async function runDryRun(settings, reporter) {
     },
     ({ entry }, error) => ({ id: entry.id, file: entry.file, error })
   );
-  const { status, fingerprint: fingerprint2 } = reportImport(settings, reporter, client, "dry-run", programs);
-  const md = dryRunMarkdown(settings, client.system.version, programs);
-  await reporter.summary([md.header, "", md.essential, "", md.detail, "", md.footer].join("\n"));
+  const { status, fingerprint: fingerprint2 } = reportImport(settings, reporter, client, "dry-run", programs, {
+    checks: checks?.programs
+  });
+  if (checksFailed) reporter.setOutput("status", "ERROR");
+  const md2 = dryRunMarkdown(settings, client.system.version, programs);
+  const checksPart = checks ? checksSection(checks) : "";
+  await reporter.summary(
+    [md2.header, "", md2.essential, "", checks?.markdown ?? "", "", md2.detail, "", md2.footer].join("\n")
+  );
   if (pr && settings.comment) {
     try {
       const api = new GitHubApi(settings.github, settings.githubToken ?? "", {
@@ -31784,13 +34092,15 @@ async function runDryRun(settings, reporter) {
       const marker = commentMarker(settings.config.path, settings.server.url, programScope(settings));
       const hidden = [
         markedValue("fingerprint", fingerprint2),
-        ...programs.map((p) => p.fingerprint ? markedValue(`fingerprint:${p.id}`, p.fingerprint) : "")
+        ...programs.map((p) => p.fingerprint ? markedValue(`fingerprint:${p.id}`, p.fingerprint) : ""),
+        // What restore would delete, as reviewed: restore names what differs when the server changed since.
+        ...programs.map((p) => p.plan ? markedValue(`deletions:${p.id}`, deletionList(p.plan.stale)) : "")
       ].filter(Boolean);
       const body = fitComment({
-        header: [marker, ...hidden, md.header].join("\n"),
-        essential: md.essential,
-        detail: md.detail,
-        footer: md.footer,
+        header: [marker, ...hidden, md2.header].join("\n"),
+        essential: [md2.essential, checksPart].filter(Boolean).join("\n\n"),
+        detail: md2.detail,
+        footer: md2.footer,
         summaryUrl: jobSummaryUrl(settings.github)
       });
       const result = await upsertComment(api, pr.number, marker, body);
@@ -31803,6 +34113,12 @@ async function runDryRun(settings, reporter) {
   if (status === "ERROR") {
     const failed = programs.filter((p) => p.error || p.report?.status === "ERROR").map((p) => p.id);
     reporter.info(`Dry run failed for ${failed.join(", ")}: the import would fail.`);
+    return false;
+  }
+  if (checksFailed) {
+    reporter.error(
+      `dry run failed: the checks found ${checks.errors} invalid expressions or broken references and ${checks.testsFailed} failed rule tests (the import itself would succeed)`
+    );
     return false;
   }
   return true;
@@ -31829,10 +34145,430 @@ function backupCount(n) {
   return `${n} backup${n === 1 ? "" : "s"}`;
 }
 
+// src/commands/backup.ts
+var BACKUP_CONCURRENCY = 4;
+async function backupOne(client, settings, entry, reporter) {
+  const before = await readBackups(client.dataStore, entry.id);
+  const exported = await client.getProgramMetadata(entry.id);
+  const program = collection(exported, "programs").find((p) => p.id === entry.id);
+  const name = typeof program?.name === "string" ? program.name : void 0;
+  const record = buildBackupRecord(entry.id, exported, settings.backup, /* @__PURE__ */ new Date());
+  if (before.backups.some((r) => summarizeBackup(r).name === record.name)) {
+    reporter.warning(
+      `program ${entry.id} already has a backup named "${record.name}": use its id, not its name, as backup-id`
+    );
+  }
+  const saved = await saveBackup(client.dataStore, entry.id, record, { log: (m) => reporter.debug(m) });
+  const result = {
+    id: entry.id,
+    name,
+    backup: summarizeBackup(saved.record),
+    objects: objectCounts(saved.record.metadata),
+    recordBytes: Buffer.byteLength(JSON.stringify(saved.record)),
+    valueBytes: saved.bytes,
+    count: saved.count,
+    attempts: saved.attempts
+  };
+  result.warning = sizeWarning(entry.id, saved.bytes, saved.count);
+  return result;
+}
+function summaryMarkdown(report) {
+  const lines = [
+    md`### DHIS2 in-server backup on ${report.server.url} (DHIS2 ${report.server.version})`.text,
+    "",
+    `Saved in dataStore namespace \`${report.namespace}\`, where the Program Config App lists them under Restore.`,
+    ""
+  ];
+  const rows = report.programs.map((p) => [
+    programLabel(p.id, p.name),
+    p.backup?.name ?? "",
+    p.backup?.id ?? "",
+    p.backup?.version ?? "",
+    p.backup?.date ?? "",
+    p.error ? "failed" : "saved",
+    p.count ?? "",
+    p.valueBytes !== void 0 ? formatBytes(p.valueBytes) : ""
+  ]);
+  lines.push(
+    table(["program", "backup name", "id", "version", "date", "result", "backups", "all backups size"], rows, [
+      "left",
+      "left",
+      "left",
+      "left",
+      "left",
+      "left",
+      "right",
+      "right"
+    ]),
+    ""
+  );
+  for (const p of report.programs) {
+    if (p.error) lines.push(md`**${p.id}** failed: ${p.error}`.text, "");
+    if (p.warning) lines.push(`> [!WARNING]`, md`> ${p.warning}`.text, "");
+  }
+  return `${lines.join("\n").trimEnd()}
+`;
+}
+async function runBackup(settings, reporter) {
+  if (settings.backup.name !== void 0) validateBackupName(settings.backup.name);
+  const client = await connect(settings, reporter);
+  const results = await eachProgram(
+    settings.programs.map((entry) => ({ entry })),
+    reporter,
+    BACKUP_CONCURRENCY,
+    async ({ entry }) => {
+      const result = await backupOne(client, settings, entry, reporter);
+      reporter.info(
+        `${result.name ?? entry.id} (${entry.id}): saved backup "${result.backup?.name}" (id ${result.backup?.id}, version ${result.backup?.version}); ${backupCount(result.count ?? 0)} in ${BACKUPS_NAMESPACE}/${entry.id}`
+      );
+      if (result.warning) reporter.warning(result.warning);
+      return result;
+    },
+    ({ entry }, error) => ({ id: entry.id, error })
+  );
+  const report = {
+    command: "backup",
+    server: { url: client.url, version: client.system.version },
+    namespace: BACKUPS_NAMESPACE,
+    programs: results
+  };
+  const reportPath = writeReport(settings, "backup", report);
+  const saved = results.filter((r) => r.backup && !r.error);
+  reporter.setOutput("backups", JSON.stringify(saved.map((r) => ({ programId: r.id, ...r.backup }))));
+  reporter.setOutput("report", reportPath);
+  await reporter.summary(summaryMarkdown(report));
+  const failed = results.filter((r) => r.error);
+  if (failed.length > 0) {
+    reporter.info(
+      `Backup failed for ${failed.length} of ${results.length} programs: ${failed.map((f) => f.id).join(", ")}`
+    );
+    return false;
+  }
+  return true;
+}
+
+// src/commands/download-backup.ts
+import { join as join6, relative as relative5 } from "node:path";
+
+// src/metadata/assemble.ts
+function assembleExport(parts) {
+  const doc = { ...parts.dependencyExport };
+  if (parts.programSections !== void 0 || Array.isArray(doc.programSections)) {
+    doc.programSections = mergeById(collection(doc, "programSections"), cloneJson(parts.programSections ?? []));
+  }
+  if (parts.legendSets !== void 0 || Array.isArray(doc.legendSets)) {
+    const referenced = new Set(referencedLegendSetIds(doc));
+    const wanted = (parts.legendSets ?? []).filter((ls) => {
+      const id = idOf(ls);
+      return id !== void 0 && referenced.has(id);
+    });
+    doc.legendSets = mergeById(collection(doc, "legendSets"), cloneJson(wanted));
+  }
+  if (Array.isArray(doc.programRuleActions)) {
+    doc.programRuleActions = linkRuleActions(collection(doc, "programRules"), collection(doc, "programRuleActions"));
+  }
+  const shaped = toFileShape(doc);
+  shaped.optionSets ??= [];
+  shaped.options ??= [];
+  return shaped;
+}
+function referencedLegendSetIds(doc) {
+  const ids2 = /* @__PURE__ */ new Set();
+  const add = (ref) => {
+    const id = idOf(ref);
+    if (id !== void 0) ids2.add(id);
+  };
+  const walk = (value2) => {
+    if (Array.isArray(value2)) {
+      for (const item of value2) walk(item);
+      return;
+    }
+    if (!isRecord(value2)) return;
+    for (const [key, child] of Object.entries(value2)) {
+      if (key === "legendSets" && Array.isArray(child)) child.forEach(add);
+      else if (key === "legendSet") add(child);
+      else if (key === "legend" && isRecord(child)) add(child.set);
+      walk(child);
+    }
+  };
+  for (const [key, value2] of Object.entries(doc)) {
+    if (key !== "legendSets") walk(value2);
+  }
+  return [...ids2].sort(compareStrings);
+}
+function mergeById(first, more) {
+  const seen = new Set(first.map(idOf).filter((id) => id !== void 0));
+  const out = [...first];
+  for (const obj of more) {
+    const id = idOf(obj);
+    if (id !== void 0) {
+      if (seen.has(id)) continue;
+      seen.add(id);
+    }
+    out.push(obj);
+  }
+  return out;
+}
+function linkRuleActions(rules, actions) {
+  const ruleOfAction = /* @__PURE__ */ new Map();
+  for (const rule of rules) {
+    const ruleId = idOf(rule);
+    if (ruleId === void 0 || !Array.isArray(rule.programRuleActions)) continue;
+    for (const ref of rule.programRuleActions) {
+      const actionId = idOf(ref);
+      if (actionId !== void 0 && !ruleOfAction.has(actionId)) ruleOfAction.set(actionId, ruleId);
+    }
+  }
+  return actions.map((action) => {
+    if (idOf(action.programRule) !== void 0) return action;
+    const actionId = idOf(action);
+    const ruleId = actionId === void 0 ? void 0 : ruleOfAction.get(actionId);
+    return ruleId === void 0 ? action : { ...action, programRule: { id: ruleId } };
+  });
+}
+function toFileShape(source) {
+  const doc = { ...source };
+  foldEmbedded(doc, "programStageDataElements", "programStages", "programStage");
+  foldEmbedded(doc, "programTrackedEntityAttributes", "programs", "program");
+  return doc;
+}
+function foldEmbedded(doc, key, ownerKey, ownerRef) {
+  if (!Array.isArray(doc[key])) return;
+  const owners = /* @__PURE__ */ new Map();
+  const ownerList = collection(doc, ownerKey).map((o) => {
+    const copy = { ...o };
+    owners.set(idOf(o), copy);
+    return copy;
+  });
+  const remaining = [];
+  for (const obj of collection(doc, key)) {
+    const owner = owners.get(idOf(obj[ownerRef]));
+    if (owner === void 0) {
+      remaining.push(obj);
+      continue;
+    }
+    const list = Array.isArray(owner[key]) ? [...owner[key]] : [];
+    const at = list.findIndex((e) => idOf(e) === idOf(obj));
+    if (at === -1) list.push(obj);
+    else if (Object.keys(list[at]).length <= 1) list[at] = obj;
+    owner[key] = list;
+  }
+  if (owners.size > 0) doc[ownerKey] = ownerList;
+  if (remaining.length > 0) doc[key] = remaining;
+  else delete doc[key];
+}
+
+// src/commands/download-backup.ts
+function safePart(value2) {
+  return value2.replace(/[^A-Za-z0-9._-]+/g, "_").replace(/^\.+/, "_") || "_";
+}
+function summaryMarkdown2(report) {
+  const lines = [
+    md`### DHIS2 in-server backup "${report.backupId}" downloaded from ${report.server.url} (DHIS2 ${report.server.version})`.text,
+    ""
+  ];
+  const written = report.programs.filter((p) => p.file);
+  if (written.length > 0) {
+    lines.push(
+      table(
+        ["program", "backup name", "id", "version", "date", "file", "objects", "size"],
+        written.map((p) => [
+          programLabel(p.id, p.name),
+          p.backup?.name ?? "",
+          p.backup?.id ?? "",
+          p.backup?.version ?? "",
+          p.backup?.date ?? "",
+          p.file,
+          Object.values(p.objects ?? {}).reduce((s, n) => s + n, 0),
+          p.bytes !== void 0 ? formatBytes(p.bytes) : ""
+        ]),
+        ["left", "left", "left", "left", "left", "left", "right", "right"]
+      ),
+      ""
+    );
+  }
+  for (const p of report.programs) if (p.error) lines.push(md`**${p.id}** failed: ${p.error}`.text, "");
+  return `${lines.join("\n").trimEnd()}
+`;
+}
+async function runDownloadBackup(settings, reporter) {
+  const backupId = settings.backup.id;
+  if (backupId === void 0) {
+    throw new ConfigError(
+      "input backup-id is required for download-backup: the id or name of a backup (list-backups shows them)"
+    );
+  }
+  const client = await connect(settings, reporter);
+  const names = await programNames(
+    client,
+    settings.programs.map((p) => p.id)
+  );
+  const results = [];
+  for (const entry of settings.programs) {
+    let name = names.get(entry.id);
+    try {
+      const { backups } = await readBackups(client.dataStore, entry.id);
+      let found;
+      try {
+        found = backupMetadata(backups, entry.id, backupId);
+      } catch (e) {
+        if (e instanceof BackupNotFoundError && e.reason === "missing") {
+          results.push({ id: entry.id, name, missing: e.message });
+          continue;
+        }
+        throw e;
+      }
+      const { record, doc } = found;
+      name ??= nameInBackups([record], entry.id);
+      const path = join6(settings.outputDir, `${safePart(entry.id)}-${safePart(String(record.id))}.json`);
+      const rel = relative5(settings.workspace, path);
+      const text = canonicalJson(toFileShape(doc));
+      writeTextInside(workspaceBoundary(settings.workspace), rel, text, "output file");
+      const result = {
+        id: entry.id,
+        name,
+        backup: summarizeBackup(record),
+        file: rel,
+        bytes: Buffer.byteLength(text),
+        objects: objectCounts(doc)
+      };
+      reporter.info(
+        `${name ?? entry.id} (${entry.id}): backup "${record.name}" (id ${record.id}, ${record.backup_date}) written to ${rel}`
+      );
+      results.push(result);
+    } catch (e) {
+      if (!isUserError(e)) throw e;
+      reporter.error(`program ${entry.id}: ${e.message}`);
+      results.push({ id: entry.id, name, error: e.message });
+    }
+  }
+  const written = results.filter((r) => r.file);
+  const report = {
+    command: "download-backup",
+    server: { url: client.url, version: client.system.version },
+    namespace: BACKUPS_NAMESPACE,
+    backupId,
+    programs: results,
+    files: written.map((r) => r.file)
+  };
+  const reportPath = writeReport(settings, "download-backup", report);
+  reporter.setOutput("files", JSON.stringify(report.files));
+  reporter.setOutput("report", reportPath);
+  const failed = results.some((r) => r.error);
+  if (!failed && written.length === 0) {
+    const missing = results.map((r) => r.missing).filter(Boolean);
+    const error = new UserError(
+      missing.length === 1 ? missing[0] : `no selected program has backup "${backupId}": ${missing.join("; ")}`
+    );
+    await reporter.summary(summaryMarkdown2(report));
+    throw error;
+  }
+  await reporter.summary(summaryMarkdown2(report));
+  return !failed;
+}
+
 // src/commands/export.ts
 import { createHash as createHash6 } from "node:crypto";
-import { existsSync as existsSync3, mkdirSync as mkdirSync2, readFileSync as readFileSync4, writeFileSync as writeFileSync2 } from "node:fs";
-import { dirname, relative as relative3, resolve as resolve4 } from "node:path";
+import { relative as relative6, resolve as resolve7 } from "node:path";
+
+// src/github/artifact.ts
+function artifactName(prefix, parts) {
+  const clean = (s) => s.replace(/[^A-Za-z0-9._-]+/g, "-");
+  const name = [prefix, ...parts].map(clean).join("-");
+  return name.length <= 200 ? name : name.slice(0, 200);
+}
+async function uploadArtifact(name, files, rootDirectory, retentionDays) {
+  try {
+    const { DefaultArtifactClient } = await import("./artifact.js");
+    const client = new DefaultArtifactClient();
+    return await client.uploadArtifact(name, files, rootDirectory, retentionDays ? { retentionDays } : {});
+  } catch (e) {
+    throw new UserError(`artifact upload "${name}" failed: ${e.message}`);
+  }
+}
+
+// src/github/git.ts
+import { execFile } from "node:child_process";
+async function git(cwd, args) {
+  return new Promise((resolve8) => {
+    execFile("git", args, { cwd, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      const code2 = error ? typeof error.code === "number" ? error.code : 1 : 0;
+      resolve8({ stdout: stdout.toString(), stderr: stderr.toString(), code: code2 });
+    });
+  });
+}
+async function gitOk(cwd, args, what) {
+  const r = await git(cwd, args);
+  if (r.code !== 0) {
+    const detail = (r.stderr || r.stdout).trim().split("\n").slice(-3).join(" ");
+    throw new UserError(`git ${what} failed: ${detail}`);
+  }
+  return r.stdout.trim();
+}
+var BOT = { name: "github-actions[bot]", email: "41898282+github-actions[bot]@users.noreply.github.com" };
+async function identityArgs(cwd) {
+  const email = await git(cwd, ["config", "user.email"]);
+  const name = await git(cwd, ["config", "user.name"]);
+  const args = [];
+  if (email.code !== 0 || !email.stdout.trim()) args.push("-c", `user.email=${BOT.email}`);
+  if (name.code !== 0 || !name.stdout.trim()) args.push("-c", `user.name=${BOT.name}`);
+  return args;
+}
+function rejectedBecauseBehind(r) {
+  return /\[rejected\]|non-fast-forward|fetch first|failed to push some refs/i.test(r.stderr);
+}
+async function commitAndPush(options) {
+  const { cwd, files, message } = options;
+  const remote = options.remote ?? "origin";
+  const log = options.log ?? (() => {
+  });
+  if (files.length === 0) return { committed: false, rebased: false };
+  await gitOk(
+    cwd,
+    ["rev-parse", "--git-dir"],
+    "rev-parse (is the workspace a git checkout? run actions/checkout first)"
+  );
+  await gitOk(cwd, ["add", "--", ...files], "add");
+  const staged = await git(cwd, ["diff", "--cached", "--quiet", "--", ...files]);
+  if (staged.code === 0) {
+    log("git: nothing to commit, the files match HEAD");
+    return { committed: false, rebased: false };
+  }
+  const branch = await gitOk(cwd, ["rev-parse", "--abbrev-ref", "HEAD"], "rev-parse");
+  if (branch === "HEAD") {
+    throw new UserError(
+      "commit: true needs a branch checkout, but HEAD is detached (check out a branch, e.g. actions/checkout with ref: main)"
+    );
+  }
+  const identity = await identityArgs(cwd);
+  await gitOk(cwd, [...identity, "commit", "--quiet", "-m", message, "--", ...files], "commit");
+  let sha = await gitOk(cwd, ["rev-parse", "HEAD"], "rev-parse");
+  log(`git: committed ${sha.slice(0, 7)} on ${branch}`);
+  let push = await git(cwd, ["push", remote, `HEAD:refs/heads/${branch}`]);
+  let rebased = false;
+  if (push.code !== 0 && rejectedBecauseBehind(push)) {
+    log(`git: ${branch} moved on ${remote}; fetching and rebasing once`);
+    await gitOk(cwd, ["fetch", "--quiet", remote, branch], "fetch");
+    const rebase = await git(cwd, [...identity, "rebase", "--quiet", "FETCH_HEAD"]);
+    if (rebase.code !== 0) {
+      await git(cwd, ["rebase", "--abort"]);
+      throw new UserError(
+        `git push to ${branch} was rejected and the rebase onto ${remote}/${branch} conflicts; the exported files were changed on the branch meanwhile: rerun the export`
+      );
+    }
+    rebased = true;
+    sha = await gitOk(cwd, ["rev-parse", "HEAD"], "rev-parse");
+    push = await git(cwd, ["push", remote, `HEAD:refs/heads/${branch}`]);
+  }
+  if (push.code !== 0) {
+    const detail = push.stderr.trim().split("\n").slice(-3).join(" ");
+    throw new UserError(
+      `git push to ${branch} failed: ${detail} (the job needs permissions: contents: write, and a branch that accepts pushes)`
+    );
+  }
+  log(`git: pushed ${sha.slice(0, 7)} to ${remote}/${branch}`);
+  return { committed: true, sha, branch, rebased };
+}
 
 // presets/hnqis2-another-server.yml
 var hnqis2_another_server_default = `# yaml-language-server: $schema=../schema/preset.schema.json
@@ -31968,11 +34704,11 @@ var PRESET_TEXTS = {
   "hnqis2-another-server": hnqis2_another_server_default,
   "hnqis2-enabled-server": hnqis2_enabled_server_default
 };
-function presetName(kind, target) {
-  return target.startsWith(`${kind}-`) ? target : `${kind}-${target}`;
+function presetName(kind, target2) {
+  return target2.startsWith(`${kind}-`) ? target2 : `${kind}-${target2}`;
 }
-function targetApplies(kind, target) {
-  return target !== "hnqis2-enabled-server" || kind === "hnqis2";
+function targetApplies(kind, target2) {
+  return target2 !== "hnqis2-enabled-server" || kind === "hnqis2";
 }
 function parsePreset(text, name) {
   const file = `presets/${name}.yml`;
@@ -31983,8 +34719,8 @@ function parsePreset(text, name) {
     preset2 = source.value;
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
-    const { line, column } = e.location;
-    throw new Error(`built-in preset ${file}:${line ?? "?"}:${column ?? "?"} is invalid: ${e.message}`);
+    const { line: line2, column } = e.location;
+    throw new Error(`built-in preset ${file}:${line2 ?? "?"}:${column ?? "?"} is invalid: ${e.message}`);
   }
   const expected = presetName(preset2.kind, preset2.target);
   if (preset2.name !== name || expected !== name) {
@@ -32004,25 +34740,25 @@ function loadPresets() {
   const presets = /* @__PURE__ */ new Map();
   for (const [name, text] of Object.entries(PRESET_TEXTS)) presets.set(name, parsePreset(text, name));
   for (const kind of PROGRAM_KINDS) {
-    for (const target of TARGETS) {
-      if (targetApplies(kind, target) && !presets.has(presetName(kind, target))) {
-        throw new Error(`no built-in preset for ${kind} programs with target ${target}`);
+    for (const target2 of TARGETS) {
+      if (targetApplies(kind, target2) && !presets.has(presetName(kind, target2))) {
+        throw new Error(`no built-in preset for ${kind} programs with target ${target2}`);
       }
     }
   }
   cache = presets;
   return presets;
 }
-function getPreset(kind, target, context = {}) {
-  if (!targetApplies(kind, target)) {
+function getPreset(kind, target2, context = {}) {
+  if (!targetApplies(kind, target2)) {
     const program = context.programId ? `program ${context.programId} is a tracker program` : "this is a tracker program";
     throw new ConfigError(
-      `target ${target} only applies to HNQIS2 programs; ${program} (no PROGRAM_TYPE HNQIS2/HNQIS3 attribute)`,
+      `target ${target2} only applies to HNQIS2 programs; ${program} (no PROGRAM_TYPE HNQIS2/HNQIS3 attribute)`,
       context.location
     );
   }
-  const preset2 = loadPresets().get(presetName(kind, target));
-  if (!preset2) throw new Error(`no built-in preset for ${kind} programs with target ${target}`);
+  const preset2 = loadPresets().get(presetName(kind, target2));
+  if (!preset2) throw new Error(`no built-in preset for ${kind} programs with target ${target2}`);
   return structuredClone(preset2);
 }
 function resolveTransform(config2, kind, programId) {
@@ -32041,105 +34777,6 @@ function resolveTransform(config2, kind, programId) {
   return resolved;
 }
 
-// src/github/artifact.ts
-function artifactName(prefix, parts) {
-  const clean = (s) => s.replace(/[^A-Za-z0-9._-]+/g, "-");
-  const name = [prefix, ...parts].map(clean).join("-");
-  return name.length <= 200 ? name : name.slice(0, 200);
-}
-async function uploadArtifact(name, files, rootDirectory, retentionDays) {
-  try {
-    const { DefaultArtifactClient } = await import("./artifact.js");
-    const client = new DefaultArtifactClient();
-    return await client.uploadArtifact(name, files, rootDirectory, retentionDays ? { retentionDays } : {});
-  } catch (e) {
-    throw new UserError(`artifact upload "${name}" failed: ${e.message}`);
-  }
-}
-
-// src/github/git.ts
-import { execFile } from "node:child_process";
-async function git(cwd, args) {
-  return new Promise((resolve5) => {
-    execFile("git", args, { cwd, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error ? typeof error.code === "number" ? error.code : 1 : 0;
-      resolve5({ stdout: stdout.toString(), stderr: stderr.toString(), code });
-    });
-  });
-}
-async function gitOk(cwd, args, what) {
-  const r = await git(cwd, args);
-  if (r.code !== 0) {
-    const detail = (r.stderr || r.stdout).trim().split("\n").slice(-3).join(" ");
-    throw new UserError(`git ${what} failed: ${detail}`);
-  }
-  return r.stdout.trim();
-}
-var BOT = { name: "github-actions[bot]", email: "41898282+github-actions[bot]@users.noreply.github.com" };
-async function identityArgs(cwd) {
-  const email = await git(cwd, ["config", "user.email"]);
-  const name = await git(cwd, ["config", "user.name"]);
-  const args = [];
-  if (email.code !== 0 || !email.stdout.trim()) args.push("-c", `user.email=${BOT.email}`);
-  if (name.code !== 0 || !name.stdout.trim()) args.push("-c", `user.name=${BOT.name}`);
-  return args;
-}
-function rejectedBecauseBehind(r) {
-  return /\[rejected\]|non-fast-forward|fetch first|failed to push some refs/i.test(r.stderr);
-}
-async function commitAndPush(options) {
-  const { cwd, files, message } = options;
-  const remote = options.remote ?? "origin";
-  const log = options.log ?? (() => {
-  });
-  if (files.length === 0) return { committed: false, rebased: false };
-  await gitOk(
-    cwd,
-    ["rev-parse", "--git-dir"],
-    "rev-parse (is the workspace a git checkout? run actions/checkout first)"
-  );
-  await gitOk(cwd, ["add", "--", ...files], "add");
-  const staged = await git(cwd, ["diff", "--cached", "--quiet", "--", ...files]);
-  if (staged.code === 0) {
-    log("git: nothing to commit, the files match HEAD");
-    return { committed: false, rebased: false };
-  }
-  const branch = await gitOk(cwd, ["rev-parse", "--abbrev-ref", "HEAD"], "rev-parse");
-  if (branch === "HEAD") {
-    throw new UserError(
-      "commit: true needs a branch checkout, but HEAD is detached (check out a branch, e.g. actions/checkout with ref: main)"
-    );
-  }
-  const identity = await identityArgs(cwd);
-  await gitOk(cwd, [...identity, "commit", "--quiet", "-m", message, "--", ...files], "commit");
-  let sha = await gitOk(cwd, ["rev-parse", "HEAD"], "rev-parse");
-  log(`git: committed ${sha.slice(0, 7)} on ${branch}`);
-  let push = await git(cwd, ["push", remote, `HEAD:refs/heads/${branch}`]);
-  let rebased = false;
-  if (push.code !== 0 && rejectedBecauseBehind(push)) {
-    log(`git: ${branch} moved on ${remote}; fetching and rebasing once`);
-    await gitOk(cwd, ["fetch", "--quiet", remote, branch], "fetch");
-    const rebase = await git(cwd, [...identity, "rebase", "--quiet", "FETCH_HEAD"]);
-    if (rebase.code !== 0) {
-      await git(cwd, ["rebase", "--abort"]);
-      throw new UserError(
-        `git push to ${branch} was rejected and the rebase onto ${remote}/${branch} conflicts; the exported files were changed on the branch meanwhile: rerun the export`
-      );
-    }
-    rebased = true;
-    sha = await gitOk(cwd, ["rev-parse", "HEAD"], "rev-parse");
-    push = await git(cwd, ["push", remote, `HEAD:refs/heads/${branch}`]);
-  }
-  if (push.code !== 0) {
-    const detail = push.stderr.trim().split("\n").slice(-3).join(" ");
-    throw new UserError(
-      `git push to ${branch} failed: ${detail} (the job needs permissions: contents: write, and a branch that accepts pushes)`
-    );
-  }
-  log(`git: pushed ${sha.slice(0, 7)} to ${remote}/${branch}`);
-  return { committed: true, sha, branch, rebased };
-}
-
 // src/metadata/program-kind.ts
 var PROGRAM_TYPE_ATTRIBUTE_ID = "yB5tFAAN7bI";
 var PROGRAM_TYPE_ATTRIBUTE_CODE = "PROGRAM_TYPE";
@@ -32154,8 +34791,8 @@ function programTypeValue(doc, programId) {
     if (attribute.code === PROGRAM_TYPE_ATTRIBUTE_CODE && attribute.id !== void 0)
       typeAttributeIds.add(attribute.id);
   }
-  const values = Array.isArray(program.attributeValues) ? program.attributeValues : [];
-  for (const av of values) {
+  const values2 = Array.isArray(program.attributeValues) ? program.attributeValues : [];
+  for (const av of values2) {
     if (!isRecord(av) || !isRecord(av.attribute)) continue;
     const id = idOf(av.attribute);
     const isType = id !== void 0 && typeAttributeIds.has(id) || av.attribute.code === PROGRAM_TYPE_ATTRIBUTE_CODE;
@@ -32223,146 +34860,20 @@ function removeObjectAttributes(doc, attributes) {
   return out;
 }
 
-// src/metadata/assemble.ts
-function assembleExport(parts) {
-  const doc = { ...parts.dependencyExport };
-  if (parts.programSections !== void 0 || Array.isArray(doc.programSections)) {
-    doc.programSections = mergeById(collection(doc, "programSections"), cloneJson(parts.programSections ?? []));
-  }
-  if (parts.legendSets !== void 0 || Array.isArray(doc.legendSets)) {
-    const referenced = new Set(referencedLegendSetIds(doc));
-    const wanted = (parts.legendSets ?? []).filter((ls) => {
-      const id = idOf(ls);
-      return id !== void 0 && referenced.has(id);
-    });
-    doc.legendSets = mergeById(collection(doc, "legendSets"), cloneJson(wanted));
-  }
-  if (Array.isArray(doc.programRuleActions)) {
-    doc.programRuleActions = linkRuleActions(collection(doc, "programRules"), collection(doc, "programRuleActions"));
-  }
-  const shaped = toFileShape(doc);
-  shaped.optionSets ??= [];
-  shaped.options ??= [];
-  return shaped;
-}
-function referencedLegendSetIds(doc) {
-  const ids2 = /* @__PURE__ */ new Set();
-  const add = (ref) => {
-    const id = idOf(ref);
-    if (id !== void 0) ids2.add(id);
-  };
-  const walk = (value2) => {
-    if (Array.isArray(value2)) {
-      for (const item of value2) walk(item);
-      return;
-    }
-    if (!isRecord(value2)) return;
-    for (const [key, child] of Object.entries(value2)) {
-      if (key === "legendSets" && Array.isArray(child)) child.forEach(add);
-      else if (key === "legendSet") add(child);
-      else if (key === "legend" && isRecord(child)) add(child.set);
-      walk(child);
-    }
-  };
-  for (const [key, value2] of Object.entries(doc)) {
-    if (key !== "legendSets") walk(value2);
-  }
-  return [...ids2].sort(compareStrings);
-}
-function mergeById(first, more) {
-  const seen = new Set(first.map(idOf).filter((id) => id !== void 0));
-  const out = [...first];
-  for (const obj of more) {
-    const id = idOf(obj);
-    if (id !== void 0) {
-      if (seen.has(id)) continue;
-      seen.add(id);
-    }
-    out.push(obj);
-  }
-  return out;
-}
-function linkRuleActions(rules, actions) {
-  const ruleOfAction = /* @__PURE__ */ new Map();
-  for (const rule of rules) {
-    const ruleId = idOf(rule);
-    if (ruleId === void 0 || !Array.isArray(rule.programRuleActions)) continue;
-    for (const ref of rule.programRuleActions) {
-      const actionId = idOf(ref);
-      if (actionId !== void 0 && !ruleOfAction.has(actionId)) ruleOfAction.set(actionId, ruleId);
-    }
-  }
-  return actions.map((action) => {
-    if (idOf(action.programRule) !== void 0) return action;
-    const actionId = idOf(action);
-    const ruleId = actionId === void 0 ? void 0 : ruleOfAction.get(actionId);
-    return ruleId === void 0 ? action : { ...action, programRule: { id: ruleId } };
-  });
-}
-function toFileShape(source) {
-  const doc = { ...source };
-  foldEmbedded(doc, "programStageDataElements", "programStages", "programStage");
-  foldEmbedded(doc, "programTrackedEntityAttributes", "programs", "program");
-  return doc;
-}
-function foldEmbedded(doc, key, ownerKey, ownerRef) {
-  if (!Array.isArray(doc[key])) return;
-  const owners = /* @__PURE__ */ new Map();
-  const ownerList = collection(doc, ownerKey).map((o) => {
-    const copy = { ...o };
-    owners.set(idOf(o), copy);
-    return copy;
-  });
-  const remaining = [];
-  for (const obj of collection(doc, key)) {
-    const owner = owners.get(idOf(obj[ownerRef]));
-    if (owner === void 0) {
-      remaining.push(obj);
-      continue;
-    }
-    const list = Array.isArray(owner[key]) ? [...owner[key]] : [];
-    const at = list.findIndex((e) => idOf(e) === idOf(obj));
-    if (at === -1) list.push(obj);
-    else if (Object.keys(list[at]).length <= 1) list[at] = obj;
-    owner[key] = list;
-  }
-  if (owners.size > 0) doc[ownerKey] = ownerList;
-  if (remaining.length > 0) doc[key] = remaining;
-  else delete doc[key];
-}
-
 // src/commands/collect.ts
 var LEGEND_SET_FIELDS = ":owner";
-async function collectProgram(client, programId) {
-  const [dependencyExport, programSections] = await Promise.all([
-    client.getProgramMetadata(programId),
+async function collectProgram(client, programId, dependencyExport) {
+  const [dependency, programSections] = await Promise.all([
+    dependencyExport ?? client.getProgramMetadata(programId),
     // Missing from the dependency export before dhis2-core PR #15903.
     client.getCollection("programSections", { filter: `program.id:eq:${programId}`, fields: ":owner" })
   ]);
-  const legendSetIds = referencedLegendSetIds({ ...dependencyExport, programSections });
+  const legendSetIds = referencedLegendSetIds({ ...dependency, programSections });
   const legendSets = legendSetIds.length > 0 ? await client.getObjects("legendSets", legendSetIds, LEGEND_SET_FIELDS) : [];
-  return assembleExport({ dependencyExport, programSections, legendSets });
+  return assembleExport({ dependencyExport: dependency, programSections, legendSets });
 }
-
-// src/commands/export.ts
-var EXPORT_CONCURRENCY = 4;
-function objectCounts(doc) {
-  const counts = {};
-  for (const [key, value2] of Object.entries(doc)) if (Array.isArray(value2)) counts[key] = value2.length;
-  return counts;
-}
-function programFile(settings, entry) {
-  const inside = resolveInside(settings.workspace, entry.file);
-  if (!inside) {
-    throw new ConfigError(`programs: file "${entry.file}" leaves the workspace`, {
-      file: settings.config.path,
-      line: entry.line
-    });
-  }
-  return inside.abs;
-}
-async function buildExport(client, config2, entry) {
-  const raw = await collectProgram(client, entry.id);
+async function buildExport(client, config2, entry, dependencyExport) {
+  const raw = await collectProgram(client, entry.id, dependencyExport);
   const program = collection(raw, "programs").find((p) => p.id === entry.id);
   const kind = programKind(raw, entry.id);
   let transform;
@@ -32381,20 +34892,31 @@ async function buildExport(client, config2, entry) {
     name: typeof program?.name === "string" ? program.name : void 0
   };
 }
+
+// src/commands/export.ts
+var EXPORT_CONCURRENCY = 4;
+function programFile(settings, entry) {
+  const inside = resolveInside(settings.workspace, entry.file);
+  if (!inside) {
+    throw new ConfigError(`programs: file "${entry.file}" leaves the workspace`, {
+      file: settings.config.path,
+      line: entry.line
+    });
+  }
+  return inside.abs;
+}
 async function exportOne(client, settings, entry) {
   const { doc, text, kind, preset: preset2, name } = await buildExport(client, settings.config, entry);
   const path = programFile(settings, entry);
-  const previous = existsSync3(path) ? readFileSync4(path, "utf8") : void 0;
+  const boundary = workspaceBoundary(settings.workspace);
+  const previous = readTextInside(boundary, path, "file");
   const changed = previous === void 0 || previous !== text && !sameContent(previous, text);
-  if (changed) {
-    mkdirSync2(dirname(path), { recursive: true });
-    writeFileSync2(path, text);
-  }
+  if (changed) writeTextInside(boundary, path, text, "file");
   return {
     text,
     result: {
       id: entry.id,
-      file: relative3(settings.workspace, path),
+      file: relative6(settings.workspace, path),
       name,
       kind,
       preset: preset2,
@@ -32404,10 +34926,10 @@ async function exportOne(client, settings, entry) {
     }
   };
 }
-function summaryMarkdown(report) {
-  const lines = [`### DHIS2 export from ${report.server.url} (DHIS2 ${report.server.version})`, ""];
+function summaryMarkdown3(report) {
+  const lines = [md`### DHIS2 export from ${report.server.url} (DHIS2 ${report.server.version})`.text, ""];
   const rows = report.programs.map((p) => [
-    p.name ? `${p.name} (\`${p.id}\`)` : `\`${p.id}\``,
+    programLabel(p.id, p.name),
     p.file,
     p.preset ?? "",
     p.error ? "failed" : p.changed ? "changed" : "unchanged",
@@ -32416,12 +34938,12 @@ function summaryMarkdown(report) {
   lines.push(table(["program", "file", "preset", "result", "size"], rows), "");
   for (const p of report.programs) {
     if (p.error) {
-      lines.push(`**${p.id}** failed: ${p.error}`, "");
+      lines.push(md`**${p.id}** failed: ${p.error}`.text, "");
       continue;
     }
     const counts = Object.entries(p.objects ?? {}).filter(([, n]) => n > 0);
     lines.push(
-      `<details><summary>${p.name ?? p.id}: ${counts.reduce((s, [, n]) => s + n, 0)} objects</summary>`,
+      `<details><summary>${cell(p.name ?? p.id)}: ${counts.reduce((s, [, n]) => s + n, 0)} objects</summary>`,
       "",
       table(
         ["objects", "count"],
@@ -32434,18 +34956,19 @@ function summaryMarkdown(report) {
     );
   }
   if (report.commit?.sha) {
-    lines.push(`Committed ${report.commit.sha.slice(0, 7)} on ${report.commit.branch}.`);
+    lines.push(md`Committed ${report.commit.sha.slice(0, 7)} on ${report.commit.branch}.`.text);
   }
   return `${lines.join("\n").trimEnd()}
 `;
 }
 function defaultCommitMessage(report, changed) {
-  const names = changed.map((p) => p.name ?? p.id);
-  const subject = names.length <= 3 ? `Export ${names.join(", ")} from DHIS2 ${report.server.version}` : `Export ${names.length} programs from DHIS2 ${report.server.version}`;
-  const body = changed.map((p) => `- ${p.name ?? p.id} (${p.id}): ${p.file}`).join("\n");
+  const names = changed.map((p) => commitLine(p.name ?? p.id));
+  const version = commitLine(report.server.version);
+  const subject = names.length <= 3 ? `Export ${names.join(", ")} from DHIS2 ${version}` : `Export ${names.length} programs from DHIS2 ${version}`;
+  const body = changed.map((p) => `- ${commitLine(`${p.name ?? p.id} (${p.id}): ${p.file}`)}`).join("\n");
   return `${subject}
 
-Server: ${report.server.url}
+Server: ${commitLine(report.server.url)}
 ${body}
 `;
 }
@@ -32498,7 +35021,7 @@ async function runExport(settings, reporter) {
     try {
       await uploadArtifact(
         name,
-        exported.map((f) => resolve4(settings.workspace, f)),
+        exported.map((f) => resolve7(settings.workspace, f)),
         settings.workspace
       );
       reporter.info(`Uploaded the exported files as artifact ${name}.`);
@@ -32512,7 +35035,7 @@ async function runExport(settings, reporter) {
   reporter.setOutput("changed", String(report.changed));
   reporter.setOutput("files", JSON.stringify(report.files));
   reporter.setOutput("report", reportPath);
-  await reporter.summary(summaryMarkdown(report));
+  await reporter.summary(summaryMarkdown3(report));
   if (commitError) throw commitError;
   const failed = results.filter((r) => r.error);
   if (failed.length > 0) {
@@ -32524,226 +35047,11 @@ async function runExport(settings, reporter) {
   return true;
 }
 
-// src/commands/backup.ts
-var BACKUP_CONCURRENCY = 4;
-async function backupOne(client, settings, entry, reporter) {
-  const before = await readBackups(client.dataStore, entry.id);
-  const exported = await client.getProgramMetadata(entry.id);
-  const program = collection(exported, "programs").find((p) => p.id === entry.id);
-  const name = typeof program?.name === "string" ? program.name : void 0;
-  const record = buildBackupRecord(entry.id, exported, settings.backup, /* @__PURE__ */ new Date());
-  if (before.backups.some((r) => summarizeBackup(r).name === record.name)) {
-    reporter.warning(
-      `program ${entry.id} already has a backup named "${record.name}": use its id, not its name, as backup-id`
-    );
-  }
-  const saved = await saveBackup(client.dataStore, entry.id, record, { log: (m) => reporter.debug(m) });
-  const result = {
-    id: entry.id,
-    name,
-    backup: summarizeBackup(saved.record),
-    objects: objectCounts(saved.record.metadata),
-    recordBytes: Buffer.byteLength(JSON.stringify(saved.record)),
-    valueBytes: saved.bytes,
-    count: saved.count,
-    attempts: saved.attempts
-  };
-  result.warning = sizeWarning(entry.id, saved.bytes, saved.count);
-  return result;
-}
-function summaryMarkdown2(report) {
-  const lines = [
-    `### DHIS2 in-server backup on ${report.server.url} (DHIS2 ${report.server.version})`,
-    "",
-    `Saved in dataStore namespace \`${report.namespace}\`, where the Program Config App lists them under Restore.`,
-    ""
-  ];
-  const rows = report.programs.map((p) => [
-    programLabel(p.id, p.name),
-    p.backup?.name ?? "",
-    p.backup?.id ?? "",
-    p.backup?.version ?? "",
-    p.backup?.date ?? "",
-    p.error ? "failed" : "saved",
-    p.count ?? "",
-    p.valueBytes !== void 0 ? formatBytes(p.valueBytes) : ""
-  ]);
-  lines.push(
-    table(["program", "backup name", "id", "version", "date", "result", "backups", "all backups size"], rows, [
-      "left",
-      "left",
-      "left",
-      "left",
-      "left",
-      "left",
-      "right",
-      "right"
-    ]),
-    ""
-  );
-  for (const p of report.programs) {
-    if (p.error) lines.push(`**${p.id}** failed: ${p.error}`, "");
-    if (p.warning) lines.push(`> [!WARNING]`, `> ${p.warning}`, "");
-  }
-  return `${lines.join("\n").trimEnd()}
-`;
-}
-async function runBackup(settings, reporter) {
-  if (settings.backup.name !== void 0) validateBackupName(settings.backup.name);
-  const client = await connect(settings, reporter);
-  const results = await eachProgram(
-    settings.programs.map((entry) => ({ entry })),
-    reporter,
-    BACKUP_CONCURRENCY,
-    async ({ entry }) => {
-      const result = await backupOne(client, settings, entry, reporter);
-      reporter.info(
-        `${result.name ?? entry.id} (${entry.id}): saved backup "${result.backup?.name}" (id ${result.backup?.id}, version ${result.backup?.version}); ${backupCount(result.count ?? 0)} in ${BACKUPS_NAMESPACE}/${entry.id}`
-      );
-      if (result.warning) reporter.warning(result.warning);
-      return result;
-    },
-    ({ entry }, error) => ({ id: entry.id, error })
-  );
-  const report = {
-    command: "backup",
-    server: { url: client.url, version: client.system.version },
-    namespace: BACKUPS_NAMESPACE,
-    programs: results
-  };
-  const reportPath = writeReport(settings, "backup", report);
-  const saved = results.filter((r) => r.backup && !r.error);
-  reporter.setOutput("backups", JSON.stringify(saved.map((r) => ({ programId: r.id, ...r.backup }))));
-  reporter.setOutput("report", reportPath);
-  await reporter.summary(summaryMarkdown2(report));
-  const failed = results.filter((r) => r.error);
-  if (failed.length > 0) {
-    reporter.info(
-      `Backup failed for ${failed.length} of ${results.length} programs: ${failed.map((f) => f.id).join(", ")}`
-    );
-    return false;
-  }
-  return true;
-}
-
-// src/commands/download-backup.ts
-import { mkdirSync as mkdirSync3, writeFileSync as writeFileSync3 } from "node:fs";
-import { join as join4 } from "node:path";
-function safePart(value2) {
-  return value2.replace(/[^A-Za-z0-9._-]+/g, "_").replace(/^\.+/, "_") || "_";
-}
-function summaryMarkdown3(report) {
-  const lines = [
-    `### DHIS2 in-server backup "${report.backupId}" downloaded from ${report.server.url} (DHIS2 ${report.server.version})`,
-    ""
-  ];
-  const written = report.programs.filter((p) => p.file);
-  if (written.length > 0) {
-    lines.push(
-      table(
-        ["program", "backup name", "id", "version", "date", "file", "objects", "size"],
-        written.map((p) => [
-          programLabel(p.id, p.name),
-          p.backup?.name ?? "",
-          p.backup?.id ?? "",
-          p.backup?.version ?? "",
-          p.backup?.date ?? "",
-          p.file,
-          Object.values(p.objects ?? {}).reduce((s, n) => s + n, 0),
-          p.bytes !== void 0 ? formatBytes(p.bytes) : ""
-        ]),
-        ["left", "left", "left", "left", "left", "left", "right", "right"]
-      ),
-      ""
-    );
-  }
-  for (const p of report.programs) if (p.error) lines.push(`**${p.id}** failed: ${p.error}`, "");
-  return `${lines.join("\n").trimEnd()}
-`;
-}
-async function runDownloadBackup(settings, reporter) {
-  const backupId = settings.backup.id;
-  if (backupId === void 0) {
-    throw new ConfigError(
-      "input backup-id is required for download-backup: the id or name of a backup (list-backups shows them)"
-    );
-  }
-  const client = await connect(settings, reporter);
-  const names = await programNames(
-    client,
-    settings.programs.map((p) => p.id)
-  );
-  const results = [];
-  for (const entry of settings.programs) {
-    let name = names.get(entry.id);
-    try {
-      const { backups } = await readBackups(client.dataStore, entry.id);
-      let found;
-      try {
-        found = backupMetadata(backups, entry.id, backupId);
-      } catch (e) {
-        if (e instanceof BackupNotFoundError && e.reason === "missing") {
-          results.push({ id: entry.id, name, missing: e.message });
-          continue;
-        }
-        throw e;
-      }
-      const { record, doc } = found;
-      name ??= nameInBackups([record], entry.id);
-      const path = join4(settings.outputDir, `${safePart(entry.id)}-${safePart(String(record.id))}.json`);
-      const rel = resolveInside(settings.workspace, path)?.rel;
-      if (rel === void 0) throw new ConfigError(`output-dir must stay inside the workspace (would write ${path})`);
-      const text = canonicalJson(toFileShape(doc));
-      mkdirSync3(settings.outputDir, { recursive: true });
-      writeFileSync3(path, text);
-      const result = {
-        id: entry.id,
-        name,
-        backup: summarizeBackup(record),
-        file: rel,
-        bytes: Buffer.byteLength(text),
-        objects: objectCounts(doc)
-      };
-      reporter.info(
-        `${name ?? entry.id} (${entry.id}): backup "${record.name}" (id ${record.id}, ${record.backup_date}) written to ${rel}`
-      );
-      results.push(result);
-    } catch (e) {
-      if (!isUserError(e)) throw e;
-      reporter.error(`program ${entry.id}: ${e.message}`);
-      results.push({ id: entry.id, name, error: e.message });
-    }
-  }
-  const written = results.filter((r) => r.file);
-  const report = {
-    command: "download-backup",
-    server: { url: client.url, version: client.system.version },
-    namespace: BACKUPS_NAMESPACE,
-    backupId,
-    programs: results,
-    files: written.map((r) => r.file)
-  };
-  const reportPath = writeReport(settings, "download-backup", report);
-  reporter.setOutput("files", JSON.stringify(report.files));
-  reporter.setOutput("report", reportPath);
-  const failed = results.some((r) => r.error);
-  if (!failed && written.length === 0) {
-    const missing = results.map((r) => r.missing).filter(Boolean);
-    const error = new UserError(
-      missing.length === 1 ? missing[0] : `no selected program has backup "${backupId}": ${missing.join("; ")}`
-    );
-    await reporter.summary(summaryMarkdown3(report));
-    throw error;
-  }
-  await reporter.summary(summaryMarkdown3(report));
-  return !failed;
-}
-
 // src/commands/list-backups.ts
 var NO_BACKUPS = "No backups found";
 function summaryMarkdown4(report) {
   const lines = [
-    `### DHIS2 in-server backups on ${report.server.url} (DHIS2 ${report.server.version})`,
+    md`### DHIS2 in-server backups on ${report.server.url} (DHIS2 ${report.server.version})`.text,
     "",
     `dataStore namespace \`${report.namespace}\` (the Program Config App's backups). Use a backup's id as \`backup-id\`.`,
     ""
@@ -32751,7 +35059,7 @@ function summaryMarkdown4(report) {
   for (const p of report.programs) {
     lines.push(`#### ${cell(programLabel(p.id, p.name))}`, "");
     if (p.error) {
-      lines.push(`Failed: ${p.error}`, "");
+      lines.push(md`Failed: ${p.error}`.text, "");
       continue;
     }
     if (p.onServer === false) lines.push("This program is not on the server (its backups can restore it).", "");
@@ -32768,7 +35076,7 @@ function summaryMarkdown4(report) {
       `${backupCount(p.backups.length)}, ${formatBytes(p.bytes ?? 0)} in all.`,
       ""
     );
-    if (p.warning) lines.push("> [!WARNING]", `> ${p.warning}`, "");
+    if (p.warning) lines.push("> [!WARNING]", md`> ${p.warning}`.text, "");
   }
   return `${lines.join("\n").trimEnd()}
 `;
@@ -32799,9 +35107,9 @@ async function runListBackups(settings, reporter) {
         warning: sizeWarning(entry.id, stored.bytes, backups.length)
       };
       reporter.info(
-        backups.length === 0 ? `${name ?? entry.id} (${entry.id}): ${NO_BACKUPS}` : `${name ?? entry.id} (${entry.id}): ${backupCount(backups.length)}, ${formatBytes(stored.bytes)}` + backups.map((b) => `
-  ${b.id}  ${b.date}  ${b.name} (version ${b.version})`).join("")
+        backups.length === 0 ? `${name ?? entry.id} (${entry.id}): ${NO_BACKUPS}` : `${name ?? entry.id} (${entry.id}): ${backupCount(backups.length)}, ${formatBytes(stored.bytes)}`
       );
+      for (const b of backups) reporter.info(`  ${b.id}  ${b.date}  ${b.name} (version ${b.version})`);
       if (!onServer) reporter.warning(`program ${entry.id} is not on ${client.url}; it has backups there`);
       if (result.warning) reporter.warning(result.warning);
       results.push(result);
@@ -32828,51 +35136,163 @@ async function runListBackups(settings, reporter) {
 }
 
 // src/commands/restore.ts
-import { mkdirSync as mkdirSync4, writeFileSync as writeFileSync4 } from "node:fs";
-import { join as join5 } from "node:path";
+import { hostname, userInfo } from "node:os";
+import { join as join7 } from "node:path";
+
+// src/dhis2/datastore-lock.ts
+import { randomUUID } from "node:crypto";
+var LOCK_NAMESPACE = "dhis2-metadata-locks";
+var LockHeldError = class extends UserError {
+};
+function describe(r) {
+  return `${r.owner}${r.run ? ` (${r.run})` : ""} since ${r.acquired}, until ${r.expires} at the latest`;
+}
+function asRecord(value2) {
+  if (!isRecord(value2) || typeof value2.token !== "string" || typeof value2.expires !== "string") return void 0;
+  return value2;
+}
+async function acquireLock(store, key, options) {
+  const started = Date.now();
+  let lastSaid = 0;
+  for (; ; ) {
+    const now = /* @__PURE__ */ new Date();
+    const mine = {
+      owner: options.owner,
+      purpose: options.purpose,
+      acquired: now.toISOString(),
+      expires: new Date(now.getTime() + options.ttlMs).toISOString(),
+      token: randomUUID(),
+      ...options.run ? { run: options.run } : {}
+    };
+    try {
+      await store.create(LOCK_NAMESPACE, key, mine);
+    } catch (e) {
+      if (!(e instanceof Dhis2Error) || e.status !== 409) throw e;
+    }
+    const held = asRecord(await store.get(LOCK_NAMESPACE, key));
+    if (held?.token === mine.token) return release(store, key, mine.token);
+    if (held !== void 0 && Date.parse(held.expires) <= Date.now()) {
+      await store.update(LOCK_NAMESPACE, key, mine);
+      await sleep2(Math.min(options.pollMs, 250));
+      const after = asRecord(await store.get(LOCK_NAMESPACE, key));
+      if (after?.token === mine.token) return release(store, key, mine.token);
+    }
+    const waited = Date.now() - started;
+    if (waited >= options.waitMs) {
+      throw new LockHeldError(
+        `${options.purpose} is locked by ${held ? describe(held) : "another run"}: waited ${Math.round(waited / 1e3)} s. Run again when it has finished (the lock is dataStore ${LOCK_NAMESPACE}/${key}; delete it only if that run is gone)`
+      );
+    }
+    if (held && Date.now() - lastSaid >= 1e4) {
+      lastSaid = Date.now();
+      options.progress?.(`${options.purpose}: waiting for the lock held by ${describe(held)}`);
+    }
+    await sleep2(options.pollMs);
+  }
+}
+function release(store, key, token) {
+  return {
+    key,
+    async release() {
+      const held = asRecord(await store.get(LOCK_NAMESPACE, key));
+      if (held?.token === token) await store.remove(LOCK_NAMESPACE, key);
+    }
+  };
+}
+function sleep2(ms) {
+  return new Promise((resolve8) => setTimeout(resolve8, ms));
+}
+
+// src/util/interrupt.ts
+var handlers = /* @__PURE__ */ new Set();
+var installed = false;
+var interrupted = false;
+function onInterrupt(handler) {
+  handlers.add(handler);
+  return () => handlers.delete(handler);
+}
+function installInterruptHandling(exit = (code2) => process.exit(code2), graceMs2 = 5e3) {
+  if (installed) return;
+  installed = true;
+  const handle = (signal) => {
+    if (interrupted) return;
+    interrupted = true;
+    const timer = setTimeout(() => exit(130), graceMs2);
+    void Promise.allSettled([...handlers].map(async (h) => h(signal))).then(() => {
+      clearTimeout(timer);
+      exit(130);
+    });
+  };
+  process.on("SIGINT", handle);
+  process.on("SIGTERM", handle);
+}
 
 // src/commands/plan-check.ts
+var flat = (m) => new Set([...m].flatMap(([key, ids2]) => [...ids2].map((id) => `${key}:${id}`)));
+function describe2(d) {
+  const parts = [];
+  if (d.unreviewedDeletions?.length) parts.push(`would also delete ${d.unreviewedDeletions.join(", ")}`);
+  if (d.droppedDeletions?.length) parts.push(`no longer deletes ${d.droppedDeletions.join(", ")}`);
+  return parts.join("; ");
+}
 function refusalNote(settings, differs) {
-  const lines = differs.map(
-    (d) => `- \`${d.id}\`: ${d.reviewed ? `reviewed \`${d.reviewed.slice(0, 12)}\`` : "not in the reviewed dry run"}, now \`${d.now.slice(0, 12)}\``
-  );
+  const lines = differs.map((d) => {
+    const detail = describe2(d);
+    return `- ${code(d.id)}: ${d.reviewed ? `reviewed ${code(d.reviewed.slice(0, 12))}` : "not in the reviewed dry run"}, now ${code(d.now.slice(0, 12))}` + (detail ? ` (${md`${detail}`.text})` : "");
+  });
   return [
     "",
-    `#### \u26D4 Restore to ${settings.server.url} refused at ${settings.github.sha?.slice(0, 7) ?? "this commit"}`,
+    md`#### ⛔ Restore to ${settings.server.url} refused at ${settings.github.sha?.slice(0, 7) ?? "this commit"}`.text,
     "",
-    "The payload differs from the one this dry run reviewed (the file changed after the review, or the server",
-    "changed what restore keeps from it: sharing, organisation units, program lists):",
+    "The plan differs from the one this dry run reviewed (the file changed after the review, or the server",
+    "changed since: what restore keeps from it, or the rules it would delete):",
     ...lines,
     "",
     "Run the dry run again on a new pull request, or re-run the restore with `allow-plan-change: true`."
   ].join("\n");
 }
 async function checkReviewedPlan(settings, reporter, programs) {
+  const reviewedDeletions = /* @__PURE__ */ new Map();
   const { eventName, sha } = settings.github;
+  if (eventName === "workflow_dispatch") {
+    reporter.notice(
+      "No reviewed plan to compare with (workflow_dispatch event: started by a person, on purpose): proceeding without one."
+    );
+    return { differs: [], reviewedDeletions };
+  }
   if (eventName !== "push" || !sha) {
     reporter.info(
       `No reviewed plan to compare with (${eventName ? `${eventName} event` : "run by hand"}, not a push of a merged pull request): proceeding.`
     );
-    return { differs: [] };
+    return { differs: [], reviewedDeletions };
   }
   const api = new GitHubApi(settings.github, settings.githubToken ?? "", { log: (m) => reporter.debug(m) });
   const pr = await api.findMergedPullRequestForCommit(sha);
   if (!pr) {
-    reporter.info(
-      `Commit ${sha.slice(0, 7)} came from no merged pull request: no reviewed plan to compare; proceeding.`
-    );
-    return { differs: [] };
+    const message = `commit ${sha.slice(0, 7)} came from no merged pull request: nobody reviewed a dry run of it (merge changes through a pull request, run the workflow by hand with workflow_dispatch, or set allow-plan-change: true)`;
+    if (!settings.allowPlanChange) throw new UserError(`restore refused: ${message}`);
+    reporter.warning(`${message}; proceeding because allow-plan-change is true`);
+    return { differs: [], reviewedDeletions };
   }
+  const me = await api.identity();
   const ours = [];
+  let others = 0;
   for await (const comment2 of api.issueComments(pr.number)) {
     const scope = markerScope(comment2.body, settings.config.path, settings.server.url);
-    if (scope) ours.push({ comment: comment2, scope });
+    if (!scope) continue;
+    if (writtenBy(comment2, me)) ours.push({ comment: comment2, scope });
+    else others++;
+  }
+  if (others > 0) {
+    reporter.warning(
+      `pull request #${pr.number}: ignored ${others} dry-run comment${others === 1 ? "" : "s"} not written by ${me.login} (only the dry run's own comments count as the review)`
+    );
   }
   if (ours.length === 0) {
     const message = `pull request #${pr.number} has no dry-run comment for ${settings.config.path} on ${settings.server.url}: this change was not reviewed against this server (run dry-run with comment: true on pull requests, or set allow-plan-change: true)`;
     if (!settings.allowPlanChange) throw new UserError(message);
     reporter.warning(`${message}; proceeding because allow-plan-change is true`);
-    return { pr: pr.number, differs: [] };
+    return { pr: pr.number, differs: [], reviewedDeletions };
   }
   const differs = [];
   let comment;
@@ -32881,19 +35301,29 @@ async function checkReviewedPlan(settings, reporter, programs) {
     const alone = covering && (covering.scope === "all" ? programs.length === 1 : covering.scope.length === 1);
     const reviewed = covering ? readMarkedValue(covering.comment.body, `fingerprint:${p.id}`) ?? (alone ? readMarkedValue(covering.comment.body, "fingerprint") : void 0) : void 0;
     comment ??= covering?.comment;
+    const listed = covering ? readMarkedValue(covering.comment.body, `deletions:${p.id}`) : void 0;
+    const reviewedSet = flat(parseDeletionList(listed ?? ""));
+    reviewedDeletions.set(p.id, reviewedSet);
     if (reviewed !== p.fingerprint) {
-      differs.push({ id: p.id, reviewed, now: p.fingerprint });
+      const now = flat(parseDeletionList(deletionList(p.deletions)));
+      const difference = { id: p.id, reviewed, now: p.fingerprint };
+      const unreviewed = [...now].filter((d) => !reviewedSet.has(d));
+      const dropped = [...reviewedSet].filter((d) => !now.has(d));
+      if (unreviewed.length > 0) difference.unreviewedDeletions = unreviewed;
+      if (dropped.length > 0) difference.droppedDeletions = dropped;
+      differs.push(difference);
       if (covering) comment = covering.comment;
     }
   }
   if (differs.length === 0) {
-    reporter.info(`The payload is exactly the one pull request #${pr.number}'s dry run reviewed.`);
-    return { pr: pr.number, comment, differs };
+    reporter.info(`The plan is exactly the one pull request #${pr.number}'s dry run reviewed.`);
+    return { pr: pr.number, comment, differs, reviewedDeletions };
   }
-  const what = `the payload differs from the one pull request #${pr.number}'s dry run reviewed (${differs.map((d) => d.id).join(", ")})`;
+  const details = differs.map((d) => describe2(d) ? `${d.id}: ${describe2(d)}` : d.id).join("; ");
+  const what = `the plan differs from the one pull request #${pr.number}'s dry run reviewed (${details})`;
   if (settings.allowPlanChange) {
-    reporter.warning(`${what}; proceeding because allow-plan-change is true`);
-    return { pr: pr.number, comment, differs };
+    reporter.warning(`${what}; proceeding because allow-plan-change is true (deleting only what the review listed)`);
+    return { pr: pr.number, comment, differs, reviewedDeletions };
   }
   const noted = comment ?? ours[ours.length - 1].comment;
   try {
@@ -32902,7 +35332,9 @@ ${refusalNote(settings, differs)}`);
   } catch (e) {
     reporter.warning(`could not note the refusal on pull request #${pr.number}: ${e.message}`);
   }
-  throw new UserError(`restore refused: ${what}. Run the dry run again, or set allow-plan-change: true`);
+  throw new UserError(
+    `restore refused before any import: ${what}. Run the dry run again, or set allow-plan-change: true`
+  );
 }
 
 // src/commands/restore.ts
@@ -32913,7 +35345,7 @@ var COMMIT_PARAMS = {
   async: true
 };
 function rollbackDir(settings) {
-  return join5(settings.reportDir, "rollback", runScope(settings));
+  return join7(settings.reportDir, "rollback", runScope(settings));
 }
 async function saveRollbackPoint(client, settings, planned) {
   if (!planned.onServer) return void 0;
@@ -32924,17 +35356,26 @@ async function saveRollbackPoint(client, settings, planned) {
     remove: {},
     attributes: {}
   };
-  const { text } = await buildExport(client, config2, planned.entry);
-  const dir = rollbackDir(settings);
-  mkdirSync4(dir, { recursive: true });
-  const path = join5(dir, `${planned.entry.id}.json`);
-  writeFileSync4(path, text);
-  return path;
+  const { text } = await buildExport(client, config2, planned.entry, planned.current);
+  return writeRunFile(settings, join7(rollbackDir(settings), `${planned.entry.id}.json`), text, "rollback point");
 }
-async function deleteStale(client, planned, reporter) {
+function hasDeletions(planned) {
+  return Object.values(planned.plan.stale).some((ids2) => ids2.length > 0);
+}
+async function deleteStale(client, planned, reporter, reviewed) {
   const stale = planned.plan.stale;
   const payload = {};
-  for (const [key, ids2] of Object.entries(stale)) if (ids2.length > 0) payload[key] = ids2.map((id) => ({ id }));
+  const spared = [];
+  for (const [key, ids2] of Object.entries(stale)) {
+    const allowed = reviewed === void 0 ? ids2 : ids2.filter((id) => reviewed.has(`${key}:${id}`));
+    spared.push(...ids2.filter((id) => !allowed.includes(id)).map((id) => `${key} ${id}`));
+    if (allowed.length > 0) payload[key] = allowed.map((id) => ({ id }));
+  }
+  if (spared.length > 0) {
+    reporter.warning(
+      `program ${planned.entry.id}: kept ${spared.join(", ")}, which the file no longer has: the reviewed dry run did not list ${spared.length === 1 ? "it" : "them"} for deletion`
+    );
+  }
   if (Object.keys(payload).length === 0) return void 0;
   const report = await client.importMetadata(payload, {
     importMode: "COMMIT",
@@ -32948,24 +35389,11 @@ async function deleteStale(client, planned, reporter) {
   return report.stats;
 }
 async function verify2(client, planned) {
+  const sent = planned.payload;
+  const reads = Object.entries(sent).filter((entry) => Array.isArray(entry[1])).map(([key, objects]) => client.getObjects(key, objects.map((o) => o.id ?? "").filter(Boolean)));
   const after = /* @__PURE__ */ new Map();
-  const current = await client.getProgramMetadata(planned.entry.id);
-  for (const value2 of Object.values(current)) {
-    if (Array.isArray(value2)) {
-      for (const o of value2) if (o.id) after.set(o.id, o);
-    }
-  }
-  const missing = /* @__PURE__ */ new Map();
-  for (const [key, value2] of Object.entries(planned.plan.payload)) {
-    if (!Array.isArray(value2)) continue;
-    for (const o of value2) {
-      if (o.id && !after.has(o.id)) missing.set(key, [...missing.get(key) ?? [], o.id]);
-    }
-  }
-  for (const objects of await Promise.all([...missing].map(([k, ids2]) => client.getObjects(k, ids2)))) {
-    for (const o of objects) if (o.id) after.set(o.id, o);
-  }
-  const diff = diffMetadata(planned.plan.payload, after, DIFF_IGNORE_KEYS);
+  for (const objects of await Promise.all(reads)) for (const o of objects) if (o.id) after.set(o.id, o);
+  const diff = diffMetadata(sent, after, DIFF_IGNORE_KEYS);
   const notes = [];
   const absent = diff.collections.flatMap((c) => c.created.map((id) => `${c.collection} ${id}`));
   if (absent.length > 0) notes.push(`not found after the restore: ${absent.join(", ")}`);
@@ -32978,7 +35406,7 @@ function restoreMarkdown(settings, version, programs, rollback, heading) {
   const status = worstStatus(programs);
   const icon = status === "OK" ? "\u2705" : status === "WARNING" ? "\u26A0\uFE0F" : "\u274C";
   const lines = [
-    `### ${icon} DHIS2 restore${heading ? ` (${heading})` : ""}: ${status} on ${settings.server.url} (DHIS2 ${version})`,
+    `### ${icon} DHIS2 restore${heading ? ` (${heading})` : ""}: ${status} on ${cell(settings.server.url)} (DHIS2 ${cell(version)})`,
     "",
     countsTable(programs),
     "",
@@ -33030,8 +35458,70 @@ async function afterImport(outcome, reporter, what, step) {
     return void 0;
   }
 }
+function lockOwner(settings) {
+  const { repository, runId, serverUrl, actor } = settings.github;
+  if (settings.inAction && repository && runId) {
+    return {
+      owner: `${actor ?? "a workflow"} in ${repository}`,
+      run: `${serverUrl}/${repository}/actions/runs/${runId}`
+    };
+  }
+  return { owner: `${userInfo().username}@${hostname()} (dhis2-metadata CLI, pid ${process.pid})` };
+}
+async function takeLocks(client, settings, reporter) {
+  const held = [];
+  const { owner, run } = lockOwner(settings);
+  try {
+    for (const id of settings.programs.map((p) => p.id).sort()) {
+      held.push(
+        await acquireLock(client.dataStore, `restore-${id}`, {
+          owner,
+          run,
+          purpose: `restore of program ${id} on ${client.url}`,
+          // A holder that died stops blocking once the longest restore it could be running is over.
+          ttlMs: 2 * settings.importTimeoutMs + 10 * 6e4,
+          waitMs: settings.importTimeoutMs,
+          pollMs: Math.min(2e3, settings.importTimeoutMs / 10),
+          progress: (m) => reporter.info(m)
+        })
+      );
+    }
+  } catch (e) {
+    await releaseLocks(held, reporter);
+    throw e;
+  }
+  return held;
+}
+async function releaseLocks(held, reporter) {
+  for (const lock of held.splice(0)) {
+    try {
+      await lock.release();
+    } catch (e) {
+      reporter.warning(
+        `could not release the restore lock ${lock.key}: ${e.message} (it expires by itself)`
+      );
+    }
+  }
+}
 async function runRestore(settings, reporter) {
   const client = await connect(settings, reporter);
+  const locks = await takeLocks(client, settings, reporter);
+  const unregister = onInterrupt(() => releaseLocks(locks, reporter));
+  try {
+    return await restoreLocked(settings, reporter, client);
+  } finally {
+    unregister();
+    await releaseLocks(locks, reporter);
+  }
+}
+function interruptedLine(signal, outcomes, rollback) {
+  const imported = outcomes.filter((o) => o.report && o.report.status !== "ERROR" && !o.error).map((o) => o.id);
+  const current = outcomes.at(-1);
+  const during = current && !current.report && !current.error ? ` Program ${current.id} was being imported: its import job may still run on the server; check it there.` : "";
+  const points = rollback.files.length > 0 ? ` Rollback points: ${rollback.files.join(", ")}.` : "";
+  return `restore interrupted (${signal}): ${imported.length > 0 ? `imported ${imported.join(", ")}` : "nothing was imported"}.${during}${points}`;
+}
+async function restoreLocked(settings, reporter, client) {
   const rollback = { files: [], artifacts: [] };
   const planned = [];
   const failed = [];
@@ -33058,11 +35548,12 @@ async function runRestore(settings, reporter) {
     const all3 = [...failed, ...planned.map((p) => outcomeOf(p))];
     return finish(settings, reporter, client, all3, rollback, "restore not started: the dry run fails");
   }
+  let check;
   try {
-    await checkReviewedPlan(
+    check = await checkReviewedPlan(
       settings,
       reporter,
-      planned.map((p) => ({ id: p.entry.id, fingerprint: p.fingerprint }))
+      planned.map((p) => ({ id: p.entry.id, fingerprint: p.fingerprint, deletions: p.plan.stale }))
     );
   } catch (e) {
     if (!isUserError(e)) throw e;
@@ -33071,6 +35562,10 @@ async function runRestore(settings, reporter) {
     throw e;
   }
   const outcomes = [];
+  const unregister = onInterrupt(async (signal) => {
+    reporter.error(interruptedLine(signal, outcomes, rollback));
+    await finish(settings, reporter, client, outcomes, rollback, `interrupted (${signal})`);
+  });
   try {
     for (const p of planned) {
       const outcome = outcomeOf(p);
@@ -33079,10 +35574,17 @@ async function runRestore(settings, reporter) {
         outcome.error = "not restored: an earlier program failed";
         continue;
       }
+      const nothingToSend = isEmptyPayload(p.payload);
+      if (nothingToSend && !hasDeletions(p)) {
+        outcome.report = nothingImported();
+        outcome.after = ["nothing to change: the server already has what the file says; nothing was imported"];
+        reporter.info(`${outcome.name ?? p.entry.id} (${p.entry.id}): nothing to change, nothing imported.`);
+        continue;
+      }
       let report;
       try {
         await rollbackPoint(client, settings, p, reporter, rollback);
-        report = await client.importMetadata(p.plan.payload, COMMIT_PARAMS);
+        report = nothingToSend ? nothingImported() : await client.importMetadata(p.payload, COMMIT_PARAMS);
       } catch (e) {
         if (!isUserError(e)) throw e;
         outcome.error = `${e.message} (no rule or variable was deleted)`;
@@ -33100,7 +35602,7 @@ async function runRestore(settings, reporter) {
         outcome,
         reporter,
         "removing the stale rules",
-        () => deleteStale(client, p, reporter)
+        () => deleteStale(client, p, reporter, check.reviewedDeletions.get(p.entry.id))
       );
       if (deleted) {
         report.stats = sumStats([
@@ -33115,9 +35617,10 @@ async function runRestore(settings, reporter) {
       const differences = await afterImport(outcome, reporter, "the verification", () => verify2(client, p));
       if (differences) {
         for (const d of differences) reporter.warning(`program ${p.entry.id}: ${d}`);
+        if (differences.length > 0 && report.status === "OK") report.status = "WARNING";
         outcome.after = [
           ...outcome.after ?? [],
-          differences.length === 0 ? "verified: the server now has exactly the payload" : `verification found ${differences.length} differences`
+          differences.length === 0 ? `verified: the server now has the ${objectCount(p.payload)} imported objects exactly as sent` : `verification found ${differences.length} differences`
         ];
       }
       reporter.info(
@@ -33129,6 +35632,8 @@ async function runRestore(settings, reporter) {
     if (current && !current.error) current.error = `stopped: ${e.message}`;
     await finish(settings, reporter, client, outcomes, rollback);
     throw e;
+  } finally {
+    unregister();
   }
   return finish(settings, reporter, client, outcomes, rollback);
 }
@@ -33140,7 +35645,8 @@ var COMMAND_HANDLERS = {
   restore: runRestore,
   backup: runBackup,
   "list-backups": runListBackups,
-  "download-backup": runDownloadBackup
+  "download-backup": runDownloadBackup,
+  check: runCheck
 };
 function reportFailure(error, reporter) {
   if (isUserError(error)) {
@@ -33190,7 +35696,7 @@ Run dhis2-metadata --help for the commands and flags.
     return 0;
   }
   const reporter = new CliReporter(void 0, void 0, parsed.verbose);
-  const code = await execute(parsed.raw, env, reporter);
+  const code2 = await execute(parsed.raw, env, reporter);
   const outputs = Object.entries(reporter.outputs);
   if (outputs.length > 0) {
     process.stdout.write(`
@@ -33198,11 +35704,12 @@ Outputs:
 ${outputs.map(([k, v]) => `  ${k}: ${v}`).join("\n")}
 `);
   }
-  return code;
+  return code2;
 }
 process.stdout.on("error", (e) => {
   if (e.code !== "EPIPE") throw e;
   process.stdout.write = (() => true);
 });
+installInterruptHandling();
 process.exitCode = await main();
 /*! For license information please see cli.js.LEGAL.txt */

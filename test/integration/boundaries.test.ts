@@ -211,7 +211,9 @@ describe("only the bot's own comments are the review", () => {
       { workspace: dir, env: { ...pullRequestEnv(dir, github.url), GITHUB_EVENT_NAME: 'push', GITHUB_SHA: sha } },
     );
     expect(run.code).toBe(1);
-    expect(run.errors.join('\n')).toMatch(/restore refused before any import: the plan differs from the one pull request #41/);
+    expect(run.errors.join('\n')).toMatch(
+      /restore refused before any import: the plan differs from the one pull request #41/,
+    );
     expect(run.stdout).toMatch(/ignored 1 dry-run comment not written by github-actions\[bot\]/);
     expect(imports(from).filter((r) => r.query.importMode === 'COMMIT')).toEqual([]);
     expect(emulator.store.list('dataElements').some((d) => d.name === 'Never reviewed on 41')).toBe(false);

@@ -67,7 +67,12 @@ describe('buildRestorePlan: where the server copy comes from', () => {
       { id: 'stg00000002', program: { id: 'prg00000001' } },
     ],
   };
-  const options: RestoreOptions = { elements: [...RESTORE_ELEMENTS], organisationUnits: 'keep', sharing: 'keep', payload: 'changed' };
+  const options: RestoreOptions = {
+    elements: [...RESTORE_ELEMENTS],
+    organisationUnits: 'keep',
+    sharing: 'keep',
+    payload: 'changed',
+  };
 
   it('objects of `current` count as existing: keep takes their sharing without a separate read', () => {
     const current: MetadataDocument = {

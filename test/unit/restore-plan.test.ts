@@ -70,7 +70,12 @@ const SPEC_HNQIS = new Set([
   'oNwpeWkfoWc',
 ]);
 
-const OPTIONS: RestoreOptions = { elements: [...RESTORE_ELEMENTS], organisationUnits: 'keep', sharing: 'keep', payload: 'changed' };
+const OPTIONS: RestoreOptions = {
+  elements: [...RESTORE_ELEMENTS],
+  organisationUnits: 'keep',
+  sharing: 'keep',
+  payload: 'changed',
+};
 const NO_SERVER: ServerState = { existing: new Map(), minor: 41 };
 
 const ids = (objects: unknown): string[] =>
