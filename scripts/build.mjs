@@ -8,14 +8,16 @@
 import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
 
-rmSync('dist', { recursive: true, force: true });
+// DHIS2_METADATA_BUILD_DIR builds elsewhere (a private build for tests: DHIS2_METADATA_TEST_DIST), never dist/.
+const OUT = process.env.DHIS2_METADATA_BUILD_DIR || 'dist';
+rmSync(OUT, { recursive: true, force: true });
 
 const common = {
   bundle: true,
   platform: 'node',
   target: 'node20',
   format: 'esm',
-  outdir: 'dist',
+  outdir: OUT,
   loader: { '.yml': 'text' },
   legalComments: 'linked',
   logLevel: 'warning',
@@ -47,7 +49,7 @@ for (const [pkg, file] of Object.entries(ON_DEMAND)) {
   await build({
     ...common,
     stdin: { contents: `export * from '${pkg}';`, resolveDir: '.', loader: 'js' },
-    outfile: `dist/${file}`,
+    outfile: `${OUT}/${file}`,
     outdir: undefined,
   });
 }
