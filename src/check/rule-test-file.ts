@@ -3,7 +3,8 @@
  * (default `rule-tests/` when it exists), parsed with line numbers so that a failing case is annotated on its
  * line, and checked for shape. A malformed file is a user error naming the file, line and key.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { checkedPath, readTextInside, workspaceBoundary } from '../util/paths.ts';
 import { join, relative, resolve } from 'node:path';
 import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { ConfigError, type SourceLocation } from '../errors.ts';
@@ -60,18 +61,21 @@ export interface RuleTestFile {
 export function findTestFiles(workspace: string, paths: string[] | undefined): string[] {
   const roots = paths ?? (existsSync(resolve(workspace, 'rule-tests')) ? ['rule-tests'] : []);
   const files = new Set<string>();
+  const boundary = workspaceBoundary(workspace);
   const walk = (abs: string) => {
     for (const entry of readdirSync(abs, { withFileTypes: true })) {
       const child = join(abs, entry.name);
+      // A link is followed only where it stays in the workspace (real paths: src/util/paths.ts).
+      if (entry.isSymbolicLink()) checkedPath(boundary, relative(workspace, child), 'a rule test file');
       if (entry.isDirectory()) walk(child);
       else if (/\.ya?ml$/i.test(entry.name)) files.add(relative(workspace, child));
     }
   };
   for (const p of roots) {
-    const abs = resolve(workspace, p);
-    if (!existsSync(abs)) throw new ConfigError(`tests: ${p} not found in the workspace`);
-    if (statSync(abs).isDirectory()) walk(abs);
-    else files.add(relative(workspace, abs));
+    const real = checkedPath(boundary, p, 'tests:');
+    if (!existsSync(real)) throw new ConfigError(`tests: ${p} not found in the workspace`);
+    if (statSync(real).isDirectory()) walk(resolve(workspace, p));
+    else files.add(relative(workspace, resolve(workspace, p)));
   }
   return [...files].sort();
 }
@@ -234,5 +238,7 @@ export function parseTestFile(text: string, file: string): RuleTestFile {
 }
 
 export function readTestFile(workspace: string, file: string): RuleTestFile {
-  return parseTestFile(readFileSync(resolve(workspace, file), 'utf8'), file);
+  const text = readTextInside(workspaceBoundary(workspace), file, 'rule test file');
+  if (text === undefined) throw new ConfigError(`rule test file ${file} not found in the workspace`);
+  return parseTestFile(text, file);
 }
