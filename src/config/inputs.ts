@@ -26,10 +26,30 @@ export const INPUTS = [
   { name: 'password', description: 'DHIS2 password (Basic auth)', secret: true },
   { name: 'token', description: 'DHIS2 personal access token (2.37+)', secret: true },
   { name: 'programs', description: 'program UIDs from the config to act on, comma or newline separated' },
-  { name: 'commit', description: 'export: commit the changed files and push', default: 'false', boolean: true },
+  {
+    name: 'commit',
+    description:
+      'export: true commits the changed files on the current branch and pushes; pull-request pushes them to pull-request-branch and opens (or updates, or closes) one pull request',
+    default: 'false',
+    boolean: true,
+  },
+  {
+    name: 'pull-request-branch',
+    description: 'export with commit: pull-request: the branch it pushes to',
+    default: 'dhis2-metadata/export',
+  },
+  {
+    name: 'pull-request-title',
+    description: 'export with commit: pull-request: the title (default names the programs)',
+  },
+  { name: 'pull-request-labels', description: 'export with commit: pull-request: comma-separated labels' },
   { name: 'commit-message', description: 'export with commit: the commit message' },
   { name: 'github-token', description: 'token for the pull-request comment', secret: true },
   { name: 'comment', description: 'dry-run on a pull_request event: one PR comment', default: 'true', boolean: true },
+  {
+    name: 'label',
+    description: 'dry-run, restore: a name for the server in the comment and summary, e.g. staging or production',
+  },
   { name: 'backup-name', description: 'backup: the record name' },
   { name: 'backup-version', description: 'backup: the record version' },
   { name: 'backup-comment', description: 'backup: a comment stored with the record' },
@@ -128,6 +148,16 @@ function parseAuth(raw: RawInputs): Auth | undefined {
   return undefined;
 }
 
+/** The `label` input: one short line (it titles a comment; Markdown in it is made inert where it is shown). */
+function parseLabel(raw: RawInputs): string | undefined {
+  const label = value(raw, 'label');
+  if (label === undefined) return undefined;
+  if (/[\r\n]/.test(label) || label.length > 60) {
+    throw new ConfigError('input label must be one line of at most 60 characters, e.g. staging or production');
+  }
+  return label;
+}
+
 /** Splits a comma/newline list, dropping blanks. */
 export function parseList(v: string | undefined): string[] {
   return (v ?? '')
@@ -157,6 +187,34 @@ function insideWorkspace(workspace: string, path: string, input: string): string
     throw new ConfigError((e as Error).message);
   }
   return resolve(workspace, path);
+}
+
+/** `commit`: true, false, or `pull-request` (then the pull request's branch, title and labels). */
+function parseCommit(raw: RawInputs): Pick<Settings, 'commit' | 'pullRequest'> {
+  const commit = value(raw, 'commit');
+  if (commit !== 'pull-request') {
+    if (!['true', 'True', 'TRUE', 'false', 'False', 'FALSE'].includes(commit ?? 'false')) {
+      throw new ConfigError(`input commit must be true, false or pull-request (got "${commit}")`);
+    }
+    return { commit: parseBoolean(raw, 'commit') };
+  }
+  const branch = value(raw, 'pull-request-branch') ?? 'dhis2-metadata/export';
+  // git check-ref-format's rules, the ones a name from a workflow can break; the push checks the rest.
+  if (
+    /[\s~^:?*[\\\x00-\x1f\x7f]|\.\.|@\{|\/\/|^[-/.]|[/.]$|\.lock$|\.lock\/|\/\./.test(branch) ||
+    branch === '@' ||
+    branch.startsWith('refs/')
+  ) {
+    throw new ConfigError(`input pull-request-branch is not a valid branch name: "${branch}"`);
+  }
+  return {
+    commit: false,
+    pullRequest: {
+      branch,
+      title: value(raw, 'pull-request-title'),
+      labels: parseList(raw['pull-request-labels']),
+    },
+  };
 }
 
 /** A whole number of seconds (at least 1), in milliseconds. */
@@ -252,10 +310,11 @@ export function buildSettings(raw: RawInputs, environment: Environment): Setting
     config,
     server,
     programs,
-    commit: parseBoolean(raw, 'commit'),
+    ...parseCommit(raw),
     commitMessage: value(raw, 'commit-message'),
     githubToken: value(raw, 'github-token'),
     comment: parseBoolean(raw, 'comment'),
+    label: parseLabel(raw),
     allowPlanChange: parseBoolean(raw, 'allow-plan-change'),
     serverUnavailable,
     importTimeoutMs: parseSeconds(raw, 'import-timeout'),

@@ -131,9 +131,13 @@ export interface Settings {
   /** Program UIDs to act on (the `programs` input), already checked against the config. */
   programs: ProgramEntry[];
   commit: boolean;
+  /** export with `commit: pull-request`: the branch pushed to, the title and labels of its pull request. */
+  pullRequest?: { branch: string; title?: string; labels: string[] };
   commitMessage?: string;
   githubToken?: string;
   comment: boolean;
+  /** dry-run, restore: the server's name in the comment and summary (staging, production); not in the marker. */
+  label?: string;
   /** restore: proceed when the payload differs from the reviewed dry run's fingerprint. */
   allowPlanChange: boolean;
   /** dry-run: why the server part cannot run (a fork's pull request gets no secrets); the checks still run. */

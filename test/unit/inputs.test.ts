@@ -85,7 +85,7 @@ describe('buildSettings', () => {
     [{ 'server-url': 'ftp://dhis2.example.org' }, 'must start with http:// or https://'],
     [{ token: 't', username: 'u', password: 'p' }, 'either token or username/password'],
     [{ username: 'u' }, 'input password is required'],
-    [{ commit: 'yes' }, 'input commit must be true or false (got "yes")'],
+    [{ commit: 'yes' }, 'input commit must be true, false or pull-request (got "yes")'],
     [{ config: '../outside.yml' }, 'input config must stay inside the workspace'],
     [{ config: 'missing.yml' }, 'config file missing.yml not found'],
     [{ 'output-dir': '/etc' }, 'input output-dir must stay inside the workspace'],
