@@ -1,4 +1,4 @@
-// Bundles the action (dist/index.js) and the CLI (dist/cli.js) into self-contained ESM: `node dist/index.js`
+// Bundles the action (dist/index.js, from src/index.ts) and the CLI (dist/cli.js) into self-contained ESM: `node dist/index.js`
 // must run in a checkout with no node_modules (GitHub runs it that way). The two heaviest dependencies are
 // only needed by some runs: @actions/artifact (uploads in a runner) and @actions/github (octokit + undici:
 // the PR comment and the merged-PR lookup). Each is bundled once into its own file and loaded on demand
@@ -18,7 +18,6 @@ const common = {
   target: 'node20',
   format: 'esm',
   outdir: OUT,
-  loader: { '.yml': 'text' },
   legalComments: 'linked',
   logLevel: 'warning',
   // Some bundled CommonJS dependencies call require() for Node built-ins; ESM has no require.
@@ -44,7 +43,7 @@ const onDemand = {
   },
 };
 
-await build({ ...common, entryPoints: { index: 'src/main.ts', cli: 'src/cli.ts' }, plugins: [onDemand] });
+await build({ ...common, entryPoints: { index: 'src/index.ts', cli: 'src/cli.ts' }, plugins: [onDemand] });
 for (const [pkg, file] of Object.entries(ON_DEMAND)) {
   await build({
     ...common,

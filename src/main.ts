@@ -1,6 +1,7 @@
 /**
- * The action's entry point (dist/index.js), run by the GitHub runner as `node dist/index.js` with
- * inputs in INPUT_<NAME> variables.
+ * The action: run() reads the inputs (INPUT_<NAME> variables, through @actions/core), runs the command and
+ * sets the exit code. src/index.ts calls it (dist/index.js); @github/local-action imports this module and
+ * calls run() with its own @actions/core stand-in.
  */
 import * as core from '@actions/core';
 import { environment, INPUTS, type RawInputs } from './config/inputs.ts';
@@ -20,10 +21,14 @@ function readActionInputs(): RawInputs {
   return raw;
 }
 
-// Every secret the run learns, derived ones too (the Basic auth header), is masked in the runner's log.
-onSecret((secret) => core.setSecret(secret));
-const env = environment();
-const reporter = new ActionReporter(Boolean(env.env.GITHUB_STEP_SUMMARY));
-// A cancelled workflow (SIGINT, then SIGTERM): what was done is said before the step ends with 130.
-installInterruptHandling();
-process.exitCode = await execute(readActionInputs(), env, reporter);
+/** Runs the action once; the step's result is process.exitCode (0, 1, or 130 when interrupted). */
+export async function run(): Promise<void> {
+  // Every secret the run learns, derived ones too (the Basic auth header), is masked in the runner's log.
+  onSecret((secret) => core.setSecret(secret));
+  const env = environment();
+  const reporter = new ActionReporter(Boolean(env.env.GITHUB_STEP_SUMMARY));
+  // A cancelled workflow (SIGINT, then SIGTERM): what was done is said before the step ends with 130.
+  installInterruptHandling();
+  // Not core.setFailed: the error was already reported as one annotated line; a second would repeat it.
+  process.exitCode = await execute(readActionInputs(), env, reporter);
+}

@@ -1,15 +1,12 @@
 /**
  * The built-in presets (presets/*.yml): what each `target` removes for each kind of program, as the
- * Program Config App's "Target Server" choice does. They are bundled as text and checked against
+ * Program Config App's "Target Server" choice does. Their text comes from src/config/presets.generated.ts
+ * (written by scripts/build-presets.mjs, so no .yml loader is needed at run time) and is checked against
  * schema/preset.schema.json by the same machinery as the config; a broken preset is a bug in this tool.
  */
 import type { SourceLocation } from '../errors.ts';
 import { ConfigError } from '../errors.ts';
-import hnqis2AnotherServer from '../../presets/hnqis2-another-server.yml';
-import hnqis2CurrentServer from '../../presets/hnqis2-current-server.yml';
-import hnqis2EnabledServer from '../../presets/hnqis2-enabled-server.yml';
-import trackerAnotherServer from '../../presets/tracker-another-server.yml';
-import trackerCurrentServer from '../../presets/tracker-current-server.yml';
+import { PRESET_FILES } from './presets.generated.ts';
 import { validateAgainstSchema } from './schema.ts';
 import { REMOVAL_GROUPS, TARGETS } from './types.ts';
 import type { Config, Preset, ProgramKind, Removals, ResolvedTransform, Target } from './types.ts';
@@ -17,14 +14,19 @@ import { YamlSource } from './yaml-errors.ts';
 
 const PROGRAM_KINDS: readonly ProgramKind[] = ['tracker', 'hnqis2'];
 
-/** The bundled preset files by name, in the order allPresets() lists them. */
-export const PRESET_TEXTS: Readonly<Record<string, string>> = {
-  'tracker-current-server': trackerCurrentServer,
-  'tracker-another-server': trackerAnotherServer,
-  'hnqis2-current-server': hnqis2CurrentServer,
-  'hnqis2-another-server': hnqis2AnotherServer,
-  'hnqis2-enabled-server': hnqis2EnabledServer,
-};
+/** The order allPresets() lists the presets in. */
+const PRESET_ORDER = [
+  'tracker-current-server',
+  'tracker-another-server',
+  'hnqis2-current-server',
+  'hnqis2-another-server',
+  'hnqis2-enabled-server',
+] as const;
+
+/** The bundled preset files by name, in the order allPresets() lists them (loadPresets() checks none is missing). */
+export const PRESET_TEXTS: Readonly<Record<string, string>> = Object.fromEntries(
+  PRESET_ORDER.filter((name) => PRESET_FILES[name] !== undefined).map((name) => [name, PRESET_FILES[name] as string]),
+);
 
 /** The preset file name for a kind and target: `tracker-another-server`, but `hnqis2-enabled-server`. */
 export function presetName(kind: ProgramKind, target: Target): string {
