@@ -8,16 +8,25 @@
 import type { Settings } from '../config/types.ts';
 import { isUserError, UserError } from '../errors.ts';
 import { GitHubApi } from '../github/api.ts';
-import { cell, code, programLabel, table } from '../github/markdown.ts';
+import { blocks, cell, code, programLabel, table } from '../github/markdown.ts';
 import { runChecks, type CheckResult } from '../check/run-checks.ts';
 import { deletionList } from '../metadata/changed-payload.ts';
 import { checkInputs, checkTests, writeJunit } from './check.ts';
 import { readPullRequest } from '../github/event.ts';
-import { commentMarker, fitComment, jobSummaryUrl, markedValue, upsertComment } from '../github/pr-comment.ts';
+import {
+  commentMarker,
+  fitComment,
+  jobSummaryUrl,
+  markedValue,
+  provenanceLine,
+  serverTitle,
+  upsertComment,
+} from '../github/pr-comment.ts';
 import type { Reporter } from '../reporter.ts';
 import { connect } from './connect.ts';
 import { eachProgram } from './each-program.ts';
 import {
+  changesLine,
   combinedFingerprint,
   countsTable,
   detailSection,
@@ -33,28 +42,31 @@ import { programScope } from './report-file.ts';
 /** Programs planned and validated at once: each is a few requests and a VALIDATE the server works on. */
 const PROGRAM_CONCURRENCY = 4;
 
-/** Without credentials nothing can be validated: say so plainly (a fork's missing secrets are caught at the edge). */
-function checkCredentials(settings: Settings): void {
-  if (settings.server.auth) return;
-  throw new UserError(
-    'no DHIS2 credentials: set username and password, or token (from secrets); an empty secret reads as missing',
-  );
-}
-
-export function dryRunMarkdown(settings: Settings, serverVersion: string, programs: ProgramOutcome[]) {
+/**
+ * The dry run's report, in parts the summary and the comment both use. What really changes comes first (one
+ * sentence, then the counts with it as the first columns); DHIS2's own counts follow; the per-program
+ * detail (cut first when the comment is too long) after. `sha` is the commit reviewed.
+ */
+export function dryRunMarkdown(
+  settings: Settings,
+  serverVersion: string,
+  programs: ProgramOutcome[],
+  sha?: string,
+  now?: Date,
+) {
   const status = worstStatus(programs);
   const icon = status === 'OK' ? '✅' : status === 'WARNING' ? '⚠️' : '❌';
-  const header = `### ${icon} DHIS2 dry run: ${status} on ${cell(settings.server.url)} (DHIS2 ${cell(serverVersion)})`;
-  const essential = [
+  const header = blocks(
+    `### ${icon} DHIS2 dry run${serverTitle(settings.label)}: ${status} on ${cell(settings.server.url)} (DHIS2 ${cell(serverVersion)})`,
+    provenanceLine(settings.github, sha ?? settings.github.sha, now),
+  );
+  const essential = blocks(
+    changesLine(programs),
     `Config ${code(settings.config.path)}, import validated with \`importMode=VALIDATE\`: nothing was changed on the server.`,
-    '',
     countsTable(programs),
-    '',
     errorsSection(programs),
-  ]
-    .join('\n')
-    .trim();
-  const detail = programs.map(detailSection).filter(Boolean).join('\n\n');
+  );
+  const detail = blocks(...programs.map(detailSection));
   const footer = `Fingerprint of the payload: \`${combinedFingerprint(programs)}\` (restore checks it against this review).`;
   return { header, essential, detail, footer, status };
 }
@@ -114,7 +126,6 @@ export async function runDryRun(settings: Settings, reporter: Reporter): Promise
     reporter.setOutput('status', 'ERROR');
     throw new UserError(settings.serverUnavailable);
   }
-  checkCredentials(settings);
   const client = await connect(settings, reporter);
 
   const sources = await programSources(client, settings, reporter);
@@ -142,11 +153,9 @@ export async function runDryRun(settings: Settings, reporter: Reporter): Promise
   // The gate is both: the import would succeed and the checks pass.
   if (checksFailed) reporter.setOutput('status', 'ERROR');
 
-  const md = dryRunMarkdown(settings, client.system.version, programs);
+  const md = dryRunMarkdown(settings, client.system.version, programs, pr?.headSha);
   const checksPart = checks ? checksSection(checks) : '';
-  await reporter.summary(
-    [md.header, '', md.essential, '', checks?.markdown ?? '', '', md.detail, '', md.footer].join('\n'),
-  );
+  await reporter.summary(`${blocks(md.header, md.essential, checks?.markdown, md.detail, md.footer)}\n`);
 
   if (pr && settings.comment) {
     try {
@@ -163,7 +172,7 @@ export async function runDryRun(settings: Settings, reporter: Reporter): Promise
       ].filter(Boolean);
       const body = fitComment({
         header: [marker, ...hidden, md.header].join('\n'),
-        essential: [md.essential, checksPart].filter(Boolean).join('\n\n'),
+        essential: blocks(md.essential, checksPart),
         detail: md.detail,
         footer: md.footer,
         summaryUrl: jobSummaryUrl(settings.github),

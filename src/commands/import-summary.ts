@@ -9,7 +9,7 @@ import type { ImportStatus } from '../dhis2/import-report.ts';
 import type { Reporter } from '../reporter.ts';
 import { writeReport } from './report-file.ts';
 import { sumStats } from '../dhis2/import-report.ts';
-import { cell, code, programLabel, table, type Markup } from '../github/markdown.ts';
+import { blocks, cell, code, programLabel, table, type Markup } from '../github/markdown.ts';
 import { formatValue, type MetadataDiff } from '../metadata/diff.ts';
 import type { RestorePlan } from '../metadata/restore-plan.ts';
 
@@ -40,26 +40,55 @@ function statusOf(p: ProgramOutcome): string {
   return p.report?.status ?? '';
 }
 
-/** The counts table: one row per program, DHIS2's stats plus what really changes. */
+/** The objects that really change in a program: new plus changed (DHIS2 counts every object sent as updated). */
+function changeCount(p: ProgramOutcome): number {
+  return p.diff ? p.diff.totals.created + p.diff.totals.changed : 0;
+}
+
+function staleCount(p: ProgramOutcome): number {
+  return p.plan ? Object.values(p.plan.stale).reduce((n, ids) => n + ids.length, 0) : 0;
+}
+
+/**
+ * One sentence first, before DHIS2's counts: how many objects really change (new or differing from the
+ * server) and how many program rules, variables and actions go, over all programs.
+ */
+export function changesLine(programs: ProgramOutcome[]): string {
+  const compared = programs.filter((p) => p.diff);
+  if (compared.length === 0) return '';
+  const created = compared.reduce((n, p) => n + (p.diff?.totals.created ?? 0), 0);
+  const changed = compared.reduce((n, p) => n + (p.diff?.totals.changed ?? 0), 0);
+  const stale = programs.reduce((n, p) => n + staleCount(p), 0);
+  const changing = programs.filter((p) => changeCount(p) + staleCount(p) > 0).length;
+  if (created + changed + stale === 0) {
+    return '**What really changes: nothing.** The server already has every object of the file as it is.';
+  }
+  const parts = [`${created} new`, `${changed} changed`];
+  if (stale > 0) parts.push(`${stale} removed`);
+  const where = programs.length > 1 ? ` in ${changing} of ${programs.length} programs` : '';
+  return `**What really changes: ${created + changed + stale} object${created + changed + stale === 1 ? '' : 's'}${where}** (${parts.join(', ')}).`;
+}
+
+/** The counts table: one row per program, what really changes first, then DHIS2's own counts. */
 export function countsTable(programs: ProgramOutcome[]): string {
   const rows = programs.map((p) => [
     title(p),
     statusOf(p),
-    ...STAT_KEYS.map((k) => (p.report ? p.report.stats[k] : '')),
     p.diff
       ? `${p.diff.totals.created} new, ${p.diff.totals.changed} changed, ${p.diff.totals.unchanged} unchanged`
       : '',
-    p.plan ? Object.values(p.plan.stale).reduce((n, ids) => n + ids.length, 0) : '',
+    p.plan ? staleCount(p) : '',
+    ...STAT_KEYS.map((k) => (p.report ? p.report.stats[k] : '')),
   ]);
-  return table(['program', 'status', ...STAT_KEYS, 'really changes', 'rules removed'], rows, [
+  return table(['program', 'status', 'really changes', 'rules removed', ...STAT_KEYS], rows, [
     'left',
     'left',
-    'right',
-    'right',
-    'right',
-    'right',
-    'right',
     'left',
+    'right',
+    'right',
+    'right',
+    'right',
+    'right',
     'right',
   ]);
 }
@@ -77,65 +106,97 @@ export function errorsSection(programs: ProgramOutcome[]): string {
     if (errors.length === 0) continue;
     parts.push(
       `**${cell(title(p))}**: ${errors.length} error${errors.length === 1 ? '' : 's'}`,
-      '',
       table(['code', 'object type', 'name', 'uid', 'message'], errorRows(errors)),
     );
   }
-  return parts.length ? `#### Errors\n\n${parts.join('\n\n')}` : '';
+  return parts.length ? blocks('#### Errors', ...parts) : '';
 }
 
-/** Per program: per type, DHIS2's counts next to what really changes, then the changed objects' fields. */
+/**
+ * Per program, a section under its own heading: what really changes (object, field, server now, file),
+ * per type DHIS2's counts next to what really changes, what restore removes, then the notes as a list.
+ * Sections are joined with blocks(): the notes' list never swallows the next program's heading.
+ */
 export function detailSection(p: ProgramOutcome): string {
-  const lines: string[] = [];
+  return detailSectionAs(p, DRY_RUN_VIEW);
+}
+
+/** detailSection with the sides named by `view` (the export's pull request: repository and server). */
+export function detailSectionAs(p: ProgramOutcome, view: DiffView): string {
+  const parts: string[] = [];
+  // Who last changed an object and when, after it (the export's pull request; the dry run has none).
+  const stamped = (id: string) => {
+    const stamp = view.stamp?.(id);
+    return stamp ? `${code(id)} (${cell(stamp)})` : code(id).text;
+  };
   const diff = p.diff;
   if (diff) {
     const rows = diff.collections
       .filter((c) => c.created.length + c.changed.length + c.unchanged > 0)
       .map((c) => [c.collection, c.created.length, c.changed.length, c.unchanged]);
     const changed = diff.collections.flatMap((c) => c.changed);
-    lines.push(
-      `**${cell(title(p))}**: ${diff.totals.created} new, ${diff.totals.changed} changed, ${diff.totals.unchanged} unchanged`,
-      '',
-    );
+    parts.push(`${diff.totals.created} new, ${diff.totals.changed} changed, ${diff.totals.unchanged} unchanged.`);
     // What really changes comes first and in the open: it is what a reviewer reads.
     if (changed.length > 0) {
-      lines.push('| object | field | server now | file |', '| --- | --- | --- | --- |');
+      const lines = [`| object | field | ${cell(view.old)} | ${cell(view.new)} |`, '| --- | --- | --- | --- |'];
       for (const o of changed) {
         for (const f of o.fields) {
           lines.push(
-            `| ${cell(o.collection)} ${cell(o.name ?? '')} ${code(o.id)} | ${code(f.path)} | ${cell(formatValue(f.old))} | ${cell(formatValue(f.new))} |`,
+            `| ${cell(o.collection)} ${cell(o.name ?? '')} ${stamped(o.id)} | ${code(f.path)} | ${cell(formatValue(f.old))} | ${cell(formatValue(f.new))} |`,
           );
         }
       }
-      lines.push('');
+      parts.push(lines.join('\n'));
     }
-    lines.push(
-      '<details><summary>Objects per type</summary>',
-      '',
-      table(['objects', 'new', 'changed', 'unchanged'], rows, ['left', 'right', 'right', 'right']),
-      '',
-      '</details>',
-      '',
-    );
     const created = diff.collections.filter((c) => c.created.length > 0);
     if (created.length > 0) {
-      lines.push(
-        `New: ${created.map((c) => `${cell(c.collection)} ${c.created.map(code).join(', ')}`).join('; ')}`,
-        '',
+      parts.push(
+        `${cell(view.created)}: ${created.map((c) => `${cell(c.collection)} ${c.created.map(stamped).join(', ')}`).join('; ')}`,
       );
     }
+    parts.push(
+      blocks(
+        '<details><summary>Objects per type</summary>',
+        table(['objects', 'new', 'changed', 'unchanged'], rows, ['left', 'right', 'right', 'right']),
+        '</details>',
+      ),
+    );
   }
   const stale = p.plan?.stale;
   if (stale && Object.values(stale).some((ids) => ids.length > 0)) {
-    const parts = Object.entries(stale)
+    const removed = Object.entries(stale)
       .filter(([, ids]) => ids.length > 0)
       .map(([k, ids]) => `${ids.length} ${cell(k)} (${ids.map(code).join(', ')})`);
-    lines.push(`Restore removes what the file no longer has: ${parts.join(', ')}.`, '');
+    parts.push(`${cell(view.removed)}: ${removed.join(', ')}.`);
   }
-  for (const note of p.plan?.notes ?? []) lines.push(`- ${cell(note)}`);
-  for (const note of p.after ?? []) lines.push(`- ${cell(note)}`);
-  return lines.join('\n').trim();
+  const notes = [...(p.plan?.notes ?? []), ...(p.after ?? [])];
+  if (notes.length > 0) parts.push(notes.map((note) => `- ${cell(note)}`).join('\n'));
+  if (parts.length === 0) return '';
+  return blocks(`#### ${cell(title(p))}`, ...parts);
 }
+
+/**
+ * How detailSection names the sides of its comparison. The dry run compares the file (new) with the server
+ * (old); the export's pull request the server (new) with the repository (old).
+ */
+export interface DiffView {
+  /** Column of a field's old value, and of its new value. */
+  old: string;
+  new: string;
+  /** Lead of the objects only the new side has (the diff's `created`). */
+  created: string;
+  /** Lead of the objects only the old side has (`plan.stale`). */
+  removed: string;
+  /** Who last changed an object and when, shown after it; plain text (made inert here). */
+  stamp?: (id: string) => string | undefined;
+}
+
+export const DRY_RUN_VIEW: DiffView = {
+  old: 'server now',
+  new: 'file',
+  created: 'New',
+  removed: 'Restore removes what the file no longer has',
+};
 
 /** Worst status over programs: ERROR > WARNING > OK. */
 export function worstStatus(programs: ProgramOutcome[]): 'OK' | 'WARNING' | 'ERROR' {

@@ -18,7 +18,8 @@ import { acquireLock, type HeldLock } from '../dhis2/datastore-lock.ts';
 import { isUserError } from '../errors.ts';
 import { onInterrupt } from '../util/interrupt.ts';
 import { artifactName, uploadArtifact } from '../github/artifact.ts';
-import { cell } from '../github/markdown.ts';
+import { blocks, cell } from '../github/markdown.ts';
+import { provenanceLine, serverTitle } from '../github/pr-comment.ts';
 import { isEmptyPayload, objectCount } from '../metadata/changed-payload.ts';
 import { diffMetadata } from '../metadata/diff.ts';
 import type { MetadataDocument, MetadataObject } from '../metadata/types.ts';
@@ -27,6 +28,7 @@ import { connect } from './connect.ts';
 import { buildExport } from './collect.ts';
 import { outcomeOf, planAndValidate } from './plan-validate.ts';
 import {
+  changesLine,
   countsTable,
   detailSection,
   errorsSection,
@@ -140,33 +142,29 @@ function restoreMarkdown(
 ) {
   const status = worstStatus(programs);
   const icon = status === 'OK' ? '✅' : status === 'WARNING' ? '⚠️' : '❌';
-  const lines = [
-    `### ${icon} DHIS2 restore${heading ? ` (${heading})` : ''}: ${status} on ${cell(settings.server.url)} (DHIS2 ${cell(version)})`,
-    '',
-    countsTable(programs),
-    '',
-    errorsSection(programs),
-    '',
-    ...programs.map(detailSection),
-  ];
+  let rollbackPart = '';
   if (rollback.files.length > 0) {
     const where =
       rollback.artifacts.length > 0
         ? `the artifact${rollback.artifacts.length > 1 ? 's' : ''} ${rollback.artifacts.map((a) => `\`${a}\``).join(', ')}`
         : `files in ${settings.reportDir}/rollback`;
-    lines.push(
-      '',
+    rollbackPart = blocks(
       '#### Rollback point',
-      '',
-      `The server's state before this restore was saved (current-server preset) as ${where}.`,
-      'To go back: put the file of a program at its `file` path on a branch, open a pull request (the dry run shows',
-      'what it would change), and merge it; or run `dhis2-metadata restore` with that file.',
+      `The server's state before this restore was saved (current-server preset) as ${where}.\n` +
+        'To go back: put the file of a program at its `file` path on a branch, open a pull request (the dry run shows\n' +
+        'what it would change), and merge it; or run `dhis2-metadata restore` with that file.',
     );
   }
-  return `${lines
-    .join('\n')
-    .replace(/\n{3,}/g, '\n\n')
-    .trim()}\n`;
+  // Sections are whole blocks: a program's heading never continues the previous program's list of notes.
+  return `${blocks(
+    `### ${icon} DHIS2 restore${serverTitle(settings.label)}${heading ? ` (${heading})` : ''}: ${status} on ${cell(settings.server.url)} (DHIS2 ${cell(version)})`,
+    provenanceLine(settings.github, settings.github.sha),
+    changesLine(programs),
+    countsTable(programs),
+    errorsSection(programs),
+    ...programs.map(detailSection),
+    rollbackPart,
+  )}\n`;
 }
 
 /** The report, the outputs and the summary: written whatever happened, so a failed run still says it all. */

@@ -78,6 +78,21 @@ export function md(strings: TemplateStringsArray, ...values: unknown[]): Markup 
   return new Markup(out);
 }
 
+/**
+ * Joins Markdown blocks (paragraphs, lists, tables, headings, `<details>`) into one document with a blank
+ * line between each, dropping empty ones. Every section of a summary or comment goes through this: a block
+ * written right after a list without a blank line is a lazy continuation of the list's last item (a
+ * program's heading would render inside the previous program's last bullet), and an HTML block such as
+ * `</details>` swallows the lines up to the next blank one.
+ */
+export function blocks(...parts: (string | Markup | false | null | undefined)[]): string {
+  return parts
+    .map((p) => (p instanceof Markup ? p.text : p || ''))
+    .map((p) => p.replace(/^(\s*\n)+/, '').replace(/\s+$/, ''))
+    .filter((p) => p !== '')
+    .join('\n\n');
+}
+
 export function table(headers: string[], rows: unknown[][], align?: ('left' | 'right')[]): string {
   const sep = headers.map((_, i) => (align?.[i] === 'right' ? '---:' : '---'));
   return [headers.map(cell), sep, ...rows.map((r) => r.map(cell))].map((r) => `| ${r.join(' | ')} |`).join('\n');

@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import type { GitHubContext } from '../config/types.ts';
 import { redact } from '../util/secrets.ts';
+import { mdText } from './markdown.ts';
 import { GitHubApiError, writtenBy, type IssueComment, type IssueCommentsApi } from './api.ts';
 
 /** GitHub refuses bodies over 65,536 characters; the margin covers counting differences (see fitComment). */
@@ -74,6 +75,31 @@ export function isMarkedComment(body: string, marker: string): boolean {
 export function jobSummaryUrl(ctx: Pick<GitHubContext, 'serverUrl' | 'repository' | 'runId'>): string | undefined {
   if (!ctx.serverUrl || !ctx.repository || !ctx.runId) return undefined;
   return `${ctx.serverUrl.replace(/\/+$/, '')}/${ctx.repository}/actions/runs/${encodeURIComponent(ctx.runId)}`;
+}
+
+/**
+ * What a report was made for and when: "For commit `abc1234` at 2025-01-31 12:00 UTC, in [workflow run 42](url)."
+ * `sha` is the commit reviewed (a pull request's head, not the merge commit GitHub checks out); the link is
+ * left out when the URL is not a plain http(s) one.
+ */
+export function provenanceLine(
+  ctx: Pick<GitHubContext, 'serverUrl' | 'repository' | 'runId'>,
+  sha: string | undefined,
+  now: Date = new Date(),
+): string {
+  const parts: string[] = [];
+  if (sha && /^[0-9a-f]{7,64}$/i.test(sha)) parts.push(`For commit \`${sha.slice(0, 7)}\``);
+  parts.push(`${parts.length ? 'at' : 'At'} ${now.toISOString().slice(0, 16).replace('T', ' ')} UTC`);
+  const url = jobSummaryUrl(ctx);
+  if (url && /^https?:\/\/[^\s()<>]+$/.test(url) && ctx.runId && /^\d+$/.test(ctx.runId)) {
+    parts.push(`in [workflow run ${ctx.runId}](${url})`);
+  }
+  return `${parts.join(' ')}.`;
+}
+
+/** How a report names the server: its label when given ("staging"), with the URL beside it. */
+export function serverTitle(label: string | undefined): string {
+  return label ? ` (${mdText(label)})` : '';
 }
 
 export interface CommentParts {
