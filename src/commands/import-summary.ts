@@ -162,11 +162,11 @@ export function detailSectionAs(p: ProgramOutcome, view: DiffView): string {
       ),
     );
   }
-  const stale = p.plan?.stale;
+  const stale: Readonly<Record<string, string[]>> | undefined = view.removedObjects ?? p.plan?.stale;
   if (stale && Object.values(stale).some((ids) => ids.length > 0)) {
     const removed = Object.entries(stale)
       .filter(([, ids]) => ids.length > 0)
-      .map(([k, ids]) => `${ids.length} ${cell(k)} (${ids.map(code).join(', ')})`);
+      .map(([k, ids]) => `${ids.length} ${cell(k)} (${ids.map(stamped).join(', ')})`);
     parts.push(`${cell(view.removed)}: ${removed.join(', ')}.`);
   }
   const notes = [...(p.plan?.notes ?? []), ...(p.after ?? [])];
@@ -185,8 +185,10 @@ export interface DiffView {
   new: string;
   /** Lead of the objects only the new side has (the diff's `created`). */
   created: string;
-  /** Lead of the objects only the old side has (`plan.stale`). */
+  /** Lead of the objects only the old side has (`plan.stale`, or `removedObjects`). */
   removed: string;
+  /** Objects only the old side has, per collection, when the plan does not say (the export's view). */
+  removedObjects?: Readonly<Record<string, string[]>>;
   /** Who last changed an object and when, shown after it; plain text (made inert here). */
   stamp?: (id: string) => string | undefined;
 }
