@@ -10,7 +10,7 @@
 import type { Settings } from '../config/types.ts';
 import { UserError } from '../errors.ts';
 import { GitHubApi, writtenBy, type IssueComment } from '../github/api.ts';
-import { code, md } from '../github/markdown.ts';
+import { blocks, code, md } from '../github/markdown.ts';
 import { markerScope, readMarkedValue } from '../github/pr-comment.ts';
 import { deletionList, parseDeletionList } from '../metadata/changed-payload.ts';
 import type { Reporter } from '../reporter.ts';
@@ -63,16 +63,14 @@ function refusalNote(settings: Settings, differs: Difference[]): string {
       (detail ? ` (${md`${detail}`.text})` : '')
     );
   });
-  return [
-    '',
-    md`#### ⛔ Restore to ${settings.server.url} refused at ${settings.github.sha?.slice(0, 7) ?? 'this commit'}`.text,
-    '',
-    'The plan differs from the one this dry run reviewed (the file changed after the review, or the server',
-    'changed since: what restore keeps from it, or the rules it would delete):',
-    ...lines,
-    '',
+  const where = settings.label ? md`${settings.label} (${settings.server.url})` : md`${settings.server.url}`;
+  return blocks(
+    md`#### ⛔ Restore to ${where} refused at ${settings.github.sha?.slice(0, 7) ?? 'this commit'}`,
+    'The plan differs from the one this dry run reviewed (the file changed after the review, or the server\n' +
+      'changed since: what restore keeps from it, or the rules it would delete):',
+    lines.join('\n'),
     'Run the dry run again on a new pull request, or re-run the restore with `allow-plan-change: true`.',
-  ].join('\n');
+  );
 }
 
 export async function checkReviewedPlan(
@@ -168,7 +166,7 @@ export async function checkReviewedPlan(
   // The refusal goes on the newest of our comments (a program no comment covers has none of its own).
   const noted = comment ?? (ours[ours.length - 1] as (typeof ours)[number]).comment;
   try {
-    await api.updateIssueComment(noted.id, `${noted.body}\n${refusalNote(settings, differs)}`);
+    await api.updateIssueComment(noted.id, `${blocks(noted.body, refusalNote(settings, differs))}\n`);
   } catch (e) {
     reporter.warning(`could not note the refusal on pull request #${pr.number}: ${(e as Error).message}`);
   }
