@@ -27,7 +27,8 @@ import {
 } from '../metadata/restore-plan.ts';
 import type { MetadataDocument, MetadataObject } from '../metadata/types.ts';
 import { BackupNotFoundError, readBackupMetadata } from '../backups/index.ts';
-import { readMetadataFile, type MetadataFile } from './json-file.ts';
+import { ensurePrivateDir, readTextInside } from '../util/paths.ts';
+import { parseMetadataText, readMetadataFile, type MetadataFile } from './json-file.ts';
 
 export interface ProgramPlan {
   entry: ProgramEntry;
@@ -184,15 +185,30 @@ export function readProgramFile(settings: Settings, entry: ProgramEntry): Metada
 }
 
 /**
- * The metadata to restore or dry-run: the program's file in the repo, or with `backup-id` the in-server
- * backup (the Program Config App's record), which then goes through exactly the same plan.
+ * The `file` input's file (one program): in the workspace, or a rollback point in the report folder, which
+ * must still be this user's private folder (src/util/paths.ts ensurePrivateDir) before anything is read from it.
+ */
+function readSourceFile(settings: Settings, entry: ProgramEntry): MetadataFile {
+  const source = settings.sourceFile;
+  if (!source) return readProgramFile(settings, entry);
+  if (source.inRepo) return readMetadataFile(settings.workspace, source.path, 'input file');
+  ensurePrivateDir(settings.reportDir);
+  const text = readTextInside({ root: source.root, name: source.rootName }, source.path, 'file');
+  if (text === undefined) throw new UserError(`${source.shown} not found (input file)`);
+  return { ...parseMetadataText(text, source.shown), inRepo: false };
+}
+
+/**
+ * The metadata to restore or dry-run: the program's file in the repo (or the `file` input's), or with
+ * `backup-id` the in-server backup (the Program Config App's record), which then goes through exactly the
+ * same plan.
  */
 export async function loadProgramSource(
   client: Dhis2Client,
   settings: Settings,
   entry: ProgramEntry,
 ): Promise<MetadataFile> {
-  if (!settings.backup.id) return readProgramFile(settings, entry);
+  if (!settings.backup.id) return readSourceFile(settings, entry);
   const { record, doc } = await readBackupMetadata(client, entry.id, settings.backup.id);
   return { path: `backup "${record.name}" (${record.id}) of program ${entry.id}`, inRepo: false, text: '', doc };
 }

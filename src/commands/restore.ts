@@ -39,6 +39,7 @@ import {
 import { checkReviewedPlan, type PlanCheck } from './plan-check.ts';
 import { DIFF_IGNORE_KEYS, programSources, type ProgramPlan } from './plan.ts';
 import { runScope, writeRunFile } from './report-file.ts';
+import { rollbackDir, rollbackMarkdown } from './rollback.ts';
 
 /** The main import: atomic, and run as a server job that is polled, never cut by an HTTP timeout. */
 export const COMMIT_PARAMS = {
@@ -47,11 +48,6 @@ export const COMMIT_PARAMS = {
   atomicMode: 'ALL',
   async: true,
 } as const;
-
-/** Per config, server and programs: a restore to staging then production in one job keeps both points. */
-function rollbackDir(settings: Settings): string {
-  return join(settings.reportDir, 'rollback', runScope(settings));
-}
 
 /** Saves the server's current state of the program, as `export` with the current-server preset writes it. */
 async function saveRollbackPoint(
@@ -142,19 +138,8 @@ function restoreMarkdown(
 ) {
   const status = worstStatus(programs);
   const icon = status === 'OK' ? '✅' : status === 'WARNING' ? '⚠️' : '❌';
-  let rollbackPart = '';
-  if (rollback.files.length > 0) {
-    const where =
-      rollback.artifacts.length > 0
-        ? `the artifact${rollback.artifacts.length > 1 ? 's' : ''} ${rollback.artifacts.map((a) => `\`${a}\``).join(', ')}`
-        : `files in ${settings.reportDir}/rollback`;
-    rollbackPart = blocks(
-      '#### Rollback point',
-      `The server's state before this restore was saved (current-server preset) as ${where}.\n` +
-        'To go back: put the file of a program at its `file` path on a branch, open a pull request (the dry run shows\n' +
-        'what it would change), and merge it; or run `dhis2-metadata restore` with that file.',
-    );
-  }
+  // Each file and the exact command that restores it (src/commands/rollback.ts).
+  const rollbackPart = rollbackMarkdown(settings, rollback);
   // Sections are whole blocks: a program's heading never continues the previous program's list of notes.
   return `${blocks(
     `### ${icon} DHIS2 restore${serverTitle(settings.label)}${heading ? ` (${heading})` : ''}: ${status} on ${cell(settings.server.url)} (DHIS2 ${cell(version)})`,
@@ -192,6 +177,7 @@ async function rollbackPoint(
   const file = await saveRollbackPoint(client, settings, planned);
   if (!file) return;
   rollback.files.push(file);
+  reporter.info(`Program ${planned.entry.id}: rollback point saved as ${file}`);
   if (!settings.github.runtimeToken) return;
   const name = artifactName('dhis2-rollback', [planned.entry.id, runScope(settings), settings.github.runId ?? '']);
   try {

@@ -9,10 +9,18 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import { ConfigError } from '../errors.ts';
 import { normaliseServerUrl } from '../dhis2/server-url.ts';
 import { forkWithoutSecretsMessage, readPullRequest } from '../github/event.ts';
-import { checkedPath, workspaceBoundary } from '../util/paths.ts';
+import { checkedPath, resolveInside, workspaceBoundary } from '../util/paths.ts';
 import { registerSecret } from '../util/secrets.ts';
 import { loadConfigFile } from './load-config.ts';
-import { COMMANDS, type Auth, type Command, type GitHubContext, type ProgramEntry, type Settings } from './types.ts';
+import {
+  COMMANDS,
+  type Auth,
+  type Command,
+  type GitHubContext,
+  type ProgramEntry,
+  type Settings,
+  type SourceFile,
+} from './types.ts';
 
 /** Every input of action.yml, in its order; the CLI has one --flag per input. */
 export const INPUTS = [
@@ -54,6 +62,11 @@ export const INPUTS = [
   { name: 'backup-version', description: 'backup: the record version' },
   { name: 'backup-comment', description: 'backup: a comment stored with the record' },
   { name: 'backup-id', description: 'dry-run, restore, download-backup: use this in-server backup (id or name)' },
+  {
+    name: 'file',
+    description:
+      "dry-run, restore: use this metadata file instead of the program's file in the config (one program; in the workspace, or a rollback point)",
+  },
   { name: 'output-dir', description: 'download-backup: folder to write into', default: '.' },
   {
     name: 'init-tests',
@@ -217,6 +230,50 @@ function parseCommit(raw: RawInputs): Pick<Settings, 'commit' | 'pullRequest'> {
   };
 }
 
+/** The folder of the rollback points restore saves, inside the report folder (src/commands/rollback.ts). */
+export const rollbackRoot = (reportDir: string): string => join(reportDir, 'rollback');
+
+/**
+ * The `file` input: one program's metadata from another file than the config's (dry-run and restore). A file
+ * in the workspace (real paths checked, as every workspace file), or a rollback point restore saved in the
+ * report folder (a private folder of this user: read through its own boundary, never anywhere else).
+ */
+function parseSourceFile(
+  raw: RawInputs,
+  context: { command: string; workspace: string; reportDir: string; programs: ProgramEntry[]; configPath: string },
+): SourceFile | undefined {
+  const file = value(raw, 'file');
+  if (!file) return undefined;
+  if (context.command !== 'dry-run' && context.command !== 'restore') {
+    throw new ConfigError(`input file applies to dry-run and restore only (got command ${context.command})`);
+  }
+  if (value(raw, 'backup-id')) throw new ConfigError('give either file or backup-id, not both');
+  if (context.programs.length !== 1) {
+    throw new ConfigError(
+      `input file replaces the file of one program: set programs to the one it holds (${context.configPath} has ${context.programs.map((p) => p.id).join(', ')})`,
+    );
+  }
+  const inWorkspace = resolveInside(context.workspace, file);
+  if (inWorkspace) {
+    insideWorkspace(context.workspace, file, 'file');
+    return {
+      path: inWorkspace.rel,
+      shown: inWorkspace.rel,
+      root: context.workspace,
+      rootName: 'the workspace',
+      inRepo: true,
+    };
+  }
+  const root = rollbackRoot(context.reportDir);
+  const inRollback = resolveInside(root, resolve(context.workspace, file));
+  if (inRollback && inRollback.rel !== '') {
+    return { path: inRollback.rel, shown: inRollback.abs, root, rootName: 'the rollback folder', inRepo: false };
+  }
+  throw new ConfigError(
+    `input file must be inside the workspace or a rollback point in ${root} (got ${JSON.stringify(file)})`,
+  );
+}
+
 /** A whole number of seconds (at least 1), in milliseconds. */
 function parseSeconds(raw: RawInputs, name: 'import-timeout'): number {
   const text = value(raw, name) ?? INPUTS.find((i) => i.name === name)?.default ?? '';
@@ -302,7 +359,8 @@ export function buildSettings(raw: RawInputs, environment: Environment): Setting
       : { url: parseServerUrl(url), auth: parseAuth(raw) };
   const programs = selectPrograms(config.programs, parseList(raw.programs), configPath);
 
-  const reportDir = env.DHIS2_METADATA_REPORT_DIR || defaultReportDir(env);
+  const reportDir = resolve(env.DHIS2_METADATA_REPORT_DIR || defaultReportDir(env));
+  const sourceFile = parseSourceFile(raw, { command, workspace, reportDir, programs, configPath });
 
   return {
     command: command as Command,
@@ -326,7 +384,8 @@ export function buildSettings(raw: RawInputs, environment: Environment): Setting
       id: value(raw, 'backup-id'),
     },
     outputDir: insideWorkspace(workspace, value(raw, 'output-dir') ?? '.', 'output-dir'),
-    reportDir: resolve(reportDir),
+    reportDir,
+    sourceFile,
     github,
     inAction,
   };

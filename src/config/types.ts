@@ -121,6 +121,18 @@ export interface GitHubContext {
   summaryPath?: string;
 }
 
+/** A metadata file given by the `file` input: `path` relative to `root`, read only through that boundary. */
+export interface SourceFile {
+  path: string;
+  /** For messages: relative to the workspace, or the absolute path of a rollback point. */
+  shown: string;
+  root: string;
+  /** For messages: "the workspace", "the rollback folder". */
+  rootName: string;
+  /** A file of the repository (annotations may point at it). */
+  inRepo: boolean;
+}
+
 /** The one typed settings object. Built at the edge; nothing else reads inputs or the environment. */
 export interface Settings {
   command: Command;
@@ -150,6 +162,8 @@ export interface Settings {
   initTests?: string;
   /** Folder for report files (absolute). */
   reportDir: string;
+  /** dry-run, restore: the `file` input, read instead of the one program's file in the config. */
+  sourceFile?: SourceFile;
   github: GitHubContext;
   /** Runs inside GitHub Actions (annotations, summary, artifacts). */
   inAction: boolean;
