@@ -8,6 +8,7 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import configSchema from '../../schema/config.schema.json' with { type: 'json' };
 import presetSchema from '../../schema/preset.schema.json' with { type: 'json' };
 import { ConfigError } from '../errors.ts';
+import { METADATA_KEYS } from '../metadata/keys.ts';
 // Precompiled by scripts/build-validators.mjs (ajv standalone code): no schema compilation at run time.
 import * as precompiled from './validators.generated.js';
 import type { PathSegment, Position, YamlSource } from './yaml-errors.ts';
@@ -83,12 +84,27 @@ function describeError(e: ErrorObject, source: YamlSource, name: SchemaName): De
   const params = e.params as Record<string, unknown>;
   const parent = e.parentSchema as { properties?: Record<string, unknown> } | undefined;
 
+  // A key of `attributes:` that is no DHIS2 collection (ajv reports it as the key's enum failure).
+  if (e.propertyName !== undefined && from(e, configSchema.definitions.metadataKey)) {
+    return result(
+      `unknown key ${JSON.stringify(e.propertyName)} in ${subject}: ${collectionHint(e.propertyName)}`,
+      at([...path, e.propertyName], 'key'),
+      0,
+    );
+  }
+
   switch (e.keyword) {
     case 'additionalProperties': {
       const key = String(params.additionalProperty);
-      const allowed = Object.keys(parent?.properties ?? {}).join(', ');
+      const allowedKeys = Object.keys(parent?.properties ?? {});
       const where = path.length ? `in ${subject}` : 'at the top level';
-      return result(`unknown key ${JSON.stringify(key)} ${where} (allowed: ${allowed})`, at([...path, key], 'key'), 0);
+      const near = closest(key, allowedKeys);
+      const hint = near ? `did you mean ${JSON.stringify(near)}? ` : '';
+      return result(
+        `unknown key ${JSON.stringify(key)} ${where} (${hint}allowed: ${allowedKeys.join(', ')})`,
+        at([...path, key], 'key'),
+        0,
+      );
     }
     case 'required': {
       const missing = String(params.missingProperty);
@@ -116,6 +132,9 @@ function describeError(e: ErrorObject, source: YamlSource, name: SchemaName): De
       return result(`${subject} must be ${word} (got ${describeValue(e.data)})`);
     }
     case 'enum': {
+      if (from(e, configSchema.definitions.metadataKey)) {
+        return result(`${subject} ${describeValue(e.data)}: ${collectionHint(String(e.data))}`, at(path), 4);
+      }
       const allowed = (params.allowedValues as unknown[]).map(String).join(', ');
       // Ahead of the `type` error at the same place: the list of values says more than "must be text".
       return result(`${subject} must be one of: ${allowed} (got ${describeValue(e.data)})`, at(path), 4);
@@ -151,6 +170,48 @@ function describeError(e: ErrorObject, source: YamlSource, name: SchemaName): De
     default:
       return result(`${subject} ${e.message ?? 'is invalid'}`);
   }
+}
+
+/** Why a name is no top-level key, with the nearest known one when it is close (a singular, a typo, a case slip). */
+function collectionHint(name: string): string {
+  const near = closest(name, METADATA_KEYS);
+  return (
+    'not a DHIS2 collection this tool knows' +
+    (near
+      ? ` (did you mean ${JSON.stringify(near)}?)`
+      : ' (a top-level key of a metadata document, in the plural: programs, programStages, dataElements, optionSets, ...)')
+  );
+}
+
+/**
+ * The candidate nearest to `word` when it is close enough to be a slip: the same ignoring case, or at most
+ * a third of its length (and at most 3) insertions, deletions, substitutions or swaps of two neighbours away.
+ */
+export function closest(word: string, candidates: readonly string[]): string | undefined {
+  const lower = word.toLowerCase();
+  let best: { name: string; distance: number } | undefined;
+  for (const name of candidates) {
+    const distance = name.toLowerCase() === lower ? 0 : editDistance(lower, name.toLowerCase());
+    if (!best || distance < best.distance) best = { name, distance };
+  }
+  if (!best) return undefined;
+  return best.distance <= Math.min(3, Math.max(1, Math.floor(word.length / 3))) ? best.name : undefined;
+}
+
+/** Optimal string alignment distance (Levenshtein plus swaps of two neighbouring characters). */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = v;
+    }
+  }
+  return d[a.length]![b.length]!;
 }
 
 function missingMessage(subject: string, missing: string, e: ErrorObject, name: SchemaName): string {

@@ -1,4 +1,13 @@
+import configSchema from '../../schema/config.schema.json' with { type: 'json' };
 import type { RemovalGroup } from '../config/types.ts';
+
+/**
+ * THE list of top-level keys of a metadata document this product knows: DHIS2's collection names (plural,
+ * as a document holds them) plus `system` and `date`. Defined once, in the config schema (editors read it
+ * there too: `objects:` and the keys of `attributes:` must be one of them); the restore elements
+ * (ELEMENT_COLLECTIONS), the presets' dropObjects and the emulator's collections are tested against it.
+ */
+export const METADATA_KEYS: readonly string[] = configSchema.definitions.metadataKey.enum;
 
 /**
  * The JSON keys each removal group removes, at any depth (the reference app's JSON_ATTRIBUTE_SETTINGS,

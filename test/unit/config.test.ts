@@ -264,7 +264,7 @@ describe('loadConfigText: schema problems', () => {
   it('names an unknown top-level key and lists the allowed ones', () => {
     expectError(
       yaml('target: another-server', 'programs:', '  - id: IpHINAT79UW', '', 'programz:', '  - id: ur1Edk5Oe2n'),
-      'unknown key "programz" at the top level (allowed: target, programs, objects, remove, attributes, restore, tests)',
+      'unknown key "programz" at the top level (did you mean "programs"? allowed: target, programs, objects, remove, attributes, restore, tests)',
       5,
       1,
     );
@@ -273,13 +273,13 @@ describe('loadConfigText: schema problems', () => {
   it('names unknown keys at every depth with the allowed keys of that place', () => {
     expectError(
       yaml(...VALID_HEAD, 'remove:', '  sharng: true'),
-      'unknown key "sharng" in remove (allowed: sharing, organisationUnits, userFields, dates, categories, legendSets)',
+      'unknown key "sharng" in remove (did you mean "sharing"? allowed: sharing, organisationUnits, userFields, dates, categories, legendSets)',
       5,
       3,
     );
     expectError(
       yaml(...VALID_HEAD, 'restore:', '  element: [program]'),
-      'unknown key "element" in restore (allowed: elements, organisationUnits, sharing, payload)',
+      'unknown key "element" in restore (did you mean "elements"? allowed: elements, organisationUnits, sharing, payload)',
       5,
       3,
     );
@@ -289,6 +289,46 @@ describe('loadConfigText: schema problems', () => {
       4,
       5,
     );
+  });
+
+  it('only DHIS2 collection names the product knows in objects and as keys of attributes, with a did-you-mean', () => {
+    expectError(
+      yaml(...VALID_HEAD, 'objects: [programs, dataElement]'),
+      'objects[1] "dataElement": not a DHIS2 collection this tool knows (did you mean "dataElements"?)',
+      4,
+      21,
+    );
+    expectError(
+      yaml(...VALID_HEAD, 'attributes:', '  programs: [style]', '  dataElement: [zeroIsSignificant]'),
+      'unknown key "dataElement" in attributes: not a DHIS2 collection this tool knows (did you mean "dataElements"?)',
+      6,
+      3,
+    );
+    expectError(
+      yaml(...VALID_HEAD, 'attributes:', '  ProgramStages: [x]'),
+      'unknown key "ProgramStages" in attributes: not a DHIS2 collection this tool knows (did you mean "programStages"?)',
+      5,
+      3,
+    );
+    // Nothing close: no guess, but what such a key looks like.
+    expectError(
+      yaml(...VALID_HEAD, 'objects: [everything]'),
+      'objects[0] "everything": not a DHIS2 collection this tool knows (a top-level key of a metadata document, in the plural: programs, programStages, dataElements, optionSets, ...)',
+      4,
+      11,
+    );
+    // The keys a document really has are accepted, system and date included.
+    const config = loadConfigText(
+      yaml(
+        ...VALID_HEAD,
+        'objects: [programs, programStageSections, system, date]',
+        'attributes:',
+        '  dataElements: [x]',
+      ),
+      'c.yml',
+    );
+    expect(config.objects).toEqual(['programs', 'programStageSections', 'system', 'date']);
+    expect(config.attributes).toEqual({ dataElements: ['x'] });
   });
 
   it('reports a wrong type with the value it got', () => {
