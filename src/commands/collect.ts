@@ -43,7 +43,15 @@ export async function buildExport(
   config: Config,
   entry: ProgramEntry,
   dependencyExport?: MetadataDocument,
-): Promise<{ doc: MetadataDocument; text: string; kind: ProgramKind; preset: string; name?: string }> {
+): Promise<{
+  doc: MetadataDocument;
+  text: string;
+  kind: ProgramKind;
+  preset: string;
+  name?: string;
+  /** The collected export before the preset: it still has the server's stamps (lastUpdated, lastUpdatedBy). */
+  raw: MetadataDocument;
+}> {
   const raw = await collectProgram(client, entry.id, dependencyExport);
   const program = collection(raw, 'programs').find((p) => p.id === entry.id);
   const kind = programKind(raw, entry.id);
@@ -62,5 +70,6 @@ export async function buildExport(
     kind,
     preset: transform.preset.name,
     name: typeof program?.name === 'string' ? program.name : undefined,
+    raw,
   };
 }

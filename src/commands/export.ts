@@ -11,15 +11,16 @@ import type { Dhis2Client } from '../dhis2/client.ts';
 import { ConfigError, isUserError, type UserError } from '../errors.ts';
 import { artifactName, uploadArtifact } from '../github/artifact.ts';
 import { commitAndPush } from '../github/git.ts';
-import { cell, formatBytes, md, programLabel, table } from '../github/markdown.ts';
+import { cell, code, formatBytes, md, programLabel, table } from '../github/markdown.ts';
 import { commitLine } from '../util/text.ts';
 import { sameContent } from '../metadata/canonical.ts';
-import { objectCounts } from '../metadata/types.ts';
+import { objectCounts, type MetadataDocument } from '../metadata/types.ts';
 import type { Reporter } from '../reporter.ts';
 import { buildExport } from './collect.ts';
 import { connect } from './connect.ts';
 import { eachProgram } from './each-program.ts';
 import { writeReport } from './report-file.ts';
+import { exportPullRequest, type ExportedProgram, type PullRequestOutcome } from './export-pr.ts';
 import { readTextInside, resolveInside, workspaceBoundary, writeTextInside } from '../util/paths.ts';
 
 /** Programs exported at once: a few requests each, so 4 keeps a server busy without flooding it. */
@@ -44,6 +45,8 @@ export interface ExportReport {
   changed: boolean;
   files: string[];
   commit?: { sha?: string; branch?: string; rebased: boolean };
+  /** `commit: pull-request`: the pull request opened, updated or closed. */
+  pullRequest?: PullRequestOutcome;
 }
 
 /** Counts objects per top-level collection (the summary table). */
@@ -63,8 +66,8 @@ export async function exportOne(
   client: Dhis2Client,
   settings: Settings,
   entry: ProgramEntry,
-): Promise<{ result: ProgramExport; text: string }> {
-  const { doc, text, kind, preset, name } = await buildExport(client, settings.config, entry);
+): Promise<{ result: ProgramExport; text: string; doc: MetadataDocument; raw: MetadataDocument }> {
+  const { doc, text, kind, preset, name, raw } = await buildExport(client, settings.config, entry);
   const path = programFile(settings, entry);
   // Real paths, read and write: a link in the workspace never leads the export out of it.
   const boundary = workspaceBoundary(settings.workspace);
@@ -74,6 +77,8 @@ export async function exportOne(
   if (changed) writeTextInside(boundary, path, text, 'file');
   return {
     text,
+    doc,
+    raw,
     result: {
       id: entry.id,
       file: relative(settings.workspace, path),
@@ -119,10 +124,31 @@ function summaryMarkdown(report: ExportReport): string {
   if (report.commit?.sha) {
     lines.push(md`Committed ${report.commit.sha.slice(0, 7)} on ${report.commit.branch}.`.text);
   }
+  const pr = report.pullRequest;
+  if (pr) {
+    const link =
+      pr.number !== undefined && pr.url && /^https?:\/\/[^\s()<>]+$/.test(pr.url)
+        ? `[#${pr.number}](${pr.url})`
+        : pr.number !== undefined
+          ? `#${pr.number}`
+          : '';
+    const what: Record<PullRequestOutcome['action'], string> = {
+      opened: `Opened pull request ${link}`,
+      updated: `Updated pull request ${link}`,
+      unchanged: `Pull request ${link} is up to date`,
+      closed: `The server matches ${code(pr.base).text} again: closed pull request ${link} and deleted ${code(pr.branch).text}`,
+      none: `The server matches ${code(pr.base).text}: no pull request`,
+    };
+    const sha = pr.sha ? md` (${code(pr.branch)} at ${pr.sha.slice(0, 7)})`.text : '';
+    lines.push(`${what[pr.action]}${pr.action === 'closed' || pr.action === 'none' ? '' : sha}.`);
+  }
   return `${lines.join('\n').trimEnd()}\n`;
 }
 
-function defaultCommitMessage(report: ExportReport, changed: ProgramExport[]): string {
+function defaultCommitMessage(
+  report: Pick<ExportReport, 'server'>,
+  changed: Pick<ProgramExport, 'id' | 'name' | 'file'>[],
+): string {
   // Names and the server's version are untrusted: each goes in as one line (no forged trailers).
   const names = changed.map((p) => commitLine(p.name ?? p.id));
   const version = commitLine(report.server.version);
@@ -136,12 +162,17 @@ function defaultCommitMessage(report: ExportReport, changed: ProgramExport[]): s
 
 export async function runExport(settings: Settings, reporter: Reporter): Promise<boolean> {
   const client = await connect(settings, reporter);
+  // commit: pull-request compares each export with the repository: keep what that needs.
+  const exported = new Map<string, ExportedProgram>();
   const results = await eachProgram(
     settings.programs.map((entry) => ({ entry })),
     reporter,
     EXPORT_CONCURRENCY,
     async ({ entry }): Promise<ProgramExport> => {
-      const { result } = await exportOne(client, settings, entry);
+      const { result, text, doc, raw } = await exportOne(client, settings, entry);
+      if (settings.pullRequest) {
+        exported.set(entry.id, { id: entry.id, name: result.name, file: result.file, text, doc, raw });
+      }
       reporter.info(
         `${result.name ?? result.id} (${result.id}): ${result.changed ? 'changed, written to' : 'unchanged'} ${result.file}`,
       );
@@ -180,14 +211,40 @@ export async function runExport(settings: Settings, reporter: Reporter): Promise
     }
   }
 
-  const exported = results.filter((r) => !r.error).map((r) => r.file);
-  if (settings.github.runtimeToken && exported.length > 0) {
-    const id = createHash('sha1').update(settings.config.path).update(exported.join()).digest('hex').slice(0, 8);
+  if (settings.pullRequest) {
+    const failedCount = results.filter((r) => r.error).length;
+    if (failedCount > 0) {
+      reporter.warning(
+        `The pull request and ${settings.pullRequest.branch} are left as they are: ${failedCount} of ${results.length} programs failed to export.`,
+      );
+    } else {
+      try {
+        report.pullRequest = await exportPullRequest({
+          settings,
+          reporter,
+          programs: results.flatMap((r) => exported.get(r.id) ?? []),
+          server: report.server,
+          message: (differing) => settings.commitMessage ?? defaultCommitMessage(report, differing),
+        });
+      } catch (e) {
+        if (!isUserError(e)) throw e;
+        commitError = e;
+      }
+    }
+    // Empty when nothing differs (no pull request, or the one that was open is closed now).
+    const open = report.pullRequest && !['closed', 'none'].includes(report.pullRequest.action);
+    reporter.setOutput('pull-request-number', open ? String(report.pullRequest?.number ?? '') : '');
+    reporter.setOutput('pull-request-url', open ? (report.pullRequest?.url ?? '') : '');
+  }
+
+  const exportedFiles = results.filter((r) => !r.error).map((r) => r.file);
+  if (settings.github.runtimeToken && exportedFiles.length > 0) {
+    const id = createHash('sha1').update(settings.config.path).update(exportedFiles.join()).digest('hex').slice(0, 8);
     const name = artifactName('dhis2-metadata-export', [id]);
     try {
       await uploadArtifact(
         name,
-        exported.map((f) => resolve(settings.workspace, f)),
+        exportedFiles.map((f) => resolve(settings.workspace, f)),
         settings.workspace,
       );
       reporter.info(`Uploaded the exported files as artifact ${name}.`);

@@ -1,6 +1,7 @@
 /**
- * A thin client over the few GitHub REST endpoints the tool uses: the issue comments of a pull request
- * and the pull requests of a commit.
+ * A thin client over the few GitHub REST endpoints the tool uses: the issue comments of a pull request,
+ * the pull requests of a commit, and for the export's pull-request mode the pull requests of a branch (list,
+ * open, update, label) and the deletion of that branch.
  *
  * Built on @actions/github's getOctokit rather than axios: it is already in the bundle (@actions/artifact
  * depends on it), it sends the token the way GitHub expects, and it routes through the runner's proxy
@@ -34,6 +35,19 @@ export interface CommitPullRequest {
   headSha?: string;
   baseRef?: string;
   htmlUrl?: string;
+}
+
+/** A pull request as the export's pull-request mode reads it. */
+export interface PullRequest {
+  number: number;
+  state: string;
+  title: string;
+  body: string;
+  htmlUrl?: string;
+  headRef?: string;
+  headSha?: string;
+  baseRef?: string;
+  labels: string[];
 }
 
 /** Who a token writes as: `github-actions[bot]` (type Bot) for the workflow's GITHUB_TOKEN, else its user. */
@@ -136,7 +150,7 @@ interface RawResponse {
 }
 
 interface Call {
-  method: 'GET' | 'POST' | 'PATCH';
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   /** A path relative to the API base, or an absolute URL (a Link header's next page). */
   url: string;
   body?: Record<string, unknown>;
@@ -144,7 +158,15 @@ interface Call {
   what: string;
   /** Statuses the caller turns into a result instead of an error. */
   expect?: readonly number[];
+  /** What to change when GitHub refuses with 403 (default: the comment's permissions). */
+  permission?: string;
+  /** What a 404 means (default: the comment's or pull request's). */
+  notFound?: string;
 }
+
+/** The permissions `commit: pull-request` needs, for GitHub's refusals. */
+const PR_PERMISSIONS =
+  'give the job "permissions: contents: write, pull-requests: write" (and allow GitHub Actions to create pull requests in the repository settings), or pass a token that may';
 
 export class GitHubApi implements IssueCommentsApi {
   readonly owner: string;
@@ -300,6 +322,85 @@ export class GitHubApi implements IssueCommentsApi {
     return merged.find((pr) => pr.mergeCommitSha?.toLowerCase() === sha.toLowerCase()) ?? merged[0];
   }
 
+  /** The open pull requests from `head` (a branch of this repository) into `base`, oldest first. */
+  async openPullRequests(head: string, base: string): Promise<PullRequest[]> {
+    const what = `list the open pull requests from ${head} into ${base}`;
+    const query = new URLSearchParams({
+      state: 'open',
+      head: `${this.owner}:${head}`,
+      base,
+      sort: 'created',
+      direction: 'asc',
+      per_page: String(PER_PAGE),
+    });
+    let url: string | undefined = `/repos/${this.path()}/pulls?${query.toString()}`;
+    const found: PullRequest[] = [];
+    for (let page = 1; url && page <= MAX_PAGES; page++) {
+      const response = await this.send({ method: 'GET', url, what, permission: PR_PERMISSIONS });
+      if (!Array.isArray(response.data)) throw unexpected(what, response.data);
+      for (const item of response.data) found.push(toPullRequest(item, what));
+      url = this.nextPage(response, what);
+    }
+    // GitHub filters by head and base already; a server that ignores the filter must not make us adopt another PR.
+    return found.filter((pr) => pr.state === 'open' && pr.headRef === head && pr.baseRef === base);
+  }
+
+  /** Opens a pull request from `head` into `base`. Never retried (a second one could open). */
+  async createPullRequest(pr: { head: string; base: string; title: string; body: string }): Promise<PullRequest> {
+    const what = `open a pull request from ${pr.head} into ${pr.base}`;
+    const response = await this.send({
+      method: 'POST',
+      url: `/repos/${this.path()}/pulls`,
+      body: { ...pr, maintainer_can_modify: false },
+      what,
+      permission: PR_PERMISSIONS,
+    });
+    return toPullRequest(response.data, what);
+  }
+
+  /** Changes a pull request's title, body or state. */
+  async updatePullRequest(
+    number: number,
+    change: { title?: string; body?: string; state?: 'open' | 'closed' },
+  ): Promise<PullRequest> {
+    const what = `update pull request #${number}`;
+    const response = await this.send({
+      method: 'PATCH',
+      url: `/repos/${this.path()}/pulls/${number}`,
+      body: change,
+      what,
+      permission: PR_PERMISSIONS,
+      notFound: `pull request #${number} was deleted, or`,
+    });
+    return toPullRequest(response.data, what);
+  }
+
+  /** Adds labels to an issue or pull request (those it has stay). */
+  async addLabels(issue: number, labels: string[]): Promise<void> {
+    if (labels.length === 0) return;
+    await this.send({
+      method: 'POST',
+      url: `/repos/${this.path()}/issues/${issue}/labels`,
+      body: { labels },
+      what: `label pull request #${issue}`,
+      permission: PR_PERMISSIONS,
+    });
+  }
+
+  /** Deletes a branch; false when it was not there (any more). */
+  async deleteBranch(branch: string): Promise<boolean> {
+    const ref = branch.split('/').map(encodeURIComponent).join('/');
+    const response = await this.send({
+      method: 'DELETE',
+      url: `/repos/${this.path()}/git/refs/heads/${ref}`,
+      what: `delete branch ${branch}`,
+      permission: PR_PERMISSIONS,
+      // 422 "Reference does not exist" (and 404 on some versions): already gone.
+      expect: [404, 422],
+    });
+    return response.status !== 404 && response.status !== 422;
+  }
+
   /** The next page, only on the API's own host: the token goes with every request octokit sends. */
   private nextPage(response: RawResponse, what: string): string | undefined {
     const next = nextLink(response.headers['link']);
@@ -401,15 +502,16 @@ export class GitHubApi implements IssueCommentsApi {
           status,
         );
       }
-      const fix =
-        call.method === 'GET'
+      const fix = call.permission
+        ? `${call.permission} ${call.what}`
+        : call.method === 'GET'
           ? 'the token cannot read this repository; give the job "permissions: pull-requests: read" (and contents: read)'
           : 'the token may not write pull-request comments; give the job "permissions: pull-requests: write", or set the comment input to false';
       return new GitHubApiError(`GitHub refused to ${call.what} (403${said}): ${fix}`, 'permission', status);
     }
     if (status === 404) {
       return new GitHubApiError(
-        `GitHub answered 404 trying to ${call.what}: ${call.method === 'PATCH' ? 'the comment was deleted, or' : `${this.owner}/${this.repo} or the pull request does not exist, or`} the token cannot see it`,
+        `GitHub answered 404 trying to ${call.what}: ${call.notFound ?? (call.method === 'PATCH' ? 'the comment was deleted, or' : `${this.owner}/${this.repo} or the pull request does not exist, or`)} the token cannot see it`,
         'not-found',
         status,
       );
@@ -532,6 +634,39 @@ function toPull(item: unknown): CommitPullRequest | undefined {
     headSha: str(p.head?.sha),
     baseRef: str(p.base?.ref),
     htmlUrl: str(p.html_url),
+  };
+}
+
+function toPullRequest(item: unknown, what: string): PullRequest {
+  const p = item as {
+    number?: unknown;
+    state?: unknown;
+    title?: unknown;
+    body?: unknown;
+    html_url?: unknown;
+    head?: { ref?: unknown; sha?: unknown } | null;
+    base?: { ref?: unknown } | null;
+    labels?: unknown;
+  };
+  if (!p || typeof p !== 'object' || typeof p.number !== 'number') throw unexpected(what, item);
+  const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+  const labels = Array.isArray(p.labels)
+    ? p.labels.flatMap((l: unknown) => {
+        const name = typeof l === 'string' ? l : (l as { name?: unknown } | null)?.name;
+        return typeof name === 'string' ? [name] : [];
+      })
+    : [];
+  return {
+    number: p.number,
+    state: str(p.state) ?? 'open',
+    title: typeof p.title === 'string' ? p.title : '',
+    // A pull request opened with no body comes back with null.
+    body: typeof p.body === 'string' ? p.body : '',
+    htmlUrl: str(p.html_url),
+    headRef: str(p.head?.ref),
+    headSha: str(p.head?.sha),
+    baseRef: str(p.base?.ref),
+    labels,
   };
 }
 

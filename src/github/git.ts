@@ -12,17 +12,21 @@ export interface GitResult {
   code: number;
 }
 
-export async function git(cwd: string, args: string[]): Promise<GitResult> {
+/** Runs git; `input` is written to its stdin (mktree, hash-object --stdin). */
+export async function git(cwd: string, args: string[], input?: string): Promise<GitResult> {
   return new Promise((resolve) => {
-    execFile('git', args, { cwd, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+    const child = execFile('git', args, { cwd, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
       resolve({ stdout: stdout.toString(), stderr: stderr.toString(), code });
     });
+    // A git that exits before reading all of it (an error) must not crash us with EPIPE.
+    child.stdin?.on('error', () => {});
+    child.stdin?.end(input ?? '');
   });
 }
 
-async function gitOk(cwd: string, args: string[], what: string): Promise<string> {
-  const r = await git(cwd, args);
+export async function gitOk(cwd: string, args: string[], what: string, input?: string): Promise<string> {
+  const r = await git(cwd, args, input);
   if (r.code !== 0) {
     const detail = (r.stderr || r.stdout).trim().split('\n').slice(-3).join(' ');
     throw new UserError(`git ${what} failed: ${detail}`);
@@ -33,7 +37,7 @@ async function gitOk(cwd: string, args: string[], what: string): Promise<string>
 /** The bot identity GitHub shows for commits made with GITHUB_TOKEN, used when git has none. */
 const BOT = { name: 'github-actions[bot]', email: '41898282+github-actions[bot]@users.noreply.github.com' };
 
-async function identityArgs(cwd: string): Promise<string[]> {
+export async function identityArgs(cwd: string): Promise<string[]> {
   const email = await git(cwd, ['config', 'user.email']);
   const name = await git(cwd, ['config', 'user.name']);
   const args: string[] = [];

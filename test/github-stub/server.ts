@@ -5,6 +5,11 @@
  *   POST  /repos/{owner}/{repo}/issues/{n}/comments
  *   PATCH /repos/{owner}/{repo}/issues/comments/{id}
  *   GET   /repos/{owner}/{repo}/commits/{sha}/pulls
+ *   GET   /repos/{owner}/{repo}/pulls                  (state, head=owner:branch, base; per_page, page)
+ *   POST  /repos/{owner}/{repo}/pulls                  (head, base, title, body)
+ *   PATCH /repos/{owner}/{repo}/pulls/{n}              (title, body, state)
+ *   POST  /repos/{owner}/{repo}/issues/{n}/labels
+ *   DELETE /repos/{owner}/{repo}/git/refs/heads/{branch}
  *   GET   /user                                       (who a personal token is; 403 for an app token)
  *   POST  /graphql  query { viewer { login } }        (likewise; on GHES at /api/graphql)
  *
@@ -16,8 +21,12 @@
  * It answers the way GitHub does where the tool depends on it: 401 "Bad credentials" without a known token,
  * 403 "Resource not accessible by integration" when a read-only token (a fork PR's GITHUB_TOKEN) writes,
  * 422 for a body over 65,536 characters, 404 for an unknown comment, and GitHub's error body shapes.
- * Comments live in memory; every request is logged in `requests`.
+ * Comments and pull requests live in memory; every request is logged in `requests`. With `gitRemote` (a bare
+ * repository), pull requests are checked against it as GitHub does: the head branch must exist (422 otherwise),
+ * one open pull request per head and base (422 "A pull request already exists"), `head.sha` is the branch's
+ * commit when listed, and deleting a ref deletes the branch there (422 "Reference does not exist" when absent).
  */
+import { execFileSync } from 'node:child_process';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -52,6 +61,24 @@ export interface GitHubStubOptions {
   pullRequests?: number[];
   /** Called with one line per request. */
   log?: (line: string) => void;
+  /** A bare git repository standing for the repository's branches (pull requests, ref deletion). */
+  gitRemote?: string;
+}
+
+/** A pull request the stand-in holds (commit: pull-request). */
+export interface StubPullRequest {
+  number: number;
+  owner: string;
+  repo: string;
+  state: 'open' | 'closed';
+  title: string;
+  body: string;
+  head: string;
+  base: string;
+  labels: string[];
+  user: StubUser;
+  createdAt: string;
+  updatedAt: string;
 }
 
 export interface StubComment {
@@ -115,6 +142,13 @@ export interface GitHubStub {
   addComment(owner: string, repo: string, pr: number, body: string, user?: StubUser): StubComment;
   requests: StubRequest[];
   addPullForCommit(sha: string, pr: number | StubPull): void;
+  /** Pull requests opened through POST /pulls (or seeded), in order. */
+  pulls(): StubPullRequest[];
+  /** Seeds a pull request as if someone opened it. */
+  addPullRequest(
+    pr: Omit<StubPullRequest, 'number' | 'createdAt' | 'updatedAt' | 'user' | 'labels' | 'state'> &
+      Partial<StubPullRequest>,
+  ): StubPullRequest;
   /** Makes the next matching request(s) fail. */
   failNext(failure?: StubFailure): void;
   close(): Promise<void>;
@@ -134,6 +168,8 @@ export async function startGitHubStub(opts: GitHubStubOptions = {}): Promise<Git
   const pulls = opts.pullRequests ? new Set(opts.pullRequests) : undefined;
 
   const comments: StubComment[] = [];
+  const pullRequests: StubPullRequest[] = [];
+  let nextPull = 101;
   const pullsByCommit = new Map<string, StubPull[]>();
   const requests: StubRequest[] = [];
   const failures: (StubFailure & { left: number })[] = [];
@@ -245,6 +281,10 @@ export async function startGitHubStub(opts: GitHubStubOptions = {}): Promise<Git
     const list = /^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments$/.exec(path);
     const edit = /^\/repos\/([^/]+)\/([^/]+)\/issues\/comments\/(\d+)$/.exec(path);
     const commitPulls = /^\/repos\/([^/]+)\/([^/]+)\/commits\/([^/]+)\/pulls$/.exec(path);
+    const pullsPath = /^\/repos\/([^/]+)\/([^/]+)\/pulls$/.exec(path);
+    const onePull = /^\/repos\/([^/]+)\/([^/]+)\/pulls\/(\d+)$/.exec(path);
+    const labelsPath = /^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/labels$/.exec(path);
+    const refPath = /^\/repos\/([^/]+)\/([^/]+)\/git\/refs\/heads\/(.+)$/.exec(path);
     const writes = method !== 'GET';
     if (writes && readOnly.has(token)) {
       return {
@@ -285,6 +325,56 @@ export async function startGitHubStub(opts: GitHubStubOptions = {}): Promise<Git
       comment.updatedAt = now();
       return { status: 200, body: toJson(url, comment) };
     }
+    if (pullsPath) {
+      const [owner, repo] = [decodeURIComponent(pullsPath[1]!), decodeURIComponent(pullsPath[2]!)];
+      if (method === 'GET') return listPulls(url, owner, repo);
+      if (method === 'POST') return createPull(url, owner, repo, raw, me ?? user);
+      return methodNotAllowed();
+    }
+    if (onePull) {
+      const pr = pullRequests.find(
+        (p) =>
+          p.number === Number(onePull[3]) &&
+          p.owner === decodeURIComponent(onePull[1]!) &&
+          p.repo === decodeURIComponent(onePull[2]!),
+      );
+      if (!pr) return notFound();
+      if (method === 'GET') return { status: 200, body: pullRequestJson(url, pr) };
+      if (method !== 'PATCH') return methodNotAllowed();
+      const data = parseJson(raw);
+      if ('error' in data) return data.error;
+      const change = data.value as { title?: unknown; body?: unknown; state?: unknown };
+      if (change.body !== undefined && typeof change.body === 'string' && [...change.body].length > bodyLimit) {
+        return tooLong('PullRequest');
+      }
+      if (typeof change.title === 'string') pr.title = change.title;
+      if (typeof change.body === 'string') pr.body = change.body;
+      if (change.state === 'open' || change.state === 'closed') pr.state = change.state;
+      pr.updatedAt = now();
+      return { status: 200, body: pullRequestJson(url, pr) };
+    }
+    if (labelsPath && method === 'POST') {
+      const pr = pullRequests.find((p) => p.number === Number(labelsPath[3]));
+      if (!pr) return notFound();
+      const data = parseJson(raw);
+      if ('error' in data) return data.error;
+      const labels = (data.value as { labels?: unknown }).labels;
+      if (!Array.isArray(labels) || !labels.every((l) => typeof l === 'string')) {
+        return validationFailed('Label', 'labels', 'invalid');
+      }
+      for (const l of labels as string[]) if (!pr.labels.includes(l)) pr.labels.push(l);
+      return { status: 200, body: pr.labels.map((name, i) => ({ id: i + 1, name })) };
+    }
+    if (refPath && method === 'DELETE') {
+      const branch = decodeURIComponent(refPath[3]!);
+      if (!opts.gitRemote || branchSha(branch) === undefined) {
+        return { status: 422, body: { message: 'Reference does not exist', documentation_url: DOCS, status: '422' } };
+      }
+      execFileSync('git', ['update-ref', '-d', `refs/heads/${branch}`], { cwd: opts.gitRemote });
+      // GitHub closes the open pull requests of a deleted head branch.
+      for (const pr of pullRequests) if (pr.head === branch && pr.state === 'open') pr.state = 'closed';
+      return { status: 204, body: undefined };
+    }
     if (commitPulls && method === 'GET') {
       const sha = decodeURIComponent(commitPulls[3]!);
       if (!/^[0-9a-f]{7,40}$/i.test(sha)) {
@@ -299,6 +389,151 @@ export async function startGitHubStub(opts: GitHubStubOptions = {}): Promise<Git
       return { status: 200, body: found.map((pr) => pullJson(url, commitPulls[1]!, commitPulls[2]!, pr)) };
     }
     return notFound();
+  }
+
+  function branchSha(branch: string): string | undefined {
+    if (!opts.gitRemote) return undefined;
+    try {
+      return execFileSync('git', ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`], {
+        cwd: opts.gitRemote,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim();
+    } catch {
+      return undefined;
+    }
+  }
+
+  function listPulls(url: URL, owner: string, repo: string): Answer {
+    const state = url.searchParams.get('state') ?? 'open';
+    const head = url.searchParams.get('head');
+    const base = url.searchParams.get('base');
+    const perPage = clamp(Number(url.searchParams.get('per_page') ?? defaultPerPage), 1, 100, defaultPerPage);
+    const page = clamp(Number(url.searchParams.get('page') ?? 1), 1, Number.MAX_SAFE_INTEGER, 1);
+    const all = pullRequests.filter(
+      (p) =>
+        p.owner === owner &&
+        p.repo === repo &&
+        (state === 'all' || p.state === state) &&
+        // GitHub's head filter is `user:ref`; the owner part must be the repository's owner here.
+        (!head || head === `${owner}:${p.head}`) &&
+        (!base || p.base === base),
+    );
+    return { status: 200, body: all.slice((page - 1) * perPage, page * perPage).map((p) => pullRequestJson(url, p)) };
+  }
+
+  function createPull(url: URL, owner: string, repo: string, raw: string | undefined, author: StubUser): Answer {
+    const data = parseJson(raw);
+    if ('error' in data) return data.error;
+    const { head, base, title, body } = data.value as Record<string, unknown>;
+    if (typeof title !== 'string' || title === '') return validationFailed('PullRequest', 'title', 'missing_field');
+    if (typeof head !== 'string' || typeof base !== 'string') {
+      return validationFailed('PullRequest', typeof head !== 'string' ? 'head' : 'base', 'missing_field');
+    }
+    if (typeof body === 'string' && [...body].length > bodyLimit) return tooLong('PullRequest');
+    if (opts.gitRemote && branchSha(head) === undefined) return validationFailed('PullRequest', 'head', 'invalid');
+    if (opts.gitRemote && branchSha(base) === undefined) return validationFailed('PullRequest', 'base', 'invalid');
+    const dup = pullRequests.find(
+      (p) => p.owner === owner && p.repo === repo && p.head === head && p.base === base && p.state === 'open',
+    );
+    if (dup) {
+      return {
+        status: 422,
+        body: {
+          message: 'Validation Failed',
+          errors: [
+            { resource: 'PullRequest', code: 'custom', message: `A pull request already exists for ${owner}:${head}.` },
+          ],
+          documentation_url: DOCS,
+          status: '422',
+        },
+      };
+    }
+    const pr = addPullRequest({
+      owner,
+      repo,
+      head,
+      base,
+      title,
+      body: typeof body === 'string' ? body : '',
+      user: author,
+    });
+    return { status: 201, body: pullRequestJson(url, pr) };
+  }
+
+  function addPullRequest(
+    pr: Omit<StubPullRequest, 'number' | 'createdAt' | 'updatedAt' | 'user' | 'labels' | 'state'> &
+      Partial<StubPullRequest>,
+  ): StubPullRequest {
+    const at = now();
+    const entry: StubPullRequest = {
+      number: nextPull++,
+      state: 'open',
+      labels: [],
+      user,
+      createdAt: at,
+      updatedAt: at,
+      ...pr,
+    };
+    pullRequests.push(entry);
+    return entry;
+  }
+
+  function pullRequestJson(url: URL, pr: StubPullRequest): Record<string, unknown> {
+    return {
+      number: pr.number,
+      state: pr.state,
+      title: pr.title,
+      body: pr.body === '' ? null : pr.body,
+      html_url: `https://github.example/${pr.owner}/${pr.repo}/pull/${pr.number}`,
+      url: `${url.origin}${basePath}/repos/${pr.owner}/${pr.repo}/pulls/${pr.number}`,
+      user: { login: pr.user.login, type: pr.user.type },
+      labels: pr.labels.map((name, i) => ({ id: i + 1, name })),
+      head: { ref: pr.head, sha: branchSha(pr.head) ?? '0'.repeat(40), label: `${pr.owner}:${pr.head}` },
+      base: { ref: pr.base, sha: branchSha(pr.base) ?? '0'.repeat(40), label: `${pr.owner}:${pr.base}` },
+      created_at: pr.createdAt,
+      updated_at: pr.updatedAt,
+      merged_at: null,
+    };
+  }
+
+  function parseJson(raw: string | undefined): { value: Record<string, unknown> } | { error: Answer } {
+    try {
+      const value: unknown = JSON.parse(raw ?? '');
+      if (value && typeof value === 'object' && !Array.isArray(value))
+        return { value: value as Record<string, unknown> };
+    } catch {
+      // answered below
+    }
+    return {
+      error: { status: 400, body: { message: 'Problems parsing JSON', documentation_url: DOCS, status: '400' } },
+    };
+  }
+
+  function validationFailed(resource: string, field: string, code: string): Answer {
+    return {
+      status: 422,
+      body: {
+        message: 'Validation Failed',
+        errors: [{ resource, field, code }],
+        documentation_url: DOCS,
+        status: '422',
+      },
+    };
+  }
+
+  function tooLong(resource: string): Answer {
+    return {
+      status: 422,
+      body: {
+        message: 'Validation Failed',
+        errors: [
+          { resource, code: 'custom', field: 'body', message: `body is too long (maximum is ${bodyLimit} characters)` },
+        ],
+        documentation_url: DOCS,
+        status: '422',
+      },
+    };
   }
 
   function listComments(url: URL, owner: string, repo: string, issue: number): Answer {
@@ -414,6 +649,8 @@ export async function startGitHubStub(opts: GitHubStubOptions = {}): Promise<Git
           : pr;
       pullsByCommit.set(sha, [...(pullsByCommit.get(sha) ?? []), entry]);
     },
+    pulls: () => pullRequests.map((p) => ({ ...p, labels: [...p.labels] })),
+    addPullRequest,
     failNext(failure = {}) {
       failures.push({ ...failure, left: failure.count ?? 1 });
     },
@@ -426,6 +663,11 @@ export async function startGitHubStub(opts: GitHubStubOptions = {}): Promise<Git
 }
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  if (status === 204) {
+    res.writeHead(204, headers);
+    res.end();
+    return;
+  }
   const text = JSON.stringify(body);
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
