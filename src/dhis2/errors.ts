@@ -47,6 +47,10 @@ export function loginPageMessage(server: string): string {
 
 /** The message of an HTTP error answer, with DHIS2's own explanation when the body is a WebMessage. */
 export function describeStatus(status: number, body: unknown, ctx: RequestContext): string {
+  return oneLine(describeStatusLines(status, body, ctx));
+}
+
+function describeStatusLines(status: number, body: unknown, ctx: RequestContext): string {
   const request = `${ctx.method} ${ctx.path}`;
   const label = statusLabel(status);
   const said = dhis2Says(body);
@@ -90,8 +94,31 @@ export interface NetworkFailure {
   message: string;
 }
 
-/** Connection-level failures (no HTTP answer at all). */
+/**
+ * Every message, one line: an error is one annotation and one log line. Node's TLS errors carry OpenSSL's
+ * text with a line break at the end, and a proxy's error page can hold several.
+ */
+export function oneLine(text: string): string {
+  return text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
+}
+
+/**
+ * TLS spoken to something that answers in plain text: `https://` to an http port. OpenSSL says "wrong
+ * version number" (or "packet length too long", "http request") when the first bytes back are not TLS.
+ */
+function notTls(err: NetworkFailure): boolean {
+  return (
+    /wrong version number|packet length too long|ssl3_get_record|http request|unknown protocol/i.test(err.message) ||
+    /WRONG_VERSION_NUMBER|HTTP_REQUEST|PACKET_LENGTH_TOO_LONG/i.test(err.code ?? '')
+  );
+}
+
+/** Connection-level failures (no HTTP answer at all), in one line. */
 export function describeNetworkError(err: NetworkFailure, ctx: RequestContext): string {
+  return oneLine(describeNetwork(err, ctx));
+}
+
+function describeNetwork(err: NetworkFailure, ctx: RequestContext): string {
   const { host, hostPort } = hostOf(ctx.server);
   const code = err.code ?? '';
   const request = `${ctx.method} ${ctx.path}`;
@@ -116,13 +143,19 @@ export function describeNetworkError(err: NetworkFailure, ctx: RequestContext): 
     case 'ERR_INVALID_URL':
       return `invalid server URL ${ctx.server}`;
   }
+  if (notTls(err)) {
+    return (
+      `the server does not speak https on this port: ${hostPort} answered ${request} in plain text, not TLS ` +
+      `(${ctx.server}); use http:// in server-url, or the port that serves https`
+    );
+  }
   if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)/i.test(code)) {
     return `the TLS certificate of ${host} is not trusted (${code}): fix the certificate, or add its CA with NODE_EXTRA_CA_CERTS`;
   }
   if (/socket hang up/i.test(err.message)) {
     return `the connection to ${hostPort} was dropped before ${request} was answered (socket hang up): the server or a proxy closed it`;
   }
-  return `cannot reach ${ctx.server} for ${request} (${code || 'network error'}: ${redact(err.message)})`;
+  return `cannot reach ${ctx.server} for ${request} (${code || 'network error'}: ${redact(oneLine(err.message))})`;
 }
 
 /** DHIS2's own words from a WebMessage body ({message, response: {errorReports: [...]}}), shortened. */

@@ -11,7 +11,7 @@ import axiosRetry, { exponentialDelay } from 'axios-retry';
 import type { Auth } from '../config/types.ts';
 import { Dhis2Error } from '../errors.ts';
 import { redact, registerSecret } from '../util/secrets.ts';
-import { describeNetworkError, describeStatus, loginPageMessage, type RequestContext } from './errors.ts';
+import { describeNetworkError, describeStatus, loginPageMessage, oneLine, type RequestContext } from './errors.ts';
 import { withQuery, type QueryParams } from './query.ts';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -237,7 +237,7 @@ export class Http {
     if (error instanceof Dhis2Error) return error;
     if (!(error instanceof AxiosError)) {
       const message = error instanceof Error ? error.message : String(error);
-      return new Dhis2Error(redact(`${ctx.method} ${ctx.path} on ${this.server} failed: ${message}`));
+      return new Dhis2Error(redact(oneLine(`${ctx.method} ${ctx.path} on ${this.server} failed: ${message}`)));
     }
     const problem = this.problemOf(error, ctx);
     const retryState = error.config?.['axios-retry'];
@@ -251,7 +251,7 @@ export class Http {
       message = `${problem} (not retried: sending this request twice is not safe)`;
     }
     this.log(`${ctx.method} ${ctx.path} failed: ${message}`);
-    return new Dhis2Error(redact(message), error.response?.status);
+    return new Dhis2Error(redact(oneLine(message)), error.response?.status);
   }
 
   private problemOf(error: AxiosError, ctx: RequestContext): string {
