@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../emulator/index.ts';
-import { startGitHubStub, STUB_TOKEN, type GitHubStub } from '../github-stub/server.ts';
+import { startGitHubStub, STUB_TOKEN } from '../github-stub/server.ts';
 import { repoWithRemote, sh } from '../helpers/git-repo.ts';
 import { runAction } from '../helpers/run-action.ts';
 
