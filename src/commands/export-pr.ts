@@ -205,13 +205,13 @@ export function pullRequestBody(options: {
     ]),
     'Each object shows who changed it last on the server and when, where DHIS2 says so.',
   ].join('\n\n');
-  const run = summaryUrl ? `[workflow run](${summaryUrl})` : 'the workflow run';
   return fitComment(
     {
       header: `${MARKER}\n### What changed on the DHIS2 server`,
       essential,
       detail: changes.map(programSection).join('\n\n'),
-      footer: `_This pull request is kept up to date by the nightly export (${run}); it holds exactly the latest export on top of ${code(base).text}, and closes itself when the server matches the repository again._\n${markedValue(HEAD_KEY, sha)}`,
+      // No run link here: an export that finds the same changes leaves the body (and its notifications) alone.
+      footer: `_This pull request is kept up to date by the export: it holds exactly the latest export on top of ${code(base).text}, and closes itself when the server matches the repository again._\n${markedValue(HEAD_KEY, sha)}`,
       summaryUrl,
     },
     COMMENT_LIMIT,

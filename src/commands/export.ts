@@ -2,7 +2,8 @@
  * `export`: each program of the config into its file, as the reference app's "Export JSON" does, done
  * better (pca-reference.md): collected in a handful of requests, transformed in the app's order, written
  * as canonical JSON so that an unchanged server gives byte-identical files, and only rewritten (and
- * committed) when the content really changed.
+ * committed) when the content really changed. With `commit: pull-request` the changes go to a branch and one
+ * pull request instead (export-pr.ts).
  */
 import { createHash } from 'node:crypto';
 import { relative, resolve } from 'node:path';

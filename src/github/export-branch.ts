@@ -151,7 +151,8 @@ export async function pushExportBranch(options: {
   const remote = options.remote ?? 'origin';
   const log = options.log ?? (() => {});
   const current = await remoteBranch(cwd, remote, branch);
-  const lease = options.expected ?? current;
+  // A branch that is gone (deleted by hand) is simply made again; else it must be where the export left it.
+  const lease = current === undefined ? undefined : (options.expected ?? current);
 
   // The branch already holds this very export on this base: leave it (and its pull request's checks) alone.
   if (current !== undefined && current === lease) {

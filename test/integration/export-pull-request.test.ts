@@ -46,6 +46,7 @@ async function setup() {
   cleanup.push(repo.remove);
   const github = await startGitHubStub({ gitRemote: repo.remote });
   cleanup.push(() => github.close());
+  let runId = 4242;
   const run = (extra: Record<string, string> = {}) =>
     runAction(
       {
@@ -60,7 +61,7 @@ async function setup() {
       },
       {
         workspace: repo.work,
-        env: { GITHUB_REPOSITORY: 'acme/dhis2-config', GITHUB_API_URL: github.url, GITHUB_RUN_ID: '4242' },
+        env: { GITHUB_REPOSITORY: 'acme/dhis2-config', GITHUB_API_URL: github.url, GITHUB_RUN_ID: String(runId++) },
       },
     );
   // The repository starts with the program as the server has it.

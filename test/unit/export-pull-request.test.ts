@@ -228,5 +228,17 @@ describe('the export commit (git plumbing)', () => {
     });
     expect(sh(repo.remote, 'rev-parse', 'export')).toBe(second.sha);
     expect(sh(repo.remote, 'rev-parse', 'export^')).toBe(base.sha);
+
+    // A branch deleted by hand is simply made again.
+    sh(repo.remote, 'update-ref', '-d', 'refs/heads/export');
+    const third = await pushExportBranch({
+      cwd: repo.work,
+      base,
+      tree: tree2,
+      branch: 'export',
+      message: 'three',
+      expected: second.sha,
+    });
+    expect(sh(repo.remote, 'rev-parse', 'export')).toBe(third.sha);
   });
 });
