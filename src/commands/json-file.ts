@@ -2,7 +2,7 @@
  * Reading a program's metadata file from the workspace, and finding where an object sits in it, so that
  * import errors are annotated on the line of the offending object (visible in the PR's diff view).
  */
-import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { UserError, type SourceLocation } from '../errors.ts';
 import type { MetadataDocument } from '../metadata/types.ts';
 import { readTextInside, workspaceBoundary } from '../util/paths.ts';
@@ -243,35 +243,104 @@ function definitionPath(doc: unknown, uid: string): PathKey[] | undefined {
   return walk(doc, []) ?? reference;
 }
 
+/** What in an object an error is about: the ids it refers to that are wrong, the field it names. */
+export interface ErrorTarget {
+  /** Ids the error names (a missing reference's): the line of such a reference inside the object wins. */
+  references?: readonly string[];
+  /** The field (DHIS2's errorProperty, E5002's association): the line of that key inside the object. */
+  property?: string;
+}
+
+/** The path, inside `value`, of the first `{id: X}` reference with X in `ids`, preferring one under `property`. */
+function referencePath(value: unknown, ids: ReadonlySet<string>, property?: string): PathKey[] | undefined {
+  let any: PathKey[] | undefined;
+  const walk = (v: unknown, path: PathKey[]): PathKey[] | undefined => {
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        const found = walk(v[i], [...path, i]);
+        if (found) return found;
+      }
+      return undefined;
+    }
+    if (v === null || typeof v !== 'object') return undefined;
+    const obj = v as Record<string, unknown>;
+    if (path.length > 0 && typeof obj.id === 'string' && ids.has(obj.id)) {
+      const at = [...path, 'id'];
+      if (property === undefined || path.includes(property)) return at;
+      any ??= at;
+    }
+    for (const [k, child] of Object.entries(obj)) {
+      if (typeof child === 'object' && child !== null) {
+        const found = walk(child, [...path, k]);
+        if (found) return found;
+      }
+    }
+    return undefined;
+  };
+  return walk(value, []) ?? any;
+}
+
+/** The path of the key `property` inside `value` (its own keys first, then embedded objects'), or undefined. */
+function propertyPath(value: unknown, property: string): PathKey[] | undefined {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  if (Object.hasOwn(value, property)) return [property];
+  return undefined;
+}
+
 /**
- * Locates objects by uid in a metadata file. Parsing with positions is costly on a large file, so it
- * happens once, and only when there is something to annotate.
+ * Locates objects by uid in a metadata file, and inside an object the line an error is about (the wrong
+ * reference, the field), so the annotation lands on the changed line GitHub shows in "Files changed"
+ * rather than on the object's opening brace, often outside the diff. Parsing with positions is costly on a
+ * large file, so it happens once, and only when there is something to annotate.
  */
 export class ObjectLocator {
   private parsed?: { root: Node | null; lines: LineCounter };
 
   constructor(private readonly file: MetadataFile) {}
 
-  locate(uid: string | undefined): SourceLocation {
+  locate(uid: string | undefined, target: ErrorTarget = {}): SourceLocation {
     if (this.file.inRepo === false) return {};
     const where: SourceLocation = { file: this.file.path };
     const path = uid ? definitionPath(this.file.doc, uid) : undefined;
     if (!path) return where;
+    const object = valueAt(this.file.doc, path);
+    const ids = new Set((target.references ?? []).filter((id) => id !== uid));
+    const inner =
+      (ids.size > 0 ? referencePath(object, ids, target.property) : undefined) ??
+      (target.property ? propertyPath(object, target.property) : undefined);
+    return this.position([...path, ...(inner ?? [])], inner !== undefined) ?? this.position(path, false) ?? where;
+  }
+
+  /** Line and column of the node at `path`; of its key when `key` (the line of `"key": value`). */
+  private position(path: PathKey[], key: boolean): SourceLocation | undefined {
     this.parsed ??= (() => {
       const lines = new LineCounter();
-      // JSON is YAML 1.2: the yaml parser gives every node's source range.
+      // JSON is YAML 1.2: the yaml parser gives every node's and every key's source range.
       const d = parseDocument(this.file.text, { lineCounter: lines, keepSourceTokens: false, uniqueKeys: false });
       return { root: d.contents as Node | null, lines };
     })();
     let node: unknown = this.parsed.root;
-    for (const key of path) {
-      if (isMap(node)) node = node.get(key, true);
-      else if (isSeq(node)) node = node.get(key as number, true);
-      else break;
+    let keyNode: Node | undefined;
+    for (const step of path) {
+      keyNode = undefined;
+      if (isMap(node)) {
+        const pair = node.items.find((p) => isScalar(p.key) && p.key.value === step);
+        if (!pair) return undefined;
+        keyNode = pair.key as Node;
+        node = pair.value;
+      } else if (isSeq(node)) {
+        node = node.get(step as number, true);
+      } else return undefined;
     }
-    const range = (node as Node | undefined)?.range;
-    if (!range) return where;
+    const range = (key && keyNode ? keyNode : (node as Node | undefined))?.range;
+    if (!range) return undefined;
     const pos = this.parsed.lines.linePos(range[0]);
     return { file: this.file.path, line: pos.line, column: pos.col };
   }
+}
+
+function valueAt(doc: unknown, path: PathKey[]): unknown {
+  let v = doc;
+  for (const step of path) v = (v as Record<string | number, unknown> | undefined)?.[step];
+  return v;
 }

@@ -29,6 +29,9 @@ function collectionFor(objectType: string, payload: Record<string, unknown>): st
   return [`${base}s`, base.replace(/y$/, 'ies')].find((key) => Array.isArray(payload[key]));
 }
 
+/** UID-shaped words in an error's text (DHIS2 writes a reference as `[uid]` or `uid (Type)`). */
+const UID_IN_TEXT = /(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9]{10}(?![A-Za-z0-9])/g;
+
 /** Annotates each import error on the line of its object in the file (shown in the PR's diff view). */
 export function annotateErrors(reporter: Reporter, planned: ProgramPlan, report: ImportReport): void {
   const locator = new ObjectLocator(planned.file);
@@ -43,7 +46,13 @@ export function annotateErrors(reporter: Reporter, planned: ProgramPlan, report:
       const obj = key ? (payload[key] as { id?: string }[])[e.index] : undefined;
       uid = obj?.id;
     }
-    reporter.error(`${e.code} ${e.objectType}${e.uid ? ` ${e.uid}` : ''}: ${e.message}`, locator.locate(uid));
+    // On the line the error is about: the wrong reference (E5002's missing uid, from its args or message),
+    // else the field DHIS2 names (errorProperty), else the object.
+    const references = [...(e.args ?? []), e.message].flatMap((t) => t.match(UID_IN_TEXT) ?? []);
+    reporter.error(
+      `${e.code} ${e.objectType}${e.uid ? ` ${e.uid}` : ''}: ${e.message}`,
+      locator.locate(uid, { references, property: e.property }),
+    );
   }
 }
 

@@ -142,7 +142,7 @@ describe('dry-run against the emulator', () => {
     expect(emulator.store.get('dataElements', newId)).toBeUndefined();
   });
 
-  it('a broken reference: ERROR with E5002, an annotation on the line of the object, non-zero exit, no COMMIT', async () => {
+  it('a broken reference: ERROR with E5002, an annotation on the line of the reference, non-zero exit, no COMMIT', async () => {
     const dir = await exportedWorkspace();
     let psdeId = '';
     const lines = editFile(dir, COVAC, (doc) => {
@@ -158,12 +158,13 @@ describe('dry-run against the emulator', () => {
     expect(e5002.length).toBeGreaterThanOrEqual(1);
     const m = /^::error file=([^,]+),line=(\d+)(?:,col=\d+)?::/.exec(e5002[0] ?? '');
     expect(m?.[1]).toBe(`metadata/${COVAC}.json`);
-    // The annotated line is inside the broken object: between its start and its "id" line.
+    // The annotated line is the wrong reference itself (the line the pull request changed, shown in "Files
+    // changed"), not the opening brace of the stage data element that holds it.
     const line = Number(m?.[2]);
+    expect(lines[line - 1]).toMatch(/"id": "Missing0001"/);
+    expect(lines.filter((l) => l.includes('Missing0001'))).toHaveLength(1);
     const idLine = lines.findIndex((l) => l.includes(`"id": "${psdeId}"`)) + 1;
-    expect(line).toBeGreaterThan(0);
-    expect(line).toBeLessThanOrEqual(idLine);
-    expect(lines.slice(line - 1, idLine).join('\n')).toContain('Missing0001');
+    expect(idLine).toBeGreaterThan(0);
     expect(run.summary).toContain('E5002');
     expect(run.summary).toContain('Missing0001');
     for (const r of imports(from)) expect(r.query.importMode).toBe('VALIDATE');

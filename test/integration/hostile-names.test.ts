@@ -48,7 +48,8 @@ function liveMarkdown(markdown: string): string[] {
   const checks: [string, RegExp][] = [
     ['html', /<img/i],
     ['image', /!\[x\]/],
-    ['link', /\]\(https?:/],
+    // The hostile name's link (our own link to the workflow run is not one).
+    ['link', /\[click\]\(https?:|\]\(https?:\/\/evil/],
     ['mention', /@someone/],
     ['autolink', /https?:\/\/evil|www\.evil/],
     ['emphasis', /\*\*bold\*\*|(^|\s)_em_(\s|$)/m],
