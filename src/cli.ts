@@ -3,9 +3,10 @@
  * The command line (dist/cli.js, `npx dhis2-metadata`): the same engine as the action, one --flag per
  * action input, credentials also from DHIS2_SERVER_URL, DHIS2_USERNAME, DHIS2_PASSWORD, DHIS2_TOKEN.
  */
-import { helpText, parseCli, type Parsed } from './cli-args.ts';
+import { helpText, parseCli, VERSION, type Parsed } from './cli-args.ts';
 import { CliReporter } from './cli-reporter.ts';
 import { environment } from './config/inputs.ts';
+import { COMMANDS } from './config/types.ts';
 import { execute } from './run.ts';
 import { installInterruptHandling } from './util/interrupt.ts';
 
@@ -15,18 +16,29 @@ async function main(): Promise<number> {
   try {
     parsed = parseCli(process.argv.slice(2), env.env);
   } catch (e) {
-    process.stderr.write(`error: ${(e as Error).message}\nRun dhis2-metadata --help for the commands and flags.\n`);
+    const command = process.argv.slice(2).find((a) => (COMMANDS as readonly string[]).includes(a));
+    const help = command ? `dhis2-metadata ${command} --help` : 'dhis2-metadata --help';
+    process.stderr.write(`error: ${(e as Error).message}\nRun ${help} for the commands and flags.\n`);
     return 1;
   }
-  if (parsed.help) {
-    process.stdout.write(`${helpText()}\n`);
+  if (parsed.kind === 'help') {
+    process.stdout.write(`${helpText(parsed.command)}\n`);
+    return 0;
+  }
+  if (parsed.kind === 'version') {
+    process.stdout.write(`dhis2-metadata ${VERSION}\n`);
     return 0;
   }
   const reporter = new CliReporter(undefined, undefined, parsed.verbose);
   const code = await execute(parsed.raw, env, reporter);
-  const outputs = Object.entries(reporter.outputs);
+  // After an error the error said it all: no `status: ERROR` block, only where the full report is.
+  const outputs = Object.entries(reporter.outputs).filter(([k]) => code === 0 || k === 'report');
   if (outputs.length > 0) {
-    process.stdout.write(`\nOutputs:\n${outputs.map(([k, v]) => `  ${k}: ${v}`).join('\n')}\n`);
+    process.stdout.write(
+      code === 0
+        ? `\nOutputs:\n${outputs.map(([k, v]) => `  ${k}: ${v}`).join('\n')}\n`
+        : `\nFull report: ${outputs[0]?.[1]}\n`,
+    );
   }
   return code;
 }
