@@ -242,3 +242,41 @@ describe('the export commit (git plumbing)', () => {
     expect(sh(repo.remote, 'rev-parse', 'export')).toBe(third.sha);
   });
 });
+
+describe('the pull-request endpoints of GitHubApi, against the stand-in', () => {
+  it('lists, opens, updates, labels and deletes; says which permissions a refusal needs', async () => {
+    const { startGitHubStub, STUB_TOKEN, STUB_READ_ONLY_TOKEN } = await import('../github-stub/server.ts');
+    const { GitHubApi } = await import('../../src/github/api.ts');
+    const repo = repoWithRemote();
+    cleanup.push(repo.remove);
+    sh(repo.work, 'push', '--quiet', 'origin', 'main:refs/heads/export');
+    const stub = await startGitHubStub({ gitRemote: repo.remote });
+    try {
+      const ctx = { apiUrl: stub.url, repository: 'acme/cfg' };
+      const api = new GitHubApi(ctx, STUB_TOKEN, { retries: 0 });
+      expect(await api.openPullRequests('export', 'main')).toEqual([]);
+      const pr = await api.createPullRequest({ head: 'export', base: 'main', title: 'T', body: 'B' });
+      expect(pr).toMatchObject({ state: 'open', headRef: 'export', baseRef: 'main', title: 'T', body: 'B' });
+      // A second one for the same branches: GitHub's 422.
+      await expect(
+        api.createPullRequest({ head: 'export', base: 'main', title: 'T', body: 'B' }),
+      ).rejects.toMatchObject({ reason: 'validation' });
+      expect((await api.openPullRequests('export', 'main')).map((p) => p.number)).toEqual([pr.number]);
+      expect(await api.openPullRequests('export', 'develop')).toEqual([]);
+      await api.addLabels(pr.number, ['dhis2']);
+      const updated = await api.updatePullRequest(pr.number, { body: 'B2' });
+      expect(updated).toMatchObject({ body: 'B2', labels: ['dhis2'] });
+      expect(await api.deleteBranch('export')).toBe(true);
+      expect(await api.deleteBranch('export')).toBe(false);
+      expect(stub.pulls()[0]!.state).toBe('closed');
+
+      const readOnly = new GitHubApi(ctx, STUB_READ_ONLY_TOKEN, { retries: 0 });
+      const refused = await readOnly
+        .createPullRequest({ head: 'main', base: 'main', title: 'T', body: '' })
+        .catch((e: Error) => e);
+      expect((refused as Error).message).toMatch(/403.*contents: write, pull-requests: write/);
+    } finally {
+      await stub.close();
+    }
+  });
+});
