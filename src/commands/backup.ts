@@ -16,7 +16,7 @@ import {
 import { readBackups, saveBackup } from '../backups/store.ts';
 import type { ProgramEntry, Settings } from '../config/types.ts';
 import type { Dhis2Client } from '../dhis2/client.ts';
-import { formatBytes, md, programLabel, table } from '../github/markdown.ts';
+import { blocks, formatBytes, md, programLabel, table } from '../github/markdown.ts';
 import { collection, objectCounts } from '../metadata/types.ts';
 import type { Reporter } from '../reporter.ts';
 import { connect } from './connect.ts';
@@ -112,9 +112,10 @@ function summaryMarkdown(report: BackupReport): string {
   );
   for (const p of report.programs) {
     if (p.error) lines.push(md`**${p.id}** failed: ${p.error}`.text, '');
-    if (p.warning) lines.push(`> [!WARNING]`, md`> ${p.warning}`.text, '');
+    if (p.warning) lines.push(`> [!WARNING]\n${md`> ${p.warning}`.text}`, '');
   }
-  return `${lines.join('\n').trimEnd()}\n`;
+  // Parts apart by a blank line each (blocks()): a failure line never continues the table or a warning.
+  return `${blocks(...lines)}\n`;
 }
 
 export async function runBackup(settings: Settings, reporter: Reporter): Promise<boolean> {

@@ -13,7 +13,7 @@ import { BACKUPS_NAMESPACE, summarizeBackup, type BackupSummary } from '../backu
 import { backupMetadata, BackupNotFoundError, readBackups } from '../backups/store.ts';
 import type { Settings } from '../config/types.ts';
 import { ConfigError, isUserError, UserError } from '../errors.ts';
-import { formatBytes, md, programLabel, table } from '../github/markdown.ts';
+import { blocks, formatBytes, md, programLabel, table } from '../github/markdown.ts';
 import { toFileShape } from '../metadata/assemble.ts';
 import { canonicalJson } from '../metadata/canonical.ts';
 import { objectCounts } from '../metadata/types.ts';
@@ -74,8 +74,9 @@ function summaryMarkdown(report: DownloadReport): string {
       '',
     );
   }
-  for (const p of report.programs) if (p.error) lines.push(md`**${p.id}** failed: ${p.error}`.text, '');
-  return `${lines.join('\n').trimEnd()}\n`;
+  for (const p of report.programs) if (p.error) lines.push(md`**${p.id}** failed: ${p.error}`.text);
+  // Parts apart by a blank line each (blocks()): a failure line never continues the table.
+  return `${blocks(...lines)}\n`;
 }
 
 export async function runDownloadBackup(settings: Settings, reporter: Reporter): Promise<boolean> {

@@ -9,7 +9,7 @@ import { BACKUPS_NAMESPACE, sizeWarning, summarizeBackup, type BackupSummary } f
 import { readBackups } from '../backups/store.ts';
 import type { Settings } from '../config/types.ts';
 import { Dhis2Error, isUserError } from '../errors.ts';
-import { cell, formatBytes, md, programLabel, table } from '../github/markdown.ts';
+import { blocks, cell, formatBytes, md, programLabel, table } from '../github/markdown.ts';
 import type { Reporter } from '../reporter.ts';
 import { connect } from './connect.ts';
 import { writeReport } from './report-file.ts';
@@ -35,35 +35,32 @@ export interface ListReport {
 export const NO_BACKUPS = 'No backups found';
 
 function summaryMarkdown(report: ListReport): string {
-  const lines = [
+  // One block per part, each program's section under its own heading (blocks() keeps them apart).
+  const parts: string[] = [
     md`### DHIS2 in-server backups on ${report.server.url} (DHIS2 ${report.server.version})`.text,
-    '',
     `dataStore namespace \`${report.namespace}\` (the Program Config App's backups). Use a backup's id as \`backup-id\`.`,
-    '',
   ];
   for (const p of report.programs) {
-    lines.push(`#### ${cell(programLabel(p.id, p.name))}`, '');
+    parts.push(`#### ${cell(programLabel(p.id, p.name))}`);
     if (p.error) {
-      lines.push(md`Failed: ${p.error}`.text, '');
+      parts.push(md`Failed: ${p.error}`.text);
       continue;
     }
-    if (p.onServer === false) lines.push('This program is not on the server (its backups can restore it).', '');
+    if (p.onServer === false) parts.push('This program is not on the server (its backups can restore it).');
     if (p.backups.length === 0) {
-      lines.push(`${NO_BACKUPS} for this program.`, '');
+      parts.push(`${NO_BACKUPS} for this program.`);
       continue;
     }
-    lines.push(
+    parts.push(
       table(
         ['name', 'version', 'date', 'comment', 'id'],
         p.backups.map((b) => [b.name, b.version, b.date, shortComment(b.comment), b.id ?? '']),
       ),
-      '',
       `${backupCount(p.backups.length)}, ${formatBytes(p.bytes ?? 0)} in all.`,
-      '',
     );
-    if (p.warning) lines.push('> [!WARNING]', md`> ${p.warning}`.text, '');
+    if (p.warning) parts.push(`> [!WARNING]\n${md`> ${p.warning}`.text}`);
   }
-  return `${lines.join('\n').trimEnd()}\n`;
+  return `${blocks(...parts)}\n`;
 }
 
 export async function runListBackups(settings: Settings, reporter: Reporter): Promise<boolean> {

@@ -115,8 +115,10 @@ function expectWellFormed(r: Rendered, programs: string[]): void {
   for (const id of programs) {
     const headings = r.headings.filter((h) => h.text.includes(id) && h.level === 4);
     expect(headings.length, `no heading for program ${id}`).toBeGreaterThanOrEqual(1);
-    for (const item of r.listItems) expect(item, `program ${id} inside a list item`).not.toContain(id);
   }
+  // No program's section continues a list item (the old bug: a program's bold title and counts glued into
+  // the previous program's last bullet).
+  for (const item of r.listItems) expect(item).not.toMatch(/\d+ new, \d+ changed, \d+ unchanged/);
   // The per-program "n new, n changed, n unchanged" lines are paragraphs of their own.
   const totals = r.paragraphs.filter((p) => /^\d+ new, \d+ changed, \d+ unchanged\.$/.test(p.text));
   expect(totals).toHaveLength(programs.length);
@@ -208,5 +210,31 @@ describe('summaries and the comment of two programs render as well-formed Markdo
     expect(verified).toHaveLength(2);
     const rollback = restored.headings.find((h) => h.text === 'Rollback point');
     expect(rollback).toMatchObject({ level: 4, inList: false });
+  });
+
+  it('backup, list-backups and download-backup of two programs', async () => {
+    const dir = await twoProgramWorkspace();
+    const backup = await runAction({ command: 'backup', ...creds(), 'backup-name': 'Render test' }, { workspace: dir });
+    expect(backup.code).toBe(0);
+    const list = await runAction({ command: 'list-backups', ...creds() }, { workspace: dir });
+    expect(list.code).toBe(0);
+    const download = await runAction(
+      { command: 'download-backup', ...creds(), 'backup-id': 'Render test', 'output-dir': 'restored' },
+      { workspace: dir },
+    );
+    expect(download.code).toBe(0);
+    for (const run of [backup, list, download]) {
+      const r = render(run.summary);
+      for (const p of r.paragraphs) expect(p.text).not.toMatch(/^\|.*\|$/m);
+      for (const h of r.headings) expect(h.inList).toBe(false);
+      expect(r.headings[0]!.level).toBe(3);
+      expect(r.tables.length).toBeGreaterThanOrEqual(1);
+    }
+    // list-backups: one section per program, each under its heading, each with its table.
+    const listed = render(list.summary);
+    for (const id of [COVAC, TA]) {
+      expect(listed.headings.filter((h) => h.level === 4 && h.text.includes(id))).toHaveLength(1);
+    }
+    expect(listed.tables.filter((t) => t.headers[0] === 'name')).toHaveLength(2);
   });
 });
