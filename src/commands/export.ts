@@ -12,7 +12,7 @@ import type { Dhis2Client } from '../dhis2/client.ts';
 import { ConfigError, isUserError, type UserError } from '../errors.ts';
 import { artifactName, uploadArtifact } from '../github/artifact.ts';
 import { commitAndPush } from '../github/git.ts';
-import { cell, code, formatBytes, md, programLabel, table } from '../github/markdown.ts';
+import { blocks, cell, code, formatBytes, md, programLabel, table } from '../github/markdown.ts';
 import { commitLine } from '../util/text.ts';
 import { sameContent } from '../metadata/canonical.ts';
 import { objectCounts, type MetadataDocument } from '../metadata/types.ts';
@@ -143,7 +143,8 @@ function summaryMarkdown(report: ExportReport): string {
     const sha = pr.sha ? md` (${code(pr.branch)} at ${pr.sha.slice(0, 7)})`.text : '';
     lines.push(`${what[pr.action]}${pr.action === 'closed' || pr.action === 'none' ? '' : sha}.`);
   }
-  return `${lines.join('\n').trimEnd()}\n`;
+  // Each entry its own block (blocks()): the commit line and the pull request line are two paragraphs.
+  return `${blocks(...lines)}\n`;
 }
 
 function defaultCommitMessage(
