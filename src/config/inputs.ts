@@ -214,6 +214,7 @@ function parseCommit(raw: RawInputs): Pick<Settings, 'commit' | 'pullRequest'> {
   const branch = value(raw, 'pull-request-branch') ?? 'dhis2-metadata/export';
   // git check-ref-format's rules, the ones a name from a workflow can break; the push checks the rest.
   if (
+    // eslint-disable-next-line no-control-regex -- control characters are what git refuses in a branch name
     /[\s~^:?*[\\\x00-\x1f\x7f]|\.\.|@\{|\/\/|^[-/.]|[/.]$|\.lock$|\.lock\/|\/\./.test(branch) ||
     branch === '@' ||
     branch.startsWith('refs/')
