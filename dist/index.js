@@ -19149,32 +19149,6 @@ var require_undici = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/runtime/ucs2length.js
-var require_ucs2length = __commonJS({
-  "node_modules/ajv/dist/runtime/ucs2length.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    function ucs2length(str4) {
-      const len = str4.length;
-      let length = 0;
-      let pos = 0;
-      let value2;
-      while (pos < len) {
-        length++;
-        value2 = str4.charCodeAt(pos++);
-        if (value2 >= 55296 && value2 <= 56319 && pos < len) {
-          value2 = str4.charCodeAt(pos);
-          if ((value2 & 64512) === 56320)
-            pos++;
-        }
-      }
-      return length;
-    }
-    exports.default = ucs2length;
-    ucs2length.code = 'require("ajv/dist/runtime/ucs2length").default';
-  }
-});
-
 // node_modules/fast-deep-equal/index.js
 var require_fast_deep_equal = __commonJS({
   "node_modules/fast-deep-equal/index.js"(exports, module) {
@@ -19221,6 +19195,32 @@ var require_equal = __commonJS({
   }
 });
 
+// node_modules/ajv/dist/runtime/ucs2length.js
+var require_ucs2length = __commonJS({
+  "node_modules/ajv/dist/runtime/ucs2length.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    function ucs2length(str4) {
+      const len = str4.length;
+      let length = 0;
+      let pos = 0;
+      let value2;
+      while (pos < len) {
+        length++;
+        value2 = str4.charCodeAt(pos++);
+        if (value2 >= 55296 && value2 <= 56319 && pos < len) {
+          value2 = str4.charCodeAt(pos);
+          if ((value2 & 64512) === 56320)
+            pos++;
+        }
+      }
+      return length;
+    }
+    exports.default = ucs2length;
+    ucs2length.code = 'require("ajv/dist/runtime/ucs2length").default';
+  }
+});
+
 // node_modules/yaml/dist/nodes/identity.js
 var require_identity = __commonJS({
   "node_modules/yaml/dist/nodes/identity.js"(exports) {
@@ -19236,7 +19236,7 @@ var require_identity = __commonJS({
     var isDocument = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === DOC;
     var isMap4 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === MAP;
     var isPair = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === PAIR;
-    var isScalar2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SCALAR;
+    var isScalar3 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SCALAR;
     var isSeq4 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SEQ;
     function isCollection(node) {
       if (node && typeof node === "object")
@@ -19258,7 +19258,7 @@ var require_identity = __commonJS({
         }
       return false;
     }
-    var hasAnchor = (node) => (isScalar2(node) || isCollection(node)) && !!node.anchor;
+    var hasAnchor = (node) => (isScalar3(node) || isCollection(node)) && !!node.anchor;
     exports.ALIAS = ALIAS;
     exports.DOC = DOC;
     exports.MAP = MAP;
@@ -19273,7 +19273,7 @@ var require_identity = __commonJS({
     exports.isMap = isMap4;
     exports.isNode = isNode;
     exports.isPair = isPair;
-    exports.isScalar = isScalar2;
+    exports.isScalar = isScalar3;
     exports.isSeq = isSeq4;
   }
 });
@@ -24818,7 +24818,7 @@ var require_cst = __commonJS({
     var FLOW_END = "";
     var SCALAR = "";
     var isCollection = (token) => !!token && "items" in token;
-    var isScalar2 = (token) => !!token && (token.type === "scalar" || token.type === "single-quoted-scalar" || token.type === "double-quoted-scalar" || token.type === "block-scalar");
+    var isScalar3 = (token) => !!token && (token.type === "scalar" || token.type === "single-quoted-scalar" || token.type === "double-quoted-scalar" || token.type === "block-scalar");
     function prettyToken(token) {
       switch (token) {
         case BOM:
@@ -24902,7 +24902,7 @@ var require_cst = __commonJS({
     exports.FLOW_END = FLOW_END;
     exports.SCALAR = SCALAR;
     exports.isCollection = isCollection;
-    exports.isScalar = isScalar2;
+    exports.isScalar = isScalar3;
     exports.prettyToken = prettyToken;
     exports.tokenType = tokenType;
   }
@@ -26432,7 +26432,7 @@ var require_public_api = __commonJS({
         return docs;
       return Object.assign([], { empty: true }, composer$1.streamInfo());
     }
-    function parseDocument4(source, options = {}) {
+    function parseDocument5(source, options = {}) {
       const { lineCounter: lineCounter2, prettyErrors } = parseOptions(options);
       const parser$1 = new parser.Parser(lineCounter2?.addNewLine);
       const composer$1 = new composer.Composer(options);
@@ -26458,7 +26458,7 @@ var require_public_api = __commonJS({
       } else if (options === void 0 && reviver && typeof reviver === "object") {
         options = reviver;
       }
-      const doc = parseDocument4(src, options);
+      const doc = parseDocument5(src, options);
       if (!doc)
         return null;
       doc.warnings.forEach((warning2) => log.warn(doc.options.logLevel, warning2));
@@ -26494,7 +26494,7 @@ var require_public_api = __commonJS({
     }
     exports.parse = parse;
     exports.parseAllDocuments = parseAllDocuments;
-    exports.parseDocument = parseDocument4;
+    exports.parseDocument = parseDocument5;
     exports.stringify = stringify2;
   }
 });
@@ -36977,7 +36977,7 @@ var require_ms = __commonJS({
 // node_modules/debug/src/common.js
 var require_common = __commonJS({
   "node_modules/debug/src/common.js"(exports, module) {
-    function setup(env2) {
+    function setup(env) {
       createDebug.debug = createDebug;
       createDebug.default = createDebug;
       createDebug.coerce = coerce;
@@ -36986,8 +36986,8 @@ var require_common = __commonJS({
       createDebug.enabled = enabled;
       createDebug.humanize = require_ms();
       createDebug.destroy = destroy;
-      Object.keys(env2).forEach((key) => {
-        createDebug[key] = env2[key];
+      Object.keys(env).forEach((key) => {
+        createDebug[key] = env[key];
       });
       createDebug.names = [];
       createDebug.skips = [];
@@ -37341,20 +37341,20 @@ var require_supports_color = __commonJS({
     var os5 = __require("os");
     var tty = __require("tty");
     var hasFlag = require_has_flag();
-    var { env: env2 } = process;
+    var { env } = process;
     var forceColor;
     if (hasFlag("no-color") || hasFlag("no-colors") || hasFlag("color=false") || hasFlag("color=never")) {
       forceColor = 0;
     } else if (hasFlag("color") || hasFlag("colors") || hasFlag("color=true") || hasFlag("color=always")) {
       forceColor = 1;
     }
-    if ("FORCE_COLOR" in env2) {
-      if (env2.FORCE_COLOR === "true") {
+    if ("FORCE_COLOR" in env) {
+      if (env.FORCE_COLOR === "true") {
         forceColor = 1;
-      } else if (env2.FORCE_COLOR === "false") {
+      } else if (env.FORCE_COLOR === "false") {
         forceColor = 0;
       } else {
-        forceColor = env2.FORCE_COLOR.length === 0 ? 1 : Math.min(parseInt(env2.FORCE_COLOR, 10), 3);
+        forceColor = env.FORCE_COLOR.length === 0 ? 1 : Math.min(parseInt(env.FORCE_COLOR, 10), 3);
       }
     }
     function translateLevel(level) {
@@ -37382,7 +37382,7 @@ var require_supports_color = __commonJS({
         return 0;
       }
       const min = forceColor || 0;
-      if (env2.TERM === "dumb") {
+      if (env.TERM === "dumb") {
         return min;
       }
       if (process.platform === "win32") {
@@ -37392,34 +37392,34 @@ var require_supports_color = __commonJS({
         }
         return 1;
       }
-      if ("CI" in env2) {
-        if (["TRAVIS", "CIRCLECI", "APPVEYOR", "GITLAB_CI", "GITHUB_ACTIONS", "BUILDKITE"].some((sign) => sign in env2) || env2.CI_NAME === "codeship") {
+      if ("CI" in env) {
+        if (["TRAVIS", "CIRCLECI", "APPVEYOR", "GITLAB_CI", "GITHUB_ACTIONS", "BUILDKITE"].some((sign) => sign in env) || env.CI_NAME === "codeship") {
           return 1;
         }
         return min;
       }
-      if ("TEAMCITY_VERSION" in env2) {
-        return /^(9\.(0*[1-9]\d*)\.|\d{2,}\.)/.test(env2.TEAMCITY_VERSION) ? 1 : 0;
+      if ("TEAMCITY_VERSION" in env) {
+        return /^(9\.(0*[1-9]\d*)\.|\d{2,}\.)/.test(env.TEAMCITY_VERSION) ? 1 : 0;
       }
-      if (env2.COLORTERM === "truecolor") {
+      if (env.COLORTERM === "truecolor") {
         return 3;
       }
-      if ("TERM_PROGRAM" in env2) {
-        const version = parseInt((env2.TERM_PROGRAM_VERSION || "").split(".")[0], 10);
-        switch (env2.TERM_PROGRAM) {
+      if ("TERM_PROGRAM" in env) {
+        const version = parseInt((env.TERM_PROGRAM_VERSION || "").split(".")[0], 10);
+        switch (env.TERM_PROGRAM) {
           case "iTerm.app":
             return version >= 3 ? 3 : 2;
           case "Apple_Terminal":
             return 2;
         }
       }
-      if (/-256(color)?$/i.test(env2.TERM)) {
+      if (/-256(color)?$/i.test(env.TERM)) {
         return 2;
       }
-      if (/^screen|^xterm|^vt100|^vt220|^rxvt|color|ansi|cygwin|linux/i.test(env2.TERM)) {
+      if (/^screen|^xterm|^vt100|^vt220|^rxvt|color|ansi|cygwin|linux/i.test(env.TERM)) {
         return 1;
       }
-      if ("COLORTERM" in env2) {
+      if ("COLORTERM" in env) {
         return 1;
       }
       return min;
@@ -38822,7 +38822,7 @@ var require_safe_stable_stringify = __commonJS({
               return circularValue;
             }
             let res = "";
-            let join8 = ",";
+            let join9 = ",";
             const originalIndentation = indentation;
             if (Array.isArray(value2)) {
               if (value2.length === 0) {
@@ -38836,7 +38836,7 @@ var require_safe_stable_stringify = __commonJS({
                 indentation += spacer;
                 res += `
 ${indentation}`;
-                join8 = `,
+                join9 = `,
 ${indentation}`;
               }
               const maximumValuesToStringify = Math.min(value2.length, maximumBreadth);
@@ -38844,13 +38844,13 @@ ${indentation}`;
               for (; i < maximumValuesToStringify - 1; i++) {
                 const tmp2 = stringifyFnReplacer(String(i), value2, stack, replacer, spacer, indentation);
                 res += tmp2 !== void 0 ? tmp2 : "null";
-                res += join8;
+                res += join9;
               }
               const tmp = stringifyFnReplacer(String(i), value2, stack, replacer, spacer, indentation);
               res += tmp !== void 0 ? tmp : "null";
               if (value2.length - 1 > maximumBreadth) {
                 const removedKeys = value2.length - maximumBreadth - 1;
-                res += `${join8}"... ${getItemCount(removedKeys)} not stringified"`;
+                res += `${join9}"... ${getItemCount(removedKeys)} not stringified"`;
               }
               if (spacer !== "") {
                 res += `
@@ -38871,7 +38871,7 @@ ${originalIndentation}`;
             let separator = "";
             if (spacer !== "") {
               indentation += spacer;
-              join8 = `,
+              join9 = `,
 ${indentation}`;
               whitespace = " ";
             }
@@ -38885,13 +38885,13 @@ ${indentation}`;
               const tmp = stringifyFnReplacer(key2, value2, stack, replacer, spacer, indentation);
               if (tmp !== void 0) {
                 res += `${separator}${strEscape(key2)}:${whitespace}${tmp}`;
-                separator = join8;
+                separator = join9;
               }
             }
             if (keyLength > maximumBreadth) {
               const removedKeys = keyLength - maximumBreadth;
               res += `${separator}"...":${whitespace}"${getItemCount(removedKeys)} not stringified"`;
-              separator = join8;
+              separator = join9;
             }
             if (spacer !== "" && separator.length > 1) {
               res = `
@@ -38932,7 +38932,7 @@ ${originalIndentation}`;
             }
             const originalIndentation = indentation;
             let res = "";
-            let join8 = ",";
+            let join9 = ",";
             if (Array.isArray(value2)) {
               if (value2.length === 0) {
                 return "[]";
@@ -38945,7 +38945,7 @@ ${originalIndentation}`;
                 indentation += spacer;
                 res += `
 ${indentation}`;
-                join8 = `,
+                join9 = `,
 ${indentation}`;
               }
               const maximumValuesToStringify = Math.min(value2.length, maximumBreadth);
@@ -38953,13 +38953,13 @@ ${indentation}`;
               for (; i < maximumValuesToStringify - 1; i++) {
                 const tmp2 = stringifyArrayReplacer(String(i), value2[i], stack, replacer, spacer, indentation);
                 res += tmp2 !== void 0 ? tmp2 : "null";
-                res += join8;
+                res += join9;
               }
               const tmp = stringifyArrayReplacer(String(i), value2[i], stack, replacer, spacer, indentation);
               res += tmp !== void 0 ? tmp : "null";
               if (value2.length - 1 > maximumBreadth) {
                 const removedKeys = value2.length - maximumBreadth - 1;
-                res += `${join8}"... ${getItemCount(removedKeys)} not stringified"`;
+                res += `${join9}"... ${getItemCount(removedKeys)} not stringified"`;
               }
               if (spacer !== "") {
                 res += `
@@ -38972,7 +38972,7 @@ ${originalIndentation}`;
             let whitespace = "";
             if (spacer !== "") {
               indentation += spacer;
-              join8 = `,
+              join9 = `,
 ${indentation}`;
               whitespace = " ";
             }
@@ -38981,7 +38981,7 @@ ${indentation}`;
               const tmp = stringifyArrayReplacer(key2, value2[key2], stack, replacer, spacer, indentation);
               if (tmp !== void 0) {
                 res += `${separator}${strEscape(key2)}:${whitespace}${tmp}`;
-                separator = join8;
+                separator = join9;
               }
             }
             if (spacer !== "" && separator.length > 1) {
@@ -39039,20 +39039,20 @@ ${originalIndentation}`;
               indentation += spacer;
               let res2 = `
 ${indentation}`;
-              const join9 = `,
+              const join10 = `,
 ${indentation}`;
               const maximumValuesToStringify = Math.min(value2.length, maximumBreadth);
               let i = 0;
               for (; i < maximumValuesToStringify - 1; i++) {
                 const tmp2 = stringifyIndent(String(i), value2[i], stack, spacer, indentation);
                 res2 += tmp2 !== void 0 ? tmp2 : "null";
-                res2 += join9;
+                res2 += join10;
               }
               const tmp = stringifyIndent(String(i), value2[i], stack, spacer, indentation);
               res2 += tmp !== void 0 ? tmp : "null";
               if (value2.length - 1 > maximumBreadth) {
                 const removedKeys = value2.length - maximumBreadth - 1;
-                res2 += `${join9}"... ${getItemCount(removedKeys)} not stringified"`;
+                res2 += `${join10}"... ${getItemCount(removedKeys)} not stringified"`;
               }
               res2 += `
 ${originalIndentation}`;
@@ -39068,16 +39068,16 @@ ${originalIndentation}`;
               return '"[Object]"';
             }
             indentation += spacer;
-            const join8 = `,
+            const join9 = `,
 ${indentation}`;
             let res = "";
             let separator = "";
             let maximumPropertiesToStringify = Math.min(keyLength, maximumBreadth);
             if (isTypedArrayWithEntries(value2)) {
-              res += stringifyTypedArray(value2, join8, maximumBreadth);
+              res += stringifyTypedArray(value2, join9, maximumBreadth);
               keys = keys.slice(value2.length);
               maximumPropertiesToStringify -= value2.length;
-              separator = join8;
+              separator = join9;
             }
             if (deterministic) {
               keys = sort(keys, comparator);
@@ -39088,13 +39088,13 @@ ${indentation}`;
               const tmp = stringifyIndent(key2, value2[key2], stack, spacer, indentation);
               if (tmp !== void 0) {
                 res += `${separator}${strEscape(key2)}: ${tmp}`;
-                separator = join8;
+                separator = join9;
               }
             }
             if (keyLength > maximumBreadth) {
               const removedKeys = keyLength - maximumBreadth;
               res += `${separator}"...": "${getItemCount(removedKeys)} not stringified"`;
-              separator = join8;
+              separator = join9;
             }
             if (separator !== "") {
               res = `
@@ -40091,7 +40091,9 @@ var config_schema_default = {
       description: "The DHIS2 programs this repository manages, one entry per program.",
       type: "array",
       minItems: 1,
-      items: { $ref: "#/definitions/program" }
+      items: {
+        $ref: "#/definitions/program"
+      }
     },
     objects: {
       title: "Objects to keep",
@@ -40099,7 +40101,9 @@ var config_schema_default = {
       type: "array",
       minItems: 1,
       uniqueItems: true,
-      items: { $ref: "#/definitions/metadataKey" }
+      items: {
+        $ref: "#/definitions/metadataKey"
+      }
     },
     remove: {
       title: "Removals",
@@ -40154,6 +40158,9 @@ var config_schema_default = {
           type: "string",
           minLength: 1
         }
+      },
+      propertyNames: {
+        $ref: "#/definitions/metadataKey"
       }
     },
     restore: {
@@ -40231,8 +40238,12 @@ var config_schema_default = {
       additionalProperties: false,
       required: ["id"],
       properties: {
-        id: { $ref: "#/definitions/programId" },
-        file: { $ref: "#/definitions/metadataFile" }
+        id: {
+          $ref: "#/definitions/programId"
+        },
+        file: {
+          $ref: "#/definitions/metadataFile"
+        }
       }
     },
     programId: {
@@ -40249,9 +40260,76 @@ var config_schema_default = {
     },
     metadataKey: {
       title: "Top-level key",
-      description: "A top-level key of a DHIS2 metadata document, e.g. programs, programStages, dataElements, optionSets.",
+      description: "A top-level key of a DHIS2 metadata document: a DHIS2 collection name (plural, as in the document: programs, programStages, dataElements, optionSets, ...), or system or date. This list is the one the product knows; a key outside it is an error.",
       type: "string",
-      minLength: 1
+      enum: [
+        "attributes",
+        "categories",
+        "categoryCombos",
+        "categoryOptionCombos",
+        "categoryOptionGroupSets",
+        "categoryOptionGroups",
+        "categoryOptions",
+        "charts",
+        "constants",
+        "dashboards",
+        "dataElementGroupSets",
+        "dataElementGroups",
+        "dataElements",
+        "dataEntryForms",
+        "dataSets",
+        "date",
+        "documents",
+        "eventCharts",
+        "eventReports",
+        "eventVisualizations",
+        "indicatorGroupSets",
+        "indicatorGroups",
+        "indicatorTypes",
+        "indicators",
+        "jobConfigurations",
+        "legendSets",
+        "legends",
+        "maps",
+        "optionGroupSets",
+        "optionGroups",
+        "optionSets",
+        "options",
+        "organisationUnitGroupSets",
+        "organisationUnitGroups",
+        "organisationUnitLevels",
+        "organisationUnits",
+        "predictorGroups",
+        "predictors",
+        "programIndicatorGroups",
+        "programIndicators",
+        "programNotificationTemplates",
+        "programRuleActions",
+        "programRuleVariables",
+        "programRules",
+        "programSections",
+        "programStageDataElements",
+        "programStageSections",
+        "programStages",
+        "programTrackedEntityAttributes",
+        "programs",
+        "relationshipTypes",
+        "reports",
+        "sections",
+        "sqlViews",
+        "system",
+        "trackedEntityAttributes",
+        "trackedEntityInstanceFilters",
+        "trackedEntityTypeAttributes",
+        "trackedEntityTypes",
+        "userGroups",
+        "userRoles",
+        "users",
+        "validationNotificationTemplates",
+        "validationRuleGroups",
+        "validationRules",
+        "visualizations"
+      ]
     }
   }
 };
@@ -40357,19 +40435,40 @@ var preset_schema_default = {
   }
 };
 
+// src/metadata/keys.ts
+var METADATA_KEYS = config_schema_default.definitions.metadataKey.enum;
+var LEGACY_ACCESS_KEYS = ["publicAccess", "externalAccess", "userAccesses", "userGroupAccesses"];
+var REMOVAL_KEYS = {
+  sharing: ["sharing", ...LEGACY_ACCESS_KEYS],
+  organisationUnits: ["organisationUnits"],
+  userFields: ["createdBy", "lastUpdatedBy"],
+  dates: ["date", "created", "lastUpdated"],
+  categories: [
+    "category",
+    "categoryCombo",
+    "categoryOptionCombo",
+    "categoryOption",
+    "categories",
+    "categoryCombos",
+    "categoryOptionCombos",
+    "categoryOptions"
+  ],
+  legendSets: ["legend", "legends", "legendSet", "legendSets"]
+};
+
 // src/config/validators.generated.js
 var validators_generated_exports = {};
 __export(validators_generated_exports, {
   config: () => config,
   preset: () => preset
 });
-var import_ucs2length = __toESM(require_ucs2length(), 1);
 var import_equal = __toESM(require_equal(), 1);
-var runtime_0 = typeof import_ucs2length.default === "function" ? import_ucs2length.default : import_ucs2length.default.default;
-var runtime_1 = typeof import_equal.default === "function" ? import_equal.default : import_equal.default.default;
+var import_ucs2length = __toESM(require_ucs2length(), 1);
+var runtime_0 = typeof import_equal.default === "function" ? import_equal.default : import_equal.default.default;
+var runtime_1 = typeof import_ucs2length.default === "function" ? import_ucs2length.default : import_ucs2length.default.default;
 var config = validate10;
-var schema11 = { "$schema": "http://json-schema.org/draft-07/schema#", "title": "dhis2-metadata config", "description": "Which DHIS2 programs to keep as code, and how to export and restore them (dhis2-metadata.yml). Add `# yaml-language-server: $schema=<path or URL of this file>` at the top of the config for completion and checks in your editor.", "type": "object", "additionalProperties": false, "required": ["target", "programs"], "properties": { "target": { "title": "Target server", "description": "Where the exported files are meant to be imported; picks the built-in preset of removals for each program's kind (tracker or HNQIS2). current-server: nothing removed. another-server: sharing, organisation units, user fields and dates removed, `system` dropped. hnqis2-enabled-server: HNQIS2 programs only; everything removed and the HNQIS routine applied, as in the Program Config App.", "type": "string", "enum": ["current-server", "another-server", "hnqis2-enabled-server"] }, "programs": { "title": "Programs", "description": "The DHIS2 programs this repository manages, one entry per program.", "type": "array", "minItems": 1, "items": { "$ref": "#/definitions/program" } }, "objects": { "title": "Objects to keep", "description": "Keep only these top-level keys of the metadata document (e.g. programs, programStages, dataElements). Leave out to keep all. Listing a key here also keeps it when the preset would drop it.", "type": "array", "minItems": 1, "uniqueItems": true, "items": { "$ref": "#/definitions/metadataKey" } }, "remove": { "title": "Removals", "description": "Overrides of the target preset's removals: true removes the group's keys at any depth of the document, false keeps them. Groups you leave out follow the preset.", "type": "object", "additionalProperties": false, "properties": { "sharing": { "title": "Remove sharing", "description": "Remove `sharing` and the legacy publicAccess, externalAccess, userAccesses and userGroupAccesses.", "type": "boolean" }, "organisationUnits": { "title": "Remove organisation units", "description": "Remove `organisationUnits` (the program's assignment to org units).", "type": "boolean" }, "userFields": { "title": "Remove user fields", "description": "Remove `createdBy` and `lastUpdatedBy`.", "type": "boolean" }, "dates": { "title": "Remove dates", "description": "Remove `date`, `created` and `lastUpdated`.", "type": "boolean" }, "categories": { "title": "Remove categories", "description": "Remove category, categoryCombo, categoryOptionCombo, categoryOption and their plurals.", "type": "boolean" }, "legendSets": { "title": "Remove legend sets", "description": "Remove legend, legends, legendSet and legendSets.", "type": "boolean" } } }, "attributes": { "title": "Attributes to drop", "description": "JSON attributes to drop, per top-level key: e.g. `dataElements: [aggregationLevels, zeroIsSignificant]` removes those keys from every item of dataElements.", "type": "object", "additionalProperties": { "title": "Attributes dropped from this top-level key", "description": "Names of the JSON attributes to remove from every item of this top-level key.", "type": "array", "uniqueItems": true, "items": { "title": "Attribute name", "description": "A JSON attribute of the items, e.g. zeroIsSignificant.", "type": "string", "minLength": 1 } } }, "restore": { "title": "Restore options", "description": "What `restore` and `dry-run` send to DHIS2, as in the Program Config App's restore screen.", "type": "object", "additionalProperties": false, "properties": { "elements": { "title": "Elements to restore", "description": "Parts of the program to import; each element brings its parents (e.g. programStageDataElements brings programStages and program). Default: all.", "type": "array", "minItems": 1, "uniqueItems": true, "items": { "title": "Restore element", "description": "One part of the program's metadata.", "type": "string", "enum": ["program", "options", "programIndicators", "trackedEntityTypes", "trackedEntityAttributes", "programTrackedEntityAttributes", "programStages", "programStageSections", "programStageDataElements", "dataElements"] } }, "organisationUnits": { "title": "Organisation units on restore", "description": "keep: the program keeps the organisation units it has on the server; overwrite: it gets the ones in the file.", "type": "string", "enum": ["keep", "overwrite"], "default": "keep" }, "sharing": { "title": "Sharing on restore", "description": "keep: objects that exist on the server keep their current sharing; overwrite: they get the sharing in the file.", "type": "string", "enum": ["keep", "overwrite"], "default": "keep" }, "payload": { "title": "What restore imports", "description": "changed: only the objects that are new or differ from the server (what the dry run shows); all: the whole program, as the Program Config App re-imports it (every option set's and the program's version then moves).", "type": "string", "enum": ["changed", "all"], "default": "changed" } } }, "tests": { "title": "Program rule tests", "description": "Folders or files of program rule tests (YAML) that `check` and `dry-run` run, relative to the workspace. Default: rule-tests/ when it exists.", "type": "array", "minItems": 1, "uniqueItems": true, "items": { "title": "Test file or folder", "description": "A YAML file of rule test cases, or a folder searched for .yml and .yaml files, relative to the workspace.", "type": "string", "pattern": "^(?!/)(?![A-Za-z]:)(?!(.*/)?\\.\\.(/|$))[^\\\\]+$" } } }, "definitions": { "program": { "title": "Program", "description": "A DHIS2 program and the file that holds its metadata.", "type": "object", "additionalProperties": false, "required": ["id"], "properties": { "id": { "$ref": "#/definitions/programId" }, "file": { "$ref": "#/definitions/metadataFile" } } }, "programId": { "title": "Program UID", "description": "The program's DHIS2 UID: 11 letters and digits, starting with a letter.", "type": "string", "pattern": "^[A-Za-z][A-Za-z0-9]{10}$" }, "metadataFile": { "title": "Metadata file", "description": "Where export writes and restore reads the program's metadata: a path relative to the workspace, with forward slashes, ending in .json. Default: metadata/<id>.json.", "type": "string", "pattern": "^(?!/)(?![A-Za-z]:)(?!(.*/)?\\.\\.(/|$))[^\\\\]*\\.json$" }, "metadataKey": { "title": "Top-level key", "description": "A top-level key of a DHIS2 metadata document, e.g. programs, programStages, dataElements, optionSets.", "type": "string", "minLength": 1 } } };
-var schema15 = { "title": "Top-level key", "description": "A top-level key of a DHIS2 metadata document, e.g. programs, programStages, dataElements, optionSets.", "type": "string", "minLength": 1 };
+var schema11 = { "$schema": "http://json-schema.org/draft-07/schema#", "title": "dhis2-metadata config", "description": "Which DHIS2 programs to keep as code, and how to export and restore them (dhis2-metadata.yml). Add `# yaml-language-server: $schema=<path or URL of this file>` at the top of the config for completion and checks in your editor.", "type": "object", "additionalProperties": false, "required": ["target", "programs"], "properties": { "target": { "title": "Target server", "description": "Where the exported files are meant to be imported; picks the built-in preset of removals for each program's kind (tracker or HNQIS2). current-server: nothing removed. another-server: sharing, organisation units, user fields and dates removed, `system` dropped. hnqis2-enabled-server: HNQIS2 programs only; everything removed and the HNQIS routine applied, as in the Program Config App.", "type": "string", "enum": ["current-server", "another-server", "hnqis2-enabled-server"] }, "programs": { "title": "Programs", "description": "The DHIS2 programs this repository manages, one entry per program.", "type": "array", "minItems": 1, "items": { "$ref": "#/definitions/program" } }, "objects": { "title": "Objects to keep", "description": "Keep only these top-level keys of the metadata document (e.g. programs, programStages, dataElements). Leave out to keep all. Listing a key here also keeps it when the preset would drop it.", "type": "array", "minItems": 1, "uniqueItems": true, "items": { "$ref": "#/definitions/metadataKey" } }, "remove": { "title": "Removals", "description": "Overrides of the target preset's removals: true removes the group's keys at any depth of the document, false keeps them. Groups you leave out follow the preset.", "type": "object", "additionalProperties": false, "properties": { "sharing": { "title": "Remove sharing", "description": "Remove `sharing` and the legacy publicAccess, externalAccess, userAccesses and userGroupAccesses.", "type": "boolean" }, "organisationUnits": { "title": "Remove organisation units", "description": "Remove `organisationUnits` (the program's assignment to org units).", "type": "boolean" }, "userFields": { "title": "Remove user fields", "description": "Remove `createdBy` and `lastUpdatedBy`.", "type": "boolean" }, "dates": { "title": "Remove dates", "description": "Remove `date`, `created` and `lastUpdated`.", "type": "boolean" }, "categories": { "title": "Remove categories", "description": "Remove category, categoryCombo, categoryOptionCombo, categoryOption and their plurals.", "type": "boolean" }, "legendSets": { "title": "Remove legend sets", "description": "Remove legend, legends, legendSet and legendSets.", "type": "boolean" } } }, "attributes": { "title": "Attributes to drop", "description": "JSON attributes to drop, per top-level key: e.g. `dataElements: [aggregationLevels, zeroIsSignificant]` removes those keys from every item of dataElements.", "type": "object", "additionalProperties": { "title": "Attributes dropped from this top-level key", "description": "Names of the JSON attributes to remove from every item of this top-level key.", "type": "array", "uniqueItems": true, "items": { "title": "Attribute name", "description": "A JSON attribute of the items, e.g. zeroIsSignificant.", "type": "string", "minLength": 1 } }, "propertyNames": { "$ref": "#/definitions/metadataKey" } }, "restore": { "title": "Restore options", "description": "What `restore` and `dry-run` send to DHIS2, as in the Program Config App's restore screen.", "type": "object", "additionalProperties": false, "properties": { "elements": { "title": "Elements to restore", "description": "Parts of the program to import; each element brings its parents (e.g. programStageDataElements brings programStages and program). Default: all.", "type": "array", "minItems": 1, "uniqueItems": true, "items": { "title": "Restore element", "description": "One part of the program's metadata.", "type": "string", "enum": ["program", "options", "programIndicators", "trackedEntityTypes", "trackedEntityAttributes", "programTrackedEntityAttributes", "programStages", "programStageSections", "programStageDataElements", "dataElements"] } }, "organisationUnits": { "title": "Organisation units on restore", "description": "keep: the program keeps the organisation units it has on the server; overwrite: it gets the ones in the file.", "type": "string", "enum": ["keep", "overwrite"], "default": "keep" }, "sharing": { "title": "Sharing on restore", "description": "keep: objects that exist on the server keep their current sharing; overwrite: they get the sharing in the file.", "type": "string", "enum": ["keep", "overwrite"], "default": "keep" }, "payload": { "title": "What restore imports", "description": "changed: only the objects that are new or differ from the server (what the dry run shows); all: the whole program, as the Program Config App re-imports it (every option set's and the program's version then moves).", "type": "string", "enum": ["changed", "all"], "default": "changed" } } }, "tests": { "title": "Program rule tests", "description": "Folders or files of program rule tests (YAML) that `check` and `dry-run` run, relative to the workspace. Default: rule-tests/ when it exists.", "type": "array", "minItems": 1, "uniqueItems": true, "items": { "title": "Test file or folder", "description": "A YAML file of rule test cases, or a folder searched for .yml and .yaml files, relative to the workspace.", "type": "string", "pattern": "^(?!/)(?![A-Za-z]:)(?!(.*/)?\\.\\.(/|$))[^\\\\]+$" } } }, "definitions": { "program": { "title": "Program", "description": "A DHIS2 program and the file that holds its metadata.", "type": "object", "additionalProperties": false, "required": ["id"], "properties": { "id": { "$ref": "#/definitions/programId" }, "file": { "$ref": "#/definitions/metadataFile" } } }, "programId": { "title": "Program UID", "description": "The program's DHIS2 UID: 11 letters and digits, starting with a letter.", "type": "string", "pattern": "^[A-Za-z][A-Za-z0-9]{10}$" }, "metadataFile": { "title": "Metadata file", "description": "Where export writes and restore reads the program's metadata: a path relative to the workspace, with forward slashes, ending in .json. Default: metadata/<id>.json.", "type": "string", "pattern": "^(?!/)(?![A-Za-z]:)(?!(.*/)?\\.\\.(/|$))[^\\\\]*\\.json$" }, "metadataKey": { "title": "Top-level key", "description": "A top-level key of a DHIS2 metadata document: a DHIS2 collection name (plural, as in the document: programs, programStages, dataElements, optionSets, ...), or system or date. This list is the one the product knows; a key outside it is an error.", "type": "string", "enum": ["attributes", "categories", "categoryCombos", "categoryOptionCombos", "categoryOptionGroupSets", "categoryOptionGroups", "categoryOptions", "charts", "constants", "dashboards", "dataElementGroupSets", "dataElementGroups", "dataElements", "dataEntryForms", "dataSets", "date", "documents", "eventCharts", "eventReports", "eventVisualizations", "indicatorGroupSets", "indicatorGroups", "indicatorTypes", "indicators", "jobConfigurations", "legendSets", "legends", "maps", "optionGroupSets", "optionGroups", "optionSets", "options", "organisationUnitGroupSets", "organisationUnitGroups", "organisationUnitLevels", "organisationUnits", "predictorGroups", "predictors", "programIndicatorGroups", "programIndicators", "programNotificationTemplates", "programRuleActions", "programRuleVariables", "programRules", "programSections", "programStageDataElements", "programStageSections", "programStages", "programTrackedEntityAttributes", "programs", "relationshipTypes", "reports", "sections", "sqlViews", "system", "trackedEntityAttributes", "trackedEntityInstanceFilters", "trackedEntityTypeAttributes", "trackedEntityTypes", "userGroups", "userRoles", "users", "validationNotificationTemplates", "validationRuleGroups", "validationRules", "visualizations"] } } };
+var schema15 = { "title": "Top-level key", "description": "A top-level key of a DHIS2 metadata document: a DHIS2 collection name (plural, as in the document: programs, programStages, dataElements, optionSets, ...), or system or date. This list is the one the product knows; a key outside it is an error.", "type": "string", "enum": ["attributes", "categories", "categoryCombos", "categoryOptionCombos", "categoryOptionGroupSets", "categoryOptionGroups", "categoryOptions", "charts", "constants", "dashboards", "dataElementGroupSets", "dataElementGroups", "dataElements", "dataEntryForms", "dataSets", "date", "documents", "eventCharts", "eventReports", "eventVisualizations", "indicatorGroupSets", "indicatorGroups", "indicatorTypes", "indicators", "jobConfigurations", "legendSets", "legends", "maps", "optionGroupSets", "optionGroups", "optionSets", "options", "organisationUnitGroupSets", "organisationUnitGroups", "organisationUnitLevels", "organisationUnits", "predictorGroups", "predictors", "programIndicatorGroups", "programIndicators", "programNotificationTemplates", "programRuleActions", "programRuleVariables", "programRules", "programSections", "programStageDataElements", "programStageSections", "programStages", "programTrackedEntityAttributes", "programs", "relationshipTypes", "reports", "sections", "sqlViews", "system", "trackedEntityAttributes", "trackedEntityInstanceFilters", "trackedEntityTypeAttributes", "trackedEntityTypes", "userGroups", "userRoles", "users", "validationNotificationTemplates", "validationRuleGroups", "validationRules", "visualizations"] };
 var schema12 = { "title": "Program", "description": "A DHIS2 program and the file that holds its metadata.", "type": "object", "additionalProperties": false, "required": ["id"], "properties": { "id": { "$ref": "#/definitions/programId" }, "file": { "$ref": "#/definitions/metadataFile" } } };
 var schema13 = { "title": "Program UID", "description": "The program's DHIS2 UID: 11 letters and digits, starting with a letter.", "type": "string", "pattern": "^[A-Za-z][A-Za-z0-9]{10}$" };
 var schema14 = { "title": "Metadata file", "description": "Where export writes and restore reads the program's metadata: a path relative to the workspace, with forward slashes, ending in .json. Default: metadata/<id>.json.", "type": "string", "pattern": "^(?!/)(?![A-Za-z]:)(?!(.*/)?\\.\\.(/|$))[^\\\\]*\\.json$" };
@@ -40455,8 +40554,8 @@ function validate11(data, { instancePath = "", parentData, parentDataProperty, r
   validate11.errors = vErrors;
   return errors === 0;
 }
-var func2 = runtime_0;
-var func0 = runtime_1;
+var func0 = runtime_0;
+var func3 = runtime_1;
 var pattern2 = new RegExp("^(?!/)(?![A-Za-z]:)(?!(.*/)?\\.\\.(/|$))[^\\\\]+$", "u");
 function validate10(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
@@ -40556,18 +40655,17 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
         const len1 = data3.length;
         for (let i1 = 0; i1 < len1; i1++) {
           let data4 = data3[i1];
-          if (typeof data4 === "string") {
-            if (func2(data4) < 1) {
-              const err8 = { instancePath: instancePath + "/objects/" + i1, schemaPath: "#/definitions/metadataKey/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema15, data: data4 };
-              if (vErrors === null) {
-                vErrors = [err8];
-              } else {
-                vErrors.push(err8);
-              }
-              errors++;
+          if (typeof data4 !== "string") {
+            const err8 = { instancePath: instancePath + "/objects/" + i1, schemaPath: "#/definitions/metadataKey/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema15.type, parentSchema: schema15, data: data4 };
+            if (vErrors === null) {
+              vErrors = [err8];
+            } else {
+              vErrors.push(err8);
             }
-          } else {
-            const err9 = { instancePath: instancePath + "/objects/" + i1, schemaPath: "#/definitions/metadataKey/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema15.type, parentSchema: schema15, data: data4 };
+            errors++;
+          }
+          if (!(data4 === "attributes" || data4 === "categories" || data4 === "categoryCombos" || data4 === "categoryOptionCombos" || data4 === "categoryOptionGroupSets" || data4 === "categoryOptionGroups" || data4 === "categoryOptions" || data4 === "charts" || data4 === "constants" || data4 === "dashboards" || data4 === "dataElementGroupSets" || data4 === "dataElementGroups" || data4 === "dataElements" || data4 === "dataEntryForms" || data4 === "dataSets" || data4 === "date" || data4 === "documents" || data4 === "eventCharts" || data4 === "eventReports" || data4 === "eventVisualizations" || data4 === "indicatorGroupSets" || data4 === "indicatorGroups" || data4 === "indicatorTypes" || data4 === "indicators" || data4 === "jobConfigurations" || data4 === "legendSets" || data4 === "legends" || data4 === "maps" || data4 === "optionGroupSets" || data4 === "optionGroups" || data4 === "optionSets" || data4 === "options" || data4 === "organisationUnitGroupSets" || data4 === "organisationUnitGroups" || data4 === "organisationUnitLevels" || data4 === "organisationUnits" || data4 === "predictorGroups" || data4 === "predictors" || data4 === "programIndicatorGroups" || data4 === "programIndicators" || data4 === "programNotificationTemplates" || data4 === "programRuleActions" || data4 === "programRuleVariables" || data4 === "programRules" || data4 === "programSections" || data4 === "programStageDataElements" || data4 === "programStageSections" || data4 === "programStages" || data4 === "programTrackedEntityAttributes" || data4 === "programs" || data4 === "relationshipTypes" || data4 === "reports" || data4 === "sections" || data4 === "sqlViews" || data4 === "system" || data4 === "trackedEntityAttributes" || data4 === "trackedEntityInstanceFilters" || data4 === "trackedEntityTypeAttributes" || data4 === "trackedEntityTypes" || data4 === "userGroups" || data4 === "userRoles" || data4 === "users" || data4 === "validationNotificationTemplates" || data4 === "validationRuleGroups" || data4 === "validationRules" || data4 === "visualizations")) {
+            const err9 = { instancePath: instancePath + "/objects/" + i1, schemaPath: "#/definitions/metadataKey/enum", keyword: "enum", params: { allowedValues: schema15.enum }, message: "must be equal to one of the allowed values", schema: schema15.enum, parentSchema: schema15, data: data4 };
             if (vErrors === null) {
               vErrors = [err9];
             } else {
@@ -40704,27 +40802,58 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
       let data12 = data.attributes;
       if (data12 && typeof data12 == "object" && !Array.isArray(data12)) {
         for (const key2 in data12) {
-          let data13 = data12[key2];
+          const _errs29 = errors;
+          if (typeof key2 !== "string") {
+            const err20 = { instancePath: instancePath + "/attributes", schemaPath: "#/definitions/metadataKey/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema15.type, parentSchema: schema15, data: key2, propertyName: key2 };
+            if (vErrors === null) {
+              vErrors = [err20];
+            } else {
+              vErrors.push(err20);
+            }
+            errors++;
+          }
+          if (!(key2 === "attributes" || key2 === "categories" || key2 === "categoryCombos" || key2 === "categoryOptionCombos" || key2 === "categoryOptionGroupSets" || key2 === "categoryOptionGroups" || key2 === "categoryOptions" || key2 === "charts" || key2 === "constants" || key2 === "dashboards" || key2 === "dataElementGroupSets" || key2 === "dataElementGroups" || key2 === "dataElements" || key2 === "dataEntryForms" || key2 === "dataSets" || key2 === "date" || key2 === "documents" || key2 === "eventCharts" || key2 === "eventReports" || key2 === "eventVisualizations" || key2 === "indicatorGroupSets" || key2 === "indicatorGroups" || key2 === "indicatorTypes" || key2 === "indicators" || key2 === "jobConfigurations" || key2 === "legendSets" || key2 === "legends" || key2 === "maps" || key2 === "optionGroupSets" || key2 === "optionGroups" || key2 === "optionSets" || key2 === "options" || key2 === "organisationUnitGroupSets" || key2 === "organisationUnitGroups" || key2 === "organisationUnitLevels" || key2 === "organisationUnits" || key2 === "predictorGroups" || key2 === "predictors" || key2 === "programIndicatorGroups" || key2 === "programIndicators" || key2 === "programNotificationTemplates" || key2 === "programRuleActions" || key2 === "programRuleVariables" || key2 === "programRules" || key2 === "programSections" || key2 === "programStageDataElements" || key2 === "programStageSections" || key2 === "programStages" || key2 === "programTrackedEntityAttributes" || key2 === "programs" || key2 === "relationshipTypes" || key2 === "reports" || key2 === "sections" || key2 === "sqlViews" || key2 === "system" || key2 === "trackedEntityAttributes" || key2 === "trackedEntityInstanceFilters" || key2 === "trackedEntityTypeAttributes" || key2 === "trackedEntityTypes" || key2 === "userGroups" || key2 === "userRoles" || key2 === "users" || key2 === "validationNotificationTemplates" || key2 === "validationRuleGroups" || key2 === "validationRules" || key2 === "visualizations")) {
+            const err21 = { instancePath: instancePath + "/attributes", schemaPath: "#/definitions/metadataKey/enum", keyword: "enum", params: { allowedValues: schema15.enum }, message: "must be equal to one of the allowed values", schema: schema15.enum, parentSchema: schema15, data: key2, propertyName: key2 };
+            if (vErrors === null) {
+              vErrors = [err21];
+            } else {
+              vErrors.push(err21);
+            }
+            errors++;
+          }
+          var valid8 = _errs29 === errors;
+          if (!valid8) {
+            const err22 = { instancePath: instancePath + "/attributes", schemaPath: "#/properties/attributes/propertyNames", keyword: "propertyNames", params: { propertyName: key2 }, message: "property name must be valid", schema: schema11.properties.attributes.propertyNames, parentSchema: schema11.properties.attributes, data: data12 };
+            if (vErrors === null) {
+              vErrors = [err22];
+            } else {
+              vErrors.push(err22);
+            }
+            errors++;
+          }
+        }
+        for (const key3 in data12) {
+          let data13 = data12[key3];
           if (Array.isArray(data13)) {
             const len2 = data13.length;
             for (let i3 = 0; i3 < len2; i3++) {
               let data14 = data13[i3];
               if (typeof data14 === "string") {
-                if (func2(data14) < 1) {
-                  const err20 = { instancePath: instancePath + "/attributes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1") + "/" + i3, schemaPath: "#/properties/attributes/additionalProperties/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema11.properties.attributes.additionalProperties.items, data: data14 };
+                if (func3(data14) < 1) {
+                  const err23 = { instancePath: instancePath + "/attributes/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/" + i3, schemaPath: "#/properties/attributes/additionalProperties/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema11.properties.attributes.additionalProperties.items, data: data14 };
                   if (vErrors === null) {
-                    vErrors = [err20];
+                    vErrors = [err23];
                   } else {
-                    vErrors.push(err20);
+                    vErrors.push(err23);
                   }
                   errors++;
                 }
               } else {
-                const err21 = { instancePath: instancePath + "/attributes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1") + "/" + i3, schemaPath: "#/properties/attributes/additionalProperties/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema11.properties.attributes.additionalProperties.items.type, parentSchema: schema11.properties.attributes.additionalProperties.items, data: data14 };
+                const err24 = { instancePath: instancePath + "/attributes/" + key3.replace(/~/g, "~0").replace(/\//g, "~1") + "/" + i3, schemaPath: "#/properties/attributes/additionalProperties/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema11.properties.attributes.additionalProperties.items.type, parentSchema: schema11.properties.attributes.additionalProperties.items, data: data14 };
                 if (vErrors === null) {
-                  vErrors = [err21];
+                  vErrors = [err24];
                 } else {
-                  vErrors.push(err21);
+                  vErrors.push(err24);
                 }
                 errors++;
               }
@@ -40740,11 +40869,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                 }
                 if (typeof indices0[item0] == "number") {
                   j1 = indices0[item0];
-                  const err22 = { instancePath: instancePath + "/attributes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/attributes/additionalProperties/uniqueItems", keyword: "uniqueItems", params: { i: i4, j: j1 }, message: "must NOT have duplicate items (items ## " + j1 + " and " + i4 + " are identical)", schema: true, parentSchema: schema11.properties.attributes.additionalProperties, data: data13 };
+                  const err25 = { instancePath: instancePath + "/attributes/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/attributes/additionalProperties/uniqueItems", keyword: "uniqueItems", params: { i: i4, j: j1 }, message: "must NOT have duplicate items (items ## " + j1 + " and " + i4 + " are identical)", schema: true, parentSchema: schema11.properties.attributes.additionalProperties, data: data13 };
                   if (vErrors === null) {
-                    vErrors = [err22];
+                    vErrors = [err25];
                   } else {
-                    vErrors.push(err22);
+                    vErrors.push(err25);
                   }
                   errors++;
                   break;
@@ -40753,21 +40882,21 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
               }
             }
           } else {
-            const err23 = { instancePath: instancePath + "/attributes/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/attributes/additionalProperties/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema11.properties.attributes.additionalProperties.type, parentSchema: schema11.properties.attributes.additionalProperties, data: data13 };
+            const err26 = { instancePath: instancePath + "/attributes/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/attributes/additionalProperties/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema11.properties.attributes.additionalProperties.type, parentSchema: schema11.properties.attributes.additionalProperties, data: data13 };
             if (vErrors === null) {
-              vErrors = [err23];
+              vErrors = [err26];
             } else {
-              vErrors.push(err23);
+              vErrors.push(err26);
             }
             errors++;
           }
         }
       } else {
-        const err24 = { instancePath: instancePath + "/attributes", schemaPath: "#/properties/attributes/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema11.properties.attributes.type, parentSchema: schema11.properties.attributes, data: data12 };
+        const err27 = { instancePath: instancePath + "/attributes", schemaPath: "#/properties/attributes/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema11.properties.attributes.type, parentSchema: schema11.properties.attributes, data: data12 };
         if (vErrors === null) {
-          vErrors = [err24];
+          vErrors = [err27];
         } else {
-          vErrors.push(err24);
+          vErrors.push(err27);
         }
         errors++;
       }
@@ -40775,13 +40904,13 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
     if (data.restore !== void 0) {
       let data15 = data.restore;
       if (data15 && typeof data15 == "object" && !Array.isArray(data15)) {
-        for (const key3 in data15) {
-          if (!(key3 === "elements" || key3 === "organisationUnits" || key3 === "sharing" || key3 === "payload")) {
-            const err25 = { instancePath: instancePath + "/restore", schemaPath: "#/properties/restore/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key3 }, message: "must NOT have additional properties", schema: false, parentSchema: schema11.properties.restore, data: data15 };
+        for (const key4 in data15) {
+          if (!(key4 === "elements" || key4 === "organisationUnits" || key4 === "sharing" || key4 === "payload")) {
+            const err28 = { instancePath: instancePath + "/restore", schemaPath: "#/properties/restore/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key4 }, message: "must NOT have additional properties", schema: false, parentSchema: schema11.properties.restore, data: data15 };
             if (vErrors === null) {
-              vErrors = [err25];
+              vErrors = [err28];
             } else {
-              vErrors.push(err25);
+              vErrors.push(err28);
             }
             errors++;
           }
@@ -40790,11 +40919,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
           let data16 = data15.elements;
           if (Array.isArray(data16)) {
             if (data16.length < 1) {
-              const err26 = { instancePath: instancePath + "/restore/elements", schemaPath: "#/properties/restore/properties/elements/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema11.properties.restore.properties.elements, data: data16 };
+              const err29 = { instancePath: instancePath + "/restore/elements", schemaPath: "#/properties/restore/properties/elements/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema11.properties.restore.properties.elements, data: data16 };
               if (vErrors === null) {
-                vErrors = [err26];
+                vErrors = [err29];
               } else {
-                vErrors.push(err26);
+                vErrors.push(err29);
               }
               errors++;
             }
@@ -40802,20 +40931,20 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
             for (let i5 = 0; i5 < len3; i5++) {
               let data17 = data16[i5];
               if (typeof data17 !== "string") {
-                const err27 = { instancePath: instancePath + "/restore/elements/" + i5, schemaPath: "#/properties/restore/properties/elements/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema11.properties.restore.properties.elements.items.type, parentSchema: schema11.properties.restore.properties.elements.items, data: data17 };
+                const err30 = { instancePath: instancePath + "/restore/elements/" + i5, schemaPath: "#/properties/restore/properties/elements/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema11.properties.restore.properties.elements.items.type, parentSchema: schema11.properties.restore.properties.elements.items, data: data17 };
                 if (vErrors === null) {
-                  vErrors = [err27];
+                  vErrors = [err30];
                 } else {
-                  vErrors.push(err27);
+                  vErrors.push(err30);
                 }
                 errors++;
               }
               if (!(data17 === "program" || data17 === "options" || data17 === "programIndicators" || data17 === "trackedEntityTypes" || data17 === "trackedEntityAttributes" || data17 === "programTrackedEntityAttributes" || data17 === "programStages" || data17 === "programStageSections" || data17 === "programStageDataElements" || data17 === "dataElements")) {
-                const err28 = { instancePath: instancePath + "/restore/elements/" + i5, schemaPath: "#/properties/restore/properties/elements/items/enum", keyword: "enum", params: { allowedValues: schema11.properties.restore.properties.elements.items.enum }, message: "must be equal to one of the allowed values", schema: schema11.properties.restore.properties.elements.items.enum, parentSchema: schema11.properties.restore.properties.elements.items, data: data17 };
+                const err31 = { instancePath: instancePath + "/restore/elements/" + i5, schemaPath: "#/properties/restore/properties/elements/items/enum", keyword: "enum", params: { allowedValues: schema11.properties.restore.properties.elements.items.enum }, message: "must be equal to one of the allowed values", schema: schema11.properties.restore.properties.elements.items.enum, parentSchema: schema11.properties.restore.properties.elements.items, data: data17 };
                 if (vErrors === null) {
-                  vErrors = [err28];
+                  vErrors = [err31];
                 } else {
-                  vErrors.push(err28);
+                  vErrors.push(err31);
                 }
                 errors++;
               }
@@ -40831,11 +40960,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                 }
                 if (typeof indices1[item1] == "number") {
                   j2 = indices1[item1];
-                  const err29 = { instancePath: instancePath + "/restore/elements", schemaPath: "#/properties/restore/properties/elements/uniqueItems", keyword: "uniqueItems", params: { i: i6, j: j2 }, message: "must NOT have duplicate items (items ## " + j2 + " and " + i6 + " are identical)", schema: true, parentSchema: schema11.properties.restore.properties.elements, data: data16 };
+                  const err32 = { instancePath: instancePath + "/restore/elements", schemaPath: "#/properties/restore/properties/elements/uniqueItems", keyword: "uniqueItems", params: { i: i6, j: j2 }, message: "must NOT have duplicate items (items ## " + j2 + " and " + i6 + " are identical)", schema: true, parentSchema: schema11.properties.restore.properties.elements, data: data16 };
                   if (vErrors === null) {
-                    vErrors = [err29];
+                    vErrors = [err32];
                   } else {
-                    vErrors.push(err29);
+                    vErrors.push(err32);
                   }
                   errors++;
                   break;
@@ -40844,40 +40973,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
               }
             }
           } else {
-            const err30 = { instancePath: instancePath + "/restore/elements", schemaPath: "#/properties/restore/properties/elements/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema11.properties.restore.properties.elements.type, parentSchema: schema11.properties.restore.properties.elements, data: data16 };
-            if (vErrors === null) {
-              vErrors = [err30];
-            } else {
-              vErrors.push(err30);
-            }
-            errors++;
-          }
-        }
-        if (data15.organisationUnits !== void 0) {
-          let data18 = data15.organisationUnits;
-          if (typeof data18 !== "string") {
-            const err31 = { instancePath: instancePath + "/restore/organisationUnits", schemaPath: "#/properties/restore/properties/organisationUnits/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema11.properties.restore.properties.organisationUnits.type, parentSchema: schema11.properties.restore.properties.organisationUnits, data: data18 };
-            if (vErrors === null) {
-              vErrors = [err31];
-            } else {
-              vErrors.push(err31);
-            }
-            errors++;
-          }
-          if (!(data18 === "keep" || data18 === "overwrite")) {
-            const err32 = { instancePath: instancePath + "/restore/organisationUnits", schemaPath: "#/properties/restore/properties/organisationUnits/enum", keyword: "enum", params: { allowedValues: schema11.properties.restore.properties.organisationUnits.enum }, message: "must be equal to one of the allowed values", schema: schema11.properties.restore.properties.organisationUnits.enum, parentSchema: schema11.properties.restore.properties.organisationUnits, data: data18 };
-            if (vErrors === null) {
-              vErrors = [err32];
-            } else {
-              vErrors.push(err32);
-            }
-            errors++;
-          }
-        }
-        if (data15.sharing !== void 0) {
-          let data19 = data15.sharing;
-          if (typeof data19 !== "string") {
-            const err33 = { instancePath: instancePath + "/restore/sharing", schemaPath: "#/properties/restore/properties/sharing/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema11.properties.restore.properties.sharing.type, parentSchema: schema11.properties.restore.properties.sharing, data: data19 };
+            const err33 = { instancePath: instancePath + "/restore/elements", schemaPath: "#/properties/restore/properties/elements/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema11.properties.restore.properties.elements.type, parentSchema: schema11.properties.restore.properties.elements, data: data16 };
             if (vErrors === null) {
               vErrors = [err33];
             } else {
@@ -40885,8 +40981,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
             }
             errors++;
           }
-          if (!(data19 === "keep" || data19 === "overwrite")) {
-            const err34 = { instancePath: instancePath + "/restore/sharing", schemaPath: "#/properties/restore/properties/sharing/enum", keyword: "enum", params: { allowedValues: schema11.properties.restore.properties.sharing.enum }, message: "must be equal to one of the allowed values", schema: schema11.properties.restore.properties.sharing.enum, parentSchema: schema11.properties.restore.properties.sharing, data: data19 };
+        }
+        if (data15.organisationUnits !== void 0) {
+          let data18 = data15.organisationUnits;
+          if (typeof data18 !== "string") {
+            const err34 = { instancePath: instancePath + "/restore/organisationUnits", schemaPath: "#/properties/restore/properties/organisationUnits/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema11.properties.restore.properties.organisationUnits.type, parentSchema: schema11.properties.restore.properties.organisationUnits, data: data18 };
             if (vErrors === null) {
               vErrors = [err34];
             } else {
@@ -40894,11 +40993,8 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
             }
             errors++;
           }
-        }
-        if (data15.payload !== void 0) {
-          let data20 = data15.payload;
-          if (typeof data20 !== "string") {
-            const err35 = { instancePath: instancePath + "/restore/payload", schemaPath: "#/properties/restore/properties/payload/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema11.properties.restore.properties.payload.type, parentSchema: schema11.properties.restore.properties.payload, data: data20 };
+          if (!(data18 === "keep" || data18 === "overwrite")) {
+            const err35 = { instancePath: instancePath + "/restore/organisationUnits", schemaPath: "#/properties/restore/properties/organisationUnits/enum", keyword: "enum", params: { allowedValues: schema11.properties.restore.properties.organisationUnits.enum }, message: "must be equal to one of the allowed values", schema: schema11.properties.restore.properties.organisationUnits.enum, parentSchema: schema11.properties.restore.properties.organisationUnits, data: data18 };
             if (vErrors === null) {
               vErrors = [err35];
             } else {
@@ -40906,8 +41002,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
             }
             errors++;
           }
-          if (!(data20 === "changed" || data20 === "all")) {
-            const err36 = { instancePath: instancePath + "/restore/payload", schemaPath: "#/properties/restore/properties/payload/enum", keyword: "enum", params: { allowedValues: schema11.properties.restore.properties.payload.enum }, message: "must be equal to one of the allowed values", schema: schema11.properties.restore.properties.payload.enum, parentSchema: schema11.properties.restore.properties.payload, data: data20 };
+        }
+        if (data15.sharing !== void 0) {
+          let data19 = data15.sharing;
+          if (typeof data19 !== "string") {
+            const err36 = { instancePath: instancePath + "/restore/sharing", schemaPath: "#/properties/restore/properties/sharing/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema11.properties.restore.properties.sharing.type, parentSchema: schema11.properties.restore.properties.sharing, data: data19 };
             if (vErrors === null) {
               vErrors = [err36];
             } else {
@@ -40915,13 +41014,43 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
             }
             errors++;
           }
+          if (!(data19 === "keep" || data19 === "overwrite")) {
+            const err37 = { instancePath: instancePath + "/restore/sharing", schemaPath: "#/properties/restore/properties/sharing/enum", keyword: "enum", params: { allowedValues: schema11.properties.restore.properties.sharing.enum }, message: "must be equal to one of the allowed values", schema: schema11.properties.restore.properties.sharing.enum, parentSchema: schema11.properties.restore.properties.sharing, data: data19 };
+            if (vErrors === null) {
+              vErrors = [err37];
+            } else {
+              vErrors.push(err37);
+            }
+            errors++;
+          }
+        }
+        if (data15.payload !== void 0) {
+          let data20 = data15.payload;
+          if (typeof data20 !== "string") {
+            const err38 = { instancePath: instancePath + "/restore/payload", schemaPath: "#/properties/restore/properties/payload/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema11.properties.restore.properties.payload.type, parentSchema: schema11.properties.restore.properties.payload, data: data20 };
+            if (vErrors === null) {
+              vErrors = [err38];
+            } else {
+              vErrors.push(err38);
+            }
+            errors++;
+          }
+          if (!(data20 === "changed" || data20 === "all")) {
+            const err39 = { instancePath: instancePath + "/restore/payload", schemaPath: "#/properties/restore/properties/payload/enum", keyword: "enum", params: { allowedValues: schema11.properties.restore.properties.payload.enum }, message: "must be equal to one of the allowed values", schema: schema11.properties.restore.properties.payload.enum, parentSchema: schema11.properties.restore.properties.payload, data: data20 };
+            if (vErrors === null) {
+              vErrors = [err39];
+            } else {
+              vErrors.push(err39);
+            }
+            errors++;
+          }
         }
       } else {
-        const err37 = { instancePath: instancePath + "/restore", schemaPath: "#/properties/restore/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema11.properties.restore.type, parentSchema: schema11.properties.restore, data: data15 };
+        const err40 = { instancePath: instancePath + "/restore", schemaPath: "#/properties/restore/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema11.properties.restore.type, parentSchema: schema11.properties.restore, data: data15 };
         if (vErrors === null) {
-          vErrors = [err37];
+          vErrors = [err40];
         } else {
-          vErrors.push(err37);
+          vErrors.push(err40);
         }
         errors++;
       }
@@ -40930,11 +41059,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
       let data21 = data.tests;
       if (Array.isArray(data21)) {
         if (data21.length < 1) {
-          const err38 = { instancePath: instancePath + "/tests", schemaPath: "#/properties/tests/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema11.properties.tests, data: data21 };
+          const err41 = { instancePath: instancePath + "/tests", schemaPath: "#/properties/tests/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema11.properties.tests, data: data21 };
           if (vErrors === null) {
-            vErrors = [err38];
+            vErrors = [err41];
           } else {
-            vErrors.push(err38);
+            vErrors.push(err41);
           }
           errors++;
         }
@@ -40943,20 +41072,20 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
           let data22 = data21[i7];
           if (typeof data22 === "string") {
             if (!pattern2.test(data22)) {
-              const err39 = { instancePath: instancePath + "/tests/" + i7, schemaPath: "#/properties/tests/items/pattern", keyword: "pattern", params: { pattern: "^(?!/)(?![A-Za-z]:)(?!(.*/)?\\.\\.(/|$))[^\\\\]+$" }, message: 'must match pattern "^(?!/)(?![A-Za-z]:)(?!(.*/)?\\.\\.(/|$))[^\\\\]+$"', schema: "^(?!/)(?![A-Za-z]:)(?!(.*/)?\\.\\.(/|$))[^\\\\]+$", parentSchema: schema11.properties.tests.items, data: data22 };
+              const err42 = { instancePath: instancePath + "/tests/" + i7, schemaPath: "#/properties/tests/items/pattern", keyword: "pattern", params: { pattern: "^(?!/)(?![A-Za-z]:)(?!(.*/)?\\.\\.(/|$))[^\\\\]+$" }, message: 'must match pattern "^(?!/)(?![A-Za-z]:)(?!(.*/)?\\.\\.(/|$))[^\\\\]+$"', schema: "^(?!/)(?![A-Za-z]:)(?!(.*/)?\\.\\.(/|$))[^\\\\]+$", parentSchema: schema11.properties.tests.items, data: data22 };
               if (vErrors === null) {
-                vErrors = [err39];
+                vErrors = [err42];
               } else {
-                vErrors.push(err39);
+                vErrors.push(err42);
               }
               errors++;
             }
           } else {
-            const err40 = { instancePath: instancePath + "/tests/" + i7, schemaPath: "#/properties/tests/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema11.properties.tests.items.type, parentSchema: schema11.properties.tests.items, data: data22 };
+            const err43 = { instancePath: instancePath + "/tests/" + i7, schemaPath: "#/properties/tests/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema11.properties.tests.items.type, parentSchema: schema11.properties.tests.items, data: data22 };
             if (vErrors === null) {
-              vErrors = [err40];
+              vErrors = [err43];
             } else {
-              vErrors.push(err40);
+              vErrors.push(err43);
             }
             errors++;
           }
@@ -40972,11 +41101,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
             }
             if (typeof indices2[item2] == "number") {
               j3 = indices2[item2];
-              const err41 = { instancePath: instancePath + "/tests", schemaPath: "#/properties/tests/uniqueItems", keyword: "uniqueItems", params: { i: i8, j: j3 }, message: "must NOT have duplicate items (items ## " + j3 + " and " + i8 + " are identical)", schema: true, parentSchema: schema11.properties.tests, data: data21 };
+              const err44 = { instancePath: instancePath + "/tests", schemaPath: "#/properties/tests/uniqueItems", keyword: "uniqueItems", params: { i: i8, j: j3 }, message: "must NOT have duplicate items (items ## " + j3 + " and " + i8 + " are identical)", schema: true, parentSchema: schema11.properties.tests, data: data21 };
               if (vErrors === null) {
-                vErrors = [err41];
+                vErrors = [err44];
               } else {
-                vErrors.push(err41);
+                vErrors.push(err44);
               }
               errors++;
               break;
@@ -40985,21 +41114,21 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
           }
         }
       } else {
-        const err42 = { instancePath: instancePath + "/tests", schemaPath: "#/properties/tests/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema11.properties.tests.type, parentSchema: schema11.properties.tests, data: data21 };
+        const err45 = { instancePath: instancePath + "/tests", schemaPath: "#/properties/tests/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema11.properties.tests.type, parentSchema: schema11.properties.tests, data: data21 };
         if (vErrors === null) {
-          vErrors = [err42];
+          vErrors = [err45];
         } else {
-          vErrors.push(err42);
+          vErrors.push(err45);
         }
         errors++;
       }
     }
   } else {
-    const err43 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema11.type, parentSchema: schema11, data };
+    const err46 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema11.type, parentSchema: schema11, data };
     if (vErrors === null) {
-      vErrors = [err43];
+      vErrors = [err46];
     } else {
-      vErrors.push(err43);
+      vErrors.push(err46);
     }
     errors++;
   }
@@ -41007,14 +41136,14 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
   return errors === 0;
 }
 var preset = validate13;
-var schema16 = { "$schema": "http://json-schema.org/draft-07/schema#", "title": "dhis2-metadata built-in preset", "description": 'A built-in export preset (presets/<kind>-<target>.yml): the removals and dropped objects one `target` means for one kind of program, as in the Program Config App\'s "Target Server" choice.', "type": "object", "additionalProperties": false, "required": ["name", "kind", "target", "description", "remove", "dropObjects"], "properties": { "name": { "title": "Name", "description": "The file name without extension: <kind>-<target>, or just the target when it already names the kind (hnqis2-enabled-server).", "type": "string", "pattern": "^((tracker|hnqis2)-(current-server|another-server)|hnqis2-enabled-server)$" }, "kind": { "title": "Program kind", "description": "tracker: programs without a PROGRAM_TYPE attribute of HNQIS2/HNQIS3; hnqis2: programs with one.", "type": "string", "enum": ["tracker", "hnqis2"] }, "target": { "title": "Target server", "description": "The config's `target` this preset implements.", "type": "string", "enum": ["current-server", "another-server", "hnqis2-enabled-server"] }, "description": { "title": "Description", "description": "One sentence for users: what the preset removes and why.", "type": "string", "minLength": 1 }, "remove": { "title": "Removals", "description": "Every removal group, on (true) or off (false). The config's `remove:` overrides these.", "type": "object", "additionalProperties": false, "required": ["sharing", "organisationUnits", "userFields", "dates", "categories", "legendSets"], "properties": { "sharing": { "title": "Remove sharing", "description": "The reference app's `sharings`.", "type": "boolean" }, "organisationUnits": { "title": "Remove organisation units", "description": "The reference app's `ous`.", "type": "boolean" }, "userFields": { "title": "Remove user fields", "description": "The reference app's `reuser`.", "type": "boolean" }, "dates": { "title": "Remove dates", "description": "The reference app's `redates`.", "type": "boolean" }, "categories": { "title": "Remove categories", "description": "The reference app's `recats`.", "type": "boolean" }, "legendSets": { "title": "Remove legend sets", "description": "The reference app's `relegends`.", "type": "boolean" } } }, "dropObjects": { "title": "Dropped objects", "description": "Top-level keys the preset deselects (left out of the exported document).", "type": "array", "uniqueItems": true, "items": { "title": "Top-level key", "description": "A top-level key of the metadata document.", "type": "string", "minLength": 1 } }, "hnqis": { "title": "HNQIS routine", "description": "The reference app's HNQIS2 export routine; only in hnqis2-enabled-server.", "type": "object", "additionalProperties": false, "required": ["keepAttributes"], "properties": { "keepAttributes": { "title": "Attributes to keep", "description": "Attribute UIDs kept in the top-level `attributes` and in `dataElements[].attributeValues`; all others are removed.", "type": "array", "minItems": 1, "uniqueItems": true, "items": { "title": "Attribute UID", "description": "A DHIS2 attribute UID.", "type": "string", "pattern": "^[A-Za-z][A-Za-z0-9]{10}$" } } } } } };
+var schema17 = { "$schema": "http://json-schema.org/draft-07/schema#", "title": "dhis2-metadata built-in preset", "description": 'A built-in export preset (presets/<kind>-<target>.yml): the removals and dropped objects one `target` means for one kind of program, as in the Program Config App\'s "Target Server" choice.', "type": "object", "additionalProperties": false, "required": ["name", "kind", "target", "description", "remove", "dropObjects"], "properties": { "name": { "title": "Name", "description": "The file name without extension: <kind>-<target>, or just the target when it already names the kind (hnqis2-enabled-server).", "type": "string", "pattern": "^((tracker|hnqis2)-(current-server|another-server)|hnqis2-enabled-server)$" }, "kind": { "title": "Program kind", "description": "tracker: programs without a PROGRAM_TYPE attribute of HNQIS2/HNQIS3; hnqis2: programs with one.", "type": "string", "enum": ["tracker", "hnqis2"] }, "target": { "title": "Target server", "description": "The config's `target` this preset implements.", "type": "string", "enum": ["current-server", "another-server", "hnqis2-enabled-server"] }, "description": { "title": "Description", "description": "One sentence for users: what the preset removes and why.", "type": "string", "minLength": 1 }, "remove": { "title": "Removals", "description": "Every removal group, on (true) or off (false). The config's `remove:` overrides these.", "type": "object", "additionalProperties": false, "required": ["sharing", "organisationUnits", "userFields", "dates", "categories", "legendSets"], "properties": { "sharing": { "title": "Remove sharing", "description": "The reference app's `sharings`.", "type": "boolean" }, "organisationUnits": { "title": "Remove organisation units", "description": "The reference app's `ous`.", "type": "boolean" }, "userFields": { "title": "Remove user fields", "description": "The reference app's `reuser`.", "type": "boolean" }, "dates": { "title": "Remove dates", "description": "The reference app's `redates`.", "type": "boolean" }, "categories": { "title": "Remove categories", "description": "The reference app's `recats`.", "type": "boolean" }, "legendSets": { "title": "Remove legend sets", "description": "The reference app's `relegends`.", "type": "boolean" } } }, "dropObjects": { "title": "Dropped objects", "description": "Top-level keys the preset deselects (left out of the exported document).", "type": "array", "uniqueItems": true, "items": { "title": "Top-level key", "description": "A top-level key of the metadata document.", "type": "string", "minLength": 1 } }, "hnqis": { "title": "HNQIS routine", "description": "The reference app's HNQIS2 export routine; only in hnqis2-enabled-server.", "type": "object", "additionalProperties": false, "required": ["keepAttributes"], "properties": { "keepAttributes": { "title": "Attributes to keep", "description": "Attribute UIDs kept in the top-level `attributes` and in `dataElements[].attributeValues`; all others are removed.", "type": "array", "minItems": 1, "uniqueItems": true, "items": { "title": "Attribute UID", "description": "A DHIS2 attribute UID.", "type": "string", "pattern": "^[A-Za-z][A-Za-z0-9]{10}$" } } } } } };
 var pattern3 = new RegExp("^((tracker|hnqis2)-(current-server|another-server)|hnqis2-enabled-server)$", "u");
 function validate13(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   if (data && typeof data == "object" && !Array.isArray(data)) {
     if (data.name === void 0) {
-      const err0 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "name" }, message: "must have required property 'name'", schema: schema16.required, parentSchema: schema16, data };
+      const err0 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "name" }, message: "must have required property 'name'", schema: schema17.required, parentSchema: schema17, data };
       if (vErrors === null) {
         vErrors = [err0];
       } else {
@@ -41023,7 +41152,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
       errors++;
     }
     if (data.kind === void 0) {
-      const err1 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "kind" }, message: "must have required property 'kind'", schema: schema16.required, parentSchema: schema16, data };
+      const err1 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "kind" }, message: "must have required property 'kind'", schema: schema17.required, parentSchema: schema17, data };
       if (vErrors === null) {
         vErrors = [err1];
       } else {
@@ -41032,7 +41161,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
       errors++;
     }
     if (data.target === void 0) {
-      const err2 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "target" }, message: "must have required property 'target'", schema: schema16.required, parentSchema: schema16, data };
+      const err2 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "target" }, message: "must have required property 'target'", schema: schema17.required, parentSchema: schema17, data };
       if (vErrors === null) {
         vErrors = [err2];
       } else {
@@ -41041,7 +41170,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
       errors++;
     }
     if (data.description === void 0) {
-      const err3 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "description" }, message: "must have required property 'description'", schema: schema16.required, parentSchema: schema16, data };
+      const err3 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "description" }, message: "must have required property 'description'", schema: schema17.required, parentSchema: schema17, data };
       if (vErrors === null) {
         vErrors = [err3];
       } else {
@@ -41050,7 +41179,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
       errors++;
     }
     if (data.remove === void 0) {
-      const err4 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "remove" }, message: "must have required property 'remove'", schema: schema16.required, parentSchema: schema16, data };
+      const err4 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "remove" }, message: "must have required property 'remove'", schema: schema17.required, parentSchema: schema17, data };
       if (vErrors === null) {
         vErrors = [err4];
       } else {
@@ -41059,7 +41188,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
       errors++;
     }
     if (data.dropObjects === void 0) {
-      const err5 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "dropObjects" }, message: "must have required property 'dropObjects'", schema: schema16.required, parentSchema: schema16, data };
+      const err5 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "dropObjects" }, message: "must have required property 'dropObjects'", schema: schema17.required, parentSchema: schema17, data };
       if (vErrors === null) {
         vErrors = [err5];
       } else {
@@ -41069,7 +41198,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
     }
     for (const key0 in data) {
       if (!(key0 === "name" || key0 === "kind" || key0 === "target" || key0 === "description" || key0 === "remove" || key0 === "dropObjects" || key0 === "hnqis")) {
-        const err6 = { instancePath, schemaPath: "#/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key0 }, message: "must NOT have additional properties", schema: false, parentSchema: schema16, data };
+        const err6 = { instancePath, schemaPath: "#/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key0 }, message: "must NOT have additional properties", schema: false, parentSchema: schema17, data };
         if (vErrors === null) {
           vErrors = [err6];
         } else {
@@ -41082,7 +41211,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
       let data0 = data.name;
       if (typeof data0 === "string") {
         if (!pattern3.test(data0)) {
-          const err7 = { instancePath: instancePath + "/name", schemaPath: "#/properties/name/pattern", keyword: "pattern", params: { pattern: "^((tracker|hnqis2)-(current-server|another-server)|hnqis2-enabled-server)$" }, message: 'must match pattern "^((tracker|hnqis2)-(current-server|another-server)|hnqis2-enabled-server)$"', schema: "^((tracker|hnqis2)-(current-server|another-server)|hnqis2-enabled-server)$", parentSchema: schema16.properties.name, data: data0 };
+          const err7 = { instancePath: instancePath + "/name", schemaPath: "#/properties/name/pattern", keyword: "pattern", params: { pattern: "^((tracker|hnqis2)-(current-server|another-server)|hnqis2-enabled-server)$" }, message: 'must match pattern "^((tracker|hnqis2)-(current-server|another-server)|hnqis2-enabled-server)$"', schema: "^((tracker|hnqis2)-(current-server|another-server)|hnqis2-enabled-server)$", parentSchema: schema17.properties.name, data: data0 };
           if (vErrors === null) {
             vErrors = [err7];
           } else {
@@ -41091,7 +41220,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
           errors++;
         }
       } else {
-        const err8 = { instancePath: instancePath + "/name", schemaPath: "#/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema16.properties.name.type, parentSchema: schema16.properties.name, data: data0 };
+        const err8 = { instancePath: instancePath + "/name", schemaPath: "#/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema17.properties.name.type, parentSchema: schema17.properties.name, data: data0 };
         if (vErrors === null) {
           vErrors = [err8];
         } else {
@@ -41103,7 +41232,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
     if (data.kind !== void 0) {
       let data1 = data.kind;
       if (typeof data1 !== "string") {
-        const err9 = { instancePath: instancePath + "/kind", schemaPath: "#/properties/kind/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema16.properties.kind.type, parentSchema: schema16.properties.kind, data: data1 };
+        const err9 = { instancePath: instancePath + "/kind", schemaPath: "#/properties/kind/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema17.properties.kind.type, parentSchema: schema17.properties.kind, data: data1 };
         if (vErrors === null) {
           vErrors = [err9];
         } else {
@@ -41112,7 +41241,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
         errors++;
       }
       if (!(data1 === "tracker" || data1 === "hnqis2")) {
-        const err10 = { instancePath: instancePath + "/kind", schemaPath: "#/properties/kind/enum", keyword: "enum", params: { allowedValues: schema16.properties.kind.enum }, message: "must be equal to one of the allowed values", schema: schema16.properties.kind.enum, parentSchema: schema16.properties.kind, data: data1 };
+        const err10 = { instancePath: instancePath + "/kind", schemaPath: "#/properties/kind/enum", keyword: "enum", params: { allowedValues: schema17.properties.kind.enum }, message: "must be equal to one of the allowed values", schema: schema17.properties.kind.enum, parentSchema: schema17.properties.kind, data: data1 };
         if (vErrors === null) {
           vErrors = [err10];
         } else {
@@ -41124,7 +41253,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
     if (data.target !== void 0) {
       let data2 = data.target;
       if (typeof data2 !== "string") {
-        const err11 = { instancePath: instancePath + "/target", schemaPath: "#/properties/target/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema16.properties.target.type, parentSchema: schema16.properties.target, data: data2 };
+        const err11 = { instancePath: instancePath + "/target", schemaPath: "#/properties/target/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema17.properties.target.type, parentSchema: schema17.properties.target, data: data2 };
         if (vErrors === null) {
           vErrors = [err11];
         } else {
@@ -41133,7 +41262,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
         errors++;
       }
       if (!(data2 === "current-server" || data2 === "another-server" || data2 === "hnqis2-enabled-server")) {
-        const err12 = { instancePath: instancePath + "/target", schemaPath: "#/properties/target/enum", keyword: "enum", params: { allowedValues: schema16.properties.target.enum }, message: "must be equal to one of the allowed values", schema: schema16.properties.target.enum, parentSchema: schema16.properties.target, data: data2 };
+        const err12 = { instancePath: instancePath + "/target", schemaPath: "#/properties/target/enum", keyword: "enum", params: { allowedValues: schema17.properties.target.enum }, message: "must be equal to one of the allowed values", schema: schema17.properties.target.enum, parentSchema: schema17.properties.target, data: data2 };
         if (vErrors === null) {
           vErrors = [err12];
         } else {
@@ -41145,8 +41274,8 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
     if (data.description !== void 0) {
       let data3 = data.description;
       if (typeof data3 === "string") {
-        if (func2(data3) < 1) {
-          const err13 = { instancePath: instancePath + "/description", schemaPath: "#/properties/description/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema16.properties.description, data: data3 };
+        if (func3(data3) < 1) {
+          const err13 = { instancePath: instancePath + "/description", schemaPath: "#/properties/description/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema17.properties.description, data: data3 };
           if (vErrors === null) {
             vErrors = [err13];
           } else {
@@ -41155,7 +41284,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
           errors++;
         }
       } else {
-        const err14 = { instancePath: instancePath + "/description", schemaPath: "#/properties/description/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema16.properties.description.type, parentSchema: schema16.properties.description, data: data3 };
+        const err14 = { instancePath: instancePath + "/description", schemaPath: "#/properties/description/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema17.properties.description.type, parentSchema: schema17.properties.description, data: data3 };
         if (vErrors === null) {
           vErrors = [err14];
         } else {
@@ -41168,7 +41297,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
       let data4 = data.remove;
       if (data4 && typeof data4 == "object" && !Array.isArray(data4)) {
         if (data4.sharing === void 0) {
-          const err15 = { instancePath: instancePath + "/remove", schemaPath: "#/properties/remove/required", keyword: "required", params: { missingProperty: "sharing" }, message: "must have required property 'sharing'", schema: schema16.properties.remove.required, parentSchema: schema16.properties.remove, data: data4 };
+          const err15 = { instancePath: instancePath + "/remove", schemaPath: "#/properties/remove/required", keyword: "required", params: { missingProperty: "sharing" }, message: "must have required property 'sharing'", schema: schema17.properties.remove.required, parentSchema: schema17.properties.remove, data: data4 };
           if (vErrors === null) {
             vErrors = [err15];
           } else {
@@ -41177,7 +41306,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
           errors++;
         }
         if (data4.organisationUnits === void 0) {
-          const err16 = { instancePath: instancePath + "/remove", schemaPath: "#/properties/remove/required", keyword: "required", params: { missingProperty: "organisationUnits" }, message: "must have required property 'organisationUnits'", schema: schema16.properties.remove.required, parentSchema: schema16.properties.remove, data: data4 };
+          const err16 = { instancePath: instancePath + "/remove", schemaPath: "#/properties/remove/required", keyword: "required", params: { missingProperty: "organisationUnits" }, message: "must have required property 'organisationUnits'", schema: schema17.properties.remove.required, parentSchema: schema17.properties.remove, data: data4 };
           if (vErrors === null) {
             vErrors = [err16];
           } else {
@@ -41186,7 +41315,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
           errors++;
         }
         if (data4.userFields === void 0) {
-          const err17 = { instancePath: instancePath + "/remove", schemaPath: "#/properties/remove/required", keyword: "required", params: { missingProperty: "userFields" }, message: "must have required property 'userFields'", schema: schema16.properties.remove.required, parentSchema: schema16.properties.remove, data: data4 };
+          const err17 = { instancePath: instancePath + "/remove", schemaPath: "#/properties/remove/required", keyword: "required", params: { missingProperty: "userFields" }, message: "must have required property 'userFields'", schema: schema17.properties.remove.required, parentSchema: schema17.properties.remove, data: data4 };
           if (vErrors === null) {
             vErrors = [err17];
           } else {
@@ -41195,7 +41324,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
           errors++;
         }
         if (data4.dates === void 0) {
-          const err18 = { instancePath: instancePath + "/remove", schemaPath: "#/properties/remove/required", keyword: "required", params: { missingProperty: "dates" }, message: "must have required property 'dates'", schema: schema16.properties.remove.required, parentSchema: schema16.properties.remove, data: data4 };
+          const err18 = { instancePath: instancePath + "/remove", schemaPath: "#/properties/remove/required", keyword: "required", params: { missingProperty: "dates" }, message: "must have required property 'dates'", schema: schema17.properties.remove.required, parentSchema: schema17.properties.remove, data: data4 };
           if (vErrors === null) {
             vErrors = [err18];
           } else {
@@ -41204,7 +41333,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
           errors++;
         }
         if (data4.categories === void 0) {
-          const err19 = { instancePath: instancePath + "/remove", schemaPath: "#/properties/remove/required", keyword: "required", params: { missingProperty: "categories" }, message: "must have required property 'categories'", schema: schema16.properties.remove.required, parentSchema: schema16.properties.remove, data: data4 };
+          const err19 = { instancePath: instancePath + "/remove", schemaPath: "#/properties/remove/required", keyword: "required", params: { missingProperty: "categories" }, message: "must have required property 'categories'", schema: schema17.properties.remove.required, parentSchema: schema17.properties.remove, data: data4 };
           if (vErrors === null) {
             vErrors = [err19];
           } else {
@@ -41213,7 +41342,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
           errors++;
         }
         if (data4.legendSets === void 0) {
-          const err20 = { instancePath: instancePath + "/remove", schemaPath: "#/properties/remove/required", keyword: "required", params: { missingProperty: "legendSets" }, message: "must have required property 'legendSets'", schema: schema16.properties.remove.required, parentSchema: schema16.properties.remove, data: data4 };
+          const err20 = { instancePath: instancePath + "/remove", schemaPath: "#/properties/remove/required", keyword: "required", params: { missingProperty: "legendSets" }, message: "must have required property 'legendSets'", schema: schema17.properties.remove.required, parentSchema: schema17.properties.remove, data: data4 };
           if (vErrors === null) {
             vErrors = [err20];
           } else {
@@ -41223,7 +41352,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
         }
         for (const key1 in data4) {
           if (!(key1 === "sharing" || key1 === "organisationUnits" || key1 === "userFields" || key1 === "dates" || key1 === "categories" || key1 === "legendSets")) {
-            const err21 = { instancePath: instancePath + "/remove", schemaPath: "#/properties/remove/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key1 }, message: "must NOT have additional properties", schema: false, parentSchema: schema16.properties.remove, data: data4 };
+            const err21 = { instancePath: instancePath + "/remove", schemaPath: "#/properties/remove/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key1 }, message: "must NOT have additional properties", schema: false, parentSchema: schema17.properties.remove, data: data4 };
             if (vErrors === null) {
               vErrors = [err21];
             } else {
@@ -41235,7 +41364,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
         if (data4.sharing !== void 0) {
           let data5 = data4.sharing;
           if (typeof data5 !== "boolean") {
-            const err22 = { instancePath: instancePath + "/remove/sharing", schemaPath: "#/properties/remove/properties/sharing/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema16.properties.remove.properties.sharing.type, parentSchema: schema16.properties.remove.properties.sharing, data: data5 };
+            const err22 = { instancePath: instancePath + "/remove/sharing", schemaPath: "#/properties/remove/properties/sharing/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema17.properties.remove.properties.sharing.type, parentSchema: schema17.properties.remove.properties.sharing, data: data5 };
             if (vErrors === null) {
               vErrors = [err22];
             } else {
@@ -41247,7 +41376,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
         if (data4.organisationUnits !== void 0) {
           let data6 = data4.organisationUnits;
           if (typeof data6 !== "boolean") {
-            const err23 = { instancePath: instancePath + "/remove/organisationUnits", schemaPath: "#/properties/remove/properties/organisationUnits/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema16.properties.remove.properties.organisationUnits.type, parentSchema: schema16.properties.remove.properties.organisationUnits, data: data6 };
+            const err23 = { instancePath: instancePath + "/remove/organisationUnits", schemaPath: "#/properties/remove/properties/organisationUnits/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema17.properties.remove.properties.organisationUnits.type, parentSchema: schema17.properties.remove.properties.organisationUnits, data: data6 };
             if (vErrors === null) {
               vErrors = [err23];
             } else {
@@ -41259,7 +41388,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
         if (data4.userFields !== void 0) {
           let data7 = data4.userFields;
           if (typeof data7 !== "boolean") {
-            const err24 = { instancePath: instancePath + "/remove/userFields", schemaPath: "#/properties/remove/properties/userFields/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema16.properties.remove.properties.userFields.type, parentSchema: schema16.properties.remove.properties.userFields, data: data7 };
+            const err24 = { instancePath: instancePath + "/remove/userFields", schemaPath: "#/properties/remove/properties/userFields/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema17.properties.remove.properties.userFields.type, parentSchema: schema17.properties.remove.properties.userFields, data: data7 };
             if (vErrors === null) {
               vErrors = [err24];
             } else {
@@ -41271,7 +41400,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
         if (data4.dates !== void 0) {
           let data8 = data4.dates;
           if (typeof data8 !== "boolean") {
-            const err25 = { instancePath: instancePath + "/remove/dates", schemaPath: "#/properties/remove/properties/dates/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema16.properties.remove.properties.dates.type, parentSchema: schema16.properties.remove.properties.dates, data: data8 };
+            const err25 = { instancePath: instancePath + "/remove/dates", schemaPath: "#/properties/remove/properties/dates/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema17.properties.remove.properties.dates.type, parentSchema: schema17.properties.remove.properties.dates, data: data8 };
             if (vErrors === null) {
               vErrors = [err25];
             } else {
@@ -41283,7 +41412,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
         if (data4.categories !== void 0) {
           let data9 = data4.categories;
           if (typeof data9 !== "boolean") {
-            const err26 = { instancePath: instancePath + "/remove/categories", schemaPath: "#/properties/remove/properties/categories/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema16.properties.remove.properties.categories.type, parentSchema: schema16.properties.remove.properties.categories, data: data9 };
+            const err26 = { instancePath: instancePath + "/remove/categories", schemaPath: "#/properties/remove/properties/categories/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema17.properties.remove.properties.categories.type, parentSchema: schema17.properties.remove.properties.categories, data: data9 };
             if (vErrors === null) {
               vErrors = [err26];
             } else {
@@ -41295,7 +41424,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
         if (data4.legendSets !== void 0) {
           let data10 = data4.legendSets;
           if (typeof data10 !== "boolean") {
-            const err27 = { instancePath: instancePath + "/remove/legendSets", schemaPath: "#/properties/remove/properties/legendSets/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema16.properties.remove.properties.legendSets.type, parentSchema: schema16.properties.remove.properties.legendSets, data: data10 };
+            const err27 = { instancePath: instancePath + "/remove/legendSets", schemaPath: "#/properties/remove/properties/legendSets/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean", schema: schema17.properties.remove.properties.legendSets.type, parentSchema: schema17.properties.remove.properties.legendSets, data: data10 };
             if (vErrors === null) {
               vErrors = [err27];
             } else {
@@ -41305,7 +41434,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
           }
         }
       } else {
-        const err28 = { instancePath: instancePath + "/remove", schemaPath: "#/properties/remove/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema16.properties.remove.type, parentSchema: schema16.properties.remove, data: data4 };
+        const err28 = { instancePath: instancePath + "/remove", schemaPath: "#/properties/remove/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema17.properties.remove.type, parentSchema: schema17.properties.remove, data: data4 };
         if (vErrors === null) {
           vErrors = [err28];
         } else {
@@ -41321,8 +41450,8 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
         for (let i0 = 0; i0 < len0; i0++) {
           let data12 = data11[i0];
           if (typeof data12 === "string") {
-            if (func2(data12) < 1) {
-              const err29 = { instancePath: instancePath + "/dropObjects/" + i0, schemaPath: "#/properties/dropObjects/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema16.properties.dropObjects.items, data: data12 };
+            if (func3(data12) < 1) {
+              const err29 = { instancePath: instancePath + "/dropObjects/" + i0, schemaPath: "#/properties/dropObjects/items/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters", schema: 1, parentSchema: schema17.properties.dropObjects.items, data: data12 };
               if (vErrors === null) {
                 vErrors = [err29];
               } else {
@@ -41331,7 +41460,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
               errors++;
             }
           } else {
-            const err30 = { instancePath: instancePath + "/dropObjects/" + i0, schemaPath: "#/properties/dropObjects/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema16.properties.dropObjects.items.type, parentSchema: schema16.properties.dropObjects.items, data: data12 };
+            const err30 = { instancePath: instancePath + "/dropObjects/" + i0, schemaPath: "#/properties/dropObjects/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema17.properties.dropObjects.items.type, parentSchema: schema17.properties.dropObjects.items, data: data12 };
             if (vErrors === null) {
               vErrors = [err30];
             } else {
@@ -41351,7 +41480,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
             }
             if (typeof indices0[item0] == "number") {
               j0 = indices0[item0];
-              const err31 = { instancePath: instancePath + "/dropObjects", schemaPath: "#/properties/dropObjects/uniqueItems", keyword: "uniqueItems", params: { i: i1, j: j0 }, message: "must NOT have duplicate items (items ## " + j0 + " and " + i1 + " are identical)", schema: true, parentSchema: schema16.properties.dropObjects, data: data11 };
+              const err31 = { instancePath: instancePath + "/dropObjects", schemaPath: "#/properties/dropObjects/uniqueItems", keyword: "uniqueItems", params: { i: i1, j: j0 }, message: "must NOT have duplicate items (items ## " + j0 + " and " + i1 + " are identical)", schema: true, parentSchema: schema17.properties.dropObjects, data: data11 };
               if (vErrors === null) {
                 vErrors = [err31];
               } else {
@@ -41364,7 +41493,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
           }
         }
       } else {
-        const err32 = { instancePath: instancePath + "/dropObjects", schemaPath: "#/properties/dropObjects/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema16.properties.dropObjects.type, parentSchema: schema16.properties.dropObjects, data: data11 };
+        const err32 = { instancePath: instancePath + "/dropObjects", schemaPath: "#/properties/dropObjects/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema17.properties.dropObjects.type, parentSchema: schema17.properties.dropObjects, data: data11 };
         if (vErrors === null) {
           vErrors = [err32];
         } else {
@@ -41377,7 +41506,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
       let data13 = data.hnqis;
       if (data13 && typeof data13 == "object" && !Array.isArray(data13)) {
         if (data13.keepAttributes === void 0) {
-          const err33 = { instancePath: instancePath + "/hnqis", schemaPath: "#/properties/hnqis/required", keyword: "required", params: { missingProperty: "keepAttributes" }, message: "must have required property 'keepAttributes'", schema: schema16.properties.hnqis.required, parentSchema: schema16.properties.hnqis, data: data13 };
+          const err33 = { instancePath: instancePath + "/hnqis", schemaPath: "#/properties/hnqis/required", keyword: "required", params: { missingProperty: "keepAttributes" }, message: "must have required property 'keepAttributes'", schema: schema17.properties.hnqis.required, parentSchema: schema17.properties.hnqis, data: data13 };
           if (vErrors === null) {
             vErrors = [err33];
           } else {
@@ -41387,7 +41516,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
         }
         for (const key2 in data13) {
           if (!(key2 === "keepAttributes")) {
-            const err34 = { instancePath: instancePath + "/hnqis", schemaPath: "#/properties/hnqis/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key2 }, message: "must NOT have additional properties", schema: false, parentSchema: schema16.properties.hnqis, data: data13 };
+            const err34 = { instancePath: instancePath + "/hnqis", schemaPath: "#/properties/hnqis/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key2 }, message: "must NOT have additional properties", schema: false, parentSchema: schema17.properties.hnqis, data: data13 };
             if (vErrors === null) {
               vErrors = [err34];
             } else {
@@ -41400,7 +41529,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
           let data14 = data13.keepAttributes;
           if (Array.isArray(data14)) {
             if (data14.length < 1) {
-              const err35 = { instancePath: instancePath + "/hnqis/keepAttributes", schemaPath: "#/properties/hnqis/properties/keepAttributes/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema16.properties.hnqis.properties.keepAttributes, data: data14 };
+              const err35 = { instancePath: instancePath + "/hnqis/keepAttributes", schemaPath: "#/properties/hnqis/properties/keepAttributes/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items", schema: 1, parentSchema: schema17.properties.hnqis.properties.keepAttributes, data: data14 };
               if (vErrors === null) {
                 vErrors = [err35];
               } else {
@@ -41413,7 +41542,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
               let data15 = data14[i2];
               if (typeof data15 === "string") {
                 if (!pattern0.test(data15)) {
-                  const err36 = { instancePath: instancePath + "/hnqis/keepAttributes/" + i2, schemaPath: "#/properties/hnqis/properties/keepAttributes/items/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z][A-Za-z0-9]{10}$" }, message: 'must match pattern "^[A-Za-z][A-Za-z0-9]{10}$"', schema: "^[A-Za-z][A-Za-z0-9]{10}$", parentSchema: schema16.properties.hnqis.properties.keepAttributes.items, data: data15 };
+                  const err36 = { instancePath: instancePath + "/hnqis/keepAttributes/" + i2, schemaPath: "#/properties/hnqis/properties/keepAttributes/items/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z][A-Za-z0-9]{10}$" }, message: 'must match pattern "^[A-Za-z][A-Za-z0-9]{10}$"', schema: "^[A-Za-z][A-Za-z0-9]{10}$", parentSchema: schema17.properties.hnqis.properties.keepAttributes.items, data: data15 };
                   if (vErrors === null) {
                     vErrors = [err36];
                   } else {
@@ -41422,7 +41551,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
                   errors++;
                 }
               } else {
-                const err37 = { instancePath: instancePath + "/hnqis/keepAttributes/" + i2, schemaPath: "#/properties/hnqis/properties/keepAttributes/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema16.properties.hnqis.properties.keepAttributes.items.type, parentSchema: schema16.properties.hnqis.properties.keepAttributes.items, data: data15 };
+                const err37 = { instancePath: instancePath + "/hnqis/keepAttributes/" + i2, schemaPath: "#/properties/hnqis/properties/keepAttributes/items/type", keyword: "type", params: { type: "string" }, message: "must be string", schema: schema17.properties.hnqis.properties.keepAttributes.items.type, parentSchema: schema17.properties.hnqis.properties.keepAttributes.items, data: data15 };
                 if (vErrors === null) {
                   vErrors = [err37];
                 } else {
@@ -41442,7 +41571,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
                 }
                 if (typeof indices1[item1] == "number") {
                   j1 = indices1[item1];
-                  const err38 = { instancePath: instancePath + "/hnqis/keepAttributes", schemaPath: "#/properties/hnqis/properties/keepAttributes/uniqueItems", keyword: "uniqueItems", params: { i: i3, j: j1 }, message: "must NOT have duplicate items (items ## " + j1 + " and " + i3 + " are identical)", schema: true, parentSchema: schema16.properties.hnqis.properties.keepAttributes, data: data14 };
+                  const err38 = { instancePath: instancePath + "/hnqis/keepAttributes", schemaPath: "#/properties/hnqis/properties/keepAttributes/uniqueItems", keyword: "uniqueItems", params: { i: i3, j: j1 }, message: "must NOT have duplicate items (items ## " + j1 + " and " + i3 + " are identical)", schema: true, parentSchema: schema17.properties.hnqis.properties.keepAttributes, data: data14 };
                   if (vErrors === null) {
                     vErrors = [err38];
                   } else {
@@ -41455,7 +41584,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
               }
             }
           } else {
-            const err39 = { instancePath: instancePath + "/hnqis/keepAttributes", schemaPath: "#/properties/hnqis/properties/keepAttributes/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema16.properties.hnqis.properties.keepAttributes.type, parentSchema: schema16.properties.hnqis.properties.keepAttributes, data: data14 };
+            const err39 = { instancePath: instancePath + "/hnqis/keepAttributes", schemaPath: "#/properties/hnqis/properties/keepAttributes/type", keyword: "type", params: { type: "array" }, message: "must be array", schema: schema17.properties.hnqis.properties.keepAttributes.type, parentSchema: schema17.properties.hnqis.properties.keepAttributes, data: data14 };
             if (vErrors === null) {
               vErrors = [err39];
             } else {
@@ -41465,7 +41594,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
           }
         }
       } else {
-        const err40 = { instancePath: instancePath + "/hnqis", schemaPath: "#/properties/hnqis/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema16.properties.hnqis.type, parentSchema: schema16.properties.hnqis, data: data13 };
+        const err40 = { instancePath: instancePath + "/hnqis", schemaPath: "#/properties/hnqis/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema17.properties.hnqis.type, parentSchema: schema17.properties.hnqis, data: data13 };
         if (vErrors === null) {
           vErrors = [err40];
         } else {
@@ -41475,7 +41604,7 @@ function validate13(data, { instancePath = "", parentData, parentDataProperty, r
       }
     }
   } else {
-    const err41 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema16.type, parentSchema: schema16, data };
+    const err41 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object", schema: schema17.type, parentSchema: schema17, data };
     if (vErrors === null) {
       vErrors = [err41];
     } else {
@@ -41532,12 +41661,25 @@ function describeError(e, source, name) {
   });
   const params = e.params;
   const parent = e.parentSchema;
+  if (e.propertyName !== void 0 && from(e, config_schema_default.definitions.metadataKey)) {
+    return result(
+      `unknown key ${JSON.stringify(e.propertyName)} in ${subject}: ${collectionHint(e.propertyName)}`,
+      at([...path, e.propertyName], "key"),
+      0
+    );
+  }
   switch (e.keyword) {
     case "additionalProperties": {
       const key = String(params.additionalProperty);
-      const allowed = Object.keys(parent?.properties ?? {}).join(", ");
+      const allowedKeys = Object.keys(parent?.properties ?? {});
       const where = path.length ? `in ${subject}` : "at the top level";
-      return result(`unknown key ${JSON.stringify(key)} ${where} (allowed: ${allowed})`, at([...path, key], "key"), 0);
+      const near = closest(key, allowedKeys);
+      const hint = near ? `did you mean ${JSON.stringify(near)}? ` : "";
+      return result(
+        `unknown key ${JSON.stringify(key)} ${where} (${hint}allowed: ${allowedKeys.join(", ")})`,
+        at([...path, key], "key"),
+        0
+      );
     }
     case "required": {
       const missing = String(params.missingProperty);
@@ -41561,6 +41703,9 @@ function describeError(e, source, name) {
       return result(`${subject} must be ${word} (got ${describeValue(e.data)})`);
     }
     case "enum": {
+      if (from(e, config_schema_default.definitions.metadataKey)) {
+        return result(`${subject} ${describeValue(e.data)}: ${collectionHint(String(e.data))}`, at(path), 4);
+      }
       const allowed = params.allowedValues.map(String).join(", ");
       return result(`${subject} must be one of: ${allowed} (got ${describeValue(e.data)})`, at(path), 4);
     }
@@ -41592,6 +41737,35 @@ function describeError(e, source, name) {
     default:
       return result(`${subject} ${e.message ?? "is invalid"}`);
   }
+}
+function collectionHint(name) {
+  const near = closest(name, METADATA_KEYS);
+  return "not a DHIS2 collection this tool knows" + (near ? ` (did you mean ${JSON.stringify(near)}?)` : " (a top-level key of a metadata document, in the plural: programs, programStages, dataElements, optionSets, ...)");
+}
+function closest(word, candidates) {
+  const lower = word.toLowerCase();
+  let best;
+  for (const name of candidates) {
+    const distance = name.toLowerCase() === lower ? 0 : editDistance(lower, name.toLowerCase());
+    if (!best || distance < best.distance) best = { name, distance };
+  }
+  if (!best) return void 0;
+  return best.distance <= Math.min(3, Math.max(1, Math.floor(word.length / 3))) ? best.name : void 0;
+}
+function editDistance(a, b) {
+  const d = Array.from(
+    { length: a.length + 1 },
+    (_, i) => Array.from({ length: b.length + 1 }, (_2, j) => i === 0 ? j : j === 0 ? i : 0)
+  );
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2][j - 2] + 1);
+      d[i][j] = v;
+    }
+  }
+  return d[a.length][b.length];
 }
 function missingMessage(subject, missing, e, name) {
   if (name === "config") {
@@ -41871,14 +42045,37 @@ var INPUTS = [
   { name: "password", description: "DHIS2 password (Basic auth)", secret: true },
   { name: "token", description: "DHIS2 personal access token (2.37+)", secret: true },
   { name: "programs", description: "program UIDs from the config to act on, comma or newline separated" },
-  { name: "commit", description: "export: commit the changed files and push", default: "false", boolean: true },
+  {
+    name: "commit",
+    description: "export: true commits the changed files on the current branch and pushes; pull-request pushes them to pull-request-branch and opens (or updates, or closes) one pull request",
+    default: "false",
+    boolean: true
+  },
+  {
+    name: "pull-request-branch",
+    description: "export with commit: pull-request: the branch it pushes to",
+    default: "dhis2-metadata/export"
+  },
+  {
+    name: "pull-request-title",
+    description: "export with commit: pull-request: the title (default names the programs)"
+  },
+  { name: "pull-request-labels", description: "export with commit: pull-request: comma-separated labels" },
   { name: "commit-message", description: "export with commit: the commit message" },
   { name: "github-token", description: "token for the pull-request comment", secret: true },
   { name: "comment", description: "dry-run on a pull_request event: one PR comment", default: "true", boolean: true },
+  {
+    name: "label",
+    description: "dry-run, restore: a name for the server in the comment and summary, e.g. staging or production"
+  },
   { name: "backup-name", description: "backup: the record name" },
   { name: "backup-version", description: "backup: the record version" },
   { name: "backup-comment", description: "backup: a comment stored with the record" },
   { name: "backup-id", description: "dry-run, restore, download-backup: use this in-server backup (id or name)" },
+  {
+    name: "file",
+    description: "dry-run, restore: use this metadata file instead of the program's file in the config (one program; in the workspace, or a rollback point)"
+  },
   { name: "output-dir", description: "download-backup: folder to write into", default: "." },
   {
     name: "init-tests",
@@ -41938,6 +42135,14 @@ function parseAuth(raw) {
   if (username) return { kind: "basic", username, password };
   return void 0;
 }
+function parseLabel(raw) {
+  const label2 = value(raw, "label");
+  if (label2 === void 0) return void 0;
+  if (/[\r\n]/.test(label2) || label2.length > 60) {
+    throw new ConfigError("input label must be one line of at most 60 characters, e.g. staging or production");
+  }
+  return label2;
+}
 function parseList(v) {
   return (v ?? "").split(/[\n,]/).map((s) => s.trim()).filter(Boolean);
 }
@@ -41961,6 +42166,63 @@ function insideWorkspace(workspace, path, input) {
   }
   return resolve2(workspace, path);
 }
+function parseCommit(raw) {
+  const commit = value(raw, "commit");
+  if (commit !== "pull-request") {
+    if (!["true", "True", "TRUE", "false", "False", "FALSE"].includes(commit ?? "false")) {
+      throw new ConfigError(`input commit must be true, false or pull-request (got "${commit}")`);
+    }
+    return { commit: parseBoolean(raw, "commit") };
+  }
+  const branch = value(raw, "pull-request-branch") ?? "dhis2-metadata/export";
+  if (
+    // eslint-disable-next-line no-control-regex -- control characters are what git refuses in a branch name
+    /[\s~^:?*[\\\x00-\x1f\x7f]|\.\.|@\{|\/\/|^[-/.]|[/.]$|\.lock$|\.lock\/|\/\./.test(branch) || branch === "@" || branch.startsWith("refs/")
+  ) {
+    throw new ConfigError(`input pull-request-branch is not a valid branch name: "${branch}"`);
+  }
+  return {
+    commit: false,
+    pullRequest: {
+      branch,
+      title: value(raw, "pull-request-title"),
+      labels: parseList(raw["pull-request-labels"])
+    }
+  };
+}
+var rollbackRoot = (reportDir) => join2(reportDir, "rollback");
+function parseSourceFile(raw, context) {
+  const file = value(raw, "file");
+  if (!file) return void 0;
+  if (context.command !== "dry-run" && context.command !== "restore") {
+    throw new ConfigError(`input file applies to dry-run and restore only (got command ${context.command})`);
+  }
+  if (value(raw, "backup-id")) throw new ConfigError("give either file or backup-id, not both");
+  if (context.programs.length !== 1) {
+    throw new ConfigError(
+      `input file replaces the file of one program: set programs to the one it holds (${context.configPath} has ${context.programs.map((p) => p.id).join(", ")})`
+    );
+  }
+  const inWorkspace = resolveInside(context.workspace, file);
+  if (inWorkspace) {
+    insideWorkspace(context.workspace, file, "file");
+    return {
+      path: inWorkspace.rel,
+      shown: inWorkspace.rel,
+      root: context.workspace,
+      rootName: "the workspace",
+      inRepo: true
+    };
+  }
+  const root = rollbackRoot(context.reportDir);
+  const inRollback = resolveInside(root, resolve2(context.workspace, file));
+  if (inRollback && inRollback.rel !== "") {
+    return { path: inRollback.rel, shown: inRollback.abs, root, rootName: "the rollback folder", inRepo: false };
+  }
+  throw new ConfigError(
+    `input file must be inside the workspace or a rollback point in ${root} (got ${JSON.stringify(file)})`
+  );
+}
 function parseSeconds(raw, name) {
   const text = value(raw, name) ?? INPUTS.find((i) => i.name === name)?.default ?? "";
   if (!/^\d+$/.test(text) || Number(text) < 1) {
@@ -41968,38 +42230,38 @@ function parseSeconds(raw, name) {
   }
   return Number(text) * 1e3;
 }
-function githubContext(env2) {
+function githubContext(env) {
   return {
-    eventName: env2.GITHUB_EVENT_NAME,
-    eventPath: env2.GITHUB_EVENT_PATH,
-    apiUrl: env2.GITHUB_API_URL || "https://api.github.com",
-    serverUrl: env2.GITHUB_SERVER_URL || "https://github.com",
-    repository: env2.GITHUB_REPOSITORY,
-    sha: env2.GITHUB_SHA,
-    runId: env2.GITHUB_RUN_ID,
-    actor: env2.GITHUB_ACTOR,
-    runtimeToken: env2.ACTIONS_RUNTIME_TOKEN,
-    summaryPath: env2.GITHUB_STEP_SUMMARY
+    eventName: env.GITHUB_EVENT_NAME,
+    eventPath: env.GITHUB_EVENT_PATH,
+    apiUrl: env.GITHUB_API_URL || "https://api.github.com",
+    serverUrl: env.GITHUB_SERVER_URL || "https://github.com",
+    repository: env.GITHUB_REPOSITORY,
+    sha: env.GITHUB_SHA,
+    runId: env.GITHUB_RUN_ID,
+    actor: env.GITHUB_ACTOR,
+    runtimeToken: env.ACTIONS_RUNTIME_TOKEN,
+    summaryPath: env.GITHUB_STEP_SUMMARY
   };
 }
-function defaultReportDir(env2) {
-  if (env2.RUNNER_TEMP) return join2(env2.RUNNER_TEMP, "dhis2-metadata");
-  if (env2.XDG_STATE_HOME && isAbsolute2(env2.XDG_STATE_HOME)) return join2(env2.XDG_STATE_HOME, "dhis2-metadata");
-  const home = env2.HOME || env2.USERPROFILE;
+function defaultReportDir(env) {
+  if (env.RUNNER_TEMP) return join2(env.RUNNER_TEMP, "dhis2-metadata");
+  if (env.XDG_STATE_HOME && isAbsolute2(env.XDG_STATE_HOME)) return join2(env.XDG_STATE_HOME, "dhis2-metadata");
+  const home = env.HOME || env.USERPROFILE;
   if (home && isAbsolute2(home)) return join2(home, ".local", "state", "dhis2-metadata");
-  const user = typeof process.getuid === "function" ? String(process.getuid()) : env2.USERNAME ?? "user";
+  const user = typeof process.getuid === "function" ? String(process.getuid()) : env.USERNAME ?? "user";
   return join2(tmpdir(), `dhis2-metadata-${user.replace(/[^A-Za-z0-9_-]/g, "_")}`);
 }
 function buildSettings(raw, environment2) {
-  const { env: env2, cwd } = environment2;
+  const { env, cwd } = environment2;
   for (const spec of INPUTS) if ("secret" in spec && spec.secret) registerSecret(raw[spec.name]);
   const command = value(raw, "command");
   if (!command) throw new ConfigError(`input command is required (one of: ${COMMANDS.join(", ")})`);
   if (!COMMANDS.includes(command)) {
     throw new ConfigError(`input command must be one of: ${COMMANDS.join(", ")} (got "${command}")`);
   }
-  const inAction = env2.GITHUB_ACTIONS === "true";
-  const workspace = resolve2(env2.GITHUB_WORKSPACE || cwd);
+  const inAction = env.GITHUB_ACTIONS === "true";
+  const workspace = resolve2(env.GITHUB_WORKSPACE || cwd);
   const configInput = value(raw, "config") ?? "dhis2-metadata.yml";
   const configAbs = insideWorkspace(workspace, configInput, "config");
   const configPath = relative2(workspace, configAbs);
@@ -42007,7 +42269,7 @@ function buildSettings(raw, environment2) {
     throw new ConfigError(`config file ${configPath} not found in the workspace ${workspace} (set the config input)`);
   }
   const config2 = loadConfigFile(configAbs, configPath);
-  const github = githubContext(env2);
+  const github = githubContext(env);
   const isCheck = command === "check";
   let serverUnavailable;
   if (!isCheck && github.eventName === "pull_request" && (!value(raw, "server-url") || !raw.password && !value(raw, "token"))) {
@@ -42021,17 +42283,19 @@ function buildSettings(raw, environment2) {
   const url2 = value(raw, "server-url");
   const server = isCheck && !url2 || serverUnavailable ? { url: url2 ? parseServerUrl(url2) : "" } : { url: parseServerUrl(url2), auth: parseAuth(raw) };
   const programs = selectPrograms(config2.programs, parseList(raw.programs), configPath);
-  const reportDir = env2.DHIS2_METADATA_REPORT_DIR || defaultReportDir(env2);
+  const reportDir = resolve2(env.DHIS2_METADATA_REPORT_DIR || defaultReportDir(env));
+  const sourceFile = parseSourceFile(raw, { command, workspace, reportDir, programs, configPath });
   return {
     command,
     workspace,
     config: config2,
     server,
     programs,
-    commit: parseBoolean(raw, "commit"),
+    ...parseCommit(raw),
     commitMessage: value(raw, "commit-message"),
     githubToken: value(raw, "github-token"),
     comment: parseBoolean(raw, "comment"),
+    label: parseLabel(raw),
     allowPlanChange: parseBoolean(raw, "allow-plan-change"),
     serverUnavailable,
     importTimeoutMs: parseSeconds(raw, "import-timeout"),
@@ -42043,7 +42307,8 @@ function buildSettings(raw, environment2) {
       id: value(raw, "backup-id")
     },
     outputDir: insideWorkspace(workspace, value(raw, "output-dir") ?? ".", "output-dir"),
-    reportDir: resolve2(reportDir),
+    reportDir,
+    sourceFile,
     github,
     inAction
   };
@@ -42139,6 +42404,7 @@ var NETWORK_CODES = {
 };
 var RETRY_STATUSES = /* @__PURE__ */ new Set([500, 502, 503, 504]);
 var IDENTITIES = /* @__PURE__ */ new Map();
+var PR_PERMISSIONS = 'give the job "permissions: contents: write, pull-requests: write" (and allow GitHub Actions to create pull requests in the repository settings), or pass a token that may';
 var GitHubApi = class {
   owner;
   repo;
@@ -42281,6 +42547,76 @@ ${this.token}`;
     }
     return merged.find((pr) => pr.mergeCommitSha?.toLowerCase() === sha.toLowerCase()) ?? merged[0];
   }
+  /** The open pull requests from `head` (a branch of this repository) into `base`, oldest first. */
+  async openPullRequests(head, base) {
+    const what = `list the open pull requests from ${head} into ${base}`;
+    const query = new URLSearchParams({
+      state: "open",
+      head: `${this.owner}:${head}`,
+      base,
+      sort: "created",
+      direction: "asc",
+      per_page: String(PER_PAGE)
+    });
+    let url2 = `/repos/${this.path()}/pulls?${query.toString()}`;
+    const found = [];
+    for (let page = 1; url2 && page <= MAX_PAGES; page++) {
+      const response = await this.send({ method: "GET", url: url2, what, permission: PR_PERMISSIONS });
+      if (!Array.isArray(response.data)) throw unexpected(what, response.data);
+      for (const item of response.data) found.push(toPullRequest(item, what));
+      url2 = this.nextPage(response, what);
+    }
+    return found.filter((pr) => pr.state === "open" && pr.headRef === head && pr.baseRef === base);
+  }
+  /** Opens a pull request from `head` into `base`. Never retried (a second one could open). */
+  async createPullRequest(pr) {
+    const what = `open a pull request from ${pr.head} into ${pr.base}`;
+    const response = await this.send({
+      method: "POST",
+      url: `/repos/${this.path()}/pulls`,
+      body: { ...pr, maintainer_can_modify: false },
+      what,
+      permission: PR_PERMISSIONS
+    });
+    return toPullRequest(response.data, what);
+  }
+  /** Changes a pull request's title, body or state. */
+  async updatePullRequest(number, change2) {
+    const what = `update pull request #${number}`;
+    const response = await this.send({
+      method: "PATCH",
+      url: `/repos/${this.path()}/pulls/${number}`,
+      body: change2,
+      what,
+      permission: PR_PERMISSIONS,
+      notFound: `pull request #${number} was deleted, or`
+    });
+    return toPullRequest(response.data, what);
+  }
+  /** Adds labels to an issue or pull request (those it has stay). */
+  async addLabels(issue2, labels) {
+    if (labels.length === 0) return;
+    await this.send({
+      method: "POST",
+      url: `/repos/${this.path()}/issues/${issue2}/labels`,
+      body: { labels },
+      what: `label pull request #${issue2}`,
+      permission: PR_PERMISSIONS
+    });
+  }
+  /** Deletes a branch; false when it was not there (any more). */
+  async deleteBranch(branch) {
+    const ref = branch.split("/").map(encodeURIComponent).join("/");
+    const response = await this.send({
+      method: "DELETE",
+      url: `/repos/${this.path()}/git/refs/heads/${ref}`,
+      what: `delete branch ${branch}`,
+      permission: PR_PERMISSIONS,
+      // 422 "Reference does not exist" (and 404 on some versions): already gone.
+      expect: [404, 422]
+    });
+    return response.status !== 404 && response.status !== 422;
+  }
   /** The next page, only on the API's own host: the token goes with every request octokit sends. */
   nextPage(response, what) {
     const next = nextLink(response.headers["link"]);
@@ -42369,12 +42705,12 @@ ${this.token}`;
           status
         );
       }
-      const fix = call.method === "GET" ? 'the token cannot read this repository; give the job "permissions: pull-requests: read" (and contents: read)' : 'the token may not write pull-request comments; give the job "permissions: pull-requests: write", or set the comment input to false';
+      const fix = call.permission ? `${call.permission} ${call.what}` : call.method === "GET" ? 'the token cannot read this repository; give the job "permissions: pull-requests: read" (and contents: read)' : 'the token may not write pull-request comments; give the job "permissions: pull-requests: write", or set the comment input to false';
       return new GitHubApiError(`GitHub refused to ${call.what} (403${said}): ${fix}`, "permission", status);
     }
     if (status === 404) {
       return new GitHubApiError(
-        `GitHub answered 404 trying to ${call.what}: ${call.method === "PATCH" ? "the comment was deleted, or" : `${this.owner}/${this.repo} or the pull request does not exist, or`} the token cannot see it`,
+        `GitHub answered 404 trying to ${call.what}: ${call.notFound ?? (call.method === "PATCH" ? "the comment was deleted, or" : `${this.owner}/${this.repo} or the pull request does not exist, or`)} the token cannot see it`,
         "not-found",
         status
       );
@@ -42471,6 +42807,27 @@ function toPull(item) {
     htmlUrl: str4(p.html_url)
   };
 }
+function toPullRequest(item, what) {
+  const p = item;
+  if (!p || typeof p !== "object" || typeof p.number !== "number") throw unexpected(what, item);
+  const str4 = (v) => typeof v === "string" && v !== "" ? v : void 0;
+  const labels = Array.isArray(p.labels) ? p.labels.flatMap((l) => {
+    const name = typeof l === "string" ? l : l?.name;
+    return typeof name === "string" ? [name] : [];
+  }) : [];
+  return {
+    number: p.number,
+    state: str4(p.state) ?? "open",
+    title: typeof p.title === "string" ? p.title : "",
+    // A pull request opened with no body comes back with null.
+    body: typeof p.body === "string" ? p.body : "",
+    htmlUrl: str4(p.html_url),
+    headRef: str4(p.head?.ref),
+    headSha: str4(p.head?.sha),
+    baseRef: str4(p.base?.ref),
+    labels
+  };
+}
 function unexpected(what, data) {
   const shape = Array.isArray(data) ? "an array" : data === null ? "null" : typeof data;
   return new GitHubApiError(`unexpected answer from GitHub trying to ${what} (got ${shape})`, "other");
@@ -42520,6 +42877,9 @@ function md(strings, ...values2) {
     out += mdText(v) + (strings[i + 1] ?? "");
   });
   return new Markup(out);
+}
+function blocks(...parts) {
+  return parts.map((p) => p instanceof Markup ? p.text : p || "").map((p) => p.replace(/^(\s*\n)+/, "").replace(/\s+$/, "")).filter((p) => p !== "").join("\n\n");
 }
 function table(headers, rows, align) {
   const sep2 = headers.map((_, i) => align?.[i] === "right" ? "---:" : "---");
@@ -43795,24 +44155,26 @@ function exampleTests(model) {
 }
 
 // src/check/rule-test-file.ts
+import { existsSync as existsSync3, readdirSync, statSync as statSync2 } from "node:fs";
 var import_yaml2 = __toESM(require_dist(), 1);
-import { existsSync as existsSync3, readdirSync, readFileSync as readFileSync4, statSync as statSync2 } from "node:fs";
 import { join as join3, relative as relative3, resolve as resolve4 } from "node:path";
 function findTestFiles(workspace, paths) {
   const roots = paths ?? (existsSync3(resolve4(workspace, "rule-tests")) ? ["rule-tests"] : []);
   const files = /* @__PURE__ */ new Set();
+  const boundary = workspaceBoundary(workspace);
   const walk = (abs) => {
     for (const entry of readdirSync(abs, { withFileTypes: true })) {
       const child = join3(abs, entry.name);
+      if (entry.isSymbolicLink()) checkedPath(boundary, relative3(workspace, child), "a rule test file");
       if (entry.isDirectory()) walk(child);
       else if (/\.ya?ml$/i.test(entry.name)) files.add(relative3(workspace, child));
     }
   };
   for (const p of roots) {
-    const abs = resolve4(workspace, p);
-    if (!existsSync3(abs)) throw new ConfigError(`tests: ${p} not found in the workspace`);
-    if (statSync2(abs).isDirectory()) walk(abs);
-    else files.add(relative3(workspace, abs));
+    const real = checkedPath(boundary, p, "tests:");
+    if (!existsSync3(real)) throw new ConfigError(`tests: ${p} not found in the workspace`);
+    if (statSync2(real).isDirectory()) walk(resolve4(workspace, p));
+    else files.add(relative3(workspace, resolve4(workspace, p)));
   }
   return [...files].sort();
 }
@@ -43957,7 +44319,9 @@ function parseTestFile(text, file) {
   return { file, program, programLine: r.line(root.get("program", true)), cases };
 }
 function readTestFile(workspace, file) {
-  return parseTestFile(readFileSync4(resolve4(workspace, file), "utf8"), file);
+  const text = readTextInside(workspaceBoundary(workspace), file, "rule test file");
+  if (text === void 0) throw new ConfigError(`rule test file ${file} not found in the workspace`);
+  return parseTestFile(text, file);
 }
 
 // src/commands/json-file.ts
@@ -44156,33 +44520,84 @@ function definitionPath(doc, uid) {
   };
   return walk(doc, []) ?? reference;
 }
+function referencePath(value2, ids2, property) {
+  let any;
+  const walk = (v, path) => {
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        const found = walk(v[i], [...path, i]);
+        if (found) return found;
+      }
+      return void 0;
+    }
+    if (v === null || typeof v !== "object") return void 0;
+    const obj = v;
+    if (path.length > 0 && typeof obj.id === "string" && ids2.has(obj.id)) {
+      const at = [...path, "id"];
+      if (property === void 0 || path.includes(property)) return at;
+      any ??= at;
+    }
+    for (const [k, child] of Object.entries(obj)) {
+      if (typeof child === "object" && child !== null) {
+        const found = walk(child, [...path, k]);
+        if (found) return found;
+      }
+    }
+    return void 0;
+  };
+  return walk(value2, []) ?? any;
+}
+function propertyPath(value2, property) {
+  if (value2 === null || typeof value2 !== "object" || Array.isArray(value2)) return void 0;
+  if (Object.hasOwn(value2, property)) return [property];
+  return void 0;
+}
 var ObjectLocator = class {
   constructor(file) {
     this.file = file;
   }
   parsed;
-  locate(uid) {
+  locate(uid, target2 = {}) {
     if (this.file.inRepo === false) return {};
     const where = { file: this.file.path };
     const path = uid ? definitionPath(this.file.doc, uid) : void 0;
     if (!path) return where;
+    const object = valueAt(this.file.doc, path);
+    const ids2 = new Set((target2.references ?? []).filter((id) => id !== uid));
+    const inner = (ids2.size > 0 ? referencePath(object, ids2, target2.property) : void 0) ?? (target2.property ? propertyPath(object, target2.property) : void 0);
+    return this.position([...path, ...inner ?? []], inner !== void 0) ?? this.position(path, false) ?? where;
+  }
+  /** Line and column of the node at `path`; of its key when `key` (the line of `"key": value`). */
+  position(path, key) {
     this.parsed ??= (() => {
       const lines = new import_yaml3.LineCounter();
       const d = (0, import_yaml3.parseDocument)(this.file.text, { lineCounter: lines, keepSourceTokens: false, uniqueKeys: false });
       return { root: d.contents, lines };
     })();
     let node = this.parsed.root;
-    for (const key of path) {
-      if ((0, import_yaml3.isMap)(node)) node = node.get(key, true);
-      else if ((0, import_yaml3.isSeq)(node)) node = node.get(key, true);
-      else break;
+    let keyNode;
+    for (const step of path) {
+      keyNode = void 0;
+      if ((0, import_yaml3.isMap)(node)) {
+        const pair = node.items.find((p) => (0, import_yaml3.isScalar)(p.key) && p.key.value === step);
+        if (!pair) return void 0;
+        keyNode = pair.key;
+        node = pair.value;
+      } else if ((0, import_yaml3.isSeq)(node)) {
+        node = node.get(step, true);
+      } else return void 0;
     }
-    const range = node?.range;
-    if (!range) return where;
+    const range = (key && keyNode ? keyNode : node)?.range;
+    if (!range) return void 0;
     const pos = this.parsed.lines.linePos(range[0]);
     return { file: this.file.path, line: pos.line, column: pos.col };
   }
 };
+function valueAt(doc, path) {
+  let v = doc;
+  for (const step of path) v = v?.[step];
+  return v;
+}
 
 // src/commands/report-file.ts
 import { createHash } from "node:crypto";
@@ -44243,7 +44658,7 @@ function writeJunit(settings, result) {
   writeFileSync(path, junitXml(tests, result.engineMs / 1e3));
   return path;
 }
-function initTests(settings, reporter2, programId) {
+function initTests(settings, reporter, programId) {
   const entry = settings.config.programs.find((p) => p.id === programId);
   if (!entry) {
     throw new ConfigError(
@@ -44261,41 +44676,41 @@ function initTests(settings, reporter2, programId) {
     throw new ConfigError(`init-tests: ${path} already exists (remove it or edit it)`, { file: path });
   mkdirSync2(dirname2(abs), { recursive: true });
   writeFileSync(abs, exampleTests(model));
-  reporter2.info(`wrote ${path}: an example rule test file for ${model.name} (${entry.id}); fill in the TODOs`);
-  reporter2.setOutput("files", JSON.stringify([path]));
-  reporter2.setOutput("status", "OK");
+  reporter.info(`wrote ${path}: an example rule test file for ${model.name} (${entry.id}); fill in the TODOs`);
+  reporter.setOutput("files", JSON.stringify([path]));
+  reporter.setOutput("status", "OK");
   return true;
 }
-async function runCheck(settings, reporter2) {
-  if (settings.initTests) return initTests(settings, reporter2, settings.initTests);
+async function runCheck(settings, reporter) {
+  if (settings.initTests) return initTests(settings, reporter, settings.initTests);
   const inputs = checkInputs(settings);
   const tests = checkTests(settings);
   const result = await runChecks(inputs, tests);
   for (const p of result.problems) {
-    if (p.level === "error") reporter2.error(p.message, p.location);
-    else reporter2.warning(p.message, p.location);
+    if (p.level === "error") reporter.error(p.message, p.location);
+    else reporter.warning(p.message, p.location);
   }
   for (const p of result.programs) {
     const invalid = p.expressions.filter((e) => e.severity === "error").length;
     const warned = p.expressions.filter((e) => e.severity === "warning").length;
-    reporter2.info(
+    reporter.info(
       `${p.name} (${p.id}): ${p.expressions.length} expressions, ${invalid} invalid, ${warned} with warnings, ${p.references.length} broken references; rule tests ${p.tests.filter((t) => t.passed).length} passed, ${p.tests.filter((t) => !t.passed).length} failed`
     );
   }
-  reporter2.debug(`engine time ${result.engineMs.toFixed(0)} ms`);
+  reporter.debug(`engine time ${result.engineMs.toFixed(0)} ms`);
   const report = { command: "check", programs: result.programs };
   const reportPath = writeReport(settings, "check", report);
   const junitPath = writeJunit(settings, result);
-  reporter2.debug(`rule tests as JUnit XML: ${junitPath}`);
+  reporter.debug(`rule tests as JUnit XML: ${junitPath}`);
   const ok = result.errors === 0 && result.testsFailed === 0;
-  reporter2.setOutput("errors", String(result.errors));
-  reporter2.setOutput("tests-passed", String(result.testsPassed));
-  reporter2.setOutput("tests-failed", String(result.testsFailed));
-  reporter2.setOutput("status", ok ? result.warnings > 0 ? "WARNING" : "OK" : "ERROR");
-  reporter2.setOutput("report", reportPath);
-  await reporter2.summary(result.markdown);
+  reporter.setOutput("errors", String(result.errors));
+  reporter.setOutput("tests-passed", String(result.testsPassed));
+  reporter.setOutput("tests-failed", String(result.testsFailed));
+  reporter.setOutput("status", ok ? result.warnings > 0 ? "WARNING" : "OK" : "ERROR");
+  reporter.setOutput("report", reportPath);
+  await reporter.summary(result.markdown);
   if (!ok) {
-    reporter2.error(
+    reporter.error(
       `check failed: ${result.errors} invalid expressions or broken references, ${result.testsFailed} failed rule tests`
     );
   }
@@ -44343,6 +44758,19 @@ function isMarkedComment(body, marker) {
 function jobSummaryUrl(ctx) {
   if (!ctx.serverUrl || !ctx.repository || !ctx.runId) return void 0;
   return `${ctx.serverUrl.replace(/\/+$/, "")}/${ctx.repository}/actions/runs/${encodeURIComponent(ctx.runId)}`;
+}
+function provenanceLine(ctx, sha, now = /* @__PURE__ */ new Date()) {
+  const parts = [];
+  if (sha && /^[0-9a-f]{7,64}$/i.test(sha)) parts.push(`For commit \`${sha.slice(0, 7)}\``);
+  parts.push(`${parts.length ? "at" : "At"} ${now.toISOString().slice(0, 16).replace("T", " ")} UTC`);
+  const url2 = jobSummaryUrl(ctx);
+  if (url2 && /^https?:\/\/[^\s()<>]+$/.test(url2) && ctx.runId && /^\d+$/.test(ctx.runId)) {
+    parts.push(`in [workflow run ${ctx.runId}](${url2})`);
+  }
+  return `${parts.join(" ")}.`;
+}
+function serverTitle(label2) {
+  return label2 ? ` (${mdText(label2)})` : "";
 }
 function fitComment(parts, limit = COMMENT_LIMIT) {
   const header = safe(parts.header);
@@ -44408,8 +44836,8 @@ ${text}`;
 function safe(text) {
   return text.replace(/\r\n?/g, "\n").split(HIDDEN_LINE).map((piece, i) => i % 2 === 1 ? piece : redact(piece)).join("");
 }
-function join5(...blocks) {
-  return blocks.map((b) => b.replace(/\s+$/, "")).filter((b) => b.trim() !== "").join("\n\n");
+function join5(...blocks2) {
+  return blocks2.map((b) => b.replace(/\s+$/, "")).filter((b) => b.trim() !== "").join("\n\n");
 }
 function pointerLine(summaryUrl) {
   const where = summaryUrl && /^https?:\/\/[^\s()<>]+$/.test(summaryUrl) ? `the [job summary](${summaryUrl})` : "the job summary of this workflow run";
@@ -46397,8 +46825,8 @@ var defaults = {
           return toURLEncodedForm(data, formSerializer).toString();
         }
         if ((isFileList2 = utils_default.isFileList(data)) || contentType.indexOf("multipart/form-data") > -1) {
-          const env2 = own(this, "env");
-          const _FormData = env2 && env2.FormData;
+          const env = own(this, "env");
+          const _FormData = env && env.FormData;
           return toFormData_default(
             isFileList2 ? { "files[]": data } : data,
             _FormData && new _FormData(),
@@ -49660,10 +50088,10 @@ var maybeWithAuthCredentials = (url2) => {
   }
   return urlToCheck.includes("@") || urlToCheck.includes(":");
 };
-var factory = (env2) => {
+var factory = (env) => {
   const globalObject = utils_default.global !== void 0 && utils_default.global !== null ? utils_default.global : globalThis;
   const { ReadableStream: ReadableStream2, TextEncoder: TextEncoder2 } = globalObject;
-  env2 = utils_default.merge.call(
+  env = utils_default.merge.call(
     {
       skipUndefined: true
     },
@@ -49672,10 +50100,10 @@ var factory = (env2) => {
       Response: globalObject.Response,
       Blob: globalObject.Blob
     },
-    env2
+    env
   );
-  const envFetch = utils_default.hasOwnProp(env2, "fetch") ? env2.fetch : void 0;
-  const { Request, Response, Blob: Blob2 } = env2;
+  const envFetch = utils_default.hasOwnProp(env, "fetch") ? env.fetch : void 0;
+  const { Request, Response, Blob: Blob2 } = env;
   const isFetchSupported = envFetch ? isFunction2(envFetch) : typeof fetch === "function";
   const isRequestSupported = isFunction2(Request);
   const isResponseSupported = isFunction2(Response);
@@ -50083,20 +50511,20 @@ var factory = (env2) => {
 };
 var seedCache = /* @__PURE__ */ new Map();
 var getFetch = (config2) => {
-  const env2 = /* @__PURE__ */ Object.create(null);
+  const env = /* @__PURE__ */ Object.create(null);
   const configuredEnv = config2 && utils_default.hasOwnProp(config2, "env") && config2.env;
   ["fetch", "Request", "Response", "Blob"].forEach((key) => {
     if (configuredEnv && utils_default.hasOwnProp(configuredEnv, key)) {
-      env2[key] = configuredEnv[key];
+      env[key] = configuredEnv[key];
     }
   });
-  const { fetch: fetch2, Request, Response, Blob: Blob2 } = env2;
+  const { fetch: fetch2, Request, Response, Blob: Blob2 } = env;
   const seeds = [Request, Response, fetch2, Blob2];
   let len = seeds.length, i = len, seed, target2, map = seedCache;
   while (i--) {
     seed = seeds[i];
     target2 = map.get(seed);
-    target2 === void 0 && map.set(seed, target2 = i ? /* @__PURE__ */ new Map() : factory(env2));
+    target2 === void 0 && map.set(seed, target2 = i ? /* @__PURE__ */ new Map() : factory(env));
     map = target2;
   }
   return target2;
@@ -51014,6 +51442,9 @@ function loginPageMessage(server) {
   return `authentication failed: ${server} redirected to its login page (wrong credentials, or not a DHIS2 API URL)`;
 }
 function describeStatus(status, body, ctx) {
+  return oneLine3(describeStatusLines(status, body, ctx));
+}
+function describeStatusLines(status, body, ctx) {
   const request = `${ctx.method} ${ctx.path}`;
   const label2 = statusLabel(status);
   const said = dhis2Says(body);
@@ -51048,7 +51479,16 @@ function describeStatus(status, body, ctx) {
       return `${ctx.server} answered ${request} with an unexpected ${label2}${detail}`;
   }
 }
+function oneLine3(text) {
+  return text.replace(/\s*[\r\n]+\s*/g, " ").trim();
+}
+function notTls(err) {
+  return /wrong version number|packet length too long|ssl3_get_record|http request|unknown protocol/i.test(err.message) || /WRONG_VERSION_NUMBER|HTTP_REQUEST|PACKET_LENGTH_TOO_LONG/i.test(err.code ?? "");
+}
 function describeNetworkError(err, ctx) {
+  return oneLine3(describeNetwork(err, ctx));
+}
+function describeNetwork(err, ctx) {
   const { host, hostPort } = hostOf(ctx.server);
   const code2 = err.code ?? "";
   const request = `${ctx.method} ${ctx.path}`;
@@ -51071,13 +51511,16 @@ function describeNetworkError(err, ctx) {
     case "ERR_INVALID_URL":
       return `invalid server URL ${ctx.server}`;
   }
+  if (notTls(err)) {
+    return `the server does not speak https on this port: ${hostPort} answered ${request} in plain text, not TLS (${ctx.server}); use http:// in server-url, or the port that serves https`;
+  }
   if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)/i.test(code2)) {
     return `the TLS certificate of ${host} is not trusted (${code2}): fix the certificate, or add its CA with NODE_EXTRA_CA_CERTS`;
   }
   if (/socket hang up/i.test(err.message)) {
     return `the connection to ${hostPort} was dropped before ${request} was answered (socket hang up): the server or a proxy closed it`;
   }
-  return `cannot reach ${ctx.server} for ${request} (${code2 || "network error"}: ${redact(err.message)})`;
+  return `cannot reach ${ctx.server} for ${request} (${code2 || "network error"}: ${redact(oneLine3(err.message))})`;
 }
 function dhis2Says(body) {
   if (!isRecord(body)) return void 0;
@@ -51245,7 +51688,7 @@ var Http = class {
     if (error2 instanceof Dhis2Error) return error2;
     if (!(error2 instanceof AxiosError2)) {
       const message2 = error2 instanceof Error ? error2.message : String(error2);
-      return new Dhis2Error(redact(`${ctx.method} ${ctx.path} on ${this.server} failed: ${message2}`));
+      return new Dhis2Error(redact(oneLine3(`${ctx.method} ${ctx.path} on ${this.server} failed: ${message2}`)));
     }
     const problem = this.problemOf(error2, ctx);
     const retryState = error2.config?.["axios-retry"];
@@ -51259,7 +51702,7 @@ var Http = class {
       message = `${problem} (not retried: sending this request twice is not safe)`;
     }
     this.log(`${ctx.method} ${ctx.path} failed: ${message}`);
-    return new Dhis2Error(redact(message), error2.response?.status);
+    return new Dhis2Error(redact(oneLine3(message)), error2.response?.status);
   }
   problemOf(error2, ctx) {
     const request = `${ctx.method} ${ctx.path}`;
@@ -51944,19 +52387,23 @@ function nonNegative(name, value2, fallback) {
 }
 
 // src/commands/connect.ts
-async function connect(settings, reporter2) {
+function missingCredentialsMessage(command) {
+  return `no DHIS2 credentials for ${command}: token is empty and username/password are not set. Set token (or username and password) from a secret; an empty value usually means the secret does not exist or is not available to this job (a secret of another environment, a fork, or a Dependabot run)`;
+}
+async function connect(settings, reporter) {
+  if (!settings.server.auth) throw new ConfigError(missingCredentialsMessage(settings.command));
   const timeout = settings.importTimeoutMs;
   const client = await Dhis2Client.connect({
     url: settings.server.url,
     auth: settings.server.auth,
-    log: (m) => reporter2.debug(m),
+    log: (m) => reporter.debug(m),
     asyncTimeoutMs: timeout,
     startTimeoutMs: Math.min(12e4, timeout / 10),
     pollIntervalMs: Math.min(1e3, timeout / 40),
     progressIntervalMs: Math.min(2e4, timeout / 4),
-    progress: (m) => reporter2.info(m)
+    progress: (m) => reporter.info(m)
   });
-  reporter2.info(`Connected to DHIS2 ${client.system.version} at ${client.url}`);
+  reporter.info(`Connected to DHIS2 ${client.system.version} at ${client.url}`);
   return client;
 }
 
@@ -52041,7 +52488,7 @@ function pLimit(concurrency) {
     activeCount--;
     resumeNext();
   };
-  const run = async (function_, resolve8, arguments_) => {
+  const run2 = async (function_, resolve8, arguments_) => {
     const result = (async () => function_(...arguments_))();
     resolve8(result);
     try {
@@ -52054,7 +52501,7 @@ function pLimit(concurrency) {
     new Promise((internalResolve) => {
       queue.enqueue(internalResolve);
     }).then(
-      run.bind(void 0, function_, resolve8, arguments_)
+      run2.bind(void 0, function_, resolve8, arguments_)
     );
     (async () => {
       await Promise.resolve();
@@ -52100,7 +52547,7 @@ function validateConcurrency(concurrency) {
 }
 
 // src/commands/each-program.ts
-async function eachProgram(items, reporter2, concurrency, work, failed) {
+async function eachProgram(items, reporter, concurrency, work, failed) {
   const limit = pLimit(concurrency);
   return Promise.all(
     items.map(
@@ -52109,7 +52556,7 @@ async function eachProgram(items, reporter2, concurrency, work, failed) {
           return await work(item);
         } catch (e) {
           if (!isUserError(e)) throw e;
-          reporter2.error(`program ${item.entry.id}: ${e.message}`, e.location.file ? e.location : void 0);
+          reporter.error(`program ${item.entry.id}: ${e.message}`, e.location.file ? e.location : void 0);
           return failed(item, e.message);
         }
       })
@@ -52260,26 +52707,6 @@ function num(value2) {
   const n = typeof value2 === "number" ? value2 : typeof value2 === "string" ? Number(value2) : NaN;
   return Number.isFinite(n) ? n : Number.MAX_VALUE;
 }
-
-// src/metadata/keys.ts
-var LEGACY_ACCESS_KEYS = ["publicAccess", "externalAccess", "userAccesses", "userGroupAccesses"];
-var REMOVAL_KEYS = {
-  sharing: ["sharing", ...LEGACY_ACCESS_KEYS],
-  organisationUnits: ["organisationUnits"],
-  userFields: ["createdBy", "lastUpdatedBy"],
-  dates: ["date", "created", "lastUpdated"],
-  categories: [
-    "category",
-    "categoryCombo",
-    "categoryOptionCombo",
-    "categoryOption",
-    "categories",
-    "categoryCombos",
-    "categoryOptionCombos",
-    "categoryOptions"
-  ],
-  legendSets: ["legend", "legends", "legendSet", "legendSets"]
-};
 
 // src/metadata/diff.ts
 var VOLATILE_KEYS = [
@@ -52489,23 +52916,44 @@ function statusOf2(p) {
   if (p.error) return "ERROR";
   return p.report?.status ?? "";
 }
+function changeCount(p) {
+  return p.diff ? p.diff.totals.created + p.diff.totals.changed : 0;
+}
+function staleCount(p) {
+  return p.plan ? Object.values(p.plan.stale).reduce((n, ids2) => n + ids2.length, 0) : 0;
+}
+function changesLine(programs) {
+  const compared = programs.filter((p) => p.diff);
+  if (compared.length === 0) return "";
+  const created = compared.reduce((n, p) => n + (p.diff?.totals.created ?? 0), 0);
+  const changed = compared.reduce((n, p) => n + (p.diff?.totals.changed ?? 0), 0);
+  const stale = programs.reduce((n, p) => n + staleCount(p), 0);
+  const changing = programs.filter((p) => changeCount(p) + staleCount(p) > 0).length;
+  if (created + changed + stale === 0) {
+    return "**What really changes: nothing.** The server already has every object of the file as it is.";
+  }
+  const parts = [`${created} new`, `${changed} changed`];
+  if (stale > 0) parts.push(`${stale} removed`);
+  const where = programs.length > 1 ? ` in ${changing} of ${programs.length} programs` : "";
+  return `**What really changes: ${created + changed + stale} object${created + changed + stale === 1 ? "" : "s"}${where}** (${parts.join(", ")}).`;
+}
 function countsTable(programs) {
   const rows = programs.map((p) => [
     title(p),
     statusOf2(p),
-    ...STAT_KEYS.map((k) => p.report ? p.report.stats[k] : ""),
     p.diff ? `${p.diff.totals.created} new, ${p.diff.totals.changed} changed, ${p.diff.totals.unchanged} unchanged` : "",
-    p.plan ? Object.values(p.plan.stale).reduce((n, ids2) => n + ids2.length, 0) : ""
+    p.plan ? staleCount(p) : "",
+    ...STAT_KEYS.map((k) => p.report ? p.report.stats[k] : "")
   ]);
-  return table(["program", "status", ...STAT_KEYS, "really changes", "rules removed"], rows, [
+  return table(["program", "status", "really changes", "rules removed", ...STAT_KEYS], rows, [
     "left",
     "left",
-    "right",
-    "right",
-    "right",
-    "right",
-    "right",
     "left",
+    "right",
+    "right",
+    "right",
+    "right",
+    "right",
     "right"
   ]);
 }
@@ -52520,60 +52968,66 @@ function errorsSection(programs) {
     if (errors.length === 0) continue;
     parts.push(
       `**${cell(title(p))}**: ${errors.length} error${errors.length === 1 ? "" : "s"}`,
-      "",
       table(["code", "object type", "name", "uid", "message"], errorRows(errors))
     );
   }
-  return parts.length ? `#### Errors
-
-${parts.join("\n\n")}` : "";
+  return parts.length ? blocks("#### Errors", ...parts) : "";
 }
 function detailSection(p) {
-  const lines = [];
+  return detailSectionAs(p, DRY_RUN_VIEW);
+}
+function detailSectionAs(p, view) {
+  const parts = [];
+  const stamped = (id) => {
+    const stamp = view.stamp?.(id);
+    return stamp ? `${code(id)} (${cell(stamp)})` : code(id).text;
+  };
   const diff = p.diff;
   if (diff) {
     const rows = diff.collections.filter((c) => c.created.length + c.changed.length + c.unchanged > 0).map((c) => [c.collection, c.created.length, c.changed.length, c.unchanged]);
     const changed = diff.collections.flatMap((c) => c.changed);
-    lines.push(
-      `**${cell(title(p))}**: ${diff.totals.created} new, ${diff.totals.changed} changed, ${diff.totals.unchanged} unchanged`,
-      ""
-    );
+    parts.push(`${diff.totals.created} new, ${diff.totals.changed} changed, ${diff.totals.unchanged} unchanged.`);
     if (changed.length > 0) {
-      lines.push("| object | field | server now | file |", "| --- | --- | --- | --- |");
+      const lines = [`| object | field | ${cell(view.old)} | ${cell(view.new)} |`, "| --- | --- | --- | --- |"];
       for (const o of changed) {
         for (const f of o.fields) {
           lines.push(
-            `| ${cell(o.collection)} ${cell(o.name ?? "")} ${code(o.id)} | ${code(f.path)} | ${cell(formatValue(f.old))} | ${cell(formatValue(f.new))} |`
+            `| ${cell(o.collection)} ${cell(o.name ?? "")} ${stamped(o.id)} | ${code(f.path)} | ${cell(formatValue(f.old))} | ${cell(formatValue(f.new))} |`
           );
         }
       }
-      lines.push("");
+      parts.push(lines.join("\n"));
     }
-    lines.push(
-      "<details><summary>Objects per type</summary>",
-      "",
-      table(["objects", "new", "changed", "unchanged"], rows, ["left", "right", "right", "right"]),
-      "",
-      "</details>",
-      ""
-    );
     const created = diff.collections.filter((c) => c.created.length > 0);
     if (created.length > 0) {
-      lines.push(
-        `New: ${created.map((c) => `${cell(c.collection)} ${c.created.map(code).join(", ")}`).join("; ")}`,
-        ""
+      parts.push(
+        `${cell(view.created)}: ${created.map((c) => `${cell(c.collection)} ${c.created.map(stamped).join(", ")}`).join("; ")}`
       );
     }
+    parts.push(
+      blocks(
+        "<details><summary>Objects per type</summary>",
+        table(["objects", "new", "changed", "unchanged"], rows, ["left", "right", "right", "right"]),
+        "</details>"
+      )
+    );
   }
-  const stale = p.plan?.stale;
+  const stale = view.removedObjects ?? p.plan?.stale;
   if (stale && Object.values(stale).some((ids2) => ids2.length > 0)) {
-    const parts = Object.entries(stale).filter(([, ids2]) => ids2.length > 0).map(([k, ids2]) => `${ids2.length} ${cell(k)} (${ids2.map(code).join(", ")})`);
-    lines.push(`Restore removes what the file no longer has: ${parts.join(", ")}.`, "");
+    const removed = Object.entries(stale).filter(([, ids2]) => ids2.length > 0).map(([k, ids2]) => `${ids2.length} ${cell(k)} (${ids2.map(stamped).join(", ")})`);
+    parts.push(`${cell(view.removed)}: ${removed.join(", ")}.`);
   }
-  for (const note of p.plan?.notes ?? []) lines.push(`- ${cell(note)}`);
-  for (const note of p.after ?? []) lines.push(`- ${cell(note)}`);
-  return lines.join("\n").trim();
+  const notes = [...p.plan?.notes ?? [], ...p.after ?? []];
+  if (notes.length > 0) parts.push(notes.map((note) => `- ${cell(note)}`).join("\n"));
+  if (parts.length === 0) return "";
+  return blocks(`#### ${cell(title(p))}`, ...parts);
 }
+var DRY_RUN_VIEW = {
+  old: "server now",
+  new: "file",
+  created: "New",
+  removed: "Restore removes what the file no longer has"
+};
 function worstStatus(programs) {
   const statuses = programs.map(statusOf2);
   if (statuses.includes("ERROR") || statuses.includes("")) return "ERROR";
@@ -52589,7 +53043,7 @@ function combinedFingerprint(programs) {
   const lines = withPrint.map((p) => `${p.id}:${p.fingerprint}`).sort();
   return createHash4("sha256").update(lines.join("\n")).digest("hex");
 }
-function reportImport(settings, reporter2, client, command, programs, extra = {}) {
+function reportImport(settings, reporter, client, command, programs, extra = {}) {
   const status = worstStatus(programs);
   const stats = sumOutcomeStats(programs);
   const fingerprint2 = combinedFingerprint(programs);
@@ -52602,12 +53056,12 @@ function reportImport(settings, reporter2, client, command, programs, extra = {}
     ...extra,
     programs
   });
-  reporter2.setOutput("status", status);
-  for (const [k, v] of Object.entries(stats)) reporter2.setOutput(k, String(v));
-  reporter2.setOutput("fingerprint", fingerprint2);
+  reporter.setOutput("status", status);
+  for (const [k, v] of Object.entries(stats)) reporter.setOutput(k, String(v));
+  reporter.setOutput("fingerprint", fingerprint2);
   const changes = programs.reduce((n, p) => n + (p.diff ? p.diff.totals.created + p.diff.totals.changed : 0), 0);
-  reporter2.setOutput("changes", String(changes));
-  reporter2.setOutput("report", report);
+  reporter.setOutput("changes", String(changes));
+  reporter.setOutput("report", report);
   return { status, fingerprint: fingerprint2 };
 }
 
@@ -52820,8 +53274,8 @@ function buildRestorePlan(file, programId, options, server, unmanaged = DEFAULT_
     }
   }
   const stale = staleRules(result, file, programId, elements.has("dataElements") ? server.current : void 0);
-  const staleCount = RULE_COLLECTIONS.reduce((n, key) => n + stale[key].length, 0);
-  if (staleCount > 0) {
+  const staleCount2 = RULE_COLLECTIONS.reduce((n, key) => n + stale[key].length, 0);
+  if (staleCount2 > 0) {
     notes.push(
       `The server has ${RULE_COLLECTIONS.map((key) => count(stale[key].length, key)).join(", ")} that the file does not: restore deletes them after a successful import.`
     );
@@ -53471,12 +53925,21 @@ function analysePlan(draft) {
 function readProgramFile(settings, entry) {
   return readMetadataFile(settings.workspace, entry.file, `program ${entry.id}: run export first, or set its file`);
 }
+function readSourceFile(settings, entry) {
+  const source = settings.sourceFile;
+  if (!source) return readProgramFile(settings, entry);
+  if (source.inRepo) return readMetadataFile(settings.workspace, source.path, "input file");
+  ensurePrivateDir(settings.reportDir);
+  const text = readTextInside({ root: source.root, name: source.rootName }, source.path, "file");
+  if (text === void 0) throw new UserError(`${source.shown} not found (input file)`);
+  return { ...parseMetadataText(text, source.shown), inRepo: false };
+}
 async function loadProgramSource(client, settings, entry) {
-  if (!settings.backup.id) return readProgramFile(settings, entry);
+  if (!settings.backup.id) return readSourceFile(settings, entry);
   const { record, doc } = await readBackupMetadata(client, entry.id, settings.backup.id);
   return { path: `backup "${record.name}" (${record.id}) of program ${entry.id}`, inRepo: false, text: "", doc };
 }
-async function programSources(client, settings, reporter2) {
+async function programSources(client, settings, reporter) {
   const sources = [];
   const skipped = [];
   for (const entry of settings.programs) {
@@ -53495,7 +53958,7 @@ async function programSources(client, settings, reporter2) {
     throw new UserError(`no program of ${settings.config.path} has a backup "${settings.backup.id}" (by id or name)`);
   }
   if (skipped.length > 0) {
-    reporter2.notice(
+    reporter.notice(
       `Left out ${skipped.join(", ")}: no backup "${settings.backup.id}" for ${skipped.length === 1 ? "it" : "them"}.`
     );
   }
@@ -53513,7 +53976,8 @@ function collectionFor(objectType, payload) {
   const base = objectType.charAt(0).toLowerCase() + objectType.slice(1);
   return [`${base}s`, base.replace(/y$/, "ies")].find((key) => Array.isArray(payload[key]));
 }
-function annotateErrors(reporter2, planned, report) {
+var UID_IN_TEXT = /(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9]{10}(?![A-Za-z0-9])/g;
+function annotateErrors(reporter, planned, report) {
   const locator = new ObjectLocator(planned.file);
   const payload = planned.payload;
   for (const e of report.errors) {
@@ -53523,7 +53987,11 @@ function annotateErrors(reporter2, planned, report) {
       const obj = key ? payload[key][e.index] : void 0;
       uid = obj?.id;
     }
-    reporter2.error(`${e.code} ${e.objectType}${e.uid ? ` ${e.uid}` : ""}: ${e.message}`, locator.locate(uid));
+    const references = [...e.args ?? [], e.message].flatMap((t) => t.match(UID_IN_TEXT) ?? []);
+    reporter.error(
+      `${e.code} ${e.objectType}${e.uid ? ` ${e.uid}` : ""}: ${e.message}`,
+      locator.locate(uid, { references, property: e.property })
+    );
   }
 }
 function commitFailureError(f, minor) {
@@ -53535,16 +54003,16 @@ function commitFailureError(f, minor) {
     message: `DHIS2 2.${minor} cannot update a ${f.type || "program rule"} action that has a notification template (templateUid ${f.templateUid}): importMode=VALIDATE accepts it but the import fails (TransientPropertyValueException), since 2.42. To apply this change, give the action a new UID in the file (and in its rule's programRuleActions): DHIS2 creates the new action, which works, and restore removes the old one after the import. Or make the change in the DHIS2 Maintenance app.`
   };
 }
-async function planAndValidate(client, settings, entry, file, reporter2) {
+async function planAndValidate(client, settings, entry, file, reporter) {
   const planned = analysePlan(await draftPlan(client, settings, entry, file));
   const report = isEmptyPayload(planned.payload) ? nothingImported() : await client.importMetadata(planned.payload, VALIDATE_PARAMS);
   if (planned.commitFailures.length > 0) {
     report.errors.push(...planned.commitFailures.map((f) => commitFailureError(f, planned.minor)));
     report.status = "ERROR";
   }
-  if (report.errors.length > 0) annotateErrors(reporter2, planned, report);
+  if (report.errors.length > 0) annotateErrors(reporter, planned, report);
   else if (report.status === "ERROR")
-    reporter2.error(`program ${entry.id}: DHIS2 reports the import would fail (ERROR)`);
+    reporter.error(`program ${entry.id}: DHIS2 reports the import would fail (ERROR)`);
   return { planned, report };
 }
 function outcomeOf(planned, report) {
@@ -53563,24 +54031,20 @@ function outcomeOf(planned, report) {
 
 // src/commands/dry-run.ts
 var PROGRAM_CONCURRENCY = 4;
-function checkCredentials(settings) {
-  if (settings.server.auth) return;
-  throw new UserError(
-    "no DHIS2 credentials: set username and password, or token (from secrets); an empty secret reads as missing"
-  );
-}
-function dryRunMarkdown(settings, serverVersion, programs) {
+function dryRunMarkdown(settings, serverVersion, programs, sha, now) {
   const status = worstStatus(programs);
   const icon = status === "OK" ? "\u2705" : status === "WARNING" ? "\u26A0\uFE0F" : "\u274C";
-  const header = `### ${icon} DHIS2 dry run: ${status} on ${cell(settings.server.url)} (DHIS2 ${cell(serverVersion)})`;
-  const essential = [
+  const header = blocks(
+    `### ${icon} DHIS2 dry run${serverTitle(settings.label)}: ${status} on ${cell(settings.server.url)} (DHIS2 ${cell(serverVersion)})`,
+    provenanceLine(settings.github, sha ?? settings.github.sha, now)
+  );
+  const essential = blocks(
+    changesLine(programs),
     `Config ${code(settings.config.path)}, import validated with \`importMode=VALIDATE\`: nothing was changed on the server.`,
-    "",
     countsTable(programs),
-    "",
     errorsSection(programs)
-  ].join("\n").trim();
-  const detail = programs.map(detailSection).filter(Boolean).join("\n\n");
+  );
+  const detail = blocks(...programs.map(detailSection));
   const footer = `Fingerprint of the payload: \`${combinedFingerprint(programs)}\` (restore checks it against this review).`;
   return { header, essential, detail, footer, status };
 }
@@ -53607,63 +54071,61 @@ function checksSection(result) {
     ...failed.length > 0 ? ["", `Failed rule tests: ${failed.slice(0, 10).map(cell).join("; ")}`] : []
   ].join("\n");
 }
-async function runDryRunChecks(settings, reporter2) {
+async function runDryRunChecks(settings, reporter) {
   if (settings.backup.id) return void 0;
   const inputs = checkInputs(settings, { skipUnreadable: true });
   if (inputs.length === 0) return void 0;
   const result = await runChecks(inputs, checkTests(settings));
   for (const p of result.problems) {
-    if (p.level === "error") reporter2.error(p.message, p.location);
-    else reporter2.warning(p.message, p.location);
+    if (p.level === "error") reporter.error(p.message, p.location);
+    else reporter.warning(p.message, p.location);
   }
   writeJunit(settings, result);
-  reporter2.setOutput("errors", String(result.errors));
-  reporter2.setOutput("tests-passed", String(result.testsPassed));
-  reporter2.setOutput("tests-failed", String(result.testsFailed));
+  reporter.setOutput("errors", String(result.errors));
+  reporter.setOutput("tests-passed", String(result.testsPassed));
+  reporter.setOutput("tests-failed", String(result.testsFailed));
   return result;
 }
-async function runDryRun(settings, reporter2) {
+async function runDryRun(settings, reporter) {
   const pr = readPullRequest(settings.github);
-  const checks = await runDryRunChecks(settings, reporter2);
+  const checks = await runDryRunChecks(settings, reporter);
   const checksFailed = checks !== void 0 && (checks.errors > 0 || checks.testsFailed > 0);
   if (settings.serverUnavailable) {
-    if (checks) await reporter2.summary(checks.markdown);
-    reporter2.setOutput("status", "ERROR");
+    if (checks) await reporter.summary(checks.markdown);
+    reporter.setOutput("status", "ERROR");
     throw new UserError(settings.serverUnavailable);
   }
-  checkCredentials(settings);
-  const client = await connect(settings, reporter2);
-  const sources = await programSources(client, settings, reporter2);
+  const client = await connect(settings, reporter);
+  const sources = await programSources(client, settings, reporter);
   const programs = await eachProgram(
     sources,
-    reporter2,
+    reporter,
     PROGRAM_CONCURRENCY,
     async (source) => {
       if ("error" in source) throw source.error;
       const { entry } = source;
-      const { planned, report } = await planAndValidate(client, settings, entry, source.file, reporter2);
+      const { planned, report } = await planAndValidate(client, settings, entry, source.file, reporter);
       const outcome = outcomeOf(planned, report);
-      reporter2.info(
+      reporter.info(
         `${outcome.name ?? entry.id} (${entry.id}): ${report.status}; created ${report.stats.created}, updated ${report.stats.updated} (${planned.diff.totals.changed} really changed, ${planned.diff.totals.unchanged} unchanged), ignored ${report.stats.ignored}`
       );
       return outcome;
     },
     ({ entry }, error2) => ({ id: entry.id, file: entry.file, error: error2 })
   );
-  const { status, fingerprint: fingerprint2 } = reportImport(settings, reporter2, client, "dry-run", programs, {
+  const { status, fingerprint: fingerprint2 } = reportImport(settings, reporter, client, "dry-run", programs, {
     checks: checks?.programs
   });
-  if (checksFailed) reporter2.setOutput("status", "ERROR");
-  const md2 = dryRunMarkdown(settings, client.system.version, programs);
+  if (checksFailed) reporter.setOutput("status", "ERROR");
+  const md2 = dryRunMarkdown(settings, client.system.version, programs, pr?.headSha);
   const checksPart = checks ? checksSection(checks) : "";
-  await reporter2.summary(
-    [md2.header, "", md2.essential, "", checks?.markdown ?? "", "", md2.detail, "", md2.footer].join("\n")
-  );
+  await reporter.summary(`${blocks(md2.header, md2.essential, checks?.markdown, md2.detail, md2.footer)}
+`);
   if (pr && settings.comment) {
     try {
       const api = new GitHubApi(settings.github, settings.githubToken ?? "", {
         fromFork: pr.fromFork,
-        log: (m) => reporter2.debug(m)
+        log: (m) => reporter.debug(m)
       });
       const marker = commentMarker(settings.config.path, settings.server.url, programScope(settings));
       const hidden = [
@@ -53674,25 +54136,25 @@ async function runDryRun(settings, reporter2) {
       ].filter(Boolean);
       const body = fitComment({
         header: [marker, ...hidden, md2.header].join("\n"),
-        essential: [md2.essential, checksPart].filter(Boolean).join("\n\n"),
+        essential: blocks(md2.essential, checksPart),
         detail: md2.detail,
         footer: md2.footer,
         summaryUrl: jobSummaryUrl(settings.github)
       });
       const result = await upsertComment(api, pr.number, marker, body);
-      reporter2.info(`Pull request #${pr.number}: comment ${result.action}${result.url ? ` (${result.url})` : ""}.`);
+      reporter.info(`Pull request #${pr.number}: comment ${result.action}${result.url ? ` (${result.url})` : ""}.`);
     } catch (e) {
       if (!isUserError(e)) throw e;
-      reporter2.warning(`pull request comment skipped: ${e.message}`);
+      reporter.warning(`pull request comment skipped: ${e.message}`);
     }
   }
   if (status === "ERROR") {
     const failed = programs.filter((p) => p.error || p.report?.status === "ERROR").map((p) => p.id);
-    reporter2.info(`Dry run failed for ${failed.join(", ")}: the import would fail.`);
+    reporter.info(`Dry run failed for ${failed.join(", ")}: the import would fail.`);
     return false;
   }
   if (checksFailed) {
-    reporter2.error(
+    reporter.error(
       `dry run failed: the checks found ${checks.errors} invalid expressions or broken references and ${checks.testsFailed} failed rule tests (the import itself would succeed)`
     );
     return false;
@@ -53723,18 +54185,18 @@ function backupCount(n) {
 
 // src/commands/backup.ts
 var BACKUP_CONCURRENCY = 4;
-async function backupOne(client, settings, entry, reporter2) {
+async function backupOne(client, settings, entry, reporter) {
   const before = await readBackups(client.dataStore, entry.id);
   const exported = await client.getProgramMetadata(entry.id);
   const program = collection(exported, "programs").find((p) => p.id === entry.id);
   const name = typeof program?.name === "string" ? program.name : void 0;
   const record = buildBackupRecord(entry.id, exported, settings.backup, /* @__PURE__ */ new Date());
   if (before.backups.some((r) => summarizeBackup(r).name === record.name)) {
-    reporter2.warning(
+    reporter.warning(
       `program ${entry.id} already has a backup named "${record.name}": use its id, not its name, as backup-id`
     );
   }
-  const saved = await saveBackup(client.dataStore, entry.id, record, { log: (m) => reporter2.debug(m) });
+  const saved = await saveBackup(client.dataStore, entry.id, record, { log: (m) => reporter.debug(m) });
   const result = {
     id: entry.id,
     name,
@@ -53780,24 +54242,25 @@ function summaryMarkdown(report) {
   );
   for (const p of report.programs) {
     if (p.error) lines.push(md`**${p.id}** failed: ${p.error}`.text, "");
-    if (p.warning) lines.push(`> [!WARNING]`, md`> ${p.warning}`.text, "");
+    if (p.warning) lines.push(`> [!WARNING]
+${md`> ${p.warning}`.text}`, "");
   }
-  return `${lines.join("\n").trimEnd()}
+  return `${blocks(...lines)}
 `;
 }
-async function runBackup(settings, reporter2) {
+async function runBackup(settings, reporter) {
   if (settings.backup.name !== void 0) validateBackupName(settings.backup.name);
-  const client = await connect(settings, reporter2);
+  const client = await connect(settings, reporter);
   const results = await eachProgram(
     settings.programs.map((entry) => ({ entry })),
-    reporter2,
+    reporter,
     BACKUP_CONCURRENCY,
     async ({ entry }) => {
-      const result = await backupOne(client, settings, entry, reporter2);
-      reporter2.info(
+      const result = await backupOne(client, settings, entry, reporter);
+      reporter.info(
         `${result.name ?? entry.id} (${entry.id}): saved backup "${result.backup?.name}" (id ${result.backup?.id}, version ${result.backup?.version}); ${backupCount(result.count ?? 0)} in ${BACKUPS_NAMESPACE}/${entry.id}`
       );
-      if (result.warning) reporter2.warning(result.warning);
+      if (result.warning) reporter.warning(result.warning);
       return result;
     },
     ({ entry }, error2) => ({ id: entry.id, error: error2 })
@@ -53810,12 +54273,12 @@ async function runBackup(settings, reporter2) {
   };
   const reportPath = writeReport(settings, "backup", report);
   const saved = results.filter((r) => r.backup && !r.error);
-  reporter2.setOutput("backups", JSON.stringify(saved.map((r) => ({ programId: r.id, ...r.backup }))));
-  reporter2.setOutput("report", reportPath);
-  await reporter2.summary(summaryMarkdown(report));
+  reporter.setOutput("backups", JSON.stringify(saved.map((r) => ({ programId: r.id, ...r.backup }))));
+  reporter.setOutput("report", reportPath);
+  await reporter.summary(summaryMarkdown(report));
   const failed = results.filter((r) => r.error);
   if (failed.length > 0) {
-    reporter2.info(
+    reporter.info(
       `Backup failed for ${failed.length} of ${results.length} programs: ${failed.map((f) => f.id).join(", ")}`
     );
     return false;
@@ -53963,18 +54426,18 @@ function summaryMarkdown2(report) {
       ""
     );
   }
-  for (const p of report.programs) if (p.error) lines.push(md`**${p.id}** failed: ${p.error}`.text, "");
-  return `${lines.join("\n").trimEnd()}
+  for (const p of report.programs) if (p.error) lines.push(md`**${p.id}** failed: ${p.error}`.text);
+  return `${blocks(...lines)}
 `;
 }
-async function runDownloadBackup(settings, reporter2) {
+async function runDownloadBackup(settings, reporter) {
   const backupId = settings.backup.id;
   if (backupId === void 0) {
     throw new ConfigError(
       "input backup-id is required for download-backup: the id or name of a backup (list-backups shows them)"
     );
   }
-  const client = await connect(settings, reporter2);
+  const client = await connect(settings, reporter);
   const names = await programNames(
     client,
     settings.programs.map((p) => p.id)
@@ -54008,13 +54471,13 @@ async function runDownloadBackup(settings, reporter2) {
         bytes: Buffer.byteLength(text),
         objects: objectCounts(doc)
       };
-      reporter2.info(
+      reporter.info(
         `${name ?? entry.id} (${entry.id}): backup "${record.name}" (id ${record.id}, ${record.backup_date}) written to ${rel}`
       );
       results.push(result);
     } catch (e) {
       if (!isUserError(e)) throw e;
-      reporter2.error(`program ${entry.id}: ${e.message}`);
+      reporter.error(`program ${entry.id}: ${e.message}`);
       results.push({ id: entry.id, name, error: e.message });
     }
   }
@@ -54028,18 +54491,18 @@ async function runDownloadBackup(settings, reporter2) {
     files: written.map((r) => r.file)
   };
   const reportPath = writeReport(settings, "download-backup", report);
-  reporter2.setOutput("files", JSON.stringify(report.files));
-  reporter2.setOutput("report", reportPath);
+  reporter.setOutput("files", JSON.stringify(report.files));
+  reporter.setOutput("report", reportPath);
   const failed = results.some((r) => r.error);
   if (!failed && written.length === 0) {
     const missing = results.map((r) => r.missing).filter(Boolean);
     const error2 = new UserError(
       missing.length === 1 ? missing[0] : `no selected program has backup "${backupId}": ${missing.join("; ")}`
     );
-    await reporter2.summary(summaryMarkdown2(report));
+    await reporter.summary(summaryMarkdown2(report));
     throw error2;
   }
-  await reporter2.summary(summaryMarkdown2(report));
+  await reporter.summary(summaryMarkdown2(report));
   return !failed;
 }
 
@@ -54065,16 +54528,19 @@ async function uploadArtifact(name, files, rootDirectory, retentionDays) {
 
 // src/github/git.ts
 import { execFile } from "node:child_process";
-async function git(cwd, args) {
+async function git(cwd, args, input) {
   return new Promise((resolve8) => {
-    execFile("git", args, { cwd, maxBuffer: 64 * 1024 * 1024 }, (error2, stdout, stderr) => {
+    const child = execFile("git", args, { cwd, maxBuffer: 64 * 1024 * 1024 }, (error2, stdout, stderr) => {
       const code2 = error2 ? typeof error2.code === "number" ? error2.code : 1 : 0;
       resolve8({ stdout: stdout.toString(), stderr: stderr.toString(), code: code2 });
     });
+    child.stdin?.on("error", () => {
+    });
+    child.stdin?.end(input ?? "");
   });
 }
-async function gitOk(cwd, args, what) {
-  const r = await git(cwd, args);
+async function gitOk(cwd, args, what, input) {
+  const r = await git(cwd, args, input);
   if (r.code !== 0) {
     const detail = (r.stderr || r.stdout).trim().split("\n").slice(-3).join(" ");
     throw new UserError(`git ${what} failed: ${detail}`);
@@ -54146,8 +54612,9 @@ async function commitAndPush(options) {
   return { committed: true, sha, branch, rebased };
 }
 
-// presets/hnqis2-another-server.yml
-var hnqis2_another_server_default = `# yaml-language-server: $schema=../schema/preset.schema.json
+// src/config/presets.generated.ts
+var PRESET_FILES = {
+  "hnqis2-another-server": `# yaml-language-server: $schema=../schema/preset.schema.json
 #
 # Source: the Program Config App (psi-org/Program-Config-App v3), its "Target Server" choice in the export
 # dialog: selectPreset() in src/components/PRG_List/DependencyExport.jsx
@@ -54176,10 +54643,8 @@ remove:
   legendSets: false
 dropObjects:
   - system
-`;
-
-// presets/hnqis2-current-server.yml
-var hnqis2_current_server_default = `# yaml-language-server: $schema=../schema/preset.schema.json
+`,
+  "hnqis2-current-server": `# yaml-language-server: $schema=../schema/preset.schema.json
 #
 # Source: the Program Config App (psi-org/Program-Config-App v3), its "Target Server" choice in the export
 # dialog: selectPreset() in src/components/PRG_List/DependencyExport.jsx
@@ -54205,13 +54670,9 @@ remove:
   categories: false
   legendSets: false
 dropObjects: []
-`;
-
-// presets/hnqis2-enabled-server.yml
-var hnqis2_enabled_server_default = "# yaml-language-server: $schema=../schema/preset.schema.json\n#\n# Source: the Program Config App (psi-org/Program-Config-App v3), its \"Target Server\" choice in the export\n# dialog: selectPreset() in src/components/PRG_List/DependencyExport.jsx\n#   https://github.com/psi-org/Program-Config-App/blob/a3283f25b62d52e98f3c4a0ef5efce73e763255c/src/components/PRG_List/DependencyExport.jsx\n# with the constants in src/configs/Constants.jsx (EXPORT_PRESETS, EXPORT_HNQIS_PRESETS,\n# H2_ENABLED_IMPORT_REMOVE_KEYS, H2_ATTRIBUTES_TO_KEEP, JSON_ATTRIBUTE_SETTINGS)\n#   https://github.com/psi-org/Program-Config-App/blob/6f5d3530f929ff7008eabe8cf666bb83ae64e4a0/src/configs/Constants.jsx\n# Removal groups map to its checkboxes: sharing=sharings, organisationUnits=ous, userFields=reuser,\n# dates=redates, categories=recats, legendSets=relegends.\n#\n# \"HNQIS2-Enabled Server\" (value 'h2External', offered only for programs whose PROGRAM_TYPE attribute\n# is HNQIS2 or HNQIS3) targets a server that already has the HNQIS2 metadata package installed: all six\n# removals on; the top-level objects in H2_ENABLED_IMPORT_REMOVE_KEYS deselected (`date` is the export\n# timestamp, the categories are the server's default category model, and the tracked entity type and\n# attributes an HNQIS2 program uses ship with the package); and the HNQIS routine keeps only the\n# attributes in H2_ATTRIBUTES_TO_KEEP, both in the top-level `attributes` and in\n# `dataElements[].attributeValues`.\nname: hnqis2-enabled-server\nkind: hnqis2\ntarget: hnqis2-enabled-server\ndescription: For import into a server with the HNQIS2 metadata package installed; everything server-specific is removed, the package's own objects are dropped and only the HNQIS2 attributes are kept.\nremove:\n  sharing: true\n  organisationUnits: true\n  userFields: true\n  dates: true\n  categories: true\n  legendSets: true\ndropObjects:\n  - date\n  - categories\n  - categoryCombos\n  - categoryOptionCombos\n  - categoryOptions\n  - trackedEntityTypes\n  - trackedEntityAttributes\n  - system\nhnqis:\n  keepAttributes:\n    - haUflNqP85K # PCA Metadata\n    - LP171jpctBm # Feedback Order\n    - yB5tFAAN7bI # Program Type (PROGRAM_TYPE)\n    - DVzuBdj9kli # Option Factor\n    - yhKEe6BLEer # Feedback Text\n";
-
-// presets/tracker-another-server.yml
-var tracker_another_server_default = `# yaml-language-server: $schema=../schema/preset.schema.json
+`,
+  "hnqis2-enabled-server": "# yaml-language-server: $schema=../schema/preset.schema.json\n#\n# Source: the Program Config App (psi-org/Program-Config-App v3), its \"Target Server\" choice in the export\n# dialog: selectPreset() in src/components/PRG_List/DependencyExport.jsx\n#   https://github.com/psi-org/Program-Config-App/blob/a3283f25b62d52e98f3c4a0ef5efce73e763255c/src/components/PRG_List/DependencyExport.jsx\n# with the constants in src/configs/Constants.jsx (EXPORT_PRESETS, EXPORT_HNQIS_PRESETS,\n# H2_ENABLED_IMPORT_REMOVE_KEYS, H2_ATTRIBUTES_TO_KEEP, JSON_ATTRIBUTE_SETTINGS)\n#   https://github.com/psi-org/Program-Config-App/blob/6f5d3530f929ff7008eabe8cf666bb83ae64e4a0/src/configs/Constants.jsx\n# Removal groups map to its checkboxes: sharing=sharings, organisationUnits=ous, userFields=reuser,\n# dates=redates, categories=recats, legendSets=relegends.\n#\n# \"HNQIS2-Enabled Server\" (value 'h2External', offered only for programs whose PROGRAM_TYPE attribute\n# is HNQIS2 or HNQIS3) targets a server that already has the HNQIS2 metadata package installed: all six\n# removals on; the top-level objects in H2_ENABLED_IMPORT_REMOVE_KEYS deselected (`date` is the export\n# timestamp, the categories are the server's default category model, and the tracked entity type and\n# attributes an HNQIS2 program uses ship with the package); and the HNQIS routine keeps only the\n# attributes in H2_ATTRIBUTES_TO_KEEP, both in the top-level `attributes` and in\n# `dataElements[].attributeValues`.\nname: hnqis2-enabled-server\nkind: hnqis2\ntarget: hnqis2-enabled-server\ndescription: For import into a server with the HNQIS2 metadata package installed; everything server-specific is removed, the package's own objects are dropped and only the HNQIS2 attributes are kept.\nremove:\n  sharing: true\n  organisationUnits: true\n  userFields: true\n  dates: true\n  categories: true\n  legendSets: true\ndropObjects:\n  - date\n  - categories\n  - categoryCombos\n  - categoryOptionCombos\n  - categoryOptions\n  - trackedEntityTypes\n  - trackedEntityAttributes\n  - system\nhnqis:\n  keepAttributes:\n    - haUflNqP85K # PCA Metadata\n    - LP171jpctBm # Feedback Order\n    - yB5tFAAN7bI # Program Type (PROGRAM_TYPE)\n    - DVzuBdj9kli # Option Factor\n    - yhKEe6BLEer # Feedback Text\n",
+  "tracker-another-server": `# yaml-language-server: $schema=../schema/preset.schema.json
 #
 # Source: the Program Config App (psi-org/Program-Config-App v3), its "Target Server" choice in the export
 # dialog: selectPreset() in src/components/PRG_List/DependencyExport.jsx
@@ -54240,10 +54701,8 @@ remove:
   legendSets: false
 dropObjects:
   - system
-`;
-
-// presets/tracker-current-server.yml
-var tracker_current_server_default = `# yaml-language-server: $schema=../schema/preset.schema.json
+`,
+  "tracker-current-server": `# yaml-language-server: $schema=../schema/preset.schema.json
 #
 # Source: the Program Config App (psi-org/Program-Config-App v3), its "Target Server" choice in the export
 # dialog: selectPreset() in src/components/PRG_List/DependencyExport.jsx
@@ -54269,17 +54728,21 @@ remove:
   categories: false
   legendSets: false
 dropObjects: []
-`;
+`
+};
 
 // src/config/presets.ts
 var PROGRAM_KINDS = ["tracker", "hnqis2"];
-var PRESET_TEXTS = {
-  "tracker-current-server": tracker_current_server_default,
-  "tracker-another-server": tracker_another_server_default,
-  "hnqis2-current-server": hnqis2_current_server_default,
-  "hnqis2-another-server": hnqis2_another_server_default,
-  "hnqis2-enabled-server": hnqis2_enabled_server_default
-};
+var PRESET_ORDER = [
+  "tracker-current-server",
+  "tracker-another-server",
+  "hnqis2-current-server",
+  "hnqis2-another-server",
+  "hnqis2-enabled-server"
+];
+var PRESET_TEXTS = Object.fromEntries(
+  PRESET_ORDER.filter((name) => PRESET_FILES[name] !== void 0).map((name) => [name, PRESET_FILES[name]])
+);
 function presetName(kind, target2) {
   return target2.startsWith(`${kind}-`) ? target2 : `${kind}-${target2}`;
 }
@@ -54465,8 +54928,345 @@ async function buildExport(client, config2, entry, dependencyExport) {
     text: canonicalJson(doc),
     kind,
     preset: transform.preset.name,
-    name: typeof program?.name === "string" ? program.name : void 0
+    name: typeof program?.name === "string" ? program.name : void 0,
+    raw
   };
+}
+
+// src/github/export-branch.ts
+async function baseCheckout(cwd, exportBranch) {
+  await gitOk(
+    cwd,
+    ["rev-parse", "--git-dir"],
+    "rev-parse (is the workspace a git checkout? run actions/checkout first)"
+  );
+  const branch = await gitOk(cwd, ["rev-parse", "--abbrev-ref", "HEAD"], "rev-parse");
+  if (branch === "HEAD") {
+    throw new UserError(
+      "commit: pull-request needs a branch checkout to open the pull request into, but HEAD is detached (check out a branch, e.g. actions/checkout with ref: main)"
+    );
+  }
+  if (branch === exportBranch) {
+    throw new UserError(
+      `commit: pull-request: pull-request-branch "${exportBranch}" is the branch checked out; run the export on the branch the pull request goes into (e.g. main)`
+    );
+  }
+  const valid = await git(cwd, ["check-ref-format", `refs/heads/${exportBranch}`]);
+  if (valid.code !== 0) throw new UserError(`input pull-request-branch is not a valid branch name: "${exportBranch}"`);
+  const sha = await gitOk(cwd, ["rev-parse", "HEAD"], "rev-parse");
+  const prefix = await gitOk(cwd, ["rev-parse", "--show-prefix"], "rev-parse");
+  return { branch, sha, prefix };
+}
+async function fileAt(cwd, base, path) {
+  const r = await git(cwd, ["cat-file", "blob", `${base.sha}:${base.prefix}${path}`]);
+  return r.code === 0 ? r.stdout : void 0;
+}
+async function readTree(cwd, tree) {
+  if (!tree) return [];
+  const out = await gitOk(cwd, ["ls-tree", "-z", tree], "ls-tree");
+  return out.split("\0").filter(Boolean).map((line2) => {
+    const tab = line2.indexOf("	");
+    const [mode, type, sha] = line2.slice(0, tab).split(" ");
+    return { mode, type, sha, name: line2.slice(tab + 1) };
+  });
+}
+async function treeWith(cwd, tree, blobs) {
+  const entries = new Map((await readTree(cwd, tree)).map((e) => [e.name, e]));
+  const byFolder = /* @__PURE__ */ new Map();
+  for (const [parts, blob] of blobs) {
+    const [first, ...rest] = parts;
+    if (rest.length === 0) {
+      const old = entries.get(first);
+      const mode = old?.type === "blob" && old.mode === "100755" ? "100755" : "100644";
+      entries.set(first, { mode, type: "blob", sha: blob, name: first });
+    } else {
+      byFolder.set(first, [...byFolder.get(first) ?? [], [rest, blob]]);
+    }
+  }
+  for (const [folder, inside] of byFolder) {
+    const old = entries.get(folder);
+    const sub = await treeWith(cwd, old?.type === "tree" ? old.sha : void 0, inside);
+    entries.set(folder, { mode: "040000", type: "tree", sha: sub, name: folder });
+  }
+  const input = [...entries.values()].map((e) => `${e.mode} ${e.type} ${e.sha}	${e.name}\0`).join("");
+  return gitOk(cwd, ["mktree", "-z"], "mktree", input);
+}
+async function exportTree(cwd, base, files) {
+  const blobs = [];
+  for (const file of files) {
+    const path = `${base.prefix}${file.path.split(/[\\/]+/).join("/")}`;
+    const blob = await gitOk(cwd, ["hash-object", "-w", "--stdin", `--path=${path}`], "hash-object", file.text);
+    blobs.push([path.split("/"), blob]);
+  }
+  const baseTree = await gitOk(cwd, ["rev-parse", `${base.sha}^{tree}`], "rev-parse");
+  return treeWith(cwd, baseTree, blobs);
+}
+async function treeOf(cwd, commit) {
+  return gitOk(cwd, ["rev-parse", `${commit}^{tree}`], "rev-parse");
+}
+async function remoteBranch(cwd, remote, branch) {
+  const out = await gitOk(cwd, ["ls-remote", "--heads", remote, `refs/heads/${branch}`], `ls-remote ${remote}`);
+  const line2 = out.split("\n").find((l) => l.endsWith(`	refs/heads/${branch}`));
+  return line2 ? line2.split("	")[0] : void 0;
+}
+async function pushExportBranch(options) {
+  const { cwd, base, tree, branch, message } = options;
+  const remote = options.remote ?? "origin";
+  const log = options.log ?? (() => {
+  });
+  const current = await remoteBranch(cwd, remote, branch);
+  const lease = current === void 0 ? void 0 : options.expected ?? current;
+  if (current !== void 0 && current === lease) {
+    const fetched = await git(cwd, ["fetch", "--quiet", "--no-tags", remote, `refs/heads/${branch}`]);
+    if (fetched.code === 0) {
+      const head = await gitOk(cwd, ["rev-parse", "FETCH_HEAD"], "rev-parse");
+      const parents = await gitOk(cwd, ["rev-list", "--parents", "-n", "1", head], "rev-list");
+      if (head === current && parents === `${head} ${base.sha}` && await treeOf(cwd, head) === tree) {
+        log(`git: ${remote}/${branch} already holds this export on ${base.branch}; nothing to push`);
+        return { sha: head, pushed: false, previous: current };
+      }
+    }
+  }
+  const identity = await identityArgs(cwd);
+  const sha = await gitOk(cwd, [...identity, "commit-tree", tree, "-p", base.sha, "-F", "-"], "commit-tree", message);
+  const push = await git(cwd, [
+    "push",
+    "--porcelain",
+    `--force-with-lease=refs/heads/${branch}:${lease ?? ""}`,
+    remote,
+    `${sha}:refs/heads/${branch}`
+  ]);
+  if (push.code !== 0) {
+    const said = `${push.stdout}
+${push.stderr}`;
+    if (/stale info|\[rejected\]|fetch first|non-fast-forward/i.test(said)) {
+      throw new UserError(
+        `git push to ${branch} was refused: the branch has a commit the export did not make (someone pushed to it${lease ? ` after the export left it at ${lease.slice(0, 7)}` : ""}); nothing was overwritten. Merge or close its pull request and delete the branch (or take that change into ${base.branch}), then export again`
+      );
+    }
+    const detail = push.stderr.trim().split("\n").slice(-3).join(" ");
+    throw new UserError(
+      `git push to ${branch} failed: ${detail} (the job needs permissions: contents: write, and pushes to ${branch} must be allowed)`
+    );
+  }
+  log(`git: pushed ${sha.slice(0, 7)} to ${remote}/${branch} (on ${base.branch} ${base.sha.slice(0, 7)})`);
+  return { sha, pushed: true, previous: current };
+}
+
+// src/commands/export-pr.ts
+var HEAD_KEY = "export-head";
+var MARKER = "<!-- dhis2-metadata:export-pull-request -->";
+var TITLE_MAX = 200;
+function indexTopLevel2(doc) {
+  const index = /* @__PURE__ */ new Map();
+  for (const value2 of Object.values(doc)) {
+    if (!Array.isArray(value2)) continue;
+    for (const obj of value2) {
+      const id = isRecord(obj) ? idOf(obj) : void 0;
+      if (id !== void 0 && !index.has(id)) index.set(id, obj);
+    }
+  }
+  return index;
+}
+function parseDocument4(text) {
+  if (text === void 0) return {};
+  try {
+    const doc = JSON.parse(text);
+    return isRecord(doc) ? doc : {};
+  } catch {
+    return {};
+  }
+}
+function serverChange(program, repoText) {
+  if (repoText !== void 0 && (repoText === program.text || sameContent(repoText, program.text))) return void 0;
+  const repo = parseDocument4(repoText);
+  const diff = diffMetadata(program.doc, indexTopLevel2(repo), DIFF_IGNORE_KEYS);
+  const onServer = indexTopLevel2(program.doc);
+  const removed = {};
+  for (const [collection2, value2] of Object.entries(repo)) {
+    if (!Array.isArray(value2)) continue;
+    const gone = value2.flatMap((obj) => {
+      const id = isRecord(obj) ? idOf(obj) : void 0;
+      return id !== void 0 && !onServer.has(id) ? [id] : [];
+    });
+    if (gone.length > 0) removed[collection2] = gone;
+  }
+  return { program, diff, removed, newFile: repoText === void 0 };
+}
+function userText(user) {
+  if (!isRecord(user)) return void 0;
+  const str4 = (v) => typeof v === "string" && v.trim() !== "" ? v.trim() : void 0;
+  const name = str4(user.name) ?? str4(user.displayName);
+  const username = str4(user.username) ?? str4(user.code);
+  if (name && username && name !== username) return `${name} (${username})`;
+  return name ?? username ?? str4(user.id);
+}
+function timeText(value2) {
+  if (typeof value2 !== "string" || value2.trim() === "") return void 0;
+  const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})/.exec(value2.trim());
+  return m ? `${m[1]} ${m[2]}` : value2.trim();
+}
+function serverStamps(raw) {
+  const stamps = /* @__PURE__ */ new Map();
+  for (const [id, obj] of indexTopLevel2(raw)) {
+    const who = userText(obj.lastUpdatedBy);
+    const when = timeText(obj.lastUpdated);
+    const text = who && when ? `${who}, ${when}` : who ? `by ${who}` : when;
+    if (text) stamps.set(id, text);
+  }
+  return stamps;
+}
+function exportView(change2) {
+  const stamps = serverStamps(change2.program.raw);
+  return {
+    old: "repository",
+    new: "server now",
+    created: "New on the server",
+    removed: "Gone from the server (the repository still has them)",
+    removedObjects: change2.removed,
+    stamp: (id) => stamps.get(id)
+  };
+}
+function programSection(change2) {
+  const { program, diff } = change2;
+  const outcome = { id: program.id, name: program.name, file: program.file, diff };
+  const gone = Object.values(change2.removed).reduce((n, ids2) => n + ids2.length, 0);
+  if (diff.totals.created + diff.totals.changed + gone === 0) {
+    outcome.after = ["No object differs: the file changes only in its layout or in keys the comparison leaves out."];
+  }
+  if (change2.newFile) outcome.after = [...outcome.after ?? [], "The repository has no file for it yet."];
+  return detailSectionAs(outcome, exportView(change2));
+}
+function defaultTitle(changes) {
+  if (changes.length === 1) {
+    const p = changes[0].program;
+    const name = commitLine(p.name ?? p.id);
+    const short = name.length > TITLE_MAX - 40 ? `${name.slice(0, TITLE_MAX - 41)}\u2026` : name;
+    return `DHIS2 metadata: ${short} changed on the server`;
+  }
+  return `DHIS2 metadata: ${changes.length} programs changed on the server`;
+}
+function pullRequestBody(options) {
+  const { changes, server, base, sha, settings } = options;
+  const rows = changes.map(({ program, diff, removed }) => [
+    programLabel(program.id, program.name),
+    code(program.file),
+    diff.totals.created,
+    diff.totals.changed,
+    Object.values(removed).reduce((n, ids2) => n + ids2.length, 0)
+  ]);
+  const summaryUrl = jobSummaryUrl(settings.github);
+  const essential = [
+    md`The export from ${server.url} (DHIS2 ${server.version}) found metadata on the server that differs from ${code(base)}: changes made on the server itself (in the Program Config App or the Maintenance app, say). Merging this pull request takes them into the repository; a restore from ${code(base)} without it would undo them on the server.`.text,
+    table(["program", "file", "new on the server", "changed", "gone"], rows, [
+      "left",
+      "left",
+      "right",
+      "right",
+      "right"
+    ]),
+    "Each object shows who changed it last on the server and when, where DHIS2 says so."
+  ].join("\n\n");
+  return fitComment(
+    {
+      header: `${MARKER}
+### What changed on the DHIS2 server`,
+      essential,
+      detail: changes.map(programSection).join("\n\n"),
+      // No run link here: an export that finds the same changes leaves the body (and its notifications) alone.
+      footer: `_This pull request is kept up to date by the export: it holds exactly the latest export on top of ${code(base).text}, and closes itself when the server matches the repository again._
+${markedValue(HEAD_KEY, sha)}`,
+      summaryUrl
+    },
+    COMMENT_LIMIT
+  );
+}
+function apiFor(settings, reporter) {
+  if (!settings.githubToken) {
+    throw new UserError(
+      "commit: pull-request needs a GitHub token to open the pull request: set github-token (default ${{ github.token }})"
+    );
+  }
+  return new GitHubApi(settings.github, settings.githubToken, { log: (m) => reporter.debug(m) });
+}
+async function openPullRequest(api, branch, base) {
+  const open2 = await api.openPullRequests(branch, base);
+  return open2[0];
+}
+async function exportPullRequest(options) {
+  const { settings, reporter, programs, server } = options;
+  const spec = settings.pullRequest;
+  if (!spec) throw new Error("exportPullRequest without settings.pullRequest");
+  const cwd = settings.workspace;
+  const base = await baseCheckout(cwd, spec.branch);
+  const changes = [];
+  for (const program of programs) {
+    const change2 = serverChange(program, await fileAt(cwd, base, program.file));
+    if (change2) changes.push(change2);
+  }
+  const outcome = {
+    action: "none",
+    branch: spec.branch,
+    base: base.branch,
+    programs: changes.map((c) => c.program.id)
+  };
+  const api = apiFor(settings, reporter);
+  const open2 = await openPullRequest(api, spec.branch, base.branch);
+  if (changes.length === 0) {
+    reporter.info(`Production matches ${base.branch}: no pull request needed.`);
+    if (!open2) return outcome;
+    await api.createIssueComment(
+      open2.number,
+      md`The server matches ${code(base.branch)} again: the export found nothing that differs, so this pull request is closed and ${code(spec.branch)} deleted.`.text
+    );
+    await api.updatePullRequest(open2.number, { state: "closed" });
+    const deleted = await api.deleteBranch(spec.branch);
+    reporter.info(
+      `Closed pull request #${open2.number}${deleted ? ` and deleted ${spec.branch}` : ` (${spec.branch} was already gone)`}.`
+    );
+    return { ...outcome, action: "closed", number: open2.number, url: open2.htmlUrl };
+  }
+  const files = changes.map((c) => ({ path: c.program.file, text: c.program.text }));
+  const tree = await exportTree(cwd, base, files);
+  const expected = open2 ? readMarkedValue(open2.body, HEAD_KEY) : void 0;
+  const branch = await pushExportBranch({
+    cwd,
+    base,
+    tree,
+    branch: spec.branch,
+    message: options.message(changes.map((c) => c.program)),
+    expected: expected && /^[0-9a-f]{40,64}$/i.test(expected) ? expected : void 0,
+    log: (m) => reporter.info(m)
+  });
+  outcome.sha = branch.sha;
+  const title2 = spec.title ?? defaultTitle(changes);
+  const body = pullRequestBody({ changes, server, base: base.branch, sha: branch.sha, settings });
+  let pr;
+  let action;
+  if (open2) {
+    if (open2.title === title2 && open2.body === body) {
+      pr = open2;
+      action = "unchanged";
+    } else {
+      pr = await api.updatePullRequest(open2.number, { title: title2, body });
+      action = "updated";
+    }
+  } else {
+    try {
+      pr = await api.createPullRequest({ head: spec.branch, base: base.branch, title: title2, body });
+      action = "opened";
+    } catch (e) {
+      if (!(e instanceof GitHubApiError && e.reason === "validation")) throw e;
+      const again = await openPullRequest(api, spec.branch, base.branch);
+      if (!again) throw e;
+      pr = await api.updatePullRequest(again.number, { title: title2, body });
+      action = "updated";
+    }
+  }
+  const missing = spec.labels.filter((l) => !pr.labels.some((have) => have.toLowerCase() === l.toLowerCase()));
+  await api.addLabels(pr.number, missing);
+  reporter.info(`Pull request #${pr.number} ${action}${pr.htmlUrl ? `: ${pr.htmlUrl}` : ""}`);
+  return { ...outcome, action, number: pr.number, url: pr.htmlUrl };
 }
 
 // src/commands/export.ts
@@ -54482,7 +55282,7 @@ function programFile(settings, entry) {
   return inside.abs;
 }
 async function exportOne(client, settings, entry) {
-  const { doc, text, kind, preset: preset2, name } = await buildExport(client, settings.config, entry);
+  const { doc, text, kind, preset: preset2, name, raw } = await buildExport(client, settings.config, entry);
   const path = programFile(settings, entry);
   const boundary = workspaceBoundary(settings.workspace);
   const previous = readTextInside(boundary, path, "file");
@@ -54490,6 +55290,8 @@ async function exportOne(client, settings, entry) {
   if (changed) writeTextInside(boundary, path, text, "file");
   return {
     text,
+    doc,
+    raw,
     result: {
       id: entry.id,
       file: relative6(settings.workspace, path),
@@ -54534,7 +55336,20 @@ function summaryMarkdown3(report) {
   if (report.commit?.sha) {
     lines.push(md`Committed ${report.commit.sha.slice(0, 7)} on ${report.commit.branch}.`.text);
   }
-  return `${lines.join("\n").trimEnd()}
+  const pr = report.pullRequest;
+  if (pr) {
+    const link = pr.number !== void 0 && pr.url && /^https?:\/\/[^\s()<>]+$/.test(pr.url) ? `[#${pr.number}](${pr.url})` : pr.number !== void 0 ? `#${pr.number}` : "";
+    const what = {
+      opened: `Opened pull request ${link}`,
+      updated: `Updated pull request ${link}`,
+      unchanged: `Pull request ${link} is up to date`,
+      closed: `The server matches ${code(pr.base).text} again: closed pull request ${link} and deleted ${code(pr.branch).text}`,
+      none: `The server matches ${code(pr.base).text}: no pull request`
+    };
+    const sha = pr.sha ? md` (${code(pr.branch)} at ${pr.sha.slice(0, 7)})`.text : "";
+    lines.push(`${what[pr.action]}${pr.action === "closed" || pr.action === "none" ? "" : sha}.`);
+  }
+  return `${blocks(...lines)}
 `;
 }
 function defaultCommitMessage(report, changed) {
@@ -54548,15 +55363,19 @@ Server: ${commitLine(report.server.url)}
 ${body}
 `;
 }
-async function runExport(settings, reporter2) {
-  const client = await connect(settings, reporter2);
+async function runExport(settings, reporter) {
+  const client = await connect(settings, reporter);
+  const exported = /* @__PURE__ */ new Map();
   const results = await eachProgram(
     settings.programs.map((entry) => ({ entry })),
-    reporter2,
+    reporter,
     EXPORT_CONCURRENCY,
     async ({ entry }) => {
-      const { result } = await exportOne(client, settings, entry);
-      reporter2.info(
+      const { result, text, doc, raw } = await exportOne(client, settings, entry);
+      if (settings.pullRequest) {
+        exported.set(entry.id, { id: entry.id, name: result.name, file: result.file, text, doc, raw });
+      }
+      reporter.info(
         `${result.name ?? result.id} (${result.id}): ${result.changed ? "changed, written to" : "unchanged"} ${result.file}`
       );
       return result;
@@ -54574,14 +55393,14 @@ async function runExport(settings, reporter2) {
   let commitError;
   if (settings.commit) {
     if (written.length === 0) {
-      reporter2.info("Nothing changed: no commit.");
+      reporter.info("Nothing changed: no commit.");
     } else {
       try {
         const outcome = await commitAndPush({
           cwd: settings.workspace,
           files: written.map((r) => r.file),
           message: settings.commitMessage ?? defaultCommitMessage(report, written),
-          log: (m) => reporter2.info(m)
+          log: (m) => reporter.info(m)
         });
         report.commit = { sha: outcome.sha, branch: outcome.branch, rebased: outcome.rebased };
       } catch (e) {
@@ -54590,32 +55409,56 @@ async function runExport(settings, reporter2) {
       }
     }
   }
-  const exported = results.filter((r) => !r.error).map((r) => r.file);
-  if (settings.github.runtimeToken && exported.length > 0) {
-    const id = createHash6("sha1").update(settings.config.path).update(exported.join()).digest("hex").slice(0, 8);
+  if (settings.pullRequest) {
+    const failedCount = results.filter((r) => r.error).length;
+    if (failedCount > 0) {
+      reporter.warning(
+        `The pull request and ${settings.pullRequest.branch} are left as they are: ${failedCount} of ${results.length} programs failed to export.`
+      );
+    } else {
+      try {
+        report.pullRequest = await exportPullRequest({
+          settings,
+          reporter,
+          programs: results.flatMap((r) => exported.get(r.id) ?? []),
+          server: report.server,
+          message: (differing) => settings.commitMessage ?? defaultCommitMessage(report, differing)
+        });
+      } catch (e) {
+        if (!isUserError(e)) throw e;
+        commitError = e;
+      }
+    }
+    const open2 = report.pullRequest && !["closed", "none"].includes(report.pullRequest.action);
+    reporter.setOutput("pull-request-number", open2 ? String(report.pullRequest?.number ?? "") : "");
+    reporter.setOutput("pull-request-url", open2 ? report.pullRequest?.url ?? "" : "");
+  }
+  const exportedFiles = results.filter((r) => !r.error).map((r) => r.file);
+  if (settings.github.runtimeToken && exportedFiles.length > 0) {
+    const id = createHash6("sha1").update(settings.config.path).update(exportedFiles.join()).digest("hex").slice(0, 8);
     const name = artifactName("dhis2-metadata-export", [id]);
     try {
       await uploadArtifact(
         name,
-        exported.map((f) => resolve7(settings.workspace, f)),
+        exportedFiles.map((f) => resolve7(settings.workspace, f)),
         settings.workspace
       );
-      reporter2.info(`Uploaded the exported files as artifact ${name}.`);
+      reporter.info(`Uploaded the exported files as artifact ${name}.`);
     } catch (e) {
-      reporter2.warning(e.message);
+      reporter.warning(e.message);
     }
   } else if (settings.inAction) {
-    reporter2.notice("Artifact upload skipped: not running inside a GitHub runner (no ACTIONS_RUNTIME_TOKEN).");
+    reporter.notice("Artifact upload skipped: not running inside a GitHub runner (no ACTIONS_RUNTIME_TOKEN).");
   }
   const reportPath = writeReport(settings, "export", report);
-  reporter2.setOutput("changed", String(report.changed));
-  reporter2.setOutput("files", JSON.stringify(report.files));
-  reporter2.setOutput("report", reportPath);
-  await reporter2.summary(summaryMarkdown3(report));
+  reporter.setOutput("changed", String(report.changed));
+  reporter.setOutput("files", JSON.stringify(report.files));
+  reporter.setOutput("report", reportPath);
+  await reporter.summary(summaryMarkdown3(report));
   if (commitError) throw commitError;
   const failed = results.filter((r) => r.error);
   if (failed.length > 0) {
-    reporter2.info(
+    reporter.info(
       `Export failed for ${failed.length} of ${results.length} programs: ${failed.map((f) => f.id).join(", ")}`
     );
     return false;
@@ -54626,39 +55469,36 @@ async function runExport(settings, reporter2) {
 // src/commands/list-backups.ts
 var NO_BACKUPS = "No backups found";
 function summaryMarkdown4(report) {
-  const lines = [
+  const parts = [
     md`### DHIS2 in-server backups on ${report.server.url} (DHIS2 ${report.server.version})`.text,
-    "",
-    `dataStore namespace \`${report.namespace}\` (the Program Config App's backups). Use a backup's id as \`backup-id\`.`,
-    ""
+    `dataStore namespace \`${report.namespace}\` (the Program Config App's backups). Use a backup's id as \`backup-id\`.`
   ];
   for (const p of report.programs) {
-    lines.push(`#### ${cell(programLabel(p.id, p.name))}`, "");
+    parts.push(`#### ${cell(programLabel(p.id, p.name))}`);
     if (p.error) {
-      lines.push(md`Failed: ${p.error}`.text, "");
+      parts.push(md`Failed: ${p.error}`.text);
       continue;
     }
-    if (p.onServer === false) lines.push("This program is not on the server (its backups can restore it).", "");
+    if (p.onServer === false) parts.push("This program is not on the server (its backups can restore it).");
     if (p.backups.length === 0) {
-      lines.push(`${NO_BACKUPS} for this program.`, "");
+      parts.push(`${NO_BACKUPS} for this program.`);
       continue;
     }
-    lines.push(
+    parts.push(
       table(
         ["name", "version", "date", "comment", "id"],
         p.backups.map((b) => [b.name, b.version, b.date, shortComment(b.comment), b.id ?? ""])
       ),
-      "",
-      `${backupCount(p.backups.length)}, ${formatBytes(p.bytes ?? 0)} in all.`,
-      ""
+      `${backupCount(p.backups.length)}, ${formatBytes(p.bytes ?? 0)} in all.`
     );
-    if (p.warning) lines.push("> [!WARNING]", md`> ${p.warning}`.text, "");
+    if (p.warning) parts.push(`> [!WARNING]
+${md`> ${p.warning}`.text}`);
   }
-  return `${lines.join("\n").trimEnd()}
+  return `${blocks(...parts)}
 `;
 }
-async function runListBackups(settings, reporter2) {
-  const client = await connect(settings, reporter2);
+async function runListBackups(settings, reporter) {
+  const client = await connect(settings, reporter);
   const names = await programNames(
     client,
     settings.programs.map((p) => p.id)
@@ -54682,16 +55522,16 @@ async function runListBackups(settings, reporter2) {
         bytes: stored.bytes,
         warning: sizeWarning(entry.id, stored.bytes, backups.length)
       };
-      reporter2.info(
+      reporter.info(
         backups.length === 0 ? `${name ?? entry.id} (${entry.id}): ${NO_BACKUPS}` : `${name ?? entry.id} (${entry.id}): ${backupCount(backups.length)}, ${formatBytes(stored.bytes)}`
       );
-      for (const b of backups) reporter2.info(`  ${b.id}  ${b.date}  ${b.name} (version ${b.version})`);
-      if (!onServer) reporter2.warning(`program ${entry.id} is not on ${client.url}; it has backups there`);
-      if (result.warning) reporter2.warning(result.warning);
+      for (const b of backups) reporter.info(`  ${b.id}  ${b.date}  ${b.name} (version ${b.version})`);
+      if (!onServer) reporter.warning(`program ${entry.id} is not on ${client.url}; it has backups there`);
+      if (result.warning) reporter.warning(result.warning);
       results.push(result);
     } catch (e) {
       if (!isUserError(e)) throw e;
-      reporter2.error(`program ${entry.id}: ${e.message}`);
+      reporter.error(`program ${entry.id}: ${e.message}`);
       results.push({ id: entry.id, name, backups: [], error: e.message });
     }
   }
@@ -54702,18 +55542,18 @@ async function runListBackups(settings, reporter2) {
     programs: results
   };
   const reportPath = writeReport(settings, "list-backups", report);
-  reporter2.setOutput(
+  reporter.setOutput(
     "backups",
     JSON.stringify(results.flatMap((p) => p.backups.map((b) => ({ programId: p.id, ...b }))))
   );
-  reporter2.setOutput("report", reportPath);
-  await reporter2.summary(summaryMarkdown4(report));
+  reporter.setOutput("report", reportPath);
+  await reporter.summary(summaryMarkdown4(report));
   return results.every((r) => !r.error);
 }
 
 // src/commands/restore.ts
 import { hostname, userInfo } from "node:os";
-import { join as join7 } from "node:path";
+import { join as join8 } from "node:path";
 
 // src/dhis2/datastore-lock.ts
 import { randomUUID as randomUUID2 } from "node:crypto";
@@ -54816,38 +55656,35 @@ function refusalNote(settings, differs) {
     const detail = describe2(d);
     return `- ${code(d.id)}: ${d.reviewed ? `reviewed ${code(d.reviewed.slice(0, 12))}` : "not in the reviewed dry run"}, now ${code(d.now.slice(0, 12))}` + (detail ? ` (${md`${detail}`.text})` : "");
   });
-  return [
-    "",
-    md`#### ⛔ Restore to ${settings.server.url} refused at ${settings.github.sha?.slice(0, 7) ?? "this commit"}`.text,
-    "",
-    "The plan differs from the one this dry run reviewed (the file changed after the review, or the server",
-    "changed since: what restore keeps from it, or the rules it would delete):",
-    ...lines,
-    "",
+  const where = settings.label ? md`${settings.label} (${settings.server.url})` : md`${settings.server.url}`;
+  return blocks(
+    md`#### ⛔ Restore to ${where} refused at ${settings.github.sha?.slice(0, 7) ?? "this commit"}`,
+    "The plan differs from the one this dry run reviewed (the file changed after the review, or the server\nchanged since: what restore keeps from it, or the rules it would delete):",
+    lines.join("\n"),
     "Run the dry run again on a new pull request, or re-run the restore with `allow-plan-change: true`."
-  ].join("\n");
+  );
 }
-async function checkReviewedPlan(settings, reporter2, programs) {
+async function checkReviewedPlan(settings, reporter, programs) {
   const reviewedDeletions = /* @__PURE__ */ new Map();
   const { eventName, sha } = settings.github;
   if (eventName === "workflow_dispatch") {
-    reporter2.notice(
+    reporter.notice(
       "No reviewed plan to compare with (workflow_dispatch event: started by a person, on purpose): proceeding without one."
     );
     return { differs: [], reviewedDeletions };
   }
   if (eventName !== "push" || !sha) {
-    reporter2.info(
+    reporter.info(
       `No reviewed plan to compare with (${eventName ? `${eventName} event` : "run by hand"}, not a push of a merged pull request): proceeding.`
     );
     return { differs: [], reviewedDeletions };
   }
-  const api = new GitHubApi(settings.github, settings.githubToken ?? "", { log: (m) => reporter2.debug(m) });
+  const api = new GitHubApi(settings.github, settings.githubToken ?? "", { log: (m) => reporter.debug(m) });
   const pr = await api.findMergedPullRequestForCommit(sha);
   if (!pr) {
     const message = `commit ${sha.slice(0, 7)} came from no merged pull request: nobody reviewed a dry run of it (merge changes through a pull request, run the workflow by hand with workflow_dispatch, or set allow-plan-change: true)`;
     if (!settings.allowPlanChange) throw new UserError(`restore refused: ${message}`);
-    reporter2.warning(`${message}; proceeding because allow-plan-change is true`);
+    reporter.warning(`${message}; proceeding because allow-plan-change is true`);
     return { differs: [], reviewedDeletions };
   }
   const me = await api.identity();
@@ -54860,14 +55697,14 @@ async function checkReviewedPlan(settings, reporter2, programs) {
     else others++;
   }
   if (others > 0) {
-    reporter2.warning(
+    reporter.warning(
       `pull request #${pr.number}: ignored ${others} dry-run comment${others === 1 ? "" : "s"} not written by ${me.login} (only the dry run's own comments count as the review)`
     );
   }
   if (ours.length === 0) {
     const message = `pull request #${pr.number} has no dry-run comment for ${settings.config.path} on ${settings.server.url}: this change was not reviewed against this server (run dry-run with comment: true on pull requests, or set allow-plan-change: true)`;
     if (!settings.allowPlanChange) throw new UserError(message);
-    reporter2.warning(`${message}; proceeding because allow-plan-change is true`);
+    reporter.warning(`${message}; proceeding because allow-plan-change is true`);
     return { pr: pr.number, differs: [], reviewedDeletions };
   }
   const differs = [];
@@ -54892,24 +55729,74 @@ async function checkReviewedPlan(settings, reporter2, programs) {
     }
   }
   if (differs.length === 0) {
-    reporter2.info(`The plan is exactly the one pull request #${pr.number}'s dry run reviewed.`);
+    reporter.info(`The plan is exactly the one pull request #${pr.number}'s dry run reviewed.`);
     return { pr: pr.number, comment, differs, reviewedDeletions };
   }
   const details = differs.map((d) => describe2(d) ? `${d.id}: ${describe2(d)}` : d.id).join("; ");
   const what = `the plan differs from the one pull request #${pr.number}'s dry run reviewed (${details})`;
   if (settings.allowPlanChange) {
-    reporter2.warning(`${what}; proceeding because allow-plan-change is true (deleting only what the review listed)`);
+    reporter.warning(`${what}; proceeding because allow-plan-change is true (deleting only what the review listed)`);
     return { pr: pr.number, comment, differs, reviewedDeletions };
   }
   const noted = comment ?? ours[ours.length - 1].comment;
   try {
-    await api.updateIssueComment(noted.id, `${noted.body}
-${refusalNote(settings, differs)}`);
+    await api.updateIssueComment(noted.id, `${blocks(noted.body, refusalNote(settings, differs))}
+`);
   } catch (e) {
-    reporter2.warning(`could not note the refusal on pull request #${pr.number}: ${e.message}`);
+    reporter.warning(`could not note the refusal on pull request #${pr.number}: ${e.message}`);
   }
   throw new UserError(
     `restore refused before any import: ${what}. Run the dry run again, or set allow-plan-change: true`
+  );
+}
+
+// src/commands/rollback.ts
+import { basename as basename2, join as join7 } from "node:path";
+var DEFAULT_CONFIG = "dhis2-metadata.yml";
+var folders = /* @__PURE__ */ new WeakMap();
+function runStamp(date) {
+  return date.toISOString().replace(/[:.]/g, "-");
+}
+function rollbackDir(settings, now = () => /* @__PURE__ */ new Date()) {
+  let dir = folders.get(settings);
+  if (!dir) {
+    dir = join7(rollbackRoot(settings.reportDir), `${runStamp(now())}-${runScope(settings)}`);
+    folders.set(settings, dir);
+  }
+  return dir;
+}
+var rollbackProgram = (file) => basename2(file, ".json");
+function shellWord(text) {
+  return /^[A-Za-z0-9_/.:=@%+,-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}
+function restoreCommand(settings, programId, file) {
+  const args = ["dhis2-metadata", "restore"];
+  if (settings.config.path !== DEFAULT_CONFIG) args.push("--config", shellWord(settings.config.path));
+  if (settings.server.url) args.push("--server-url", shellWord(settings.server.url));
+  args.push("--programs", shellWord(programId), "--file", shellWord(file));
+  return args.join(" ").replace(/[\u0000-\u001f\u007f`]/g, "?");
+}
+function rollbackMarkdown(settings, rollback) {
+  if (rollback.files.length === 0) return "";
+  const points = rollback.files.map((file) => {
+    const id = rollbackProgram(file);
+    const artifact = rollback.artifacts.find((a) => a.includes(`-${id}-`));
+    return { id, file, artifact };
+  });
+  const items = points.map(
+    ({ id, file, artifact }) => artifact ? md`- ${code(id)}: ${code(file)}, uploaded as the artifact ${code(artifact)}` : md`- ${code(id)}: ${code(file)}`
+  );
+  const inRunner = points.some((p) => p.artifact);
+  const commands = points.map(
+    ({ id, file, artifact }) => restoreCommand(settings, id, artifact ? `path/to/${basename2(file)}` : file)
+  );
+  return blocks(
+    "#### Rollback point",
+    `The server's state before this restore was saved (current-server preset), one file per program:`,
+    items.map((i) => i.text).join("\n"),
+    inRunner ? "To go back, download the artifact (for example `gh run download <run id> -n <artifact>`) and run from the workspace, with the credentials in `DHIS2_USERNAME`/`DHIS2_PASSWORD` or `DHIS2_TOKEN`:" : "To go back, run from the workspace, with the credentials in `DHIS2_USERNAME`/`DHIS2_PASSWORD` or `DHIS2_TOKEN`:",
+    ["```sh", ...commands, "```"].join("\n"),
+    inRunner ? "or commit the file to the workspace and run the action with `command: restore`, `programs:` the uid and `file:` its path; or put it at the program's `file` path on a branch and open a pull request (the dry run shows what it would change)." : "Or put the file at the program's `file` path on a branch and open a pull request: the dry run shows what it would change."
   );
 }
 
@@ -54920,9 +55807,6 @@ var COMMIT_PARAMS = {
   atomicMode: "ALL",
   async: true
 };
-function rollbackDir(settings) {
-  return join7(settings.reportDir, "rollback", runScope(settings));
-}
 async function saveRollbackPoint(client, settings, planned) {
   if (!planned.onServer) return void 0;
   const config2 = {
@@ -54933,12 +55817,12 @@ async function saveRollbackPoint(client, settings, planned) {
     attributes: {}
   };
   const { text } = await buildExport(client, config2, planned.entry, planned.current);
-  return writeRunFile(settings, join7(rollbackDir(settings), `${planned.entry.id}.json`), text, "rollback point");
+  return writeRunFile(settings, join8(rollbackDir(settings), `${planned.entry.id}.json`), text, "rollback point");
 }
 function hasDeletions(planned) {
   return Object.values(planned.plan.stale).some((ids2) => ids2.length > 0);
 }
-async function deleteStale(client, planned, reporter2, reviewed) {
+async function deleteStale(client, planned, reporter, reviewed) {
   const stale = planned.plan.stale;
   const payload = {};
   const spared = [];
@@ -54948,7 +55832,7 @@ async function deleteStale(client, planned, reporter2, reviewed) {
     if (allowed.length > 0) payload[key] = allowed.map((id) => ({ id }));
   }
   if (spared.length > 0) {
-    reporter2.warning(
+    reporter.warning(
       `program ${planned.entry.id}: kept ${spared.join(", ")}, which the file no longer has: the reviewed dry run did not list ${spared.length === 1 ? "it" : "them"} for deletion`
     );
   }
@@ -54960,7 +55844,7 @@ async function deleteStale(client, planned, reporter2, reviewed) {
   });
   for (const e of report.errors) {
     if (e.code === "E5001" || /not found|does not exist/i.test(e.message)) continue;
-    reporter2.warning(`program ${planned.entry.id}: could not delete ${e.objectType} ${e.uid ?? ""}: ${e.message}`);
+    reporter.warning(`program ${planned.entry.id}: could not delete ${e.objectType} ${e.uid ?? ""}: ${e.message}`);
   }
   return report.stats;
 }
@@ -54981,54 +55865,44 @@ async function verify2(client, planned) {
 function restoreMarkdown(settings, version, programs, rollback, heading) {
   const status = worstStatus(programs);
   const icon = status === "OK" ? "\u2705" : status === "WARNING" ? "\u26A0\uFE0F" : "\u274C";
-  const lines = [
-    `### ${icon} DHIS2 restore${heading ? ` (${heading})` : ""}: ${status} on ${cell(settings.server.url)} (DHIS2 ${cell(version)})`,
-    "",
+  const rollbackPart = rollbackMarkdown(settings, rollback);
+  return `${blocks(
+    `### ${icon} DHIS2 restore${serverTitle(settings.label)}${heading ? ` (${heading})` : ""}: ${status} on ${cell(settings.server.url)} (DHIS2 ${cell(version)})`,
+    provenanceLine(settings.github, settings.github.sha),
+    changesLine(programs),
     countsTable(programs),
-    "",
     errorsSection(programs),
-    "",
-    ...programs.map(detailSection)
-  ];
-  if (rollback.files.length > 0) {
-    const where = rollback.artifacts.length > 0 ? `the artifact${rollback.artifacts.length > 1 ? "s" : ""} ${rollback.artifacts.map((a) => `\`${a}\``).join(", ")}` : `files in ${settings.reportDir}/rollback`;
-    lines.push(
-      "",
-      "#### Rollback point",
-      "",
-      `The server's state before this restore was saved (current-server preset) as ${where}.`,
-      "To go back: put the file of a program at its `file` path on a branch, open a pull request (the dry run shows",
-      "what it would change), and merge it; or run `dhis2-metadata restore` with that file."
-    );
-  }
-  return `${lines.join("\n").replace(/\n{3,}/g, "\n\n").trim()}
+    ...programs.map(detailSection),
+    rollbackPart
+  )}
 `;
 }
-async function finish(settings, reporter2, client, all3, rollback, heading) {
-  const { status } = reportImport(settings, reporter2, client, "restore", all3, { rollback });
-  await reporter2.summary(restoreMarkdown(settings, client.system.version, all3, rollback, heading));
+async function finish(settings, reporter, client, all3, rollback, heading) {
+  const { status } = reportImport(settings, reporter, client, "restore", all3, { rollback });
+  await reporter.summary(restoreMarkdown(settings, client.system.version, all3, rollback, heading));
   return status !== "ERROR";
 }
-async function rollbackPoint(client, settings, planned, reporter2, rollback) {
+async function rollbackPoint(client, settings, planned, reporter, rollback) {
   const file = await saveRollbackPoint(client, settings, planned);
   if (!file) return;
   rollback.files.push(file);
+  reporter.info(`Program ${planned.entry.id}: rollback point saved as ${file}`);
   if (!settings.github.runtimeToken) return;
   const name = artifactName("dhis2-rollback", [planned.entry.id, runScope(settings), settings.github.runId ?? ""]);
   try {
     await uploadArtifact(name, [file], rollbackDir(settings));
     rollback.artifacts.push(name);
   } catch (e) {
-    reporter2.warning(`program ${planned.entry.id}: ${e.message} (the rollback point is in ${file})`);
+    reporter.warning(`program ${planned.entry.id}: ${e.message} (the rollback point is in ${file})`);
   }
 }
-async function afterImport(outcome, reporter2, what, step) {
+async function afterImport(outcome, reporter, what, step) {
   try {
     return await step();
   } catch (e) {
     if (!isUserError(e)) throw e;
     const message = `${what} failed after the import succeeded: ${e.message}`;
-    reporter2.warning(`program ${outcome.id}: ${message}`);
+    reporter.warning(`program ${outcome.id}: ${message}`);
     outcome.after = [...outcome.after ?? [], message];
     if (outcome.report?.status === "OK") outcome.report.status = "WARNING";
     return void 0;
@@ -55044,50 +55918,50 @@ function lockOwner(settings) {
   }
   return { owner: `${userInfo().username}@${hostname()} (dhis2-metadata CLI, pid ${process.pid})` };
 }
-async function takeLocks(client, settings, reporter2) {
+async function takeLocks(client, settings, reporter) {
   const held = [];
-  const { owner, run } = lockOwner(settings);
+  const { owner, run: run2 } = lockOwner(settings);
   try {
     for (const id of settings.programs.map((p) => p.id).sort()) {
       held.push(
         await acquireLock(client.dataStore, `restore-${id}`, {
           owner,
-          run,
+          run: run2,
           purpose: `restore of program ${id} on ${client.url}`,
           // A holder that died stops blocking once the longest restore it could be running is over.
           ttlMs: 2 * settings.importTimeoutMs + 10 * 6e4,
           waitMs: settings.importTimeoutMs,
           pollMs: Math.min(2e3, settings.importTimeoutMs / 10),
-          progress: (m) => reporter2.info(m)
+          progress: (m) => reporter.info(m)
         })
       );
     }
   } catch (e) {
-    await releaseLocks(held, reporter2);
+    await releaseLocks(held, reporter);
     throw e;
   }
   return held;
 }
-async function releaseLocks(held, reporter2) {
+async function releaseLocks(held, reporter) {
   for (const lock of held.splice(0)) {
     try {
       await lock.release();
     } catch (e) {
-      reporter2.warning(
+      reporter.warning(
         `could not release the restore lock ${lock.key}: ${e.message} (it expires by itself)`
       );
     }
   }
 }
-async function runRestore(settings, reporter2) {
-  const client = await connect(settings, reporter2);
-  const locks = await takeLocks(client, settings, reporter2);
-  const unregister = onInterrupt(() => releaseLocks(locks, reporter2));
+async function runRestore(settings, reporter) {
+  const client = await connect(settings, reporter);
+  const locks = await takeLocks(client, settings, reporter);
+  const unregister = onInterrupt(() => releaseLocks(locks, reporter));
   try {
-    return await restoreLocked(settings, reporter2, client);
+    return await restoreLocked(settings, reporter, client);
   } finally {
     unregister();
-    await releaseLocks(locks, reporter2);
+    await releaseLocks(locks, reporter);
   }
 }
 function interruptedLine(signal, outcomes, rollback) {
@@ -55097,15 +55971,15 @@ function interruptedLine(signal, outcomes, rollback) {
   const points = rollback.files.length > 0 ? ` Rollback points: ${rollback.files.join(", ")}.` : "";
   return `restore interrupted (${signal}): ${imported.length > 0 ? `imported ${imported.join(", ")}` : "nothing was imported"}.${during}${points}`;
 }
-async function restoreLocked(settings, reporter2, client) {
+async function restoreLocked(settings, reporter, client) {
   const rollback = { files: [], artifacts: [] };
   const planned = [];
   const failed = [];
-  for (const source of await programSources(client, settings, reporter2)) {
+  for (const source of await programSources(client, settings, reporter)) {
     const { entry } = source;
     try {
       if ("error" in source) throw source.error;
-      const { planned: p, report } = await planAndValidate(client, settings, entry, source.file, reporter2);
+      const { planned: p, report } = await planAndValidate(client, settings, entry, source.file, reporter);
       if (report.status !== "ERROR") {
         planned.push(p);
         continue;
@@ -55113,34 +55987,34 @@ async function restoreLocked(settings, reporter2, client) {
       failed.push(outcomeOf(p, report));
     } catch (e) {
       if (!isUserError(e)) throw e;
-      reporter2.error(`program ${entry.id}: ${e.message}`, e.location.file ? e.location : void 0);
+      reporter.error(`program ${entry.id}: ${e.message}`, e.location.file ? e.location : void 0);
       failed.push({ id: entry.id, file: entry.file, error: e.message });
     }
   }
   if (failed.length > 0) {
-    reporter2.info(
+    reporter.info(
       `Restore not started: the dry run fails for ${failed.map((f) => f.id).join(", ")}. Nothing was imported.`
     );
     const all3 = [...failed, ...planned.map((p) => outcomeOf(p))];
-    return finish(settings, reporter2, client, all3, rollback, "restore not started: the dry run fails");
+    return finish(settings, reporter, client, all3, rollback, "restore not started: the dry run fails");
   }
   let check;
   try {
     check = await checkReviewedPlan(
       settings,
-      reporter2,
+      reporter,
       planned.map((p) => ({ id: p.entry.id, fingerprint: p.fingerprint, deletions: p.plan.stale }))
     );
   } catch (e) {
     if (!isUserError(e)) throw e;
     const all3 = planned.map((p) => ({ ...outcomeOf(p), error: "not restored: the plan check refused it" }));
-    await finish(settings, reporter2, client, all3, rollback, "restore refused");
+    await finish(settings, reporter, client, all3, rollback, "restore refused");
     throw e;
   }
   const outcomes = [];
   const unregister = onInterrupt(async (signal) => {
-    reporter2.error(interruptedLine(signal, outcomes, rollback));
-    await finish(settings, reporter2, client, outcomes, rollback, `interrupted (${signal})`);
+    reporter.error(interruptedLine(signal, outcomes, rollback));
+    await finish(settings, reporter, client, outcomes, rollback, `interrupted (${signal})`);
   });
   try {
     for (const p of planned) {
@@ -55154,31 +56028,31 @@ async function restoreLocked(settings, reporter2, client) {
       if (nothingToSend && !hasDeletions(p)) {
         outcome.report = nothingImported();
         outcome.after = ["nothing to change: the server already has what the file says; nothing was imported"];
-        reporter2.info(`${outcome.name ?? p.entry.id} (${p.entry.id}): nothing to change, nothing imported.`);
+        reporter.info(`${outcome.name ?? p.entry.id} (${p.entry.id}): nothing to change, nothing imported.`);
         continue;
       }
       let report;
       try {
-        await rollbackPoint(client, settings, p, reporter2, rollback);
+        await rollbackPoint(client, settings, p, reporter, rollback);
         report = nothingToSend ? nothingImported() : await client.importMetadata(p.payload, COMMIT_PARAMS);
       } catch (e) {
         if (!isUserError(e)) throw e;
         outcome.error = `${e.message} (no rule or variable was deleted)`;
-        reporter2.error(`program ${p.entry.id}: ${outcome.error}`);
+        reporter.error(`program ${p.entry.id}: ${outcome.error}`);
         continue;
       }
       outcome.report = report;
       if (report.status === "ERROR") {
-        reporter2.error(
+        reporter.error(
           `program ${p.entry.id}: the import failed (${report.errors.length} errors); nothing of it was kept`
         );
         continue;
       }
       const deleted = await afterImport(
         outcome,
-        reporter2,
+        reporter,
         "removing the stale rules",
-        () => deleteStale(client, p, reporter2, check.reviewedDeletions.get(p.entry.id))
+        () => deleteStale(client, p, reporter, check.reviewedDeletions.get(p.entry.id))
       );
       if (deleted) {
         report.stats = sumStats([
@@ -55190,28 +56064,28 @@ async function restoreLocked(settings, reporter2, client) {
           `removed ${deleted.deleted} program rules, variables and actions the file no longer has`
         ];
       }
-      const differences = await afterImport(outcome, reporter2, "the verification", () => verify2(client, p));
+      const differences = await afterImport(outcome, reporter, "the verification", () => verify2(client, p));
       if (differences) {
-        for (const d of differences) reporter2.warning(`program ${p.entry.id}: ${d}`);
+        for (const d of differences) reporter.warning(`program ${p.entry.id}: ${d}`);
         if (differences.length > 0 && report.status === "OK") report.status = "WARNING";
         outcome.after = [
           ...outcome.after ?? [],
           differences.length === 0 ? `verified: the server now has the ${objectCount(p.payload)} imported objects exactly as sent` : `verification found ${differences.length} differences`
         ];
       }
-      reporter2.info(
+      reporter.info(
         `${outcome.name ?? p.entry.id} (${p.entry.id}): ${report.status}; created ${report.stats.created}, updated ${report.stats.updated}, deleted ${report.stats.deleted}`
       );
     }
   } catch (e) {
     const current = outcomes[outcomes.length - 1];
     if (current && !current.error) current.error = `stopped: ${e.message}`;
-    await finish(settings, reporter2, client, outcomes, rollback);
+    await finish(settings, reporter, client, outcomes, rollback);
     throw e;
   } finally {
     unregister();
   }
-  return finish(settings, reporter2, client, outcomes, rollback);
+  return finish(settings, reporter, client, outcomes, rollback);
 }
 
 // src/run.ts
@@ -55224,23 +56098,23 @@ var COMMAND_HANDLERS = {
   "download-backup": runDownloadBackup,
   check: runCheck
 };
-function reportFailure(error2, reporter2) {
+function reportFailure(error2, reporter) {
   if (isUserError(error2)) {
-    reporter2.error(redact(error2.message), error2.location);
+    reporter.error(redact(error2.message), error2.location);
     return;
   }
   const message = error2 instanceof Error ? error2.message : String(error2);
-  reporter2.error(
+  reporter.error(
     redact(`internal error: ${message} (a bug in dhis2-metadata; rerun with debug logging and report it)`)
   );
-  if (error2 instanceof Error && error2.stack) reporter2.debug(redact(error2.stack));
+  if (error2 instanceof Error && error2.stack) reporter.debug(redact(error2.stack));
 }
-async function execute(raw, environment2, reporter2) {
+async function execute(raw, environment2, reporter) {
   let statusSet = false;
-  const tracking = Object.assign(Object.create(reporter2), {
+  const tracking = Object.assign(Object.create(reporter), {
     setOutput(name, value2) {
       if (name === "status") statusSet = true;
-      reporter2.setOutput(name, value2);
+      reporter.setOutput(name, value2);
     }
   });
   let ok = false;
@@ -55248,9 +56122,9 @@ async function execute(raw, environment2, reporter2) {
     const settings = buildSettings(raw, environment2);
     ok = await COMMAND_HANDLERS[settings.command](settings, tracking);
   } catch (error2) {
-    reportFailure(error2, reporter2);
+    reportFailure(error2, reporter);
   }
-  if (!statusSet) reporter2.setOutput("status", ok ? "OK" : "ERROR");
+  if (!statusSet) reporter.setOutput("status", ok ? "OK" : "ERROR");
   return ok ? 0 : 1;
 }
 
@@ -55264,9 +56138,14 @@ function readActionInputs() {
   }
   return raw;
 }
-onSecret((secret) => setSecret(secret));
-var env = environment();
-var reporter = new ActionReporter(Boolean(env.env.GITHUB_STEP_SUMMARY));
-installInterruptHandling();
-process.exitCode = await execute(readActionInputs(), env, reporter);
+async function run() {
+  onSecret((secret) => setSecret(secret));
+  const env = environment();
+  const reporter = new ActionReporter(Boolean(env.env.GITHUB_STEP_SUMMARY));
+  installInterruptHandling();
+  process.exitCode = await execute(readActionInputs(), env, reporter);
+}
+
+// src/index.ts
+await run();
 /*! For license information please see index.js.LEGAL.txt */
