@@ -5,7 +5,7 @@
  * - only the token's own comments are the review: a person's copied dry-run comment is ignored and never
  *   edited; a push no merged pull request covers restores only with allow-plan-change.
  */
-import { existsSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../emulator/index.ts';
@@ -13,6 +13,7 @@ import { startGitHubStub, STUB_TOKEN, type GitHubStub } from '../github-stub/ser
 import { pullRequestEnv } from '../helpers/pr-event.ts';
 import { runAction, runCli } from '../helpers/run-action.ts';
 import { tempWorkspace } from '../helpers/workspace.ts';
+import { editProgramFile } from '../helpers/program-files.ts';
 
 type Doc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- DHIS2 JSON
 
@@ -40,12 +41,7 @@ function folder(files: Record<string, string> = {}): string {
   return ws.dir;
 }
 
-function edit(dir: string, fn: (doc: Doc) => void): void {
-  const path = join(dir, `metadata/${PROGRAM}.json`);
-  const doc = JSON.parse(readFileSync(path, 'utf8'));
-  fn(doc);
-  writeFileSync(path, `${JSON.stringify(doc, null, 2)}\n`);
-}
+const edit = (dir: string, fn: (doc: Doc) => void): void => void editProgramFile(dir, PROGRAM, fn);
 
 const imports = (from: number) =>
   emulator.requests.slice(from).filter((r) => r.method === 'POST' && r.path === '/api/metadata');

@@ -5,7 +5,7 @@ import { startEmulator, type Emulator } from '../emulator/index.ts';
 import { startGitHubStub, STUB_READ_ONLY_TOKEN, STUB_TOKEN, type GitHubStub } from '../github-stub/server.ts';
 import { pullRequestEnv } from '../helpers/pr-event.ts';
 import { runAction } from '../helpers/run-action.ts';
-import { tempWorkspace } from '../helpers/workspace.ts';
+import { editProgramFile, exportedWorkspace as exportedProgramsWorkspace } from '../helpers/program-files.ts';
 
 const COVAC = 'yDuAzyqYABS';
 const PASSWORD = 'Pw-dry-run-4e1b-never-printed';
@@ -35,25 +35,10 @@ afterEach(() => {
 const creds = () => ({ 'server-url': emulator.url, username: 'reviewer', password: PASSWORD });
 
 /** A workspace with the program freshly exported (another-server preset), like a repo after the nightly job. */
-async function exportedWorkspace(programs = [COVAC]) {
-  const ws = tempWorkspace({
-    'dhis2-metadata.yml': `target: another-server\nprograms:\n${programs.map((p) => `  - id: ${p}\n`).join('')}`,
-  });
-  cleanup.push(ws.remove);
-  const run = await runAction({ command: 'export', ...creds() }, { workspace: ws.dir });
-  expect(run.code).toBe(0);
-  return ws.dir;
-}
+const exportedWorkspace = (programs = [COVAC]) => exportedProgramsWorkspace(creds(), programs, cleanup);
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests poke at arbitrary DHIS2 JSON
-function editFile(dir: string, id: string, edit: (doc: Record<string, any>) => void): string[] {
-  const path = join(dir, `metadata/${id}.json`);
-  const doc = JSON.parse(readFileSync(path, 'utf8'));
-  edit(doc);
-  const text = `${JSON.stringify(doc, null, 2)}\n`;
-  writeFileSync(path, text);
-  return text.split('\n');
-}
+const editFile: (...args: Parameters<typeof editProgramFile>) => string[] = (dir, id, edit) =>
+  editProgramFile(dir, id, edit).lines;
 
 /** Every metadata import the emulator received since `from`. */
 function imports(from: number) {

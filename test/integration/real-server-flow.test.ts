@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../emulator/index.ts';
 import { GROWN_OPTION_SET, TB_PROGRAM, tbWithManyOptions } from '../helpers/many-options.ts';
 import { runAction, type ActionRun } from '../helpers/run-action.ts';
-import { tempWorkspace } from '../helpers/workspace.ts';
+import { editProgramFile, exportedWorkspace } from '../helpers/program-files.ts';
 
 type Doc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- DHIS2 JSON
 
@@ -46,24 +46,12 @@ const creds = () => ({ 'server-url': emulator.url, username: 'deployer', passwor
 const run = (dir: string, command: string, extra: Record<string, string> = {}) =>
   runAction({ command, ...creds(), ...extra }, { workspace: dir });
 
-async function exported(program: string): Promise<string> {
-  const ws = tempWorkspace({ 'dhis2-metadata.yml': `target: another-server\nprograms:\n  - id: ${program}\n` });
-  cleanup.push(ws.remove);
-  const r = await run(ws.dir, 'export');
-  expect(r.errors).toEqual([]);
-  expect(r.code).toBe(0);
-  return ws.dir;
-}
+const exported = (program: string) => exportedWorkspace(creds(), [program], cleanup);
 
 const fileOf = (dir: string, program: string) => join(dir, `metadata/${program}.json`);
 const read = (dir: string, program: string): Doc => JSON.parse(readFileSync(fileOf(dir, program), 'utf8'));
 
-function edit(dir: string, program: string, fn: (doc: Doc) => void): Doc {
-  const doc = read(dir, program);
-  fn(doc);
-  writeFileSync(fileOf(dir, program), `${JSON.stringify(doc, null, 2)}\n`);
-  return doc;
-}
+const edit = (dir: string, program: string, fn: (doc: Doc) => void): Doc => editProgramFile(dir, program, fn).doc;
 
 const metadataPosts = (from: number) =>
   emulator.requests.slice(from).filter((r) => r.method === 'POST' && r.path === '/api/metadata');

@@ -3,14 +3,10 @@
  * interleave (a lock in the dataStore), a restore whose result the server does not hold says WARNING, and
  * an interrupted multi-program restore says what it imported and where the rollback point is.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../emulator/index.ts';
 import { runAction } from '../helpers/run-action.ts';
-import { tempWorkspace } from '../helpers/workspace.ts';
-
-type Doc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- DHIS2 JSON
+import { editProgramFile as edit, exportedWorkspace } from '../helpers/program-files.ts';
 
 const COVAC = 'yDuAzyqYABS';
 const TA = 'f1AyMswryyQ';
@@ -30,22 +26,7 @@ async function start(options: EmulatorOptions = {}) {
 
 const creds = () => ({ 'server-url': emulator.url, username: 'admin', password: 'district' });
 
-async function exported(programs: string[]): Promise<string> {
-  const ws = tempWorkspace({
-    'dhis2-metadata.yml': `target: another-server\nprograms:\n${programs.map((p) => `  - id: ${p}\n`).join('')}`,
-  });
-  cleanup.push(ws.remove);
-  const r = await runAction({ command: 'export', ...creds() }, { workspace: ws.dir });
-  expect(r.code).toBe(0);
-  return ws.dir;
-}
-
-function edit(dir: string, program: string, fn: (doc: Doc) => void): void {
-  const path = join(dir, `metadata/${program}.json`);
-  const doc = JSON.parse(readFileSync(path, 'utf8'));
-  fn(doc);
-  writeFileSync(path, `${JSON.stringify(doc, null, 2)}\n`);
-}
+const exported = (programs: string[]) => exportedWorkspace(creds(), programs, cleanup);
 
 const restore = (dir: string, extra: Record<string, string> = {}, env: Record<string, string> = {}) =>
   runAction(

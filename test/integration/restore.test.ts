@@ -5,6 +5,7 @@ import { startEmulator, type Emulator } from '../emulator/index.ts';
 import { startGitHubStub, STUB_TOKEN, type GitHubStub } from '../github-stub/server.ts';
 import { pullRequestEnv } from '../helpers/pr-event.ts';
 import { runAction } from '../helpers/run-action.ts';
+import { editProgramFile as edit, exportedWorkspace } from '../helpers/program-files.ts';
 import { tempWorkspace } from '../helpers/workspace.ts';
 
 const PROGRAM = 'f1AyMswryyQ'; // TA Tracker_program: 7 data elements, 4 org units, shared with a user group
@@ -27,20 +28,8 @@ type Doc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-exp
 
 const creds = () => ({ 'server-url': emulator.url, username: 'deployer', password: PASSWORD });
 
-async function exported(target: string, program: string, restore = ''): Promise<string> {
-  const ws = tempWorkspace({ 'dhis2-metadata.yml': `target: ${target}\nprograms:\n  - id: ${program}\n${restore}` });
-  cleanup.push(ws.remove);
-  const run = await runAction({ command: 'export', ...creds() }, { workspace: ws.dir });
-  expect(run.code).toBe(0);
-  return ws.dir;
-}
-
-function edit(dir: string, program: string, fn: (doc: Doc) => void): void {
-  const path = join(dir, `metadata/${program}.json`);
-  const doc = JSON.parse(readFileSync(path, 'utf8'));
-  fn(doc);
-  writeFileSync(path, `${JSON.stringify(doc, null, 2)}\n`);
-}
+const exported = (target: string, program: string, restore = '') =>
+  exportedWorkspace(creds(), [program], cleanup, { target, extra: restore });
 
 function setRestoreOptions(dir: string, options: string): void {
   const path = join(dir, 'dhis2-metadata.yml');

@@ -6,6 +6,7 @@ import { MemoryReporter } from '../../src/reporter.ts';
 import { execute } from '../../src/run.ts';
 import { startEmulator, type Emulator } from '../emulator/index.ts';
 import { runCli } from '../helpers/run-action.ts';
+import { editProgramFile as edit, programsConfig } from '../helpers/program-files.ts';
 import { tempWorkspace } from '../helpers/workspace.ts';
 
 /**
@@ -32,7 +33,7 @@ afterEach(async () => {
 
 function setup(programs: string[]) {
   const ws = tempWorkspace({
-    'dhis2-metadata.yml': `target: another-server\nprograms:\n${programs.map((p) => `  - id: ${p}\n`).join('')}`,
+    'dhis2-metadata.yml': programsConfig(programs),
   });
   const reports = mkdtempSync(join(tmpdir(), 'rollback-reports-'));
   cleanup.push(ws.remove, () => rmSync(reports, { recursive: true, force: true }));
@@ -44,13 +45,6 @@ function setup(programs: string[]) {
   };
   const cli = (args: string[]) => runCli(args, { cwd: ws.dir, env });
   return { dir: ws.dir, reports, env, cli };
-}
-
-function edit(dir: string, program: string, fn: (doc: Doc) => void): void {
-  const path = join(dir, `metadata/${program}.json`);
-  const doc = JSON.parse(readFileSync(path, 'utf8'));
-  fn(doc);
-  writeFileSync(path, `${JSON.stringify(doc, null, 2)}\n`);
 }
 
 const saved = (stdout: string) =>
