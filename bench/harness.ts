@@ -14,8 +14,16 @@ export interface Sample {
   rssKb: number;
 }
 
-/** Runs `node ...args` with only PATH and `env`, and measures it. */
-export function run(args: string[], env: Record<string, string>, cwd: string): Promise<Sample> {
+/**
+ * Runs `node ...args` with only PATH and `env`, and measures it. `accept` says whether a non-zero exit is
+ * the expected outcome (e.g. a dry run whose checks fail on a package with invalid expressions).
+ */
+export function run(
+  args: string[],
+  env: Record<string, string>,
+  cwd: string,
+  accept: (code: number | null, output: string) => boolean = (code) => code === 0,
+): Promise<Sample> {
   return new Promise((res, rej) => {
     const start = process.hrtime.bigint();
     const child = spawn(process.execPath, [...PROBE, ...args], { cwd, env: { PATH: process.env.PATH ?? '', ...env } });
@@ -25,7 +33,7 @@ export function run(args: string[], env: Record<string, string>, cwd: string): P
     child.on('close', (code) => {
       const ms = Number(process.hrtime.bigint() - start) / 1e6;
       const rss = /BENCH_MAXRSS_KB=(\d+)/.exec(out);
-      if (code !== 0 || !rss) return rej(new Error(`${args.join(' ')} exited ${code}: ${out.slice(-800)}`));
+      if (!accept(code, out) || !rss) return rej(new Error(`${args.join(' ')} exited ${code}: ${out.slice(-800)}`));
       res({ ms, rssKb: Number(rss[1]) });
     });
   });
