@@ -5,21 +5,25 @@ import { startEmulator, type Emulator } from '../emulator/index.ts';
 import { startGitHubStub, STUB_READ_ONLY_TOKEN, STUB_TOKEN, type GitHubStub } from '../github-stub/server.ts';
 import { pullRequestEnv } from '../helpers/pr-event.ts';
 import { runAction } from '../helpers/run-action.ts';
-import { editProgramFile, exportedWorkspace as exportedProgramsWorkspace } from '../helpers/program-files.ts';
+import {
+  COVAC_INVALID_RULE,
+  editProgramFile,
+  exportedWorkspace as exportedProgramsWorkspace,
+  repairCovacRule,
+} from '../helpers/program-files.ts';
 
 const COVAC = 'yDuAzyqYABS';
 const PASSWORD = 'Pw-dry-run-4e1b-never-printed';
 
 let emulator: Emulator;
 let github: GitHubStub;
-/** The one COVAC rule condition DHIS2 itself calls invalid (real-2.43.1/expression-verdicts.json). */
-const BROKEN_RULE = 'ParDbFN1amU';
+const BROKEN_RULE = COVAC_INVALID_RULE;
 
 beforeAll(async () => {
   emulator = await startEmulator({ users: [{ username: 'reviewer', password: PASSWORD }] });
   // These tests are about the import: the server's COVAC gets that rule repaired, so its checks pass and the
   // gate is the import alone (the checks have tests of their own, below and in check.test.ts).
-  emulator.store.put('programRules', { ...emulator.store.get('programRules', BROKEN_RULE)!, condition: 'true' });
+  repairCovacRule(emulator.store);
   github = await startGitHubStub();
 });
 afterAll(async () => {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import MarkdownIt from 'markdown-it';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../emulator/index.ts';
+import { repairCovacRule } from '../helpers/program-files.ts';
 import { startGitHubStub, STUB_TOKEN, type GitHubStub } from '../github-stub/server.ts';
 import { pullRequestEnv } from '../helpers/pr-event.ts';
 import { runAction } from '../helpers/run-action.ts';
@@ -17,7 +18,6 @@ import { tempWorkspace } from '../helpers/workspace.ts';
 
 const COVAC = 'yDuAzyqYABS';
 const TA = 'f1AyMswryyQ';
-const BROKEN_RULE = 'ParDbFN1amU';
 const PASSWORD = 'Pw-render-7d2c-never-printed';
 
 let emulator: Emulator;
@@ -25,7 +25,7 @@ let github: GitHubStub;
 beforeAll(async () => {
   emulator = await startEmulator({ users: [{ username: 'reviewer', password: PASSWORD }] });
   // The checks are not the subject here: COVAC's one invalid rule is repaired so the dry run passes.
-  emulator.store.put('programRules', { ...emulator.store.get('programRules', BROKEN_RULE)!, condition: 'true' });
+  repairCovacRule(emulator.store);
   github = await startGitHubStub();
 });
 afterAll(async () => {

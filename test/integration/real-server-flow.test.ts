@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../emulator/index.ts';
 import { GROWN_OPTION_SET, TB_PROGRAM, tbWithManyOptions } from '../helpers/many-options.ts';
 import { runAction, type ActionRun } from '../helpers/run-action.ts';
-import { editProgramFile, exportedWorkspace } from '../helpers/program-files.ts';
+import { editProgramFile, exportedWorkspace, repairCovacRule } from '../helpers/program-files.ts';
 
 type Doc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- DHIS2 JSON
 
@@ -26,9 +26,6 @@ afterEach(async () => {
   cleanup = [];
 });
 
-/** The one COVAC rule condition DHIS2 itself calls invalid (real-2.43.1/expression-verdicts.json). */
-const BROKEN_RULE = 'ParDbFN1amU';
-
 async function start(options: EmulatorOptions = {}): Promise<Emulator> {
   emulator = await startEmulator({
     version: '2.43.1',
@@ -37,8 +34,7 @@ async function start(options: EmulatorOptions = {}): Promise<Emulator> {
   });
   // These tests are about the import: the server's COVAC gets its invalid rule condition repaired, so the
   // dry run's checks pass and its gate is the import (the checks are tested in check.test.ts and dry-run.test.ts).
-  const broken = emulator.store.get('programRules', BROKEN_RULE);
-  if (broken) emulator.store.put('programRules', { ...broken, condition: 'true' });
+  repairCovacRule(emulator.store);
   return emulator;
 }
 
