@@ -12,7 +12,7 @@ import { readFileSync, existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../emulator/index.ts';
-import { BASIC } from '../emulator/helpers.ts';
+import { call, type Res } from '../emulator/helpers.ts';
 import { expectSameShape, shapeDiff } from './shape.ts';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/dhis2/', import.meta.url));
@@ -48,40 +48,19 @@ function body(folder: string, name: string): unknown {
   return JSON.parse(readFileSync(`${FIXTURES}${folder}/${name}`, 'utf8'));
 }
 
-interface Answer {
-  status: number;
-  headers: Headers;
-  text: string;
-  json: unknown;
-}
+type Answer = Res;
 
-async function send(
+/** The request as recorded: JSON asked for, redirects not followed (the real 302 to /login/ must show). */
+function send(
   emu: Emulator,
   path: string,
   init: { method?: string; body?: unknown; headers?: Record<string, string>; auth?: string | null } = {},
 ): Promise<Answer> {
-  const headers: Record<string, string> = { Accept: 'application/json', ...(init.headers ?? {}) };
-  const auth = init.auth === undefined ? BASIC : init.auth;
-  if (auth !== null) headers.Authorization = auth;
-  let payload: string | undefined;
-  if (init.body !== undefined) {
-    payload = typeof init.body === 'string' ? init.body : JSON.stringify(init.body);
-    headers['Content-Type'] = 'application/json';
-  }
-  const r = await fetch(`${emu.url}${path}`, {
-    method: init.method ?? (payload !== undefined ? 'POST' : 'GET'),
-    headers,
-    body: payload,
+  return call(emu, path, {
+    ...init,
+    headers: { Accept: 'application/json', ...(init.headers ?? {}) },
     redirect: 'manual',
   });
-  const text = await r.text();
-  let json: unknown;
-  try {
-    json = text === '' ? undefined : JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: r.status, headers: r.headers, text, json };
 }
 
 /** Same status and, for a JSON recording, the same shape; for an empty recording, an empty body. */

@@ -17,11 +17,13 @@ export interface CallOptions {
   auth?: string | null;
   contentType?: string;
   redirect?: 'follow' | 'manual' | 'error';
+  /** Extra request headers (e.g. Accept, X-Requested-With). */
+  headers?: Record<string, string>;
 }
 
 /** fetch(`${emu.url}${path}`) with Basic admin auth and JSON bodies by default. */
 export async function call(emu: Emulator, path: string, opts: CallOptions = {}): Promise<Res> {
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...(opts.headers ?? {}) };
   const auth = opts.auth === undefined ? BASIC : opts.auth;
   if (auth !== null) headers.Authorization = auth;
   let body: string | undefined;
