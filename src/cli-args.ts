@@ -35,12 +35,12 @@ export const COMMAND_INPUTS: Record<Command, readonly InputName[]> = {
     'pull-request-labels',
     'github-token',
   ],
-  'dry-run': [...SERVER, 'file', 'backup-id', 'label', 'comment', 'github-token'],
+  'dry-run': [...SERVER, 'file', 'backup-id', 'label', 'comment', 'fail-on', 'github-token'],
   restore: [...SERVER, 'file', 'backup-id', 'label', 'allow-plan-change', 'import-timeout', 'github-token'],
   backup: [...SERVER, 'backup-name', 'backup-version', 'backup-comment'],
   'list-backups': [...SERVER],
   'download-backup': [...SERVER, 'backup-id', 'output-dir'],
-  check: ['config', 'programs', 'init-tests'],
+  check: ['config', 'programs', 'fail-on', 'baseline', 'init-tests'],
 };
 
 /** Flags of the CLI itself (not action inputs): name, value, help line, the commands that take it. */

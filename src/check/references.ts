@@ -20,6 +20,8 @@ export interface ReferenceProblem {
   message: string;
   /** The rule concerned (rules and actions). */
   rule?: string;
+  /** Already broken before the change (check/baseline.ts); set when judged. */
+  existing?: boolean;
 }
 
 function label(o: MetadataObject | undefined): string {

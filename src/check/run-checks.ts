@@ -7,7 +7,7 @@
  */
 import type { SourceLocation } from '../errors.ts';
 import { ConfigError } from '../errors.ts';
-import { cell, programLabel, table } from '../github/markdown.ts';
+import { blocks, cell, code, type Markup, mdText, programLabel, table } from '../github/markdown.ts';
 import type { MetadataDocument } from '../metadata/types.ts';
 import { loadEngines } from './engines.ts';
 import { JsonKeyLocator } from './json-locator.ts';
@@ -17,6 +17,7 @@ import { checkReferences, type ReferenceProblem } from './references.ts';
 import type { RuleTestFile } from './rule-test-file.ts';
 import { runTestFile, type TestResult } from './run-rule-tests.ts';
 import { validateProgramExpressions, type ExpressionVerdict } from './validate-expressions.ts';
+import { judgeProgram, type Baseline, type FailOn, type ProgramBefore } from './baseline.ts';
 
 /** One program's metadata, as read from its file. */
 export interface CheckInput {
@@ -44,15 +45,30 @@ export interface CheckProblem {
   location: SourceLocation;
 }
 
+/** The checks as evaluated, before they are judged against what was there before the change. */
+export interface CheckEvaluation {
+  inputs: CheckInput[];
+  models: ProgramModel[];
+  programs: ProgramCheckReport[];
+  /** Milliseconds spent in the engines (validation and tests), without loading them. */
+  engineMs: number;
+}
+
 export interface CheckResult {
   programs: ProgramCheckReport[];
   problems: CheckProblem[];
-  /** Invalid expressions (severity error) and broken references. */
+  failOn: FailOn;
+  /** Invalid expressions (severity error) and broken references that fail the gate. */
   errors: number;
+  /** Those already there before the change (reported, not failed on, with fail-on: new). */
+  errorsExisting: number;
   warnings: number;
   testsPassed: number;
   testsFailed: number;
-  /** Milliseconds spent in the engines (validation and tests), without loading them. */
+  /** "on the server", "at the base commit 1a2b3c4": where the existing problems were. */
+  where?: string;
+  /** One line: why every problem counts although fail-on is new (no "before" to compare with). */
+  strictBecause?: string;
   engineMs: number;
   markdown: string;
 }
@@ -77,14 +93,14 @@ function oneLine(text: string, max = 300): string {
 }
 
 /**
- * Checks the given programs and runs the test files that name them. `tests` are the parsed test files (a file
- * for a program not among `inputs` is skipped by the caller or reported by it).
+ * Evaluates the given programs' expressions and references and runs the test files that name them. `tests`
+ * are the parsed test files (a file for a program not among `inputs` is skipped by the caller or reported by it).
  */
-export async function runChecks(inputs: CheckInput[], tests: RuleTestFile[]): Promise<CheckResult> {
+export async function evaluateChecks(inputs: CheckInput[], tests: RuleTestFile[]): Promise<CheckEvaluation> {
   const engines = await loadEngines();
   const started = performance.now();
   const programs: ProgramCheckReport[] = [];
-  const problems: CheckProblem[] = [];
+  const models: ProgramModel[] = [];
   for (const input of inputs) {
     const model = programModel(input.doc, input.id);
     if (!model.program) {
@@ -95,60 +111,152 @@ export async function runChecks(inputs: CheckInput[], tests: RuleTestFile[]): Pr
     const expressions = validateProgramExpressions(engines, model);
     const references = checkReferences(engines, model);
     const results = tests.filter((t) => t.program === input.id).flatMap((t) => runTestFile(engines.rules, model, t));
+    models.push(model);
     programs.push({ id: input.id, name: model.name, file: input.file, expressions, references, tests: results });
-    problems.push(...programProblems(input, model, expressions, references, results));
   }
-  const engineMs = performance.now() - started;
-  const all = (f: (p: ProgramCheckReport) => number) => programs.reduce((n, p) => n + f(p), 0);
+  return { inputs, models, programs, engineMs: performance.now() - started };
+}
+
+/**
+ * The problems of each program before the change, from its metadata then (`null`: the program was not there).
+ * Same engines, same verdict cache: the texts that did not change cost nothing more.
+ */
+export async function evaluateBefore(
+  docs: ReadonlyMap<string, MetadataDocument | null>,
+): Promise<Map<string, ProgramBefore | null>> {
+  const engines = await loadEngines();
+  const out = new Map<string, ProgramBefore | null>();
+  for (const [id, doc] of docs) {
+    const model = doc ? programModel(doc, id) : undefined;
+    out.set(
+      id,
+      model?.program
+        ? { expressions: validateProgramExpressions(engines, model), references: checkReferences(engines, model) }
+        : null,
+    );
+  }
+  return out;
+}
+
+export interface JudgeOptions {
+  failOn: FailOn;
+  /** What was there before the change; without one, every problem counts (`strictBecause` says why). */
+  baseline?: Baseline;
+  strictBecause?: string;
+}
+
+/**
+ * Judges the evaluated checks: with fail-on new and a baseline, the problems that were already there are
+ * reported as such (warnings) and do not fail the gate. Failed rule tests always do.
+ */
+export function judgeChecks(evaluation: CheckEvaluation, options: JudgeOptions): CheckResult {
+  const { failOn, baseline } = options;
+  const problems: CheckProblem[] = [];
+  const strict: string[] = [];
+  let errors = 0;
+  let errorsExisting = 0;
+  evaluation.programs.forEach((p, i) => {
+    const before = failOn === 'new' ? baseline?.programs.get(p.id) : undefined;
+    if (failOn === 'new' && baseline && (before === undefined || typeof before === 'string')) {
+      strict.push(`${p.id}: ${before ?? 'no metadata from before the change'}`);
+    }
+    const judged = judgeProgram(p.expressions, p.references, typeof before === 'string' ? undefined : before);
+    p.expressions.forEach((v, k) => {
+      if (v.severity === null) return;
+      v.existing = judged.expressionExisting[k] ?? false;
+      if (v.severity === 'error') {
+        if (v.existing) errorsExisting++;
+        else errors++;
+      }
+    });
+    p.references.forEach((r, k) => {
+      r.existing = judged.referenceExisting[k] ?? false;
+      if (r.existing) errorsExisting++;
+      else errors++;
+    });
+    const input = evaluation.inputs[i] as CheckInput;
+    const model = evaluation.models[i] as ProgramModel;
+    problems.push(...programProblems(input, model, p, baseline?.where));
+  });
+  const all = (f: (p: ProgramCheckReport) => number) => evaluation.programs.reduce((n, p) => n + f(p), 0);
+  const strictBecause =
+    failOn === 'new'
+      ? (options.strictBecause ??
+        (strict.length > 0 ? `for some programs there is nothing to compare with (${strict.join('; ')})` : undefined))
+      : undefined;
   const result: CheckResult = {
-    programs,
+    programs: evaluation.programs,
     problems,
-    errors: all((p) => p.expressions.filter((e) => e.severity === 'error').length + p.references.length),
+    failOn,
+    errors,
+    errorsExisting,
     warnings: all((p) => p.expressions.filter((e) => e.severity === 'warning').length),
     testsPassed: all((p) => p.tests.filter((t) => t.passed).length),
     testsFailed: all((p) => p.tests.filter((t) => !t.passed).length),
-    engineMs,
+    where: baseline?.where,
+    strictBecause,
+    engineMs: evaluation.engineMs,
     markdown: '',
   };
   result.markdown = checksMarkdown(result);
   return result;
 }
 
+/** evaluateChecks then judgeChecks. */
+export async function runChecks(
+  inputs: CheckInput[],
+  tests: RuleTestFile[],
+  options: JudgeOptions = { failOn: 'all' },
+): Promise<CheckResult> {
+  return judgeChecks(await evaluateChecks(inputs, tests), options);
+}
+
+/** The gate: problems the change brings (all, with fail-on all) or failed rule tests. */
+export function checksFail(result: CheckResult): boolean {
+  return result.errors > 0 || result.testsFailed > 0;
+}
+
 function programProblems(
   input: CheckInput,
   model: ProgramModel,
-  expressions: ExpressionVerdict[],
-  references: ReferenceProblem[],
-  tests: TestResult[],
+  report: ProgramCheckReport,
+  where: string | undefined,
 ): CheckProblem[] {
   const locator = new JsonKeyLocator(input.file, input.text);
-  const where = (uid: string, key: string): SourceLocation => (input.inRepo === false ? {} : locator.locate(uid, key));
+  const at = (uid: string, key: string): SourceLocation => (input.inRepo === false ? {} : locator.locate(uid, key));
   const rules = new Map(model.rules.map((r) => [String(r.id), r]));
   const indicators = new Map(model.indicators.map((i) => [String(i.id), i]));
   const owner = (v: { type: string; id: string; rule?: string }) =>
     v.rule !== undefined
       ? `rule "${ruleName(rules.get(v.rule))}"`
       : `program indicator "${str(indicators.get(v.id)?.name) ?? v.id}"`;
+  const already = ` (already ${where ?? 'there'} before this change: reported, not failed on)`;
   const out: CheckProblem[] = [];
-  for (const v of expressions) {
+  for (const v of report.expressions) {
     if (v.valid || v.severity === null) continue;
     const what = v.type === 'programRuleActionData' ? `${v.actionType} action data` : TYPE_LABEL[v.type];
     out.push({
-      level: v.severity,
-      message: `program ${model.id}, ${owner(v)}: ${what} ${JSON.stringify(oneLine(v.expression, 120))} is not valid: ${oneLine(v.message ?? '')}`,
-      location: where(v.id, TYPE_KEY[v.type]),
+      level: v.existing ? 'warning' : v.severity,
+      message:
+        `program ${model.id}, ${owner(v)}: ${what} ${JSON.stringify(oneLine(v.expression, 120))} is not valid: ${oneLine(v.message ?? '')}` +
+        (v.existing && v.severity === 'error' ? already : ''),
+      location: at(v.id, TYPE_KEY[v.type]),
     });
   }
-  for (const r of references) {
+  for (const r of report.references) {
     const about =
       r.rule !== undefined
         ? `rule "${ruleName(rules.get(r.rule))}"`
         : r.objectType === 'programIndicator'
           ? `program indicator "${str(indicators.get(r.id)?.name) ?? r.id}"`
           : 'rule variable';
-    out.push({ level: 'error', message: `program ${model.id}, ${about}: ${r.message}`, location: where(r.id, r.key) });
+    out.push({
+      level: r.existing ? 'warning' : 'error',
+      message: `program ${model.id}, ${about}: ${r.message}${r.existing ? already : ''}`,
+      location: at(r.id, r.key),
+    });
   }
-  for (const t of tests) {
+  for (const t of report.tests) {
     if (t.passed) continue;
     out.push({
       level: 'error',
@@ -171,44 +279,75 @@ function describeEffects(t: TestResult): string {
   return list.length > 12 ? `${list.slice(0, 12).join(', ')} … (${list.length} in all)` : list.join(', ');
 }
 
-/** The "Checks" section: per program, counts, the problems, and a table of the rule tests. */
+/** "N problems were already on the server: not caused by this change" (the comment's one line). */
+export function existingLine(result: CheckResult): string | undefined {
+  if (result.errorsExisting === 0) return undefined;
+  const n = result.errorsExisting;
+  return `${n} problem${n === 1 ? ' was' : 's were'} already ${result.where ?? 'there'}: not caused by this change.`;
+}
+
+/** What the gate judged, in one line (what fails it, and why every problem counts when it does). */
+export function gateLine(result: CheckResult): string {
+  if (result.failOn === 'all') return 'fail-on: all: every invalid expression and broken reference fails the gate.';
+  if (result.strictBecause) return `Every problem counts: ${result.strictBecause}.`;
+  return `fail-on: new: only the problems this change brings fail the gate (compared with the metadata ${result.where ?? 'before the change'}).`;
+}
+
+type Row = (string | Markup)[];
+
+function problemRows(p: ProgramCheckReport, existing: boolean): Row[] {
+  const same = (x: { existing?: boolean }) => (x.existing ?? false) === existing;
+  const row = (level: string, e: ExpressionVerdict): Row => [
+    level,
+    TYPE_LABEL[e.type],
+    code(e.id),
+    oneLine(e.expression, 80),
+    oneLine(e.message ?? '', 160),
+  ];
+  return [
+    ...p.expressions.filter((e) => e.severity === 'error' && same(e)).map((e) => row('error', e)),
+    ...p.expressions.filter((e) => e.severity === 'warning' && same(e)).map((e) => row('warning', e)),
+    ...p.references.filter(same).map((r) => ['error', 'reference', code(r.id), r.key, r.message]),
+  ];
+}
+
+function problemTable(rows: Row[]): string {
+  const shown = rows.slice(0, 50);
+  return blocks(
+    table(['', 'what', 'uid', 'expression or key', 'problem'], shown),
+    rows.length > shown.length ? `… and ${rows.length - shown.length} more (see the report file).` : '',
+  );
+}
+
+/**
+ * The "Checks" section: per program, counts, the problems the change brings, the ones already there (a
+ * collapsed list: they do not fail the gate) and a table of the rule tests.
+ */
 export function checksMarkdown(result: CheckResult): string {
-  const lines: string[] = ['### Checks: program rules and indicators', ''];
+  const parts: string[] = ['### Checks: program rules and indicators', gateLine(result)];
   for (const p of result.programs) {
     const invalid = p.expressions.filter((e) => e.severity === 'error');
     const warned = p.expressions.filter((e) => e.severity === 'warning');
-    lines.push(
+    const existing = invalid.filter((e) => e.existing).length + p.references.filter((r) => r.existing).length;
+    parts.push(
       `#### ${cell(programLabel(p.id, p.name))}`,
-      '',
       `${p.expressions.length} expressions validated: ${invalid.length} invalid, ${warned.length} with warnings; ` +
-        `${p.references.length} broken references; rule tests: ${p.tests.filter((t) => t.passed).length} passed, ` +
-        `${p.tests.filter((t) => !t.passed).length} failed.`,
-      '',
+        `${p.references.length} broken references` +
+        (existing > 0 ? ` (${existing} of these problems already ${result.where ?? 'there'})` : '') +
+        `; rule tests: ${p.tests.filter((t) => t.passed).length} passed, ${p.tests.filter((t) => !t.passed).length} failed.`,
     );
-    const rows = [
-      ...invalid.map((e) => [
-        'error',
-        TYPE_LABEL[e.type],
-        e.id,
-        oneLine(e.expression, 80),
-        oneLine(e.message ?? '', 160),
-      ]),
-      ...warned.map((e) => [
-        'warning',
-        TYPE_LABEL[e.type],
-        e.id,
-        oneLine(e.expression, 80),
-        oneLine(e.message ?? '', 160),
-      ]),
-      ...p.references.map((r) => ['error', 'reference', r.id, r.key, r.message]),
-    ];
-    if (rows.length > 0) {
-      const shown = rows.slice(0, 50);
-      lines.push(table(['', 'what', 'uid', 'expression or key', 'problem'], shown), '');
-      if (rows.length > shown.length) lines.push(`… and ${rows.length - shown.length} more (see the report file).`, '');
+    const brought = problemRows(p, false);
+    if (brought.length > 0) parts.push(problemTable(brought));
+    const old = problemRows(p, true);
+    if (old.length > 0) {
+      parts.push(
+        `<details><summary>${old.length} problem${old.length === 1 ? ' was' : 's were'} already ${mdText(result.where ?? 'there')}: not caused by this change</summary>`,
+        problemTable(old),
+        '</details>',
+      );
     }
     if (p.tests.length > 0) {
-      lines.push(
+      parts.push(
         table(
           ['rule test', 'result', 'missing or unexpected', 'effects that happened'],
           p.tests.map((t) => [
@@ -220,9 +359,8 @@ export function checksMarkdown(result: CheckResult): string {
             describeEffects(t),
           ]),
         ),
-        '',
       );
     }
   }
-  return `${lines.join('\n').trimEnd()}\n`;
+  return `${blocks(...parts)}\n`;
 }

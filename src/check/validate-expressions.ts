@@ -33,6 +33,8 @@ export interface ExpressionVerdict {
   actionType?: string;
   /** The rule the condition or action belongs to (its uid). */
   rule?: string;
+  /** An invalid expression that was already there before the change (check/baseline.ts); set when judged. */
+  existing?: boolean;
 }
 
 /** Action types whose `data` the engine evaluates (the rest ignore it, and DHIS2 does not validate it). */

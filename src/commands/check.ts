@@ -7,61 +7,17 @@
  * The checking itself is src/check/run-checks.ts (`runChecks`), which dry-run can run too.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { Settings } from '../config/types.ts';
-import { ConfigError, isUserError } from '../errors.ts';
+import { ConfigError } from '../errors.ts';
 import type { Reporter } from '../reporter.ts';
 import { exampleTests } from '../check/init-tests.ts';
-import { junitXml } from '../check/junit.ts';
+import { announceChecks } from '../check/announce.ts';
 import { programModel } from '../check/program-model.ts';
-import { findTestFiles, readTestFile, type RuleTestFile } from '../check/rule-test-file.ts';
-import { runChecks, type CheckInput, type CheckResult } from '../check/run-checks.ts';
+import { checkInputs, checkTests, gitBaseline, writeJunit } from '../check/program-files.ts';
+import { checksFail, evaluateChecks, existingLine, judgeChecks } from '../check/run-checks.ts';
 import { readMetadataFile } from './json-file.ts';
 import { writeReport } from './report-file.ts';
-
-/** The program files of the run, read from the workspace. */
-export function checkInputs(settings: Settings, options: { skipUnreadable?: boolean } = {}): CheckInput[] {
-  return settings.programs.flatMap((entry) => {
-    try {
-      const file = readMetadataFile(settings.workspace, entry.file, `the file of program ${entry.id} in the config`);
-      return [{ id: entry.id, file: entry.file, text: file.text, doc: file.doc }];
-    } catch (e) {
-      // dry-run reports an unreadable file as that program's own error, after the checks of the others.
-      if (options.skipUnreadable && isUserError(e)) return [];
-      throw e;
-    }
-  });
-}
-
-/**
- * The rule test files of the config (`tests:`, default `rule-tests/`) for the programs of the run. A file that
- * names a program not in the config is an error on its `program:` line.
- */
-export function checkTests(settings: Settings): RuleTestFile[] {
-  const known = new Set(settings.config.programs.map((p) => p.id));
-  const selected = new Set(settings.programs.map((p) => p.id));
-  const tests = findTestFiles(settings.workspace, settings.config.tests).map((f) =>
-    readTestFile(settings.workspace, f),
-  );
-  for (const t of tests) {
-    if (!known.has(t.program)) {
-      throw new ConfigError(
-        `${t.file}: program ${t.program} is not a program of ${settings.config.path} (its programs: ${[...known].join(', ')})`,
-        { file: t.file, line: t.programLine },
-      );
-    }
-  }
-  return tests.filter((t) => selected.has(t.program));
-}
-
-/** Writes the JUnit file of the rule tests into the report folder; returns its path. */
-export function writeJunit(settings: Settings, result: CheckResult): string {
-  mkdirSync(settings.reportDir, { recursive: true });
-  const path = join(settings.reportDir, 'rule-tests.junit.xml');
-  const tests = result.programs.flatMap((p) => p.tests);
-  writeFileSync(path, junitXml(tests, result.engineMs / 1000));
-  return path;
-}
 
 function initTests(settings: Settings, reporter: Reporter, programId: string): boolean {
   const entry = settings.config.programs.find((p) => p.id === programId);
@@ -91,37 +47,43 @@ export async function runCheck(settings: Settings, reporter: Reporter): Promise<
   if (settings.initTests) return initTests(settings, reporter, settings.initTests);
   const inputs = checkInputs(settings);
   const tests = checkTests(settings);
-  const result = await runChecks(inputs, tests);
-
-  for (const p of result.problems) {
-    if (p.level === 'error') reporter.error(p.message, p.location);
-    else reporter.warning(p.message, p.location);
-  }
+  // The files before the change come from git while the engines work on the files now.
+  const [evaluation, before] = await Promise.all([evaluateChecks(inputs, tests), gitBaseline(settings, inputs)]);
+  const result = judgeChecks(evaluation, { failOn: settings.failOn, ...before });
+  announceChecks(reporter, result);
   for (const p of result.programs) {
-    const invalid = p.expressions.filter((e) => e.severity === 'error').length;
+    const invalid = p.expressions.filter((e) => e.severity === 'error');
     const warned = p.expressions.filter((e) => e.severity === 'warning').length;
+    const existing = invalid.filter((e) => e.existing).length + p.references.filter((r) => r.existing).length;
     reporter.info(
-      `${p.name} (${p.id}): ${p.expressions.length} expressions, ${invalid} invalid, ${warned} with warnings, ` +
-        `${p.references.length} broken references; rule tests ${p.tests.filter((t) => t.passed).length} passed, ` +
-        `${p.tests.filter((t) => !t.passed).length} failed`,
+      `${p.name} (${p.id}): ${p.expressions.length} expressions, ${invalid.length} invalid, ${warned} with warnings, ` +
+        `${p.references.length} broken references${existing > 0 ? ` (${existing} problems already ${result.where})` : ''}; ` +
+        `rule tests ${p.tests.filter((t) => t.passed).length} passed, ${p.tests.filter((t) => !t.passed).length} failed`,
     );
   }
   reporter.debug(`engine time ${result.engineMs.toFixed(0)} ms`);
 
-  const report = { command: 'check', programs: result.programs };
+  const report = {
+    command: 'check',
+    failOn: result.failOn,
+    before: result.where ?? null,
+    programs: result.programs,
+  };
   const reportPath = writeReport(settings, 'check', report);
   const junitPath = writeJunit(settings, result);
   reporter.debug(`rule tests as JUnit XML: ${junitPath}`);
-  const ok = result.errors === 0 && result.testsFailed === 0;
-  reporter.setOutput('errors', String(result.errors));
-  reporter.setOutput('tests-passed', String(result.testsPassed));
-  reporter.setOutput('tests-failed', String(result.testsFailed));
-  reporter.setOutput('status', ok ? (result.warnings > 0 ? 'WARNING' : 'OK') : 'ERROR');
+  const ok = !checksFail(result);
+  reporter.setOutput('status', ok ? (result.warnings > 0 || result.errorsExisting > 0 ? 'WARNING' : 'OK') : 'ERROR');
   reporter.setOutput('report', reportPath);
   await reporter.summary(result.markdown);
   if (!ok) {
+    const what = result.failOn === 'new' && !result.strictBecause ? ' this change brings' : '';
     reporter.error(
-      `check failed: ${result.errors} invalid expressions or broken references, ${result.testsFailed} failed rule tests`,
+      `check failed: ${result.errors} invalid expressions or broken references${what}, ${result.testsFailed} failed rule tests`,
+    );
+  } else if (result.errorsExisting > 0) {
+    reporter.info(
+      `check passed: this change brings no invalid expression or broken reference (${existingLine(result)})`,
     );
   }
   return ok;

@@ -9,9 +9,20 @@ import type { Settings } from '../config/types.ts';
 import { isUserError, UserError } from '../errors.ts';
 import { GitHubApi } from '../github/api.ts';
 import { blocks, cell, code, programLabel, table } from '../github/markdown.ts';
-import { runChecks, type CheckResult } from '../check/run-checks.ts';
+import { announceChecks } from '../check/announce.ts';
+import type { Baseline, ProgramBefore } from '../check/baseline.ts';
+import { checkInputs, checkTests, writeJunit } from '../check/program-files.ts';
+import {
+  checksFail,
+  evaluateBefore,
+  evaluateChecks,
+  existingLine,
+  judgeChecks,
+  type CheckEvaluation,
+  type CheckResult,
+} from '../check/run-checks.ts';
 import { deletionList } from '../metadata/changed-payload.ts';
-import { checkInputs, checkTests, writeJunit } from './check.ts';
+import type { MetadataDocument } from '../metadata/types.ts';
 import { readPullRequest } from '../github/event.ts';
 import {
   commentMarker,
@@ -71,62 +82,96 @@ export function dryRunMarkdown(
   return { header, essential, detail, footer, status };
 }
 
-/** Short "Checks" section for the PR comment: per program, the counts (the job summary has the details). */
+/**
+ * Short "Checks" section for the PR comment: per program, the counts (the job summary has the details), and
+ * one line for the problems that were already on the server.
+ */
 function checksSection(result: CheckResult): string {
-  const rows = result.programs.map((p) => [
-    programLabel(p.id, p.name),
-    p.expressions.length,
-    p.expressions.filter((e) => e.severity === 'error').length,
-    p.expressions.filter((e) => e.severity === 'warning').length,
-    p.references.length,
-    p.tests.filter((t) => t.passed).length,
-    p.tests.filter((t) => !t.passed).length,
-  ]);
+  const rows = result.programs.map((p) => {
+    const invalid = p.expressions.filter((e) => e.severity === 'error');
+    return [
+      programLabel(p.id, p.name),
+      p.expressions.length,
+      invalid.filter((e) => !e.existing).length + p.references.filter((r) => !r.existing).length,
+      invalid.filter((e) => e.existing).length + p.references.filter((r) => r.existing).length,
+      p.expressions.filter((e) => e.severity === 'warning').length,
+      p.tests.filter((t) => t.passed).length,
+      p.tests.filter((t) => !t.passed).length,
+    ];
+  });
   const failed = result.programs.flatMap((p) => p.tests.filter((t) => !t.passed).map((t) => `${t.name} (${t.file})`));
-  const icon = result.errors > 0 || result.testsFailed > 0 ? '❌' : result.warnings > 0 ? '⚠️' : '✅';
-  return [
+  const icon = checksFail(result) ? '❌' : result.warnings > 0 || result.errorsExisting > 0 ? '⚠️' : '✅';
+  const brought = result.failOn === 'new' && !result.strictBecause ? 'brought by this change' : 'failing the gate';
+  return blocks(
     `#### ${icon} Checks: program rules and indicators (DHIS2's rule engine and expression parser)`,
-    '',
     table(
-      ['program', 'expressions', 'invalid', 'warnings', 'broken references', 'tests passed', 'tests failed'],
+      ['program', 'expressions', `problems ${brought}`, 'already there', 'warnings', 'tests passed', 'tests failed'],
       rows,
       ['left', 'right', 'right', 'right', 'right', 'right', 'right'],
     ),
-    ...(failed.length > 0 ? ['', `Failed rule tests: ${failed.slice(0, 10).map(cell).join('; ')}`] : []),
-  ].join('\n');
+    existingLine(result),
+    result.strictBecause ? `Every problem counts: ${cell(result.strictBecause)}.` : '',
+    failed.length > 0 ? `Failed rule tests: ${failed.slice(0, 10).map(cell).join('; ')}` : '',
+  );
 }
 
 /**
- * The checks of `check`, run first from the files in the repo (no server needed). Their problems are
- * annotated; a file that can't be read is left to the program's own error below.
+ * The checks of `check` on the files in the repo (no server needed), started before the server is asked:
+ * the engines work while the server answers. A file that can't be read is left to the program's own error.
  */
-async function runDryRunChecks(settings: Settings, reporter: Reporter): Promise<CheckResult | undefined> {
+function startChecks(settings: Settings): Promise<CheckEvaluation | undefined> | undefined {
   if (settings.backup.id) return undefined; // the metadata comes from the server: checked by `check` on files only
   const inputs = checkInputs(settings, { skipUnreadable: true });
   if (inputs.length === 0) return undefined;
-  const result = await runChecks(inputs, checkTests(settings));
-  for (const p of result.problems) {
-    if (p.level === 'error') reporter.error(p.message, p.location);
-    else reporter.warning(p.message, p.location);
+  const started = evaluateChecks(inputs, checkTests(settings));
+  started.catch(() => {}); // awaited below; a rejection meanwhile is not unhandled
+  return started;
+}
+
+/** Judges the checks against the programs on the server now (fail-on new), and reports them. */
+async function finishChecks(
+  settings: Settings,
+  reporter: Reporter,
+  evaluation: CheckEvaluation,
+  serverDocs: Map<string, MetadataDocument | null | string> | undefined,
+): Promise<CheckResult> {
+  let baseline: Baseline | undefined;
+  let strictBecause: string | undefined;
+  if (settings.failOn === 'new' && serverDocs) {
+    const docs = new Map<string, MetadataDocument | null>();
+    for (const [id, doc] of serverDocs) if (typeof doc !== 'string') docs.set(id, doc);
+    const before = new Map<string, ProgramBefore | null | string>(await evaluateBefore(docs));
+    for (const [id, doc] of serverDocs) if (typeof doc === 'string') before.set(id, doc);
+    baseline = { where: 'on the server', programs: before };
+  } else if (settings.failOn === 'new') {
+    strictBecause = 'the program on the server could not be read';
   }
+  const result = judgeChecks(evaluation, { failOn: settings.failOn, baseline, strictBecause });
+  announceChecks(reporter, result);
   writeJunit(settings, result);
-  reporter.setOutput('errors', String(result.errors));
-  reporter.setOutput('tests-passed', String(result.testsPassed));
-  reporter.setOutput('tests-failed', String(result.testsFailed));
   return result;
 }
 
 export async function runDryRun(settings: Settings, reporter: Reporter): Promise<boolean> {
   const pr = readPullRequest(settings.github);
-  const checks = await runDryRunChecks(settings, reporter);
-  const checksFailed = checks !== undefined && (checks.errors > 0 || checks.testsFailed > 0);
+  const evaluating = startChecks(settings);
   if (settings.serverUnavailable) {
-    // A fork's pull request: the checks ran; the import can't be validated without the secrets.
-    if (checks) await reporter.summary(checks.markdown);
+    // A fork's pull request: the checks run; the import can't be validated without the secrets.
+    const evaluation = await evaluating;
+    if (evaluation) {
+      const checks = judgeChecks(evaluation, {
+        failOn: settings.failOn,
+        strictBecause: 'the server is out of reach of this run (a pull request from a fork gets no secrets)',
+      });
+      announceChecks(reporter, checks);
+      await reporter.summary(checks.markdown);
+    }
     reporter.setOutput('status', 'ERROR');
     throw new UserError(settings.serverUnavailable);
   }
   const client = await connect(settings, reporter);
+  // What each program holds on the server now ("before the change" for the checks); null: not there yet.
+  const serverDocs = new Map<string, MetadataDocument | null | string>();
 
   const sources = await programSources(client, settings, reporter);
   const programs = await eachProgram(
@@ -136,7 +181,9 @@ export async function runDryRun(settings: Settings, reporter: Reporter): Promise
     async (source): Promise<ProgramOutcome> => {
       if ('error' in source) throw source.error;
       const { entry } = source;
+      serverDocs.set(entry.id, 'its metadata on the server could not be read');
       const { planned, report } = await planAndValidate(client, settings, entry, source.file, reporter);
+      serverDocs.set(entry.id, planned.current ?? null);
       const outcome = outcomeOf(planned, report);
       reporter.info(
         `${outcome.name ?? entry.id} (${entry.id}): ${report.status}; created ${report.stats.created}, updated ${report.stats.updated} ` +
@@ -147,8 +194,12 @@ export async function runDryRun(settings: Settings, reporter: Reporter): Promise
     ({ entry }, error) => ({ id: entry.id, file: entry.file, error }),
   );
 
+  const evaluation = await evaluating;
+  const checks = evaluation ? await finishChecks(settings, reporter, evaluation, serverDocs) : undefined;
+  const checksFailed = checks !== undefined && checksFail(checks);
   const { status, fingerprint } = reportImport(settings, reporter, client, 'dry-run', programs, {
     checks: checks?.programs,
+    failOn: settings.failOn,
   });
   // The gate is both: the import would succeed and the checks pass.
   if (checksFailed) reporter.setOutput('status', 'ERROR');
@@ -192,8 +243,9 @@ export async function runDryRun(settings: Settings, reporter: Reporter): Promise
     return false;
   }
   if (checksFailed) {
+    const what = checks.failOn === 'new' && !checks.strictBecause ? ' that this change brings' : '';
     reporter.error(
-      `dry run failed: the checks found ${checks.errors} invalid expressions or broken references and ` +
+      `dry run failed: the checks found ${checks.errors} invalid expressions or broken references${what} and ` +
         `${checks.testsFailed} failed rule tests (the import itself would succeed)`,
     );
     return false;

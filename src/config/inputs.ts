@@ -11,6 +11,7 @@ import { normaliseServerUrl } from '../dhis2/server-url.ts';
 import { forkWithoutSecretsMessage, readPullRequest } from '../github/event.ts';
 import { checkedPath, resolveInside, workspaceBoundary } from '../util/paths.ts';
 import { registerSecret } from '../util/secrets.ts';
+import { FAIL_ON, type FailOn } from '../check/baseline.ts';
 import { loadConfigFile } from './load-config.ts';
 import {
   COMMANDS,
@@ -71,6 +72,17 @@ export const INPUTS = [
   {
     name: 'init-tests',
     description: 'check: write an example program rule test file for this program uid (rule-tests/<uid>.yml)',
+  },
+  {
+    name: 'fail-on',
+    description:
+      'check, dry-run: new fails only on the invalid expressions and broken references the change brings (compared with the server, or the pull request base); all fails on every one',
+    default: 'new',
+  },
+  {
+    name: 'baseline',
+    description:
+      'check: the git commit or ref to compare with for fail-on: new (default on a pull_request event: its base commit)',
   },
   {
     name: 'allow-plan-change',
@@ -200,6 +212,27 @@ function insideWorkspace(workspace: string, path: string, input: string): string
     throw new ConfigError((e as Error).message);
   }
   return resolve(workspace, path);
+}
+
+/** `fail-on`: new (the default) or all. */
+function parseFailOn(raw: RawInputs): FailOn {
+  const text = (value(raw, 'fail-on') ?? inputDefault('fail-on') ?? 'new').toLowerCase();
+  if (!(FAIL_ON as readonly string[]).includes(text)) {
+    throw new ConfigError(`input fail-on must be one of: ${FAIL_ON.join(', ')} (got "${value(raw, 'fail-on')}")`);
+  }
+  return text as FailOn;
+}
+
+/** `baseline`: a git revision; never an option (`--upload-pack=...`) or anything but a plain ref or sha. */
+function parseBaseline(raw: RawInputs): string | undefined {
+  const ref = value(raw, 'baseline');
+  if (ref === undefined) return undefined;
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_./~^@{}-]{0,199}$/.test(ref) || ref.includes('..')) {
+    throw new ConfigError(
+      `input baseline must be a git commit or ref such as origin/main or a commit sha (got "${ref}")`,
+    );
+  }
+  return ref;
 }
 
 /** `commit`: true, false, or `pull-request` (then the pull request's branch, title and labels). */
@@ -378,6 +411,8 @@ export function buildSettings(raw: RawInputs, environment: Environment): Setting
     serverUnavailable,
     importTimeoutMs: parseSeconds(raw, 'import-timeout'),
     initTests: value(raw, 'init-tests'),
+    failOn: parseFailOn(raw),
+    baseline: parseBaseline(raw),
     backup: {
       name: value(raw, 'backup-name'),
       version: value(raw, 'backup-version'),

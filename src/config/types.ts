@@ -160,6 +160,10 @@ export interface Settings {
   outputDir: string;
   /** check: write an example rule test file for this program uid instead of checking. */
   initTests?: string;
+  /** check, dry-run: `new` fails only on the problems the change brings; `all` on every problem. */
+  failOn: 'new' | 'all';
+  /** check: the git revision "before the change" (else, on a pull_request event, its base commit). */
+  baseline?: string;
   /** Folder for report files (absolute). */
   reportDir: string;
   /** dry-run, restore: the `file` input, read instead of the one program's file in the config. */

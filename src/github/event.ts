@@ -15,6 +15,8 @@ export interface PullRequestInfo {
   headSha?: string;
   /** Branch the PR merges into. */
   baseRef?: string;
+  /** The base branch's commit when the event fired (`pull_request.base.sha`): "before the change" for check. */
+  baseSha?: string;
   /**
    * The head branch lives in another repository. On a `pull_request` event GitHub then hands the job a
    * read-only GITHUB_TOKEN (and no secrets), so writing a comment fails with 403.
@@ -57,6 +59,7 @@ export function readPullRequest(ctx: Pick<GitHubContext, 'eventName' | 'eventPat
     number,
     headSha: stringOrUndefined(field(head, 'sha')),
     baseRef: stringOrUndefined(field(base, 'ref')),
+    baseSha: objectName(field(base, 'sha')),
     // head.repo is null when the fork was deleted: still a fork, and still a read-only token.
     fromFork:
       typeof baseRepo === 'string' &&
@@ -66,6 +69,11 @@ export function readPullRequest(ctx: Pick<GitHubContext, 'eventName' | 'eventPat
 
 function field(value: unknown, key: string): unknown {
   return value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
+}
+
+/** A commit sha from the event, only when it is one (it is handed to git). */
+function objectName(value: unknown): string | undefined {
+  return typeof value === 'string' && /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(value) ? value : undefined;
 }
 
 function stringOrUndefined(value: unknown): string | undefined {

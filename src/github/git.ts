@@ -122,3 +122,61 @@ export async function commitAndPush(options: {
   log(`git: pushed ${sha.slice(0, 7)} to ${remote}/${branch}`);
   return { committed: true, sha, branch, rebased };
 }
+
+/** A full object name (sha-1 or sha-256). */
+const OBJECT_NAME = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
+
+/** The commit `rev` names, when the checkout has it. */
+async function commitOf(cwd: string, rev: string): Promise<string | undefined> {
+  const r = await git(cwd, ['rev-parse', '--verify', '--quiet', '--end-of-options', `${rev}^{commit}`]);
+  return r.code === 0 ? r.stdout.trim() : undefined;
+}
+
+export interface FilesAtRevision {
+  /** The commit the files were read at (the merge base of `rev` and HEAD when git can tell). */
+  commit: string;
+  /** Per workspace-relative path: its text at that commit, or null when it did not exist there. */
+  files: Map<string, string | null>;
+}
+
+/**
+ * The given files as they were at `rev`, seen as `git diff rev...HEAD` sees the change: at the merge base of
+ * `rev` and HEAD (on a pull_request checkout, HEAD is the merge commit and the merge base is `rev` itself).
+ * A commit the checkout lacks (actions/checkout's fetch-depth: 1) is fetched from `remote` by its name; in
+ * a shallow clone where the merge base can't be found, `rev` itself is used. Throws a UserError saying why
+ * the files can't be had.
+ */
+export async function filesAtRevision(
+  workspace: string,
+  rev: string,
+  paths: readonly string[],
+  remote = 'origin',
+): Promise<FilesAtRevision> {
+  const top = await git(workspace, ['rev-parse', '--show-toplevel']);
+  if (top.code !== 0) throw new UserError('the workspace is not a git checkout');
+  let commit = await commitOf(workspace, rev);
+  if (!commit) {
+    const fetched = await git(workspace, ['fetch', '--no-tags', '--quiet', '--depth=1', remote, rev]);
+    if (fetched.code === 0) commit = (await commitOf(workspace, rev)) ?? (await commitOf(workspace, 'FETCH_HEAD'));
+    if (!commit) {
+      const why = (fetched.stderr || fetched.stdout).trim().split('\n').pop() ?? '';
+      throw new UserError(
+        `commit ${rev} is not in the checkout and could not be fetched from ${remote}${why ? ` (${why})` : ''}`,
+      );
+    }
+  }
+  const base = await git(workspace, ['merge-base', commit, 'HEAD']);
+  const at = base.code === 0 && OBJECT_NAME.test(base.stdout.trim()) ? base.stdout.trim() : commit;
+  const files = new Map<string, string | null>();
+  for (const path of paths) {
+    // `git show <commit>:./<path>` resolves against the working directory: run it in the workspace.
+    const spec = `${at}:./${path.replace(/\\/g, '/')}`;
+    const exists = await git(workspace, ['cat-file', '-e', spec]);
+    if (exists.code !== 0) {
+      files.set(path, null);
+      continue;
+    }
+    files.set(path, await gitOk(workspace, ['cat-file', 'blob', spec], `cat-file (${path} at ${at.slice(0, 7)})`));
+  }
+  return { commit: at, files };
+}

@@ -91,7 +91,15 @@ describe('CLI flags', () => {
     expect(restore).not.toContain('--commit');
     expect(restore).not.toContain('--backup-name');
     const check = helpText('check');
-    expect(flagsInHelp(check).sort()).toEqual(['config', 'help', 'init-tests', 'programs', 'verbose']);
+    expect(flagsInHelp(check).sort()).toEqual([
+      'baseline',
+      'config',
+      'fail-on',
+      'help',
+      'init-tests',
+      'programs',
+      'verbose',
+    ]);
     expect(check).not.toContain('--server-url');
     expect(helpText()).toContain('--version');
   });
