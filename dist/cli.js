@@ -20294,12 +20294,16 @@ function readPullRequest(ctx) {
     number,
     headSha: stringOrUndefined(field(head, "sha")),
     baseRef: stringOrUndefined(field(base, "ref")),
+    baseSha: objectName(field(base, "sha")),
     // head.repo is null when the fork was deleted: still a fork, and still a read-only token.
     fromFork: typeof baseRepo === "string" && (typeof headRepo !== "string" || headRepo.toLowerCase() !== baseRepo.toLowerCase())
   };
 }
 function field(value2, key) {
   return value2 !== null && typeof value2 === "object" ? value2[key] : void 0;
+}
+function objectName(value2) {
+  return typeof value2 === "string" && /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(value2) ? value2 : void 0;
 }
 function stringOrUndefined(value2) {
   return typeof value2 === "string" && value2 !== "" ? value2 : void 0;
@@ -20436,6 +20440,25 @@ function ensurePrivateDir(dir) {
     );
   }
   if (uid !== void 0 && (stat.mode & 63) !== 0) chmodSync(dir, 448);
+}
+
+// src/check/baseline.ts
+var FAIL_ON = ["new", "all"];
+var expressionKey = (v) => `${v.type}\0${v.id}\0${v.expression}`;
+var referenceKey = (r) => `${r.objectType}\0${r.id}\0${r.key}\0${r.message}`;
+function judgeProgram(expressions, references, before) {
+  if (!before) {
+    return { expressionExisting: expressions.map(() => false), referenceExisting: references.map(() => false) };
+  }
+  const invalidBefore = /* @__PURE__ */ new Map();
+  for (const v of before.expressions) if (v.severity !== null) invalidBefore.set(expressionKey(v), v.severity);
+  const brokenBefore = new Set(before.references.map(referenceKey));
+  return {
+    expressionExisting: expressions.map(
+      (v) => v.severity !== null && invalidBefore.get(expressionKey(v)) === v.severity
+    ),
+    referenceExisting: references.map((r) => brokenBefore.has(referenceKey(r)))
+  };
 }
 
 // src/config/load-config.ts
@@ -22477,6 +22500,15 @@ var INPUTS = [
     description: "check: write an example program rule test file for this program uid (rule-tests/<uid>.yml)"
   },
   {
+    name: "fail-on",
+    description: "check, dry-run: new fails only on the invalid expressions and broken references the change brings (compared with the server, or the pull request base); all fails on every one",
+    default: "new"
+  },
+  {
+    name: "baseline",
+    description: "check: the git commit or ref to compare with for fail-on: new (default on a pull_request event: its base commit)"
+  },
+  {
     name: "allow-plan-change",
     description: "restore: proceed even if the payload differs from the reviewed dry run",
     default: "false",
@@ -22568,6 +22600,23 @@ function insideWorkspace(workspace, path, input) {
     throw new ConfigError(e.message);
   }
   return resolve2(workspace, path);
+}
+function parseFailOn(raw) {
+  const text = (value(raw, "fail-on") ?? inputDefault("fail-on") ?? "new").toLowerCase();
+  if (!FAIL_ON.includes(text)) {
+    throw new ConfigError(`input fail-on must be one of: ${FAIL_ON.join(", ")} (got "${value(raw, "fail-on")}")`);
+  }
+  return text;
+}
+function parseBaseline(raw) {
+  const ref = value(raw, "baseline");
+  if (ref === void 0) return void 0;
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_./~^@{}-]{0,199}$/.test(ref) || ref.includes("..")) {
+    throw new ConfigError(
+      `input baseline must be a git commit or ref such as origin/main or a commit sha (got "${ref}")`
+    );
+  }
+  return ref;
 }
 function parseCommit(raw) {
   const commit = value(raw, "commit");
@@ -22703,6 +22752,8 @@ function buildSettings(raw, environment2) {
     serverUnavailable,
     importTimeoutMs: parseSeconds(raw, "import-timeout"),
     initTests: value(raw, "init-tests"),
+    failOn: parseFailOn(raw),
+    baseline: parseBaseline(raw),
     backup: {
       name: value(raw, "backup-name"),
       version: value(raw, "backup-version"),
@@ -22739,12 +22790,12 @@ var COMMAND_INPUTS = {
     "pull-request-labels",
     "github-token"
   ],
-  "dry-run": [...SERVER, "file", "backup-id", "label", "comment", "github-token"],
+  "dry-run": [...SERVER, "file", "backup-id", "label", "comment", "fail-on", "github-token"],
   restore: [...SERVER, "file", "backup-id", "label", "allow-plan-change", "import-timeout", "github-token"],
   backup: [...SERVER, "backup-name", "backup-version", "backup-comment"],
   "list-backups": [...SERVER],
   "download-backup": [...SERVER, "backup-id", "output-dir"],
-  check: ["config", "programs", "init-tests"]
+  check: ["config", "programs", "fail-on", "baseline", "init-tests"]
 };
 var EXTRA_FLAGS = [
   { name: "no-comment", help: "same as --comment false", commands: ["dry-run"] },
@@ -23592,6 +23643,640 @@ function programLabel(id, name) {
   return name ? md`${name} (${code(id)})` : code(id);
 }
 
+// src/check/announce.ts
+function announceChecks(reporter, result) {
+  if (result.strictBecause) {
+    const line2 = `fail-on: new, but every problem counts: ${result.strictBecause}`;
+    if (result.errors > 0) reporter.notice(line2);
+    else reporter.info(line2);
+  }
+  for (const p of result.problems) {
+    if (p.level === "error") reporter.error(p.message, p.location);
+    else reporter.warning(p.message, p.location);
+  }
+  reporter.setOutput("errors", String(result.errors));
+  reporter.setOutput("errors-existing", String(result.errorsExisting));
+  reporter.setOutput("tests-passed", String(result.testsPassed));
+  reporter.setOutput("tests-failed", String(result.testsFailed));
+}
+
+// src/check/program-files.ts
+import { mkdirSync as mkdirSync2, writeFileSync } from "node:fs";
+import { join as join4 } from "node:path";
+
+// src/github/git.ts
+import { execFile } from "node:child_process";
+async function git(cwd, args, input) {
+  return new Promise((resolve8) => {
+    const child = execFile("git", args, { cwd, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      const code2 = error ? typeof error.code === "number" ? error.code : 1 : 0;
+      resolve8({ stdout: stdout.toString(), stderr: stderr.toString(), code: code2 });
+    });
+    child.stdin?.on("error", () => {
+    });
+    child.stdin?.end(input ?? "");
+  });
+}
+async function gitOk(cwd, args, what, input) {
+  const r = await git(cwd, args, input);
+  if (r.code !== 0) {
+    const detail = (r.stderr || r.stdout).trim().split("\n").slice(-3).join(" ");
+    throw new UserError(`git ${what} failed: ${detail}`);
+  }
+  return r.stdout.trim();
+}
+var BOT = { name: "github-actions[bot]", email: "41898282+github-actions[bot]@users.noreply.github.com" };
+async function identityArgs(cwd) {
+  const email = await git(cwd, ["config", "user.email"]);
+  const name = await git(cwd, ["config", "user.name"]);
+  const args = [];
+  if (email.code !== 0 || !email.stdout.trim()) args.push("-c", `user.email=${BOT.email}`);
+  if (name.code !== 0 || !name.stdout.trim()) args.push("-c", `user.name=${BOT.name}`);
+  return args;
+}
+function rejectedBecauseBehind(r) {
+  return /\[rejected\]|non-fast-forward|fetch first|failed to push some refs/i.test(r.stderr);
+}
+async function commitAndPush(options) {
+  const { cwd, files, message } = options;
+  const remote = options.remote ?? "origin";
+  const log = options.log ?? (() => {
+  });
+  if (files.length === 0) return { committed: false, rebased: false };
+  await gitOk(
+    cwd,
+    ["rev-parse", "--git-dir"],
+    "rev-parse (is the workspace a git checkout? run actions/checkout first)"
+  );
+  await gitOk(cwd, ["add", "--", ...files], "add");
+  const staged = await git(cwd, ["diff", "--cached", "--quiet", "--", ...files]);
+  if (staged.code === 0) {
+    log("git: nothing to commit, the files match HEAD");
+    return { committed: false, rebased: false };
+  }
+  const branch = await gitOk(cwd, ["rev-parse", "--abbrev-ref", "HEAD"], "rev-parse");
+  if (branch === "HEAD") {
+    throw new UserError(
+      "commit: true needs a branch checkout, but HEAD is detached (check out a branch, e.g. actions/checkout with ref: main)"
+    );
+  }
+  const identity = await identityArgs(cwd);
+  await gitOk(cwd, [...identity, "commit", "--quiet", "-m", message, "--", ...files], "commit");
+  let sha = await gitOk(cwd, ["rev-parse", "HEAD"], "rev-parse");
+  log(`git: committed ${sha.slice(0, 7)} on ${branch}`);
+  let push = await git(cwd, ["push", remote, `HEAD:refs/heads/${branch}`]);
+  let rebased = false;
+  if (push.code !== 0 && rejectedBecauseBehind(push)) {
+    log(`git: ${branch} moved on ${remote}; fetching and rebasing once`);
+    await gitOk(cwd, ["fetch", "--quiet", remote, branch], "fetch");
+    const rebase = await git(cwd, [...identity, "rebase", "--quiet", "FETCH_HEAD"]);
+    if (rebase.code !== 0) {
+      await git(cwd, ["rebase", "--abort"]);
+      throw new UserError(
+        `git push to ${branch} was rejected and the rebase onto ${remote}/${branch} conflicts; the exported files were changed on the branch meanwhile: rerun the export`
+      );
+    }
+    rebased = true;
+    sha = await gitOk(cwd, ["rev-parse", "HEAD"], "rev-parse");
+    push = await git(cwd, ["push", remote, `HEAD:refs/heads/${branch}`]);
+  }
+  if (push.code !== 0) {
+    const detail = push.stderr.trim().split("\n").slice(-3).join(" ");
+    throw new UserError(
+      `git push to ${branch} failed: ${detail} (the job needs permissions: contents: write, and a branch that accepts pushes)`
+    );
+  }
+  log(`git: pushed ${sha.slice(0, 7)} to ${remote}/${branch}`);
+  return { committed: true, sha, branch, rebased };
+}
+var OBJECT_NAME = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
+async function commitOf(cwd, rev) {
+  const r = await git(cwd, ["rev-parse", "--verify", "--quiet", "--end-of-options", `${rev}^{commit}`]);
+  return r.code === 0 ? r.stdout.trim() : void 0;
+}
+async function filesAtRevision(workspace, rev, paths, remote = "origin") {
+  const top = await git(workspace, ["rev-parse", "--show-toplevel"]);
+  if (top.code !== 0) throw new UserError("the workspace is not a git checkout");
+  let commit = await commitOf(workspace, rev);
+  if (!commit) {
+    const fetched = await git(workspace, ["fetch", "--no-tags", "--quiet", "--depth=1", remote, rev]);
+    if (fetched.code === 0) commit = await commitOf(workspace, rev) ?? await commitOf(workspace, "FETCH_HEAD");
+    if (!commit) {
+      const why = (fetched.stderr || fetched.stdout).trim().split("\n").pop() ?? "";
+      throw new UserError(
+        `commit ${rev} is not in the checkout and could not be fetched from ${remote}${why ? ` (${why})` : ""}`
+      );
+    }
+  }
+  const base = await git(workspace, ["merge-base", commit, "HEAD"]);
+  const at = base.code === 0 && OBJECT_NAME.test(base.stdout.trim()) ? base.stdout.trim() : commit;
+  const files = /* @__PURE__ */ new Map();
+  for (const path of paths) {
+    const spec = `${at}:./${path.replace(/\\/g, "/")}`;
+    const exists = await git(workspace, ["cat-file", "-e", spec]);
+    if (exists.code !== 0) {
+      files.set(path, null);
+      continue;
+    }
+    files.set(path, await gitOk(workspace, ["cat-file", "blob", spec], `cat-file (${path} at ${at.slice(0, 7)})`));
+  }
+  return { commit: at, files };
+}
+
+// src/commands/json-file.ts
+var import_yaml2 = __toESM(require_dist(), 1);
+var MAX_JSON_DEPTH = 100;
+var HEADER_KEYS = /* @__PURE__ */ new Set(["system", "package", "date"]);
+function position(text, offset) {
+  let line2 = 1;
+  let start = 0;
+  for (let i = text.indexOf("\n"); i !== -1 && i < offset; i = text.indexOf("\n", i + 1)) {
+    line2++;
+    start = i + 1;
+  }
+  return { line: line2, column: offset - start + 1 };
+}
+function scanJson(text, maxDepth = MAX_JSON_DEPTH) {
+  const stack = [];
+  let expect = "value";
+  let i = 0;
+  const n = text.length;
+  const fail = (problem, at = i) => ({ offset: Math.min(at, n), problem });
+  while (i < n) {
+    const c = text[i];
+    if (c === " " || c === "	" || c === "\n" || c === "\r") {
+      i++;
+      continue;
+    }
+    if (expect === "end") return fail("unexpected text after the end of the JSON value");
+    if (expect === "colon") {
+      if (c !== ":") return fail('expected ":" after a key');
+      expect = "value";
+      i++;
+      continue;
+    }
+    if (expect === "after") {
+      const open = stack[stack.length - 1];
+      if (c === "," && open) {
+        expect = open === "{" ? "key" : "value";
+        i++;
+        continue;
+      }
+      if (c === "}" && open === "{" || c === "]" && open === "[") {
+        stack.pop();
+        expect = stack.length ? "after" : "end";
+        i++;
+        continue;
+      }
+      return fail(open ? `expected "," or "${open === "{" ? "}" : "]"}"` : "unexpected character");
+    }
+    if (expect === "key" || expect === "first-key") {
+      if (c === "}" && expect === "first-key") {
+        stack.pop();
+        expect = stack.length ? "after" : "end";
+        i++;
+        continue;
+      }
+      if (c !== '"') return fail("expected a key in double quotes");
+      const end = scanString(text, i);
+      if (typeof end !== "number") return end;
+      i = end;
+      expect = "colon";
+      continue;
+    }
+    if (c === "]" && expect === "first-value") {
+      stack.pop();
+      expect = stack.length ? "after" : "end";
+      i++;
+      continue;
+    }
+    if (c === "{" || c === "[") {
+      if (stack.length >= maxDepth) return fail(`nested deeper than ${maxDepth} levels`);
+      stack.push(c);
+      expect = c === "{" ? "first-key" : "first-value";
+      i++;
+      continue;
+    }
+    if (c === '"') {
+      const end = scanString(text, i);
+      if (typeof end !== "number") return end;
+      i = end;
+    } else {
+      const literal = /^(?:true|false|null|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?)/.exec(text.slice(i, i + 400));
+      if (!literal) return fail(c === "\0" ? "a NUL character" : "unexpected character");
+      i += literal[0].length;
+    }
+    expect = stack.length ? "after" : "end";
+  }
+  if (expect !== "end") return fail("unexpected end of the file", n);
+  return void 0;
+}
+function scanString(text, start) {
+  for (let i = start + 1; i < text.length; i++) {
+    const code2 = text.charCodeAt(i);
+    if (code2 === 34) return i + 1;
+    if (code2 < 32)
+      return { offset: i, problem: code2 === 0 ? "a NUL character in a string" : "a control character in a string" };
+    if (code2 === 92) {
+      const next = text[i + 1];
+      if (next === "u") {
+        if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) return { offset: i, problem: "a bad \\u escape" };
+        i += 5;
+      } else if (next !== void 0 && '"\\/bfnrt'.includes(next)) i++;
+      else return { offset: i, problem: "a bad escape in a string" };
+    }
+  }
+  return { offset: text.length, problem: "a string that never ends" };
+}
+function readMetadataFile(workspace, path, hint) {
+  let text;
+  try {
+    text = readTextInside(workspaceBoundary(workspace), path, "file");
+  } catch (e) {
+    throw new UserError(e.message, { file: path });
+  }
+  if (text === void 0) throw new UserError(`${path} not found in the workspace (${hint})`, { file: path });
+  return parseMetadataText(text, path);
+}
+function parseMetadataText(source, path) {
+  const text = source.replace(/^\uFEFF/, "");
+  const problem = scanJson(text);
+  if (problem) {
+    const at = position(text, problem.offset);
+    throw new UserError(`${path} is not valid JSON at line ${at.line}, column ${at.column}: ${problem.problem}`, {
+      file: path,
+      ...at
+    });
+  }
+  const doc = JSON.parse(text);
+  if (doc === null || typeof doc !== "object" || Array.isArray(doc)) {
+    throw new UserError(`${path} is not a DHIS2 metadata document (expected a JSON object of collections)`, {
+      file: path,
+      line: 1
+    });
+  }
+  checkCollections(text, path, doc);
+  return { path, text, doc };
+}
+function checkCollections(text, path, doc) {
+  const fail = (message, at) => {
+    const where2 = locatePath(text, at);
+    throw new UserError(`${path}${where2.line ? ` line ${where2.line}` : ""}: ${message}`, { file: path, ...where2 });
+  };
+  const label2 = (key) => JSON.stringify(key);
+  for (const [key, value2] of Object.entries(doc)) {
+    if (HEADER_KEYS.has(key)) continue;
+    if (!Array.isArray(value2)) fail(`${label2(key)} is not a list (a DHIS2 collection is an array of objects)`, [key]);
+    const seen = /* @__PURE__ */ new Set();
+    value2.forEach((item, index) => {
+      if (item === null || typeof item !== "object" || Array.isArray(item)) {
+        fail(`${label2(key)}[${index}] is not an object`, [key, index]);
+      }
+      const id = item.id;
+      if (typeof id !== "string" || id === "") fail(`${label2(key)}[${index}] has no "id"`, [key, index]);
+      if (seen.has(id)) fail(`${label2(key)} holds id ${JSON.stringify(id)} twice`, [key, index]);
+      seen.add(id);
+    });
+  }
+}
+function locatePath(text, at) {
+  const lines = new import_yaml2.LineCounter();
+  const d = (0, import_yaml2.parseDocument)(text, { lineCounter: lines, keepSourceTokens: false, uniqueKeys: false });
+  let node = d.contents;
+  for (const key of at) {
+    if ((0, import_yaml2.isMap)(node)) node = node.get(key, true);
+    else if ((0, import_yaml2.isSeq)(node)) node = node.get(key, true);
+    else break;
+  }
+  const range = node?.range;
+  if (!range) return {};
+  const pos = lines.linePos(range[0]);
+  return { line: pos.line, column: pos.col };
+}
+function definitionPath(doc, uid) {
+  let reference;
+  const walk = (value2, path) => {
+    if (Array.isArray(value2)) {
+      for (let i = 0; i < value2.length; i++) {
+        const found = walk(value2[i], [...path, i]);
+        if (found) return found;
+      }
+      return void 0;
+    }
+    if (value2 === null || typeof value2 !== "object") return void 0;
+    const obj = value2;
+    if (obj.id === uid) {
+      if (Object.keys(obj).length > 1) return path;
+      reference ??= path;
+    }
+    for (const [k, v] of Object.entries(obj)) {
+      if (typeof v === "object" && v !== null) {
+        const found = walk(v, [...path, k]);
+        if (found) return found;
+      }
+    }
+    return void 0;
+  };
+  return walk(doc, []) ?? reference;
+}
+function referencePath(value2, ids2, property) {
+  let any;
+  const walk = (v, path) => {
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        const found = walk(v[i], [...path, i]);
+        if (found) return found;
+      }
+      return void 0;
+    }
+    if (v === null || typeof v !== "object") return void 0;
+    const obj = v;
+    if (path.length > 0 && typeof obj.id === "string" && ids2.has(obj.id)) {
+      const at = [...path, "id"];
+      if (property === void 0 || path.includes(property)) return at;
+      any ??= at;
+    }
+    for (const [k, child] of Object.entries(obj)) {
+      if (typeof child === "object" && child !== null) {
+        const found = walk(child, [...path, k]);
+        if (found) return found;
+      }
+    }
+    return void 0;
+  };
+  return walk(value2, []) ?? any;
+}
+function propertyPath(value2, property) {
+  if (value2 === null || typeof value2 !== "object" || Array.isArray(value2)) return void 0;
+  if (Object.hasOwn(value2, property)) return [property];
+  return void 0;
+}
+var ObjectLocator = class {
+  constructor(file) {
+    this.file = file;
+  }
+  parsed;
+  locate(uid, target2 = {}) {
+    if (this.file.inRepo === false) return {};
+    const where2 = { file: this.file.path };
+    const path = uid ? definitionPath(this.file.doc, uid) : void 0;
+    if (!path) return where2;
+    const object = valueAt(this.file.doc, path);
+    const ids2 = new Set((target2.references ?? []).filter((id) => id !== uid));
+    const inner = (ids2.size > 0 ? referencePath(object, ids2, target2.property) : void 0) ?? (target2.property ? propertyPath(object, target2.property) : void 0);
+    return this.position([...path, ...inner ?? []], inner !== void 0) ?? this.position(path, false) ?? where2;
+  }
+  /** Line and column of the node at `path`; of its key when `key` (the line of `"key": value`). */
+  position(path, key) {
+    this.parsed ??= (() => {
+      const lines = new import_yaml2.LineCounter();
+      const d = (0, import_yaml2.parseDocument)(this.file.text, { lineCounter: lines, keepSourceTokens: false, uniqueKeys: false });
+      return { root: d.contents, lines };
+    })();
+    let node = this.parsed.root;
+    let keyNode;
+    for (const step of path) {
+      keyNode = void 0;
+      if ((0, import_yaml2.isMap)(node)) {
+        const pair = node.items.find((p) => (0, import_yaml2.isScalar)(p.key) && p.key.value === step);
+        if (!pair) return void 0;
+        keyNode = pair.key;
+        node = pair.value;
+      } else if ((0, import_yaml2.isSeq)(node)) {
+        node = node.get(step, true);
+      } else return void 0;
+    }
+    const range = (key && keyNode ? keyNode : node)?.range;
+    if (!range) return void 0;
+    const pos = this.parsed.lines.linePos(range[0]);
+    return { file: this.file.path, line: pos.line, column: pos.col };
+  }
+};
+function valueAt(doc, path) {
+  let v = doc;
+  for (const step of path) v = v?.[step];
+  return v;
+}
+
+// src/check/junit.ts
+function xmlEscape(text) {
+  return text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, "").replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&apos;");
+}
+function describeEffectSpec(spec) {
+  const { action, ...rest } = spec;
+  const details = Object.entries(rest).filter(([, v]) => v !== void 0).map(([k, v]) => `${k}: ${String(v)}`);
+  return details.length ? `${String(action)} (${details.join(", ")})` : String(action);
+}
+function failureLines(result) {
+  return [
+    ...result.missing.map((m) => `missing: ${describeEffectSpec(m)}`),
+    ...result.forbidden.map((f) => `unexpected: ${describeEffectSpec(f)}`),
+    ...result.errors.map((e) => `error: ${e}`)
+  ];
+}
+function junitXml(results, seconds2) {
+  const byFile = /* @__PURE__ */ new Map();
+  for (const r of results) byFile.set(r.file, [...byFile.get(r.file) ?? [], r]);
+  const failures = results.filter((r) => !r.passed).length;
+  const lines = [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="dhis2-metadata rule tests" tests="${results.length}" failures="${failures}" errors="0" time="${seconds2.toFixed(3)}">`
+  ];
+  for (const [file, cases] of byFile) {
+    const failed = cases.filter((c) => !c.passed).length;
+    lines.push(
+      `  <testsuite name="${xmlEscape(file)}" tests="${cases.length}" failures="${failed}" errors="0" skipped="0">`
+    );
+    for (const c of cases) {
+      const attrs = `name="${xmlEscape(c.name)}" classname="${xmlEscape(c.program)}" file="${xmlEscape(c.file)}"${c.line ? ` line="${c.line}"` : ""}`;
+      if (c.passed) {
+        lines.push(`    <testcase ${attrs}/>`);
+        continue;
+      }
+      const problems = failureLines(c);
+      lines.push(
+        `    <testcase ${attrs}>`,
+        `      <failure message="${xmlEscape(problems[0] ?? "failed")}" type="RuleTestFailure">${xmlEscape(problems.join("\n"))}</failure>`,
+        "    </testcase>"
+      );
+    }
+    lines.push("  </testsuite>");
+  }
+  lines.push("</testsuites>");
+  return `${lines.join("\n")}
+`;
+}
+
+// src/check/rule-test-file.ts
+import { existsSync as existsSync2, readdirSync, statSync as statSync2 } from "node:fs";
+var import_yaml3 = __toESM(require_dist(), 1);
+import { join as join3, relative as relative3, resolve as resolve3 } from "node:path";
+function findTestFiles(workspace, paths) {
+  const roots = paths ?? (existsSync2(resolve3(workspace, "rule-tests")) ? ["rule-tests"] : []);
+  const files = /* @__PURE__ */ new Set();
+  const boundary = workspaceBoundary(workspace);
+  const walk = (abs) => {
+    for (const entry of readdirSync(abs, { withFileTypes: true })) {
+      const child = join3(abs, entry.name);
+      if (entry.isSymbolicLink()) checkedPath(boundary, relative3(workspace, child), "a rule test file");
+      if (entry.isDirectory()) walk(child);
+      else if (/\.ya?ml$/i.test(entry.name)) files.add(relative3(workspace, child));
+    }
+  };
+  for (const p of roots) {
+    const real = checkedPath(boundary, p, "tests:");
+    if (!existsSync2(real)) throw new ConfigError(`tests: ${p} not found in the workspace`);
+    if (statSync2(real).isDirectory()) walk(resolve3(workspace, p));
+    else files.add(relative3(workspace, resolve3(workspace, p)));
+  }
+  return [...files].sort();
+}
+var Reader = class {
+  constructor(file, lines) {
+    this.file = file;
+    this.lines = lines;
+  }
+  line(node) {
+    const range = node?.range;
+    return range ? this.lines.linePos(range[0]).line : void 0;
+  }
+  fail(node, message) {
+    const location = { file: this.file, line: this.line(node) };
+    throw new ConfigError(`${this.file}${location.line ? `:${location.line}` : ""}: ${message}`, location);
+  }
+};
+function scalarText(r, node, what) {
+  const value2 = node?.value;
+  if (typeof value2 === "string" || typeof value2 === "number" || typeof value2 === "boolean") return String(value2);
+  return r.fail(node, `${what} must be a text, number or true/false`);
+}
+function optionalText(r, map, key, where2) {
+  if (!(0, import_yaml3.isMap)(map)) return void 0;
+  const node = map.get(key, true);
+  return node === void 0 || node.value === null ? void 0 : scalarText(r, node, `${where2}.${key}`);
+}
+function values(r, map, key, where2) {
+  if (!(0, import_yaml3.isMap)(map)) return {};
+  const node = map.get(key, true);
+  if (node === void 0 || node.value === null) return {};
+  if (!(0, import_yaml3.isMap)(node)) r.fail(node, `${where2}.${key} must be a map of field: value`);
+  const out = {};
+  for (const pair of node.items) {
+    const k = scalarText(r, pair.key, `a key of ${where2}.${key}`);
+    const v = pair.value?.value;
+    if (v === null || v === void 0) continue;
+    out[k] = scalarText(r, pair.value, `${where2}.${key}.${k}`);
+  }
+  return out;
+}
+function checkKeys(r, map, allowed, where2) {
+  if (!(0, import_yaml3.isMap)(map)) r.fail(map, `${where2} must be a map`);
+  for (const pair of map.items) {
+    const k = String(pair.key.value);
+    if (!allowed.includes(k)) r.fail(pair.key, `${where2} has an unknown key "${k}" (allowed: ${allowed.join(", ")})`);
+  }
+}
+var EFFECT_KEYS = ["action", "field", "section", "stage", "option", "optionGroup", "content", "value"];
+var EVENT_KEYS = ["stage", "date", "dueDate", "status", "values"];
+function event(r, node, where2) {
+  checkKeys(r, node, EVENT_KEYS, where2);
+  return {
+    stage: optionalText(r, node, "stage", where2),
+    date: optionalText(r, node, "date", where2),
+    dueDate: optionalText(r, node, "dueDate", where2),
+    status: optionalText(r, node, "status", where2),
+    values: values(r, node, "values", where2),
+    line: r.line(node)
+  };
+}
+function effects(r, map, key, where2) {
+  if (!(0, import_yaml3.isMap)(map)) return [];
+  const node = map.get(key, true);
+  if (node === void 0 || node.value === null) return [];
+  if (!(0, import_yaml3.isSeq)(node)) r.fail(node, `${where2}.${key} must be a list of effects ({action: ..., field: ...})`);
+  return node.items.map((item, i) => {
+    const w = `${where2}.${key}[${i}]`;
+    checkKeys(r, item, EFFECT_KEYS, w);
+    const action = optionalText(r, item, "action", w);
+    if (!action) r.fail(item, `${w} needs an action (a program rule action type such as HIDEFIELD)`);
+    const spec = { action: action.toUpperCase(), line: r.line(item) };
+    for (const k of EFFECT_KEYS.slice(1)) {
+      const v = optionalText(r, item, k, w);
+      if (v !== void 0) spec[k] = v;
+    }
+    return spec;
+  });
+}
+function parseTestFile(text, file) {
+  const lines = new import_yaml3.LineCounter();
+  const doc = (0, import_yaml3.parseDocument)(text, { lineCounter: lines, prettyErrors: false });
+  const r = new Reader(file, lines);
+  const first = doc.errors[0];
+  if (first) {
+    const pos = lines.linePos(first.pos[0]);
+    throw new ConfigError(`${file}:${pos.line}: not valid YAML: ${first.message.split("\n")[0]}`, {
+      file,
+      line: pos.line,
+      column: pos.col
+    });
+  }
+  const root = doc.contents;
+  if (!root || !(0, import_yaml3.isMap)(root)) r.fail(root, "a rule test file is a map with `program` and `cases`");
+  checkKeys(r, root, ["program", "cases"], "the file");
+  const program = optionalText(r, root, "program", "the file");
+  if (!program) r.fail(root, "needs `program:` (a program uid of the config)");
+  const casesNode = root.get("cases", true);
+  if (!casesNode || !(0, import_yaml3.isSeq)(casesNode)) r.fail(casesNode ?? root, "`cases:` must be a list of test cases");
+  const cases = casesNode.items.map((item, i) => {
+    const where2 = `cases[${i}]`;
+    const node = item;
+    checkKeys(r, node, ["name", "stage", "enrollment", "events", "event", "expect", "forbid"], where2);
+    const name = optionalText(r, node, "name", where2);
+    if (!name) r.fail(node, `${where2} needs a name`);
+    const map = node;
+    const enrollmentNode = map.get("enrollment", true);
+    let enrollment;
+    if (enrollmentNode && enrollmentNode.value !== null) {
+      const w = `${where2}.enrollment`;
+      checkKeys(r, enrollmentNode, ["enrollmentDate", "incidentDate", "status", "attributes"], w);
+      enrollment = {
+        enrollmentDate: optionalText(r, enrollmentNode, "enrollmentDate", w),
+        incidentDate: optionalText(r, enrollmentNode, "incidentDate", w),
+        status: optionalText(r, enrollmentNode, "status", w),
+        attributes: values(r, enrollmentNode, "attributes", w)
+      };
+    }
+    const eventsNode = map.get("events", true);
+    let events = [];
+    if (eventsNode && eventsNode.value !== null) {
+      if (!(0, import_yaml3.isSeq)(eventsNode)) r.fail(eventsNode, `${where2}.events must be a list of events`);
+      events = eventsNode.items.map((e, k) => event(r, e, `${where2}.events[${k}]`));
+    }
+    const eventNode = map.get("event", true);
+    const current = eventNode && eventNode.value !== null ? event(r, eventNode, `${where2}.event`) : void 0;
+    const spec = {
+      name,
+      line: r.line(node),
+      stage: optionalText(r, node, "stage", where2),
+      enrollment,
+      events,
+      event: current,
+      expect: effects(r, node, "expect", where2),
+      forbid: effects(r, node, "forbid", where2)
+    };
+    if (spec.expect.length === 0 && spec.forbid.length === 0) {
+      r.fail(node, `${where2} ("${name}") lists no effects under expect or forbid`);
+    }
+    return spec;
+  });
+  return { file, program, programLine: r.line(root.get("program", true)), cases };
+}
+function readTestFile(workspace, file) {
+  const text = readTextInside(workspaceBoundary(workspace), file, "rule test file");
+  if (text === void 0) throw new ConfigError(`rule test file ${file} not found in the workspace`);
+  return parseTestFile(text, file);
+}
+
 // src/check/engines.ts
 var loading;
 function loadEngines() {
@@ -23694,55 +24379,6 @@ function scan(text) {
     }
   }
   return { objects, lineStarts };
-}
-
-// src/check/junit.ts
-function xmlEscape(text) {
-  return text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, "").replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&apos;");
-}
-function describeEffectSpec(spec) {
-  const { action, ...rest } = spec;
-  const details = Object.entries(rest).filter(([, v]) => v !== void 0).map(([k, v]) => `${k}: ${String(v)}`);
-  return details.length ? `${String(action)} (${details.join(", ")})` : String(action);
-}
-function failureLines(result) {
-  return [
-    ...result.missing.map((m) => `missing: ${describeEffectSpec(m)}`),
-    ...result.forbidden.map((f) => `unexpected: ${describeEffectSpec(f)}`),
-    ...result.errors.map((e) => `error: ${e}`)
-  ];
-}
-function junitXml(results, seconds2) {
-  const byFile = /* @__PURE__ */ new Map();
-  for (const r of results) byFile.set(r.file, [...byFile.get(r.file) ?? [], r]);
-  const failures = results.filter((r) => !r.passed).length;
-  const lines = [
-    '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="dhis2-metadata rule tests" tests="${results.length}" failures="${failures}" errors="0" time="${seconds2.toFixed(3)}">`
-  ];
-  for (const [file, cases] of byFile) {
-    const failed = cases.filter((c) => !c.passed).length;
-    lines.push(
-      `  <testsuite name="${xmlEscape(file)}" tests="${cases.length}" failures="${failed}" errors="0" skipped="0">`
-    );
-    for (const c of cases) {
-      const attrs = `name="${xmlEscape(c.name)}" classname="${xmlEscape(c.program)}" file="${xmlEscape(c.file)}"${c.line ? ` line="${c.line}"` : ""}`;
-      if (c.passed) {
-        lines.push(`    <testcase ${attrs}/>`);
-        continue;
-      }
-      const problems = failureLines(c);
-      lines.push(
-        `    <testcase ${attrs}>`,
-        `      <failure message="${xmlEscape(problems[0] ?? "failed")}" type="RuleTestFailure">${xmlEscape(problems.join("\n"))}</failure>`,
-        "    </testcase>"
-      );
-    }
-    lines.push("  </testsuite>");
-  }
-  lines.push("</testsuites>");
-  return `${lines.join("\n")}
-`;
 }
 
 // src/metadata/types.ts
@@ -24345,7 +24981,7 @@ var localDate = (ms) => ({ toEpochDay: () => Math.floor(ms / DAY) });
 var instant = (ms) => ({ toEpochMilli: () => ms + DAY / 2 });
 var CaseError = class extends Error {
 };
-function resolve3(objects, key) {
+function resolve4(objects, key) {
   const list = [...objects];
   const lower = key.toLowerCase();
   return list.find((o) => o.id === key) ?? list.find((o) => str(o.code) === key) ?? list.find(
@@ -24358,19 +24994,19 @@ var CaseContext = class {
     this.re = re;
   }
   stage(key) {
-    const s = resolve3(this.model.stages, key);
+    const s = resolve4(this.model.stages, key);
     if (!s) throw new CaseError(`stage "${key}" is not a stage of program ${this.model.id} (give its uid or name)`);
     return s;
   }
   dataElement(key) {
     const own2 = [...this.model.stageDataElements].map((id) => this.model.dataElements.get(id)).filter(Boolean);
-    const de = resolve3(own2, key) ?? resolve3(this.model.dataElements.values(), key);
+    const de = resolve4(own2, key) ?? resolve4(this.model.dataElements.values(), key);
     if (!de) throw new CaseError(`data element "${key}" is not in the file (give its uid, code or name)`);
     return de;
   }
   attribute(key) {
     const own2 = [...this.model.programAttributes].map((id) => this.model.attributes.get(id)).filter(Boolean);
-    const a = resolve3(own2, key) ?? resolve3(this.model.attributes.values(), key);
+    const a = resolve4(own2, key) ?? resolve4(this.model.attributes.values(), key);
     if (!a) throw new CaseError(`tracked entity attribute "${key}" is not in the file (give its uid, code or name)`);
     return a;
   }
@@ -24381,7 +25017,7 @@ var CaseContext = class {
     if (!set || !Array.isArray(set.options)) return text;
     const options = set.options.map((r) => this.model.options.get(refId(r) ?? "")).filter(Boolean);
     if (options.some((o) => str(o?.code) === text)) return text;
-    return str(resolve3(options, text)?.code) ?? text;
+    return str(resolve4(options, text)?.code) ?? text;
   }
   event(spec, id, fallbackStage, fallbackDate) {
     const { re } = this;
@@ -24437,7 +25073,7 @@ function sameValue(a, b) {
 function matches(ctx, spec, effect) {
   if (spec.action !== effect.action) return false;
   const { model } = ctx;
-  const refMatches = (key, uid, objects) => key === void 0 || uid !== void 0 && (uid === key || resolve3(objects, key)?.id === uid);
+  const refMatches = (key, uid, objects) => key === void 0 || uid !== void 0 && (uid === key || resolve4(objects, key)?.id === uid);
   if (!refMatches(spec.field, effect.field, [...model.dataElements.values(), ...model.attributes.values()]))
     return false;
   if (!refMatches(spec.section, effect.section, model.sections.values())) return false;
@@ -24563,11 +25199,11 @@ function oneLine2(text, max = 300) {
   const flat2 = text.replace(/\s*\n\s*/g, " ").trim();
   return flat2.length > max ? `${flat2.slice(0, max - 1)}\u2026` : flat2;
 }
-async function runChecks(inputs, tests) {
+async function evaluateChecks(inputs, tests) {
   const engines = await loadEngines();
   const started = performance.now();
   const programs = [];
-  const problems = [];
+  const models = [];
   for (const input of inputs) {
     const model = programModel(input.doc, input.id);
     if (!model.program) {
@@ -24578,45 +25214,100 @@ async function runChecks(inputs, tests) {
     const expressions = validateProgramExpressions(engines, model);
     const references = checkReferences(engines, model);
     const results = tests.filter((t) => t.program === input.id).flatMap((t) => runTestFile(engines.rules, model, t));
+    models.push(model);
     programs.push({ id: input.id, name: model.name, file: input.file, expressions, references, tests: results });
-    problems.push(...programProblems(input, model, expressions, references, results));
   }
-  const engineMs = performance.now() - started;
-  const all3 = (f) => programs.reduce((n, p) => n + f(p), 0);
+  return { inputs, models, programs, engineMs: performance.now() - started };
+}
+async function evaluateBefore(docs) {
+  const engines = await loadEngines();
+  const out = /* @__PURE__ */ new Map();
+  for (const [id, doc] of docs) {
+    const model = doc ? programModel(doc, id) : void 0;
+    out.set(
+      id,
+      model?.program ? { expressions: validateProgramExpressions(engines, model), references: checkReferences(engines, model) } : null
+    );
+  }
+  return out;
+}
+function judgeChecks(evaluation, options) {
+  const { failOn, baseline } = options;
+  const problems = [];
+  const strict = [];
+  let errors = 0;
+  let errorsExisting = 0;
+  evaluation.programs.forEach((p, i) => {
+    const before = failOn === "new" ? baseline?.programs.get(p.id) : void 0;
+    if (failOn === "new" && baseline && (before === void 0 || typeof before === "string")) {
+      strict.push(`${p.id}: ${before ?? "no metadata from before the change"}`);
+    }
+    const judged = judgeProgram(p.expressions, p.references, typeof before === "string" ? void 0 : before);
+    p.expressions.forEach((v, k) => {
+      if (v.severity === null) return;
+      v.existing = judged.expressionExisting[k] ?? false;
+      if (v.severity === "error") {
+        if (v.existing) errorsExisting++;
+        else errors++;
+      }
+    });
+    p.references.forEach((r, k) => {
+      r.existing = judged.referenceExisting[k] ?? false;
+      if (r.existing) errorsExisting++;
+      else errors++;
+    });
+    const input = evaluation.inputs[i];
+    const model = evaluation.models[i];
+    problems.push(...programProblems(input, model, p, baseline?.where));
+  });
+  const all3 = (f) => evaluation.programs.reduce((n, p) => n + f(p), 0);
+  const strictBecause = failOn === "new" ? options.strictBecause ?? (strict.length > 0 ? `for some programs there is nothing to compare with (${strict.join("; ")})` : void 0) : void 0;
   const result = {
-    programs,
+    programs: evaluation.programs,
     problems,
-    errors: all3((p) => p.expressions.filter((e) => e.severity === "error").length + p.references.length),
+    failOn,
+    errors,
+    errorsExisting,
     warnings: all3((p) => p.expressions.filter((e) => e.severity === "warning").length),
     testsPassed: all3((p) => p.tests.filter((t) => t.passed).length),
     testsFailed: all3((p) => p.tests.filter((t) => !t.passed).length),
-    engineMs,
+    where: baseline?.where,
+    strictBecause,
+    engineMs: evaluation.engineMs,
     markdown: ""
   };
   result.markdown = checksMarkdown(result);
   return result;
 }
-function programProblems(input, model, expressions, references, tests) {
+function checksFail(result) {
+  return result.errors > 0 || result.testsFailed > 0;
+}
+function programProblems(input, model, report, where2) {
   const locator = new JsonKeyLocator(input.file, input.text);
-  const where2 = (uid, key) => input.inRepo === false ? {} : locator.locate(uid, key);
+  const at = (uid, key) => input.inRepo === false ? {} : locator.locate(uid, key);
   const rules = new Map(model.rules.map((r) => [String(r.id), r]));
   const indicators = new Map(model.indicators.map((i) => [String(i.id), i]));
   const owner = (v) => v.rule !== void 0 ? `rule "${ruleName(rules.get(v.rule))}"` : `program indicator "${str(indicators.get(v.id)?.name) ?? v.id}"`;
+  const already = ` (already ${where2 ?? "there"} before this change: reported, not failed on)`;
   const out = [];
-  for (const v of expressions) {
+  for (const v of report.expressions) {
     if (v.valid || v.severity === null) continue;
     const what = v.type === "programRuleActionData" ? `${v.actionType} action data` : TYPE_LABEL[v.type];
     out.push({
-      level: v.severity,
-      message: `program ${model.id}, ${owner(v)}: ${what} ${JSON.stringify(oneLine2(v.expression, 120))} is not valid: ${oneLine2(v.message ?? "")}`,
-      location: where2(v.id, TYPE_KEY[v.type])
+      level: v.existing ? "warning" : v.severity,
+      message: `program ${model.id}, ${owner(v)}: ${what} ${JSON.stringify(oneLine2(v.expression, 120))} is not valid: ${oneLine2(v.message ?? "")}` + (v.existing && v.severity === "error" ? already : ""),
+      location: at(v.id, TYPE_KEY[v.type])
     });
   }
-  for (const r of references) {
+  for (const r of report.references) {
     const about = r.rule !== void 0 ? `rule "${ruleName(rules.get(r.rule))}"` : r.objectType === "programIndicator" ? `program indicator "${str(indicators.get(r.id)?.name) ?? r.id}"` : "rule variable";
-    out.push({ level: "error", message: `program ${model.id}, ${about}: ${r.message}`, location: where2(r.id, r.key) });
+    out.push({
+      level: r.existing ? "warning" : "error",
+      message: `program ${model.id}, ${about}: ${r.message}${r.existing ? already : ""}`,
+      location: at(r.id, r.key)
+    });
   }
-  for (const t of tests) {
+  for (const t of report.tests) {
     if (t.passed) continue;
     out.push({
       level: "error",
@@ -24635,41 +25326,60 @@ function describeEffects(t) {
   const list = [...seen];
   return list.length > 12 ? `${list.slice(0, 12).join(", ")} \u2026 (${list.length} in all)` : list.join(", ");
 }
+function existingLine(result) {
+  if (result.errorsExisting === 0) return void 0;
+  const n = result.errorsExisting;
+  return `${n} problem${n === 1 ? " was" : "s were"} already ${result.where ?? "there"}: not caused by this change.`;
+}
+function gateLine(result) {
+  if (result.failOn === "all") return "fail-on: all: every invalid expression and broken reference fails the gate.";
+  if (result.strictBecause) return `Every problem counts: ${result.strictBecause}.`;
+  return `fail-on: new: only the problems this change brings fail the gate (compared with the metadata ${result.where ?? "before the change"}).`;
+}
+function problemRows(p, existing) {
+  const same2 = (x) => (x.existing ?? false) === existing;
+  const row = (level, e) => [
+    level,
+    TYPE_LABEL[e.type],
+    code(e.id),
+    oneLine2(e.expression, 80),
+    oneLine2(e.message ?? "", 160)
+  ];
+  return [
+    ...p.expressions.filter((e) => e.severity === "error" && same2(e)).map((e) => row("error", e)),
+    ...p.expressions.filter((e) => e.severity === "warning" && same2(e)).map((e) => row("warning", e)),
+    ...p.references.filter(same2).map((r) => ["error", "reference", code(r.id), r.key, r.message])
+  ];
+}
+function problemTable(rows) {
+  const shown = rows.slice(0, 50);
+  return blocks(
+    table(["", "what", "uid", "expression or key", "problem"], shown),
+    rows.length > shown.length ? `\u2026 and ${rows.length - shown.length} more (see the report file).` : ""
+  );
+}
 function checksMarkdown(result) {
-  const lines = ["### Checks: program rules and indicators", ""];
+  const parts = ["### Checks: program rules and indicators", gateLine(result)];
   for (const p of result.programs) {
     const invalid = p.expressions.filter((e) => e.severity === "error");
     const warned = p.expressions.filter((e) => e.severity === "warning");
-    lines.push(
+    const existing = invalid.filter((e) => e.existing).length + p.references.filter((r) => r.existing).length;
+    parts.push(
       `#### ${cell(programLabel(p.id, p.name))}`,
-      "",
-      `${p.expressions.length} expressions validated: ${invalid.length} invalid, ${warned.length} with warnings; ${p.references.length} broken references; rule tests: ${p.tests.filter((t) => t.passed).length} passed, ${p.tests.filter((t) => !t.passed).length} failed.`,
-      ""
+      `${p.expressions.length} expressions validated: ${invalid.length} invalid, ${warned.length} with warnings; ${p.references.length} broken references` + (existing > 0 ? ` (${existing} of these problems already ${result.where ?? "there"})` : "") + `; rule tests: ${p.tests.filter((t) => t.passed).length} passed, ${p.tests.filter((t) => !t.passed).length} failed.`
     );
-    const rows = [
-      ...invalid.map((e) => [
-        "error",
-        TYPE_LABEL[e.type],
-        e.id,
-        oneLine2(e.expression, 80),
-        oneLine2(e.message ?? "", 160)
-      ]),
-      ...warned.map((e) => [
-        "warning",
-        TYPE_LABEL[e.type],
-        e.id,
-        oneLine2(e.expression, 80),
-        oneLine2(e.message ?? "", 160)
-      ]),
-      ...p.references.map((r) => ["error", "reference", r.id, r.key, r.message])
-    ];
-    if (rows.length > 0) {
-      const shown = rows.slice(0, 50);
-      lines.push(table(["", "what", "uid", "expression or key", "problem"], shown), "");
-      if (rows.length > shown.length) lines.push(`\u2026 and ${rows.length - shown.length} more (see the report file).`, "");
+    const brought = problemRows(p, false);
+    if (brought.length > 0) parts.push(problemTable(brought));
+    const old = problemRows(p, true);
+    if (old.length > 0) {
+      parts.push(
+        `<details><summary>${old.length} problem${old.length === 1 ? " was" : "s were"} already ${mdText(result.where ?? "there")}: not caused by this change</summary>`,
+        problemTable(old),
+        "</details>"
+      );
     }
     if (p.tests.length > 0) {
-      lines.push(
+      parts.push(
         table(
           ["rule test", "result", "missing or unexpected", "effects that happened"],
           p.tests.map((t) => [
@@ -24678,13 +25388,90 @@ function checksMarkdown(result) {
             failureLines(t).map((l) => oneLine2(l, 200)).join("; "),
             describeEffects(t)
           ])
-        ),
-        ""
+        )
       );
     }
   }
-  return `${lines.join("\n").trimEnd()}
+  return `${blocks(...parts)}
 `;
+}
+
+// src/check/program-files.ts
+function checkInputs(settings, options = {}) {
+  return settings.programs.flatMap((entry) => {
+    try {
+      const file = readMetadataFile(settings.workspace, entry.file, `the file of program ${entry.id} in the config`);
+      return [{ id: entry.id, file: entry.file, text: file.text, doc: file.doc }];
+    } catch (e) {
+      if (options.skipUnreadable && isUserError(e)) return [];
+      throw e;
+    }
+  });
+}
+function checkTests(settings) {
+  const known = new Set(settings.config.programs.map((p) => p.id));
+  const selected = new Set(settings.programs.map((p) => p.id));
+  const tests = findTestFiles(settings.workspace, settings.config.tests).map(
+    (f) => readTestFile(settings.workspace, f)
+  );
+  for (const t of tests) {
+    if (!known.has(t.program)) {
+      throw new ConfigError(
+        `${t.file}: program ${t.program} is not a program of ${settings.config.path} (its programs: ${[...known].join(", ")})`,
+        { file: t.file, line: t.programLine }
+      );
+    }
+  }
+  return tests.filter((t) => selected.has(t.program));
+}
+function writeJunit(settings, result) {
+  mkdirSync2(settings.reportDir, { recursive: true });
+  const path = join4(settings.reportDir, "rule-tests.junit.xml");
+  const tests = result.programs.flatMap((p) => p.tests);
+  writeFileSync(path, junitXml(tests, result.engineMs / 1e3));
+  return path;
+}
+async function gitBaseline(settings, inputs) {
+  if (settings.failOn === "all") return {};
+  const pr = settings.baseline ? void 0 : readPullRequest(settings.github);
+  const rev = settings.baseline ?? pr?.baseSha;
+  if (!rev) {
+    const why = pr ? `the ${settings.github.eventName} event names no base commit` : settings.github.eventName ? `a ${settings.github.eventName} event has no base to compare with (set the baseline input to a commit)` : "no --baseline REF was given";
+    return { strictBecause: why };
+  }
+  let at;
+  try {
+    at = await filesAtRevision(
+      settings.workspace,
+      rev,
+      inputs.map((i) => i.file)
+    );
+  } catch (e) {
+    if (!isUserError(e)) throw e;
+    return { strictBecause: `the files before the change can't be read from git: ${e.message}` };
+  }
+  const docs = /* @__PURE__ */ new Map();
+  const unreadable = /* @__PURE__ */ new Map();
+  for (const input of inputs) {
+    const text = at.files.get(input.file);
+    if (text === null || text === void 0) {
+      docs.set(input.id, null);
+      continue;
+    }
+    try {
+      docs.set(input.id, parseMetadataText(text, input.file).doc);
+    } catch (e) {
+      if (!isUserError(e)) throw e;
+      unreadable.set(input.id, `its file at ${at.commit.slice(0, 7)} is not readable metadata`);
+    }
+  }
+  const before = new Map(
+    await evaluateBefore(docs)
+  );
+  for (const [id, why] of unreadable) before.set(id, why);
+  const short = at.commit.slice(0, 7);
+  const where2 = pr ? `at the base commit ${short}` : `at ${rev === at.commit ? short : `${rev} (${short})`}`;
+  return { baseline: { where: where2, programs: before } };
 }
 
 // src/metadata/json.ts
@@ -24776,647 +25563,8 @@ function parseDeletionList(text) {
   return out;
 }
 
-// src/commands/check.ts
-import { existsSync as existsSync3, mkdirSync as mkdirSync2, writeFileSync } from "node:fs";
-import { dirname as dirname2, join as join4, resolve as resolve6 } from "node:path";
-
-// src/check/init-tests.ts
-function y(value2) {
-  return /^[A-Za-z][\w .()/-]*$/.test(value2) && !/^(true|false|null|yes|no|on|off)$/i.test(value2) && !/:\s|\s#/.test(value2) ? value2 : JSON.stringify(value2);
-}
-function nameOf(o, fallback) {
-  return str(o?.name) ?? str(o?.displayName) ?? fallback ?? "?";
-}
-function target(model, action) {
-  const de = refId(action.dataElement);
-  const attr = refId(action.trackedEntityAttribute);
-  const parts = [`action: ${str(action.programRuleActionType)}`];
-  if (de) parts.push(`field: ${y(nameOf(model.dataElements.get(de), de))}`);
-  else if (attr) parts.push(`field: ${y(nameOf(model.attributes.get(attr), attr))}`);
-  const section = refId(action.programStageSection);
-  if (section) parts.push(`section: ${y(nameOf(model.sections.get(section), section))}`);
-  const option = refId(action.option);
-  if (option) parts.push(`option: ${y(str(model.options.get(option)?.code) ?? option)}`);
-  const group = refId(action.optionGroup);
-  if (group) parts.push(`optionGroup: ${y(nameOf(model.optionGroups.get(group), group))}`);
-  const content = str(action.content);
-  const type = str(action.programRuleActionType);
-  if (content && type !== "ASSIGN") parts.push(`content: ${y(content.slice(0, 40))}`);
-  if (type === "ASSIGN") parts.push("value: TODO");
-  return `{${parts.join(", ")}}`;
-}
-function exampleTests(model) {
-  const lines = [
-    `# Program rule tests for ${model.name} (${model.id}), run by \`dhis2-metadata check\`.`,
-    "# Each case sets up what the user entered and lists the effects the rules must (expect) and must not",
-    "# (forbid) have. Fields, stages, sections and options: uid, code or name. Dates: YYYY-MM-DD.",
-    "# One example per rule action type this program uses; replace each TODO with values that make the",
-    "# condition shown above the case true, and run `npx dhis2-metadata check`.",
-    `program: ${model.id}`,
-    "cases:"
-  ];
-  const seen = /* @__PURE__ */ new Set();
-  const firstStage = model.stages[0];
-  for (const rule of model.rules) {
-    for (const action of model.actionsByRule.get(String(rule.id)) ?? []) {
-      const type = str(action.programRuleActionType);
-      if (!type || seen.has(type)) continue;
-      seen.add(type);
-      const stage = model.stageById.get(refId(rule.programStage) ?? "") ?? firstStage;
-      lines.push(
-        `  # ${type}: rule ${JSON.stringify(ruleName(rule))} (${String(rule.id)})`,
-        `  # condition: ${(str(rule.condition) ?? "").replace(/\s*\n\s*/g, " ")}`,
-        `  - name: ${y(`${ruleName(rule)} (${type})`)}`
-      );
-      if (stage) lines.push(`    stage: ${y(nameOf(stage, String(stage.id)))}`);
-      if (model.withRegistration) {
-        lines.push(
-          "    enrollment:",
-          "      enrollmentDate: 2024-01-10",
-          "      incidentDate: 2024-01-10",
-          "      attributes: {}            # TODO: attribute: value",
-          "    events: []                  # earlier events: {stage: ..., date: ..., values: {...}}"
-        );
-      }
-      lines.push(
-        "    event:",
-        "      date: 2024-01-10",
-        "      values: {}                # TODO: data element: value",
-        "    expect:",
-        `      - ${target(model, action)}`
-      );
-    }
-  }
-  if (seen.size === 0) lines.push("  # This program has no program rule actions yet.", "  []");
-  return `${lines.join("\n")}
-`;
-}
-
-// src/check/rule-test-file.ts
-import { existsSync as existsSync2, readdirSync, statSync as statSync2 } from "node:fs";
-var import_yaml2 = __toESM(require_dist(), 1);
-import { join as join3, relative as relative3, resolve as resolve4 } from "node:path";
-function findTestFiles(workspace, paths) {
-  const roots = paths ?? (existsSync2(resolve4(workspace, "rule-tests")) ? ["rule-tests"] : []);
-  const files = /* @__PURE__ */ new Set();
-  const boundary = workspaceBoundary(workspace);
-  const walk = (abs) => {
-    for (const entry of readdirSync(abs, { withFileTypes: true })) {
-      const child = join3(abs, entry.name);
-      if (entry.isSymbolicLink()) checkedPath(boundary, relative3(workspace, child), "a rule test file");
-      if (entry.isDirectory()) walk(child);
-      else if (/\.ya?ml$/i.test(entry.name)) files.add(relative3(workspace, child));
-    }
-  };
-  for (const p of roots) {
-    const real = checkedPath(boundary, p, "tests:");
-    if (!existsSync2(real)) throw new ConfigError(`tests: ${p} not found in the workspace`);
-    if (statSync2(real).isDirectory()) walk(resolve4(workspace, p));
-    else files.add(relative3(workspace, resolve4(workspace, p)));
-  }
-  return [...files].sort();
-}
-var Reader = class {
-  constructor(file, lines) {
-    this.file = file;
-    this.lines = lines;
-  }
-  line(node) {
-    const range = node?.range;
-    return range ? this.lines.linePos(range[0]).line : void 0;
-  }
-  fail(node, message) {
-    const location = { file: this.file, line: this.line(node) };
-    throw new ConfigError(`${this.file}${location.line ? `:${location.line}` : ""}: ${message}`, location);
-  }
-};
-function scalarText(r, node, what) {
-  const value2 = node?.value;
-  if (typeof value2 === "string" || typeof value2 === "number" || typeof value2 === "boolean") return String(value2);
-  return r.fail(node, `${what} must be a text, number or true/false`);
-}
-function optionalText(r, map, key, where2) {
-  if (!(0, import_yaml2.isMap)(map)) return void 0;
-  const node = map.get(key, true);
-  return node === void 0 || node.value === null ? void 0 : scalarText(r, node, `${where2}.${key}`);
-}
-function values(r, map, key, where2) {
-  if (!(0, import_yaml2.isMap)(map)) return {};
-  const node = map.get(key, true);
-  if (node === void 0 || node.value === null) return {};
-  if (!(0, import_yaml2.isMap)(node)) r.fail(node, `${where2}.${key} must be a map of field: value`);
-  const out = {};
-  for (const pair of node.items) {
-    const k = scalarText(r, pair.key, `a key of ${where2}.${key}`);
-    const v = pair.value?.value;
-    if (v === null || v === void 0) continue;
-    out[k] = scalarText(r, pair.value, `${where2}.${key}.${k}`);
-  }
-  return out;
-}
-function checkKeys(r, map, allowed, where2) {
-  if (!(0, import_yaml2.isMap)(map)) r.fail(map, `${where2} must be a map`);
-  for (const pair of map.items) {
-    const k = String(pair.key.value);
-    if (!allowed.includes(k)) r.fail(pair.key, `${where2} has an unknown key "${k}" (allowed: ${allowed.join(", ")})`);
-  }
-}
-var EFFECT_KEYS = ["action", "field", "section", "stage", "option", "optionGroup", "content", "value"];
-var EVENT_KEYS = ["stage", "date", "dueDate", "status", "values"];
-function event(r, node, where2) {
-  checkKeys(r, node, EVENT_KEYS, where2);
-  return {
-    stage: optionalText(r, node, "stage", where2),
-    date: optionalText(r, node, "date", where2),
-    dueDate: optionalText(r, node, "dueDate", where2),
-    status: optionalText(r, node, "status", where2),
-    values: values(r, node, "values", where2),
-    line: r.line(node)
-  };
-}
-function effects(r, map, key, where2) {
-  if (!(0, import_yaml2.isMap)(map)) return [];
-  const node = map.get(key, true);
-  if (node === void 0 || node.value === null) return [];
-  if (!(0, import_yaml2.isSeq)(node)) r.fail(node, `${where2}.${key} must be a list of effects ({action: ..., field: ...})`);
-  return node.items.map((item, i) => {
-    const w = `${where2}.${key}[${i}]`;
-    checkKeys(r, item, EFFECT_KEYS, w);
-    const action = optionalText(r, item, "action", w);
-    if (!action) r.fail(item, `${w} needs an action (a program rule action type such as HIDEFIELD)`);
-    const spec = { action: action.toUpperCase(), line: r.line(item) };
-    for (const k of EFFECT_KEYS.slice(1)) {
-      const v = optionalText(r, item, k, w);
-      if (v !== void 0) spec[k] = v;
-    }
-    return spec;
-  });
-}
-function parseTestFile(text, file) {
-  const lines = new import_yaml2.LineCounter();
-  const doc = (0, import_yaml2.parseDocument)(text, { lineCounter: lines, prettyErrors: false });
-  const r = new Reader(file, lines);
-  const first = doc.errors[0];
-  if (first) {
-    const pos = lines.linePos(first.pos[0]);
-    throw new ConfigError(`${file}:${pos.line}: not valid YAML: ${first.message.split("\n")[0]}`, {
-      file,
-      line: pos.line,
-      column: pos.col
-    });
-  }
-  const root = doc.contents;
-  if (!root || !(0, import_yaml2.isMap)(root)) r.fail(root, "a rule test file is a map with `program` and `cases`");
-  checkKeys(r, root, ["program", "cases"], "the file");
-  const program = optionalText(r, root, "program", "the file");
-  if (!program) r.fail(root, "needs `program:` (a program uid of the config)");
-  const casesNode = root.get("cases", true);
-  if (!casesNode || !(0, import_yaml2.isSeq)(casesNode)) r.fail(casesNode ?? root, "`cases:` must be a list of test cases");
-  const cases = casesNode.items.map((item, i) => {
-    const where2 = `cases[${i}]`;
-    const node = item;
-    checkKeys(r, node, ["name", "stage", "enrollment", "events", "event", "expect", "forbid"], where2);
-    const name = optionalText(r, node, "name", where2);
-    if (!name) r.fail(node, `${where2} needs a name`);
-    const map = node;
-    const enrollmentNode = map.get("enrollment", true);
-    let enrollment;
-    if (enrollmentNode && enrollmentNode.value !== null) {
-      const w = `${where2}.enrollment`;
-      checkKeys(r, enrollmentNode, ["enrollmentDate", "incidentDate", "status", "attributes"], w);
-      enrollment = {
-        enrollmentDate: optionalText(r, enrollmentNode, "enrollmentDate", w),
-        incidentDate: optionalText(r, enrollmentNode, "incidentDate", w),
-        status: optionalText(r, enrollmentNode, "status", w),
-        attributes: values(r, enrollmentNode, "attributes", w)
-      };
-    }
-    const eventsNode = map.get("events", true);
-    let events = [];
-    if (eventsNode && eventsNode.value !== null) {
-      if (!(0, import_yaml2.isSeq)(eventsNode)) r.fail(eventsNode, `${where2}.events must be a list of events`);
-      events = eventsNode.items.map((e, k) => event(r, e, `${where2}.events[${k}]`));
-    }
-    const eventNode = map.get("event", true);
-    const current = eventNode && eventNode.value !== null ? event(r, eventNode, `${where2}.event`) : void 0;
-    const spec = {
-      name,
-      line: r.line(node),
-      stage: optionalText(r, node, "stage", where2),
-      enrollment,
-      events,
-      event: current,
-      expect: effects(r, node, "expect", where2),
-      forbid: effects(r, node, "forbid", where2)
-    };
-    if (spec.expect.length === 0 && spec.forbid.length === 0) {
-      r.fail(node, `${where2} ("${name}") lists no effects under expect or forbid`);
-    }
-    return spec;
-  });
-  return { file, program, programLine: r.line(root.get("program", true)), cases };
-}
-function readTestFile(workspace, file) {
-  const text = readTextInside(workspaceBoundary(workspace), file, "rule test file");
-  if (text === void 0) throw new ConfigError(`rule test file ${file} not found in the workspace`);
-  return parseTestFile(text, file);
-}
-
-// src/commands/json-file.ts
-var import_yaml3 = __toESM(require_dist(), 1);
-var MAX_JSON_DEPTH = 100;
-var HEADER_KEYS = /* @__PURE__ */ new Set(["system", "package", "date"]);
-function position(text, offset) {
-  let line2 = 1;
-  let start = 0;
-  for (let i = text.indexOf("\n"); i !== -1 && i < offset; i = text.indexOf("\n", i + 1)) {
-    line2++;
-    start = i + 1;
-  }
-  return { line: line2, column: offset - start + 1 };
-}
-function scanJson(text, maxDepth = MAX_JSON_DEPTH) {
-  const stack = [];
-  let expect = "value";
-  let i = 0;
-  const n = text.length;
-  const fail = (problem, at = i) => ({ offset: Math.min(at, n), problem });
-  while (i < n) {
-    const c = text[i];
-    if (c === " " || c === "	" || c === "\n" || c === "\r") {
-      i++;
-      continue;
-    }
-    if (expect === "end") return fail("unexpected text after the end of the JSON value");
-    if (expect === "colon") {
-      if (c !== ":") return fail('expected ":" after a key');
-      expect = "value";
-      i++;
-      continue;
-    }
-    if (expect === "after") {
-      const open = stack[stack.length - 1];
-      if (c === "," && open) {
-        expect = open === "{" ? "key" : "value";
-        i++;
-        continue;
-      }
-      if (c === "}" && open === "{" || c === "]" && open === "[") {
-        stack.pop();
-        expect = stack.length ? "after" : "end";
-        i++;
-        continue;
-      }
-      return fail(open ? `expected "," or "${open === "{" ? "}" : "]"}"` : "unexpected character");
-    }
-    if (expect === "key" || expect === "first-key") {
-      if (c === "}" && expect === "first-key") {
-        stack.pop();
-        expect = stack.length ? "after" : "end";
-        i++;
-        continue;
-      }
-      if (c !== '"') return fail("expected a key in double quotes");
-      const end = scanString(text, i);
-      if (typeof end !== "number") return end;
-      i = end;
-      expect = "colon";
-      continue;
-    }
-    if (c === "]" && expect === "first-value") {
-      stack.pop();
-      expect = stack.length ? "after" : "end";
-      i++;
-      continue;
-    }
-    if (c === "{" || c === "[") {
-      if (stack.length >= maxDepth) return fail(`nested deeper than ${maxDepth} levels`);
-      stack.push(c);
-      expect = c === "{" ? "first-key" : "first-value";
-      i++;
-      continue;
-    }
-    if (c === '"') {
-      const end = scanString(text, i);
-      if (typeof end !== "number") return end;
-      i = end;
-    } else {
-      const literal = /^(?:true|false|null|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?)/.exec(text.slice(i, i + 400));
-      if (!literal) return fail(c === "\0" ? "a NUL character" : "unexpected character");
-      i += literal[0].length;
-    }
-    expect = stack.length ? "after" : "end";
-  }
-  if (expect !== "end") return fail("unexpected end of the file", n);
-  return void 0;
-}
-function scanString(text, start) {
-  for (let i = start + 1; i < text.length; i++) {
-    const code2 = text.charCodeAt(i);
-    if (code2 === 34) return i + 1;
-    if (code2 < 32)
-      return { offset: i, problem: code2 === 0 ? "a NUL character in a string" : "a control character in a string" };
-    if (code2 === 92) {
-      const next = text[i + 1];
-      if (next === "u") {
-        if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) return { offset: i, problem: "a bad \\u escape" };
-        i += 5;
-      } else if (next !== void 0 && '"\\/bfnrt'.includes(next)) i++;
-      else return { offset: i, problem: "a bad escape in a string" };
-    }
-  }
-  return { offset: text.length, problem: "a string that never ends" };
-}
-function readMetadataFile(workspace, path, hint) {
-  let text;
-  try {
-    text = readTextInside(workspaceBoundary(workspace), path, "file");
-  } catch (e) {
-    throw new UserError(e.message, { file: path });
-  }
-  if (text === void 0) throw new UserError(`${path} not found in the workspace (${hint})`, { file: path });
-  return parseMetadataText(text, path);
-}
-function parseMetadataText(source, path) {
-  const text = source.replace(/^\uFEFF/, "");
-  const problem = scanJson(text);
-  if (problem) {
-    const at = position(text, problem.offset);
-    throw new UserError(`${path} is not valid JSON at line ${at.line}, column ${at.column}: ${problem.problem}`, {
-      file: path,
-      ...at
-    });
-  }
-  const doc = JSON.parse(text);
-  if (doc === null || typeof doc !== "object" || Array.isArray(doc)) {
-    throw new UserError(`${path} is not a DHIS2 metadata document (expected a JSON object of collections)`, {
-      file: path,
-      line: 1
-    });
-  }
-  checkCollections(text, path, doc);
-  return { path, text, doc };
-}
-function checkCollections(text, path, doc) {
-  const fail = (message, at) => {
-    const where2 = locatePath(text, at);
-    throw new UserError(`${path}${where2.line ? ` line ${where2.line}` : ""}: ${message}`, { file: path, ...where2 });
-  };
-  const label2 = (key) => JSON.stringify(key);
-  for (const [key, value2] of Object.entries(doc)) {
-    if (HEADER_KEYS.has(key)) continue;
-    if (!Array.isArray(value2)) fail(`${label2(key)} is not a list (a DHIS2 collection is an array of objects)`, [key]);
-    const seen = /* @__PURE__ */ new Set();
-    value2.forEach((item, index) => {
-      if (item === null || typeof item !== "object" || Array.isArray(item)) {
-        fail(`${label2(key)}[${index}] is not an object`, [key, index]);
-      }
-      const id = item.id;
-      if (typeof id !== "string" || id === "") fail(`${label2(key)}[${index}] has no "id"`, [key, index]);
-      if (seen.has(id)) fail(`${label2(key)} holds id ${JSON.stringify(id)} twice`, [key, index]);
-      seen.add(id);
-    });
-  }
-}
-function locatePath(text, at) {
-  const lines = new import_yaml3.LineCounter();
-  const d = (0, import_yaml3.parseDocument)(text, { lineCounter: lines, keepSourceTokens: false, uniqueKeys: false });
-  let node = d.contents;
-  for (const key of at) {
-    if ((0, import_yaml3.isMap)(node)) node = node.get(key, true);
-    else if ((0, import_yaml3.isSeq)(node)) node = node.get(key, true);
-    else break;
-  }
-  const range = node?.range;
-  if (!range) return {};
-  const pos = lines.linePos(range[0]);
-  return { line: pos.line, column: pos.col };
-}
-function definitionPath(doc, uid) {
-  let reference;
-  const walk = (value2, path) => {
-    if (Array.isArray(value2)) {
-      for (let i = 0; i < value2.length; i++) {
-        const found = walk(value2[i], [...path, i]);
-        if (found) return found;
-      }
-      return void 0;
-    }
-    if (value2 === null || typeof value2 !== "object") return void 0;
-    const obj = value2;
-    if (obj.id === uid) {
-      if (Object.keys(obj).length > 1) return path;
-      reference ??= path;
-    }
-    for (const [k, v] of Object.entries(obj)) {
-      if (typeof v === "object" && v !== null) {
-        const found = walk(v, [...path, k]);
-        if (found) return found;
-      }
-    }
-    return void 0;
-  };
-  return walk(doc, []) ?? reference;
-}
-function referencePath(value2, ids2, property) {
-  let any;
-  const walk = (v, path) => {
-    if (Array.isArray(v)) {
-      for (let i = 0; i < v.length; i++) {
-        const found = walk(v[i], [...path, i]);
-        if (found) return found;
-      }
-      return void 0;
-    }
-    if (v === null || typeof v !== "object") return void 0;
-    const obj = v;
-    if (path.length > 0 && typeof obj.id === "string" && ids2.has(obj.id)) {
-      const at = [...path, "id"];
-      if (property === void 0 || path.includes(property)) return at;
-      any ??= at;
-    }
-    for (const [k, child] of Object.entries(obj)) {
-      if (typeof child === "object" && child !== null) {
-        const found = walk(child, [...path, k]);
-        if (found) return found;
-      }
-    }
-    return void 0;
-  };
-  return walk(value2, []) ?? any;
-}
-function propertyPath(value2, property) {
-  if (value2 === null || typeof value2 !== "object" || Array.isArray(value2)) return void 0;
-  if (Object.hasOwn(value2, property)) return [property];
-  return void 0;
-}
-var ObjectLocator = class {
-  constructor(file) {
-    this.file = file;
-  }
-  parsed;
-  locate(uid, target2 = {}) {
-    if (this.file.inRepo === false) return {};
-    const where2 = { file: this.file.path };
-    const path = uid ? definitionPath(this.file.doc, uid) : void 0;
-    if (!path) return where2;
-    const object = valueAt(this.file.doc, path);
-    const ids2 = new Set((target2.references ?? []).filter((id) => id !== uid));
-    const inner = (ids2.size > 0 ? referencePath(object, ids2, target2.property) : void 0) ?? (target2.property ? propertyPath(object, target2.property) : void 0);
-    return this.position([...path, ...inner ?? []], inner !== void 0) ?? this.position(path, false) ?? where2;
-  }
-  /** Line and column of the node at `path`; of its key when `key` (the line of `"key": value`). */
-  position(path, key) {
-    this.parsed ??= (() => {
-      const lines = new import_yaml3.LineCounter();
-      const d = (0, import_yaml3.parseDocument)(this.file.text, { lineCounter: lines, keepSourceTokens: false, uniqueKeys: false });
-      return { root: d.contents, lines };
-    })();
-    let node = this.parsed.root;
-    let keyNode;
-    for (const step of path) {
-      keyNode = void 0;
-      if ((0, import_yaml3.isMap)(node)) {
-        const pair = node.items.find((p) => (0, import_yaml3.isScalar)(p.key) && p.key.value === step);
-        if (!pair) return void 0;
-        keyNode = pair.key;
-        node = pair.value;
-      } else if ((0, import_yaml3.isSeq)(node)) {
-        node = node.get(step, true);
-      } else return void 0;
-    }
-    const range = (key && keyNode ? keyNode : node)?.range;
-    if (!range) return void 0;
-    const pos = this.parsed.lines.linePos(range[0]);
-    return { file: this.file.path, line: pos.line, column: pos.col };
-  }
-};
-function valueAt(doc, path) {
-  let v = doc;
-  for (const step of path) v = v?.[step];
-  return v;
-}
-
-// src/commands/report-file.ts
-import { createHash } from "node:crypto";
-import { relative as relative4, resolve as resolve5 } from "node:path";
-function runScope(settings) {
-  return createHash("sha256").update([settings.config.path, settings.server.url, ...settings.programs.map((p) => p.id)].join("\n")).digest("hex").slice(0, 10);
-}
-function writeRunFile(settings, path, text, what) {
-  ensurePrivateDir(settings.reportDir);
-  const rel = relative4(settings.reportDir, resolve5(settings.reportDir, path));
-  return writeTextInside({ root: settings.reportDir, name: "the report folder" }, rel, text, what, 384);
-}
-function writeReport(settings, command, report) {
-  return writeRunFile(
-    settings,
-    `${command}-report-${runScope(settings)}.json`,
-    `${redact(JSON.stringify(report, null, 2))}
-`,
-    "report"
-  );
-}
-function programScope(settings) {
-  return settings.programs.length < settings.config.programs.length ? settings.programs.map((p) => p.id) : void 0;
-}
-
-// src/commands/check.ts
-function checkInputs(settings, options = {}) {
-  return settings.programs.flatMap((entry) => {
-    try {
-      const file = readMetadataFile(settings.workspace, entry.file, `the file of program ${entry.id} in the config`);
-      return [{ id: entry.id, file: entry.file, text: file.text, doc: file.doc }];
-    } catch (e) {
-      if (options.skipUnreadable && isUserError(e)) return [];
-      throw e;
-    }
-  });
-}
-function checkTests(settings) {
-  const known = new Set(settings.config.programs.map((p) => p.id));
-  const selected = new Set(settings.programs.map((p) => p.id));
-  const tests = findTestFiles(settings.workspace, settings.config.tests).map(
-    (f) => readTestFile(settings.workspace, f)
-  );
-  for (const t of tests) {
-    if (!known.has(t.program)) {
-      throw new ConfigError(
-        `${t.file}: program ${t.program} is not a program of ${settings.config.path} (its programs: ${[...known].join(", ")})`,
-        { file: t.file, line: t.programLine }
-      );
-    }
-  }
-  return tests.filter((t) => selected.has(t.program));
-}
-function writeJunit(settings, result) {
-  mkdirSync2(settings.reportDir, { recursive: true });
-  const path = join4(settings.reportDir, "rule-tests.junit.xml");
-  const tests = result.programs.flatMap((p) => p.tests);
-  writeFileSync(path, junitXml(tests, result.engineMs / 1e3));
-  return path;
-}
-function initTests(settings, reporter, programId) {
-  const entry = settings.config.programs.find((p) => p.id === programId);
-  if (!entry) {
-    throw new ConfigError(
-      `init-tests: program ${programId} is not in ${settings.config.path} (its programs: ${settings.config.programs.map((p) => p.id).join(", ")})`
-    );
-  }
-  const file = readMetadataFile(settings.workspace, entry.file, `the file of program ${entry.id} in the config`);
-  const model = programModel(file.doc, entry.id);
-  if (!model.program)
-    throw new ConfigError(`init-tests: program ${entry.id} is not in ${entry.file}`, { file: entry.file });
-  const folder = settings.config.tests?.find((t) => !/\.ya?ml$/i.test(t)) ?? "rule-tests";
-  const path = `${folder.replace(/\/+$/, "")}/${entry.id}.yml`;
-  const abs = resolve6(settings.workspace, path);
-  if (existsSync3(abs))
-    throw new ConfigError(`init-tests: ${path} already exists (remove it or edit it)`, { file: path });
-  mkdirSync2(dirname2(abs), { recursive: true });
-  writeFileSync(abs, exampleTests(model));
-  reporter.info(`wrote ${path}: an example rule test file for ${model.name} (${entry.id}); fill in the TODOs`);
-  reporter.setOutput("files", JSON.stringify([path]));
-  reporter.setOutput("status", "OK");
-  return true;
-}
-async function runCheck(settings, reporter) {
-  if (settings.initTests) return initTests(settings, reporter, settings.initTests);
-  const inputs = checkInputs(settings);
-  const tests = checkTests(settings);
-  const result = await runChecks(inputs, tests);
-  for (const p of result.problems) {
-    if (p.level === "error") reporter.error(p.message, p.location);
-    else reporter.warning(p.message, p.location);
-  }
-  for (const p of result.programs) {
-    const invalid = p.expressions.filter((e) => e.severity === "error").length;
-    const warned = p.expressions.filter((e) => e.severity === "warning").length;
-    reporter.info(
-      `${p.name} (${p.id}): ${p.expressions.length} expressions, ${invalid} invalid, ${warned} with warnings, ${p.references.length} broken references; rule tests ${p.tests.filter((t) => t.passed).length} passed, ${p.tests.filter((t) => !t.passed).length} failed`
-    );
-  }
-  reporter.debug(`engine time ${result.engineMs.toFixed(0)} ms`);
-  const report = { command: "check", programs: result.programs };
-  const reportPath = writeReport(settings, "check", report);
-  const junitPath = writeJunit(settings, result);
-  reporter.debug(`rule tests as JUnit XML: ${junitPath}`);
-  const ok = result.errors === 0 && result.testsFailed === 0;
-  reporter.setOutput("errors", String(result.errors));
-  reporter.setOutput("tests-passed", String(result.testsPassed));
-  reporter.setOutput("tests-failed", String(result.testsFailed));
-  reporter.setOutput("status", ok ? result.warnings > 0 ? "WARNING" : "OK" : "ERROR");
-  reporter.setOutput("report", reportPath);
-  await reporter.summary(result.markdown);
-  if (!ok) {
-    reporter.error(
-      `check failed: ${result.errors} invalid expressions or broken references, ${result.testsFailed} failed rule tests`
-    );
-  }
-  return ok;
-}
-
 // src/github/pr-comment.ts
-import { createHash as createHash2 } from "node:crypto";
+import { createHash } from "node:crypto";
 import { posix as posix2 } from "node:path";
 var COMMENT_LIMIT = 65e3;
 var GITHUB_BODY_LIMIT = 65536;
@@ -25597,7 +25745,7 @@ function serverId(serverUrl) {
   } catch {
     normal = text.toLowerCase().replace(/\/+$/, "");
   }
-  return createHash2("sha256").update(normal).digest("hex").slice(0, 16);
+  return createHash("sha256").update(normal).digest("hex").slice(0, 16);
 }
 function escapeRegExp(text) {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
@@ -33265,6 +33413,30 @@ async function eachProgram(items, reporter, concurrency, work, failed) {
 // src/commands/import-summary.ts
 import { createHash as createHash4 } from "node:crypto";
 
+// src/commands/report-file.ts
+import { createHash as createHash2 } from "node:crypto";
+import { relative as relative4, resolve as resolve5 } from "node:path";
+function runScope(settings) {
+  return createHash2("sha256").update([settings.config.path, settings.server.url, ...settings.programs.map((p) => p.id)].join("\n")).digest("hex").slice(0, 10);
+}
+function writeRunFile(settings, path, text, what) {
+  ensurePrivateDir(settings.reportDir);
+  const rel = relative4(settings.reportDir, resolve5(settings.reportDir, path));
+  return writeTextInside({ root: settings.reportDir, name: "the report folder" }, rel, text, what, 384);
+}
+function writeReport(settings, command, report) {
+  return writeRunFile(
+    settings,
+    `${command}-report-${runScope(settings)}.json`,
+    `${redact(JSON.stringify(report, null, 2))}
+`,
+    "report"
+  );
+}
+function programScope(settings) {
+  return settings.programs.length < settings.config.programs.length ? settings.programs.map((p) => p.id) : void 0;
+}
+
 // src/metadata/canonical.ts
 import { createHash as createHash3 } from "node:crypto";
 
@@ -33481,7 +33653,7 @@ function diffMetadata(payload, current, ignoreKeys) {
       if (fields.length === 0) {
         diff.unchanged++;
       } else {
-        diff.changed.push({ id, ...nameOf2(obj, serverObj), collection: key, fields });
+        diff.changed.push({ id, ...nameOf(obj, serverObj), collection: key, fields });
       }
     });
     totals.created += diff.created.length;
@@ -33513,7 +33685,7 @@ function formatValue(v, max = 60) {
   }
   return `${json.slice(0, max - 1)}\u2026`;
 }
-function nameOf2(obj, serverObj) {
+function nameOf(obj, serverObj) {
   for (const candidate of [obj.name, obj.displayName, serverObj.name, serverObj.displayName]) {
     if (typeof candidate === "string" && candidate !== "") return { name: candidate };
   }
@@ -34747,53 +34919,77 @@ function dryRunMarkdown(settings, serverVersion, programs, sha, now) {
   return { header, essential, detail, footer, status };
 }
 function checksSection(result) {
-  const rows = result.programs.map((p) => [
-    programLabel(p.id, p.name),
-    p.expressions.length,
-    p.expressions.filter((e) => e.severity === "error").length,
-    p.expressions.filter((e) => e.severity === "warning").length,
-    p.references.length,
-    p.tests.filter((t) => t.passed).length,
-    p.tests.filter((t) => !t.passed).length
-  ]);
+  const rows = result.programs.map((p) => {
+    const invalid = p.expressions.filter((e) => e.severity === "error");
+    return [
+      programLabel(p.id, p.name),
+      p.expressions.length,
+      invalid.filter((e) => !e.existing).length + p.references.filter((r) => !r.existing).length,
+      invalid.filter((e) => e.existing).length + p.references.filter((r) => r.existing).length,
+      p.expressions.filter((e) => e.severity === "warning").length,
+      p.tests.filter((t) => t.passed).length,
+      p.tests.filter((t) => !t.passed).length
+    ];
+  });
   const failed = result.programs.flatMap((p) => p.tests.filter((t) => !t.passed).map((t) => `${t.name} (${t.file})`));
-  const icon = result.errors > 0 || result.testsFailed > 0 ? "\u274C" : result.warnings > 0 ? "\u26A0\uFE0F" : "\u2705";
-  return [
+  const icon = checksFail(result) ? "\u274C" : result.warnings > 0 || result.errorsExisting > 0 ? "\u26A0\uFE0F" : "\u2705";
+  const brought = result.failOn === "new" && !result.strictBecause ? "brought by this change" : "failing the gate";
+  return blocks(
     `#### ${icon} Checks: program rules and indicators (DHIS2's rule engine and expression parser)`,
-    "",
     table(
-      ["program", "expressions", "invalid", "warnings", "broken references", "tests passed", "tests failed"],
+      ["program", "expressions", `problems ${brought}`, "already there", "warnings", "tests passed", "tests failed"],
       rows,
       ["left", "right", "right", "right", "right", "right", "right"]
     ),
-    ...failed.length > 0 ? ["", `Failed rule tests: ${failed.slice(0, 10).map(cell).join("; ")}`] : []
-  ].join("\n");
+    existingLine(result),
+    result.strictBecause ? `Every problem counts: ${cell(result.strictBecause)}.` : "",
+    failed.length > 0 ? `Failed rule tests: ${failed.slice(0, 10).map(cell).join("; ")}` : ""
+  );
 }
-async function runDryRunChecks(settings, reporter) {
+function startChecks(settings) {
   if (settings.backup.id) return void 0;
   const inputs = checkInputs(settings, { skipUnreadable: true });
   if (inputs.length === 0) return void 0;
-  const result = await runChecks(inputs, checkTests(settings));
-  for (const p of result.problems) {
-    if (p.level === "error") reporter.error(p.message, p.location);
-    else reporter.warning(p.message, p.location);
+  const started = evaluateChecks(inputs, checkTests(settings));
+  started.catch(() => {
+  });
+  return started;
+}
+async function finishChecks(settings, reporter, evaluation, serverDocs) {
+  let baseline;
+  let strictBecause;
+  if (settings.failOn === "new" && serverDocs) {
+    const docs = /* @__PURE__ */ new Map();
+    for (const [id, doc] of serverDocs) if (typeof doc !== "string") docs.set(id, doc);
+    const before = new Map(await evaluateBefore(docs));
+    for (const [id, doc] of serverDocs) if (typeof doc === "string") before.set(id, doc);
+    baseline = { where: "on the server", programs: before };
+  } else if (settings.failOn === "new") {
+    strictBecause = "the program on the server could not be read";
   }
+  const result = judgeChecks(evaluation, { failOn: settings.failOn, baseline, strictBecause });
+  announceChecks(reporter, result);
   writeJunit(settings, result);
-  reporter.setOutput("errors", String(result.errors));
-  reporter.setOutput("tests-passed", String(result.testsPassed));
-  reporter.setOutput("tests-failed", String(result.testsFailed));
   return result;
 }
 async function runDryRun(settings, reporter) {
   const pr = readPullRequest(settings.github);
-  const checks = await runDryRunChecks(settings, reporter);
-  const checksFailed = checks !== void 0 && (checks.errors > 0 || checks.testsFailed > 0);
+  const evaluating = startChecks(settings);
   if (settings.serverUnavailable) {
-    if (checks) await reporter.summary(checks.markdown);
+    const evaluation2 = await evaluating;
+    if (evaluation2) {
+      const checks2 = judgeChecks(evaluation2, {
+        failOn: settings.failOn,
+        strictBecause: "the server is out of reach of this run (a pull request from a fork gets no secrets)"
+      });
+      announceChecks(reporter, checks2);
+      await reporter.summary(checks2.markdown);
+    }
     reporter.setOutput("status", "ERROR");
     throw new UserError(settings.serverUnavailable);
   }
   const client = await connect(settings, reporter);
+  const serverDocs = /* @__PURE__ */ new Map();
   const sources = await programSources(client, settings, reporter);
   const programs = await eachProgram(
     sources,
@@ -34802,7 +34998,9 @@ async function runDryRun(settings, reporter) {
     async (source) => {
       if ("error" in source) throw source.error;
       const { entry } = source;
+      serverDocs.set(entry.id, "its metadata on the server could not be read");
       const { planned, report } = await planAndValidate(client, settings, entry, source.file, reporter);
+      serverDocs.set(entry.id, planned.current ?? null);
       const outcome = outcomeOf(planned, report);
       reporter.info(
         `${outcome.name ?? entry.id} (${entry.id}): ${report.status}; created ${report.stats.created}, updated ${report.stats.updated} (${planned.diff.totals.changed} really changed, ${planned.diff.totals.unchanged} unchanged), ignored ${report.stats.ignored}`
@@ -34811,8 +35009,12 @@ async function runDryRun(settings, reporter) {
     },
     ({ entry }, error) => ({ id: entry.id, file: entry.file, error })
   );
+  const evaluation = await evaluating;
+  const checks = evaluation ? await finishChecks(settings, reporter, evaluation, serverDocs) : void 0;
+  const checksFailed = checks !== void 0 && checksFail(checks);
   const { status, fingerprint: fingerprint2 } = reportImport(settings, reporter, client, "dry-run", programs, {
-    checks: checks?.programs
+    checks: checks?.programs,
+    failOn: settings.failOn
   });
   if (checksFailed) reporter.setOutput("status", "ERROR");
   const md2 = dryRunMarkdown(settings, client.system.version, programs, pr?.headSha);
@@ -34852,8 +35054,9 @@ async function runDryRun(settings, reporter) {
     return false;
   }
   if (checksFailed) {
+    const what = checks.failOn === "new" && !checks.strictBecause ? " that this change brings" : "";
     reporter.error(
-      `dry run failed: the checks found ${checks.errors} invalid expressions or broken references and ${checks.testsFailed} failed rule tests (the import itself would succeed)`
+      `dry run failed: the checks found ${checks.errors} invalid expressions or broken references${what} and ${checks.testsFailed} failed rule tests (the import itself would succeed)`
     );
     return false;
   }
@@ -34982,6 +35185,148 @@ async function runBackup(settings, reporter) {
     return false;
   }
   return true;
+}
+
+// src/commands/check.ts
+import { existsSync as existsSync3, mkdirSync as mkdirSync3, writeFileSync as writeFileSync2 } from "node:fs";
+import { dirname as dirname2, resolve as resolve6 } from "node:path";
+
+// src/check/init-tests.ts
+function y(value2) {
+  return /^[A-Za-z][\w .()/-]*$/.test(value2) && !/^(true|false|null|yes|no|on|off)$/i.test(value2) && !/:\s|\s#/.test(value2) ? value2 : JSON.stringify(value2);
+}
+function nameOf2(o, fallback) {
+  return str(o?.name) ?? str(o?.displayName) ?? fallback ?? "?";
+}
+function target(model, action) {
+  const de = refId(action.dataElement);
+  const attr = refId(action.trackedEntityAttribute);
+  const parts = [`action: ${str(action.programRuleActionType)}`];
+  if (de) parts.push(`field: ${y(nameOf2(model.dataElements.get(de), de))}`);
+  else if (attr) parts.push(`field: ${y(nameOf2(model.attributes.get(attr), attr))}`);
+  const section = refId(action.programStageSection);
+  if (section) parts.push(`section: ${y(nameOf2(model.sections.get(section), section))}`);
+  const option = refId(action.option);
+  if (option) parts.push(`option: ${y(str(model.options.get(option)?.code) ?? option)}`);
+  const group = refId(action.optionGroup);
+  if (group) parts.push(`optionGroup: ${y(nameOf2(model.optionGroups.get(group), group))}`);
+  const content = str(action.content);
+  const type = str(action.programRuleActionType);
+  if (content && type !== "ASSIGN") parts.push(`content: ${y(content.slice(0, 40))}`);
+  if (type === "ASSIGN") parts.push("value: TODO");
+  return `{${parts.join(", ")}}`;
+}
+function exampleTests(model) {
+  const lines = [
+    `# Program rule tests for ${model.name} (${model.id}), run by \`dhis2-metadata check\`.`,
+    "# Each case sets up what the user entered and lists the effects the rules must (expect) and must not",
+    "# (forbid) have. Fields, stages, sections and options: uid, code or name. Dates: YYYY-MM-DD.",
+    "# One example per rule action type this program uses; replace each TODO with values that make the",
+    "# condition shown above the case true, and run `npx dhis2-metadata check`.",
+    `program: ${model.id}`,
+    "cases:"
+  ];
+  const seen = /* @__PURE__ */ new Set();
+  const firstStage = model.stages[0];
+  for (const rule of model.rules) {
+    for (const action of model.actionsByRule.get(String(rule.id)) ?? []) {
+      const type = str(action.programRuleActionType);
+      if (!type || seen.has(type)) continue;
+      seen.add(type);
+      const stage = model.stageById.get(refId(rule.programStage) ?? "") ?? firstStage;
+      lines.push(
+        `  # ${type}: rule ${JSON.stringify(ruleName(rule))} (${String(rule.id)})`,
+        `  # condition: ${(str(rule.condition) ?? "").replace(/\s*\n\s*/g, " ")}`,
+        `  - name: ${y(`${ruleName(rule)} (${type})`)}`
+      );
+      if (stage) lines.push(`    stage: ${y(nameOf2(stage, String(stage.id)))}`);
+      if (model.withRegistration) {
+        lines.push(
+          "    enrollment:",
+          "      enrollmentDate: 2024-01-10",
+          "      incidentDate: 2024-01-10",
+          "      attributes: {}            # TODO: attribute: value",
+          "    events: []                  # earlier events: {stage: ..., date: ..., values: {...}}"
+        );
+      }
+      lines.push(
+        "    event:",
+        "      date: 2024-01-10",
+        "      values: {}                # TODO: data element: value",
+        "    expect:",
+        `      - ${target(model, action)}`
+      );
+    }
+  }
+  if (seen.size === 0) lines.push("  # This program has no program rule actions yet.", "  []");
+  return `${lines.join("\n")}
+`;
+}
+
+// src/commands/check.ts
+function initTests(settings, reporter, programId) {
+  const entry = settings.config.programs.find((p) => p.id === programId);
+  if (!entry) {
+    throw new ConfigError(
+      `init-tests: program ${programId} is not in ${settings.config.path} (its programs: ${settings.config.programs.map((p) => p.id).join(", ")})`
+    );
+  }
+  const file = readMetadataFile(settings.workspace, entry.file, `the file of program ${entry.id} in the config`);
+  const model = programModel(file.doc, entry.id);
+  if (!model.program)
+    throw new ConfigError(`init-tests: program ${entry.id} is not in ${entry.file}`, { file: entry.file });
+  const folder = settings.config.tests?.find((t) => !/\.ya?ml$/i.test(t)) ?? "rule-tests";
+  const path = `${folder.replace(/\/+$/, "")}/${entry.id}.yml`;
+  const abs = resolve6(settings.workspace, path);
+  if (existsSync3(abs))
+    throw new ConfigError(`init-tests: ${path} already exists (remove it or edit it)`, { file: path });
+  mkdirSync3(dirname2(abs), { recursive: true });
+  writeFileSync2(abs, exampleTests(model));
+  reporter.info(`wrote ${path}: an example rule test file for ${model.name} (${entry.id}); fill in the TODOs`);
+  reporter.setOutput("files", JSON.stringify([path]));
+  reporter.setOutput("status", "OK");
+  return true;
+}
+async function runCheck(settings, reporter) {
+  if (settings.initTests) return initTests(settings, reporter, settings.initTests);
+  const inputs = checkInputs(settings);
+  const tests = checkTests(settings);
+  const [evaluation, before] = await Promise.all([evaluateChecks(inputs, tests), gitBaseline(settings, inputs)]);
+  const result = judgeChecks(evaluation, { failOn: settings.failOn, ...before });
+  announceChecks(reporter, result);
+  for (const p of result.programs) {
+    const invalid = p.expressions.filter((e) => e.severity === "error");
+    const warned = p.expressions.filter((e) => e.severity === "warning").length;
+    const existing = invalid.filter((e) => e.existing).length + p.references.filter((r) => r.existing).length;
+    reporter.info(
+      `${p.name} (${p.id}): ${p.expressions.length} expressions, ${invalid.length} invalid, ${warned} with warnings, ${p.references.length} broken references${existing > 0 ? ` (${existing} problems already ${result.where})` : ""}; rule tests ${p.tests.filter((t) => t.passed).length} passed, ${p.tests.filter((t) => !t.passed).length} failed`
+    );
+  }
+  reporter.debug(`engine time ${result.engineMs.toFixed(0)} ms`);
+  const report = {
+    command: "check",
+    failOn: result.failOn,
+    before: result.where ?? null,
+    programs: result.programs
+  };
+  const reportPath = writeReport(settings, "check", report);
+  const junitPath = writeJunit(settings, result);
+  reporter.debug(`rule tests as JUnit XML: ${junitPath}`);
+  const ok = !checksFail(result);
+  reporter.setOutput("status", ok ? result.warnings > 0 || result.errorsExisting > 0 ? "WARNING" : "OK" : "ERROR");
+  reporter.setOutput("report", reportPath);
+  await reporter.summary(result.markdown);
+  if (!ok) {
+    const what = result.failOn === "new" && !result.strictBecause ? " this change brings" : "";
+    reporter.error(
+      `check failed: ${result.errors} invalid expressions or broken references${what}, ${result.testsFailed} failed rule tests`
+    );
+  } else if (result.errorsExisting > 0) {
+    reporter.info(
+      `check passed: this change brings no invalid expression or broken reference (${existingLine(result)})`
+    );
+  }
+  return ok;
 }
 
 // src/commands/download-backup.ts
@@ -35222,92 +35567,6 @@ async function uploadArtifact(name, files, rootDirectory, retentionDays) {
   } catch (e) {
     throw new UserError(`artifact upload "${name}" failed: ${e.message}`);
   }
-}
-
-// src/github/git.ts
-import { execFile } from "node:child_process";
-async function git(cwd, args, input) {
-  return new Promise((resolve8) => {
-    const child = execFile("git", args, { cwd, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code2 = error ? typeof error.code === "number" ? error.code : 1 : 0;
-      resolve8({ stdout: stdout.toString(), stderr: stderr.toString(), code: code2 });
-    });
-    child.stdin?.on("error", () => {
-    });
-    child.stdin?.end(input ?? "");
-  });
-}
-async function gitOk(cwd, args, what, input) {
-  const r = await git(cwd, args, input);
-  if (r.code !== 0) {
-    const detail = (r.stderr || r.stdout).trim().split("\n").slice(-3).join(" ");
-    throw new UserError(`git ${what} failed: ${detail}`);
-  }
-  return r.stdout.trim();
-}
-var BOT = { name: "github-actions[bot]", email: "41898282+github-actions[bot]@users.noreply.github.com" };
-async function identityArgs(cwd) {
-  const email = await git(cwd, ["config", "user.email"]);
-  const name = await git(cwd, ["config", "user.name"]);
-  const args = [];
-  if (email.code !== 0 || !email.stdout.trim()) args.push("-c", `user.email=${BOT.email}`);
-  if (name.code !== 0 || !name.stdout.trim()) args.push("-c", `user.name=${BOT.name}`);
-  return args;
-}
-function rejectedBecauseBehind(r) {
-  return /\[rejected\]|non-fast-forward|fetch first|failed to push some refs/i.test(r.stderr);
-}
-async function commitAndPush(options) {
-  const { cwd, files, message } = options;
-  const remote = options.remote ?? "origin";
-  const log = options.log ?? (() => {
-  });
-  if (files.length === 0) return { committed: false, rebased: false };
-  await gitOk(
-    cwd,
-    ["rev-parse", "--git-dir"],
-    "rev-parse (is the workspace a git checkout? run actions/checkout first)"
-  );
-  await gitOk(cwd, ["add", "--", ...files], "add");
-  const staged = await git(cwd, ["diff", "--cached", "--quiet", "--", ...files]);
-  if (staged.code === 0) {
-    log("git: nothing to commit, the files match HEAD");
-    return { committed: false, rebased: false };
-  }
-  const branch = await gitOk(cwd, ["rev-parse", "--abbrev-ref", "HEAD"], "rev-parse");
-  if (branch === "HEAD") {
-    throw new UserError(
-      "commit: true needs a branch checkout, but HEAD is detached (check out a branch, e.g. actions/checkout with ref: main)"
-    );
-  }
-  const identity = await identityArgs(cwd);
-  await gitOk(cwd, [...identity, "commit", "--quiet", "-m", message, "--", ...files], "commit");
-  let sha = await gitOk(cwd, ["rev-parse", "HEAD"], "rev-parse");
-  log(`git: committed ${sha.slice(0, 7)} on ${branch}`);
-  let push = await git(cwd, ["push", remote, `HEAD:refs/heads/${branch}`]);
-  let rebased = false;
-  if (push.code !== 0 && rejectedBecauseBehind(push)) {
-    log(`git: ${branch} moved on ${remote}; fetching and rebasing once`);
-    await gitOk(cwd, ["fetch", "--quiet", remote, branch], "fetch");
-    const rebase = await git(cwd, [...identity, "rebase", "--quiet", "FETCH_HEAD"]);
-    if (rebase.code !== 0) {
-      await git(cwd, ["rebase", "--abort"]);
-      throw new UserError(
-        `git push to ${branch} was rejected and the rebase onto ${remote}/${branch} conflicts; the exported files were changed on the branch meanwhile: rerun the export`
-      );
-    }
-    rebased = true;
-    sha = await gitOk(cwd, ["rev-parse", "HEAD"], "rev-parse");
-    push = await git(cwd, ["push", remote, `HEAD:refs/heads/${branch}`]);
-  }
-  if (push.code !== 0) {
-    const detail = push.stderr.trim().split("\n").slice(-3).join(" ");
-    throw new UserError(
-      `git push to ${branch} failed: ${detail} (the job needs permissions: contents: write, and a branch that accepts pushes)`
-    );
-  }
-  log(`git: pushed ${sha.slice(0, 7)} to ${remote}/${branch}`);
-  return { committed: true, sha, branch, rebased };
 }
 
 // src/config/presets.generated.ts
