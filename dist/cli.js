@@ -2572,7 +2572,7 @@ var require_schema = __commonJS({
     var _null = require_null();
     var seq = require_seq();
     var string = require_string();
-    var bool = require_bool();
+    var bool2 = require_bool();
     var float = require_float();
     var int = require_int();
     var schema = [
@@ -2580,7 +2580,7 @@ var require_schema = __commonJS({
       seq.seq,
       string.string,
       _null.nullTag,
-      bool.boolTag,
+      bool2.boolTag,
       int.intOct,
       int.int,
       int.intHex,
@@ -3227,7 +3227,7 @@ var require_schema3 = __commonJS({
     var seq = require_seq();
     var string = require_string();
     var binary = require_binary();
-    var bool = require_bool2();
+    var bool2 = require_bool2();
     var float = require_float2();
     var int = require_int2();
     var merge2 = require_merge();
@@ -3240,8 +3240,8 @@ var require_schema3 = __commonJS({
       seq.seq,
       string.string,
       _null.nullTag,
-      bool.trueTag,
-      bool.falseTag,
+      bool2.trueTag,
+      bool2.falseTag,
       int.intBin,
       int.intOct,
       int.int,
@@ -3270,7 +3270,7 @@ var require_tags = __commonJS({
     var _null = require_null();
     var seq = require_seq();
     var string = require_string();
-    var bool = require_bool();
+    var bool2 = require_bool();
     var float = require_float();
     var int = require_int();
     var schema = require_schema();
@@ -3291,7 +3291,7 @@ var require_tags = __commonJS({
     ]);
     var tagsByName = {
       binary: binary.binary,
-      bool: bool.boolTag,
+      bool: bool2.boolTag,
       float: float.float,
       floatExp: float.floatExp,
       floatNaN: float.floatNaN,
@@ -7338,7 +7338,7 @@ var require_public_api = __commonJS({
       }
       return doc;
     }
-    function parse(src, reviver, options) {
+    function parse2(src, reviver, options) {
       let _reviver = void 0;
       if (typeof reviver === "function") {
         _reviver = reviver;
@@ -7379,7 +7379,7 @@ var require_public_api = __commonJS({
         return value2.toString(options);
       return new Document.Document(value2, _replacer, options).toString(options);
     }
-    exports.parse = parse;
+    exports.parse = parse2;
     exports.parseAllDocuments = parseAllDocuments;
     exports.parseDocument = parseDocument5;
     exports.stringify = stringify2;
@@ -17758,7 +17758,7 @@ var require_ms = __commonJS({
       options = options || {};
       var type = typeof val;
       if (type === "string" && val.length > 0) {
-        return parse(val);
+        return parse2(val);
       } else if (type === "number" && isFinite(val)) {
         return options.long ? fmtLong(val) : fmtShort(val);
       }
@@ -17766,7 +17766,7 @@ var require_ms = __commonJS({
         "val is not a non-empty string or a valid number. val=" + JSON.stringify(val)
       );
     };
-    function parse(str4) {
+    function parse2(str4) {
       str4 = String(str4);
       if (str4.length > 100) {
         return;
@@ -20338,7 +20338,7 @@ function resolveInside(workspace, path) {
 function within(root, path) {
   return path === root || path.startsWith(root.endsWith(sep) ? root : root + sep);
 }
-function realPath(abs, shown, what) {
+function realPath(abs, shown2, what) {
   const missing = [];
   let current = abs;
   for (; ; ) {
@@ -20348,7 +20348,7 @@ function realPath(abs, shown, what) {
     } catch (e) {
       const code2 = e.code;
       if (code2 !== "ENOENT" && code2 !== "ENOTDIR") {
-        throw new PathRefusedError(`${what} ${shown} cannot be resolved (${code2 ?? "error"})`);
+        throw new PathRefusedError(`${what} ${shown2} cannot be resolved (${code2 ?? "error"})`);
       }
     }
     let isLink = false;
@@ -20356,7 +20356,7 @@ function realPath(abs, shown, what) {
       isLink = lstatSync(current).isSymbolicLink();
     } catch {
     }
-    if (isLink) throw new PathRefusedError(`${what} ${shown} is a symbolic link to something that does not exist`);
+    if (isLink) throw new PathRefusedError(`${what} ${shown2} is a symbolic link to something that does not exist`);
     const parent = dirname(current);
     if (parent === current) return abs;
     missing.push(basename(current));
@@ -20364,17 +20364,17 @@ function realPath(abs, shown, what) {
   }
 }
 function checkedPath(boundary, path, what) {
-  const shown = JSON.stringify(path);
-  if (path.includes("\0")) throw new PathRefusedError(`${what} ${shown} contains a NUL character`);
+  const shown2 = JSON.stringify(path);
+  if (path.includes("\0")) throw new PathRefusedError(`${what} ${shown2} contains a NUL character`);
   const abs = resolve(boundary.root, path);
   const rel = relative(boundary.root, abs);
   if (rel.startsWith("..") || isAbsolute(rel)) {
-    throw new PathRefusedError(`${what} must stay inside ${boundary.name} (got ${shown})`);
+    throw new PathRefusedError(`${what} must stay inside ${boundary.name} (got ${shown2})`);
   }
   const root = realPath(resolve(boundary.root), JSON.stringify(boundary.root), boundary.name);
-  const real = realPath(abs, shown, what);
+  const real = realPath(abs, shown2, what);
   if (!within(root, real)) {
-    throw new PathRefusedError(`${what} ${shown} leads outside ${boundary.name} through a symbolic link: refused`);
+    throw new PathRefusedError(`${what} ${shown2} leads outside ${boundary.name} through a symbolic link: refused`);
   }
   return real;
 }
@@ -20396,13 +20396,13 @@ function readTextInside(boundary, path, what) {
   }
 }
 function writeTextInside(boundary, path, text, what, mode = 420) {
-  const shown = JSON.stringify(path);
+  const shown2 = JSON.stringify(path);
   let real = checkedPath(boundary, path, what);
   try {
     mkdirSync(dirname(real), { recursive: true });
   } catch (e) {
     throw new PathRefusedError(
-      `${what} ${shown}: cannot create its folder (${e.code ?? "error"})`
+      `${what} ${shown2}: cannot create its folder (${e.code ?? "error"})`
     );
   }
   real = checkedPath(boundary, path, what);
@@ -20411,9 +20411,9 @@ function writeTextInside(boundary, path, text, what, mode = 420) {
     fd = openSync(real, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | (constants.O_NOFOLLOW ?? 0), mode);
   } catch (e) {
     const code2 = e.code;
-    if (code2 === "EISDIR") throw new PathRefusedError(`${what} ${shown} is a folder, not a file`);
-    if (code2 === "ELOOP") throw new PathRefusedError(`${what} ${shown} became a symbolic link: refused`);
-    throw new PathRefusedError(`${what} ${shown} cannot be written (${code2 ?? "error"})`);
+    if (code2 === "EISDIR") throw new PathRefusedError(`${what} ${shown2} is a folder, not a file`);
+    if (code2 === "ELOOP") throw new PathRefusedError(`${what} ${shown2} became a symbolic link: refused`);
+    throw new PathRefusedError(`${what} ${shown2} cannot be written (${code2 ?? "error"})`);
   }
   try {
     writeSync(fd, text);
@@ -20423,20 +20423,20 @@ function writeTextInside(boundary, path, text, what, mode = 420) {
   return real;
 }
 function ensurePrivateDir(dir) {
-  const shown = JSON.stringify(dir);
+  const shown2 = JSON.stringify(dir);
   try {
     mkdirSync(dir, { recursive: true, mode: 448 });
   } catch (e) {
-    throw new PathRefusedError(`cannot create the report folder ${shown} (${e.code})`);
+    throw new PathRefusedError(`cannot create the report folder ${shown2} (${e.code})`);
   }
   const stat = lstatSync(dir);
   if (stat.isSymbolicLink() || !stat.isDirectory()) {
-    throw new PathRefusedError(`the report folder ${shown} is a symbolic link or not a folder: refused`);
+    throw new PathRefusedError(`the report folder ${shown2} is a symbolic link or not a folder: refused`);
   }
   const uid = typeof process.getuid === "function" ? process.getuid() : void 0;
   if (uid !== void 0 && stat.uid !== uid) {
     throw new PathRefusedError(
-      `the report folder ${shown} belongs to another user: refused (set DHIS2_METADATA_REPORT_DIR to a folder of yours)`
+      `the report folder ${shown2} belongs to another user: refused (set DHIS2_METADATA_REPORT_DIR to a folder of yours)`
     );
   }
   if (uid !== void 0 && (stat.mode & 63) !== 0) chmodSync(dir, 448);
@@ -22209,15 +22209,15 @@ function isUidSchema(schema) {
   return schema?.pattern === config_schema_default.definitions.programId.pattern;
 }
 function fileMessage(subject, file) {
-  const shown = describeValue(file);
+  const shown2 = describeValue(file);
   if (file === "") return `${subject} must not be empty (a path such as metadata/program.json)`;
   if (/^([/\\]|[A-Za-z]:)/.test(file)) {
-    return `${subject} ${shown} must be a path relative to the workspace, not an absolute path`;
+    return `${subject} ${shown2} must be a path relative to the workspace, not an absolute path`;
   }
-  if (file.includes("\\")) return `${subject} ${shown} must use forward slashes (/) between folders`;
-  if (/(^|\/)\.\.(\/|$)/.test(file)) return `${subject} ${shown} must stay inside the workspace (no ".." in the path)`;
-  if (!file.endsWith(".json")) return `${subject} ${shown} must end in .json (it holds a DHIS2 metadata document)`;
-  return `${subject} ${shown} is not a valid path (relative to the workspace, with forward slashes, ending in .json)`;
+  if (file.includes("\\")) return `${subject} ${shown2} must use forward slashes (/) between folders`;
+  if (/(^|\/)\.\.(\/|$)/.test(file)) return `${subject} ${shown2} must stay inside the workspace (no ".." in the path)`;
+  if (!file.endsWith(".json")) return `${subject} ${shown2} must end in .json (it holds a DHIS2 metadata document)`;
+  return `${subject} ${shown2} is not a valid path (relative to the workspace, with forward slashes, ending in .json)`;
 }
 function subjectName(name) {
   return name === "config" ? "the config" : "the preset";
@@ -24475,6 +24475,7 @@ function programModel(doc, programId) {
     variables: ofProgram(doc, "programRuleVariables", programId),
     indicators: ofProgram(doc, "programIndicators", programId),
     stages,
+    fileStages: new Set(collection(doc, "programStages").map((s) => String(s.id))),
     stageById: byId(stages),
     stageDataElements,
     dataElements: byId(collection(doc, "dataElements")),
@@ -24595,17 +24596,366 @@ function engineItemStore(engine, store) {
   return map;
 }
 
-// src/check/validate-expressions.ts
-var DATA_ACTION_TYPES = /* @__PURE__ */ new Set([
-  "ASSIGN",
-  "DISPLAYTEXT",
-  "DISPLAYKEYVALUEPAIR",
-  "SHOWWARNING",
-  "SHOWERROR",
-  "WARNINGONCOMPLETE",
-  "ERRORONCOMPLETE",
-  "SCHEDULEMESSAGE"
+// src/check/indicator-semantics.ts
+function indicatorProblem(expression, kind, universe) {
+  let tree;
+  try {
+    tree = parse(expression);
+  } catch (e) {
+    if (e instanceof Unreadable) return void 0;
+    throw e;
+  }
+  try {
+    const value2 = new Evaluator(universe).eval(tree);
+    if (kind === "expression") castDouble(value2);
+    else castBoolean(value2);
+    return void 0;
+  } catch (e) {
+    if (e instanceof Rejected) return e.message;
+    if (e instanceof Unreadable) return void 0;
+    throw e;
+  }
+}
+var Rejected = class extends Error {
+};
+var Unreadable = class extends Error {
+};
+var UNKNOWN = { t: "Unknown" };
+var dbl = (v) => ({ t: "Double", v });
+var bool = (v) => ({ t: "Boolean", v });
+function javaDouble(n) {
+  return Number.isInteger(n) && Math.abs(n) < 1e7 ? n.toFixed(1) : String(n);
+}
+function shown(value2) {
+  switch (value2.t) {
+    case "Double":
+      return `Double '${javaDouble(value2.v)}'`;
+    case "String":
+      return value2.v === void 0 ? "String" : `String '${value2.v}'`;
+    case "Boolean":
+      return `Boolean '${value2.v}'`;
+    case "Date":
+      return "Date";
+    default:
+      return value2.t;
+  }
+}
+var JAVA_DOUBLE = /^[+-]?(NaN|Infinity|((\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|0[xX]([0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)[pP][+-]?\d+)[fFdD]?)$/;
+function castDouble(value2) {
+  if (value2.t === "Double" || value2.t === "Null" || value2.t === "Unknown") return;
+  if (value2.t === "String" && (value2.v === void 0 || JAVA_DOUBLE.test(value2.v.trim()))) return;
+  throw new Rejected(`Could not cast ${shown(value2)} to Double`);
+}
+function castBoolean(value2) {
+  if (value2.t === "Boolean" || value2.t === "Null" || value2.t === "Unknown") return;
+  if (value2.t === "Double" && Number.isInteger(value2.v)) return;
+  if (value2.t === "String" && (value2.v === void 0 || /^(true|false)$/i.test(value2.v))) return;
+  throw new Rejected(`Could not cast ${shown(value2)} to Boolean`);
+}
+function castLike(like, value2) {
+  if (like.t === "Double") castDouble(value2);
+  else if (like.t === "Boolean") castBoolean(value2);
+}
+var NUMERIC = /* @__PURE__ */ new Set([
+  "INTEGER",
+  "INTEGER_POSITIVE",
+  "INTEGER_NEGATIVE",
+  "INTEGER_ZERO_OR_POSITIVE",
+  "NUMBER",
+  "UNIT_INTERVAL",
+  "PERCENTAGE"
 ]);
+var DATES = /* @__PURE__ */ new Set(["DATE", "DATETIME", "AGE"]);
+function substitute(valueType) {
+  if (typeof valueType !== "string" || valueType === "") return UNKNOWN;
+  if (NUMERIC.has(valueType) || valueType === "BOOLEAN") return dbl(0);
+  if (valueType === "TRUE_ONLY") return bool(false);
+  if (DATES.has(valueType)) return { t: "Date" };
+  return { t: "String", v: "" };
+}
+var DATE_VARIABLES = /* @__PURE__ */ new Set([
+  "analytics_period_end",
+  "analytics_period_start",
+  "creation_date",
+  "current_date",
+  "completed_date",
+  "due_date",
+  "enrollment_date",
+  "execution_date",
+  "event_date",
+  "incident_date",
+  "sync_date"
+]);
+var COUNT_VARIABLES = /* @__PURE__ */ new Set([
+  "enrollment_count",
+  "event_count",
+  "org_unit_count",
+  "tei_count",
+  "value_count",
+  "zero_pos_value_count"
+]);
+var TEXT_VARIABLES = /* @__PURE__ */ new Set(["enrollment_status", "event_status", "program_stage_id", "program_stage_name"]);
+var NOT_PROGRAM_VARIABLES = /* @__PURE__ */ new Set(["enrollment_id", "environment", "event_id", "org_unit", "orgunit_code", "program_name"]);
+var DEFAULT_DATE = "2017-07-08";
+var UID = "[A-Za-z][A-Za-z0-9]{10}";
+var TOKENS = [
+  [/\s+/y, () => ({ t: "op", v: " " })],
+  [/(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?/y, (m) => ({ t: "num", v: m[0] })],
+  [/'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)"/y, (m) => ({ t: "str", v: unescape(m[1] ?? m[2] ?? "") })],
+  [/(#|A|C|V|I|D|R|N|OUG)\{([^}]*)\}/y, (m) => ({ t: "item", v: (m[2] ?? "").trim(), sigil: m[1] })],
+  [new RegExp(`PS_EVENTDATE:\\s*(${UID})`, "y"), (m) => ({ t: "item", v: m[1] ?? "", sigil: "PS_EVENTDATE" })],
+  [/\[days\]/y, () => ({ t: "item", v: "days", sigil: "[" })],
+  [/d2:[A-Za-z]+|[A-Za-z_][A-Za-z0-9_]*/y, (m) => ({ t: "name", v: m[0] })],
+  [/&&|\|\||==|!=|<=|>=|[-+*/%^!<>(),.]/y, (m) => ({ t: "op", v: m[0] })]
+];
+function unescape(s) {
+  return s.replace(/\\(.)/g, (_, c) => ({ n: "\n", t: "	", r: "\r" })[c] ?? c);
+}
+function tokenize(text) {
+  const out = [];
+  let at = 0;
+  outer: while (at < text.length) {
+    for (const [re, make] of TOKENS) {
+      re.lastIndex = at;
+      const m = re.exec(text);
+      if (!m) continue;
+      const token = { ...make(m), at, end: at + m[0].length };
+      at = token.end;
+      if (token.v !== " " || token.t !== "op") out.push(token);
+      continue outer;
+    }
+    throw new Unreadable(`no token at ${at}`);
+  }
+  return out;
+}
+function parse(text) {
+  const tokens = tokenize(text);
+  let i = 0;
+  const peek = () => tokens[i];
+  const isOp = (...ops) => {
+    const t = peek();
+    return t !== void 0 && (t.t === "op" && ops.includes(t.v) || t.t === "name" && ops.includes(t.v));
+  };
+  const expect = (op) => {
+    if (!isOp(op)) throw new Unreadable(`expected ${op}`);
+    i++;
+  };
+  const binary = (next, ops, as = (o) => o) => () => {
+    let l = next();
+    while (isOp(...ops)) {
+      const op = as(tokens[i++].v);
+      l = { k: "binary", op, l, r: next() };
+    }
+    return l;
+  };
+  const word = (o) => ({ and: "&&", or: "||" })[o] ?? o;
+  const primary = () => {
+    const t = tokens[i++];
+    if (!t) throw new Unreadable("end of expression");
+    if (t.t === "num") return { k: "num", v: Number(t.v) };
+    if (t.t === "str") return { k: "str", v: t.v };
+    if (t.t === "item") return { k: "item", sigil: t.sigil ?? "", body: t.v, text: text.slice(t.at, t.end) };
+    if (t.t === "op" && t.v === "(") {
+      const e = or();
+      expect(")");
+      return e;
+    }
+    if (t.t === "name") {
+      if (t.v === "true" || t.v === "false") return { k: "bool", v: t.v === "true" };
+      if (t.v === "null") return { k: "null" };
+      expect("(");
+      const args = [];
+      if (!isOp(")")) {
+        args.push(or());
+        while (isOp(",")) {
+          i++;
+          args.push(or());
+        }
+      }
+      expect(")");
+      return { k: "call", name: t.v, args, text: text.slice(t.at, tokens[i - 1].end) };
+    }
+    throw new Unreadable(`unexpected ${t.v}`);
+  };
+  const postfix = () => {
+    let e = primary();
+    while (isOp(".")) {
+      i++;
+      const name = tokens[i++];
+      if (name?.t !== "name") throw new Unreadable("expected a modifier");
+      expect("(");
+      while (!isOp(")")) {
+        if (!peek()) throw new Unreadable("unclosed modifier");
+        i++;
+      }
+      expect(")");
+      e = { k: "offset", e };
+    }
+    return e;
+  };
+  const power = () => {
+    const l = postfix();
+    if (isOp("^")) {
+      i++;
+      return { k: "binary", op: "^", l, r: unary() };
+    }
+    return l;
+  };
+  const unary = () => {
+    if (isOp("-", "+", "!", "not")) {
+      const op = tokens[i++].v;
+      return { k: "unary", op: op === "not" ? "!" : op, e: unary() };
+    }
+    return power();
+  };
+  const multiplicative = binary(unary, ["*", "/", "%"]);
+  const additive = binary(multiplicative, ["+", "-"]);
+  const relational = binary(additive, ["<", ">", "<=", ">="]);
+  const equality = binary(relational, ["==", "!="]);
+  const and = binary(equality, ["&&", "and"], word);
+  const or = binary(and, ["||", "or"], word);
+  const tree = or();
+  if (i !== tokens.length) throw new Unreadable("trailing input");
+  return tree;
+}
+var COUNT_FUNCTIONS = /* @__PURE__ */ new Set([
+  "d2:count",
+  "d2:countIfCondition",
+  "d2:countIfValue",
+  "d2:daysBetween",
+  "d2:minutesBetween",
+  "d2:monthsBetween",
+  "d2:weeksBetween",
+  "d2:yearsBetween",
+  "d2:relationshipCount",
+  "d2:zpvc"
+]);
+var AGGREGATIONS = /* @__PURE__ */ new Set(["avg", "count", "max", "min", "stddev", "sum", "variance"]);
+var NOT_INDICATOR_FUNCTIONS = /* @__PURE__ */ new Set(["removeZeros", "contains", "containsItems", "normDistCum", "normDistDen"]);
+var Evaluator = class {
+  constructor(u) {
+    this.u = u;
+  }
+  eval(node) {
+    switch (node.k) {
+      case "num":
+        return dbl(node.v);
+      case "str":
+        return { t: "String", v: node.v };
+      case "bool":
+        return bool(node.v);
+      case "null":
+        return { t: "Null" };
+      case "offset":
+        return this.eval(node.e);
+      case "item":
+        return this.item(node);
+      case "call":
+        return this.call(node);
+      case "unary": {
+        const v = this.eval(node.e);
+        if (node.op === "!") {
+          castBoolean(v);
+          return bool(false);
+        }
+        castDouble(v);
+        return dbl(0);
+      }
+      case "binary":
+        return this.binary(node.op, this.eval(node.l), this.eval(node.r));
+    }
+  }
+  binary(op, l, r) {
+    if (op === "&&" || op === "||") {
+      castBoolean(l);
+      castBoolean(r);
+      return bool(false);
+    }
+    if (["==", "!=", "<", ">", "<=", ">="].includes(op)) {
+      if (l.t === "Double") castDouble(r);
+      else if (l.t === "Boolean") castBoolean(r);
+      return bool(false);
+    }
+    castDouble(l);
+    castDouble(r);
+    return dbl(0);
+  }
+  item(node) {
+    const { sigil, body } = node;
+    switch (sigil) {
+      case "#": {
+        const parts = body.split(".").map((p) => p.trim());
+        if (parts.length !== 2) throw new Rejected(`Invalid Program Stage / DataElement syntax: ${node.text}`);
+        const [stage, de] = parts;
+        if (stage === "*" || de === "*") return UNKNOWN;
+        if (!this.u.stages.has(stage)) throw new Rejected(`Program stage ${stage} not found`);
+        if (!this.u.dataElements.has(de)) throw new Rejected(`Data element ${de} not found`);
+        return substitute(this.u.dataElements.get(de));
+      }
+      case "A": {
+        if (body.includes(".")) return UNKNOWN;
+        if (!this.u.attributes.has(body)) throw new Rejected(`Tracked entity attribute ${body} not found.`);
+        return substitute(this.u.attributes.get(body));
+      }
+      case "C":
+        if (!this.u.constants.has(body)) throw new Rejected(`No constant defined for ${body}`);
+        return dbl(0);
+      case "V":
+        if (DATE_VARIABLES.has(body)) return { t: "String", v: DEFAULT_DATE };
+        if (COUNT_VARIABLES.has(body)) return dbl(1);
+        if (TEXT_VARIABLES.has(body)) return { t: "String" };
+        if (NOT_PROGRAM_VARIABLES.has(body)) throw new Rejected(`Can't find program variable ${body}`);
+        return UNKNOWN;
+      case "PS_EVENTDATE":
+        if (!this.u.stages.has(body)) throw new Rejected(`Program stage ${body} not found`);
+        return { t: "Date" };
+      default:
+        throw new Rejected(`Item ${node.text} not supported for this type of expression`);
+    }
+  }
+  call(node) {
+    const { name, args } = node;
+    if (NOT_INDICATOR_FUNCTIONS.has(name)) {
+      throw new Rejected(`Item ${node.text} not supported for this type of expression`);
+    }
+    if (name === "d2:condition") {
+      const [test2, ifTrue, ifFalse] = args;
+      if (test2?.k === "str") {
+        let sub;
+        try {
+          sub = parse(test2.v);
+        } catch (e) {
+          if (!(e instanceof Unreadable)) throw e;
+        }
+        if (sub) castBoolean(this.eval(sub));
+      } else if (test2) this.eval(test2);
+      const a = ifTrue ? this.eval(ifTrue) : UNKNOWN;
+      if (ifFalse) castLike(a, this.eval(ifFalse));
+      return a;
+    }
+    const values2 = args.map((a) => name === "d2:countIfCondition" && a.k === "str" ? UNKNOWN : this.eval(a));
+    if (name === "d2:countIfValue" && values2.length === 2) castLike(values2[0], values2[1]);
+    if (COUNT_FUNCTIONS.has(name)) return dbl(1);
+    if (name === "d2:hasValue") return bool(false);
+    if (name === "d2:minValue" || name === "d2:maxValue") return values2[0] ?? UNKNOWN;
+    if (name === "d2:zing" || name === "d2:oizp" || name === "log" || name === "log10") {
+      values2.forEach(castDouble);
+      return dbl(0);
+    }
+    if (AGGREGATIONS.has(name)) return dbl(0);
+    if (name === "isNull" || name === "isNotNull") return bool(false);
+    if (name === "firstNonNull") return values2.find((v) => v.t !== "Null") ?? { t: "Null" };
+    if (name === "greatest" || name === "least") return values2.every((v) => v.t === "Double") ? dbl(0) : UNKNOWN;
+    if (name === "if") {
+      const [c, a, b] = values2;
+      if (c) castBoolean(c);
+      return a && b && a.t === b.t ? a : UNKNOWN;
+    }
+    return UNKNOWN;
+  }
+};
+
+// src/check/validate-expressions.ts
 var WARNINGS_ONLY = /^0 error\(s\), \d+ warning\(s\)$/;
 function verdictOf(result) {
   if (result.valid) return { valid: true, severity: null, message: null, description: result.description ?? null };
@@ -24639,7 +24989,7 @@ function validateProgramExpressions(engines, model) {
     for (const action of model.actionsByRule.get(id) ?? []) {
       const type = str(action.programRuleActionType) ?? "";
       const text = str(action.data);
-      if (!DATA_ACTION_TYPES.has(type) || text === void 0 || text.trim() === "") continue;
+      if (text === void 0 || text.trim() === "") continue;
       verdicts.push({
         type: "programRuleActionData",
         id: String(action.id),
@@ -24661,7 +25011,7 @@ function validateProgramExpressions(engines, model) {
         type,
         id: String(indicator.id),
         expression,
-        ...indicatorVerdict(engines, model, expression)
+        ...indicatorVerdict(engines, model, expression, key)
       });
     }
   }
@@ -24678,12 +25028,16 @@ function indicatorNames(model) {
 }
 var namesCache = /* @__PURE__ */ new WeakMap();
 var parsedIndicators = /* @__PURE__ */ new Map();
+function asJsGrammar(expression) {
+  if (!expression.includes("variance") && !expression.includes("PS_EVENTDATE")) return expression;
+  return expression.replace(/(?<![A-Za-z0-9_:])variance(\s*\()/g, "stddev$1").replace(/(?<!d2:(?:minValue|maxValue)\(\s*)PS_EVENTDATE:\s*[A-Za-z][A-Za-z0-9]{10}/g, "V{event_date}");
+}
 function parseIndicatorExpression(engines, expression) {
   let parsed = parsedIndicators.get(expression);
   if (parsed === void 0) {
     const { ExpressionJs, ExpressionMode } = engines.expressions;
     try {
-      parsed = new ExpressionJs(expression, ExpressionMode.PROGRAM_INDICATOR_EXPRESSION);
+      parsed = new ExpressionJs(asJsGrammar(expression), ExpressionMode.PROGRAM_INDICATOR_EXPRESSION);
     } catch (e) {
       parsed = e;
     }
@@ -24693,9 +25047,26 @@ function parseIndicatorExpression(engines, expression) {
   if (parsed instanceof Error) throw parsed;
   return parsed;
 }
-function indicatorVerdict(engines, model, expression) {
+var universes = /* @__PURE__ */ new WeakMap();
+function universeOf(model) {
+  let u = universes.get(model);
+  if (!u) {
+    const types = (m) => new Map([...m].map(([id, o]) => [id, o.valueType]));
+    u = {
+      stages: model.fileStages,
+      dataElements: types(model.dataElements),
+      attributes: types(model.attributes),
+      constants: new Set(model.constants.map((c) => String(c.id)))
+    };
+    universes.set(model, u);
+  }
+  return u;
+}
+function indicatorVerdict(engines, model, expression, kind) {
   try {
     const parsed = parseIndicatorExpression(engines, expression);
+    const problem = indicatorProblem(expression, kind, universeOf(model));
+    if (problem !== void 0) return { valid: false, severity: "error", message: problem, description: null };
     let names = namesCache.get(model);
     if (!names) namesCache.set(model, names = indicatorNames(model));
     return { valid: true, severity: null, message: null, description: parsed.describe(names) };
@@ -24809,14 +25180,8 @@ function checkReferences(engines, model) {
         const problem = (message) => problems.push({ objectType: "programIndicator", id, key, message });
         if (item.type === DataItemType.DATA_ELEMENT) {
           const [stageId, deId] = uid1 === void 0 ? [void 0, uid0] : [uid0, uid1];
-          if (stageId && stageId !== "*" && !stageIds.has(stageId))
+          if (stageId && stageId !== "*" && model.fileStages.has(stageId) && !stageIds.has(stageId))
             problem(`#{${stageId}.${deId}}: program stage ${stageId} is not a stage of the program in the file`);
-          if (deId !== "*" && !model.dataElements.has(deId))
-            problem(`#{${stageId ? `${stageId}.` : ""}${deId}}: data element ${deId} is not in the file`);
-        } else if (item.type === DataItemType.ATTRIBUTE) {
-          if (!model.attributes.has(uid0)) problem(`A{${uid0}}: tracked entity attribute ${uid0} is not in the file`);
-        } else if (item.type === DataItemType.CONSTANT) {
-          if (!model.constants.some((c) => c.id === uid0)) problem(`C{${uid0}}: constant ${uid0} is not in the file`);
         }
       }
     }
@@ -25081,8 +25446,8 @@ function matches(ctx, spec, effect) {
   if (!refMatches(spec.option, effect.option, model.options.values())) return false;
   if (!refMatches(spec.optionGroup, effect.optionGroup, model.optionGroups.values())) return false;
   if (spec.content !== void 0) {
-    const shown = [effect.content, effect.data].filter(Boolean).join(" ").toLowerCase();
-    if (!shown.includes(spec.content.toLowerCase())) return false;
+    const shown2 = [effect.content, effect.data].filter(Boolean).join(" ").toLowerCase();
+    if (!shown2.includes(spec.content.toLowerCase())) return false;
   }
   if (spec.value !== void 0 && !sameValue(effect.data, spec.value)) return false;
   return true;
@@ -25289,13 +25654,14 @@ function programProblems(input, model, report, where2) {
   const indicators = new Map(model.indicators.map((i) => [String(i.id), i]));
   const owner = (v) => v.rule !== void 0 ? `rule "${ruleName(rules.get(v.rule))}"` : `program indicator "${str(indicators.get(v.id)?.name) ?? v.id}"`;
   const already = ` (already ${where2 ?? "there"} before this change: reported, not failed on)`;
+  const hints = unknownNames(model);
   const out = [];
   for (const v of report.expressions) {
     if (v.valid || v.severity === null) continue;
     const what = v.type === "programRuleActionData" ? `${v.actionType} action data` : TYPE_LABEL[v.type];
     out.push({
       level: v.existing ? "warning" : v.severity,
-      message: `program ${model.id}, ${owner(v)}: ${what} ${JSON.stringify(oneLine2(v.expression, 120))} is not valid: ${oneLine2(v.message ?? "")}` + (v.existing && v.severity === "error" ? already : ""),
+      message: `program ${model.id}, ${owner(v)}: ${what} ${JSON.stringify(oneLine2(v.expression, 120))} is not valid: ${oneLine2(v.message ?? "")}` + (v.type === "programRuleCondition" || v.type === "programRuleActionData" ? hints(v.expression) : "") + (v.existing && v.severity === "error" ? already : ""),
       location: at(v.id, TYPE_KEY[v.type])
     });
   }
@@ -25316,6 +25682,47 @@ function programProblems(input, model, report, where2) {
     });
   }
   return out;
+}
+function unknownNames(model) {
+  const variables = model.variables.map((v) => str(v.name) ?? "").filter(Boolean);
+  const known = new Set(variables);
+  return (expression) => {
+    const unknown = /* @__PURE__ */ new Set();
+    for (const m of expression.matchAll(/[#A]\{([^}]+)\}/g))
+      if (!known.has(m[1])) unknown.add(m[1]);
+    for (const m of expression.matchAll(/V\{([^}]+)\}/g))
+      if (!(m[1] in ENV_VARIABLES)) unknown.add(`V{${m[1]}}`);
+    if (unknown.size === 0) return "";
+    const said = [...unknown].slice(0, 3).map((name) => {
+      if (name.startsWith("V{")) return `${name} is no program variable of the rule engine`;
+      const near = closestName(name, variables);
+      return `${name} is no program rule variable of the program${near ? ` (did you mean ${near}?)` : ""}`;
+    });
+    return ` (${said.join("; ")})`;
+  };
+}
+function closestName(name, names) {
+  let best;
+  for (const n of names) {
+    const d = editDistance2(name.toLowerCase(), n.toLowerCase());
+    if (!best || d < best.d) best = { n, d };
+  }
+  return best && best.d <= Math.max(1, Math.floor(name.length / 4)) ? best.n : void 0;
+}
+function editDistance2(a, b) {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(
+        prev[j] + 1,
+        row[j - 1] + 1,
+        prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1)
+      );
+    }
+    prev = row;
+  }
+  return prev[b.length];
 }
 function describeEffects(t) {
   const seen = /* @__PURE__ */ new Set();
@@ -25352,10 +25759,10 @@ function problemRows(p, existing) {
   ];
 }
 function problemTable(rows) {
-  const shown = rows.slice(0, 50);
+  const shown2 = rows.slice(0, 50);
   return blocks(
-    table(["", "what", "uid", "expression or key", "problem"], shown),
-    rows.length > shown.length ? `\u2026 and ${rows.length - shown.length} more (see the report file).` : ""
+    table(["", "what", "uid", "expression or key", "problem"], shown2),
+    rows.length > shown2.length ? `\u2026 and ${rows.length - shown2.length} more (see the report file).` : ""
   );
 }
 function checksMarkdown(result) {
@@ -25364,19 +25771,19 @@ function checksMarkdown(result) {
     const invalid = p.expressions.filter((e) => e.severity === "error");
     const warned = p.expressions.filter((e) => e.severity === "warning");
     const existing = invalid.filter((e) => e.existing).length + p.references.filter((r) => r.existing).length;
+    const oldWarnings = warned.filter((e) => e.existing).length;
     parts.push(
       `#### ${cell(programLabel(p.id, p.name))}`,
-      `${p.expressions.length} expressions validated: ${invalid.length} invalid, ${warned.length} with warnings; ${p.references.length} broken references` + (existing > 0 ? ` (${existing} of these problems already ${result.where ?? "there"})` : "") + `; rule tests: ${p.tests.filter((t) => t.passed).length} passed, ${p.tests.filter((t) => !t.passed).length} failed.`
+      `${p.expressions.length} expressions validated: ${invalid.length} invalid, ${warned.length} with warnings; ${p.references.length} broken references` + (existing + oldWarnings > 0 ? ` (already ${result.where ?? "there"}: ${existing} of the problems${oldWarnings > 0 ? `, ${oldWarnings} of the warnings` : ""})` : "") + `; rule tests: ${p.tests.filter((t) => t.passed).length} passed, ${p.tests.filter((t) => !t.passed).length} failed.`
     );
     const brought = problemRows(p, false);
     if (brought.length > 0) parts.push(problemTable(brought));
     const old = problemRows(p, true);
     if (old.length > 0) {
-      parts.push(
-        `<details><summary>${old.length} problem${old.length === 1 ? " was" : "s were"} already ${mdText(result.where ?? "there")}: not caused by this change</summary>`,
-        problemTable(old),
-        "</details>"
-      );
+      const warnings = old.filter((r) => r[0] === "warning").length;
+      const n = old.length - warnings;
+      const title2 = `${n} problem${n === 1 ? " was" : "s were"} already ${mdText(result.where ?? "there")}${warnings > 0 ? ` (and ${warnings} warning${warnings === 1 ? "" : "s"})` : ""}: not caused by this change`;
+      parts.push(`<details><summary>${title2}</summary>`, problemTable(old), "</details>");
     }
     if (p.tests.length > 0) {
       parts.push(
@@ -33678,9 +34085,9 @@ function formatValue(v, max = 60) {
     if (id !== void 0) parts.push(`id: ${id}`);
     const name = typeof v.name === "string" ? v.name : void 0;
     if (name !== void 0) parts.push(`name: ${formatValue(name, Math.max(16, max - 30))}`);
-    const shown = parts.length;
-    const rest = Object.keys(v).length - shown;
-    if (rest > 0) parts.push(shown > 0 ? `+${rest} keys` : `${rest} keys`);
+    const shown2 = parts.length;
+    const rest = Object.keys(v).length - shown2;
+    if (rest > 0) parts.push(shown2 > 0 ? `+${rest} keys` : `${rest} keys`);
     return `{${parts.join(", ")}}`;
   }
   return `${json.slice(0, max - 1)}\u2026`;
@@ -34581,9 +34988,9 @@ function findBackup(list, backupId) {
 }
 function describeBackups(list, max = 10) {
   const all3 = list.map(summarizeBackup).reverse();
-  const shown = all3.slice(0, max).map((s) => `"${s.name}" (id ${s.id ?? "none"}${s.date ? `, ${s.date}` : ""})`);
-  const more = all3.length - shown.length;
-  return shown.join(", ") + (more > 0 ? `, and ${more} older (list-backups shows them all)` : "");
+  const shown2 = all3.slice(0, max).map((s) => `"${s.name}" (id ${s.id ?? "none"}${s.date ? `, ${s.date}` : ""})`);
+  const more = all3.length - shown2.length;
+  return shown2.join(", ") + (more > 0 ? `, and ${more} older (list-backups shows them all)` : "");
 }
 function valueBytes(value2) {
   return Buffer.byteLength(JSON.stringify(value2) ?? "", "utf8");

@@ -1,7 +1,9 @@
 /**
  * `npm run demo`: the main job on an embedded default. Starts the DHIS2 emulator with the sample programs
  * and runs the bundled CLI (dist/cli.js, the same engine as the action) in a throwaway workspace, the way a
- * user would from a terminal: export, export again (nothing changes), an edit, its dry run, its restore.
+ * user would from a terminal: export, export again (nothing changes), an edit, its dry run (which passes: the
+ * package's old problems are reported as already on the server), its restore; then an edit that breaks a rule
+ * condition, whose dry run fails on exactly that rule, on its line, and imports nothing.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -64,9 +66,35 @@ try {
   de.name = `${de.name} (edited)`;
   writeFileSync(file, `${JSON.stringify(doc, null, 2)}\n`);
 
-  await cli(`dry-run --programs ${target.id}`);
+  console.log(
+    'The published WHO package already carries a few expressions DHIS2 calls invalid: the dry run reports them as\n' +
+      'already on the server (warnings), and judges only what this edit brings.',
+  );
+  const passed = await cli(`dry-run --programs ${target.id}`);
+  if (passed !== 0) throw new Error('the dry run of a one-field edit should pass');
   await cli(`restore --programs ${target.id}`);
   console.log(`\nThe server now has: "${emulator.store.get('dataElements', de.id)?.name}"`);
+
+  // A mistake a reviewer should never have to spot: a typo in a rule variable's name.
+  const edited = JSON.parse(readFileSync(file, 'utf8'));
+  const rule = edited.programRules.find(
+    (r: { condition?: string }) => typeof r.condition === 'string' && /#\{\w+\}/.test(r.condition),
+  );
+  const before = rule.condition as string;
+  const variable = /#\{(\w+)\}/.exec(before)![1]!;
+  rule.condition = before.replace(`#{${variable}}`, `#{${variable.slice(0, -1)}}`);
+  const text = `${JSON.stringify(edited, null, 2)}\n`;
+  writeFileSync(file, text);
+  const line = text.split('\n').findIndex((l) => l.includes(JSON.stringify(rule.condition))) + 1;
+  console.log(
+    `\n${bold(`Editing metadata/${target.id}.json`)} line ${line}: rule "${rule.name}" now reads #{${variable.slice(0, -1)}} (a typo)`,
+  );
+  const failed = await cli(`dry-run --programs ${target.id}`);
+  if (failed === 0) throw new Error('the dry run of a broken condition should fail');
+  console.log(
+    `\nThe gate failed on exactly that rule, at metadata/${target.id}.json:${line}; the server still has its condition: ` +
+      `${emulator.store.get('programRules', rule.id)?.condition === before ? 'unchanged' : 'CHANGED'}.`,
+  );
 } finally {
   await emulator.close();
   rmSync(workspace, { recursive: true, force: true });

@@ -32,6 +32,8 @@ export interface ProgramModel {
   variables: MetadataObject[];
   indicators: MetadataObject[];
   stages: MetadataObject[];
+  /** Every program stage of the file, whatever its program (the server looks a stage up by uid alone). */
+  fileStages: Set<string>;
   stageById: Map<string, MetadataObject>;
   /** Data elements of the program's stages (programStageDataElements), by uid. */
   stageDataElements: Set<string>;
@@ -130,6 +132,7 @@ export function programModel(doc: MetadataDocument, programId: string): ProgramM
     variables: ofProgram(doc, 'programRuleVariables', programId),
     indicators: ofProgram(doc, 'programIndicators', programId),
     stages,
+    fileStages: new Set(collection(doc, 'programStages').map((s) => String(s.id))),
     stageById: byId(stages),
     stageDataElements,
     dataElements: byId(collection(doc, 'dataElements')),

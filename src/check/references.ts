@@ -131,16 +131,13 @@ export function checkReferences(engines: Engines, model: ProgramModel): Referenc
         const uid1 = item.uid1[0]?.value;
         const problem = (message: string) => problems.push({ objectType: 'programIndicator', id, key, message });
         if (item.type === DataItemType.DATA_ELEMENT) {
-          // #{stage.de}: uid0 is the stage, uid1 the data element (#{de} alone names no stage).
+          // #{stage.de}: uid0 is the stage, uid1 the data element. A stage, data element, attribute or constant
+          // missing from the file makes the expression itself invalid, as DHIS2 says ("Program stage X not
+          // found": indicator-semantics.ts). What the server accepts but cannot count is a stage of another
+          // program: the indicator is computed over this program's events only.
           const [stageId, deId] = uid1 === undefined ? [undefined, uid0] : [uid0, uid1];
-          if (stageId && stageId !== '*' && !stageIds.has(stageId))
+          if (stageId && stageId !== '*' && model.fileStages.has(stageId) && !stageIds.has(stageId))
             problem(`#{${stageId}.${deId}}: program stage ${stageId} is not a stage of the program in the file`);
-          if (deId !== '*' && !model.dataElements.has(deId))
-            problem(`#{${stageId ? `${stageId}.` : ''}${deId}}: data element ${deId} is not in the file`);
-        } else if (item.type === DataItemType.ATTRIBUTE) {
-          if (!model.attributes.has(uid0)) problem(`A{${uid0}}: tracked entity attribute ${uid0} is not in the file`);
-        } else if (item.type === DataItemType.CONSTANT) {
-          if (!model.constants.some((c) => c.id === uid0)) problem(`C{${uid0}}: constant ${uid0} is not in the file`);
         }
       }
     }

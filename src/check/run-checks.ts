@@ -16,6 +16,7 @@ import { programModel, ruleName, str, type ProgramModel } from './program-model.
 import { checkReferences, type ReferenceProblem } from './references.ts';
 import type { RuleTestFile } from './rule-test-file.ts';
 import { runTestFile, type TestResult } from './run-rule-tests.ts';
+import { ENV_VARIABLES } from './item-store.ts';
 import { validateProgramExpressions, type ExpressionVerdict } from './validate-expressions.ts';
 import { judgeProgram, type Baseline, type FailOn, type ProgramBefore } from './baseline.ts';
 
@@ -231,6 +232,7 @@ function programProblems(
       ? `rule "${ruleName(rules.get(v.rule))}"`
       : `program indicator "${str(indicators.get(v.id)?.name) ?? v.id}"`;
   const already = ` (already ${where ?? 'there'} before this change: reported, not failed on)`;
+  const hints = unknownNames(model);
   const out: CheckProblem[] = [];
   for (const v of report.expressions) {
     if (v.valid || v.severity === null) continue;
@@ -239,6 +241,7 @@ function programProblems(
       level: v.existing ? 'warning' : v.severity,
       message:
         `program ${model.id}, ${owner(v)}: ${what} ${JSON.stringify(oneLine(v.expression, 120))} is not valid: ${oneLine(v.message ?? '')}` +
+        (v.type === 'programRuleCondition' || v.type === 'programRuleActionData' ? hints(v.expression) : '') +
         (v.existing && v.severity === 'error' ? already : ''),
       location: at(v.id, TYPE_KEY[v.type]),
     });
@@ -267,6 +270,55 @@ function programProblems(
     });
   }
   return out;
+}
+
+/**
+ * DHIS2 says only "N error(s)" of an expression naming a variable the program lacks: name it, with the
+ * closest variable of the program (a typo is the usual cause).
+ */
+function unknownNames(model: ProgramModel): (expression: string) => string {
+  const variables = model.variables.map((v) => str(v.name) ?? '').filter(Boolean);
+  const known = new Set(variables);
+  return (expression) => {
+    const unknown = new Set<string>();
+    for (const m of expression.matchAll(/[#A]\{([^}]+)\}/g))
+      if (!known.has(m[1] as string)) unknown.add(m[1] as string);
+    for (const m of expression.matchAll(/V\{([^}]+)\}/g))
+      if (!((m[1] as string) in ENV_VARIABLES)) unknown.add(`V{${m[1]}}`);
+    if (unknown.size === 0) return '';
+    const said = [...unknown].slice(0, 3).map((name) => {
+      if (name.startsWith('V{')) return `${name} is no program variable of the rule engine`;
+      const near = closestName(name, variables);
+      return `${name} is no program rule variable of the program${near ? ` (did you mean ${near}?)` : ''}`;
+    });
+    return ` (${said.join('; ')})`;
+  };
+}
+
+/** The variable name nearest to `name`: a small edit away, ignoring case. */
+function closestName(name: string, names: string[]): string | undefined {
+  let best: { n: string; d: number } | undefined;
+  for (const n of names) {
+    const d = editDistance(name.toLowerCase(), n.toLowerCase());
+    if (!best || d < best.d) best = { n, d };
+  }
+  return best && best.d <= Math.max(1, Math.floor(name.length / 4)) ? best.n : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(
+        (prev[j] as number) + 1,
+        (row[j - 1] as number) + 1,
+        (prev[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    prev = row;
+  }
+  return prev[b.length] as number;
 }
 
 function describeEffects(t: TestResult): string {
@@ -329,22 +381,26 @@ export function checksMarkdown(result: CheckResult): string {
     const invalid = p.expressions.filter((e) => e.severity === 'error');
     const warned = p.expressions.filter((e) => e.severity === 'warning');
     const existing = invalid.filter((e) => e.existing).length + p.references.filter((r) => r.existing).length;
+    const oldWarnings = warned.filter((e) => e.existing).length;
     parts.push(
       `#### ${cell(programLabel(p.id, p.name))}`,
       `${p.expressions.length} expressions validated: ${invalid.length} invalid, ${warned.length} with warnings; ` +
         `${p.references.length} broken references` +
-        (existing > 0 ? ` (${existing} of these problems already ${result.where ?? 'there'})` : '') +
+        (existing + oldWarnings > 0
+          ? ` (already ${result.where ?? 'there'}: ${existing} of the problems${oldWarnings > 0 ? `, ${oldWarnings} of the warnings` : ''})`
+          : '') +
         `; rule tests: ${p.tests.filter((t) => t.passed).length} passed, ${p.tests.filter((t) => !t.passed).length} failed.`,
     );
     const brought = problemRows(p, false);
     if (brought.length > 0) parts.push(problemTable(brought));
     const old = problemRows(p, true);
     if (old.length > 0) {
-      parts.push(
-        `<details><summary>${old.length} problem${old.length === 1 ? ' was' : 's were'} already ${mdText(result.where ?? 'there')}: not caused by this change</summary>`,
-        problemTable(old),
-        '</details>',
-      );
+      const warnings = old.filter((r) => r[0] === 'warning').length;
+      const n = old.length - warnings;
+      const title =
+        `${n} problem${n === 1 ? ' was' : 's were'} already ${mdText(result.where ?? 'there')}` +
+        `${warnings > 0 ? ` (and ${warnings} warning${warnings === 1 ? '' : 's'})` : ''}: not caused by this change`;
+      parts.push(`<details><summary>${title}</summary>`, problemTable(old), '</details>');
     }
     if (p.tests.length > 0) {
       parts.push(

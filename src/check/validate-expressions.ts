@@ -14,6 +14,7 @@
 import type { MetadataObject } from '../metadata/types.ts';
 import type { Engines } from './engines.ts';
 import { engineItemStore, itemStore } from './item-store.ts';
+import { indicatorProblem, type IndicatorUniverse } from './indicator-semantics.ts';
 import { type ProgramModel, str } from './program-model.ts';
 
 export type ExpressionType =
@@ -36,18 +37,6 @@ export interface ExpressionVerdict {
   /** An invalid expression that was already there before the change (check/baseline.ts); set when judged. */
   existing?: boolean;
 }
-
-/** Action types whose `data` the engine evaluates (the rest ignore it, and DHIS2 does not validate it). */
-export const DATA_ACTION_TYPES = new Set([
-  'ASSIGN',
-  'DISPLAYTEXT',
-  'DISPLAYKEYVALUEPAIR',
-  'SHOWWARNING',
-  'SHOWERROR',
-  'WARNINGONCOMPLETE',
-  'ERRORONCOMPLETE',
-  'SCHEDULEMESSAGE',
-]);
 
 const WARNINGS_ONLY = /^0 error\(s\), \d+ warning\(s\)$/;
 
@@ -103,7 +92,10 @@ export function validateProgramExpressions(engines: Engines, model: ProgramModel
     for (const action of model.actionsByRule.get(id) ?? []) {
       const type = str(action.programRuleActionType) ?? '';
       const text = str(action.data);
-      if (!DATA_ACTION_TYPES.has(type) || text === undefined || text.trim() === '') continue;
+      // Every action type's data, SENDMESSAGE, SCHEDULEMESSAGE and 2.43's SCHEDULEEVENT included (often
+      // V{current_date}): the endpoint takes only the program and the text, no action type
+      // (DefaultProgramRuleEngine.getDataExpressionDescription), and the server validates each the same way.
+      if (text === undefined || text.trim() === '') continue;
       verdicts.push({
         type: 'programRuleActionData',
         id: String(action.id),
@@ -127,7 +119,7 @@ export function validateProgramExpressions(engines: Engines, model: ProgramModel
         type,
         id: String(indicator.id),
         expression,
-        ...indicatorVerdict(engines, model, expression),
+        ...indicatorVerdict(engines, model, expression, key),
       });
     }
   }
@@ -151,6 +143,20 @@ type ParsedIndicator = InstanceType<Engines['expressions']['ExpressionJs']>;
 const parsedIndicators = new Map<string, ParsedIndicator | Error>();
 
 /**
+ * Two things dhis2-core's program indicator grammar has that @dhis2/expression-parser 1.1.0 lacks, written as
+ * what the JS parser knows, for its parse only (the semantics run on the text as written,
+ * indicator-semantics.ts): the `variance` aggregation (ExpressionMapBuilder maps it beside stddev), and
+ * `PS_EVENTDATE:<stage>` outside d2:minValue/d2:maxValue (ProgramBetweenFunction takes it as a date: a real
+ * 2.43.1 accepted `d2:daysBetween(PS_EVENTDATE:<stage>, V{event_date})`-style dates, expression-verdicts.json).
+ */
+function asJsGrammar(expression: string): string {
+  if (!expression.includes('variance') && !expression.includes('PS_EVENTDATE')) return expression;
+  return expression
+    .replace(/(?<![A-Za-z0-9_:])variance(\s*\()/g, 'stddev$1')
+    .replace(/(?<!d2:(?:minValue|maxValue)\(\s*)PS_EVENTDATE:\s*[A-Za-z][A-Za-z0-9]{10}/g, 'V{event_date}');
+}
+
+/**
  * An indicator expression or filter parsed by the expression parser (PROGRAM_INDICATOR_EXPRESSION mode), once
  * per distinct text (packages repeat many: `V{enrollment_count}`); throws the parser's error.
  */
@@ -159,7 +165,7 @@ export function parseIndicatorExpression(engines: Engines, expression: string): 
   if (parsed === undefined) {
     const { ExpressionJs, ExpressionMode } = engines.expressions;
     try {
-      parsed = new ExpressionJs(expression, ExpressionMode.PROGRAM_INDICATOR_EXPRESSION);
+      parsed = new ExpressionJs(asJsGrammar(expression), ExpressionMode.PROGRAM_INDICATOR_EXPRESSION);
     } catch (e) {
       parsed = e as Error;
     }
@@ -170,13 +176,34 @@ export function parseIndicatorExpression(engines: Engines, expression: string): 
   return parsed;
 }
 
+const universes = new WeakMap<ProgramModel, IndicatorUniverse>();
+
+/** What an indicator's items can name: the file's objects (the file stands for the server). */
+function universeOf(model: ProgramModel): IndicatorUniverse {
+  let u = universes.get(model);
+  if (!u) {
+    const types = (m: Map<string, MetadataObject>) => new Map([...m].map(([id, o]) => [id, o.valueType]));
+    u = {
+      stages: model.fileStages,
+      dataElements: types(model.dataElements),
+      attributes: types(model.attributes),
+      constants: new Set(model.constants.map((c) => String(c.id))),
+    };
+    universes.set(model, u);
+  }
+  return u;
+}
+
 function indicatorVerdict(
   engines: Engines,
   model: ProgramModel,
   expression: string,
+  kind: 'expression' | 'filter',
 ): Pick<ExpressionVerdict, 'valid' | 'severity' | 'message' | 'description'> {
   try {
     const parsed = parseIndicatorExpression(engines, expression);
+    const problem = indicatorProblem(expression, kind, universeOf(model));
+    if (problem !== undefined) return { valid: false, severity: 'error', message: problem, description: null };
     let names = namesCache.get(model);
     if (!names) namesCache.set(model, (names = indicatorNames(model)));
     return { valid: true, severity: null, message: null, description: parsed.describe(names) };

@@ -74,7 +74,7 @@ describe.each([
     expect(Number(run.outputs['errors-existing'])).toBeGreaterThan(0);
     expect(run.stdout).toMatch(/::warning file=metadata\/\w+\.json,line=\d+.*already on the server before this change/);
     expect(run.summary).toMatch(
-      /<details><summary>\d+ problems? (was|were) already on the server: not caused by this change/,
+      /<details><summary>\d+ problems? (was|were) already on the server( \(and \d+ warnings?\))?: not caused by this change/,
     );
   }, 60_000);
 

@@ -42,6 +42,7 @@ describe('readPullRequest', () => {
       number: 17,
       headSha: 'c'.repeat(40),
       baseRef: 'main',
+      baseSha: 'b'.repeat(40),
       fromFork: false,
     });
   });

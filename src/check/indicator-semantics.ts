@@ -1,0 +1,478 @@
+/**
+ * What DHIS2 checks in a program indicator expression or filter beyond its syntax, in the way its validation
+ * endpoints do it (`POST /api/programIndicators/expression/description` and `/filter/description`):
+ *
+ * dhis2-core DefaultProgramIndicatorService.validate(expression, Double.class | Boolean.class) visits the
+ * expression with ITEM_GET_DESCRIPTIONS and no program (DEFAULT_PROGRAM_EXPRESSION_PARAMS), then
+ * `AntlrParserUtils.castClass(clazz, result)`: an expression must evaluate to a number, a filter to a boolean,
+ * else "Could not cast String 'Given' to Double" (the answer a real 2.43.1 gave for
+ * `d2:condition('#{s.d} == 1', 'Given', 'Not Given')`, issue 15). In that visit every item stands for a
+ * substitute value (ProgramItemStageElement / ProgramItemAttribute -> ProgramExpressionItem
+ * getNullReplacementValue -> ValidationUtils: numeric and BOOLEAN 0.0, TRUE_ONLY false, dates a Date, any other
+ * type ""; ItemConstant 0.0; ProgramDateVariable "2017-07-08"; ProgramDoubleVariable 1.0), functions return
+ * theirs (D2HasValue false; the d2:count*, d2:*Between and d2:relationshipCount functions 1.0; D2Condition
+ * its value-if-true, after validating its test as a Boolean and casting its value-if-false to the class of
+ * the value-if-true), and operators cast their operands (OperatorMath* castDouble, OperatorLogical*
+ * castBoolean, AntlrOperatorCompare by the left operand's class). Each item also looks its object up by uid
+ * (programStageService, idObjectManager): "Program stage X not found", "Data element X not found",
+ * "Tracked entity attribute X not found.", "No constant defined for X"; here the file is the server.
+ *
+ * This runs only on expressions @dhis2/expression-parser has already parsed. It has its own small parser of
+ * the same grammar (dhis2-antlr-expression-parser Expression.g4) because the JS parser exposes no tree; what it
+ * cannot read, or any value it cannot know, it accepts: a valid expression called invalid fails a good pull
+ * request, which is worse than a miss.
+ */
+
+export interface IndicatorUniverse {
+  /** Every program stage of the file (the server resolves a stage by uid alone, whatever its program). */
+  stages: ReadonlySet<string>;
+  /** Value type of each data element and tracked entity attribute of the file. */
+  dataElements: ReadonlyMap<string, unknown>;
+  attributes: ReadonlyMap<string, unknown>;
+  constants: ReadonlySet<string>;
+}
+
+/** The expression's problem as DHIS2 words it, or undefined when DHIS2 accepts it (or we cannot tell). */
+export function indicatorProblem(
+  expression: string,
+  kind: 'expression' | 'filter',
+  universe: IndicatorUniverse,
+): string | undefined {
+  let tree: Node;
+  try {
+    tree = parse(expression);
+  } catch (e) {
+    if (e instanceof Unreadable) return undefined;
+    throw e;
+  }
+  try {
+    const value = new Evaluator(universe).eval(tree);
+    if (kind === 'expression') castDouble(value);
+    else castBoolean(value);
+    return undefined;
+  } catch (e) {
+    if (e instanceof Rejected) return e.message;
+    if (e instanceof Unreadable) return undefined;
+    throw e;
+  }
+}
+
+/** DHIS2 rejects the expression (the message is the server's). */
+class Rejected extends Error {}
+/** Our parser cannot read it: the verdict is the JS parser's alone. */
+class Unreadable extends Error {}
+
+// --- values -------------------------------------------------------------------------------------------
+
+/** A value of the visit, by its Java class; `Unknown` passes every cast. */
+type Value =
+  | { t: 'Double'; v: number }
+  | { t: 'String'; v?: string }
+  | { t: 'Boolean'; v: boolean }
+  | { t: 'Date' }
+  | { t: 'Null' }
+  | { t: 'Unknown' };
+
+const UNKNOWN: Value = { t: 'Unknown' };
+const dbl = (v: number): Value => ({ t: 'Double', v });
+const bool = (v: boolean): Value => ({ t: 'Boolean', v });
+
+/** Java's Double.toString for the values met here (0.0, 1.0, 12.5). */
+function javaDouble(n: number): string {
+  return Number.isInteger(n) && Math.abs(n) < 1e7 ? n.toFixed(1) : String(n);
+}
+
+function shown(value: Value): string {
+  switch (value.t) {
+    case 'Double':
+      return `Double '${javaDouble(value.v)}'`;
+    case 'String':
+      return value.v === undefined ? 'String' : `String '${value.v}'`;
+    case 'Boolean':
+      return `Boolean '${value.v}'`;
+    case 'Date':
+      return 'Date';
+    default:
+      return value.t;
+  }
+}
+
+/** Double.parseDouble after String.trim(): decimal, exponent, NaN, Infinity, a trailing d/f, hexadecimal. */
+const JAVA_DOUBLE =
+  /^[+-]?(NaN|Infinity|((\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|0[xX]([0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)[pP][+-]?\d+)[fFdD]?)$/;
+
+/** AntlrParserUtils.castDouble: a Double, or a String Double.parseDouble reads; null passes. */
+function castDouble(value: Value): void {
+  if (value.t === 'Double' || value.t === 'Null' || value.t === 'Unknown') return;
+  if (value.t === 'String' && (value.v === undefined || JAVA_DOUBLE.test(value.v.trim()))) return;
+  throw new Rejected(`Could not cast ${shown(value)} to Double`);
+}
+
+/** AntlrParserUtils.castBoolean: a Boolean, a whole Double (0 is false), "true"/"false" in any case. */
+function castBoolean(value: Value): void {
+  if (value.t === 'Boolean' || value.t === 'Null' || value.t === 'Unknown') return;
+  if (value.t === 'Double' && Number.isInteger(value.v)) return;
+  if (value.t === 'String' && (value.v === undefined || /^(true|false)$/i.test(value.v))) return;
+  throw new Rejected(`Could not cast ${shown(value)} to Boolean`);
+}
+
+/** castClass(classOf(like), value): what D2Condition and D2CountIfValue ask of their second value. */
+function castLike(like: Value, value: Value): void {
+  if (like.t === 'Double') castDouble(value);
+  else if (like.t === 'Boolean') castBoolean(value);
+}
+
+// --- substitute values ---------------------------------------------------------------------------------
+
+/** dhis2-core ValueType.isNumeric. */
+const NUMERIC = new Set([
+  'INTEGER',
+  'INTEGER_POSITIVE',
+  'INTEGER_NEGATIVE',
+  'INTEGER_ZERO_OR_POSITIVE',
+  'NUMBER',
+  'UNIT_INTERVAL',
+  'PERCENTAGE',
+]);
+/** ValueType.isDate. */
+const DATES = new Set(['DATE', 'DATETIME', 'AGE']);
+
+/** ProgramExpressionItem.getNullReplacementValue(valueType), with BOOLEAN read as a number. */
+function substitute(valueType: unknown): Value {
+  if (typeof valueType !== 'string' || valueType === '') return UNKNOWN;
+  if (NUMERIC.has(valueType) || valueType === 'BOOLEAN') return dbl(0);
+  if (valueType === 'TRUE_ONLY') return bool(false);
+  if (DATES.has(valueType)) return { t: 'Date' };
+  return { t: 'String', v: '' };
+}
+
+/** dhis2-core ProgramVariableItem: the variables of program indicators (ProgramDateVariable, ProgramDoubleVariable). */
+const DATE_VARIABLES = new Set([
+  'analytics_period_end',
+  'analytics_period_start',
+  'creation_date',
+  'current_date',
+  'completed_date',
+  'due_date',
+  'enrollment_date',
+  'execution_date',
+  'event_date',
+  'incident_date',
+  'sync_date',
+]);
+const COUNT_VARIABLES = new Set([
+  'enrollment_count',
+  'event_count',
+  'org_unit_count',
+  'tei_count',
+  'value_count',
+  'zero_pos_value_count',
+]);
+const TEXT_VARIABLES = new Set(['enrollment_status', 'event_status', 'program_stage_id', 'program_stage_name']);
+/** Names the shared grammar lexes (rule engine variables) for which ProgramVariableItem has no variable. */
+const NOT_PROGRAM_VARIABLES = new Set([
+  'enrollment_id',
+  'environment',
+  'event_id',
+  'org_unit',
+  'orgunit_code',
+  'program_name',
+]);
+/** ProgramDateVariable.DEFAULT_DATE_VALUE (ParserUtils). */
+const DEFAULT_DATE = '2017-07-08';
+
+// --- the grammar ------------------------------------------------------------------------------------------
+
+type Node =
+  | { k: 'num'; v: number }
+  | { k: 'str'; v: string }
+  | { k: 'bool'; v: boolean }
+  | { k: 'null' }
+  | { k: 'item'; sigil: string; body: string; text: string }
+  | { k: 'call'; name: string; args: Node[]; text: string }
+  | { k: 'unary'; op: string; e: Node }
+  | { k: 'binary'; op: string; l: Node; r: Node }
+  | { k: 'offset'; e: Node };
+
+type Token = { t: 'num' | 'str' | 'item' | 'name' | 'op'; v: string; at: number; end: number; sigil?: string };
+
+const UID = '[A-Za-z][A-Za-z0-9]{10}';
+const TOKENS: [RegExp, (m: RegExpExecArray) => Omit<Token, 'at' | 'end'>][] = [
+  [/\s+/y, () => ({ t: 'op', v: ' ' })],
+  [/(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?/y, (m) => ({ t: 'num', v: m[0] })],
+  [/'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)"/y, (m) => ({ t: 'str', v: unescape(m[1] ?? m[2] ?? '') })],
+  [/(#|A|C|V|I|D|R|N|OUG)\{([^}]*)\}/y, (m) => ({ t: 'item', v: (m[2] ?? '').trim(), sigil: m[1] })],
+  [new RegExp(`PS_EVENTDATE:\\s*(${UID})`, 'y'), (m) => ({ t: 'item', v: m[1] ?? '', sigil: 'PS_EVENTDATE' })],
+  [/\[days\]/y, () => ({ t: 'item', v: 'days', sigil: '[' })],
+  [/d2:[A-Za-z]+|[A-Za-z_][A-Za-z0-9_]*/y, (m) => ({ t: 'name', v: m[0] })],
+  [/&&|\|\||==|!=|<=|>=|[-+*/%^!<>(),.]/y, (m) => ({ t: 'op', v: m[0] })],
+];
+
+function unescape(s: string): string {
+  return s.replace(/\\(.)/g, (_, c: string) => ({ n: '\n', t: '\t', r: '\r' })[c] ?? c);
+}
+
+function tokenize(text: string): Token[] {
+  const out: Token[] = [];
+  let at = 0;
+  outer: while (at < text.length) {
+    for (const [re, make] of TOKENS) {
+      re.lastIndex = at;
+      const m = re.exec(text);
+      if (!m) continue;
+      const token = { ...make(m), at, end: at + m[0].length };
+      at = token.end;
+      if (token.v !== ' ' || token.t !== 'op') out.push(token);
+      continue outer;
+    }
+    throw new Unreadable(`no token at ${at}`);
+  }
+  return out;
+}
+
+/** Recursive descent with Expression.g4's precedence: ^, unary, * / %, + -, < > <= >=, == !=, &&, ||. */
+function parse(text: string): Node {
+  const tokens = tokenize(text);
+  let i = 0;
+  const peek = () => tokens[i];
+  const isOp = (...ops: string[]) => {
+    const t = peek();
+    return t !== undefined && ((t.t === 'op' && ops.includes(t.v)) || (t.t === 'name' && ops.includes(t.v)));
+  };
+  const expect = (op: string) => {
+    if (!isOp(op)) throw new Unreadable(`expected ${op}`);
+    i++;
+  };
+  const binary =
+    (next: () => Node, ops: string[], as: (op: string) => string = (o) => o) =>
+    (): Node => {
+      let l = next();
+      while (isOp(...ops)) {
+        const op = as((tokens[i++] as Token).v);
+        l = { k: 'binary', op, l, r: next() };
+      }
+      return l;
+    };
+  const word = (o: string) => ({ and: '&&', or: '||' })[o] ?? o;
+  const primary = (): Node => {
+    const t = tokens[i++];
+    if (!t) throw new Unreadable('end of expression');
+    if (t.t === 'num') return { k: 'num', v: Number(t.v) };
+    if (t.t === 'str') return { k: 'str', v: t.v };
+    if (t.t === 'item') return { k: 'item', sigil: t.sigil ?? '', body: t.v, text: text.slice(t.at, t.end) };
+    if (t.t === 'op' && t.v === '(') {
+      const e = or();
+      expect(')');
+      return e;
+    }
+    if (t.t === 'name') {
+      if (t.v === 'true' || t.v === 'false') return { k: 'bool', v: t.v === 'true' };
+      if (t.v === 'null') return { k: 'null' };
+      expect('(');
+      const args: Node[] = [];
+      if (!isOp(')')) {
+        args.push(or());
+        while (isOp(',')) {
+          i++;
+          args.push(or());
+        }
+      }
+      expect(')');
+      return { k: 'call', name: t.v, args, text: text.slice(t.at, (tokens[i - 1] as Token).end) };
+    }
+    throw new Unreadable(`unexpected ${t.v}`);
+  };
+  const postfix = (): Node => {
+    let e = primary();
+    while (isOp('.')) {
+      i++;
+      const name = tokens[i++];
+      if (name?.t !== 'name') throw new Unreadable('expected a modifier');
+      expect('(');
+      while (!isOp(')')) {
+        if (!peek()) throw new Unreadable('unclosed modifier');
+        i++;
+      }
+      expect(')');
+      e = { k: 'offset', e };
+    }
+    return e;
+  };
+  const power = (): Node => {
+    const l = postfix();
+    if (isOp('^')) {
+      i++;
+      return { k: 'binary', op: '^', l, r: unary() };
+    }
+    return l;
+  };
+  const unary = (): Node => {
+    if (isOp('-', '+', '!', 'not')) {
+      const op = (tokens[i++] as Token).v;
+      return { k: 'unary', op: op === 'not' ? '!' : op, e: unary() };
+    }
+    return power();
+  };
+  const multiplicative = binary(unary, ['*', '/', '%']);
+  const additive = binary(multiplicative, ['+', '-']);
+  const relational = binary(additive, ['<', '>', '<=', '>=']);
+  const equality = binary(relational, ['==', '!=']);
+  const and = binary(equality, ['&&', 'and'], word);
+  const or = binary(and, ['||', 'or'], word);
+  const tree = or();
+  if (i !== tokens.length) throw new Unreadable('trailing input');
+  return tree;
+}
+
+// --- the visit ----------------------------------------------------------------------------------------------
+
+/** ExpressionMapBuilder's program indicator functions that return a count (DEFAULT_DOUBLE_VALUE). */
+const COUNT_FUNCTIONS = new Set([
+  'd2:count',
+  'd2:countIfCondition',
+  'd2:countIfValue',
+  'd2:daysBetween',
+  'd2:minutesBetween',
+  'd2:monthsBetween',
+  'd2:weeksBetween',
+  'd2:yearsBetween',
+  'd2:relationshipCount',
+  'd2:zpvc',
+]);
+const AGGREGATIONS = new Set(['avg', 'count', 'max', 'min', 'stddev', 'sum', 'variance']);
+/**
+ * Functions @dhis2/expression-parser's PROGRAM_INDICATOR_EXPRESSION mode accepts (its CommonFunctions) that
+ * dhis2-core's ExpressionMapBuilder does not map for program indicators.
+ */
+const NOT_INDICATOR_FUNCTIONS = new Set(['removeZeros', 'contains', 'containsItems', 'normDistCum', 'normDistDen']);
+
+class Evaluator {
+  constructor(private readonly u: IndicatorUniverse) {}
+
+  eval(node: Node): Value {
+    switch (node.k) {
+      case 'num':
+        return dbl(node.v);
+      case 'str':
+        return { t: 'String', v: node.v };
+      case 'bool':
+        return bool(node.v);
+      case 'null':
+        return { t: 'Null' };
+      case 'offset':
+        return this.eval(node.e);
+      case 'item':
+        return this.item(node);
+      case 'call':
+        return this.call(node);
+      case 'unary': {
+        const v = this.eval(node.e);
+        if (node.op === '!') {
+          castBoolean(v);
+          return bool(false);
+        }
+        castDouble(v);
+        return dbl(0);
+      }
+      case 'binary':
+        return this.binary(node.op, this.eval(node.l), this.eval(node.r));
+    }
+  }
+
+  private binary(op: string, l: Value, r: Value): Value {
+    if (op === '&&' || op === '||') {
+      castBoolean(l);
+      castBoolean(r);
+      return bool(false);
+    }
+    if (['==', '!=', '<', '>', '<=', '>='].includes(op)) {
+      // AntlrOperatorCompare: the right operand is cast to the left one's kind (a numeric String compares as
+      // a number; another String casts the right one to a String, which always works).
+      if (l.t === 'Double') castDouble(r);
+      else if (l.t === 'Boolean') castBoolean(r);
+      return bool(false);
+    }
+    castDouble(l);
+    castDouble(r);
+    return dbl(0);
+  }
+
+  private item(node: Extract<Node, { k: 'item' }>): Value {
+    const { sigil, body } = node;
+    switch (sigil) {
+      case '#': {
+        const parts = body.split('.').map((p) => p.trim());
+        // ParserUtils.assumeStageElementSyntax: a program indicator names the stage and the data element.
+        if (parts.length !== 2) throw new Rejected(`Invalid Program Stage / DataElement syntax: ${node.text}`);
+        const [stage, de] = parts as [string, string];
+        if (stage === '*' || de === '*') return UNKNOWN;
+        if (!this.u.stages.has(stage)) throw new Rejected(`Program stage ${stage} not found`);
+        if (!this.u.dataElements.has(de)) throw new Rejected(`Data element ${de} not found`);
+        return substitute(this.u.dataElements.get(de));
+      }
+      case 'A': {
+        if (body.includes('.')) return UNKNOWN;
+        if (!this.u.attributes.has(body)) throw new Rejected(`Tracked entity attribute ${body} not found.`);
+        return substitute(this.u.attributes.get(body));
+      }
+      case 'C':
+        if (!this.u.constants.has(body)) throw new Rejected(`No constant defined for ${body}`);
+        return dbl(0);
+      case 'V':
+        if (DATE_VARIABLES.has(body)) return { t: 'String', v: DEFAULT_DATE };
+        if (COUNT_VARIABLES.has(body)) return dbl(1);
+        if (TEXT_VARIABLES.has(body)) return { t: 'String' };
+        if (NOT_PROGRAM_VARIABLES.has(body)) throw new Rejected(`Can't find program variable ${body}`);
+        return UNKNOWN;
+      case 'PS_EVENTDATE':
+        if (!this.u.stages.has(body)) throw new Rejected(`Program stage ${body} not found`);
+        return { t: 'Date' };
+      default:
+        // CommonExpressionVisitor.visitExpr: an item the program indicator item map lacks ([days], I{}, ...).
+        throw new Rejected(`Item ${node.text} not supported for this type of expression`);
+    }
+  }
+
+  private call(node: Extract<Node, { k: 'call' }>): Value {
+    const { name, args } = node;
+    if (NOT_INDICATOR_FUNCTIONS.has(name)) {
+      throw new Rejected(`Item ${node.text} not supported for this type of expression`);
+    }
+    if (name === 'd2:condition') {
+      // D2Condition: the test (a string holding an expression) is validated as a Boolean; the result is the
+      // value-if-true; the value-if-false must cast to its class.
+      const [test, ifTrue, ifFalse] = args;
+      if (test?.k === 'str') {
+        let sub: Node | undefined;
+        try {
+          sub = parse(test.v);
+        } catch (e) {
+          if (!(e instanceof Unreadable)) throw e;
+        }
+        if (sub) castBoolean(this.eval(sub));
+      } else if (test) this.eval(test);
+      const a = ifTrue ? this.eval(ifTrue) : UNKNOWN;
+      if (ifFalse) castLike(a, this.eval(ifFalse));
+      return a;
+    }
+    const values = args.map((a) => (name === 'd2:countIfCondition' && a.k === 'str' ? UNKNOWN : this.eval(a)));
+    if (name === 'd2:countIfValue' && values.length === 2) castLike(values[0] as Value, values[1] as Value);
+    if (COUNT_FUNCTIONS.has(name)) return dbl(1);
+    if (name === 'd2:hasValue') return bool(false);
+    if (name === 'd2:minValue' || name === 'd2:maxValue') return values[0] ?? UNKNOWN;
+    if (name === 'd2:zing' || name === 'd2:oizp' || name === 'log' || name === 'log10') {
+      values.forEach(castDouble);
+      return dbl(0);
+    }
+    if (AGGREGATIONS.has(name)) return dbl(0);
+    if (name === 'isNull' || name === 'isNotNull') return bool(false);
+    if (name === 'firstNonNull') return values.find((v) => v.t !== 'Null') ?? { t: 'Null' };
+    if (name === 'greatest' || name === 'least') return values.every((v) => v.t === 'Double') ? dbl(0) : UNKNOWN;
+    if (name === 'if') {
+      const [c, a, b] = values;
+      if (c) castBoolean(c);
+      return a && b && a.t === b.t ? a : UNKNOWN;
+    }
+    return UNKNOWN;
+  }
+}
