@@ -46,6 +46,7 @@ export interface ProgramModel {
   optionSets: Map<string, MetadataObject>;
   optionGroups: Map<string, MetadataObject>;
   notificationTemplates: Map<string, MetadataObject>;
+  legendSets: Map<string, MetadataObject>;
   constants: MetadataObject[];
 }
 
@@ -150,6 +151,7 @@ export function programModel(doc: MetadataDocument, programId: string): ProgramM
     optionSets: byId(collection(doc, 'optionSets')),
     optionGroups: byId(collection(doc, 'optionGroups')),
     notificationTemplates: templates,
+    legendSets: byId(collection(doc, 'legendSets')),
     constants: collection(doc, 'constants'),
   };
 }

@@ -177,10 +177,35 @@ function checkAction(
   if (template && !model.notificationTemplates.has(template))
     push(templateKey, `notification template ${template} is not in the file`);
 
-  // What each action type needs (the Capture app skips an action without it).
-  const needsField = ['ASSIGN', 'HIDEFIELD', 'SETMANDATORYFIELD', 'HIDEOPTION', 'HIDEOPTIONGROUP', 'SHOWOPTIONGROUP'];
+  const legendSet = refId(action.legendSet);
+  if (legendSet && !model.legendSets.has(legendSet)) push('legendSet', `legend set ${legendSet} is not in the file`);
+
+  // What each action type needs, as the import validates it: dhis2-core's programRuleActionValidatorMap
+  // (dhis-service-program-rule ServiceConfig) names one validator per type, in programrule/action/validation/.
+  // BaseProgramRuleActionValidator (HIDEFIELD, SETMANDATORYFIELD, CREATEEVENT; the option group validators call
+  // it first): a data element or attribute (E4044), the data element on a stage of the program (E4047), the
+  // attribute one of the program's (E4048). AssignProgramRuleActionValidator: a data element, attribute or
+  // content (E4050). The Capture app skips an action without what it needs, too.
+  const needsField = [
+    'ASSIGN',
+    'HIDEFIELD',
+    'SETMANDATORYFIELD',
+    'CREATEEVENT',
+    'HIDEOPTION',
+    'HIDEOPTIONGROUP',
+    'SHOWOPTIONGROUP',
+  ];
   if (needsField.includes(type) && !de && !attr && !(type === 'ASSIGN' && str(action.content))) {
     push('programRuleActionType', 'names no data element or attribute');
+  }
+  const base = ['HIDEFIELD', 'SETMANDATORYFIELD', 'CREATEEVENT', 'HIDEOPTIONGROUP', 'SHOWOPTIONGROUP'];
+  if (base.includes(type) && de && model.dataElements.has(de) && !model.stageDataElements.has(de)) {
+    push('dataElement', `data element ${de} is on no stage of the program (the import refuses it: E4047)`);
+  } else if (base.includes(type) && !de && attr && model.attributes.has(attr) && !model.programAttributes.has(attr)) {
+    push(
+      'trackedEntityAttribute',
+      `tracked entity attribute ${attr} is not an attribute of the program (the import refuses it: E4048)`,
+    );
   }
   if (type === 'HIDESECTION' && !section) push('programRuleActionType', 'names no program stage section');
   if (type === 'HIDEOPTION' && !option) push('programRuleActionType', 'names no option');
@@ -189,4 +214,14 @@ function checkAction(
   if ((type === 'SENDMESSAGE' || type === 'SCHEDULEMESSAGE') && !template)
     push('programRuleActionType', 'names no notification template');
   if (type === 'HIDEPROGRAMSTAGE' && !stage) push('programRuleActionType', 'names no program stage');
+  // ScheduleEventProgramRuleActionValidator (2.43): a stage (E4038) of this program (E4084, reported above as
+  // a stage not of the program), in a program with registration (E4083).
+  if (type === 'SCHEDULEEVENT') {
+    if (!stage) push('programRuleActionType', 'names no program stage to schedule (the import refuses it: E4038)');
+    if (!model.withRegistration)
+      push(
+        'programRuleActionType',
+        'schedules an event in a program without registration (the import refuses it: E4083)',
+      );
+  }
 }

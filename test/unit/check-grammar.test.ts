@@ -753,7 +753,7 @@ describe('rule engine grammar (what DHIS2 accepts)', () => {
   });
 });
 
-describe('stricter rules (expected to fail until implemented)', () => {
+describe('stricter rules: what DHIS2 refuses beyond the syntax', () => {
   it.each(strictCases)('%s', (_name, c, expected) => {
     const v = verdictOf(c);
     if (expected.valid) {
