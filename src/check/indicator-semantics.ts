@@ -23,6 +23,8 @@
  * request, which is worse than a miss.
  */
 
+import { DATE_TYPES, NUMERIC_TYPES } from './item-store.ts';
+
 export interface IndicatorUniverse {
   /** Every program stage of the file (the server resolves a stage by uid alone, whatever its program). */
   stages: ReadonlySet<string>;
@@ -124,25 +126,12 @@ function castLike(like: Value, value: Value): void {
 
 // --- substitute values ---------------------------------------------------------------------------------
 
-/** dhis2-core ValueType.isNumeric. */
-const NUMERIC = new Set([
-  'INTEGER',
-  'INTEGER_POSITIVE',
-  'INTEGER_NEGATIVE',
-  'INTEGER_ZERO_OR_POSITIVE',
-  'NUMBER',
-  'UNIT_INTERVAL',
-  'PERCENTAGE',
-]);
-/** ValueType.isDate. */
-const DATES = new Set(['DATE', 'DATETIME', 'AGE']);
-
 /** ProgramExpressionItem.getNullReplacementValue(valueType), with BOOLEAN read as a number. */
 function substitute(valueType: unknown): Value {
   if (typeof valueType !== 'string' || valueType === '') return UNKNOWN;
-  if (NUMERIC.has(valueType) || valueType === 'BOOLEAN') return dbl(0);
+  if (NUMERIC_TYPES.has(valueType) || valueType === 'BOOLEAN') return dbl(0);
   if (valueType === 'TRUE_ONLY') return bool(false);
-  if (DATES.has(valueType)) return { t: 'Date' };
+  if (DATE_TYPES.has(valueType)) return { t: 'Date' };
   return { t: 'String', v: '' };
 }
 

@@ -18,8 +18,8 @@ import { type ProgramModel, refId, sourceType, str } from './program-model.ts';
 export type ItemType = 'NUMBER' | 'DATE' | 'TEXT' | 'BOOLEAN';
 
 /** dhis2-core ValueType: DATE_TYPES, the numeric (integer and decimal) types, BOOLEAN_TYPES. */
-const DATE_TYPES = new Set(['DATE', 'DATETIME', 'AGE']);
-const NUMERIC_TYPES = new Set([
+export const DATE_TYPES: ReadonlySet<string> = new Set(['DATE', 'DATETIME', 'AGE']);
+export const NUMERIC_TYPES: ReadonlySet<string> = new Set([
   'INTEGER',
   'INTEGER_POSITIVE',
   'INTEGER_NEGATIVE',
