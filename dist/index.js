@@ -43795,6 +43795,7 @@ function programModel(doc, programId) {
     optionSets: byId(collection(doc, "optionSets")),
     optionGroups: byId(collection(doc, "optionGroups")),
     notificationTemplates: templates,
+    legendSets: byId(collection(doc, "legendSets")),
     constants: collection(doc, "constants")
   };
 }
@@ -43958,21 +43959,11 @@ function castLike(like, value2) {
   if (like.t === "Double") castDouble(value2);
   else if (like.t === "Boolean") castBoolean(value2);
 }
-var NUMERIC = /* @__PURE__ */ new Set([
-  "INTEGER",
-  "INTEGER_POSITIVE",
-  "INTEGER_NEGATIVE",
-  "INTEGER_ZERO_OR_POSITIVE",
-  "NUMBER",
-  "UNIT_INTERVAL",
-  "PERCENTAGE"
-]);
-var DATES = /* @__PURE__ */ new Set(["DATE", "DATETIME", "AGE"]);
 function substitute(valueType) {
   if (typeof valueType !== "string" || valueType === "") return UNKNOWN;
-  if (NUMERIC.has(valueType) || valueType === "BOOLEAN") return dbl(0);
+  if (NUMERIC_TYPES.has(valueType) || valueType === "BOOLEAN") return dbl(0);
   if (valueType === "TRUE_ONLY") return bool(false);
-  if (DATES.has(valueType)) return { t: "Date" };
+  if (DATE_TYPES.has(valueType)) return { t: "Date" };
   return { t: "String", v: "" };
 }
 var DATE_VARIABLES = /* @__PURE__ */ new Set([
@@ -43997,7 +43988,14 @@ var COUNT_VARIABLES = /* @__PURE__ */ new Set([
   "zero_pos_value_count"
 ]);
 var TEXT_VARIABLES = /* @__PURE__ */ new Set(["enrollment_status", "event_status", "program_stage_id", "program_stage_name"]);
-var NOT_PROGRAM_VARIABLES = /* @__PURE__ */ new Set(["enrollment_id", "environment", "event_id", "org_unit", "orgunit_code", "program_name"]);
+var NOT_PROGRAM_VARIABLES = /* @__PURE__ */ new Set([
+  "enrollment_id",
+  "environment",
+  "event_id",
+  "org_unit",
+  "orgunit_code",
+  "program_name"
+]);
 var DEFAULT_DATE = "2017-07-08";
 var UID = "[A-Za-z][A-Za-z0-9]{10}";
 var TOKENS = [
@@ -44514,9 +44512,28 @@ function checkAction(model, rule, action, stageIds, problems) {
   const template = str(action.templateUid) ?? refId(action.programNotificationTemplate);
   if (template && !model.notificationTemplates.has(template))
     push(templateKey, `notification template ${template} is not in the file`);
-  const needsField = ["ASSIGN", "HIDEFIELD", "SETMANDATORYFIELD", "HIDEOPTION", "HIDEOPTIONGROUP", "SHOWOPTIONGROUP"];
+  const legendSet = refId(action.legendSet);
+  if (legendSet && !model.legendSets.has(legendSet)) push("legendSet", `legend set ${legendSet} is not in the file`);
+  const needsField = [
+    "ASSIGN",
+    "HIDEFIELD",
+    "SETMANDATORYFIELD",
+    "CREATEEVENT",
+    "HIDEOPTION",
+    "HIDEOPTIONGROUP",
+    "SHOWOPTIONGROUP"
+  ];
   if (needsField.includes(type) && !de && !attr && !(type === "ASSIGN" && str(action.content))) {
     push("programRuleActionType", "names no data element or attribute");
+  }
+  const base = ["HIDEFIELD", "SETMANDATORYFIELD", "CREATEEVENT", "HIDEOPTIONGROUP", "SHOWOPTIONGROUP"];
+  if (base.includes(type) && de && model.dataElements.has(de) && !model.stageDataElements.has(de)) {
+    push("dataElement", `data element ${de} is on no stage of the program (the import refuses it: E4047)`);
+  } else if (base.includes(type) && !de && attr && model.attributes.has(attr) && !model.programAttributes.has(attr)) {
+    push(
+      "trackedEntityAttribute",
+      `tracked entity attribute ${attr} is not an attribute of the program (the import refuses it: E4048)`
+    );
   }
   if (type === "HIDESECTION" && !section) push("programRuleActionType", "names no program stage section");
   if (type === "HIDEOPTION" && !option) push("programRuleActionType", "names no option");
@@ -44525,6 +44542,14 @@ function checkAction(model, rule, action, stageIds, problems) {
   if ((type === "SENDMESSAGE" || type === "SCHEDULEMESSAGE") && !template)
     push("programRuleActionType", "names no notification template");
   if (type === "HIDEPROGRAMSTAGE" && !stage) push("programRuleActionType", "names no program stage");
+  if (type === "SCHEDULEEVENT") {
+    if (!stage) push("programRuleActionType", "names no program stage to schedule (the import refuses it: E4038)");
+    if (!model.withRegistration)
+      push(
+        "programRuleActionType",
+        "schedules an event in a program without registration (the import refuses it: E4083)"
+      );
+  }
 }
 
 // src/check/rule-context.ts
