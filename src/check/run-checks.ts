@@ -280,16 +280,16 @@ function unknownNames(model: ProgramModel): (expression: string) => string {
   const variables = model.variables.map((v) => str(v.name) ?? '').filter(Boolean);
   const known = new Set(variables);
   return (expression) => {
-    const unknown = new Set<string>();
-    for (const m of expression.matchAll(/[#A]\{([^}]+)\}/g))
-      if (!known.has(m[1] as string)) unknown.add(m[1] as string);
+    const unknown = new Map<string, string>(); // as written -> the bare name
+    for (const m of expression.matchAll(/([#A])\{([^}]+)\}/g))
+      if (!known.has(m[2] as string)) unknown.set(m[0], m[2] as string);
     for (const m of expression.matchAll(/V\{([^}]+)\}/g))
-      if (!((m[1] as string) in ENV_VARIABLES)) unknown.add(`V{${m[1]}}`);
+      if (!((m[1] as string) in ENV_VARIABLES)) unknown.set(m[0], '');
     if (unknown.size === 0) return '';
-    const said = [...unknown].slice(0, 3).map((name) => {
-      if (name.startsWith('V{')) return `${name} is no program variable of the rule engine`;
+    const said = [...unknown].slice(0, 3).map(([written, name]) => {
+      if (!name) return `${written} is no variable of the rule engine`;
       const near = closestName(name, variables);
-      return `${name} is no program rule variable of the program${near ? ` (did you mean ${near}?)` : ''}`;
+      return `no program rule variable is named ${name}${near ? ` (did you mean ${written[0]}{${near}}?)` : ''}`;
     });
     return ` (${said.join('; ')})`;
   };
