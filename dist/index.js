@@ -1203,19 +1203,19 @@ var require_util = __commonJS({
       let key;
       let val;
       let kLen = 0;
-      for (let n = 0; n < headers.length; n += 2) {
-        key = headers[n];
-        val = headers[n + 1];
+      for (let n2 = 0; n2 < headers.length; n2 += 2) {
+        key = headers[n2];
+        val = headers[n2 + 1];
         typeof key !== "string" && (key = key.toString());
         typeof val !== "string" && (val = val.toString("utf8"));
         kLen = key.length;
         if (kLen === 14 && key[7] === "-" && (key === "content-length" || key.toLowerCase() === "content-length")) {
           hasContentLength = true;
         } else if (kLen === 19 && key[7] === "-" && (key === "content-disposition" || key.toLowerCase() === "content-disposition")) {
-          contentDispositionIdx = n + 1;
+          contentDispositionIdx = n2 + 1;
         }
-        ret[n] = key;
-        ret[n + 1] = val;
+        ret[n2] = key;
+        ret[n2 + 1] = val;
       }
       if (hasContentLength && contentDispositionIdx !== -1) {
         ret[contentDispositionIdx] = Buffer.from(ret[contentDispositionIdx]).toString("latin1");
@@ -3791,9 +3791,9 @@ var require_webidl = __commonJS({
       }
       return x;
     };
-    webidl.util.IntegerPart = function(n) {
-      const r = Math.floor(Math.abs(n));
-      if (n < 0) {
+    webidl.util.IntegerPart = function(n2) {
+      const r = Math.floor(Math.abs(n2));
+      if (n2 < 0) {
         return -1 * r;
       }
       return r;
@@ -4965,12 +4965,12 @@ var require_file = __commonJS({
     var { webidl } = require_webidl();
     var FileLike = class _FileLike {
       constructor(blobLike, fileName, options = {}) {
-        const n = fileName;
+        const n2 = fileName;
         const t = options.type;
         const d = options.lastModified ?? Date.now();
         this[kState] = {
           blobLike,
-          name: n,
+          name: n2,
           type: t,
           lastModified: d
         };
@@ -6555,9 +6555,9 @@ upgrade: ${upgrade}\r
         header += "connection: close\r\n";
       }
       if (Array.isArray(headers)) {
-        for (let n = 0; n < headers.length; n += 2) {
-          const key = headers[n + 0];
-          const val = headers[n + 1];
+        for (let n2 = 0; n2 < headers.length; n2 += 2) {
+          const key = headers[n2 + 0];
+          const val = headers[n2 + 1];
           if (Array.isArray(val)) {
             for (let i = 0; i < val.length; i++) {
               header += `${key}: ${val[i]}\r
@@ -7073,9 +7073,9 @@ var require_client_h2 = __commonJS({
         return false;
       }
       const headers = {};
-      for (let n = 0; n < reqHeaders.length; n += 2) {
-        const key = reqHeaders[n + 0];
-        const val = reqHeaders[n + 1];
+      for (let n2 = 0; n2 < reqHeaders.length; n2 += 2) {
+        const key = reqHeaders[n2 + 0];
+        const val = reqHeaders[n2 + 1];
         if (Array.isArray(val)) {
           for (let i = 0; i < val.length; i++) {
             if (headers[key]) {
@@ -9646,8 +9646,8 @@ var require_readable = __commonJS({
       if (state.bufferIndex) {
         const start = state.bufferIndex;
         const end = state.buffer.length;
-        for (let n = start; n < end; n++) {
-          consumePush(consume2, state.buffer[n]);
+        for (let n2 = start; n2 < end; n2++) {
+          consumePush(consume2, state.buffer[n2]);
         }
       } else {
         for (const chunk of state.buffer) {
@@ -17667,34 +17667,34 @@ var require_receiver = __commonJS({
        * @param {number} n
        * @returns {Buffer}
        */
-      consume(n) {
-        if (n > this.#byteOffset) {
+      consume(n2) {
+        if (n2 > this.#byteOffset) {
           throw new Error("Called consume() before buffers satiated.");
-        } else if (n === 0) {
+        } else if (n2 === 0) {
           return emptyBuffer;
         }
-        if (this.#buffers[0].length === n) {
+        if (this.#buffers[0].length === n2) {
           this.#byteOffset -= this.#buffers[0].length;
           return this.#buffers.shift();
         }
-        const buffer = Buffer.allocUnsafe(n);
+        const buffer = Buffer.allocUnsafe(n2);
         let offset = 0;
-        while (offset !== n) {
+        while (offset !== n2) {
           const next = this.#buffers[0];
           const { length } = next;
-          if (length + offset === n) {
+          if (length + offset === n2) {
             buffer.set(this.#buffers.shift(), offset);
             break;
-          } else if (length + offset > n) {
-            buffer.set(next.subarray(0, n - offset), offset);
-            this.#buffers[0] = next.subarray(n - offset);
+          } else if (length + offset > n2) {
+            buffer.set(next.subarray(0, n2 - offset), offset);
+            this.#buffers[0] = next.subarray(n2 - offset);
             break;
           } else {
             buffer.set(this.#buffers.shift(), offset);
             offset += next.length;
           }
         }
-        this.#byteOffset -= n;
+        this.#byteOffset -= n2;
         return buffer;
       }
       writeFragments(fragment) {
@@ -20125,8 +20125,8 @@ var require_Collection = __commonJS({
         return this.items.every((node) => {
           if (!identity.isPair(node))
             return false;
-          const n = node.value;
-          return n == null || allowScalar && identity.isScalar(n) && n.value == null && !n.commentBefore && !n.comment && !n.tag;
+          const n2 = node.value;
+          return n2 == null || allowScalar && identity.isScalar(n2) && n2.value == null && !n2.commentBefore && !n2.comment && !n2.tag;
         });
       }
       /**
@@ -21569,18 +21569,18 @@ var require_stringifyNumber = __commonJS({
       const num2 = typeof value2 === "number" ? value2 : Number(value2);
       if (!isFinite(num2))
         return isNaN(num2) ? ".nan" : num2 < 0 ? "-.inf" : ".inf";
-      let n = Object.is(value2, -0) ? "-0" : JSON.stringify(value2);
-      if (!format && minFractionDigits && (!tag || tag === "tag:yaml.org,2002:float") && /^-?\d/.test(n) && !n.includes("e")) {
-        let i = n.indexOf(".");
+      let n2 = Object.is(value2, -0) ? "-0" : JSON.stringify(value2);
+      if (!format && minFractionDigits && (!tag || tag === "tag:yaml.org,2002:float") && /^-?\d/.test(n2) && !n2.includes("e")) {
+        let i = n2.indexOf(".");
         if (i < 0) {
-          i = n.length;
-          n += ".";
+          i = n2.length;
+          n2 += ".";
         }
-        let d = minFractionDigits - (n.length - i - 1);
+        let d = minFractionDigits - (n2.length - i - 1);
         while (d-- > 0)
-          n += "0";
+          n2 += "0";
       }
-      return n;
+      return n2;
     }
     exports.stringifyNumber = stringifyNumber;
   }
@@ -21824,9 +21824,9 @@ var require_binary = __commonJS({
         type ?? (type = Scalar.Scalar.BLOCK_LITERAL);
         if (type !== Scalar.Scalar.QUOTE_DOUBLE) {
           const lineWidth = Math.max(ctx.options.lineWidth - ctx.indent.length, ctx.options.minContentWidth);
-          const n = Math.ceil(str4.length / lineWidth);
-          const lines = new Array(n);
-          for (let i = 0, o = 0; i < n; ++i, o += lineWidth) {
+          const n2 = Math.ceil(str4.length / lineWidth);
+          const lines = new Array(n2);
+          for (let i = 0, o = 0; i < n2; ++i, o += lineWidth) {
             lines[i] = str4.substr(o, lineWidth);
           }
           str4 = lines.join(type === Scalar.Scalar.BLOCK_LITERAL ? "\n" : " ");
@@ -22098,11 +22098,11 @@ var require_int2 = __commonJS({
             str4 = `0x${str4}`;
             break;
         }
-        const n2 = BigInt(str4);
-        return sign === "-" ? BigInt(-1) * n2 : n2;
+        const n3 = BigInt(str4);
+        return sign === "-" ? BigInt(-1) * n3 : n3;
       }
-      const n = parseInt(str4, radix);
-      return sign === "-" ? -1 * n : n;
+      const n2 = parseInt(str4, radix);
+      return sign === "-" ? -1 * n2 : n2;
     }
     function intStringify(node, radix, prefix) {
       const { value: value2 } = node;
@@ -22251,15 +22251,15 @@ var require_timestamp = __commonJS({
     function parseSexagesimal(str4, asBigInt) {
       const sign = str4[0];
       const parts = sign === "-" || sign === "+" ? str4.substring(1) : str4;
-      const num2 = (n) => asBigInt ? BigInt(n) : Number(n);
+      const num2 = (n2) => asBigInt ? BigInt(n2) : Number(n2);
       const res = parts.replace(/_/g, "").split(":").reduce((res2, p) => res2 * num2(60) + num2(p), num2(0));
       return sign === "-" ? num2(-1) * res : res;
     }
     function stringifySexagesimal(node) {
       let { value: value2 } = node;
-      let num2 = (n) => n;
+      let num2 = (n2) => n2;
       if (typeof value2 === "bigint")
-        num2 = (n) => BigInt(n);
+        num2 = (n2) => BigInt(n2);
       else if (isNaN(value2) || !isFinite(value2))
         return stringifyNumber.stringifyNumber(node);
       let sign = "";
@@ -22279,7 +22279,7 @@ var require_timestamp = __commonJS({
           parts.unshift(value2);
         }
       }
-      return sign + parts.map((n) => String(n).padStart(2, "0")).join(":").replace(/000000\d*$/, "");
+      return sign + parts.map((n2) => String(n2).padStart(2, "0")).join(":").replace(/000000\d*$/, "");
     }
     var intTime = {
       identify: (value2) => typeof value2 === "bigint" || Number.isInteger(value2),
@@ -23750,9 +23750,9 @@ var require_resolve_block_scalar = __commonJS({
         if (!chomp && (ch === "-" || ch === "+"))
           chomp = ch;
         else {
-          const n = Number(ch);
-          if (!indent && n)
-            indent = n;
+          const n2 = Number(ch);
+          if (!indent && n2)
+            indent = n2;
           else if (error2 === -1)
             error2 = offset + i;
         }
@@ -24973,8 +24973,8 @@ var require_lexer = __commonJS({
           return this.buffer[i + 1] === "\n";
         return false;
       }
-      charAt(n) {
-        return this.buffer[this.pos + n];
+      charAt(n2) {
+        return this.buffer[this.pos + n2];
       }
       continueScalar(offset) {
         let ch = this.buffer[offset];
@@ -25008,8 +25008,8 @@ var require_lexer = __commonJS({
           end -= 1;
         return this.buffer.substring(this.pos, end);
       }
-      hasChars(n) {
-        return this.pos + n <= this.buffer.length;
+      hasChars(n2) {
+        return this.pos + n2 <= this.buffer.length;
       }
       setNext(state) {
         this.buffer = this.buffer.substring(this.pos);
@@ -25018,8 +25018,8 @@ var require_lexer = __commonJS({
         this.next = state;
         return null;
       }
-      peek(n) {
-        return this.buffer.substr(this.pos, n);
+      peek(n2) {
+        return this.buffer.substr(this.pos, n2);
       }
       *parseNext(next) {
         switch (next) {
@@ -25068,8 +25068,8 @@ var require_lexer = __commonJS({
             else
               break;
           }
-          const n = (yield* this.pushCount(dirEnd)) + (yield* this.pushSpaces(true));
-          yield* this.pushCount(line2.length - n);
+          const n2 = (yield* this.pushCount(dirEnd)) + (yield* this.pushSpaces(true));
+          yield* this.pushCount(line2.length - n2);
           this.pushNewline();
           return "stream";
         }
@@ -25107,9 +25107,9 @@ var require_lexer = __commonJS({
         if (!ch1 && !this.atEnd)
           return this.setNext("block-start");
         if ((ch0 === "-" || ch0 === "?" || ch0 === ":") && isEmpty2(ch1)) {
-          const n = (yield* this.pushCount(1)) + (yield* this.pushSpaces(true));
+          const n2 = (yield* this.pushCount(1)) + (yield* this.pushSpaces(true));
           this.indentNext = this.indentValue + 1;
-          this.indentValue += n;
+          this.indentValue += n2;
           return "block-start";
         }
         return "doc";
@@ -25119,10 +25119,10 @@ var require_lexer = __commonJS({
         const line2 = this.getLine();
         if (line2 === null)
           return this.setNext("doc");
-        let n = yield* this.pushIndicators();
-        switch (line2[n]) {
+        let n2 = yield* this.pushIndicators();
+        switch (line2[n2]) {
           case "#":
-            yield* this.pushCount(line2.length - n);
+            yield* this.pushCount(line2.length - n2);
           // fallthrough
           case void 0:
             yield* this.pushNewline();
@@ -25145,9 +25145,9 @@ var require_lexer = __commonJS({
             return yield* this.parseQuotedScalar();
           case "|":
           case ">":
-            n += yield* this.parseBlockScalarHeader();
-            n += yield* this.pushSpaces(true);
-            yield* this.pushCount(line2.length - n);
+            n2 += yield* this.parseBlockScalarHeader();
+            n2 += yield* this.pushSpaces(true);
+            yield* this.pushCount(line2.length - n2);
             yield* this.pushNewline();
             return yield* this.parseBlockScalar();
           default:
@@ -25178,18 +25178,18 @@ var require_lexer = __commonJS({
             return yield* this.parseLineStart();
           }
         }
-        let n = 0;
-        while (line2[n] === ",") {
-          n += yield* this.pushCount(1);
-          n += yield* this.pushSpaces(true);
+        let n2 = 0;
+        while (line2[n2] === ",") {
+          n2 += yield* this.pushCount(1);
+          n2 += yield* this.pushSpaces(true);
           this.flowKey = false;
         }
-        n += yield* this.pushIndicators();
-        switch (line2[n]) {
+        n2 += yield* this.pushIndicators();
+        switch (line2[n2]) {
           case void 0:
             return "flow";
           case "#":
-            yield* this.pushCount(line2.length - n);
+            yield* this.pushCount(line2.length - n2);
             return "flow";
           case "{":
           case "[":
@@ -25233,10 +25233,10 @@ var require_lexer = __commonJS({
             end = this.buffer.indexOf("'", end + 2);
         } else {
           while (end !== -1) {
-            let n = 0;
-            while (this.buffer[end - 1 - n] === "\\")
-              n += 1;
-            if (n % 2 === 0)
+            let n2 = 0;
+            while (this.buffer[end - 1 - n2] === "\\")
+              n2 += 1;
+            if (n2 % 2 === 0)
               break;
             end = this.buffer.indexOf('"', end + 1);
           }
@@ -25390,11 +25390,11 @@ var require_lexer = __commonJS({
         yield* this.pushToIndex(end + 1, true);
         return inFlow ? "flow" : "doc";
       }
-      *pushCount(n) {
-        if (n > 0) {
-          yield this.buffer.substr(this.pos, n);
-          this.pos += n;
-          return n;
+      *pushCount(n2) {
+        if (n2 > 0) {
+          yield this.buffer.substr(this.pos, n2);
+          this.pos += n2;
+          return n2;
         }
         return 0;
       }
@@ -25409,16 +25409,16 @@ var require_lexer = __commonJS({
         return 0;
       }
       *pushIndicators() {
-        let n = 0;
+        let n2 = 0;
         loop: while (true) {
           switch (this.charAt(0)) {
             case "!":
-              n += yield* this.pushTag();
-              n += yield* this.pushSpaces(true);
+              n2 += yield* this.pushTag();
+              n2 += yield* this.pushSpaces(true);
               continue loop;
             case "&":
-              n += yield* this.pushUntil(isNotAnchorChar);
-              n += yield* this.pushSpaces(true);
+              n2 += yield* this.pushUntil(isNotAnchorChar);
+              n2 += yield* this.pushSpaces(true);
               continue loop;
             case "-":
             // this is an error
@@ -25432,15 +25432,15 @@ var require_lexer = __commonJS({
                   this.indentNext = this.indentValue + 1;
                 else if (this.flowKey)
                   this.flowKey = false;
-                n += yield* this.pushCount(1);
-                n += yield* this.pushSpaces(true);
+                n2 += yield* this.pushCount(1);
+                n2 += yield* this.pushSpaces(true);
                 continue loop;
               }
             }
           }
           break loop;
         }
-        return n;
+        return n2;
       }
       *pushTag() {
         if (this.charAt(1) === "<") {
@@ -25478,12 +25478,12 @@ var require_lexer = __commonJS({
         do {
           ch = this.buffer[++i];
         } while (ch === " " || allowTabs && ch === "	");
-        const n = i - this.pos;
-        if (n > 0) {
-          yield this.buffer.substr(this.pos, n);
+        const n2 = i - this.pos;
+        if (n2 > 0) {
+          yield this.buffer.substr(this.pos, n2);
           this.pos = i;
         }
-        return n;
+        return n2;
       }
       *pushUntil(test2) {
         let i = this.pos;
@@ -25758,8 +25758,8 @@ var require_parser = __commonJS({
         }
         yield* this.pop();
       }
-      peek(n) {
-        return this.stack[this.stack.length - n];
+      peek(n2) {
+        return this.stack[this.stack.length - n2];
       }
       *pop(error2) {
         const token = error2 ?? this.stack.pop();
@@ -36890,7 +36890,7 @@ var require_ms = __commonJS({
       if (!match) {
         return;
       }
-      var n = parseFloat(match[1]);
+      var n2 = parseFloat(match[1]);
       var type = (match[2] || "ms").toLowerCase();
       switch (type) {
         case "years":
@@ -36898,39 +36898,39 @@ var require_ms = __commonJS({
         case "yrs":
         case "yr":
         case "y":
-          return n * y2;
+          return n2 * y2;
         case "weeks":
         case "week":
         case "w":
-          return n * w;
+          return n2 * w;
         case "days":
         case "day":
         case "d":
-          return n * d;
+          return n2 * d;
         case "hours":
         case "hour":
         case "hrs":
         case "hr":
         case "h":
-          return n * h;
+          return n2 * h;
         case "minutes":
         case "minute":
         case "mins":
         case "min":
         case "m":
-          return n * m;
+          return n2 * m;
         case "seconds":
         case "second":
         case "secs":
         case "sec":
         case "s":
-          return n * s;
+          return n2 * s;
         case "milliseconds":
         case "millisecond":
         case "msecs":
         case "msec":
         case "ms":
-          return n;
+          return n2;
         default:
           return void 0;
       }
@@ -36967,9 +36967,9 @@ var require_ms = __commonJS({
       }
       return ms + " ms";
     }
-    function plural(ms, msAbs, n, name) {
-      var isPlural = msAbs >= n * 1.5;
-      return Math.round(ms / n) + " " + name + (isPlural ? "s" : "");
+    function plural(ms, msAbs, n2, name) {
+      var isPlural = msAbs >= n2 * 1.5;
+      return Math.round(ms / n2) + " " + name + (isPlural ? "s" : "");
     }
   }
 });
@@ -43102,9 +43102,9 @@ function scanJson(text, maxDepth = MAX_JSON_DEPTH) {
   const stack = [];
   let expect = "value";
   let i = 0;
-  const n = text.length;
-  const fail = (problem, at = i) => ({ offset: Math.min(at, n), problem });
-  while (i < n) {
+  const n2 = text.length;
+  const fail = (problem, at = i) => ({ offset: Math.min(at, n2), problem });
+  while (i < n2) {
     const c = text[i];
     if (c === " " || c === "	" || c === "\n" || c === "\r") {
       i++;
@@ -43170,7 +43170,7 @@ function scanJson(text, maxDepth = MAX_JSON_DEPTH) {
     }
     expect = stack.length ? "after" : "end";
   }
-  if (expect !== "end") return fail("unexpected end of the file", n);
+  if (expect !== "end") return fail("unexpected end of the file", n2);
   return void 0;
 }
 function scanString(text, start) {
@@ -43620,11 +43620,11 @@ function scan(text) {
   const lineStarts = [0];
   const stack = [];
   let i = 0;
-  const n = text.length;
+  const n2 = text.length;
   const readString = () => {
     let j = i + 1;
     let simple = true;
-    while (j < n) {
+    while (j < n2) {
       const c = text.charCodeAt(j);
       if (c === 92) {
         simple = false;
@@ -43644,7 +43644,7 @@ function scan(text) {
       return raw.slice(1, -1);
     }
   };
-  while (i < n) {
+  while (i < n2) {
     const c = text.charCodeAt(i);
     const top = stack[stack.length - 1];
     if (c === 10) {
@@ -43900,14 +43900,15 @@ function engineItemStore(engine, store) {
 }
 
 // src/check/indicator-semantics.ts
-function indicatorProblem(expression, kind, universe) {
-  let tree;
+function readIndicator(expression) {
   try {
-    tree = parse(expression);
+    return parse(expression);
   } catch (e) {
     if (e instanceof Unreadable) return void 0;
     throw e;
   }
+}
+function indicatorProblem(tree, kind, universe) {
   try {
     const value2 = new Evaluator(universe).eval(tree);
     if (kind === "expression") castDouble(value2);
@@ -43926,8 +43927,8 @@ var Unreadable = class extends Error {
 var UNKNOWN = { t: "Unknown" };
 var dbl = (v) => ({ t: "Double", v });
 var bool = (v) => ({ t: "Boolean", v });
-function javaDouble(n) {
-  return Number.isInteger(n) && Math.abs(n) < 1e7 ? n.toFixed(1) : String(n);
+function javaDouble(n2) {
+  return Number.isInteger(n2) && Math.abs(n2) < 1e7 ? n2.toFixed(1) : String(n2);
 }
 function shown(value2) {
   switch (value2.t) {
@@ -44043,8 +44044,8 @@ function parse(text) {
   const binary = (next, ops, as = (o) => o) => () => {
     let l = next();
     while (isOp(...ops)) {
-      const op = as(tokens[i++].v);
-      l = { k: "binary", op, l, r: next() };
+      const raw = tokens[i++].v;
+      l = { k: "binary", op: as(raw), l, r: next(), raw };
     }
     return l;
   };
@@ -44052,13 +44053,13 @@ function parse(text) {
   const primary = () => {
     const t = tokens[i++];
     if (!t) throw new Unreadable("end of expression");
-    if (t.t === "num") return { k: "num", v: Number(t.v) };
-    if (t.t === "str") return { k: "str", v: t.v };
+    if (t.t === "num") return { k: "num", v: Number(t.v), raw: t.v };
+    if (t.t === "str") return { k: "str", v: t.v, raw: text.slice(t.at, t.end) };
     if (t.t === "item") return { k: "item", sigil: t.sigil ?? "", body: t.v, text: text.slice(t.at, t.end) };
     if (t.t === "op" && t.v === "(") {
       const e = or();
       expect(")");
-      return e;
+      return { k: "paren", e };
     }
     if (t.t === "name") {
       if (t.v === "true" || t.v === "false") return { k: "bool", v: t.v === "true" };
@@ -44084,12 +44085,14 @@ function parse(text) {
       const name = tokens[i++];
       if (name?.t !== "name") throw new Unreadable("expected a modifier");
       expect("(");
+      const from2 = i;
       while (!isOp(")")) {
         if (!peek()) throw new Unreadable("unclosed modifier");
         i++;
       }
+      const raw = tokens.slice(from2, i).map((t) => text.slice(t.at, t.end)).join("");
       expect(")");
-      e = { k: "offset", e };
+      e = { k: "offset", e, name: name.v, raw };
     }
     return e;
   };
@@ -44097,14 +44100,14 @@ function parse(text) {
     const l = postfix();
     if (isOp("^")) {
       i++;
-      return { k: "binary", op: "^", l, r: unary() };
+      return { k: "binary", op: "^", l, r: unary(), raw: "^" };
     }
     return l;
   };
   const unary = () => {
     if (isOp("-", "+", "!", "not")) {
-      const op = tokens[i++].v;
-      return { k: "unary", op: op === "not" ? "!" : op, e: unary() };
+      const raw = tokens[i++].v;
+      return { k: "unary", op: raw === "not" ? "!" : raw, e: unary(), raw };
     }
     return power();
   };
@@ -44147,6 +44150,7 @@ var Evaluator = class {
       case "null":
         return { t: "Null" };
       case "offset":
+      case "paren":
         return this.eval(node.e);
       case "item":
         return this.item(node);
@@ -44254,6 +44258,128 @@ var Evaluator = class {
     return UNKNOWN;
   }
 };
+var n = (min, max = min) => (a) => a.length >= min && a.length <= max;
+var isItem = (node, ...sigils) => node?.k === "item" && sigils.includes(node.sigil);
+var isStr = (node) => node?.k === "str";
+var JS_FUNCTIONS = {
+  firstNonNull: n(1, 99),
+  greatest: n(1, 99),
+  least: n(1, 99),
+  if: n(3),
+  isNull: n(1),
+  isNotNull: n(1),
+  log: n(1, 2),
+  log10: n(1),
+  "d2:condition": (a) => a.length === 3 && isStr(a[0]),
+  "d2:count": (a) => a.length === 1 && isItem(a[0], "#"),
+  "d2:countIfValue": (a) => a.length === 2 && isItem(a[0], "#"),
+  "d2:countIfCondition": (a) => a.length === 2 && isItem(a[0], "#") && isStr(a[1]),
+  "d2:daysBetween": n(2),
+  "d2:minutesBetween": n(2),
+  "d2:monthsBetween": n(2),
+  "d2:weeksBetween": n(2),
+  "d2:yearsBetween": n(2),
+  "d2:hasValue": (a) => a.length === 1 && isItem(a[0], "#", "A", "V"),
+  "d2:minValue": (a) => a.length === 1 && isItem(a[0], "#", "A", "V"),
+  "d2:maxValue": (a) => a.length === 1 && isItem(a[0], "#", "A", "V"),
+  "d2:oizp": n(1),
+  "d2:zing": n(1),
+  "d2:zpvc": n(1, 99),
+  "d2:relationshipCount": (a) => a.length === 0 || a.length === 1 && a[0]?.k === "str" && UID_ONLY.test(a[0].v),
+  avg: n(1),
+  count: n(1),
+  max: n(1),
+  min: n(1),
+  stddev: n(1),
+  sum: n(1)
+};
+var UID_ONLY = new RegExp(`^${UID}$`);
+var JS_VARIABLES = /* @__PURE__ */ new Set([
+  ...DATE_VARIABLES,
+  ...COUNT_VARIABLES,
+  ...TEXT_VARIABLES,
+  ...NOT_PROGRAM_VARIABLES,
+  "scheduled_event_count",
+  "scheduled_date"
+]);
+function surelyParses(tree) {
+  const ok = (node) => {
+    switch (node.k) {
+      case "num":
+      case "bool":
+      case "null":
+        return true;
+      case "str":
+        return node.raw.startsWith("'");
+      // the JS parser's describe() writes "x" as 'x'
+      case "paren":
+        return ok(node.e);
+      case "offset":
+        return node.name === "stageOffset" && /^-?\d+$/.test(node.raw) && isItem(node.e, "#");
+      // The word operators (and, or, not) are described in another form.
+      case "unary":
+        return node.raw !== "not" && ok(node.e);
+      case "binary":
+        return node.raw !== "and" && node.raw !== "or" && ok(node.l) && ok(node.r);
+      case "item":
+        if (node.sigil === "#") return new RegExp(`^${UID}\\.${UID}$`).test(node.body);
+        if (node.sigil === "A" || node.sigil === "C") return UID_ONLY.test(node.body);
+        if (node.sigil === "V") return JS_VARIABLES.has(node.body);
+        return false;
+      case "call": {
+        const shape = JS_FUNCTIONS[node.name];
+        return shape !== void 0 && shape(node.args) && node.args.every(ok);
+      }
+    }
+  };
+  return ok(tree);
+}
+function describeIndicator(tree, names) {
+  const name = (uid) => names.get(uid) ?? uid;
+  const out = (node) => {
+    switch (node.k) {
+      case "num":
+      case "str":
+        return node.raw;
+      case "bool":
+        return String(node.v);
+      case "null":
+        return "null";
+      case "paren":
+        return `(${out(node.e)})`;
+      case "offset":
+        return `${out(node.e)}.${node.name}(${node.raw})`;
+      case "unary":
+        return `${node.op}${out(node.e)}`;
+      case "binary":
+        return `${out(node.l)} ${node.op} ${out(node.r)}`;
+      case "item":
+        if (node.sigil === "#") return `#{${node.body.split(".").map(name).join(".")}}`;
+        if (node.sigil === "A" || node.sigil === "C") return `${node.sigil}{${name(node.body)}}`;
+        return node.text;
+      case "call":
+        if (node.name === "d2:relationshipCount" && node.args[0]?.k === "str")
+          return `${node.name}(${name(node.args[0].v)})`;
+        return `${node.name}(${node.args.map(out).join(",")})`;
+    }
+  };
+  return out(tree);
+}
+function stageElements(tree) {
+  const found = [];
+  const walk = (node) => {
+    if (node.k === "item" && node.sigil === "#") {
+      const [stage, de] = node.body.split(".");
+      if (stage !== void 0 && de !== void 0) found.push([stage.trim(), de.trim()]);
+    } else if (node.k === "paren" || node.k === "offset" || node.k === "unary") walk(node.e);
+    else if (node.k === "binary") {
+      walk(node.l);
+      walk(node.r);
+    } else if (node.k === "call") node.args.forEach(walk);
+  };
+  walk(tree);
+  return found;
+}
 
 // src/check/validate-expressions.ts
 var WARNINGS_ONLY = /^0 error\(s\), \d+ warning\(s\)$/;
@@ -44362,14 +44488,26 @@ function universeOf(model) {
   }
   return u;
 }
+var trees = /* @__PURE__ */ new Map();
+function indicatorTree(expression) {
+  let tree = trees.get(expression);
+  if (tree === void 0) {
+    tree = readIndicator(expression) ?? null;
+    if (trees.size > 1e4) trees.clear();
+    trees.set(expression, tree);
+  }
+  return tree ?? void 0;
+}
 function indicatorVerdict(engines, model, expression, kind) {
   try {
-    const parsed = parseIndicatorExpression(engines, expression);
-    const problem = indicatorProblem(expression, kind, universeOf(model));
+    const tree = indicatorTree(expression);
+    const parsed = tree !== void 0 && surelyParses(tree) ? void 0 : parseIndicatorExpression(engines, expression);
+    const problem = tree ? indicatorProblem(tree, kind, universeOf(model)) : void 0;
     if (problem !== void 0) return { valid: false, severity: "error", message: problem, description: null };
     let names = namesCache.get(model);
     if (!names) namesCache.set(model, names = indicatorNames(model));
-    return { valid: true, severity: null, message: null, description: parsed.describe(names) };
+    const description = parsed ? parsed.describe(names) : describeIndicator(tree, names);
+    return { valid: true, severity: null, message: null, description };
   } catch (e) {
     return { valid: false, severity: "error", message: e.message, description: null };
   }
@@ -44462,31 +44600,35 @@ function checkReferences(engines, model) {
       message: `action ${id} is not in the file`
     });
   }
-  const { DataItemType } = engines.expressions;
   for (const indicator of model.indicators) {
     const id = String(indicator.id);
     for (const key of ["expression", "filter"]) {
       const text = str(indicator[key]);
       if (!text?.trim()) continue;
-      let items;
-      try {
-        items = parseIndicatorExpression(engines, text).collectDataItems();
-      } catch {
-        continue;
-      }
-      for (const item of items) {
-        const uid0 = item.uid0.value;
-        const uid1 = item.uid1[0]?.value;
-        const problem = (message) => problems.push({ objectType: "programIndicator", id, key, message });
-        if (item.type === DataItemType.DATA_ELEMENT) {
-          const [stageId, deId] = uid1 === void 0 ? [void 0, uid0] : [uid0, uid1];
-          if (stageId && stageId !== "*" && model.fileStages.has(stageId) && !stageIds.has(stageId))
-            problem(`#{${stageId}.${deId}}: program stage ${stageId} is not a stage of the program in the file`);
+      const pairs = stageElementsOf(engines, text);
+      for (const [stageId, deId] of pairs ?? []) {
+        if (stageId !== "*" && model.fileStages.has(stageId) && !stageIds.has(stageId)) {
+          problems.push({
+            objectType: "programIndicator",
+            id,
+            key,
+            message: `#{${stageId}.${deId}}: program stage ${stageId} is not a stage of the program in the file`
+          });
         }
       }
     }
   }
   return problems;
+}
+function stageElementsOf(engines, text) {
+  const tree = indicatorTree(text);
+  if (tree !== void 0 && surelyParses(tree)) return stageElements(tree);
+  try {
+    const { DataItemType } = engines.expressions;
+    return parseIndicatorExpression(engines, text).collectDataItems().filter((item) => item.type === DataItemType.DATA_ELEMENT && item.uid1[0] !== void 0).map((item) => [item.uid0.value, item.uid1[0].value]);
+  } catch {
+    return void 0;
+  }
 }
 function checkAction(model, rule, action, stageIds, problems) {
   const id = String(action.id);
@@ -44677,7 +44819,7 @@ function resolve4(objects, key) {
   const list = [...objects];
   const lower = key.toLowerCase();
   return list.find((o) => o.id === key) ?? list.find((o) => str(o.code) === key) ?? list.find(
-    (o) => [o.name, o.shortName, o.formName, o.displayName].some((n) => typeof n === "string" && n.toLowerCase() === lower)
+    (o) => [o.name, o.shortName, o.formName, o.displayName].some((n2) => typeof n2 === "string" && n2.toLowerCase() === lower)
   );
 }
 var CaseContext = class {
@@ -44952,7 +45094,7 @@ function judgeChecks(evaluation, options) {
     const model = evaluation.models[i];
     problems.push(...programProblems(input, model, p, baseline?.where));
   });
-  const all3 = (f) => evaluation.programs.reduce((n, p) => n + f(p), 0);
+  const all3 = (f) => evaluation.programs.reduce((n2, p) => n2 + f(p), 0);
   const strictBecause = failOn === "new" ? options.strictBecause ?? (strict.length > 0 ? `for some programs there is nothing to compare with (${strict.join("; ")})` : void 0) : void 0;
   const result = {
     programs: evaluation.programs,
@@ -45014,25 +45156,25 @@ function unknownNames(model) {
   const variables = model.variables.map((v) => str(v.name) ?? "").filter(Boolean);
   const known = new Set(variables);
   return (expression) => {
-    const unknown = /* @__PURE__ */ new Set();
-    for (const m of expression.matchAll(/[#A]\{([^}]+)\}/g))
-      if (!known.has(m[1])) unknown.add(m[1]);
+    const unknown = /* @__PURE__ */ new Map();
+    for (const m of expression.matchAll(/([#A])\{([^}]+)\}/g))
+      if (!known.has(m[2])) unknown.set(m[0], m[2]);
     for (const m of expression.matchAll(/V\{([^}]+)\}/g))
-      if (!(m[1] in ENV_VARIABLES)) unknown.add(`V{${m[1]}}`);
+      if (!(m[1] in ENV_VARIABLES)) unknown.set(m[0], "");
     if (unknown.size === 0) return "";
-    const said = [...unknown].slice(0, 3).map((name) => {
-      if (name.startsWith("V{")) return `${name} is no program variable of the rule engine`;
+    const said = [...unknown].slice(0, 3).map(([written, name]) => {
+      if (!name) return `${written} is no variable of the rule engine`;
       const near = closestName(name, variables);
-      return `${name} is no program rule variable of the program${near ? ` (did you mean ${near}?)` : ""}`;
+      return `no program rule variable is named ${name}${near ? ` (did you mean ${written[0]}{${near}}?)` : ""}`;
     });
     return ` (${said.join("; ")})`;
   };
 }
 function closestName(name, names) {
   let best;
-  for (const n of names) {
-    const d = editDistance2(name.toLowerCase(), n.toLowerCase());
-    if (!best || d < best.d) best = { n, d };
+  for (const n2 of names) {
+    const d = editDistance2(name.toLowerCase(), n2.toLowerCase());
+    if (!best || d < best.d) best = { n: n2, d };
   }
   return best && best.d <= Math.max(1, Math.floor(name.length / 4)) ? best.n : void 0;
 }
@@ -45062,8 +45204,8 @@ function describeEffects(t) {
 }
 function existingLine(result) {
   if (result.errorsExisting === 0) return void 0;
-  const n = result.errorsExisting;
-  return `${n} problem${n === 1 ? " was" : "s were"} already ${result.where ?? "there"}: not caused by this change.`;
+  const n2 = result.errorsExisting;
+  return `${n2} problem${n2 === 1 ? " was" : "s were"} already ${result.where ?? "there"}: not caused by this change.`;
 }
 function gateLine(result) {
   if (result.failOn === "all") return "fail-on: all: every invalid expression and broken reference fails the gate.";
@@ -45108,8 +45250,8 @@ function checksMarkdown(result) {
     const old = problemRows(p, true);
     if (old.length > 0) {
       const warnings = old.filter((r) => r[0] === "warning").length;
-      const n = old.length - warnings;
-      const title2 = `${n} problem${n === 1 ? " was" : "s were"} already ${mdText(result.where ?? "there")}${warnings > 0 ? ` (and ${warnings} warning${warnings === 1 ? "" : "s"})` : ""}: not caused by this change`;
+      const n2 = old.length - warnings;
+      const title2 = `${n2} problem${n2 === 1 ? " was" : "s were"} already ${mdText(result.where ?? "there")}${warnings > 0 ? ` (and ${warnings} warning${warnings === 1 ? "" : "s"})` : ""}: not caused by this change`;
       parts.push(`<details><summary>${title2}</summary>`, problemTable(old), "</details>");
     }
     if (p.tests.length > 0) {
@@ -45260,7 +45402,7 @@ function isEmptyPayload(payload) {
   return Object.values(payload).every((v) => !Array.isArray(v) || v.length === 0);
 }
 function objectCount(payload) {
-  return Object.values(payload).reduce((n, v) => n + (Array.isArray(v) ? v.length : 0), 0);
+  return Object.values(payload).reduce((n2, v) => n2 + (Array.isArray(v) ? v.length : 0), 0);
 }
 function templateUidUpdates(payload, onServer, minor) {
   if (minor < 42) return [];
@@ -48123,19 +48265,19 @@ var isIPv4Loopback = (host) => {
 };
 var parseIPv4Octet = (text) => {
   if (/^0[xX][0-9a-fA-F]+$/.test(text)) {
-    const n = parseInt(text.slice(2), 16);
-    return Number.isFinite(n) ? n : null;
+    const n2 = parseInt(text.slice(2), 16);
+    return Number.isFinite(n2) ? n2 : null;
   }
   if (text.length > 1 && /^0[0-7]+$/.test(text)) {
-    const n = parseInt(text, 8);
-    return Number.isFinite(n) ? n : null;
+    const n2 = parseInt(text, 8);
+    return Number.isFinite(n2) ? n2 : null;
   }
   if (text.length > 1 && /^0[0-9]+$/.test(text)) {
     return null;
   }
   if (/^[0-9]+$/.test(text)) {
-    const n = parseInt(text, 10);
-    return Number.isFinite(n) ? n : null;
+    const n2 = parseInt(text, 10);
+    return Number.isFinite(n2) ? n2 : null;
   }
   return null;
 };
@@ -48153,7 +48295,7 @@ var normalizeIPAddress = (host) => {
   if (parts.some((p) => p === "")) return host;
   if (parts.length === 4) {
     const octets = parts.map(parseIPv4Octet);
-    if (octets.some((n) => n === null || n < 0 || n > 255)) return host;
+    if (octets.some((n2) => n2 === null || n2 < 0 || n2 > 255)) return host;
     return octets.join(".");
   }
   if (parts.length > 4) {
@@ -48172,7 +48314,7 @@ var normalizeIPAddress = (host) => {
     tailOctets[i] = v & 255;
   }
   const literal = literalOctets.map(parseIPv4Octet);
-  if (literal.some((n) => n === null || n < 0 || n > 255)) return host;
+  if (literal.some((n2) => n2 === null || n2 < 0 || n2 > 255)) return host;
   return [...literal, ...tailOctets].join(".");
 };
 var isIPv6ZeroGroup = (group2) => /^0{1,4}$/.test(group2);
@@ -52479,12 +52621,12 @@ function parseError(value2, klass, uid, displayName, index) {
   return out;
 }
 function parseStats(s) {
-  const n = (v) => typeof v === "number" && Number.isFinite(v) ? v : 0;
+  const n2 = (v) => typeof v === "number" && Number.isFinite(v) ? v : 0;
   const stats = {
-    created: n(s.created),
-    updated: n(s.updated),
-    deleted: n(s.deleted),
-    ignored: n(s.ignored),
+    created: n2(s.created),
+    updated: n2(s.updated),
+    deleted: n2(s.deleted),
+    ignored: n2(s.ignored),
     total: 0
   };
   stats.total = typeof s.total === "number" ? s.total : stats.created + stats.updated + stats.deleted + stats.ignored;
@@ -52565,7 +52707,7 @@ async function waitForJob(http3, job, wait) {
       );
     }
     seen ||= notifications.length > 0;
-    const done = notifications.find((n) => n.completed === true);
+    const done = notifications.find((n2) => n2.completed === true);
     if (done) return summary2(http3, job, notifications, wait, started);
     const elapsed = Date.now() - started;
     if (!seen && !queueChecked && elapsed >= wait.startTimeoutMs) {
@@ -52589,7 +52731,7 @@ async function tasks(http3, job) {
   return Array.isArray(res.body) ? res.body.filter(isRecord) : [];
 }
 async function summary2(http3, job, notifications, wait, started) {
-  const error2 = notifications.find((n) => n.level === "ERROR");
+  const error2 = notifications.find((n2) => n2.level === "ERROR");
   const failed = error2 && typeof error2.message === "string" ? error2.message : void 0;
   for (let attempt = 0; ; attempt++) {
     const res = await http3.request({ method: "GET", path: job.summaryPath, retry: true });
@@ -52680,7 +52822,7 @@ async function giveUp(http3, job, wait, started) {
   while (Date.now() < until) {
     await sleep(wait.pollIntervalMs);
     const notifications = await tasks(http3, job);
-    if (notifications.some((n) => n.completed === true)) {
+    if (notifications.some((n2) => n2.completed === true)) {
       wait.progress?.(`import job ${job.id}: it ended after ${Math.round((Date.now() - started) / 1e3)} s`);
       return summary2(http3, job, notifications, wait, started);
     }
@@ -52706,8 +52848,8 @@ async function giveUp(http3, job, wait, started) {
     true
   );
 }
-function pollDelay(wait, n) {
-  return Math.min(wait.pollIntervalMs, 25 * 2 ** Math.min(n, 10));
+function pollDelay(wait, n2) {
+  return Math.min(wait.pollIntervalMs, 25 * 2 ** Math.min(n2, 10));
 }
 function clip2(s) {
   const t = redact(s).replace(/\s+/g, " ").trim();
@@ -53195,7 +53337,7 @@ var SET_RULES = {
   // ProgramRule.programRuleActions: a Set.
   programRuleActions: (a) => [str3(idOf(a))],
   // Program and ProgramStage notificationTemplates: Sets.
-  notificationTemplates: (n) => [str3(idOf(n))],
+  notificationTemplates: (n2) => [str3(idOf(n2))],
   // ProgramIndicator.analyticsPeriodBoundaries: a Set (items may lack an id in hand-written files).
   analyticsPeriodBoundaries: (b) => isRecord(b) ? [str3(b.boundaryTarget), str3(b.analyticsPeriodBoundaryType), str3(idOf(b))] : [],
   // LegendSet.legends: a Set; by range, which is also how people read a legend.
@@ -53308,8 +53450,8 @@ function str3(value2) {
   return typeof value2 === "string" ? value2 : value2 === void 0 || value2 === null ? "\uFFFF" : String(value2);
 }
 function num(value2) {
-  const n = typeof value2 === "number" ? value2 : typeof value2 === "string" ? Number(value2) : NaN;
-  return Number.isFinite(n) ? n : Number.MAX_VALUE;
+  const n2 = typeof value2 === "number" ? value2 : typeof value2 === "string" ? Number(value2) : NaN;
+  return Number.isFinite(n2) ? n2 : Number.MAX_VALUE;
 }
 
 // src/metadata/diff.ts
@@ -53524,14 +53666,14 @@ function changeCount(p) {
   return p.diff ? p.diff.totals.created + p.diff.totals.changed : 0;
 }
 function staleCount(p) {
-  return p.plan ? Object.values(p.plan.stale).reduce((n, ids2) => n + ids2.length, 0) : 0;
+  return p.plan ? Object.values(p.plan.stale).reduce((n2, ids2) => n2 + ids2.length, 0) : 0;
 }
 function changesLine(programs) {
   const compared = programs.filter((p) => p.diff);
   if (compared.length === 0) return "";
-  const created = compared.reduce((n, p) => n + (p.diff?.totals.created ?? 0), 0);
-  const changed = compared.reduce((n, p) => n + (p.diff?.totals.changed ?? 0), 0);
-  const stale = programs.reduce((n, p) => n + staleCount(p), 0);
+  const created = compared.reduce((n2, p) => n2 + (p.diff?.totals.created ?? 0), 0);
+  const changed = compared.reduce((n2, p) => n2 + (p.diff?.totals.changed ?? 0), 0);
+  const stale = programs.reduce((n2, p) => n2 + staleCount(p), 0);
   const changing = programs.filter((p) => changeCount(p) + staleCount(p) > 0).length;
   if (created + changed + stale === 0) {
     return "**What really changes: nothing.** The server already has every object of the file as it is.";
@@ -53663,7 +53805,7 @@ function reportImport(settings, reporter, client, command, programs, extra = {})
   reporter.setOutput("status", status);
   for (const [k, v] of Object.entries(stats)) reporter.setOutput(k, String(v));
   reporter.setOutput("fingerprint", fingerprint2);
-  const changes = programs.reduce((n, p) => n + (p.diff ? p.diff.totals.created + p.diff.totals.changed : 0), 0);
+  const changes = programs.reduce((n2, p) => n2 + (p.diff ? p.diff.totals.created + p.diff.totals.changed : 0), 0);
   reporter.setOutput("changes", String(changes));
   reporter.setOutput("report", report);
   return { status, fingerprint: fingerprint2 };
@@ -53878,7 +54020,7 @@ function buildRestorePlan(file, programId, options, server, unmanaged = DEFAULT_
     }
   }
   const stale = staleRules(result, file, programId, elements.has("dataElements") ? server.current : void 0);
-  const staleCount2 = RULE_COLLECTIONS.reduce((n, key) => n + stale[key].length, 0);
+  const staleCount2 = RULE_COLLECTIONS.reduce((n2, key) => n2 + stale[key].length, 0);
   if (staleCount2 > 0) {
     notes.push(
       `The server has ${RULE_COLLECTIONS.map((key) => count(stale[key].length, key)).join(", ")} that the file does not: restore deletes them after a successful import.`
@@ -54007,7 +54149,7 @@ function keepUnmanaged(payload, unmanaged, server, current) {
     });
   }
   if (counts.size === 0) return [];
-  const what = [...counts].map(([k, n]) => `${k} on ${n}`).join(", ");
+  const what = [...counts].map(([k, n2]) => `${k} on ${n2}`).join(", ");
   return [`The file does not carry ${[...counts.keys()].join(", ")}: kept the server's (${what} existing objects).`];
 }
 function staleRules(payload, file, programId, current) {
@@ -54126,8 +54268,8 @@ function indexByCollection(doc) {
 function ids(objects) {
   return objects.map((obj) => idOf(obj)).filter((id) => id !== void 0);
 }
-function count(n, plural) {
-  return `${n} ${n === 1 && plural.endsWith("s") ? plural.slice(0, -1) : plural}`;
+function count(n2, plural) {
+  return `${n2} ${n2 === 1 && plural.endsWith("s") ? plural.slice(0, -1) : plural}`;
 }
 
 // src/backups/records.ts
@@ -54193,7 +54335,7 @@ function processMetadata(doc) {
   }
   return metadata;
 }
-var pad2 = (n) => String(n).padStart(2, "0");
+var pad2 = (n2) => String(n2).padStart(2, "0");
 function formatDate(date, dateSplit, hourSplit) {
   return [date.getFullYear(), pad2(date.getMonth() + 1), pad2(date.getDate())].join(dateSplit) + " " + [pad2(date.getHours()), pad2(date.getMinutes()), pad2(date.getSeconds())].join(hourSplit);
 }
@@ -54327,7 +54469,7 @@ function pruneAdvice(programId) {
 }
 function sizeWarning(programId, bytes, count2) {
   if (bytes <= SIZE_WARNING_BYTES) return void 0;
-  const mb = (n) => `${(n / 1024 / 1024).toFixed(1)} MB`;
+  const mb = (n2) => `${(n2 / 1024 / 1024).toFixed(1)} MB`;
   return `the ${count2} backups of program ${programId} take ${mb(bytes)} in one dataStore value, which the app loads whole and every backup uploads whole again (a proxy's 10 MB body limit then refuses it). ` + pruneAdvice(programId);
 }
 
@@ -54814,8 +54956,8 @@ function nameInBackups(backups, programId) {
   }
   return void 0;
 }
-function backupCount(n) {
-  return `${n} backup${n === 1 ? "" : "s"}`;
+function backupCount(n2) {
+  return `${n2} backup${n2 === 1 ? "" : "s"}`;
 }
 
 // src/commands/backup.ts
@@ -55195,7 +55337,7 @@ function summaryMarkdown2(report) {
           p.backup?.version ?? "",
           p.backup?.date ?? "",
           p.file,
-          Object.values(p.objects ?? {}).reduce((s, n) => s + n, 0),
+          Object.values(p.objects ?? {}).reduce((s, n2) => s + n2, 0),
           p.bytes !== void 0 ? formatBytes(p.bytes) : ""
         ]),
         ["left", "left", "left", "left", "left", "left", "right", "right"]
@@ -55821,7 +55963,7 @@ function exportView(change2) {
 function programSection(change2) {
   const { program, diff } = change2;
   const outcome = { id: program.id, name: program.name, file: program.file, diff };
-  const gone = Object.values(change2.removed).reduce((n, ids2) => n + ids2.length, 0);
+  const gone = Object.values(change2.removed).reduce((n2, ids2) => n2 + ids2.length, 0);
   if (diff.totals.created + diff.totals.changed + gone === 0) {
     outcome.after = ["No object differs: the file changes only in its layout or in keys the comparison leaves out."];
   }
@@ -55844,7 +55986,7 @@ function pullRequestBody(options) {
     code(program.file),
     diff.totals.created,
     diff.totals.changed,
-    Object.values(removed).reduce((n, ids2) => n + ids2.length, 0)
+    Object.values(removed).reduce((n2, ids2) => n2 + ids2.length, 0)
   ]);
   const summaryUrl = jobSummaryUrl(settings.github);
   const essential = [
@@ -56010,13 +56152,13 @@ function summaryMarkdown3(report) {
       lines.push(md`**${p.id}** failed: ${p.error}`.text, "");
       continue;
     }
-    const counts = Object.entries(p.objects ?? {}).filter(([, n]) => n > 0);
+    const counts = Object.entries(p.objects ?? {}).filter(([, n2]) => n2 > 0);
     lines.push(
-      `<details><summary>${cell(p.name ?? p.id)}: ${counts.reduce((s, [, n]) => s + n, 0)} objects</summary>`,
+      `<details><summary>${cell(p.name ?? p.id)}: ${counts.reduce((s, [, n2]) => s + n2, 0)} objects</summary>`,
       "",
       table(
         ["objects", "count"],
-        counts.map(([k, n]) => [k, n]),
+        counts.map(([k, n2]) => [k, n2]),
         ["left", "right"]
       ),
       "",

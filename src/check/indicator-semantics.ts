@@ -34,19 +34,25 @@ export interface IndicatorUniverse {
   constants: ReadonlySet<string>;
 }
 
-/** The expression's problem as DHIS2 words it, or undefined when DHIS2 accepts it (or we cannot tell). */
-export function indicatorProblem(
-  expression: string,
-  kind: 'expression' | 'filter',
-  universe: IndicatorUniverse,
-): string | undefined {
-  let tree: Node;
+/** An expression as our parser read it (opaque outside this file). */
+export type IndicatorTree = Node;
+
+/** The expression read by our parser, or undefined when it cannot read it (the JS parser then decides alone). */
+export function readIndicator(expression: string): IndicatorTree | undefined {
   try {
-    tree = parse(expression);
+    return parse(expression);
   } catch (e) {
     if (e instanceof Unreadable) return undefined;
     throw e;
   }
+}
+
+/** The expression's problem as DHIS2 words it, or undefined when DHIS2 accepts it (or we cannot tell). */
+export function indicatorProblem(
+  tree: IndicatorTree,
+  kind: 'expression' | 'filter',
+  universe: IndicatorUniverse,
+): string | undefined {
   try {
     const value = new Evaluator(universe).eval(tree);
     if (kind === 'expression') castDouble(value);
@@ -173,15 +179,16 @@ const DEFAULT_DATE = '2017-07-08';
 // --- the grammar ------------------------------------------------------------------------------------------
 
 type Node =
-  | { k: 'num'; v: number }
-  | { k: 'str'; v: string }
+  | { k: 'num'; v: number; raw: string }
+  | { k: 'str'; v: string; raw: string }
+  | { k: 'paren'; e: Node }
   | { k: 'bool'; v: boolean }
   | { k: 'null' }
   | { k: 'item'; sigil: string; body: string; text: string }
   | { k: 'call'; name: string; args: Node[]; text: string }
-  | { k: 'unary'; op: string; e: Node }
-  | { k: 'binary'; op: string; l: Node; r: Node }
-  | { k: 'offset'; e: Node };
+  | { k: 'unary'; op: string; e: Node; raw: string }
+  | { k: 'binary'; op: string; l: Node; r: Node; raw: string }
+  | { k: 'offset'; e: Node; name: string; raw: string };
 
 type Token = { t: 'num' | 'str' | 'item' | 'name' | 'op'; v: string; at: number; end: number; sigil?: string };
 
@@ -237,8 +244,8 @@ function parse(text: string): Node {
     (): Node => {
       let l = next();
       while (isOp(...ops)) {
-        const op = as((tokens[i++] as Token).v);
-        l = { k: 'binary', op, l, r: next() };
+        const raw = (tokens[i++] as Token).v;
+        l = { k: 'binary', op: as(raw), l, r: next(), raw };
       }
       return l;
     };
@@ -246,13 +253,13 @@ function parse(text: string): Node {
   const primary = (): Node => {
     const t = tokens[i++];
     if (!t) throw new Unreadable('end of expression');
-    if (t.t === 'num') return { k: 'num', v: Number(t.v) };
-    if (t.t === 'str') return { k: 'str', v: t.v };
+    if (t.t === 'num') return { k: 'num', v: Number(t.v), raw: t.v };
+    if (t.t === 'str') return { k: 'str', v: t.v, raw: text.slice(t.at, t.end) };
     if (t.t === 'item') return { k: 'item', sigil: t.sigil ?? '', body: t.v, text: text.slice(t.at, t.end) };
     if (t.t === 'op' && t.v === '(') {
       const e = or();
       expect(')');
-      return e;
+      return { k: 'paren', e };
     }
     if (t.t === 'name') {
       if (t.v === 'true' || t.v === 'false') return { k: 'bool', v: t.v === 'true' };
@@ -278,12 +285,17 @@ function parse(text: string): Node {
       const name = tokens[i++];
       if (name?.t !== 'name') throw new Unreadable('expected a modifier');
       expect('(');
+      const from = i;
       while (!isOp(')')) {
         if (!peek()) throw new Unreadable('unclosed modifier');
         i++;
       }
+      const raw = tokens
+        .slice(from, i)
+        .map((t) => text.slice(t.at, t.end))
+        .join('');
       expect(')');
-      e = { k: 'offset', e };
+      e = { k: 'offset', e, name: name.v, raw };
     }
     return e;
   };
@@ -291,14 +303,14 @@ function parse(text: string): Node {
     const l = postfix();
     if (isOp('^')) {
       i++;
-      return { k: 'binary', op: '^', l, r: unary() };
+      return { k: 'binary', op: '^', l, r: unary(), raw: '^' };
     }
     return l;
   };
   const unary = (): Node => {
     if (isOp('-', '+', '!', 'not')) {
-      const op = (tokens[i++] as Token).v;
-      return { k: 'unary', op: op === 'not' ? '!' : op, e: unary() };
+      const raw = (tokens[i++] as Token).v;
+      return { k: 'unary', op: raw === 'not' ? '!' : raw, e: unary(), raw };
     }
     return power();
   };
@@ -349,6 +361,7 @@ class Evaluator {
       case 'null':
         return { t: 'Null' };
       case 'offset':
+      case 'paren':
         return this.eval(node.e);
       case 'item':
         return this.item(node);
@@ -464,4 +477,153 @@ class Evaluator {
     }
     return UNKNOWN;
   }
+}
+
+// --- what the JS parser surely accepts, and its description -------------------------------------------------
+
+/**
+ * @dhis2/expression-parser 1.1.0's PROGRAM_INDICATOR_EXPRESSION mode (ExpressionGrammar.kt
+ * ProgramIndicatorExpressionMode: CommonFunctions, CommonD2, the aggregations, the PI-only d2 functions, the
+ * items #{} A{} C{} V{} and stageOffset): the functions a tree may call, with the shape of their arguments,
+ * for the tree to be one the JS parser surely accepts. The JS parser costs about 1 ms per kilobyte of
+ * expression (the WHO TB package has 209 distinct indicator texts of 1 KB on average); a tree of this subset is
+ * judged without it. Anything else (PS_EVENTDATE, variance, [days], other functions and shapes) still goes
+ * through it: test/unit/check-indicator-fast-path.test.ts holds the two to the same verdict.
+ */
+type Shape = (args: Node[]) => boolean;
+const n =
+  (min: number, max = min): Shape =>
+  (a) =>
+    a.length >= min && a.length <= max;
+const isItem = (node: Node | undefined, ...sigils: string[]) => node?.k === 'item' && sigils.includes(node.sigil);
+const isStr = (node: Node | undefined) => node?.k === 'str';
+const JS_FUNCTIONS: Record<string, Shape> = {
+  firstNonNull: n(1, 99),
+  greatest: n(1, 99),
+  least: n(1, 99),
+  if: n(3),
+  isNull: n(1),
+  isNotNull: n(1),
+  log: n(1, 2),
+  log10: n(1),
+  'd2:condition': (a) => a.length === 3 && isStr(a[0]),
+  'd2:count': (a) => a.length === 1 && isItem(a[0], '#'),
+  'd2:countIfValue': (a) => a.length === 2 && isItem(a[0], '#'),
+  'd2:countIfCondition': (a) => a.length === 2 && isItem(a[0], '#') && isStr(a[1]),
+  'd2:daysBetween': n(2),
+  'd2:minutesBetween': n(2),
+  'd2:monthsBetween': n(2),
+  'd2:weeksBetween': n(2),
+  'd2:yearsBetween': n(2),
+  'd2:hasValue': (a) => a.length === 1 && isItem(a[0], '#', 'A', 'V'),
+  'd2:minValue': (a) => a.length === 1 && isItem(a[0], '#', 'A', 'V'),
+  'd2:maxValue': (a) => a.length === 1 && isItem(a[0], '#', 'A', 'V'),
+  'd2:oizp': n(1),
+  'd2:zing': n(1),
+  'd2:zpvc': n(1, 99),
+  'd2:relationshipCount': (a) => a.length === 0 || (a.length === 1 && a[0]?.k === 'str' && UID_ONLY.test(a[0].v)),
+  avg: n(1),
+  count: n(1),
+  max: n(1),
+  min: n(1),
+  stddev: n(1),
+  sum: n(1),
+};
+const UID_ONLY = new RegExp(`^${UID}$`);
+/** The JS parser's ProgramVariable entries. */
+const JS_VARIABLES = new Set([
+  ...DATE_VARIABLES,
+  ...COUNT_VARIABLES,
+  ...TEXT_VARIABLES,
+  ...NOT_PROGRAM_VARIABLES,
+  'scheduled_event_count',
+  'scheduled_date',
+]);
+
+/** The JS parser accepts this tree (a conservative subset of its grammar: see JS_FUNCTIONS). */
+export function surelyParses(tree: IndicatorTree): boolean {
+  const ok = (node: Node): boolean => {
+    switch (node.k) {
+      case 'num':
+      case 'bool':
+      case 'null':
+        return true;
+      case 'str':
+        return node.raw.startsWith("'"); // the JS parser's describe() writes "x" as 'x'
+      case 'paren':
+        return ok(node.e);
+      case 'offset':
+        return node.name === 'stageOffset' && /^-?\d+$/.test(node.raw) && isItem(node.e, '#');
+      // The word operators (and, or, not) are described in another form.
+      case 'unary':
+        return node.raw !== 'not' && ok(node.e);
+      case 'binary':
+        return node.raw !== 'and' && node.raw !== 'or' && ok(node.l) && ok(node.r);
+      case 'item':
+        if (node.sigil === '#') return new RegExp(`^${UID}\\.${UID}$`).test(node.body);
+        if (node.sigil === 'A' || node.sigil === 'C') return UID_ONLY.test(node.body);
+        if (node.sigil === 'V') return JS_VARIABLES.has(node.body);
+        return false;
+      case 'call': {
+        const shape = JS_FUNCTIONS[node.name];
+        return shape !== undefined && shape(node.args) && node.args.every(ok);
+      }
+    }
+  };
+  return ok(tree);
+}
+
+/**
+ * The description @dhis2/expression-parser's describe() gives: the expression rewritten with single spaces
+ * around binary operators, arguments joined by commas, items named (`#{Stage.Element}`, `A{Attribute}`,
+ * `C{Constant}`), literals and variables as written. `names` maps uids to display names.
+ */
+export function describeIndicator(tree: IndicatorTree, names: ReadonlyMap<string, string>): string {
+  const name = (uid: string) => names.get(uid) ?? uid;
+  const out = (node: Node): string => {
+    switch (node.k) {
+      case 'num':
+      case 'str':
+        return node.raw;
+      case 'bool':
+        return String(node.v);
+      case 'null':
+        return 'null';
+      case 'paren':
+        return `(${out(node.e)})`;
+      case 'offset':
+        return `${out(node.e)}.${node.name}(${node.raw})`;
+      case 'unary':
+        return `${node.op}${out(node.e)}`;
+      case 'binary':
+        return `${out(node.l)} ${node.op} ${out(node.r)}`;
+      case 'item':
+        if (node.sigil === '#') return `#{${node.body.split('.').map(name).join('.')}}`;
+        if (node.sigil === 'A' || node.sigil === 'C') return `${node.sigil}{${name(node.body)}}`;
+        return node.text;
+      case 'call':
+        // d2:relationshipCount's argument is a relationship type's uid: described by its name, unquoted.
+        if (node.name === 'd2:relationshipCount' && node.args[0]?.k === 'str')
+          return `${node.name}(${name(node.args[0].v)})`;
+        return `${node.name}(${node.args.map(out).join(',')})`;
+    }
+  };
+  return out(tree);
+}
+
+/** The `#{stage.element}` items of a tree, as [stage, element]. */
+export function stageElements(tree: IndicatorTree): [string, string][] {
+  const found: [string, string][] = [];
+  const walk = (node: Node): void => {
+    if (node.k === 'item' && node.sigil === '#') {
+      const [stage, de] = node.body.split('.');
+      if (stage !== undefined && de !== undefined) found.push([stage.trim(), de.trim()]);
+    } else if (node.k === 'paren' || node.k === 'offset' || node.k === 'unary') walk(node.e);
+    else if (node.k === 'binary') {
+      walk(node.l);
+      walk(node.r);
+    } else if (node.k === 'call') node.args.forEach(walk);
+  };
+  walk(tree);
+  return found;
 }

@@ -8,7 +8,8 @@
 import type { MetadataObject } from '../metadata/types.ts';
 import type { Engines } from './engines.ts';
 import { isDataElementSource } from './item-store.ts';
-import { parseIndicatorExpression } from './validate-expressions.ts';
+import { stageElements, surelyParses } from './indicator-semantics.ts';
+import { indicatorTree, parseIndicatorExpression } from './validate-expressions.ts';
 import { type ProgramModel, refId, sourceType, str } from './program-model.ts';
 
 export interface ReferenceProblem {
@@ -114,35 +115,44 @@ export function checkReferences(engines: Engines, model: ProgramModel): Referenc
     });
   }
 
-  const { DataItemType } = engines.expressions;
   for (const indicator of model.indicators) {
     const id = String(indicator.id);
     for (const key of ['expression', 'filter'] as const) {
       const text = str(indicator[key]);
       if (!text?.trim()) continue;
-      let items;
-      try {
-        items = parseIndicatorExpression(engines, text).collectDataItems();
-      } catch {
-        continue; // a syntax error is reported as the expression's verdict
-      }
-      for (const item of items) {
-        const uid0 = item.uid0.value;
-        const uid1 = item.uid1[0]?.value;
-        const problem = (message: string) => problems.push({ objectType: 'programIndicator', id, key, message });
-        if (item.type === DataItemType.DATA_ELEMENT) {
-          // #{stage.de}: uid0 is the stage, uid1 the data element. A stage, data element, attribute or constant
-          // missing from the file makes the expression itself invalid, as DHIS2 says ("Program stage X not
-          // found": indicator-semantics.ts). What the server accepts but cannot count is a stage of another
-          // program: the indicator is computed over this program's events only.
-          const [stageId, deId] = uid1 === undefined ? [undefined, uid0] : [uid0, uid1];
-          if (stageId && stageId !== '*' && model.fileStages.has(stageId) && !stageIds.has(stageId))
-            problem(`#{${stageId}.${deId}}: program stage ${stageId} is not a stage of the program in the file`);
+      // #{stage.de} items. A stage, data element, attribute or constant missing from the file makes the
+      // expression itself invalid, as DHIS2 says ("Program stage X not found": indicator-semantics.ts). What
+      // the server accepts but cannot count is a stage of another program: the indicator is computed over this
+      // program's events only.
+      const pairs = stageElementsOf(engines, text);
+      for (const [stageId, deId] of pairs ?? []) {
+        if (stageId !== '*' && model.fileStages.has(stageId) && !stageIds.has(stageId)) {
+          problems.push({
+            objectType: 'programIndicator',
+            id,
+            key,
+            message: `#{${stageId}.${deId}}: program stage ${stageId} is not a stage of the program in the file`,
+          });
         }
       }
     }
   }
   return problems;
+}
+
+/** The [stage, data element] items of an indicator text; undefined when it does not parse (its verdict says so). */
+function stageElementsOf(engines: Engines, text: string): [string, string][] | undefined {
+  const tree = indicatorTree(text);
+  if (tree !== undefined && surelyParses(tree)) return stageElements(tree);
+  try {
+    const { DataItemType } = engines.expressions;
+    return parseIndicatorExpression(engines, text)
+      .collectDataItems()
+      .filter((item) => item.type === DataItemType.DATA_ELEMENT && item.uid1[0] !== undefined)
+      .map((item) => [item.uid0.value, (item.uid1[0] as { value: string }).value]);
+  } catch {
+    return undefined; // a syntax error is reported as the expression's verdict
+  }
 }
 
 function checkAction(

@@ -14,7 +14,14 @@
 import type { MetadataObject } from '../metadata/types.ts';
 import type { Engines } from './engines.ts';
 import { engineItemStore, itemStore } from './item-store.ts';
-import { indicatorProblem, type IndicatorUniverse } from './indicator-semantics.ts';
+import {
+  describeIndicator,
+  indicatorProblem,
+  readIndicator,
+  surelyParses,
+  type IndicatorTree,
+  type IndicatorUniverse,
+} from './indicator-semantics.ts';
 import { type ProgramModel, str } from './program-model.ts';
 
 export type ExpressionType =
@@ -194,6 +201,19 @@ function universeOf(model: ProgramModel): IndicatorUniverse {
   return u;
 }
 
+const trees = new Map<string, IndicatorTree | null>();
+
+/** Our parser's tree of an indicator text, once per distinct text; undefined when it cannot read it. */
+export function indicatorTree(expression: string): IndicatorTree | undefined {
+  let tree = trees.get(expression);
+  if (tree === undefined) {
+    tree = readIndicator(expression) ?? null;
+    if (trees.size > 10_000) trees.clear();
+    trees.set(expression, tree);
+  }
+  return tree ?? undefined;
+}
+
 function indicatorVerdict(
   engines: Engines,
   model: ProgramModel,
@@ -201,12 +221,15 @@ function indicatorVerdict(
   kind: 'expression' | 'filter',
 ): Pick<ExpressionVerdict, 'valid' | 'severity' | 'message' | 'description'> {
   try {
-    const parsed = parseIndicatorExpression(engines, expression);
-    const problem = indicatorProblem(expression, kind, universeOf(model));
+    const tree = indicatorTree(expression);
+    // The JS parser's verdict, without it when the text is one it surely accepts (indicator-semantics.ts).
+    const parsed = tree !== undefined && surelyParses(tree) ? undefined : parseIndicatorExpression(engines, expression);
+    const problem = tree ? indicatorProblem(tree, kind, universeOf(model)) : undefined;
     if (problem !== undefined) return { valid: false, severity: 'error', message: problem, description: null };
     let names = namesCache.get(model);
     if (!names) namesCache.set(model, (names = indicatorNames(model)));
-    return { valid: true, severity: null, message: null, description: parsed.describe(names) };
+    const description = parsed ? parsed.describe(names) : describeIndicator(tree as IndicatorTree, names);
+    return { valid: true, severity: null, message: null, description };
   } catch (e) {
     return { valid: false, severity: 'error', message: (e as Error).message, description: null };
   }
