@@ -24697,33 +24697,61 @@ var NOT_PROGRAM_VARIABLES = /* @__PURE__ */ new Set([
 ]);
 var DEFAULT_DATE = "2017-07-08";
 var UID = "[A-Za-z][A-Za-z0-9]{10}";
-var TOKENS = [
-  [/\s+/y, () => ({ t: "op", v: " " })],
-  [/(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?/y, (m) => ({ t: "num", v: m[0] })],
-  [/'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)"/y, (m) => ({ t: "str", v: unescape(m[1] ?? m[2] ?? "") })],
-  [/(#|A|C|V|I|D|R|N|OUG)\{([^}]*)\}/y, (m) => ({ t: "item", v: (m[2] ?? "").trim(), sigil: m[1] })],
-  [new RegExp(`PS_EVENTDATE:\\s*(${UID})`, "y"), (m) => ({ t: "item", v: m[1] ?? "", sigil: "PS_EVENTDATE" })],
-  [/\[days\]/y, () => ({ t: "item", v: "days", sigil: "[" })],
-  [/d2:[A-Za-z]+|[A-Za-z_][A-Za-z0-9_]*/y, (m) => ({ t: "name", v: m[0] })],
-  [/&&|\|\||==|!=|<=|>=|[-+*/%^!<>(),.]/y, (m) => ({ t: "op", v: m[0] })]
-];
+var NUMBER = /(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?/y;
+var STRING = /'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)"/y;
+var ITEM = /(#|A|C|V|I|D|R|N|OUG)\{([^}]*)\}/y;
+var EVENT_DATE = new RegExp(`PS_EVENTDATE:\\s*(${UID})`, "y");
+var NAME = /d2:[A-Za-z]+|[A-Za-z_][A-Za-z0-9_]*/y;
+var TWO_CHAR_OPS = /* @__PURE__ */ new Set(["&&", "||", "==", "!=", "<=", ">="]);
+var ONE_CHAR_OPS = /* @__PURE__ */ new Set(["-", "+", "*", "/", "%", "^", "!", "<", ">", "(", ")", ",", "."]);
 function unescape(s) {
   return s.replace(/\\(.)/g, (_, c) => ({ n: "\n", t: "	", r: "\r" })[c] ?? c);
 }
 function tokenize(text) {
   const out = [];
   let at = 0;
-  outer: while (at < text.length) {
-    for (const [re, make] of TOKENS) {
-      re.lastIndex = at;
-      const m = re.exec(text);
-      if (!m) continue;
-      const token = { ...make(m), at, end: at + m[0].length };
-      at = token.end;
-      if (token.v !== " " || token.t !== "op") out.push(token);
-      continue outer;
+  const match = (re) => {
+    re.lastIndex = at;
+    return re.exec(text);
+  };
+  while (at < text.length) {
+    const c = text.charCodeAt(at);
+    if (c === 32 || c === 9 || c === 10 || c === 13) {
+      at++;
+      continue;
     }
-    throw new Unreadable(`no token at ${at}`);
+    const ch = text[at];
+    let m = null;
+    let token;
+    if (c >= 48 && c <= 57 || ch === "." && /\d/.test(text[at + 1] ?? "")) {
+      m = match(NUMBER);
+      if (m) token = { t: "num", v: m[0] };
+    } else if (ch === "'" || ch === '"') {
+      m = match(STRING);
+      if (m) token = { t: "str", v: unescape(m[1] ?? m[2] ?? "") };
+    } else if (text[at + 1] === "{" || text.startsWith("OUG{", at)) {
+      m = match(ITEM);
+      if (m) token = { t: "item", v: (m[2] ?? "").trim(), sigil: m[1] };
+    } else if (ch === "P" && text.startsWith("PS_EVENTDATE:", at)) {
+      m = match(EVENT_DATE);
+      if (m) token = { t: "item", v: m[1] ?? "", sigil: "PS_EVENTDATE" };
+    } else if (ch === "[" && text.startsWith("[days]", at)) {
+      m = ["[days]"];
+      token = { t: "item", v: "days", sigil: "[" };
+    } else if (c >= 65 && c <= 90 || c >= 97 && c <= 122 || ch === "_") {
+      m = match(NAME);
+      if (m) token = { t: "name", v: m[0] };
+    } else if (TWO_CHAR_OPS.has(text.slice(at, at + 2))) {
+      m = [text.slice(at, at + 2)];
+      token = { t: "op", v: m[0] };
+    } else if (ONE_CHAR_OPS.has(ch)) {
+      m = [ch];
+      token = { t: "op", v: ch };
+    }
+    if (!m || !token) throw new Unreadable(`no token at ${at}`);
+    const end = at + m[0].length;
+    out.push({ ...token, at, end });
+    at = end;
   }
   return out;
 }
@@ -25086,19 +25114,32 @@ function verdictOf(result) {
   const message = result.errorMessage ?? result.exception?.message ?? "Expression is not valid";
   return { valid: false, severity: WARNINGS_ONLY.test(message) ? "warning" : "error", message, description: null };
 }
+var ruleVerdicts = /* @__PURE__ */ new Map();
 function validateProgramExpressions(engines, model) {
   const { rules: re } = engines;
   const engine = new re.RuleEngineJs(false);
-  const store = engineItemStore(re, itemStore(model));
-  const keys = [...store.keys()];
-  const conditions = /* @__PURE__ */ new Map();
-  const dataVerdicts = /* @__PURE__ */ new Map();
-  const once = (cache2, text, fn) => {
-    let v = cache2.get(text);
-    if (!v) cache2.set(text, v = fn());
-    return v;
+  const plain = itemStore(model);
+  const keys = [...plain.keys()];
+  const converted = /* @__PURE__ */ new Map();
+  const ask = (kind, text) => {
+    const named = keys.filter((k) => text.includes(k));
+    const key = `${kind}\0${text}\0${named.map((k) => `${k}${plain.get(k)?.label}${plain.get(k)?.type}`).join("")}`;
+    let verdict = ruleVerdicts.get(key);
+    if (verdict === void 0) {
+      const store = /* @__PURE__ */ new Map();
+      for (const k of named) {
+        let item = converted.get(k);
+        if (!item) converted.set(k, item = engineItemStore(re, /* @__PURE__ */ new Map([[k, plain.get(k)]])).get(k));
+        store.set(k, item);
+      }
+      verdict = verdictOf(
+        kind === "condition" ? engine.validate(text, store) : engine.validateDataFieldExpression(text, store)
+      );
+      if (ruleVerdicts.size > 2e4) ruleVerdicts.clear();
+      ruleVerdicts.set(key, verdict);
+    }
+    return verdict;
   };
-  const storeFor = (expression) => new Map(keys.filter((k) => expression.includes(k)).map((k) => [k, store.get(k)]));
   const verdicts = [];
   for (const rule of model.rules) {
     const id = String(rule.id);
@@ -25107,7 +25148,7 @@ function validateProgramExpressions(engines, model) {
       type: "programRuleCondition",
       id,
       expression: condition,
-      ...once(conditions, condition, () => verdictOf(engine.validate(condition, storeFor(condition)))),
+      ...ask("condition", condition),
       rule: id
     });
     for (const action of model.actionsByRule.get(id) ?? []) {
@@ -25118,7 +25159,7 @@ function validateProgramExpressions(engines, model) {
         type: "programRuleActionData",
         id: String(action.id),
         expression: text,
-        ...once(dataVerdicts, text, () => verdictOf(engine.validateDataFieldExpression(text, storeFor(text)))),
+        ...ask("data", text),
         actionType: type,
         rule: id
       });

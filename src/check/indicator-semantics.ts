@@ -193,35 +193,82 @@ type Node =
 type Token = { t: 'num' | 'str' | 'item' | 'name' | 'op'; v: string; at: number; end: number; sigil?: string };
 
 const UID = '[A-Za-z][A-Za-z0-9]{10}';
-const TOKENS: [RegExp, (m: RegExpExecArray) => Omit<Token, 'at' | 'end'>][] = [
-  [/\s+/y, () => ({ t: 'op', v: ' ' })],
-  [/(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?/y, (m) => ({ t: 'num', v: m[0] })],
-  [/'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)"/y, (m) => ({ t: 'str', v: unescape(m[1] ?? m[2] ?? '') })],
-  [/(#|A|C|V|I|D|R|N|OUG)\{([^}]*)\}/y, (m) => ({ t: 'item', v: (m[2] ?? '').trim(), sigil: m[1] })],
-  [new RegExp(`PS_EVENTDATE:\\s*(${UID})`, 'y'), (m) => ({ t: 'item', v: m[1] ?? '', sigil: 'PS_EVENTDATE' })],
-  [/\[days\]/y, () => ({ t: 'item', v: 'days', sigil: '[' })],
-  [/d2:[A-Za-z]+|[A-Za-z_][A-Za-z0-9_]*/y, (m) => ({ t: 'name', v: m[0] })],
-  [/&&|\|\||==|!=|<=|>=|[-+*/%^!<>(),.]/y, (m) => ({ t: 'op', v: m[0] })],
-];
+const NUMBER = /(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?/y;
+const STRING = /'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)"/y;
+const EVENT_DATE = new RegExp(`PS_EVENTDATE:\\s*(${UID})`, 'y');
+const TWO_CHAR_OPS = new Set(['&&', '||', '==', '!=', '<=', '>=']);
+const ONE_CHAR_OPS = new Set(['-', '+', '*', '/', '%', '^', '!', '<', '>', '(', ')', ',', '.']);
 
 function unescape(s: string): string {
   return s.replace(/\\(.)/g, (_, c: string) => ({ n: '\n', t: '\t', r: '\r' })[c] ?? c);
 }
 
+const isDigit = (c: number) => c >= 48 && c <= 57;
+const isWordStart = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+const isWord = (c: number) => isWordStart(c) || isDigit(c);
+const ITEM_SIGILS = new Set(['#', 'A', 'C', 'V', 'I', 'D', 'R', 'N', 'OUG']);
+
+/** The tokens of the text: one scan, by each token's first character. */
 function tokenize(text: string): Token[] {
   const out: Token[] = [];
+  const length = text.length;
   let at = 0;
-  outer: while (at < text.length) {
-    for (const [re, make] of TOKENS) {
-      re.lastIndex = at;
-      const m = re.exec(text);
-      if (!m) continue;
-      const token = { ...make(m), at, end: at + m[0].length };
-      at = token.end;
-      if (token.v !== ' ' || token.t !== 'op') out.push(token);
-      continue outer;
+  while (at < length) {
+    const c = text.charCodeAt(at);
+    if (c === 32 || c === 9 || c === 10 || c === 13) {
+      at++;
+      continue;
     }
-    throw new Unreadable(`no token at ${at}`);
+    const start = at;
+    const ch = text[at] as string;
+    if (isDigit(c) || (c === 46 && isDigit(text.charCodeAt(at + 1)))) {
+      NUMBER.lastIndex = at;
+      const m = NUMBER.exec(text) as RegExpExecArray;
+      at += m[0].length;
+      out.push({ t: 'num', v: m[0], at: start, end: at });
+    } else if (c === 39 || c === 34) {
+      STRING.lastIndex = at;
+      const m = STRING.exec(text);
+      if (!m) throw new Unreadable(`unclosed string at ${at}`);
+      at += m[0].length;
+      out.push({ t: 'str', v: unescape(m[1] ?? m[2] ?? ''), at: start, end: at });
+    } else if (isWordStart(c) || c === 35) {
+      let end = at + 1;
+      while (end < length && isWord(text.charCodeAt(end))) end++;
+      const word = text.slice(at, end);
+      if (text.charCodeAt(end) === 123 && ITEM_SIGILS.has(word)) {
+        // #{...}, A{...}, C{...}, V{...} and the items other expressions have (I{...}, OUG{...}, ...)
+        const close = text.indexOf('}', end);
+        if (close < 0) throw new Unreadable(`unclosed item at ${at}`);
+        at = close + 1;
+        out.push({ t: 'item', v: text.slice(end + 1, close).trim(), sigil: word, at: start, end: at });
+      } else if (word === 'PS_EVENTDATE' && text[end] === ':') {
+        EVENT_DATE.lastIndex = at;
+        const m = EVENT_DATE.exec(text);
+        if (!m) throw new Unreadable(`PS_EVENTDATE without a stage at ${at}`);
+        at += m[0].length;
+        out.push({ t: 'item', v: m[1] ?? '', sigil: 'PS_EVENTDATE', at: start, end: at });
+      } else if (c === 35) {
+        throw new Unreadable(`# without an item at ${at}`);
+      } else if (word === 'd2' && text[end] === ':') {
+        let stop = end + 1;
+        while (stop < length && isWordStart(text.charCodeAt(stop))) stop++;
+        at = stop;
+        out.push({ t: 'name', v: text.slice(start, stop), at: start, end: at });
+      } else {
+        at = end;
+        out.push({ t: 'name', v: word, at: start, end: at });
+      }
+    } else if (ch === '[' && text.startsWith('[days]', at)) {
+      at += 6;
+      out.push({ t: 'item', v: 'days', sigil: '[', at: start, end: at });
+    } else if ('&|=!<>'.includes(ch) && TWO_CHAR_OPS.has(text.slice(at, at + 2))) {
+      at += 2;
+      out.push({ t: 'op', v: text.slice(start, at), at: start, end: at });
+    } else if (ONE_CHAR_OPS.has(ch)) {
+      at++;
+      out.push({ t: 'op', v: ch, at: start, end: at });
+    } else throw new Unreadable(`no token at ${at}`);
   }
   return out;
 }
@@ -232,8 +279,8 @@ function parse(text: string): Node {
   let i = 0;
   const peek = () => tokens[i];
   const isOp = (...ops: string[]) => {
-    const t = peek();
-    return t !== undefined && ((t.t === 'op' && ops.includes(t.v)) || (t.t === 'name' && ops.includes(t.v)));
+    const t = tokens[i];
+    return t !== undefined && (t.t === 'op' || t.t === 'name') && ops.includes(t.v);
   };
   const expect = (op: string) => {
     if (!isOp(op)) throw new Unreadable(`expected ${op}`);

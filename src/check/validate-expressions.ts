@@ -13,7 +13,7 @@
  */
 import type { MetadataObject } from '../metadata/types.ts';
 import type { Engines } from './engines.ts';
-import { engineItemStore, itemStore } from './item-store.ts';
+import { engineItemStore, itemStore, type EngineDataItem } from './item-store.ts';
 import {
   describeIndicator,
   indicatorProblem,
@@ -63,27 +63,42 @@ export function firstLine(message: string): string {
   return message.split('\n')[0] ?? message;
 }
 
+type Verdict = ReturnType<typeof verdictOf>;
+
+/**
+ * One verdict per distinct question, across programs and across the file's and the server's copy of a program
+ * (the dry run judges both, and they are mostly the same text): the rule engine's verdict on a text depends on
+ * the text and on the item store entries it names, nothing else. Keyed by both.
+ */
+const ruleVerdicts = new Map<string, Verdict>();
+
 export function validateProgramExpressions(engines: Engines, model: ProgramModel): ExpressionVerdict[] {
   const { rules: re } = engines;
   const engine = new re.RuleEngineJs(false);
-  const store = engineItemStore(re, itemStore(model));
-  const keys = [...store.keys()];
+  const plain = itemStore(model);
+  const keys = [...plain.keys()];
+  const converted = new Map<string, EngineDataItem>();
   // The engine copies the whole store into a Kotlin map on every call; an expression can only name keys that
   // appear in its text, so it gets just those (the same verdict, a third of the time on a large program).
-  // Packages repeat expressions (ASSIGN data such as 'DS', conditions shared by rules): one verdict per text.
-  const conditions = new Map<string, ReturnType<typeof verdictOf>>();
-  const dataVerdicts = new Map<string, ReturnType<typeof verdictOf>>();
-  const once = (
-    cache: Map<string, ReturnType<typeof verdictOf>>,
-    text: string,
-    fn: () => ReturnType<typeof verdictOf>,
-  ) => {
-    let v = cache.get(text);
-    if (!v) cache.set(text, (v = fn()));
-    return v;
+  const ask = (kind: 'condition' | 'data', text: string): Verdict => {
+    const named = keys.filter((k) => text.includes(k)).sort(); // in one order: the copies list variables differently
+    const key = `${kind}\u0000${text}\u0000${named.map((k) => `${k}\u0001${plain.get(k)?.label}\u0001${plain.get(k)?.type}`).join('\u0002')}`;
+    let verdict = ruleVerdicts.get(key);
+    if (verdict === undefined) {
+      const store = new Map<string, EngineDataItem>();
+      for (const k of named) {
+        let item = converted.get(k);
+        if (!item) converted.set(k, (item = engineItemStore(re, new Map([[k, plain.get(k)!]])).get(k)!));
+        store.set(k, item);
+      }
+      verdict = verdictOf(
+        kind === 'condition' ? engine.validate(text, store) : engine.validateDataFieldExpression(text, store),
+      );
+      if (ruleVerdicts.size > 20_000) ruleVerdicts.clear();
+      ruleVerdicts.set(key, verdict);
+    }
+    return verdict;
   };
-  const storeFor = (expression: string) =>
-    new Map(keys.filter((k) => expression.includes(k)).map((k) => [k, store.get(k)!]));
   const verdicts: ExpressionVerdict[] = [];
 
   for (const rule of model.rules) {
@@ -93,7 +108,7 @@ export function validateProgramExpressions(engines: Engines, model: ProgramModel
       type: 'programRuleCondition',
       id,
       expression: condition,
-      ...once(conditions, condition, () => verdictOf(engine.validate(condition, storeFor(condition)))),
+      ...ask('condition', condition),
       rule: id,
     });
     for (const action of model.actionsByRule.get(id) ?? []) {
@@ -107,7 +122,7 @@ export function validateProgramExpressions(engines: Engines, model: ProgramModel
         type: 'programRuleActionData',
         id: String(action.id),
         expression: text,
-        ...once(dataVerdicts, text, () => verdictOf(engine.validateDataFieldExpression(text, storeFor(text)))),
+        ...ask('data', text),
         actionType: type,
         rule: id,
       });
