@@ -24699,59 +24699,75 @@ var DEFAULT_DATE = "2017-07-08";
 var UID = "[A-Za-z][A-Za-z0-9]{10}";
 var NUMBER = /(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?/y;
 var STRING = /'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)"/y;
-var ITEM = /(#|A|C|V|I|D|R|N|OUG)\{([^}]*)\}/y;
 var EVENT_DATE = new RegExp(`PS_EVENTDATE:\\s*(${UID})`, "y");
-var NAME = /d2:[A-Za-z]+|[A-Za-z_][A-Za-z0-9_]*/y;
 var TWO_CHAR_OPS = /* @__PURE__ */ new Set(["&&", "||", "==", "!=", "<=", ">="]);
 var ONE_CHAR_OPS = /* @__PURE__ */ new Set(["-", "+", "*", "/", "%", "^", "!", "<", ">", "(", ")", ",", "."]);
 function unescape(s) {
   return s.replace(/\\(.)/g, (_, c) => ({ n: "\n", t: "	", r: "\r" })[c] ?? c);
 }
+var isDigit = (c) => c >= 48 && c <= 57;
+var isWordStart = (c) => c >= 65 && c <= 90 || c >= 97 && c <= 122 || c === 95;
+var isWord = (c) => isWordStart(c) || isDigit(c);
+var ITEM_SIGILS = /* @__PURE__ */ new Set(["#", "A", "C", "V", "I", "D", "R", "N", "OUG"]);
 function tokenize(text) {
   const out = [];
+  const length = text.length;
   let at = 0;
-  const match = (re) => {
-    re.lastIndex = at;
-    return re.exec(text);
-  };
-  while (at < text.length) {
+  while (at < length) {
     const c = text.charCodeAt(at);
     if (c === 32 || c === 9 || c === 10 || c === 13) {
       at++;
       continue;
     }
+    const start = at;
     const ch = text[at];
-    let m = null;
-    let token;
-    if (c >= 48 && c <= 57 || ch === "." && /\d/.test(text[at + 1] ?? "")) {
-      m = match(NUMBER);
-      if (m) token = { t: "num", v: m[0] };
-    } else if (ch === "'" || ch === '"') {
-      m = match(STRING);
-      if (m) token = { t: "str", v: unescape(m[1] ?? m[2] ?? "") };
-    } else if (text[at + 1] === "{" || text.startsWith("OUG{", at)) {
-      m = match(ITEM);
-      if (m) token = { t: "item", v: (m[2] ?? "").trim(), sigil: m[1] };
-    } else if (ch === "P" && text.startsWith("PS_EVENTDATE:", at)) {
-      m = match(EVENT_DATE);
-      if (m) token = { t: "item", v: m[1] ?? "", sigil: "PS_EVENTDATE" };
+    if (isDigit(c) || c === 46 && isDigit(text.charCodeAt(at + 1))) {
+      NUMBER.lastIndex = at;
+      const m = NUMBER.exec(text);
+      at += m[0].length;
+      out.push({ t: "num", v: m[0], at: start, end: at });
+    } else if (c === 39 || c === 34) {
+      STRING.lastIndex = at;
+      const m = STRING.exec(text);
+      if (!m) throw new Unreadable(`unclosed string at ${at}`);
+      at += m[0].length;
+      out.push({ t: "str", v: unescape(m[1] ?? m[2] ?? ""), at: start, end: at });
+    } else if (isWordStart(c) || c === 35) {
+      let end = at + 1;
+      while (end < length && isWord(text.charCodeAt(end))) end++;
+      const word = text.slice(at, end);
+      if (text.charCodeAt(end) === 123 && ITEM_SIGILS.has(word)) {
+        const close = text.indexOf("}", end);
+        if (close < 0) throw new Unreadable(`unclosed item at ${at}`);
+        at = close + 1;
+        out.push({ t: "item", v: text.slice(end + 1, close).trim(), sigil: word, at: start, end: at });
+      } else if (word === "PS_EVENTDATE" && text[end] === ":") {
+        EVENT_DATE.lastIndex = at;
+        const m = EVENT_DATE.exec(text);
+        if (!m) throw new Unreadable(`PS_EVENTDATE without a stage at ${at}`);
+        at += m[0].length;
+        out.push({ t: "item", v: m[1] ?? "", sigil: "PS_EVENTDATE", at: start, end: at });
+      } else if (c === 35) {
+        throw new Unreadable(`# without an item at ${at}`);
+      } else if (word === "d2" && text[end] === ":") {
+        let stop = end + 1;
+        while (stop < length && isWordStart(text.charCodeAt(stop))) stop++;
+        at = stop;
+        out.push({ t: "name", v: text.slice(start, stop), at: start, end: at });
+      } else {
+        at = end;
+        out.push({ t: "name", v: word, at: start, end: at });
+      }
     } else if (ch === "[" && text.startsWith("[days]", at)) {
-      m = ["[days]"];
-      token = { t: "item", v: "days", sigil: "[" };
-    } else if (c >= 65 && c <= 90 || c >= 97 && c <= 122 || ch === "_") {
-      m = match(NAME);
-      if (m) token = { t: "name", v: m[0] };
-    } else if (TWO_CHAR_OPS.has(text.slice(at, at + 2))) {
-      m = [text.slice(at, at + 2)];
-      token = { t: "op", v: m[0] };
+      at += 6;
+      out.push({ t: "item", v: "days", sigil: "[", at: start, end: at });
+    } else if ("&|=!<>".includes(ch) && TWO_CHAR_OPS.has(text.slice(at, at + 2))) {
+      at += 2;
+      out.push({ t: "op", v: text.slice(start, at), at: start, end: at });
     } else if (ONE_CHAR_OPS.has(ch)) {
-      m = [ch];
-      token = { t: "op", v: ch };
-    }
-    if (!m || !token) throw new Unreadable(`no token at ${at}`);
-    const end = at + m[0].length;
-    out.push({ ...token, at, end });
-    at = end;
+      at++;
+      out.push({ t: "op", v: ch, at: start, end: at });
+    } else throw new Unreadable(`no token at ${at}`);
   }
   return out;
 }
@@ -24760,8 +24776,8 @@ function parse(text) {
   let i = 0;
   const peek = () => tokens[i];
   const isOp = (...ops) => {
-    const t = peek();
-    return t !== void 0 && (t.t === "op" && ops.includes(t.v) || t.t === "name" && ops.includes(t.v));
+    const t = tokens[i];
+    return t !== void 0 && (t.t === "op" || t.t === "name") && ops.includes(t.v);
   };
   const expect = (op) => {
     if (!isOp(op)) throw new Unreadable(`expected ${op}`);
@@ -25122,7 +25138,7 @@ function validateProgramExpressions(engines, model) {
   const keys = [...plain.keys()];
   const converted = /* @__PURE__ */ new Map();
   const ask = (kind, text) => {
-    const named = keys.filter((k) => text.includes(k));
+    const named = keys.filter((k) => text.includes(k)).sort();
     const key = `${kind}\0${text}\0${named.map((k) => `${k}${plain.get(k)?.label}${plain.get(k)?.type}`).join("")}`;
     let verdict = ruleVerdicts.get(key);
     if (verdict === void 0) {
