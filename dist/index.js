@@ -6254,8 +6254,8 @@ var require_client_h1 = __commonJS({
         }
       }
     };
-    function onParserTimeout(parser) {
-      const { socket, timeoutType, client, paused } = parser.deref();
+    function onParserTimeout(parser2) {
+      const { socket, timeoutType, client, paused } = parser2.deref();
       if (timeoutType === TIMEOUT_HEADERS) {
         if (!socket[kWriting] || socket.writableNeedDrain || client[kRunning] > 1) {
           assert(!paused, "cannot be paused while waiting for headers");
@@ -6285,9 +6285,9 @@ var require_client_h1 = __commonJS({
       socket[kSocketUsed] = false;
       socket[kParser] = new Parser(client, socket, llhttpInstance);
       addListener(socket, "error", function(err) {
-        const parser = this[kParser];
-        if (err.code === "ECONNRESET" && parser.statusCode && !parser.shouldKeepAlive) {
-          const parserErr = parser.finish();
+        const parser2 = this[kParser];
+        if (err.code === "ECONNRESET" && parser2.statusCode && !parser2.shouldKeepAlive) {
+          const parserErr = parser2.finish();
           if (parserErr) {
             this[kError] = parserErr;
             this[kClient][kOnError](parserErr);
@@ -6298,15 +6298,15 @@ var require_client_h1 = __commonJS({
         this[kClient][kOnError](err);
       });
       addListener(socket, "readable", function() {
-        const parser = this[kParser];
-        if (parser) {
-          parser.readMore();
+        const parser2 = this[kParser];
+        if (parser2) {
+          parser2.readMore();
         }
       });
       addListener(socket, "end", function() {
-        const parser = this[kParser];
-        if (parser.statusCode && !parser.shouldKeepAlive) {
-          const parserErr = parser.finish();
+        const parser2 = this[kParser];
+        if (parser2.statusCode && !parser2.shouldKeepAlive) {
+          const parserErr = parser2.finish();
           if (parserErr) {
             util4.destroy(this, parserErr);
           }
@@ -6316,11 +6316,11 @@ var require_client_h1 = __commonJS({
       });
       addListener(socket, "close", function() {
         const client2 = this[kClient];
-        const parser = this[kParser];
+        const parser2 = this[kParser];
         clearIdleSocketValidation(this);
-        if (parser) {
-          if (!this[kError] && parser.statusCode && !parser.shouldKeepAlive) {
-            this[kError] = parser.finish() || this[kError];
+        if (parser2) {
+          if (!this[kError] && parser2.statusCode && !parser2.shouldKeepAlive) {
+            this[kError] = parser2.finish() || this[kError];
           }
           this[kParser].destroy();
           this[kParser] = null;
@@ -18157,14 +18157,14 @@ var require_websocket = __commonJS({
         const webSocketOptions = this[kController]?.dispatcher?.webSocketOptions;
         const maxFragments = webSocketOptions?.maxFragments;
         const maxPayloadSize = webSocketOptions?.maxPayloadSize;
-        const parser = new ByteParser(this, parsedExtensions, {
+        const parser2 = new ByteParser(this, parsedExtensions, {
           maxFragments,
           maxPayloadSize
         });
-        parser.on("drain", onParserDrain);
-        parser.on("error", onParserError.bind(this));
+        parser2.on("drain", onParserDrain);
+        parser2.on("error", onParserError.bind(this));
         response.socket.ws = this;
-        this[kByteParser] = parser;
+        this[kByteParser] = parser2;
         this.#sendQueue = new SendQueue(response.socket);
         this[kReadyState] = states.OPEN;
         const extensions = response.headersList.get("sec-websocket-extensions");
@@ -26412,7 +26412,7 @@ var require_public_api = __commonJS({
     var log = require_log();
     var identity = require_identity();
     var lineCounter = require_line_counter();
-    var parser = require_parser();
+    var parser2 = require_parser();
     function parseOptions(options) {
       const prettyErrors = options.prettyErrors !== false;
       const lineCounter$1 = options.lineCounter || prettyErrors && new lineCounter.LineCounter() || null;
@@ -26420,7 +26420,7 @@ var require_public_api = __commonJS({
     }
     function parseAllDocuments(source, options = {}) {
       const { lineCounter: lineCounter2, prettyErrors } = parseOptions(options);
-      const parser$1 = new parser.Parser(lineCounter2?.addNewLine);
+      const parser$1 = new parser2.Parser(lineCounter2?.addNewLine);
       const composer$1 = new composer.Composer(options);
       const docs = Array.from(composer$1.compose(parser$1.parse(source)));
       if (prettyErrors && lineCounter2)
@@ -26434,7 +26434,7 @@ var require_public_api = __commonJS({
     }
     function parseDocument5(source, options = {}) {
       const { lineCounter: lineCounter2, prettyErrors } = parseOptions(options);
-      const parser$1 = new parser.Parser(lineCounter2?.addNewLine);
+      const parser$1 = new parser2.Parser(lineCounter2?.addNewLine);
       const composer$1 = new composer.Composer(options);
       let doc = null;
       for (const _doc of composer$1.compose(parser$1.parse(source), true, source.length)) {
@@ -26516,7 +26516,7 @@ var require_dist = __commonJS({
     var cst = require_cst();
     var lexer = require_lexer();
     var lineCounter = require_line_counter();
-    var parser = require_parser();
+    var parser2 = require_parser();
     var publicApi = require_public_api();
     var visit2 = require_visit();
     exports.Composer = composer.Composer;
@@ -26541,7 +26541,7 @@ var require_dist = __commonJS({
     exports.CST = cst;
     exports.Lexer = lexer.Lexer;
     exports.LineCounter = lineCounter.LineCounter;
-    exports.Parser = parser.Parser;
+    exports.Parser = parser2.Parser;
     exports.parse = publicApi.parse;
     exports.parseAllDocuments = publicApi.parseAllDocuments;
     exports.parseDocument = publicApi.parseDocument;
@@ -43580,13 +43580,24 @@ function readTestFile(workspace, file) {
 }
 
 // src/check/engines.ts
-var loading;
-function loadEngines() {
-  loading ??= (async () => {
-    const [rules, expressions] = await Promise.all([import("./rule-engine.js"), import("./expression-parser.js")]);
-    return { rules, expressions };
-  })();
-  return loading;
+var rules;
+var parser;
+var parserLoaded;
+var engines = {
+  rules: void 0,
+  get expressions() {
+    if (!parserLoaded) throw new Error("the expression parser was not loaded");
+    return parserLoaded;
+  }
+};
+async function loadEngines(options = {}) {
+  rules ??= import("./rule-engine.js").then((m) => m);
+  if (options.expressionParser !== false) {
+    parser ??= import("./expression-parser.js").then((m) => parserLoaded = m);
+    await parser;
+  }
+  engines.rules = await rules;
+  return engines;
 }
 
 // src/check/json-locator.ts
@@ -43738,8 +43749,8 @@ function programModel(doc, programId) {
     if (a) programAttributes.add(a);
   }
   const actionById = byId(collection(doc, "programRuleActions"));
-  const rules = ofProgram(doc, "programRules", programId);
-  for (const rule of rules) {
+  const rules2 = ofProgram(doc, "programRules", programId);
+  for (const rule of rules2) {
     for (const a of Array.isArray(rule.programRuleActions) ? rule.programRuleActions : []) {
       if (a && typeof a.id === "string" && Object.keys(a).length > 1 && !actionById.has(a.id)) actionById.set(a.id, a);
     }
@@ -43747,7 +43758,7 @@ function programModel(doc, programId) {
   const actionsByRule = /* @__PURE__ */ new Map();
   const missingActions = [];
   const claimed = /* @__PURE__ */ new Set();
-  for (const rule of rules) {
+  for (const rule of rules2) {
     const list = [];
     for (const r of Array.isArray(rule.programRuleActions) ? rule.programRuleActions : []) {
       const id = refId(r);
@@ -43771,7 +43782,7 @@ function programModel(doc, programId) {
     program,
     name: str(program?.name) ?? programId,
     withRegistration: program?.programType !== "WITHOUT_REGISTRATION",
-    rules,
+    rules: rules2,
     actionsByRule,
     missingActions,
     variables: ofProgram(doc, "programRuleVariables", programId),
@@ -44433,8 +44444,8 @@ function verdictOf(result) {
   return { valid: false, severity: WARNINGS_ONLY.test(message) ? "warning" : "error", message, description: null };
 }
 var ruleVerdicts = /* @__PURE__ */ new Map();
-function validateProgramExpressions(engines, model) {
-  const { rules: re } = engines;
+function validateProgramExpressions(engines2, model) {
+  const { rules: re } = engines2;
   const engine = new re.RuleEngineJs(false);
   const plain = itemStore(model);
   const keys = [...plain.keys()];
@@ -44494,7 +44505,7 @@ function validateProgramExpressions(engines, model) {
         type,
         id: String(indicator.id),
         expression,
-        ...indicatorVerdict(engines, model, expression, key)
+        ...indicatorVerdict(engines2, model, expression, key)
       });
     }
   }
@@ -44515,10 +44526,10 @@ function asJsGrammar(expression) {
   if (!expression.includes("variance") && !expression.includes("PS_EVENTDATE")) return expression;
   return expression.replace(/(?<![A-Za-z0-9_:])variance(\s*\()/g, "stddev$1").replace(/(?<!d2:(?:minValue|maxValue)\(\s*)PS_EVENTDATE:\s*[A-Za-z][A-Za-z0-9]{10}/g, "V{event_date}");
 }
-function parseIndicatorExpression(engines, expression) {
+function parseIndicatorExpression(engines2, expression) {
   let parsed = parsedIndicators.get(expression);
   if (parsed === void 0) {
-    const { ExpressionJs, ExpressionMode } = engines.expressions;
+    const { ExpressionJs, ExpressionMode } = engines2.expressions;
     try {
       parsed = new ExpressionJs(asJsGrammar(expression), ExpressionMode.PROGRAM_INDICATOR_EXPRESSION);
     } catch (e) {
@@ -44546,6 +44557,17 @@ function universeOf(model) {
   return u;
 }
 var trees = /* @__PURE__ */ new Map();
+function indicatorsNeedParser(models) {
+  return models.some(
+    (model) => model.indicators.some(
+      (indicator) => [indicator.expression, indicator.filter].some((text) => {
+        if (typeof text !== "string" || text.trim() === "") return false;
+        const tree = indicatorTree(text);
+        return tree === void 0 || !surelyParses(tree);
+      })
+    )
+  );
+}
 function indicatorTree(expression) {
   let tree = trees.get(expression);
   if (tree === void 0) {
@@ -44555,10 +44577,10 @@ function indicatorTree(expression) {
   }
   return tree ?? void 0;
 }
-function indicatorVerdict(engines, model, expression, kind) {
+function indicatorVerdict(engines2, model, expression, kind) {
   try {
     const tree = indicatorTree(expression);
-    const parsed = tree !== void 0 && surelyParses(tree) ? void 0 : parseIndicatorExpression(engines, expression);
+    const parsed = tree !== void 0 && surelyParses(tree) ? void 0 : parseIndicatorExpression(engines2, expression);
     const problem = tree ? indicatorProblem(tree, kind, universeOf(model)) : void 0;
     if (problem !== void 0) return { valid: false, severity: "error", message: problem, description: null };
     let names = namesCache.get(model);
@@ -44574,7 +44596,7 @@ function indicatorVerdict(engines, model, expression, kind) {
 function label(o) {
   return `"${str(o?.name) ?? str(o?.displayName) ?? String(o?.id ?? "?")}"`;
 }
-function checkReferences(engines, model) {
+function checkReferences(engines2, model) {
   const problems = [];
   const stageIds = new Set(model.stages.map((s) => String(s.id)));
   for (const v of model.variables) {
@@ -44662,7 +44684,7 @@ function checkReferences(engines, model) {
     for (const key of ["expression", "filter"]) {
       const text = str(indicator[key]);
       if (!text?.trim()) continue;
-      const pairs = stageElementsOf(engines, text);
+      const pairs = stageElementsOf(engines2, text);
       for (const [stageId, deId] of pairs ?? []) {
         if (stageId !== "*" && model.fileStages.has(stageId) && !stageIds.has(stageId)) {
           problems.push({
@@ -44677,12 +44699,12 @@ function checkReferences(engines, model) {
   }
   return problems;
 }
-function stageElementsOf(engines, text) {
+function stageElementsOf(engines2, text) {
   const tree = indicatorTree(text);
   if (tree !== void 0 && surelyParses(tree)) return stageElements(tree);
   try {
-    const { DataItemType } = engines.expressions;
-    return parseIndicatorExpression(engines, text).collectDataItems().filter((item) => item.type === DataItemType.DATA_ELEMENT && item.uid1[0] !== void 0).map((item) => [item.uid0.value, item.uid1[0].value]);
+    const { DataItemType } = engines2.expressions;
+    return parseIndicatorExpression(engines2, text).collectDataItems().filter((item) => item.type === DataItemType.DATA_ELEMENT && item.uid1[0] !== void 0).map((item) => [item.uid0.value, item.uid1[0].value]);
   } catch {
     return void 0;
   }
@@ -44834,7 +44856,7 @@ function convertVariable(re, model, v) {
   );
 }
 function ruleEngineContext(re, model) {
-  const rules = model.rules.map((rule) => {
+  const rules2 = model.rules.map((rule) => {
     const actions = (model.actionsByRule.get(String(rule.id)) ?? []).flatMap((a) => convertAction(re, a));
     const priority = typeof rule.priority === "number" ? rule.priority : null;
     return new re.RuleJs(
@@ -44855,7 +44877,7 @@ function ruleEngineContext(re, model) {
     const name = str(c.displayName) ?? str(c.name);
     if (name) constants4.set(name, value2);
   }
-  return new re.RuleEngineContextJs(rules, variables, /* @__PURE__ */ new Map(), constants4);
+  return new re.RuleEngineContextJs(rules2, variables, /* @__PURE__ */ new Map(), constants4);
 }
 
 // src/check/run-rule-tests.ts
@@ -45091,33 +45113,39 @@ function oneLine2(text, max = 300) {
   return flat2.length > max ? `${flat2.slice(0, max - 1)}\u2026` : flat2;
 }
 async function evaluateChecks(inputs, tests) {
-  const engines = await loadEngines();
-  const started = performance.now();
-  const programs = [];
-  const models = [];
-  for (const input of inputs) {
+  const models = inputs.map((input) => {
     const model = programModel(input.doc, input.id);
     if (!model.program) {
       throw new ConfigError(`program ${input.id} is not in ${input.file} (its programs[] has no object with that id)`, {
         file: input.file
       });
     }
-    const expressions = validateProgramExpressions(engines, model);
-    const references = checkReferences(engines, model);
-    const results = tests.filter((t) => t.program === input.id).flatMap((t) => runTestFile(engines.rules, model, t));
-    models.push(model);
-    programs.push({ id: input.id, name: model.name, file: input.file, expressions, references, tests: results });
-  }
+    return model;
+  });
+  const engines2 = await loadEngines({ expressionParser: indicatorsNeedParser(models) });
+  const started = performance.now();
+  const programs = inputs.map((input, i) => {
+    const model = models[i];
+    const expressions = validateProgramExpressions(engines2, model);
+    const references = checkReferences(engines2, model);
+    const results = tests.filter((t) => t.program === input.id).flatMap((t) => runTestFile(engines2.rules, model, t));
+    return { id: input.id, name: model.name, file: input.file, expressions, references, tests: results };
+  });
   return { inputs, models, programs, engineMs: performance.now() - started };
 }
 async function evaluateBefore(docs) {
-  const engines = await loadEngines();
-  const out = /* @__PURE__ */ new Map();
+  const models = /* @__PURE__ */ new Map();
   for (const [id, doc] of docs) {
     const model = doc ? programModel(doc, id) : void 0;
+    models.set(id, model?.program ? model : void 0);
+  }
+  const present = [...models.values()].filter((m) => m !== void 0);
+  const engines2 = await loadEngines({ expressionParser: indicatorsNeedParser(present) });
+  const out = /* @__PURE__ */ new Map();
+  for (const [id, model] of models) {
     out.set(
       id,
-      model?.program ? { expressions: validateProgramExpressions(engines, model), references: checkReferences(engines, model) } : null
+      model ? { expressions: validateProgramExpressions(engines2, model), references: checkReferences(engines2, model) } : null
     );
   }
   return out;
@@ -45176,9 +45204,9 @@ function checksFail(result) {
 function programProblems(input, model, report, where) {
   const locator = new JsonKeyLocator(input.file, input.text);
   const at = (uid, key) => input.inRepo === false ? {} : locator.locate(uid, key);
-  const rules = new Map(model.rules.map((r) => [String(r.id), r]));
+  const rules2 = new Map(model.rules.map((r) => [String(r.id), r]));
   const indicators = new Map(model.indicators.map((i) => [String(i.id), i]));
-  const owner = (v) => v.rule !== void 0 ? `rule "${ruleName(rules.get(v.rule))}"` : `program indicator "${str(indicators.get(v.id)?.name) ?? v.id}"`;
+  const owner = (v) => v.rule !== void 0 ? `rule "${ruleName(rules2.get(v.rule))}"` : `program indicator "${str(indicators.get(v.id)?.name) ?? v.id}"`;
   const already = ` (already ${where ?? "there"} before this change: reported, not failed on)`;
   const hints = unknownNames(model);
   const out = [];
@@ -45192,7 +45220,7 @@ function programProblems(input, model, report, where) {
     });
   }
   for (const r of report.references) {
-    const about = r.rule !== void 0 ? `rule "${ruleName(rules.get(r.rule))}"` : r.objectType === "programIndicator" ? `program indicator "${str(indicators.get(r.id)?.name) ?? r.id}"` : "rule variable";
+    const about = r.rule !== void 0 ? `rule "${ruleName(rules2.get(r.rule))}"` : r.objectType === "programIndicator" ? `program indicator "${str(indicators.get(r.id)?.name) ?? r.id}"` : "rule variable";
     out.push({
       level: r.existing ? "warning" : "error",
       message: `program ${model.id}, ${about}: ${r.message}${r.existing ? already : ""}`,
@@ -46423,7 +46451,7 @@ var parseHeaders_default = (rawHeaders) => {
   let key;
   let val;
   let i;
-  rawHeaders && rawHeaders.split("\n").forEach(function parser(line2) {
+  rawHeaders && rawHeaders.split("\n").forEach(function parser2(line2) {
     i = line2.indexOf(":");
     key = line2.substring(0, i).trim().toLowerCase();
     val = line2.substring(i + 1).trim();
@@ -46664,23 +46692,23 @@ var AxiosHeaders = class {
     }
     return this;
   }
-  get(header, parser) {
+  get(header, parser2) {
     header = normalizeHeader(header);
     if (header) {
       const key = utils_default.findKey(this, header);
       if (key) {
         const value2 = this[key];
-        if (!parser) {
+        if (!parser2) {
           return value2;
         }
-        if (parser === true) {
+        if (parser2 === true) {
           return parseTokens(value2);
         }
-        if (utils_default.isFunction(parser)) {
-          return parser.call(this, value2, key);
+        if (utils_default.isFunction(parser2)) {
+          return parser2.call(this, value2, key);
         }
-        if (utils_default.isRegExp(parser)) {
-          return parser.exec(value2);
+        if (utils_default.isRegExp(parser2)) {
+          return parser2.exec(value2);
         }
         throw new TypeError("parser must be boolean|regexp|function");
       }
@@ -47559,10 +47587,10 @@ var methodList_default = methodList;
 
 // node_modules/axios/lib/defaults/index.js
 var own = (obj, key) => obj != null && utils_default.hasOwnProp(obj, key) ? obj[key] : void 0;
-function stringifySafely2(rawValue, parser, encoder) {
+function stringifySafely2(rawValue, parser2, encoder) {
   if (utils_default.isString(rawValue)) {
     try {
-      (parser || JSON.parse)(rawValue);
+      (parser2 || JSON.parse)(rawValue);
       return utils_default.trim(rawValue);
     } catch (e) {
       if (e.name !== "SyntaxError") {
@@ -54067,9 +54095,9 @@ function buildRestorePlan(file, programId, options, server, unmanaged = DEFAULT_
     }
   }
   if (Array.isArray(result.programRules) && Array.isArray(result.programRuleActions)) {
-    const rules = new Set(collection(result, "programRules").map((r) => idOf(r)));
+    const rules2 = new Set(collection(result, "programRules").map((r) => idOf(r)));
     const actions = collection(result, "programRuleActions");
-    const kept = actions.filter((a) => idOf(a.programRule) === void 0 || rules.has(idOf(a.programRule)));
+    const kept = actions.filter((a) => idOf(a.programRule) === void 0 || rules2.has(idOf(a.programRule)));
     if (kept.length < actions.length) {
       result.programRuleActions = kept;
       const dropped = actions.length - kept.length;
@@ -55324,9 +55352,9 @@ function mergeById(first, more) {
   }
   return out;
 }
-function linkRuleActions(rules, actions) {
+function linkRuleActions(rules2, actions) {
   const ruleOfAction = /* @__PURE__ */ new Map();
-  for (const rule of rules) {
+  for (const rule of rules2) {
     const ruleId = idOf(rule);
     if (ruleId === void 0 || !Array.isArray(rule.programRuleActions)) continue;
     for (const ref of rule.programRuleActions) {

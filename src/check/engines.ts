@@ -16,13 +16,30 @@ export interface Engines {
   expressions: ExpressionParserModule;
 }
 
-let loading: Promise<Engines> | undefined;
+let rules: Promise<RuleEngineModule> | undefined;
+let parser: Promise<ExpressionParserModule> | undefined;
+let parserLoaded: ExpressionParserModule | undefined;
 
-/** Both engines, imported once per process. */
-export function loadEngines(): Promise<Engines> {
-  loading ??= (async () => {
-    const [rules, expressions] = await Promise.all([import('@dhis2/rule-engine'), import('@dhis2/expression-parser')]);
-    return { rules: rules as RuleEngineModule, expressions: expressions as ExpressionParserModule };
-  })();
-  return loading;
+/** The engines, each imported once per process. */
+const engines: Engines = {
+  rules: undefined as unknown as RuleEngineModule,
+  get expressions(): ExpressionParserModule {
+    // Loaded before any text that needs it is judged (validate-expressions.ts indicatorsNeedParser).
+    if (!parserLoaded) throw new Error('the expression parser was not loaded');
+    return parserLoaded;
+  },
+};
+
+/**
+ * The engines. `expressionParser: false` leaves @dhis2/expression-parser unloaded (its compile is a tenth of a
+ * second) when no indicator text needs it: the indicator fast path judges the rest (indicator-semantics.ts).
+ */
+export async function loadEngines(options: { expressionParser?: boolean } = {}): Promise<Engines> {
+  rules ??= import('@dhis2/rule-engine').then((m) => m as RuleEngineModule);
+  if (options.expressionParser !== false) {
+    parser ??= import('@dhis2/expression-parser').then((m) => (parserLoaded = m as ExpressionParserModule));
+    await parser;
+  }
+  engines.rules = await rules;
+  return engines;
 }

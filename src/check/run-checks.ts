@@ -17,7 +17,7 @@ import { checkReferences, type ReferenceProblem } from './references.ts';
 import type { RuleTestFile } from './rule-test-file.ts';
 import { runTestFile, type TestResult } from './run-rule-tests.ts';
 import { ENV_VARIABLES } from './item-store.ts';
-import { validateProgramExpressions, type ExpressionVerdict } from './validate-expressions.ts';
+import { indicatorsNeedParser, validateProgramExpressions, type ExpressionVerdict } from './validate-expressions.ts';
 import { judgeProgram, type Baseline, type FailOn, type ProgramBefore } from './baseline.ts';
 
 /** One program's metadata, as read from its file. */
@@ -98,23 +98,24 @@ function oneLine(text: string, max = 300): string {
  * are the parsed test files (a file for a program not among `inputs` is skipped by the caller or reported by it).
  */
 export async function evaluateChecks(inputs: CheckInput[], tests: RuleTestFile[]): Promise<CheckEvaluation> {
-  const engines = await loadEngines();
-  const started = performance.now();
-  const programs: ProgramCheckReport[] = [];
-  const models: ProgramModel[] = [];
-  for (const input of inputs) {
+  const models = inputs.map((input) => {
     const model = programModel(input.doc, input.id);
     if (!model.program) {
       throw new ConfigError(`program ${input.id} is not in ${input.file} (its programs[] has no object with that id)`, {
         file: input.file,
       });
     }
+    return model;
+  });
+  const engines = await loadEngines({ expressionParser: indicatorsNeedParser(models) });
+  const started = performance.now();
+  const programs: ProgramCheckReport[] = inputs.map((input, i) => {
+    const model = models[i] as ProgramModel;
     const expressions = validateProgramExpressions(engines, model);
     const references = checkReferences(engines, model);
     const results = tests.filter((t) => t.program === input.id).flatMap((t) => runTestFile(engines.rules, model, t));
-    models.push(model);
-    programs.push({ id: input.id, name: model.name, file: input.file, expressions, references, tests: results });
-  }
+    return { id: input.id, name: model.name, file: input.file, expressions, references, tests: results };
+  });
   return { inputs, models, programs, engineMs: performance.now() - started };
 }
 
@@ -125,13 +126,18 @@ export async function evaluateChecks(inputs: CheckInput[], tests: RuleTestFile[]
 export async function evaluateBefore(
   docs: ReadonlyMap<string, MetadataDocument | null>,
 ): Promise<Map<string, ProgramBefore | null>> {
-  const engines = await loadEngines();
-  const out = new Map<string, ProgramBefore | null>();
+  const models = new Map<string, ProgramModel | undefined>();
   for (const [id, doc] of docs) {
     const model = doc ? programModel(doc, id) : undefined;
+    models.set(id, model?.program ? model : undefined);
+  }
+  const present = [...models.values()].filter((m): m is ProgramModel => m !== undefined);
+  const engines = await loadEngines({ expressionParser: indicatorsNeedParser(present) });
+  const out = new Map<string, ProgramBefore | null>();
+  for (const [id, model] of models) {
     out.set(
       id,
-      model?.program
+      model
         ? { expressions: validateProgramExpressions(engines, model), references: checkReferences(engines, model) }
         : null,
     );

@@ -218,6 +218,19 @@ function universeOf(model: ProgramModel): IndicatorUniverse {
 
 const trees = new Map<string, IndicatorTree | null>();
 
+/** Some indicator text of these programs needs the JS expression parser (outside the fast path). */
+export function indicatorsNeedParser(models: readonly ProgramModel[]): boolean {
+  return models.some((model) =>
+    model.indicators.some((indicator) =>
+      [indicator.expression, indicator.filter].some((text) => {
+        if (typeof text !== 'string' || text.trim() === '') return false;
+        const tree = indicatorTree(text);
+        return tree === undefined || !surelyParses(tree);
+      }),
+    ),
+  );
+}
+
 /** Our parser's tree of an indicator text, once per distinct text; undefined when it cannot read it. */
 export function indicatorTree(expression: string): IndicatorTree | undefined {
   let tree = trees.get(expression);
