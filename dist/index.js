@@ -43200,8 +43200,10 @@ function readMetadataFile(workspace, path, hint) {
   if (text === void 0) throw new UserError(`${path} not found in the workspace (${hint})`, { file: path });
   return parseMetadataText(text, path);
 }
+var checkedTexts = /* @__PURE__ */ new Map();
 function parseMetadataText(source, path) {
   const text = source.replace(/^\uFEFF/, "");
+  if (checkedTexts.get(path) === text) return { path, text, doc: JSON.parse(text) };
   const problem = scanJson(text);
   if (problem) {
     const at = position(text, problem.offset);
@@ -43218,6 +43220,8 @@ function parseMetadataText(source, path) {
     });
   }
   checkCollections(text, path, doc);
+  checkedTexts.clear();
+  checkedTexts.set(path, text);
   return { path, text, doc };
 }
 function checkCollections(text, path, doc) {
@@ -44349,6 +44353,7 @@ var JS_FUNCTIONS = {
   sum: n(1)
 };
 var UID_ONLY = new RegExp(`^${UID}$`);
+var STAGE_ELEMENT = new RegExp(`^${UID}\\.${UID}$`);
 var JS_VARIABLES = /* @__PURE__ */ new Set([
   ...DATE_VARIABLES,
   ...COUNT_VARIABLES,
@@ -44357,7 +44362,13 @@ var JS_VARIABLES = /* @__PURE__ */ new Set([
   "scheduled_event_count",
   "scheduled_date"
 ]);
+var sure = /* @__PURE__ */ new WeakMap();
 function surelyParses(tree) {
+  let known = sure.get(tree);
+  if (known === void 0) sure.set(tree, known = inSubset(tree));
+  return known;
+}
+function inSubset(tree) {
   const ok = (node) => {
     switch (node.k) {
       case "num":
@@ -44377,7 +44388,7 @@ function surelyParses(tree) {
       case "binary":
         return node.raw !== "and" && node.raw !== "or" && ok(node.l) && ok(node.r);
       case "item":
-        if (node.sigil === "#") return new RegExp(`^${UID}\\.${UID}$`).test(node.body);
+        if (node.sigil === "#") return STAGE_ELEMENT.test(node.body);
         if (node.sigil === "A" || node.sigil === "C") return UID_ONLY.test(node.body);
         if (node.sigil === "V") return JS_VARIABLES.has(node.body);
         return false;

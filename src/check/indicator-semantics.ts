@@ -577,6 +577,7 @@ const JS_FUNCTIONS: Record<string, Shape> = {
   sum: n(1),
 };
 const UID_ONLY = new RegExp(`^${UID}$`);
+const STAGE_ELEMENT = new RegExp(`^${UID}\\.${UID}$`);
 /** The JS parser's ProgramVariable entries. */
 const JS_VARIABLES = new Set([
   ...DATE_VARIABLES,
@@ -587,8 +588,16 @@ const JS_VARIABLES = new Set([
   'scheduled_date',
 ]);
 
+const sure = new WeakMap<Node, boolean>();
+
 /** The JS parser accepts this tree (a conservative subset of its grammar: see JS_FUNCTIONS). */
 export function surelyParses(tree: IndicatorTree): boolean {
+  let known = sure.get(tree);
+  if (known === undefined) sure.set(tree, (known = inSubset(tree)));
+  return known;
+}
+
+function inSubset(tree: Node): boolean {
   const ok = (node: Node): boolean => {
     switch (node.k) {
       case 'num':
@@ -607,7 +616,7 @@ export function surelyParses(tree: IndicatorTree): boolean {
       case 'binary':
         return node.raw !== 'and' && node.raw !== 'or' && ok(node.l) && ok(node.r);
       case 'item':
-        if (node.sigil === '#') return new RegExp(`^${UID}\\.${UID}$`).test(node.body);
+        if (node.sigil === '#') return STAGE_ELEMENT.test(node.body);
         if (node.sigil === 'A' || node.sigil === 'C') return UID_ONLY.test(node.body);
         if (node.sigil === 'V') return JS_VARIABLES.has(node.body);
         return false;

@@ -150,8 +150,12 @@ export function readMetadataFile(workspace: string, path: string, hint: string):
 }
 
 /** Parses and checks metadata JSON (a leading byte order mark allowed). */
+/** Texts already scanned and checked, by path: a command reads a program's file more than once (the checks, the plan). */
+const checkedTexts = new Map<string, string>();
+
 export function parseMetadataText(source: string, path: string): MetadataFile {
   const text = source.replace(/^\uFEFF/, '');
+  if (checkedTexts.get(path) === text) return { path, text, doc: JSON.parse(text) as MetadataDocument };
   const problem = scanJson(text);
   if (problem) {
     const at = position(text, problem.offset);
@@ -168,6 +172,8 @@ export function parseMetadataText(source: string, path: string): MetadataFile {
     });
   }
   checkCollections(text, path, doc as Record<string, unknown>);
+  if (checkedTexts.size >= 16) checkedTexts.clear(); // the texts of one run's programs, not more
+  checkedTexts.set(path, text);
   return { path, text, doc: doc as MetadataDocument };
 }
 
