@@ -43220,7 +43220,7 @@ function parseMetadataText(source, path) {
     });
   }
   checkCollections(text, path, doc);
-  checkedTexts.clear();
+  if (checkedTexts.size >= 16) checkedTexts.clear();
   checkedTexts.set(path, text);
   return { path, text, doc };
 }
