@@ -13,7 +13,10 @@ const PORT = 18000 + Math.floor(Math.random() * 1000);
 const URL_ = `http://127.0.0.1:${PORT}`;
 const CREDS = { DHIS2_USERNAME: 'admin', DHIS2_PASSWORD: 'district' };
 
-/** The WHO TB package carries expressions DHIS2 calls invalid: the dry run's checks fail it, and only that. */
+/**
+ * The WHO TB package carries expressions DHIS2 calls invalid, already on the server: the dry run of the
+ * unchanged export passes (fail-on: new); with fail-on: all the checks would fail it, and only that.
+ */
 const checksFailOnly = (code: number | null, out: string) =>
   code === 0 || (code === 1 && out.includes('dry run failed: the checks found'));
 
@@ -39,6 +42,14 @@ try {
     await compare(
       `dry-run ${PROGRAM}`,
       () => run([join(ROOT, 'dist/cli.js'), 'dry-run'], env, ws, checksFailOnly),
+      () => run([join(ROOT, 'bench/plain-validate.mjs'), URL_, join(ws, `metadata/${PROGRAM}.json`)], env, ws),
+    ),
+  );
+  // check: no server at all; against the same plain GET + VALIDATE, for scale (the checks are all its work).
+  results.push(
+    await compare(
+      `check ${PROGRAM}`,
+      () => run([join(ROOT, 'dist/cli.js'), 'check'], env, ws, (code) => code === 0 || code === 1),
       () => run([join(ROOT, 'bench/plain-validate.mjs'), URL_, join(ws, `metadata/${PROGRAM}.json`)], env, ws),
     ),
   );
