@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import MarkdownIt from 'markdown-it';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../emulator/index.ts';
 import { startGitHubStub, STUB_TOKEN, type GitHubStub } from '../github-stub/server.ts';
@@ -76,6 +77,11 @@ describe.each([
     expect(run.summary).toMatch(
       /<details><summary>\d+ problems? (was|were) already on the server( \(and \d+ warnings?\))?: not caused by this change/,
     );
+    // As GitHub renders it: the old problems' table inside the collapsed block, nothing else swallowed by it.
+    const html = new MarkdownIt({ html: true }).render(run.summary);
+    const details = html.slice(html.indexOf('<details>'), html.indexOf('</details>'));
+    expect(details).toContain('<table>');
+    expect(details).not.toContain('<h4>');
   }, 60_000);
 
   it('fail-on: all fails the untouched export on every old problem', async () => {
