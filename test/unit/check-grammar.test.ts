@@ -6,7 +6,7 @@ import type { MetadataDocument, MetadataObject } from '../../src/metadata/types.
 
 /**
  * Every item and function of the program indicator grammar, and of the rule engine's, in a synthetic program,
- * judged as DHIS2 judges it. The tables and the verdicts come from DHIS2's source (see /tmp/research/dhis2-rules.md
+ * judged as DHIS2 judges it. The tables and the verdicts come from DHIS2's source (see docs/dhis2-expression-rules.md
  * for the full citations); short names below:
  *   core  = dhis2/dhis2-core
  *   antlr = dhis2/dhis2-antlr-expression-parser
