@@ -124,6 +124,31 @@ function castBoolean(value: Value): void {
   throw new Rejected(`Could not cast ${shown(value)} to Boolean`);
 }
 
+/** AntlrParserUtils.makeDouble / makeBoolean: the value as that type, or undefined when it is none. */
+const asDouble = (v: Value) =>
+  v.t === 'Double' || (v.t === 'String' && (v.v === undefined || JAVA_DOUBLE.test(v.v.trim())));
+const asBoolean = (v: Value) =>
+  v.t === 'Boolean' ||
+  (v.t === 'Double' && Number.isInteger(v.v)) ||
+  (v.t === 'String' && (v.v === undefined || /^(true|false)$/i.test(v.v)));
+
+/**
+ * AntlrOperatorCompare.compare (dhis2-antlr-expression-parser, the version whose casts say "Could not cast ..."
+ * as the 2.43.1 server did): as numbers when one side is a Double and both read as numbers, else as booleans
+ * when one is a Boolean and both read as booleans, else as strings when one is a String; only then "Could not
+ * compare". A null side makes the comparison null (invalidArg), not an error.
+ */
+function compare(l: Value, r: Value): void {
+  if (l.t === 'Unknown' || r.t === 'Unknown' || l.t === 'Null' || r.t === 'Null') return;
+  // Two dates: the source says "Could not compare", but what a date item stands for in the visit is not
+  // verified on a server (ValidationUtils' substitute may be a string in some versions): no verdict.
+  if (l.t === 'Date' || r.t === 'Date') return;
+  if ((l.t === 'Double' || r.t === 'Double') && asDouble(l) && asDouble(r)) return;
+  if ((l.t === 'Boolean' || r.t === 'Boolean') && asBoolean(l) && asBoolean(r)) return;
+  if (l.t === 'String' || r.t === 'String') return;
+  throw new Rejected(`Could not compare ${shown(l)} to ${shown(r)}`);
+}
+
 /** castClass(classOf(like), value): what D2Condition and D2CountIfValue ask of their second value. */
 function castLike(like: Value, value: Value): void {
   if (like.t === 'Double') castDouble(value);
@@ -435,10 +460,7 @@ class Evaluator {
       return bool(false);
     }
     if (['==', '!=', '<', '>', '<=', '>='].includes(op)) {
-      // AntlrOperatorCompare: the right operand is cast to the left one's kind (a numeric String compares as
-      // a number; another String casts the right one to a String, which always works).
-      if (l.t === 'Double') castDouble(r);
-      else if (l.t === 'Boolean') castBoolean(r);
+      compare(l, r);
       return bool(false);
     }
     castDouble(l);

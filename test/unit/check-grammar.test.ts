@@ -297,6 +297,12 @@ const PI_FILTERS: [string, string][] = [
   ['== on an option set element', `${item('OPTION')} == 'A'`],
   ['== on a text attribute', `A{${at('TEXT')}} == 'a'`],
   ['a BOOLEAN element compared with 1', `${item('BOOLEAN')} == 1`],
+  // AntlrOperatorCompare (the version of the "Could not cast" casts): as booleans when one side is a Boolean
+  // and both read as booleans (0.0 does), as strings when one side is a String.
+  ['a BOOLEAN element compared with true', `${item('BOOLEAN')} == true`],
+  ['a TRUE_ONLY element compared with 1', `${item('TRUE_ONLY')} == 1`],
+  ['a text element compared with a number', `${item('TEXT')} == 1`],
+  ['a date element compared with a date variable', `${item('DATE')} >= V{enrollment_date}`],
   ['a TRUE_ONLY element alone', item('TRUE_ONLY')],
   ['a TRUE_ONLY attribute alone', `A{${at('TRUE_ONLY')}}`],
   ['a number alone (0.0 casts to false)', item('NUMBER')],
