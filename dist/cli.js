@@ -24669,6 +24669,16 @@ function castBoolean(value2) {
   if (value2.t === "String" && (value2.v === void 0 || /^(true|false)$/i.test(value2.v))) return;
   throw new Rejected(`Could not cast ${shown(value2)} to Boolean`);
 }
+var asDouble = (v) => v.t === "Double" || v.t === "String" && (v.v === void 0 || JAVA_DOUBLE.test(v.v.trim()));
+var asBoolean = (v) => v.t === "Boolean" || v.t === "Double" && Number.isInteger(v.v) || v.t === "String" && (v.v === void 0 || /^(true|false)$/i.test(v.v));
+function compare(l, r) {
+  if (l.t === "Unknown" || r.t === "Unknown" || l.t === "Null" || r.t === "Null") return;
+  if (l.t === "Date" || r.t === "Date") return;
+  if ((l.t === "Double" || r.t === "Double") && asDouble(l) && asDouble(r)) return;
+  if ((l.t === "Boolean" || r.t === "Boolean") && asBoolean(l) && asBoolean(r)) return;
+  if (l.t === "String" || r.t === "String") return;
+  throw new Rejected(`Could not compare ${shown(l)} to ${shown(r)}`);
+}
 function castLike(like, value2) {
   if (like.t === "Double") castDouble(value2);
   else if (like.t === "Boolean") castBoolean(value2);
@@ -24933,8 +24943,7 @@ var Evaluator = class {
       return bool(false);
     }
     if (["==", "!=", "<", ">", "<=", ">="].includes(op)) {
-      if (l.t === "Double") castDouble(r);
-      else if (l.t === "Boolean") castBoolean(r);
+      compare(l, r);
       return bool(false);
     }
     castDouble(l);
@@ -34319,7 +34328,7 @@ function diffMetadata(payload, current, ignoreKeys) {
         return;
       }
       const fields = [];
-      compare("", key, normalise(serverObj, key, ignore), normalise(obj, key, ignore), fields);
+      compare2("", key, normalise(serverObj, key, ignore), normalise(obj, key, ignore), fields);
       if (fields.length === 0) {
         diff.unchanged++;
       } else {
@@ -34383,11 +34392,11 @@ function isEmpty(value2) {
   if (Array.isArray(value2)) return value2.length === 0;
   return isRecord(value2) && Object.keys(value2).length === 0;
 }
-function compare(path, key, a, b, out) {
+function compare2(path, key, a, b, out) {
   if (same(a, b)) return;
   if (isRecord(a) && isRecord(b)) {
     const keys = /* @__PURE__ */ new Set([...Object.keys(b), ...Object.keys(a)]);
-    for (const k of keys) compare(path === "" ? k : `${path}.${k}`, k, a[k], b[k], out);
+    for (const k of keys) compare2(path === "" ? k : `${path}.${k}`, k, a[k], b[k], out);
     return;
   }
   if (Array.isArray(a) && Array.isArray(b)) {
@@ -34414,7 +34423,7 @@ function compareMembers(path, key, a, b, keyOf, out) {
   for (const [k, item] of newByKey) {
     const old = oldByKey.get(k);
     if (old === void 0) out.push(change(`${path}[${k}]`, void 0, item));
-    else compare(`${path}[${k}]`, key, old, item, out);
+    else compare2(`${path}[${k}]`, key, old, item, out);
   }
   if (ORDERED_ARRAYS.has(key) && !b.every((item) => "sortOrder" in item)) {
     const oldOrder = [...oldByKey.keys()].filter((k) => newByKey.has(k));
