@@ -20489,6 +20489,33 @@ var RESTORE_ELEMENTS = [
   "dataElements"
 ];
 
+// src/util/closest.ts
+function closest(word, candidates) {
+  const lower = word.toLowerCase();
+  let best;
+  for (const name of candidates) {
+    const distance2 = name.toLowerCase() === lower ? 0 : editDistance(lower, name.toLowerCase());
+    if (!best || distance2 < best.distance) best = { name, distance: distance2 };
+  }
+  if (!best) return void 0;
+  return best.distance <= Math.min(3, Math.max(1, Math.floor(word.length / 3))) ? best.name : void 0;
+}
+function editDistance(a, b) {
+  const d = Array.from(
+    { length: a.length + 1 },
+    (_, i) => Array.from({ length: b.length + 1 }, (_2, j) => i === 0 ? j : j === 0 ? i : 0)
+  );
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2][j - 2] + 1);
+      d[i][j] = v;
+    }
+  }
+  return d[a.length][b.length];
+}
+
 // schema/config.schema.json
 var config_schema_default = {
   $schema: "http://json-schema.org/draft-07/schema#",
@@ -22159,31 +22186,6 @@ function describeError(e, source, name) {
 function collectionHint(name) {
   const near = closest(name, METADATA_KEYS);
   return "not a DHIS2 collection this tool knows" + (near ? ` (did you mean ${JSON.stringify(near)}?)` : " (a top-level key of a metadata document, in the plural: programs, programStages, dataElements, optionSets, ...)");
-}
-function closest(word, candidates) {
-  const lower = word.toLowerCase();
-  let best;
-  for (const name of candidates) {
-    const distance2 = name.toLowerCase() === lower ? 0 : editDistance(lower, name.toLowerCase());
-    if (!best || distance2 < best.distance) best = { name, distance: distance2 };
-  }
-  if (!best) return void 0;
-  return best.distance <= Math.min(3, Math.max(1, Math.floor(word.length / 3))) ? best.name : void 0;
-}
-function editDistance(a, b) {
-  const d = Array.from(
-    { length: a.length + 1 },
-    (_, i) => Array.from({ length: b.length + 1 }, (_2, j) => i === 0 ? j : j === 0 ? i : 0)
-  );
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let v = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2][j - 2] + 1);
-      d[i][j] = v;
-    }
-  }
-  return d[a.length][b.length];
 }
 function missingMessage(subject, missing, e, name) {
   if (name === "config") {
@@ -25167,18 +25169,14 @@ function validateProgramExpressions(engines2, model) {
   const engine = new re.RuleEngineJs(false);
   const plain = itemStore(model);
   const keys = [...plain.keys()];
-  const converted = /* @__PURE__ */ new Map();
+  let engineStore;
   const ask = (kind, text) => {
     const named = keys.filter((k) => text.includes(k)).sort();
     const key = `${kind}\0${text}\0${named.map((k) => `${k}${plain.get(k)?.label}${plain.get(k)?.type}`).join("")}`;
     let verdict = ruleVerdicts.get(key);
     if (verdict === void 0) {
-      const store = /* @__PURE__ */ new Map();
-      for (const k of named) {
-        let item = converted.get(k);
-        if (!item) converted.set(k, item = engineItemStore(re, /* @__PURE__ */ new Map([[k, plain.get(k)]])).get(k));
-        store.set(k, item);
-      }
+      engineStore ??= engineItemStore(re, plain);
+      const store = new Map(named.map((k) => [k, engineStore.get(k)]));
       verdict = verdictOf(
         kind === "condition" ? engine.validate(text, store) : engine.validateDataFieldExpression(text, store)
       );
@@ -25854,16 +25852,16 @@ async function evaluateChecks(inputs, tests) {
 async function evaluateBefore(docs) {
   const models = /* @__PURE__ */ new Map();
   for (const [id, doc] of docs) {
-    const model = doc ? programModel(doc, id) : void 0;
-    models.set(id, model?.program ? model : void 0);
+    const model = doc && typeof doc === "object" ? programModel(doc, id) : void 0;
+    models.set(id, typeof doc === "string" ? doc : model?.program ? model : null);
   }
-  const present = [...models.values()].filter((m) => m !== void 0);
+  const present = [...models.values()].filter((m) => typeof m === "object" && m !== null);
   const engines2 = await loadEngines({ expressionParser: indicatorsNeedParser(present) });
   const out = /* @__PURE__ */ new Map();
   for (const [id, model] of models) {
     out.set(
       id,
-      model ? { expressions: validateProgramExpressions(engines2, model), references: checkReferences(engines2, model) } : null
+      typeof model === "object" && model !== null ? { expressions: validateProgramExpressions(engines2, model), references: checkReferences(engines2, model) } : model
     );
   }
   return out;
@@ -25967,34 +25965,11 @@ function unknownNames(model) {
     if (unknown.size === 0) return "";
     const said = [...unknown].slice(0, 3).map(([written, name]) => {
       if (!name) return `${written} is no variable of the rule engine`;
-      const near = closestName(name, variables);
+      const near = closest(name, variables);
       return `no program rule variable is named ${name}${near ? ` (did you mean ${written[0]}{${near}}?)` : ""}`;
     });
     return ` (${said.join("; ")})`;
   };
-}
-function closestName(name, names) {
-  let best;
-  for (const n2 of names) {
-    const d = editDistance2(name.toLowerCase(), n2.toLowerCase());
-    if (!best || d < best.d) best = { n: n2, d };
-  }
-  return best && best.d <= Math.max(1, Math.floor(name.length / 4)) ? best.n : void 0;
-}
-function editDistance2(a, b) {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min(
-        prev[j] + 1,
-        row[j - 1] + 1,
-        prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1)
-      );
-    }
-    prev = row;
-  }
-  return prev[b.length];
 }
 function describeEffects(t) {
   const seen = /* @__PURE__ */ new Set();
@@ -26130,7 +26105,6 @@ async function gitBaseline(settings, inputs) {
     return { strictBecause: `the files before the change can't be read from git: ${e.message}` };
   }
   const docs = /* @__PURE__ */ new Map();
-  const unreadable = /* @__PURE__ */ new Map();
   for (const input of inputs) {
     const text = at.files.get(input.file);
     if (text === null || text === void 0) {
@@ -26141,13 +26115,10 @@ async function gitBaseline(settings, inputs) {
       docs.set(input.id, parseMetadataText(text, input.file).doc);
     } catch (e) {
       if (!isUserError(e)) throw e;
-      unreadable.set(input.id, `its file at ${at.commit.slice(0, 7)} is not readable metadata`);
+      docs.set(input.id, `its file at ${at.commit.slice(0, 7)} is not readable metadata`);
     }
   }
-  const before = new Map(
-    await evaluateBefore(docs)
-  );
-  for (const [id, why] of unreadable) before.set(id, why);
+  const before = await evaluateBefore(docs);
   const short = at.commit.slice(0, 7);
   const where2 = pr ? `at the base commit ${short}` : `at ${rev === at.commit ? short : `${rev} (${short})`}`;
   return { baseline: { where: where2, programs: before } };
@@ -35638,11 +35609,7 @@ async function finishChecks(settings, reporter, evaluation, serverDocs) {
   let baseline;
   let strictBecause;
   if (settings.failOn === "new" && serverDocs) {
-    const docs = /* @__PURE__ */ new Map();
-    for (const [id, doc] of serverDocs) if (typeof doc !== "string") docs.set(id, doc);
-    const before = new Map(await evaluateBefore(docs));
-    for (const [id, doc] of serverDocs) if (typeof doc === "string") before.set(id, doc);
-    baseline = { where: "on the server", programs: before };
+    baseline = { where: "on the server", programs: await evaluateBefore(serverDocs) };
   } else if (settings.failOn === "new") {
     strictBecause = "the program on the server could not be read";
   }

@@ -94,8 +94,7 @@ export async function gitBaseline(settings: Settings, inputs: CheckInput[]): Pro
     if (!isUserError(e)) throw e;
     return { strictBecause: `the files before the change can't be read from git: ${e.message}` };
   }
-  const docs = new Map<string, MetadataDocument | null>();
-  const unreadable = new Map<string, string>();
+  const docs = new Map<string, MetadataDocument | null | string>();
   for (const input of inputs) {
     const text = at.files.get(input.file);
     if (text === null || text === undefined) {
@@ -106,13 +105,10 @@ export async function gitBaseline(settings: Settings, inputs: CheckInput[]): Pro
       docs.set(input.id, parseMetadataText(text, input.file).doc);
     } catch (e) {
       if (!isUserError(e)) throw e;
-      unreadable.set(input.id, `its file at ${at.commit.slice(0, 7)} is not readable metadata`);
+      docs.set(input.id, `its file at ${at.commit.slice(0, 7)} is not readable metadata`);
     }
   }
-  const before = new Map<string, Baseline['programs'] extends ReadonlyMap<string, infer V> ? V : never>(
-    await evaluateBefore(docs),
-  );
-  for (const [id, why] of unreadable) before.set(id, why);
+  const before = await evaluateBefore(docs);
   const short = at.commit.slice(0, 7);
   const where = pr ? `at the base commit ${short}` : `at ${rev === at.commit ? short : `${rev} (${short})`}`;
   return { baseline: { where, programs: before } };

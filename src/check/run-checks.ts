@@ -16,6 +16,7 @@ import { programModel, ruleName, str, type ProgramModel } from './program-model.
 import { checkReferences, type ReferenceProblem } from './references.ts';
 import type { RuleTestFile } from './rule-test-file.ts';
 import { runTestFile, type TestResult } from './run-rule-tests.ts';
+import { closest } from '../util/closest.ts';
 import { ENV_VARIABLES } from './item-store.ts';
 import { indicatorsNeedParser, validateProgramExpressions, type ExpressionVerdict } from './validate-expressions.ts';
 import { judgeProgram, type Baseline, type FailOn, type ProgramBefore } from './baseline.ts';
@@ -120,26 +121,27 @@ export async function evaluateChecks(inputs: CheckInput[], tests: RuleTestFile[]
 }
 
 /**
- * The problems of each program before the change, from its metadata then (`null`: the program was not there).
- * Same engines, same verdict cache: the texts that did not change cost nothing more.
+ * The problems of each program before the change, from its metadata then: `null` when the program was not
+ * there, a string (why its "before" could not be had) passed through. Same engines, same verdict cache: the
+ * texts that did not change cost nothing more.
  */
 export async function evaluateBefore(
-  docs: ReadonlyMap<string, MetadataDocument | null>,
-): Promise<Map<string, ProgramBefore | null>> {
-  const models = new Map<string, ProgramModel | undefined>();
+  docs: ReadonlyMap<string, MetadataDocument | null | string>,
+): Promise<Map<string, ProgramBefore | null | string>> {
+  const models = new Map<string, ProgramModel | null | string>();
   for (const [id, doc] of docs) {
-    const model = doc ? programModel(doc, id) : undefined;
-    models.set(id, model?.program ? model : undefined);
+    const model = doc && typeof doc === 'object' ? programModel(doc, id) : undefined;
+    models.set(id, typeof doc === 'string' ? doc : model?.program ? model : null);
   }
-  const present = [...models.values()].filter((m): m is ProgramModel => m !== undefined);
+  const present = [...models.values()].filter((m): m is ProgramModel => typeof m === 'object' && m !== null);
   const engines = await loadEngines({ expressionParser: indicatorsNeedParser(present) });
-  const out = new Map<string, ProgramBefore | null>();
+  const out = new Map<string, ProgramBefore | null | string>();
   for (const [id, model] of models) {
     out.set(
       id,
-      model
+      typeof model === 'object' && model !== null
         ? { expressions: validateProgramExpressions(engines, model), references: checkReferences(engines, model) }
-        : null,
+        : model,
     );
   }
   return out;
@@ -294,37 +296,11 @@ function unknownNames(model: ProgramModel): (expression: string) => string {
     if (unknown.size === 0) return '';
     const said = [...unknown].slice(0, 3).map(([written, name]) => {
       if (!name) return `${written} is no variable of the rule engine`;
-      const near = closestName(name, variables);
+      const near = closest(name, variables);
       return `no program rule variable is named ${name}${near ? ` (did you mean ${written[0]}{${near}}?)` : ''}`;
     });
     return ` (${said.join('; ')})`;
   };
-}
-
-/** The variable name nearest to `name`: a small edit away, ignoring case. */
-function closestName(name: string, names: string[]): string | undefined {
-  let best: { n: string; d: number } | undefined;
-  for (const n of names) {
-    const d = editDistance(name.toLowerCase(), n.toLowerCase());
-    if (!best || d < best.d) best = { n, d };
-  }
-  return best && best.d <= Math.max(1, Math.floor(name.length / 4)) ? best.n : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min(
-        (prev[j] as number) + 1,
-        (row[j - 1] as number) + 1,
-        (prev[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    }
-    prev = row;
-  }
-  return prev[b.length] as number;
 }
 
 function describeEffects(t: TestResult): string {

@@ -77,7 +77,7 @@ export function validateProgramExpressions(engines: Engines, model: ProgramModel
   const engine = new re.RuleEngineJs(false);
   const plain = itemStore(model);
   const keys = [...plain.keys()];
-  const converted = new Map<string, EngineDataItem>();
+  let engineStore: Map<string, EngineDataItem> | undefined; // converted on the first question not cached
   // The engine copies the whole store into a Kotlin map on every call; an expression can only name keys that
   // appear in its text, so it gets just those (the same verdict, a third of the time on a large program).
   const ask = (kind: 'condition' | 'data', text: string): Verdict => {
@@ -85,12 +85,8 @@ export function validateProgramExpressions(engines: Engines, model: ProgramModel
     const key = `${kind}\u0000${text}\u0000${named.map((k) => `${k}\u0001${plain.get(k)?.label}\u0001${plain.get(k)?.type}`).join('\u0002')}`;
     let verdict = ruleVerdicts.get(key);
     if (verdict === undefined) {
-      const store = new Map<string, EngineDataItem>();
-      for (const k of named) {
-        let item = converted.get(k);
-        if (!item) converted.set(k, (item = engineItemStore(re, new Map([[k, plain.get(k)!]])).get(k)!));
-        store.set(k, item);
-      }
+      engineStore ??= engineItemStore(re, plain);
+      const store = new Map(named.map((k) => [k, engineStore!.get(k)!]));
       verdict = verdictOf(
         kind === 'condition' ? engine.validate(text, store) : engine.validateDataFieldExpression(text, store),
       );

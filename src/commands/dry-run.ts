@@ -10,7 +10,7 @@ import { isUserError, UserError } from '../errors.ts';
 import { GitHubApi } from '../github/api.ts';
 import { blocks, cell, code, programLabel, table } from '../github/markdown.ts';
 import { announceChecks } from '../check/announce.ts';
-import type { Baseline, ProgramBefore } from '../check/baseline.ts';
+import type { Baseline } from '../check/baseline.ts';
 import { checkInputs, checkTests, writeJunit } from '../check/program-files.ts';
 import {
   checksFail,
@@ -138,11 +138,7 @@ async function finishChecks(
   let baseline: Baseline | undefined;
   let strictBecause: string | undefined;
   if (settings.failOn === 'new' && serverDocs) {
-    const docs = new Map<string, MetadataDocument | null>();
-    for (const [id, doc] of serverDocs) if (typeof doc !== 'string') docs.set(id, doc);
-    const before = new Map<string, ProgramBefore | null | string>(await evaluateBefore(docs));
-    for (const [id, doc] of serverDocs) if (typeof doc === 'string') before.set(id, doc);
-    baseline = { where: 'on the server', programs: before };
+    baseline = { where: 'on the server', programs: await evaluateBefore(serverDocs) };
   } else if (settings.failOn === 'new') {
     strictBecause = 'the program on the server could not be read';
   }

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { allPresets } from '../../src/config/presets.ts';
-import { closest } from '../../src/config/schema.ts';
+import { closest } from '../../src/util/closest.ts';
 import { METADATA_KEYS } from '../../src/metadata/keys.ts';
 import { ELEMENT_COLLECTIONS, EMBEDDED_LISTS } from '../../src/metadata/restore-plan.ts';
 import { KLASS } from '../emulator/schema.ts';
