@@ -35,7 +35,7 @@ export const COMMAND_INPUTS: Record<Command, readonly InputName[]> = {
     'pull-request-labels',
     'github-token',
   ],
-  'dry-run': [...SERVER, 'file', 'backup-id', 'label', 'comment', 'fail-on', 'github-token'],
+  'dry-run': [...SERVER, 'file', 'backup-id', 'label', 'comment', 'fail-on', 'data-impact', 'github-token'],
   restore: [...SERVER, 'file', 'backup-id', 'label', 'allow-plan-change', 'import-timeout', 'github-token'],
   backup: [...SERVER, 'backup-name', 'backup-version', 'backup-comment'],
   'list-backups': [...SERVER],

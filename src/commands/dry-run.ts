@@ -21,6 +21,9 @@ import {
   type CheckEvaluation,
   type CheckResult,
 } from '../check/run-checks.ts';
+import { dataImpactItems } from '../data-impact/changes.ts';
+import { countImpact } from '../data-impact/count.ts';
+import { announceDataImpact, dataImpactSection, reportEntries, type ProgramImpact } from '../data-impact/section.ts';
 import { deletionList } from '../metadata/changed-payload.ts';
 import type { MetadataDocument } from '../metadata/types.ts';
 import { readPullRequest } from '../github/event.ts';
@@ -47,6 +50,7 @@ import {
   type ProgramOutcome,
 } from './import-summary.ts';
 import { programSources } from './plan.ts';
+import { ObjectLocator } from './json-file.ts';
 import { outcomeOf, planAndValidate } from './plan-validate.ts';
 import { programScope } from './report-file.ts';
 
@@ -64,6 +68,7 @@ export function dryRunMarkdown(
   programs: ProgramOutcome[],
   sha?: string,
   now?: Date,
+  impact = '',
 ) {
   const status = worstStatus(programs);
   const icon = status === 'OK' ? '✅' : status === 'WARNING' ? '⚠️' : '❌';
@@ -73,6 +78,7 @@ export function dryRunMarkdown(
   );
   const essential = blocks(
     changesLine(programs),
+    impact,
     `Config ${code(settings.config.path)}, import validated with \`importMode=VALIDATE\`: nothing was changed on the server.`,
     countsTable(programs),
     errorsSection(programs),
@@ -168,6 +174,8 @@ export async function runDryRun(settings: Settings, reporter: Reporter): Promise
   const client = await connect(settings, reporter);
   // What each program holds on the server now ("before the change" for the checks); null: not there yet.
   const serverDocs = new Map<string, MetadataDocument | null | string>();
+  const impacts: ProgramImpact[] = [];
+  const locators = new Map<string, ObjectLocator>();
 
   const sources = await programSources(client, settings, reporter);
   const programs = await eachProgram(
@@ -181,6 +189,22 @@ export async function runDryRun(settings: Settings, reporter: Reporter): Promise
       const { planned, report } = await planAndValidate(client, settings, entry, source.file, reporter);
       serverDocs.set(entry.id, planned.current ?? null);
       const outcome = outcomeOf(planned, report);
+      // The records on the server that the change would orphan or hide (no request when it touches none).
+      const items = await countImpact(
+        client,
+        dataImpactItems({
+          programId: entry.id,
+          before: planned.current,
+          serverObjects: planned.serverObjects,
+          after: planned.plan.payload,
+          diff: planned.diff,
+        }),
+      );
+      if (items.length > 0) {
+        impacts.push({ program: { id: entry.id, ...(outcome.name ? { name: outcome.name } : {}) }, items });
+        locators.set(entry.id, new ObjectLocator(planned.file));
+        outcome.dataImpact = reportEntries(impacts[impacts.length - 1]!);
+      }
       reporter.info(
         `${outcome.name ?? entry.id} (${entry.id}): ${report.status}; created ${report.stats.created}, updated ${report.stats.updated} ` +
           `(${planned.diff.totals.changed} really changed, ${planned.diff.totals.unchanged} unchanged), ignored ${report.stats.ignored}`,
@@ -190,6 +214,13 @@ export async function runDryRun(settings: Settings, reporter: Reporter): Promise
     ({ entry }, error) => ({ id: entry.id, file: entry.file, error }),
   );
 
+  impacts.sort(
+    (a, b) =>
+      sources.findIndex((x) => x.entry.id === a.program.id) - sources.findIndex((x) => x.entry.id === b.program.id),
+  );
+  const impact = announceDataImpact(reporter, impacts, settings.dataImpact, (id, at) =>
+    locators.get(id)?.locate(at.uid, { property: at.property }),
+  );
   const evaluation = await evaluating;
   const checks = evaluation ? await finishChecks(settings, reporter, evaluation, serverDocs) : undefined;
   const checksFailed = checks !== undefined && checksFail(checks);
@@ -198,9 +229,16 @@ export async function runDryRun(settings: Settings, reporter: Reporter): Promise
     failOn: settings.failOn,
   });
   // The gate is both: the import would succeed and the checks pass.
-  if (checksFailed) reporter.setOutput('status', 'ERROR');
+  if (checksFailed || impact.fails) reporter.setOutput('status', 'ERROR');
 
-  const md = dryRunMarkdown(settings, client.system.version, programs, pr?.headSha);
+  const md = dryRunMarkdown(
+    settings,
+    client.system.version,
+    programs,
+    pr?.headSha,
+    undefined,
+    dataImpactSection(impacts, settings.dataImpact),
+  );
   const checksPart = checks ? checksSection(checks) : '';
   await reporter.summary(`${blocks(md.header, md.essential, checks?.markdown, md.detail, md.footer)}\n`);
 
@@ -243,6 +281,18 @@ export async function runDryRun(settings: Settings, reporter: Reporter): Promise
     reporter.error(
       `dry run failed: the checks found ${checks.errors} invalid expressions or broken references${what} and ` +
         `${checks.testsFailed} failed rule tests (the import itself would succeed)`,
+    );
+    return false;
+  }
+  if (impact.fails) {
+    const what = [
+      impact.total > 0
+        ? `${impact.total} records already collected on the server hold data it would orphan or hide`
+        : '',
+      impact.failed > 0 ? `${impact.failed} counts of affected records could not be made` : '',
+    ].filter(Boolean);
+    reporter.error(
+      `dry run failed: ${what.join(', and ')} (the import itself would succeed; data-impact: warn reports this without failing)`,
     );
     return false;
   }

@@ -25,6 +25,8 @@ export interface ProgramOutcome {
   onServer?: boolean;
   /** A failure before or outside the import (file, server, config). */
   error?: string;
+  /** dry-run, restore: the records on the server holding data the change orphans or hides (data-impact). */
+  dataImpact?: unknown[];
   /** Restore: what happened after the import (stale rules deleted, verification). */
   after?: string[];
 }

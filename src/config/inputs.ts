@@ -15,7 +15,9 @@ import { FAIL_ON, type FailOn } from '../check/baseline.ts';
 import { loadConfigFile } from './load-config.ts';
 import {
   COMMANDS,
+  DATA_IMPACT_MODES,
   type Auth,
+  type DataImpactMode,
   type Command,
   type GitHubContext,
   type ProgramEntry,
@@ -78,6 +80,12 @@ export const INPUTS = [
     description:
       'check, dry-run: new fails only on the invalid expressions and broken references the change brings (compared with the server, or the pull request base); all fails on every one',
     default: 'new',
+  },
+  {
+    name: 'data-impact',
+    description:
+      'dry-run: fail fails when the change orphans or hides data already collected on the server (events, tracked entities); warn only reports it',
+    default: 'fail',
   },
   {
     name: 'baseline',
@@ -221,6 +229,17 @@ function parseFailOn(raw: RawInputs): FailOn {
     throw new ConfigError(`input fail-on must be one of: ${FAIL_ON.join(', ')} (got "${value(raw, 'fail-on')}")`);
   }
   return text as FailOn;
+}
+
+/** `data-impact`: fail (the default) or warn. */
+function parseDataImpact(raw: RawInputs): DataImpactMode {
+  const text = (value(raw, 'data-impact') ?? inputDefault('data-impact') ?? 'fail').toLowerCase();
+  if (!(DATA_IMPACT_MODES as readonly string[]).includes(text)) {
+    throw new ConfigError(
+      `input data-impact must be one of: ${DATA_IMPACT_MODES.join(', ')} (got "${value(raw, 'data-impact')}")`,
+    );
+  }
+  return text as DataImpactMode;
 }
 
 /** `baseline`: a git revision; never an option (`--upload-pack=...`) or anything but a plain ref or sha. */
@@ -412,6 +431,7 @@ export function buildSettings(raw: RawInputs, environment: Environment): Setting
     importTimeoutMs: parseSeconds(raw, 'import-timeout'),
     initTests: value(raw, 'init-tests'),
     failOn: parseFailOn(raw),
+    dataImpact: parseDataImpact(raw),
     baseline: parseBaseline(raw),
     backup: {
       name: value(raw, 'backup-name'),

@@ -162,6 +162,8 @@ export interface Settings {
   initTests?: string;
   /** check, dry-run: `new` fails only on the problems the change brings; `all` on every problem. */
   failOn: 'new' | 'all';
+  /** dry-run: `fail` fails when the change affects data already collected on the server; `warn` only reports it. */
+  dataImpact: DataImpactMode;
   /** check: the git revision "before the change" (else, on a pull_request event, its base commit). */
   baseline?: string;
   /** Folder for report files (absolute). */
@@ -172,3 +174,7 @@ export interface Settings {
   /** Runs inside GitHub Actions (annotations, summary, artifacts). */
   inAction: boolean;
 }
+
+/** `data-impact`: what a dry run does when the change affects data already collected (interface.md). */
+export const DATA_IMPACT_MODES = ['fail', 'warn'] as const;
+export type DataImpactMode = (typeof DATA_IMPACT_MODES)[number];

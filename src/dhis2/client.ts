@@ -12,12 +12,14 @@ import type { ImportReport } from './import-report.ts';
 import { isRecord } from './json.ts';
 import type { JobWait } from './import-job.ts';
 import { importMetadata, type ImportParams } from './metadata-import.ts';
-import type { QueryParams } from './query.ts';
+import { buildQuery, type QueryParams } from './query.ts';
+import { totalOf, trackerCountParams, type TrackerCountQuery } from './tracker-count.ts';
 import { normaliseServerUrl } from './server-url.ts';
 import { parseVersion, versionAtLeast } from './version.ts';
 
 export type { DataStore } from './datastore.ts';
 export type { ImportParams } from './metadata-import.ts';
+export type { TrackerCountQuery } from './tracker-count.ts';
 export { ImportJobError } from './import-job.ts';
 export type { ImportError, ImportReport, ImportStats, TypeReport } from './import-report.ts';
 
@@ -181,6 +183,19 @@ export class Dhis2Client {
       retry: true,
     });
     return collectionOf(res.body, collection, this.url);
+  }
+
+  /** The request that counts these tracker records, relative to /api (for reports: no credentials in it). */
+  trackerCountRequest(q: TrackerCountQuery): string {
+    return `tracker/${q.kind}?${buildQuery(trackerCountParams(q, (minor) => this.atLeast(minor)))}`;
+  }
+
+  /** How many tracker records match (tracker-count.ts): one GET with pageSize=1, read from its pager. */
+  async countTracker(q: TrackerCountQuery): Promise<number> {
+    const path = `tracker/${q.kind}`;
+    const query = trackerCountParams(q, (minor) => this.atLeast(minor));
+    const res = await this.http.request({ method: 'GET', path, query, retry: true });
+    return totalOf(res.body, path);
   }
 
   /**

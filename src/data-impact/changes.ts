@@ -1,0 +1,309 @@
+/**
+ * Which changes of a plan touch data already collected on the server, and how to count it (pure: no I/O).
+ *
+ * DHIS2 protects tracker data from none of these: a real 2.43.1 answered VALIDATE with status OK to removing an
+ * option that events use, changing its code, deleting it, and changing a data element's valueType from TEXT to
+ * NUMBER while events hold text (test/fixtures/dhis2/real-2.43.1/import-validate-*-with-data.json). dhis2-core
+ * refuses a valueType change only for aggregate data values (DataElementObjectBundleHook, E1119, docs/dhis2-api.md).
+ *
+ * The plan's diff says which objects change and which fields; this compares the two sides of those objects
+ * (the server's dependency export before, the plan's whole payload after) and, for each change that can strand
+ * data, says which records to count (interface.md, "Data already collected"):
+ * - an option set loses a code (the option is removed from the set, or its `code` changes): events whose value
+ *   of a data element using the set (per stage of the program holding it) is the lost code, and tracked
+ *   entities whose value of a program attribute using it is;
+ * - a data element's `valueType` or `optionSet` changes: events of each stage of the program with a value for it;
+ * - an attribute's `valueType` or `optionSet` changes: tracked entities of the program with a value for it;
+ * - a data element leaves a stage: events of that stage with a value for it;
+ * - an attribute leaves the program: tracked entities of the program with a value for it.
+ * Only this program's records are counted: an option set shared with other programs strands their data too,
+ * which their own dry runs (or none) see.
+ */
+import type { MetadataDiff, ObjectChange } from '../metadata/diff.ts';
+import { idOf, isRecord } from '../metadata/json.ts';
+import { collection, type MetadataDocument, type MetadataObject } from '../metadata/types.ts';
+
+export const IMPACT_CHANGES = [
+  'option-removed',
+  'option-code-changed',
+  'value-type-changed',
+  'option-set-changed',
+  'removed-from-stage',
+  'removed-from-program',
+] as const;
+export type ImpactChange = (typeof IMPACT_CHANGES)[number];
+
+export type RecordKind = 'events' | 'trackedEntities';
+
+export interface NamedRef {
+  id: string;
+  name?: string;
+}
+
+/** What the server is asked: the records of `program` (and stage) with a value of `element` (one of `codes`). */
+export interface ImpactQuery {
+  kind: RecordKind;
+  program: string;
+  programStage?: NamedRef;
+  element: NamedRef & { collection: 'dataElements' | 'trackedEntityAttributes' };
+  /** The values counted (`in`); undefined: any value (`!null`). */
+  codes?: string[];
+}
+
+/** One change of the plan that touches collected data, and the records to count for it. */
+export interface ImpactItem {
+  change: ImpactChange;
+  /** The object whose change it is (the option set for an option's change, the stage, the program...). */
+  object: NamedRef & { collection: string };
+  /** The changed key(s), e.g. `options`, `code`, `valueType`, `programStageDataElements`. */
+  field: string;
+  query: ImpactQuery;
+  /** What changes, to tell what the data becomes. */
+  detail: {
+    /** option-code-changed: the new code of each lost one, in `codes` order. */
+    newCodes?: string[];
+    oldValueType?: string;
+    newValueType?: string;
+    oldOptionSet?: NamedRef;
+    newOptionSet?: NamedRef;
+  };
+  /** Where the change is in the file: the object and the key (for the annotation). */
+  at: { uid: string; property: string };
+}
+
+export interface ImpactInputs {
+  programId: string;
+  /** The program's dependency export on the server (undefined: the program is new there, no data yet). */
+  before: MetadataDocument | undefined;
+  /** The server's copy of every payload object it has (completes `before`). */
+  serverObjects: ReadonlyMap<string, MetadataObject>;
+  /** The whole program as the plan imports it. */
+  after: MetadataDocument;
+  diff: MetadataDiff;
+}
+
+type Index = Map<string, MetadataObject>;
+
+function index(doc: MetadataDocument | undefined, into: Index = new Map()): Index {
+  for (const value of Object.values(doc ?? {})) {
+    if (!Array.isArray(value)) continue;
+    for (const obj of value) {
+      const id = idOf(obj);
+      if (id !== undefined && isRecord(obj) && !into.has(id)) into.set(id, obj as MetadataObject);
+    }
+  }
+  return into;
+}
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+const refs = (v: unknown): string[] => (Array.isArray(v) ? v.map(idOf).filter((id) => id !== undefined) : []);
+const named = (id: string, ...objs: (MetadataObject | undefined)[]): NamedRef => {
+  const name = objs.map((o) => str(o?.name) ?? str(o?.displayName)).find((n) => n !== undefined);
+  return name === undefined ? { id } : { id, name };
+};
+
+/** The data elements of a stage: embedded `programStageDataElements`, else the top-level ones naming the stage. */
+function stageDataElements(stage: MetadataObject, doc: MetadataDocument | undefined): string[] {
+  const embedded = stage.programStageDataElements;
+  const list = Array.isArray(embedded)
+    ? embedded
+    : collection(doc ?? {}, 'programStageDataElements').filter((p) => idOf(p.programStage) === stage.id);
+  return list.map((p) => (isRecord(p) ? idOf(p.dataElement) : undefined)).filter((id) => id !== undefined);
+}
+
+/** The attributes of a program: its `programTrackedEntityAttributes`. */
+function programAttributes(program: MetadataObject | undefined): string[] {
+  const list = program?.programTrackedEntityAttributes;
+  if (!Array.isArray(list)) return [];
+  return list.map((p) => (isRecord(p) ? idOf(p.trackedEntityAttribute) : undefined)).filter((id) => id !== undefined);
+}
+
+const touches = (c: ObjectChange, key: string): boolean =>
+  c.fields.some((f) => f.path === key || f.path.startsWith(`${key}.`) || f.path.startsWith(`${key}[`));
+
+export function dataImpactItems(inputs: ImpactInputs): ImpactItem[] {
+  const { programId, before, diff } = inputs;
+  if (before === undefined) return [];
+  const changed = new Map<string, ObjectChange[]>();
+  for (const c of diff.collections) if (c.changed.length > 0) changed.set(c.collection, c.changed);
+  if (changed.size === 0) return [];
+
+  const was = index(before);
+  for (const [id, obj] of inputs.serverObjects) if (!was.has(id)) was.set(id, obj);
+  const now = index(inputs.after);
+  const program = was.get(programId);
+  if (!program) return [];
+  // Tracked entities only where the program registers them (an event program has none: its events cover it).
+  const tracker = program.programType !== 'WITHOUT_REGISTRATION' && idOf(program.trackedEntityType) !== undefined;
+  const stages = collection(before, 'programStages').filter(
+    (s) => idOf(s.program) === programId || refs(program.programStages).includes(s.id ?? ''),
+  );
+  const stagesOf = (de: string) => stages.filter((s) => stageDataElements(s, before).includes(de));
+  const attributes = new Set(tracker ? programAttributes(program) : []);
+  const items: ImpactItem[] = [];
+
+  const eventQuery = (stage: MetadataObject, de: string, codes?: string[]): ImpactQuery => ({
+    kind: 'events',
+    program: programId,
+    programStage: named(stage.id as string, stage),
+    element: { ...named(de, was.get(de), now.get(de)), collection: 'dataElements' },
+    ...(codes ? { codes } : {}),
+  });
+  const entityQuery = (tea: string, codes?: string[]): ImpactQuery => ({
+    kind: 'trackedEntities',
+    program: programId,
+    element: { ...named(tea, was.get(tea), now.get(tea)), collection: 'trackedEntityAttributes' },
+    ...(codes ? { codes } : {}),
+  });
+
+  // 1. Codes an option set loses: removed from the set, or the option's code changed.
+  const optionSets = new Set<string>();
+  for (const c of changed.get('optionSets') ?? []) if (touches(c, 'options')) optionSets.add(c.id);
+  for (const c of changed.get('options') ?? []) {
+    if (!touches(c, 'code')) continue;
+    const set =
+      idOf(now.get(c.id)?.optionSet) ??
+      idOf(was.get(c.id)?.optionSet) ??
+      collection(before, 'optionSets').find((s) => refs(s.options).includes(c.id))?.id;
+    if (set !== undefined) optionSets.add(set);
+  }
+  const codeOf = (id: string, side: Index) => str(side.get(id)?.code) ?? str(was.get(id)?.code);
+  for (const setId of optionSets) {
+    const oldSet = was.get(setId);
+    if (!oldSet) continue; // a new option set: no data holds its codes yet
+    const newSet = now.get(setId) ?? oldSet;
+    const oldOptions = refs(oldSet.options);
+    const newOptions = new Set(refs(newSet.options));
+    const kept = new Set(
+      [...newOptions].map((id) => codeOf(id, now)).filter((code): code is string => code !== undefined),
+    );
+    const removed: string[] = [];
+    const recoded: { option: string; code: string; newCode: string }[] = [];
+    for (const option of oldOptions) {
+      const code = str(was.get(option)?.code);
+      if (code === undefined || kept.has(code)) continue;
+      const newCode = newOptions.has(option) ? str(now.get(option)?.code) : undefined;
+      if (newCode !== undefined) recoded.push({ option, code, newCode });
+      else removed.push(code);
+    }
+    const users = {
+      dataElements: collection(before, 'dataElements').filter((d) => idOf(d.optionSet) === setId),
+      attributes: [...attributes].filter((a) => idOf(was.get(a)?.optionSet) === setId),
+    };
+    const object = { ...named(setId, oldSet, newSet), collection: 'optionSets' };
+    const groups: { change: ImpactChange; codes: string[]; detail: ImpactItem['detail']; at: ImpactItem['at'] }[] = [];
+    if (removed.length > 0) {
+      groups.push({ change: 'option-removed', codes: removed, detail: {}, at: { uid: setId, property: 'options' } });
+    }
+    if (recoded.length > 0) {
+      groups.push({
+        change: 'option-code-changed',
+        codes: recoded.map((r) => r.code),
+        detail: { newCodes: recoded.map((r) => r.newCode) },
+        at: { uid: recoded[0]!.option, property: 'code' },
+      });
+    }
+    for (const g of groups) {
+      const field = g.change === 'option-removed' ? 'options' : 'code';
+      for (const de of users.dataElements) {
+        for (const stage of stagesOf(de.id as string)) {
+          items.push({ ...g, object, field, query: eventQuery(stage, de.id as string, g.codes) });
+        }
+      }
+      for (const tea of users.attributes) {
+        items.push({ ...g, object, field, query: entityQuery(tea, g.codes) });
+      }
+    }
+  }
+
+  // 2. A data element's or attribute's valueType or option set.
+  const typeChanges = (c: ObjectChange) => {
+    const fields = ['valueType', 'optionSet'].filter((key) => touches(c, key));
+    if (fields.length === 0) return undefined;
+    const old = was.get(c.id);
+    const neu = now.get(c.id);
+    const set = (o: MetadataObject | undefined): NamedRef | undefined => {
+      const id = idOf(o?.optionSet);
+      return id === undefined ? undefined : named(id, was.get(id), now.get(id));
+    };
+    const detail: ImpactItem['detail'] = {};
+    if (fields.includes('valueType')) {
+      const oldType = str(old?.valueType);
+      const newType = str(neu?.valueType);
+      if (oldType !== undefined) detail.oldValueType = oldType;
+      if (newType !== undefined) detail.newValueType = newType;
+    }
+    if (fields.includes('optionSet')) {
+      const oldSet = set(old);
+      const newSet = set(neu);
+      if (oldSet) detail.oldOptionSet = oldSet;
+      if (newSet) detail.newOptionSet = newSet;
+    }
+    const change: ImpactChange = fields.includes('valueType') ? 'value-type-changed' : 'option-set-changed';
+    return { change, field: fields.join(', '), detail, at: { uid: c.id, property: fields[0]! } };
+  };
+  for (const c of changed.get('dataElements') ?? []) {
+    const t = typeChanges(c);
+    if (!t) continue;
+    const object = { ...named(c.id, was.get(c.id), now.get(c.id)), collection: 'dataElements' };
+    for (const stage of stagesOf(c.id)) items.push({ ...t, object, query: eventQuery(stage, c.id) });
+  }
+  for (const c of changed.get('trackedEntityAttributes') ?? []) {
+    const t = typeChanges(c);
+    if (!t || !attributes.has(c.id)) continue;
+    const object = { ...named(c.id, was.get(c.id), now.get(c.id)), collection: 'trackedEntityAttributes' };
+    items.push({ ...t, object, query: entityQuery(c.id) });
+  }
+
+  // 3. A data element that leaves a stage of the program.
+  for (const c of changed.get('programStages') ?? []) {
+    const stage = stages.find((s) => s.id === c.id);
+    const next = now.get(c.id);
+    if (!stage || !next || !touches(c, 'programStageDataElements')) continue;
+    const staying = new Set(stageDataElements(next, inputs.after));
+    const object = { ...named(c.id, stage, next), collection: 'programStages' };
+    for (const de of stageDataElements(stage, before)) {
+      if (staying.has(de)) continue;
+      items.push({
+        change: 'removed-from-stage',
+        object,
+        field: 'programStageDataElements',
+        query: eventQuery(stage, de),
+        detail: {},
+        at: { uid: c.id, property: 'programStageDataElements' },
+      });
+    }
+  }
+
+  // 4. An attribute that leaves the program.
+  for (const c of changed.get('programs') ?? []) {
+    if (c.id !== programId || !tracker || !touches(c, 'programTrackedEntityAttributes')) continue;
+    const next = now.get(c.id);
+    if (!next) continue;
+    const staying = new Set(programAttributes(next));
+    const object = { ...named(c.id, program, next), collection: 'programs' };
+    for (const tea of attributes) {
+      if (staying.has(tea)) continue;
+      items.push({
+        change: 'removed-from-program',
+        object,
+        field: 'programTrackedEntityAttributes',
+        query: entityQuery(tea),
+        detail: {},
+        at: { uid: c.id, property: 'programTrackedEntityAttributes' },
+      });
+    }
+  }
+  return items;
+}
+
+/** The same question asked once: items with equal keys share one count. */
+export function queryKey(q: ImpactQuery): string {
+  return [
+    q.kind,
+    q.program,
+    q.programStage?.id ?? '',
+    q.element.id,
+    q.codes ? [...q.codes].sort().join(';') : '!null',
+  ].join('|');
+}
