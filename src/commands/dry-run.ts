@@ -21,8 +21,7 @@ import {
   type CheckEvaluation,
   type CheckResult,
 } from '../check/run-checks.ts';
-import { dataImpactItems } from '../data-impact/changes.ts';
-import { countImpact } from '../data-impact/count.ts';
+import { countPlanImpact } from '../data-impact/count.ts';
 import { announceDataImpact, dataImpactSection, reportEntries, type ProgramImpact } from '../data-impact/section.ts';
 import { deletionList } from '../metadata/changed-payload.ts';
 import type { MetadataDocument } from '../metadata/types.ts';
@@ -190,16 +189,13 @@ export async function runDryRun(settings: Settings, reporter: Reporter): Promise
       serverDocs.set(entry.id, planned.current ?? null);
       const outcome = outcomeOf(planned, report);
       // The records on the server that the change would orphan or hide (no request when it touches none).
-      const items = await countImpact(
-        client,
-        dataImpactItems({
-          programId: entry.id,
-          before: planned.current,
-          serverObjects: planned.serverObjects,
-          after: planned.plan.payload,
-          diff: planned.diff,
-        }),
-      );
+      const items = await countPlanImpact(client, {
+        programId: entry.id,
+        before: planned.current,
+        serverObjects: planned.serverObjects,
+        after: planned.plan.payload,
+        diff: planned.diff,
+      });
       if (items.length > 0) {
         impacts.push({ program: { id: entry.id, ...(outcome.name ? { name: outcome.name } : {}) }, items });
         locators.set(entry.id, new ObjectLocator(planned.file));

@@ -22,7 +22,9 @@ import { blocks, cell } from '../github/markdown.ts';
 import { provenanceLine, serverTitle } from '../github/pr-comment.ts';
 import { isEmptyPayload, objectCount } from '../metadata/changed-payload.ts';
 import { diffMetadata } from '../metadata/diff.ts';
-import type { MetadataDocument, MetadataObject } from '../metadata/types.ts';
+import { collection, type MetadataDocument, type MetadataObject } from '../metadata/types.ts';
+import { countPlanImpact, impactTotal } from '../data-impact/count.ts';
+import { impactLine, reportEntries } from '../data-impact/section.ts';
 import type { Reporter } from '../reporter.ts';
 import { connect } from './connect.ts';
 import { buildExport } from './collect.ts';
@@ -283,6 +285,36 @@ function interruptedLine(signal: string, outcomes: ProgramOutcome[], rollback: {
   );
 }
 
+/** Counts, per program, the collected records the change touches (data-impact output and the report). */
+async function restoreImpact(
+  client: Dhis2Client,
+  reporter: Reporter,
+  planned: ProgramPlan[],
+): Promise<Map<string, unknown[]>> {
+  const out = new Map<string, unknown[]>();
+  let total = 0;
+  for (const p of planned) {
+    const items = await countPlanImpact(client, {
+      programId: p.entry.id,
+      before: p.current,
+      serverObjects: p.serverObjects,
+      after: p.plan.payload,
+      diff: p.diff,
+    });
+    if (items.length === 0) continue;
+    const program = collection(p.plan.payload, 'programs')[0];
+    const impact = {
+      program: { id: p.entry.id, ...(typeof program?.name === 'string' ? { name: program.name } : {}) },
+      items,
+    };
+    total += impactTotal(items);
+    out.set(p.entry.id, reportEntries(impact));
+    for (const i of items) if (i.records !== 0) reporter.info(impactLine(p.entry.id, i));
+  }
+  reporter.setOutput('data-impact', String(total));
+  return out;
+}
+
 async function restoreLocked(settings: Settings, reporter: Reporter, client: Dhis2Client): Promise<boolean> {
   const rollback = { files: [] as string[], artifacts: [] as string[] };
 
@@ -328,6 +360,9 @@ async function restoreLocked(settings: Settings, reporter: Reporter, client: Dhi
     throw e;
   }
 
+  // The records the reviewed change orphans or hides, for the report: the dry run's gate judged them.
+  const impacts = await restoreImpact(client, reporter, planned);
+
   // 3. Per program: a rollback point, the import, then the stale rules and the verification.
   const outcomes: ProgramOutcome[] = [];
   const unregister = onInterrupt(async (signal) => {
@@ -337,6 +372,7 @@ async function restoreLocked(settings: Settings, reporter: Reporter, client: Dhi
   try {
     for (const p of planned) {
       const outcome = outcomeOf(p);
+      if (impacts.has(p.entry.id)) outcome.dataImpact = impacts.get(p.entry.id);
       outcomes.push(outcome);
       if (outcomes.length > 1 && outcomes.slice(0, -1).some((o) => o.error || o.report?.status === 'ERROR')) {
         outcome.error = 'not restored: an earlier program failed';

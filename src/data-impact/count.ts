@@ -5,7 +5,7 @@
  */
 import pLimit from 'p-limit';
 import type { Dhis2Client } from '../dhis2/client.ts';
-import { queryKey, type ImpactItem } from './changes.ts';
+import { dataImpactItems, queryKey, type ImpactInputs, type ImpactItem } from './changes.ts';
 
 /** Counts at once per program: each is one indexed query the server answers quickly. */
 const COUNT_CONCURRENCY = 4;
@@ -14,8 +14,8 @@ export interface CountedImpact extends ImpactItem {
   /** The records counted, or null when the count could not be made (`error` says why). */
   records: number | null;
   error?: string;
-  /** The request, relative to /api. */
-  request: string;
+  /** The requests, relative to /api (none when this server cannot be asked). */
+  requests: string[];
 }
 
 export async function countImpact(client: Dhis2Client, items: readonly ImpactItem[]): Promise<CountedImpact[]> {
@@ -38,7 +38,7 @@ export async function countImpact(client: Dhis2Client, items: readonly ImpactIte
         });
         asked.set(key, answer);
       }
-      return { ...item, ...(await answer), request: client.trackerCountRequest(query) };
+      return { ...item, ...(await answer), requests: client.trackerCountRequests(query) };
     }),
   );
 }
@@ -48,4 +48,9 @@ export function impactTotal(items: readonly CountedImpact[]): number {
   const seen = new Map<string, number>();
   for (const i of items) if (i.records !== null) seen.set(queryKey(i.query), i.records);
   return [...seen.values()].reduce((a, b) => a + b, 0);
+}
+
+/** The plan's changes that touch collected data, counted (no request when there is none). */
+export function countPlanImpact(client: Dhis2Client, inputs: ImpactInputs): Promise<CountedImpact[]> {
+  return countImpact(client, dataImpactItems(inputs));
 }

@@ -110,7 +110,7 @@ export function reportEntries(p: ProgramImpact) {
     records: i.records,
     ...(i.error ? { error: i.error } : {}),
     ...(i.records !== null ? { effect: effectText(i, i.records) } : {}),
-    query: i.request,
+    query: i.requests.join(' + '),
   }));
 }
 

@@ -13,7 +13,7 @@ import { isRecord } from './json.ts';
 import type { JobWait } from './import-job.ts';
 import { importMetadata, type ImportParams } from './metadata-import.ts';
 import { buildQuery, type QueryParams } from './query.ts';
-import { totalOf, trackerCountParams, type TrackerCountQuery } from './tracker-count.ts';
+import { countRefusal, totalOf, trackerCountParams, type TrackerCountQuery } from './tracker-count.ts';
 import { normaliseServerUrl } from './server-url.ts';
 import { parseVersion, versionAtLeast } from './version.ts';
 
@@ -185,17 +185,34 @@ export class Dhis2Client {
     return collectionOf(res.body, collection, this.url);
   }
 
-  /** The request that counts these tracker records, relative to /api (for reports: no credentials in it). */
-  trackerCountRequest(q: TrackerCountQuery): string {
-    return `tracker/${q.kind}?${buildQuery(trackerCountParams(q, (minor) => this.atLeast(minor)))}`;
+  /** The requests that count these tracker records, relative to /api (for reports: no credentials in them). */
+  trackerCountRequests(q: TrackerCountQuery): string[] {
+    try {
+      return trackerCountParams(q, (m, p) => this.atLeast(m, p)).map(
+        (query) => `tracker/${q.kind}?${buildQuery(query)}`,
+      );
+    } catch {
+      return [];
+    }
   }
 
-  /** How many tracker records match (tracker-count.ts): one GET with pageSize=1, read from its pager. */
+  /**
+   * How many tracker records match (tracker-count.ts): a GET with pageSize=1 read from its pager (two, summed,
+   * when a code needs a filter of its own). Throws UncountableError when this version cannot ask it.
+   */
   async countTracker(q: TrackerCountQuery): Promise<number> {
     const path = `tracker/${q.kind}`;
-    const query = trackerCountParams(q, (minor) => this.atLeast(minor));
-    const res = await this.http.request({ method: 'GET', path, query, retry: true });
-    return totalOf(res.body, path);
+    let total = 0;
+    for (const query of trackerCountParams(q, (m, p) => this.atLeast(m, p))) {
+      try {
+        const res = await this.http.request({ method: 'GET', path, query, retry: true });
+        total += totalOf(res.body, path);
+      } catch (e) {
+        if (e instanceof Dhis2Error) throw new Dhis2Error(countRefusal(e.message), e.status);
+        throw e;
+      }
+    }
+    return total;
   }
 
   /**
