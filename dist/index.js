@@ -842,16 +842,16 @@ var require_tree = __commonJS({
        * @param {any} value
        * @param {number} index
        */
-      constructor(key, value2, index) {
-        if (index === void 0 || index >= key.length) {
+      constructor(key, value2, index2) {
+        if (index2 === void 0 || index2 >= key.length) {
           throw new TypeError("Unreachable");
         }
-        const code2 = this.code = key.charCodeAt(index);
+        const code2 = this.code = key.charCodeAt(index2);
         if (code2 > 127) {
           throw new TypeError("key must be ascii string");
         }
-        if (key.length !== ++index) {
-          this.middle = new _TstNode(key, value2, index);
+        if (key.length !== ++index2) {
+          this.middle = new _TstNode(key, value2, index2);
         } else {
           this.value = value2;
         }
@@ -865,34 +865,34 @@ var require_tree = __commonJS({
         if (length === 0) {
           throw new TypeError("Unreachable");
         }
-        let index = 0;
+        let index2 = 0;
         let node = this;
         while (true) {
-          const code2 = key.charCodeAt(index);
+          const code2 = key.charCodeAt(index2);
           if (code2 > 127) {
             throw new TypeError("key must be ascii string");
           }
           if (node.code === code2) {
-            if (length === ++index) {
+            if (length === ++index2) {
               node.value = value2;
               break;
             } else if (node.middle !== null) {
               node = node.middle;
             } else {
-              node.middle = new _TstNode(key, value2, index);
+              node.middle = new _TstNode(key, value2, index2);
               break;
             }
           } else if (node.code < code2) {
             if (node.left !== null) {
               node = node.left;
             } else {
-              node.left = new _TstNode(key, value2, index);
+              node.left = new _TstNode(key, value2, index2);
               break;
             }
           } else if (node.right !== null) {
             node = node.right;
           } else {
-            node.right = new _TstNode(key, value2, index);
+            node.right = new _TstNode(key, value2, index2);
             break;
           }
         }
@@ -903,16 +903,16 @@ var require_tree = __commonJS({
        */
       search(key) {
         const keylength = key.length;
-        let index = 0;
+        let index2 = 0;
         let node = this;
-        while (node !== null && index < keylength) {
-          let code2 = key[index];
+        while (node !== null && index2 < keylength) {
+          let code2 = key[index2];
           if (code2 <= 90 && code2 >= 65) {
             code2 |= 32;
           }
           while (node !== null) {
             if (code2 === node.code) {
-              if (keylength === ++index) {
+              if (keylength === ++index2) {
                 return node;
               }
               node = node.middle;
@@ -1986,11 +1986,11 @@ var require_request = __commonJS({
           } else if (typeof val[i] === "object") {
             throw new InvalidArgumentError(`invalid ${key} header`);
           } else {
-            const str4 = `${val[i]}`;
-            if (!isValidHeaderValue(str4)) {
+            const str5 = `${val[i]}`;
+            if (!isValidHeaderValue(str5)) {
               throw new InvalidArgumentError(`invalid ${key} header`);
             }
-            arr.push(str4);
+            arr.push(str5);
           }
         }
         val = arr;
@@ -3563,25 +3563,25 @@ var require_data_url = __commonJS({
     function isHTTPWhiteSpace(char) {
       return char === 13 || char === 10 || char === 9 || char === 32;
     }
-    function removeHTTPWhitespace(str4, leading = true, trailing = true) {
-      return removeChars(str4, leading, trailing, isHTTPWhiteSpace);
+    function removeHTTPWhitespace(str5, leading = true, trailing = true) {
+      return removeChars(str5, leading, trailing, isHTTPWhiteSpace);
     }
     function isASCIIWhitespace(char) {
       return char === 13 || char === 10 || char === 9 || char === 12 || char === 32;
     }
-    function removeASCIIWhitespace(str4, leading = true, trailing = true) {
-      return removeChars(str4, leading, trailing, isASCIIWhitespace);
+    function removeASCIIWhitespace(str5, leading = true, trailing = true) {
+      return removeChars(str5, leading, trailing, isASCIIWhitespace);
     }
-    function removeChars(str4, leading, trailing, predicate) {
+    function removeChars(str5, leading, trailing, predicate) {
       let lead = 0;
-      let trail = str4.length - 1;
+      let trail = str5.length - 1;
       if (leading) {
-        while (lead < str4.length && predicate(str4.charCodeAt(lead))) lead++;
+        while (lead < str5.length && predicate(str5.charCodeAt(lead))) lead++;
       }
       if (trailing) {
-        while (trail > 0 && predicate(str4.charCodeAt(trail))) trail--;
+        while (trail > 0 && predicate(str5.charCodeAt(trail))) trail--;
       }
-      return lead === 0 && trail === str4.length - 1 ? str4 : str4.slice(lead, trail + 1);
+      return lead === 0 && trail === str5.length - 1 ? str5 : str5.slice(lead, trail + 1);
     }
     function isomorphicDecode(input) {
       const length = input.length;
@@ -3821,7 +3821,7 @@ var require_webidl = __commonJS({
         }
         const method = typeof Iterable === "function" ? Iterable() : V?.[Symbol.iterator]?.();
         const seq = [];
-        let index = 0;
+        let index2 = 0;
         if (method === void 0 || typeof method.next !== "function") {
           throw webidl.errors.exception({
             header: prefix,
@@ -3833,7 +3833,7 @@ var require_webidl = __commonJS({
           if (done) {
             break;
           }
-          seq.push(converter(value2, prefix, `${argument}[${index++}]`));
+          seq.push(converter(value2, prefix, `${argument}[${index2++}]`));
         }
         return seq;
       };
@@ -3942,10 +3942,10 @@ var require_webidl = __commonJS({
     };
     webidl.converters.ByteString = function(V, prefix, argument) {
       const x = webidl.converters.DOMString(V, prefix, argument);
-      for (let index = 0; index < x.length; index++) {
-        if (x.charCodeAt(index) > 255) {
+      for (let index2 = 0; index2 < x.length; index2++) {
+        if (x.charCodeAt(index2) > 255) {
           throw new TypeError(
-            `Cannot convert argument to a ByteString because the character at index ${index} has a value of ${x.charCodeAt(index)} which is greater than 255.`
+            `Cannot convert argument to a ByteString because the character at index ${index2} has a value of ${x.charCodeAt(index2)} which is greater than 255.`
           );
         }
       }
@@ -4520,17 +4520,17 @@ var require_util2 = __commonJS({
               `'next' called on an object that does not implement interface ${name} Iterator.`
             );
           }
-          const index = this.#index;
+          const index2 = this.#index;
           const values2 = this.#target[kInternalIterator];
           const len = values2.length;
-          if (index >= len) {
+          if (index2 >= len) {
             return {
               value: void 0,
               done: true
             };
           }
-          const { [keyIndex]: key, [valueIndex]: value2 } = values2[index];
-          this.#index = index + 1;
+          const { [keyIndex]: key, [valueIndex]: value2 } = values2[index2];
+          this.#index = index2 + 1;
           let result;
           switch (this.#kind) {
             case "key":
@@ -4855,8 +4855,8 @@ var require_util2 = __commonJS({
       }
       return values2;
     }
-    function getDecodeSplit(name, list) {
-      const value2 = list.get(name, true);
+    function getDecodeSplit(name, list2) {
+      const value2 = list2.get(name, true);
       if (value2 === null) {
         return null;
       }
@@ -5500,7 +5500,7 @@ var require_body = __commonJS({
         const boundary = `----formdata-undici-0${`${random(1e11)}`.padStart(11, "0")}`;
         const prefix = `--${boundary}\r
 Content-Disposition: form-data`;
-        const escape = (str4) => str4.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22");
+        const escape = (str5) => str5.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22");
         const normalizeLinefeeds = (value2) => value2.replace(/\r?\n|\r/g, "\r\n");
         const blobParts = [];
         const rn = new Uint8Array([13, 10]);
@@ -10706,8 +10706,8 @@ var require_mock_utils = __commonJS({
     function buildHeadersFromArray(headers) {
       const clone = headers.slice();
       const entries = [];
-      for (let index = 0; index < clone.length; index += 2) {
-        entries.push([clone[index], clone[index + 1]]);
+      for (let index2 = 0; index2 < clone.length; index2 += 2) {
+        entries.push([clone[index2], clone[index2 + 1]]);
       }
       return Object.fromEntries(entries);
     }
@@ -10794,14 +10794,14 @@ var require_mock_utils = __commonJS({
       return newMockDispatch;
     }
     function deleteMockDispatch(mockDispatches, key) {
-      const index = mockDispatches.findIndex((dispatch) => {
+      const index2 = mockDispatches.findIndex((dispatch) => {
         if (!dispatch.consumed) {
           return false;
         }
         return matchKey(dispatch, key);
       });
-      if (index !== -1) {
-        mockDispatches.splice(index, 1);
+      if (index2 !== -1) {
+        mockDispatches.splice(index2, 1);
       }
     }
     function buildKey(opts) {
@@ -11686,10 +11686,10 @@ var require_dns = __commonJS({
               return;
             }
             this.setRecords(origin2, addresses);
-            const records2 = this.#records.get(origin2.hostname);
+            const records3 = this.#records.get(origin2.hostname);
             const ip = this.pick(
               origin2,
-              records2,
+              records3,
               newOpts.affinity
             );
             let port;
@@ -11752,7 +11752,7 @@ var require_dns = __commonJS({
       }
       #defaultPick(origin2, hostnameRecords, affinity) {
         let ip = null;
-        const { records: records2, offset } = hostnameRecords;
+        const { records: records3, offset } = hostnameRecords;
         let family;
         if (this.dualStack) {
           if (affinity == null) {
@@ -11764,13 +11764,13 @@ var require_dns = __commonJS({
               affinity = (hostnameRecords.offset & 1) === 1 ? 6 : 4;
             }
           }
-          if (records2[affinity] != null && records2[affinity].ips.length > 0) {
-            family = records2[affinity];
+          if (records3[affinity] != null && records3[affinity].ips.length > 0) {
+            family = records3[affinity];
           } else {
-            family = records2[affinity === 4 ? 6 : 4];
+            family = records3[affinity === 4 ? 6 : 4];
           }
         } else {
-          family = records2[affinity];
+          family = records3[affinity];
         }
         if (family == null || family.ips.length === 0) {
           return ip;
@@ -11793,7 +11793,7 @@ var require_dns = __commonJS({
       }
       setRecords(origin2, addresses) {
         const timestamp = Date.now();
-        const records2 = { records: { 4: null, 6: null } };
+        const records3 = { records: { 4: null, 6: null } };
         for (const record of addresses) {
           record.timestamp = timestamp;
           if (typeof record.ttl === "number") {
@@ -11801,11 +11801,11 @@ var require_dns = __commonJS({
           } else {
             record.ttl = this.#maxTTL;
           }
-          const familyRecords = records2.records[record.family] ?? { ips: [] };
+          const familyRecords = records3.records[record.family] ?? { ips: [] };
           familyRecords.ips.push(record);
-          records2.records[record.family] = familyRecords;
+          records3.records[record.family] = familyRecords;
         }
-        this.#records.set(origin2.hostname, records2);
+        this.#records.set(origin2.hostname, records3);
       }
       getHandler(meta, opts) {
         return new DNSDispatchHandler(this, meta, opts);
@@ -12268,9 +12268,9 @@ var require_headers = __commonJS({
       // https://fetch.spec.whatwg.org/#dom-headers-getsetcookie
       getSetCookie() {
         webidl.brandCheck(this, _Headers);
-        const list = this.#headersList.cookies;
-        if (list) {
-          return [...list];
+        const list2 = this.#headersList.cookies;
+        if (list2) {
+          return [...list2];
         }
         return [];
       }
@@ -12310,8 +12310,8 @@ var require_headers = __commonJS({
       static getHeadersList(o) {
         return o.#headersList;
       }
-      static setHeadersList(o, list) {
-        o.#headersList = list;
+      static setHeadersList(o, list2) {
+        o.#headersList = list2;
       }
     };
     var { getHeadersGuard, setHeadersGuard, getHeadersList, setHeadersList } = Headers2;
@@ -13279,13 +13279,13 @@ var require_request2 = __commonJS({
         if (this.signal.aborted) {
           ac.abort(this.signal.reason);
         } else {
-          let list = dependentControllerMap.get(this.signal);
-          if (list === void 0) {
-            list = /* @__PURE__ */ new Set();
-            dependentControllerMap.set(this.signal, list);
+          let list2 = dependentControllerMap.get(this.signal);
+          if (list2 === void 0) {
+            list2 = /* @__PURE__ */ new Set();
+            dependentControllerMap.set(this.signal, list2);
           }
           const acRef = new WeakRef(ac);
-          list.add(acRef);
+          list2.add(acRef);
           util4.addAbortListener(
             ac.signal,
             buildAbort(acRef)
@@ -15554,18 +15554,18 @@ var require_cache = __commonJS({
         const p = Promise.all(responsePromises);
         const responses = await p;
         const operations = [];
-        let index = 0;
+        let index2 = 0;
         for (const response of responses) {
           const operation = {
             type: "put",
             // 7.3.2
-            request: requestList[index],
+            request: requestList[index2],
             // 7.3.3
             response
             // 7.3.4
           };
           operations.push(operation);
-          index++;
+          index2++;
         }
         const cacheJobPromise = createDeferredPromise();
         let errorData = null;
@@ -16483,9 +16483,9 @@ var require_cookies = __commonJS({
       webidl.argumentLengthCheck(arguments, 2, "setCookie");
       webidl.brandCheck(headers, Headers2, { strict: false });
       cookie = webidl.converters.Cookie(cookie);
-      const str4 = stringify2(cookie);
-      if (str4) {
-        headers.append("Set-Cookie", str4);
+      const str5 = stringify2(cookie);
+      if (str5) {
+        headers.append("Set-Cookie", str5);
       }
     }
     webidl.converters.DeleteCookieAttributes = webidl.dictionaryConverter([
@@ -19200,16 +19200,16 @@ var require_ucs2length = __commonJS({
   "node_modules/ajv/dist/runtime/ucs2length.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
-    function ucs2length(str4) {
-      const len = str4.length;
+    function ucs2length(str5) {
+      const len = str5.length;
       let length = 0;
       let pos = 0;
       let value2;
       while (pos < len) {
         length++;
-        value2 = str4.charCodeAt(pos++);
+        value2 = str5.charCodeAt(pos++);
         if (value2 >= 55296 && value2 <= 56319 && pos < len) {
-          value2 = str4.charCodeAt(pos);
+          value2 = str5.charCodeAt(pos);
           if ((value2 & 64512) === 56320)
             pos++;
         }
@@ -20168,13 +20168,13 @@ var require_Collection = __commonJS({
 var require_stringifyComment = __commonJS({
   "node_modules/yaml/dist/stringify/stringifyComment.js"(exports) {
     "use strict";
-    var stringifyComment = (str4) => str4.replace(/^(?!$)(?: $)?/gm, "#");
+    var stringifyComment = (str5) => str5.replace(/^(?!$)(?: $)?/gm, "#");
     function indentComment(comment, indent) {
       if (/^\n+$/.test(comment))
         return comment.substring(1);
       return indent ? comment.replace(/^(?! *$)/gm, indent) : comment;
     }
-    var lineComment = (str4, indent, comment) => str4.endsWith("\n") ? indentComment(comment, indent) : comment.includes("\n") ? "\n" + indentComment(comment, indent) : (str4.endsWith(" ") ? "" : " ") + comment;
+    var lineComment = (str5, indent, comment) => str5.endsWith("\n") ? indentComment(comment, indent) : comment.includes("\n") ? "\n" + indentComment(comment, indent) : (str5.endsWith(" ") ? "" : " ") + comment;
     exports.indentComment = indentComment;
     exports.lineComment = lineComment;
     exports.stringifyComment = stringifyComment;
@@ -20328,16 +20328,16 @@ var require_stringifyString = __commonJS({
       lineWidth: ctx.options.lineWidth,
       minContentWidth: ctx.options.minContentWidth
     });
-    var containsDocumentMarker = (str4) => /^(%|---|\.\.\.)/m.test(str4);
-    function lineLengthOverLimit(str4, lineWidth, indentLength) {
+    var containsDocumentMarker = (str5) => /^(%|---|\.\.\.)/m.test(str5);
+    function lineLengthOverLimit(str5, lineWidth, indentLength) {
       if (!lineWidth || lineWidth < 0)
         return false;
       const limit = lineWidth - indentLength;
-      const strLen = str4.length;
+      const strLen = str5.length;
       if (strLen <= limit)
         return false;
       for (let i = 0, start = 0; i < strLen; ++i) {
-        if (str4[i] === "\n") {
+        if (str5[i] === "\n") {
           if (i - start > limit)
             return true;
           start = i + 1;
@@ -20354,11 +20354,11 @@ var require_stringifyString = __commonJS({
       const { implicitKey } = ctx;
       const minMultiLineLength = ctx.options.doubleQuotedMinMultiLineLength;
       const indent = ctx.indent || (containsDocumentMarker(value2) ? "  " : "");
-      let str4 = "";
+      let str5 = "";
       let start = 0;
       for (let i = 0, ch = json[i]; ch; ch = json[++i]) {
         if (ch === " " && json[i + 1] === "\\" && json[i + 2] === "n") {
-          str4 += json.slice(start, i) + "\\ ";
+          str5 += json.slice(start, i) + "\\ ";
           i += 1;
           start = i;
           ch = "\\";
@@ -20367,38 +20367,38 @@ var require_stringifyString = __commonJS({
           switch (json[i + 1]) {
             case "u":
               {
-                str4 += json.slice(start, i);
+                str5 += json.slice(start, i);
                 const code2 = json.substr(i + 2, 4);
                 switch (code2) {
                   case "0000":
-                    str4 += "\\0";
+                    str5 += "\\0";
                     break;
                   case "0007":
-                    str4 += "\\a";
+                    str5 += "\\a";
                     break;
                   case "000b":
-                    str4 += "\\v";
+                    str5 += "\\v";
                     break;
                   case "001b":
-                    str4 += "\\e";
+                    str5 += "\\e";
                     break;
                   case "0085":
-                    str4 += "\\N";
+                    str5 += "\\N";
                     break;
                   case "00a0":
-                    str4 += "\\_";
+                    str5 += "\\_";
                     break;
                   case "2028":
-                    str4 += "\\L";
+                    str5 += "\\L";
                     break;
                   case "2029":
-                    str4 += "\\P";
+                    str5 += "\\P";
                     break;
                   default:
                     if (code2.substr(0, 2) === "00")
-                      str4 += "\\x" + code2.substr(2);
+                      str5 += "\\x" + code2.substr(2);
                     else
-                      str4 += json.substr(i, 6);
+                      str5 += json.substr(i, 6);
                 }
                 i += 5;
                 start = i + 1;
@@ -20408,14 +20408,14 @@ var require_stringifyString = __commonJS({
               if (implicitKey || json[i + 2] === '"' || json.length < minMultiLineLength) {
                 i += 1;
               } else {
-                str4 += json.slice(start, i) + "\n\n";
+                str5 += json.slice(start, i) + "\n\n";
                 while (json[i + 2] === "\\" && json[i + 3] === "n" && json[i + 4] !== '"') {
-                  str4 += "\n";
+                  str5 += "\n";
                   i += 2;
                 }
-                str4 += indent;
+                str5 += indent;
                 if (json[i + 2] === " ")
-                  str4 += "\\";
+                  str5 += "\\";
                 i += 1;
                 start = i + 1;
               }
@@ -20424,8 +20424,8 @@ var require_stringifyString = __commonJS({
               i += 1;
           }
       }
-      str4 = start ? str4 + json.slice(start) : json;
-      return implicitKey ? str4 : foldFlowLines.foldFlowLines(str4, indent, foldFlowLines.FOLD_QUOTED, getFoldOptions(ctx, false));
+      str5 = start ? str5 + json.slice(start) : json;
+      return implicitKey ? str5 : foldFlowLines.foldFlowLines(str5, indent, foldFlowLines.FOLD_QUOTED, getFoldOptions(ctx, false));
     }
     function singleQuotedString(value2, ctx) {
       if (ctx.options.singleQuote === false || ctx.implicitKey && value2.includes("\n") || /[ \t]\n|\n[ \t]/.test(value2))
@@ -20553,15 +20553,15 @@ ${indent}${start}${value2}${end}`;
           return quotedString(value2, ctx);
         }
       }
-      const str4 = value2.replace(/\n+/g, `$&
+      const str5 = value2.replace(/\n+/g, `$&
 ${indent}`);
       if (actualString) {
-        const test2 = (tag) => tag.default && tag.tag !== "tag:yaml.org,2002:str" && tag.test?.test(str4);
+        const test2 = (tag) => tag.default && tag.tag !== "tag:yaml.org,2002:str" && tag.test?.test(str5);
         const { compat, tags } = ctx.doc.schema;
         if (tags.some(test2) || compat?.some(test2))
           return quotedString(value2, ctx);
       }
-      return implicitKey ? str4 : foldFlowLines.foldFlowLines(str4, indent, foldFlowLines.FOLD_FLOW, getFoldOptions(ctx, false));
+      return implicitKey ? str5 : foldFlowLines.foldFlowLines(str5, indent, foldFlowLines.FOLD_FLOW, getFoldOptions(ctx, false));
     }
     function stringifyString(item, ctx, onComment, onChompKeep) {
       const { implicitKey, inFlow } = ctx;
@@ -20713,11 +20713,11 @@ var require_stringify = __commonJS({
       const props = stringifyProps(node, tagObj, ctx);
       if (props.length > 0)
         ctx.indentAtStart = (ctx.indentAtStart ?? 0) + props.length + 1;
-      const str4 = typeof tagObj.stringify === "function" ? tagObj.stringify(node, ctx, onComment, onChompKeep) : identity.isScalar(node) ? stringifyString.stringifyString(node, ctx, onComment, onChompKeep) : node.toString(ctx, onComment, onChompKeep);
+      const str5 = typeof tagObj.stringify === "function" ? tagObj.stringify(node, ctx, onComment, onChompKeep) : identity.isScalar(node) ? stringifyString.stringifyString(node, ctx, onComment, onChompKeep) : node.toString(ctx, onComment, onChompKeep);
       if (!props)
-        return str4;
-      return identity.isScalar(node) || str4[0] === "{" || str4[0] === "[" ? `${props} ${str4}` : `${props}
-${ctx.indent}${str4}`;
+        return str5;
+      return identity.isScalar(node) || str5[0] === "{" || str5[0] === "[" ? `${props} ${str5}` : `${props}
+${ctx.indent}${str5}`;
     }
     exports.createStringifyContext = createStringifyContext;
     exports.stringify = stringify2;
@@ -20752,8 +20752,8 @@ var require_stringifyPair = __commonJS({
       });
       let keyCommentDone = false;
       let chompKeep = false;
-      let str4 = stringify2.stringify(key, ctx, () => keyCommentDone = true, () => chompKeep = true);
-      if (!explicitKey && !ctx.inFlow && str4.length > 1024) {
+      let str5 = stringify2.stringify(key, ctx, () => keyCommentDone = true, () => chompKeep = true);
+      if (!explicitKey && !ctx.inFlow && str5.length > 1024) {
         if (simpleKeys)
           throw new Error("With simple keys, single line scalar must not span more than 1024 characters");
         explicitKey = true;
@@ -20762,27 +20762,27 @@ var require_stringifyPair = __commonJS({
         if (allNullValues || value2 == null) {
           if (keyCommentDone && onComment)
             onComment();
-          return str4 === "" ? "?" : explicitKey ? `? ${str4}` : str4;
+          return str5 === "" ? "?" : explicitKey ? `? ${str5}` : str5;
         }
       } else if (allNullValues && !simpleKeys || value2 == null && explicitKey) {
-        str4 = `? ${str4}`;
+        str5 = `? ${str5}`;
         if (keyComment && !keyCommentDone) {
-          str4 += stringifyComment.lineComment(str4, ctx.indent, commentString(keyComment));
+          str5 += stringifyComment.lineComment(str5, ctx.indent, commentString(keyComment));
         } else if (chompKeep && onChompKeep)
           onChompKeep();
-        return str4;
+        return str5;
       }
       if (keyCommentDone)
         keyComment = null;
       if (explicitKey) {
         if (keyComment)
-          str4 += stringifyComment.lineComment(str4, ctx.indent, commentString(keyComment));
-        str4 = `? ${str4}
+          str5 += stringifyComment.lineComment(str5, ctx.indent, commentString(keyComment));
+        str5 = `? ${str5}
 ${indent}:`;
       } else {
-        str4 = `${str4}:`;
+        str5 = `${str5}:`;
         if (keyComment)
-          str4 += stringifyComment.lineComment(str4, ctx.indent, commentString(keyComment));
+          str5 += stringifyComment.lineComment(str5, ctx.indent, commentString(keyComment));
       }
       let vsb, vcb, valueComment;
       if (identity.isNode(value2)) {
@@ -20798,7 +20798,7 @@ ${indent}:`;
       }
       ctx.implicitKey = false;
       if (!explicitKey && !keyComment && identity.isScalar(value2))
-        ctx.indentAtStart = str4.length + 1;
+        ctx.indentAtStart = str5.length + 1;
       chompKeep = false;
       if (!indentSeq && indentStep.length >= 2 && !ctx.inFlow && !explicitKey && identity.isSeq(value2) && !value2.flow && !value2.tag && !value2.anchor) {
         ctx.indent = ctx.indent.substring(2);
@@ -20842,16 +20842,16 @@ ${ctx.indent}`;
       } else if (valueStr === "" || valueStr[0] === "\n") {
         ws = "";
       }
-      str4 += ws + valueStr;
+      str5 += ws + valueStr;
       if (ctx.inFlow) {
         if (valueCommentDone && onComment)
           onComment();
       } else if (valueComment && !valueCommentDone) {
-        str4 += stringifyComment.lineComment(str4, ctx.indent, commentString(valueComment));
+        str5 += stringifyComment.lineComment(str5, ctx.indent, commentString(valueComment));
       } else if (chompKeep && onChompKeep) {
         onChompKeep();
       }
-      return str4;
+      return str5;
     }
     exports.stringifyPair = stringifyPair;
   }
@@ -21078,31 +21078,31 @@ var require_stringifyCollection = __commonJS({
           }
         }
         chompKeep = false;
-        let str5 = stringify2.stringify(item, itemCtx, () => comment2 = null, () => chompKeep = true);
+        let str6 = stringify2.stringify(item, itemCtx, () => comment2 = null, () => chompKeep = true);
         if (comment2)
-          str5 += stringifyComment.lineComment(str5, itemIndent, commentString(comment2));
+          str6 += stringifyComment.lineComment(str6, itemIndent, commentString(comment2));
         if (chompKeep && comment2)
           chompKeep = false;
-        lines.push(blockItemPrefix + str5);
+        lines.push(blockItemPrefix + str6);
       }
-      let str4;
+      let str5;
       if (lines.length === 0) {
-        str4 = flowChars.start + flowChars.end;
+        str5 = flowChars.start + flowChars.end;
       } else {
-        str4 = lines[0];
+        str5 = lines[0];
         for (let i = 1; i < lines.length; ++i) {
           const line2 = lines[i];
-          str4 += line2 ? `
+          str5 += line2 ? `
 ${indent}${line2}` : "\n";
         }
       }
       if (comment) {
-        str4 += "\n" + stringifyComment.indentComment(commentString(comment), indent);
+        str5 += "\n" + stringifyComment.indentComment(commentString(comment), indent);
         if (onComment)
           onComment();
       } else if (chompKeep && onChompKeep)
         onChompKeep();
-      return str4;
+      return str5;
     }
     function stringifyFlowCollection({ items }, ctx, { flowChars, itemIndent }) {
       const { indent, indentStep, flowCollectionPadding: fcPadding, options: { commentString } } = ctx;
@@ -21145,21 +21145,21 @@ ${indent}${line2}` : "\n";
         }
         if (comment)
           reqNewline = true;
-        let str4 = stringify2.stringify(item, itemCtx, () => comment = null);
-        reqNewline || (reqNewline = lines.length > linesAtValue || str4.includes("\n"));
+        let str5 = stringify2.stringify(item, itemCtx, () => comment = null);
+        reqNewline || (reqNewline = lines.length > linesAtValue || str5.includes("\n"));
         if (i < items.length - 1) {
-          str4 += ",";
+          str5 += ",";
         } else if (ctx.options.trailingComma) {
           if (ctx.options.lineWidth > 0) {
-            reqNewline || (reqNewline = lines.reduce((sum, line2) => sum + line2.length + 2, 2) + (str4.length + 2) > ctx.options.lineWidth);
+            reqNewline || (reqNewline = lines.reduce((sum, line2) => sum + line2.length + 2, 2) + (str5.length + 2) > ctx.options.lineWidth);
           }
           if (reqNewline) {
-            str4 += ",";
+            str5 += ",";
           }
         }
         if (comment)
-          str4 += stringifyComment.lineComment(str4, itemIndent, commentString(comment));
-        lines.push(str4);
+          str5 += stringifyComment.lineComment(str5, itemIndent, commentString(comment));
+        lines.push(str5);
         linesAtValue = lines.length;
       }
       const { start, end } = flowChars;
@@ -21171,11 +21171,11 @@ ${indent}${line2}` : "\n";
           reqNewline = ctx.options.lineWidth > 0 && len > ctx.options.lineWidth;
         }
         if (reqNewline) {
-          let str4 = start;
+          let str5 = start;
           for (const line2 of lines)
-            str4 += line2 ? `
+            str5 += line2 ? `
 ${indentStep}${indent}${line2}` : "\n";
-          return `${str4}
+          return `${str5}
 ${indent}${end}`;
         } else {
           return `${start}${fcPadding}${lines.join(" ")}${fcPadding}${end}`;
@@ -21507,7 +21507,7 @@ var require_string = __commonJS({
       identify: (value2) => typeof value2 === "string",
       default: true,
       tag: "tag:yaml.org,2002:str",
-      resolve: (str4) => str4,
+      resolve: (str5) => str5,
       stringify(item, ctx, onComment, onChompKeep) {
         ctx = Object.assign({ actualString: true }, ctx);
         return stringifyString.stringifyString(item, ctx, onComment, onChompKeep);
@@ -21545,7 +21545,7 @@ var require_bool = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:bool",
       test: /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/,
-      resolve: (str4) => new Scalar.Scalar(str4[0] === "t" || str4[0] === "T"),
+      resolve: (str5) => new Scalar.Scalar(str5[0] === "t" || str5[0] === "T"),
       stringify({ source, value: value2 }, ctx) {
         if (source && boolTag.test.test(source)) {
           const sv = source[0] === "t" || source[0] === "T";
@@ -21597,7 +21597,7 @@ var require_float = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/,
-      resolve: (str4) => str4.slice(-3).toLowerCase() === "nan" ? NaN : str4[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY,
+      resolve: (str5) => str5.slice(-3).toLowerCase() === "nan" ? NaN : str5[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY,
       stringify: stringifyNumber.stringifyNumber
     };
     var floatExp = {
@@ -21606,7 +21606,7 @@ var require_float = __commonJS({
       tag: "tag:yaml.org,2002:float",
       format: "EXP",
       test: /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/,
-      resolve: (str4) => parseFloat(str4),
+      resolve: (str5) => parseFloat(str5),
       stringify(node) {
         const num2 = Number(node.value);
         return isFinite(num2) ? num2.toExponential() : stringifyNumber.stringifyNumber(node);
@@ -21617,11 +21617,11 @@ var require_float = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/,
-      resolve(str4) {
-        const node = new Scalar.Scalar(parseFloat(str4));
-        const dot = str4.indexOf(".");
-        if (dot !== -1 && str4[str4.length - 1] === "0")
-          node.minFractionDigits = str4.length - dot - 1;
+      resolve(str5) {
+        const node = new Scalar.Scalar(parseFloat(str5));
+        const dot = str5.indexOf(".");
+        if (dot !== -1 && str5[str5.length - 1] === "0")
+          node.minFractionDigits = str5.length - dot - 1;
         return node;
       },
       stringify: stringifyNumber.stringifyNumber
@@ -21638,7 +21638,7 @@ var require_int = __commonJS({
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     var intIdentify = (value2) => typeof value2 === "bigint" || Number.isInteger(value2);
-    var intResolve = (str4, offset, radix, { intAsBigInt }) => intAsBigInt ? BigInt(str4) : parseInt(str4.substring(offset), radix);
+    var intResolve = (str5, offset, radix, { intAsBigInt }) => intAsBigInt ? BigInt(str5) : parseInt(str5.substring(offset), radix);
     function intStringify(node, radix, prefix) {
       const { value: value2 } = node;
       if (intIdentify(value2) && value2 >= 0)
@@ -21651,7 +21651,7 @@ var require_int = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "OCT",
       test: /^0o[0-7]+$/,
-      resolve: (str4, _onError, opt) => intResolve(str4, 2, 8, opt),
+      resolve: (str5, _onError, opt) => intResolve(str5, 2, 8, opt),
       stringify: (node) => intStringify(node, 8, "0o")
     };
     var int = {
@@ -21659,7 +21659,7 @@ var require_int = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:int",
       test: /^[-+]?[0-9]+$/,
-      resolve: (str4, _onError, opt) => intResolve(str4, 0, 10, opt),
+      resolve: (str5, _onError, opt) => intResolve(str5, 0, 10, opt),
       stringify: stringifyNumber.stringifyNumber
     };
     var intHex = {
@@ -21668,7 +21668,7 @@ var require_int = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "HEX",
       test: /^0x[0-9a-fA-F]+$/,
-      resolve: (str4, _onError, opt) => intResolve(str4, 2, 16, opt),
+      resolve: (str5, _onError, opt) => intResolve(str5, 2, 16, opt),
       stringify: (node) => intStringify(node, 16, "0x")
     };
     exports.int = int;
@@ -21721,7 +21721,7 @@ var require_schema2 = __commonJS({
         identify: (value2) => typeof value2 === "string",
         default: true,
         tag: "tag:yaml.org,2002:str",
-        resolve: (str4) => str4,
+        resolve: (str5) => str5,
         stringify: stringifyJSON
       },
       {
@@ -21738,7 +21738,7 @@ var require_schema2 = __commonJS({
         default: true,
         tag: "tag:yaml.org,2002:bool",
         test: /^true$|^false$/,
-        resolve: (str4) => str4 === "true",
+        resolve: (str5) => str5 === "true",
         stringify: stringifyJSON
       },
       {
@@ -21746,7 +21746,7 @@ var require_schema2 = __commonJS({
         default: true,
         tag: "tag:yaml.org,2002:int",
         test: /^-?(?:0|[1-9][0-9]*)$/,
-        resolve: (str4, _onError, { intAsBigInt }) => intAsBigInt ? BigInt(str4) : parseInt(str4, 10),
+        resolve: (str5, _onError, { intAsBigInt }) => intAsBigInt ? BigInt(str5) : parseInt(str5, 10),
         stringify: ({ value: value2 }) => intIdentify(value2) ? value2.toString() : JSON.stringify(value2)
       },
       {
@@ -21754,7 +21754,7 @@ var require_schema2 = __commonJS({
         default: true,
         tag: "tag:yaml.org,2002:float",
         test: /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?$/,
-        resolve: (str4) => parseFloat(str4),
+        resolve: (str5) => parseFloat(str5),
         stringify: stringifyJSON
       }
     ];
@@ -21762,9 +21762,9 @@ var require_schema2 = __commonJS({
       default: true,
       tag: "",
       test: /^/,
-      resolve(str4, onError) {
-        onError(`Unresolved plain scalar ${JSON.stringify(str4)}`);
-        return str4;
+      resolve(str5, onError) {
+        onError(`Unresolved plain scalar ${JSON.stringify(str5)}`);
+        return str5;
       }
     };
     var schema = [map.map, seq.seq].concat(jsonScalars, jsonError);
@@ -21796,10 +21796,10 @@ var require_binary = __commonJS({
         if (typeof node_buffer.Buffer === "function") {
           return node_buffer.Buffer.from(src, "base64");
         } else if (typeof atob === "function") {
-          const str4 = atob(src.replace(/[\n\r]/g, ""));
-          const buffer = new Uint8Array(str4.length);
-          for (let i = 0; i < str4.length; ++i)
-            buffer[i] = str4.charCodeAt(i);
+          const str5 = atob(src.replace(/[\n\r]/g, ""));
+          const buffer = new Uint8Array(str5.length);
+          for (let i = 0; i < str5.length; ++i)
+            buffer[i] = str5.charCodeAt(i);
           return buffer;
         } else {
           onError("This environment does not support reading binary tags; either Buffer or atob is required");
@@ -21810,28 +21810,28 @@ var require_binary = __commonJS({
         if (!value2)
           return "";
         const buf = value2;
-        let str4;
+        let str5;
         if (typeof node_buffer.Buffer === "function") {
-          str4 = buf instanceof node_buffer.Buffer ? buf.toString("base64") : node_buffer.Buffer.from(buf.buffer).toString("base64");
+          str5 = buf instanceof node_buffer.Buffer ? buf.toString("base64") : node_buffer.Buffer.from(buf.buffer).toString("base64");
         } else if (typeof btoa === "function") {
           let s = "";
           for (let i = 0; i < buf.length; ++i)
             s += String.fromCharCode(buf[i]);
-          str4 = btoa(s);
+          str5 = btoa(s);
         } else {
           throw new Error("This environment does not support writing binary tags; either Buffer or btoa is required");
         }
         type ?? (type = Scalar.Scalar.BLOCK_LITERAL);
         if (type !== Scalar.Scalar.QUOTE_DOUBLE) {
           const lineWidth = Math.max(ctx.options.lineWidth - ctx.indent.length, ctx.options.minContentWidth);
-          const n2 = Math.ceil(str4.length / lineWidth);
+          const n2 = Math.ceil(str5.length / lineWidth);
           const lines = new Array(n2);
           for (let i = 0, o = 0; i < n2; ++i, o += lineWidth) {
-            lines[i] = str4.substr(o, lineWidth);
+            lines[i] = str5.substr(o, lineWidth);
           }
-          str4 = lines.join(type === Scalar.Scalar.BLOCK_LITERAL ? "\n" : " ");
+          str5 = lines.join(type === Scalar.Scalar.BLOCK_LITERAL ? "\n" : " ");
         }
-        return stringifyString.stringifyString({ comment, type, value: str4 }, ctx, onComment, onChompKeep);
+        return stringifyString.stringifyString({ comment, type, value: str5 }, ctx, onComment, onChompKeep);
       }
     };
     exports.binary = binary;
@@ -22037,7 +22037,7 @@ var require_float2 = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/,
-      resolve: (str4) => str4.slice(-3).toLowerCase() === "nan" ? NaN : str4[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY,
+      resolve: (str5) => str5.slice(-3).toLowerCase() === "nan" ? NaN : str5[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY,
       stringify: stringifyNumber.stringifyNumber
     };
     var floatExp = {
@@ -22046,7 +22046,7 @@ var require_float2 = __commonJS({
       tag: "tag:yaml.org,2002:float",
       format: "EXP",
       test: /^[-+]?(?:[0-9][0-9_]*)?(?:\.[0-9_]*)?[eE][-+]?[0-9]+$/,
-      resolve: (str4) => parseFloat(str4.replace(/_/g, "")),
+      resolve: (str5) => parseFloat(str5.replace(/_/g, "")),
       stringify(node) {
         const num2 = Number(node.value);
         return isFinite(num2) ? num2.toExponential() : stringifyNumber.stringifyNumber(node);
@@ -22057,11 +22057,11 @@ var require_float2 = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^[-+]?(?:[0-9][0-9_]*)?\.[0-9_]*$/,
-      resolve(str4) {
-        const node = new Scalar.Scalar(parseFloat(str4.replace(/_/g, "")));
-        const dot = str4.indexOf(".");
+      resolve(str5) {
+        const node = new Scalar.Scalar(parseFloat(str5.replace(/_/g, "")));
+        const dot = str5.indexOf(".");
         if (dot !== -1) {
-          const f = str4.substring(dot + 1).replace(/_/g, "");
+          const f = str5.substring(dot + 1).replace(/_/g, "");
           if (f[f.length - 1] === "0")
             node.minFractionDigits = f.length;
         }
@@ -22081,34 +22081,34 @@ var require_int2 = __commonJS({
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     var intIdentify = (value2) => typeof value2 === "bigint" || Number.isInteger(value2);
-    function intResolve(str4, offset, radix, { intAsBigInt }) {
-      const sign = str4[0];
+    function intResolve(str5, offset, radix, { intAsBigInt }) {
+      const sign = str5[0];
       if (sign === "-" || sign === "+")
         offset += 1;
-      str4 = str4.substring(offset).replace(/_/g, "");
+      str5 = str5.substring(offset).replace(/_/g, "");
       if (intAsBigInt) {
         switch (radix) {
           case 2:
-            str4 = `0b${str4}`;
+            str5 = `0b${str5}`;
             break;
           case 8:
-            str4 = `0o${str4}`;
+            str5 = `0o${str5}`;
             break;
           case 16:
-            str4 = `0x${str4}`;
+            str5 = `0x${str5}`;
             break;
         }
-        const n3 = BigInt(str4);
+        const n3 = BigInt(str5);
         return sign === "-" ? BigInt(-1) * n3 : n3;
       }
-      const n2 = parseInt(str4, radix);
+      const n2 = parseInt(str5, radix);
       return sign === "-" ? -1 * n2 : n2;
     }
     function intStringify(node, radix, prefix) {
       const { value: value2 } = node;
       if (intIdentify(value2)) {
-        const str4 = value2.toString(radix);
-        return value2 < 0 ? "-" + prefix + str4.substr(1) : prefix + str4;
+        const str5 = value2.toString(radix);
+        return value2 < 0 ? "-" + prefix + str5.substr(1) : prefix + str5;
       }
       return stringifyNumber.stringifyNumber(node);
     }
@@ -22118,7 +22118,7 @@ var require_int2 = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "BIN",
       test: /^[-+]?0b[0-1_]+$/,
-      resolve: (str4, _onError, opt) => intResolve(str4, 2, 2, opt),
+      resolve: (str5, _onError, opt) => intResolve(str5, 2, 2, opt),
       stringify: (node) => intStringify(node, 2, "0b")
     };
     var intOct = {
@@ -22127,7 +22127,7 @@ var require_int2 = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "OCT",
       test: /^[-+]?0[0-7_]+$/,
-      resolve: (str4, _onError, opt) => intResolve(str4, 1, 8, opt),
+      resolve: (str5, _onError, opt) => intResolve(str5, 1, 8, opt),
       stringify: (node) => intStringify(node, 8, "0")
     };
     var int = {
@@ -22135,7 +22135,7 @@ var require_int2 = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:int",
       test: /^[-+]?[0-9][0-9_]*$/,
-      resolve: (str4, _onError, opt) => intResolve(str4, 0, 10, opt),
+      resolve: (str5, _onError, opt) => intResolve(str5, 0, 10, opt),
       stringify: stringifyNumber.stringifyNumber
     };
     var intHex = {
@@ -22144,7 +22144,7 @@ var require_int2 = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "HEX",
       test: /^[-+]?0x[0-9a-fA-F_]+$/,
-      resolve: (str4, _onError, opt) => intResolve(str4, 2, 16, opt),
+      resolve: (str5, _onError, opt) => intResolve(str5, 2, 16, opt),
       stringify: (node) => intStringify(node, 16, "0x")
     };
     exports.int = int;
@@ -22248,9 +22248,9 @@ var require_timestamp = __commonJS({
   "node_modules/yaml/dist/schema/yaml-1.1/timestamp.js"(exports) {
     "use strict";
     var stringifyNumber = require_stringifyNumber();
-    function parseSexagesimal(str4, asBigInt) {
-      const sign = str4[0];
-      const parts = sign === "-" || sign === "+" ? str4.substring(1) : str4;
+    function parseSexagesimal(str5, asBigInt) {
+      const sign = str5[0];
+      const parts = sign === "-" || sign === "+" ? str5.substring(1) : str5;
       const num2 = (n2) => asBigInt ? BigInt(n2) : Number(n2);
       const res = parts.replace(/_/g, "").split(":").reduce((res2, p) => res2 * num2(60) + num2(p), num2(0));
       return sign === "-" ? num2(-1) * res : res;
@@ -22287,7 +22287,7 @@ var require_timestamp = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "TIME",
       test: /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+$/,
-      resolve: (str4, _onError, { intAsBigInt }) => parseSexagesimal(str4, intAsBigInt),
+      resolve: (str5, _onError, { intAsBigInt }) => parseSexagesimal(str5, intAsBigInt),
       stringify: stringifySexagesimal
     };
     var floatTime = {
@@ -22296,7 +22296,7 @@ var require_timestamp = __commonJS({
       tag: "tag:yaml.org,2002:float",
       format: "TIME",
       test: /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*$/,
-      resolve: (str4) => parseSexagesimal(str4, false),
+      resolve: (str5) => parseSexagesimal(str5, false),
       stringify: stringifySexagesimal
     };
     var timestamp = {
@@ -22307,8 +22307,8 @@ var require_timestamp = __commonJS({
       // may be omitted altogether, resulting in a date format. In such a case, the time part is
       // assumed to be 00:00:00Z (start of day, UTC).
       test: RegExp("^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:(?:t|T|[ \\t]+)([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2}(\\.[0-9]+)?)(?:[ \\t]*(Z|[-+][012]?[0-9](?::[0-9]{2})?))?)?$"),
-      resolve(str4) {
-        const match = str4.match(timestamp.test);
+      resolve(str5) {
+        const match = str5.match(timestamp.test);
         if (!match)
           throw new Error("!!timestamp expects a date, starting with yyyy-mm-dd");
         const [, year, month, day, hour, minute, second] = match.map(Number);
@@ -24761,10 +24761,10 @@ var require_cst_visit = __commonJS({
     visit2.REMOVE = REMOVE;
     visit2.itemAtPath = (cst, path) => {
       let item = cst;
-      for (const [field2, index] of path) {
+      for (const [field2, index2] of path) {
         const tok = item?.[field2];
         if (tok && "items" in tok) {
-          item = tok.items[index];
+          item = tok.items[index2];
         } else
           return void 0;
       }
@@ -25535,15 +25535,15 @@ var require_parser = __commonJS({
     var node_process = __require("process");
     var cst = require_cst();
     var lexer = require_lexer();
-    function includesToken(list, type) {
-      for (let i = 0; i < list.length; ++i)
-        if (list[i].type === type)
+    function includesToken(list2, type) {
+      for (let i = 0; i < list2.length; ++i)
+        if (list2[i].type === type)
           return true;
       return false;
     }
-    function findNonEmptyIndex(list) {
-      for (let i = 0; i < list.length; ++i) {
-        switch (list[i].type) {
+    function findNonEmptyIndex(list2) {
+      for (let i = 0; i < list2.length; ++i) {
+        switch (list2[i].type) {
           case "space":
           case "comment":
           case "newline":
@@ -35373,11 +35373,11 @@ var require_mime_types = __commonJS({
       }
       return false;
     }
-    function contentType(str4) {
-      if (!str4 || typeof str4 !== "string") {
+    function contentType(str5) {
+      if (!str5 || typeof str5 !== "string") {
         return false;
       }
-      var mime = str4.indexOf("/") === -1 ? exports.lookup(str4) : str4;
+      var mime = str5.indexOf("/") === -1 ? exports.lookup(str5) : str5;
       if (!mime) {
         return false;
       }
@@ -35493,9 +35493,9 @@ var require_iterate = __commonJS({
     var async = require_async();
     var abort = require_abort();
     module.exports = iterate;
-    function iterate(list, iterator2, state, callback) {
+    function iterate(list2, iterator2, state, callback) {
       var key = state["keyedList"] ? state["keyedList"][state.index] : state.index;
-      state.jobs[key] = runJob(iterator2, key, list[key], function(error2, output) {
+      state.jobs[key] = runJob(iterator2, key, list2[key], function(error2, output) {
         if (!(key in state.jobs)) {
           return;
         }
@@ -35524,17 +35524,17 @@ var require_iterate = __commonJS({
 var require_state = __commonJS({
   "node_modules/asynckit/lib/state.js"(exports, module) {
     module.exports = state;
-    function state(list, sortMethod) {
-      var isNamedList = !Array.isArray(list), initState = {
+    function state(list2, sortMethod) {
+      var isNamedList = !Array.isArray(list2), initState = {
         index: 0,
-        keyedList: isNamedList || sortMethod ? Object.keys(list) : null,
+        keyedList: isNamedList || sortMethod ? Object.keys(list2) : null,
         jobs: {},
         results: isNamedList ? {} : [],
-        size: isNamedList ? Object.keys(list).length : list.length
+        size: isNamedList ? Object.keys(list2).length : list2.length
       };
       if (sortMethod) {
         initState.keyedList.sort(isNamedList ? sortMethod : function(a, b) {
-          return sortMethod(list[a], list[b]);
+          return sortMethod(list2[a], list2[b]);
         });
       }
       return initState;
@@ -35566,10 +35566,10 @@ var require_parallel = __commonJS({
     var initState = require_state();
     var terminator = require_terminator();
     module.exports = parallel;
-    function parallel(list, iterator2, callback) {
-      var state = initState(list);
-      while (state.index < (state["keyedList"] || list).length) {
-        iterate(list, iterator2, state, function(error2, result) {
+    function parallel(list2, iterator2, callback) {
+      var state = initState(list2);
+      while (state.index < (state["keyedList"] || list2).length) {
+        iterate(list2, iterator2, state, function(error2, result) {
           if (error2) {
             callback(error2, result);
             return;
@@ -35595,16 +35595,16 @@ var require_serialOrdered = __commonJS({
     module.exports = serialOrdered;
     module.exports.ascending = ascending;
     module.exports.descending = descending;
-    function serialOrdered(list, iterator2, sortMethod, callback) {
-      var state = initState(list, sortMethod);
-      iterate(list, iterator2, state, function iteratorHandler(error2, result) {
+    function serialOrdered(list2, iterator2, sortMethod, callback) {
+      var state = initState(list2, sortMethod);
+      iterate(list2, iterator2, state, function iteratorHandler(error2, result) {
         if (error2) {
           callback(error2, result);
           return;
         }
         state.index++;
-        if (state.index < (state["keyedList"] || list).length) {
-          iterate(list, iterator2, state, iteratorHandler);
+        if (state.index < (state["keyedList"] || list2).length) {
+          iterate(list2, iterator2, state, iteratorHandler);
           return;
         }
         callback(null, state.results);
@@ -35625,8 +35625,8 @@ var require_serial = __commonJS({
   "node_modules/asynckit/serial.js"(exports, module) {
     var serialOrdered = require_serialOrdered();
     module.exports = serial;
-    function serial(list, iterator2, callback) {
-      return serialOrdered(list, iterator2, null, callback);
+    function serial(list2, iterator2, callback) {
+      return serialOrdered(list2, iterator2, null, callback);
     }
   }
 });
@@ -35940,14 +35940,14 @@ var require_implementation = __commonJS({
       return arr;
     };
     var joiny = function(arr, joiner) {
-      var str4 = "";
+      var str5 = "";
       for (var i = 0; i < arr.length; i += 1) {
-        str4 += arr[i];
+        str5 += arr[i];
         if (i + 1 < arr.length) {
-          str4 += joiner;
+          str5 += joiner;
         }
       }
-      return str4;
+      return str5;
     };
     module.exports = function bind2(that) {
       var target2 = this;
@@ -36554,8 +36554,8 @@ var require_form_data = __commonJS({
     var setToStringTag = require_es_set_tostringtag();
     var hasOwn = require_hasown();
     var populate = require_populate();
-    function escapeHeaderParam(str4) {
-      return String(str4).replace(/\r/g, "%0D").replace(/\n/g, "%0A").replace(/"/g, "%22");
+    function escapeHeaderParam(str5) {
+      return String(str5).replace(/\r/g, "%0D").replace(/\n/g, "%0A").replace(/"/g, "%22");
     }
     function FormData3(options) {
       if (!(this instanceof FormData3)) {
@@ -36879,13 +36879,13 @@ var require_ms = __commonJS({
         "val is not a non-empty string or a valid number. val=" + JSON.stringify(val)
       );
     };
-    function parse2(str4) {
-      str4 = String(str4);
-      if (str4.length > 100) {
+    function parse2(str5) {
+      str5 = String(str5);
+      if (str5.length > 100) {
         return;
       }
       var match = /^(-?(?:\d+)?\.?\d+) *(milliseconds?|msecs?|ms|seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|w|years?|yrs?|y)?$/i.exec(
-        str4
+        str5
       );
       if (!match) {
         return;
@@ -37021,18 +37021,18 @@ var require_common = __commonJS({
           if (typeof args[0] !== "string") {
             args.unshift("%O");
           }
-          let index = 0;
+          let index2 = 0;
           args[0] = args[0].replace(/%([a-zA-Z%])/g, (match, format) => {
             if (match === "%%") {
               return "%";
             }
-            index++;
+            index2++;
             const formatter = createDebug.formatters[format];
             if (typeof formatter === "function") {
-              const val = args[index];
+              const val = args[index2];
               match = formatter.call(self2, val);
-              args.splice(index, 1);
-              index--;
+              args.splice(index2, 1);
+              index2--;
             }
             return match;
           });
@@ -37267,15 +37267,15 @@ var require_browser = __commonJS({
       }
       const c = "color: " + this.color;
       args.splice(1, 0, c, "color: inherit");
-      let index = 0;
+      let index2 = 0;
       let lastC = 0;
       args[0].replace(/%[a-zA-Z%]/g, (match) => {
         if (match === "%%") {
           return;
         }
-        index++;
+        index2++;
         if (match === "%c") {
-          lastC = index;
+          lastC = index2;
         }
       });
       args.splice(lastC, 0, c);
@@ -37601,7 +37601,7 @@ var require_node = __commonJS({
     var { formatters } = module.exports;
     formatters.o = function(v) {
       this.inspectOpts.colors = this.useColors;
-      return util4.inspect(v, this.inspectOpts).split("\n").map((str4) => str4.trim()).join(" ");
+      return util4.inspect(v, this.inspectOpts).split("\n").map((str5) => str5.trim()).join(" ");
     };
     formatters.O = function(v) {
       this.inspectOpts.colors = this.useColors;
@@ -38659,11 +38659,11 @@ var require_safe_stable_stringify = __commonJS({
     exports.configure = configure2;
     module.exports = stringify2;
     var strEscapeSequencesRegExp = /[\u0000-\u001f\u0022\u005c\ud800-\udfff]/;
-    function strEscape(str4) {
-      if (str4.length < 5e3 && !strEscapeSequencesRegExp.test(str4)) {
-        return `"${str4}"`;
+    function strEscape(str5) {
+      if (str5.length < 5e3 && !strEscapeSequencesRegExp.test(str5)) {
+        return `"${str5}"`;
       }
-      return JSON.stringify(str4);
+      return JSON.stringify(str5);
     }
     function sort(array, comparator) {
       if (array.length > 200 || comparator) {
@@ -40093,6 +40093,7 @@ var RESTORE_ELEMENTS = [
   "programStageDataElements",
   "dataElements"
 ];
+var DATA_IMPACT_MODES = ["fail", "warn"];
 
 // src/util/closest.ts
 function closest(word, candidates) {
@@ -41683,7 +41684,7 @@ function from(e, schema) {
 function validateAgainstSchema(source, name) {
   const validate = schemaValidator(name);
   if (validate(source.value)) return;
-  const problems = (validate.errors ?? []).filter((e) => e.keyword !== "propertyNames" && e.keyword !== "$ref").map((e, index) => ({ index, ...describeError(e, source, name) }));
+  const problems = (validate.errors ?? []).filter((e) => e.keyword !== "propertyNames" && e.keyword !== "$ref").map((e, index2) => ({ index: index2, ...describeError(e, source, name) }));
   problems.sort((a, b) => a.sortOffset - b.sortOffset || a.rank - b.rank || a.index - b.index);
   const first = problems[0];
   if (!first) throw new ConfigError(`${subjectName(name)} is invalid`, { file: source.file });
@@ -42112,6 +42113,11 @@ var INPUTS = [
     default: "new"
   },
   {
+    name: "data-impact",
+    description: "dry-run: fail fails when the change orphans or hides data already collected on the server (events, tracked entities); warn only reports it",
+    default: "fail"
+  },
+  {
     name: "baseline",
     description: "check: the git commit or ref to compare with for fail-on: new (default on a pull_request event: its base commit)"
   },
@@ -42204,6 +42210,15 @@ function parseFailOn(raw) {
   const text = (value(raw, "fail-on") ?? inputDefault("fail-on") ?? "new").toLowerCase();
   if (!FAIL_ON.includes(text)) {
     throw new ConfigError(`input fail-on must be one of: ${FAIL_ON.join(", ")} (got "${value(raw, "fail-on")}")`);
+  }
+  return text;
+}
+function parseDataImpact(raw) {
+  const text = (value(raw, "data-impact") ?? inputDefault("data-impact") ?? "fail").toLowerCase();
+  if (!DATA_IMPACT_MODES.includes(text)) {
+    throw new ConfigError(
+      `input data-impact must be one of: ${DATA_IMPACT_MODES.join(", ")} (got "${value(raw, "data-impact")}")`
+    );
   }
   return text;
 }
@@ -42352,6 +42367,7 @@ function buildSettings(raw, environment2) {
     importTimeoutMs: parseSeconds(raw, "import-timeout"),
     initTests: value(raw, "init-tests"),
     failOn: parseFailOn(raw),
+    dataImpact: parseDataImpact(raw),
     baseline: parseBaseline(raw),
     backup: {
       name: value(raw, "backup-name"),
@@ -42849,35 +42865,35 @@ function toComment(item, what) {
 function toPull(item) {
   const p = item;
   if (!p || typeof p !== "object" || typeof p.number !== "number") return void 0;
-  const str4 = (v) => typeof v === "string" && v !== "" ? v : void 0;
+  const str5 = (v) => typeof v === "string" && v !== "" ? v : void 0;
   return {
     number: p.number,
-    state: str4(p.state),
-    mergedAt: str4(p.merged_at),
-    mergeCommitSha: str4(p.merge_commit_sha),
-    headSha: str4(p.head?.sha),
-    baseRef: str4(p.base?.ref),
-    htmlUrl: str4(p.html_url)
+    state: str5(p.state),
+    mergedAt: str5(p.merged_at),
+    mergeCommitSha: str5(p.merge_commit_sha),
+    headSha: str5(p.head?.sha),
+    baseRef: str5(p.base?.ref),
+    htmlUrl: str5(p.html_url)
   };
 }
 function toPullRequest(item, what) {
   const p = item;
   if (!p || typeof p !== "object" || typeof p.number !== "number") throw unexpected(what, item);
-  const str4 = (v) => typeof v === "string" && v !== "" ? v : void 0;
+  const str5 = (v) => typeof v === "string" && v !== "" ? v : void 0;
   const labels = Array.isArray(p.labels) ? p.labels.flatMap((l) => {
     const name = typeof l === "string" ? l : l?.name;
     return typeof name === "string" ? [name] : [];
   }) : [];
   return {
     number: p.number,
-    state: str4(p.state) ?? "open",
+    state: str5(p.state) ?? "open",
     title: typeof p.title === "string" ? p.title : "",
     // A pull request opened with no body comes back with null.
     body: typeof p.body === "string" ? p.body : "",
-    htmlUrl: str4(p.html_url),
-    headRef: str4(p.head?.ref),
-    headSha: str4(p.head?.sha),
-    baseRef: str4(p.base?.ref),
+    htmlUrl: str5(p.html_url),
+    headRef: str5(p.head?.ref),
+    headSha: str5(p.head?.sha),
+    baseRef: str5(p.base?.ref),
     labels
   };
 }
@@ -43236,13 +43252,13 @@ function checkCollections(text, path, doc) {
     if (HEADER_KEYS.has(key)) continue;
     if (!Array.isArray(value2)) fail(`${label2(key)} is not a list (a DHIS2 collection is an array of objects)`, [key]);
     const seen = /* @__PURE__ */ new Set();
-    value2.forEach((item, index) => {
+    value2.forEach((item, index2) => {
       if (item === null || typeof item !== "object" || Array.isArray(item)) {
-        fail(`${label2(key)}[${index}] is not an object`, [key, index]);
+        fail(`${label2(key)}[${index2}] is not an object`, [key, index2]);
       }
       const id = item.id;
-      if (typeof id !== "string" || id === "") fail(`${label2(key)}[${index}] has no "id"`, [key, index]);
-      if (seen.has(id)) fail(`${label2(key)} holds id ${JSON.stringify(id)} twice`, [key, index]);
+      if (typeof id !== "string" || id === "") fail(`${label2(key)}[${index2}] has no "id"`, [key, index2]);
+      if (seen.has(id)) fail(`${label2(key)} holds id ${JSON.stringify(id)} twice`, [key, index2]);
       seen.add(id);
     });
   }
@@ -43615,11 +43631,11 @@ var JsonKeyLocator = class {
   index;
   /** The location of `key` in the object defining `uid` (else the object, else just the file). */
   locate(uid, key) {
-    const index = this.index ??= scan(this.text);
-    const object = uid ? index.objects.get(uid) : void 0;
+    const index2 = this.index ??= scan(this.text);
+    const object = uid ? index2.objects.get(uid) : void 0;
     if (!object) return { file: this.path };
     const offset = (key !== void 0 ? object.keys.get(key) : void 0) ?? object.start;
-    return { file: this.path, ...lineColumn(index.lineStarts, offset) };
+    return { file: this.path, ...lineColumn(index2.lineStarts, offset) };
   }
 };
 function lineColumn(lineStarts, offset) {
@@ -43740,19 +43756,19 @@ function programModel(doc, programId) {
     const listed = Array.isArray(program?.programStages) ? program.programStages : [];
     return listed.some((r) => refId(r) === s.id);
   });
-  const stageDataElements = /* @__PURE__ */ new Set();
+  const stageDataElements2 = /* @__PURE__ */ new Set();
   for (const s of stages) {
     const psdes = Array.isArray(s.programStageDataElements) ? s.programStageDataElements : [];
     for (const psde of psdes) {
       const de = refId(psde.dataElement);
-      if (de) stageDataElements.add(de);
+      if (de) stageDataElements2.add(de);
     }
   }
-  const programAttributes = /* @__PURE__ */ new Set();
+  const programAttributes2 = /* @__PURE__ */ new Set();
   const ptas = Array.isArray(program?.programTrackedEntityAttributes) ? program.programTrackedEntityAttributes : [];
   for (const pta of ptas) {
     const a = refId(pta.trackedEntityAttribute);
-    if (a) programAttributes.add(a);
+    if (a) programAttributes2.add(a);
   }
   const actionById = byId(collection(doc, "programRuleActions"));
   const rules2 = ofProgram(doc, "programRules", programId);
@@ -43765,17 +43781,17 @@ function programModel(doc, programId) {
   const missingActions = [];
   const claimed = /* @__PURE__ */ new Set();
   for (const rule of rules2) {
-    const list = [];
+    const list2 = [];
     for (const r of Array.isArray(rule.programRuleActions) ? rule.programRuleActions : []) {
       const id = refId(r);
       if (!id) continue;
       const action = actionById.get(id);
       if (action) {
-        list.push(action);
+        list2.push(action);
         claimed.add(id);
       } else missingActions.push({ rule, id });
     }
-    actionsByRule.set(String(rule.id), list);
+    actionsByRule.set(String(rule.id), list2);
   }
   for (const action of actionById.values()) {
     const ruleId = refId(action.programRule);
@@ -43796,10 +43812,10 @@ function programModel(doc, programId) {
     stages,
     fileStages: new Set(collection(doc, "programStages").map((s) => String(s.id))),
     stageById: byId(stages),
-    stageDataElements,
+    stageDataElements: stageDataElements2,
     dataElements: byId(collection(doc, "dataElements")),
     attributes: byId(collection(doc, "trackedEntityAttributes")),
-    programAttributes,
+    programAttributes: programAttributes2,
     sections: byId([
       ...collection(doc, "programStageSections"),
       ...stages.flatMap(
@@ -44473,12 +44489,12 @@ function validateProgramExpressions(engines2, model) {
   const keys = [...plain.keys()];
   let engineStore;
   const ask = (kind, text) => {
-    const named = keys.filter((k) => text.includes(k)).sort();
-    const key = `${kind}\0${text}\0${named.map((k) => `${k}${plain.get(k)?.label}${plain.get(k)?.type}`).join("")}`;
+    const named2 = keys.filter((k) => text.includes(k)).sort();
+    const key = `${kind}\0${text}\0${named2.map((k) => `${k}${plain.get(k)?.label}${plain.get(k)?.type}`).join("")}`;
     let verdict = ruleVerdicts.get(key);
     if (verdict === void 0) {
       engineStore ??= engineItemStore(re, plain);
-      const store = new Map(named.map((k) => [k, engineStore.get(k)]));
+      const store = new Map(named2.map((k) => [k, engineStore.get(k)]));
       verdict = verdictOf(
         kind === "condition" ? engine.validate(text, store) : engine.validateDataFieldExpression(text, store)
       );
@@ -44854,8 +44870,8 @@ function convertAction(re, action) {
 }
 function optionsOf(re, model, field2) {
   const set = model.optionSets.get(refId(field2?.optionSet) ?? "");
-  const refs = Array.isArray(set?.options) ? set.options : [];
-  return refs.map((r) => model.options.get(refId(r) ?? "")).filter((o) => o !== void 0).map((o) => new re.Option(str(o.displayName) ?? str(o.name) ?? "", str(o.code) ?? ""));
+  const refs2 = Array.isArray(set?.options) ? set.options : [];
+  return refs2.map((r) => model.options.get(refId(r) ?? "")).filter((o) => o !== void 0).map((o) => new re.Option(str(o.displayName) ?? str(o.name) ?? "", str(o.code) ?? ""));
 }
 function convertVariable(re, model, v) {
   const type = sourceType(v);
@@ -44913,9 +44929,9 @@ var instant = (ms) => ({ toEpochMilli: () => ms + DAY / 2 });
 var CaseError = class extends Error {
 };
 function resolve4(objects, key) {
-  const list = [...objects];
+  const list2 = [...objects];
   const lower = key.toLowerCase();
-  return list.find((o) => o.id === key) ?? list.find((o) => str(o.code) === key) ?? list.find(
+  return list2.find((o) => o.id === key) ?? list2.find((o) => str(o.code) === key) ?? list2.find(
     (o) => [o.name, o.shortName, o.formName, o.displayName].some((n2) => typeof n2 === "string" && n2.toLowerCase() === lower)
   );
 }
@@ -45279,8 +45295,8 @@ function describeEffects(t) {
     const target2 = e.field ?? e.section ?? e.option ?? e.optionGroup ?? e.stage ?? e.content ?? "";
     seen.add(`${e.action}${target2 ? ` ${target2}` : ""}${e.action === "ASSIGN" && e.data ? ` = ${e.data}` : ""}`);
   }
-  const list = [...seen];
-  return list.length > 12 ? `${list.slice(0, 12).join(", ")} \u2026 (${list.length} in all)` : list.join(", ");
+  const list2 = [...seen];
+  return list2.length > 12 ? `${list2.slice(0, 12).join(", ")} \u2026 (${list2.length} in all)` : list2.join(", ");
 }
 function existingLine(result) {
   if (result.errorsExisting === 0) return void 0;
@@ -45426,6 +45442,145 @@ async function gitBaseline(settings, inputs) {
   return { baseline: { where, programs: before } };
 }
 
+// node_modules/yocto-queue/index.js
+var Node = class {
+  value;
+  next;
+  constructor(value2) {
+    this.value = value2;
+  }
+};
+var Queue = class {
+  #head;
+  #tail;
+  #size;
+  constructor() {
+    this.clear();
+  }
+  enqueue(value2) {
+    const node = new Node(value2);
+    if (this.#head) {
+      this.#tail.next = node;
+      this.#tail = node;
+    } else {
+      this.#head = node;
+      this.#tail = node;
+    }
+    this.#size++;
+  }
+  dequeue() {
+    const current = this.#head;
+    if (!current) {
+      return;
+    }
+    this.#head = this.#head.next;
+    this.#size--;
+    if (!this.#head) {
+      this.#tail = void 0;
+    }
+    return current.value;
+  }
+  peek() {
+    if (!this.#head) {
+      return;
+    }
+    return this.#head.value;
+  }
+  clear() {
+    this.#head = void 0;
+    this.#tail = void 0;
+    this.#size = 0;
+  }
+  get size() {
+    return this.#size;
+  }
+  *[Symbol.iterator]() {
+    let current = this.#head;
+    while (current) {
+      yield current.value;
+      current = current.next;
+    }
+  }
+  *drain() {
+    while (this.#head) {
+      yield this.dequeue();
+    }
+  }
+};
+
+// node_modules/p-limit/index.js
+function pLimit(concurrency) {
+  validateConcurrency(concurrency);
+  const queue = new Queue();
+  let activeCount = 0;
+  const resumeNext = () => {
+    if (activeCount < concurrency && queue.size > 0) {
+      queue.dequeue()();
+      activeCount++;
+    }
+  };
+  const next = () => {
+    activeCount--;
+    resumeNext();
+  };
+  const run2 = async (function_, resolve8, arguments_) => {
+    const result = (async () => function_(...arguments_))();
+    resolve8(result);
+    try {
+      await result;
+    } catch {
+    }
+    next();
+  };
+  const enqueue = (function_, resolve8, arguments_) => {
+    new Promise((internalResolve) => {
+      queue.enqueue(internalResolve);
+    }).then(
+      run2.bind(void 0, function_, resolve8, arguments_)
+    );
+    (async () => {
+      await Promise.resolve();
+      if (activeCount < concurrency) {
+        resumeNext();
+      }
+    })();
+  };
+  const generator = (function_, ...arguments_) => new Promise((resolve8) => {
+    enqueue(function_, resolve8, arguments_);
+  });
+  Object.defineProperties(generator, {
+    activeCount: {
+      get: () => activeCount
+    },
+    pendingCount: {
+      get: () => queue.size
+    },
+    clearQueue: {
+      value() {
+        queue.clear();
+      }
+    },
+    concurrency: {
+      get: () => concurrency,
+      set(newConcurrency) {
+        validateConcurrency(newConcurrency);
+        concurrency = newConcurrency;
+        queueMicrotask(() => {
+          while (activeCount < concurrency && queue.size > 0) {
+            resumeNext();
+          }
+        });
+      }
+    }
+  });
+  return generator;
+}
+function validateConcurrency(concurrency) {
+  if (!((Number.isInteger(concurrency) || concurrency === Number.POSITIVE_INFINITY) && concurrency > 0)) {
+    throw new TypeError("Expected `concurrency` to be a number from 1 and up");
+  }
+}
+
 // src/metadata/json.ts
 function isRecord(value2) {
   return typeof value2 === "object" && value2 !== null && !Array.isArray(value2);
@@ -45452,6 +45607,373 @@ function mapJson(value2, visit2) {
 }
 function compareStrings(a, b) {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+// src/data-impact/changes.ts
+function index(doc, into = /* @__PURE__ */ new Map()) {
+  for (const value2 of Object.values(doc ?? {})) {
+    if (!Array.isArray(value2)) continue;
+    for (const obj of value2) {
+      const id = idOf(obj);
+      if (id !== void 0 && isRecord(obj) && !into.has(id)) into.set(id, obj);
+    }
+  }
+  return into;
+}
+var str2 = (v) => typeof v === "string" && v !== "" ? v : void 0;
+var refs = (v) => Array.isArray(v) ? v.map(idOf).filter((id) => id !== void 0) : [];
+var named = (id, ...objs) => {
+  const name = objs.map((o) => str2(o?.name) ?? str2(o?.displayName)).find((n2) => n2 !== void 0);
+  return name === void 0 ? { id } : { id, name };
+};
+function stageDataElements(stage, doc) {
+  const embedded = stage.programStageDataElements;
+  const list2 = Array.isArray(embedded) ? embedded : collection(doc ?? {}, "programStageDataElements").filter((p) => idOf(p.programStage) === stage.id);
+  return list2.map((p) => isRecord(p) ? idOf(p.dataElement) : void 0).filter((id) => id !== void 0);
+}
+function programAttributes(program) {
+  const list2 = program?.programTrackedEntityAttributes;
+  if (!Array.isArray(list2)) return [];
+  return list2.map((p) => isRecord(p) ? idOf(p.trackedEntityAttribute) : void 0).filter((id) => id !== void 0);
+}
+var touches = (c, key) => c.fields.some((f) => f.path === key || f.path.startsWith(`${key}.`) || f.path.startsWith(`${key}[`));
+function dataImpactItems(inputs) {
+  const { programId, before, diff } = inputs;
+  if (before === void 0) return [];
+  const changed = /* @__PURE__ */ new Map();
+  for (const c of diff.collections) if (c.changed.length > 0) changed.set(c.collection, c.changed);
+  if (changed.size === 0) return [];
+  const was = index(before);
+  for (const [id, obj] of inputs.serverObjects) if (!was.has(id)) was.set(id, obj);
+  const now = index(inputs.after);
+  const program = was.get(programId);
+  if (!program) return [];
+  const tracker = program.programType !== "WITHOUT_REGISTRATION" && idOf(program.trackedEntityType) !== void 0;
+  const stages = collection(before, "programStages").filter(
+    (s) => idOf(s.program) === programId || refs(program.programStages).includes(s.id ?? "")
+  );
+  const stagesOf = (de) => stages.filter((s) => stageDataElements(s, before).includes(de));
+  const attributes = new Set(tracker ? programAttributes(program) : []);
+  const items = [];
+  const eventQuery = (stage, de, codes) => ({
+    kind: "events",
+    program: programId,
+    programStage: named(stage.id, stage),
+    element: { ...named(de, was.get(de), now.get(de)), collection: "dataElements" },
+    ...codes ? { codes } : {}
+  });
+  const entityQuery = (tea, codes) => ({
+    kind: "trackedEntities",
+    program: programId,
+    element: { ...named(tea, was.get(tea), now.get(tea)), collection: "trackedEntityAttributes" },
+    ...codes ? { codes } : {}
+  });
+  const optionSets = /* @__PURE__ */ new Set();
+  for (const c of changed.get("optionSets") ?? []) if (touches(c, "options")) optionSets.add(c.id);
+  for (const c of changed.get("options") ?? []) {
+    if (!touches(c, "code")) continue;
+    const set = idOf(now.get(c.id)?.optionSet) ?? idOf(was.get(c.id)?.optionSet) ?? collection(before, "optionSets").find((s) => refs(s.options).includes(c.id))?.id;
+    if (set !== void 0) optionSets.add(set);
+  }
+  const codeOf = (id, side) => str2(side.get(id)?.code) ?? str2(was.get(id)?.code);
+  for (const setId of optionSets) {
+    const oldSet = was.get(setId);
+    if (!oldSet) continue;
+    const newSet = now.get(setId) ?? oldSet;
+    const oldOptions = refs(oldSet.options);
+    const newOptions = new Set(refs(newSet.options));
+    const kept = new Set(
+      [...newOptions].map((id) => codeOf(id, now)).filter((code2) => code2 !== void 0)
+    );
+    const removed = [];
+    const recoded = [];
+    for (const option of oldOptions) {
+      const code2 = str2(was.get(option)?.code);
+      if (code2 === void 0 || kept.has(code2)) continue;
+      const newCode = newOptions.has(option) ? str2(now.get(option)?.code) : void 0;
+      if (newCode !== void 0) recoded.push({ option, code: code2, newCode });
+      else removed.push(code2);
+    }
+    const users = {
+      dataElements: collection(before, "dataElements").filter((d) => idOf(d.optionSet) === setId),
+      attributes: [...attributes].filter((a) => idOf(was.get(a)?.optionSet) === setId)
+    };
+    const object = { ...named(setId, oldSet, newSet), collection: "optionSets" };
+    const groups = [];
+    if (removed.length > 0) {
+      groups.push({ change: "option-removed", codes: removed, detail: {}, at: { uid: setId, property: "options" } });
+    }
+    if (recoded.length > 0) {
+      groups.push({
+        change: "option-code-changed",
+        codes: recoded.map((r) => r.code),
+        detail: { newCodes: recoded.map((r) => r.newCode) },
+        at: { uid: recoded[0].option, property: "code" }
+      });
+    }
+    for (const g of groups) {
+      const field2 = g.change === "option-removed" ? "options" : "code";
+      for (const de of users.dataElements) {
+        for (const stage of stagesOf(de.id)) {
+          items.push({ ...g, object, field: field2, query: eventQuery(stage, de.id, g.codes) });
+        }
+      }
+      for (const tea of users.attributes) {
+        items.push({ ...g, object, field: field2, query: entityQuery(tea, g.codes) });
+      }
+    }
+  }
+  const typeChanges = (c) => {
+    const fields = ["valueType", "optionSet"].filter((key) => touches(c, key));
+    if (fields.length === 0) return void 0;
+    const old = was.get(c.id);
+    const neu = now.get(c.id);
+    const set = (o) => {
+      const id = idOf(o?.optionSet);
+      return id === void 0 ? void 0 : named(id, was.get(id), now.get(id));
+    };
+    const detail = {};
+    if (fields.includes("valueType")) {
+      const oldType = str2(old?.valueType);
+      const newType = str2(neu?.valueType);
+      if (oldType !== void 0) detail.oldValueType = oldType;
+      if (newType !== void 0) detail.newValueType = newType;
+    }
+    if (fields.includes("optionSet")) {
+      const oldSet = set(old);
+      const newSet = set(neu);
+      if (oldSet) detail.oldOptionSet = oldSet;
+      if (newSet) detail.newOptionSet = newSet;
+    }
+    const change2 = fields.includes("valueType") ? "value-type-changed" : "option-set-changed";
+    return { change: change2, field: fields.join(", "), detail, at: { uid: c.id, property: fields[0] } };
+  };
+  for (const c of changed.get("dataElements") ?? []) {
+    const t = typeChanges(c);
+    if (!t) continue;
+    const object = { ...named(c.id, was.get(c.id), now.get(c.id)), collection: "dataElements" };
+    for (const stage of stagesOf(c.id)) items.push({ ...t, object, query: eventQuery(stage, c.id) });
+  }
+  for (const c of changed.get("trackedEntityAttributes") ?? []) {
+    const t = typeChanges(c);
+    if (!t || !attributes.has(c.id)) continue;
+    const object = { ...named(c.id, was.get(c.id), now.get(c.id)), collection: "trackedEntityAttributes" };
+    items.push({ ...t, object, query: entityQuery(c.id) });
+  }
+  for (const c of changed.get("programStages") ?? []) {
+    const stage = stages.find((s) => s.id === c.id);
+    const next = now.get(c.id);
+    if (!stage || !next || !touches(c, "programStageDataElements")) continue;
+    const staying = new Set(stageDataElements(next, inputs.after));
+    const object = { ...named(c.id, stage, next), collection: "programStages" };
+    for (const de of stageDataElements(stage, before)) {
+      if (staying.has(de)) continue;
+      items.push({
+        change: "removed-from-stage",
+        object,
+        field: "programStageDataElements",
+        query: eventQuery(stage, de),
+        detail: {},
+        at: { uid: c.id, property: "programStageDataElements" }
+      });
+    }
+  }
+  for (const c of changed.get("programs") ?? []) {
+    if (c.id !== programId || !tracker || !touches(c, "programTrackedEntityAttributes")) continue;
+    const next = now.get(c.id);
+    if (!next) continue;
+    const staying = new Set(programAttributes(next));
+    const object = { ...named(c.id, program, next), collection: "programs" };
+    for (const tea of attributes) {
+      if (staying.has(tea)) continue;
+      items.push({
+        change: "removed-from-program",
+        object,
+        field: "programTrackedEntityAttributes",
+        query: entityQuery(tea),
+        detail: {},
+        at: { uid: c.id, property: "programTrackedEntityAttributes" }
+      });
+    }
+  }
+  return items;
+}
+function queryKey(q) {
+  return [
+    q.kind,
+    q.program,
+    q.programStage?.id ?? "",
+    q.element.id,
+    q.codes ? [...q.codes].sort().join(";") : "!null"
+  ].join("|");
+}
+
+// src/data-impact/count.ts
+var COUNT_CONCURRENCY = 4;
+async function countImpact(client, items) {
+  if (items.length === 0) return [];
+  const limit = pLimit(COUNT_CONCURRENCY);
+  const asked = /* @__PURE__ */ new Map();
+  return Promise.all(
+    items.map(async (item) => {
+      const q = item.query;
+      const query = { ...q, programStage: q.programStage?.id, element: q.element.id };
+      const key = queryKey(q);
+      let answer = asked.get(key);
+      if (!answer) {
+        answer = limit(async () => {
+          try {
+            return { records: await client.countTracker(query) };
+          } catch (e) {
+            return { records: null, error: e instanceof Error ? e.message : String(e) };
+          }
+        });
+        asked.set(key, answer);
+      }
+      return { ...item, ...await answer, requests: client.trackerCountRequests(query) };
+    })
+  );
+}
+function impactTotal(items) {
+  const seen = /* @__PURE__ */ new Map();
+  for (const i of items) if (i.records !== null) seen.set(queryKey(i.query), i.records);
+  return [...seen.values()].reduce((a, b) => a + b, 0);
+}
+function countPlanImpact(client, inputs) {
+  return countImpact(client, dataImpactItems(inputs));
+}
+
+// src/data-impact/section.ts
+var nameOf = (r) => r.name ?? r.id;
+function records(n2, kind) {
+  const noun = kind === "events" ? "event" : "tracked entity";
+  const plural = kind === "events" ? "events" : "tracked entities";
+  return `${n2} ${n2 === 1 ? noun : plural}`;
+}
+var list = (codes) => codes.join(", ");
+function changeText(i) {
+  const codes = i.query.codes ?? [];
+  const el = nameOf(i.query.element);
+  switch (i.change) {
+    case "option-removed":
+      return `option${codes.length === 1 ? "" : "s"} ${list(codes)} removed`;
+    case "option-code-changed":
+      return codes.map((c, n2) => `code ${c} \u2192 ${i.detail.newCodes?.[n2] ?? "?"}`).join(", ");
+    case "value-type-changed":
+      return `valueType ${i.detail.oldValueType ?? "(none)"} \u2192 ${i.detail.newValueType ?? "(none)"}${i.field.includes("optionSet") ? ", option set changed" : ""}`;
+    case "option-set-changed":
+      return `option set ${i.detail.oldOptionSet ? nameOf(i.detail.oldOptionSet) : "(none)"} \u2192 ${i.detail.newOptionSet ? nameOf(i.detail.newOptionSet) : "(none)"}`;
+    case "removed-from-stage":
+      return `${el} removed from the stage`;
+    case "removed-from-program":
+      return `${el} removed from the program`;
+  }
+}
+function effectText(i, n2) {
+  const who = records(n2, i.query.kind);
+  const one = n2 === 1;
+  const el = nameOf(i.query.element);
+  const set = nameOf(i.object);
+  const codes = i.query.codes ?? [];
+  const where = i.query.programStage ? ` in ${nameOf(i.query.programStage)}` : "";
+  const effects2 = {
+    "option-removed": () => codes.length === 1 ? `${who}${where} ${one ? "keeps" : "keep"} the code ${codes[0]} in ${el}, which is no longer an option of ${set}` : `${who}${where} ${one ? "keeps" : "keep"} one of the codes ${list(codes)} in ${el}, which are no longer options of ${set}`,
+    "option-code-changed": () => `${who}${where} ${one ? "keeps" : "keep"} the old code ${list(codes)} in ${el}, which no option of ${set} has any more (now ${list(i.detail.newCodes ?? [])})`,
+    "value-type-changed": () => `${who}${where} ${one ? "holds a value" : "hold values"} of ${el} entered as ${i.detail.oldValueType ?? "its old type"}, which becomes ${i.detail.newValueType ?? "another type"}: DHIS2 converts and checks none of them`,
+    "option-set-changed": () => {
+      const from2 = i.detail.oldOptionSet;
+      const to = i.detail.newOptionSet;
+      const verb = one ? "holds a value" : "hold values";
+      if (from2 && !to) return `${who}${where} ${verb} of ${el} chosen from ${nameOf(from2)}, which ${el} no longer uses`;
+      if (!from2 && to)
+        return `${who}${where} ${verb} of ${el} entered without an option set; only codes of ${nameOf(to)} are options now`;
+      return `${who}${where} ${verb} of ${el} chosen from ${from2 ? nameOf(from2) : "its option set"}; its options are now those of ${to ? nameOf(to) : "another set"}`;
+    },
+    "removed-from-stage": () => `${who}${where} ${one ? "holds a value" : "hold values"} of ${el}, which leaves the stage: the values stay in the database, hidden from the form`,
+    "removed-from-program": () => `${who} of the program ${one ? "holds a value" : "hold values"} of ${el}, which is no longer one of its attributes: hidden from its forms`
+  };
+  return effects2[i.change]();
+}
+function impactLine(programLabelText, i) {
+  if (i.records === null) {
+    return `${programLabelText}: could not count the records affected by ${changeText(i)} (${nameOf(i.object)}, ${i.object.id}): ${i.error ?? "no answer"}`;
+  }
+  return `${programLabelText}: ${changeText(i)} (${nameOf(i.object)}, ${i.object.id}): ${effectText(i, i.records)}`;
+}
+function reportEntries(p) {
+  return p.items.map((i) => ({
+    program: p.program.id,
+    change: i.change,
+    object: { collection: i.object.collection, id: i.object.id, ...i.object.name ? { name: i.object.name } : {} },
+    field: i.field,
+    element: {
+      collection: i.query.element.collection,
+      id: i.query.element.id,
+      ...i.query.element.name ? { name: i.query.element.name } : {}
+    },
+    ...i.query.programStage ? { programStage: i.query.programStage } : {},
+    ...i.query.codes ? { codes: i.query.codes } : {},
+    kind: i.query.kind,
+    records: i.records,
+    ...i.error ? { error: i.error } : {},
+    ...i.records !== null ? { effect: effectText(i, i.records) } : {},
+    query: i.requests.join(" + ")
+  }));
+}
+function summarise(programs) {
+  return {
+    total: programs.reduce((n2, p) => n2 + impactTotal(p.items), 0),
+    failed: programs.reduce((n2, p) => n2 + p.items.filter((i) => i.records === null).length, 0)
+  };
+}
+function dataImpactSection(programs, mode) {
+  const asked = programs.filter((p) => p.items.length > 0);
+  if (asked.length === 0) return "";
+  const { total, failed } = summarise(asked);
+  const icon = total === 0 && failed === 0 ? "\u2705" : mode === "fail" ? "\u274C" : "\u26A0\uFE0F";
+  const headline = total === 0 && failed === 0 ? "no record on the server holds data this change would orphan or hide" : `${total} record${total === 1 ? "" : "s"} on the server hold${total === 1 ? "s" : ""} data this change would orphan or hide` + (failed > 0 ? `; ${failed} count${failed === 1 ? "" : "s"} could not be made` : "");
+  const rows = [];
+  for (const p of asked) {
+    for (const i of p.items) {
+      if (i.records === 0) continue;
+      rows.push([
+        programLabel(p.program.id, p.program.name),
+        changeText(i),
+        programLabel(i.object.id, i.object.name),
+        i.records === null ? "not counted" : records(i.records, i.query.kind),
+        i.records === null ? `could not be counted: ${i.error ?? "no answer"}` : effectText(i, i.records)
+      ]);
+    }
+  }
+  const checked = asked.reduce((n2, p) => n2 + p.items.filter((i) => i.records === 0).length, 0);
+  const gate = total === 0 && failed === 0 ? md`` : mode === "fail" ? md`The dry run fails on it (${code("data-impact: fail")}); with ${code("data-impact: warn")} it is reported only.` : md`Reported only (${code("data-impact: warn")}).`;
+  return blocks(
+    `#### ${icon} Data already collected: ${cell(headline)}`,
+    rows.length > 0 ? table(["program", "change", "object", "records", "what becomes of them"], rows, [
+      "left",
+      "left",
+      "left",
+      "right",
+      "left"
+    ]) : "",
+    checked > 0 ? `${checked} other change${checked === 1 ? "" : "s"} of the plan touch${checked === 1 ? "es" : ""} no collected record.` : "",
+    gate,
+    "Counted on the server with the credentials of this run: records its user cannot see are not counted."
+  );
+}
+function announceDataImpact(reporter, programs, mode, locate) {
+  const summary3 = summarise(programs);
+  for (const p of programs) {
+    const label2 = p.program.name ? `${p.program.name} (${p.program.id})` : p.program.id;
+    for (const i of p.items) {
+      if (i.records === 0) continue;
+      const line2 = impactLine(label2, i);
+      if (mode === "fail") reporter.error(line2, locate(p.program.id, i.at));
+      else reporter.warning(line2, locate(p.program.id, i.at));
+    }
+  }
+  reporter.setOutput("data-impact", String(summary3.total));
+  return { ...summary3, fails: mode === "fail" && (summary3.total > 0 || summary3.failed > 0) };
 }
 
 // src/metadata/changed-payload.ts
@@ -45918,8 +46440,8 @@ var toSafeFlatObject = (thing) => {
   return result;
 };
 var kindOf = /* @__PURE__ */ ((cache2) => (thing) => {
-  const str4 = toString.call(thing);
-  return cache2[str4] || (cache2[str4] = str4.slice(8, -1).toLowerCase());
+  const str5 = toString.call(thing);
+  return cache2[str5] || (cache2[str5] = str5.slice(8, -1).toLowerCase());
 })(/* @__PURE__ */ Object.create(null));
 var kindOfTest = (type) => {
   type = type.toLowerCase();
@@ -46008,8 +46530,8 @@ var [isReadableStream, isRequest, isResponse, isHeaders] = [
   "Response",
   "Headers"
 ].map(kindOfTest);
-var trim = (str4) => {
-  return str4.trim ? str4.trim() : str4.replace(/^[\s\uFEFF\xA0]+|[\s\uFEFF\xA0]+$/g, "");
+var trim = (str5) => {
+  return str5.trim ? str5.trim() : str5.replace(/^[\s\uFEFF\xA0]+|[\s\uFEFF\xA0]+$/g, "");
 };
 function forEach(obj, fn, { allOwnKeys = false } = {}) {
   if (obj === null || typeof obj === "undefined") {
@@ -46176,13 +46698,13 @@ var toFlatObject = (sourceObj, destObj, filter2, propFilter) => {
   } while (sourceObj && (!filter2 || filter2(sourceObj, destObj)) && sourceObj !== Object.prototype);
   return destObj;
 };
-var endsWith = (str4, searchString, position2) => {
-  str4 = String(str4);
-  if (position2 === void 0 || position2 > str4.length) {
-    position2 = str4.length;
+var endsWith = (str5, searchString, position2) => {
+  str5 = String(str5);
+  if (position2 === void 0 || position2 > str5.length) {
+    position2 = str5.length;
   }
   position2 -= searchString.length;
-  const lastIndex = str4.indexOf(searchString, position2);
+  const lastIndex = str5.indexOf(searchString, position2);
   return lastIndex !== -1 && lastIndex === position2;
 };
 var toArray = (thing) => {
@@ -46199,9 +46721,9 @@ var toArray = (thing) => {
     const prototype2 = getPrototypeOf(source);
     if (isPrototypeBoundary(source, prototype2, source === thing)) break;
     Object.getOwnPropertyNames(source).forEach((key) => {
-      const index = +key;
-      if (Number.isInteger(index) && index >= 0 && index < i && String(index) === key && hasOwnProperty(source, key)) {
-        indexes.add(index);
+      const index2 = +key;
+      if (Number.isInteger(index2) && index2 >= 0 && index2 < i && String(index2) === key && hasOwnProperty(source, key)) {
+        indexes.add(index2);
       }
     });
     source = prototype2;
@@ -46227,17 +46749,17 @@ var forEachEntry = (obj, fn) => {
     fn.call(obj, pair[0], pair[1]);
   }
 };
-var matchAll = (regExp, str4) => {
+var matchAll = (regExp, str5) => {
   let matches2;
   const arr = [];
-  while ((matches2 = regExp.exec(str4)) !== null) {
+  while ((matches2 = regExp.exec(str5)) !== null) {
     arr.push(matches2);
   }
   return arr;
 };
 var isHTMLForm = kindOfTest("HTMLFormElement");
-var toCamelCase = (str4) => {
-  return str4.toLowerCase().replace(/[-_\s]([a-z\d])(\w*)/g, function replacer(m, p1, p2) {
+var toCamelCase = (str5) => {
+  return str5.toLowerCase().replace(/[-_\s]([a-z\d])(\w*)/g, function replacer(m, p1, p2) {
     return p1.toUpperCase() + p2;
   });
 };
@@ -46464,24 +46986,24 @@ var parseHeaders_default = (rawHeaders) => {
 };
 
 // node_modules/axios/lib/helpers/sanitizeHeaderValue.js
-function trimSPorHTAB(str4) {
+function trimSPorHTAB(str5) {
   let start = 0;
-  let end = str4.length;
+  let end = str5.length;
   while (start < end) {
-    const code2 = str4.charCodeAt(start);
+    const code2 = str5.charCodeAt(start);
     if (code2 !== 9 && code2 !== 32) {
       break;
     }
     start += 1;
   }
   while (end > start) {
-    const code2 = str4.charCodeAt(end - 1);
+    const code2 = str5.charCodeAt(end - 1);
     if (code2 !== 9 && code2 !== 32) {
       break;
     }
     end -= 1;
   }
-  return start === 0 && end === str4.length ? str4 : str4.slice(start, end);
+  return start === 0 && end === str5.length ? str5 : str5.slice(start, end);
 }
 var INVALID_UNICODE_HEADER_VALUE_CHARS = new RegExp("[\\u0000-\\u0008\\u000a-\\u001f\\u007f]+", "g");
 var INVALID_BYTE_STRING_HEADER_VALUE_CHARS = new RegExp("[^\\u0009\\u0020-\\u007e\\u0080-\\u00ff]+", "g");
@@ -46512,11 +47034,11 @@ function normalizeValue(value2) {
   }
   return utils_default.isArray(value2) ? value2.map(normalizeValue) : sanitizeHeaderValue(String(value2));
 }
-function parseTokens(str4) {
+function parseTokens(str5) {
   const tokens = /* @__PURE__ */ Object.create(null);
   const tokensRE = /([^\s,;=]+)\s*(?:=\s*([^,;]+))?/g;
   let match;
-  while (match = tokensRE.exec(str4)) {
+  while (match = tokensRE.exec(str5)) {
     tokens[match[1]] = match[2];
   }
   return tokens;
@@ -46564,12 +47086,12 @@ function decodeQuotedString(value2) {
 }
 function parseParameters(value2) {
   const parameters = /* @__PURE__ */ Object.create(null);
-  const str4 = String(value2);
+  const str5 = String(value2);
   let start = 0;
   let quoted = false;
   let escaped = false;
   function parseParameter(end) {
-    const part = trimOWS(str4.slice(start, end));
+    const part = trimOWS(str5.slice(start, end));
     const equals = part.indexOf("=");
     if (equals < 1) {
       return;
@@ -46585,8 +47107,8 @@ function parseParameters(value2) {
     const parameterValue = trimOWS(part.slice(equals + 1));
     parameters[normalizedName] = decodeQuotedString(parameterValue);
   }
-  for (let i = 0; i < str4.length; i++) {
-    const code2 = str4.charCodeAt(i);
+  for (let i = 0; i < str5.length; i++) {
+    const code2 = str5.charCodeAt(i);
     if (quoted) {
       if (escaped) {
         escaped = false;
@@ -46602,10 +47124,10 @@ function parseParameters(value2) {
       start = i + 1;
     }
   }
-  parseParameter(str4.length);
+  parseParameter(str5.length);
   return parameters;
 }
-var isValidHeaderName = (str4) => /^[-_a-zA-Z0-9^`|~,!#$%&'*+.]+$/.test(str4.trim());
+var isValidHeaderName = (str5) => /^[-_a-zA-Z0-9^`|~,!#$%&'*+.]+$/.test(str5.trim());
 var PROTO_HEADER_SLOT = "__Proto__";
 var headerSlot = (name) => name === "__proto__" ? PROTO_HEADER_SLOT : name;
 function matchHeaderValue(context, value2, header, filter2, isHeaderNameFilter) {
@@ -46624,8 +47146,8 @@ function matchHeaderValue(context, value2, header, filter2, isHeaderNameFilter) 
   }
 }
 function formatHeader(header) {
-  return header.trim().toLowerCase().replace(/([a-z\d])(\w*)/g, (w, char, str4) => {
-    return char.toUpperCase() + str4;
+  return header.trim().toLowerCase().replace(/([a-z\d])(\w*)/g, (w, char, str5) => {
+    return char.toUpperCase() + str5;
   });
 }
 function buildAccessors(obj, header) {
@@ -47138,10 +47660,10 @@ function toFormData(obj, formData, options) {
         value2 = stringifyWithDepthLimit(value2, 1);
       } else if (utils_default.isArray(value2) && isFlatArray(value2) || (utils_default.isFileList(value2) || utils_default.endsWith(key, "[]")) && (arr = utils_default.toArray(value2))) {
         key = removeBrackets(key);
-        arr.forEach(function each(el, index) {
+        arr.forEach(function each(el, index2) {
           !(utils_default.isUndefined(el) || el === null) && formData.append(
             // eslint-disable-next-line no-nested-ternary
-            indexes === true ? renderKey([key], index, dots) : indexes === null ? key : key + "[]",
+            indexes === true ? renderKey([key], index2, dots) : indexes === null ? key : key + "[]",
             convertValue(el)
           );
         });
@@ -47183,7 +47705,7 @@ function toFormData(obj, formData, options) {
 var toFormData_default = toFormData;
 
 // node_modules/axios/lib/helpers/AxiosURLSearchParams.js
-function encode(str4) {
+function encode(str5) {
   const charMap = {
     "!": "%21",
     "'": "%27",
@@ -47192,7 +47714,7 @@ function encode(str4) {
     "~": "%7E",
     "%20": "+"
   };
-  return encodeURIComponent(str4).replace(/[!'()~]|%20/g, function replacer(match) {
+  return encodeURIComponent(str5).replace(/[!'()~]|%20/g, function replacer(match) {
     return charMap[match];
   });
 }
@@ -47414,14 +47936,14 @@ var ALPHABET = {
   ALPHA_DIGIT: ALPHA + ALPHA.toUpperCase() + DIGIT
 };
 var generateString = (size = 16, alphabet = ALPHABET.ALPHA_DIGIT) => {
-  let str4 = "";
+  let str5 = "";
   const { length } = alphabet;
   const randomValues = new Uint32Array(size);
   crypto2.randomFillSync(randomValues);
   for (let i = 0; i < size; i++) {
-    str4 += alphabet[randomValues[i] % length];
+    str5 += alphabet[randomValues[i] % length];
   }
-  return str4;
+  return str5;
 };
 var node_default = {
   isNode: true,
@@ -47475,10 +47997,10 @@ function toURLEncodedForm(data, options) {
 
 // node_modules/axios/lib/helpers/formDataToJSON.js
 var MAX_DEPTH = DEFAULT_FORM_DATA_MAX_DEPTH;
-function throwIfDepthExceeded(index) {
-  if (index > MAX_DEPTH) {
+function throwIfDepthExceeded(index2) {
+  if (index2 > MAX_DEPTH) {
     throw new AxiosError_default(
-      "FormData field is too deeply nested (" + index + " levels). Max depth: " + MAX_DEPTH,
+      "FormData field is too deeply nested (" + index2 + " levels). Max depth: " + MAX_DEPTH,
       AxiosError_default.ERR_FORM_DATA_DEPTH_EXCEEDED
     );
   }
@@ -47508,7 +48030,7 @@ function arrayToObject(arr) {
 function normalizeArray(value2) {
   if (!utils_default.isArray(value2)) return value2;
   const keys = Object.keys(value2);
-  return keys.length !== value2.length || keys.some((key, index) => key !== String(index)) ? arrayToObject(value2) : value2;
+  return keys.length !== value2.length || keys.some((key, index2) => key !== String(index2)) ? arrayToObject(value2) : value2;
 }
 function normalizeArrays(obj) {
   const pending = [obj];
@@ -47524,12 +48046,12 @@ function normalizeArrays(obj) {
   return obj;
 }
 function formDataToJSON(formData) {
-  function buildPath(path, value2, target2, index) {
-    throwIfDepthExceeded(index);
-    let name = path[index++];
+  function buildPath(path, value2, target2, index2) {
+    throwIfDepthExceeded(index2);
+    let name = path[index2++];
     if (name === "__proto__") return true;
     const isNumericKey = Number.isFinite(+name);
-    const isLast = index >= path.length;
+    const isLast = index2 >= path.length;
     name = !name && utils_default.isArray(target2) ? target2.length : name;
     if (isLast) {
       if (utils_default.hasOwnProp(target2, name)) {
@@ -47543,7 +48065,7 @@ function formDataToJSON(formData) {
     if (!utils_default.hasOwnProp(target2, name) || !utils_default.isObject(target2[name])) {
       target2[name] = [];
     }
-    const result = buildPath(path, value2, target2[name], index);
+    const result = buildPath(path, value2, target2[name], index2);
     if (result && utils_default.isArray(target2[name])) {
       target2[name] = arrayToObject(target2[name]);
     }
@@ -48776,7 +49298,7 @@ var asyncDecorator = (fn, scheduler = utils_default.asap) => (...args) => schedu
 
 // node_modules/axios/lib/helpers/estimateDataURLDecodedBytes.js
 var isHexDigit = (charCode) => charCode >= 48 && charCode <= 57 || charCode >= 65 && charCode <= 70 || charCode >= 97 && charCode <= 102;
-var isPercentEncodedByte = (str4, i, len) => i + 2 < len && isHexDigit(str4.charCodeAt(i + 1)) && isHexDigit(str4.charCodeAt(i + 2));
+var isPercentEncodedByte = (str5, i, len) => i + 2 < len && isHexDigit(str5.charCodeAt(i + 1)) && isHexDigit(str5.charCodeAt(i + 2));
 var hexValue = (charCode) => charCode <= 57 ? charCode - 48 : (charCode & 223) - 55;
 var isBase64Char = (charCode) => charCode >= 65 && charCode <= 90 || // A-Z
 charCode >= 97 && charCode <= 122 || // a-z
@@ -50291,7 +50813,7 @@ function mergeConfig(config1, config2) {
 }
 
 // node_modules/axios/lib/helpers/resolveConfig.js
-var encodeUTF8 = (str4) => encodeURIComponent(str4).replace(
+var encodeUTF8 = (str5) => encodeURIComponent(str5).replace(
   /%([0-9A-F]{2})/gi,
   (_, hex) => String.fromCharCode(parseInt(hex, 16))
 );
@@ -50857,7 +51379,7 @@ var DEFAULT_REQUEST_OPTIONS = {
   window: null
 };
 var { isFunction: isFunction2 } = utils_default;
-var encodeUTF82 = (str4) => encodeURIComponent(str4).replace(
+var encodeUTF82 = (str5) => encodeURIComponent(str5).replace(
   /%([0-9A-F]{2})/gi,
   (_, hex) => String.fromCharCode(parseInt(hex, 16))
 );
@@ -50909,7 +51431,7 @@ var factory = (env) => {
     return false;
   }
   const isReadableStreamSupported = isFetchSupported && isFunction2(ReadableStream2);
-  const encodeText = isFetchSupported && (typeof TextEncoder2 === "function" ? /* @__PURE__ */ ((encoder) => (str4) => encoder.encode(str4))(new TextEncoder2()) : async (str4) => new Uint8Array(await new Request(str4).arrayBuffer()));
+  const encodeText = isFetchSupported && (typeof TextEncoder2 === "function" ? /* @__PURE__ */ ((encoder) => (str5) => encoder.encode(str5))(new TextEncoder2()) : async (str5) => new Uint8Array(await new Request(str5).arrayBuffer()));
   const supportsRequestStream = isRequestSupported && isReadableStreamSupported && test(() => {
     let duplexAccessed = false;
     const request = new Request(platform_default.origin, {
@@ -51841,9 +52363,9 @@ var CancelToken = class _CancelToken {
     if (!this._listeners) {
       return;
     }
-    const index = this._listeners.indexOf(listener);
-    if (index !== -1) {
-      this._listeners.splice(index, 1);
+    const index2 = this._listeners.indexOf(listener);
+    if (index2 !== -1) {
+      this._listeners.splice(index2, 1);
     }
   }
   toAbortSignal() {
@@ -52667,31 +53189,31 @@ function parseTypeReport(value2) {
 function parseObjectReport(value2, typeKlass) {
   const o = isRecord(value2) ? value2 : {};
   const klass = typeof o.klass === "string" && o.klass ? o.klass : typeKlass;
-  const uid = str2(o.uid);
-  const displayName = str2(o.displayName);
-  const index = typeof o.index === "number" ? o.index : void 0;
-  const errors = listOf(o.errorReports).map((e) => parseError(e, klass, uid, displayName, index));
+  const uid = str3(o.uid);
+  const displayName = str3(o.displayName);
+  const index2 = typeof o.index === "number" ? o.index : void 0;
+  const errors = listOf(o.errorReports).map((e) => parseError(e, klass, uid, displayName, index2));
   const out = { errors };
   if (uid !== void 0) out.uid = uid;
-  if (index !== void 0) out.index = index;
+  if (index2 !== void 0) out.index = index2;
   if (displayName !== void 0) out.displayName = displayName;
   return out;
 }
-function parseError(value2, klass, uid, displayName, index) {
+function parseError(value2, klass, uid, displayName, index2) {
   const e = isRecord(value2) ? value2 : {};
-  const fullKlass = klass || str2(e.mainKlass) || "";
+  const fullKlass = klass || str3(e.mainKlass) || "";
   const out = {
-    code: str2(e.errorCode) ?? "",
-    message: str2(e.message) ?? "",
+    code: str3(e.errorCode) ?? "",
+    message: str3(e.message) ?? "",
     objectType: shortClassName(fullKlass)
   };
   if (fullKlass) out.klass = fullKlass;
   if (uid !== void 0) out.uid = uid;
   if (displayName !== void 0) out.displayName = displayName;
-  if (index !== void 0) out.index = index;
-  const property = str2(e.errorProperty);
+  if (index2 !== void 0) out.index = index2;
+  const property = str3(e.errorProperty);
   if (property !== void 0) out.property = property;
-  const mainId = str2(e.mainId);
+  const mainId = str3(e.mainId);
   if (mainId !== void 0) out.mainId = mainId;
   if (Array.isArray(e.args)) out.args = e.args.map((a) => typeof a === "string" ? a : JSON.stringify(a));
   return out;
@@ -52725,9 +53247,9 @@ function listOf(value2) {
   return [];
 }
 function errorReportMessages(response) {
-  return listOf(response.errorReports).map((e) => isRecord(e) ? str2(e.message) : void 0).filter((m) => !!m).slice(0, 3).map(clip).join("; ");
+  return listOf(response.errorReports).map((e) => isRecord(e) ? str3(e.message) : void 0).filter((m) => !!m).slice(0, 3).map(clip).join("; ");
 }
-function str2(v) {
+function str3(v) {
   return typeof v === "string" ? v : void 0;
 }
 function jsonType(v) {
@@ -52865,8 +53387,8 @@ async function runningJob(http3, job) {
       },
       retry: true
     });
-    const list = isRecord(res.body) && Array.isArray(res.body.jobConfigurations) ? res.body.jobConfigurations : [];
-    return list.filter(isRecord).find((j) => j.jobStatus === "RUNNING" && j.id !== job.id);
+    const list2 = isRecord(res.body) && Array.isArray(res.body.jobConfigurations) ? res.body.jobConfigurations : [];
+    return list2.filter(isRecord).find((j) => j.jobStatus === "RUNNING" && j.id !== job.id);
   } catch {
     return void 0;
   }
@@ -52999,6 +53521,62 @@ async function importMetadata(http3, payload, params, options) {
   if (!job) return parseImportReport(res.body, res.status);
   http3.log(`metadata import running as job ${job.id}; polling ${job.tasksPath}`);
   return waitForJob(http3, job, options);
+}
+
+// src/dhis2/tracker-count.ts
+var UncountableError = class extends Dhis2Error {
+};
+function trackerFilters(q, atLeast) {
+  if (q.codes === void 0) {
+    if (atLeast(42)) return [`${q.element}:!null`];
+    if (atLeast(41)) return [q.element];
+    throw new UncountableError(
+      "DHIS2 before 2.41 cannot count the records that hold any value of a field (the tracker API gained that filter in 2.41)"
+    );
+  }
+  const special = q.codes.filter((c) => /[:,/;]/.test(c));
+  if (special.length > 0 && !atLeast(40, 1)) {
+    throw new UncountableError(
+      `the code ${JSON.stringify(special[0])} holds a character the tracker API of DHIS2 before 2.40.1 cannot filter on (: , / ;)`
+    );
+  }
+  const escape = (v) => v.replace(/[/:,]/g, (c) => `/${c}`);
+  const plain = q.codes.filter((c) => !c.includes(";"));
+  const semicolon = q.codes.filter((c) => c.includes(";"));
+  if (semicolon.length > 0 && !atLeast(42)) {
+    throw new UncountableError(
+      `the code ${JSON.stringify(semicolon[0])} holds a ";", which the tracker API of DHIS2 before 2.42 cannot filter on`
+    );
+  }
+  return [
+    ...plain.length > 0 ? [`${q.element}:in:${plain.map(escape).join(";")}`] : [],
+    ...semicolon.map((c) => `${q.element}:eq:${escape(c)}`)
+  ];
+}
+function trackerCountParams(q, atLeast) {
+  return trackerFilters(q, atLeast).map((filter2) => ({
+    program: q.program,
+    ...q.kind === "events" && q.programStage ? { programStage: q.programStage } : {},
+    filter: filter2,
+    [atLeast(41) ? "orgUnitMode" : "ouMode"]: "ALL",
+    pageSize: 1,
+    totalPages: true,
+    fields: q.kind === "events" ? "event" : "trackedEntity"
+  }));
+}
+function countRefusal(message) {
+  if (/not authori[sz]ed to query across all organisation units/i.test(message)) {
+    return `${message} (a full count needs a superuser, or the authority F_TRACKED_ENTITY_INSTANCE_SEARCH_IN_ALL_ORGUNITS)`;
+  }
+  return message;
+}
+function totalOf(body, path) {
+  const pager = isRecord(body) && isRecord(body.pager) ? body.pager : body;
+  const total = isRecord(pager) ? pager.total : void 0;
+  if (typeof total !== "number" || !Number.isInteger(total) || total < 0) {
+    throw new Dhis2Error(`GET /api/${path} answered without a record count (pager.total)`);
+  }
+  return total;
 }
 
 // src/dhis2/version.ts
@@ -53143,6 +53721,34 @@ var Dhis2Client = class _Dhis2Client {
     });
     return collectionOf(res.body, collection2, this.url);
   }
+  /** The requests that count these tracker records, relative to /api (for reports: no credentials in them). */
+  trackerCountRequests(q) {
+    try {
+      return trackerCountParams(q, (m, p) => this.atLeast(m, p)).map(
+        (query) => `tracker/${q.kind}?${buildQuery(query)}`
+      );
+    } catch {
+      return [];
+    }
+  }
+  /**
+   * How many tracker records match (tracker-count.ts): a GET with pageSize=1 read from its pager (two, summed,
+   * when a code needs a filter of its own). Throws UncountableError when this version cannot ask it.
+   */
+  async countTracker(q) {
+    const path = `tracker/${q.kind}`;
+    let total = 0;
+    for (const query of trackerCountParams(q, (m, p) => this.atLeast(m, p))) {
+      try {
+        const res = await this.http.request({ method: "GET", path, query, retry: true });
+        total += totalOf(res.body, path);
+      } catch (e) {
+        if (e instanceof Dhis2Error) throw new Dhis2Error(countRefusal(e.message), e.status);
+        throw e;
+      }
+    }
+    return total;
+  }
   /**
    * POST /api/metadata. A 409 is a report, not a failure: the returned report's status says how it went.
    * The parameters are checked at runtime before anything is sent (an unknown importMode would COMMIT).
@@ -53165,11 +53771,11 @@ function systemInfo(body, base) {
   return info2;
 }
 function collectionOf(body, collection2, server) {
-  const list = isRecord(body) ? body[collection2] : void 0;
-  if (!Array.isArray(list)) {
+  const list2 = isRecord(body) ? body[collection2] : void 0;
+  if (!Array.isArray(list2)) {
     throw new Dhis2Error(`${server} answered GET /api/${collection2} without a "${collection2}" list`);
   }
-  return list.filter(isRecord);
+  return list2.filter(isRecord);
 }
 function positive(name, value2, fallback) {
   if (value2 === void 0) return fallback;
@@ -53203,145 +53809,6 @@ async function connect(settings, reporter) {
   });
   reporter.info(`Connected to DHIS2 ${client.system.version} at ${client.url}`);
   return client;
-}
-
-// node_modules/yocto-queue/index.js
-var Node = class {
-  value;
-  next;
-  constructor(value2) {
-    this.value = value2;
-  }
-};
-var Queue = class {
-  #head;
-  #tail;
-  #size;
-  constructor() {
-    this.clear();
-  }
-  enqueue(value2) {
-    const node = new Node(value2);
-    if (this.#head) {
-      this.#tail.next = node;
-      this.#tail = node;
-    } else {
-      this.#head = node;
-      this.#tail = node;
-    }
-    this.#size++;
-  }
-  dequeue() {
-    const current = this.#head;
-    if (!current) {
-      return;
-    }
-    this.#head = this.#head.next;
-    this.#size--;
-    if (!this.#head) {
-      this.#tail = void 0;
-    }
-    return current.value;
-  }
-  peek() {
-    if (!this.#head) {
-      return;
-    }
-    return this.#head.value;
-  }
-  clear() {
-    this.#head = void 0;
-    this.#tail = void 0;
-    this.#size = 0;
-  }
-  get size() {
-    return this.#size;
-  }
-  *[Symbol.iterator]() {
-    let current = this.#head;
-    while (current) {
-      yield current.value;
-      current = current.next;
-    }
-  }
-  *drain() {
-    while (this.#head) {
-      yield this.dequeue();
-    }
-  }
-};
-
-// node_modules/p-limit/index.js
-function pLimit(concurrency) {
-  validateConcurrency(concurrency);
-  const queue = new Queue();
-  let activeCount = 0;
-  const resumeNext = () => {
-    if (activeCount < concurrency && queue.size > 0) {
-      queue.dequeue()();
-      activeCount++;
-    }
-  };
-  const next = () => {
-    activeCount--;
-    resumeNext();
-  };
-  const run2 = async (function_, resolve8, arguments_) => {
-    const result = (async () => function_(...arguments_))();
-    resolve8(result);
-    try {
-      await result;
-    } catch {
-    }
-    next();
-  };
-  const enqueue = (function_, resolve8, arguments_) => {
-    new Promise((internalResolve) => {
-      queue.enqueue(internalResolve);
-    }).then(
-      run2.bind(void 0, function_, resolve8, arguments_)
-    );
-    (async () => {
-      await Promise.resolve();
-      if (activeCount < concurrency) {
-        resumeNext();
-      }
-    })();
-  };
-  const generator = (function_, ...arguments_) => new Promise((resolve8) => {
-    enqueue(function_, resolve8, arguments_);
-  });
-  Object.defineProperties(generator, {
-    activeCount: {
-      get: () => activeCount
-    },
-    pendingCount: {
-      get: () => queue.size
-    },
-    clearQueue: {
-      value() {
-        queue.clear();
-      }
-    },
-    concurrency: {
-      get: () => concurrency,
-      set(newConcurrency) {
-        validateConcurrency(newConcurrency);
-        concurrency = newConcurrency;
-        queueMicrotask(() => {
-          while (activeCount < concurrency && queue.size > 0) {
-            resumeNext();
-          }
-        });
-      }
-    }
-  });
-  return generator;
-}
-function validateConcurrency(concurrency) {
-  if (!((Number.isInteger(concurrency) || concurrency === Number.POSITIVE_INFINITY) && concurrency > 0)) {
-    throw new TypeError("Expected `concurrency` to be a number from 1 and up");
-  }
 }
 
 // src/commands/each-program.ts
@@ -53400,28 +53867,28 @@ var configure = import__.default.configure;
 var stringify = configure({ deterministic: true, circularValue: TypeError, bigint: false });
 var SET_RULES = {
   // IdentifiableObject.attributeValues: a Set, a JSONB map since 2.39.
-  attributeValues: (av) => [str3(isRecord(av) ? idOf(av.attribute) : void 0)],
+  attributeValues: (av) => [str4(isRecord(av) ? idOf(av.attribute) : void 0)],
   // IdentifiableObject.translations: a Set of {locale, property, value}.
-  translations: (tr) => isRecord(tr) ? [str3(tr.locale), str3(tr.property)] : [],
+  translations: (tr) => isRecord(tr) ? [str4(tr.locale), str4(tr.property)] : [],
   // Legacy sharing (up to 2.40): Sets of {id, userUid | userGroupUid, access}.
-  userAccesses: (ua) => isRecord(ua) ? [str3(ua.id ?? ua.userUid)] : [],
-  userGroupAccesses: (uga) => isRecord(uga) ? [str3(uga.id ?? uga.userGroupUid)] : [],
+  userAccesses: (ua) => isRecord(ua) ? [str4(ua.id ?? ua.userUid)] : [],
+  userGroupAccesses: (uga) => isRecord(uga) ? [str4(uga.id ?? uga.userGroupUid)] : [],
   // BaseIdentifiableObject.favorites: a Set of user uids.
-  favorites: (uid) => [str3(uid)],
+  favorites: (uid) => [str4(uid)],
   // Program, data set, group, user organisationUnits: Sets (not in analytical objects: see below).
-  organisationUnits: (ou) => [str3(idOf(ou))],
+  organisationUnits: (ou) => [str4(idOf(ou))],
   // ProgramRule.programRuleActions: a Set.
-  programRuleActions: (a) => [str3(idOf(a))],
+  programRuleActions: (a) => [str4(idOf(a))],
   // Program and ProgramStage notificationTemplates: Sets.
-  notificationTemplates: (n2) => [str3(idOf(n2))],
+  notificationTemplates: (n2) => [str4(idOf(n2))],
   // ProgramIndicator.analyticsPeriodBoundaries: a Set (items may lack an id in hand-written files).
-  analyticsPeriodBoundaries: (b) => isRecord(b) ? [str3(b.boundaryTarget), str3(b.analyticsPeriodBoundaryType), str3(idOf(b))] : [],
+  analyticsPeriodBoundaries: (b) => isRecord(b) ? [str4(b.boundaryTarget), str4(b.analyticsPeriodBoundaryType), str4(idOf(b))] : [],
   // LegendSet.legends: a Set; by range, which is also how people read a legend.
-  legends: (l) => isRecord(l) ? [num(l.startValue), num(l.endValue), str3(idOf(l))] : []
+  legends: (l) => isRecord(l) ? [num(l.startValue), num(l.endValue), str4(idOf(l))] : []
 };
 var SCOPED_SET_RULES = {
   // CategoryOptionCombo.categoryOptions is a Set; Category.categoryOptions is an ordered List.
-  "categoryOptionCombos.categoryOptions": (co) => [str3(idOf(co))]
+  "categoryOptionCombos.categoryOptions": (co) => [str4(idOf(co))]
 };
 var ANALYTICAL_COLLECTIONS = /* @__PURE__ */ new Set([
   "charts",
@@ -53438,7 +53905,7 @@ function canonicalize(doc) {
   for (const [key, value2] of Object.entries(doc)) {
     if (Array.isArray(value2) && value2.every(isRecord)) {
       const objects = value2.map((obj) => canonValue(obj, key, key));
-      out.push([key, sortBy(objects, (obj) => [str3(idOf(obj))])]);
+      out.push([key, sortBy(objects, (obj) => [str4(idOf(obj))])]);
     } else {
       out.push([key, canonValue(value2, key, key)]);
     }
@@ -53522,7 +53989,7 @@ function compareKeys(a, b) {
   }
   return 0;
 }
-function str3(value2) {
+function str4(value2) {
   return typeof value2 === "string" ? value2 : value2 === void 0 || value2 === null ? "\uFFFF" : String(value2);
 }
 function num(value2) {
@@ -53593,11 +54060,11 @@ function diffMetadata(payload, current, ignoreKeys) {
   for (const [key, value2] of Object.entries(payload)) {
     if (!Array.isArray(value2) || !value2.every(isRecord)) continue;
     const diff = { collection: key, created: [], changed: [], unchanged: 0 };
-    value2.forEach((obj, index) => {
+    value2.forEach((obj, index2) => {
       const id = idOf(obj);
       const serverObj = id === void 0 ? void 0 : current.get(id);
       if (id === void 0 || serverObj === void 0) {
-        diff.created.push(id ?? `(no id, #${index + 1})`);
+        diff.created.push(id ?? `(no id, #${index2 + 1})`);
         return;
       }
       const fields = [];
@@ -53605,7 +54072,7 @@ function diffMetadata(payload, current, ignoreKeys) {
       if (fields.length === 0) {
         diff.unchanged++;
       } else {
-        diff.changed.push({ id, ...nameOf(obj, serverObj), collection: key, fields });
+        diff.changed.push({ id, ...nameOf2(obj, serverObj), collection: key, fields });
       }
     });
     totals.created += diff.created.length;
@@ -53637,7 +54104,7 @@ function formatValue(v, max = 60) {
   }
   return `${json.slice(0, max - 1)}\u2026`;
 }
-function nameOf(obj, serverObj) {
+function nameOf2(obj, serverObj) {
   for (const candidate of [obj.name, obj.displayName, serverObj.name, serverObj.displayName]) {
     if (typeof candidate === "string" && candidate !== "") return { name: candidate };
   }
@@ -54280,7 +54747,7 @@ function scopeToProgram(file, programId) {
 }
 function keepReachable(kept, programId) {
   const program = (kept.get("programs") ?? []).find((p) => idOf(p) === programId);
-  const refs = (objects, key) => objects.flatMap((o) => isRecord(o) ? [idOf(o[key])].filter((id) => id !== void 0) : []);
+  const refs2 = (objects, key) => objects.flatMap((o) => isRecord(o) ? [idOf(o[key])].filter((id) => id !== void 0) : []);
   const listed = (objects, key) => objects.flatMap((o) => Array.isArray(o[key]) ? o[key] : []);
   const stages = kept.get("programStages") ?? [];
   const psdes = [...listed(stages, "programStageDataElements"), ...kept.get("programStageDataElements") ?? []];
@@ -54288,20 +54755,20 @@ function keepReachable(kept, programId) {
     ...listed(program ? [program] : [], "programTrackedEntityAttributes"),
     ...kept.get("programTrackedEntityAttributes") ?? []
   ];
-  const dataElements = new Set(refs(psdes, "dataElement"));
-  const types = new Set(program ? refs([program], "trackedEntityType") : []);
+  const dataElements = new Set(refs2(psdes, "dataElement"));
+  const types = new Set(program ? refs2([program], "trackedEntityType") : []);
   const keptTypes = (kept.get("trackedEntityTypes") ?? []).filter((t) => types.has(idOf(t) ?? ""));
   const attributes = /* @__PURE__ */ new Set([
-    ...refs(ptes, "trackedEntityAttribute"),
-    ...refs(listed(keptTypes, "trackedEntityTypeAttributes"), "trackedEntityAttribute")
+    ...refs2(ptes, "trackedEntityAttribute"),
+    ...refs2(listed(keptTypes, "trackedEntityTypeAttributes"), "trackedEntityAttribute")
   ]);
   const withOptions = [
     ...(kept.get("dataElements") ?? []).filter((d) => dataElements.has(idOf(d) ?? "")),
     ...(kept.get("trackedEntityAttributes") ?? []).filter((a) => attributes.has(idOf(a) ?? ""))
   ];
-  const optionSets = /* @__PURE__ */ new Set([...refs(withOptions, "optionSet"), ...refs(withOptions, "commentOptionSet")]);
+  const optionSets = /* @__PURE__ */ new Set([...refs2(withOptions, "optionSet"), ...refs2(withOptions, "commentOptionSet")]);
   const options = new Set(
-    refs(
+    refs2(
       listed(
         (kept.get("optionSets") ?? []).filter((o) => optionSets.has(idOf(o) ?? "")),
         "options"
@@ -54328,8 +54795,8 @@ function keepReachable(kept, programId) {
   return leftOut;
 }
 function indexByCollection(doc) {
-  const index = /* @__PURE__ */ new Map();
-  if (doc === void 0) return index;
+  const index2 = /* @__PURE__ */ new Map();
+  if (doc === void 0) return index2;
   for (const [key, value2] of Object.entries(doc)) {
     if (!Array.isArray(value2)) continue;
     const byId2 = /* @__PURE__ */ new Map();
@@ -54337,9 +54804,9 @@ function indexByCollection(doc) {
       const id = idOf(obj);
       if (id !== void 0) byId2.set(id, obj);
     }
-    index.set(key, byId2);
+    index2.set(key, byId2);
   }
-  return index;
+  return index2;
 }
 function ids(objects) {
   return objects.map((obj) => idOf(obj)).filter((id) => id !== void 0);
@@ -54358,7 +54825,7 @@ var stableStringify = configure({ deterministic: true, circularValue: TypeError,
 var HNQIS_DATA_ELEMENTS = HNQIS_SHARED_OBJECTS.dataElements ?? [];
 var HNQIS_TRACKED_ENTITY_TYPES = HNQIS_SHARED_OBJECTS.trackedEntityTypes ?? [];
 var HNQIS_TRACKED_ENTITY_ATTRIBUTES = HNQIS_SHARED_OBJECTS.trackedEntityAttributes ?? [];
-function records(value2) {
+function records2(value2) {
   return Array.isArray(value2) ? value2.filter(isRecord) : [];
 }
 function drop(obj, keys) {
@@ -54379,34 +54846,34 @@ function filterComponent(elements, excluded2) {
 function processMetadata(doc) {
   const metadata = cloneJson(doc);
   drop(metadata, ["date", "categories", "categoryCombos", "categoryOptions", "categoryOptionCombos"]);
-  for (const program of records(metadata.programs)) {
+  for (const program of records2(metadata.programs)) {
     drop(program, ["created", "createdBy", "lastUpdated", "lastUpdatedBy", "categoryCombo"]);
-    for (const ptea of records(program.programTrackedEntityAttributes)) {
+    for (const ptea of records2(program.programTrackedEntityAttributes)) {
       drop(ptea, ["created", "createdBy", "lastUpdated", "access"]);
     }
   }
-  for (const section of records(metadata.programStageSections)) {
+  for (const section of records2(metadata.programStageSections)) {
     drop(section, ["created", "lastUpdated", "lastUpdatedBy"]);
   }
-  for (const stage of records(metadata.programStages)) {
+  for (const stage of records2(metadata.programStages)) {
     drop(stage, ["created", "createdBy", "lastUpdated", "lastUpdatedBy"]);
-    for (const psde of records(stage.programStageDataElements)) drop(psde, ["created", "lastUpdated", "access"]);
+    for (const psde of records2(stage.programStageDataElements)) drop(psde, ["created", "lastUpdated", "access"]);
   }
-  for (const option of records(metadata.options)) drop(option, ["created", "lastUpdated"]);
-  for (const attribute of records(metadata.attributes)) {
+  for (const option of records2(metadata.options)) drop(option, ["created", "lastUpdated"]);
+  for (const attribute of records2(metadata.attributes)) {
     drop(attribute, ["created", "createdBy", "lastUpdated", "lastUpdatedBy"]);
   }
-  for (const ptea of records(metadata.programTrackedEntityAttributes)) drop(ptea, ["created", "lastUpdated"]);
+  for (const ptea of records2(metadata.programTrackedEntityAttributes)) drop(ptea, ["created", "lastUpdated"]);
   metadata.dataElements = filterComponent(metadata.dataElements, HNQIS_DATA_ELEMENTS);
   metadata.trackedEntityTypes = filterComponent(metadata.trackedEntityTypes, HNQIS_TRACKED_ENTITY_TYPES);
-  for (const tet of records(metadata.trackedEntityTypes)) {
-    for (const teta of records(tet.trackedEntityTypeAttributes)) {
+  for (const tet of records2(metadata.trackedEntityTypes)) {
+    for (const teta of records2(tet.trackedEntityTypeAttributes)) {
       drop(teta, ["created", "createdBy", "lastUpdated", "access"]);
     }
   }
   metadata.trackedEntityAttributes = filterComponent(metadata.trackedEntityAttributes, HNQIS_TRACKED_ENTITY_ATTRIBUTES);
-  for (const psde of records(metadata.programStageDataElements)) drop(psde, ["created", "lastUpdated"]);
-  for (const optionSet of records(metadata.optionSets)) {
+  for (const psde of records2(metadata.programStageDataElements)) drop(psde, ["created", "lastUpdated"]);
+  for (const optionSet of records2(metadata.optionSets)) {
     drop(optionSet, ["created", "createdBy", "lastUpdated", "lastUpdatedBy"]);
   }
   return metadata;
@@ -54433,7 +54900,7 @@ function validateBackupName(name) {
   }
 }
 function buildBackupRecord(programId, dependencyExport, fields, now) {
-  const program = records(dependencyExport.programs).find((p) => p.id === programId);
+  const program = records2(dependencyExport.programs).find((p) => p.id === programId);
   if (!program) throw new Dhis2Error(`program ${programId} is not in the metadata the server exported for it`);
   const programName = typeof program.name === "string" ? program.name : programId;
   const name = fields.name ?? defaultBackupName(programName, now);
@@ -54498,9 +54965,9 @@ function recordKey(record) {
 function recordDigest(record) {
   return createHash5("sha256").update(stableStringify(record) ?? "").digest("hex");
 }
-function holdsRecord(list, record, digest = recordDigest(record)) {
+function holdsRecord(list2, record, digest = recordDigest(record)) {
   const key = recordKey(record);
-  return list.some((r) => recordKey(r) === key && recordDigest(r) === digest);
+  return list2.some((r) => recordKey(r) === key && recordDigest(r) === digest);
 }
 function mergeBackups(current, previouslyWritten, mine) {
   const digest = recordDigest(mine);
@@ -54521,18 +54988,18 @@ function mergeBackups(current, previouslyWritten, mine) {
   out.push(record);
   return { backups: out, mine: record };
 }
-function findBackup(list, backupId) {
+function findBackup(list2, backupId) {
   const wanted = backupId.trim();
-  const byId2 = list.filter(
+  const byId2 = list2.filter(
     (r) => isRecord(r) && (typeof r.id === "number" || typeof r.id === "string") && String(r.id) === wanted
   );
-  const matches2 = byId2.length > 0 ? byId2 : list.filter((r) => isRecord(r) && r.name === wanted);
+  const matches2 = byId2.length > 0 ? byId2 : list2.filter((r) => isRecord(r) && r.name === wanted);
   if (matches2.length === 0) return { kind: "missing" };
   if (matches2.length > 1) return { kind: "ambiguous", matches: matches2.map(summarizeBackup) };
   return { kind: "found", record: matches2[0] };
 }
-function describeBackups(list, max = 10) {
-  const all3 = list.map(summarizeBackup).reverse();
+function describeBackups(list2, max = 10) {
+  const all3 = list2.map(summarizeBackup).reverse();
   const shown2 = all3.slice(0, max).map((s) => `"${s.name}" (id ${s.id ?? "none"}${s.date ? `, ${s.date}` : ""})`);
   const more = all3.length - shown2.length;
   return shown2.join(", ") + (more > 0 ? `, and ${more} older (list-backups shows them all)` : "");
@@ -54853,7 +55320,7 @@ function outcomeOf(planned, report) {
 
 // src/commands/dry-run.ts
 var PROGRAM_CONCURRENCY = 4;
-function dryRunMarkdown(settings, serverVersion, programs, sha, now) {
+function dryRunMarkdown(settings, serverVersion, programs, sha, now, impact = "") {
   const status = worstStatus(programs);
   const icon = status === "OK" ? "\u2705" : status === "WARNING" ? "\u26A0\uFE0F" : "\u274C";
   const header = blocks(
@@ -54862,6 +55329,7 @@ function dryRunMarkdown(settings, serverVersion, programs, sha, now) {
   );
   const essential = blocks(
     changesLine(programs),
+    impact,
     `Config ${code(settings.config.path)}, import validated with \`importMode=VALIDATE\`: nothing was changed on the server.`,
     countsTable(programs),
     errorsSection(programs)
@@ -54938,6 +55406,8 @@ async function runDryRun(settings, reporter) {
   }
   const client = await connect(settings, reporter);
   const serverDocs = /* @__PURE__ */ new Map();
+  const impacts = [];
+  const locators = /* @__PURE__ */ new Map();
   const sources = await programSources(client, settings, reporter);
   const programs = await eachProgram(
     sources,
@@ -54950,12 +55420,33 @@ async function runDryRun(settings, reporter) {
       const { planned, report } = await planAndValidate(client, settings, entry, source.file, reporter);
       serverDocs.set(entry.id, planned.current ?? null);
       const outcome = outcomeOf(planned, report);
+      const items = await countPlanImpact(client, {
+        programId: entry.id,
+        before: planned.current,
+        serverObjects: planned.serverObjects,
+        after: planned.plan.payload,
+        diff: planned.diff
+      });
+      if (items.length > 0) {
+        impacts.push({ program: { id: entry.id, ...outcome.name ? { name: outcome.name } : {} }, items });
+        locators.set(entry.id, new ObjectLocator(planned.file));
+        outcome.dataImpact = reportEntries(impacts[impacts.length - 1]);
+      }
       reporter.info(
         `${outcome.name ?? entry.id} (${entry.id}): ${report.status}; created ${report.stats.created}, updated ${report.stats.updated} (${planned.diff.totals.changed} really changed, ${planned.diff.totals.unchanged} unchanged), ignored ${report.stats.ignored}`
       );
       return outcome;
     },
     ({ entry }, error2) => ({ id: entry.id, file: entry.file, error: error2 })
+  );
+  impacts.sort(
+    (a, b) => sources.findIndex((x) => x.entry.id === a.program.id) - sources.findIndex((x) => x.entry.id === b.program.id)
+  );
+  const impact = announceDataImpact(
+    reporter,
+    impacts,
+    settings.dataImpact,
+    (id, at) => locators.get(id)?.locate(at.uid, { property: at.property })
   );
   const evaluation = await evaluating;
   const checks = evaluation ? await finishChecks(settings, reporter, evaluation, serverDocs) : void 0;
@@ -54964,8 +55455,15 @@ async function runDryRun(settings, reporter) {
     checks: checks?.programs,
     failOn: settings.failOn
   });
-  if (checksFailed) reporter.setOutput("status", "ERROR");
-  const md2 = dryRunMarkdown(settings, client.system.version, programs, pr?.headSha);
+  if (checksFailed || impact.fails) reporter.setOutput("status", "ERROR");
+  const md2 = dryRunMarkdown(
+    settings,
+    client.system.version,
+    programs,
+    pr?.headSha,
+    void 0,
+    dataImpactSection(impacts, settings.dataImpact)
+  );
   const checksPart = checks ? checksSection(checks) : "";
   await reporter.summary(`${blocks(md2.header, md2.essential, checks?.markdown, md2.detail, md2.footer)}
 `);
@@ -55005,6 +55503,16 @@ async function runDryRun(settings, reporter) {
     const what = checks.failOn === "new" && !checks.strictBecause ? " that this change brings" : "";
     reporter.error(
       `dry run failed: the checks found ${checks.errors} invalid expressions or broken references${what} and ${checks.testsFailed} failed rule tests (the import itself would succeed)`
+    );
+    return false;
+  }
+  if (impact.fails) {
+    const what = [
+      impact.total > 0 ? `${impact.total} records already collected on the server hold data it would orphan or hide` : "",
+      impact.failed > 0 ? `${impact.failed} counts of affected records could not be made` : ""
+    ].filter(Boolean);
+    reporter.error(
+      `dry run failed: ${what.join(", and ")} (the import itself would succeed; data-impact: warn reports this without failing)`
     );
     return false;
   }
@@ -55143,21 +55651,21 @@ import { dirname as dirname2, resolve as resolve6 } from "node:path";
 function y(value2) {
   return /^[A-Za-z][\w .()/-]*$/.test(value2) && !/^(true|false|null|yes|no|on|off)$/i.test(value2) && !/:\s|\s#/.test(value2) ? value2 : JSON.stringify(value2);
 }
-function nameOf2(o, fallback) {
+function nameOf3(o, fallback) {
   return str(o?.name) ?? str(o?.displayName) ?? fallback ?? "?";
 }
 function target(model, action) {
   const de = refId(action.dataElement);
   const attr = refId(action.trackedEntityAttribute);
   const parts = [`action: ${str(action.programRuleActionType)}`];
-  if (de) parts.push(`field: ${y(nameOf2(model.dataElements.get(de), de))}`);
-  else if (attr) parts.push(`field: ${y(nameOf2(model.attributes.get(attr), attr))}`);
+  if (de) parts.push(`field: ${y(nameOf3(model.dataElements.get(de), de))}`);
+  else if (attr) parts.push(`field: ${y(nameOf3(model.attributes.get(attr), attr))}`);
   const section = refId(action.programStageSection);
-  if (section) parts.push(`section: ${y(nameOf2(model.sections.get(section), section))}`);
+  if (section) parts.push(`section: ${y(nameOf3(model.sections.get(section), section))}`);
   const option = refId(action.option);
   if (option) parts.push(`option: ${y(str(model.options.get(option)?.code) ?? option)}`);
   const group2 = refId(action.optionGroup);
-  if (group2) parts.push(`optionGroup: ${y(nameOf2(model.optionGroups.get(group2), group2))}`);
+  if (group2) parts.push(`optionGroup: ${y(nameOf3(model.optionGroups.get(group2), group2))}`);
   const content = str(action.content);
   const type = str(action.programRuleActionType);
   if (content && type !== "ASSIGN") parts.push(`content: ${y(content.slice(0, 40))}`);
@@ -55187,7 +55695,7 @@ function exampleTests(model) {
         `  # condition: ${(str(rule.condition) ?? "").replace(/\s*\n\s*/g, " ")}`,
         `  - name: ${y(`${ruleName(rule)} (${type})`)}`
       );
-      if (stage) lines.push(`    stage: ${y(nameOf2(stage, String(stage.id)))}`);
+      if (stage) lines.push(`    stage: ${y(nameOf3(stage, String(stage.id)))}`);
       if (model.withRegistration) {
         lines.push(
           "    enrollment:",
@@ -55377,11 +55885,11 @@ function foldEmbedded(doc, key, ownerKey, ownerRef) {
       remaining.push(obj);
       continue;
     }
-    const list = Array.isArray(owner[key]) ? [...owner[key]] : [];
-    const at = list.findIndex((e) => idOf(e) === idOf(obj));
-    if (at === -1) list.push(obj);
-    else if (Object.keys(list[at]).length <= 1) list[at] = obj;
-    owner[key] = list;
+    const list2 = Array.isArray(owner[key]) ? [...owner[key]] : [];
+    const at = list2.findIndex((e) => idOf(e) === idOf(obj));
+    if (at === -1) list2.push(obj);
+    else if (Object.keys(list2[at]).length <= 1) list2[at] = obj;
+    owner[key] = list2;
   }
   if (owners.size > 0) doc[ownerKey] = ownerList;
   if (remaining.length > 0) doc[key] = remaining;
@@ -55963,15 +56471,15 @@ var HEAD_KEY = "export-head";
 var MARKER = "<!-- dhis2-metadata:export-pull-request -->";
 var TITLE_MAX = 200;
 function indexTopLevel2(doc) {
-  const index = /* @__PURE__ */ new Map();
+  const index2 = /* @__PURE__ */ new Map();
   for (const value2 of Object.values(doc)) {
     if (!Array.isArray(value2)) continue;
     for (const obj of value2) {
       const id = isRecord(obj) ? idOf(obj) : void 0;
-      if (id !== void 0 && !index.has(id)) index.set(id, obj);
+      if (id !== void 0 && !index2.has(id)) index2.set(id, obj);
     }
   }
-  return index;
+  return index2;
 }
 function parseDocument4(text) {
   if (text === void 0) return {};
@@ -56000,11 +56508,11 @@ function serverChange(program, repoText) {
 }
 function userText(user) {
   if (!isRecord(user)) return void 0;
-  const str4 = (v) => typeof v === "string" && v.trim() !== "" ? v.trim() : void 0;
-  const name = str4(user.name) ?? str4(user.displayName);
-  const username = str4(user.username) ?? str4(user.code);
+  const str5 = (v) => typeof v === "string" && v.trim() !== "" ? v.trim() : void 0;
+  const name = str5(user.name) ?? str5(user.displayName);
+  const username = str5(user.username) ?? str5(user.code);
   if (name && username && name !== username) return `${name} (${username})`;
-  return name ?? username ?? str4(user.id);
+  return name ?? username ?? str5(user.id);
 }
 function timeText(value2) {
   if (typeof value2 !== "string" || value2.trim() === "") return void 0;
@@ -56876,6 +57384,30 @@ function interruptedLine(signal, outcomes, rollback) {
   const points = rollback.files.length > 0 ? ` Rollback points: ${rollback.files.join(", ")}.` : "";
   return `restore interrupted (${signal}): ${imported.length > 0 ? `imported ${imported.join(", ")}` : "nothing was imported"}.${during}${points}`;
 }
+async function restoreImpact(client, reporter, planned) {
+  const out = /* @__PURE__ */ new Map();
+  let total = 0;
+  for (const p of planned) {
+    const items = await countPlanImpact(client, {
+      programId: p.entry.id,
+      before: p.current,
+      serverObjects: p.serverObjects,
+      after: p.plan.payload,
+      diff: p.diff
+    });
+    if (items.length === 0) continue;
+    const program = collection(p.plan.payload, "programs")[0];
+    const impact = {
+      program: { id: p.entry.id, ...typeof program?.name === "string" ? { name: program.name } : {} },
+      items
+    };
+    total += impactTotal(items);
+    out.set(p.entry.id, reportEntries(impact));
+    for (const i of items) if (i.records !== 0) reporter.info(impactLine(p.entry.id, i));
+  }
+  reporter.setOutput("data-impact", String(total));
+  return out;
+}
 async function restoreLocked(settings, reporter, client) {
   const rollback = { files: [], artifacts: [] };
   const planned = [];
@@ -56916,6 +57448,7 @@ async function restoreLocked(settings, reporter, client) {
     await finish(settings, reporter, client, all3, rollback, "restore refused");
     throw e;
   }
+  const impacts = await restoreImpact(client, reporter, planned);
   const outcomes = [];
   const unregister = onInterrupt(async (signal) => {
     reporter.error(interruptedLine(signal, outcomes, rollback));
@@ -56924,6 +57457,7 @@ async function restoreLocked(settings, reporter, client) {
   try {
     for (const p of planned) {
       const outcome = outcomeOf(p);
+      if (impacts.has(p.entry.id)) outcome.dataImpact = impacts.get(p.entry.id);
       outcomes.push(outcome);
       if (outcomes.length > 1 && outcomes.slice(0, -1).some((o) => o.error || o.report?.status === "ERROR")) {
         outcome.error = "not restored: an earlier program failed";

@@ -11,7 +11,7 @@
 import { readFileSync, existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { startEmulator, type Emulator } from '../emulator/index.ts';
+import { SAMPLE_SEED, startEmulator, type Emulator } from '../emulator/index.ts';
 import { call, type Res } from '../emulator/helpers.ts';
 import { expectSameShape, shapeDiff } from './shape.ts';
 
@@ -123,8 +123,15 @@ const SKIPPED: Record<string, string> = {
     'a data set of DHIS2 verdicts on expressions, not one request; the emulator has no expression endpoints',
 };
 
-/** Recordings used as request bodies, not answers. */
-const BODIES = new Set(['real-2.42.5.2/body-empty-constants', 'real-2.42.5.2/body-sendmessage-actions']);
+/**
+ * Recordings used as request bodies, not answers. real-2.43.1/tracker-data-created is what was POSTed to /api/tracker
+ * (a bare array; the real body was `{"trackedEntities": [...]}`); the tracker case below replays it as that POST.
+ */
+const BODIES = new Set([
+  'real-2.42.5.2/body-empty-constants',
+  'real-2.42.5.2/body-sendmessage-actions',
+  'real-2.43.1/tracker-data-created',
+]);
 
 const replayed = new Set<string>();
 function replays(folder: string, ...names: string[]): void {
@@ -585,6 +592,171 @@ const SCHEMA_DEFAULTS_NOT_IN_SEED = new Set([
   'openDaysAfterCoEndDate',
   'userRoles',
 ]);
+
+// ---------------------------------------------------------------------------------------------------------------------
+// 2.43.1 tracker data (README "Tracker data"): the WHO EPI program is not published in full; the reconstruction
+// test/fixtures/made/epi_registry_program.json carries the recorded uids and references COVAC objects of the seed.
+
+const EPI = JSON.parse(readFileSync(`${FIXTURES}../made/epi_registry_program.json`, 'utf8')) as Record<string, unknown>;
+/** The program, its Birth details stage, the birth type data element and the Sex attribute of the recordings. */
+const EPI_P = 'program=SSLpOM0r1U7';
+const EPI_PS = `${EPI_P}&programStage=RcbCl5ww8XY`;
+const COUNT = 'pageSize=1&totalPages=true';
+
+/**
+ * The recorded requests (README table; the query strings as the recorded `nextPage` shows them, without `page=2`).
+ * tracker-events-de-not-in-stage filters on `j8VMtbYo9Mq` (the reconstruction's Immunization data element; the real
+ * request's operator is not in the README, any gives 0); tracker-events-unknown-de on `XXXXXXXXXXX` (its message).
+ */
+const TRACKER_REQUESTS: [string, string][] = [
+  [
+    'tracker-events-count-eq',
+    `/api/tracker/events?${EPI_PS}&filter=LtlzGAPWWo8:eq:TWIN&orgUnitMode=ALL&${COUNT}&fields=event`,
+  ],
+  [
+    'tracker-events-count-in',
+    `/api/tracker/events?${EPI_PS}&filter=LtlzGAPWWo8:in:TWIN;SINGLETON&orgUnitMode=ALL&${COUNT}&fields=event`,
+  ],
+  [
+    'tracker-events-count-notnull',
+    `/api/tracker/events?${EPI_PS}&filter=LtlzGAPWWo8:!null&orgUnitMode=ALL&${COUNT}&fields=event`,
+  ],
+  [
+    'tracker-events-count-none',
+    `/api/tracker/events?${EPI_PS}&filter=LtlzGAPWWo8:eq:TRIPLET&orgUnitMode=ALL&${COUNT}&fields=event`,
+  ],
+  [
+    'tracker-events-no-program',
+    `/api/tracker/events?programStage=RcbCl5ww8XY&filter=LtlzGAPWWo8:eq:TWIN&orgUnitMode=ALL&${COUNT}&fields=event`,
+  ],
+  ['tracker-events-no-oumode', `/api/tracker/events?${EPI_PS}&filter=LtlzGAPWWo8:eq:TWIN&${COUNT}&fields=event`],
+  [
+    'tracker-events-ouMode-legacy',
+    `/api/tracker/events?${EPI_PS}&filter=LtlzGAPWWo8:eq:TWIN&ouMode=ALL&${COUNT}&fields=event`,
+  ],
+  [
+    'tracker-events-de-not-in-stage',
+    `/api/tracker/events?${EPI_PS}&filter=j8VMtbYo9Mq:eq:TWIN&orgUnitMode=ALL&${COUNT}&fields=event`,
+  ],
+  [
+    'tracker-events-unknown-de',
+    `/api/tracker/events?${EPI_PS}&filter=XXXXXXXXXXX:eq:TWIN&orgUnitMode=ALL&${COUNT}&fields=event`,
+  ],
+  ['tracker-events-all-program', `/api/tracker/events?${EPI_P}&orgUnitMode=ALL&${COUNT}&fields=event`],
+  [
+    'tracker-te-count-eq',
+    `/api/tracker/trackedEntities?${EPI_P}&filter=oindugucx72:eq:FEMALE&orgUnitMode=ALL&${COUNT}&fields=trackedEntity`,
+  ],
+  [
+    'tracker-te-count-notnull',
+    `/api/tracker/trackedEntities?${EPI_P}&filter=oindugucx72:!null&orgUnitMode=ALL&${COUNT}&fields=trackedEntity`,
+  ],
+  [
+    'tracker-te-no-oumode',
+    `/api/tracker/trackedEntities?${EPI_P}&filter=oindugucx72:eq:FEMALE&${COUNT}&fields=trackedEntity`,
+  ],
+];
+
+describe('emulator 2.43.1 with the recorded tracker data answers as the real 2.43.1', () => {
+  const rec = (name: string): Recording => recording(R43, name);
+
+  async function withEpi<T>(fn: (emu: Emulator) => Promise<T>): Promise<T> {
+    const emu = await startEmulator({ version: '2.43.1', seed: [...SAMPLE_SEED, EPI] });
+    try {
+      // The recorded POST: its body is tracker-data-created.json wrapped as the real body was; answer OK, created 9.
+      const created = await send(emu, '/api/tracker?async=false&importStrategy=CREATE', {
+        body: { trackedEntities: body(R43, 'tracker-data-created.json') },
+      });
+      expect(created.status, JSON.stringify(created.json)).toBe(200);
+      expect(created.json.status).toBe('OK');
+      expect(created.json.stats.created).toBe(9);
+      expect(emu.tracker.counts()).toEqual({ trackedEntities: 3, enrollments: 3, events: 3 });
+      return await fn(emu);
+    } finally {
+      await emu.close();
+    }
+  }
+
+  replays(R43, ...TRACKER_REQUESTS.map(([name]) => name));
+  it.each(TRACKER_REQUESTS)('%s', async (name, path) => {
+    await withEpi(async (emu) => {
+      const r = rec(name);
+      const got = await send(emu, path);
+      expectLike(name, r, got);
+      if (r.json === undefined) {
+        expect(got.headers.get('content-type')).toBe(r.headers.get('content-type'));
+        return;
+      }
+      const real = r.json as { pager?: Record<string, unknown>; events?: unknown[]; trackedEntities?: unknown[] };
+      if (!real.pager) {
+        expect(got.json).toEqual(real);
+        expect(got.headers.get('content-type')).toBe(r.headers.get('content-type'));
+        return;
+      }
+      // The numbers the product's counts depend on, the next page link (the recording's server was 127.0.0.1:8080,
+      // without a context path) and the first item (default order: the newest first).
+      expect(got.json.pager.total, `${name}: pager.total`).toBe(real.pager.total);
+      expect(got.json.pager.pageCount, `${name}: pager.pageCount`).toBe(real.pager.pageCount);
+      const origin = emu.url;
+      const next = (got.json.pager.nextPage as string | undefined)?.replace(origin, 'http://127.0.0.1:8080');
+      expect(next, `${name}: pager.nextPage`).toBe(real.pager.nextPage);
+      expect(got.json.events ?? got.json.trackedEntities).toEqual(real.events ?? real.trackedEntities);
+    });
+  });
+
+  replays(
+    R43,
+    'import-validate-de-valuetype-change-tracker-data',
+    'import-validate-option-removed-with-data',
+    'import-validate-option-code-changed-with-data',
+    'import-validate-option-delete-with-data',
+  );
+  it('metadata VALIDATE of changes that would invalidate stored tracker data: 200 OK, nothing refused', async () => {
+    await withEpi(async (emu) => {
+      // Bodies rebuilt from the README and the reconstruction (the real ones were not recorded).
+      const de = (EPI.dataElements as Record<string, unknown>[]).find((d) => d.id === 'LtlzGAPWWo8')!;
+      const { optionSet: _optionSet, ...deWithoutOptionSet } = de;
+      const optionSet = (EPI.optionSets as Record<string, unknown>[])[0]!;
+      const twin = (EPI.options as Record<string, unknown>[]).find((o) => o.id === 'FjhEVKfGdT2')!;
+      const cases: [string, string, unknown][] = [
+        [
+          'import-validate-de-valuetype-change-tracker-data',
+          'importMode=VALIDATE',
+          { dataElements: [{ ...deWithoutOptionSet, valueType: 'NUMBER' }] },
+        ],
+        [
+          'import-validate-option-removed-with-data',
+          'importMode=VALIDATE',
+          {
+            optionSets: [
+              { ...optionSet, options: (optionSet.options as { id: string }[]).filter((o) => o.id !== 'FjhEVKfGdT2') },
+            ],
+          },
+        ],
+        [
+          'import-validate-option-code-changed-with-data',
+          'importMode=VALIDATE',
+          { options: [{ ...twin, code: 'TWINS' }] },
+        ],
+        [
+          'import-validate-option-delete-with-data',
+          'importMode=VALIDATE&importStrategy=DELETE',
+          { options: [{ id: 'FjhEVKfGdT2' }] },
+        ],
+      ];
+      const before = emu.store.snapshot();
+      for (const [name, query, payload] of cases) {
+        const got = await send(emu, `/api/metadata?${query}`, { body: payload });
+        expectLike(name, rec(name), got);
+        expect(got.json.response.stats, name).toEqual(
+          (rec(name).json as { response: { stats: unknown } }).response.stats,
+        );
+      }
+      expect(emu.store.snapshot() === before, 'VALIDATE changes nothing').toBe(true);
+      expect(emu.tracker.counts()).toEqual({ trackedEntities: 3, enrollments: 3, events: 3 });
+    });
+  });
+});
 
 describe('every recording is replayed or listed as skipped with its reason', () => {
   it.each([R43, R42])('%s', (folder) => {

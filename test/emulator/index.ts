@@ -9,6 +9,7 @@ import { Faults } from './faults.ts';
 import { derivedUid } from './schema.ts';
 import { seedStore } from './seed.ts';
 import { startServer } from './server.ts';
+import { TrackerData, seedTracker } from './tracker.ts';
 import type { EmulatorUser, State } from './state.ts';
 import type { Emulator, EmulatorOptions, RequestLogEntry } from './types.ts';
 import { parseVersion } from './version.ts';
@@ -23,6 +24,11 @@ export type {
   RequestLogEntry,
   SampleProgram,
   StaleJobOptions,
+  TrackerDataView,
+  TrackedEntityRecord,
+  EnrollmentRecord,
+  EventRecord,
+  TrackerCounts,
 } from './types.ts';
 export { DEFAULT_TOKEN, LEGACY_TOKEN } from './auth.ts';
 export { SAMPLE_PROGRAMS, SAMPLE_SEED, PROGRAM_TYPE_ATTRIBUTE } from './seed.ts';
@@ -66,8 +72,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     jobs: new Map(),
     systemId: derivedUid(`system/${version.text}`),
     jobDurationMs: options.jobDurationMs ?? DEFAULT_JOB_DURATION_MS,
+    tracker: new TrackerData(),
   };
   if (!(state.jobDurationMs >= 0)) throw new Error(`Emulator: jobDurationMs must be >= 0, got ${state.jobDurationMs}`);
+  if (options.trackerData !== undefined) seedTracker(state, options.trackerData);
   const faults = new Faults();
   const requests: RequestLogEntry[] = [];
   const server = await startServer(state, faults, requests, options.port ?? 0);
@@ -79,6 +87,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     store,
     dataStore: state.dataStore,
     requests,
+    tracker: state.tracker,
     addFault: (rule) => faults.add(rule),
     clearFaults: () => faults.clear(),
     leaveStaleImportJob: (opts) => server.jobs.leaveStale(opts),

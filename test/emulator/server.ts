@@ -14,6 +14,7 @@ import { Jobs, NO_CONTENT_TYPE } from './jobs.ts';
 import { importReply } from './reports.ts';
 import { now, reasonPhrase, webMessage, type EmulatorUser, type Reply, type State } from './state.ts';
 import { isObj, type Obj } from './store.ts';
+import { getTrackedEntities, getTrackerEvents, postTracker } from './tracker.ts';
 import {
   atLeast,
   fatalBodyErrorsAre409,
@@ -58,6 +59,9 @@ interface Ctx {
   auth: AuthResult;
   /** The X-Requested-With header. */
   requestedWith: string;
+  /** The path as sent (context path included) and the query string as sent, without `?`: tracker pager links. */
+  rawPath: string;
+  rawQuery: string;
 }
 
 export async function startServer(
@@ -90,7 +94,11 @@ export async function startServer(
     const path = inContext ? url.pathname.slice(cp.length) || '/' : url.pathname;
     const auth = authenticate(state, req.headers.authorization);
     const requestedWith = String(req.headers['x-requested-with'] ?? '');
+    const rawUrl = req.url ?? '/';
+    const q = rawUrl.indexOf('?');
     const ctx: Ctx = {
+      rawPath: q < 0 ? rawUrl : rawUrl.slice(0, q),
+      rawQuery: q < 0 ? '' : rawUrl.slice(q + 1).replace(/#.*$/, ''),
       method,
       path,
       params: url.searchParams,
@@ -224,6 +232,11 @@ export async function startServer(
       if (c === 'cancel') return only(['POST'], () => jobs.cancel(b!));
     }
     if (a === 'dataStore') return dataStoreRoute(state, method, s.slice(1), ctx.rawBody);
+    if (a === 'tracker' && s.length === 1) return only(['POST'], () => trackerImport(ctx));
+    if (a === 'tracker' && s.length === 2 && (b === 'events' || b === 'trackedEntities')) {
+      const req = { params, rawPath: ctx.rawPath, rawQuery: ctx.rawQuery };
+      return only(['GET'], () => (b === 'events' ? getTrackerEvents(state, req) : getTrackedEntities(state, req)));
+    }
     if (s.length === 3 && a === 'programs' && c === 'metadata') {
       return only(['GET'], () => programMetadata(state, b!, params));
     }
@@ -351,6 +364,15 @@ export async function startServer(
         settings: { keyUiLocale: 'en', keyDbLocale: 'en' },
       },
     };
+  }
+
+  /** POST /api/tracker (TrackerImportController consumes application/json): tracker.ts. */
+  function trackerImport(ctx: Ctx): Reply {
+    if (!/^application\/([a-z.+-]*\+)?json\b/i.test(ctx.contentType)) {
+      return webMessage(415, `Content type '${ctx.contentType || 'application/octet-stream'}' not supported`);
+    }
+    if (typeof ctx.body === 'string') return webMessage(400, 'JSON parse error: the request body is not JSON');
+    return postTracker(state, ctx.params, ctx.body);
   }
 
   function postMetadata(ctx: Ctx, apiVersion: number | undefined, user: EmulatorUser): Reply {

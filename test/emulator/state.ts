@@ -1,5 +1,6 @@
 /** The state one emulator instance works on, shared by its route handlers. */
 import type { Store } from './store.ts';
+import type { TrackerData } from './tracker.ts';
 import type { Version } from './version.ts';
 
 export interface EmulatorUser {
@@ -57,6 +58,8 @@ export interface State {
   readonly systemId: string;
   /** How long an async import job runs, from start to finish (EmulatorOptions.jobDurationMs). */
   readonly jobDurationMs: number;
+  /** Tracked entities, enrollments and events (tracker.ts). */
+  readonly tracker: TrackerData;
 }
 
 /** What a route handler answers; the server serializes it. */
@@ -82,6 +85,7 @@ const REASONS: Record<number, string> = {
   409: 'Conflict',
   415: 'Unsupported Media Type',
   500: 'Internal Server Error',
+  501: 'Not Implemented',
   502: 'Bad Gateway',
   503: 'Service Unavailable',
   504: 'Gateway Timeout',

@@ -2,6 +2,9 @@
  * The emulator's public contract (see .tmp/emulator-contract.md). Product tests are written against these
  * names, so they change only with the contract.
  */
+import type { TrackerDataView } from './tracker.ts';
+
+export type { TrackerDataView, TrackedEntityRecord, EnrollmentRecord, EventRecord, TrackerCounts } from './tracker.ts';
 
 export interface EmulatorOptions {
   /** DHIS2 version emulated, default '2.41.3'. Drives report shapes, status codes, PAT prefix, dataStore PUT, sharing. */
@@ -26,6 +29,13 @@ export interface EmulatorOptions {
    * finishes, so a job that outlives the client's wait still commits afterwards, as on a real server.
    */
   jobDurationMs?: number;
+  /**
+   * Tracker data loaded at start, after the seed: the nested `trackedEntities` array (each with its `enrollments`,
+   * each with its `events`) as test/fixtures/dhis2/real-2.43.1/tracker-data-created.json holds it, or the POST body
+   * `{ trackedEntities, enrollments?, events? }`. Imported as POST /api/tracker?async=false&importStrategy=CREATE; a
+   * payload the import refuses throws.
+   */
+  trackerData?: unknown[] | Record<string, unknown>;
 }
 
 export interface StaleJobOptions {
@@ -98,6 +108,12 @@ export interface Emulator {
   /** namespace -> key -> JSON value. */
   readonly dataStore: Map<string, Map<string, unknown>>;
   readonly requests: RequestLogEntry[];
+  /**
+   * The tracker data held (seeded by EmulatorOptions.trackerData, changed by POST /api/tracker): `counts()` of the
+   * objects that are not soft-deleted, and deep copies of the stored `trackedEntities()`, `enrollments()`, `events()`
+   * in creation order (`{ includeDeleted: true }` lists soft-deleted ones too).
+   */
+  readonly tracker: TrackerDataView;
   addFault(rule: FaultRule): void;
   clearFaults(): void;
   /**

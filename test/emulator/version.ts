@@ -194,3 +194,139 @@ export function exportsEmbeddedAtTop(v: Version): boolean {
 export function hasSystemId(v: Version): boolean {
   return !(v.major === 2 && v.minor === 42);
 }
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Tracker (/api/tracker, /api/tracker/events, /api/tracker/trackedEntities): see tracker.ts. Sources: dhis2-core's
+// source (file versions dated by their content: javax/jakarta imports, table names, @Deprecated(since)), its PRs and
+// dhis2-releases' upgrade notes (releases/2.41, 2.42, 2.43 README.md); the 2.43 behaviour itself is the recorded
+// real-2.43.1/tracker-*.json. What no source dates keeps the 2.43 behaviour on every version.
+
+/**
+ * How a page of tracker exports is serialized:
+ * - 'flat' (2.38-2.40): PagingWrapper, `{page, pageSize, total?, pageCount?, instances: [...]}`: the items are always
+ *   under `instances` and the pager fields are unwrapped at the top (dhis2-core webapi/controller/event/webrequest/
+ *   PagingWrapper.java, identifier "instances", @JsonUnwrapped Pager; TrackerEventsExportController of 2.40 uses
+ *   `new PagingWrapper<>()`).
+ * - 'both' (2.41): the nested `pager {page, pageSize, total?, pageCount?}` and, deprecated, the same fields flat at the
+ *   top; the items under `events` / `trackedEntities` (dhis2-releases releases/2.41/README.md "Deprecated APIs ›
+ *   Pagination"; dhis2-core PR #16164).
+ * - 'pager' (2.42+): the `pager` only (PR #19950 removed the flat fields; releases/2.42/README.md: "All parameters,
+ *   properties and endpoints that have been deprecated in v41 have been removed"). Recorded on 2.43.1.
+ * In every shape `total` and `pageCount` are there only with totalPages=true.
+ */
+export type TrackerPageShape = 'flat' | 'both' | 'pager';
+export function trackerPageShape(v: Version): TrackerPageShape {
+  if (atLeast(v, 42)) return 'pager';
+  return atLeast(v, 41) ? 'both' : 'flat';
+}
+
+/**
+ * The tracker pager links to the previous and next page (absolute URLs of the request with `page` replaced:
+ * webapi/controller/tracker/view/Page.java getPageLink, UriComponentsBuilder.replaceQueryParam) since 2.42; the
+ * service fetches pageSize+1 rows to know there is a next page (dhis2-core tracker/Page.java, JdbcTrackerEventStore
+ * "get extra event to determine if there is a nextPage"). Recorded on 2.43.1 (`nextPage`). 2.41's pager has no links
+ * (view/Page.java at dhis2-core commit 0749d996: a pager then had either links or totals, and the 2.41 controllers
+ * built it with totals) and the 2.38-2.40
+ * PagingWrapper only copies the legacy Pager's links, which the tracker controllers never set: no links before 2.42.
+ */
+export function trackerPagerHasLinks(v: Version): boolean {
+  return atLeast(v, 42);
+}
+
+/**
+ * The organisation unit mode parameter(s) the tracker exporters read: `ouMode` only up to 2.40; 2.41 adds
+ * `orgUnitMode` and deprecates `ouMode` (EventRequestParams `@Deprecated(since = "2.41") ouMode`; both given → 400 from
+ * RequestParamsValidator.validateDeprecatedParameter); 2.42 removed `ouMode` (PR #19965, releases/2.42/README.md), so
+ * from 2.42 it is an unknown parameter Spring ignores: `ouMode=ALL` on 2.43.1 answers as no mode at all (recorded
+ * tracker-events-ouMode-legacy, same total as tracker-events-no-oumode).
+ */
+export function trackerOrgUnitModeParams(v: Version): readonly ('ouMode' | 'orgUnitMode')[] {
+  if (atLeast(v, 42)) return ['orgUnitMode'];
+  return atLeast(v, 41) ? ['orgUnitMode', 'ouMode'] : ['ouMode'];
+}
+
+/**
+ * Paging switches: `skipPaging` up to 2.41 (deprecated in 2.41), `paging` (its inverse) from 2.41
+ * (releases/2.41/README.md; EventRequestParams of 2.41 has both), `skipPaging` removed in 2.42 (PR #19950).
+ */
+export function trackerPagingParams(v: Version): readonly ('paging' | 'skipPaging')[] {
+  if (atLeast(v, 42)) return ['paging'];
+  return atLeast(v, 41) ? ['paging', 'skipPaging'] : ['skipPaging'];
+}
+
+/**
+ * GET /api/tracker/events requires `program` from 2.43 (releases/2.43/README.md "Made program a mandatory parameter in
+ * /tracker/events"; EventsExportController `@RequestParam UID program`, so a missing one is Spring's
+ * MissingServletRequestParameterException, answered by Tomcat's HTML error page: recorded
+ * real-2.43.1/tracker-events-no-program.txt). Optional before (PR #20972 is after the 2.42 branch).
+ */
+export function trackerEventsRequireProgram(v: Version): boolean {
+  return atLeast(v, 43);
+}
+
+/**
+ * The `null` / `!null` operators in tracker filters: added Jan-Mar 2025 (dhis2-core PRs #19778 event data elements,
+ * #20030 tracked entity attributes, #20128 event attributes) with the single-pass FilterParser
+ * (webapi/controller/tracker/export/FilterParser.java; PR #20437, backport #20783 to 2.42). Recorded on 2.43.1
+ * (tracker-events-count-notnull, tracker-te-count-notnull). Before, the parser wants `uid[:op:value[:op:value]]`
+ * (RequestParamUtils/RequestParamsValidator parseQueryItem: 2 or 4 segments after the UID, else "Query item or
+ * filter is invalid: ...").
+ */
+export function trackerFiltersHaveUnaryOperators(v: Version): boolean {
+  return atLeast(v, 42);
+}
+
+/**
+ * `/` escapes `:` and `,` (and, in the single-pass parser, `/`) in tracker filter values since dhis2-core PR #13981
+ * (May 2023); per dhis2-android-sdk #1985 the backend has it from 2.40.1 and 2.41.0. 2.38, 2.39 and 2.40.0 split on
+ * every `:` and `,`.
+ */
+export function trackerFiltersHaveEscapes(v: Version): boolean {
+  if (v.major > 2 || v.minor >= 41) return true;
+  return v.minor === 40 && v.patch >= 1;
+}
+
+/**
+ * Event data element filters on a data element with an option set compare the option NAME (case-insensitively) for
+ * every operator but `in`, which compares the stored code, up to 2.41: the event store joined `optionvalue` on
+ * lower(opt.code) = lower(value) and filtered on lower(opt.name) (legacy dxf2 JdbcEventStore, tracker JdbcEventStore of
+ * the 2.41 branch). 2.42 removed that join (PR #19778 "removing the join we do to optionvalue"): every operator
+ * compares the stored code (recorded on 2.43.1: `eq:TWIN` counts the TWIN events).
+ */
+export function eventFiltersCompareOptionNames(v: Version): boolean {
+  return !atLeast(v, 42);
+}
+
+/**
+ * GET /api/tracker/trackedEntities without `program`, `trackedEntityType` or `trackedEntities`: from 2.41 the request
+ * mapper answers 400 "Either `program`, `trackedEntityType` or `trackedEntities` should be specified"
+ * (TrackedEntityRequestParamsMapper.validateRequestParams; controller test getTrackedEntitiesNeedsProgramOrType,
+ * HttpStatus.BAD_REQUEST); up to 2.40 the service answered 409 "Either Program or Tracked entity type should be
+ * specified" (DefaultTrackedEntityService.validate, an IllegalQueryException).
+ */
+export function trackedEntitiesNeedProgramOrType(v: Version): { status: number; message: string } {
+  return atLeast(v, 41)
+    ? { status: 400, message: 'Either `program`, `trackedEntityType` or `trackedEntities` should be specified' }
+    : { status: 409, message: 'Either Program or Tracked entity type should be specified' };
+}
+
+/**
+ * Up to 2.40 GET /api/tracker/trackedEntities without an organisation unit and without a mode is refused with 409
+ * "At least one organisation unit must be specified" (controller tests of that line; releases/2.41/README.md TECH-1588
+ * made ACCESSIBLE the default). 2.41+: the default is ACCESSIBLE (recorded on 2.43.1: tracker-te-no-oumode, 200).
+ */
+export function trackedEntitiesRequireOrgUnitOrMode(v: Version): boolean {
+  return !atLeast(v, 41);
+}
+
+/**
+ * Lists of UIDs in tracker export parameters: up to 2.40 the `;`-separated singular ones (`event`, `trackedEntity`,
+ * `orgUnit` on /trackedEntities); 2.41 adds the `,`-separated plural ones (`events`, `trackedEntities`, `orgUnits`)
+ * and deprecates the others (EventRequestParams / TrackedEntityRequestParams `@Deprecated(since = "2.41")`; both given
+ * → 400 from RequestParamsValidator.validateDeprecatedUidsParameter); 2.42 removed the deprecated ones (PR #19950,
+ * releases/2.42/README.md), which are then ignored.
+ */
+export function trackerUidListParams(v: Version): readonly ('plural' | 'legacy')[] {
+  if (atLeast(v, 42)) return ['plural'];
+  return atLeast(v, 41) ? ['plural', 'legacy'] : ['legacy'];
+}
