@@ -55320,13 +55320,17 @@ function outcomeOf(planned, report) {
 
 // src/commands/dry-run.ts
 var PROGRAM_CONCURRENCY = 4;
-function dryRunMarkdown(settings, serverVersion, programs, sha, now, impact = "") {
-  const status = worstStatus(programs);
+function dryRunMarkdown(settings, serverVersion, programs, sha, now, gate = {}) {
+  const imported = worstStatus(programs);
+  const failsOn = imported === "ERROR" ? [] : gate.failsOn ?? [];
+  const status = failsOn.length > 0 ? "ERROR" : imported;
   const icon = status === "OK" ? "\u2705" : status === "WARNING" ? "\u26A0\uFE0F" : "\u274C";
   const header = blocks(
     `### ${icon} DHIS2 dry run${serverTitle(settings.label)}: ${status} on ${cell(settings.server.url)} (DHIS2 ${cell(serverVersion)})`,
-    provenanceLine(settings.github, sha ?? settings.github.sha, now)
+    provenanceLine(settings.github, sha ?? settings.github.sha, now),
+    failsOn.length > 0 ? `The import itself would succeed (DHIS2: ${cell(imported)}); the dry run fails on ${failsOn.join(" and ")}.` : ""
   );
+  const impact = gate.impact ?? "";
   const essential = blocks(
     changesLine(programs),
     impact,
@@ -55456,14 +55460,10 @@ async function runDryRun(settings, reporter) {
     failOn: settings.failOn
   });
   if (checksFailed || impact.fails) reporter.setOutput("status", "ERROR");
-  const md2 = dryRunMarkdown(
-    settings,
-    client.system.version,
-    programs,
-    pr?.headSha,
-    void 0,
-    dataImpactSection(impacts, settings.dataImpact)
-  );
+  const md2 = dryRunMarkdown(settings, client.system.version, programs, pr?.headSha, void 0, {
+    impact: dataImpactSection(impacts, settings.dataImpact),
+    failsOn: [...checksFailed ? ["the checks"] : [], ...impact.fails ? ["the data already collected"] : []]
+  });
   const checksPart = checks ? checksSection(checks) : "";
   await reporter.summary(`${blocks(md2.header, md2.essential, checks?.markdown, md2.detail, md2.footer)}
 `);

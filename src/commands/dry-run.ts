@@ -67,14 +67,21 @@ export function dryRunMarkdown(
   programs: ProgramOutcome[],
   sha?: string,
   now?: Date,
-  impact = '',
+  gate: { impact?: string; failsOn?: string[] } = {},
 ) {
-  const status = worstStatus(programs);
+  const imported = worstStatus(programs);
+  // The title is the gate's verdict: an import that would succeed still fails the dry run on what `failsOn` names.
+  const failsOn = imported === 'ERROR' ? [] : (gate.failsOn ?? []);
+  const status = failsOn.length > 0 ? 'ERROR' : imported;
   const icon = status === 'OK' ? '✅' : status === 'WARNING' ? '⚠️' : '❌';
   const header = blocks(
     `### ${icon} DHIS2 dry run${serverTitle(settings.label)}: ${status} on ${cell(settings.server.url)} (DHIS2 ${cell(serverVersion)})`,
     provenanceLine(settings.github, sha ?? settings.github.sha, now),
+    failsOn.length > 0
+      ? `The import itself would succeed (DHIS2: ${cell(imported)}); the dry run fails on ${failsOn.join(' and ')}.`
+      : '',
   );
+  const impact = gate.impact ?? '';
   const essential = blocks(
     changesLine(programs),
     impact,
@@ -227,14 +234,10 @@ export async function runDryRun(settings: Settings, reporter: Reporter): Promise
   // The gate is both: the import would succeed and the checks pass.
   if (checksFailed || impact.fails) reporter.setOutput('status', 'ERROR');
 
-  const md = dryRunMarkdown(
-    settings,
-    client.system.version,
-    programs,
-    pr?.headSha,
-    undefined,
-    dataImpactSection(impacts, settings.dataImpact),
-  );
+  const md = dryRunMarkdown(settings, client.system.version, programs, pr?.headSha, undefined, {
+    impact: dataImpactSection(impacts, settings.dataImpact),
+    failsOn: [...(checksFailed ? ['the checks'] : []), ...(impact.fails ? ['the data already collected'] : [])],
+  });
   const checksPart = checks ? checksSection(checks) : '';
   await reporter.summary(`${blocks(md.header, md.essential, checks?.markdown, md.detail, md.footer)}\n`);
 

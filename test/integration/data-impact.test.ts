@@ -158,6 +158,11 @@ describe('dry-run on the EPI program with tracker data', () => {
       );
       expect(trackerRequests(from).length).toBe(1);
       expect(run.summary).toContain('#### ❌ Data already collected');
+      // The title is the gate's verdict, not DHIS2's import status alone.
+      expect(run.summary).toMatch(/### ❌ DHIS2 dry run: ERROR on /);
+      expect(run.summary).toContain(
+        'The import itself would succeed (DHIS2: OK); the dry run fails on the data already collected.',
+      );
       expect(emulator.store.snapshot()).toBe(before);
       const report = JSON.parse(readFileSync(run.outputs.report!, 'utf8')) as Doc;
       const entries = report.programs[0].dataImpact as Doc[];
@@ -175,6 +180,7 @@ describe('dry-run on the EPI program with tracker data', () => {
       expect(warned.outputs['data-impact']).toBe(String(records));
       expect(warnings(warned.stdout).filter((w) => w.includes('file=metadata/'))).toHaveLength(1);
       expect(warned.summary).toContain('#### ⚠️ Data already collected');
+      expect(warned.summary).toMatch(/### ✅ DHIS2 dry run: OK on /);
     },
     90_000,
   );
@@ -281,5 +287,26 @@ describe('the comment with two programs and several changes', () => {
     // First after the sentence on what really changes, before DHIS2's counts.
     expect(html.indexOf('Data already collected')).toBeLessThan(html.indexOf('importMode=VALIDATE'));
     expect(html).toContain('records its user cannot see are not counted');
+  }, 90_000);
+});
+
+describe('restore', () => {
+  it('imports the reviewed change and reports the records it strands (data-impact output, dataImpact)', async () => {
+    const own = await startEmulator({ version: '2.43.1', seed: [...SAMPLE_SEED, EPI_DOC], trackerData: TRACKER });
+    try {
+      const inputs = { 'server-url': own.url, username: 'admin', password: 'district' };
+      const dir = await exportedWorkspace(inputs, [EPI], cleanup);
+      editProgramFile(dir, EPI, recodeTwin);
+      const run = await runAction({ command: 'restore', ...inputs }, { workspace: dir });
+      expect(run.errors).toEqual([]);
+      expect(run.code).toBe(0);
+      expect(run.outputs['data-impact']).toBe('2');
+      expect(own.store.get('options', 'FjhEVKfGdT2')?.code).toBe('TWINS');
+      const report = JSON.parse(readFileSync(run.outputs.report!, 'utf8')) as Doc;
+      expect(report.programs[0].dataImpact).toMatchObject([{ change: 'option-code-changed', records: 2 }]);
+      expect(run.stdout).toContain('2 events in Birth details keep the old code TWIN');
+    } finally {
+      await own.close();
+    }
   }, 90_000);
 });
