@@ -1168,6 +1168,21 @@ function matchesFilter(
  * All filters of a uid on one stored value; the bare `uid` form (no operator) means "has a value" (the 2.41 event
  * store emits `ev.eventdatavalues ?? 'uid'` for it; that 2.43 does the same is assumed, not found in its source).
  */
+/** Every attribute filter holds on the tracked entity's attribute values (none: no value). */
+function attributeFiltersHold(
+  m: Meta,
+  te: { attributes: { attribute: string; value: string }[] } | undefined,
+  filters: Filters,
+): boolean {
+  for (const [uid, fs] of filters) {
+    const tea = get(m, 'trackedEntityAttributes', uid)!;
+    const stored = te?.attributes.find((a) => a.attribute === uid)?.value;
+    const valueType = typeof tea.valueType === 'string' ? tea.valueType : 'TEXT';
+    if (!matchesAllFilters(stored, fs, valueType, { kind: 'attribute', uid })) return false;
+  }
+  return true;
+}
+
 function matchesAllFilters(
   stored: string | undefined,
   filters: QueryFilter[],
@@ -1276,13 +1291,14 @@ function originOf(state: State): string {
 }
 
 /** A page of items in the version's shape (trackerPageShape); `key` is `events` or `trackedEntities`. */
-function pageReply(
+/** The page of `all` asked for; only the rows on it are rendered (a count with pageSize=1 renders one). */
+function pageReply<T>(
   state: State,
   req: TrackerRequest,
   key: string,
-  all: Obj[],
+  all: T[],
   p: Paging,
-  render: (o: Obj) => Obj,
+  render: (row: T) => Obj,
 ): Reply {
   const v = state.version;
   const shape = trackerPageShape(v);
@@ -1690,12 +1706,7 @@ export function getTrackerEvents(state: State, req: TrackerRequest): Reply {
       }
       if (teaFilters.size) {
         const te = state.tracker.trackedEntityRows.get(e.trackedEntity)?.rec;
-        for (const [uid, filters] of teaFilters) {
-          const tea = get(m, 'trackedEntityAttributes', uid)!;
-          const stored = te?.attributes.find((a) => a.attribute === uid)?.value;
-          const valueType = typeof tea.valueType === 'string' ? tea.valueType : 'TEXT';
-          if (!matchesAllFilters(stored, filters, valueType, { kind: 'attribute', uid })) return false;
-        }
+        if (!attributeFiltersHold(m, te, teaFilters)) return false;
       }
       return true;
     });
@@ -1705,14 +1716,7 @@ export function getTrackerEvents(state: State, req: TrackerRequest): Reply {
   }
   rows.sort((a, b) => b.pk - a.pk);
   const fields = fieldsOf(q, '*,!relationships');
-  return pageReply(
-    state,
-    req,
-    'events',
-    rows.map((r) => eventView(r.rec)),
-    pg,
-    (o) => applyFields(o, fields, () => undefined),
-  );
+  return pageReply(state, req, 'events', rows, pg, (r) => applyFields(eventView(r.rec), fields, () => undefined));
 }
 
 /**
@@ -1792,13 +1796,7 @@ export function getTrackedEntities(state: State, req: TrackerRequest): Reply {
         owners = ofType.map((p) => state.tracker.owners.get(`${te.trackedEntity}/${p.id as string}`) ?? te.orgUnit);
       }
       if (!owners.some((ou) => inScope(m, ou, mode, orgUnits))) return false;
-      for (const [uid, fs] of filters) {
-        const tea = get(m, 'trackedEntityAttributes', uid)!;
-        const stored = te.attributes.find((a) => a.attribute === uid)?.value;
-        const valueType = typeof tea.valueType === 'string' ? tea.valueType : 'TEXT';
-        if (!matchesAllFilters(stored, fs, valueType, { kind: 'attribute', uid })) return false;
-      }
-      return true;
+      return attributeFiltersHold(m, te, filters);
     });
   } catch (err) {
     if (err instanceof FilterValueError) return badRequest(err.message);
@@ -1806,13 +1804,8 @@ export function getTrackedEntities(state: State, req: TrackerRequest): Reply {
   }
   rows.sort((a, b) => b.pk - a.pk);
   const fields = fieldsOf(q, '*,!relationships,!enrollments,!events,!programOwners');
-  return pageReply(
-    state,
-    req,
-    'trackedEntities',
-    rows.map((r) => trackedEntityView(state, r.rec, programId, includeDeleted === true)),
-    pg,
-    (o) => applyFields(o, fields, () => undefined),
+  return pageReply(state, req, 'trackedEntities', rows, pg, (r) =>
+    applyFields(trackedEntityView(state, r.rec, programId, includeDeleted === true), fields, () => undefined),
   );
 }
 
