@@ -22,7 +22,13 @@ import {
   type CheckResult,
 } from '../check/run-checks.ts';
 import { countPlanImpact } from '../data-impact/count.ts';
-import { announceDataImpact, dataImpactSection, reportEntries, type ProgramImpact } from '../data-impact/section.ts';
+import {
+  announceDataImpact,
+  dataImpactSection,
+  impactFailureLine,
+  reportEntries,
+  type ProgramImpact,
+} from '../data-impact/section.ts';
 import { deletionList } from '../metadata/changed-payload.ts';
 import type { MetadataDocument } from '../metadata/types.ts';
 import { readPullRequest } from '../github/event.ts';
@@ -204,9 +210,10 @@ export async function runDryRun(settings: Settings, reporter: Reporter): Promise
         diff: planned.diff,
       });
       if (items.length > 0) {
-        impacts.push({ program: { id: entry.id, ...(outcome.name ? { name: outcome.name } : {}) }, items });
+        const impact = { program: { id: entry.id, ...(outcome.name ? { name: outcome.name } : {}) }, items };
+        impacts.push(impact);
         locators.set(entry.id, new ObjectLocator(planned.file));
-        outcome.dataImpact = reportEntries(impacts[impacts.length - 1]!);
+        outcome.dataImpact = reportEntries(impact);
       }
       reporter.info(
         `${outcome.name ?? entry.id} (${entry.id}): ${report.status}; created ${report.stats.created}, updated ${report.stats.updated} ` +
@@ -275,24 +282,18 @@ export async function runDryRun(settings: Settings, reporter: Reporter): Promise
     reporter.info(`Dry run failed for ${failed.join(', ')}: the import would fail.`);
     return false;
   }
+  // One line for the gate: each part that fails it (the import itself would succeed).
+  const reasons: string[] = [];
   if (checksFailed) {
     const what = checks.failOn === 'new' && !checks.strictBecause ? ' that this change brings' : '';
-    reporter.error(
-      `dry run failed: the checks found ${checks.errors} invalid expressions or broken references${what} and ` +
-        `${checks.testsFailed} failed rule tests (the import itself would succeed)`,
+    reasons.push(
+      `the checks found ${checks.errors} invalid expressions or broken references${what} and ` +
+        `${checks.testsFailed} failed rule tests`,
     );
-    return false;
   }
-  if (impact.fails) {
-    const what = [
-      impact.total > 0
-        ? `${impact.total} records already collected on the server hold data it would orphan or hide`
-        : '',
-      impact.failed > 0 ? `${impact.failed} counts of affected records could not be made` : '',
-    ].filter(Boolean);
-    reporter.error(
-      `dry run failed: ${what.join(', and ')} (the import itself would succeed; data-impact: warn reports this without failing)`,
-    );
+  if (impact.fails) reasons.push(`${impactFailureLine(impact)} (data-impact: warn reports this without failing)`);
+  if (reasons.length > 0) {
+    reporter.error(`dry run failed: ${reasons.join('; and ')} (the import itself would succeed)`);
     return false;
   }
   return true;

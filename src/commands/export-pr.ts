@@ -27,7 +27,7 @@ import { COMMENT_LIMIT, fitComment, jobSummaryUrl, markedValue, readMarkedValue 
 import { sameContent } from '../metadata/canonical.ts';
 import { diffMetadata, type MetadataDiff } from '../metadata/diff.ts';
 import { idOf, isRecord } from '../metadata/json.ts';
-import type { MetadataDocument, MetadataObject } from '../metadata/types.ts';
+import { indexTopLevel, type MetadataDocument } from '../metadata/types.ts';
 import type { Reporter } from '../reporter.ts';
 import { commitLine } from '../util/text.ts';
 import { detailSectionAs, type DiffView, type ProgramOutcome } from './import-summary.ts';
@@ -71,19 +71,6 @@ export interface PullRequestOutcome {
 const HEAD_KEY = 'export-head';
 const MARKER = '<!-- dhis2-metadata:export-pull-request -->';
 const TITLE_MAX = 200;
-
-/** Every object of a document by id, at the top level (as the diff compares). */
-function indexTopLevel(doc: MetadataDocument): Map<string, MetadataObject> {
-  const index = new Map<string, MetadataObject>();
-  for (const value of Object.values(doc)) {
-    if (!Array.isArray(value)) continue;
-    for (const obj of value) {
-      const id = isRecord(obj) ? idOf(obj) : undefined;
-      if (id !== undefined && !index.has(id)) index.set(id, obj as MetadataObject);
-    }
-  }
-  return index;
-}
 
 function parseDocument(text: string | undefined): MetadataDocument {
   if (text === undefined) return {};

@@ -16,7 +16,6 @@ import {
   type CommitOnlyFailure,
 } from '../metadata/changed-payload.ts';
 import { diffMetadata, type MetadataDiff } from '../metadata/diff.ts';
-import { idOf } from '../metadata/json.ts';
 import { REMOVAL_KEYS } from '../metadata/keys.ts';
 import {
   buildRestorePlan,
@@ -25,7 +24,7 @@ import {
   type RestorePlan,
   type Unmanaged,
 } from '../metadata/restore-plan.ts';
-import type { MetadataDocument, MetadataObject } from '../metadata/types.ts';
+import { indexTopLevel, type MetadataDocument, type MetadataObject } from '../metadata/types.ts';
 import { BackupNotFoundError, readBackupMetadata } from '../backups/index.ts';
 import { ensurePrivateDir, readTextInside } from '../util/paths.ts';
 import { parseMetadataText, readMetadataFile, type MetadataFile } from './json-file.ts';
@@ -60,17 +59,6 @@ async function currentExport(client: Dhis2Client, programId: string): Promise<Me
   } catch (e) {
     if (e instanceof Dhis2Error && e.status === 404) return undefined;
     throw e;
-  }
-}
-
-/** Every object of a document by id, at the top level (the shape the diff compares). */
-function indexTopLevel(doc: MetadataDocument | undefined, into: Map<string, MetadataObject>): void {
-  for (const value of Object.values(doc ?? {})) {
-    if (!Array.isArray(value)) continue;
-    for (const obj of value as MetadataObject[]) {
-      const id = idOf(obj);
-      if (id !== undefined && !into.has(id)) into.set(id, obj);
-    }
   }
 }
 

@@ -23,8 +23,15 @@ import { provenanceLine, serverTitle } from '../github/pr-comment.ts';
 import { isEmptyPayload, objectCount } from '../metadata/changed-payload.ts';
 import { diffMetadata } from '../metadata/diff.ts';
 import { collection, type MetadataDocument, type MetadataObject } from '../metadata/types.ts';
-import { countPlanImpact, impactTotal } from '../data-impact/count.ts';
-import { impactLine, reportEntries } from '../data-impact/section.ts';
+import { countPlanImpact } from '../data-impact/count.ts';
+import {
+  impactLine,
+  impactOutput,
+  programText,
+  reportEntries,
+  summarise,
+  type ProgramImpact,
+} from '../data-impact/section.ts';
 import type { Reporter } from '../reporter.ts';
 import { connect } from './connect.ts';
 import { buildExport } from './collect.ts';
@@ -285,33 +292,39 @@ function interruptedLine(signal: string, outcomes: ProgramOutcome[], rollback: {
   );
 }
 
-/** Counts, per program, the collected records the change touches (data-impact output and the report). */
+/**
+ * Counts, per program, the collected records the change touches, for the `data-impact` output and the report (the
+ * dry run's gate judged them: restore imports what was reviewed). Reporting only: a failure here stops nothing.
+ */
 async function restoreImpact(
   client: Dhis2Client,
   reporter: Reporter,
   planned: ProgramPlan[],
 ): Promise<Map<string, unknown[]>> {
   const out = new Map<string, unknown[]>();
-  let total = 0;
-  for (const p of planned) {
-    const items = await countPlanImpact(client, {
-      programId: p.entry.id,
-      before: p.current,
-      serverObjects: p.serverObjects,
-      after: p.plan.payload,
-      diff: p.diff,
-    });
-    if (items.length === 0) continue;
-    const program = collection(p.plan.payload, 'programs')[0];
-    const impact = {
-      program: { id: p.entry.id, ...(typeof program?.name === 'string' ? { name: program.name } : {}) },
-      items,
-    };
-    total += impactTotal(items);
-    out.set(p.entry.id, reportEntries(impact));
-    for (const i of items) if (i.records !== 0) reporter.info(impactLine(p.entry.id, i));
+  const impacts: ProgramImpact[] = [];
+  try {
+    for (const p of planned) {
+      const items = await countPlanImpact(client, {
+        programId: p.entry.id,
+        before: p.current,
+        serverObjects: p.serverObjects,
+        after: p.plan.payload,
+        diff: p.diff,
+      });
+      if (items.length === 0) continue;
+      const name = collection(p.plan.payload, 'programs')[0]?.name;
+      const impact = { program: { id: p.entry.id, ...(typeof name === 'string' ? { name } : {}) }, items };
+      impacts.push(impact);
+      out.set(p.entry.id, reportEntries(impact));
+      for (const i of items) if (i.records !== 0) reporter.warning(impactLine(programText(impact.program), i));
+    }
+    reporter.setOutput('data-impact', impactOutput(summarise(impacts)));
+  } catch (e) {
+    if (!isUserError(e)) throw e;
+    reporter.notice(`the records this change touches on the server were not counted: ${e.message}`);
+    reporter.setOutput('data-impact', 'unknown');
   }
-  reporter.setOutput('data-impact', String(total));
   return out;
 }
 

@@ -21,17 +21,15 @@
  */
 import type { MetadataDiff, ObjectChange } from '../metadata/diff.ts';
 import { idOf, isRecord } from '../metadata/json.ts';
-import { collection, type MetadataDocument, type MetadataObject } from '../metadata/types.ts';
+import { collection, indexTopLevel, type MetadataDocument, type MetadataObject } from '../metadata/types.ts';
 
-export const IMPACT_CHANGES = [
-  'option-removed',
-  'option-code-changed',
-  'value-type-changed',
-  'option-set-changed',
-  'removed-from-stage',
-  'removed-from-program',
-] as const;
-export type ImpactChange = (typeof IMPACT_CHANGES)[number];
+export type ImpactChange =
+  | 'option-removed'
+  | 'option-code-changed'
+  | 'value-type-changed'
+  | 'option-set-changed'
+  | 'removed-from-stage'
+  | 'removed-from-program';
 
 export type RecordKind = 'events' | 'trackedEntities';
 
@@ -84,16 +82,22 @@ export interface ImpactInputs {
 
 type Index = Map<string, MetadataObject>;
 
-function index(doc: MetadataDocument | undefined, into: Index = new Map()): Index {
-  for (const value of Object.values(doc ?? {})) {
-    if (!Array.isArray(value)) continue;
-    for (const obj of value) {
-      const id = idOf(obj);
-      if (id !== undefined && isRecord(obj) && !into.has(id)) into.set(id, obj as MetadataObject);
-    }
-  }
-  return into;
-}
+const index = (doc: MetadataDocument | undefined): Index => indexTopLevel(doc);
+
+/**
+ * valueType changes that keep every stored value valid: each value of the old type is a value of the new one
+ * (DHIS2's ValueType: a positive integer is an integer is a number; a percentage and a unit interval are numbers;
+ * LONG_TEXT only lifts TEXT's length limit). Nothing is stranded, so nothing is counted.
+ */
+const WIDENS: Readonly<Record<string, readonly string[]>> = {
+  INTEGER_POSITIVE: ['INTEGER_ZERO_OR_POSITIVE', 'INTEGER', 'NUMBER'],
+  INTEGER_ZERO_OR_POSITIVE: ['INTEGER', 'NUMBER'],
+  INTEGER_NEGATIVE: ['INTEGER', 'NUMBER'],
+  INTEGER: ['NUMBER'],
+  PERCENTAGE: ['NUMBER'],
+  UNIT_INTERVAL: ['NUMBER'],
+  TEXT: ['LONG_TEXT'],
+};
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 const refs = (v: unknown): string[] => (Array.isArray(v) ? v.map(idOf).filter((id) => id !== undefined) : []);
@@ -102,20 +106,31 @@ const named = (id: string, ...objs: (MetadataObject | undefined)[]): NamedRef =>
   return name === undefined ? { id } : { id, name };
 };
 
-/** The data elements of a stage: embedded `programStageDataElements`, else the top-level ones naming the stage. */
-function stageDataElements(stage: MetadataObject, doc: MetadataDocument | undefined): string[] {
+/**
+ * The data elements of a stage: its embedded `programStageDataElements` (a bare `{id}` one read from the document's
+ * top-level copy), else the top-level ones naming the stage.
+ */
+function stageDataElements(stage: MetadataObject, doc: MetadataDocument | undefined, objects: Index): string[] {
   const embedded = stage.programStageDataElements;
   const list = Array.isArray(embedded)
     ? embedded
     : collection(doc ?? {}, 'programStageDataElements').filter((p) => idOf(p.programStage) === stage.id);
-  return list.map((p) => (isRecord(p) ? idOf(p.dataElement) : undefined)).filter((id) => id !== undefined);
+  return list
+    .map((p) => (isRecord(p) ? (idOf(p.dataElement) ?? idOf(objects.get(idOf(p) ?? '')?.dataElement)) : undefined))
+    .filter((id) => id !== undefined);
 }
 
-/** The attributes of a program: its `programTrackedEntityAttributes`. */
-function programAttributes(program: MetadataObject | undefined): string[] {
+/** The attributes of a program: its `programTrackedEntityAttributes` (a bare `{id}` one read from `objects`). */
+function programAttributes(program: MetadataObject | undefined, objects: Index): string[] {
   const list = program?.programTrackedEntityAttributes;
   if (!Array.isArray(list)) return [];
-  return list.map((p) => (isRecord(p) ? idOf(p.trackedEntityAttribute) : undefined)).filter((id) => id !== undefined);
+  return list
+    .map((p) =>
+      isRecord(p)
+        ? (idOf(p.trackedEntityAttribute) ?? idOf(objects.get(idOf(p) ?? '')?.trackedEntityAttribute))
+        : undefined,
+    )
+    .filter((id) => id !== undefined);
 }
 
 const touches = (c: ObjectChange, key: string): boolean =>
@@ -138,8 +153,8 @@ export function dataImpactItems(inputs: ImpactInputs): ImpactItem[] {
   const stages = collection(before, 'programStages').filter(
     (s) => idOf(s.program) === programId || refs(program.programStages).includes(s.id ?? ''),
   );
-  const stagesOf = (de: string) => stages.filter((s) => stageDataElements(s, before).includes(de));
-  const attributes = new Set(tracker ? programAttributes(program) : []);
+  const stagesOf = (de: string) => stages.filter((s) => stageDataElements(s, before, was).includes(de));
+  const attributes = new Set(tracker ? programAttributes(program, was) : []);
   const items: ImpactItem[] = [];
 
   const eventQuery = (stage: MetadataObject, de: string, codes?: string[]): ImpactQuery => ({
@@ -191,28 +206,33 @@ export function dataImpactItems(inputs: ImpactInputs): ImpactItem[] {
       attributes: [...attributes].filter((a) => idOf(was.get(a)?.optionSet) === setId),
     };
     const object = { ...named(setId, oldSet, newSet), collection: 'optionSets' };
-    const groups: { change: ImpactChange; codes: string[]; detail: ImpactItem['detail']; at: ImpactItem['at'] }[] = [];
+    const groups: {
+      change: ImpactChange;
+      field: string;
+      codes: string[];
+      detail: ImpactItem['detail'];
+      at: ImpactItem['at'];
+    }[] = [];
     if (removed.length > 0) {
-      groups.push({ change: 'option-removed', codes: removed, detail: {}, at: { uid: setId, property: 'options' } });
+      const at = { uid: setId, property: 'options' };
+      groups.push({ change: 'option-removed', field: 'options', codes: removed, detail: {}, at });
     }
     if (recoded.length > 0) {
       groups.push({
         change: 'option-code-changed',
+        field: 'code',
         codes: recoded.map((r) => r.code),
         detail: { newCodes: recoded.map((r) => r.newCode) },
         at: { uid: recoded[0]!.option, property: 'code' },
       });
     }
-    for (const g of groups) {
-      const field = g.change === 'option-removed' ? 'options' : 'code';
+    for (const { codes, ...g } of groups) {
       for (const de of users.dataElements) {
         for (const stage of stagesOf(de.id as string)) {
-          items.push({ ...g, object, field, query: eventQuery(stage, de.id as string, g.codes) });
+          items.push({ ...g, object, query: eventQuery(stage, de.id as string, codes) });
         }
       }
-      for (const tea of users.attributes) {
-        items.push({ ...g, object, field, query: entityQuery(tea, g.codes) });
-      }
+      for (const tea of users.attributes) items.push({ ...g, object, query: entityQuery(tea, codes) });
     }
   }
 
@@ -239,6 +259,9 @@ export function dataImpactItems(inputs: ImpactInputs): ImpactItem[] {
       if (oldSet) detail.oldOptionSet = oldSet;
       if (newSet) detail.newOptionSet = newSet;
     }
+    // A widening alone (INTEGER to NUMBER, TEXT to LONG_TEXT) keeps every value valid: nothing to count.
+    const widens = (WIDENS[detail.oldValueType ?? ''] ?? []).includes(detail.newValueType ?? '');
+    if (fields.length === 1 && fields[0] === 'valueType' && widens) return undefined;
     const change: ImpactChange = fields.includes('valueType') ? 'value-type-changed' : 'option-set-changed';
     return { change, field: fields.join(', '), detail, at: { uid: c.id, property: fields[0]! } };
   };
@@ -260,9 +283,9 @@ export function dataImpactItems(inputs: ImpactInputs): ImpactItem[] {
     const stage = stages.find((s) => s.id === c.id);
     const next = now.get(c.id);
     if (!stage || !next || !touches(c, 'programStageDataElements')) continue;
-    const staying = new Set(stageDataElements(next, inputs.after));
+    const staying = new Set(stageDataElements(next, inputs.after, now));
     const object = { ...named(c.id, stage, next), collection: 'programStages' };
-    for (const de of stageDataElements(stage, before)) {
+    for (const de of stageDataElements(stage, before, was)) {
       if (staying.has(de)) continue;
       items.push({
         change: 'removed-from-stage',
@@ -280,7 +303,7 @@ export function dataImpactItems(inputs: ImpactInputs): ImpactItem[] {
     if (c.id !== programId || !tracker || !touches(c, 'programTrackedEntityAttributes')) continue;
     const next = now.get(c.id);
     if (!next) continue;
-    const staying = new Set(programAttributes(next));
+    const staying = new Set(programAttributes(next, now));
     const object = { ...named(c.id, program, next), collection: 'programs' };
     for (const tea of attributes) {
       if (staying.has(tea)) continue;

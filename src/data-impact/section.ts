@@ -6,7 +6,7 @@
  */
 import { blocks, cell, code, md, programLabel, table, type Markup } from '../github/markdown.ts';
 import type { CountedImpact } from './count.ts';
-import { impactTotal } from './count.ts';
+import { impactTotal, uncounted } from './count.ts';
 import type { SourceLocation } from '../errors.ts';
 import type { ImpactChange, NamedRef, RecordKind } from './changes.ts';
 
@@ -84,6 +84,11 @@ export function effectText(i: CountedImpact, n: number): string {
   return effects[i.change]();
 }
 
+/** "Name (uid)" as plain text, for logs and annotations. */
+export function programText(p: NamedRef): string {
+  return p.name ? `${p.name} (${p.id})` : p.id;
+}
+
 /** The line of an item for logs and annotations. */
 export function impactLine(programLabelText: string, i: CountedImpact): string {
   if (i.records === null) {
@@ -114,6 +119,24 @@ export function reportEntries(p: ProgramImpact) {
   }));
 }
 
+/** The `data-impact` output: the records counted, or `unknown` when a count could not be made (never 0 then). */
+export function impactOutput(summary: ImpactSummary): string {
+  return summary.failed > 0 ? 'unknown' : String(summary.total);
+}
+
+/** The gate's one line when it fails on collected data. */
+export function impactFailureLine(summary: ImpactSummary): string {
+  const parts = [
+    summary.total > 0
+      ? `${summary.total} record${summary.total === 1 ? '' : 's'} already collected on the server hold${summary.total === 1 ? 's' : ''} data the change would orphan or hide`
+      : '',
+    summary.failed > 0
+      ? `${summary.failed} count${summary.failed === 1 ? '' : 's'} of the records it touches could not be made`
+      : '',
+  ].filter(Boolean);
+  return parts.join(', and ');
+}
+
 export interface ImpactSummary {
   /** Records counted over every program (each distinct question once). */
   total: number;
@@ -124,7 +147,7 @@ export interface ImpactSummary {
 export function summarise(programs: readonly ProgramImpact[]): ImpactSummary {
   return {
     total: programs.reduce((n, p) => n + impactTotal(p.items), 0),
-    failed: programs.reduce((n, p) => n + p.items.filter((i) => i.records === null).length, 0),
+    failed: programs.reduce((n, p) => n + uncounted(p.items), 0),
   };
 }
 
@@ -140,8 +163,10 @@ export function dataImpactSection(programs: readonly ProgramImpact[], mode: 'fai
   const headline =
     total === 0 && failed === 0
       ? 'no record on the server holds data this change would orphan or hide'
-      : `${total} record${total === 1 ? '' : 's'} on the server hold${total === 1 ? 's' : ''} data this change would orphan or hide` +
-        (failed > 0 ? `; ${failed} count${failed === 1 ? '' : 's'} could not be made` : '');
+      : failed > 0
+        ? `${failed} count${failed === 1 ? '' : 's'} could not be made, so how many records hold data this change would orphan or hide is unknown` +
+          (total > 0 ? ` (at least ${total})` : '')
+        : `${total} record${total === 1 ? '' : 's'} on the server hold${total === 1 ? 's' : ''} data this change would orphan or hide`;
   const rows: unknown[][] = [];
   for (const p of asked) {
     for (const i of p.items) {
@@ -155,7 +180,7 @@ export function dataImpactSection(programs: readonly ProgramImpact[], mode: 'fai
       ]);
     }
   }
-  const checked = asked.reduce((n, p) => n + p.items.filter((i) => i.records === 0).length, 0);
+  const checked = asked.reduce((n, p) => n + p.items.filter((i) => i.records === 0).length, 0); // changes, not requests
   const gate: Markup =
     total === 0 && failed === 0
       ? md``
@@ -197,7 +222,7 @@ export function announceDataImpact(
 ): ImpactSummary & { fails: boolean } {
   const summary = summarise(programs);
   for (const p of programs) {
-    const label = p.program.name ? `${p.program.name} (${p.program.id})` : p.program.id;
+    const label = programText(p.program);
     for (const i of p.items) {
       if (i.records === 0) continue;
       const line = impactLine(label, i);
@@ -205,6 +230,6 @@ export function announceDataImpact(
       else reporter.warning(line, locate(p.program.id, i.at));
     }
   }
-  reporter.setOutput('data-impact', String(summary.total));
+  reporter.setOutput('data-impact', impactOutput(summary));
   return { ...summary, fails: mode === 'fail' && (summary.total > 0 || summary.failed > 0) };
 }

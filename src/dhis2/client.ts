@@ -13,7 +13,14 @@ import { isRecord } from './json.ts';
 import type { JobWait } from './import-job.ts';
 import { importMetadata, type ImportParams } from './metadata-import.ts';
 import { buildQuery, type QueryParams } from './query.ts';
-import { countRefusal, totalOf, trackerCountParams, type TrackerCountQuery } from './tracker-count.ts';
+import {
+  countRefusal,
+  totalOf,
+  trackerCountParams,
+  UncountableError,
+  type TrackerCountQuery,
+} from './tracker-count.ts';
+import pLimit from 'p-limit';
 import { normaliseServerUrl } from './server-url.ts';
 import { parseVersion, versionAtLeast } from './version.ts';
 
@@ -73,6 +80,9 @@ export const DEFAULTS = {
   progressIntervalMs: 20_000,
 } as const;
 
+/** Tracker counts at once over a run: each is a count query the server computes over the stored values. */
+const COUNT_CONCURRENCY = 4;
+
 export class Dhis2Client {
   readonly system: SystemInfo;
   /** Normalised base URL: no /api, no trailing slash. */
@@ -81,6 +91,8 @@ export class Dhis2Client {
   private readonly http: Http;
   private readonly maxUrlLength: number;
   private readonly importOptions: JobWait;
+  /** The tracker counts of the whole run, a few at a time (countTracker). */
+  private readonly counting = pLimit(COUNT_CONCURRENCY);
 
   private constructor(http: Http, system: SystemInfo, options: ClientOptions) {
     this.http = http;
@@ -188,31 +200,52 @@ export class Dhis2Client {
   /** The requests that count these tracker records, relative to /api (for reports: no credentials in them). */
   trackerCountRequests(q: TrackerCountQuery): string[] {
     try {
-      return trackerCountParams(q, (m, p) => this.atLeast(m, p)).map(
-        (query) => `tracker/${q.kind}?${buildQuery(query)}`,
-      );
+      return this.trackerCountQueries(q).map((query) => `tracker/${q.kind}?${buildQuery(query)}`);
     } catch {
       return [];
     }
   }
 
   /**
-   * How many tracker records match (tracker-count.ts): a GET with pageSize=1 read from its pager (two, summed,
-   * when a code needs a filter of its own). Throws UncountableError when this version cannot ask it.
+   * How many tracker records match (tracker-count.ts): GETs with pageSize=1 read from their pager, summed (a long
+   * list of codes is split so that no URL exceeds maxUrlLength; each record holds one value, so none is counted
+   * twice). At most COUNT_CONCURRENCY of them run at once over the whole run: DHIS2 computes each total with a
+   * count query over the values, not an index. Throws UncountableError when this version cannot ask it.
    */
   async countTracker(q: TrackerCountQuery): Promise<number> {
     const path = `tracker/${q.kind}`;
-    let total = 0;
-    for (const query of trackerCountParams(q, (m, p) => this.atLeast(m, p))) {
-      try {
-        const res = await this.http.request({ method: 'GET', path, query, retry: true });
-        total += totalOf(res.body, path);
-      } catch (e) {
-        if (e instanceof Dhis2Error) throw new Dhis2Error(countRefusal(e.message), e.status);
-        throw e;
-      }
-    }
-    return total;
+    const totals = await Promise.all(
+      this.trackerCountQueries(q).map((query) =>
+        this.counting(async () => {
+          try {
+            return totalOf((await this.http.request({ method: 'GET', path, query, retry: true })).body, path);
+          } catch (e) {
+            if (e instanceof Dhis2Error && !(e instanceof UncountableError)) {
+              throw new Dhis2Error(countRefusal(e.message), e.status);
+            }
+            throw e;
+          }
+        }),
+      ),
+    );
+    return totals.reduce((a, b) => a + b, 0);
+  }
+
+  private trackerCountQueries(q: TrackerCountQuery): QueryParams[] {
+    const atLeast = (minor: number, patch?: number) => this.atLeast(minor, patch);
+    if (q.codes === undefined || q.codes.length === 0) return trackerCountParams(q, atLeast);
+    // Codes that differ only in case go in the same request: the server compares values without case.
+    const groups = new Map<string, string[]>();
+    for (const code of q.codes) groups.set(code.toLowerCase(), [...(groups.get(code.toLowerCase()) ?? []), code]);
+    const SEP = '\u0000';
+    const codesOf = (chunk: string[]) => chunk.flatMap((g) => g.split(SEP));
+    const path = `tracker/${q.kind}`;
+    const chunks = chunkByUrlLength(
+      [...groups.values()].map((g) => g.join(SEP)),
+      (chunk) => this.http.url(path, trackerCountParams({ ...q, codes: codesOf(chunk) }, atLeast)[0]),
+      this.maxUrlLength,
+    );
+    return chunks.flatMap((chunk) => trackerCountParams({ ...q, codes: codesOf(chunk) }, atLeast));
   }
 
   /**

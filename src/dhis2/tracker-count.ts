@@ -13,8 +13,8 @@ export interface TrackerCountQuery {
   kind: 'events' | 'trackedEntities';
   program: string;
   programStage?: string;
-  /** The data element (events) or attribute (tracked entities) filtered on. */
-  element: string;
+  /** The data element (events) or attribute (tracked entities) filtered on; undefined: every record (no filter). */
+  element?: string;
   /** Values counted; undefined: any value. */
   codes?: readonly string[];
 }
@@ -39,6 +39,7 @@ export class UncountableError extends Dhis2Error {}
  *   on 2.41 (its parser reads a filter without operator as "has a value"); 2.38-2.40 have no such filter.
  */
 export function trackerFilters(q: Pick<TrackerCountQuery, 'element' | 'codes'>, atLeast: VersionCheck): string[] {
+  if (q.element === undefined) return [];
   if (q.codes === undefined) {
     if (atLeast(42)) return [`${q.element}:!null`];
     if (atLeast(41)) return [q.element];
@@ -73,10 +74,11 @@ export function trackerFilters(q: Pick<TrackerCountQuery, 'element' | 'codes'>, 
  * and without them the server refuses (a count not made, never 0).
  */
 export function trackerCountParams(q: TrackerCountQuery, atLeast: VersionCheck): QueryParams[] {
-  return trackerFilters(q, atLeast).map((filter) => ({
+  const filters = q.element === undefined ? [undefined] : trackerFilters(q, atLeast);
+  return filters.map((filter) => ({
     program: q.program,
     ...(q.kind === 'events' && q.programStage ? { programStage: q.programStage } : {}),
-    filter,
+    ...(filter !== undefined ? { filter } : {}),
     [atLeast(41) ? 'orgUnitMode' : 'ouMode']: 'ALL',
     pageSize: 1,
     totalPages: true,

@@ -1,3 +1,5 @@
+import { idOf, isRecord } from './json.ts';
+
 /** A DHIS2 metadata object as JSON: `id` plus whatever the schema has. */
 export type MetadataObject = Record<string, unknown> & { id?: string };
 
@@ -17,4 +19,19 @@ export function objectCounts(doc: MetadataDocument): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const [key, value] of Object.entries(doc)) if (Array.isArray(value)) counts[key] = value.length;
   return counts;
+}
+
+/** Every object of a document by id, at the top level (the shape the diff compares); the first of an id wins. */
+export function indexTopLevel(
+  doc: MetadataDocument | undefined,
+  into: Map<string, MetadataObject> = new Map(),
+): Map<string, MetadataObject> {
+  for (const value of Object.values(doc ?? {})) {
+    if (!Array.isArray(value)) continue;
+    for (const obj of value) {
+      const id = isRecord(obj) ? idOf(obj) : undefined;
+      if (id !== undefined && !into.has(id)) into.set(id, obj as MetadataObject);
+    }
+  }
+  return into;
 }

@@ -205,18 +205,23 @@ describe('dry-run on the EPI program with tracker data', () => {
     });
     const run = await runAction({ command: 'dry-run', ...creds() }, { workspace: dir });
     expect(run.code).toBe(1);
-    expect(run.outputs['data-impact']).toBe('0');
+    // Never 0: the output says the total is unknown.
+    expect(run.outputs['data-impact']).toBe('unknown');
     expect(run.errors.join('\n')).toMatch(
       /could not count the records .*F_TRACKED_ENTITY_INSTANCE_SEARCH_IN_ALL_ORGUNITS/,
     );
-    expect(run.errors.at(-1)).toMatch(/1 counts? of affected records could not be made/);
+    expect(run.errors.at(-1)).toMatch(/dry run failed: 1 count of the records it touches could not be made/);
     expect(run.summary).toContain('not counted');
+    expect(run.summary).toContain(
+      '1 count could not be made, so how many records hold data this change would orphan or hide is unknown',
+    );
     const warned = await runAction({ command: 'dry-run', ...creds(), 'data-impact': 'warn' }, { workspace: dir });
     expect(warned.code).toBe(0);
+    expect(warned.outputs['data-impact']).toBe('unknown');
     expect(warnings(warned.stdout).join('\n')).toMatch(/could not count/);
   }, 90_000);
 
-  it('a server older than 2.41 cannot count "any value": the count is not made, never read as 0', async () => {
+  it('before 2.41 "any value" cannot be asked: the stage\'s records bound it (none: an exact 0), never read as 0', async () => {
     const old = await startEmulator({ version: '2.40.4', seed: [...SAMPLE_SEED, EPI_DOC], trackerData: TRACKER });
     try {
       const inputs = { 'server-url': old.url, username: 'admin', password: 'district' };
@@ -224,10 +229,81 @@ describe('dry-run on the EPI program with tracker data', () => {
       editProgramFile(dir, EPI, dropBirthType);
       const run = await runAction({ command: 'dry-run', ...inputs }, { workspace: dir });
       expect(run.code).toBe(1);
-      expect(run.errors.join('\n')).toMatch(/DHIS2 before 2.41 cannot count/);
-      expect(old.requests.filter((r) => r.path.startsWith('/api/tracker'))).toEqual([]);
+      expect(run.outputs['data-impact']).toBe('unknown');
+      expect(run.errors.join('\n')).toMatch(/DHIS2 before 2.41 cannot count .*at most 3 events \(all of the stage\)/);
+      // The one question 2.40 can answer: the stage's events, with ouMode (orgUnitMode came in 2.41).
+      expect(old.requests.filter((r) => r.path.startsWith('/api/tracker')).map((r) => r.query)).toEqual([
+        expect.objectContaining({ programStage: 'RcbCl5ww8XY', ouMode: 'ALL', totalPages: 'true' }),
+      ]);
+      expect(old.requests.some((r) => r.path.startsWith('/api/tracker') && 'filter' in r.query)).toBe(false);
+      // A stage without events: the bound is an exact 0, and the change passes.
+      editProgramFile(dir, EPI, dropBirthType);
+      editProgramFile(dir, EPI, (doc) => {
+        const stage = byId(doc, 'programStages', 'RcbCl5ww8XY');
+        stage.programStageDataElements = JSON.parse(
+          JSON.stringify(byId(EPI_DOC as Doc, 'programStages', 'RcbCl5ww8XY').programStageDataElements),
+        );
+        const vac = byId(doc, 'programStages', 'xEEsAoCaA2Q');
+        vac.programStageDataElements = [];
+      });
+      const empty = await runAction({ command: 'dry-run', ...inputs }, { workspace: dir });
+      expect(empty.errors).toEqual([]);
+      expect(empty.code).toBe(0);
+      expect(empty.outputs['data-impact']).toBe('0');
     } finally {
       await old.close();
+    }
+  }, 90_000);
+
+  it('a long list of lost codes is split so that no URL exceeds the limit, and summed', async () => {
+    // 400 codes of 30 characters each: about 12 KB in one filter; the client keeps URLs under 6,000.
+    const codes = Array.from({ length: 400 }, (_, n) => `CODE_${String(n).padStart(25, '0')}`);
+    const own = await startEmulator({
+      version: '2.43.1',
+      seed: [
+        ...SAMPLE_SEED,
+        {
+          ...EPI_DOC,
+          options: [
+            ...(EPI_DOC.options as Doc[]),
+            ...codes.map((code, n) => ({
+              id: `LongOpt${String(n).padStart(4, '0')}`,
+              code,
+              name: code,
+              sortOrder: 10 + n,
+              optionSet: { id: 'jumQ0TEDlf4' },
+            })),
+          ],
+          optionSets: (EPI_DOC.optionSets as Doc[]).map((set) => ({
+            ...set,
+            options: [
+              ...(set.options as Doc[]),
+              ...codes.map((_, n) => ({ id: `LongOpt${String(n).padStart(4, '0')}` })),
+            ],
+          })),
+        },
+      ],
+      trackerData: TRACKER,
+    });
+    try {
+      const inputs = { 'server-url': own.url, username: 'admin', password: 'district' };
+      const dir = await exportedWorkspace(inputs, [EPI], cleanup);
+      // The set keeps only SINGLETON: TWIN, TRIPLET and the 400 codes are lost.
+      editProgramFile(dir, EPI, (doc) => {
+        const set = byId(doc, 'optionSets', 'jumQ0TEDlf4');
+        set.options = [{ id: 'b5jZMQObDDM' }];
+      });
+      const run = await runAction({ command: 'dry-run', ...inputs, 'data-impact': 'warn' }, { workspace: dir });
+      expect(run.errors).toEqual([]);
+      expect(run.outputs['data-impact']).toBe('2');
+      const counts = own.requests.filter((r) => r.path === '/api/tracker/events');
+      expect(counts.length).toBeGreaterThan(1);
+      const report = JSON.parse(readFileSync(run.outputs.report!, 'utf8')) as Doc;
+      for (const q of (report.programs[0].dataImpact[0].query as string).split(' + ')) {
+        expect(`${own.url}/api/${q}`.length).toBeLessThanOrEqual(6000);
+      }
+    } finally {
+      await own.close();
     }
   }, 90_000);
 });

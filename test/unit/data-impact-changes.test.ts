@@ -122,6 +122,32 @@ describe('dataImpactItems', () => {
     ]);
   });
 
+  it('a valueType that keeps every value valid (INTEGER_POSITIVE to NUMBER, TEXT to LONG_TEXT) asks nothing', () => {
+    const widen = (to: string) => (d: MetadataDocument) => (byId(d, 'dataElements', 'TqpOoast0vQ').valueType = to);
+    expect(dataImpactItems(inputs(widen('NUMBER')))).toEqual([]);
+    expect(dataImpactItems(inputs(widen('INTEGER')))).toEqual([]);
+    expect(dataImpactItems(inputs(widen('TEXT'))).map((i) => i.change)).toEqual(['value-type-changed']);
+    expect(dataImpactItems(inputs((d) => (byId(d, 'dataElements', 'j8VMtbYo9Mq').valueType = 'LONG_TEXT')))).toEqual(
+      [],
+    );
+  });
+
+  it('stage data elements given as bare references are read from the top-level copies', () => {
+    const i = inputs((d) => {
+      const s = byId(d, 'programStages', 'RcbCl5ww8XY');
+      s.programStageDataElements = (s.programStageDataElements as MetadataObject[]).filter(
+        (p) => (p.dataElement as { id: string }).id !== 'LtlzGAPWWo8',
+      );
+    });
+    // The server's stage embeds bare {id}s; its stage data elements are listed at the top level (2.41 exports).
+    const stage = byId(i.before!, 'programStages', 'RcbCl5ww8XY');
+    i.before!.programStageDataElements = stage.programStageDataElements;
+    stage.programStageDataElements = (stage.programStageDataElements as MetadataObject[]).map((p) => ({ id: p.id }));
+    expect(dataImpactItems(i).map((x) => [x.change, x.query.element.id])).toEqual([
+      ['removed-from-stage', 'LtlzGAPWWo8'],
+    ]);
+  });
+
   it('a data element removed from its stage; an attribute removed from the program', () => {
     const stage = dataImpactItems(
       inputs((d) => {
@@ -163,7 +189,7 @@ describe('dataImpactItems', () => {
   it('the same question from two changes has one key', () => {
     const items = dataImpactItems(
       inputs((d) => {
-        byId(d, 'dataElements', 'LtlzGAPWWo8').valueType = 'LONG_TEXT';
+        byId(d, 'dataElements', 'LtlzGAPWWo8').valueType = 'NUMBER';
         const s = byId(d, 'programStages', 'RcbCl5ww8XY');
         s.programStageDataElements = (s.programStageDataElements as MetadataObject[]).filter(
           (p) => (p.dataElement as { id: string }).id !== 'LtlzGAPWWo8',
