@@ -26228,10 +26228,23 @@ function trackerCountParams(q, atLeast) {
   }));
 }
 function countRefusal(message) {
-  if (/not authori[sz]ed to query across all organisation units/i.test(message)) {
-    return `${message} (a full count needs a superuser, or the authority F_TRACKED_ENTITY_INSTANCE_SEARCH_IN_ALL_ORGUNITS)`;
-  }
-  return message;
+  const hints = [
+    [
+      /not authori[sz]ed to query across all organisation units/i,
+      "a full count needs a superuser, or the authority F_TRACKED_ENTITY_INSTANCE_SEARCH_IN_ALL_ORGUNITS"
+    ],
+    [
+      /non-searchable attribute/i,
+      "the attribute is not searchable in the program: a user whose capture org units hold the records counts them"
+    ],
+    [
+      /at least \d+ attributes? should be mentioned/i,
+      "the program's minimum number of search attributes applies outside the user's capture org units"
+    ],
+    [/maxteicountreached/i, "the program's maximum number of tracked entities to return is reached"]
+  ];
+  const hint = hints.find(([re]) => re.test(message))?.[1];
+  return hint ? `${message} (${hint})` : message;
 }
 function totalOf(body, path) {
   const pager = isRecord(body) && isRecord(body.pager) ? body.pager : body;

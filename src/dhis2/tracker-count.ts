@@ -86,12 +86,29 @@ export function trackerCountParams(q: TrackerCountQuery, atLeast: VersionCheck):
   }));
 }
 
-/** The server's refusal to search every org unit, said with what would allow it. */
+/**
+ * The server's refusal of a count, said with what would allow it. Searching tracked entities outside the user's
+ * capture scope (orgUnitMode=ALL is) obeys the program's search settings (dhis2-core TrackedEntity search
+ * validation; docs/dhis2-tracker-counts.md section 5).
+ */
 export function countRefusal(message: string): string {
-  if (/not authori[sz]ed to query across all organisation units/i.test(message)) {
-    return `${message} (a full count needs a superuser, or the authority F_TRACKED_ENTITY_INSTANCE_SEARCH_IN_ALL_ORGUNITS)`;
-  }
-  return message;
+  const hints: [RegExp, string][] = [
+    [
+      /not authori[sz]ed to query across all organisation units/i,
+      'a full count needs a superuser, or the authority F_TRACKED_ENTITY_INSTANCE_SEARCH_IN_ALL_ORGUNITS',
+    ],
+    [
+      /non-searchable attribute/i,
+      'the attribute is not searchable in the program: a user whose capture org units hold the records counts them',
+    ],
+    [
+      /at least \d+ attributes? should be mentioned/i,
+      "the program's minimum number of search attributes applies outside the user's capture org units",
+    ],
+    [/maxteicountreached/i, "the program's maximum number of tracked entities to return is reached"],
+  ];
+  const hint = hints.find(([re]) => re.test(message))?.[1];
+  return hint ? `${message} (${hint})` : message;
 }
 
 /**

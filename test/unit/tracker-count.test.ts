@@ -84,5 +84,7 @@ describe('tracker count requests', () => {
       /F_TRACKED_ENTITY_INSTANCE_SEARCH_IN_ALL_ORGUNITS/,
     );
     expect(countRefusal('other')).toBe('other');
+    expect(countRefusal('Non-searchable attribute(s) can not be used during global search')).toMatch(/not searchable/);
+    expect(countRefusal('At least 1 attributes should be mentioned in the search criteria.')).toMatch(/minimum/);
   });
 });
