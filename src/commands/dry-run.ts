@@ -257,6 +257,8 @@ export async function runDryRun(settings: Settings, reporter: Reporter): Promise
       const marker = commentMarker(settings.config.path, settings.server.url, programScope(settings));
       const hidden = [
         markedValue('fingerprint', fingerprint),
+        // The commit reviewed: restore trusts the review only for the merged pull request's final head.
+        ...(pr.headSha ? [markedValue('head', pr.headSha)] : []),
         ...programs.map((p) => (p.fingerprint ? markedValue(`fingerprint:${p.id}`, p.fingerprint) : '')),
         // What restore would delete, as reviewed: restore names what differs when the server changed since.
         ...programs.map((p) => (p.plan ? markedValue(`deletions:${p.id}`, deletionList(p.plan.stale)) : '')),

@@ -4,12 +4,16 @@
  * config and server). Only comments written by the token's own identity count (the bot's, or the user of a
  * personal github-token): anyone can paste a marker and a fingerprint into a comment of their own.
  *
+ * A review is a comment whose body the token's identity wrote and nobody else edited since (GitHub lets anyone with
+ * write access edit the bot's comments, keeping the bot as author: GraphQL's `editor` says who changed it), made for
+ * the merged pull request's final head commit. An edited review is refused with a note on the pull request.
+ *
  * A push that no merged pull request brought in was never reviewed: it restores only with
  * allow-plan-change. A workflow_dispatch run (a person's explicit act) and a run by hand proceed, saying so.
  */
 import type { Settings } from '../config/types.ts';
 import { UserError } from '../errors.ts';
-import { GitHubApi, writtenBy, type IssueComment } from '../github/api.ts';
+import { bodyWrittenBy, GitHubApi, writtenBy, type IssueComment } from '../github/api.ts';
 import { blocks, code, md } from '../github/markdown.ts';
 import { markerScope, readMarkedValue } from '../github/pr-comment.ts';
 import { deletionList, parseDeletionList } from '../metadata/changed-payload.ts';
@@ -73,6 +77,30 @@ function refusalNote(settings: Settings, differs: Difference[]): string {
   );
 }
 
+/** The note that an edited comment was refused as a review: a comment of its own, never an edit of the edited one. */
+function editedNote(settings: Settings, who: string): string {
+  const where = settings.label ? md`${settings.label} (${settings.server.url})` : md`${settings.server.url}`;
+  return `${blocks(
+    md`#### ⛔ Restore to ${where} refused at ${settings.github.sha?.slice(0, 7) ?? 'this commit'}`,
+    md`The dry-run comment of this pull request was edited by ${who} after the bot wrote it. An edited comment is no review: its plan may not be the one the reviewers saw, so nothing was imported.`,
+    'Check the change on the server, then run the restore by hand (`workflow_dispatch`), or re-run it with `allow-plan-change: true`.',
+  )}\n`;
+}
+
+async function noteOnPullRequest(
+  api: GitHubApi,
+  pr: number,
+  reporter: Reporter,
+  body: string,
+  what: string,
+): Promise<void> {
+  try {
+    await api.createIssueComment(pr, body);
+  } catch (e) {
+    reporter.warning(`could not note ${what} on pull request #${pr}: ${(e as Error).message}`);
+  }
+}
+
 export async function checkReviewedPlan(
   settings: Settings,
   reporter: Reporter,
@@ -107,17 +135,35 @@ export async function checkReviewedPlan(
   // Only the token's own comments: a person's comment with a copied marker and fingerprint is not a review.
   const me = await api.identity();
   const ours: { comment: IssueComment; scope: 'all' | string[] }[] = [];
+  const edited: IssueComment[] = [];
   let others = 0;
-  for await (const comment of api.issueComments(pr.number)) {
+  for await (const comment of api.reviewComments(pr.number)) {
     const scope = markerScope(comment.body, settings.config.path, settings.server.url);
     if (!scope) continue;
-    if (writtenBy(comment, me)) ours.push({ comment, scope });
+    if (bodyWrittenBy(comment, me)) ours.push({ comment, scope });
+    else if (writtenBy(comment, me)) edited.push(comment);
     else others++;
   }
   if (others > 0) {
     reporter.warning(
       `pull request #${pr.number}: ignored ${others} dry-run comment${others === 1 ? '' : 's'} not written by ${me.login} (only the dry run's own comments count as the review)`,
     );
+  }
+  if (edited.length > 0) {
+    const who = [...new Set(edited.map((c) => c.editor?.login ?? 'a deleted account'))].join(', ');
+    const message =
+      `the dry-run comment of pull request #${pr.number} was edited by ${who} after ${me.login} wrote it: ` +
+      'an edited comment is no review (its plan may not be the one the reviewers saw)';
+    if (!settings.allowPlanChange) {
+      await noteOnPullRequest(api, pr.number, reporter, editedNote(settings, who), 'the refusal');
+      throw new UserError(
+        `restore refused before any import: ${message}. Check the change, then run the restore by hand ` +
+          '(workflow_dispatch), or set allow-plan-change: true',
+      );
+    }
+    // Nothing of an edited comment is trusted, the deletions it lists included: restore deletes nothing.
+    reporter.warning(`${message}; proceeding because allow-plan-change is true (deleting nothing)`);
+    return { pr: pr.number, differs: [], reviewedDeletions };
   }
   if (ours.length === 0) {
     const message =
@@ -152,6 +198,20 @@ export async function checkReviewedPlan(
       differs.push(difference);
       if (covering) comment = covering.comment;
     }
+  }
+  // The review must be of the pull request's final head: a review of an earlier commit did not see the last push.
+  const reviewedHead = comment ? readMarkedValue(comment.body, 'head') : undefined;
+  if (comment && reviewedHead === undefined) {
+    reporter.warning(
+      `pull request #${pr.number}: the dry-run comment does not say which commit it reviewed (written by an older version): only its plan is compared`,
+    );
+  } else if (reviewedHead !== undefined && pr.headSha !== undefined && reviewedHead !== pr.headSha) {
+    const message =
+      `the dry run of pull request #${pr.number} reviewed commit ${reviewedHead.slice(0, 7)}, not its last commit ` +
+      `${pr.headSha.slice(0, 7)}: the last push was never reviewed (run the dry run on every push of the pull request, ` +
+      'and require it to pass before merging)';
+    if (!settings.allowPlanChange) throw new UserError(`restore refused before any import: ${message}`);
+    reporter.warning(`${message}; proceeding because allow-plan-change is true`);
   }
   if (differs.length === 0) {
     reporter.info(`The plan is exactly the one pull request #${pr.number}'s dry run reviewed.`);

@@ -25,6 +25,10 @@ export interface IssueComment {
   author?: string;
   /** `Bot` for GitHub Apps (the GITHUB_TOKEN writes as github-actions[bot]), `User` for a personal token. */
   authorType?: string;
+  /** When the body was last edited (GraphQL `lastEditedAt`); undefined: never edited, or not asked. */
+  lastEditedAt?: string;
+  /** Who made that last edit (GraphQL `editor`); undefined on an edited comment: an account since deleted. */
+  editor?: { login: string; type: string };
 }
 
 export interface CommitPullRequest {
@@ -64,11 +68,26 @@ export const ACTIONS_BOT: Identity = { login: 'github-actions[bot]', type: 'Bot'
  * GraphQL, so a bot matches on its name without the suffix and only as a Bot; a user only as a non-bot.
  */
 export function writtenBy(comment: Pick<IssueComment, 'author' | 'authorType'>, who: Identity): boolean {
-  if (!comment.author) return false;
-  const base = (login: string) => login.toLowerCase().replace(/\[bot\]$/, '');
+  return sameActor(comment.author, comment.authorType, who);
+}
+
+/**
+ * Is the body what `who` wrote? It wrote the comment, and nobody else edited it since: never edited, or last
+ * edited by `who` (its own updates, which replace the whole body). GitHub lets anyone with write access edit any
+ * comment, the bot's included, keeping the bot as its author: only GraphQL's `editor` tells who changed it.
+ */
+export function bodyWrittenBy(comment: IssueComment, who: Identity): boolean {
+  if (!writtenBy(comment, who)) return false;
+  if (comment.lastEditedAt === undefined) return true;
+  return comment.editor !== undefined && sameActor(comment.editor.login, comment.editor.type, who);
+}
+
+function sameActor(login: string | undefined, type: string | undefined, who: Identity): boolean {
+  if (!login) return false;
+  const base = (l: string) => l.toLowerCase().replace(/\[bot\]$/, '');
   const isBot = who.type === 'Bot' || /\[bot\]$/i.test(who.login);
-  if (isBot) return comment.authorType === 'Bot' && base(comment.author) === base(who.login);
-  return comment.authorType !== 'Bot' && comment.author.toLowerCase() === who.login.toLowerCase();
+  if (isBot) return type === 'Bot' && base(login) === base(who.login);
+  return type !== 'Bot' && login.toLowerCase() === who.login.toLowerCase();
 }
 
 /** What upsertComment needs; GitHubApi implements it, tests may pass a fake. */
@@ -273,6 +292,40 @@ export class GitHubApi implements IssueCommentsApi {
       if (!Array.isArray(response.data)) throw unexpected(what, response.data);
       for (const item of response.data) yield toComment(item, what);
       url = this.nextPage(response, what);
+    }
+  }
+
+  /**
+   * The pull request's comments with who last edited each (GraphQL: REST does not say), oldest first. What a
+   * restore reads its review from: the body and its editor come in the same answer, so they belong together.
+   */
+  async *reviewComments(pr: number): AsyncGenerator<IssueComment> {
+    const what = `read the comments of pull request #${pr} and who edited them (GraphQL)`;
+    const url = `${this.apiUrl.replace(/\/api\/v3$/i, '/api')}/graphql`;
+    let after: string | null = null;
+    for (let page = 1; ; page++) {
+      if (page > MAX_PAGES) throw new GitHubApiError(`${what}: more than ${MAX_PAGES} pages, stopped`, 'other');
+      const response = await this.send({
+        method: 'POST',
+        url,
+        body: { query: REVIEW_COMMENTS_QUERY, variables: { owner: this.owner, name: this.repo, number: pr, after } },
+        what,
+      });
+      const data = response.data as {
+        data?: { repository?: { pullRequest?: { comments?: { nodes?: unknown[]; pageInfo?: PageInfo } } | null } };
+        errors?: { message?: unknown }[];
+      } | null;
+      const comments = data?.data?.repository?.pullRequest?.comments;
+      if (!comments || !Array.isArray(comments.nodes)) {
+        const message = data?.errors?.map((e) => String(e.message)).join('; ');
+        throw new GitHubApiError(
+          `${what}: ${message ? `GitHub answered: ${message}` : 'no comments in the answer'}`,
+          'other',
+        );
+      }
+      for (const node of comments.nodes) yield graphqlComment(node, what);
+      if (!comments.pageInfo?.hasNextPage || typeof comments.pageInfo.endCursor !== 'string') return;
+      after = comments.pageInfo.endCursor;
     }
   }
 
@@ -594,6 +647,50 @@ export function nextLink(header: string | number | undefined): string | undefine
     }
   }
   return undefined;
+}
+
+interface PageInfo {
+  hasNextPage?: unknown;
+  endCursor?: unknown;
+}
+
+/** GraphQL names a bot by its app's name (no `[bot]`) with `__typename` Bot, as `writtenBy` expects. */
+const REVIEW_COMMENTS_QUERY = `query($owner: String!, $name: String!, $number: Int!, $after: String) {
+  repository(owner: $owner, name: $name) {
+    pullRequest(number: $number) {
+      comments(first: 100, after: $after) {
+        pageInfo { hasNextPage endCursor }
+        nodes { databaseId body url lastEditedAt author { login __typename } editor { login __typename } }
+      }
+    }
+  }
+}`;
+
+function graphqlComment(item: unknown, what: string): IssueComment {
+  const c = item as {
+    databaseId?: unknown;
+    body?: unknown;
+    url?: unknown;
+    lastEditedAt?: unknown;
+    author?: { login?: unknown; __typename?: unknown } | null;
+    editor?: { login?: unknown; __typename?: unknown } | null;
+  } | null;
+  if (!c || typeof c !== 'object' || typeof c.databaseId !== 'number') throw unexpected(what, item);
+  const comment: IssueComment = {
+    id: c.databaseId,
+    body: typeof c.body === 'string' ? c.body : '',
+    htmlUrl: typeof c.url === 'string' ? c.url : undefined,
+    author: typeof c.author?.login === 'string' ? c.author.login : undefined,
+    authorType: typeof c.author?.__typename === 'string' ? c.author.__typename : undefined,
+  };
+  if (typeof c.lastEditedAt === 'string') comment.lastEditedAt = c.lastEditedAt;
+  if (typeof c.editor?.login === 'string') {
+    comment.editor = {
+      login: c.editor.login,
+      type: typeof c.editor.__typename === 'string' ? c.editor.__typename : 'User',
+    };
+  }
+  return comment;
 }
 
 function toComment(item: unknown, what: string): IssueComment {

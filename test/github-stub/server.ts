@@ -12,6 +12,7 @@
  *   DELETE /repos/{owner}/{repo}/git/refs/heads/{branch}
  *   GET   /user                                       (who a personal token is; 403 for an app token)
  *   POST  /graphql  query { viewer { login } }        (likewise; on GHES at /api/graphql)
+ *   POST  /graphql  repository { pullRequest { comments { ... editor lastEditedAt } } }  (who last edited)
  *
  * Tokens are identities like GitHub's: the app tokens (STUB_TOKEN, STUB_READ_ONLY_TOKEN: the workflow's
  * GITHUB_TOKEN) write as github-actions[bot] (type Bot) and cannot say who they are, as an installation token
@@ -90,6 +91,9 @@ export interface StubComment {
   user: StubUser;
   createdAt: string;
   updatedAt: string;
+  /** The last edit of the body (a PATCH, or editComment): who made it and when (GraphQL `editor`, `lastEditedAt`). */
+  editor?: StubUser;
+  lastEditedAt?: string;
 }
 
 export interface StubRequest {
@@ -140,6 +144,11 @@ export interface GitHubStub {
   comments(owner: string, repo: string, pr: number): StubComment[];
   /** Seeds a comment as if someone wrote it. */
   addComment(owner: string, repo: string, pr: number, body: string, user?: StubUser): StubComment;
+  /**
+   * Edits a comment as `editor` would in GitHub's UI (anyone with write access can edit any comment, a bot's
+   * included): the author stays, GraphQL's `editor` and `lastEditedAt` change.
+   */
+  editComment(id: number, body: string, editor: StubUser): void;
   requests: StubRequest[];
   addPullForCommit(sha: string, pr: number | StubPull): void;
   /** Pull requests opened through POST /pulls (or seeded), in order. */
@@ -155,6 +164,8 @@ export interface GitHubStub {
 }
 
 const DOCS = 'https://docs.github.com/rest';
+/** The head commit of a seeded pull request when the test names none (as test/helpers/pr-event.ts's default). */
+export const DEFAULT_HEAD_SHA = 'a'.repeat(40);
 const MAX_REQUEST_BYTES = 5 * 1024 * 1024;
 
 export async function startGitHubStub(opts: GitHubStubOptions = {}): Promise<GitHubStub> {
@@ -253,7 +264,11 @@ export async function startGitHubStub(opts: GitHubStubOptions = {}): Promise<Git
     const me = personal.get(token);
     if (url.pathname === graphqlPath) {
       if (method !== 'POST') return notFound();
-      const query = (JSON.parse(raw ?? '{}') as { query?: unknown }).query;
+      const request = JSON.parse(raw ?? '{}') as { query?: unknown; variables?: Record<string, unknown> };
+      const query = request.query;
+      if (typeof query === 'string' && /\bpullRequest\s*\(/.test(query) && /\bcomments\s*\(/.test(query)) {
+        return { status: 200, body: pullRequestComments(request.variables ?? {}) };
+      }
       if (typeof query !== 'string' || !/\bviewer\b/.test(query)) {
         return { status: 200, body: { errors: [{ message: 'stub: only viewer queries are served' }] } };
       }
@@ -322,7 +337,8 @@ export async function startGitHubStub(opts: GitHubStubOptions = {}): Promise<Git
       const body = parseBody(raw);
       if ('error' in body) return body.error;
       comment.body = body.text;
-      comment.updatedAt = now();
+      comment.updatedAt = comment.lastEditedAt = now();
+      comment.editor = me ?? user;
       return { status: 200, body: toJson(url, comment) };
     }
     if (pullsPath) {
@@ -601,6 +617,39 @@ export async function startGitHubStub(opts: GitHubStubOptions = {}): Promise<Git
     return { text };
   }
 
+  /**
+   * GraphQL `repository { pullRequest(number) { comments(first, after) { pageInfo nodes { databaseId body url
+   * lastEditedAt author editor } } } }`, as GitHub answers it: an actor's login without `[bot]` (a GraphQL Bot is
+   * named by its app), `__typename` Bot or User, `editor`/`lastEditedAt` null when never edited; 100 per page.
+   */
+  function pullRequestComments(v: Record<string, unknown>): Record<string, unknown> {
+    const [owner, name, number] = [String(v.owner), String(v.name), Number(v.number)];
+    const all = comments.filter((c) => c.owner === owner && c.repo === name && c.issue === number);
+    const from = typeof v.after === 'string' ? Number(v.after) : 0;
+    const page = all.slice(from, from + 100);
+    const actor = (u: StubUser | undefined) =>
+      u ? { login: u.type === 'Bot' ? u.login.replace(/\[bot\]$/, '') : u.login, __typename: u.type } : null;
+    return {
+      data: {
+        repository: {
+          pullRequest: {
+            comments: {
+              pageInfo: { hasNextPage: from + 100 < all.length, endCursor: String(from + page.length) },
+              nodes: page.map((c) => ({
+                databaseId: c.id,
+                body: c.body,
+                url: `https://github.example/${c.owner}/${c.repo}/pull/${c.issue}#issuecomment-${c.id}`,
+                lastEditedAt: c.lastEditedAt ?? null,
+                author: actor(c.user),
+                editor: actor(c.editor),
+              })),
+            },
+          },
+        },
+      },
+    };
+  }
+
   function toJson(url: URL, c: StubComment): Record<string, unknown> {
     const api = `${url.origin}${basePath}`;
     return {
@@ -625,7 +674,8 @@ export async function startGitHubStub(opts: GitHubStubOptions = {}): Promise<Git
       merge_commit_sha: pr.merge_commit_sha ?? null,
       html_url: `https://github.example/${owner}/${repo}/pull/${pr.number}`,
       url: `${url.origin}${basePath}/repos/${owner}/${repo}/pulls/${pr.number}`,
-      head: { sha: pr.head?.sha ?? '0'.repeat(40), ref: pr.head?.ref ?? `branch-${pr.number}` },
+      // By default the head that test/helpers/pr-event.ts's pull_request events carry: the commit the dry run reviewed.
+      head: { sha: pr.head?.sha ?? DEFAULT_HEAD_SHA, ref: pr.head?.ref ?? `branch-${pr.number}` },
       base: { ref: pr.base?.ref ?? 'main' },
     };
   }
@@ -641,6 +691,13 @@ export async function startGitHubStub(opts: GitHubStubOptions = {}): Promise<Git
     comments: (owner, repo, pr) =>
       comments.filter((c) => c.owner === owner && c.repo === repo && c.issue === pr).map((c) => ({ ...c })),
     addComment,
+    editComment(id, body, editor) {
+      const comment = comments.find((c) => c.id === id);
+      if (!comment) throw new Error(`stub: no comment ${id}`);
+      comment.body = body;
+      comment.updatedAt = comment.lastEditedAt = now();
+      comment.editor = editor;
+    },
     requests,
     addPullForCommit(sha, pr) {
       const entry: StubPull =

@@ -293,6 +293,83 @@ describe('restore on a push: exactly the reviewed plan (GitHub REST stand-in)', 
     expect(emulator.store.list('dataElements').some((d) => d.name === 'Reviewed name')).toBe(true);
   });
 
+  it('refuses a review whose comment someone else edited (the fingerprint of another review pasted in)', async () => {
+    // PR 208 reviews a hostile change; PR 207 a harmless one. Someone with write access pushes the hostile change
+    // to PR 207 and swaps the hidden lines of PR 207's comment for PR 208's: the visible comment still shows the
+    // harmless change.
+    const dir = await exported('another-server', PROGRAM);
+    const original = readFileSync(join(dir, `metadata/${PROGRAM}.json`), 'utf8');
+    edit(dir, PROGRAM, (doc) => (doc.dataElements[0].name = 'Hostile name'));
+    const hostileEnv = pullRequestEnv(dir, github.url, { number: 208 });
+    const hostile = await runAction(
+      { command: 'dry-run', ...creds(), 'github-token': STUB_TOKEN },
+      { workspace: dir, env: hostileEnv },
+    );
+    expect(hostile.code).toBe(0);
+    const hostileLines = github
+      .comments('acme', 'dhis2-config', 208)[0]!
+      .body.split('\n')
+      .filter((l) => /<!-- dhis2-metadata:(fingerprint|deletions)/.test(l));
+    writeFileSync(join(dir, `metadata/${PROGRAM}.json`), original);
+    edit(dir, PROGRAM, (doc) => (doc.dataElements[0].name = 'Harmless name'));
+    const sha = '7'.repeat(40);
+    const env = await reviewAndMerge(dir, 207, sha);
+    const review = github.comments('acme', 'dhis2-config', 207)[0]!;
+    const tampered = review.body
+      .split('\n')
+      .filter((l) => !/<!-- dhis2-metadata:(fingerprint|deletions)/.test(l))
+      .flatMap((l, i) => (i === 0 ? [l, ...hostileLines] : [l]))
+      .join('\n');
+    github.editComment(review.id, tampered, { login: 'mallory', type: 'User' });
+    edit(dir, PROGRAM, (doc) => (doc.dataElements[0].name = 'Hostile name'));
+
+    const before = emulator.store.snapshot();
+    const run = await restore(dir, { 'github-token': STUB_TOKEN }, env);
+    expect(run.code).toBe(1);
+    expect(run.errors).toHaveLength(1);
+    expect(run.errors[0]).toMatch(
+      /restore refused before any import: the dry-run comment of pull request #207 was edited by mallory/,
+    );
+    expect(emulator.store.snapshot()).toBe(before);
+    // A note of its own on the pull request; the edited comment is left as it is (never rewritten by the bot).
+    const after = github.comments('acme', 'dhis2-config', 207);
+    expect(after).toHaveLength(2);
+    expect(after[0]!.body).toBe(tampered);
+    expect(after[1]!.body).toContain('was edited by mallory after the bot wrote it');
+    // The bot's own later edit (a new dry run) makes it a review again.
+    github.editComment(review.id, review.body, { login: 'github-actions[bot]', type: 'Bot' });
+    edit(dir, PROGRAM, (doc) => (doc.dataElements[0].name = 'Harmless name'));
+    const again = await restore(dir, { 'github-token': STUB_TOKEN }, env);
+    expect(again.errors).toEqual([]);
+    expect(again.stdout).toContain('exactly the one pull request #207');
+  });
+
+  it("refuses a review of an earlier commit than the pull request's last one", async () => {
+    const dir = await exported('another-server', PROGRAM);
+    edit(dir, PROGRAM, (doc) => (doc.dataElements[0].name = 'Reviewed at an earlier commit'));
+    const prEnv = pullRequestEnv(dir, github.url, { number: 209 });
+    const dry = await runAction(
+      { command: 'dry-run', ...creds(), 'github-token': STUB_TOKEN },
+      { workspace: dir, env: prEnv },
+    );
+    expect(dry.code).toBe(0);
+    // The pull request's last commit is another one than the one its dry run reviewed.
+    const sha = '9'.repeat(40);
+    github.addPullForCommit(sha, {
+      number: 209,
+      state: 'closed',
+      merged_at: '2026-11-24T10:00:00Z',
+      merge_commit_sha: sha,
+      head: { sha: '8'.repeat(40) },
+    });
+    const env = { ...prEnv, GITHUB_EVENT_NAME: 'push', GITHUB_SHA: sha };
+    const before = emulator.store.snapshot();
+    const run = await restore(dir, { 'github-token': STUB_TOKEN }, env);
+    expect(run.code).toBe(1);
+    expect(run.errors.join('\n')).toMatch(/reviewed commit aaaaaaa, not its last commit 8888888/);
+    expect(emulator.store.snapshot()).toBe(before);
+  });
+
   it('refuses, and says so on the pull request, when the payload changed after the review', async () => {
     const dir = await exported('another-server', PROGRAM);
     edit(dir, PROGRAM, (doc) => (doc.dataElements[0].name = 'Reviewed name'));
