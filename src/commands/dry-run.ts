@@ -260,6 +260,8 @@ export async function runDryRun(settings: Settings, reporter: Reporter): Promise
         // The commit reviewed: restore trusts the review only for the merged pull request's final head.
         ...(pr.headSha ? [markedValue('head', pr.headSha)] : []),
         ...programs.map((p) => (p.fingerprint ? markedValue(`fingerprint:${p.id}`, p.fingerprint) : '')),
+        // What the server held of every object the plan touches: restore refuses when it changed since.
+        ...programs.map((p) => (p.serverState ? markedValue(`server:${p.id}`, p.serverState) : '')),
         // What restore would delete, as reviewed: restore names what differs when the server changed since.
         ...programs.map((p) => (p.plan ? markedValue(`deletions:${p.id}`, deletionList(p.plan.stale)) : '')),
       ].filter(Boolean);

@@ -18,6 +18,8 @@ export interface ProgramOutcome {
   name?: string;
   file: string;
   fingerprint?: string;
+  /** The server's side of the review (metadata/server-state.ts), recorded with the plan. */
+  serverState?: string;
   report?: ImportReport;
   diff?: MetadataDiff;
   /** The plan's decisions (not its payload: the report would hold the whole program again). */

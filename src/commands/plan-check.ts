@@ -17,6 +17,7 @@ import { bodyWrittenBy, GitHubApi, writtenBy, type IssueComment } from '../githu
 import { blocks, code, md } from '../github/markdown.ts';
 import { markerScope, readMarkedValue } from '../github/pr-comment.ts';
 import { deletionList, parseDeletionList } from '../metadata/changed-payload.ts';
+import { decodeServerState, staleSince, type StaleObject } from '../metadata/server-state.ts';
 import type { Reporter } from '../reporter.ts';
 
 export interface PlanCheck {
@@ -42,11 +43,15 @@ export interface Difference {
   droppedDeletions?: string[];
 }
 
-/** A plan of restore as the check needs it: its fingerprint and its deletions. */
+/** A plan of restore as the check needs it: its fingerprint, its deletions, the server's side of it now. */
 export interface ReviewedProgram {
   id: string;
   fingerprint: string;
   deletions: Readonly<Record<string, readonly string[]>>;
+  /** metadata/server-state.ts, encoded: compared with the one the review recorded. */
+  serverState?: string;
+  /** An object's name for a message. */
+  nameOf?: (id: string) => string;
 }
 
 const flat = (m: Map<string, Set<string>>): Set<string> =>
@@ -99,6 +104,27 @@ async function noteOnPullRequest(
   } catch (e) {
     reporter.warning(`could not note ${what} on pull request #${pr}: ${(e as Error).message}`);
   }
+}
+
+/** "program: X (uid) changed: description, formName; Y created" */
+function staleText(s: { program: ReviewedProgram; objects: StaleObject[] }): string {
+  if (s.objects.length === 0) return `${s.program.id}: an object the import overwrites changed`;
+  const parts = s.objects.map((o) => {
+    const name = s.program.nameOf?.(o.id) ?? o.id;
+    if (o.what !== 'changed') return `${name} ${o.what} on the server`;
+    return `${name} changed${o.fields ? ` (${o.fields.join(', ')})` : ''}`;
+  });
+  return `${s.program.id}: ${parts.join(', ')}`;
+}
+
+function staleNote(settings: Settings, stale: { program: ReviewedProgram; objects: StaleObject[] }[]): string {
+  const where = settings.label ? md`${settings.label} (${settings.server.url})` : md`${settings.server.url}`;
+  return blocks(
+    md`#### ⛔ Restore to ${where} refused at ${settings.github.sha?.slice(0, 7) ?? 'this commit'}`,
+    'The server changed since this dry run, on objects the restore would overwrite or delete:',
+    stale.map((s) => md`- ${staleText(s)}`.text).join('\n'),
+    'Run the dry run again (it shows the server as it is now), or re-run the restore with `allow-plan-change: true`.',
+  );
 }
 
 export async function checkReviewedPlan(
@@ -175,6 +201,8 @@ export async function checkReviewedPlan(
     return { pr: pr.number, differs: [], reviewedDeletions };
   }
   const differs: PlanCheck['differs'] = [];
+  const stale: { program: ReviewedProgram; objects: StaleObject[] }[] = [];
+  const unbound: string[] = [];
   let comment: IssueComment | undefined;
   for (const p of programs) {
     const covering = ours.filter((o) => o.scope === 'all' || o.scope.includes(p.id)).pop();
@@ -197,7 +225,23 @@ export async function checkReviewedPlan(
       if (dropped.length > 0) difference.droppedDeletions = dropped;
       differs.push(difference);
       if (covering) comment = covering.comment;
+      continue;
     }
+    // The same plan: is the server still as the review saw it?
+    const recorded = covering ? readMarkedValue(covering.comment.body, `server:${p.id}`) : undefined;
+    const reviewedState = recorded !== undefined ? decodeServerState(recorded) : undefined;
+    const nowState = p.serverState !== undefined ? decodeServerState(p.serverState) : undefined;
+    if (!reviewedState || !nowState) {
+      if (covering) unbound.push(p.id);
+      continue;
+    }
+    const changedSince = staleSince(reviewedState, nowState);
+    if (changedSince) stale.push({ program: p, objects: changedSince });
+  }
+  if (unbound.length > 0) {
+    reporter.warning(
+      `pull request #${pr.number}: the dry-run comment does not record the server's state of ${unbound.join(', ')} (written by an older version): a change on the server since the review is not detected`,
+    );
   }
   // The review must be of the pull request's final head: a review of an earlier commit did not see the last push.
   const reviewedHead = comment ? readMarkedValue(comment.body, 'head') : undefined;
@@ -212,6 +256,24 @@ export async function checkReviewedPlan(
       'and require it to pass before merging)';
     if (!settings.allowPlanChange) throw new UserError(`restore refused before any import: ${message}`);
     reporter.warning(`${message}; proceeding because allow-plan-change is true`);
+  }
+  if (differs.length === 0 && stale.length > 0) {
+    const what =
+      `the server changed since pull request #${pr.number}'s dry run: ${stale.map(staleText).join('; ')}; ` +
+      'the restore would overwrite what nobody reviewed';
+    if (settings.allowPlanChange) {
+      reporter.warning(`${what}; proceeding because allow-plan-change is true (deleting only what the review listed)`);
+      return { pr: pr.number, comment, differs, reviewedDeletions };
+    }
+    const noted = comment ?? (ours[ours.length - 1] as (typeof ours)[number]).comment;
+    try {
+      await api.updateIssueComment(noted.id, `${blocks(noted.body, staleNote(settings, stale))}\n`);
+    } catch (e) {
+      reporter.warning(`could not note the refusal on pull request #${pr.number}: ${(e as Error).message}`);
+    }
+    throw new UserError(
+      `restore refused before any import: ${what}. Run the dry run again (it shows the server as it is now), or set allow-plan-change: true`,
+    );
   }
   if (differs.length === 0) {
     reporter.info(`The plan is exactly the one pull request #${pr.number}'s dry run reviewed.`);

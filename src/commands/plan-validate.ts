@@ -105,6 +105,7 @@ export function outcomeOf(planned: ProgramPlan, report?: ImportReport): ProgramO
     name: typeof program?.name === 'string' ? program.name : undefined,
     file: planned.file.path,
     fingerprint: planned.fingerprint,
+    serverState: planned.serverState,
     report,
     diff: planned.diff,
     plan: { stale: planned.plan.stale, notes: planned.plan.notes },

@@ -15,7 +15,8 @@ import {
   withoutActions,
   type CommitOnlyFailure,
 } from '../metadata/changed-payload.ts';
-import { diffMetadata, type MetadataDiff } from '../metadata/diff.ts';
+import { diffMetadata, VOLATILE_KEYS, type MetadataDiff } from '../metadata/diff.ts';
+import { documentIds, encodeServerState, serverState, type TouchedObjects } from '../metadata/server-state.ts';
 import { REMOVAL_KEYS } from '../metadata/keys.ts';
 import {
   buildRestorePlan,
@@ -50,6 +51,8 @@ export interface ProgramPlan {
   commitFailures: CommitOnlyFailure[];
   /** The reviewed plan's fingerprint: `payload` and the deletions (`plan.stale`). */
   fingerprint: string;
+  /** The server's side of the review: its copy of every object the plan touches (metadata/server-state.ts), encoded. */
+  serverState: string;
 }
 
 /** The program's dependency export on the server, or undefined when the program is not there yet. */
@@ -82,7 +85,7 @@ export function unmanagedKeys(settings: Settings): Unmanaged {
 }
 
 /** A plan before its analysis: what was read from the server and the payload built from it. */
-export type DraftPlan = Omit<ProgramPlan, 'diff' | 'payload' | 'commitFailures' | 'fingerprint'> & {
+export type DraftPlan = Omit<ProgramPlan, 'diff' | 'payload' | 'commitFailures' | 'fingerprint' | 'serverState'> & {
   mode: RestorePayload;
 };
 
@@ -165,7 +168,27 @@ export function analysePlan(draft: DraftPlan): ProgramPlan {
     payload,
     commitFailures,
     fingerprint: planFingerprint(payload, plan.stale),
+    serverState: encodeServerState(
+      serverState(touchedObjects(diff, payload, plan.stale), draft.serverObjects, STATE_IGNORE),
+    ),
   };
+}
+
+/** Keys the server's side of the review leaves out: what the diff ignores (stamps, links, the version counter). */
+const STATE_IGNORE: ReadonlySet<string> = new Set([...VOLATILE_KEYS, ...DIFF_IGNORE_KEYS]);
+
+/** What the plan touches: named, the objects it really changes, creates or deletes; the rest of what it sends. */
+function touchedObjects(
+  diff: MetadataDiff,
+  payload: MetadataDocument,
+  deletions: Readonly<Record<string, readonly string[]>>,
+): TouchedObjects {
+  const named = new Set<string>(Object.values(deletions).flat());
+  for (const c of diff.collections) {
+    for (const o of c.changed) named.add(o.id);
+    for (const id of c.created) if (!id.startsWith('(')) named.add(id);
+  }
+  return { named: [...named], others: documentIds(payload).filter((id) => !named.has(id)) };
 }
 
 export function readProgramFile(settings: Settings, entry: ProgramEntry): MetadataFile {

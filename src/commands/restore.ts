@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import type { Settings } from '../config/types.ts';
 import type { Dhis2Client, ImportReport, ImportStats } from '../dhis2/client.ts';
 import { nothingImported, sumStats } from '../dhis2/import-report.ts';
-import { acquireLock, type HeldLock } from '../dhis2/datastore-lock.ts';
+import { acquireLock, LOCK_NAMESPACE, type HeldLock } from '../dhis2/datastore-lock.ts';
+import { mayStillChange } from '../dhis2/import-job.ts';
 import { isUserError } from '../errors.ts';
 import { onInterrupt } from '../util/interrupt.ts';
 import { artifactName, uploadArtifact } from '../github/artifact.ts';
@@ -224,12 +225,36 @@ function lockOwner(settings: Settings): { owner: string; run?: string } {
 }
 
 /**
+ * How long a restore lock holds after its holder last wrote it, for an import-timeout T. The longest one
+ * import job is followed is T and then, asked to stop, graceMs (min(T, 5 min), import-job.ts): F = T + grace.
+ * The lock holds 2F + 10 min: while its run lives it is renewed (so it always holds at least that minus one
+ * renewal from now), and when the run stops following a job that may still run (import-timeout, Ctrl-C, a
+ * cancelled workflow) it is left at now + 2F + 10 min: the job gets as long again as it could already have
+ * been followed, twice over, and 10 minutes for the clocks and the run's own reads and writes. T counts up to
+ * 6 hours: a run that waits longer still renews its lock, and every run can tell a lock of ours from a planted
+ * one by the same bound (LONGEST_RESTORE_LOCK_MS) whatever import-timeout each was given.
+ */
+export function restoreLockTtlMs(importTimeoutMs: number): number {
+  const t = Math.min(importTimeoutMs, 6 * 3_600_000);
+  const followed = t + Math.min(t, 5 * 60_000);
+  return 2 * followed + 10 * 60_000;
+}
+
+/** The longest any restore lock is written for: a record expiring later is no lock of ours (issue 17, 6). */
+export const LONGEST_RESTORE_LOCK_MS = restoreLockTtlMs(Infinity);
+
+/**
  * One lock per program (sorted, so two runs over overlapping programs take them in the same order and
  * can't deadlock), held from before the plan to after the verification: two restores of a program never
- * interleave, and the second plans against what the first left.
+ * interleave, and the second plans against what the first left. Taken into `held` as they come, so that an
+ * interrupt while waiting for one releases the others.
  */
-async function takeLocks(client: Dhis2Client, settings: Settings, reporter: Reporter): Promise<HeldLock[]> {
-  const held: HeldLock[] = [];
+async function takeLocks(
+  client: Dhis2Client,
+  settings: Settings,
+  reporter: Reporter,
+  held: HeldLock[],
+): Promise<void> {
   const { owner, run } = lockOwner(settings);
   try {
     for (const id of settings.programs.map((p) => p.id).sort()) {
@@ -238,11 +263,12 @@ async function takeLocks(client: Dhis2Client, settings: Settings, reporter: Repo
           owner,
           run,
           purpose: `restore of program ${id} on ${client.url}`,
-          // A holder that died stops blocking once the longest restore it could be running is over.
-          ttlMs: 2 * settings.importTimeoutMs + 10 * 60_000,
+          ttlMs: restoreLockTtlMs(settings.importTimeoutMs),
+          maxTtlMs: LONGEST_RESTORE_LOCK_MS,
           waitMs: settings.importTimeoutMs,
           pollMs: Math.min(2000, settings.importTimeoutMs / 10),
           progress: (m) => reporter.info(m),
+          warn: (m) => reporter.warning(m),
         }),
       );
     }
@@ -250,7 +276,6 @@ async function takeLocks(client: Dhis2Client, settings: Settings, reporter: Repo
     await releaseLocks(held, reporter);
     throw e;
   }
-  return held;
 }
 
 async function releaseLocks(held: HeldLock[], reporter: Reporter): Promise<void> {
@@ -265,15 +290,85 @@ async function releaseLocks(held: HeldLock[], reporter: Reporter): Promise<void>
   }
 }
 
+/**
+ * The end of the locks: released, unless an import may still change the server (a job still running after
+ * import-timeout, an answer lost, or the run stopped while an import was under way). Then each lock is left
+ * to expire, later than that job can still run (restoreLockTtlMs), so no other restore starts meanwhile.
+ */
+async function endLocks(
+  held: HeldLock[],
+  settings: Settings,
+  reporter: Reporter,
+  mayStillRun: string | undefined,
+): Promise<void> {
+  if (mayStillRun === undefined) return releaseLocks(held, reporter);
+  const holdMs = restoreLockTtlMs(settings.importTimeoutMs);
+  for (const lock of held.splice(0)) {
+    const where = `dataStore ${LOCK_NAMESPACE}/${lock.key}`;
+    try {
+      const until = await lock.leave(holdMs, `left by its run: ${mayStillRun}`);
+      if (!until) {
+        reporter.warning(`the restore lock ${lock.key} is no longer this run's (${where}); ${mayStillRun}`);
+        continue;
+      }
+      reporter.warning(
+        `restore lock ${lock.key} not released: ${mayStillRun}. The lock stays until ${until.toISOString()} so no ` +
+          `other restore starts while the job may still run (${where}; delete it only once that job has ended)`,
+      );
+    } catch (e) {
+      reporter.warning(
+        `restore lock ${lock.key} not released: ${mayStillRun}. The lock stays until ${lock.expires.toISOString()} ` +
+          `so no other restore starts while the job may still run (${where}; its expiry could not be moved ` +
+          `later: ${(e as Error).message})`,
+      );
+    }
+  }
+}
+
+/**
+ * The client as restoreLocked uses it, watching what its imports may still do on the server: an import under
+ * way, or one that ended without the server saying it is over (import-job.ts mayStillChange). VALIDATE never
+ * changes anything and is not watched.
+ */
+function watchImports(client: Dhis2Client): { client: Dhis2Client; mayStillRun: () => string | undefined } {
+  let running = 0;
+  let unfinished: string | undefined;
+  const importMetadata: Dhis2Client['importMetadata'] = async (payload, params) => {
+    if (params.importMode === 'VALIDATE') return client.importMetadata(payload, params);
+    running++;
+    try {
+      return await client.importMetadata(payload, params);
+    } catch (e) {
+      if (mayStillChange(e)) unfinished ??= 'an import job may still run on the server';
+      throw e;
+    } finally {
+      running--;
+    }
+  };
+  const view = new Proxy(client, {
+    get(target, property) {
+      if (property === 'importMetadata') return importMetadata;
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  return {
+    client: view,
+    mayStillRun: () => unfinished ?? (running > 0 ? 'the run stopped while an import job was running' : undefined),
+  };
+}
+
 export async function runRestore(settings: Settings, reporter: Reporter): Promise<boolean> {
   const client = await connect(settings, reporter);
-  const locks = await takeLocks(client, settings, reporter);
-  const unregister = onInterrupt(() => releaseLocks(locks, reporter));
+  const locks: HeldLock[] = [];
+  const imports = watchImports(client);
+  const unregister = onInterrupt(() => endLocks(locks, settings, reporter, imports.mayStillRun()));
   try {
-    return await restoreLocked(settings, reporter, client);
+    await takeLocks(client, settings, reporter, locks);
+    return await restoreLocked(settings, reporter, imports.client);
   } finally {
     unregister();
-    await releaseLocks(locks, reporter);
+    await endLocks(locks, settings, reporter, imports.mayStillRun());
   }
 }
 
@@ -290,6 +385,16 @@ function interruptedLine(signal: string, outcomes: ProgramOutcome[], rollback: {
     `restore interrupted (${signal}): ${imported.length > 0 ? `imported ${imported.join(', ')}` : 'nothing was imported'}.` +
     `${during}${points}`
   );
+}
+
+/** "collection-free" label of an object for a message: its name and uid, or the uid. */
+function objectLabel(obj: unknown, id: string): string {
+  const name = isRecordWithName(obj) ? obj.name : undefined;
+  return name ? `${name} (${id})` : id;
+}
+
+function isRecordWithName(v: unknown): v is { name: string } {
+  return typeof v === 'object' && v !== null && typeof (v as { name?: unknown }).name === 'string';
 }
 
 /**
@@ -364,7 +469,13 @@ async function restoreLocked(settings: Settings, reporter: Reporter, client: Dhi
     check = await checkReviewedPlan(
       settings,
       reporter,
-      planned.map((p) => ({ id: p.entry.id, fingerprint: p.fingerprint, deletions: p.plan.stale })),
+      planned.map((p) => ({
+        id: p.entry.id,
+        fingerprint: p.fingerprint,
+        deletions: p.plan.stale,
+        serverState: p.serverState,
+        nameOf: (id: string) => objectLabel(p.serverObjects.get(id) ?? p.payload, id),
+      })),
     );
   } catch (e) {
     if (!isUserError(e)) throw e;

@@ -344,6 +344,54 @@ describe('restore on a push: exactly the reviewed plan (GitHub REST stand-in)', 
     expect(again.stdout).toContain('exactly the one pull request #207');
   });
 
+  it.each([
+    ['another field of the object the change renames', 'description', 'Edited on the server after the review'],
+    ['the same field', 'name', 'Renamed on the server after the review'],
+  ])('refuses when the server changed %s since the review, naming the object and field', async (_, field, value) => {
+    const dir = await exported('another-server', PROGRAM);
+    let de = '';
+    edit(dir, PROGRAM, (doc) => {
+      de = doc.dataElements[0].id;
+      doc.dataElements[0].name = `Reviewed ${field}`;
+    });
+    const sha = field === 'name' ? '5'.repeat(40) : '6'.repeat(40);
+    const env = await reviewAndMerge(dir, field === 'name' ? 211 : 210, sha);
+    // Someone edits the data element on the server after the review: the restore would silently revert it.
+    emulator.store.put('dataElements', { ...emulator.store.get('dataElements', de)!, [field]: value });
+    const before = emulator.store.snapshot();
+    const run = await restore(dir, { 'github-token': STUB_TOKEN }, env);
+    expect(run.code).toBe(1);
+    expect(run.errors).toHaveLength(1);
+    expect(run.errors[0]).toMatch(
+      new RegExp(
+        `the server changed since pull request #21[01]'s dry run: ${PROGRAM}: .*\\(${de}\\) changed \\(${field}\\)`,
+      ),
+    );
+    expect(emulator.store.snapshot()).toBe(before);
+    expect(emulator.store.get('dataElements', de)?.[field]).toBe(value);
+    const comments = github.comments('acme', 'dhis2-config', field === 'name' ? 211 : 210);
+    expect(comments.at(-1)!.body).toContain('The server changed since this dry run');
+    // With allow-plan-change it proceeds (the review's plan, over the server's edit), saying what it overwrites.
+    const forced = await restore(dir, { 'github-token': STUB_TOKEN, 'allow-plan-change': 'true' }, env);
+    expect(forced.errors).toEqual([]);
+    expect(forced.stdout).toMatch(/::warning::the server changed since pull request/);
+  });
+
+  it('proceeds when the server changed only objects outside the program', async () => {
+    const dir = await exported('another-server', PROGRAM);
+    const inFile = new Set<string>();
+    edit(dir, PROGRAM, (doc) => {
+      for (const d of doc.dataElements) inFile.add(d.id);
+      doc.dataElements[0].name = 'Reviewed, the server edits elsewhere';
+    });
+    const env = await reviewAndMerge(dir, 212, '4'.repeat(40));
+    const elsewhere = emulator.store.list('dataElements').find((d) => !inFile.has(d.id as string))!;
+    emulator.store.put('dataElements', { ...elsewhere, description: 'Edited elsewhere' });
+    const run = await restore(dir, { 'github-token': STUB_TOKEN }, env);
+    expect(run.errors).toEqual([]);
+    expect(run.stdout).toContain('exactly the one pull request #212');
+  });
+
   it("refuses a review of an earlier commit than the pull request's last one", async () => {
     const dir = await exported('another-server', PROGRAM);
     edit(dir, PROGRAM, (doc) => (doc.dataElements[0].name = 'Reviewed at an earlier commit'));
