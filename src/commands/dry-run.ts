@@ -30,6 +30,7 @@ import {
   type ProgramImpact,
 } from '../data-impact/section.ts';
 import { deletionList } from '../metadata/changed-payload.ts';
+import { decodeServerState, encodeServerState } from '../metadata/server-state.ts';
 import type { MetadataDocument } from '../metadata/types.ts';
 import { readPullRequest } from '../github/event.ts';
 import {
@@ -166,6 +167,18 @@ async function finishChecks(
   return result;
 }
 
+/**
+ * The server's side of one program's review within its share of the comment (65,536 characters in all): the
+ * overall hash always fits, so a change on the server is always detected; past the share, fewer objects are named.
+ */
+function fitState(encoded: string, programCount: number): string {
+  const state = decodeServerState(encoded);
+  return state ? encodeServerState(state, Math.floor(SERVER_STATE_BUDGET / Math.max(1, programCount))) : encoded;
+}
+
+/** Characters of the comment the recorded server states may take together. */
+const SERVER_STATE_BUDGET = 24_000;
+
 export async function runDryRun(settings: Settings, reporter: Reporter): Promise<boolean> {
   const pr = readPullRequest(settings.github);
   const evaluating = startChecks(settings);
@@ -261,7 +274,9 @@ export async function runDryRun(settings: Settings, reporter: Reporter): Promise
         ...(pr.headSha ? [markedValue('head', pr.headSha)] : []),
         ...programs.map((p) => (p.fingerprint ? markedValue(`fingerprint:${p.id}`, p.fingerprint) : '')),
         // What the server held of every object the plan touches: restore refuses when it changed since.
-        ...programs.map((p) => (p.serverState ? markedValue(`server:${p.id}`, p.serverState) : '')),
+        ...programs.map((p) =>
+          p.serverState ? markedValue(`server:${p.id}`, fitState(p.serverState, programs.length)) : '',
+        ),
         // What restore would delete, as reviewed: restore names what differs when the server changed since.
         ...programs.map((p) => (p.plan ? markedValue(`deletions:${p.id}`, deletionList(p.plan.stale)) : '')),
       ].filter(Boolean);
