@@ -40,7 +40,8 @@ export class CliReporter implements Reporter {
     this.outputs[name] = stripTerminal(redact(value));
   }
   async summary(markdown: string): Promise<void> {
-    this.out(terminalText(redact(markdown), this.verbose));
+    // Redacted again once character references are decoded back to the characters they stand for.
+    this.out(redact(terminalText(redact(markdown), this.verbose)));
   }
   async group<T>(title: string, fn: () => Promise<T>): Promise<T> {
     this.out(`\n== ${line(title)}`);

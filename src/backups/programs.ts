@@ -1,6 +1,7 @@
 /** Small helpers the three backup commands share. */
 import type { Dhis2Client } from '../dhis2/client.ts';
 import { isRecord } from '../metadata/json.ts';
+import { redact } from '../util/secrets.ts';
 
 /** Names of the programs the server has, by id (one request); a program it lacks is simply absent. */
 export async function programNames(client: Dhis2Client, ids: string[]): Promise<Map<string, string>> {
@@ -10,7 +11,9 @@ export async function programNames(client: Dhis2Client, ids: string[]): Promise<
 
 /** A comment as the app's list shows it: its first 100 characters (RestoreItem.jsx). */
 export function shortComment(comment: string): string {
-  return comment.length > 100 ? `${comment.substring(0, 100)}…` : comment;
+  // Redacted before it is cut: a secret cut in two would no longer be found.
+  const text = redact(comment);
+  return text.length > 100 ? `${text.substring(0, 100)}…` : text;
 }
 
 /** The program's name as a backup holds it (newest first): for a program no longer on the server. */

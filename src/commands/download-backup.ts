@@ -18,6 +18,7 @@ import { toFileShape } from '../metadata/assemble.ts';
 import { canonicalJson } from '../metadata/canonical.ts';
 import { objectCounts } from '../metadata/types.ts';
 import { workspaceBoundary, writeTextInside } from '../util/paths.ts';
+import { refuseSecret } from '../util/secrets.ts';
 import type { Reporter } from '../reporter.ts';
 import { connect } from './connect.ts';
 import { writeReport } from './report-file.ts';
@@ -114,6 +115,7 @@ export async function runDownloadBackup(settings: Settings, reporter: Reporter):
       const rel = relative(settings.workspace, path);
       // The file shape export writes: embedded lists once (the app's record also lists them at the top).
       const text = canonicalJson(toFileShape(doc));
+      refuseSecret(text, `backup ${String(record.id)}`);
       // Real paths checked for the write itself: a link in output-dir never leads out of the workspace.
       writeTextInside(workspaceBoundary(settings.workspace), rel, text, 'output file');
       const result: ProgramDownload = {

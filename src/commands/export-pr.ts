@@ -29,6 +29,7 @@ import { diffMetadata, type MetadataDiff } from '../metadata/diff.ts';
 import { idOf, isRecord } from '../metadata/json.ts';
 import { indexTopLevel, type MetadataDocument } from '../metadata/types.ts';
 import type { Reporter } from '../reporter.ts';
+import { redact } from '../util/secrets.ts';
 import { commitLine } from '../util/text.ts';
 import { detailSectionAs, type DiffView, type ProgramOutcome } from './import-summary.ts';
 import { DIFF_IGNORE_KEYS } from './plan.ts';
@@ -156,7 +157,8 @@ function programSection(change: ServerChange): string {
 export function defaultTitle(changes: ServerChange[]): string {
   if (changes.length === 1) {
     const p = changes[0]!.program;
-    const name = commitLine(p.name ?? p.id);
+    // Redacted before it is cut: a secret cut in two would no longer be found.
+    const name = commitLine(redact(p.name ?? p.id));
     const short = name.length > TITLE_MAX - 40 ? `${name.slice(0, TITLE_MAX - 41)}…` : name;
     return `DHIS2 metadata: ${short} changed on the server`;
   }
@@ -280,7 +282,7 @@ export async function exportPullRequest(options: {
   });
   outcome.sha = branch.sha;
 
-  const title = spec.title ?? defaultTitle(changes);
+  const title = redact(spec.title ?? defaultTitle(changes));
   const body = pullRequestBody({ changes, server, base: base.branch, sha: branch.sha, settings });
   let pr: PullRequest;
   let action: PullRequestOutcome['action'];

@@ -23,6 +23,7 @@ import { eachProgram } from './each-program.ts';
 import { writeReport } from './report-file.ts';
 import { exportPullRequest, type ExportedProgram, type PullRequestOutcome } from './export-pr.ts';
 import { readTextInside, resolveInside, workspaceBoundary, writeTextInside } from '../util/paths.ts';
+import { refuseSecret } from '../util/secrets.ts';
 
 /** Programs exported at once: a few requests each, so 4 keeps a server busy without flooding it. */
 export const EXPORT_CONCURRENCY = 4;
@@ -69,6 +70,8 @@ export async function exportOne(
   entry: ProgramEntry,
 ): Promise<{ result: ProgramExport; text: string; doc: MetadataDocument; raw: MetadataDocument }> {
   const { doc, text, kind, preset, name, raw } = await buildExport(client, settings.config, entry);
+  // The file is committed as it is: never with a secret in it (and never redacted, which would change it).
+  refuseSecret(text, "the server's metadata of the program");
   const path = programFile(settings, entry);
   // Real paths, read and write: a link in the workspace never leads the export out of it.
   const boundary = workspaceBoundary(settings.workspace);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { relative, resolve } from 'node:path';
 import type { Settings } from '../config/types.ts';
 import { ensurePrivateDir, writeTextInside } from '../util/paths.ts';
-import { redact } from '../util/secrets.ts';
+import { redact, redactValue } from '../util/secrets.ts';
 
 /**
  * What one run of a command is about (config, server, programs), as a short hash: report files and
@@ -19,20 +19,26 @@ export function runScope(settings: Settings): string {
 /**
  * Writes a file of the run (a report, a rollback point) into the report folder: a folder only this user can
  * read (0700), files 0600 (rollback points hold sharing: user and group ids), never through a link out of
- * it. `path` is relative to the folder (or absolute inside it); returns the path written.
+ * it. `path` is relative to the folder (or absolute inside it); returns the path written. The text is
+ * redacted: these files are uploaded as artifacts, which anyone who can read the repository can download
+ * (a rollback point holds the server's names and descriptions, where a secret would be JSON-escaped).
  */
 export function writeRunFile(settings: Settings, path: string, text: string, what: string): string {
   ensurePrivateDir(settings.reportDir);
   const rel = relative(settings.reportDir, resolve(settings.reportDir, path));
-  return writeTextInside({ root: settings.reportDir, name: 'the report folder' }, rel, text, what, 0o600);
+  return writeTextInside({ root: settings.reportDir, name: 'the report folder' }, rel, redact(text), what, 0o600);
 }
 
-/** Writes a command's full JSON report (redacted) into the report folder and returns its path. */
+/**
+ * Writes a command's full JSON report into the report folder and returns its path. Every string of the report
+ * is redacted before JSON.stringify escapes it (a secret with `"` or `\` would no longer be found as typed),
+ * and the JSON text again (writeRunFile) for what reached the report encoded already.
+ */
 export function writeReport(settings: Settings, command: string, report: unknown): string {
   return writeRunFile(
     settings,
     `${command}-report-${runScope(settings)}.json`,
-    `${redact(JSON.stringify(report, null, 2))}\n`,
+    `${JSON.stringify(redactValue(report), null, 2)}\n`,
     'report',
   );
 }

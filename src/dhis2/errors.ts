@@ -170,7 +170,8 @@ export function dhis2Says(body: unknown): string | undefined {
     }
   }
   if (parts.length === 0) return undefined;
-  const text = redact(parts.join('; ').replace(/\s+/g, ' '));
+  // Redacted before blanks collapse and before it is cut: either could hide a secret from redact().
+  const text = redact(parts.join('; ')).replace(/\s+/g, ' ');
   return text.length > 400 ? `${text.slice(0, 400)}...` : text;
 }
 

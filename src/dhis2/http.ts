@@ -10,7 +10,7 @@ import axios, { AxiosError, type AxiosInstance, type AxiosResponse } from 'axios
 import axiosRetry, { exponentialDelay } from 'axios-retry';
 import type { Auth } from '../config/types.ts';
 import { Dhis2Error } from '../errors.ts';
-import { redact, registerSecret } from '../util/secrets.ts';
+import { redact, registerBasicAuth, registerSecret } from '../util/secrets.ts';
 import { describeNetworkError, describeStatus, loginPageMessage, oneLine, type RequestContext } from './errors.ts';
 import { withQuery, type QueryParams } from './query.ts';
 
@@ -297,10 +297,8 @@ export function authorizationHeader(auth: Auth | undefined): string | undefined 
     registerSecret(auth.token);
     return `ApiToken ${auth.token}`;
   }
-  registerSecret(auth.password);
-  const encoded = Buffer.from(`${auth.username}:${auth.password}`, 'utf8').toString('base64');
-  registerSecret(encoded);
-  return `Basic ${encoded}`;
+  // The password, and `user:password` in base64 (the header's value), each in every form it can take.
+  return `Basic ${registerBasicAuth(auth.username, auth.password)}`;
 }
 
 function seconds(ms: number): string {

@@ -24,7 +24,15 @@ export function normaliseServerUrl(input: string): NormalisedServerUrl {
       'server-url is not a valid URL (not shown: it may hold a secret); expected the DHIS2 base URL, e.g. https://dhis2.example.org',
     );
   }
-  if (url.password) registerSecret(decodeURIComponent(url.password));
+  if (url.password) {
+    // As written (percent-encoded where needed) and decoded; a stray `%` makes it undecodable.
+    registerSecret(url.password);
+    try {
+      registerSecret(decodeURIComponent(url.password));
+    } catch {
+      // only the form as written
+    }
+  }
   if (url.username || url.password) {
     // Never echo it: the URL itself holds the secret.
     throw new ConfigError('server-url must not contain credentials (user:password@): use username/password or token');

@@ -609,7 +609,8 @@ function dataOf(e: unknown): unknown {
 
 /** GitHub's own words, with its field errors ("body is too long (maximum is 65536 characters)"). */
 function githubMessage(data: unknown): string {
-  if (typeof data === 'string') return oneLine(data).slice(0, 300);
+  // Redacted before anything is collapsed or cut: a cut through a secret would leave its start readable.
+  if (typeof data === 'string') return oneLine(redact(data)).slice(0, 300);
   if (data === null || typeof data !== 'object') return '';
   const { message, errors } = data as { message?: unknown; errors?: unknown };
   const parts = typeof message === 'string' ? [message] : [];
@@ -624,7 +625,7 @@ function githubMessage(data: unknown): string {
       }
     }
   }
-  return oneLine(parts.filter(Boolean).join(': ')).slice(0, 300);
+  return oneLine(redact(parts.filter(Boolean).join(': '))).slice(0, 300);
 }
 
 function oneLine(text: string): string {

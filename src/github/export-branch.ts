@@ -6,6 +6,7 @@
  * a commit the export did not make (someone pushed to the branch since).
  */
 import { UserError } from '../errors.ts';
+import { redact } from '../util/secrets.ts';
 import { git, gitOk, identityArgs } from './git.ts';
 
 export interface ExportFile {
@@ -147,7 +148,9 @@ export async function pushExportBranch(options: {
   remote?: string;
   log?: (message: string) => void;
 }): Promise<BranchOutcome> {
-  const { cwd, base, tree, branch, message } = options;
+  const { cwd, base, tree, branch } = options;
+  // Names from the server are in it: no secret, in any form, goes into the branch's history.
+  const message = redact(options.message);
   const remote = options.remote ?? 'origin';
   const log = options.log ?? (() => {});
   const current = await remoteBranch(cwd, remote, branch);

@@ -5,6 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { UserError } from '../errors.ts';
+import { redact } from '../util/secrets.ts';
 
 export interface GitResult {
   stdout: string;
@@ -69,7 +70,9 @@ export async function commitAndPush(options: {
   remote?: string;
   log?: (message: string) => void;
 }): Promise<CommitOutcome> {
-  const { cwd, files, message } = options;
+  const { cwd, files } = options;
+  // Names from the server are in it: no secret, in any form, goes into the history.
+  const message = redact(options.message);
   const remote = options.remote ?? 'origin';
   const log = options.log ?? (() => {});
   if (files.length === 0) return { committed: false, rebased: false };

@@ -3,8 +3,9 @@
  * backup names) becomes inert through ONE function, mdText(): no HTML, no emphasis, no links or images, no
  * @mentions or issue references, no table pipes, one line. Markup we compose ourselves is a `Markup`
  * (from md`...`, code() or programLabel()), which the builders here pass through unescaped; every other
- * value given to them is escaped.
+ * value given to them is escaped, after secrets are redacted from it (src/util/secrets.ts).
  */
+import { redact } from '../util/secrets.ts';
 import { commitLine } from '../util/text.ts';
 
 /** Markdown this tool composed; safe to put in as it is. */
@@ -41,11 +42,20 @@ const ZWSP = '\u200b';
 /**
  * Untrusted text as inert inline Markdown. Besides the characters above: a zero-width space after `@`
  * (no mention, no e-mail autolink), after `#` (no issue reference), inside `://` and after `www` (no
- * autolinked URL). Line breaks become spaces; control characters go.
+ * autolinked URL). Line breaks become spaces; control characters go. Secrets are redacted from the raw
+ * text first: escaped, a secret would no longer be found (`_` becomes `&#95;`) yet render as itself.
  */
 export function mdText(value: unknown): string {
   if (value instanceof Markup) return value.text;
-  const text = commitLine(value === undefined || value === null ? '' : String(value));
+  return markdownText(redact(value === undefined || value === null ? '' : String(value)));
+}
+
+/**
+ * mdText's escaping alone, without redaction: for src/util/secrets.ts, which derives the escaped form of
+ * each secret from it. Everything else uses mdText.
+ */
+export function markdownText(raw: string): string {
+  const text = commitLine(raw);
   // Zero-width spaces first: the references that follow contain `#`.
   return text
     .replace(/[@#]/g, (c) => c + ZWSP)
@@ -64,9 +74,9 @@ export function cell(value: unknown): string {
  * out of or act inside one (backticks, pipes, HTML, mentions); otherwise the escaped text without the span.
  */
 export function code(value: unknown): Markup {
-  const text = commitLine(value === undefined || value === null ? '' : String(value));
+  const text = commitLine(redact(value === undefined || value === null ? '' : String(value)));
   if (text !== '' && /^[^`|<>&@#\\]+$/.test(text) && !/:\/\//.test(text)) return new Markup(`\`${text}\``);
-  return new Markup(mdText(text));
+  return new Markup(markdownText(text));
 }
 
 /** Markdown from a template: the literal parts as written, every value through mdText (a Markup as it is). */

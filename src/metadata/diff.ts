@@ -24,6 +24,7 @@ import { canonicalize } from './canonical.ts';
 import { LEGACY_ACCESS_KEYS } from './keys.ts';
 import { idOf, isRecord, mapJson, type JsonRecord } from './json.ts';
 import type { MetadataDocument, MetadataObject } from './types.ts';
+import { redact } from '../util/secrets.ts';
 
 export interface FieldChange {
   /** e.g. "name", "programStageDataElements[Qe8dppjr9L3].compulsory", "sharing.public". */
@@ -166,7 +167,9 @@ export function diffMetadata(
  * A short text for a value shown as `old -> new`: JSON when it fits in `max` characters, else a summary
  * (a cut string with its length, an array's length, an object's id and name).
  */
-export function formatValue(v: unknown, max = 60): string {
+export function formatValue(value: unknown, max = 60): string {
+  // A server's text is redacted before it is cut: a secret cut in two would no longer be found.
+  const v = typeof value === 'string' ? redact(value) : value;
   if (v === undefined) return '(none)';
   const json = JSON.stringify(v) ?? String(v);
   if (json.length <= max) return json;
