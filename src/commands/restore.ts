@@ -249,12 +249,7 @@ export const LONGEST_RESTORE_LOCK_MS = restoreLockTtlMs(Infinity);
  * interleave, and the second plans against what the first left. Taken into `held` as they come, so that an
  * interrupt while waiting for one releases the others.
  */
-async function takeLocks(
-  client: Dhis2Client,
-  settings: Settings,
-  reporter: Reporter,
-  held: HeldLock[],
-): Promise<void> {
+async function takeLocks(client: Dhis2Client, settings: Settings, reporter: Reporter, held: HeldLock[]): Promise<void> {
   const { owner, run } = lockOwner(settings);
   try {
     for (const id of settings.programs.map((p) => p.id).sort()) {

@@ -14,9 +14,9 @@
  *   SCHEDULED/NOT_STARTED (GET jobConfigurations/{id}) with an empty task list until housekeeping
  *   reschedules the stale job, minutes to hours later.
  */
-import { Dhis2Error } from '../errors.ts';
+import { ConfigError, Dhis2Error } from '../errors.ts';
 import { redact } from '../util/secrets.ts';
-import type { Http } from './http.ts';
+import type { Http, HttpResponse } from './http.ts';
 import { parseImportReport, type ImportReport } from './import-report.ts';
 import { isRecord } from './json.ts';
 
@@ -34,7 +34,13 @@ export interface JobWait {
 }
 
 /** How a job ended without a report: the caller must say whether anything may still change. */
-export type JobFailure = 'failed' | 'not-started' | 'still-running' | 'vanished';
+export type JobFailure =
+  | 'failed'
+  | 'not-started'
+  | 'still-running'
+  | 'vanished'
+  /** The job completed without an error, so the import ran, but its report could not be read. */
+  | 'report-unread';
 
 export class ImportJobError extends Dhis2Error {
   constructor(
@@ -45,6 +51,20 @@ export class ImportJobError extends Dhis2Error {
   ) {
     super(message);
   }
+}
+
+/**
+ * Whether a COMMIT import that threw `e` may still change the server, so that nothing may treat the import as
+ * over (the restore lock stays: issue 17, 4). Over are: a job DHIS2 reports failed, cancelled before it
+ * started, stopped or gone (ImportJobError without mayStillCommit), a request the server refused (a 4xx
+ * answer: nothing was started), and a payload refused before any request (ConfigError). Anything else may
+ * still run: a job left running after the wait, a request whose answer was lost or came from a proxy (5xx),
+ * an error of our own after the request was sent.
+ */
+export function mayStillChange(e: unknown): boolean {
+  if (e instanceof ImportJobError) return e.mayStillCommit;
+  if (e instanceof Dhis2Error && e.status !== undefined && e.status >= 400 && e.status < 500) return false;
+  return !(e instanceof ConfigError);
 }
 
 export interface Job {
@@ -137,7 +157,9 @@ async function tasks(http: Http, job: Job): Promise<Record<string, unknown>[]> {
 
 /**
  * The report of a completed job. A failed job has an ERROR notification and no summary (200, empty body):
- * its message is the import's error. A successful one may answer an empty summary for a moment.
+ * its message is the import's error. A successful one may answer an empty summary for a moment. A summary
+ * that cannot be read (an error answer, or empty to the end of the wait) after a job that completed without
+ * an ERROR is no failure of the import: the import ran, and the error says so (failure 'report-unread').
  */
 async function summary(
   http: Http,
@@ -148,25 +170,63 @@ async function summary(
 ): Promise<ImportReport> {
   const error = notifications.find((n) => n.level === 'ERROR');
   const failed = error && typeof error.message === 'string' ? error.message : undefined;
+  const failedError = (reason: string) =>
+    new ImportJobError(`the metadata import job ${job.id} failed on ${http.server}: ${clip(reason)}`, 'failed', false);
+  let unreadable = 0;
   for (let attempt = 0; ; attempt++) {
-    const res = await http.request({ method: 'GET', path: job.summaryPath, retry: true });
-    if (isRecord(res.body) && Object.keys(res.body).length > 0) return parseImportReport(res.body, res.status);
-    if (failed !== undefined) {
-      throw new ImportJobError(
-        `the metadata import job ${job.id} failed on ${http.server}: ${clip(failed)}`,
-        'failed',
-        false,
-      );
+    let res: HttpResponse;
+    try {
+      res = await http.request({ method: 'GET', path: job.summaryPath, retry: true });
+    } catch (e) {
+      if (!(e instanceof Dhis2Error)) throw e;
+      // The tasks already say how it ended: a failed job's error is the one to report.
+      if (failed !== undefined) throw failedError(failed);
+      // A 500 may pass: read again a few times, then report what the tasks say.
+      if (++unreadable >= SUMMARY_READS) throw reportUnread(http, job, notifications, e.message);
+      await sleep(pollDelay(wait, attempt));
+      continue;
     }
+    if (isRecord(res.body) && Object.keys(res.body).length > 0) {
+      try {
+        return parseImportReport(res.body, res.status);
+      } catch (e) {
+        if (!(e instanceof Dhis2Error)) throw e;
+        if (failed !== undefined) throw failedError(failed);
+        throw reportUnread(http, job, notifications, e.message);
+      }
+    }
+    if (failed !== undefined) throw failedError(failed);
     if (attempt >= 5 && Date.now() - started >= wait.asyncTimeoutMs) {
-      throw new ImportJobError(
-        `the metadata import job ${job.id} on ${http.server} completed without a report: check the program there`,
-        'failed',
-        false,
-      );
+      throw reportUnread(http, job, notifications, `DHIS2 answered ${job.summaryPath} empty`);
     }
     await sleep(pollDelay(wait, attempt));
   }
+}
+
+/** Reads of a task summary that fail (an error answer) before the job is reported without its report. */
+const SUMMARY_READS = 3;
+
+/**
+ * A job that completed without an ERROR notification, whose report could not be read (`why`): the import ran
+ * on the server, whatever it changed is there. Never "failed" alone: that would read as nothing imported. The
+ * completed notification says how it ended from 2.42 ("Import complete with status OK, 1 created, ...":
+ * real-2.43.1/async-ok-tasks.json); with status ERROR an atomic import kept nothing.
+ */
+function reportUnread(http: Http, job: Job, notifications: Record<string, unknown>[], why: string): ImportJobError {
+  const done = notifications.find((n) => n.completed === true);
+  const said = done && typeof done.message === 'string' && done.message ? clip(done.message) : undefined;
+  const status = said ? /\bwith status (OK|WARNING|ERROR)\b/.exec(said)?.[1] : undefined;
+  const task = said ? ` (its last task: "${said}")` : '';
+  const what =
+    status === 'ERROR'
+      ? `ran to its end with status ERROR${task}: an atomic import keeps nothing then, but its report, with the errors,`
+      : `ran to its end: the import happened${task}, and what it changed is on the server, but its report`;
+  return new ImportJobError(
+    `the metadata import job ${job.id} on ${http.server} ${what} could not be read (${clip(why)}): ` +
+      'check the program on the server before running again',
+    'report-unread',
+    false,
+  );
 }
 
 /** GET jobConfigurations/{id}, as real-2.43.1/async-stale-running-job.jobConfiguration.json. */

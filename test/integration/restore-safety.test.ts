@@ -167,7 +167,9 @@ describe('an interrupted restore (Ctrl-C, a cancelled workflow)', () => {
     expect(line).toContain(`restore interrupted (SIGINT): imported ${COVAC}.`);
     expect(line).toContain(`Program ${TA} was being imported: its import job may still run on the server`);
     expect(line).toMatch(/Rollback points: .*yDuAzyqYABS\.json/);
-    // The lock is released on the way out.
-    expect(emulator.dataStore.get(LOCKS)?.size ?? 0).toBe(0);
+    // The locks: released on the way out when TA's import had not been sent yet at the signal; left to expire
+    // (both, saying so) when it had, since its job may still run (issue 17, 4; restore-lock.test.ts).
+    const left = r.stdout.includes('not released: the run stopped while an import job was running');
+    expect(emulator.dataStore.get(LOCKS)?.size ?? 0).toBe(left ? 2 : 0);
   });
 });
