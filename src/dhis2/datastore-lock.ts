@@ -27,6 +27,7 @@ import stringify from 'safe-stable-stringify';
 import { Dhis2Error, UserError } from '../errors.ts';
 import type { DataStore } from './datastore.ts';
 import { isRecord } from './json.ts';
+import { redact } from '../util/secrets.ts';
 
 export const LOCK_NAMESPACE = 'dhis2-metadata-locks';
 
@@ -99,8 +100,9 @@ type Judged =
   | { state: 'expired'; record: LockRecord }
   | { state: 'invalid'; why: string };
 
+/** Text of a record anyone may write, short and on one line: redacted first, so no cut leaves a secret's start. */
 function clip(text: string, max = 120): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
+  const flat = redact(text).replace(/\s+/g, ' ').trim();
   return flat.length > max ? `${flat.slice(0, max)}...` : flat;
 }
 
