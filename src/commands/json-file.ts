@@ -138,7 +138,12 @@ function scanString(text: string, start: number): number | { offset: number; pro
  * is a DHIS2 metadata document before anything is sent anywhere. Every problem is one line naming the file
  * and where in it; the file's content is never quoted.
  */
-export function readMetadataFile(workspace: string, path: string, hint: string): MetadataFile {
+export function readMetadataFile(
+  workspace: string,
+  path: string,
+  hint: string,
+  progress?: (message: string) => void,
+): MetadataFile {
   let text: string | undefined;
   try {
     text = readTextInside(workspaceBoundary(workspace), path, 'file');
@@ -146,15 +151,21 @@ export function readMetadataFile(workspace: string, path: string, hint: string):
     throw new UserError((e as Error).message, { file: path });
   }
   if (text === undefined) throw new UserError(`${path} not found in the workspace (${hint})`, { file: path });
-  return parseMetadataText(text, path);
+  return parseMetadataText(text, path, progress);
 }
+
+/** From this size on, reading a metadata file says so (`progress`): 20 MB take a second or more to check and parse. */
+export const LARGE_FILE_CHARS = 20_000_000;
 
 /** Parses and checks metadata JSON (a leading byte order mark allowed). */
 /** Texts already scanned and checked, by path: a command reads a program's file more than once (the checks, the plan). */
 const checkedTexts = new Map<string, string>();
 
-export function parseMetadataText(source: string, path: string): MetadataFile {
+export function parseMetadataText(source: string, path: string, progress?: (message: string) => void): MetadataFile {
   const text = source.replace(/^\uFEFF/, '');
+  if (progress && text.length >= LARGE_FILE_CHARS) {
+    progress(`reading ${path} (${Math.round(text.length / 1_000_000)} MB of JSON)…`);
+  }
   if (checkedTexts.get(path) === text) return { path, text, doc: JSON.parse(text) as MetadataDocument };
   const problem = scanJson(text);
   if (problem) {

@@ -7,10 +7,12 @@ import type { ProgramEntry, RestorePayload, Settings } from '../config/types.ts'
 import type { Dhis2Client } from '../dhis2/client.ts';
 import { Dhis2Error, isUserError, UserError } from '../errors.ts';
 import type { Reporter } from '../reporter.ts';
+import { checkServerDepth } from '../metadata/assemble.ts';
 import { planFingerprint } from '../metadata/canonical.ts';
 import {
   changedIds,
   changedOnly,
+  objectCount,
   templateUidUpdates,
   withoutActions,
   type CommitOnlyFailure,
@@ -58,7 +60,9 @@ export interface ProgramPlan {
 /** The program's dependency export on the server, or undefined when the program is not there yet. */
 async function currentExport(client: Dhis2Client, programId: string): Promise<MetadataDocument | undefined> {
   try {
-    return await client.getProgramMetadata(programId);
+    const current = await client.getProgramMetadata(programId);
+    checkServerDepth(current, `GET /api/programs/${programId}/metadata.json`);
+    return current;
   } catch (e) {
     if (e instanceof Dhis2Error && e.status === 404) return undefined;
     throw e;
@@ -87,7 +91,64 @@ export function unmanagedKeys(settings: Settings): Unmanaged {
 /** A plan before its analysis: what was read from the server and the payload built from it. */
 export type DraftPlan = Omit<ProgramPlan, 'diff' | 'payload' | 'commitFailures' | 'fingerprint' | 'serverState'> & {
   mode: RestorePayload;
+  /** Progress lines of a big program's plan (PLAN_PROGRESS), carried to its analysis. */
+  progress?: PlanProgress;
 };
+
+/**
+ * Progress of long local work (issue 17, 8c): a program of `objects` objects or more (a national facility
+ * list: 1,000,000 options take minutes to read, plan and compare) says what its plan does, step by step,
+ * and every `everyMs` while it waits for the server. Smaller programs plan in a moment, silently.
+ */
+export const PLAN_PROGRESS = { objects: 50_000, everyMs: 15_000 };
+
+/** Where a run's progress lines go: its reporter, registered by programSources (dry-run and restore plan after it). */
+const progressSinks = new WeakMap<Settings, (message: string) => void>();
+
+/** The lines of one big program's plan, each prefixed "planning <program>:" and with the time since it began. */
+class PlanProgress {
+  private readonly started = Date.now();
+
+  constructor(
+    private readonly say: (message: string) => void,
+    private readonly label: string,
+  ) {}
+
+  private seconds(): number {
+    return Math.round((Date.now() - this.started) / 1000);
+  }
+
+  /** The step that starts now. */
+  step(what: string): void {
+    this.say(`${this.label}: ${what} (${this.seconds()} s)…`);
+  }
+
+  /** A step that waits for the server: its line, then one every PLAN_PROGRESS.everyMs until it is over. */
+  async during<T>(what: string, work: Promise<T>): Promise<T> {
+    this.step(what);
+    const timer = setInterval(
+      () => this.say(`${this.label}: still ${what} (${this.seconds()} s)…`),
+      PLAN_PROGRESS.everyMs,
+    );
+    try {
+      return await work;
+    } finally {
+      clearInterval(timer);
+    }
+  }
+
+  done(what: string): void {
+    this.say(`${this.label}: ${what}, in ${this.seconds()} s`);
+  }
+}
+
+function planProgress(settings: Settings, entry: ProgramEntry, file: MetadataFile): PlanProgress | undefined {
+  const say = progressSinks.get(settings);
+  const count = objectCount(file.doc);
+  if (!say || count < PLAN_PROGRESS.objects) return undefined;
+  say(`planning ${entry.id}: ${count.toLocaleString('en-US')} objects in ${file.path}…`);
+  return new PlanProgress(say, `planning ${entry.id}`);
+}
 
 /** Reads what the plan needs from the server and builds the payload. */
 export async function draftPlan(
@@ -96,11 +157,14 @@ export async function draftPlan(
   entry: ProgramEntry,
   file: MetadataFile,
 ): Promise<DraftPlan> {
-  const current = await currentExport(client, entry.id);
+  const progress = planProgress(settings, entry, file);
+  const reading = currentExport(client, entry.id);
+  const current = progress ? await progress.during('reading the program from the server', reading) : await reading;
   const server = { current, existing: new Map<string, MetadataObject>(), minor: client.system.minor };
   // The payload's ids don't depend on what exists (only sharing does): plan, read what the dependency
   // export lacks, and plan again only if that found anything (objects of `current` already count).
   const unmanaged = unmanagedKeys(settings);
+  progress?.step('building the payload');
   const draft = buildRestorePlan(file.doc, entry.id, settings.config.restore, server, unmanaged);
 
   const serverObjects = new Map<string, MetadataObject>();
@@ -108,13 +172,19 @@ export async function draftPlan(
   const missing = new Map<string, string[]>();
   for (const [id, collection] of payloadIds(draft.payload)) {
     if (serverObjects.has(id)) continue;
-    missing.set(collection, [...(missing.get(collection) ?? []), id]);
+    // Pushed, not spread into a new array: a copy per id was quadratic (minutes for 100,000 new options).
+    const ids = missing.get(collection);
+    if (ids) ids.push(id);
+    else missing.set(collection, [id]);
   }
-  const fetched = (
-    await Promise.all([...missing].map(([collection, ids]) => client.getObjects(collection, ids, ':owner')))
-  ).flat();
+  const fetching = Promise.all([...missing].map(([collection, ids]) => client.getObjects(collection, ids, ':owner')));
+  const lacking = [...missing.values()].reduce((n, ids) => n + ids.length, 0);
+  const what = `looking up ${lacking.toLocaleString('en-US')} objects the program's export lacks`;
+  const fetched = (progress && lacking > 0 ? await progress.during(what, fetching) : await fetching).flat();
+  checkServerDepth(fetched, 'the payload objects the dependency export lacks');
   for (const obj of fetched) if (obj.id) serverObjects.set(obj.id, obj);
 
+  if (fetched.length > 0) progress?.step('building the payload again with what it found');
   const plan =
     fetched.length === 0
       ? draft
@@ -134,6 +204,7 @@ export async function draftPlan(
     serverObjects,
     minor: client.system.minor,
     mode: settings.config.restore.payload,
+    ...(progress ? { progress } : {}),
   };
 }
 
@@ -143,7 +214,8 @@ export async function draftPlan(
  * actions with a templateUid, which DHIS2 2.42+ cannot update (re-sending them unchanged gains nothing).
  */
 export function analysePlan(draft: DraftPlan): ProgramPlan {
-  const { mode, ...rest } = draft;
+  const { mode, progress, ...rest } = draft;
+  progress?.step(`comparing ${objectCount(draft.plan.payload).toLocaleString('en-US')} objects with the server's`);
   const diff = diffMetadata(draft.plan.payload, draft.serverObjects, DIFF_IGNORE_KEYS);
   let payload = mode === 'changed' ? changedOnly(draft.plan.payload, diff) : draft.plan.payload;
   let plan = draft.plan;
@@ -161,7 +233,8 @@ export function analysePlan(draft: DraftPlan): ProgramPlan {
     }
   }
   const commitFailures = templateUidUpdates(payload, draft.serverObjects, draft.minor);
-  return {
+  progress?.step('fingerprinting the plan and what the server holds of it');
+  const planned: ProgramPlan = {
     ...rest,
     plan,
     diff,
@@ -172,6 +245,10 @@ export function analysePlan(draft: DraftPlan): ProgramPlan {
       serverState(touchedObjects(diff, payload, plan.stale), draft.serverObjects, STATE_IGNORE),
     ),
   };
+  const n = (count: number) => count.toLocaleString('en-US');
+  const { created, changed, unchanged } = diff.totals;
+  progress?.done(`planned (${n(created)} new, ${n(changed)} changed, ${n(unchanged)} unchanged)`);
+  return planned;
 }
 
 /** Keys the server's side of the review leaves out: what the diff ignores (stamps, links, the version counter). */
@@ -192,7 +269,8 @@ function touchedObjects(
 }
 
 export function readProgramFile(settings: Settings, entry: ProgramEntry): MetadataFile {
-  return readMetadataFile(settings.workspace, entry.file, `program ${entry.id}: run export first, or set its file`);
+  const hint = `program ${entry.id}: run export first, or set its file`;
+  return readMetadataFile(settings.workspace, entry.file, hint, progressSinks.get(settings));
 }
 
 /**
@@ -202,11 +280,12 @@ export function readProgramFile(settings: Settings, entry: ProgramEntry): Metada
 function readSourceFile(settings: Settings, entry: ProgramEntry): MetadataFile {
   const source = settings.sourceFile;
   if (!source) return readProgramFile(settings, entry);
-  if (source.inRepo) return readMetadataFile(settings.workspace, source.path, 'input file');
+  const say = progressSinks.get(settings);
+  if (source.inRepo) return readMetadataFile(settings.workspace, source.path, 'input file', say);
   ensurePrivateDir(settings.reportDir);
   const text = readTextInside({ root: source.root, name: source.rootName }, source.path, 'file');
   if (text === undefined) throw new UserError(`${source.shown} not found (input file)`);
-  return { ...parseMetadataText(text, source.shown), inRepo: false };
+  return { ...parseMetadataText(text, source.shown, say), inRepo: false };
 }
 
 /**
@@ -236,6 +315,7 @@ export async function programSources(
   settings: Settings,
   reporter: Reporter,
 ): Promise<ProgramSource[]> {
+  progressSinks.set(settings, (message) => reporter.info(message));
   const sources: ProgramSource[] = [];
   const skipped: string[] = [];
   for (const entry of settings.programs) {

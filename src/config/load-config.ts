@@ -3,9 +3,9 @@
  * checks a schema cannot express (unique program ids, one file per program), then defaults. Every
  * problem is a ConfigError that points at its line and column.
  */
-import { readFileSync } from 'node:fs';
-import { posix } from 'node:path';
+import { basename, dirname, isAbsolute, posix, resolve } from 'node:path';
 import { ConfigError } from '../errors.ts';
+import { PathRefusedError, readTextInside, workspaceBoundary, type Boundary } from '../util/paths.ts';
 import { RESTORE_ELEMENTS } from './types.ts';
 import type {
   Config,
@@ -37,23 +37,39 @@ interface RawConfig {
 
 /**
  * Reads and validates the config file. `displayPath` is the path as the user gave it (relative to the
- * workspace): it names the file in messages and annotations.
+ * workspace): it names the file in messages and annotations. Read as the metadata files are
+ * (src/util/paths.ts readTextInside): real paths checked, and only a regular file, so a FIFO or a device
+ * (`/dev/zero`, or a link to it) is refused in one line instead of hanging the run or filling its memory.
  */
 export function loadConfigFile(absPath: string, displayPath: string): Config {
-  let text: string;
+  const { boundary, path } = configBoundary(absPath, displayPath);
+  let text: string | undefined;
   try {
-    text = readFileSync(absPath, 'utf8');
+    text = readTextInside(boundary, path, 'config file');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') {
-      throw new ConfigError(`config file ${displayPath} not found in the workspace (set the \`config\` input)`);
-    }
-    if (code === 'EISDIR') {
-      throw new ConfigError(`config file ${displayPath} is a folder, not a file (set the \`config\` input)`);
-    }
-    throw new ConfigError(`cannot read config file ${displayPath} (${code ?? (e as Error).message})`);
+    if (!(e instanceof PathRefusedError)) throw e;
+    // Named as the user gave it, unquoted, like the other config messages.
+    const message = e.message.replace(`config file ${JSON.stringify(path)}`, `config file ${displayPath}`);
+    throw new ConfigError(`${message} (set the \`config\` input)`);
+  }
+  if (text === undefined) {
+    throw new ConfigError(`config file ${displayPath} not found in the workspace (set the \`config\` input)`);
   }
   return loadConfigText(text, displayPath);
+}
+
+/**
+ * The folder the config is read in, and its path there: the workspace when `displayPath` is the config's
+ * path relative to it (how src/config/inputs.ts calls this), else the config's own folder.
+ */
+function configBoundary(absPath: string, displayPath: string): { boundary: Boundary; path: string } {
+  const parts = displayPath.split(/[\\/]+/).filter(Boolean);
+  if (!isAbsolute(displayPath) && parts.length > 0 && !parts.includes('..') && !parts.includes('.')) {
+    const root = resolve(absPath, ...parts.map(() => '..'));
+    if (resolve(root, displayPath) === resolve(absPath))
+      return { boundary: workspaceBoundary(root), path: displayPath };
+  }
+  return { boundary: { root: dirname(absPath), name: "the config file's folder" }, path: basename(absPath) };
 }
 
 /** Parses and validates config text; `path` names the file in messages and annotations. */

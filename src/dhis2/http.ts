@@ -13,6 +13,7 @@ import { Dhis2Error } from '../errors.ts';
 import { redact, registerBasicAuth, registerSecret } from '../util/secrets.ts';
 import { describeNetworkError, describeStatus, loginPageMessage, oneLine, type RequestContext } from './errors.ts';
 import { withQuery, type QueryParams } from './query.ts';
+import { checkServerDepth } from '../metadata/assemble.ts';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
@@ -221,8 +222,9 @@ export class Http {
 
   private parseJson(text: string, contentType: string, ctx: RequestContext, status: number): unknown {
     if (text.trim() === '') return undefined;
+    let parsed: unknown;
     try {
-      return JSON.parse(text) as unknown;
+      parsed = JSON.parse(text) as unknown;
     } catch {
       const type = contentType ? ` (${contentType.split(';')[0]})` : '';
       throw new Dhis2Error(
@@ -231,6 +233,9 @@ export class Http {
         status,
       );
     }
+    // Every answer, once, before anything walks it (the walks over server JSON are recursive).
+    checkServerDepth(parsed, `${ctx.method} ${ctx.path}`);
+    return parsed;
   }
 
   private failure(error: unknown, req: HttpRequest, ctx: RequestContext): Dhis2Error {

@@ -10,8 +10,48 @@
  * - rule actions: the reference app overwrites every action's `programRule`, with `{id: undefined}` when
  *   no rule lists the action; we only fill in a missing link and never write an empty one.
  */
+import { Dhis2Error } from '../errors.ts';
 import { cloneJson, compareStrings, idOf, isRecord } from './json.ts';
 import { collection, type MetadataDocument, type MetadataObject } from './types.ts';
+
+/**
+ * Deeper than any DHIS2 metadata (a few dozen levels at most: a program, its stages, their data elements,
+ * sharing, translations). A server answer nested deeper is refused before anything walks it: the walks over
+ * server JSON (here, json.ts mapJson, canonical.ts, diff.ts, the restore plan) are recursive, and 100,000
+ * levels end them in "Maximum call stack size exceeded".
+ */
+export const MAX_SERVER_DEPTH = 1000;
+
+/** The server's answer is nested deeper than MAX_SERVER_DEPTH: refused, in one line. */
+export class TooDeepError extends Dhis2Error {}
+
+/**
+ * Throws TooDeepError when `value`, JSON from the server (`what` names the answer), is nested deeper than
+ * `max` levels. Iterative, with an explicit stack, so it cannot overflow itself; every node once.
+ */
+export function checkServerDepth(value: unknown, what: string, max = MAX_SERVER_DEPTH): void {
+  const values: unknown[] = [value];
+  const depths: number[] = [0];
+  while (values.length > 0) {
+    const v = values.pop();
+    const depth = depths.pop() as number;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth >= max) throw tooDeep(what, max);
+    for (const child of Array.isArray(v) ? v : Object.values(v)) {
+      if (typeof child === 'object' && child !== null) {
+        values.push(child);
+        depths.push(depth + 1);
+      }
+    }
+  }
+}
+
+function tooDeep(what: string, max: number): TooDeepError {
+  return new TooDeepError(
+    `the server's answer (${what}) is nested deeper than ${max} levels: DHIS2 metadata never is (a few dozen at ` +
+      'most), so it was not used; check what answers at that address (a proxy, another application)',
+  );
+}
 
 export interface ExportParts {
   /** `GET /api/programs/{id}/metadata.json`, as the server returned it. */
@@ -26,6 +66,9 @@ export interface ExportParts {
 }
 
 export function assembleExport(parts: ExportParts): MetadataDocument {
+  checkServerDepth(parts.dependencyExport, "the program's dependency export");
+  checkServerDepth(parts.programSections, 'the program sections');
+  checkServerDepth(parts.legendSets, 'the legend sets');
   // A new document that shares the untouched objects with the input: nothing below mutates them (every
   // change makes a new array or object), and the next step, transformExport, makes its own deep copy.
   const doc: MetadataDocument = { ...parts.dependencyExport };
@@ -65,21 +108,33 @@ export function referencedLegendSetIds(doc: MetadataDocument): string[] {
     const id = idOf(ref);
     if (id !== undefined) ids.add(id);
   };
-  const walk = (value: unknown): void => {
+  // Iterative (an explicit stack) and bounded: the first walk over the server's answer (collect.ts).
+  const values: unknown[] = [];
+  const depths: number[] = [];
+  for (const [key, value] of Object.entries(doc)) {
+    if (key === 'legendSets') continue;
+    values.push(value);
+    depths.push(1);
+  }
+  while (values.length > 0) {
+    const value = values.pop();
+    const depth = depths.pop() as number;
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth >= MAX_SERVER_DEPTH) throw tooDeep("the program's dependency export", MAX_SERVER_DEPTH);
     if (Array.isArray(value)) {
-      for (const item of value) walk(item);
-      return;
+      for (const item of value) {
+        values.push(item);
+        depths.push(depth + 1);
+      }
+      continue;
     }
-    if (!isRecord(value)) return;
     for (const [key, child] of Object.entries(value)) {
       if (key === 'legendSets' && Array.isArray(child)) child.forEach(add);
       else if (key === 'legendSet') add(child);
       else if (key === 'legend' && isRecord(child)) add(child.set);
-      walk(child);
+      values.push(child);
+      depths.push(depth + 1);
     }
-  };
-  for (const [key, value] of Object.entries(doc)) {
-    if (key !== 'legendSets') walk(value);
   }
   return [...ids].sort(compareStrings);
 }
