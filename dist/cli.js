@@ -1235,27 +1235,27 @@ var require_stringifyString = __commonJS({
       return true;
     }
     function doubleQuotedString(value2, ctx) {
-      const json = JSON.stringify(value2);
+      const json2 = JSON.stringify(value2);
       if (ctx.options.doubleQuotedAsJSON)
-        return json;
+        return json2;
       const { implicitKey } = ctx;
       const minMultiLineLength = ctx.options.doubleQuotedMinMultiLineLength;
       const indent = ctx.indent || (containsDocumentMarker(value2) ? "  " : "");
       let str5 = "";
       let start = 0;
-      for (let i = 0, ch = json[i]; ch; ch = json[++i]) {
-        if (ch === " " && json[i + 1] === "\\" && json[i + 2] === "n") {
-          str5 += json.slice(start, i) + "\\ ";
+      for (let i = 0, ch = json2[i]; ch; ch = json2[++i]) {
+        if (ch === " " && json2[i + 1] === "\\" && json2[i + 2] === "n") {
+          str5 += json2.slice(start, i) + "\\ ";
           i += 1;
           start = i;
           ch = "\\";
         }
         if (ch === "\\")
-          switch (json[i + 1]) {
+          switch (json2[i + 1]) {
             case "u":
               {
-                str5 += json.slice(start, i);
-                const code2 = json.substr(i + 2, 4);
+                str5 += json2.slice(start, i);
+                const code2 = json2.substr(i + 2, 4);
                 switch (code2) {
                   case "0000":
                     str5 += "\\0";
@@ -1285,23 +1285,23 @@ var require_stringifyString = __commonJS({
                     if (code2.substr(0, 2) === "00")
                       str5 += "\\x" + code2.substr(2);
                     else
-                      str5 += json.substr(i, 6);
+                      str5 += json2.substr(i, 6);
                 }
                 i += 5;
                 start = i + 1;
               }
               break;
             case "n":
-              if (implicitKey || json[i + 2] === '"' || json.length < minMultiLineLength) {
+              if (implicitKey || json2[i + 2] === '"' || json2.length < minMultiLineLength) {
                 i += 1;
               } else {
-                str5 += json.slice(start, i) + "\n\n";
-                while (json[i + 2] === "\\" && json[i + 3] === "n" && json[i + 4] !== '"') {
+                str5 += json2.slice(start, i) + "\n\n";
+                while (json2[i + 2] === "\\" && json2[i + 3] === "n" && json2[i + 4] !== '"') {
                   str5 += "\n";
                   i += 2;
                 }
                 str5 += indent;
-                if (json[i + 2] === " ")
+                if (json2[i + 2] === " ")
                   str5 += "\\";
                 i += 1;
                 start = i + 1;
@@ -1311,7 +1311,7 @@ var require_stringifyString = __commonJS({
               i += 1;
           }
       }
-      str5 = start ? str5 + json.slice(start) : json;
+      str5 = start ? str5 + json2.slice(start) : json2;
       return implicitKey ? str5 : foldFlowLines.foldFlowLines(str5, indent, foldFlowLines.FOLD_QUOTED, getFoldOptions(ctx, false));
     }
     function singleQuotedString(value2, ctx) {
@@ -3733,11 +3733,11 @@ var require_Document = __commonJS({
           throw new Error(`With a null YAML version, the { schema: Schema } option is required`);
       }
       // json & jsonArg are only used from toJSON()
-      toJS({ json, jsonArg, mapAsMap, maxAliasCount, onAnchor, reviver } = {}) {
+      toJS({ json: json2, jsonArg, mapAsMap, maxAliasCount, onAnchor, reviver } = {}) {
         const ctx = {
           anchors: /* @__PURE__ */ new Map(),
           doc: this,
-          keep: !json,
+          keep: !json2,
           mapAsMap: mapAsMap === true,
           mapKeyWarned: false,
           maxAliasCount: typeof maxAliasCount === "number" ? maxAliasCount : 100
@@ -7435,6 +7435,602 @@ var require_dist = __commonJS({
     exports.stringify = publicApi.stringify;
     exports.visit = visit2.visit;
     exports.visitAsync = visit2.visitAsync;
+  }
+});
+
+// node_modules/safe-stable-stringify/index.js
+var require_safe_stable_stringify = __commonJS({
+  "node_modules/safe-stable-stringify/index.js"(exports, module) {
+    "use strict";
+    var { hasOwnProperty: hasOwnProperty2 } = Object.prototype;
+    var stringify2 = configure2();
+    stringify2.configure = configure2;
+    stringify2.stringify = stringify2;
+    stringify2.default = stringify2;
+    exports.stringify = stringify2;
+    exports.configure = configure2;
+    module.exports = stringify2;
+    var strEscapeSequencesRegExp = /[\u0000-\u001f\u0022\u005c\ud800-\udfff]/;
+    function strEscape(str5) {
+      if (str5.length < 5e3 && !strEscapeSequencesRegExp.test(str5)) {
+        return `"${str5}"`;
+      }
+      return JSON.stringify(str5);
+    }
+    function sort(array, comparator) {
+      if (array.length > 200 || comparator) {
+        return array.sort(comparator);
+      }
+      for (let i = 1; i < array.length; i++) {
+        const currentValue = array[i];
+        let position2 = i;
+        while (position2 !== 0 && array[position2 - 1] > currentValue) {
+          array[position2] = array[position2 - 1];
+          position2--;
+        }
+        array[position2] = currentValue;
+      }
+      return array;
+    }
+    var typedArrayPrototypeGetSymbolToStringTag = Object.getOwnPropertyDescriptor(
+      Object.getPrototypeOf(
+        Object.getPrototypeOf(
+          new Int8Array()
+        )
+      ),
+      Symbol.toStringTag
+    ).get;
+    function isTypedArrayWithEntries(value2) {
+      return typedArrayPrototypeGetSymbolToStringTag.call(value2) !== void 0 && value2.length !== 0;
+    }
+    function stringifyTypedArray(array, separator, maximumBreadth) {
+      if (array.length < maximumBreadth) {
+        maximumBreadth = array.length;
+      }
+      const whitespace = separator === "," ? "" : " ";
+      let res = `"0":${whitespace}${array[0]}`;
+      for (let i = 1; i < maximumBreadth; i++) {
+        res += `${separator}"${i}":${whitespace}${array[i]}`;
+      }
+      return res;
+    }
+    function getCircularValueOption(options) {
+      if (hasOwnProperty2.call(options, "circularValue")) {
+        const circularValue = options.circularValue;
+        if (typeof circularValue === "string") {
+          return `"${circularValue}"`;
+        }
+        if (circularValue == null) {
+          return circularValue;
+        }
+        if (circularValue === Error || circularValue === TypeError) {
+          return {
+            toString() {
+              throw new TypeError("Converting circular structure to JSON");
+            }
+          };
+        }
+        throw new TypeError('The "circularValue" argument must be of type string or the value null or undefined');
+      }
+      return '"[Circular]"';
+    }
+    function getDeterministicOption(options) {
+      let value2;
+      if (hasOwnProperty2.call(options, "deterministic")) {
+        value2 = options.deterministic;
+        if (typeof value2 !== "boolean" && typeof value2 !== "function") {
+          throw new TypeError('The "deterministic" argument must be of type boolean or comparator function');
+        }
+      }
+      return value2 === void 0 ? true : value2;
+    }
+    function getBooleanOption(options, key) {
+      let value2;
+      if (hasOwnProperty2.call(options, key)) {
+        value2 = options[key];
+        if (typeof value2 !== "boolean") {
+          throw new TypeError(`The "${key}" argument must be of type boolean`);
+        }
+      }
+      return value2 === void 0 ? true : value2;
+    }
+    function getPositiveIntegerOption(options, key) {
+      let value2;
+      if (hasOwnProperty2.call(options, key)) {
+        value2 = options[key];
+        if (typeof value2 !== "number") {
+          throw new TypeError(`The "${key}" argument must be of type number`);
+        }
+        if (!Number.isInteger(value2)) {
+          throw new TypeError(`The "${key}" argument must be an integer`);
+        }
+        if (value2 < 1) {
+          throw new RangeError(`The "${key}" argument must be >= 1`);
+        }
+      }
+      return value2 === void 0 ? Infinity : value2;
+    }
+    function getItemCount(number) {
+      if (number === 1) {
+        return "1 item";
+      }
+      return `${number} items`;
+    }
+    function getUniqueReplacerSet(replacerArray) {
+      const replacerSet = /* @__PURE__ */ new Set();
+      for (const value2 of replacerArray) {
+        if (typeof value2 === "string" || typeof value2 === "number") {
+          replacerSet.add(String(value2));
+        }
+      }
+      return replacerSet;
+    }
+    function getStrictOption(options) {
+      if (hasOwnProperty2.call(options, "strict")) {
+        const value2 = options.strict;
+        if (typeof value2 !== "boolean") {
+          throw new TypeError('The "strict" argument must be of type boolean');
+        }
+        if (value2) {
+          return (value3) => {
+            let message = `Object can not safely be stringified. Received type ${typeof value3}`;
+            if (typeof value3 !== "function") message += ` (${value3.toString()})`;
+            throw new Error(message);
+          };
+        }
+      }
+    }
+    function configure2(options) {
+      options = { ...options };
+      const fail = getStrictOption(options);
+      if (fail) {
+        if (options.bigint === void 0) {
+          options.bigint = false;
+        }
+        if (!("circularValue" in options)) {
+          options.circularValue = Error;
+        }
+      }
+      const circularValue = getCircularValueOption(options);
+      const bigint = getBooleanOption(options, "bigint");
+      const deterministic = getDeterministicOption(options);
+      const comparator = typeof deterministic === "function" ? deterministic : void 0;
+      const maximumDepth = getPositiveIntegerOption(options, "maximumDepth");
+      const maximumBreadth = getPositiveIntegerOption(options, "maximumBreadth");
+      function stringifyFnReplacer(key, parent, stack, replacer, spacer, indentation) {
+        let value2 = parent[key];
+        if (typeof value2 === "object" && value2 !== null && typeof value2.toJSON === "function") {
+          value2 = value2.toJSON(key);
+        }
+        value2 = replacer.call(parent, key, value2);
+        switch (typeof value2) {
+          case "string":
+            return strEscape(value2);
+          case "object": {
+            if (value2 === null) {
+              return "null";
+            }
+            if (stack.indexOf(value2) !== -1) {
+              return circularValue;
+            }
+            let res = "";
+            let join9 = ",";
+            const originalIndentation = indentation;
+            if (Array.isArray(value2)) {
+              if (value2.length === 0) {
+                return "[]";
+              }
+              if (maximumDepth < stack.length + 1) {
+                return '"[Array]"';
+              }
+              stack.push(value2);
+              if (spacer !== "") {
+                indentation += spacer;
+                res += `
+${indentation}`;
+                join9 = `,
+${indentation}`;
+              }
+              const maximumValuesToStringify = Math.min(value2.length, maximumBreadth);
+              let i = 0;
+              for (; i < maximumValuesToStringify - 1; i++) {
+                const tmp2 = stringifyFnReplacer(String(i), value2, stack, replacer, spacer, indentation);
+                res += tmp2 !== void 0 ? tmp2 : "null";
+                res += join9;
+              }
+              const tmp = stringifyFnReplacer(String(i), value2, stack, replacer, spacer, indentation);
+              res += tmp !== void 0 ? tmp : "null";
+              if (value2.length - 1 > maximumBreadth) {
+                const removedKeys = value2.length - maximumBreadth - 1;
+                res += `${join9}"... ${getItemCount(removedKeys)} not stringified"`;
+              }
+              if (spacer !== "") {
+                res += `
+${originalIndentation}`;
+              }
+              stack.pop();
+              return `[${res}]`;
+            }
+            let keys = Object.keys(value2);
+            const keyLength = keys.length;
+            if (keyLength === 0) {
+              return "{}";
+            }
+            if (maximumDepth < stack.length + 1) {
+              return '"[Object]"';
+            }
+            let whitespace = "";
+            let separator = "";
+            if (spacer !== "") {
+              indentation += spacer;
+              join9 = `,
+${indentation}`;
+              whitespace = " ";
+            }
+            const maximumPropertiesToStringify = Math.min(keyLength, maximumBreadth);
+            if (deterministic && !isTypedArrayWithEntries(value2)) {
+              keys = sort(keys, comparator);
+            }
+            stack.push(value2);
+            for (let i = 0; i < maximumPropertiesToStringify; i++) {
+              const key2 = keys[i];
+              const tmp = stringifyFnReplacer(key2, value2, stack, replacer, spacer, indentation);
+              if (tmp !== void 0) {
+                res += `${separator}${strEscape(key2)}:${whitespace}${tmp}`;
+                separator = join9;
+              }
+            }
+            if (keyLength > maximumBreadth) {
+              const removedKeys = keyLength - maximumBreadth;
+              res += `${separator}"...":${whitespace}"${getItemCount(removedKeys)} not stringified"`;
+              separator = join9;
+            }
+            if (spacer !== "" && separator.length > 1) {
+              res = `
+${indentation}${res}
+${originalIndentation}`;
+            }
+            stack.pop();
+            return `{${res}}`;
+          }
+          case "number":
+            return isFinite(value2) ? String(value2) : fail ? fail(value2) : "null";
+          case "boolean":
+            return value2 === true ? "true" : "false";
+          case "undefined":
+            return void 0;
+          case "bigint":
+            if (bigint) {
+              return String(value2);
+            }
+          // fallthrough
+          default:
+            return fail ? fail(value2) : void 0;
+        }
+      }
+      function stringifyArrayReplacer(key, value2, stack, replacer, spacer, indentation) {
+        if (typeof value2 === "object" && value2 !== null && typeof value2.toJSON === "function") {
+          value2 = value2.toJSON(key);
+        }
+        switch (typeof value2) {
+          case "string":
+            return strEscape(value2);
+          case "object": {
+            if (value2 === null) {
+              return "null";
+            }
+            if (stack.indexOf(value2) !== -1) {
+              return circularValue;
+            }
+            const originalIndentation = indentation;
+            let res = "";
+            let join9 = ",";
+            if (Array.isArray(value2)) {
+              if (value2.length === 0) {
+                return "[]";
+              }
+              if (maximumDepth < stack.length + 1) {
+                return '"[Array]"';
+              }
+              stack.push(value2);
+              if (spacer !== "") {
+                indentation += spacer;
+                res += `
+${indentation}`;
+                join9 = `,
+${indentation}`;
+              }
+              const maximumValuesToStringify = Math.min(value2.length, maximumBreadth);
+              let i = 0;
+              for (; i < maximumValuesToStringify - 1; i++) {
+                const tmp2 = stringifyArrayReplacer(String(i), value2[i], stack, replacer, spacer, indentation);
+                res += tmp2 !== void 0 ? tmp2 : "null";
+                res += join9;
+              }
+              const tmp = stringifyArrayReplacer(String(i), value2[i], stack, replacer, spacer, indentation);
+              res += tmp !== void 0 ? tmp : "null";
+              if (value2.length - 1 > maximumBreadth) {
+                const removedKeys = value2.length - maximumBreadth - 1;
+                res += `${join9}"... ${getItemCount(removedKeys)} not stringified"`;
+              }
+              if (spacer !== "") {
+                res += `
+${originalIndentation}`;
+              }
+              stack.pop();
+              return `[${res}]`;
+            }
+            stack.push(value2);
+            let whitespace = "";
+            if (spacer !== "") {
+              indentation += spacer;
+              join9 = `,
+${indentation}`;
+              whitespace = " ";
+            }
+            let separator = "";
+            for (const key2 of replacer) {
+              const tmp = stringifyArrayReplacer(key2, value2[key2], stack, replacer, spacer, indentation);
+              if (tmp !== void 0) {
+                res += `${separator}${strEscape(key2)}:${whitespace}${tmp}`;
+                separator = join9;
+              }
+            }
+            if (spacer !== "" && separator.length > 1) {
+              res = `
+${indentation}${res}
+${originalIndentation}`;
+            }
+            stack.pop();
+            return `{${res}}`;
+          }
+          case "number":
+            return isFinite(value2) ? String(value2) : fail ? fail(value2) : "null";
+          case "boolean":
+            return value2 === true ? "true" : "false";
+          case "undefined":
+            return void 0;
+          case "bigint":
+            if (bigint) {
+              return String(value2);
+            }
+          // fallthrough
+          default:
+            return fail ? fail(value2) : void 0;
+        }
+      }
+      function stringifyIndent(key, value2, stack, spacer, indentation) {
+        switch (typeof value2) {
+          case "string":
+            return strEscape(value2);
+          case "object": {
+            if (value2 === null) {
+              return "null";
+            }
+            if (typeof value2.toJSON === "function") {
+              value2 = value2.toJSON(key);
+              if (typeof value2 !== "object") {
+                return stringifyIndent(key, value2, stack, spacer, indentation);
+              }
+              if (value2 === null) {
+                return "null";
+              }
+            }
+            if (stack.indexOf(value2) !== -1) {
+              return circularValue;
+            }
+            const originalIndentation = indentation;
+            if (Array.isArray(value2)) {
+              if (value2.length === 0) {
+                return "[]";
+              }
+              if (maximumDepth < stack.length + 1) {
+                return '"[Array]"';
+              }
+              stack.push(value2);
+              indentation += spacer;
+              let res2 = `
+${indentation}`;
+              const join10 = `,
+${indentation}`;
+              const maximumValuesToStringify = Math.min(value2.length, maximumBreadth);
+              let i = 0;
+              for (; i < maximumValuesToStringify - 1; i++) {
+                const tmp2 = stringifyIndent(String(i), value2[i], stack, spacer, indentation);
+                res2 += tmp2 !== void 0 ? tmp2 : "null";
+                res2 += join10;
+              }
+              const tmp = stringifyIndent(String(i), value2[i], stack, spacer, indentation);
+              res2 += tmp !== void 0 ? tmp : "null";
+              if (value2.length - 1 > maximumBreadth) {
+                const removedKeys = value2.length - maximumBreadth - 1;
+                res2 += `${join10}"... ${getItemCount(removedKeys)} not stringified"`;
+              }
+              res2 += `
+${originalIndentation}`;
+              stack.pop();
+              return `[${res2}]`;
+            }
+            let keys = Object.keys(value2);
+            const keyLength = keys.length;
+            if (keyLength === 0) {
+              return "{}";
+            }
+            if (maximumDepth < stack.length + 1) {
+              return '"[Object]"';
+            }
+            indentation += spacer;
+            const join9 = `,
+${indentation}`;
+            let res = "";
+            let separator = "";
+            let maximumPropertiesToStringify = Math.min(keyLength, maximumBreadth);
+            if (isTypedArrayWithEntries(value2)) {
+              res += stringifyTypedArray(value2, join9, maximumBreadth);
+              keys = keys.slice(value2.length);
+              maximumPropertiesToStringify -= value2.length;
+              separator = join9;
+            }
+            if (deterministic) {
+              keys = sort(keys, comparator);
+            }
+            stack.push(value2);
+            for (let i = 0; i < maximumPropertiesToStringify; i++) {
+              const key2 = keys[i];
+              const tmp = stringifyIndent(key2, value2[key2], stack, spacer, indentation);
+              if (tmp !== void 0) {
+                res += `${separator}${strEscape(key2)}: ${tmp}`;
+                separator = join9;
+              }
+            }
+            if (keyLength > maximumBreadth) {
+              const removedKeys = keyLength - maximumBreadth;
+              res += `${separator}"...": "${getItemCount(removedKeys)} not stringified"`;
+              separator = join9;
+            }
+            if (separator !== "") {
+              res = `
+${indentation}${res}
+${originalIndentation}`;
+            }
+            stack.pop();
+            return `{${res}}`;
+          }
+          case "number":
+            return isFinite(value2) ? String(value2) : fail ? fail(value2) : "null";
+          case "boolean":
+            return value2 === true ? "true" : "false";
+          case "undefined":
+            return void 0;
+          case "bigint":
+            if (bigint) {
+              return String(value2);
+            }
+          // fallthrough
+          default:
+            return fail ? fail(value2) : void 0;
+        }
+      }
+      function stringifySimple(key, value2, stack) {
+        switch (typeof value2) {
+          case "string":
+            return strEscape(value2);
+          case "object": {
+            if (value2 === null) {
+              return "null";
+            }
+            if (typeof value2.toJSON === "function") {
+              value2 = value2.toJSON(key);
+              if (typeof value2 !== "object") {
+                return stringifySimple(key, value2, stack);
+              }
+              if (value2 === null) {
+                return "null";
+              }
+            }
+            if (stack.indexOf(value2) !== -1) {
+              return circularValue;
+            }
+            let res = "";
+            const hasLength = value2.length !== void 0;
+            if (hasLength && Array.isArray(value2)) {
+              if (value2.length === 0) {
+                return "[]";
+              }
+              if (maximumDepth < stack.length + 1) {
+                return '"[Array]"';
+              }
+              stack.push(value2);
+              const maximumValuesToStringify = Math.min(value2.length, maximumBreadth);
+              let i = 0;
+              for (; i < maximumValuesToStringify - 1; i++) {
+                const tmp2 = stringifySimple(String(i), value2[i], stack);
+                res += tmp2 !== void 0 ? tmp2 : "null";
+                res += ",";
+              }
+              const tmp = stringifySimple(String(i), value2[i], stack);
+              res += tmp !== void 0 ? tmp : "null";
+              if (value2.length - 1 > maximumBreadth) {
+                const removedKeys = value2.length - maximumBreadth - 1;
+                res += `,"... ${getItemCount(removedKeys)} not stringified"`;
+              }
+              stack.pop();
+              return `[${res}]`;
+            }
+            let keys = Object.keys(value2);
+            const keyLength = keys.length;
+            if (keyLength === 0) {
+              return "{}";
+            }
+            if (maximumDepth < stack.length + 1) {
+              return '"[Object]"';
+            }
+            let separator = "";
+            let maximumPropertiesToStringify = Math.min(keyLength, maximumBreadth);
+            if (hasLength && isTypedArrayWithEntries(value2)) {
+              res += stringifyTypedArray(value2, ",", maximumBreadth);
+              keys = keys.slice(value2.length);
+              maximumPropertiesToStringify -= value2.length;
+              separator = ",";
+            }
+            if (deterministic) {
+              keys = sort(keys, comparator);
+            }
+            stack.push(value2);
+            for (let i = 0; i < maximumPropertiesToStringify; i++) {
+              const key2 = keys[i];
+              const tmp = stringifySimple(key2, value2[key2], stack);
+              if (tmp !== void 0) {
+                res += `${separator}${strEscape(key2)}:${tmp}`;
+                separator = ",";
+              }
+            }
+            if (keyLength > maximumBreadth) {
+              const removedKeys = keyLength - maximumBreadth;
+              res += `${separator}"...":"${getItemCount(removedKeys)} not stringified"`;
+            }
+            stack.pop();
+            return `{${res}}`;
+          }
+          case "number":
+            return isFinite(value2) ? String(value2) : fail ? fail(value2) : "null";
+          case "boolean":
+            return value2 === true ? "true" : "false";
+          case "undefined":
+            return void 0;
+          case "bigint":
+            if (bigint) {
+              return String(value2);
+            }
+          // fallthrough
+          default:
+            return fail ? fail(value2) : void 0;
+        }
+      }
+      function stringify3(value2, replacer, space) {
+        if (arguments.length > 1) {
+          let spacer = "";
+          if (typeof space === "number") {
+            spacer = " ".repeat(Math.min(space, 10));
+          } else if (typeof space === "string") {
+            spacer = space.slice(0, 10);
+          }
+          if (replacer != null) {
+            if (typeof replacer === "function") {
+              return stringifyFnReplacer("", { "": value2 }, [], replacer, spacer, "");
+            }
+            if (Array.isArray(replacer)) {
+              return stringifyArrayReplacer("", value2, [], getUniqueReplacerSet(replacer), spacer, "");
+            }
+          }
+          if (spacer.length !== 0) {
+            return stringifyIndent("", value2, [], spacer, "");
+          }
+        }
+        return stringifySimple("", value2, []);
+      }
+      return stringify3;
+    }
   }
 });
 
@@ -17880,12 +18476,12 @@ var require_common = __commonJS({
       createDebug.skips = [];
       createDebug.formatters = {};
       function selectColor(namespace2) {
-        let hash = 0;
+        let hash2 = 0;
         for (let i = 0; i < namespace2.length; i++) {
-          hash = (hash << 5) - hash + namespace2.charCodeAt(i);
-          hash |= 0;
+          hash2 = (hash2 << 5) - hash2 + namespace2.charCodeAt(i);
+          hash2 |= 0;
         }
-        return createDebug.colors[Math.abs(hash) % createDebug.colors.length];
+        return createDebug.colors[Math.abs(hash2) % createDebug.colors.length];
       }
       createDebug.selectColor = selectColor;
       function createDebug(namespace2) {
@@ -18515,12 +19111,12 @@ var require_promisify = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     function promisify(fn) {
       return function(req, opts) {
-        return new Promise((resolve8, reject) => {
+        return new Promise((resolve9, reject) => {
           fn.call(this, req, opts, (err, rtn) => {
             if (err) {
               reject(err);
             } else {
-              resolve8(rtn);
+              resolve9(rtn);
             }
           });
         });
@@ -18724,7 +19320,7 @@ var require_parse_proxy_response = __commonJS({
     var debug_1 = __importDefault(require_src());
     var debug = debug_1.default("https-proxy-agent:parse-proxy-response");
     function parseProxyResponse(socket) {
-      return new Promise((resolve8, reject) => {
+      return new Promise((resolve9, reject) => {
         let buffersLength = 0;
         const buffers = [];
         function read() {
@@ -18764,7 +19360,7 @@ var require_parse_proxy_response = __commonJS({
           const firstLine = buffered.toString("ascii", 0, buffered.indexOf("\r\n"));
           const statusCode = +firstLine.split(" ")[1];
           debug("got proxy server response: %o", firstLine);
-          resolve8({
+          resolve9({
             statusCode,
             buffered
           });
@@ -18785,11 +19381,11 @@ var require_agent = __commonJS({
     "use strict";
     var __awaiter = exports && exports.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value2) {
-        return value2 instanceof P ? value2 : new P(function(resolve8) {
-          resolve8(value2);
+        return value2 instanceof P ? value2 : new P(function(resolve9) {
+          resolve9(value2);
         });
       }
-      return new (P || (P = Promise))(function(resolve8, reject) {
+      return new (P || (P = Promise))(function(resolve9, reject) {
         function fulfilled(value2) {
           try {
             step(generator.next(value2));
@@ -18805,7 +19401,7 @@ var require_agent = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve9(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -19533,602 +20129,6 @@ var require_is_retry_allowed = __commonJS({
   }
 });
 
-// node_modules/safe-stable-stringify/index.js
-var require_safe_stable_stringify = __commonJS({
-  "node_modules/safe-stable-stringify/index.js"(exports, module) {
-    "use strict";
-    var { hasOwnProperty: hasOwnProperty2 } = Object.prototype;
-    var stringify2 = configure2();
-    stringify2.configure = configure2;
-    stringify2.stringify = stringify2;
-    stringify2.default = stringify2;
-    exports.stringify = stringify2;
-    exports.configure = configure2;
-    module.exports = stringify2;
-    var strEscapeSequencesRegExp = /[\u0000-\u001f\u0022\u005c\ud800-\udfff]/;
-    function strEscape(str5) {
-      if (str5.length < 5e3 && !strEscapeSequencesRegExp.test(str5)) {
-        return `"${str5}"`;
-      }
-      return JSON.stringify(str5);
-    }
-    function sort(array, comparator) {
-      if (array.length > 200 || comparator) {
-        return array.sort(comparator);
-      }
-      for (let i = 1; i < array.length; i++) {
-        const currentValue = array[i];
-        let position2 = i;
-        while (position2 !== 0 && array[position2 - 1] > currentValue) {
-          array[position2] = array[position2 - 1];
-          position2--;
-        }
-        array[position2] = currentValue;
-      }
-      return array;
-    }
-    var typedArrayPrototypeGetSymbolToStringTag = Object.getOwnPropertyDescriptor(
-      Object.getPrototypeOf(
-        Object.getPrototypeOf(
-          new Int8Array()
-        )
-      ),
-      Symbol.toStringTag
-    ).get;
-    function isTypedArrayWithEntries(value2) {
-      return typedArrayPrototypeGetSymbolToStringTag.call(value2) !== void 0 && value2.length !== 0;
-    }
-    function stringifyTypedArray(array, separator, maximumBreadth) {
-      if (array.length < maximumBreadth) {
-        maximumBreadth = array.length;
-      }
-      const whitespace = separator === "," ? "" : " ";
-      let res = `"0":${whitespace}${array[0]}`;
-      for (let i = 1; i < maximumBreadth; i++) {
-        res += `${separator}"${i}":${whitespace}${array[i]}`;
-      }
-      return res;
-    }
-    function getCircularValueOption(options) {
-      if (hasOwnProperty2.call(options, "circularValue")) {
-        const circularValue = options.circularValue;
-        if (typeof circularValue === "string") {
-          return `"${circularValue}"`;
-        }
-        if (circularValue == null) {
-          return circularValue;
-        }
-        if (circularValue === Error || circularValue === TypeError) {
-          return {
-            toString() {
-              throw new TypeError("Converting circular structure to JSON");
-            }
-          };
-        }
-        throw new TypeError('The "circularValue" argument must be of type string or the value null or undefined');
-      }
-      return '"[Circular]"';
-    }
-    function getDeterministicOption(options) {
-      let value2;
-      if (hasOwnProperty2.call(options, "deterministic")) {
-        value2 = options.deterministic;
-        if (typeof value2 !== "boolean" && typeof value2 !== "function") {
-          throw new TypeError('The "deterministic" argument must be of type boolean or comparator function');
-        }
-      }
-      return value2 === void 0 ? true : value2;
-    }
-    function getBooleanOption(options, key) {
-      let value2;
-      if (hasOwnProperty2.call(options, key)) {
-        value2 = options[key];
-        if (typeof value2 !== "boolean") {
-          throw new TypeError(`The "${key}" argument must be of type boolean`);
-        }
-      }
-      return value2 === void 0 ? true : value2;
-    }
-    function getPositiveIntegerOption(options, key) {
-      let value2;
-      if (hasOwnProperty2.call(options, key)) {
-        value2 = options[key];
-        if (typeof value2 !== "number") {
-          throw new TypeError(`The "${key}" argument must be of type number`);
-        }
-        if (!Number.isInteger(value2)) {
-          throw new TypeError(`The "${key}" argument must be an integer`);
-        }
-        if (value2 < 1) {
-          throw new RangeError(`The "${key}" argument must be >= 1`);
-        }
-      }
-      return value2 === void 0 ? Infinity : value2;
-    }
-    function getItemCount(number) {
-      if (number === 1) {
-        return "1 item";
-      }
-      return `${number} items`;
-    }
-    function getUniqueReplacerSet(replacerArray) {
-      const replacerSet = /* @__PURE__ */ new Set();
-      for (const value2 of replacerArray) {
-        if (typeof value2 === "string" || typeof value2 === "number") {
-          replacerSet.add(String(value2));
-        }
-      }
-      return replacerSet;
-    }
-    function getStrictOption(options) {
-      if (hasOwnProperty2.call(options, "strict")) {
-        const value2 = options.strict;
-        if (typeof value2 !== "boolean") {
-          throw new TypeError('The "strict" argument must be of type boolean');
-        }
-        if (value2) {
-          return (value3) => {
-            let message = `Object can not safely be stringified. Received type ${typeof value3}`;
-            if (typeof value3 !== "function") message += ` (${value3.toString()})`;
-            throw new Error(message);
-          };
-        }
-      }
-    }
-    function configure2(options) {
-      options = { ...options };
-      const fail = getStrictOption(options);
-      if (fail) {
-        if (options.bigint === void 0) {
-          options.bigint = false;
-        }
-        if (!("circularValue" in options)) {
-          options.circularValue = Error;
-        }
-      }
-      const circularValue = getCircularValueOption(options);
-      const bigint = getBooleanOption(options, "bigint");
-      const deterministic = getDeterministicOption(options);
-      const comparator = typeof deterministic === "function" ? deterministic : void 0;
-      const maximumDepth = getPositiveIntegerOption(options, "maximumDepth");
-      const maximumBreadth = getPositiveIntegerOption(options, "maximumBreadth");
-      function stringifyFnReplacer(key, parent, stack, replacer, spacer, indentation) {
-        let value2 = parent[key];
-        if (typeof value2 === "object" && value2 !== null && typeof value2.toJSON === "function") {
-          value2 = value2.toJSON(key);
-        }
-        value2 = replacer.call(parent, key, value2);
-        switch (typeof value2) {
-          case "string":
-            return strEscape(value2);
-          case "object": {
-            if (value2 === null) {
-              return "null";
-            }
-            if (stack.indexOf(value2) !== -1) {
-              return circularValue;
-            }
-            let res = "";
-            let join9 = ",";
-            const originalIndentation = indentation;
-            if (Array.isArray(value2)) {
-              if (value2.length === 0) {
-                return "[]";
-              }
-              if (maximumDepth < stack.length + 1) {
-                return '"[Array]"';
-              }
-              stack.push(value2);
-              if (spacer !== "") {
-                indentation += spacer;
-                res += `
-${indentation}`;
-                join9 = `,
-${indentation}`;
-              }
-              const maximumValuesToStringify = Math.min(value2.length, maximumBreadth);
-              let i = 0;
-              for (; i < maximumValuesToStringify - 1; i++) {
-                const tmp2 = stringifyFnReplacer(String(i), value2, stack, replacer, spacer, indentation);
-                res += tmp2 !== void 0 ? tmp2 : "null";
-                res += join9;
-              }
-              const tmp = stringifyFnReplacer(String(i), value2, stack, replacer, spacer, indentation);
-              res += tmp !== void 0 ? tmp : "null";
-              if (value2.length - 1 > maximumBreadth) {
-                const removedKeys = value2.length - maximumBreadth - 1;
-                res += `${join9}"... ${getItemCount(removedKeys)} not stringified"`;
-              }
-              if (spacer !== "") {
-                res += `
-${originalIndentation}`;
-              }
-              stack.pop();
-              return `[${res}]`;
-            }
-            let keys = Object.keys(value2);
-            const keyLength = keys.length;
-            if (keyLength === 0) {
-              return "{}";
-            }
-            if (maximumDepth < stack.length + 1) {
-              return '"[Object]"';
-            }
-            let whitespace = "";
-            let separator = "";
-            if (spacer !== "") {
-              indentation += spacer;
-              join9 = `,
-${indentation}`;
-              whitespace = " ";
-            }
-            const maximumPropertiesToStringify = Math.min(keyLength, maximumBreadth);
-            if (deterministic && !isTypedArrayWithEntries(value2)) {
-              keys = sort(keys, comparator);
-            }
-            stack.push(value2);
-            for (let i = 0; i < maximumPropertiesToStringify; i++) {
-              const key2 = keys[i];
-              const tmp = stringifyFnReplacer(key2, value2, stack, replacer, spacer, indentation);
-              if (tmp !== void 0) {
-                res += `${separator}${strEscape(key2)}:${whitespace}${tmp}`;
-                separator = join9;
-              }
-            }
-            if (keyLength > maximumBreadth) {
-              const removedKeys = keyLength - maximumBreadth;
-              res += `${separator}"...":${whitespace}"${getItemCount(removedKeys)} not stringified"`;
-              separator = join9;
-            }
-            if (spacer !== "" && separator.length > 1) {
-              res = `
-${indentation}${res}
-${originalIndentation}`;
-            }
-            stack.pop();
-            return `{${res}}`;
-          }
-          case "number":
-            return isFinite(value2) ? String(value2) : fail ? fail(value2) : "null";
-          case "boolean":
-            return value2 === true ? "true" : "false";
-          case "undefined":
-            return void 0;
-          case "bigint":
-            if (bigint) {
-              return String(value2);
-            }
-          // fallthrough
-          default:
-            return fail ? fail(value2) : void 0;
-        }
-      }
-      function stringifyArrayReplacer(key, value2, stack, replacer, spacer, indentation) {
-        if (typeof value2 === "object" && value2 !== null && typeof value2.toJSON === "function") {
-          value2 = value2.toJSON(key);
-        }
-        switch (typeof value2) {
-          case "string":
-            return strEscape(value2);
-          case "object": {
-            if (value2 === null) {
-              return "null";
-            }
-            if (stack.indexOf(value2) !== -1) {
-              return circularValue;
-            }
-            const originalIndentation = indentation;
-            let res = "";
-            let join9 = ",";
-            if (Array.isArray(value2)) {
-              if (value2.length === 0) {
-                return "[]";
-              }
-              if (maximumDepth < stack.length + 1) {
-                return '"[Array]"';
-              }
-              stack.push(value2);
-              if (spacer !== "") {
-                indentation += spacer;
-                res += `
-${indentation}`;
-                join9 = `,
-${indentation}`;
-              }
-              const maximumValuesToStringify = Math.min(value2.length, maximumBreadth);
-              let i = 0;
-              for (; i < maximumValuesToStringify - 1; i++) {
-                const tmp2 = stringifyArrayReplacer(String(i), value2[i], stack, replacer, spacer, indentation);
-                res += tmp2 !== void 0 ? tmp2 : "null";
-                res += join9;
-              }
-              const tmp = stringifyArrayReplacer(String(i), value2[i], stack, replacer, spacer, indentation);
-              res += tmp !== void 0 ? tmp : "null";
-              if (value2.length - 1 > maximumBreadth) {
-                const removedKeys = value2.length - maximumBreadth - 1;
-                res += `${join9}"... ${getItemCount(removedKeys)} not stringified"`;
-              }
-              if (spacer !== "") {
-                res += `
-${originalIndentation}`;
-              }
-              stack.pop();
-              return `[${res}]`;
-            }
-            stack.push(value2);
-            let whitespace = "";
-            if (spacer !== "") {
-              indentation += spacer;
-              join9 = `,
-${indentation}`;
-              whitespace = " ";
-            }
-            let separator = "";
-            for (const key2 of replacer) {
-              const tmp = stringifyArrayReplacer(key2, value2[key2], stack, replacer, spacer, indentation);
-              if (tmp !== void 0) {
-                res += `${separator}${strEscape(key2)}:${whitespace}${tmp}`;
-                separator = join9;
-              }
-            }
-            if (spacer !== "" && separator.length > 1) {
-              res = `
-${indentation}${res}
-${originalIndentation}`;
-            }
-            stack.pop();
-            return `{${res}}`;
-          }
-          case "number":
-            return isFinite(value2) ? String(value2) : fail ? fail(value2) : "null";
-          case "boolean":
-            return value2 === true ? "true" : "false";
-          case "undefined":
-            return void 0;
-          case "bigint":
-            if (bigint) {
-              return String(value2);
-            }
-          // fallthrough
-          default:
-            return fail ? fail(value2) : void 0;
-        }
-      }
-      function stringifyIndent(key, value2, stack, spacer, indentation) {
-        switch (typeof value2) {
-          case "string":
-            return strEscape(value2);
-          case "object": {
-            if (value2 === null) {
-              return "null";
-            }
-            if (typeof value2.toJSON === "function") {
-              value2 = value2.toJSON(key);
-              if (typeof value2 !== "object") {
-                return stringifyIndent(key, value2, stack, spacer, indentation);
-              }
-              if (value2 === null) {
-                return "null";
-              }
-            }
-            if (stack.indexOf(value2) !== -1) {
-              return circularValue;
-            }
-            const originalIndentation = indentation;
-            if (Array.isArray(value2)) {
-              if (value2.length === 0) {
-                return "[]";
-              }
-              if (maximumDepth < stack.length + 1) {
-                return '"[Array]"';
-              }
-              stack.push(value2);
-              indentation += spacer;
-              let res2 = `
-${indentation}`;
-              const join10 = `,
-${indentation}`;
-              const maximumValuesToStringify = Math.min(value2.length, maximumBreadth);
-              let i = 0;
-              for (; i < maximumValuesToStringify - 1; i++) {
-                const tmp2 = stringifyIndent(String(i), value2[i], stack, spacer, indentation);
-                res2 += tmp2 !== void 0 ? tmp2 : "null";
-                res2 += join10;
-              }
-              const tmp = stringifyIndent(String(i), value2[i], stack, spacer, indentation);
-              res2 += tmp !== void 0 ? tmp : "null";
-              if (value2.length - 1 > maximumBreadth) {
-                const removedKeys = value2.length - maximumBreadth - 1;
-                res2 += `${join10}"... ${getItemCount(removedKeys)} not stringified"`;
-              }
-              res2 += `
-${originalIndentation}`;
-              stack.pop();
-              return `[${res2}]`;
-            }
-            let keys = Object.keys(value2);
-            const keyLength = keys.length;
-            if (keyLength === 0) {
-              return "{}";
-            }
-            if (maximumDepth < stack.length + 1) {
-              return '"[Object]"';
-            }
-            indentation += spacer;
-            const join9 = `,
-${indentation}`;
-            let res = "";
-            let separator = "";
-            let maximumPropertiesToStringify = Math.min(keyLength, maximumBreadth);
-            if (isTypedArrayWithEntries(value2)) {
-              res += stringifyTypedArray(value2, join9, maximumBreadth);
-              keys = keys.slice(value2.length);
-              maximumPropertiesToStringify -= value2.length;
-              separator = join9;
-            }
-            if (deterministic) {
-              keys = sort(keys, comparator);
-            }
-            stack.push(value2);
-            for (let i = 0; i < maximumPropertiesToStringify; i++) {
-              const key2 = keys[i];
-              const tmp = stringifyIndent(key2, value2[key2], stack, spacer, indentation);
-              if (tmp !== void 0) {
-                res += `${separator}${strEscape(key2)}: ${tmp}`;
-                separator = join9;
-              }
-            }
-            if (keyLength > maximumBreadth) {
-              const removedKeys = keyLength - maximumBreadth;
-              res += `${separator}"...": "${getItemCount(removedKeys)} not stringified"`;
-              separator = join9;
-            }
-            if (separator !== "") {
-              res = `
-${indentation}${res}
-${originalIndentation}`;
-            }
-            stack.pop();
-            return `{${res}}`;
-          }
-          case "number":
-            return isFinite(value2) ? String(value2) : fail ? fail(value2) : "null";
-          case "boolean":
-            return value2 === true ? "true" : "false";
-          case "undefined":
-            return void 0;
-          case "bigint":
-            if (bigint) {
-              return String(value2);
-            }
-          // fallthrough
-          default:
-            return fail ? fail(value2) : void 0;
-        }
-      }
-      function stringifySimple(key, value2, stack) {
-        switch (typeof value2) {
-          case "string":
-            return strEscape(value2);
-          case "object": {
-            if (value2 === null) {
-              return "null";
-            }
-            if (typeof value2.toJSON === "function") {
-              value2 = value2.toJSON(key);
-              if (typeof value2 !== "object") {
-                return stringifySimple(key, value2, stack);
-              }
-              if (value2 === null) {
-                return "null";
-              }
-            }
-            if (stack.indexOf(value2) !== -1) {
-              return circularValue;
-            }
-            let res = "";
-            const hasLength = value2.length !== void 0;
-            if (hasLength && Array.isArray(value2)) {
-              if (value2.length === 0) {
-                return "[]";
-              }
-              if (maximumDepth < stack.length + 1) {
-                return '"[Array]"';
-              }
-              stack.push(value2);
-              const maximumValuesToStringify = Math.min(value2.length, maximumBreadth);
-              let i = 0;
-              for (; i < maximumValuesToStringify - 1; i++) {
-                const tmp2 = stringifySimple(String(i), value2[i], stack);
-                res += tmp2 !== void 0 ? tmp2 : "null";
-                res += ",";
-              }
-              const tmp = stringifySimple(String(i), value2[i], stack);
-              res += tmp !== void 0 ? tmp : "null";
-              if (value2.length - 1 > maximumBreadth) {
-                const removedKeys = value2.length - maximumBreadth - 1;
-                res += `,"... ${getItemCount(removedKeys)} not stringified"`;
-              }
-              stack.pop();
-              return `[${res}]`;
-            }
-            let keys = Object.keys(value2);
-            const keyLength = keys.length;
-            if (keyLength === 0) {
-              return "{}";
-            }
-            if (maximumDepth < stack.length + 1) {
-              return '"[Object]"';
-            }
-            let separator = "";
-            let maximumPropertiesToStringify = Math.min(keyLength, maximumBreadth);
-            if (hasLength && isTypedArrayWithEntries(value2)) {
-              res += stringifyTypedArray(value2, ",", maximumBreadth);
-              keys = keys.slice(value2.length);
-              maximumPropertiesToStringify -= value2.length;
-              separator = ",";
-            }
-            if (deterministic) {
-              keys = sort(keys, comparator);
-            }
-            stack.push(value2);
-            for (let i = 0; i < maximumPropertiesToStringify; i++) {
-              const key2 = keys[i];
-              const tmp = stringifySimple(key2, value2[key2], stack);
-              if (tmp !== void 0) {
-                res += `${separator}${strEscape(key2)}:${tmp}`;
-                separator = ",";
-              }
-            }
-            if (keyLength > maximumBreadth) {
-              const removedKeys = keyLength - maximumBreadth;
-              res += `${separator}"...":"${getItemCount(removedKeys)} not stringified"`;
-            }
-            stack.pop();
-            return `{${res}}`;
-          }
-          case "number":
-            return isFinite(value2) ? String(value2) : fail ? fail(value2) : "null";
-          case "boolean":
-            return value2 === true ? "true" : "false";
-          case "undefined":
-            return void 0;
-          case "bigint":
-            if (bigint) {
-              return String(value2);
-            }
-          // fallthrough
-          default:
-            return fail ? fail(value2) : void 0;
-        }
-      }
-      function stringify3(value2, replacer, space) {
-        if (arguments.length > 1) {
-          let spacer = "";
-          if (typeof space === "number") {
-            spacer = " ".repeat(Math.min(space, 10));
-          } else if (typeof space === "string") {
-            spacer = space.slice(0, 10);
-          }
-          if (replacer != null) {
-            if (typeof replacer === "function") {
-              return stringifyFnReplacer("", { "": value2 }, [], replacer, spacer, "");
-            }
-            if (Array.isArray(replacer)) {
-              return stringifyArrayReplacer("", value2, [], getUniqueReplacerSet(replacer), spacer, "");
-            }
-          }
-          if (spacer.length !== 0) {
-            return stringifyIndent("", value2, [], spacer, "");
-          }
-        }
-        return stringifySimple("", value2, []);
-      }
-      return stringify3;
-    }
-  }
-});
-
 // package.json
 var package_default = {
   name: "dhis2-metadata-action",
@@ -20193,7 +20193,7 @@ var package_default = {
 // src/config/inputs.ts
 import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { isAbsolute as isAbsolute2, join as join2, relative as relative2, resolve as resolve2 } from "node:path";
+import { isAbsolute as isAbsolute3, join as join2, relative as relative2, resolve as resolve3 } from "node:path";
 
 // src/errors.ts
 var UserError = class extends Error {
@@ -20215,21 +20215,239 @@ function isUserError(e) {
   return e instanceof UserError;
 }
 
+// src/dhis2/query.ts
+function encodeQueryComponent(value2) {
+  return encodeURIComponent(value2).replace(/%3A/gi, ":").replace(/%2C/gi, ",");
+}
+function buildQuery(params) {
+  if (!params) return "";
+  const parts = [];
+  for (const [key, raw] of Object.entries(params)) {
+    for (const value2 of Array.isArray(raw) ? raw : [raw]) {
+      if (value2 === void 0) continue;
+      parts.push(`${encodeQueryComponent(key)}=${encodeQueryComponent(String(value2))}`);
+    }
+  }
+  return parts.join("&");
+}
+function withQuery(url2, params) {
+  const query = buildQuery(params);
+  return query ? `${url2}${url2.includes("?") ? "&" : "?"}${query}` : url2;
+}
+
+// src/util/text.ts
+var LINE_BREAKS = /\r\n|[\r\n\u0085\u2028\u2029]/g;
+var CONTROLS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u0084\u0086-\u009f\u202a-\u202e\u2066-\u2069]/g;
+function visible(c) {
+  const code2 = c.charCodeAt(0);
+  return code2 <= 255 ? `\\x${code2.toString(16).padStart(2, "0")}` : `\\u${code2.toString(16).padStart(4, "0")}`;
+}
+function logText(text) {
+  const flat2 = String(text).replace(LINE_BREAKS, " \u23CE ").replace(/\t/g, " ").replace(CONTROLS, visible);
+  return flat2.replace(/##\[/g, "## [").replace(/^(\s*):(?=:)/, "$1: ");
+}
+function commitLine(text) {
+  return String(text).replace(LINE_BREAKS, " ").replace(CONTROLS, "").replace(/\s+/g, " ").trim();
+}
+function stripTerminal(text) {
+  return String(text).replace(/\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)?/g, "").replace(/(?:\u001b\[|\u009b)[0-?]*[ -/]*[@-~]/g, "").replace(/\u001b[P^_X][^\u001b]*(?:\u001b\\)?/g, "").replace(/\u001b[ -/]*[0-~]?/g, "").replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, "");
+}
+
+// src/github/markdown.ts
+var Markup = class {
+  constructor(text) {
+    this.text = text;
+  }
+  toString() {
+    return this.text;
+  }
+};
+var ENTITIES = {
+  "&": "&amp;",
+  "<": "&lt;",
+  ">": "&gt;",
+  "*": "&#42;",
+  _: "&#95;",
+  "`": "&#96;",
+  "[": "&#91;",
+  "]": "&#93;",
+  "|": "&#124;",
+  "~": "&#126;",
+  "\\": "&#92;",
+  "!": "&#33;",
+  $: "&#36;"
+};
+var ZWSP = "\u200B";
+function mdText(value2) {
+  if (value2 instanceof Markup) return value2.text;
+  return markdownText(redact(value2 === void 0 || value2 === null ? "" : String(value2)));
+}
+function markdownText(raw) {
+  const text = commitLine(raw);
+  return text.replace(/[@#]/g, (c) => c + ZWSP).replace(/:\/\//g, `:${ZWSP}//`).replace(/\bwww\./gi, (w) => `${w.slice(0, 3)}${ZWSP}.`).replace(/[&<>*_`[\]|~\\!$]/g, (c) => ENTITIES[c] ?? c);
+}
+function cell(value2) {
+  return mdText(value2);
+}
+function code(value2) {
+  const text = commitLine(redact(value2 === void 0 || value2 === null ? "" : String(value2)));
+  if (text !== "" && /^[^`|<>&@#\\]+$/.test(text) && !/:\/\//.test(text)) return new Markup(`\`${text}\``);
+  return new Markup(markdownText(text));
+}
+function md(strings, ...values2) {
+  let out = strings[0] ?? "";
+  values2.forEach((v, i) => {
+    out += mdText(v) + (strings[i + 1] ?? "");
+  });
+  return new Markup(out);
+}
+function blocks(...parts) {
+  return parts.map((p) => p instanceof Markup ? p.text : p || "").map((p) => p.replace(/^(\s*\n)+/, "").replace(/\s+$/, "")).filter((p) => p !== "").join("\n\n");
+}
+function table(headers, rows, align) {
+  const sep2 = headers.map((_, i) => align?.[i] === "right" ? "---:" : "---");
+  return [headers.map(cell), sep2, ...rows.map((r) => r.map(cell))].map((r) => `| ${r.join(" | ")} |`).join("\n");
+}
+function formatBytes(bytes) {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+function programLabel(id, name) {
+  return name ? md`${name} (${code(id)})` : code(id);
+}
+
 // src/util/secrets.ts
+var MASK = "***";
+var MIN_LENGTH = 3;
+var hex = (c, width2) => c.charCodeAt(0).toString(16).padStart(width2, "0");
+var json = (s) => JSON.stringify(s).slice(1, -1);
+var ENCODINGS = [
+  // JSON strings: as JSON.stringify (our reports, most servers), and with every non-ASCII character (lower or
+  // upper case hex) or `/` escaped, as other serialisers write them.
+  json,
+  (s) => json(s).replace(/[\u007f-\uffff]/g, (c) => `\\u${hex(c, 4)}`),
+  (s) => json(s).replace(/[\u007f-\uffff]/g, (c) => `\\u${hex(c, 4).toUpperCase()}`),
+  (s) => json(s).replace(/\//g, "\\/"),
+  // Markdown and HTML: mdText's character references (job summary, PR comment; also without its zero-width
+  // spaces), and HTML/XML escaping as a server's error page or an XML answer has it (text only, or attributes
+  // too, in either spelling).
+  markdownText,
+  (s) => markdownText(s).replace(/\u200b/g, ""),
+  (s) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;"),
+  (s) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;"),
+  (s) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&#34;").replace(/'/g, "&#x27;"),
+  // URLs: encodeURIComponent (upper and lower case hex), our query encoding, a form (`+` for a space), and
+  // encodeURI (a whole URL: `#&=?/@:` stay).
+  (s) => tryEncode(encodeURIComponent, s),
+  (s) => tryEncode(encodeURIComponent, s).replace(/%[0-9A-F]{2}/g, (p) => p.toLowerCase()),
+  (s) => tryEncode(encodeQueryComponent, s),
+  (s) => new URLSearchParams([["", s]]).toString().slice(1),
+  (s) => tryEncode(encodeURI, s),
+  // Workflow commands: @actions/core escapes a message's `%`, CR and LF, and a property's `:` and `,` too.
+  (s) => s.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A"),
+  (s) => s.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A").replace(/:/g, "%3A").replace(/,/g, "%2C"),
+  // One-line text: a log line (logText) and a commit message or a Markdown value (commitLine) collapse
+  // line breaks and blanks.
+  logText,
+  commitLine,
+  (s) => s.replace(/\s+/g, " ")
+];
+function tryEncode(encode3, s) {
+  try {
+    return encode3(s);
+  } catch {
+    return s;
+  }
+}
+function secretVariants(secret) {
+  const seeds = /* @__PURE__ */ new Set([secret, secret.normalize("NFC"), secret.normalize("NFD")]);
+  for (const line2 of secret.split(/\r\n|[\r\n\u0085\u2028\u2029]/)) seeds.add(line2);
+  const all3 = new Set(seeds);
+  let layer = [...seeds];
+  for (let depth = 0; depth < 2; depth++) {
+    const next = [];
+    for (const value2 of layer) {
+      for (const encode3 of ENCODINGS) {
+        const v = encode3(value2);
+        if (!all3.has(v)) {
+          all3.add(v);
+          next.push(v);
+        }
+      }
+    }
+    layer = next;
+  }
+  return [...all3].filter((v) => v.trim().length >= MIN_LENGTH);
+}
 var secrets = /* @__PURE__ */ new Set();
+var variants = /* @__PURE__ */ new Set();
+var pattern;
 var listeners = [];
+function maskable(secret) {
+  if (secret.length < MIN_LENGTH) return [secret];
+  return [secret, ...secretVariants(secret).filter((v) => v !== secret)];
+}
 function registerSecret(value2) {
   if (!value2 || secrets.has(value2)) return;
   secrets.add(value2);
-  for (const listener of listeners) listener(value2);
+  if (value2.length >= MIN_LENGTH) {
+    for (const v of secretVariants(value2)) variants.add(v);
+    pattern = void 0;
+  }
+  for (const listener of listeners) for (const v of maskable(value2)) listener(v);
+}
+function registerBasicAuth(username, password) {
+  registerSecret(password);
+  const encoded = Buffer.from(`${username}:${password}`, "utf8").toString("base64");
+  registerSecret(encoded);
+  registerSecret(encoded.replace(/=+$/, ""));
+  return encoded;
+}
+function escapeRegExp(text) {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+function compiled() {
+  if (pattern !== void 0) return pattern;
+  const list2 = [...variants].sort((a, b) => b.length - a.length || (a < b ? -1 : 1));
+  pattern = list2.length === 0 ? null : new RegExp(list2.map(escapeRegExp).join("|"), "g");
+  return pattern;
 }
 function redact(text) {
-  let out = text;
-  for (const s of [...secrets].sort((a, b) => b.length - a.length)) {
-    if (s.length < 3) continue;
-    out = out.split(s).join("***");
+  const re = compiled();
+  if (!re || text.length < MIN_LENGTH) return text;
+  return text.replace(re, MASK);
+}
+function holdsSecret(text) {
+  const re = compiled();
+  if (!re) return false;
+  re.lastIndex = 0;
+  const found = re.test(text);
+  re.lastIndex = 0;
+  return found;
+}
+function refuseSecret(text, what) {
+  if (holdsSecret(text)) {
+    throw new UserError(
+      `${what} holds a secret of this run (the password or a token, in some form), so it is not written: remove it from the server (a name, a description), or change the secret`
+    );
   }
-  return out;
+}
+function redactValue(value2) {
+  if (!compiled()) return value2;
+  return walk(value2);
+}
+function walk(value2) {
+  if (typeof value2 === "string") return redact(value2);
+  if (Array.isArray(value2)) return value2.map(walk);
+  if (value2 !== null && typeof value2 === "object") {
+    const json2 = value2.toJSON;
+    if (typeof json2 === "function") return walk(json2.call(value2));
+    const out = {};
+    for (const [k, v] of Object.entries(value2)) out[redact(k)] = walk(v);
+    return out;
+  }
+  return value2;
 }
 
 // src/dhis2/server-url.ts
@@ -20244,7 +20462,13 @@ function normaliseServerUrl(input) {
       "server-url is not a valid URL (not shown: it may hold a secret); expected the DHIS2 base URL, e.g. https://dhis2.example.org"
     );
   }
-  if (url2.password) registerSecret(decodeURIComponent(url2.password));
+  if (url2.password) {
+    registerSecret(url2.password);
+    try {
+      registerSecret(decodeURIComponent(url2.password));
+    } catch {
+    }
+  }
   if (url2.username || url2.password) {
     throw new ConfigError("server-url must not contain credentials (user:password@): use username/password or token");
   }
@@ -20462,8 +20686,7 @@ function judgeProgram(expressions, references, before) {
 }
 
 // src/config/load-config.ts
-import { readFileSync as readFileSync3 } from "node:fs";
-import { posix } from "node:path";
+import { basename as basename2, dirname as dirname2, isAbsolute as isAbsolute2, posix, resolve as resolve2 } from "node:path";
 
 // src/config/types.ts
 var COMMANDS = ["export", "dry-run", "restore", "backup", "list-backups", "download-backup", "check"];
@@ -22379,20 +22602,28 @@ function offsetOf(node) {
 
 // src/config/load-config.ts
 function loadConfigFile(absPath, displayPath) {
+  const { boundary, path } = configBoundary(absPath, displayPath);
   let text;
   try {
-    text = readFileSync3(absPath, "utf8");
+    text = readTextInside(boundary, path, "config file");
   } catch (e) {
-    const code2 = e.code;
-    if (code2 === "ENOENT" || code2 === "ENOTDIR") {
-      throw new ConfigError(`config file ${displayPath} not found in the workspace (set the \`config\` input)`);
-    }
-    if (code2 === "EISDIR") {
-      throw new ConfigError(`config file ${displayPath} is a folder, not a file (set the \`config\` input)`);
-    }
-    throw new ConfigError(`cannot read config file ${displayPath} (${code2 ?? e.message})`);
+    if (!(e instanceof PathRefusedError)) throw e;
+    const message = e.message.replace(`config file ${JSON.stringify(path)}`, `config file ${displayPath}`);
+    throw new ConfigError(`${message} (set the \`config\` input)`);
+  }
+  if (text === void 0) {
+    throw new ConfigError(`config file ${displayPath} not found in the workspace (set the \`config\` input)`);
   }
   return loadConfigText(text, displayPath);
+}
+function configBoundary(absPath, displayPath) {
+  const parts = displayPath.split(/[\\/]+/).filter(Boolean);
+  if (!isAbsolute2(displayPath) && parts.length > 0 && !parts.includes("..") && !parts.includes(".")) {
+    const root = resolve2(absPath, ...parts.map(() => ".."));
+    if (resolve2(root, displayPath) === resolve2(absPath))
+      return { boundary: workspaceBoundary(root), path: displayPath };
+  }
+  return { boundary: { root: dirname2(absPath), name: "the config file's folder" }, path: basename2(absPath) };
 }
 function loadConfigText(text, path) {
   const source = YamlSource.parse(text, path);
@@ -22607,7 +22838,7 @@ function insideWorkspace(workspace, path, input) {
   } catch (e) {
     throw new ConfigError(e.message);
   }
-  return resolve2(workspace, path);
+  return resolve3(workspace, path);
 }
 function parseFailOn(raw) {
   const text = (value(raw, "fail-on") ?? inputDefault("fail-on") ?? "new").toLowerCase();
@@ -22684,7 +22915,7 @@ function parseSourceFile(raw, context) {
     };
   }
   const root = rollbackRoot(context.reportDir);
-  const inRollback = resolveInside(root, resolve2(context.workspace, file));
+  const inRollback = resolveInside(root, resolve3(context.workspace, file));
   if (inRollback && inRollback.rel !== "") {
     return { path: inRollback.rel, shown: inRollback.abs, root, rootName: "the rollback folder", inRepo: false };
   }
@@ -22715,9 +22946,9 @@ function githubContext(env) {
 }
 function defaultReportDir(env) {
   if (env.RUNNER_TEMP) return join2(env.RUNNER_TEMP, "dhis2-metadata");
-  if (env.XDG_STATE_HOME && isAbsolute2(env.XDG_STATE_HOME)) return join2(env.XDG_STATE_HOME, "dhis2-metadata");
+  if (env.XDG_STATE_HOME && isAbsolute3(env.XDG_STATE_HOME)) return join2(env.XDG_STATE_HOME, "dhis2-metadata");
   const home = env.HOME || env.USERPROFILE;
-  if (home && isAbsolute2(home)) return join2(home, ".local", "state", "dhis2-metadata");
+  if (home && isAbsolute3(home)) return join2(home, ".local", "state", "dhis2-metadata");
   const user = typeof process.getuid === "function" ? String(process.getuid()) : env.USERNAME ?? "user";
   return join2(tmpdir(), `dhis2-metadata-${user.replace(/[^A-Za-z0-9_-]/g, "_")}`);
 }
@@ -22730,7 +22961,7 @@ function buildSettings(raw, environment2) {
     throw new ConfigError(`input command must be one of: ${COMMANDS.join(", ")} (got "${command}")`);
   }
   const inAction = env.GITHUB_ACTIONS === "true";
-  const workspace = resolve2(env.GITHUB_WORKSPACE || cwd);
+  const workspace = resolve3(env.GITHUB_WORKSPACE || cwd);
   const configInput = value(raw, "config") ?? "dhis2-metadata.yml";
   const configAbs = insideWorkspace(workspace, configInput, "config");
   const configPath = relative2(workspace, configAbs);
@@ -22752,7 +22983,7 @@ function buildSettings(raw, environment2) {
   const url2 = value(raw, "server-url");
   const server = isCheck && !url2 || serverUnavailable ? { url: url2 ? parseServerUrl(url2) : "" } : { url: parseServerUrl(url2), auth: parseAuth(raw) };
   const programs = selectPrograms(config2.programs, parseList(raw.programs), configPath);
-  const reportDir = resolve2(env.DHIS2_METADATA_REPORT_DIR || defaultReportDir(env));
+  const reportDir = resolve3(env.DHIS2_METADATA_REPORT_DIR || defaultReportDir(env));
   const sourceFile = parseSourceFile(raw, { command, workspace, reportDir, programs, configPath });
   return {
     command,
@@ -23002,24 +23233,6 @@ function parseCli(argv, env) {
   return { kind: "run", raw, verbose };
 }
 
-// src/util/text.ts
-var LINE_BREAKS = /\r\n|[\r\n\u0085\u2028\u2029]/g;
-var CONTROLS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u0084\u0086-\u009f\u202a-\u202e\u2066-\u2069]/g;
-function visible(c) {
-  const code2 = c.charCodeAt(0);
-  return code2 <= 255 ? `\\x${code2.toString(16).padStart(2, "0")}` : `\\u${code2.toString(16).padStart(4, "0")}`;
-}
-function logText(text) {
-  const flat2 = String(text).replace(LINE_BREAKS, " \u23CE ").replace(/\t/g, " ").replace(CONTROLS, visible);
-  return flat2.replace(/##\[/g, "## [").replace(/^(\s*):(?=:)/, "$1: ");
-}
-function commitLine(text) {
-  return String(text).replace(LINE_BREAKS, " ").replace(CONTROLS, "").replace(/\s+/g, " ").trim();
-}
-function stripTerminal(text) {
-  return String(text).replace(/\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)?/g, "").replace(/(?:\u001b\[|\u009b)[0-?]*[ -/]*[@-~]/g, "").replace(/\u001b[P^_X][^\u001b]*(?:\u001b\\)?/g, "").replace(/\u001b[ -/]*[0-~]?/g, "").replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, "");
-}
-
 // src/cli-reporter.ts
 var line = (message) => logText(redact(message));
 function where(location) {
@@ -23054,7 +23267,7 @@ var CliReporter = class {
     this.outputs[name] = stripTerminal(redact(value2));
   }
   async summary(markdown) {
-    this.out(terminalText(redact(markdown), this.verbose));
+    this.out(redact(terminalText(redact(markdown), this.verbose)));
   }
   async group(title2, fn) {
     this.out(`
@@ -23137,11 +23350,19 @@ ${body.trim()}
 // src/github/api.ts
 var ACTIONS_BOT = { login: "github-actions[bot]", type: "Bot" };
 function writtenBy(comment, who) {
-  if (!comment.author) return false;
-  const base = (login) => login.toLowerCase().replace(/\[bot\]$/, "");
+  return sameActor(comment.author, comment.authorType, who);
+}
+function bodyWrittenBy(comment, who) {
+  if (!writtenBy(comment, who)) return false;
+  if (comment.lastEditedAt === void 0) return true;
+  return comment.editor !== void 0 && sameActor(comment.editor.login, comment.editor.type, who);
+}
+function sameActor(login, type, who) {
+  if (!login) return false;
+  const base = (l) => l.toLowerCase().replace(/\[bot\]$/, "");
   const isBot = who.type === "Bot" || /\[bot\]$/i.test(who.login);
-  if (isBot) return comment.authorType === "Bot" && base(comment.author) === base(who.login);
-  return comment.authorType !== "Bot" && comment.author.toLowerCase() === who.login.toLowerCase();
+  if (isBot) return type === "Bot" && base(login) === base(who.login);
+  return type !== "Bot" && login.toLowerCase() === who.login.toLowerCase();
 }
 var GitHubApiError = class extends UserError {
   constructor(message, reason, status) {
@@ -23270,6 +23491,36 @@ ${this.token}`;
       if (!Array.isArray(response.data)) throw unexpected(what, response.data);
       for (const item of response.data) yield toComment(item, what);
       url2 = this.nextPage(response, what);
+    }
+  }
+  /**
+   * The pull request's comments with who last edited each (GraphQL: REST does not say), oldest first. What a
+   * restore reads its review from: the body and its editor come in the same answer, so they belong together.
+   */
+  async *reviewComments(pr) {
+    const what = `read the comments of pull request #${pr} and who edited them (GraphQL)`;
+    const url2 = `${this.apiUrl.replace(/\/api\/v3$/i, "/api")}/graphql`;
+    let after = null;
+    for (let page = 1; ; page++) {
+      if (page > MAX_PAGES) throw new GitHubApiError(`${what}: more than ${MAX_PAGES} pages, stopped`, "other");
+      const response = await this.send({
+        method: "POST",
+        url: url2,
+        body: { query: REVIEW_COMMENTS_QUERY, variables: { owner: this.owner, name: this.repo, number: pr, after } },
+        what
+      });
+      const data = response.data;
+      const comments = data?.data?.repository?.pullRequest?.comments;
+      if (!comments || !Array.isArray(comments.nodes)) {
+        const message = data?.errors?.map((e) => String(e.message)).join("; ");
+        throw new GitHubApiError(
+          `${what}: ${message ? `GitHub answered: ${message}` : "no comments in the answer"}`,
+          "other"
+        );
+      }
+      for (const node of comments.nodes) yield graphqlComment(node, what);
+      if (!comments.pageInfo?.hasNextPage || typeof comments.pageInfo.endCursor !== "string") return;
+      after = comments.pageInfo.endCursor;
     }
   }
   async createIssueComment(issue, body) {
@@ -23423,7 +23674,7 @@ ${this.token}`;
         const delay = this.retryDelay(e, error, attempt);
         if (attempt >= retries || delay === void 0) throw error;
         this.options.log?.(`GitHub: ${error.message}; retrying in ${Math.round(delay)} ms`);
-        await new Promise((resolve8) => setTimeout(resolve8, delay));
+        await new Promise((resolve9) => setTimeout(resolve9, delay));
       }
     }
   }
@@ -23513,7 +23764,7 @@ function dataOf(e) {
   return e?.response?.data;
 }
 function githubMessage(data) {
-  if (typeof data === "string") return oneLine(data).slice(0, 300);
+  if (typeof data === "string") return oneLine(redact(data)).slice(0, 300);
   if (data === null || typeof data !== "object") return "";
   const { message, errors } = data;
   const parts = typeof message === "string" ? [message] : [];
@@ -23528,7 +23779,7 @@ function githubMessage(data) {
       }
     }
   }
-  return oneLine(parts.filter(Boolean).join(": ")).slice(0, 300);
+  return oneLine(redact(parts.filter(Boolean).join(": "))).slice(0, 300);
 }
 function oneLine(text) {
   return text.replace(/\s+/g, " ").trim();
@@ -23547,6 +23798,35 @@ function nextLink(header) {
     }
   }
   return void 0;
+}
+var REVIEW_COMMENTS_QUERY = `query($owner: String!, $name: String!, $number: Int!, $after: String) {
+  repository(owner: $owner, name: $name) {
+    pullRequest(number: $number) {
+      comments(first: 100, after: $after) {
+        pageInfo { hasNextPage endCursor }
+        nodes { databaseId body url lastEditedAt author { login __typename } editor { login __typename } }
+      }
+    }
+  }
+}`;
+function graphqlComment(item, what) {
+  const c = item;
+  if (!c || typeof c !== "object" || typeof c.databaseId !== "number") throw unexpected(what, item);
+  const comment = {
+    id: c.databaseId,
+    body: typeof c.body === "string" ? c.body : "",
+    htmlUrl: typeof c.url === "string" ? c.url : void 0,
+    author: typeof c.author?.login === "string" ? c.author.login : void 0,
+    authorType: typeof c.author?.__typename === "string" ? c.author.__typename : void 0
+  };
+  if (typeof c.lastEditedAt === "string") comment.lastEditedAt = c.lastEditedAt;
+  if (typeof c.editor?.login === "string") {
+    comment.editor = {
+      login: c.editor.login,
+      type: typeof c.editor.__typename === "string" ? c.editor.__typename : "User"
+    };
+  }
+  return comment;
 }
 function toComment(item, what) {
   const c = item;
@@ -23600,67 +23880,6 @@ function unexpected(what, data) {
   return new GitHubApiError(`unexpected answer from GitHub trying to ${what} (got ${shape})`, "other");
 }
 
-// src/github/markdown.ts
-var Markup = class {
-  constructor(text) {
-    this.text = text;
-  }
-  toString() {
-    return this.text;
-  }
-};
-var ENTITIES = {
-  "&": "&amp;",
-  "<": "&lt;",
-  ">": "&gt;",
-  "*": "&#42;",
-  _: "&#95;",
-  "`": "&#96;",
-  "[": "&#91;",
-  "]": "&#93;",
-  "|": "&#124;",
-  "~": "&#126;",
-  "\\": "&#92;",
-  "!": "&#33;",
-  $: "&#36;"
-};
-var ZWSP = "\u200B";
-function mdText(value2) {
-  if (value2 instanceof Markup) return value2.text;
-  const text = commitLine(value2 === void 0 || value2 === null ? "" : String(value2));
-  return text.replace(/[@#]/g, (c) => c + ZWSP).replace(/:\/\//g, `:${ZWSP}//`).replace(/\bwww\./gi, (w) => `${w.slice(0, 3)}${ZWSP}.`).replace(/[&<>*_`[\]|~\\!$]/g, (c) => ENTITIES[c] ?? c);
-}
-function cell(value2) {
-  return mdText(value2);
-}
-function code(value2) {
-  const text = commitLine(value2 === void 0 || value2 === null ? "" : String(value2));
-  if (text !== "" && /^[^`|<>&@#\\]+$/.test(text) && !/:\/\//.test(text)) return new Markup(`\`${text}\``);
-  return new Markup(mdText(text));
-}
-function md(strings, ...values2) {
-  let out = strings[0] ?? "";
-  values2.forEach((v, i) => {
-    out += mdText(v) + (strings[i + 1] ?? "");
-  });
-  return new Markup(out);
-}
-function blocks(...parts) {
-  return parts.map((p) => p instanceof Markup ? p.text : p || "").map((p) => p.replace(/^(\s*\n)+/, "").replace(/\s+$/, "")).filter((p) => p !== "").join("\n\n");
-}
-function table(headers, rows, align) {
-  const sep2 = headers.map((_, i) => align?.[i] === "right" ? "---:" : "---");
-  return [headers.map(cell), sep2, ...rows.map((r) => r.map(cell))].map((r) => `| ${r.join(" | ")} |`).join("\n");
-}
-function formatBytes(bytes) {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-}
-function programLabel(id, name) {
-  return name ? md`${name} (${code(id)})` : code(id);
-}
-
 // src/check/announce.ts
 function announceChecks(reporter, result) {
   if (result.strictBecause) {
@@ -23685,10 +23904,10 @@ import { join as join4 } from "node:path";
 // src/github/git.ts
 import { execFile } from "node:child_process";
 async function git(cwd, args, input) {
-  return new Promise((resolve8) => {
+  return new Promise((resolve9) => {
     const child = execFile("git", args, { cwd, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
       const code2 = error ? typeof error.code === "number" ? error.code : 1 : 0;
-      resolve8({ stdout: stdout.toString(), stderr: stderr.toString(), code: code2 });
+      resolve9({ stdout: stdout.toString(), stderr: stderr.toString(), code: code2 });
     });
     child.stdin?.on("error", () => {
     });
@@ -23716,7 +23935,8 @@ function rejectedBecauseBehind(r) {
   return /\[rejected\]|non-fast-forward|fetch first|failed to push some refs/i.test(r.stderr);
 }
 async function commitAndPush(options) {
-  const { cwd, files, message } = options;
+  const { cwd, files } = options;
+  const message = redact(options.message);
   const remote = options.remote ?? "origin";
   const log = options.log ?? (() => {
   });
@@ -23906,7 +24126,7 @@ function scanString(text, start) {
   }
   return { offset: text.length, problem: "a string that never ends" };
 }
-function readMetadataFile(workspace, path, hint) {
+function readMetadataFile(workspace, path, hint, progress) {
   let text;
   try {
     text = readTextInside(workspaceBoundary(workspace), path, "file");
@@ -23914,11 +24134,15 @@ function readMetadataFile(workspace, path, hint) {
     throw new UserError(e.message, { file: path });
   }
   if (text === void 0) throw new UserError(`${path} not found in the workspace (${hint})`, { file: path });
-  return parseMetadataText(text, path);
+  return parseMetadataText(text, path, progress);
 }
+var LARGE_FILE_CHARS = 2e7;
 var checkedTexts = /* @__PURE__ */ new Map();
-function parseMetadataText(source, path) {
+function parseMetadataText(source, path, progress) {
   const text = source.replace(/^\uFEFF/, "");
+  if (progress && text.length >= LARGE_FILE_CHARS) {
+    progress(`reading ${path} (${Math.round(text.length / 1e6)} MB of JSON)\u2026`);
+  }
   if (checkedTexts.get(path) === text) return { path, text, doc: JSON.parse(text) };
   const problem = scanJson(text);
   if (problem) {
@@ -23977,10 +24201,10 @@ function locatePath(text, at) {
 }
 function definitionPath(doc, uid) {
   let reference;
-  const walk = (value2, path) => {
+  const walk2 = (value2, path) => {
     if (Array.isArray(value2)) {
       for (let i = 0; i < value2.length; i++) {
-        const found = walk(value2[i], [...path, i]);
+        const found = walk2(value2[i], [...path, i]);
         if (found) return found;
       }
       return void 0;
@@ -23993,20 +24217,20 @@ function definitionPath(doc, uid) {
     }
     for (const [k, v] of Object.entries(obj)) {
       if (typeof v === "object" && v !== null) {
-        const found = walk(v, [...path, k]);
+        const found = walk2(v, [...path, k]);
         if (found) return found;
       }
     }
     return void 0;
   };
-  return walk(doc, []) ?? reference;
+  return walk2(doc, []) ?? reference;
 }
 function referencePath(value2, ids2, property) {
   let any;
-  const walk = (v, path) => {
+  const walk2 = (v, path) => {
     if (Array.isArray(v)) {
       for (let i = 0; i < v.length; i++) {
-        const found = walk(v[i], [...path, i]);
+        const found = walk2(v[i], [...path, i]);
         if (found) return found;
       }
       return void 0;
@@ -24020,13 +24244,13 @@ function referencePath(value2, ids2, property) {
     }
     for (const [k, child] of Object.entries(obj)) {
       if (typeof child === "object" && child !== null) {
-        const found = walk(child, [...path, k]);
+        const found = walk2(child, [...path, k]);
         if (found) return found;
       }
     }
     return void 0;
   };
-  return walk(value2, []) ?? any;
+  return walk2(value2, []) ?? any;
 }
 function propertyPath(value2, property) {
   if (value2 === null || typeof value2 !== "object" || Array.isArray(value2)) return void 0;
@@ -24132,24 +24356,24 @@ function junitXml(results, seconds2) {
 // src/check/rule-test-file.ts
 import { existsSync as existsSync2, readdirSync, statSync as statSync2 } from "node:fs";
 var import_yaml3 = __toESM(require_dist(), 1);
-import { join as join3, relative as relative3, resolve as resolve3 } from "node:path";
+import { join as join3, relative as relative3, resolve as resolve4 } from "node:path";
 function findTestFiles(workspace, paths) {
-  const roots = paths ?? (existsSync2(resolve3(workspace, "rule-tests")) ? ["rule-tests"] : []);
+  const roots = paths ?? (existsSync2(resolve4(workspace, "rule-tests")) ? ["rule-tests"] : []);
   const files = /* @__PURE__ */ new Set();
   const boundary = workspaceBoundary(workspace);
-  const walk = (abs) => {
+  const walk2 = (abs) => {
     for (const entry of readdirSync(abs, { withFileTypes: true })) {
       const child = join3(abs, entry.name);
       if (entry.isSymbolicLink()) checkedPath(boundary, relative3(workspace, child), "a rule test file");
-      if (entry.isDirectory()) walk(child);
+      if (entry.isDirectory()) walk2(child);
       else if (/\.ya?ml$/i.test(entry.name)) files.add(relative3(workspace, child));
     }
   };
   for (const p of roots) {
     const real = checkedPath(boundary, p, "tests:");
     if (!existsSync2(real)) throw new ConfigError(`tests: ${p} not found in the workspace`);
-    if (statSync2(real).isDirectory()) walk(resolve3(workspace, p));
-    else files.add(relative3(workspace, resolve3(workspace, p)));
+    if (statSync2(real).isDirectory()) walk2(resolve4(workspace, p));
+    else files.add(relative3(workspace, resolve4(workspace, p)));
   }
   return [...files].sort();
 }
@@ -25196,17 +25420,17 @@ function describeIndicator(tree, names) {
 }
 function stageElements(tree) {
   const found = [];
-  const walk = (node) => {
+  const walk2 = (node) => {
     if (node.k === "item" && node.sigil === "#") {
       const [stage, de] = node.body.split(".");
       if (stage !== void 0 && de !== void 0) found.push([stage.trim(), de.trim()]);
-    } else if (node.k === "paren" || node.k === "offset" || node.k === "unary") walk(node.e);
+    } else if (node.k === "paren" || node.k === "offset" || node.k === "unary") walk2(node.e);
     else if (node.k === "binary") {
-      walk(node.l);
-      walk(node.r);
-    } else if (node.k === "call") node.args.forEach(walk);
+      walk2(node.l);
+      walk2(node.r);
+    } else if (node.k === "call") node.args.forEach(walk2);
   };
-  walk(tree);
+  walk2(tree);
   return found;
 }
 
@@ -25664,7 +25888,7 @@ var localDate = (ms) => ({ toEpochDay: () => Math.floor(ms / DAY) });
 var instant = (ms) => ({ toEpochMilli: () => ms + DAY / 2 });
 var CaseError = class extends Error {
 };
-function resolve4(objects, key) {
+function resolve5(objects, key) {
   const list2 = [...objects];
   const lower = key.toLowerCase();
   return list2.find((o) => o.id === key) ?? list2.find((o) => str(o.code) === key) ?? list2.find(
@@ -25677,19 +25901,19 @@ var CaseContext = class {
     this.re = re;
   }
   stage(key) {
-    const s = resolve4(this.model.stages, key);
+    const s = resolve5(this.model.stages, key);
     if (!s) throw new CaseError(`stage "${key}" is not a stage of program ${this.model.id} (give its uid or name)`);
     return s;
   }
   dataElement(key) {
     const own2 = [...this.model.stageDataElements].map((id) => this.model.dataElements.get(id)).filter(Boolean);
-    const de = resolve4(own2, key) ?? resolve4(this.model.dataElements.values(), key);
+    const de = resolve5(own2, key) ?? resolve5(this.model.dataElements.values(), key);
     if (!de) throw new CaseError(`data element "${key}" is not in the file (give its uid, code or name)`);
     return de;
   }
   attribute(key) {
     const own2 = [...this.model.programAttributes].map((id) => this.model.attributes.get(id)).filter(Boolean);
-    const a = resolve4(own2, key) ?? resolve4(this.model.attributes.values(), key);
+    const a = resolve5(own2, key) ?? resolve5(this.model.attributes.values(), key);
     if (!a) throw new CaseError(`tracked entity attribute "${key}" is not in the file (give its uid, code or name)`);
     return a;
   }
@@ -25700,7 +25924,7 @@ var CaseContext = class {
     if (!set || !Array.isArray(set.options)) return text;
     const options = set.options.map((r) => this.model.options.get(refId(r) ?? "")).filter(Boolean);
     if (options.some((o) => str(o?.code) === text)) return text;
-    return str(resolve4(options, text)?.code) ?? text;
+    return str(resolve5(options, text)?.code) ?? text;
   }
   event(spec, id, fallbackStage, fallbackDate) {
     const { re } = this;
@@ -25756,7 +25980,7 @@ function sameValue(a, b) {
 function matches(ctx, spec, effect) {
   if (spec.action !== effect.action) return false;
   const { model } = ctx;
-  const refMatches = (key, uid, objects) => key === void 0 || uid !== void 0 && (uid === key || resolve4(objects, key)?.id === uid);
+  const refMatches = (key, uid, objects) => key === void 0 || uid !== void 0 && (uid === key || resolve5(objects, key)?.id === uid);
   if (!refMatches(spec.field, effect.field, [...model.dataElements.values(), ...model.attributes.values()]))
     return false;
   if (!refMatches(spec.section, effect.section, model.sections.values())) return false;
@@ -26723,8 +26947,244 @@ function parseDeletionList(text) {
   return out;
 }
 
-// src/github/pr-comment.ts
+// src/metadata/server-state.ts
+import { createHash as createHash2 } from "node:crypto";
+
+// src/metadata/canonical.ts
 import { createHash } from "node:crypto";
+
+// node_modules/safe-stable-stringify/esm/wrapper.js
+var import__ = __toESM(require_safe_stable_stringify(), 1);
+var configure = import__.default.configure;
+var wrapper_default = import__.default;
+
+// src/metadata/canonical.ts
+var stringify = configure({ deterministic: true, circularValue: TypeError, bigint: false });
+var SET_RULES = {
+  // IdentifiableObject.attributeValues: a Set, a JSONB map since 2.39.
+  attributeValues: (av) => [str3(isRecord(av) ? idOf(av.attribute) : void 0)],
+  // IdentifiableObject.translations: a Set of {locale, property, value}.
+  translations: (tr) => isRecord(tr) ? [str3(tr.locale), str3(tr.property)] : [],
+  // Legacy sharing (up to 2.40): Sets of {id, userUid | userGroupUid, access}.
+  userAccesses: (ua) => isRecord(ua) ? [str3(ua.id ?? ua.userUid)] : [],
+  userGroupAccesses: (uga) => isRecord(uga) ? [str3(uga.id ?? uga.userGroupUid)] : [],
+  // BaseIdentifiableObject.favorites: a Set of user uids.
+  favorites: (uid) => [str3(uid)],
+  // Program, data set, group, user organisationUnits: Sets (not in analytical objects: see below).
+  organisationUnits: (ou) => [str3(idOf(ou))],
+  // ProgramRule.programRuleActions: a Set.
+  programRuleActions: (a) => [str3(idOf(a))],
+  // Program and ProgramStage notificationTemplates: Sets.
+  notificationTemplates: (n2) => [str3(idOf(n2))],
+  // ProgramIndicator.analyticsPeriodBoundaries: a Set (items may lack an id in hand-written files).
+  analyticsPeriodBoundaries: (b) => isRecord(b) ? [str3(b.boundaryTarget), str3(b.analyticsPeriodBoundaryType), str3(idOf(b))] : [],
+  // LegendSet.legends: a Set; by range, which is also how people read a legend.
+  legends: (l) => isRecord(l) ? [num(l.startValue), num(l.endValue), str3(idOf(l))] : []
+};
+var SCOPED_SET_RULES = {
+  // CategoryOptionCombo.categoryOptions is a Set; Category.categoryOptions is an ordered List.
+  "categoryOptionCombos.categoryOptions": (co) => [str3(idOf(co))]
+};
+var ANALYTICAL_COLLECTIONS = /* @__PURE__ */ new Set([
+  "charts",
+  "eventCharts",
+  "eventReports",
+  "eventVisualizations",
+  "maps",
+  "mapViews",
+  "reportTables",
+  "visualizations"
+]);
+function canonicalize(doc) {
+  const out = [];
+  for (const [key, value2] of Object.entries(doc)) {
+    if (Array.isArray(value2) && value2.every(isRecord)) {
+      const objects = value2.map((obj) => canonValue(obj, key, key));
+      out.push([key, sortBy(objects, (obj) => [str3(idOf(obj))])]);
+    } else {
+      out.push([key, canonValue(value2, key, key)]);
+    }
+  }
+  return Object.fromEntries(out);
+}
+function canonicalJson(doc) {
+  return `${stringify(canonicalize(doc), null, 2)}
+`;
+}
+function fingerprint(doc) {
+  return createHash("sha256").update(canonicalJson(doc), "utf8").digest("hex");
+}
+function planFingerprint(payload, deletions) {
+  const listed = Object.entries(deletions).filter(([, ids2]) => ids2.length > 0).map(([key, ids2]) => `${key}:${[...ids2].sort().join(",")}`).sort();
+  if (listed.length === 0) return fingerprint(payload);
+  return createHash("sha256").update(canonicalJson(payload), "utf8").update(`
+delete
+${listed.join("\n")}
+`, "utf8").digest("hex");
+}
+function withoutVolatile(doc) {
+  const { date: _date, ...rest } = doc;
+  if (isRecord(rest.system)) {
+    const { rev: _rev, date: _systemDate, ...system } = rest.system;
+    rest.system = system;
+  }
+  return rest;
+}
+function sameContent(a, b) {
+  const docA = asDocument(a);
+  const docB = asDocument(b);
+  if (docA === void 0 || docB === void 0) return false;
+  return canonicalJson(withoutVolatile(docA)) === canonicalJson(withoutVolatile(docB));
+}
+function asDocument(value2) {
+  if (typeof value2 !== "string") return isRecord(value2) ? value2 : void 0;
+  try {
+    const parsed = JSON.parse(value2);
+    return isRecord(parsed) ? parsed : void 0;
+  } catch {
+    return void 0;
+  }
+}
+function canonValue(value2, collection2, key) {
+  if (Array.isArray(value2)) {
+    const items = value2.map((item) => canonValue(item, collection2, key));
+    const rule = setRule(collection2, key, value2);
+    return rule ? sortBy(items, rule) : items;
+  }
+  if (!isRecord(value2)) return value2;
+  const out = {};
+  for (const k of Object.keys(value2)) {
+    const v = canonValue(value2[k], collection2, k);
+    if (k === "__proto__")
+      Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+    else out[k] = v;
+  }
+  return out;
+}
+function setRule(collection2, key, array) {
+  if (array.length < 2) return void 0;
+  if (key === "organisationUnits" && ANALYTICAL_COLLECTIONS.has(collection2)) return void 0;
+  return SCOPED_SET_RULES[`${collection2}.${key}`] ?? SET_RULES[key];
+}
+function sortBy(items, keyOf) {
+  const keyed = items.map((item) => ({ item, key: keyOf(item), text: void 0 }));
+  const textOf2 = (k) => k.text ??= stringify(k.item) ?? "";
+  keyed.sort((a, b) => compareKeys(a.key, b.key) || compareStrings(textOf2(a), textOf2(b)));
+  return keyed.map((k) => k.item);
+}
+function compareKeys(a, b) {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const x = a[i];
+    const y2 = b[i];
+    if (x === y2) continue;
+    if (x === void 0) return -1;
+    if (y2 === void 0) return 1;
+    if (typeof x === "number" && typeof y2 === "number") return x - y2;
+    return compareStrings(String(x), String(y2));
+  }
+  return 0;
+}
+function str3(value2) {
+  return typeof value2 === "string" ? value2 : value2 === void 0 || value2 === null ? "\uFFFF" : String(value2);
+}
+function num(value2) {
+  const n2 = typeof value2 === "number" ? value2 : typeof value2 === "string" ? Number(value2) : NaN;
+  return Number.isFinite(n2) ? n2 : Number.MAX_VALUE;
+}
+
+// src/metadata/server-state.ts
+var hash = (text, length) => createHash2("sha256").update(text, "utf8").digest("hex").slice(0, length);
+function stable(value2, ignore) {
+  return mapJson(value2, (key, v) => ignore.has(key) ? void 0 : v);
+}
+function serverState(touched, server, ignore) {
+  const objects = /* @__PURE__ */ new Map();
+  const overall = createHash2("sha256");
+  const named2 = new Set(touched.named);
+  for (const id of [.../* @__PURE__ */ new Set([...touched.named, ...touched.others])].sort()) {
+    const obj = server.get(id);
+    const state = obj === void 0 ? "absent" : { hash: hash(canonicalJson({ v: stable(obj, ignore) }), 12), fields: fieldHashes(obj, ignore) };
+    overall.update(`${id}=${state === "absent" ? "-" : state.hash}
+`);
+    if (named2.has(id)) objects.set(id, state);
+  }
+  return { all: overall.digest("hex").slice(0, 32), objects };
+}
+function fieldHashes(obj, ignore) {
+  const fields = /* @__PURE__ */ new Map();
+  for (const [key, value2] of Object.entries(obj).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)) {
+    if (ignore.has(key) || value2 === void 0) continue;
+    fields.set(key, hash(canonicalJson({ v: stable(value2, ignore) }), 4));
+  }
+  return fields;
+}
+var FIELD = /^[A-Za-z][A-Za-z0-9_]*$/;
+var UID2 = /^[A-Za-z0-9]{1,64}$/;
+function encodeServerState(state, maxChars = 16e3) {
+  const entry = (id, s, detail) => {
+    if (s === "absent") return `${id}:-`;
+    const fields = detail && s.fields ? [...s.fields].filter(([k]) => FIELD.test(k)).map(([k, h]) => `${k}.${h}`) : [];
+    return `${id}:${s.hash}${fields.length > 0 ? `:${fields.join(",")}` : ""}`;
+  };
+  const ids2 = [...state.objects.keys()].filter((id) => UID2.test(id));
+  for (const detail of [true, false]) {
+    const text = [state.all, ...ids2.map((id) => entry(id, state.objects.get(id), detail))].join("|");
+    if (text.length <= maxChars) return text;
+  }
+  return state.all;
+}
+function decodeServerState(text) {
+  const [all3, ...entries] = text.split("|");
+  if (!all3 || !/^[0-9a-f]{32}$/.test(all3)) return void 0;
+  const objects = /* @__PURE__ */ new Map();
+  for (const e of entries) {
+    const [id, h, fields] = e.split(":");
+    if (!id || !UID2.test(id) || h === void 0) return void 0;
+    if (h === "-") {
+      objects.set(id, "absent");
+      continue;
+    }
+    if (!/^[0-9a-f]{12}$/.test(h)) return void 0;
+    const map = /* @__PURE__ */ new Map();
+    for (const f of fields ? fields.split(",") : []) {
+      const [k, fh] = f.split(".");
+      if (!k || !fh || !FIELD.test(k) || !/^[0-9a-f]{4}$/.test(fh)) return void 0;
+      map.set(k, fh);
+    }
+    objects.set(id, { hash: h, ...map.size > 0 ? { fields: map } : {} });
+  }
+  return { all: all3, objects };
+}
+function staleSince(reviewed, now) {
+  if (reviewed.all === now.all) return void 0;
+  const out = [];
+  for (const [id, before] of reviewed.objects) {
+    const after = now.objects.get(id) ?? "absent";
+    if (before === "absent" && after === "absent") continue;
+    if (before === "absent") out.push({ id, what: "created" });
+    else if (after === "absent") out.push({ id, what: "deleted" });
+    else if (before.hash !== after.hash) {
+      const keys = /* @__PURE__ */ new Set([...before.fields?.keys() ?? [], ...after.fields?.keys() ?? []]);
+      const fields = before.fields ? [...keys].filter((k) => before.fields?.get(k) !== after.fields?.get(k)).sort() : void 0;
+      out.push({ id, what: "changed", ...fields && fields.length > 0 ? { fields } : {} });
+    }
+  }
+  return out;
+}
+function documentIds(doc) {
+  const ids2 = [];
+  for (const value2 of Object.values(doc)) {
+    if (!Array.isArray(value2)) continue;
+    for (const obj of value2) {
+      const id = isRecord(obj) ? idOf(obj) : void 0;
+      if (id !== void 0) ids2.push(id);
+    }
+  }
+  return ids2;
+}
+
+// src/github/pr-comment.ts
+import { createHash as createHash3 } from "node:crypto";
 import { posix as posix2 } from "node:path";
 var COMMENT_LIMIT = 65e3;
 var GITHUB_BODY_LIMIT = 65536;
@@ -26750,7 +27210,7 @@ function markedValue(key, value2) {
 }
 function readMarkedValue(body, key) {
   if (!KEY.test(key)) return void 0;
-  const match = new RegExp(`<!-- ${escapeRegExp(NAMESPACE + key)}=([^\\s<>]*) -->`).exec(body);
+  const match = new RegExp(`<!-- ${escapeRegExp2(NAMESPACE + key)}=([^\\s<>]*) -->`).exec(body);
   if (!match) return void 0;
   try {
     return decodeURIComponent(match[1] ?? "");
@@ -26905,30 +27365,10 @@ function serverId(serverUrl) {
   } catch {
     normal = text.toLowerCase().replace(/\/+$/, "");
   }
-  return createHash("sha256").update(normal).digest("hex").slice(0, 16);
+  return createHash3("sha256").update(normal).digest("hex").slice(0, 16);
 }
-function escapeRegExp(text) {
+function escapeRegExp2(text) {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
-
-// src/dhis2/query.ts
-function encodeQueryComponent(value2) {
-  return encodeURIComponent(value2).replace(/%3A/gi, ":").replace(/%2C/gi, ",");
-}
-function buildQuery(params) {
-  if (!params) return "";
-  const parts = [];
-  for (const [key, raw] of Object.entries(params)) {
-    for (const value2 of Array.isArray(raw) ? raw : [raw]) {
-      if (value2 === void 0) continue;
-      parts.push(`${encodeQueryComponent(key)}=${encodeQueryComponent(String(value2))}`);
-    }
-  }
-  return parts.join("&");
-}
-function withQuery(url2, params) {
-  const query = buildQuery(params);
-  return query ? `${url2}${url2.includes("?") ? "&" : "?"}${query}` : url2;
 }
 
 // src/dhis2/chunk.ts
@@ -28693,9 +29133,9 @@ function throwIfDepthExceeded(index2) {
 }
 function parsePropPath(name) {
   const path = [];
-  const pattern = /[^.[\]]+|\[([^.[\]]*)]/g;
+  const pattern4 = /[^.[\]]+|\[([^.[\]]*)]/g;
   let match;
-  while ((match = pattern.exec(name)) !== null) {
+  while ((match = pattern4.exec(name)) !== null) {
     throwIfDepthExceeded(path.length);
     path.push(match[0] === "[]" ? "" : match[1] || match[0]);
   }
@@ -28939,10 +29379,10 @@ var CanceledError = class extends AxiosError_default {
 var CanceledError_default = CanceledError;
 
 // node_modules/axios/lib/core/settle.js
-function settle(resolve8, reject, response) {
+function settle(resolve9, reject, response) {
   const validateStatus2 = response.config.validateStatus;
   if (!response.status || !validateStatus2 || validateStatus2(response.status)) {
-    resolve8(response);
+    resolve9(response);
   } else {
     reject(new AxiosError_default(
       "Request failed with status code " + response.status,
@@ -29143,7 +29583,7 @@ function fromDataURI(uri, asBlob, options) {
       mime = "text/plain" + params;
     }
     const buffer = encoding === "base64" ? Buffer.from(
-      body.replace(/%([\da-f]{2})/gi, (_, hex) => String.fromCharCode(parseInt(hex, 16))),
+      body.replace(/%([\da-f]{2})/gi, (_, hex2) => String.fromCharCode(parseInt(hex2, 16))),
       "base64"
     ) : Buffer.from(decodeURIComponent(body), encoding);
     if (asBlob) {
@@ -29677,10 +30117,10 @@ var unmapIPv4MappedIPv6 = (host) => {
   if (typeof host !== "string" || host.indexOf(":") === -1) return host;
   const dotted = host.match(IPV4_MAPPED_DOTTED_RE);
   if (dotted) return dotted[1];
-  const hex = host.match(IPV4_MAPPED_HEX_RE);
-  if (hex) {
-    const high = parseInt(hex[1], 16);
-    const low = parseInt(hex[2], 16);
+  const hex2 = host.match(IPV4_MAPPED_HEX_RE);
+  if (hex2) {
+    const high = parseInt(hex2[1], 16);
+    const low = parseInt(hex2[2], 16);
     return `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
   }
   return host;
@@ -30410,7 +30850,7 @@ function setProxy(options, configProxy, location, isRedirect, configHttpsAgent, 
 }
 var isHttpAdapterSupported = typeof process !== "undefined" && utils_default.kindOf(process) === "process";
 var wrapAsync = (asyncExecutor) => {
-  return new Promise((resolve8, reject) => {
+  return new Promise((resolve9, reject) => {
     let onDone;
     let isDone;
     const done = (value2, isRejected) => {
@@ -30420,7 +30860,7 @@ var wrapAsync = (asyncExecutor) => {
     };
     const _resolve = (value2) => {
       done(value2);
-      resolve8(value2);
+      resolve9(value2);
     };
     const _reject = (reason) => {
       done(reason, true);
@@ -30491,7 +30931,7 @@ var http2Transport = {
   }
 };
 var http_default = isHttpAdapterSupported && function httpAdapter(config2) {
-  return wrapAsync(async function dispatchHttpRequest(resolve8, reject, onDone) {
+  return wrapAsync(async function dispatchHttpRequest(resolve9, reject, onDone) {
     const own2 = (key) => utils_default.getSafeProp(config2, key);
     const transitional2 = own2("transitional") || transitional_default;
     let data = own2("data");
@@ -30628,7 +31068,7 @@ var http_default = isHttpAdapterSupported && function httpAdapter(config2) {
       }
       let convertedData;
       if (method !== "GET") {
-        return settle(resolve8, reject, {
+        return settle(resolve9, reject, {
           status: 405,
           statusText: "method not allowed",
           headers: {},
@@ -30659,7 +31099,7 @@ var http_default = isHttpAdapterSupported && function httpAdapter(config2) {
       } else if (responseType === "stream") {
         convertedData = stream3.Readable.from(convertedData);
       }
-      return settle(resolve8, reject, {
+      return settle(resolve9, reject, {
         data: convertedData,
         status: 200,
         statusText: "OK",
@@ -31034,7 +31474,7 @@ var http_default = isHttpAdapterSupported && function httpAdapter(config2) {
           });
         }
         response.data = responseStream;
-        settle(resolve8, reject, response);
+        settle(resolve9, reject, response);
       } else {
         const responseBuffer = [];
         let totalResponseBytes = 0;
@@ -31085,7 +31525,7 @@ var http_default = isHttpAdapterSupported && function httpAdapter(config2) {
           } catch (err) {
             return reject(AxiosError_default.from(err, null, config2, response.request, response));
           }
-          settle(resolve8, reject, response);
+          settle(resolve9, reject, response);
         });
       }
       abortEmitter.once("abort", (err) => {
@@ -31501,7 +31941,7 @@ function mergeConfig(config1, config2) {
 // node_modules/axios/lib/helpers/resolveConfig.js
 var encodeUTF8 = (str5) => encodeURIComponent(str5).replace(
   /%([0-9A-F]{2})/gi,
-  (_, hex) => String.fromCharCode(parseInt(hex, 16))
+  (_, hex2) => String.fromCharCode(parseInt(hex2, 16))
 );
 var readCookie = (name) => cookies_default.read(name);
 function resolveConfig(config2, readXsrfCookie = readCookie) {
@@ -31566,7 +32006,7 @@ var resolveConfig_default = resolveConfig;
 // node_modules/axios/lib/adapters/xhr.js
 var isXHRAdapterSupported = typeof XMLHttpRequest !== "undefined";
 var xhr_default = isXHRAdapterSupported && function(config2) {
-  return new Promise(function dispatchXhrRequest(resolve8, reject) {
+  return new Promise(function dispatchXhrRequest(resolve9, reject) {
     let useAsyncXsrf;
     try {
       const store = platform_default.hasStandardBrowserEnv && typeof window !== "undefined" && window.cookieStore;
@@ -31655,7 +32095,7 @@ var xhr_default = isXHRAdapterSupported && function(config2) {
       };
       settle(
         function _resolve(value2) {
-          resolve8(value2);
+          resolve9(value2);
           done();
         },
         function _reject(err) {
@@ -32067,7 +32507,7 @@ var DEFAULT_REQUEST_OPTIONS = {
 var { isFunction: isFunction2 } = utils_default;
 var encodeUTF82 = (str5) => encodeURIComponent(str5).replace(
   /%([0-9A-F]{2})/gi,
-  (_, hex) => String.fromCharCode(parseInt(hex, 16))
+  (_, hex2) => String.fromCharCode(parseInt(hex2, 16))
 );
 var decodeURIComponentSafe2 = (value2) => {
   if (!utils_default.isString(value2)) {
@@ -32456,8 +32896,8 @@ var factory = (env) => {
         }
       }
       !isStreamResponse && unsubscribe && unsubscribe();
-      return await new Promise((resolve8, reject) => {
-        settle(resolve8, reject, {
+      return await new Promise((resolve9, reject) => {
+        settle(resolve9, reject, {
           data: responseData,
           headers: AxiosHeaders_default.from(response.headers),
           status: response.status,
@@ -32989,8 +33429,8 @@ var CancelToken = class _CancelToken {
       throw new TypeError("executor must be a function.");
     }
     let resolvePromise;
-    this.promise = new Promise(function promiseExecutor(resolve8) {
-      resolvePromise = resolve8;
+    this.promise = new Promise(function promiseExecutor(resolve9) {
+      resolvePromise = resolve9;
     });
     const token = this;
     this.promise.then((cancel) => {
@@ -33003,9 +33443,9 @@ var CancelToken = class _CancelToken {
     });
     this.promise.then = (onfulfilled) => {
       let _resolve;
-      const promise = new Promise((resolve8) => {
-        token.subscribe(resolve8);
-        _resolve = resolve8;
+      const promise = new Promise((resolve9) => {
+        token.subscribe(resolve9);
+        _resolve = resolve9;
       }).then(onfulfilled);
       promise.cancel = function reject() {
         token.unsubscribe(_resolve);
@@ -33186,7 +33626,7 @@ function createInstance(defaultConfig) {
   const instance = bind(Axios_default.prototype.request, context);
   utils_default.extend(instance, Axios_default.prototype, context, { allOwnKeys: true });
   utils_default.extend(instance, context, null, { allOwnKeys: true });
-  instance.create = function create2(instanceConfig) {
+  instance.create = function create3(instanceConfig) {
     return createInstance(mergeConfig(defaultConfig, instanceConfig));
   };
   return instance;
@@ -33361,13 +33801,13 @@ async function handleRetry(axiosInstance, currentState, error, config2) {
   if (config2.signal?.aborted) {
     return Promise.resolve(axiosInstance(config2));
   }
-  return new Promise((resolve8) => {
+  return new Promise((resolve9) => {
     const abortListener = () => {
       clearTimeout(timeout);
-      resolve8(axiosInstance(config2));
+      resolve9(axiosInstance(config2));
     };
     const timeout = setTimeout(() => {
-      resolve8(axiosInstance(config2));
+      resolve9(axiosInstance(config2));
       if (config2.signal?.removeEventListener) {
         config2.signal.removeEventListener("abort", abortListener);
       }
@@ -33533,7 +33973,7 @@ function dhis2Says(body) {
     }
   }
   if (parts.length === 0) return void 0;
-  const text = redact(parts.join("; ").replace(/\s+/g, " "));
+  const text = redact(parts.join("; ")).replace(/\s+/g, " ");
   return text.length > 400 ? `${text.slice(0, 400)}...` : text;
 }
 function hostOf(server) {
@@ -33547,6 +33987,152 @@ function hostOf(server) {
 }
 function formatSeconds(ms) {
   return ms >= 1e3 ? `${Math.round(ms / 100) / 10} s` : `${ms} ms`;
+}
+
+// src/metadata/assemble.ts
+var MAX_SERVER_DEPTH = 1e3;
+var TooDeepError = class extends Dhis2Error {
+};
+function checkServerDepth(value2, what, max = MAX_SERVER_DEPTH) {
+  const values2 = [value2];
+  const depths = [0];
+  while (values2.length > 0) {
+    const v = values2.pop();
+    const depth = depths.pop();
+    if (typeof v !== "object" || v === null) continue;
+    if (depth >= max) throw tooDeep(what, max);
+    for (const child of Array.isArray(v) ? v : Object.values(v)) {
+      if (typeof child === "object" && child !== null) {
+        values2.push(child);
+        depths.push(depth + 1);
+      }
+    }
+  }
+}
+function tooDeep(what, max) {
+  return new TooDeepError(
+    `the server's answer (${what}) is nested deeper than ${max} levels: DHIS2 metadata never is (a few dozen at most), so it was not used; check what answers at that address (a proxy, another application)`
+  );
+}
+function assembleExport(parts) {
+  checkServerDepth(parts.dependencyExport, "the program's dependency export");
+  checkServerDepth(parts.programSections, "the program sections");
+  checkServerDepth(parts.legendSets, "the legend sets");
+  const doc = { ...parts.dependencyExport };
+  if (parts.programSections !== void 0 || Array.isArray(doc.programSections)) {
+    doc.programSections = mergeById(collection(doc, "programSections"), cloneJson(parts.programSections ?? []));
+  }
+  if (parts.legendSets !== void 0 || Array.isArray(doc.legendSets)) {
+    const referenced = new Set(referencedLegendSetIds(doc));
+    const wanted = (parts.legendSets ?? []).filter((ls) => {
+      const id = idOf(ls);
+      return id !== void 0 && referenced.has(id);
+    });
+    doc.legendSets = mergeById(collection(doc, "legendSets"), cloneJson(wanted));
+  }
+  if (Array.isArray(doc.programRuleActions)) {
+    doc.programRuleActions = linkRuleActions(collection(doc, "programRules"), collection(doc, "programRuleActions"));
+  }
+  const shaped = toFileShape(doc);
+  shaped.optionSets ??= [];
+  shaped.options ??= [];
+  return shaped;
+}
+function referencedLegendSetIds(doc) {
+  const ids2 = /* @__PURE__ */ new Set();
+  const add = (ref) => {
+    const id = idOf(ref);
+    if (id !== void 0) ids2.add(id);
+  };
+  const values2 = [];
+  const depths = [];
+  for (const [key, value2] of Object.entries(doc)) {
+    if (key === "legendSets") continue;
+    values2.push(value2);
+    depths.push(1);
+  }
+  while (values2.length > 0) {
+    const value2 = values2.pop();
+    const depth = depths.pop();
+    if (typeof value2 !== "object" || value2 === null) continue;
+    if (depth >= MAX_SERVER_DEPTH) throw tooDeep("the program's dependency export", MAX_SERVER_DEPTH);
+    if (Array.isArray(value2)) {
+      for (const item of value2) {
+        values2.push(item);
+        depths.push(depth + 1);
+      }
+      continue;
+    }
+    for (const [key, child] of Object.entries(value2)) {
+      if (key === "legendSets" && Array.isArray(child)) child.forEach(add);
+      else if (key === "legendSet") add(child);
+      else if (key === "legend" && isRecord(child)) add(child.set);
+      values2.push(child);
+      depths.push(depth + 1);
+    }
+  }
+  return [...ids2].sort(compareStrings);
+}
+function mergeById(first, more) {
+  const seen = new Set(first.map(idOf).filter((id) => id !== void 0));
+  const out = [...first];
+  for (const obj of more) {
+    const id = idOf(obj);
+    if (id !== void 0) {
+      if (seen.has(id)) continue;
+      seen.add(id);
+    }
+    out.push(obj);
+  }
+  return out;
+}
+function linkRuleActions(rules2, actions) {
+  const ruleOfAction = /* @__PURE__ */ new Map();
+  for (const rule of rules2) {
+    const ruleId = idOf(rule);
+    if (ruleId === void 0 || !Array.isArray(rule.programRuleActions)) continue;
+    for (const ref of rule.programRuleActions) {
+      const actionId = idOf(ref);
+      if (actionId !== void 0 && !ruleOfAction.has(actionId)) ruleOfAction.set(actionId, ruleId);
+    }
+  }
+  return actions.map((action) => {
+    if (idOf(action.programRule) !== void 0) return action;
+    const actionId = idOf(action);
+    const ruleId = actionId === void 0 ? void 0 : ruleOfAction.get(actionId);
+    return ruleId === void 0 ? action : { ...action, programRule: { id: ruleId } };
+  });
+}
+function toFileShape(source) {
+  const doc = { ...source };
+  foldEmbedded(doc, "programStageDataElements", "programStages", "programStage");
+  foldEmbedded(doc, "programTrackedEntityAttributes", "programs", "program");
+  return doc;
+}
+function foldEmbedded(doc, key, ownerKey, ownerRef) {
+  if (!Array.isArray(doc[key])) return;
+  const owners = /* @__PURE__ */ new Map();
+  const ownerList = collection(doc, ownerKey).map((o) => {
+    const copy = { ...o };
+    owners.set(idOf(o), copy);
+    return copy;
+  });
+  const remaining = [];
+  for (const obj of collection(doc, key)) {
+    const owner = owners.get(idOf(obj[ownerRef]));
+    if (owner === void 0) {
+      remaining.push(obj);
+      continue;
+    }
+    const list2 = Array.isArray(owner[key]) ? [...owner[key]] : [];
+    const at = list2.findIndex((e) => idOf(e) === idOf(obj));
+    if (at === -1) list2.push(obj);
+    else if (Object.keys(list2[at]).length <= 1) list2[at] = obj;
+    owner[key] = list2;
+  }
+  if (owners.size > 0) doc[ownerKey] = ownerList;
+  if (remaining.length > 0) doc[key] = remaining;
+  else delete doc[key];
 }
 
 // src/dhis2/http.ts
@@ -33674,8 +34260,9 @@ var Http = class {
   }
   parseJson(text, contentType, ctx, status) {
     if (text.trim() === "") return void 0;
+    let parsed;
     try {
-      return JSON.parse(text);
+      parsed = JSON.parse(text);
     } catch {
       const type = contentType ? ` (${contentType.split(";")[0]})` : "";
       throw new Dhis2Error(
@@ -33683,6 +34270,8 @@ var Http = class {
         status
       );
     }
+    checkServerDepth(parsed, `${ctx.method} ${ctx.path}`);
+    return parsed;
   }
   failure(error, req, ctx) {
     if (error instanceof Dhis2Error) return error;
@@ -33740,10 +34329,7 @@ function authorizationHeader(auth) {
     registerSecret(auth.token);
     return `ApiToken ${auth.token}`;
   }
-  registerSecret(auth.password);
-  const encoded = Buffer.from(`${auth.username}:${auth.password}`, "utf8").toString("base64");
-  registerSecret(encoded);
-  return `Basic ${encoded}`;
+  return `Basic ${registerBasicAuth(auth.username, auth.password)}`;
 }
 function seconds(ms) {
   return `${Number((ms / 1e3).toFixed(3))} s`;
@@ -33869,8 +34455,8 @@ function parseTypeReport(value2) {
 function parseObjectReport(value2, typeKlass) {
   const o = isRecord(value2) ? value2 : {};
   const klass = typeof o.klass === "string" && o.klass ? o.klass : typeKlass;
-  const uid = str3(o.uid);
-  const displayName = str3(o.displayName);
+  const uid = str4(o.uid);
+  const displayName = str4(o.displayName);
   const index2 = typeof o.index === "number" ? o.index : void 0;
   const errors = listOf(o.errorReports).map((e) => parseError(e, klass, uid, displayName, index2));
   const out = { errors };
@@ -33881,19 +34467,19 @@ function parseObjectReport(value2, typeKlass) {
 }
 function parseError(value2, klass, uid, displayName, index2) {
   const e = isRecord(value2) ? value2 : {};
-  const fullKlass = klass || str3(e.mainKlass) || "";
+  const fullKlass = klass || str4(e.mainKlass) || "";
   const out = {
-    code: str3(e.errorCode) ?? "",
-    message: str3(e.message) ?? "",
+    code: str4(e.errorCode) ?? "",
+    message: str4(e.message) ?? "",
     objectType: shortClassName(fullKlass)
   };
   if (fullKlass) out.klass = fullKlass;
   if (uid !== void 0) out.uid = uid;
   if (displayName !== void 0) out.displayName = displayName;
   if (index2 !== void 0) out.index = index2;
-  const property = str3(e.errorProperty);
+  const property = str4(e.errorProperty);
   if (property !== void 0) out.property = property;
-  const mainId = str3(e.mainId);
+  const mainId = str4(e.mainId);
   if (mainId !== void 0) out.mainId = mainId;
   if (Array.isArray(e.args)) out.args = e.args.map((a) => typeof a === "string" ? a : JSON.stringify(a));
   return out;
@@ -33927,9 +34513,9 @@ function listOf(value2) {
   return [];
 }
 function errorReportMessages(response) {
-  return listOf(response.errorReports).map((e) => isRecord(e) ? str3(e.message) : void 0).filter((m) => !!m).slice(0, 3).map(clip).join("; ");
+  return listOf(response.errorReports).map((e) => isRecord(e) ? str4(e.message) : void 0).filter((m) => !!m).slice(0, 3).map(clip).join("; ");
 }
-function str3(v) {
+function str4(v) {
   return typeof v === "string" ? v : void 0;
 }
 function jsonType(v) {
@@ -33948,6 +34534,11 @@ var ImportJobError = class extends Dhis2Error {
     this.mayStillCommit = mayStillCommit;
   }
 };
+function mayStillChange(e) {
+  if (e instanceof ImportJobError) return e.mayStillCommit;
+  if (e instanceof Dhis2Error && e.status !== void 0 && e.status >= 400 && e.status < 500) return false;
+  return !(e instanceof ConfigError);
+}
 var JOB_RESPONSE_TYPES = ["JobConfiguration", "JobConfigurationWebMessageResponse"];
 function asyncJob(body) {
   if (!isRecord(body) || !isRecord(body.response)) return void 0;
@@ -34011,25 +34602,47 @@ async function tasks(http3, job) {
 async function summary(http3, job, notifications, wait, started) {
   const error = notifications.find((n2) => n2.level === "ERROR");
   const failed = error && typeof error.message === "string" ? error.message : void 0;
+  const failedError = (reason) => new ImportJobError(`the metadata import job ${job.id} failed on ${http3.server}: ${clip2(reason)}`, "failed", false);
+  let unreadable = 0;
   for (let attempt = 0; ; attempt++) {
-    const res = await http3.request({ method: "GET", path: job.summaryPath, retry: true });
-    if (isRecord(res.body) && Object.keys(res.body).length > 0) return parseImportReport(res.body, res.status);
-    if (failed !== void 0) {
-      throw new ImportJobError(
-        `the metadata import job ${job.id} failed on ${http3.server}: ${clip2(failed)}`,
-        "failed",
-        false
-      );
+    let res;
+    try {
+      res = await http3.request({ method: "GET", path: job.summaryPath, retry: true });
+    } catch (e) {
+      if (!(e instanceof Dhis2Error)) throw e;
+      if (failed !== void 0) throw failedError(failed);
+      if (++unreadable >= SUMMARY_READS) throw reportUnread(http3, job, notifications, e.message);
+      await sleep(pollDelay(wait, attempt));
+      continue;
     }
+    if (isRecord(res.body) && Object.keys(res.body).length > 0) {
+      try {
+        return parseImportReport(res.body, res.status);
+      } catch (e) {
+        if (!(e instanceof Dhis2Error)) throw e;
+        if (failed !== void 0) throw failedError(failed);
+        throw reportUnread(http3, job, notifications, e.message);
+      }
+    }
+    if (failed !== void 0) throw failedError(failed);
     if (attempt >= 5 && Date.now() - started >= wait.asyncTimeoutMs) {
-      throw new ImportJobError(
-        `the metadata import job ${job.id} on ${http3.server} completed without a report: check the program there`,
-        "failed",
-        false
-      );
+      throw reportUnread(http3, job, notifications, `DHIS2 answered ${job.summaryPath} empty`);
     }
     await sleep(pollDelay(wait, attempt));
   }
+}
+var SUMMARY_READS = 3;
+function reportUnread(http3, job, notifications, why) {
+  const done = notifications.find((n2) => n2.completed === true);
+  const said = done && typeof done.message === "string" && done.message ? clip2(done.message) : void 0;
+  const status = said ? /\bwith status (OK|WARNING|ERROR)\b/.exec(said)?.[1] : void 0;
+  const task = said ? ` (its last task: "${said}")` : "";
+  const what = status === "ERROR" ? `ran to its end with status ERROR${task}: an atomic import keeps nothing then, but its report, with the errors,` : `ran to its end: the import happened${task}, and what it changed is on the server, but its report`;
+  return new ImportJobError(
+    `the metadata import job ${job.id} on ${http3.server} ${what} could not be read (${clip2(why)}): check the program on the server before running again`,
+    "report-unread",
+    false
+  );
 }
 async function jobConfig(http3, job) {
   const res = await http3.request({ method: "GET", path: job.configPath, retry: true, expect: [404] });
@@ -34134,7 +34747,7 @@ function clip2(s) {
   return t.length > 300 ? `${t.slice(0, 300)}...` : t;
 }
 function sleep(ms) {
-  return new Promise((resolve8) => setTimeout(resolve8, ms));
+  return new Promise((resolve9) => setTimeout(resolve9, ms));
 }
 
 // src/dhis2/metadata-import.ts
@@ -34284,20 +34897,20 @@ function pLimit(concurrency) {
     activeCount--;
     resumeNext();
   };
-  const run = async (function_, resolve8, arguments_) => {
+  const run = async (function_, resolve9, arguments_) => {
     const result = (async () => function_(...arguments_))();
-    resolve8(result);
+    resolve9(result);
     try {
       await result;
     } catch {
     }
     next();
   };
-  const enqueue = (function_, resolve8, arguments_) => {
+  const enqueue = (function_, resolve9, arguments_) => {
     new Promise((internalResolve) => {
       queue.enqueue(internalResolve);
     }).then(
-      run.bind(void 0, function_, resolve8, arguments_)
+      run.bind(void 0, function_, resolve9, arguments_)
     );
     (async () => {
       await Promise.resolve();
@@ -34306,8 +34919,8 @@ function pLimit(concurrency) {
       }
     })();
   };
-  const generator = (function_, ...arguments_) => new Promise((resolve8) => {
-    enqueue(function_, resolve8, arguments_);
+  const generator = (function_, ...arguments_) => new Promise((resolve9) => {
+    enqueue(function_, resolve9, arguments_);
   });
   Object.defineProperties(generator, {
     activeCount: {
@@ -34615,171 +35228,30 @@ async function eachProgram(items, reporter, concurrency, work, failed) {
 }
 
 // src/commands/import-summary.ts
-import { createHash as createHash4 } from "node:crypto";
+import { createHash as createHash5 } from "node:crypto";
 
 // src/commands/report-file.ts
-import { createHash as createHash2 } from "node:crypto";
-import { relative as relative4, resolve as resolve5 } from "node:path";
+import { createHash as createHash4 } from "node:crypto";
+import { relative as relative4, resolve as resolve6 } from "node:path";
 function runScope(settings) {
-  return createHash2("sha256").update([settings.config.path, settings.server.url, ...settings.programs.map((p) => p.id)].join("\n")).digest("hex").slice(0, 10);
+  return createHash4("sha256").update([settings.config.path, settings.server.url, ...settings.programs.map((p) => p.id)].join("\n")).digest("hex").slice(0, 10);
 }
 function writeRunFile(settings, path, text, what) {
   ensurePrivateDir(settings.reportDir);
-  const rel = relative4(settings.reportDir, resolve5(settings.reportDir, path));
-  return writeTextInside({ root: settings.reportDir, name: "the report folder" }, rel, text, what, 384);
+  const rel = relative4(settings.reportDir, resolve6(settings.reportDir, path));
+  return writeTextInside({ root: settings.reportDir, name: "the report folder" }, rel, redact(text), what, 384);
 }
 function writeReport(settings, command, report) {
   return writeRunFile(
     settings,
     `${command}-report-${runScope(settings)}.json`,
-    `${redact(JSON.stringify(report, null, 2))}
+    `${JSON.stringify(redactValue(report), null, 2)}
 `,
     "report"
   );
 }
 function programScope(settings) {
   return settings.programs.length < settings.config.programs.length ? settings.programs.map((p) => p.id) : void 0;
-}
-
-// src/metadata/canonical.ts
-import { createHash as createHash3 } from "node:crypto";
-
-// node_modules/safe-stable-stringify/esm/wrapper.js
-var import__ = __toESM(require_safe_stable_stringify(), 1);
-var configure = import__.default.configure;
-
-// src/metadata/canonical.ts
-var stringify = configure({ deterministic: true, circularValue: TypeError, bigint: false });
-var SET_RULES = {
-  // IdentifiableObject.attributeValues: a Set, a JSONB map since 2.39.
-  attributeValues: (av) => [str4(isRecord(av) ? idOf(av.attribute) : void 0)],
-  // IdentifiableObject.translations: a Set of {locale, property, value}.
-  translations: (tr) => isRecord(tr) ? [str4(tr.locale), str4(tr.property)] : [],
-  // Legacy sharing (up to 2.40): Sets of {id, userUid | userGroupUid, access}.
-  userAccesses: (ua) => isRecord(ua) ? [str4(ua.id ?? ua.userUid)] : [],
-  userGroupAccesses: (uga) => isRecord(uga) ? [str4(uga.id ?? uga.userGroupUid)] : [],
-  // BaseIdentifiableObject.favorites: a Set of user uids.
-  favorites: (uid) => [str4(uid)],
-  // Program, data set, group, user organisationUnits: Sets (not in analytical objects: see below).
-  organisationUnits: (ou) => [str4(idOf(ou))],
-  // ProgramRule.programRuleActions: a Set.
-  programRuleActions: (a) => [str4(idOf(a))],
-  // Program and ProgramStage notificationTemplates: Sets.
-  notificationTemplates: (n2) => [str4(idOf(n2))],
-  // ProgramIndicator.analyticsPeriodBoundaries: a Set (items may lack an id in hand-written files).
-  analyticsPeriodBoundaries: (b) => isRecord(b) ? [str4(b.boundaryTarget), str4(b.analyticsPeriodBoundaryType), str4(idOf(b))] : [],
-  // LegendSet.legends: a Set; by range, which is also how people read a legend.
-  legends: (l) => isRecord(l) ? [num(l.startValue), num(l.endValue), str4(idOf(l))] : []
-};
-var SCOPED_SET_RULES = {
-  // CategoryOptionCombo.categoryOptions is a Set; Category.categoryOptions is an ordered List.
-  "categoryOptionCombos.categoryOptions": (co) => [str4(idOf(co))]
-};
-var ANALYTICAL_COLLECTIONS = /* @__PURE__ */ new Set([
-  "charts",
-  "eventCharts",
-  "eventReports",
-  "eventVisualizations",
-  "maps",
-  "mapViews",
-  "reportTables",
-  "visualizations"
-]);
-function canonicalize(doc) {
-  const out = [];
-  for (const [key, value2] of Object.entries(doc)) {
-    if (Array.isArray(value2) && value2.every(isRecord)) {
-      const objects = value2.map((obj) => canonValue(obj, key, key));
-      out.push([key, sortBy(objects, (obj) => [str4(idOf(obj))])]);
-    } else {
-      out.push([key, canonValue(value2, key, key)]);
-    }
-  }
-  return Object.fromEntries(out);
-}
-function canonicalJson(doc) {
-  return `${stringify(canonicalize(doc), null, 2)}
-`;
-}
-function fingerprint(doc) {
-  return createHash3("sha256").update(canonicalJson(doc), "utf8").digest("hex");
-}
-function planFingerprint(payload, deletions) {
-  const listed = Object.entries(deletions).filter(([, ids2]) => ids2.length > 0).map(([key, ids2]) => `${key}:${[...ids2].sort().join(",")}`).sort();
-  if (listed.length === 0) return fingerprint(payload);
-  return createHash3("sha256").update(canonicalJson(payload), "utf8").update(`
-delete
-${listed.join("\n")}
-`, "utf8").digest("hex");
-}
-function withoutVolatile(doc) {
-  const { date: _date, ...rest } = doc;
-  if (isRecord(rest.system)) {
-    const { rev: _rev, date: _systemDate, ...system } = rest.system;
-    rest.system = system;
-  }
-  return rest;
-}
-function sameContent(a, b) {
-  const docA = asDocument(a);
-  const docB = asDocument(b);
-  if (docA === void 0 || docB === void 0) return false;
-  return canonicalJson(withoutVolatile(docA)) === canonicalJson(withoutVolatile(docB));
-}
-function asDocument(value2) {
-  if (typeof value2 !== "string") return isRecord(value2) ? value2 : void 0;
-  try {
-    const parsed = JSON.parse(value2);
-    return isRecord(parsed) ? parsed : void 0;
-  } catch {
-    return void 0;
-  }
-}
-function canonValue(value2, collection2, key) {
-  if (Array.isArray(value2)) {
-    const items = value2.map((item) => canonValue(item, collection2, key));
-    const rule = setRule(collection2, key, value2);
-    return rule ? sortBy(items, rule) : items;
-  }
-  if (!isRecord(value2)) return value2;
-  const out = {};
-  for (const k of Object.keys(value2)) {
-    const v = canonValue(value2[k], collection2, k);
-    if (k === "__proto__")
-      Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
-    else out[k] = v;
-  }
-  return out;
-}
-function setRule(collection2, key, array) {
-  if (array.length < 2) return void 0;
-  if (key === "organisationUnits" && ANALYTICAL_COLLECTIONS.has(collection2)) return void 0;
-  return SCOPED_SET_RULES[`${collection2}.${key}`] ?? SET_RULES[key];
-}
-function sortBy(items, keyOf) {
-  const keyed = items.map((item) => ({ item, key: keyOf(item), text: void 0 }));
-  const textOf2 = (k) => k.text ??= stringify(k.item) ?? "";
-  keyed.sort((a, b) => compareKeys(a.key, b.key) || compareStrings(textOf2(a), textOf2(b)));
-  return keyed.map((k) => k.item);
-}
-function compareKeys(a, b) {
-  for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    const x = a[i];
-    const y2 = b[i];
-    if (x === y2) continue;
-    if (x === void 0) return -1;
-    if (y2 === void 0) return 1;
-    if (typeof x === "number" && typeof y2 === "number") return x - y2;
-    return compareStrings(String(x), String(y2));
-  }
-  return 0;
-}
-function str4(value2) {
-  return typeof value2 === "string" ? value2 : value2 === void 0 || value2 === null ? "\uFFFF" : String(value2);
-}
-function num(value2) {
-  const n2 = typeof value2 === "number" ? value2 : typeof value2 === "string" ? Number(value2) : NaN;
-  return Number.isFinite(n2) ? n2 : Number.MAX_VALUE;
 }
 
 // src/metadata/diff.ts
@@ -34867,10 +35339,11 @@ function diffMetadata(payload, current, ignoreKeys) {
   }
   return { collections, totals };
 }
-function formatValue(v, max = 60) {
+function formatValue(value2, max = 60) {
+  const v = typeof value2 === "string" ? redact(value2) : value2;
   if (v === void 0) return "(none)";
-  const json = JSON.stringify(v) ?? String(v);
-  if (json.length <= max) return json;
+  const json2 = JSON.stringify(v) ?? String(v);
+  if (json2.length <= max) return json2;
   if (typeof v === "string") {
     const suffix = `\u2026" (${v.length} chars)`;
     return `${JSON.stringify(v.slice(0, Math.max(8, max - suffix.length - 1))).slice(0, -1)}${suffix}`;
@@ -34887,7 +35360,7 @@ function formatValue(v, max = 60) {
     if (rest > 0) parts.push(shown2 > 0 ? `+${rest} keys` : `${rest} keys`);
     return `{${parts.join(", ")}}`;
   }
-  return `${json.slice(0, max - 1)}\u2026`;
+  return `${json2.slice(0, max - 1)}\u2026`;
 }
 function nameOf2(obj, serverObj) {
   for (const candidate of [obj.name, obj.displayName, serverObj.name, serverObj.displayName]) {
@@ -35115,28 +35588,28 @@ function combinedFingerprint(programs) {
   const withPrint = programs.filter((p) => p.fingerprint);
   if (withPrint.length === 1) return withPrint[0].fingerprint;
   const lines = withPrint.map((p) => `${p.id}:${p.fingerprint}`).sort();
-  return createHash4("sha256").update(lines.join("\n")).digest("hex");
+  return createHash5("sha256").update(lines.join("\n")).digest("hex");
 }
 function reportImport(settings, reporter, client, command, programs, extra = {}) {
   const status = worstStatus(programs);
   const stats = sumOutcomeStats(programs);
-  const fingerprint2 = combinedFingerprint(programs);
+  const fingerprint3 = combinedFingerprint(programs);
   const report = writeReport(settings, command, {
     command,
     server: { url: client.url, version: client.system.version },
     status,
     stats,
-    fingerprint: fingerprint2,
+    fingerprint: fingerprint3,
     ...extra,
     programs
   });
   reporter.setOutput("status", status);
   for (const [k, v] of Object.entries(stats)) reporter.setOutput(k, String(v));
-  reporter.setOutput("fingerprint", fingerprint2);
+  reporter.setOutput("fingerprint", fingerprint3);
   const changes = programs.reduce((n2, p) => n2 + (p.diff ? p.diff.totals.created + p.diff.totals.changed : 0), 0);
   reporter.setOutput("changes", String(changes));
   reporter.setOutput("report", report);
-  return { status, fingerprint: fingerprint2 };
+  return { status, fingerprint: fingerprint3 };
 }
 
 // src/metadata/sharing.ts
@@ -35601,7 +36074,7 @@ function count(n2, plural2) {
 }
 
 // src/backups/records.ts
-import { createHash as createHash5 } from "node:crypto";
+import { createHash as createHash6 } from "node:crypto";
 var BACKUPS_NAMESPACE = "programconfigapp_backups";
 var MAX_NAME_LENGTH = 50;
 var DEFAULT_NAME_PROGRAM_CHARS = 30;
@@ -35748,7 +36221,7 @@ function recordKey(record) {
   return `json:${stableStringify(record) ?? ""}`;
 }
 function recordDigest(record) {
-  return createHash5("sha256").update(stableStringify(record) ?? "").digest("hex");
+  return createHash6("sha256").update(stableStringify(record) ?? "").digest("hex");
 }
 function holdsRecord(list2, record, digest = recordDigest(record)) {
   const key = recordKey(record);
@@ -35810,7 +36283,7 @@ async function readBackups(dataStore, programId) {
   if (value2 === void 0) return { exists: false, backups: [], bytes: 0 };
   return { exists: true, backups: parseBackupsValue(value2, programId).backups, bytes: valueBytes(value2) };
 }
-var defaultSleep = (ms) => new Promise((resolve8) => setTimeout(resolve8, ms));
+var defaultSleep = (ms) => new Promise((resolve9) => setTimeout(resolve9, ms));
 async function saveBackup(dataStore, programId, record, options = {}) {
   const maxAttempts = options.maxAttempts ?? MAX_SAVE_ATTEMPTS;
   const sleep3 = options.sleep ?? defaultSleep;
@@ -35912,7 +36385,9 @@ function backupMetadata(backups, programId, backupId) {
 // src/commands/plan.ts
 async function currentExport(client, programId) {
   try {
-    return await client.getProgramMetadata(programId);
+    const current = await client.getProgramMetadata(programId);
+    checkServerDepth(current, `GET /api/programs/${programId}/metadata.json`);
+    return current;
   } catch (e) {
     if (e instanceof Dhis2Error && e.status === 404) return void 0;
     throw e;
@@ -35929,20 +36404,69 @@ var DIFF_IGNORE_KEYS = /* @__PURE__ */ new Set([
 function unmanagedKeys(settings) {
   return { ...DEFAULT_UNMANAGED, perCollection: settings.config.attributes };
 }
+var PLAN_PROGRESS = { objects: 5e4, everyMs: 15e3 };
+var progressSinks = /* @__PURE__ */ new WeakMap();
+var PlanProgress = class {
+  constructor(say, label2) {
+    this.say = say;
+    this.label = label2;
+  }
+  started = Date.now();
+  seconds() {
+    return Math.round((Date.now() - this.started) / 1e3);
+  }
+  /** The step that starts now. */
+  step(what) {
+    this.say(`${this.label}: ${what} (${this.seconds()} s)\u2026`);
+  }
+  /** A step that waits for the server: its line, then one every PLAN_PROGRESS.everyMs until it is over. */
+  async during(what, work) {
+    this.step(what);
+    const timer = setInterval(
+      () => this.say(`${this.label}: still ${what} (${this.seconds()} s)\u2026`),
+      PLAN_PROGRESS.everyMs
+    );
+    try {
+      return await work;
+    } finally {
+      clearInterval(timer);
+    }
+  }
+  done(what) {
+    this.say(`${this.label}: ${what}, in ${this.seconds()} s`);
+  }
+};
+function planProgress(settings, entry, file) {
+  const say = progressSinks.get(settings);
+  const count2 = objectCount(file.doc);
+  if (!say || count2 < PLAN_PROGRESS.objects) return void 0;
+  say(`planning ${entry.id}: ${count2.toLocaleString("en-US")} objects in ${file.path}\u2026`);
+  return new PlanProgress(say, `planning ${entry.id}`);
+}
 async function draftPlan(client, settings, entry, file) {
-  const current = await currentExport(client, entry.id);
+  const progress = planProgress(settings, entry, file);
+  const reading = currentExport(client, entry.id);
+  const current = progress ? await progress.during("reading the program from the server", reading) : await reading;
   const server = { current, existing: /* @__PURE__ */ new Map(), minor: client.system.minor };
   const unmanaged = unmanagedKeys(settings);
+  progress?.step("building the payload");
   const draft = buildRestorePlan(file.doc, entry.id, settings.config.restore, server, unmanaged);
   const serverObjects = /* @__PURE__ */ new Map();
   indexTopLevel(current, serverObjects);
   const missing = /* @__PURE__ */ new Map();
   for (const [id, collection2] of payloadIds(draft.payload)) {
     if (serverObjects.has(id)) continue;
-    missing.set(collection2, [...missing.get(collection2) ?? [], id]);
+    const ids2 = missing.get(collection2);
+    if (ids2) ids2.push(id);
+    else missing.set(collection2, [id]);
   }
-  const fetched = (await Promise.all([...missing].map(([collection2, ids2]) => client.getObjects(collection2, ids2, ":owner")))).flat();
+  const fetching = Promise.all([...missing].map(([collection2, ids2]) => client.getObjects(collection2, ids2, ":owner")));
+  const lacking = [...missing.values()].reduce((n2, ids2) => n2 + ids2.length, 0);
+  const what = `looking up ${lacking.toLocaleString("en-US")} objects the program's export lacks`;
+  const fetched = (progress && lacking > 0 ? await progress.during(what, fetching) : await fetching).flat();
+  checkServerDepth(fetched, "the payload objects the dependency export lacks");
   for (const obj of fetched) if (obj.id) serverObjects.set(obj.id, obj);
+  if (fetched.length > 0) progress?.step("building the payload again with what it found");
   const plan = fetched.length === 0 ? draft : buildRestorePlan(
     file.doc,
     entry.id,
@@ -35958,46 +36482,67 @@ async function draftPlan(client, settings, entry, file) {
     plan,
     serverObjects,
     minor: client.system.minor,
-    mode: settings.config.restore.payload
+    mode: settings.config.restore.payload,
+    ...progress ? { progress } : {}
   };
 }
 function analysePlan(draft) {
-  const { mode, ...rest } = draft;
+  const { mode, progress, ...rest } = draft;
+  progress?.step(`comparing ${objectCount(draft.plan.payload).toLocaleString("en-US")} objects with the server's`);
   const diff = diffMetadata(draft.plan.payload, draft.serverObjects, DIFF_IGNORE_KEYS);
   let payload = mode === "changed" ? changedOnly(draft.plan.payload, diff) : draft.plan.payload;
   let plan = draft.plan;
   if (mode === "all") {
     const changedActions = changedIds(diff).get("programRuleActions") ?? /* @__PURE__ */ new Set();
-    const unchanged = templateUidUpdates(payload, draft.serverObjects, draft.minor).filter(
+    const unchanged2 = templateUidUpdates(payload, draft.serverObjects, draft.minor).filter(
       (f) => !changedActions.has(f.id)
     );
-    if (unchanged.length > 0) {
-      payload = withoutActions(payload, new Set(unchanged.map((f) => f.id)));
-      const note = `Left out ${unchanged.length} unchanged program rule action${unchanged.length === 1 ? "" : "s"} with a notification template (SENDMESSAGE/SCHEDULEMESSAGE): DHIS2 2.${draft.minor} fails to update them.`;
+    if (unchanged2.length > 0) {
+      payload = withoutActions(payload, new Set(unchanged2.map((f) => f.id)));
+      const note = `Left out ${unchanged2.length} unchanged program rule action${unchanged2.length === 1 ? "" : "s"} with a notification template (SENDMESSAGE/SCHEDULEMESSAGE): DHIS2 2.${draft.minor} fails to update them.`;
       plan = { ...plan, notes: [...plan.notes, note] };
     }
   }
   const commitFailures = templateUidUpdates(payload, draft.serverObjects, draft.minor);
-  return {
+  progress?.step("fingerprinting the plan and what the server holds of it");
+  const planned = {
     ...rest,
     plan,
     diff,
     payload,
     commitFailures,
-    fingerprint: planFingerprint(payload, plan.stale)
+    fingerprint: planFingerprint(payload, plan.stale),
+    serverState: encodeServerState(
+      serverState(touchedObjects(diff, payload, plan.stale), draft.serverObjects, STATE_IGNORE)
+    )
   };
+  const n2 = (count2) => count2.toLocaleString("en-US");
+  const { created, changed, unchanged } = diff.totals;
+  progress?.done(`planned (${n2(created)} new, ${n2(changed)} changed, ${n2(unchanged)} unchanged)`);
+  return planned;
+}
+var STATE_IGNORE = /* @__PURE__ */ new Set([...VOLATILE_KEYS, ...DIFF_IGNORE_KEYS]);
+function touchedObjects(diff, payload, deletions) {
+  const named2 = new Set(Object.values(deletions).flat());
+  for (const c of diff.collections) {
+    for (const o of c.changed) named2.add(o.id);
+    for (const id of c.created) if (!id.startsWith("(")) named2.add(id);
+  }
+  return { named: [...named2], others: documentIds(payload).filter((id) => !named2.has(id)) };
 }
 function readProgramFile(settings, entry) {
-  return readMetadataFile(settings.workspace, entry.file, `program ${entry.id}: run export first, or set its file`);
+  const hint = `program ${entry.id}: run export first, or set its file`;
+  return readMetadataFile(settings.workspace, entry.file, hint, progressSinks.get(settings));
 }
 function readSourceFile(settings, entry) {
   const source = settings.sourceFile;
   if (!source) return readProgramFile(settings, entry);
-  if (source.inRepo) return readMetadataFile(settings.workspace, source.path, "input file");
+  const say = progressSinks.get(settings);
+  if (source.inRepo) return readMetadataFile(settings.workspace, source.path, "input file", say);
   ensurePrivateDir(settings.reportDir);
   const text = readTextInside({ root: source.root, name: source.rootName }, source.path, "file");
   if (text === void 0) throw new UserError(`${source.shown} not found (input file)`);
-  return { ...parseMetadataText(text, source.shown), inRepo: false };
+  return { ...parseMetadataText(text, source.shown, say), inRepo: false };
 }
 async function loadProgramSource(client, settings, entry) {
   if (!settings.backup.id) return readSourceFile(settings, entry);
@@ -36005,6 +36550,7 @@ async function loadProgramSource(client, settings, entry) {
   return { path: `backup "${record.name}" (${record.id}) of program ${entry.id}`, inRepo: false, text: "", doc };
 }
 async function programSources(client, settings, reporter) {
+  progressSinks.set(settings, (message) => reporter.info(message));
   const sources = [];
   const skipped = [];
   for (const entry of settings.programs) {
@@ -36087,6 +36633,7 @@ function outcomeOf(planned, report) {
     name: typeof program?.name === "string" ? program.name : void 0,
     file: planned.file.path,
     fingerprint: planned.fingerprint,
+    serverState: planned.serverState,
     report,
     diff: planned.diff,
     plan: { stale: planned.plan.stale, notes: planned.plan.notes },
@@ -36168,6 +36715,11 @@ async function finishChecks(settings, reporter, evaluation, serverDocs) {
   writeJunit(settings, result);
   return result;
 }
+function fitState(encoded, programCount) {
+  const state = decodeServerState(encoded);
+  return state ? encodeServerState(state, Math.floor(SERVER_STATE_BUDGET / Math.max(1, programCount))) : encoded;
+}
+var SERVER_STATE_BUDGET = 24e3;
 async function runDryRun(settings, reporter) {
   const pr = readPullRequest(settings.github);
   const evaluating = startChecks(settings);
@@ -36232,7 +36784,7 @@ async function runDryRun(settings, reporter) {
   const evaluation = await evaluating;
   const checks = evaluation ? await finishChecks(settings, reporter, evaluation, serverDocs) : void 0;
   const checksFailed = checks !== void 0 && checksFail(checks);
-  const { status, fingerprint: fingerprint2 } = reportImport(settings, reporter, client, "dry-run", programs, {
+  const { status, fingerprint: fingerprint3 } = reportImport(settings, reporter, client, "dry-run", programs, {
     checks: checks?.programs,
     failOn: settings.failOn
   });
@@ -36252,8 +36804,14 @@ async function runDryRun(settings, reporter) {
       });
       const marker = commentMarker(settings.config.path, settings.server.url, programScope(settings));
       const hidden = [
-        markedValue("fingerprint", fingerprint2),
+        markedValue("fingerprint", fingerprint3),
+        // The commit reviewed: restore trusts the review only for the merged pull request's final head.
+        ...pr.headSha ? [markedValue("head", pr.headSha)] : [],
         ...programs.map((p) => p.fingerprint ? markedValue(`fingerprint:${p.id}`, p.fingerprint) : ""),
+        // What the server held of every object the plan touches: restore refuses when it changed since.
+        ...programs.map(
+          (p) => p.serverState ? markedValue(`server:${p.id}`, fitState(p.serverState, programs.length)) : ""
+        ),
         // What restore would delete, as reviewed: restore names what differs when the server changed since.
         ...programs.map((p) => p.plan ? markedValue(`deletions:${p.id}`, deletionList(p.plan.stale)) : "")
       ].filter(Boolean);
@@ -36297,7 +36855,8 @@ async function programNames(client, ids2) {
   return new Map(found.map((p) => [String(p.id), typeof p.name === "string" ? p.name : String(p.id)]));
 }
 function shortComment(comment) {
-  return comment.length > 100 ? `${comment.substring(0, 100)}\u2026` : comment;
+  const text = redact(comment);
+  return text.length > 100 ? `${text.substring(0, 100)}\u2026` : text;
 }
 function nameInBackups(backups, programId) {
   for (const record of [...backups].reverse()) {
@@ -36417,7 +36976,7 @@ async function runBackup(settings, reporter) {
 
 // src/commands/check.ts
 import { existsSync as existsSync3, mkdirSync as mkdirSync3, writeFileSync as writeFileSync2 } from "node:fs";
-import { dirname as dirname2, resolve as resolve6 } from "node:path";
+import { dirname as dirname3, resolve as resolve7 } from "node:path";
 
 // src/check/init-tests.ts
 function y(value2) {
@@ -36505,10 +37064,10 @@ function initTests(settings, reporter, programId) {
     throw new ConfigError(`init-tests: program ${entry.id} is not in ${entry.file}`, { file: entry.file });
   const folder = settings.config.tests?.find((t) => !/\.ya?ml$/i.test(t)) ?? "rule-tests";
   const path = `${folder.replace(/\/+$/, "")}/${entry.id}.yml`;
-  const abs = resolve6(settings.workspace, path);
+  const abs = resolve7(settings.workspace, path);
   if (existsSync3(abs))
     throw new ConfigError(`init-tests: ${path} already exists (remove it or edit it)`, { file: path });
-  mkdirSync3(dirname2(abs), { recursive: true });
+  mkdirSync3(dirname3(abs), { recursive: true });
   writeFileSync2(abs, exampleTests(model));
   reporter.info(`wrote ${path}: an example rule test file for ${model.name} (${entry.id}); fill in the TODOs`);
   reporter.setOutput("files", JSON.stringify([path]));
@@ -36559,116 +37118,6 @@ async function runCheck(settings, reporter) {
 
 // src/commands/download-backup.ts
 import { join as join6, relative as relative5 } from "node:path";
-
-// src/metadata/assemble.ts
-function assembleExport(parts) {
-  const doc = { ...parts.dependencyExport };
-  if (parts.programSections !== void 0 || Array.isArray(doc.programSections)) {
-    doc.programSections = mergeById(collection(doc, "programSections"), cloneJson(parts.programSections ?? []));
-  }
-  if (parts.legendSets !== void 0 || Array.isArray(doc.legendSets)) {
-    const referenced = new Set(referencedLegendSetIds(doc));
-    const wanted = (parts.legendSets ?? []).filter((ls) => {
-      const id = idOf(ls);
-      return id !== void 0 && referenced.has(id);
-    });
-    doc.legendSets = mergeById(collection(doc, "legendSets"), cloneJson(wanted));
-  }
-  if (Array.isArray(doc.programRuleActions)) {
-    doc.programRuleActions = linkRuleActions(collection(doc, "programRules"), collection(doc, "programRuleActions"));
-  }
-  const shaped = toFileShape(doc);
-  shaped.optionSets ??= [];
-  shaped.options ??= [];
-  return shaped;
-}
-function referencedLegendSetIds(doc) {
-  const ids2 = /* @__PURE__ */ new Set();
-  const add = (ref) => {
-    const id = idOf(ref);
-    if (id !== void 0) ids2.add(id);
-  };
-  const walk = (value2) => {
-    if (Array.isArray(value2)) {
-      for (const item of value2) walk(item);
-      return;
-    }
-    if (!isRecord(value2)) return;
-    for (const [key, child] of Object.entries(value2)) {
-      if (key === "legendSets" && Array.isArray(child)) child.forEach(add);
-      else if (key === "legendSet") add(child);
-      else if (key === "legend" && isRecord(child)) add(child.set);
-      walk(child);
-    }
-  };
-  for (const [key, value2] of Object.entries(doc)) {
-    if (key !== "legendSets") walk(value2);
-  }
-  return [...ids2].sort(compareStrings);
-}
-function mergeById(first, more) {
-  const seen = new Set(first.map(idOf).filter((id) => id !== void 0));
-  const out = [...first];
-  for (const obj of more) {
-    const id = idOf(obj);
-    if (id !== void 0) {
-      if (seen.has(id)) continue;
-      seen.add(id);
-    }
-    out.push(obj);
-  }
-  return out;
-}
-function linkRuleActions(rules2, actions) {
-  const ruleOfAction = /* @__PURE__ */ new Map();
-  for (const rule of rules2) {
-    const ruleId = idOf(rule);
-    if (ruleId === void 0 || !Array.isArray(rule.programRuleActions)) continue;
-    for (const ref of rule.programRuleActions) {
-      const actionId = idOf(ref);
-      if (actionId !== void 0 && !ruleOfAction.has(actionId)) ruleOfAction.set(actionId, ruleId);
-    }
-  }
-  return actions.map((action) => {
-    if (idOf(action.programRule) !== void 0) return action;
-    const actionId = idOf(action);
-    const ruleId = actionId === void 0 ? void 0 : ruleOfAction.get(actionId);
-    return ruleId === void 0 ? action : { ...action, programRule: { id: ruleId } };
-  });
-}
-function toFileShape(source) {
-  const doc = { ...source };
-  foldEmbedded(doc, "programStageDataElements", "programStages", "programStage");
-  foldEmbedded(doc, "programTrackedEntityAttributes", "programs", "program");
-  return doc;
-}
-function foldEmbedded(doc, key, ownerKey, ownerRef) {
-  if (!Array.isArray(doc[key])) return;
-  const owners = /* @__PURE__ */ new Map();
-  const ownerList = collection(doc, ownerKey).map((o) => {
-    const copy = { ...o };
-    owners.set(idOf(o), copy);
-    return copy;
-  });
-  const remaining = [];
-  for (const obj of collection(doc, key)) {
-    const owner = owners.get(idOf(obj[ownerRef]));
-    if (owner === void 0) {
-      remaining.push(obj);
-      continue;
-    }
-    const list2 = Array.isArray(owner[key]) ? [...owner[key]] : [];
-    const at = list2.findIndex((e) => idOf(e) === idOf(obj));
-    if (at === -1) list2.push(obj);
-    else if (Object.keys(list2[at]).length <= 1) list2[at] = obj;
-    owner[key] = list2;
-  }
-  if (owners.size > 0) doc[ownerKey] = ownerList;
-  if (remaining.length > 0) doc[key] = remaining;
-  else delete doc[key];
-}
-
-// src/commands/download-backup.ts
 function safePart(value2) {
   return value2.replace(/[^A-Za-z0-9._-]+/g, "_").replace(/^\.+/, "_") || "_";
 }
@@ -36733,6 +37182,7 @@ async function runDownloadBackup(settings, reporter) {
       const path = join6(settings.outputDir, `${safePart(entry.id)}-${safePart(String(record.id))}.json`);
       const rel = relative5(settings.workspace, path);
       const text = canonicalJson(toFileShape(doc));
+      refuseSecret(text, `backup ${String(record.id)}`);
       writeTextInside(workspaceBoundary(settings.workspace), rel, text, "output file");
       const result = {
         id: entry.id,
@@ -36778,8 +37228,8 @@ async function runDownloadBackup(settings, reporter) {
 }
 
 // src/commands/export.ts
-import { createHash as createHash6 } from "node:crypto";
-import { relative as relative6, resolve as resolve7 } from "node:path";
+import { createHash as createHash7 } from "node:crypto";
+import { relative as relative6, resolve as resolve8 } from "node:path";
 
 // src/github/artifact.ts
 function artifactName(prefix, parts) {
@@ -37195,7 +37645,8 @@ async function remoteBranch(cwd, remote, branch) {
   return line2 ? line2.split("	")[0] : void 0;
 }
 async function pushExportBranch(options) {
-  const { cwd, base, tree, branch, message } = options;
+  const { cwd, base, tree, branch } = options;
+  const message = redact(options.message);
   const remote = options.remote ?? "origin";
   const log = options.log ?? (() => {
   });
@@ -37314,7 +37765,7 @@ function programSection(change2) {
 function defaultTitle(changes) {
   if (changes.length === 1) {
     const p = changes[0].program;
-    const name = commitLine(p.name ?? p.id);
+    const name = commitLine(redact(p.name ?? p.id));
     const short = name.length > TITLE_MAX - 40 ? `${name.slice(0, TITLE_MAX - 41)}\u2026` : name;
     return `DHIS2 metadata: ${short} changed on the server`;
   }
@@ -37413,7 +37864,7 @@ async function exportPullRequest(options) {
     log: (m) => reporter.info(m)
   });
   outcome.sha = branch.sha;
-  const title2 = spec.title ?? defaultTitle(changes);
+  const title2 = redact(spec.title ?? defaultTitle(changes));
   const body = pullRequestBody({ changes, server, base: base.branch, sha: branch.sha, settings });
   let pr;
   let action;
@@ -37457,6 +37908,7 @@ function programFile(settings, entry) {
 }
 async function exportOne(client, settings, entry) {
   const { doc, text, kind, preset: preset2, name, raw } = await buildExport(client, settings.config, entry);
+  refuseSecret(text, "the server's metadata of the program");
   const path = programFile(settings, entry);
   const boundary = workspaceBoundary(settings.workspace);
   const previous = readTextInside(boundary, path, "file");
@@ -37609,12 +38061,12 @@ async function runExport(settings, reporter) {
   }
   const exportedFiles = results.filter((r) => !r.error).map((r) => r.file);
   if (settings.github.runtimeToken && exportedFiles.length > 0) {
-    const id = createHash6("sha1").update(settings.config.path).update(exportedFiles.join()).digest("hex").slice(0, 8);
+    const id = createHash7("sha1").update(settings.config.path).update(exportedFiles.join()).digest("hex").slice(0, 8);
     const name = artifactName("dhis2-metadata-export", [id]);
     try {
       await uploadArtifact(
         name,
-        exportedFiles.map((f) => resolve7(settings.workspace, f)),
+        exportedFiles.map((f) => resolve8(settings.workspace, f)),
         settings.workspace
       );
       reporter.info(`Uploaded the exported files as artifact ${name}.`);
@@ -37730,67 +38182,248 @@ import { hostname, userInfo } from "node:os";
 import { join as join8 } from "node:path";
 
 // src/dhis2/datastore-lock.ts
-import { randomUUID } from "node:crypto";
+import { createHash as createHash8, randomUUID } from "node:crypto";
 var LOCK_NAMESPACE = "dhis2-metadata-locks";
+var CLAIM_TTL_MS = 10 * 6e4;
+var CLAIM_ACT_MS = 2 * 6e4;
+var CLAIM_GENERATIONS = 20;
+var CLOCK_SKEW_MS = 5 * 6e4;
+var EXCERPT = 80;
 var LockHeldError = class extends UserError {
 };
-function describe(r) {
-  return `${r.owner}${r.run ? ` (${r.run})` : ""} since ${r.acquired}, until ${r.expires} at the latest`;
+function clip3(text, max = 120) {
+  const flat2 = redact(text).replace(/\s+/g, " ").trim();
+  return flat2.length > max ? `${flat2.slice(0, max)}...` : flat2;
 }
-function asRecord(value2) {
-  if (!isRecord(value2) || typeof value2.token !== "string" || typeof value2.expires !== "string") return void 0;
-  return value2;
+function describe(r) {
+  const run = typeof r.run === "string" && r.run ? ` (${clip3(r.run)})` : "";
+  const since = typeof r.acquired === "string" ? ` since ${clip3(r.acquired, 40)}` : "";
+  const note = typeof r.note === "string" && r.note ? ` (${clip3(r.note)})` : "";
+  return `${clip3(r.owner)}${run}${since}, until ${r.expires} at the latest${note}`;
+}
+function judge(value2, maxTtlMs, now = Date.now()) {
+  if (value2 === void 0) return { state: "absent" };
+  if (!isRecord(value2)) return { state: "invalid", why: "not an object" };
+  if (typeof value2.owner !== "string" || !value2.owner.trim()) return { state: "invalid", why: "no owner" };
+  if (typeof value2.token !== "string" || !value2.token) return { state: "invalid", why: "no token" };
+  const expires = typeof value2.expires === "string" ? Date.parse(value2.expires) : NaN;
+  if (!Number.isFinite(expires)) return { state: "invalid", why: "no expiry that is a date" };
+  if (expires > now + maxTtlMs + CLOCK_SKEW_MS) {
+    return {
+      state: "invalid",
+      why: `expires ${clip3(String(value2.expires), 40)}, later than any lock of this tool can (${Math.round(maxTtlMs / 6e4)} min from now)`
+    };
+  }
+  const record = { ...value2, expires: new Date(expires).toISOString() };
+  return { state: expires <= now ? "expired" : "valid", record };
+}
+function fingerprint2(value2) {
+  return createHash8("sha256").update(wrapper_default(value2) ?? "undefined").digest("hex").slice(0, 20);
+}
+function excerpt(value2) {
+  const text = (typeof value2 === "string" ? JSON.stringify(value2) : wrapper_default(value2)) ?? String(value2);
+  return clip3(text, EXCERPT);
+}
+async function create2(store, key, value2) {
+  try {
+    await store.create(LOCK_NAMESPACE, key, value2);
+    return "created";
+  } catch (e) {
+    if (!(e instanceof Dhis2Error)) throw e;
+    if (e.status === 409) return "exists";
+    if (e.status === void 0 || e.status >= 500) return "unknown";
+    throw e;
+  }
+}
+function sleep2(ms) {
+  return new Promise((resolve9) => setTimeout(resolve9, ms));
+}
+function jitter(ms) {
+  return Math.round(ms * (0.5 + Math.random()));
 }
 async function acquireLock(store, key, options) {
   const started = Date.now();
   let lastSaid = 0;
-  for (; ; ) {
-    const now = /* @__PURE__ */ new Date();
-    const mine = {
+  const warned = /* @__PURE__ */ new Set();
+  const token = randomUUID();
+  const fresh = () => {
+    const now = Date.now();
+    return {
       owner: options.owner,
       purpose: options.purpose,
-      acquired: now.toISOString(),
-      expires: new Date(now.getTime() + options.ttlMs).toISOString(),
-      token: randomUUID(),
+      acquired: new Date(now).toISOString(),
+      expires: new Date(now + options.ttlMs).toISOString(),
+      token,
       ...options.run ? { run: options.run } : {}
     };
-    try {
-      await store.create(LOCK_NAMESPACE, key, mine);
-    } catch (e) {
-      if (!(e instanceof Dhis2Error) || e.status !== 409) throw e;
-    }
-    const held = asRecord(await store.get(LOCK_NAMESPACE, key));
-    if (held?.token === mine.token) return release(store, key, mine.token);
-    if (held !== void 0 && Date.parse(held.expires) <= Date.now()) {
-      await store.update(LOCK_NAMESPACE, key, mine);
-      await sleep2(Math.min(options.pollMs, 250));
-      const after = asRecord(await store.get(LOCK_NAMESPACE, key));
-      if (after?.token === mine.token) return release(store, key, mine.token);
+  };
+  for (; ; ) {
+    await create2(store, key, fresh());
+    const seenAt = Date.now();
+    const value2 = await store.get(LOCK_NAMESPACE, key);
+    if (isRecord(value2) && value2.token === token) return held(store, key, value2, options);
+    const seen = judge(value2, options.maxTtlMs);
+    if (seen.state === "invalid" || seen.state === "expired") {
+      const print = fingerprint2(value2);
+      if (seen.state === "invalid" && !warned.has(print)) {
+        warned.add(print);
+        options.warn?.(
+          `dataStore ${LOCK_NAMESPACE}/${key} holds no lock of this tool (${seen.why}): ${excerpt(value2)}; it blocks nothing and is replaced`
+        );
+      }
+      if (seen.state === "expired" && !warned.has(print)) {
+        warned.add(print);
+        options.progress?.(`${options.purpose}: taking over the expired lock of ${describe(seen.record)}`);
+      }
+      const won = await takeOver(store, key, print, seenAt, fresh(), options);
+      if (won) return held(store, key, won, options);
     }
     const waited = Date.now() - started;
+    const holder = seen.state === "valid" ? seen.record : void 0;
     if (waited >= options.waitMs) {
       throw new LockHeldError(
-        `${options.purpose} is locked by ${held ? describe(held) : "another run"}: waited ${Math.round(waited / 1e3)} s. Run again when it has finished (the lock is dataStore ${LOCK_NAMESPACE}/${key}; delete it only if that run is gone)`
+        `${options.purpose} is locked by ${holder ? describe(holder) : "another run"}: waited ${Math.round(waited / 1e3)} s. Run again when it has finished (the lock is dataStore ${LOCK_NAMESPACE}/${key}; delete it only if that run is gone)`
       );
     }
-    if (held && Date.now() - lastSaid >= 1e4) {
+    if (holder && Date.now() - lastSaid >= 1e4) {
       lastSaid = Date.now();
-      options.progress?.(`${options.purpose}: waiting for the lock held by ${describe(held)}`);
+      options.progress?.(`${options.purpose}: waiting for the lock held by ${describe(holder)}`);
     }
-    await sleep2(options.pollMs);
+    await sleep2(jitter(seen.state === "absent" ? Math.min(options.pollMs, 250) : options.pollMs));
   }
 }
-function release(store, key, token) {
-  return {
-    key,
-    async release() {
-      const held = asRecord(await store.get(LOCK_NAMESPACE, key));
-      if (held?.token === token) await store.remove(LOCK_NAMESPACE, key);
+function liveClaim(value2, now = Date.now()) {
+  if (!isRecord(value2) || typeof value2.token !== "string" || typeof value2.expires !== "string") return false;
+  const expires = Date.parse(value2.expires);
+  return Number.isFinite(expires) && expires > now && expires <= now + CLAIM_TTL_MS + CLOCK_SKEW_MS;
+}
+async function takeOver(store, key, print, seenAt, mine, options) {
+  let claimKey;
+  let slowest = 0;
+  const timed = async (step) => {
+    const t = Date.now();
+    try {
+      return await step();
+    } finally {
+      slowest = Math.max(slowest, Date.now() - t);
     }
   };
+  for (let generation = 1, tries = 0; generation <= CLAIM_GENERATIONS && tries < 2 * CLAIM_GENERATIONS; tries++) {
+    const candidate = `${key}.takeover-${print}${generation > 1 ? `-${generation}` : ""}`;
+    const now = Date.now();
+    const claim = {
+      owner: options.owner,
+      purpose: `takeover of ${LOCK_NAMESPACE}/${key}`,
+      acquired: new Date(now).toISOString(),
+      expires: new Date(now + CLAIM_TTL_MS).toISOString(),
+      token: mine.token
+    };
+    const made = await timed(() => create2(store, candidate, claim));
+    if (made === "created") {
+      claimKey = candidate;
+      break;
+    }
+    const existing = await store.get(LOCK_NAMESPACE, candidate);
+    if (isRecord(existing) && existing.token === mine.token) {
+      claimKey = candidate;
+      break;
+    }
+    if (existing === void 0) continue;
+    if (liveClaim(existing)) return void 0;
+    generation++;
+  }
+  if (!claimKey) return void 0;
+  const dropClaim = () => store.remove(LOCK_NAMESPACE, claimKey).catch(() => false);
+  try {
+    if (Date.now() - seenAt > CLAIM_ACT_MS) return void 0;
+    const now = await store.get(LOCK_NAMESPACE, key);
+    if (now === void 0 || fingerprint2(now) !== print) return void 0;
+    await timed(() => store.remove(LOCK_NAMESPACE, key));
+    const record = {
+      ...mine,
+      acquired: (/* @__PURE__ */ new Date()).toISOString(),
+      expires: new Date(Date.now() + options.ttlMs).toISOString()
+    };
+    const made = await timed(() => create2(store, key, record));
+    if (made === "exists") return void 0;
+    for (let i = 0; i < 2; i++) {
+      await sleep2(Math.max(options.confirmMs ?? 2e3, 2 * slowest));
+      const after = await store.get(LOCK_NAMESPACE, key);
+      if (!isRecord(after) || after.token !== record.token) return void 0;
+    }
+    return record;
+  } finally {
+    await dropClaim();
+  }
 }
-function sleep2(ms) {
-  return new Promise((resolve8) => setTimeout(resolve8, ms));
+function held(store, key, record, options) {
+  let current = record;
+  let stopped = false;
+  let lost = false;
+  let ended = false;
+  let pending = Promise.resolve();
+  const renewMs = options.renewMs ?? Math.min(options.ttlMs / 4, 5 * 6e4);
+  const ours = (value2) => isRecord(value2) && value2.token === current.token;
+  const loseIt = (why) => {
+    lost = true;
+    stopped = true;
+    clearInterval(timer);
+    options.warn?.(
+      `the lock for ${options.purpose} (dataStore ${LOCK_NAMESPACE}/${key}) ${why}: another restore may start`
+    );
+  };
+  const renew = async () => {
+    if (stopped) return;
+    if (Date.now() >= Date.parse(current.expires)) return loseIt("expired before it could be renewed");
+    try {
+      const value2 = await store.get(LOCK_NAMESPACE, key);
+      if (stopped) return;
+      if (!ours(value2)) return loseIt(value2 === void 0 ? "was deleted" : "was taken by another run");
+      const next = { ...current, expires: new Date(Date.now() + options.ttlMs).toISOString() };
+      await store.update(LOCK_NAMESPACE, key, next);
+      current = next;
+    } catch (e) {
+      options.warn?.(
+        `could not renew the lock for ${options.purpose}: ${e.message} (it holds until ${current.expires})`
+      );
+    }
+  };
+  const timer = setInterval(() => {
+    pending = pending.then(renew);
+  }, renewMs);
+  timer.unref();
+  const stop = async () => {
+    stopped = true;
+    clearInterval(timer);
+    await pending;
+  };
+  return {
+    key,
+    get expires() {
+      return new Date(current.expires);
+    },
+    async release() {
+      if (ended) return;
+      ended = true;
+      await stop();
+      if (lost) return;
+      const value2 = await store.get(LOCK_NAMESPACE, key);
+      if (ours(value2)) await store.remove(LOCK_NAMESPACE, key);
+    },
+    async leave(holdMs, note) {
+      if (ended) return void 0;
+      ended = true;
+      await stop();
+      if (lost) return void 0;
+      const value2 = await store.get(LOCK_NAMESPACE, key);
+      if (!ours(value2)) return void 0;
+      const until = Math.min(Math.max(Date.parse(current.expires), Date.now() + holdMs), Date.now() + options.maxTtlMs);
+      const next = { ...current, expires: new Date(until).toISOString(), note };
+      await store.update(LOCK_NAMESPACE, key, next);
+      current = next;
+      return new Date(until);
+    }
+  };
 }
 
 // src/util/interrupt.ts
@@ -37838,6 +38471,40 @@ function refusalNote(settings, differs) {
     "Run the dry run again on a new pull request, or re-run the restore with `allow-plan-change: true`."
   );
 }
+function editedNote(settings, who) {
+  const where2 = settings.label ? md`${settings.label} (${settings.server.url})` : md`${settings.server.url}`;
+  return `${blocks(
+    md`#### ⛔ Restore to ${where2} refused at ${settings.github.sha?.slice(0, 7) ?? "this commit"}`,
+    md`The dry-run comment of this pull request was edited by ${who} after the bot wrote it. An edited comment is no review: its plan may not be the one the reviewers saw, so nothing was imported.`,
+    "Check the change on the server, then run the restore by hand (`workflow_dispatch`), or re-run it with `allow-plan-change: true`."
+  )}
+`;
+}
+async function noteOnPullRequest(api, pr, reporter, body, what) {
+  try {
+    await api.createIssueComment(pr, body);
+  } catch (e) {
+    reporter.warning(`could not note ${what} on pull request #${pr}: ${e.message}`);
+  }
+}
+function staleText(s) {
+  if (s.objects.length === 0) return `${s.program.id}: an object the import overwrites changed`;
+  const parts = s.objects.map((o) => {
+    const name = s.program.nameOf?.(o.id) ?? o.id;
+    if (o.what !== "changed") return `${name} ${o.what} on the server`;
+    return `${name} changed${o.fields ? ` (${o.fields.join(", ")})` : ""}`;
+  });
+  return `${s.program.id}: ${parts.join(", ")}`;
+}
+function staleNote(settings, stale) {
+  const where2 = settings.label ? md`${settings.label} (${settings.server.url})` : md`${settings.server.url}`;
+  return blocks(
+    md`#### ⛔ Restore to ${where2} refused at ${settings.github.sha?.slice(0, 7) ?? "this commit"}`,
+    "The server changed since this dry run, on objects the restore would overwrite or delete:",
+    stale.map((s) => md`- ${staleText(s)}`.text).join("\n"),
+    "Run the dry run again (it shows the server as it is now), or re-run the restore with `allow-plan-change: true`."
+  );
+}
 async function checkReviewedPlan(settings, reporter, programs) {
   const reviewedDeletions = /* @__PURE__ */ new Map();
   const { eventName, sha } = settings.github;
@@ -37863,17 +38530,31 @@ async function checkReviewedPlan(settings, reporter, programs) {
   }
   const me = await api.identity();
   const ours = [];
+  const edited = [];
   let others = 0;
-  for await (const comment2 of api.issueComments(pr.number)) {
+  for await (const comment2 of api.reviewComments(pr.number)) {
     const scope = markerScope(comment2.body, settings.config.path, settings.server.url);
     if (!scope) continue;
-    if (writtenBy(comment2, me)) ours.push({ comment: comment2, scope });
+    if (bodyWrittenBy(comment2, me)) ours.push({ comment: comment2, scope });
+    else if (writtenBy(comment2, me)) edited.push(comment2);
     else others++;
   }
   if (others > 0) {
     reporter.warning(
       `pull request #${pr.number}: ignored ${others} dry-run comment${others === 1 ? "" : "s"} not written by ${me.login} (only the dry run's own comments count as the review)`
     );
+  }
+  if (edited.length > 0) {
+    const who = [...new Set(edited.map((c) => c.editor?.login ?? "a deleted account"))].join(", ");
+    const message = `the dry-run comment of pull request #${pr.number} was edited by ${who} after ${me.login} wrote it: an edited comment is no review (its plan may not be the one the reviewers saw)`;
+    if (!settings.allowPlanChange) {
+      await noteOnPullRequest(api, pr.number, reporter, editedNote(settings, who), "the refusal");
+      throw new UserError(
+        `restore refused before any import: ${message}. Check the change, then run the restore by hand (workflow_dispatch), or set allow-plan-change: true`
+      );
+    }
+    reporter.warning(`${message}; proceeding because allow-plan-change is true (deleting nothing)`);
+    return { pr: pr.number, differs: [], reviewedDeletions };
   }
   if (ours.length === 0) {
     const message = `pull request #${pr.number} has no dry-run comment for ${settings.config.path} on ${settings.server.url}: this change was not reviewed against this server (run dry-run with comment: true on pull requests, or set allow-plan-change: true)`;
@@ -37882,6 +38563,8 @@ async function checkReviewedPlan(settings, reporter, programs) {
     return { pr: pr.number, differs: [], reviewedDeletions };
   }
   const differs = [];
+  const stale = [];
+  const unbound = [];
   let comment;
   for (const p of programs) {
     const covering = ours.filter((o) => o.scope === "all" || o.scope.includes(p.id)).pop();
@@ -37900,7 +38583,49 @@ async function checkReviewedPlan(settings, reporter, programs) {
       if (dropped.length > 0) difference.droppedDeletions = dropped;
       differs.push(difference);
       if (covering) comment = covering.comment;
+      continue;
     }
+    const recorded = covering ? readMarkedValue(covering.comment.body, `server:${p.id}`) : void 0;
+    const reviewedState = recorded !== void 0 ? decodeServerState(recorded) : void 0;
+    const nowState = p.serverState !== void 0 ? decodeServerState(p.serverState) : void 0;
+    if (!reviewedState || !nowState) {
+      if (covering) unbound.push(p.id);
+      continue;
+    }
+    const changedSince = staleSince(reviewedState, nowState);
+    if (changedSince) stale.push({ program: p, objects: changedSince });
+  }
+  if (unbound.length > 0) {
+    reporter.warning(
+      `pull request #${pr.number}: the dry-run comment does not record the server's state of ${unbound.join(", ")} (written by an older version): a change on the server since the review is not detected`
+    );
+  }
+  const reviewedHead = comment ? readMarkedValue(comment.body, "head") : void 0;
+  if (comment && reviewedHead === void 0) {
+    reporter.warning(
+      `pull request #${pr.number}: the dry-run comment does not say which commit it reviewed (written by an older version): only its plan is compared`
+    );
+  } else if (reviewedHead !== void 0 && pr.headSha !== void 0 && reviewedHead !== pr.headSha) {
+    const message = `the dry run of pull request #${pr.number} reviewed commit ${reviewedHead.slice(0, 7)}, not its last commit ${pr.headSha.slice(0, 7)}: the last push was never reviewed (run the dry run on every push of the pull request, and require it to pass before merging)`;
+    if (!settings.allowPlanChange) throw new UserError(`restore refused before any import: ${message}`);
+    reporter.warning(`${message}; proceeding because allow-plan-change is true`);
+  }
+  if (differs.length === 0 && stale.length > 0) {
+    const what2 = `the server changed since pull request #${pr.number}'s dry run: ${stale.map(staleText).join("; ")}; the restore would overwrite what nobody reviewed`;
+    if (settings.allowPlanChange) {
+      reporter.warning(`${what2}; proceeding because allow-plan-change is true (deleting only what the review listed)`);
+      return { pr: pr.number, comment, differs, reviewedDeletions };
+    }
+    const noted2 = comment ?? ours[ours.length - 1].comment;
+    try {
+      await api.updateIssueComment(noted2.id, `${blocks(noted2.body, staleNote(settings, stale))}
+`);
+    } catch (e) {
+      reporter.warning(`could not note the refusal on pull request #${pr.number}: ${e.message}`);
+    }
+    throw new UserError(
+      `restore refused before any import: ${what2}. Run the dry run again (it shows the server as it is now), or set allow-plan-change: true`
+    );
   }
   if (differs.length === 0) {
     reporter.info(`The plan is exactly the one pull request #${pr.number}'s dry run reviewed.`);
@@ -37925,7 +38650,7 @@ async function checkReviewedPlan(settings, reporter, programs) {
 }
 
 // src/commands/rollback.ts
-import { basename as basename2, join as join7 } from "node:path";
+import { basename as basename3, join as join7 } from "node:path";
 var DEFAULT_CONFIG = "dhis2-metadata.yml";
 var folders = /* @__PURE__ */ new WeakMap();
 function runStamp(date) {
@@ -37939,7 +38664,7 @@ function rollbackDir(settings, now = () => /* @__PURE__ */ new Date()) {
   }
   return dir;
 }
-var rollbackProgram = (file) => basename2(file, ".json");
+var rollbackProgram = (file) => basename3(file, ".json");
 function shellWord(text) {
   return /^[A-Za-z0-9_/.:=@%+,-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }
@@ -37962,7 +38687,7 @@ function rollbackMarkdown(settings, rollback) {
   );
   const inRunner = points.some((p) => p.artifact);
   const commands = points.map(
-    ({ id, file, artifact }) => restoreCommand(settings, id, artifact ? `path/to/${basename2(file)}` : file)
+    ({ id, file, artifact }) => restoreCommand(settings, id, artifact ? `path/to/${basename3(file)}` : file)
   );
   return blocks(
     "#### Rollback point",
@@ -38092,32 +38817,37 @@ function lockOwner(settings) {
   }
   return { owner: `${userInfo().username}@${hostname()} (dhis2-metadata CLI, pid ${process.pid})` };
 }
-async function takeLocks(client, settings, reporter) {
-  const held = [];
+function restoreLockTtlMs(importTimeoutMs) {
+  const t = Math.min(importTimeoutMs, 6 * 36e5);
+  const followed = t + Math.min(t, 5 * 6e4);
+  return 2 * followed + 10 * 6e4;
+}
+var LONGEST_RESTORE_LOCK_MS = restoreLockTtlMs(Infinity);
+async function takeLocks(client, settings, reporter, held2) {
   const { owner, run } = lockOwner(settings);
   try {
     for (const id of settings.programs.map((p) => p.id).sort()) {
-      held.push(
+      held2.push(
         await acquireLock(client.dataStore, `restore-${id}`, {
           owner,
           run,
           purpose: `restore of program ${id} on ${client.url}`,
-          // A holder that died stops blocking once the longest restore it could be running is over.
-          ttlMs: 2 * settings.importTimeoutMs + 10 * 6e4,
+          ttlMs: restoreLockTtlMs(settings.importTimeoutMs),
+          maxTtlMs: LONGEST_RESTORE_LOCK_MS,
           waitMs: settings.importTimeoutMs,
           pollMs: Math.min(2e3, settings.importTimeoutMs / 10),
-          progress: (m) => reporter.info(m)
+          progress: (m) => reporter.info(m),
+          warn: (m) => reporter.warning(m)
         })
       );
     }
   } catch (e) {
-    await releaseLocks(held, reporter);
+    await releaseLocks(held2, reporter);
     throw e;
   }
-  return held;
 }
-async function releaseLocks(held, reporter) {
-  for (const lock of held.splice(0)) {
+async function releaseLocks(held2, reporter) {
+  for (const lock of held2.splice(0)) {
     try {
       await lock.release();
     } catch (e) {
@@ -38127,15 +38857,65 @@ async function releaseLocks(held, reporter) {
     }
   }
 }
+async function endLocks(held2, settings, reporter, mayStillRun) {
+  if (mayStillRun === void 0) return releaseLocks(held2, reporter);
+  const holdMs = restoreLockTtlMs(settings.importTimeoutMs);
+  for (const lock of held2.splice(0)) {
+    const where2 = `dataStore ${LOCK_NAMESPACE}/${lock.key}`;
+    try {
+      const until = await lock.leave(holdMs, `left by its run: ${mayStillRun}`);
+      if (!until) {
+        reporter.warning(`the restore lock ${lock.key} is no longer this run's (${where2}); ${mayStillRun}`);
+        continue;
+      }
+      reporter.warning(
+        `restore lock ${lock.key} not released: ${mayStillRun}. The lock stays until ${until.toISOString()} so no other restore starts while the job may still run (${where2}; delete it only once that job has ended)`
+      );
+    } catch (e) {
+      reporter.warning(
+        `restore lock ${lock.key} not released: ${mayStillRun}. The lock stays until ${lock.expires.toISOString()} so no other restore starts while the job may still run (${where2}; its expiry could not be moved later: ${e.message})`
+      );
+    }
+  }
+}
+function watchImports(client) {
+  let running = 0;
+  let unfinished;
+  const importMetadata2 = async (payload, params) => {
+    if (params.importMode === "VALIDATE") return client.importMetadata(payload, params);
+    running++;
+    try {
+      return await client.importMetadata(payload, params);
+    } catch (e) {
+      if (mayStillChange(e)) unfinished ??= "an import job may still run on the server";
+      throw e;
+    } finally {
+      running--;
+    }
+  };
+  const view = new Proxy(client, {
+    get(target2, property) {
+      if (property === "importMetadata") return importMetadata2;
+      const value2 = Reflect.get(target2, property, target2);
+      return typeof value2 === "function" ? value2.bind(target2) : value2;
+    }
+  });
+  return {
+    client: view,
+    mayStillRun: () => unfinished ?? (running > 0 ? "the run stopped while an import job was running" : void 0)
+  };
+}
 async function runRestore(settings, reporter) {
   const client = await connect(settings, reporter);
-  const locks = await takeLocks(client, settings, reporter);
-  const unregister = onInterrupt(() => releaseLocks(locks, reporter));
+  const locks = [];
+  const imports = watchImports(client);
+  const unregister = onInterrupt(() => endLocks(locks, settings, reporter, imports.mayStillRun()));
   try {
-    return await restoreLocked(settings, reporter, client);
+    await takeLocks(client, settings, reporter, locks);
+    return await restoreLocked(settings, reporter, imports.client);
   } finally {
     unregister();
-    await releaseLocks(locks, reporter);
+    await endLocks(locks, settings, reporter, imports.mayStillRun());
   }
 }
 function interruptedLine(signal, outcomes, rollback) {
@@ -38144,6 +38924,13 @@ function interruptedLine(signal, outcomes, rollback) {
   const during = current && !current.report && !current.error ? ` Program ${current.id} was being imported: its import job may still run on the server; check it there.` : "";
   const points = rollback.files.length > 0 ? ` Rollback points: ${rollback.files.join(", ")}.` : "";
   return `restore interrupted (${signal}): ${imported.length > 0 ? `imported ${imported.join(", ")}` : "nothing was imported"}.${during}${points}`;
+}
+function objectLabel(obj, id) {
+  const name = isRecordWithName(obj) ? obj.name : void 0;
+  return name ? `${name} (${id})` : id;
+}
+function isRecordWithName(v) {
+  return typeof v === "object" && v !== null && typeof v.name === "string";
 }
 async function restoreImpact(client, reporter, planned) {
   const out = /* @__PURE__ */ new Map();
@@ -38204,7 +38991,13 @@ async function restoreLocked(settings, reporter, client) {
     check = await checkReviewedPlan(
       settings,
       reporter,
-      planned.map((p) => ({ id: p.entry.id, fingerprint: p.fingerprint, deletions: p.plan.stale }))
+      planned.map((p) => ({
+        id: p.entry.id,
+        fingerprint: p.fingerprint,
+        deletions: p.plan.stale,
+        serverState: p.serverState,
+        nameOf: (id) => objectLabel(p.serverObjects.get(id) ?? p.payload, id)
+      }))
     );
   } catch (e) {
     if (!isUserError(e)) throw e;
