@@ -38562,6 +38562,15 @@ async function checkReviewedPlan(settings, reporter, programs) {
     reporter.warning(`${message}; proceeding because allow-plan-change is true`);
     return { pr: pr.number, differs: [], reviewedDeletions };
   }
+  const noteRefusal = async (note) => {
+    const noted = comment ?? ours[ours.length - 1].comment;
+    try {
+      await api.updateIssueComment(noted.id, `${blocks(noted.body, note)}
+`);
+    } catch (e) {
+      reporter.warning(`could not note the refusal on pull request #${pr.number}: ${e.message}`);
+    }
+  };
   const differs = [];
   const stale = [];
   const unbound = [];
@@ -38616,13 +38625,7 @@ async function checkReviewedPlan(settings, reporter, programs) {
       reporter.warning(`${what2}; proceeding because allow-plan-change is true (deleting only what the review listed)`);
       return { pr: pr.number, comment, differs, reviewedDeletions };
     }
-    const noted2 = comment ?? ours[ours.length - 1].comment;
-    try {
-      await api.updateIssueComment(noted2.id, `${blocks(noted2.body, staleNote(settings, stale))}
-`);
-    } catch (e) {
-      reporter.warning(`could not note the refusal on pull request #${pr.number}: ${e.message}`);
-    }
+    await noteRefusal(staleNote(settings, stale));
     throw new UserError(
       `restore refused before any import: ${what2}. Run the dry run again (it shows the server as it is now), or set allow-plan-change: true`
     );
@@ -38637,13 +38640,7 @@ async function checkReviewedPlan(settings, reporter, programs) {
     reporter.warning(`${what}; proceeding because allow-plan-change is true (deleting only what the review listed)`);
     return { pr: pr.number, comment, differs, reviewedDeletions };
   }
-  const noted = comment ?? ours[ours.length - 1].comment;
-  try {
-    await api.updateIssueComment(noted.id, `${blocks(noted.body, refusalNote(settings, differs))}
-`);
-  } catch (e) {
-    reporter.warning(`could not note the refusal on pull request #${pr.number}: ${e.message}`);
-  }
+  await noteRefusal(refusalNote(settings, differs));
   throw new UserError(
     `restore refused before any import: ${what}. Run the dry run again, or set allow-plan-change: true`
   );

@@ -200,6 +200,15 @@ export async function checkReviewedPlan(
     reporter.warning(`${message}; proceeding because allow-plan-change is true`);
     return { pr: pr.number, differs: [], reviewedDeletions };
   }
+  /** A refusal goes on the comment it is about, else the newest of ours (a program no comment covers has none). */
+  const noteRefusal = async (note: string): Promise<void> => {
+    const noted = comment ?? (ours[ours.length - 1] as (typeof ours)[number]).comment;
+    try {
+      await api.updateIssueComment(noted.id, `${blocks(noted.body, note)}\n`);
+    } catch (e) {
+      reporter.warning(`could not note the refusal on pull request #${pr.number}: ${(e as Error).message}`);
+    }
+  };
   const differs: PlanCheck['differs'] = [];
   const stale: { program: ReviewedProgram; objects: StaleObject[] }[] = [];
   const unbound: string[] = [];
@@ -265,12 +274,7 @@ export async function checkReviewedPlan(
       reporter.warning(`${what}; proceeding because allow-plan-change is true (deleting only what the review listed)`);
       return { pr: pr.number, comment, differs, reviewedDeletions };
     }
-    const noted = comment ?? (ours[ours.length - 1] as (typeof ours)[number]).comment;
-    try {
-      await api.updateIssueComment(noted.id, `${blocks(noted.body, staleNote(settings, stale))}\n`);
-    } catch (e) {
-      reporter.warning(`could not note the refusal on pull request #${pr.number}: ${(e as Error).message}`);
-    }
+    await noteRefusal(staleNote(settings, stale));
     throw new UserError(
       `restore refused before any import: ${what}. Run the dry run again (it shows the server as it is now), or set allow-plan-change: true`,
     );
@@ -285,13 +289,7 @@ export async function checkReviewedPlan(
     reporter.warning(`${what}; proceeding because allow-plan-change is true (deleting only what the review listed)`);
     return { pr: pr.number, comment, differs, reviewedDeletions };
   }
-  // The refusal goes on the newest of our comments (a program no comment covers has none of its own).
-  const noted = comment ?? (ours[ours.length - 1] as (typeof ours)[number]).comment;
-  try {
-    await api.updateIssueComment(noted.id, `${blocks(noted.body, refusalNote(settings, differs))}\n`);
-  } catch (e) {
-    reporter.warning(`could not note the refusal on pull request #${pr.number}: ${(e as Error).message}`);
-  }
+  await noteRefusal(refusalNote(settings, differs));
   throw new UserError(
     `restore refused before any import: ${what}. Run the dry run again, or set allow-plan-change: true`,
   );
