@@ -24021,7 +24021,7 @@ async function filesAtRevision(workspace, rev, paths, remote = "origin") {
   return { commit: at, files };
 }
 
-// src/commands/json-file.ts
+// src/plan/metadata-file.ts
 var import_yaml2 = __toESM(require_dist(), 1);
 var MAX_JSON_DEPTH = 100;
 var HEADER_KEYS = /* @__PURE__ */ new Set(["system", "package", "date"]);
@@ -35188,7 +35188,7 @@ function nonNegative(name, value2, fallback) {
   return value2;
 }
 
-// src/commands/connect.ts
+// src/steps/connect.ts
 function missingCredentialsMessage(command) {
   return `no DHIS2 credentials for ${command}: token is empty and username/password are not set. Set token (or username and password) from a secret; an empty value usually means the secret does not exist or is not available to this job (a secret of another environment, a fork, or a Dependabot run)`;
 }
@@ -35209,7 +35209,7 @@ async function connect(settings, reporter) {
   return client;
 }
 
-// src/commands/each-program.ts
+// src/steps/each-program.ts
 async function eachProgram(items, reporter, concurrency, work, failed) {
   const limit = pLimit(concurrency);
   return Promise.all(
@@ -35227,10 +35227,10 @@ async function eachProgram(items, reporter, concurrency, work, failed) {
   );
 }
 
-// src/commands/import-summary.ts
+// src/report/import-summary.ts
 import { createHash as createHash5 } from "node:crypto";
 
-// src/commands/report-file.ts
+// src/report/report-file.ts
 import { createHash as createHash4 } from "node:crypto";
 import { relative as relative4, resolve as resolve6 } from "node:path";
 function runScope(settings) {
@@ -35454,7 +35454,7 @@ function same(a, b) {
   return keysA.length === keysB.length && keysA.every((k) => Object.hasOwn(b, k) && same(a[k], b[k]));
 }
 
-// src/commands/import-summary.ts
+// src/report/import-summary.ts
 var STAT_KEYS = ["created", "updated", "deleted", "ignored", "total"];
 function title(p) {
   return programLabel(p.id, p.name);
@@ -36382,7 +36382,7 @@ function backupMetadata(backups, programId, backupId) {
   return { record, doc };
 }
 
-// src/commands/plan.ts
+// src/plan/plan.ts
 async function currentExport(client, programId) {
   try {
     const current = await client.getProgramMetadata(programId);
@@ -36576,7 +36576,7 @@ async function programSources(client, settings, reporter) {
   return sources;
 }
 
-// src/commands/plan-validate.ts
+// src/plan/validate-plan.ts
 var VALIDATE_PARAMS = {
   importMode: "VALIDATE",
   importStrategy: "CREATE_AND_UPDATE",
@@ -37534,7 +37534,7 @@ function removeObjectAttributes(doc, attributes) {
   return out;
 }
 
-// src/commands/collect.ts
+// src/steps/collect-program.ts
 var LEGEND_SET_FIELDS = ":owner";
 async function collectProgram(client, programId, dependencyExport) {
   const [dependency, programSections] = await Promise.all([
@@ -38450,7 +38450,7 @@ function installInterruptHandling(exit = (code2) => process.exit(code2), graceMs
   process.on("SIGTERM", handle);
 }
 
-// src/commands/plan-check.ts
+// src/plan/reviewed-plan.ts
 var flat = (m) => new Set([...m].flatMap(([key, ids2]) => [...ids2].map((id) => `${key}:${id}`)));
 function describe2(d) {
   const parts = [];
@@ -38646,7 +38646,7 @@ async function checkReviewedPlan(settings, reporter, programs) {
   );
 }
 
-// src/commands/rollback.ts
+// src/report/rollback.ts
 import { basename as basename3, join as join7 } from "node:path";
 var DEFAULT_CONFIG = "dhis2-metadata.yml";
 var folders = /* @__PURE__ */ new WeakMap();

@@ -10,7 +10,7 @@ import { ConfigError, isUserError } from '../errors.ts';
 import { readPullRequest } from '../github/event.ts';
 import { filesAtRevision } from '../github/git.ts';
 import type { MetadataDocument } from '../metadata/types.ts';
-import { parseMetadataText, readMetadataFile } from '../commands/json-file.ts';
+import { parseMetadataText, readMetadataFile } from '../plan/metadata-file.ts';
 import type { Baseline } from './baseline.ts';
 import { junitXml } from './junit.ts';
 import { findTestFiles, readTestFile, type RuleTestFile } from './rule-test-file.ts';

@@ -19,9 +19,9 @@ import type { Dhis2Client } from '../dhis2/client.ts';
 import { blocks, formatBytes, md, programLabel, table } from '../github/markdown.ts';
 import { collection, objectCounts } from '../metadata/types.ts';
 import type { Reporter } from '../reporter.ts';
-import { connect } from './connect.ts';
-import { eachProgram } from './each-program.ts';
-import { writeReport } from './report-file.ts';
+import { connect } from '../steps/connect.ts';
+import { eachProgram } from '../steps/each-program.ts';
+import { writeReport } from '../report/report-file.ts';
 
 /** Programs backed up at once: each is one export plus a few dataStore requests on its own key. */
 export const BACKUP_CONCURRENCY = 4;

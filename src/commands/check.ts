@@ -16,8 +16,8 @@ import { announceChecks } from '../check/announce.ts';
 import { programModel } from '../check/program-model.ts';
 import { checkInputs, checkTests, gitBaseline, writeJunit } from '../check/program-files.ts';
 import { checksFail, evaluateChecks, existingLine, judgeChecks } from '../check/run-checks.ts';
-import { readMetadataFile } from './json-file.ts';
-import { writeReport } from './report-file.ts';
+import { readMetadataFile } from '../plan/metadata-file.ts';
+import { writeReport } from '../report/report-file.ts';
 
 function initTests(settings: Settings, reporter: Reporter, programId: string): boolean {
   const entry = settings.config.programs.find((p) => p.id === programId);

@@ -20,8 +20,8 @@ import { objectCounts } from '../metadata/types.ts';
 import { workspaceBoundary, writeTextInside } from '../util/paths.ts';
 import { refuseSecret } from '../util/secrets.ts';
 import type { Reporter } from '../reporter.ts';
-import { connect } from './connect.ts';
-import { writeReport } from './report-file.ts';
+import { connect } from '../steps/connect.ts';
+import { writeReport } from '../report/report-file.ts';
 
 export interface ProgramDownload {
   id: string;

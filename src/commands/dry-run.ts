@@ -1,6 +1,6 @@
 /**
  * `dry-run`: the reference app's "Dry Run", turned into the check a reviewer reads before approving a
- * change to production. Builds exactly the payload restore would send (plan-validate.ts), validates it with
+ * change to production. Builds exactly the payload restore would send (plan/validate-plan.ts), validates it with
  * importMode=VALIDATE (never anything that could commit), says what would REALLY change (DHIS2 counts
  * every existing object as updated), and reports in the job summary, one PR comment and annotations on
  * the offending lines of the JSON file.
@@ -43,8 +43,8 @@ import {
   upsertComment,
 } from '../github/pr-comment.ts';
 import type { Reporter } from '../reporter.ts';
-import { connect } from './connect.ts';
-import { eachProgram } from './each-program.ts';
+import { connect } from '../steps/connect.ts';
+import { eachProgram } from '../steps/each-program.ts';
 import {
   changesLine,
   combinedFingerprint,
@@ -54,11 +54,11 @@ import {
   reportImport,
   worstStatus,
   type ProgramOutcome,
-} from './import-summary.ts';
-import { programSources } from './plan.ts';
-import { ObjectLocator } from './json-file.ts';
-import { outcomeOf, planAndValidate } from './plan-validate.ts';
-import { programScope } from './report-file.ts';
+} from '../report/import-summary.ts';
+import { programSources } from '../plan/plan.ts';
+import { ObjectLocator } from '../plan/metadata-file.ts';
+import { outcomeOf, planAndValidate } from '../plan/validate-plan.ts';
+import { programScope } from '../report/report-file.ts';
 
 /** Programs planned and validated at once: each is a few requests and a VALIDATE the server works on. */
 const PROGRAM_CONCURRENCY = 4;

@@ -31,8 +31,8 @@ import { indexTopLevel, type MetadataDocument } from '../metadata/types.ts';
 import type { Reporter } from '../reporter.ts';
 import { redact } from '../util/secrets.ts';
 import { commitLine } from '../util/text.ts';
-import { detailSectionAs, type DiffView, type ProgramOutcome } from './import-summary.ts';
-import { DIFF_IGNORE_KEYS } from './plan.ts';
+import { detailSectionAs, type DiffView, type ProgramOutcome } from '../report/import-summary.ts';
+import { DIFF_IGNORE_KEYS } from '../plan/plan.ts';
 
 /** One program as the export just read it. */
 export interface ExportedProgram {

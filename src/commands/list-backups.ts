@@ -11,8 +11,8 @@ import type { Settings } from '../config/types.ts';
 import { Dhis2Error, isUserError } from '../errors.ts';
 import { blocks, cell, formatBytes, md, programLabel, table } from '../github/markdown.ts';
 import type { Reporter } from '../reporter.ts';
-import { connect } from './connect.ts';
-import { writeReport } from './report-file.ts';
+import { connect } from '../steps/connect.ts';
+import { writeReport } from '../report/report-file.ts';
 
 export interface ProgramBackups {
   id: string;

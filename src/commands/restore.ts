@@ -34,9 +34,9 @@ import {
   type ProgramImpact,
 } from '../data-impact/section.ts';
 import type { Reporter } from '../reporter.ts';
-import { connect } from './connect.ts';
-import { buildExport } from './collect.ts';
-import { outcomeOf, planAndValidate } from './plan-validate.ts';
+import { connect } from '../steps/connect.ts';
+import { buildExport } from '../steps/collect-program.ts';
+import { outcomeOf, planAndValidate } from '../plan/validate-plan.ts';
 import {
   changesLine,
   countsTable,
@@ -45,11 +45,11 @@ import {
   reportImport,
   worstStatus,
   type ProgramOutcome,
-} from './import-summary.ts';
-import { checkReviewedPlan, type PlanCheck } from './plan-check.ts';
-import { DIFF_IGNORE_KEYS, programSources, type ProgramPlan } from './plan.ts';
-import { runScope, writeRunFile } from './report-file.ts';
-import { rollbackDir, rollbackMarkdown } from './rollback.ts';
+} from '../report/import-summary.ts';
+import { checkReviewedPlan, type PlanCheck } from '../plan/reviewed-plan.ts';
+import { DIFF_IGNORE_KEYS, programSources, type ProgramPlan } from '../plan/plan.ts';
+import { runScope, writeRunFile } from '../report/report-file.ts';
+import { rollbackDir, rollbackMarkdown } from '../report/rollback.ts';
 
 /** The main import: atomic, and run as a server job that is polled, never cut by an HTTP timeout. */
 export const COMMIT_PARAMS = {
@@ -148,7 +148,7 @@ function restoreMarkdown(
 ) {
   const status = worstStatus(programs);
   const icon = status === 'OK' ? '✅' : status === 'WARNING' ? '⚠️' : '❌';
-  // Each file and the exact command that restores it (src/commands/rollback.ts).
+  // Each file and the exact command that restores it (src/report/rollback.ts).
   const rollbackPart = rollbackMarkdown(settings, rollback);
   // Sections are whole blocks: a program's heading never continues the previous program's list of notes.
   return `${blocks(

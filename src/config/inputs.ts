@@ -283,7 +283,7 @@ function parseCommit(raw: RawInputs): Pick<Settings, 'commit' | 'pullRequest'> {
   };
 }
 
-/** The folder of the rollback points restore saves, inside the report folder (src/commands/rollback.ts). */
+/** The folder of the rollback points restore saves, inside the report folder (src/report/rollback.ts). */
 export const rollbackRoot = (reportDir: string): string => join(reportDir, 'rollback');
 
 /**
@@ -352,7 +352,7 @@ function githubContext(env: Record<string, string | undefined>): GitHubContext {
 }
 
 /**
- * Where reports and rollback points go (made private, 0700, when written: src/commands/report-file.ts). In a
+ * Where reports and rollback points go (made private, 0700, when written: src/report/report-file.ts). In a
  * runner its per-job temp folder; on a workstation a per-user folder, never a shared predictable /tmp path:
  * $XDG_STATE_HOME/dhis2-metadata, else ~/.local/state/dhis2-metadata, else a per-user folder in the temp dir.
  */

@@ -10,8 +10,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { analysePlan, draftPlan, PLAN_PROGRESS, programSources } from '../../src/commands/plan.ts';
-import { LARGE_FILE_CHARS, parseMetadataText } from '../../src/commands/json-file.ts';
+import { analysePlan, draftPlan, PLAN_PROGRESS, programSources } from '../../src/plan/plan.ts';
+import { LARGE_FILE_CHARS, parseMetadataText } from '../../src/plan/metadata-file.ts';
 import { buildSettings } from '../../src/config/inputs.ts';
 import type { Dhis2Client } from '../../src/dhis2/client.ts';
 import type { MetadataDocument } from '../../src/metadata/types.ts';

@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:http';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseMetadataText, readMetadataFile } from '../../src/commands/json-file.ts';
+import { parseMetadataText, readMetadataFile } from '../../src/plan/metadata-file.ts';
 import { normaliseServerUrl } from '../../src/dhis2/server-url.ts';
 import { Http } from '../../src/dhis2/http.ts';
 import { UserError } from '../../src/errors.ts';

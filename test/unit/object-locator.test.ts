@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ObjectLocator, parseMetadataText } from '../../src/commands/json-file.ts';
+import { ObjectLocator, parseMetadataText } from '../../src/plan/metadata-file.ts';
 
 const DOC = {
   dataElements: [{ code: 'AGE', id: 'deAAAAAAAA1', name: 'Age' }],

@@ -1,7 +1,7 @@
 /**
  * The one code path from a program's metadata (the repo file, or an in-server backup) to the payload
  * that `restore` imports and `dry-run` validates, plus what would really change. Dry run and restore both
- * plan through draftPlan and analysePlan (dry-run.ts planAndValidate), so the reviewed plan is exactly the restored one.
+ * plan through draftPlan and analysePlan (plan/validate-plan.ts planAndValidate), so the reviewed plan is exactly the restored one.
  */
 import type { ProgramEntry, RestorePayload, Settings } from '../config/types.ts';
 import type { Dhis2Client } from '../dhis2/client.ts';
@@ -30,7 +30,7 @@ import {
 import { indexTopLevel, type MetadataDocument, type MetadataObject } from '../metadata/types.ts';
 import { BackupNotFoundError, readBackupMetadata } from '../backups/index.ts';
 import { ensurePrivateDir, readTextInside } from '../util/paths.ts';
-import { parseMetadataText, readMetadataFile, type MetadataFile } from './json-file.ts';
+import { parseMetadataText, readMetadataFile, type MetadataFile } from './metadata-file.ts';
 
 export interface ProgramPlan {
   entry: ProgramEntry;

@@ -9,8 +9,8 @@ import { nothingImported } from '../dhis2/import-report.ts';
 import { isEmptyPayload, type CommitOnlyFailure } from '../metadata/changed-payload.ts';
 import { collection } from '../metadata/types.ts';
 import type { Reporter } from '../reporter.ts';
-import type { ProgramOutcome } from './import-summary.ts';
-import { ObjectLocator, type MetadataFile } from './json-file.ts';
+import type { ProgramOutcome } from '../report/import-summary.ts';
+import { ObjectLocator, type MetadataFile } from './metadata-file.ts';
 import { analysePlan, draftPlan, type ProgramPlan } from './plan.ts';
 
 /** The only import parameters a dry run ever sends. importMode must be exactly VALIDATE (dhis2-api.md). */
