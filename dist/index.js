@@ -56991,7 +56991,7 @@ ${push.stderr}`;
   return { sha, pushed: true, previous: current };
 }
 
-// src/commands/export-pr.ts
+// src/steps/export-pull-request.ts
 var HEAD_KEY = "export-head";
 var MARKER = "<!-- dhis2-metadata:export-pull-request -->";
 var TITLE_MAX = 200;

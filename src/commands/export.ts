@@ -3,7 +3,7 @@
  * better (pca-reference.md): collected in a handful of requests, transformed in the app's order, written
  * as canonical JSON so that an unchanged server gives byte-identical files, and only rewritten (and
  * committed) when the content really changed. With `commit: pull-request` the changes go to a branch and one
- * pull request instead (export-pr.ts).
+ * pull request instead (src/steps/export-pull-request.ts).
  */
 import { createHash } from 'node:crypto';
 import { relative, resolve } from 'node:path';
@@ -21,7 +21,7 @@ import { buildExport } from '../steps/collect-program.ts';
 import { connect } from '../steps/connect.ts';
 import { eachProgram } from '../steps/each-program.ts';
 import { writeReport } from '../report/report-file.ts';
-import { exportPullRequest, type ExportedProgram, type PullRequestOutcome } from './export-pr.ts';
+import { exportPullRequest, type ExportedProgram, type PullRequestOutcome } from '../steps/export-pull-request.ts';
 import { readTextInside, resolveInside, workspaceBoundary, writeTextInside } from '../util/paths.ts';
 import { refuseSecret } from '../util/secrets.ts';
 

@@ -14,7 +14,7 @@ import {
   serverChange,
   serverStamps,
   type ExportedProgram,
-} from '../../src/commands/export-pr.ts';
+} from '../../src/steps/export-pull-request.ts';
 import { baseCheckout, exportTree, fileAt, pushExportBranch } from '../../src/github/export-branch.ts';
 import { canonicalJson } from '../../src/metadata/canonical.ts';
 import type { MetadataDocument } from '../../src/metadata/types.ts';
