@@ -42649,7 +42649,155 @@ var ActionReporter = class {
   }
 };
 
-// src/github/api.ts
+// src/github/api-errors.ts
+var GitHubApiError = class extends UserError {
+  constructor(message, reason, status) {
+    super(redact(message));
+    this.reason = reason;
+    this.status = status;
+  }
+  /** The request may have failed before GitHub acted on it, or GitHub may recover: worth another look. */
+  get transient() {
+    return this.reason === "network" || this.reason === "server";
+  }
+};
+function causes(e) {
+  const chain = [];
+  for (let c = e; c !== null && typeof c === "object" && chain.length < 8; c = c.cause) {
+    chain.push(c);
+  }
+  return chain;
+}
+function statusOf(e) {
+  const status = e?.status;
+  return typeof status === "number" ? status : void 0;
+}
+function headersOf(e) {
+  return e?.response?.headers ?? {};
+}
+function dataOf(e) {
+  return e?.response?.data;
+}
+function githubMessage(data) {
+  if (typeof data === "string") return oneLine(redact(data)).slice(0, 300);
+  if (data === null || typeof data !== "object") return "";
+  const { message, errors } = data;
+  const parts = typeof message === "string" ? [message] : [];
+  if (Array.isArray(errors)) {
+    for (const err of errors) {
+      if (typeof err === "string") parts.push(err);
+      else if (err && typeof err === "object" && typeof err.message === "string") {
+        parts.push(err.message);
+      } else if (err && typeof err === "object") {
+        const { field: field2, code: code2 } = err;
+        parts.push([field2, code2].filter((v) => typeof v === "string").join(" "));
+      }
+    }
+  }
+  return oneLine(redact(parts.filter(Boolean).join(": "))).slice(0, 300);
+}
+function oneLine(text) {
+  return text.replace(/\s+/g, " ").trim();
+}
+function isRateLimited(headers, message) {
+  return String(headers["x-ratelimit-remaining"]) === "0" || /rate limit/i.test(message);
+}
+
+// src/github/api-answers.ts
+function nextLink(header) {
+  if (typeof header !== "string") return void 0;
+  for (const part of header.split(",")) {
+    const match = /^\s*<([^>]*)>(.*)$/.exec(part);
+    if (!match) continue;
+    for (const param of (match[2] ?? "").split(";")) {
+      const rel = /^\s*rel\s*=\s*"?([^"]*)"?\s*$/i.exec(param);
+      if (rel && (rel[1] ?? "").split(/\s+/).includes("next")) return match[1];
+    }
+  }
+  return void 0;
+}
+var REVIEW_COMMENTS_QUERY = `query($owner: String!, $name: String!, $number: Int!, $after: String) {
+  repository(owner: $owner, name: $name) {
+    pullRequest(number: $number) {
+      comments(first: 100, after: $after) {
+        pageInfo { hasNextPage endCursor }
+        nodes { databaseId body url lastEditedAt author { login __typename } editor { login __typename } }
+      }
+    }
+  }
+}`;
+function graphqlComment(item, what) {
+  const c = item;
+  if (!c || typeof c !== "object" || typeof c.databaseId !== "number") throw unexpected(what, item);
+  const comment = {
+    id: c.databaseId,
+    body: typeof c.body === "string" ? c.body : "",
+    htmlUrl: typeof c.url === "string" ? c.url : void 0,
+    author: typeof c.author?.login === "string" ? c.author.login : void 0,
+    authorType: typeof c.author?.__typename === "string" ? c.author.__typename : void 0
+  };
+  if (typeof c.lastEditedAt === "string") comment.lastEditedAt = c.lastEditedAt;
+  if (typeof c.editor?.login === "string") {
+    comment.editor = {
+      login: c.editor.login,
+      type: typeof c.editor.__typename === "string" ? c.editor.__typename : "User"
+    };
+  }
+  return comment;
+}
+function toComment(item, what) {
+  const c = item;
+  if (!c || typeof c !== "object" || typeof c.id !== "number") throw unexpected(what, item);
+  return {
+    id: c.id,
+    // A comment created with an empty body comes back as null.
+    body: typeof c.body === "string" ? c.body : "",
+    htmlUrl: typeof c.html_url === "string" ? c.html_url : void 0,
+    author: typeof c.user?.login === "string" ? c.user.login : void 0,
+    authorType: typeof c.user?.type === "string" ? c.user.type : void 0
+  };
+}
+function toPull(item) {
+  const p = item;
+  if (!p || typeof p !== "object" || typeof p.number !== "number") return void 0;
+  const str5 = (v) => typeof v === "string" && v !== "" ? v : void 0;
+  return {
+    number: p.number,
+    state: str5(p.state),
+    mergedAt: str5(p.merged_at),
+    mergeCommitSha: str5(p.merge_commit_sha),
+    headSha: str5(p.head?.sha),
+    baseRef: str5(p.base?.ref),
+    htmlUrl: str5(p.html_url)
+  };
+}
+function toPullRequest(item, what) {
+  const p = item;
+  if (!p || typeof p !== "object" || typeof p.number !== "number") throw unexpected(what, item);
+  const str5 = (v) => typeof v === "string" && v !== "" ? v : void 0;
+  const labels = Array.isArray(p.labels) ? p.labels.flatMap((l) => {
+    const name = typeof l === "string" ? l : l?.name;
+    return typeof name === "string" ? [name] : [];
+  }) : [];
+  return {
+    number: p.number,
+    state: str5(p.state) ?? "open",
+    title: typeof p.title === "string" ? p.title : "",
+    // A pull request opened with no body comes back with null.
+    body: typeof p.body === "string" ? p.body : "",
+    htmlUrl: str5(p.html_url),
+    headRef: str5(p.head?.ref),
+    headSha: str5(p.head?.sha),
+    baseRef: str5(p.base?.ref),
+    labels
+  };
+}
+function unexpected(what, data) {
+  const shape = Array.isArray(data) ? "an array" : data === null ? "null" : typeof data;
+  return new GitHubApiError(`unexpected answer from GitHub trying to ${what} (got ${shape})`, "other");
+}
+
+// src/github/comment-authors.ts
 var ACTIONS_BOT = { login: "github-actions[bot]", type: "Bot" };
 function writtenBy(comment, who) {
   return sameActor(comment.author, comment.authorType, who);
@@ -42666,17 +42814,8 @@ function sameActor(login, type, who) {
   if (isBot) return type === "Bot" && base(login) === base(who.login);
   return type !== "Bot" && login.toLowerCase() === who.login.toLowerCase();
 }
-var GitHubApiError = class extends UserError {
-  constructor(message, reason, status) {
-    super(redact(message));
-    this.reason = reason;
-    this.status = status;
-  }
-  /** The request may have failed before GitHub acted on it, or GitHub may recover: worth another look. */
-  get transient() {
-    return this.reason === "network" || this.reason === "server";
-  }
-};
+
+// src/github/api.ts
 var PER_PAGE = 100;
 var MAX_PAGES = 200;
 var MAX_RETRY_DELAY_MS = 3e4;
@@ -43048,139 +43187,6 @@ ${this.token}`;
     );
   }
 };
-function causes(e) {
-  const chain = [];
-  for (let c = e; c !== null && typeof c === "object" && chain.length < 8; c = c.cause) {
-    chain.push(c);
-  }
-  return chain;
-}
-function statusOf(e) {
-  const status = e?.status;
-  return typeof status === "number" ? status : void 0;
-}
-function headersOf(e) {
-  return e?.response?.headers ?? {};
-}
-function dataOf(e) {
-  return e?.response?.data;
-}
-function githubMessage(data) {
-  if (typeof data === "string") return oneLine(redact(data)).slice(0, 300);
-  if (data === null || typeof data !== "object") return "";
-  const { message, errors } = data;
-  const parts = typeof message === "string" ? [message] : [];
-  if (Array.isArray(errors)) {
-    for (const err of errors) {
-      if (typeof err === "string") parts.push(err);
-      else if (err && typeof err === "object" && typeof err.message === "string") {
-        parts.push(err.message);
-      } else if (err && typeof err === "object") {
-        const { field: field2, code: code2 } = err;
-        parts.push([field2, code2].filter((v) => typeof v === "string").join(" "));
-      }
-    }
-  }
-  return oneLine(redact(parts.filter(Boolean).join(": "))).slice(0, 300);
-}
-function oneLine(text) {
-  return text.replace(/\s+/g, " ").trim();
-}
-function isRateLimited(headers, message) {
-  return String(headers["x-ratelimit-remaining"]) === "0" || /rate limit/i.test(message);
-}
-function nextLink(header) {
-  if (typeof header !== "string") return void 0;
-  for (const part of header.split(",")) {
-    const match = /^\s*<([^>]*)>(.*)$/.exec(part);
-    if (!match) continue;
-    for (const param of (match[2] ?? "").split(";")) {
-      const rel = /^\s*rel\s*=\s*"?([^"]*)"?\s*$/i.exec(param);
-      if (rel && (rel[1] ?? "").split(/\s+/).includes("next")) return match[1];
-    }
-  }
-  return void 0;
-}
-var REVIEW_COMMENTS_QUERY = `query($owner: String!, $name: String!, $number: Int!, $after: String) {
-  repository(owner: $owner, name: $name) {
-    pullRequest(number: $number) {
-      comments(first: 100, after: $after) {
-        pageInfo { hasNextPage endCursor }
-        nodes { databaseId body url lastEditedAt author { login __typename } editor { login __typename } }
-      }
-    }
-  }
-}`;
-function graphqlComment(item, what) {
-  const c = item;
-  if (!c || typeof c !== "object" || typeof c.databaseId !== "number") throw unexpected(what, item);
-  const comment = {
-    id: c.databaseId,
-    body: typeof c.body === "string" ? c.body : "",
-    htmlUrl: typeof c.url === "string" ? c.url : void 0,
-    author: typeof c.author?.login === "string" ? c.author.login : void 0,
-    authorType: typeof c.author?.__typename === "string" ? c.author.__typename : void 0
-  };
-  if (typeof c.lastEditedAt === "string") comment.lastEditedAt = c.lastEditedAt;
-  if (typeof c.editor?.login === "string") {
-    comment.editor = {
-      login: c.editor.login,
-      type: typeof c.editor.__typename === "string" ? c.editor.__typename : "User"
-    };
-  }
-  return comment;
-}
-function toComment(item, what) {
-  const c = item;
-  if (!c || typeof c !== "object" || typeof c.id !== "number") throw unexpected(what, item);
-  return {
-    id: c.id,
-    // A comment created with an empty body comes back as null.
-    body: typeof c.body === "string" ? c.body : "",
-    htmlUrl: typeof c.html_url === "string" ? c.html_url : void 0,
-    author: typeof c.user?.login === "string" ? c.user.login : void 0,
-    authorType: typeof c.user?.type === "string" ? c.user.type : void 0
-  };
-}
-function toPull(item) {
-  const p = item;
-  if (!p || typeof p !== "object" || typeof p.number !== "number") return void 0;
-  const str5 = (v) => typeof v === "string" && v !== "" ? v : void 0;
-  return {
-    number: p.number,
-    state: str5(p.state),
-    mergedAt: str5(p.merged_at),
-    mergeCommitSha: str5(p.merge_commit_sha),
-    headSha: str5(p.head?.sha),
-    baseRef: str5(p.base?.ref),
-    htmlUrl: str5(p.html_url)
-  };
-}
-function toPullRequest(item, what) {
-  const p = item;
-  if (!p || typeof p !== "object" || typeof p.number !== "number") throw unexpected(what, item);
-  const str5 = (v) => typeof v === "string" && v !== "" ? v : void 0;
-  const labels = Array.isArray(p.labels) ? p.labels.flatMap((l) => {
-    const name = typeof l === "string" ? l : l?.name;
-    return typeof name === "string" ? [name] : [];
-  }) : [];
-  return {
-    number: p.number,
-    state: str5(p.state) ?? "open",
-    title: typeof p.title === "string" ? p.title : "",
-    // A pull request opened with no body comes back with null.
-    body: typeof p.body === "string" ? p.body : "",
-    htmlUrl: str5(p.html_url),
-    headRef: str5(p.head?.ref),
-    headSha: str5(p.head?.sha),
-    baseRef: str5(p.base?.ref),
-    labels
-  };
-}
-function unexpected(what, data) {
-  const shape = Array.isArray(data) ? "an array" : data === null ? "null" : typeof data;
-  return new GitHubApiError(`unexpected answer from GitHub trying to ${what} (got ${shape})`, "other");
-}
 
 // src/check/announce.ts
 function announceChecks(reporter, result) {

@@ -16,79 +16,26 @@ import type { getOctokit } from '@actions/github';
 import type { GitHubContext } from '../config/types.ts';
 import { UserError } from '../errors.ts';
 import { redact, registerSecret } from '../util/secrets.ts';
+import {
+  REVIEW_COMMENTS_QUERY,
+  graphqlComment,
+  nextLink,
+  toComment,
+  toPull,
+  toPullRequest,
+  unexpected,
+  type CommitPullRequest,
+  type IssueComment,
+  type PageInfo,
+  type PullRequest,
+} from './api-answers.ts';
+import { causes, dataOf, GitHubApiError, githubMessage, headersOf, isRateLimited, statusOf } from './api-errors.ts';
+import { ACTIONS_BOT, type Identity } from './comment-authors.ts';
 
-export interface IssueComment {
-  id: number;
-  body: string;
-  htmlUrl?: string;
-  /** Login of the author, e.g. `github-actions[bot]`. */
-  author?: string;
-  /** `Bot` for GitHub Apps (the GITHUB_TOKEN writes as github-actions[bot]), `User` for a personal token. */
-  authorType?: string;
-  /** When the body was last edited (GraphQL `lastEditedAt`); undefined: never edited, or not asked. */
-  lastEditedAt?: string;
-  /** Who made that last edit (GraphQL `editor`); undefined on an edited comment: an account since deleted. */
-  editor?: { login: string; type: string };
-}
-
-export interface CommitPullRequest {
-  number: number;
-  state?: string;
-  mergedAt?: string;
-  mergeCommitSha?: string;
-  headSha?: string;
-  baseRef?: string;
-  htmlUrl?: string;
-}
-
-/** A pull request as the export's pull-request mode reads it. */
-export interface PullRequest {
-  number: number;
-  state: string;
-  title: string;
-  body: string;
-  htmlUrl?: string;
-  headRef?: string;
-  headSha?: string;
-  baseRef?: string;
-  labels: string[];
-}
-
-/** Who a token writes as: `github-actions[bot]` (type Bot) for the workflow's GITHUB_TOKEN, else its user. */
-export interface Identity {
-  login: string;
-  type: 'Bot' | 'User';
-}
-
-/** The GITHUB_TOKEN's identity, and the fallback when a token cannot tell who it is. */
-export const ACTIONS_BOT: Identity = { login: 'github-actions[bot]', type: 'Bot' };
-
-/**
- * Did `who` write this comment? Bots are listed by REST as `name[bot]` of type Bot but named `name` by
- * GraphQL, so a bot matches on its name without the suffix and only as a Bot; a user only as a non-bot.
- */
-export function writtenBy(comment: Pick<IssueComment, 'author' | 'authorType'>, who: Identity): boolean {
-  return sameActor(comment.author, comment.authorType, who);
-}
-
-/**
- * Is the body what `who` wrote? It wrote the comment, and nobody else edited it since: never edited, or last
- * edited by `who` (its own updates, which replace the whole body). GitHub lets anyone with write access edit any
- * comment, the bot's included, keeping the bot as its author: only GraphQL's `editor` tells who changed it.
- */
-export function bodyWrittenBy(comment: IssueComment, who: Identity): boolean {
-  if (!writtenBy(comment, who)) return false;
-  if (comment.lastEditedAt === undefined) return true;
-  return comment.editor !== undefined && sameActor(comment.editor.login, comment.editor.type, who);
-}
-
-function sameActor(login: string | undefined, type: string | undefined, who: Identity): boolean {
-  if (!login) return false;
-  const base = (l: string) => l.toLowerCase().replace(/\[bot\]$/, '');
-  const isBot = who.type === 'Bot' || /\[bot\]$/i.test(who.login);
-  if (isBot) return type === 'Bot' && base(login) === base(who.login);
-  return type !== 'Bot' && login.toLowerCase() === who.login.toLowerCase();
-}
+export type { CommitPullRequest, IssueComment, PullRequest } from './api-answers.ts';
+export { nextLink } from './api-answers.ts';
+export { GitHubApiError, type GitHubFailure } from './api-errors.ts';
+export { ACTIONS_BOT, bodyWrittenBy, writtenBy, type Identity } from './comment-authors.ts';
 
 /** What upsertComment needs; GitHubApi implements it, tests may pass a fake. */
 export interface IssueCommentsApi {
@@ -98,32 +45,6 @@ export interface IssueCommentsApi {
   issueComments(issue: number): AsyncIterable<IssueComment>;
   createIssueComment(issue: number, body: string): Promise<IssueComment>;
   updateIssueComment(commentId: number, body: string): Promise<IssueComment>;
-}
-
-export type GitHubFailure =
-  | 'bad-credentials'
-  | 'fork-read-only'
-  | 'permission'
-  | 'rate-limit'
-  | 'not-found'
-  | 'validation'
-  | 'network'
-  | 'server'
-  | 'other';
-
-export class GitHubApiError extends UserError {
-  constructor(
-    message: string,
-    readonly reason: GitHubFailure,
-    readonly status?: number,
-  ) {
-    super(redact(message));
-  }
-
-  /** The request may have failed before GitHub acted on it, or GitHub may recover: worth another look. */
-  get transient(): boolean {
-    return this.reason === 'network' || this.reason === 'server';
-  }
 }
 
 export interface GitHubApiOptions {
@@ -581,194 +502,4 @@ export class GitHubApi implements IssueCommentsApi {
       status,
     );
   }
-}
-
-/** The error and its causes, outermost first (bounded: a cause cycle must not hang us). */
-function causes(e: unknown): { name?: string; code?: string; message?: string }[] {
-  const chain: { name?: string; code?: string; message?: string }[] = [];
-  for (let c = e; c !== null && typeof c === 'object' && chain.length < 8; c = (c as { cause?: unknown }).cause) {
-    chain.push(c as { name?: string; code?: string; message?: string });
-  }
-  return chain;
-}
-
-function statusOf(e: unknown): number | undefined {
-  const status = (e as { status?: unknown } | null)?.status;
-  return typeof status === 'number' ? status : undefined;
-}
-
-function headersOf(e: unknown): Record<string, string | number | undefined> {
-  return (
-    (e as { response?: { headers?: Record<string, string | number | undefined> } } | null)?.response?.headers ?? {}
-  );
-}
-
-function dataOf(e: unknown): unknown {
-  return (e as { response?: { data?: unknown } } | null)?.response?.data;
-}
-
-/** GitHub's own words, with its field errors ("body is too long (maximum is 65536 characters)"). */
-function githubMessage(data: unknown): string {
-  // Redacted before anything is collapsed or cut: a cut through a secret would leave its start readable.
-  if (typeof data === 'string') return oneLine(redact(data)).slice(0, 300);
-  if (data === null || typeof data !== 'object') return '';
-  const { message, errors } = data as { message?: unknown; errors?: unknown };
-  const parts = typeof message === 'string' ? [message] : [];
-  if (Array.isArray(errors)) {
-    for (const err of errors) {
-      if (typeof err === 'string') parts.push(err);
-      else if (err && typeof err === 'object' && typeof (err as { message?: unknown }).message === 'string') {
-        parts.push((err as { message: string }).message);
-      } else if (err && typeof err === 'object') {
-        const { field, code } = err as { field?: unknown; code?: unknown };
-        parts.push([field, code].filter((v) => typeof v === 'string').join(' '));
-      }
-    }
-  }
-  return oneLine(redact(parts.filter(Boolean).join(': '))).slice(0, 300);
-}
-
-function oneLine(text: string): string {
-  return text.replace(/\s+/g, ' ').trim();
-}
-
-function isRateLimited(headers: Record<string, string | number | undefined>, message: string): boolean {
-  return String(headers['x-ratelimit-remaining']) === '0' || /rate limit/i.test(message);
-}
-
-/** The `rel="next"` URL of a Link header (RFC 8288), as GitHub paginates. */
-export function nextLink(header: string | number | undefined): string | undefined {
-  if (typeof header !== 'string') return undefined;
-  for (const part of header.split(',')) {
-    const match = /^\s*<([^>]*)>(.*)$/.exec(part);
-    if (!match) continue;
-    for (const param of (match[2] ?? '').split(';')) {
-      const rel = /^\s*rel\s*=\s*"?([^"]*)"?\s*$/i.exec(param);
-      if (rel && (rel[1] ?? '').split(/\s+/).includes('next')) return match[1];
-    }
-  }
-  return undefined;
-}
-
-interface PageInfo {
-  hasNextPage?: unknown;
-  endCursor?: unknown;
-}
-
-/** GraphQL names a bot by its app's name (no `[bot]`) with `__typename` Bot, as `writtenBy` expects. */
-const REVIEW_COMMENTS_QUERY = `query($owner: String!, $name: String!, $number: Int!, $after: String) {
-  repository(owner: $owner, name: $name) {
-    pullRequest(number: $number) {
-      comments(first: 100, after: $after) {
-        pageInfo { hasNextPage endCursor }
-        nodes { databaseId body url lastEditedAt author { login __typename } editor { login __typename } }
-      }
-    }
-  }
-}`;
-
-function graphqlComment(item: unknown, what: string): IssueComment {
-  const c = item as {
-    databaseId?: unknown;
-    body?: unknown;
-    url?: unknown;
-    lastEditedAt?: unknown;
-    author?: { login?: unknown; __typename?: unknown } | null;
-    editor?: { login?: unknown; __typename?: unknown } | null;
-  } | null;
-  if (!c || typeof c !== 'object' || typeof c.databaseId !== 'number') throw unexpected(what, item);
-  const comment: IssueComment = {
-    id: c.databaseId,
-    body: typeof c.body === 'string' ? c.body : '',
-    htmlUrl: typeof c.url === 'string' ? c.url : undefined,
-    author: typeof c.author?.login === 'string' ? c.author.login : undefined,
-    authorType: typeof c.author?.__typename === 'string' ? c.author.__typename : undefined,
-  };
-  if (typeof c.lastEditedAt === 'string') comment.lastEditedAt = c.lastEditedAt;
-  if (typeof c.editor?.login === 'string') {
-    comment.editor = {
-      login: c.editor.login,
-      type: typeof c.editor.__typename === 'string' ? c.editor.__typename : 'User',
-    };
-  }
-  return comment;
-}
-
-function toComment(item: unknown, what: string): IssueComment {
-  const c = item as {
-    id?: unknown;
-    body?: unknown;
-    html_url?: unknown;
-    user?: { login?: unknown; type?: unknown } | null;
-  };
-  if (!c || typeof c !== 'object' || typeof c.id !== 'number') throw unexpected(what, item);
-  return {
-    id: c.id,
-    // A comment created with an empty body comes back as null.
-    body: typeof c.body === 'string' ? c.body : '',
-    htmlUrl: typeof c.html_url === 'string' ? c.html_url : undefined,
-    author: typeof c.user?.login === 'string' ? c.user.login : undefined,
-    authorType: typeof c.user?.type === 'string' ? c.user.type : undefined,
-  };
-}
-
-function toPull(item: unknown): CommitPullRequest | undefined {
-  const p = item as {
-    number?: unknown;
-    state?: unknown;
-    merged_at?: unknown;
-    merge_commit_sha?: unknown;
-    html_url?: unknown;
-    head?: { sha?: unknown } | null;
-    base?: { ref?: unknown } | null;
-  };
-  if (!p || typeof p !== 'object' || typeof p.number !== 'number') return undefined;
-  const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
-  return {
-    number: p.number,
-    state: str(p.state),
-    mergedAt: str(p.merged_at),
-    mergeCommitSha: str(p.merge_commit_sha),
-    headSha: str(p.head?.sha),
-    baseRef: str(p.base?.ref),
-    htmlUrl: str(p.html_url),
-  };
-}
-
-function toPullRequest(item: unknown, what: string): PullRequest {
-  const p = item as {
-    number?: unknown;
-    state?: unknown;
-    title?: unknown;
-    body?: unknown;
-    html_url?: unknown;
-    head?: { ref?: unknown; sha?: unknown } | null;
-    base?: { ref?: unknown } | null;
-    labels?: unknown;
-  };
-  if (!p || typeof p !== 'object' || typeof p.number !== 'number') throw unexpected(what, item);
-  const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
-  const labels = Array.isArray(p.labels)
-    ? p.labels.flatMap((l: unknown) => {
-        const name = typeof l === 'string' ? l : (l as { name?: unknown } | null)?.name;
-        return typeof name === 'string' ? [name] : [];
-      })
-    : [];
-  return {
-    number: p.number,
-    state: str(p.state) ?? 'open',
-    title: typeof p.title === 'string' ? p.title : '',
-    // A pull request opened with no body comes back with null.
-    body: typeof p.body === 'string' ? p.body : '',
-    htmlUrl: str(p.html_url),
-    headRef: str(p.head?.ref),
-    headSha: str(p.head?.sha),
-    baseRef: str(p.base?.ref),
-    labels,
-  };
-}
-
-function unexpected(what: string, data: unknown): GitHubApiError {
-  const shape = Array.isArray(data) ? 'an array' : data === null ? 'null' : typeof data;
-  return new GitHubApiError(`unexpected answer from GitHub trying to ${what} (got ${shape})`, 'other');
 }
