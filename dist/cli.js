@@ -35618,6 +35618,28 @@ function reportImport(settings, reporter, client, command, programs, extra = {})
   return { status, fingerprint: fingerprint3 };
 }
 
+// src/metadata/restore-helpers.ts
+function indexByCollection(doc) {
+  const index2 = /* @__PURE__ */ new Map();
+  if (doc === void 0) return index2;
+  for (const [key, value2] of Object.entries(doc)) {
+    if (!Array.isArray(value2)) continue;
+    const byId2 = /* @__PURE__ */ new Map();
+    for (const obj of value2) {
+      const id = idOf(obj);
+      if (id !== void 0) byId2.set(id, obj);
+    }
+    index2.set(key, byId2);
+  }
+  return index2;
+}
+function ids(objects) {
+  return objects.map((obj) => idOf(obj)).filter((id) => id !== void 0);
+}
+function count(n2, plural2) {
+  return `${n2} ${n2 === 1 && plural2.endsWith("s") ? plural2.slice(0, -1) : plural2}`;
+}
+
 // src/metadata/sharing.ts
 var SHARING_ONLY_FROM_MINOR = 41;
 var LEGACY_SHARING_KEYS = [...LEGACY_ACCESS_KEYS, "user"];
@@ -35674,189 +35696,10 @@ function isPresent(value2) {
   return value2 !== void 0 && value2 !== null;
 }
 
-// src/metadata/restore-plan.ts
-var ELEMENT_PARENTS = {
-  program: void 0,
-  options: "program",
-  programIndicators: "program",
-  trackedEntityTypes: "program",
-  trackedEntityAttributes: "program",
-  programTrackedEntityAttributes: "program",
-  programStages: "program",
-  programStageSections: "programStages",
-  programStageDataElements: "programStages",
-  dataElements: "programStageDataElements"
-};
-var ELEMENT_COLLECTIONS = {
-  program: ["programs", "attributes"],
-  options: ["optionSets", "options"],
-  programIndicators: ["programIndicators"],
-  trackedEntityTypes: ["trackedEntityTypes"],
-  trackedEntityAttributes: ["trackedEntityAttributes"],
-  programTrackedEntityAttributes: ["programTrackedEntityAttributes"],
-  programStages: ["programStages"],
-  programStageSections: ["programStageSections"],
-  programStageDataElements: ["programStageDataElements"],
-  dataElements: ["dataElements", "programRules", "programRuleActions", "programRuleVariables"]
-};
-var EMBEDDED_LISTS = [
-  { collection: "programs", property: "programTrackedEntityAttributes", element: "programTrackedEntityAttributes" },
-  { collection: "programs", property: "programStages", element: "programStages" },
-  { collection: "programStages", property: "programStageDataElements", element: "programStageDataElements" },
-  { collection: "programStages", property: "programStageSections", element: "programStageSections" }
-];
-var HNQIS_SHARED_OBJECTS = {
-  trackedEntityAttributes: ["nHg1hGgtJwm", "Xe5hUu6KkUT", "UlUYUyZJ6o9", "ulU9KKgSLYe"],
-  dataElements: ["nswci5V4j0d", "DIoqtxbSJIL", "F0Qcr8ANr7t", "pzWDtDUorBt", "VqBfZjZhKkU", "NAaHST5ZDTE"],
-  trackedEntityTypes: ["oNwpeWkfoWc"]
-};
-var OWNERS = [
-  { collection: "programStages", ref: "program", owner: "programs" },
-  { collection: "programIndicators", ref: "program", owner: "programs" },
-  { collection: "programRules", ref: "program", owner: "programs" },
-  { collection: "programRuleVariables", ref: "program", owner: "programs" },
-  { collection: "programTrackedEntityAttributes", ref: "program", owner: "programs" },
-  { collection: "programStageSections", ref: "programStage", owner: "programStages" },
-  { collection: "programStageDataElements", ref: "programStage", owner: "programStages" },
-  { collection: "programRuleActions", ref: "programRule", owner: "programRules" }
-];
-var RULE_COLLECTIONS = ["programRules", "programRuleVariables", "programRuleActions"];
-function closeElements(chosen) {
-  const closed = /* @__PURE__ */ new Set(["program"]);
-  for (const element of chosen) {
-    for (let e = element; e !== void 0; e = ELEMENT_PARENTS[e]) closed.add(e);
-  }
-  return RESTORE_ELEMENTS.filter((e) => closed.has(e));
-}
-function payloadIds(payload) {
-  const ids2 = /* @__PURE__ */ new Map();
-  for (const [key, value2] of Object.entries(payload)) {
-    if (!Array.isArray(value2)) continue;
-    for (const obj of value2) {
-      const id = idOf(obj);
-      if (id !== void 0 && !ids2.has(id)) ids2.set(id, key);
-    }
-  }
-  return ids2;
-}
+// src/metadata/restore-server-keeps.ts
 var DEFAULT_UNMANAGED = {
   keys: [...REMOVAL_KEYS.categories, ...REMOVAL_KEYS.legendSets]
 };
-function buildRestorePlan(file, programId, options, server, unmanaged = DEFAULT_UNMANAGED) {
-  const elements = new Set(closeElements(options.elements));
-  const notes = [];
-  const fileProgram = collection(file, "programs").find((p) => idOf(p) === programId);
-  if (fileProgram === void 0) {
-    const found = collection(file, "programs").map((p) => idOf(p)).filter((id) => id !== void 0);
-    const has = found.length > 0 ? `it has ${found.join(", ")}` : "it has no programs";
-    throw new UserError(`The metadata to restore does not contain program ${programId} (${has}).`);
-  }
-  const current = indexByCollection(server.current);
-  const serverProgram = current.get("programs")?.get(programId);
-  const scoped = scopeToProgram(file, programId);
-  const payload = {};
-  let hnqisLeftOut = 0;
-  for (const element of RESTORE_ELEMENTS) {
-    if (!elements.has(element)) continue;
-    for (const key of ELEMENT_COLLECTIONS[element]) {
-      let objects = key === "programs" ? [fileProgram] : scoped.kept.get(key) ?? [];
-      const shared = HNQIS_SHARED_OBJECTS[key];
-      if (shared !== void 0) {
-        const before = objects.length;
-        objects = objects.filter((obj) => !shared.includes(idOf(obj) ?? ""));
-        hnqisLeftOut += before - objects.length;
-      }
-      if (objects.length > 0 || key === "programs" || key === "attributes") payload[key] = objects.map(cloneJson);
-    }
-  }
-  if (scoped.leftOut.length > 0) {
-    notes.push(`Left out what belongs to other programs in the file: ${scoped.leftOut.join(", ")}.`);
-  }
-  if (hnqisLeftOut > 0) {
-    notes.push(
-      `Left out ${hnqisLeftOut} HNQIS package objects every HNQIS program shares (as the Program Config App does).`
-    );
-  }
-  for (const { collection: key, property, element } of EMBEDDED_LISTS) {
-    if (elements.has(element) || !Array.isArray(payload[key])) continue;
-    let kept = 0;
-    const fromFile = [];
-    for (const parent of payload[key]) {
-      const serverParent = current.get(key)?.get(idOf(parent) ?? "");
-      if (serverParent !== void 0) {
-        parent[property] = cloneJson(Array.isArray(serverParent[property]) ? serverParent[property] : []);
-        kept++;
-      } else if (Array.isArray(parent[property]) && parent[property].length > 0) {
-        fromFile.push(idOf(parent) ?? "(no id)");
-      }
-    }
-    if (kept > 0) notes.push(`${element} not chosen: kept the server's ${property} of ${count(kept, key)}.`);
-    if (fromFile.length > 0) {
-      notes.push(
-        `${element} not chosen, but ${count(fromFile.length, key)} (${fromFile.join(", ")}) ${fromFile.length === 1 ? "is" : "are"} not on the server yet: sent with the file's ${property}.`
-      );
-    }
-  }
-  const program = payload.programs[0];
-  notes.push(...planOrganisationUnits(program, fileProgram, serverProgram, options.organisationUnits));
-  notes.push(...planSharing(payload, options.sharing, server, current));
-  notes.push(...keepUnmanaged(payload, unmanaged, server, current));
-  let result = payload;
-  if (sharingOnly(server.minor)) {
-    const drop2 = new Set(LEGACY_SHARING_KEYS);
-    let removed = 0;
-    result = mapJson(payload, (key, value2) => {
-      if (!drop2.has(key)) return value2;
-      removed++;
-      return void 0;
-    });
-    if (removed > 0) {
-      notes.push(
-        `Removed ${count(removed, "legacy sharing keys")} (${LEGACY_SHARING_KEYS.join(", ")}): DHIS2 2.${server.minor} ignores them.`
-      );
-    }
-  }
-  if (Array.isArray(result.programRules) && Array.isArray(result.programRuleActions)) {
-    const rules2 = new Set(collection(result, "programRules").map((r) => idOf(r)));
-    const actions = collection(result, "programRuleActions");
-    const kept = actions.filter((a) => idOf(a.programRule) === void 0 || rules2.has(idOf(a.programRule)));
-    if (kept.length < actions.length) {
-      result.programRuleActions = kept;
-      const dropped = actions.length - kept.length;
-      notes.push(`Left out ${count(dropped, "programRuleActions")} whose program rule the file no longer has.`);
-    }
-  }
-  const stale = staleRules(result, file, programId, elements.has("dataElements") ? server.current : void 0);
-  const staleCount2 = RULE_COLLECTIONS.reduce((n2, key) => n2 + stale[key].length, 0);
-  if (staleCount2 > 0) {
-    notes.push(
-      `The server has ${RULE_COLLECTIONS.map((key) => count(stale[key].length, key)).join(", ")} that the file does not: restore deletes them after a successful import.`
-    );
-  }
-  notes.push(...nameClashes(result, stale, server.current));
-  return { payload: result, stale, notes };
-}
-function nameClashes(payload, stale, current) {
-  const notes = [];
-  for (const key of ["programRules", "programRuleVariables"]) {
-    const staleIds = new Set(stale[key]);
-    const staleByName = /* @__PURE__ */ new Map();
-    for (const obj of collection(current ?? {}, key)) {
-      const id = idOf(obj);
-      if (id !== void 0 && staleIds.has(id) && typeof obj.name === "string")
-        staleByName.set(obj.name.toLowerCase(), id);
-    }
-    if (staleByName.size === 0) continue;
-    for (const obj of collection(payload, key)) {
-      const other = typeof obj.name === "string" ? staleByName.get(obj.name.toLowerCase()) : void 0;
-      if (other === void 0) continue;
-      notes.push(
-        `${key === "programRules" ? "Program rule" : "Program rule variable"} "${String(obj.name)}" (${idOf(obj)}) has the name of ${other} on the server, which the file no longer has: DHIS2 refuses two of one name, so the import fails until ${other} is deleted on the server or the file's object takes its UID ${other}.`
-      );
-    }
-  }
-  return notes;
-}
 function planOrganisationUnits(program, fileProgram, serverProgram, mode) {
   const fileUnits = Array.isArray(fileProgram.organisationUnits) ? fileProgram.organisationUnits : [];
   const serverUnits = serverProgram && Array.isArray(serverProgram.organisationUnits) ? serverProgram.organisationUnits : [];
@@ -35959,6 +35802,40 @@ function keepUnmanaged(payload, unmanaged, server, current) {
   const what = [...counts].map(([k, n2]) => `${k} on ${n2}`).join(", ");
   return [`The file does not carry ${[...counts.keys()].join(", ")}: kept the server's (${what} existing objects).`];
 }
+
+// src/metadata/restore-scope.ts
+var OWNERS = [
+  { collection: "programStages", ref: "program", owner: "programs" },
+  { collection: "programIndicators", ref: "program", owner: "programs" },
+  { collection: "programRules", ref: "program", owner: "programs" },
+  { collection: "programRuleVariables", ref: "program", owner: "programs" },
+  { collection: "programTrackedEntityAttributes", ref: "program", owner: "programs" },
+  { collection: "programStageSections", ref: "programStage", owner: "programStages" },
+  { collection: "programStageDataElements", ref: "programStage", owner: "programStages" },
+  { collection: "programRuleActions", ref: "programRule", owner: "programRules" }
+];
+var RULE_COLLECTIONS = ["programRules", "programRuleVariables", "programRuleActions"];
+function nameClashes(payload, stale, current) {
+  const notes = [];
+  for (const key of ["programRules", "programRuleVariables"]) {
+    const staleIds = new Set(stale[key]);
+    const staleByName = /* @__PURE__ */ new Map();
+    for (const obj of collection(current ?? {}, key)) {
+      const id = idOf(obj);
+      if (id !== void 0 && staleIds.has(id) && typeof obj.name === "string")
+        staleByName.set(obj.name.toLowerCase(), id);
+    }
+    if (staleByName.size === 0) continue;
+    for (const obj of collection(payload, key)) {
+      const other = typeof obj.name === "string" ? staleByName.get(obj.name.toLowerCase()) : void 0;
+      if (other === void 0) continue;
+      notes.push(
+        `${key === "programRules" ? "Program rule" : "Program rule variable"} "${String(obj.name)}" (${idOf(obj)}) has the name of ${other} on the server, which the file no longer has: DHIS2 refuses two of one name, so the import fails until ${other} is deleted on the server or the file's object takes its UID ${other}.`
+      );
+    }
+  }
+  return notes;
+}
 function staleRules(payload, file, programId, current) {
   const stale = { programRules: [], programRuleVariables: [], programRuleActions: [] };
   if (current === void 0) return stale;
@@ -36058,25 +35935,154 @@ function keepReachable(kept, programId) {
   }
   return leftOut;
 }
-function indexByCollection(doc) {
-  const index2 = /* @__PURE__ */ new Map();
-  if (doc === void 0) return index2;
-  for (const [key, value2] of Object.entries(doc)) {
+
+// src/metadata/restore-plan.ts
+var ELEMENT_PARENTS = {
+  program: void 0,
+  options: "program",
+  programIndicators: "program",
+  trackedEntityTypes: "program",
+  trackedEntityAttributes: "program",
+  programTrackedEntityAttributes: "program",
+  programStages: "program",
+  programStageSections: "programStages",
+  programStageDataElements: "programStages",
+  dataElements: "programStageDataElements"
+};
+var ELEMENT_COLLECTIONS = {
+  program: ["programs", "attributes"],
+  options: ["optionSets", "options"],
+  programIndicators: ["programIndicators"],
+  trackedEntityTypes: ["trackedEntityTypes"],
+  trackedEntityAttributes: ["trackedEntityAttributes"],
+  programTrackedEntityAttributes: ["programTrackedEntityAttributes"],
+  programStages: ["programStages"],
+  programStageSections: ["programStageSections"],
+  programStageDataElements: ["programStageDataElements"],
+  dataElements: ["dataElements", "programRules", "programRuleActions", "programRuleVariables"]
+};
+var EMBEDDED_LISTS = [
+  { collection: "programs", property: "programTrackedEntityAttributes", element: "programTrackedEntityAttributes" },
+  { collection: "programs", property: "programStages", element: "programStages" },
+  { collection: "programStages", property: "programStageDataElements", element: "programStageDataElements" },
+  { collection: "programStages", property: "programStageSections", element: "programStageSections" }
+];
+var HNQIS_SHARED_OBJECTS = {
+  trackedEntityAttributes: ["nHg1hGgtJwm", "Xe5hUu6KkUT", "UlUYUyZJ6o9", "ulU9KKgSLYe"],
+  dataElements: ["nswci5V4j0d", "DIoqtxbSJIL", "F0Qcr8ANr7t", "pzWDtDUorBt", "VqBfZjZhKkU", "NAaHST5ZDTE"],
+  trackedEntityTypes: ["oNwpeWkfoWc"]
+};
+function closeElements(chosen) {
+  const closed = /* @__PURE__ */ new Set(["program"]);
+  for (const element of chosen) {
+    for (let e = element; e !== void 0; e = ELEMENT_PARENTS[e]) closed.add(e);
+  }
+  return RESTORE_ELEMENTS.filter((e) => closed.has(e));
+}
+function payloadIds(payload) {
+  const ids2 = /* @__PURE__ */ new Map();
+  for (const [key, value2] of Object.entries(payload)) {
     if (!Array.isArray(value2)) continue;
-    const byId2 = /* @__PURE__ */ new Map();
     for (const obj of value2) {
       const id = idOf(obj);
-      if (id !== void 0) byId2.set(id, obj);
+      if (id !== void 0 && !ids2.has(id)) ids2.set(id, key);
     }
-    index2.set(key, byId2);
   }
-  return index2;
+  return ids2;
 }
-function ids(objects) {
-  return objects.map((obj) => idOf(obj)).filter((id) => id !== void 0);
-}
-function count(n2, plural2) {
-  return `${n2} ${n2 === 1 && plural2.endsWith("s") ? plural2.slice(0, -1) : plural2}`;
+function buildRestorePlan(file, programId, options, server, unmanaged = DEFAULT_UNMANAGED) {
+  const elements = new Set(closeElements(options.elements));
+  const notes = [];
+  const fileProgram = collection(file, "programs").find((p) => idOf(p) === programId);
+  if (fileProgram === void 0) {
+    const found = collection(file, "programs").map((p) => idOf(p)).filter((id) => id !== void 0);
+    const has = found.length > 0 ? `it has ${found.join(", ")}` : "it has no programs";
+    throw new UserError(`The metadata to restore does not contain program ${programId} (${has}).`);
+  }
+  const current = indexByCollection(server.current);
+  const serverProgram = current.get("programs")?.get(programId);
+  const scoped = scopeToProgram(file, programId);
+  const payload = {};
+  let hnqisLeftOut = 0;
+  for (const element of RESTORE_ELEMENTS) {
+    if (!elements.has(element)) continue;
+    for (const key of ELEMENT_COLLECTIONS[element]) {
+      let objects = key === "programs" ? [fileProgram] : scoped.kept.get(key) ?? [];
+      const shared = HNQIS_SHARED_OBJECTS[key];
+      if (shared !== void 0) {
+        const before = objects.length;
+        objects = objects.filter((obj) => !shared.includes(idOf(obj) ?? ""));
+        hnqisLeftOut += before - objects.length;
+      }
+      if (objects.length > 0 || key === "programs" || key === "attributes") payload[key] = objects.map(cloneJson);
+    }
+  }
+  if (scoped.leftOut.length > 0) {
+    notes.push(`Left out what belongs to other programs in the file: ${scoped.leftOut.join(", ")}.`);
+  }
+  if (hnqisLeftOut > 0) {
+    notes.push(
+      `Left out ${hnqisLeftOut} HNQIS package objects every HNQIS program shares (as the Program Config App does).`
+    );
+  }
+  for (const { collection: key, property, element } of EMBEDDED_LISTS) {
+    if (elements.has(element) || !Array.isArray(payload[key])) continue;
+    let kept = 0;
+    const fromFile = [];
+    for (const parent of payload[key]) {
+      const serverParent = current.get(key)?.get(idOf(parent) ?? "");
+      if (serverParent !== void 0) {
+        parent[property] = cloneJson(Array.isArray(serverParent[property]) ? serverParent[property] : []);
+        kept++;
+      } else if (Array.isArray(parent[property]) && parent[property].length > 0) {
+        fromFile.push(idOf(parent) ?? "(no id)");
+      }
+    }
+    if (kept > 0) notes.push(`${element} not chosen: kept the server's ${property} of ${count(kept, key)}.`);
+    if (fromFile.length > 0) {
+      notes.push(
+        `${element} not chosen, but ${count(fromFile.length, key)} (${fromFile.join(", ")}) ${fromFile.length === 1 ? "is" : "are"} not on the server yet: sent with the file's ${property}.`
+      );
+    }
+  }
+  const program = payload.programs[0];
+  notes.push(...planOrganisationUnits(program, fileProgram, serverProgram, options.organisationUnits));
+  notes.push(...planSharing(payload, options.sharing, server, current));
+  notes.push(...keepUnmanaged(payload, unmanaged, server, current));
+  let result = payload;
+  if (sharingOnly(server.minor)) {
+    const drop2 = new Set(LEGACY_SHARING_KEYS);
+    let removed = 0;
+    result = mapJson(payload, (key, value2) => {
+      if (!drop2.has(key)) return value2;
+      removed++;
+      return void 0;
+    });
+    if (removed > 0) {
+      notes.push(
+        `Removed ${count(removed, "legacy sharing keys")} (${LEGACY_SHARING_KEYS.join(", ")}): DHIS2 2.${server.minor} ignores them.`
+      );
+    }
+  }
+  if (Array.isArray(result.programRules) && Array.isArray(result.programRuleActions)) {
+    const rules2 = new Set(collection(result, "programRules").map((r) => idOf(r)));
+    const actions = collection(result, "programRuleActions");
+    const kept = actions.filter((a) => idOf(a.programRule) === void 0 || rules2.has(idOf(a.programRule)));
+    if (kept.length < actions.length) {
+      result.programRuleActions = kept;
+      const dropped = actions.length - kept.length;
+      notes.push(`Left out ${count(dropped, "programRuleActions")} whose program rule the file no longer has.`);
+    }
+  }
+  const stale = staleRules(result, file, programId, elements.has("dataElements") ? server.current : void 0);
+  const staleCount2 = RULE_COLLECTIONS.reduce((n2, key) => n2 + stale[key].length, 0);
+  if (staleCount2 > 0) {
+    notes.push(
+      `The server has ${RULE_COLLECTIONS.map((key) => count(stale[key].length, key)).join(", ")} that the file does not: restore deletes them after a successful import.`
+    );
+  }
+  notes.push(...nameClashes(result, stale, server.current));
+  return { payload: result, stale, notes };
 }
 
 // src/backups/records.ts
