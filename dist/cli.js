@@ -27003,7 +27003,9 @@ var ANALYTICAL_COLLECTIONS = /* @__PURE__ */ new Set([
 ]);
 function canonicalize(doc) {
   const out = [];
-  for (const [key, value2] of Object.entries(doc)) {
+  for (const key of Object.keys(doc).sort()) {
+    const value2 = doc[key];
+    if (!integerLikeKeys && INTEGER_LIKE.test(key)) integerLikeKeys = true;
     if (Array.isArray(value2) && value2.every(isRecord)) {
       const objects = value2.map((obj) => canonValue(obj, key, key));
       out.push([key, sortBy(objects, (obj) => [str3(idOf(obj))])]);
@@ -27014,9 +27016,13 @@ function canonicalize(doc) {
   return Object.fromEntries(out);
 }
 function canonicalJson(doc) {
-  return `${stringify(canonicalize(doc), null, 2)}
+  integerLikeKeys = false;
+  const canon = canonicalize(doc);
+  return `${integerLikeKeys ? stringify(canon, null, 2) : JSON.stringify(canon, null, 2)}
 `;
 }
+var integerLikeKeys = false;
+var INTEGER_LIKE = /^(?:0|[1-9][0-9]*)$/;
 function fingerprint(doc) {
   return createHash("sha256").update(canonicalJson(doc), "utf8").digest("hex");
 }
@@ -27059,7 +27065,8 @@ function canonValue(value2, collection2, key) {
   }
   if (!isRecord(value2)) return value2;
   const out = {};
-  for (const k of Object.keys(value2)) {
+  for (const k of Object.keys(value2).sort()) {
+    if (!integerLikeKeys && INTEGER_LIKE.test(k)) integerLikeKeys = true;
     const v = canonValue(value2[k], collection2, k);
     if (k === "__proto__")
       Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });

@@ -74,7 +74,10 @@ const ANALYTICAL_COLLECTIONS = new Set([
 /** The document in canonical order (a new object; the input is not changed). */
 export function canonicalize(doc: MetadataDocument): MetadataDocument {
   const out: [string, unknown][] = [];
-  for (const [key, value] of Object.entries(doc)) {
+  // Keys sorted here too, as canonValue sorts them below: canonicalJson writes the object as it is.
+  for (const key of Object.keys(doc).sort()) {
+    const value = doc[key];
+    if (!integerLikeKeys && INTEGER_LIKE.test(key)) integerLikeKeys = true;
     if (Array.isArray(value) && value.every(isRecord)) {
       const objects = value.map((obj) => canonValue(obj, key, key));
       out.push([key, sortBy(objects, (obj) => [str(idOf(obj))])]);
@@ -87,8 +90,17 @@ export function canonicalize(doc: MetadataDocument): MetadataDocument {
 
 /** The text a metadata file holds: canonical order, 2-space indent, final newline. */
 export function canonicalJson(doc: MetadataDocument): string {
-  return `${stringify(canonicalize(doc), null, 2)}\n`;
+  integerLikeKeys = false;
+  const canon = canonicalize(doc);
+  // canonValue already wrote every object's keys in sorted order, so JSON.stringify gives the bytes
+  // safe-stable-stringify would (several times faster on large programs), except where an object has an
+  // integer-like key, which JavaScript always enumerates first: then the sorting stringify writes it.
+  return `${integerLikeKeys ? stringify(canon, null, 2) : JSON.stringify(canon, null, 2)}\n`;
 }
+
+/** Set by canonValue when an object has a key such as "10", which JavaScript enumerates before the others. */
+let integerLikeKeys = false;
+const INTEGER_LIKE = /^(?:0|[1-9][0-9]*)$/;
 
 /** sha256 (hex) of canonicalJson(doc). */
 export function fingerprint(doc: MetadataDocument): string {
@@ -162,7 +174,9 @@ function canonValue(value: unknown, collection: string, key: string): unknown {
   if (!isRecord(value)) return value;
   // A plain loop (this visits every node of multi-megabyte exports); `__proto__` defined, never assigned.
   const out: Record<string, unknown> = {};
-  for (const k of Object.keys(value)) {
+  // Keys in code-unit order (what safe-stable-stringify sorts by), so the object can be written as it is.
+  for (const k of Object.keys(value).sort()) {
+    if (!integerLikeKeys && INTEGER_LIKE.test(k)) integerLikeKeys = true;
     const v = canonValue(value[k], collection, k);
     if (k === '__proto__')
       Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
