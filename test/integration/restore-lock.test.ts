@@ -216,6 +216,15 @@ describe('two restores racing for an expired lock (issue 17, 5)', () => {
         ],
       ]);
       emulator.addFault({ method, path: /dataStore/, fault: { kind: 'latency', ms: 1000, when: 'before' } });
+      // The winner holds the lock far longer than the loser's whole wait (import-timeout 4 s), however late the
+      // loser starts on a loaded machine: its imports' answers come 3 s late (the imports themselves are not
+      // slower, so its job wait is not), and the loser can only refuse, never take the lock once the winner is done.
+      emulator.addFault({
+        method: 'POST',
+        path: '/api/metadata',
+        times: Infinity,
+        fault: { kind: 'latency', ms: 3000, when: 'after' },
+      });
       const from = emulator.requests.length;
       const runs = await Promise.all([
         restore(first, { 'import-timeout': '4' }, { GITHUB_ACTOR: 'alice', GITHUB_RUN_ID: '2001' }),
