@@ -1097,40 +1097,22 @@ function matchesFilter(
   if (f.op === 'NNULL') return stored !== undefined;
   if (stored === undefined) return false;
   const raw = f.value ?? '';
+  // Numbers for the cast operators on a numeric type, lower-cased text otherwise: then one comparison for both.
   const numeric = NUMERIC_TYPES.has(valueType) && CAST.has(f.op);
-  if (numeric) {
-    const values = (f.op === 'IN' ? javaSplit(raw, /;/) : [raw]).map((x) => {
-      const n = Number(x);
-      if (x.trim() === '' || !Number.isFinite(n)) {
-        throw new FilterValueError(
-          `Filter for ${what.kind} ${what.uid} is invalid. The ${what.kind} value type is ${valueType} but the value \`${x}\` is not.`,
-        );
-      }
-      return n;
-    });
-    const s = Number(stored);
-    if (!Number.isFinite(s)) return false;
-    const v = values[0]!;
-    switch (f.op) {
-      case 'EQ':
-        return s === v;
-      case 'NE':
-      case 'NEQ':
-        return s !== v;
-      case 'GT':
-        return s > v;
-      case 'GE':
-        return s >= v;
-      case 'LT':
-        return s < v;
-      case 'LE':
-        return s <= v;
-      case 'IN':
-        return values.includes(s);
+  const parse = (x: string): number | string => {
+    if (!numeric) return x.toLowerCase();
+    const n = Number(x);
+    if (x.trim() === '' || !Number.isFinite(n)) {
+      throw new FilterValueError(
+        `Filter for ${what.kind} ${what.uid} is invalid. The ${what.kind} value type is ${valueType} but the value \`${x}\` is not.`,
+      );
     }
-  }
-  const value = raw.toLowerCase();
-  const column = stored.toLowerCase();
+    return n;
+  };
+  const values = f.op === 'IN' ? javaSplit(numeric ? raw : raw.toLowerCase(), /;/).map(parse) : [parse(raw)];
+  const value = values[0]!;
+  const column = numeric ? Number(stored) : stored.toLowerCase();
+  if (numeric && !Number.isFinite(column)) return false;
   switch (f.op) {
     case 'EQ':
     case 'IEQ':
@@ -1148,26 +1130,23 @@ function matchesFilter(
     case 'LE':
       return column <= value;
     case 'IN':
-      return javaSplit(value, /;/).includes(column);
+      return values.includes(column);
+    // The like-based operators are not cast: always text here.
     case 'LIKE':
     case 'ILIKE':
-      return column.includes(value);
+      return String(column).includes(String(value));
     case 'NLIKE':
     case 'NILIKE':
-      return !column.includes(value);
+      return !String(column).includes(String(value));
     case 'SW':
-      return column.startsWith(value);
+      return String(column).startsWith(String(value));
     case 'EW':
-      return column.endsWith(value);
+      return String(column).endsWith(String(value));
     default:
       return false;
   }
 }
 
-/**
- * All filters of a uid on one stored value; the bare `uid` form (no operator) means "has a value" (the 2.41 event
- * store emits `ev.eventdatavalues ?? 'uid'` for it; that 2.43 does the same is assumed, not found in its source).
- */
 /** Every attribute filter holds on the tracked entity's attribute values (none: no value). */
 function attributeFiltersHold(
   m: Meta,
@@ -1183,6 +1162,10 @@ function attributeFiltersHold(
   return true;
 }
 
+/**
+ * All filters of a uid on one stored value; the bare `uid` form (no operator) means "has a value" (the 2.41 event
+ * store emits `ev.eventdatavalues ?? 'uid'` for it; that 2.43 does the same is assumed, not found in its source).
+ */
 function matchesAllFilters(
   stored: string | undefined,
   filters: QueryFilter[],
