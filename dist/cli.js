@@ -5648,10 +5648,10 @@ var require_cst_visit = __commonJS({
     visit2.REMOVE = REMOVE;
     visit2.itemAtPath = (cst, path) => {
       let item = cst;
-      for (const [field2, index2] of path) {
+      for (const [field2, index] of path) {
         const tok = item?.[field2];
         if (tok && "items" in tok) {
-          item = tok.items[index2];
+          item = tok.items[index];
         } else
           return void 0;
       }
@@ -18437,20 +18437,20 @@ var require_ms = __commonJS({
     function fmtLong(ms) {
       var msAbs = Math.abs(ms);
       if (msAbs >= d) {
-        return plural2(ms, msAbs, d, "day");
+        return plural(ms, msAbs, d, "day");
       }
       if (msAbs >= h) {
-        return plural2(ms, msAbs, h, "hour");
+        return plural(ms, msAbs, h, "hour");
       }
       if (msAbs >= m) {
-        return plural2(ms, msAbs, m, "minute");
+        return plural(ms, msAbs, m, "minute");
       }
       if (msAbs >= s) {
-        return plural2(ms, msAbs, s, "second");
+        return plural(ms, msAbs, s, "second");
       }
       return ms + " ms";
     }
-    function plural2(ms, msAbs, n2, name) {
+    function plural(ms, msAbs, n2, name) {
       var isPlural = msAbs >= n2 * 1.5;
       return Math.round(ms / n2) + " " + name + (isPlural ? "s" : "");
     }
@@ -18504,18 +18504,18 @@ var require_common = __commonJS({
           if (typeof args[0] !== "string") {
             args.unshift("%O");
           }
-          let index2 = 0;
+          let index = 0;
           args[0] = args[0].replace(/%([a-zA-Z%])/g, (match, format) => {
             if (match === "%%") {
               return "%";
             }
-            index2++;
+            index++;
             const formatter = createDebug.formatters[format];
             if (typeof formatter === "function") {
-              const val = args[index2];
+              const val = args[index];
               match = formatter.call(self2, val);
-              args.splice(index2, 1);
-              index2--;
+              args.splice(index, 1);
+              index--;
             }
             return match;
           });
@@ -18750,15 +18750,15 @@ var require_browser = __commonJS({
       }
       const c = "color: " + this.color;
       args.splice(1, 0, c, "color: inherit");
-      let index2 = 0;
+      let index = 0;
       let lastC = 0;
       args[0].replace(/%[a-zA-Z%]/g, (match) => {
         if (match === "%%") {
           return;
         }
-        index2++;
+        index++;
         if (match === "%c") {
-          lastC = index2;
+          lastC = index;
         }
       });
       args.splice(lastC, 0, c);
@@ -22302,7 +22302,7 @@ function from(e, schema) {
 function validateAgainstSchema(source, name) {
   const validate = schemaValidator(name);
   if (validate(source.value)) return;
-  const problems = (validate.errors ?? []).filter((e) => e.keyword !== "propertyNames" && e.keyword !== "$ref").map((e, index2) => ({ index: index2, ...describeError(e, source, name) }));
+  const problems = (validate.errors ?? []).filter((e) => e.keyword !== "propertyNames" && e.keyword !== "$ref").map((e, index) => ({ index, ...describeError(e, source, name) }));
   problems.sort((a, b) => a.sortOffset - b.sortOffset || a.rank - b.rank || a.index - b.index);
   const first = problems[0];
   if (!first) throw new ConfigError(`${subjectName(name)} is invalid`, { file: source.file });
@@ -24180,13 +24180,13 @@ function checkCollections(text, path, doc) {
     if (HEADER_KEYS.has(key)) continue;
     if (!Array.isArray(value2)) fail(`${label2(key)} is not a list (a DHIS2 collection is an array of objects)`, [key]);
     const seen = /* @__PURE__ */ new Set();
-    value2.forEach((item, index2) => {
+    value2.forEach((item, index) => {
       if (item === null || typeof item !== "object" || Array.isArray(item)) {
-        fail(`${label2(key)}[${index2}] is not an object`, [key, index2]);
+        fail(`${label2(key)}[${index}] is not an object`, [key, index]);
       }
       const id = item.id;
-      if (typeof id !== "string" || id === "") fail(`${label2(key)}[${index2}] has no "id"`, [key, index2]);
-      if (seen.has(id)) fail(`${label2(key)} holds id ${JSON.stringify(id)} twice`, [key, index2]);
+      if (typeof id !== "string" || id === "") fail(`${label2(key)}[${index}] has no "id"`, [key, index]);
+      if (seen.has(id)) fail(`${label2(key)} holds id ${JSON.stringify(id)} twice`, [key, index]);
       seen.add(id);
     });
   }
@@ -24559,11 +24559,11 @@ var JsonKeyLocator = class {
   index;
   /** The location of `key` in the object defining `uid` (else the object, else just the file). */
   locate(uid, key) {
-    const index2 = this.index ??= scan(this.text);
-    const object = uid ? index2.objects.get(uid) : void 0;
+    const index = this.index ??= scan(this.text);
+    const object = uid ? index.objects.get(uid) : void 0;
     if (!object) return { file: this.path };
     const offset = (key !== void 0 ? object.keys.get(key) : void 0) ?? object.start;
-    return { file: this.path, ...lineColumn(index2.lineStarts, offset) };
+    return { file: this.path, ...lineColumn(index.lineStarts, offset) };
   }
 };
 function lineColumn(lineStarts, offset) {
@@ -26486,7 +26486,11 @@ function totalOf(body, path) {
 }
 
 // src/data-impact/changes.ts
-var index = (doc) => indexTopLevel(doc);
+function records(n2, kind) {
+  const noun = kind === "events" ? "event" : "tracked entity";
+  const plural = kind === "events" ? "events" : "tracked entities";
+  return `${n2} ${n2 === 1 ? noun : plural}`;
+}
 var WIDENS = {
   INTEGER_POSITIVE: ["INTEGER_ZERO_OR_POSITIVE", "INTEGER", "NUMBER"],
   INTEGER_ZERO_OR_POSITIVE: ["INTEGER", "NUMBER"],
@@ -26521,9 +26525,9 @@ function dataImpactItems(inputs) {
   const changed = /* @__PURE__ */ new Map();
   for (const c of diff.collections) if (c.changed.length > 0) changed.set(c.collection, c.changed);
   if (changed.size === 0) return [];
-  const was = index(before);
+  const was = indexTopLevel(before);
   for (const [id, obj] of inputs.serverObjects) if (!was.has(id)) was.set(id, obj);
-  const now = index(inputs.after);
+  const now = indexTopLevel(inputs.after);
   const program = was.get(programId);
   if (!program) return [];
   const tracker = program.programType !== "WITHOUT_REGISTRATION" && idOf(program.trackedEntityType) !== void 0;
@@ -26688,7 +26692,6 @@ function queryKey(q) {
 }
 
 // src/data-impact/count.ts
-var plural = (n2, kind) => `${n2} ${kind === "events" ? n2 === 1 ? "event" : "events" : n2 === 1 ? "tracked entity" : "tracked entities"}`;
 async function ask(client, q) {
   const query = { ...q, programStage: q.programStage?.id, element: q.element.id };
   try {
@@ -26701,7 +26704,7 @@ async function ask(client, q) {
       if (all3 === 0) return { records: 0 };
       return {
         records: null,
-        error: `${reason}; at most ${plural(all3, q.kind)} (all of the ${q.programStage ? "stage" : "program"})`
+        error: `${reason}; at most ${records(all3, q.kind)} (all of the ${q.programStage ? "stage" : "program"})`
       };
     } catch {
       return { records: null, error: reason };
@@ -26748,11 +26751,6 @@ function uncounted(items) {
 
 // src/data-impact/section.ts
 var nameOf = (r) => r.name ?? r.id;
-function records(n2, kind) {
-  const noun = kind === "events" ? "event" : "tracked entity";
-  const plural2 = kind === "events" ? "events" : "tracked entities";
-  return `${n2} ${n2 === 1 ? noun : plural2}`;
-}
 var list = (codes) => codes.join(", ");
 function changeText(i) {
   const codes = i.query.codes ?? [];
@@ -27860,9 +27858,9 @@ var toArray = (thing) => {
     const prototype2 = getPrototypeOf(source);
     if (isPrototypeBoundary(source, prototype2, source === thing)) break;
     Object.getOwnPropertyNames(source).forEach((key) => {
-      const index2 = +key;
-      if (Number.isInteger(index2) && index2 >= 0 && index2 < i && String(index2) === key && hasOwnProperty(source, key)) {
-        indexes.add(index2);
+      const index = +key;
+      if (Number.isInteger(index) && index >= 0 && index < i && String(index) === key && hasOwnProperty(source, key)) {
+        indexes.add(index);
       }
     });
     source = prototype2;
@@ -28799,10 +28797,10 @@ function toFormData(obj, formData, options) {
         value2 = stringifyWithDepthLimit(value2, 1);
       } else if (utils_default.isArray(value2) && isFlatArray(value2) || (utils_default.isFileList(value2) || utils_default.endsWith(key, "[]")) && (arr = utils_default.toArray(value2))) {
         key = removeBrackets(key);
-        arr.forEach(function each(el, index2) {
+        arr.forEach(function each(el, index) {
           !(utils_default.isUndefined(el) || el === null) && formData.append(
             // eslint-disable-next-line no-nested-ternary
-            indexes === true ? renderKey([key], index2, dots) : indexes === null ? key : key + "[]",
+            indexes === true ? renderKey([key], index, dots) : indexes === null ? key : key + "[]",
             convertValue(el)
           );
         });
@@ -29136,10 +29134,10 @@ function toURLEncodedForm(data, options) {
 
 // node_modules/axios/lib/helpers/formDataToJSON.js
 var MAX_DEPTH = DEFAULT_FORM_DATA_MAX_DEPTH;
-function throwIfDepthExceeded(index2) {
-  if (index2 > MAX_DEPTH) {
+function throwIfDepthExceeded(index) {
+  if (index > MAX_DEPTH) {
     throw new AxiosError_default(
-      "FormData field is too deeply nested (" + index2 + " levels). Max depth: " + MAX_DEPTH,
+      "FormData field is too deeply nested (" + index + " levels). Max depth: " + MAX_DEPTH,
       AxiosError_default.ERR_FORM_DATA_DEPTH_EXCEEDED
     );
   }
@@ -29169,7 +29167,7 @@ function arrayToObject(arr) {
 function normalizeArray(value2) {
   if (!utils_default.isArray(value2)) return value2;
   const keys = Object.keys(value2);
-  return keys.length !== value2.length || keys.some((key, index2) => key !== String(index2)) ? arrayToObject(value2) : value2;
+  return keys.length !== value2.length || keys.some((key, index) => key !== String(index)) ? arrayToObject(value2) : value2;
 }
 function normalizeArrays(obj) {
   const pending = [obj];
@@ -29185,12 +29183,12 @@ function normalizeArrays(obj) {
   return obj;
 }
 function formDataToJSON(formData) {
-  function buildPath(path, value2, target2, index2) {
-    throwIfDepthExceeded(index2);
-    let name = path[index2++];
+  function buildPath(path, value2, target2, index) {
+    throwIfDepthExceeded(index);
+    let name = path[index++];
     if (name === "__proto__") return true;
     const isNumericKey = Number.isFinite(+name);
-    const isLast = index2 >= path.length;
+    const isLast = index >= path.length;
     name = !name && utils_default.isArray(target2) ? target2.length : name;
     if (isLast) {
       if (utils_default.hasOwnProp(target2, name)) {
@@ -29204,7 +29202,7 @@ function formDataToJSON(formData) {
     if (!utils_default.hasOwnProp(target2, name) || !utils_default.isObject(target2[name])) {
       target2[name] = [];
     }
-    const result = buildPath(path, value2, target2[name], index2);
+    const result = buildPath(path, value2, target2[name], index);
     if (result && utils_default.isArray(target2[name])) {
       target2[name] = arrayToObject(target2[name]);
     }
@@ -33502,9 +33500,9 @@ var CancelToken = class _CancelToken {
     if (!this._listeners) {
       return;
     }
-    const index2 = this._listeners.indexOf(listener);
-    if (index2 !== -1) {
-      this._listeners.splice(index2, 1);
+    const index = this._listeners.indexOf(listener);
+    if (index !== -1) {
+      this._listeners.splice(index, 1);
     }
   }
   toAbortSignal() {
@@ -34470,15 +34468,15 @@ function parseObjectReport(value2, typeKlass) {
   const klass = typeof o.klass === "string" && o.klass ? o.klass : typeKlass;
   const uid = str4(o.uid);
   const displayName = str4(o.displayName);
-  const index2 = typeof o.index === "number" ? o.index : void 0;
-  const errors = listOf(o.errorReports).map((e) => parseError(e, klass, uid, displayName, index2));
+  const index = typeof o.index === "number" ? o.index : void 0;
+  const errors = listOf(o.errorReports).map((e) => parseError(e, klass, uid, displayName, index));
   const out = { errors };
   if (uid !== void 0) out.uid = uid;
-  if (index2 !== void 0) out.index = index2;
+  if (index !== void 0) out.index = index;
   if (displayName !== void 0) out.displayName = displayName;
   return out;
 }
-function parseError(value2, klass, uid, displayName, index2) {
+function parseError(value2, klass, uid, displayName, index) {
   const e = isRecord(value2) ? value2 : {};
   const fullKlass = klass || str4(e.mainKlass) || "";
   const out = {
@@ -34489,7 +34487,7 @@ function parseError(value2, klass, uid, displayName, index2) {
   if (fullKlass) out.klass = fullKlass;
   if (uid !== void 0) out.uid = uid;
   if (displayName !== void 0) out.displayName = displayName;
-  if (index2 !== void 0) out.index = index2;
+  if (index !== void 0) out.index = index;
   const property = str4(e.errorProperty);
   if (property !== void 0) out.property = property;
   const mainId = str4(e.mainId);
@@ -35330,11 +35328,11 @@ function diffMetadata(payload, current, ignoreKeys) {
   for (const [key, value2] of Object.entries(payload)) {
     if (!Array.isArray(value2) || !value2.every(isRecord)) continue;
     const diff = { collection: key, created: [], changed: [], unchanged: 0 };
-    value2.forEach((obj, index2) => {
+    value2.forEach((obj, index) => {
       const id = idOf(obj);
       const serverObj = id === void 0 ? void 0 : current.get(id);
       if (id === void 0 || serverObj === void 0) {
-        diff.created.push(id ?? `(no id, #${index2 + 1})`);
+        diff.created.push(id ?? `(no id, #${index + 1})`);
         return;
       }
       const fields = [];
@@ -35627,8 +35625,8 @@ function reportImport(settings, reporter, client, command, programs, extra = {})
 
 // src/metadata/restore-helpers.ts
 function indexByCollection(doc) {
-  const index2 = /* @__PURE__ */ new Map();
-  if (doc === void 0) return index2;
+  const index = /* @__PURE__ */ new Map();
+  if (doc === void 0) return index;
   for (const [key, value2] of Object.entries(doc)) {
     if (!Array.isArray(value2)) continue;
     const byId2 = /* @__PURE__ */ new Map();
@@ -35636,15 +35634,15 @@ function indexByCollection(doc) {
       const id = idOf(obj);
       if (id !== void 0) byId2.set(id, obj);
     }
-    index2.set(key, byId2);
+    index.set(key, byId2);
   }
-  return index2;
+  return index;
 }
 function ids(objects) {
   return objects.map((obj) => idOf(obj)).filter((id) => id !== void 0);
 }
-function count(n2, plural2) {
-  return `${n2} ${n2 === 1 && plural2.endsWith("s") ? plural2.slice(0, -1) : plural2}`;
+function count(n2, plural) {
+  return `${n2} ${n2 === 1 && plural.endsWith("s") ? plural.slice(0, -1) : plural}`;
 }
 
 // src/metadata/sharing.ts

@@ -842,16 +842,16 @@ var require_tree = __commonJS({
        * @param {any} value
        * @param {number} index
        */
-      constructor(key, value2, index2) {
-        if (index2 === void 0 || index2 >= key.length) {
+      constructor(key, value2, index) {
+        if (index === void 0 || index >= key.length) {
           throw new TypeError("Unreachable");
         }
-        const code2 = this.code = key.charCodeAt(index2);
+        const code2 = this.code = key.charCodeAt(index);
         if (code2 > 127) {
           throw new TypeError("key must be ascii string");
         }
-        if (key.length !== ++index2) {
-          this.middle = new _TstNode(key, value2, index2);
+        if (key.length !== ++index) {
+          this.middle = new _TstNode(key, value2, index);
         } else {
           this.value = value2;
         }
@@ -865,34 +865,34 @@ var require_tree = __commonJS({
         if (length === 0) {
           throw new TypeError("Unreachable");
         }
-        let index2 = 0;
+        let index = 0;
         let node = this;
         while (true) {
-          const code2 = key.charCodeAt(index2);
+          const code2 = key.charCodeAt(index);
           if (code2 > 127) {
             throw new TypeError("key must be ascii string");
           }
           if (node.code === code2) {
-            if (length === ++index2) {
+            if (length === ++index) {
               node.value = value2;
               break;
             } else if (node.middle !== null) {
               node = node.middle;
             } else {
-              node.middle = new _TstNode(key, value2, index2);
+              node.middle = new _TstNode(key, value2, index);
               break;
             }
           } else if (node.code < code2) {
             if (node.left !== null) {
               node = node.left;
             } else {
-              node.left = new _TstNode(key, value2, index2);
+              node.left = new _TstNode(key, value2, index);
               break;
             }
           } else if (node.right !== null) {
             node = node.right;
           } else {
-            node.right = new _TstNode(key, value2, index2);
+            node.right = new _TstNode(key, value2, index);
             break;
           }
         }
@@ -903,16 +903,16 @@ var require_tree = __commonJS({
        */
       search(key) {
         const keylength = key.length;
-        let index2 = 0;
+        let index = 0;
         let node = this;
-        while (node !== null && index2 < keylength) {
-          let code2 = key[index2];
+        while (node !== null && index < keylength) {
+          let code2 = key[index];
           if (code2 <= 90 && code2 >= 65) {
             code2 |= 32;
           }
           while (node !== null) {
             if (code2 === node.code) {
-              if (keylength === ++index2) {
+              if (keylength === ++index) {
                 return node;
               }
               node = node.middle;
@@ -3668,8 +3668,8 @@ var require_webidl = __commonJS({
       return new TypeError(`${message.header}: ${message.message}`);
     };
     webidl.errors.conversionFailed = function(context) {
-      const plural2 = context.types.length === 1 ? "" : " one of";
-      const message = `${context.argument} could not be converted to${plural2}: ${context.types.join(", ")}.`;
+      const plural = context.types.length === 1 ? "" : " one of";
+      const message = `${context.argument} could not be converted to${plural}: ${context.types.join(", ")}.`;
       return webidl.errors.exception({
         header: context.prefix,
         message
@@ -3821,7 +3821,7 @@ var require_webidl = __commonJS({
         }
         const method = typeof Iterable === "function" ? Iterable() : V?.[Symbol.iterator]?.();
         const seq = [];
-        let index2 = 0;
+        let index = 0;
         if (method === void 0 || typeof method.next !== "function") {
           throw webidl.errors.exception({
             header: prefix,
@@ -3833,7 +3833,7 @@ var require_webidl = __commonJS({
           if (done) {
             break;
           }
-          seq.push(converter(value2, prefix, `${argument}[${index2++}]`));
+          seq.push(converter(value2, prefix, `${argument}[${index++}]`));
         }
         return seq;
       };
@@ -3942,10 +3942,10 @@ var require_webidl = __commonJS({
     };
     webidl.converters.ByteString = function(V, prefix, argument) {
       const x = webidl.converters.DOMString(V, prefix, argument);
-      for (let index2 = 0; index2 < x.length; index2++) {
-        if (x.charCodeAt(index2) > 255) {
+      for (let index = 0; index < x.length; index++) {
+        if (x.charCodeAt(index) > 255) {
           throw new TypeError(
-            `Cannot convert argument to a ByteString because the character at index ${index2} has a value of ${x.charCodeAt(index2)} which is greater than 255.`
+            `Cannot convert argument to a ByteString because the character at index ${index} has a value of ${x.charCodeAt(index)} which is greater than 255.`
           );
         }
       }
@@ -4520,17 +4520,17 @@ var require_util2 = __commonJS({
               `'next' called on an object that does not implement interface ${name} Iterator.`
             );
           }
-          const index2 = this.#index;
+          const index = this.#index;
           const values2 = this.#target[kInternalIterator];
           const len = values2.length;
-          if (index2 >= len) {
+          if (index >= len) {
             return {
               value: void 0,
               done: true
             };
           }
-          const { [keyIndex]: key, [valueIndex]: value2 } = values2[index2];
-          this.#index = index2 + 1;
+          const { [keyIndex]: key, [valueIndex]: value2 } = values2[index];
+          this.#index = index + 1;
           let result;
           switch (this.#kind) {
             case "key":
@@ -10706,8 +10706,8 @@ var require_mock_utils = __commonJS({
     function buildHeadersFromArray(headers) {
       const clone = headers.slice();
       const entries = [];
-      for (let index2 = 0; index2 < clone.length; index2 += 2) {
-        entries.push([clone[index2], clone[index2 + 1]]);
+      for (let index = 0; index < clone.length; index += 2) {
+        entries.push([clone[index], clone[index + 1]]);
       }
       return Object.fromEntries(entries);
     }
@@ -10794,14 +10794,14 @@ var require_mock_utils = __commonJS({
       return newMockDispatch;
     }
     function deleteMockDispatch(mockDispatches, key) {
-      const index2 = mockDispatches.findIndex((dispatch) => {
+      const index = mockDispatches.findIndex((dispatch) => {
         if (!dispatch.consumed) {
           return false;
         }
         return matchKey(dispatch, key);
       });
-      if (index2 !== -1) {
-        mockDispatches.splice(index2, 1);
+      if (index !== -1) {
+        mockDispatches.splice(index, 1);
       }
     }
     function buildKey(opts) {
@@ -11232,9 +11232,9 @@ var require_pluralizer = __commonJS({
       this: "these"
     };
     module.exports = class Pluralizer {
-      constructor(singular, plural2) {
+      constructor(singular, plural) {
         this.singular = singular;
-        this.plural = plural2;
+        this.plural = plural;
       }
       pluralize(count2) {
         const one = count2 === 1;
@@ -15554,18 +15554,18 @@ var require_cache = __commonJS({
         const p = Promise.all(responsePromises);
         const responses = await p;
         const operations = [];
-        let index2 = 0;
+        let index = 0;
         for (const response of responses) {
           const operation = {
             type: "put",
             // 7.3.2
-            request: requestList[index2],
+            request: requestList[index],
             // 7.3.3
             response
             // 7.3.4
           };
           operations.push(operation);
-          index2++;
+          index++;
         }
         const cacheJobPromise = createDeferredPromise();
         let errorData = null;
@@ -24761,10 +24761,10 @@ var require_cst_visit = __commonJS({
     visit2.REMOVE = REMOVE;
     visit2.itemAtPath = (cst, path) => {
       let item = cst;
-      for (const [field2, index2] of path) {
+      for (const [field2, index] of path) {
         const tok = item?.[field2];
         if (tok && "items" in tok) {
-          item = tok.items[index2];
+          item = tok.items[index];
         } else
           return void 0;
       }
@@ -37550,20 +37550,20 @@ var require_ms = __commonJS({
     function fmtLong(ms) {
       var msAbs = Math.abs(ms);
       if (msAbs >= d) {
-        return plural2(ms, msAbs, d, "day");
+        return plural(ms, msAbs, d, "day");
       }
       if (msAbs >= h) {
-        return plural2(ms, msAbs, h, "hour");
+        return plural(ms, msAbs, h, "hour");
       }
       if (msAbs >= m) {
-        return plural2(ms, msAbs, m, "minute");
+        return plural(ms, msAbs, m, "minute");
       }
       if (msAbs >= s) {
-        return plural2(ms, msAbs, s, "second");
+        return plural(ms, msAbs, s, "second");
       }
       return ms + " ms";
     }
-    function plural2(ms, msAbs, n2, name) {
+    function plural(ms, msAbs, n2, name) {
       var isPlural = msAbs >= n2 * 1.5;
       return Math.round(ms / n2) + " " + name + (isPlural ? "s" : "");
     }
@@ -37617,18 +37617,18 @@ var require_common = __commonJS({
           if (typeof args[0] !== "string") {
             args.unshift("%O");
           }
-          let index2 = 0;
+          let index = 0;
           args[0] = args[0].replace(/%([a-zA-Z%])/g, (match, format) => {
             if (match === "%%") {
               return "%";
             }
-            index2++;
+            index++;
             const formatter = createDebug.formatters[format];
             if (typeof formatter === "function") {
-              const val = args[index2];
+              const val = args[index];
               match = formatter.call(self2, val);
-              args.splice(index2, 1);
-              index2--;
+              args.splice(index, 1);
+              index--;
             }
             return match;
           });
@@ -37863,15 +37863,15 @@ var require_browser = __commonJS({
       }
       const c = "color: " + this.color;
       args.splice(1, 0, c, "color: inherit");
-      let index2 = 0;
+      let index = 0;
       let lastC = 0;
       args[0].replace(/%[a-zA-Z%]/g, (match) => {
         if (match === "%%") {
           return;
         }
-        index2++;
+        index++;
         if (match === "%c") {
-          lastC = index2;
+          lastC = index;
         }
       });
       args.splice(lastC, 0, c);
@@ -41904,7 +41904,7 @@ function from(e, schema) {
 function validateAgainstSchema(source, name) {
   const validate = schemaValidator(name);
   if (validate(source.value)) return;
-  const problems = (validate.errors ?? []).filter((e) => e.keyword !== "propertyNames" && e.keyword !== "$ref").map((e, index2) => ({ index: index2, ...describeError(e, source, name) }));
+  const problems = (validate.errors ?? []).filter((e) => e.keyword !== "propertyNames" && e.keyword !== "$ref").map((e, index) => ({ index, ...describeError(e, source, name) }));
   problems.sort((a, b) => a.sortOffset - b.sortOffset || a.rank - b.rank || a.index - b.index);
   const first = problems[0];
   if (!first) throw new ConfigError(`${subjectName(name)} is invalid`, { file: source.file });
@@ -43482,13 +43482,13 @@ function checkCollections(text, path, doc) {
     if (HEADER_KEYS.has(key)) continue;
     if (!Array.isArray(value2)) fail(`${label2(key)} is not a list (a DHIS2 collection is an array of objects)`, [key]);
     const seen = /* @__PURE__ */ new Set();
-    value2.forEach((item, index2) => {
+    value2.forEach((item, index) => {
       if (item === null || typeof item !== "object" || Array.isArray(item)) {
-        fail(`${label2(key)}[${index2}] is not an object`, [key, index2]);
+        fail(`${label2(key)}[${index}] is not an object`, [key, index]);
       }
       const id = item.id;
-      if (typeof id !== "string" || id === "") fail(`${label2(key)}[${index2}] has no "id"`, [key, index2]);
-      if (seen.has(id)) fail(`${label2(key)} holds id ${JSON.stringify(id)} twice`, [key, index2]);
+      if (typeof id !== "string" || id === "") fail(`${label2(key)}[${index}] has no "id"`, [key, index]);
+      if (seen.has(id)) fail(`${label2(key)} holds id ${JSON.stringify(id)} twice`, [key, index]);
       seen.add(id);
     });
   }
@@ -43861,11 +43861,11 @@ var JsonKeyLocator = class {
   index;
   /** The location of `key` in the object defining `uid` (else the object, else just the file). */
   locate(uid, key) {
-    const index2 = this.index ??= scan(this.text);
-    const object = uid ? index2.objects.get(uid) : void 0;
+    const index = this.index ??= scan(this.text);
+    const object = uid ? index.objects.get(uid) : void 0;
     if (!object) return { file: this.path };
     const offset = (key !== void 0 ? object.keys.get(key) : void 0) ?? object.start;
-    return { file: this.path, ...lineColumn(index2.lineStarts, offset) };
+    return { file: this.path, ...lineColumn(index.lineStarts, offset) };
   }
 };
 function lineColumn(lineStarts, offset) {
@@ -45788,7 +45788,11 @@ function totalOf(body, path) {
 }
 
 // src/data-impact/changes.ts
-var index = (doc) => indexTopLevel(doc);
+function records(n2, kind) {
+  const noun = kind === "events" ? "event" : "tracked entity";
+  const plural = kind === "events" ? "events" : "tracked entities";
+  return `${n2} ${n2 === 1 ? noun : plural}`;
+}
 var WIDENS = {
   INTEGER_POSITIVE: ["INTEGER_ZERO_OR_POSITIVE", "INTEGER", "NUMBER"],
   INTEGER_ZERO_OR_POSITIVE: ["INTEGER", "NUMBER"],
@@ -45823,9 +45827,9 @@ function dataImpactItems(inputs) {
   const changed = /* @__PURE__ */ new Map();
   for (const c of diff.collections) if (c.changed.length > 0) changed.set(c.collection, c.changed);
   if (changed.size === 0) return [];
-  const was = index(before);
+  const was = indexTopLevel(before);
   for (const [id, obj] of inputs.serverObjects) if (!was.has(id)) was.set(id, obj);
-  const now = index(inputs.after);
+  const now = indexTopLevel(inputs.after);
   const program = was.get(programId);
   if (!program) return [];
   const tracker = program.programType !== "WITHOUT_REGISTRATION" && idOf(program.trackedEntityType) !== void 0;
@@ -45990,7 +45994,6 @@ function queryKey(q) {
 }
 
 // src/data-impact/count.ts
-var plural = (n2, kind) => `${n2} ${kind === "events" ? n2 === 1 ? "event" : "events" : n2 === 1 ? "tracked entity" : "tracked entities"}`;
 async function ask(client, q) {
   const query = { ...q, programStage: q.programStage?.id, element: q.element.id };
   try {
@@ -46003,7 +46006,7 @@ async function ask(client, q) {
       if (all3 === 0) return { records: 0 };
       return {
         records: null,
-        error: `${reason}; at most ${plural(all3, q.kind)} (all of the ${q.programStage ? "stage" : "program"})`
+        error: `${reason}; at most ${records(all3, q.kind)} (all of the ${q.programStage ? "stage" : "program"})`
       };
     } catch {
       return { records: null, error: reason };
@@ -46050,11 +46053,6 @@ function uncounted(items) {
 
 // src/data-impact/section.ts
 var nameOf = (r) => r.name ?? r.id;
-function records(n2, kind) {
-  const noun = kind === "events" ? "event" : "tracked entity";
-  const plural2 = kind === "events" ? "events" : "tracked entities";
-  return `${n2} ${n2 === 1 ? noun : plural2}`;
-}
 var list = (codes) => codes.join(", ");
 function changeText(i) {
   const codes = i.query.codes ?? [];
@@ -47162,9 +47160,9 @@ var toArray = (thing) => {
     const prototype2 = getPrototypeOf(source);
     if (isPrototypeBoundary(source, prototype2, source === thing)) break;
     Object.getOwnPropertyNames(source).forEach((key) => {
-      const index2 = +key;
-      if (Number.isInteger(index2) && index2 >= 0 && index2 < i && String(index2) === key && hasOwnProperty(source, key)) {
-        indexes.add(index2);
+      const index = +key;
+      if (Number.isInteger(index) && index >= 0 && index < i && String(index) === key && hasOwnProperty(source, key)) {
+        indexes.add(index);
       }
     });
     source = prototype2;
@@ -48101,10 +48099,10 @@ function toFormData(obj, formData, options) {
         value2 = stringifyWithDepthLimit(value2, 1);
       } else if (utils_default.isArray(value2) && isFlatArray(value2) || (utils_default.isFileList(value2) || utils_default.endsWith(key, "[]")) && (arr = utils_default.toArray(value2))) {
         key = removeBrackets(key);
-        arr.forEach(function each(el, index2) {
+        arr.forEach(function each(el, index) {
           !(utils_default.isUndefined(el) || el === null) && formData.append(
             // eslint-disable-next-line no-nested-ternary
-            indexes === true ? renderKey([key], index2, dots) : indexes === null ? key : key + "[]",
+            indexes === true ? renderKey([key], index, dots) : indexes === null ? key : key + "[]",
             convertValue(el)
           );
         });
@@ -48438,10 +48436,10 @@ function toURLEncodedForm(data, options) {
 
 // node_modules/axios/lib/helpers/formDataToJSON.js
 var MAX_DEPTH = DEFAULT_FORM_DATA_MAX_DEPTH;
-function throwIfDepthExceeded(index2) {
-  if (index2 > MAX_DEPTH) {
+function throwIfDepthExceeded(index) {
+  if (index > MAX_DEPTH) {
     throw new AxiosError_default(
-      "FormData field is too deeply nested (" + index2 + " levels). Max depth: " + MAX_DEPTH,
+      "FormData field is too deeply nested (" + index + " levels). Max depth: " + MAX_DEPTH,
       AxiosError_default.ERR_FORM_DATA_DEPTH_EXCEEDED
     );
   }
@@ -48471,7 +48469,7 @@ function arrayToObject(arr) {
 function normalizeArray(value2) {
   if (!utils_default.isArray(value2)) return value2;
   const keys = Object.keys(value2);
-  return keys.length !== value2.length || keys.some((key, index2) => key !== String(index2)) ? arrayToObject(value2) : value2;
+  return keys.length !== value2.length || keys.some((key, index) => key !== String(index)) ? arrayToObject(value2) : value2;
 }
 function normalizeArrays(obj) {
   const pending = [obj];
@@ -48487,12 +48485,12 @@ function normalizeArrays(obj) {
   return obj;
 }
 function formDataToJSON(formData) {
-  function buildPath(path, value2, target2, index2) {
-    throwIfDepthExceeded(index2);
-    let name = path[index2++];
+  function buildPath(path, value2, target2, index) {
+    throwIfDepthExceeded(index);
+    let name = path[index++];
     if (name === "__proto__") return true;
     const isNumericKey = Number.isFinite(+name);
-    const isLast = index2 >= path.length;
+    const isLast = index >= path.length;
     name = !name && utils_default.isArray(target2) ? target2.length : name;
     if (isLast) {
       if (utils_default.hasOwnProp(target2, name)) {
@@ -48506,7 +48504,7 @@ function formDataToJSON(formData) {
     if (!utils_default.hasOwnProp(target2, name) || !utils_default.isObject(target2[name])) {
       target2[name] = [];
     }
-    const result = buildPath(path, value2, target2[name], index2);
+    const result = buildPath(path, value2, target2[name], index);
     if (result && utils_default.isArray(target2[name])) {
       target2[name] = arrayToObject(target2[name]);
     }
@@ -52804,9 +52802,9 @@ var CancelToken = class _CancelToken {
     if (!this._listeners) {
       return;
     }
-    const index2 = this._listeners.indexOf(listener);
-    if (index2 !== -1) {
-      this._listeners.splice(index2, 1);
+    const index = this._listeners.indexOf(listener);
+    if (index !== -1) {
+      this._listeners.splice(index, 1);
     }
   }
   toAbortSignal() {
@@ -53772,15 +53770,15 @@ function parseObjectReport(value2, typeKlass) {
   const klass = typeof o.klass === "string" && o.klass ? o.klass : typeKlass;
   const uid = str4(o.uid);
   const displayName = str4(o.displayName);
-  const index2 = typeof o.index === "number" ? o.index : void 0;
-  const errors = listOf(o.errorReports).map((e) => parseError(e, klass, uid, displayName, index2));
+  const index = typeof o.index === "number" ? o.index : void 0;
+  const errors = listOf(o.errorReports).map((e) => parseError(e, klass, uid, displayName, index));
   const out = { errors };
   if (uid !== void 0) out.uid = uid;
-  if (index2 !== void 0) out.index = index2;
+  if (index !== void 0) out.index = index;
   if (displayName !== void 0) out.displayName = displayName;
   return out;
 }
-function parseError(value2, klass, uid, displayName, index2) {
+function parseError(value2, klass, uid, displayName, index) {
   const e = isRecord(value2) ? value2 : {};
   const fullKlass = klass || str4(e.mainKlass) || "";
   const out = {
@@ -53791,7 +53789,7 @@ function parseError(value2, klass, uid, displayName, index2) {
   if (fullKlass) out.klass = fullKlass;
   if (uid !== void 0) out.uid = uid;
   if (displayName !== void 0) out.displayName = displayName;
-  if (index2 !== void 0) out.index = index2;
+  if (index !== void 0) out.index = index;
   const property = str4(e.errorProperty);
   if (property !== void 0) out.property = property;
   const mainId = str4(e.mainId);
@@ -54632,11 +54630,11 @@ function diffMetadata(payload, current, ignoreKeys) {
   for (const [key, value2] of Object.entries(payload)) {
     if (!Array.isArray(value2) || !value2.every(isRecord)) continue;
     const diff = { collection: key, created: [], changed: [], unchanged: 0 };
-    value2.forEach((obj, index2) => {
+    value2.forEach((obj, index) => {
       const id = idOf(obj);
       const serverObj = id === void 0 ? void 0 : current.get(id);
       if (id === void 0 || serverObj === void 0) {
-        diff.created.push(id ?? `(no id, #${index2 + 1})`);
+        diff.created.push(id ?? `(no id, #${index + 1})`);
         return;
       }
       const fields = [];
@@ -54929,8 +54927,8 @@ function reportImport(settings, reporter, client, command, programs, extra = {})
 
 // src/metadata/restore-helpers.ts
 function indexByCollection(doc) {
-  const index2 = /* @__PURE__ */ new Map();
-  if (doc === void 0) return index2;
+  const index = /* @__PURE__ */ new Map();
+  if (doc === void 0) return index;
   for (const [key, value2] of Object.entries(doc)) {
     if (!Array.isArray(value2)) continue;
     const byId2 = /* @__PURE__ */ new Map();
@@ -54938,15 +54936,15 @@ function indexByCollection(doc) {
       const id = idOf(obj);
       if (id !== void 0) byId2.set(id, obj);
     }
-    index2.set(key, byId2);
+    index.set(key, byId2);
   }
-  return index2;
+  return index;
 }
 function ids(objects) {
   return objects.map((obj) => idOf(obj)).filter((id) => id !== void 0);
 }
-function count(n2, plural2) {
-  return `${n2} ${n2 === 1 && plural2.endsWith("s") ? plural2.slice(0, -1) : plural2}`;
+function count(n2, plural) {
+  return `${n2} ${n2 === 1 && plural.endsWith("s") ? plural.slice(0, -1) : plural}`;
 }
 
 // src/metadata/sharing.ts

@@ -33,6 +33,13 @@ export type ImpactChange =
 
 export type RecordKind = 'events' | 'trackedEntities';
 
+/** "2 events", "1 tracked entity". */
+export function records(n: number, kind: RecordKind): string {
+  const noun = kind === 'events' ? 'event' : 'tracked entity';
+  const plural = kind === 'events' ? 'events' : 'tracked entities';
+  return `${n} ${n === 1 ? noun : plural}`;
+}
+
 export interface NamedRef {
   id: string;
   name?: string;
@@ -81,8 +88,6 @@ export interface ImpactInputs {
 }
 
 type Index = Map<string, MetadataObject>;
-
-const index = (doc: MetadataDocument | undefined): Index => indexTopLevel(doc);
 
 /**
  * valueType changes that keep every stored value valid: each value of the old type is a value of the new one
@@ -143,9 +148,9 @@ export function dataImpactItems(inputs: ImpactInputs): ImpactItem[] {
   for (const c of diff.collections) if (c.changed.length > 0) changed.set(c.collection, c.changed);
   if (changed.size === 0) return [];
 
-  const was = index(before);
+  const was = indexTopLevel(before);
   for (const [id, obj] of inputs.serverObjects) if (!was.has(id)) was.set(id, obj);
-  const now = index(inputs.after);
+  const now = indexTopLevel(inputs.after);
   const program = was.get(programId);
   if (!program) return [];
   // Tracked entities only where the program registers them (an event program has none: its events cover it).

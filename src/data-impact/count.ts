@@ -5,7 +5,7 @@
  */
 import type { Dhis2Client } from '../dhis2/client.ts';
 import { UncountableError } from '../dhis2/tracker-count.ts';
-import { dataImpactItems, queryKey, type ImpactInputs, type ImpactItem, type ImpactQuery } from './changes.ts';
+import { dataImpactItems, queryKey, records, type ImpactInputs, type ImpactItem, type ImpactQuery } from './changes.ts';
 
 export interface CountedImpact extends ImpactItem {
   /** The records counted, or null when the count could not be made (`error` says why). */
@@ -16,9 +16,6 @@ export interface CountedImpact extends ImpactItem {
 }
 
 type Answer = { records: number | null; error?: string };
-
-const plural = (n: number, kind: ImpactQuery['kind']) =>
-  `${n} ${kind === 'events' ? (n === 1 ? 'event' : 'events') : n === 1 ? 'tracked entity' : 'tracked entities'}`;
 
 /**
  * One question. When this version cannot ask for "any value" (before 2.41), the stage's (or program's) records
@@ -36,7 +33,7 @@ async function ask(client: Dhis2Client, q: ImpactQuery): Promise<Answer> {
       if (all === 0) return { records: 0 };
       return {
         records: null,
-        error: `${reason}; at most ${plural(all, q.kind)} (all of the ${q.programStage ? 'stage' : 'program'})`,
+        error: `${reason}; at most ${records(all, q.kind)} (all of the ${q.programStage ? 'stage' : 'program'})`,
       };
     } catch {
       return { records: null, error: reason };

@@ -8,7 +8,7 @@ import { blocks, cell, code, md, programLabel, table, type Markup } from '../git
 import type { CountedImpact } from './count.ts';
 import { impactTotal, uncounted } from './count.ts';
 import type { SourceLocation } from '../errors.ts';
-import type { ImpactChange, NamedRef, RecordKind } from './changes.ts';
+import { records, type ImpactChange, type NamedRef } from './changes.ts';
 
 export interface ProgramImpact {
   program: NamedRef;
@@ -16,12 +16,6 @@ export interface ProgramImpact {
 }
 
 const nameOf = (r: NamedRef): string => r.name ?? r.id;
-
-export function records(n: number, kind: RecordKind): string {
-  const noun = kind === 'events' ? 'event' : 'tracked entity';
-  const plural = kind === 'events' ? 'events' : 'tracked entities';
-  return `${n} ${n === 1 ? noun : plural}`;
-}
 
 const list = (codes: readonly string[]): string => codes.join(', ');
 
