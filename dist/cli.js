@@ -26112,42 +26112,40 @@ function oneLine2(text, max = 300) {
   const flat2 = text.replace(/\s*\n\s*/g, " ").trim();
   return flat2.length > max ? `${flat2.slice(0, max - 1)}\u2026` : flat2;
 }
-async function evaluateChecks(inputs, tests) {
-  const models = inputs.map((input) => {
-    const model = programModel(input.doc, input.id);
-    if (!model.program) {
-      throw new ConfigError(`program ${input.id} is not in ${input.file} (its programs[] has no object with that id)`, {
-        file: input.file
-      });
-    }
-    return model;
-  });
-  const engines2 = await loadEngines({ expressionParser: indicatorsNeedParser(models) });
+function modelOf(input) {
+  const model = programModel(input.doc, input.id);
+  if (!model.program) {
+    throw new ConfigError(`program ${input.id} is not in ${input.file} (its programs[] has no object with that id)`, {
+      file: input.file
+    });
+  }
+  return model;
+}
+async function checkProgram(input, tests) {
+  const model = modelOf(input);
+  const engines2 = await loadEngines({ expressionParser: indicatorsNeedParser([model]) });
   const started = performance.now();
-  const programs = inputs.map((input, i) => {
-    const model = models[i];
-    const expressions = validateProgramExpressions(engines2, model);
-    const references = checkReferences(engines2, model);
-    const results = tests.filter((t) => t.program === input.id).flatMap((t) => runTestFile(engines2.rules, model, t));
-    return { id: input.id, name: model.name, file: input.file, expressions, references, tests: results };
-  });
-  return { inputs, models, programs, engineMs: performance.now() - started };
+  const expressions = validateProgramExpressions(engines2, model);
+  const references = checkReferences(engines2, model);
+  const results = tests.filter((t) => t.program === input.id).flatMap((t) => runTestFile(engines2.rules, model, t));
+  const engineMs = performance.now() - started;
+  const report = { id: input.id, name: model.name, file: input.file, expressions, references, tests: results };
+  return { report, ...problemNotes(input, model, report), engineMs };
+}
+async function evaluateChecks(inputs, tests) {
+  const programs = [];
+  for (const input of inputs) programs.push(await checkProgram(input, tests));
+  return { programs, engineMs: programs.reduce((ms, p) => ms + p.engineMs, 0) };
+}
+async function programBefore(doc, id) {
+  const model = programModel(doc, id);
+  if (!model.program) return null;
+  const engines2 = await loadEngines({ expressionParser: indicatorsNeedParser([model]) });
+  return { expressions: validateProgramExpressions(engines2, model), references: checkReferences(engines2, model) };
 }
 async function evaluateBefore(docs) {
-  const models = /* @__PURE__ */ new Map();
-  for (const [id, doc] of docs) {
-    const model = doc && typeof doc === "object" ? programModel(doc, id) : void 0;
-    models.set(id, typeof doc === "string" ? doc : model?.program ? model : null);
-  }
-  const present = [...models.values()].filter((m) => typeof m === "object" && m !== null);
-  const engines2 = await loadEngines({ expressionParser: indicatorsNeedParser(present) });
   const out = /* @__PURE__ */ new Map();
-  for (const [id, model] of models) {
-    out.set(
-      id,
-      typeof model === "object" && model !== null ? { expressions: validateProgramExpressions(engines2, model), references: checkReferences(engines2, model) } : model
-    );
-  }
+  for (const [id, doc] of docs) out.set(id, doc && typeof doc === "object" ? await programBefore(doc, id) : doc);
   return out;
 }
 function judgeChecks(evaluation, options) {
@@ -26156,7 +26154,7 @@ function judgeChecks(evaluation, options) {
   const strict = [];
   let errors = 0;
   let errorsExisting = 0;
-  evaluation.programs.forEach((p, i) => {
+  evaluation.programs.forEach(({ report: p, expressionNotes, referenceNotes, testNotes }) => {
     const before = failOn === "new" ? baseline?.programs.get(p.id) : void 0;
     if (failOn === "new" && baseline && (before === void 0 || typeof before === "string")) {
       strict.push(`${p.id}: ${before ?? "no metadata from before the change"}`);
@@ -26175,14 +26173,32 @@ function judgeChecks(evaluation, options) {
       if (r.existing) errorsExisting++;
       else errors++;
     });
-    const input = evaluation.inputs[i];
-    const model = evaluation.models[i];
-    problems.push(...programProblems(input, model, p, baseline?.where));
+    const already = ` (already ${baseline?.where ?? "there"} before this change: reported, not failed on)`;
+    p.expressions.forEach((v, k) => {
+      const note = expressionNotes[k];
+      if (!note || v.severity === null) return;
+      const suffix = v.existing && v.severity === "error" ? already : "";
+      problems.push({
+        level: v.existing ? "warning" : v.severity,
+        message: note.message + suffix,
+        location: note.location
+      });
+    });
+    p.references.forEach((r, k) => {
+      const note = referenceNotes[k];
+      problems.push({
+        level: r.existing ? "warning" : "error",
+        message: note.message + (r.existing ? already : ""),
+        location: note.location
+      });
+    });
+    for (const note of testNotes) problems.push({ level: "error", ...note });
   });
-  const all3 = (f) => evaluation.programs.reduce((n2, p) => n2 + f(p), 0);
+  const reports = evaluation.programs.map((p) => p.report);
+  const all3 = (f) => reports.reduce((n2, p) => n2 + f(p), 0);
   const strictBecause = failOn === "new" ? options.strictBecause ?? (strict.length > 0 ? `for some programs there is nothing to compare with (${strict.join("; ")})` : void 0) : void 0;
   const result = {
-    programs: evaluation.programs,
+    programs: reports,
     problems,
     failOn,
     errors,
@@ -26201,41 +26217,30 @@ function judgeChecks(evaluation, options) {
 function checksFail(result) {
   return result.errors > 0 || result.testsFailed > 0;
 }
-function programProblems(input, model, report, where2) {
+function problemNotes(input, model, report) {
   const locator = new JsonKeyLocator(input.file, input.text);
   const at = (uid, key) => input.inRepo === false ? {} : locator.locate(uid, key);
   const rules2 = new Map(model.rules.map((r) => [String(r.id), r]));
   const indicators = new Map(model.indicators.map((i) => [String(i.id), i]));
   const owner = (v) => v.rule !== void 0 ? `rule "${ruleName(rules2.get(v.rule))}"` : `program indicator "${str(indicators.get(v.id)?.name) ?? v.id}"`;
-  const already = ` (already ${where2 ?? "there"} before this change: reported, not failed on)`;
   const hints = unknownNames(model);
-  const out = [];
-  for (const v of report.expressions) {
-    if (v.valid || v.severity === null) continue;
+  const expressionNotes = report.expressions.map((v) => {
+    if (v.valid || v.severity === null) return void 0;
     const what = v.type === "programRuleActionData" ? `${v.actionType} action data` : TYPE_LABEL[v.type];
-    out.push({
-      level: v.existing ? "warning" : v.severity,
-      message: `program ${model.id}, ${owner(v)}: ${what} ${JSON.stringify(oneLine2(v.expression, 120))} is not valid: ${oneLine2(v.message ?? "")}` + (v.type === "programRuleCondition" || v.type === "programRuleActionData" ? hints(v.expression) : "") + (v.existing && v.severity === "error" ? already : ""),
+    return {
+      message: `program ${model.id}, ${owner(v)}: ${what} ${JSON.stringify(oneLine2(v.expression, 120))} is not valid: ${oneLine2(v.message ?? "")}` + (v.type === "programRuleCondition" || v.type === "programRuleActionData" ? hints(v.expression) : ""),
       location: at(v.id, TYPE_KEY[v.type])
-    });
-  }
-  for (const r of report.references) {
+    };
+  });
+  const referenceNotes = report.references.map((r) => {
     const about = r.rule !== void 0 ? `rule "${ruleName(rules2.get(r.rule))}"` : r.objectType === "programIndicator" ? `program indicator "${str(indicators.get(r.id)?.name) ?? r.id}"` : "rule variable";
-    out.push({
-      level: r.existing ? "warning" : "error",
-      message: `program ${model.id}, ${about}: ${r.message}${r.existing ? already : ""}`,
-      location: at(r.id, r.key)
-    });
-  }
-  for (const t of report.tests) {
-    if (t.passed) continue;
-    out.push({
-      level: "error",
-      message: `rule test "${t.name}" (program ${t.program}) failed: ${failureLines(t).map((l) => oneLine2(l, 400)).join("; ")}`,
-      location: { file: t.file, line: t.line }
-    });
-  }
-  return out;
+    return { message: `program ${model.id}, ${about}: ${r.message}`, location: at(r.id, r.key) };
+  });
+  const testNotes = report.tests.filter((t) => !t.passed).map((t) => ({
+    message: `rule test "${t.name}" (program ${t.program}) failed: ${failureLines(t).map((l) => oneLine2(l, 400)).join("; ")}`,
+    location: { file: t.file, line: t.line }
+  }));
+  return { expressionNotes, referenceNotes, testNotes };
 }
 function unknownNames(model) {
   const variables = model.variables.map((v) => str(v.name) ?? "").filter(Boolean);
@@ -27071,6 +27076,9 @@ function canonValue(value2, collection2, key) {
     else out[k] = v;
   }
   return out;
+}
+function isUnorderedSet(collection2, key, array) {
+  return setRule(collection2, key, array) !== void 0;
 }
 function setRule(collection2, key, array) {
   if (array.length < 2) return void 0;
@@ -35335,8 +35343,7 @@ function diffMetadata(payload, current, ignoreKeys) {
         diff.created.push(id ?? `(no id, #${index + 1})`);
         return;
       }
-      const fields = [];
-      compare2("", key, normalise(serverObj, key, ignore), normalise(obj, key, ignore), fields);
+      const fields = sameAsIs(serverObj, obj, key, ignore) ? [] : fieldChanges(serverObj, obj, key, ignore);
       if (fields.length === 0) {
         diff.unchanged++;
       } else {
@@ -35379,12 +35386,76 @@ function nameOf2(obj, serverObj) {
   }
   return {};
 }
+function fieldChanges(serverObj, obj, collectionKey, ignore) {
+  const fields = [];
+  compare2(
+    "",
+    collectionKey,
+    normalise(serverObj, collectionKey, ignore),
+    normalise(obj, collectionKey, ignore),
+    fields
+  );
+  return fields;
+}
 function normalise(obj, collectionKey, ignore) {
   const prune = (key, value2) => ignore.has(key) || isEmpty(value2) || isDefaultCategoryRef(key, value2) ? void 0 : value2;
   const { sharing, ...own2 } = obj;
   const pruned = mapJson(own2, (key, value2) => key === "sharing" ? void 0 : prune(key, value2));
   if (sharing !== void 0 && prune("sharing", sharing) !== void 0) pruned.sharing = mapJson(sharing, prune);
   return canonicalize({ [collectionKey]: [pruned] })[collectionKey][0];
+}
+function sameAsIs(a, b, collectionKey, ignore) {
+  if (a.sharing !== void 0 || b.sharing !== void 0) {
+    const sharingOf = (obj) => normalise({ sharing: obj.sharing }, collectionKey, ignore);
+    if (!same(sharingOf(a), sharingOf(b))) return false;
+  }
+  return sameRecords(a, b, collectionKey, ignore);
+}
+function sameRecords(a, b, collection2, ignore) {
+  let kept = 0;
+  for (const k of Object.keys(a)) {
+    if (k === "sharing" || prunedAway(k, a[k], ignore)) continue;
+    if (!Object.hasOwn(b, k) || !sameAsIsValue(a[k], b[k], collection2, k, ignore)) return false;
+    kept++;
+  }
+  for (const k of Object.keys(b)) {
+    if (k === "sharing" || prunedAway(k, b[k], ignore)) continue;
+    if (--kept < 0) return false;
+  }
+  return kept === 0;
+}
+function sameAsIsValue(a, b, collection2, key, ignore) {
+  if (a === b) return true;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    let i = 0;
+    while (i < a.length && sameAsIsValue(a[i], b[i], collection2, key, ignore)) i++;
+    return i === a.length || isUnorderedSet(collection2, key, a) && sameMembersById(a, b, collection2, key, ignore);
+  }
+  return isRecord(a) && isRecord(b) && sameRecords(a, b, collection2, ignore);
+}
+function sameMembersById(a, b, collection2, key, ignore) {
+  const byId2 = /* @__PURE__ */ new Map();
+  for (const item of b) {
+    const id = idOf(item);
+    if (id === void 0 || byId2.has(id)) return false;
+    byId2.set(id, item);
+  }
+  const seen = /* @__PURE__ */ new Set();
+  for (const item of a) {
+    const id = idOf(item);
+    if (id === void 0 || seen.has(id) || !byId2.has(id)) return false;
+    seen.add(id);
+    if (!sameAsIsValue(item, byId2.get(id), collection2, key, ignore)) return false;
+  }
+  return true;
+}
+function prunedAway(key, value2, ignore) {
+  if (ignore.has(key) || value2 === null || value2 === void 0 || isDefaultCategoryRef(key, value2)) return true;
+  if (Array.isArray(value2)) return value2.length === 0;
+  if (!isRecord(value2)) return false;
+  for (const k of Object.keys(value2)) if (k !== "sharing" && !prunedAway(k, value2[k], ignore)) return false;
+  return true;
 }
 var DEFAULT_CATEGORY_REFS = {
   categoryCombo: "bjDvmb4bfuf",

@@ -47,11 +47,31 @@ export interface CheckProblem {
   location: SourceLocation;
 }
 
+/**
+ * A problem as evaluated, before it is judged: its message and where it is. Judging adds only whether it was
+ * already there (the level, and a suffix saying so), so the program's text and metadata need not be kept.
+ */
+export interface ProblemNote {
+  message: string;
+  location: SourceLocation;
+}
+
+/** One program's checks, evaluated: its report and the notes of its problems, without its text or metadata. */
+export interface ProgramChecked {
+  report: ProgramCheckReport;
+  /** Per expression verdict of report.expressions (same order): undefined when it is no problem. */
+  expressionNotes: (ProblemNote | undefined)[];
+  /** Per report.references (same order). */
+  referenceNotes: ProblemNote[];
+  /** The failed rule tests of report.tests, in order. */
+  testNotes: ProblemNote[];
+  /** Milliseconds spent in the engines on it, without loading them. */
+  engineMs: number;
+}
+
 /** The checks as evaluated, before they are judged against what was there before the change. */
 export interface CheckEvaluation {
-  inputs: CheckInput[];
-  models: ProgramModel[];
-  programs: ProgramCheckReport[];
+  programs: ProgramChecked[];
   /** Milliseconds spent in the engines (validation and tests), without loading them. */
   engineMs: number;
 }
@@ -94,30 +114,50 @@ function oneLine(text: string, max = 300): string {
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 
+/** The program's model, or a ConfigError when its file holds no program with its id. */
+function modelOf(input: CheckInput): ProgramModel {
+  const model = programModel(input.doc, input.id);
+  if (!model.program) {
+    throw new ConfigError(`program ${input.id} is not in ${input.file} (its programs[] has no object with that id)`, {
+      file: input.file,
+    });
+  }
+  return model;
+}
+
 /**
- * Evaluates the given programs' expressions and references and runs the test files that name them. `tests`
- * are the parsed test files (a file for a program not among `inputs` is skipped by the caller or reported by it).
+ * Evaluates one program's expressions and references and runs the test files that name it (`tests`: the
+ * parsed test files; those for other programs are skipped). What it returns holds no part of the program's
+ * text or metadata: a run checks its programs one at a time and keeps only this of each.
  */
-export async function evaluateChecks(inputs: CheckInput[], tests: RuleTestFile[]): Promise<CheckEvaluation> {
-  const models = inputs.map((input) => {
-    const model = programModel(input.doc, input.id);
-    if (!model.program) {
-      throw new ConfigError(`program ${input.id} is not in ${input.file} (its programs[] has no object with that id)`, {
-        file: input.file,
-      });
-    }
-    return model;
-  });
-  const engines = await loadEngines({ expressionParser: indicatorsNeedParser(models) });
+export async function checkProgram(input: CheckInput, tests: readonly RuleTestFile[]): Promise<ProgramChecked> {
+  const model = modelOf(input);
+  const engines = await loadEngines({ expressionParser: indicatorsNeedParser([model]) });
   const started = performance.now();
-  const programs: ProgramCheckReport[] = inputs.map((input, i) => {
-    const model = models[i] as ProgramModel;
-    const expressions = validateProgramExpressions(engines, model);
-    const references = checkReferences(engines, model);
-    const results = tests.filter((t) => t.program === input.id).flatMap((t) => runTestFile(engines.rules, model, t));
-    return { id: input.id, name: model.name, file: input.file, expressions, references, tests: results };
-  });
-  return { inputs, models, programs, engineMs: performance.now() - started };
+  const expressions = validateProgramExpressions(engines, model);
+  const references = checkReferences(engines, model);
+  const results = tests.filter((t) => t.program === input.id).flatMap((t) => runTestFile(engines.rules, model, t));
+  const engineMs = performance.now() - started;
+  const report = { id: input.id, name: model.name, file: input.file, expressions, references, tests: results };
+  return { report, ...problemNotes(input, model, report), engineMs };
+}
+
+/** checkProgram for each program in turn, keeping of each only what judging needs. */
+export async function evaluateChecks(
+  inputs: readonly CheckInput[],
+  tests: readonly RuleTestFile[],
+): Promise<CheckEvaluation> {
+  const programs: ProgramChecked[] = [];
+  for (const input of inputs) programs.push(await checkProgram(input, tests));
+  return { programs, engineMs: programs.reduce((ms, p) => ms + p.engineMs, 0) };
+}
+
+/** The problems of one program before the change, from its metadata then (a model of it). */
+export async function programBefore(doc: MetadataDocument, id: string): Promise<ProgramBefore | null> {
+  const model = programModel(doc, id);
+  if (!model.program) return null;
+  const engines = await loadEngines({ expressionParser: indicatorsNeedParser([model]) });
+  return { expressions: validateProgramExpressions(engines, model), references: checkReferences(engines, model) };
 }
 
 /**
@@ -128,22 +168,8 @@ export async function evaluateChecks(inputs: CheckInput[], tests: RuleTestFile[]
 export async function evaluateBefore(
   docs: ReadonlyMap<string, MetadataDocument | null | string>,
 ): Promise<Map<string, ProgramBefore | null | string>> {
-  const models = new Map<string, ProgramModel | null | string>();
-  for (const [id, doc] of docs) {
-    const model = doc && typeof doc === 'object' ? programModel(doc, id) : undefined;
-    models.set(id, typeof doc === 'string' ? doc : model?.program ? model : null);
-  }
-  const present = [...models.values()].filter((m): m is ProgramModel => typeof m === 'object' && m !== null);
-  const engines = await loadEngines({ expressionParser: indicatorsNeedParser(present) });
   const out = new Map<string, ProgramBefore | null | string>();
-  for (const [id, model] of models) {
-    out.set(
-      id,
-      typeof model === 'object' && model !== null
-        ? { expressions: validateProgramExpressions(engines, model), references: checkReferences(engines, model) }
-        : model,
-    );
-  }
+  for (const [id, doc] of docs) out.set(id, doc && typeof doc === 'object' ? await programBefore(doc, id) : doc);
   return out;
 }
 
@@ -164,7 +190,7 @@ export function judgeChecks(evaluation: CheckEvaluation, options: JudgeOptions):
   const strict: string[] = [];
   let errors = 0;
   let errorsExisting = 0;
-  evaluation.programs.forEach((p, i) => {
+  evaluation.programs.forEach(({ report: p, expressionNotes, referenceNotes, testNotes }) => {
     const before = failOn === 'new' ? baseline?.programs.get(p.id) : undefined;
     if (failOn === 'new' && baseline && (before === undefined || typeof before === 'string')) {
       strict.push(`${p.id}: ${before ?? 'no metadata from before the change'}`);
@@ -183,18 +209,36 @@ export function judgeChecks(evaluation: CheckEvaluation, options: JudgeOptions):
       if (r.existing) errorsExisting++;
       else errors++;
     });
-    const input = evaluation.inputs[i] as CheckInput;
-    const model = evaluation.models[i] as ProgramModel;
-    problems.push(...programProblems(input, model, p, baseline?.where));
+    const already = ` (already ${baseline?.where ?? 'there'} before this change: reported, not failed on)`;
+    p.expressions.forEach((v, k) => {
+      const note = expressionNotes[k];
+      if (!note || v.severity === null) return;
+      const suffix = v.existing && v.severity === 'error' ? already : '';
+      problems.push({
+        level: v.existing ? 'warning' : v.severity,
+        message: note.message + suffix,
+        location: note.location,
+      });
+    });
+    p.references.forEach((r, k) => {
+      const note = referenceNotes[k] as ProblemNote;
+      problems.push({
+        level: r.existing ? 'warning' : 'error',
+        message: note.message + (r.existing ? already : ''),
+        location: note.location,
+      });
+    });
+    for (const note of testNotes) problems.push({ level: 'error', ...note });
   });
-  const all = (f: (p: ProgramCheckReport) => number) => evaluation.programs.reduce((n, p) => n + f(p), 0);
+  const reports = evaluation.programs.map((p) => p.report);
+  const all = (f: (p: ProgramCheckReport) => number) => reports.reduce((n, p) => n + f(p), 0);
   const strictBecause =
     failOn === 'new'
       ? (options.strictBecause ??
         (strict.length > 0 ? `for some programs there is nothing to compare with (${strict.join('; ')})` : undefined))
       : undefined;
   const result: CheckResult = {
-    programs: evaluation.programs,
+    programs: reports,
     problems,
     failOn,
     errors,
@@ -225,12 +269,12 @@ export function checksFail(result: CheckResult): boolean {
   return result.errors > 0 || result.testsFailed > 0;
 }
 
-function programProblems(
+/** The message and place of each of the program's problems, said as the judge says them but for "already". */
+function problemNotes(
   input: CheckInput,
   model: ProgramModel,
   report: ProgramCheckReport,
-  where: string | undefined,
-): CheckProblem[] {
+): Pick<ProgramChecked, 'expressionNotes' | 'referenceNotes' | 'testNotes'> {
   const locator = new JsonKeyLocator(input.file, input.text);
   const at = (uid: string, key: string): SourceLocation => (input.inRepo === false ? {} : locator.locate(uid, key));
   const rules = new Map(model.rules.map((r) => [String(r.id), r]));
@@ -239,45 +283,35 @@ function programProblems(
     v.rule !== undefined
       ? `rule "${ruleName(rules.get(v.rule))}"`
       : `program indicator "${str(indicators.get(v.id)?.name) ?? v.id}"`;
-  const already = ` (already ${where ?? 'there'} before this change: reported, not failed on)`;
   const hints = unknownNames(model);
-  const out: CheckProblem[] = [];
-  for (const v of report.expressions) {
-    if (v.valid || v.severity === null) continue;
+  const expressionNotes = report.expressions.map((v): ProblemNote | undefined => {
+    if (v.valid || v.severity === null) return undefined;
     const what = v.type === 'programRuleActionData' ? `${v.actionType} action data` : TYPE_LABEL[v.type];
-    out.push({
-      level: v.existing ? 'warning' : v.severity,
+    return {
       message:
         `program ${model.id}, ${owner(v)}: ${what} ${JSON.stringify(oneLine(v.expression, 120))} is not valid: ${oneLine(v.message ?? '')}` +
-        (v.type === 'programRuleCondition' || v.type === 'programRuleActionData' ? hints(v.expression) : '') +
-        (v.existing && v.severity === 'error' ? already : ''),
+        (v.type === 'programRuleCondition' || v.type === 'programRuleActionData' ? hints(v.expression) : ''),
       location: at(v.id, TYPE_KEY[v.type]),
-    });
-  }
-  for (const r of report.references) {
+    };
+  });
+  const referenceNotes = report.references.map((r): ProblemNote => {
     const about =
       r.rule !== undefined
         ? `rule "${ruleName(rules.get(r.rule))}"`
         : r.objectType === 'programIndicator'
           ? `program indicator "${str(indicators.get(r.id)?.name) ?? r.id}"`
           : 'rule variable';
-    out.push({
-      level: r.existing ? 'warning' : 'error',
-      message: `program ${model.id}, ${about}: ${r.message}${r.existing ? already : ''}`,
-      location: at(r.id, r.key),
-    });
-  }
-  for (const t of report.tests) {
-    if (t.passed) continue;
-    out.push({
-      level: 'error',
+    return { message: `program ${model.id}, ${about}: ${r.message}`, location: at(r.id, r.key) };
+  });
+  const testNotes = report.tests
+    .filter((t) => !t.passed)
+    .map((t) => ({
       message: `rule test "${t.name}" (program ${t.program}) failed: ${failureLines(t)
         .map((l) => oneLine(l, 400))
         .join('; ')}`,
       location: { file: t.file, line: t.line },
-    });
-  }
-  return out;
+    }));
+  return { expressionNotes, referenceNotes, testNotes };
 }
 
 /**

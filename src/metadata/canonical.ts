@@ -185,6 +185,11 @@ function canonValue(value: unknown, collection: string, key: string): unknown {
   return out;
 }
 
+/** Whether canonical order sorts this array (a Set in dhis2-core): then its order means nothing. */
+export function isUnorderedSet(collection: string, key: string, array: unknown[]): boolean {
+  return setRule(collection, key, array) !== undefined;
+}
+
 function setRule(collection: string, key: string, array: unknown[]): ((item: unknown) => SortKey) | undefined {
   if (array.length < 2) return undefined;
   if (key === 'organisationUnits' && ANALYTICAL_COLLECTIONS.has(collection)) return undefined;

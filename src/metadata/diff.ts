@@ -20,7 +20,7 @@
  * `translations[fr/NAME].value`: a member added or removed is one change, not a shift of every index.
  * Other arrays are compared whole.
  */
-import { canonicalize } from './canonical.ts';
+import { canonicalize, isUnorderedSet } from './canonical.ts';
 import { LEGACY_ACCESS_KEYS } from './keys.ts';
 import { idOf, isRecord, mapJson, type JsonRecord } from './json.ts';
 import type { MetadataDocument, MetadataObject } from './types.ts';
@@ -147,8 +147,9 @@ export function diffMetadata(
         diff.created.push(id ?? `(no id, #${index + 1})`);
         return;
       }
-      const fields: FieldChange[] = [];
-      compare('', key, normalise(serverObj, key, ignore), normalise(obj, key, ignore), fields);
+      // Most objects of a restore are unchanged: a walk over both as they are settles those without the
+      // copies normalising makes; only an object it cannot settle is normalised and compared field by field.
+      const fields = sameAsIs(serverObj, obj, key, ignore) ? [] : fieldChanges(serverObj, obj, key, ignore);
       if (fields.length === 0) {
         diff.unchanged++;
       } else {
@@ -199,6 +200,24 @@ function nameOf(obj: MetadataObject, serverObj: MetadataObject): { name?: string
   return {};
 }
 
+/** The fields that differ between the server's object and the payload's, once both are normalised. */
+export function fieldChanges(
+  serverObj: MetadataObject,
+  obj: MetadataObject,
+  collectionKey: string,
+  ignore: ReadonlySet<string>,
+): FieldChange[] {
+  const fields: FieldChange[] = [];
+  compare(
+    '',
+    collectionKey,
+    normalise(serverObj, collectionKey, ignore),
+    normalise(obj, collectionKey, ignore),
+    fields,
+  );
+  return fields;
+}
+
 /** The object without ignored keys and empty values, with its sets in canonical order. */
 function normalise(obj: MetadataObject, collectionKey: string, ignore: ReadonlySet<string>): unknown {
   const prune = (key: string, value: unknown) =>
@@ -210,6 +229,88 @@ function normalise(obj: MetadataObject, collectionKey: string, ignore: ReadonlyS
   const pruned = mapJson(own, (key, value) => (key === 'sharing' ? undefined : prune(key, value))) as JsonRecord;
   if (sharing !== undefined && prune('sharing', sharing) !== undefined) pruned.sharing = mapJson(sharing, prune);
   return (canonicalize({ [collectionKey]: [pruned] })[collectionKey] as unknown[])[0];
+}
+
+/**
+ * True only when normalising both objects would give the same value: every key that normalise keeps is on
+ * both sides and the same; arrays in the same order member by member, or, for a set canonical order sorts,
+ * the same members by id. Stricter than `same` (a reference `{id}` must match exactly), so a false only
+ * means "compare the normalised copies"; a true never hides a change. Top-level `sharing` is normalised as
+ * normalise does.
+ */
+export function sameAsIs(
+  a: MetadataObject,
+  b: MetadataObject,
+  collectionKey: string,
+  ignore: ReadonlySet<string>,
+): boolean {
+  if (a.sharing !== undefined || b.sharing !== undefined) {
+    const sharingOf = (obj: MetadataObject) => normalise({ sharing: obj.sharing }, collectionKey, ignore);
+    if (!same(sharingOf(a), sharingOf(b))) return false;
+  }
+  return sameRecords(a, b, collectionKey, ignore);
+}
+
+/** Nested `sharing` is dropped by normalise (the top level's is compared by sameAsIs). */
+function sameRecords(a: JsonRecord, b: JsonRecord, collection: string, ignore: ReadonlySet<string>): boolean {
+  let kept = 0;
+  for (const k of Object.keys(a)) {
+    if (k === 'sharing' || prunedAway(k, a[k], ignore)) continue;
+    if (!Object.hasOwn(b, k) || !sameAsIsValue(a[k], b[k], collection, k, ignore)) return false;
+    kept++;
+  }
+  for (const k of Object.keys(b)) {
+    if (k === 'sharing' || prunedAway(k, b[k], ignore)) continue;
+    if (--kept < 0) return false;
+  }
+  return kept === 0;
+}
+
+function sameAsIsValue(a: unknown, b: unknown, collection: string, key: string, ignore: ReadonlySet<string>): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    let i = 0;
+    while (i < a.length && sameAsIsValue(a[i], b[i], collection, key, ignore)) i++;
+    return i === a.length || (isUnorderedSet(collection, key, a) && sameMembersById(a, b, collection, key, ignore));
+  }
+  return isRecord(a) && isRecord(b) && sameRecords(a, b, collection, ignore);
+}
+
+/**
+ * A set in another order: the same members when each id is on both sides once with the same member. Canonical
+ * order then sorts both into the same sequence (a sort of the same values gives the same result).
+ */
+function sameMembersById(
+  a: unknown[],
+  b: unknown[],
+  collection: string,
+  key: string,
+  ignore: ReadonlySet<string>,
+): boolean {
+  const byId = new Map<string, unknown>();
+  for (const item of b) {
+    const id = idOf(item);
+    if (id === undefined || byId.has(id)) return false;
+    byId.set(id, item);
+  }
+  const seen = new Set<string>();
+  for (const item of a) {
+    const id = idOf(item);
+    if (id === undefined || seen.has(id) || !byId.has(id)) return false;
+    seen.add(id);
+    if (!sameAsIsValue(item, byId.get(id), collection, key, ignore)) return false;
+  }
+  return true;
+}
+
+/** Whether normalise drops property `key` with this value (after dropping what it drops inside it). */
+function prunedAway(key: string, value: unknown, ignore: ReadonlySet<string>): boolean {
+  if (ignore.has(key) || value === null || value === undefined || isDefaultCategoryRef(key, value)) return true;
+  if (Array.isArray(value)) return value.length === 0;
+  if (!isRecord(value)) return false;
+  for (const k of Object.keys(value)) if (k !== 'sharing' && !prunedAway(k, value[k], ignore)) return false;
+  return true;
 }
 
 /**
