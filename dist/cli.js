@@ -26341,15 +26341,19 @@ function checksMarkdown(result) {
 
 // src/check/program-files.ts
 function checkInputs(settings, options = {}) {
-  return settings.programs.flatMap((entry) => {
+  return [...eachCheckInput(settings, options)];
+}
+function* eachCheckInput(settings, options = {}) {
+  for (const entry of settings.programs) {
+    let file;
     try {
-      const file = readMetadataFile(settings.workspace, entry.file, `the file of program ${entry.id} in the config`);
-      return [{ id: entry.id, file: entry.file, text: file.text, doc: file.doc }];
+      file = readMetadataFile(settings.workspace, entry.file, `the file of program ${entry.id} in the config`);
     } catch (e) {
-      if (options.skipUnreadable && isUserError(e)) return [];
+      if (options.skipUnreadable && isUserError(e)) continue;
       throw e;
     }
-  });
+    yield { id: entry.id, file: entry.file, text: file.text, doc: file.doc };
+  }
 }
 function checkTests(settings) {
   const known = new Set(settings.config.programs.map((p) => p.id));
@@ -36471,7 +36475,7 @@ function backupMetadata(backups, programId, backupId) {
 }
 
 // src/plan/plan.ts
-async function currentExport(client, programId) {
+async function readCurrentExport(client, programId) {
   try {
     const current = await client.getProgramMetadata(programId);
     checkServerDepth(current, `GET /api/programs/${programId}/metadata.json`);
@@ -36531,9 +36535,8 @@ function planProgress(settings, entry, file) {
   say(`planning ${entry.id}: ${count2.toLocaleString("en-US")} objects in ${file.path}\u2026`);
   return new PlanProgress(say, `planning ${entry.id}`);
 }
-async function draftPlan(client, settings, entry, file) {
+async function draftPlan(client, settings, entry, file, reading = readCurrentExport(client, entry.id)) {
   const progress = planProgress(settings, entry, file);
-  const reading = currentExport(client, entry.id);
   const current = progress ? await progress.during("reading the program from the server", reading) : await reading;
   const server = { current, existing: /* @__PURE__ */ new Map(), minor: client.system.minor };
   const unmanaged = unmanagedKeys(settings);
@@ -36639,18 +36642,27 @@ async function loadProgramSource(client, settings, entry) {
 }
 async function programSources(client, settings, reporter) {
   progressSinks.set(settings, (message) => reporter.info(message));
+  if (!settings.backup.id) {
+    return settings.programs.map((entry) => ({ entry, load: async () => readSourceFile(settings, entry) }));
+  }
   const sources = [];
   const skipped = [];
   for (const entry of settings.programs) {
     try {
-      sources.push({ entry, file: await loadProgramSource(client, settings, entry) });
+      const file = await loadProgramSource(client, settings, entry);
+      sources.push({ entry, load: async () => file });
     } catch (e) {
       if (!isUserError(e)) throw e;
       if (e instanceof BackupNotFoundError && e.reason === "missing" && settings.programs.length > 1) {
         skipped.push(entry.id);
         continue;
       }
-      sources.push({ entry, error: e });
+      sources.push({
+        entry,
+        load: async () => {
+          throw e;
+        }
+      });
     }
   }
   if (skipped.length === settings.programs.length) {
@@ -36702,8 +36714,14 @@ function commitFailureError(f, minor) {
     message: `DHIS2 2.${minor} cannot update a ${f.type || "program rule"} action that has a notification template (templateUid ${f.templateUid}): importMode=VALIDATE accepts it but the import fails (TransientPropertyValueException), since 2.42. To apply this change, give the action a new UID in the file (and in its rule's programRuleActions): DHIS2 creates the new action, which works, and restore removes the old one after the import. Or make the change in the DHIS2 Maintenance app.`
   };
 }
-async function planAndValidate(client, settings, entry, file, reporter) {
-  const planned = analysePlan(await draftPlan(client, settings, entry, file));
+async function planAndValidate(client, settings, source, reporter, whileReading) {
+  const { entry } = source;
+  const reading = readCurrentExport(client, entry.id);
+  reading.catch(() => {
+  });
+  const file = await source.load();
+  await whileReading?.(file);
+  const planned = analysePlan(await draftPlan(client, settings, entry, file, reading));
   const report = isEmptyPayload(planned.payload) ? nothingImported() : await client.importMetadata(planned.payload, VALIDATE_PARAMS);
   if (planned.commitFailures.length > 0) {
     report.errors.push(...planned.commitFailures.map((f) => commitFailureError(f, planned.minor)));
@@ -36781,27 +36799,55 @@ function checksSection(result) {
     failed.length > 0 ? `Failed rule tests: ${failed.slice(0, 10).map(cell).join("; ")}` : ""
   );
 }
-function startChecks(settings) {
-  if (settings.backup.id) return void 0;
-  const inputs = checkInputs(settings, { skipUnreadable: true });
-  if (inputs.length === 0) return void 0;
-  const started = evaluateChecks(inputs, checkTests(settings));
-  started.catch(() => {
-  });
-  return started;
-}
-async function finishChecks(settings, reporter, evaluation, serverDocs) {
-  let baseline;
-  let strictBecause;
-  if (settings.failOn === "new" && serverDocs) {
-    baseline = { where: "on the server", programs: await evaluateBefore(serverDocs) };
-  } else if (settings.failOn === "new") {
-    strictBecause = "the program on the server could not be read";
+var DryRunChecks = class _DryRunChecks {
+  constructor(settings, tests) {
+    this.settings = settings;
+    this.tests = tests;
   }
-  const result = judgeChecks(evaluation, { failOn: settings.failOn, baseline, strictBecause });
-  announceChecks(reporter, result);
-  writeJunit(settings, result);
-  return result;
+  checked = /* @__PURE__ */ new Map();
+  before = /* @__PURE__ */ new Map();
+  static of(settings) {
+    return settings.backup.id ? void 0 : new _DryRunChecks(settings, checkTests(settings));
+  }
+  /** The file's own checks (before the plan: the server's answer is on its way). */
+  async file(id, file) {
+    this.before.set(id, "its metadata on the server could not be read");
+    const input = { id, file: file.path, inRepo: file.inRepo, text: file.text, doc: file.doc };
+    this.checked.set(id, await checkProgram(input, this.tests));
+  }
+  /** The program's problems on the server now (null: not there yet), once the plan has read it. */
+  async server(id, current) {
+    if (this.checked.has(id)) this.before.set(id, current ? await programBefore(current, id) : null);
+  }
+  /** Judges what was gathered (config order) against the server (fail-on new), and reports it; undefined if none. */
+  finish(reporter) {
+    const programs = this.settings.programs.flatMap((p) => this.checked.get(p.id) ?? []);
+    if (programs.length === 0) return void 0;
+    const evaluation = { programs, engineMs: programs.reduce((ms, p) => ms + p.engineMs, 0) };
+    const baseline = this.settings.failOn === "new" ? { where: "on the server", programs: this.before } : void 0;
+    const result = judgeChecks(evaluation, { failOn: this.settings.failOn, baseline });
+    announceChecks(reporter, result);
+    writeJunit(this.settings, result);
+    return result;
+  }
+};
+async function checksWithoutServer(settings, reporter) {
+  if (settings.backup.id) return;
+  const tests = checkTests(settings);
+  const programs = [];
+  for (const input of eachCheckInput(settings, { skipUnreadable: true })) {
+    programs.push(await checkProgram(input, tests));
+  }
+  if (programs.length === 0) return;
+  const checks = judgeChecks(
+    { programs, engineMs: programs.reduce((ms, p) => ms + p.engineMs, 0) },
+    {
+      failOn: settings.failOn,
+      strictBecause: "the server is out of reach of this run (a pull request from a fork gets no secrets)"
+    }
+  );
+  announceChecks(reporter, checks);
+  await reporter.summary(checks.markdown);
 }
 function fitState(encoded, programCount) {
   const state = decodeServerState(encoded);
@@ -36810,22 +36856,13 @@ function fitState(encoded, programCount) {
 var SERVER_STATE_BUDGET = 24e3;
 async function runDryRun(settings, reporter) {
   const pr = readPullRequest(settings.github);
-  const evaluating = startChecks(settings);
   if (settings.serverUnavailable) {
-    const evaluation2 = await evaluating;
-    if (evaluation2) {
-      const checks2 = judgeChecks(evaluation2, {
-        failOn: settings.failOn,
-        strictBecause: "the server is out of reach of this run (a pull request from a fork gets no secrets)"
-      });
-      announceChecks(reporter, checks2);
-      await reporter.summary(checks2.markdown);
-    }
+    await checksWithoutServer(settings, reporter);
     reporter.setOutput("status", "ERROR");
     throw new UserError(settings.serverUnavailable);
   }
+  const gathering = DryRunChecks.of(settings);
   const client = await connect(settings, reporter);
-  const serverDocs = /* @__PURE__ */ new Map();
   const impacts = [];
   const locators = /* @__PURE__ */ new Map();
   const sources = await programSources(client, settings, reporter);
@@ -36834,11 +36871,15 @@ async function runDryRun(settings, reporter) {
     reporter,
     PROGRAM_CONCURRENCY,
     async (source) => {
-      if ("error" in source) throw source.error;
       const { entry } = source;
-      serverDocs.set(entry.id, "its metadata on the server could not be read");
-      const { planned, report } = await planAndValidate(client, settings, entry, source.file, reporter);
-      serverDocs.set(entry.id, planned.current ?? null);
+      const { planned, report } = await planAndValidate(
+        client,
+        settings,
+        source,
+        reporter,
+        gathering && ((file) => gathering.file(entry.id, file))
+      );
+      await gathering?.server(entry.id, planned.current);
       const outcome = outcomeOf(planned, report);
       const items = await countPlanImpact(client, {
         programId: entry.id,
@@ -36869,8 +36910,7 @@ async function runDryRun(settings, reporter) {
     settings.dataImpact,
     (id, at) => locators.get(id)?.locate(at.uid, { property: at.property })
   );
-  const evaluation = await evaluating;
-  const checks = evaluation ? await finishChecks(settings, reporter, evaluation, serverDocs) : void 0;
+  const checks = gathering?.finish(reporter);
   const checksFailed = checks !== void 0 && checksFail(checks);
   const { status, fingerprint: fingerprint3 } = reportImport(settings, reporter, client, "dry-run", programs, {
     checks: checks?.programs,
@@ -39051,8 +39091,7 @@ async function restoreLocked(settings, reporter, client) {
   for (const source of await programSources(client, settings, reporter)) {
     const { entry } = source;
     try {
-      if ("error" in source) throw source.error;
-      const { planned: p, report } = await planAndValidate(client, settings, entry, source.file, reporter);
+      const { planned: p, report } = await planAndValidate(client, settings, source, reporter);
       if (report.status !== "ERROR") {
         planned.push(p);
         continue;

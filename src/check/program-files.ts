@@ -18,16 +18,22 @@ import { evaluateBefore, type CheckInput, type CheckResult } from './run-checks.
 
 /** The program files of the run, read from the workspace. */
 export function checkInputs(settings: Settings, options: { skipUnreadable?: boolean } = {}): CheckInput[] {
-  return settings.programs.flatMap((entry) => {
+  return [...eachCheckInput(settings, options)];
+}
+
+/** The programs' files one at a time (`checkInputs` without holding them all). */
+export function* eachCheckInput(settings: Settings, options: { skipUnreadable?: boolean } = {}): Generator<CheckInput> {
+  for (const entry of settings.programs) {
+    let file;
     try {
-      const file = readMetadataFile(settings.workspace, entry.file, `the file of program ${entry.id} in the config`);
-      return [{ id: entry.id, file: entry.file, text: file.text, doc: file.doc }];
+      file = readMetadataFile(settings.workspace, entry.file, `the file of program ${entry.id} in the config`);
     } catch (e) {
       // dry-run reports an unreadable file as that program's own error, after the checks of the others.
-      if (options.skipUnreadable && isUserError(e)) return [];
+      if (options.skipUnreadable && isUserError(e)) continue;
       throw e;
     }
-  });
+    yield { id: entry.id, file: entry.file, text: file.text, doc: file.doc };
+  }
 }
 
 /**

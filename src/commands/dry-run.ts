@@ -10,16 +10,17 @@ import { isUserError, UserError } from '../errors.ts';
 import { GitHubApi } from '../github/api.ts';
 import { blocks, cell, code, programLabel, table } from '../github/markdown.ts';
 import { announceChecks } from '../check/announce.ts';
-import type { Baseline } from '../check/baseline.ts';
-import { checkInputs, checkTests, writeJunit } from '../check/program-files.ts';
+import type { Baseline, ProgramBefore } from '../check/baseline.ts';
+import { checkTests, eachCheckInput, writeJunit } from '../check/program-files.ts';
+import type { RuleTestFile } from '../check/rule-test-file.ts';
 import {
+  checkProgram,
   checksFail,
-  evaluateBefore,
-  evaluateChecks,
   existingLine,
   judgeChecks,
-  type CheckEvaluation,
+  programBefore,
   type CheckResult,
+  type ProgramChecked,
 } from '../check/run-checks.ts';
 import { countPlanImpact } from '../data-impact/count.ts';
 import {
@@ -56,7 +57,7 @@ import {
   type ProgramOutcome,
 } from '../report/import-summary.ts';
 import { programSources } from '../plan/plan.ts';
-import { ObjectLocator } from '../plan/metadata-file.ts';
+import { ObjectLocator, type MetadataFile } from '../plan/metadata-file.ts';
 import { outcomeOf, planAndValidate } from '../plan/validate-plan.ts';
 import { programScope } from '../report/report-file.ts';
 
@@ -135,36 +136,71 @@ function checksSection(result: CheckResult): string {
 }
 
 /**
- * The checks of `check` on the files in the repo (no server needed), started before the server is asked:
- * the engines work while the server answers. A file that can't be read is left to the program's own error.
+ * The checks of `check` on the files of the run, gathered program by program: each file is checked while the
+ * server answers for its program, then its problems before the change (from the server's copy the plan read)
+ * are worked out, and only the verdicts are kept. None with `backup-id` (the metadata comes from the server:
+ * `check` checks files only).
  */
-function startChecks(settings: Settings): Promise<CheckEvaluation | undefined> | undefined {
-  if (settings.backup.id) return undefined; // the metadata comes from the server: checked by `check` on files only
-  const inputs = checkInputs(settings, { skipUnreadable: true });
-  if (inputs.length === 0) return undefined;
-  const started = evaluateChecks(inputs, checkTests(settings));
-  started.catch(() => {}); // awaited below; a rejection meanwhile is not unhandled
-  return started;
+class DryRunChecks {
+  private readonly checked = new Map<string, ProgramChecked>();
+  private readonly before = new Map<string, ProgramBefore | null | string>();
+
+  constructor(
+    private readonly settings: Settings,
+    private readonly tests: RuleTestFile[],
+  ) {}
+
+  static of(settings: Settings): DryRunChecks | undefined {
+    return settings.backup.id ? undefined : new DryRunChecks(settings, checkTests(settings));
+  }
+
+  /** The file's own checks (before the plan: the server's answer is on its way). */
+  async file(id: string, file: MetadataFile): Promise<void> {
+    this.before.set(id, 'its metadata on the server could not be read');
+    const input = { id, file: file.path, inRepo: file.inRepo, text: file.text, doc: file.doc };
+    this.checked.set(id, await checkProgram(input, this.tests));
+  }
+
+  /** The program's problems on the server now (null: not there yet), once the plan has read it. */
+  async server(id: string, current: MetadataDocument | undefined): Promise<void> {
+    if (this.checked.has(id)) this.before.set(id, current ? await programBefore(current, id) : null);
+  }
+
+  /** Judges what was gathered (config order) against the server (fail-on new), and reports it; undefined if none. */
+  finish(reporter: Reporter): CheckResult | undefined {
+    const programs = this.settings.programs.flatMap((p) => this.checked.get(p.id) ?? []);
+    if (programs.length === 0) return undefined;
+    const evaluation = { programs, engineMs: programs.reduce((ms, p) => ms + p.engineMs, 0) };
+    const baseline: Baseline | undefined =
+      this.settings.failOn === 'new' ? { where: 'on the server', programs: this.before } : undefined;
+    const result = judgeChecks(evaluation, { failOn: this.settings.failOn, baseline });
+    announceChecks(reporter, result);
+    writeJunit(this.settings, result);
+    return result;
+  }
 }
 
-/** Judges the checks against the programs on the server now (fail-on new), and reports them. */
-async function finishChecks(
-  settings: Settings,
-  reporter: Reporter,
-  evaluation: CheckEvaluation,
-  serverDocs: Map<string, MetadataDocument | null | string> | undefined,
-): Promise<CheckResult> {
-  let baseline: Baseline | undefined;
-  let strictBecause: string | undefined;
-  if (settings.failOn === 'new' && serverDocs) {
-    baseline = { where: 'on the server', programs: await evaluateBefore(serverDocs) };
-  } else if (settings.failOn === 'new') {
-    strictBecause = 'the program on the server could not be read';
+/**
+ * A fork's pull request: the checks of the files that can be read, with nothing to compare with (a file that
+ * can't be read is left out: there is no program run to report it).
+ */
+async function checksWithoutServer(settings: Settings, reporter: Reporter): Promise<void> {
+  if (settings.backup.id) return;
+  const tests = checkTests(settings);
+  const programs: ProgramChecked[] = [];
+  for (const input of eachCheckInput(settings, { skipUnreadable: true })) {
+    programs.push(await checkProgram(input, tests));
   }
-  const result = judgeChecks(evaluation, { failOn: settings.failOn, baseline, strictBecause });
-  announceChecks(reporter, result);
-  writeJunit(settings, result);
-  return result;
+  if (programs.length === 0) return;
+  const checks = judgeChecks(
+    { programs, engineMs: programs.reduce((ms, p) => ms + p.engineMs, 0) },
+    {
+      failOn: settings.failOn,
+      strictBecause: 'the server is out of reach of this run (a pull request from a fork gets no secrets)',
+    },
+  );
+  announceChecks(reporter, checks);
+  await reporter.summary(checks.markdown);
 }
 
 /**
@@ -181,24 +217,14 @@ const SERVER_STATE_BUDGET = 24_000;
 
 export async function runDryRun(settings: Settings, reporter: Reporter): Promise<boolean> {
   const pr = readPullRequest(settings.github);
-  const evaluating = startChecks(settings);
   if (settings.serverUnavailable) {
     // A fork's pull request: the checks run; the import can't be validated without the secrets.
-    const evaluation = await evaluating;
-    if (evaluation) {
-      const checks = judgeChecks(evaluation, {
-        failOn: settings.failOn,
-        strictBecause: 'the server is out of reach of this run (a pull request from a fork gets no secrets)',
-      });
-      announceChecks(reporter, checks);
-      await reporter.summary(checks.markdown);
-    }
+    await checksWithoutServer(settings, reporter);
     reporter.setOutput('status', 'ERROR');
     throw new UserError(settings.serverUnavailable);
   }
+  const gathering = DryRunChecks.of(settings);
   const client = await connect(settings, reporter);
-  // What each program holds on the server now ("before the change" for the checks); null: not there yet.
-  const serverDocs = new Map<string, MetadataDocument | null | string>();
   const impacts: ProgramImpact[] = [];
   const locators = new Map<string, ObjectLocator>();
 
@@ -208,11 +234,15 @@ export async function runDryRun(settings: Settings, reporter: Reporter): Promise
     reporter,
     PROGRAM_CONCURRENCY,
     async (source): Promise<ProgramOutcome> => {
-      if ('error' in source) throw source.error;
       const { entry } = source;
-      serverDocs.set(entry.id, 'its metadata on the server could not be read');
-      const { planned, report } = await planAndValidate(client, settings, entry, source.file, reporter);
-      serverDocs.set(entry.id, planned.current ?? null);
+      const { planned, report } = await planAndValidate(
+        client,
+        settings,
+        source,
+        reporter,
+        gathering && ((file) => gathering.file(entry.id, file)),
+      );
+      await gathering?.server(entry.id, planned.current);
       const outcome = outcomeOf(planned, report);
       // The records on the server that the change would orphan or hide (no request when it touches none).
       const items = await countPlanImpact(client, {
@@ -244,8 +274,7 @@ export async function runDryRun(settings: Settings, reporter: Reporter): Promise
   const impact = announceDataImpact(reporter, impacts, settings.dataImpact, (id, at) =>
     locators.get(id)?.locate(at.uid, { property: at.property }),
   );
-  const evaluation = await evaluating;
-  const checks = evaluation ? await finishChecks(settings, reporter, evaluation, serverDocs) : undefined;
+  const checks = gathering?.finish(reporter);
   const checksFailed = checks !== undefined && checksFail(checks);
   const { status, fingerprint } = reportImport(settings, reporter, client, 'dry-run', programs, {
     checks: checks?.programs,

@@ -437,8 +437,7 @@ async function restoreLocked(settings: Settings, reporter: Reporter, client: Dhi
   for (const source of await programSources(client, settings, reporter)) {
     const { entry } = source;
     try {
-      if ('error' in source) throw source.error;
-      const { planned: p, report } = await planAndValidate(client, settings, entry, source.file, reporter);
+      const { planned: p, report } = await planAndValidate(client, settings, source, reporter);
       if (report.status !== 'ERROR') {
         planned.push(p);
         continue;

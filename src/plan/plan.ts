@@ -58,7 +58,8 @@ export interface ProgramPlan {
 }
 
 /** The program's dependency export on the server, or undefined when the program is not there yet. */
-async function currentExport(client: Dhis2Client, programId: string): Promise<MetadataDocument | undefined> {
+/** The program's dependency export on the server now; undefined when the server has no such program. */
+export async function readCurrentExport(client: Dhis2Client, programId: string): Promise<MetadataDocument | undefined> {
   try {
     const current = await client.getProgramMetadata(programId);
     checkServerDepth(current, `GET /api/programs/${programId}/metadata.json`);
@@ -156,9 +157,9 @@ export async function draftPlan(
   settings: Settings,
   entry: ProgramEntry,
   file: MetadataFile,
+  reading: Promise<MetadataDocument | undefined> = readCurrentExport(client, entry.id),
 ): Promise<DraftPlan> {
   const progress = planProgress(settings, entry, file);
-  const reading = currentExport(client, entry.id);
   const current = progress ? await progress.during('reading the program from the server', reading) : await reading;
   const server = { current, existing: new Map<string, MetadataObject>(), minor: client.system.minor };
   // The payload's ids don't depend on what exists (only sharing does): plan, read what the dependency
@@ -303,12 +304,20 @@ export async function loadProgramSource(
   return { path: `backup "${record.name}" (${record.id}) of program ${entry.id}`, inRepo: false, text: '', doc };
 }
 
-export type ProgramSource = { entry: ProgramEntry; file: MetadataFile } | { entry: ProgramEntry; error: UserError };
+/**
+ * One program's metadata, read at its turn (`load`, which throws the UserError that fails only this program):
+ * a run keeps no program's file longer than it works on that program.
+ */
+export interface ProgramSource {
+  entry: ProgramEntry;
+  load(): Promise<MetadataFile>;
+}
 
 /**
  * Each program's metadata for dry-run and restore (a failure is kept per program, for its report row). With
  * `backup-id` and several programs, a program that has no such backup is left out with a notice, as
- * download-backup does; only when none has it is that an error.
+ * download-backup does; only when none has it is that an error (so backups are looked up first; files are
+ * read as each program's turn comes).
  */
 export async function programSources(
   client: Dhis2Client,
@@ -316,18 +325,27 @@ export async function programSources(
   reporter: Reporter,
 ): Promise<ProgramSource[]> {
   progressSinks.set(settings, (message) => reporter.info(message));
+  if (!settings.backup.id) {
+    return settings.programs.map((entry) => ({ entry, load: async () => readSourceFile(settings, entry) }));
+  }
   const sources: ProgramSource[] = [];
   const skipped: string[] = [];
   for (const entry of settings.programs) {
     try {
-      sources.push({ entry, file: await loadProgramSource(client, settings, entry) });
+      const file = await loadProgramSource(client, settings, entry);
+      sources.push({ entry, load: async () => file });
     } catch (e) {
       if (!isUserError(e)) throw e;
       if (e instanceof BackupNotFoundError && e.reason === 'missing' && settings.programs.length > 1) {
         skipped.push(entry.id);
         continue;
       }
-      sources.push({ entry, error: e });
+      sources.push({
+        entry,
+        load: async () => {
+          throw e;
+        },
+      });
     }
   }
   if (skipped.length === settings.programs.length) {

@@ -3,7 +3,7 @@
  * (importMode=VALIDATE), and add what DHIS2 accepts at VALIDATE but refuses at COMMIT. Both commands call
  * planAndValidate, so the reviewed plan is exactly the restored one.
  */
-import type { ProgramEntry, Settings } from '../config/types.ts';
+import type { Settings } from '../config/types.ts';
 import type { Dhis2Client, ImportError, ImportReport } from '../dhis2/client.ts';
 import { nothingImported } from '../dhis2/import-report.ts';
 import { isEmptyPayload, type CommitOnlyFailure } from '../metadata/changed-payload.ts';
@@ -11,7 +11,7 @@ import { collection } from '../metadata/types.ts';
 import type { Reporter } from '../reporter.ts';
 import type { ProgramOutcome } from '../report/import-summary.ts';
 import { ObjectLocator, type MetadataFile } from './metadata-file.ts';
-import { analysePlan, draftPlan, type ProgramPlan } from './plan.ts';
+import { analysePlan, draftPlan, readCurrentExport, type ProgramPlan, type ProgramSource } from './plan.ts';
 
 /** The only import parameters a dry run ever sends. importMode must be exactly VALIDATE (dhis2-api.md). */
 export const VALIDATE_PARAMS = {
@@ -73,17 +73,24 @@ function commitFailureError(f: CommitOnlyFailure, minor: number): ImportError {
 }
 
 /**
- * Plans the program and validates what restore would send. Nothing to send is not sent: the report then
+ * Plans the program and validates what restore would send (`whileReading` works on the file while the server
+ * answers). Nothing to send is not sent: the report then
  * says OK with no counts. The known COMMIT-only failures make the report ERROR, as the import would.
  */
 export async function planAndValidate(
   client: Dhis2Client,
   settings: Settings,
-  entry: ProgramEntry,
-  file: MetadataFile,
+  source: ProgramSource,
   reporter: Reporter,
+  whileReading?: (file: MetadataFile) => Promise<void>,
 ): Promise<{ planned: ProgramPlan; report: ImportReport }> {
-  const planned = analysePlan(await draftPlan(client, settings, entry, file));
+  const { entry } = source;
+  // The server's copy is asked for first: the file is read (and, by `whileReading`, checked) meanwhile.
+  const reading = readCurrentExport(client, entry.id);
+  reading.catch(() => {}); // awaited by draftPlan; a rejection while the file fails to load is not unhandled
+  const file = await source.load();
+  await whileReading?.(file);
+  const planned = analysePlan(await draftPlan(client, settings, entry, file, reading));
   const report = isEmptyPayload(planned.payload)
     ? nothingImported()
     : await client.importMetadata(planned.payload, VALIDATE_PARAMS);

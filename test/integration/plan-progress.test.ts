@@ -62,9 +62,10 @@ async function plan(doc: MetadataDocument, delayMs = 0) {
   const reporter = new MemoryReporter();
   const { client, lookedUp } = server(delayMs);
   const [source] = await programSources(client, settings, reporter);
-  if (!source || 'error' in source) throw new Error('the file was not read');
+  if (!source) throw new Error('no program');
+  const file = await source.load();
   const started = Date.now();
-  const planned = analysePlan(await draftPlan(client, settings, source.entry, source.file));
+  const planned = analysePlan(await draftPlan(client, settings, source.entry, file));
   return { planned, lines: reporter.lines, lookedUp, ms: Date.now() - started };
 }
 
