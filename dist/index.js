@@ -45719,6 +45719,59 @@ async function gitBaseline(settings, inputs) {
   return { baseline: { where, programs: before } };
 }
 
+// src/check/worker-client.ts
+import { existsSync as existsSync4 } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
+var WORKER_URL = new URL("./check-worker.js", import.meta.url);
+function startChecker(tests) {
+  if (!existsSync4(fileURLToPath(WORKER_URL))) return inThread(tests);
+  const worker = new Worker(WORKER_URL, { workerData: { tests } });
+  worker.unref();
+  const waiting = /* @__PURE__ */ new Map();
+  let next = 0;
+  let failed;
+  const failAll = (e) => {
+    failed ??= e;
+    for (const w of waiting.values()) w.reject(e);
+    waiting.clear();
+  };
+  worker.on("message", (a) => {
+    const w = waiting.get(a.n);
+    if (!w) return;
+    waiting.delete(a.n);
+    if (a.ok) w.resolve(a.value);
+    else if (a.error.user) w.reject(new UserError(a.error.message, a.error.location));
+    else w.reject(Object.assign(new Error(a.error.message), { stack: a.error.stack }));
+  });
+  worker.on("error", failAll);
+  worker.on("exit", (code2) => failAll(new Error(`the checks' worker stopped (exit code ${code2})`)));
+  const ask2 = (q) => {
+    if (failed) return Promise.reject(failed);
+    const n2 = next++;
+    return new Promise((resolve9, reject) => {
+      waiting.set(n2, { resolve: resolve9, reject });
+      worker.postMessage({ ...q, n: n2 });
+    });
+  };
+  return {
+    file: ({ doc: _doc, ...input }) => ask2({ kind: "file", input }),
+    before: (doc, id) => ask2({ kind: "before", id, doc }),
+    close: async () => {
+      failed ??= new Error("the checks were closed");
+      await worker.terminate();
+    }
+  };
+}
+function inThread(tests) {
+  return {
+    file: (input) => checkProgram(input, tests),
+    before: (doc, id) => programBefore(doc, id),
+    close: async () => {
+    }
+  };
+}
+
 // src/dhis2/json.ts
 function shortClassName(klass) {
   const dot = klass.lastIndexOf(".");
@@ -56102,35 +56155,62 @@ function checksSection(result) {
   );
 }
 var DryRunChecks = class _DryRunChecks {
-  constructor(settings, tests) {
+  constructor(settings, checker) {
     this.settings = settings;
-    this.tests = tests;
+    this.checker = checker;
   }
   checked = /* @__PURE__ */ new Map();
   before = /* @__PURE__ */ new Map();
   static of(settings) {
-    return settings.backup.id ? void 0 : new _DryRunChecks(settings, checkTests(settings));
+    return settings.backup.id ? void 0 : new _DryRunChecks(settings, startChecker(checkTests(settings)));
   }
-  /** The file's own checks (before the plan: the server's answer is on its way). */
-  async file(id, file) {
-    this.before.set(id, "its metadata on the server could not be read");
+  /** Starts the file's own checks (in the checks' worker when there is one: the plan goes on meanwhile). */
+  file(id, file) {
     const input = { id, file: file.path, inRepo: file.inRepo, text: file.text, doc: file.doc };
-    this.checked.set(id, await checkProgram(input, this.tests));
+    const checking = this.checker.file(input);
+    checking.catch(() => {
+    });
+    this.checked.set(id, checking);
+    this.before.set(id, Promise.resolve("its metadata on the server could not be read"));
   }
-  /** The program's problems on the server now (null: not there yet), once the plan has read it. */
-  async server(id, current) {
-    if (this.checked.has(id)) this.before.set(id, current ? await programBefore(current, id) : null);
+  /** Starts working out the program's problems on the server now (null: not there yet), from what the plan read. */
+  server(id, current) {
+    if (!this.checked.has(id)) return;
+    const before = current ? this.checker.before(current, id) : Promise.resolve(null);
+    before.catch(() => {
+    });
+    this.before.set(id, before);
+  }
+  /** Waits for the program's checks: a UserError of them (its file holds no such program) is the program's. */
+  async settle(id) {
+    await this.checked.get(id);
   }
   /** Judges what was gathered (config order) against the server (fail-on new), and reports it; undefined if none. */
-  finish(reporter) {
-    const programs = this.settings.programs.flatMap((p) => this.checked.get(p.id) ?? []);
-    if (programs.length === 0) return void 0;
-    const evaluation = { programs, engineMs: programs.reduce((ms, p) => ms + p.engineMs, 0) };
-    const baseline = this.settings.failOn === "new" ? { where: "on the server", programs: this.before } : void 0;
-    const result = judgeChecks(evaluation, { failOn: this.settings.failOn, baseline });
-    announceChecks(reporter, result);
-    writeJunit(this.settings, result);
-    return result;
+  async finish(reporter) {
+    try {
+      const programs = [];
+      const before = /* @__PURE__ */ new Map();
+      for (const { id } of this.settings.programs) {
+        const checking = this.checked.get(id);
+        if (!checking) continue;
+        try {
+          programs.push(await checking);
+        } catch (e) {
+          if (isUserError(e)) continue;
+          throw e;
+        }
+        before.set(id, await this.before.get(id));
+      }
+      if (programs.length === 0) return void 0;
+      const evaluation = { programs, engineMs: programs.reduce((ms, p) => ms + p.engineMs, 0) };
+      const baseline = this.settings.failOn === "new" ? { where: "on the server", programs: before } : void 0;
+      const result = judgeChecks(evaluation, { failOn: this.settings.failOn, baseline });
+      announceChecks(reporter, result);
+      writeJunit(this.settings, result);
+      return result;
+    } finally {
+      await this.checker.close();
+    }
   }
 };
 async function checksWithoutServer(settings, reporter) {
@@ -56179,9 +56259,9 @@ async function runDryRun(settings, reporter) {
         settings,
         source,
         reporter,
-        gathering && ((file) => gathering.file(entry.id, file))
+        gathering && (async (file) => gathering.file(entry.id, file))
       );
-      await gathering?.server(entry.id, planned.current);
+      gathering?.server(entry.id, planned.current);
       const outcome = outcomeOf(planned, report);
       const items = await countPlanImpact(client, {
         programId: entry.id,
@@ -56199,6 +56279,7 @@ async function runDryRun(settings, reporter) {
       reporter.info(
         `${outcome.name ?? entry.id} (${entry.id}): ${report.status}; created ${report.stats.created}, updated ${report.stats.updated} (${planned.diff.totals.changed} really changed, ${planned.diff.totals.unchanged} unchanged), ignored ${report.stats.ignored}`
       );
+      await gathering?.settle(entry.id);
       return outcome;
     },
     ({ entry }, error2) => ({ id: entry.id, file: entry.file, error: error2 })
@@ -56212,7 +56293,7 @@ async function runDryRun(settings, reporter) {
     settings.dataImpact,
     (id, at) => locators.get(id)?.locate(at.uid, { property: at.property })
   );
-  const checks = gathering?.finish(reporter);
+  const checks = await gathering?.finish(reporter);
   const checksFailed = checks !== void 0 && checksFail(checks);
   const { status, fingerprint: fingerprint3 } = reportImport(settings, reporter, client, "dry-run", programs, {
     checks: checks?.programs,
@@ -56405,7 +56486,7 @@ async function runBackup(settings, reporter) {
 }
 
 // src/commands/check.ts
-import { existsSync as existsSync4, mkdirSync as mkdirSync3, writeFileSync as writeFileSync2 } from "node:fs";
+import { existsSync as existsSync5, mkdirSync as mkdirSync3, writeFileSync as writeFileSync2 } from "node:fs";
 import { dirname as dirname3, resolve as resolve7 } from "node:path";
 
 // src/check/init-tests.ts
@@ -56495,7 +56576,7 @@ function initTests(settings, reporter, programId) {
   const folder = settings.config.tests?.find((t) => !/\.ya?ml$/i.test(t)) ?? "rule-tests";
   const path = `${folder.replace(/\/+$/, "")}/${entry.id}.yml`;
   const abs = resolve7(settings.workspace, path);
-  if (existsSync4(abs))
+  if (existsSync5(abs))
     throw new ConfigError(`init-tests: ${path} already exists (remove it or edit it)`, { file: path });
   mkdirSync3(dirname3(abs), { recursive: true });
   writeFileSync2(abs, exampleTests(model));

@@ -43,7 +43,12 @@ const onDemand = {
   },
 };
 
-await build({ ...common, entryPoints: { index: 'src/index.ts', cli: 'src/cli.ts' }, plugins: [onDemand] });
+// The checks' worker (src/check/check-worker.ts) sits beside the entry points, which start it from there.
+await build({
+  ...common,
+  entryPoints: { index: 'src/index.ts', cli: 'src/cli.ts', 'check-worker': 'src/check/check-worker.ts' },
+  plugins: [onDemand],
+});
 for (const [pkg, file] of Object.entries(ON_DEMAND)) {
   await build({
     ...common,

@@ -12,13 +12,12 @@ import { blocks, cell, code, programLabel, table } from '../github/markdown.ts';
 import { announceChecks } from '../check/announce.ts';
 import type { Baseline, ProgramBefore } from '../check/baseline.ts';
 import { checkTests, eachCheckInput, writeJunit } from '../check/program-files.ts';
-import type { RuleTestFile } from '../check/rule-test-file.ts';
+import { startChecker, type Checker } from '../check/worker-client.ts';
 import {
   checkProgram,
   checksFail,
   existingLine,
   judgeChecks,
-  programBefore,
   type CheckResult,
   type ProgramChecked,
 } from '../check/run-checks.ts';
@@ -142,41 +141,67 @@ function checksSection(result: CheckResult): string {
  * `check` checks files only).
  */
 class DryRunChecks {
-  private readonly checked = new Map<string, ProgramChecked>();
-  private readonly before = new Map<string, ProgramBefore | null | string>();
+  private readonly checked = new Map<string, Promise<ProgramChecked>>();
+  private readonly before = new Map<string, Promise<ProgramBefore | null | string>>();
 
-  constructor(
+  private constructor(
     private readonly settings: Settings,
-    private readonly tests: RuleTestFile[],
+    private readonly checker: Checker,
   ) {}
 
   static of(settings: Settings): DryRunChecks | undefined {
-    return settings.backup.id ? undefined : new DryRunChecks(settings, checkTests(settings));
+    return settings.backup.id ? undefined : new DryRunChecks(settings, startChecker(checkTests(settings)));
   }
 
-  /** The file's own checks (before the plan: the server's answer is on its way). */
-  async file(id: string, file: MetadataFile): Promise<void> {
-    this.before.set(id, 'its metadata on the server could not be read');
+  /** Starts the file's own checks (in the checks' worker when there is one: the plan goes on meanwhile). */
+  file(id: string, file: MetadataFile): void {
     const input = { id, file: file.path, inRepo: file.inRepo, text: file.text, doc: file.doc };
-    this.checked.set(id, await checkProgram(input, this.tests));
+    const checking = this.checker.file(input);
+    checking.catch(() => {}); // awaited by settle
+    this.checked.set(id, checking);
+    this.before.set(id, Promise.resolve('its metadata on the server could not be read'));
   }
 
-  /** The program's problems on the server now (null: not there yet), once the plan has read it. */
-  async server(id: string, current: MetadataDocument | undefined): Promise<void> {
-    if (this.checked.has(id)) this.before.set(id, current ? await programBefore(current, id) : null);
+  /** Starts working out the program's problems on the server now (null: not there yet), from what the plan read. */
+  server(id: string, current: MetadataDocument | undefined): void {
+    if (!this.checked.has(id)) return;
+    const before = current ? this.checker.before(current, id) : Promise.resolve(null);
+    before.catch(() => {}); // awaited by finish
+    this.before.set(id, before);
+  }
+
+  /** Waits for the program's checks: a UserError of them (its file holds no such program) is the program's. */
+  async settle(id: string): Promise<void> {
+    await this.checked.get(id);
   }
 
   /** Judges what was gathered (config order) against the server (fail-on new), and reports it; undefined if none. */
-  finish(reporter: Reporter): CheckResult | undefined {
-    const programs = this.settings.programs.flatMap((p) => this.checked.get(p.id) ?? []);
-    if (programs.length === 0) return undefined;
-    const evaluation = { programs, engineMs: programs.reduce((ms, p) => ms + p.engineMs, 0) };
-    const baseline: Baseline | undefined =
-      this.settings.failOn === 'new' ? { where: 'on the server', programs: this.before } : undefined;
-    const result = judgeChecks(evaluation, { failOn: this.settings.failOn, baseline });
-    announceChecks(reporter, result);
-    writeJunit(this.settings, result);
-    return result;
+  async finish(reporter: Reporter): Promise<CheckResult | undefined> {
+    try {
+      const programs: ProgramChecked[] = [];
+      const before = new Map<string, ProgramBefore | null | string>();
+      for (const { id } of this.settings.programs) {
+        const checking = this.checked.get(id);
+        if (!checking) continue;
+        try {
+          programs.push(await checking);
+        } catch (e) {
+          if (isUserError(e)) continue; // that program's own error, reported with it
+          throw e;
+        }
+        before.set(id, await (this.before.get(id) as Promise<ProgramBefore | null | string>));
+      }
+      if (programs.length === 0) return undefined;
+      const evaluation = { programs, engineMs: programs.reduce((ms, p) => ms + p.engineMs, 0) };
+      const baseline: Baseline | undefined =
+        this.settings.failOn === 'new' ? { where: 'on the server', programs: before } : undefined;
+      const result = judgeChecks(evaluation, { failOn: this.settings.failOn, baseline });
+      announceChecks(reporter, result);
+      writeJunit(this.settings, result);
+      return result;
+    } finally {
+      await this.checker.close();
+    }
   }
 }
 
@@ -240,9 +265,9 @@ export async function runDryRun(settings: Settings, reporter: Reporter): Promise
         settings,
         source,
         reporter,
-        gathering && ((file) => gathering.file(entry.id, file)),
+        gathering && (async (file) => gathering.file(entry.id, file)),
       );
-      await gathering?.server(entry.id, planned.current);
+      gathering?.server(entry.id, planned.current);
       const outcome = outcomeOf(planned, report);
       // The records on the server that the change would orphan or hide (no request when it touches none).
       const items = await countPlanImpact(client, {
@@ -262,6 +287,7 @@ export async function runDryRun(settings: Settings, reporter: Reporter): Promise
         `${outcome.name ?? entry.id} (${entry.id}): ${report.status}; created ${report.stats.created}, updated ${report.stats.updated} ` +
           `(${planned.diff.totals.changed} really changed, ${planned.diff.totals.unchanged} unchanged), ignored ${report.stats.ignored}`,
       );
+      await gathering?.settle(entry.id);
       return outcome;
     },
     ({ entry }, error) => ({ id: entry.id, file: entry.file, error }),
@@ -274,7 +300,7 @@ export async function runDryRun(settings: Settings, reporter: Reporter): Promise
   const impact = announceDataImpact(reporter, impacts, settings.dataImpact, (id, at) =>
     locators.get(id)?.locate(at.uid, { property: at.property }),
   );
-  const checks = gathering?.finish(reporter);
+  const checks = await gathering?.finish(reporter);
   const checksFailed = checks !== undefined && checksFail(checks);
   const { status, fingerprint } = reportImport(settings, reporter, client, 'dry-run', programs, {
     checks: checks?.programs,
