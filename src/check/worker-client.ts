@@ -39,7 +39,6 @@ export interface Checker {
 export function startChecker(tests: RuleTestFile[]): Checker {
   if (!existsSync(fileURLToPath(WORKER_URL))) return inThread(tests);
   const worker = new Worker(WORKER_URL, { workerData: { tests } });
-  worker.unref(); // never what keeps the process alive: close() ends it, an early exit needs no wait
   const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   let next = 0;
   let failed: Error | undefined;
@@ -52,16 +51,21 @@ export function startChecker(tests: RuleTestFile[]): Checker {
     const w = waiting.get(a.n);
     if (!w) return;
     waiting.delete(a.n);
+    if (waiting.size === 0) worker.unref();
     if (a.ok) w.resolve(a.value);
     else if (a.error.user) w.reject(new UserError(a.error.message, a.error.location));
     else w.reject(Object.assign(new Error(a.error.message), { stack: a.error.stack }));
   });
   worker.on('error', failAll);
   worker.on('exit', (code) => failAll(new Error(`the checks' worker stopped (exit code ${code})`)));
+  // What keeps the process alive only while a question waits for its answer (a run that ends early needs no
+  // close); set after the listeners, since a 'message' listener refs the worker's port again.
+  worker.unref();
   const ask = <T>(q: Question): Promise<T> => {
     if (failed) return Promise.reject(failed);
     const n = next++;
     return new Promise<T>((resolve, reject) => {
+      if (waiting.size === 0) worker.ref();
       waiting.set(n, { resolve: resolve as (v: unknown) => void, reject });
       worker.postMessage({ ...q, n });
     });

@@ -278,8 +278,9 @@ function sameAsIsValue(a: unknown, b: unknown, collection: string, key: string, 
 }
 
 /**
- * A set in another order: the same members when each id is on both sides once with the same member. Canonical
- * order then sorts both into the same sequence (a sort of the same values gives the same result).
+ * A set in another order: the same members when each member's key (its id; a translation's locale and
+ * property, an attribute value's attribute) is on both sides once with the same member. Canonical order then
+ * sorts both into the same sequence (a sort of the same values gives the same result).
  */
 function sameMembersById(
   a: unknown[],
@@ -288,15 +289,17 @@ function sameMembersById(
   key: string,
   ignore: ReadonlySet<string>,
 ): boolean {
+  const keyOf = MEMBER_KEYS[key] ?? idOf;
+  const memberKey = (item: unknown) => (isRecord(item) ? keyOf(item) : undefined);
   const byId = new Map<string, unknown>();
   for (const item of b) {
-    const id = idOf(item);
+    const id = memberKey(item);
     if (id === undefined || byId.has(id)) return false;
     byId.set(id, item);
   }
   const seen = new Set<string>();
   for (const item of a) {
-    const id = idOf(item);
+    const id = memberKey(item);
     if (id === undefined || seen.has(id) || !byId.has(id)) return false;
     seen.add(id);
     if (!sameAsIsValue(item, byId.get(id), collection, key, ignore)) return false;
