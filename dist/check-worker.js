@@ -1031,7 +1031,7 @@ function indicatorTree(expression) {
   let tree = trees.get(expression);
   if (tree === void 0) {
     tree = readIndicator(expression) ?? null;
-    if (trees.size > 1e4) trees.clear();
+    if (trees.size > 5e3) trees.clear();
     trees.set(expression, tree);
   }
   return tree ?? void 0;
@@ -1622,7 +1622,16 @@ async function programBefore(doc, id) {
   const model = programModel(doc, id);
   if (!model.program) return null;
   const engines2 = await loadEngines({ expressionParser: indicatorsNeedParser([model]) });
-  return { expressions: validateProgramExpressions(engines2, model), references: checkReferences(engines2, model) };
+  return problemsOf({
+    expressions: validateProgramExpressions(engines2, model),
+    references: checkReferences(engines2, model)
+  });
+}
+function problemsOf(checked) {
+  return {
+    expressions: checked.expressions.filter((v) => v.severity !== null),
+    references: checked.references
+  };
 }
 function problemNotes(input, model, report) {
   const locator = new JsonKeyLocator(input.file, input.text);

@@ -13836,13 +13836,11 @@ function readMetadataFile(workspace, path, hint, progress) {
   return parseMetadataText(text, path, progress);
 }
 var LARGE_FILE_CHARS = 2e7;
-var checkedTexts = /* @__PURE__ */ new Map();
 function parseMetadataText(source, path, progress) {
   const text = source.replace(/^\uFEFF/, "");
   if (progress && text.length >= LARGE_FILE_CHARS) {
     progress(`reading ${path} (${Math.round(text.length / 1e6)} MB of JSON)\u2026`);
   }
-  if (checkedTexts.get(path) === text) return { path, text, doc: JSON.parse(text) };
   const problem = scanJson(text);
   if (problem) {
     const at = position(text, problem.offset);
@@ -13859,8 +13857,6 @@ function parseMetadataText(source, path, progress) {
     });
   }
   checkCollections(text, path, doc);
-  if (checkedTexts.size >= 16) checkedTexts.clear();
-  checkedTexts.set(path, text);
   return { path, text, doc };
 }
 function checkCollections(text, path, doc) {
@@ -15265,7 +15261,7 @@ function indicatorTree(expression) {
   let tree = trees.get(expression);
   if (tree === void 0) {
     tree = readIndicator(expression) ?? null;
-    if (trees.size > 1e4) trees.clear();
+    if (trees.size > 5e3) trees.clear();
     trees.set(expression, tree);
   }
   return tree ?? void 0;
@@ -15834,7 +15830,16 @@ async function programBefore(doc, id) {
   const model = programModel(doc, id);
   if (!model.program) return null;
   const engines2 = await loadEngines({ expressionParser: indicatorsNeedParser([model]) });
-  return { expressions: validateProgramExpressions(engines2, model), references: checkReferences(engines2, model) };
+  return problemsOf({
+    expressions: validateProgramExpressions(engines2, model),
+    references: checkReferences(engines2, model)
+  });
+}
+function problemsOf(checked) {
+  return {
+    expressions: checked.expressions.filter((v) => v.severity !== null),
+    references: checked.references
+  };
 }
 async function evaluateBefore(docs) {
   const out = /* @__PURE__ */ new Map();
@@ -25807,10 +25812,15 @@ var DryRunChecks = class _DryRunChecks {
     this.checked.set(id, checking);
     this.before.set(id, Promise.resolve("its metadata on the server could not be read"));
   }
-  /** Starts working out the program's problems on the server now (null: not there yet), from what the plan read. */
-  server(id, current) {
-    if (!this.checked.has(id)) return;
-    const before = current ? this.checker.before(current, id) : Promise.resolve(null);
+  /**
+   * Starts working out the program's problems on the server now (null: not there yet), from what the plan read.
+   * When the plan changes nothing there (`unchanged`: no object new, changed or deleted), the server holds what
+   * the file holds, so its problems are the file's: nothing more to evaluate.
+   */
+  server(id, current, unchanged) {
+    const checking = this.checked.get(id);
+    if (!checking) return;
+    const before = !current ? Promise.resolve(null) : unchanged ? checking.then((c) => problemsOf(c.report)) : this.checker.before(current, id);
     before.catch(() => {
     });
     this.before.set(id, before);
@@ -25847,6 +25857,10 @@ var DryRunChecks = class _DryRunChecks {
     }
   }
 };
+function nothingChanges(planned) {
+  const { created, changed } = planned.diff.totals;
+  return created === 0 && changed === 0 && Object.values(planned.plan.stale).every((ids2) => ids2.length === 0);
+}
 async function checksWithoutServer(settings, reporter) {
   if (settings.backup.id) return;
   const tests = checkTests(settings);
@@ -25895,7 +25909,7 @@ async function runDryRun(settings, reporter) {
         reporter,
         gathering && (async (file) => gathering.file(entry.id, file))
       );
-      gathering?.server(entry.id, planned.current);
+      gathering?.server(entry.id, planned.current, nothingChanges(planned));
       const outcome = outcomeOf(planned, report);
       const items = await countPlanImpact(client, {
         programId: entry.id,

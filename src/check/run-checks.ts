@@ -152,12 +152,26 @@ export async function evaluateChecks(
   return { programs, engineMs: programs.reduce((ms, p) => ms + p.engineMs, 0) };
 }
 
-/** The problems of one program before the change, from its metadata then (a model of it). */
+/**
+ * The problems of one program before the change, from its metadata then (a model of it): only the invalid
+ * expressions and the broken references, which is all judging compares with (a run keeps this per program).
+ */
 export async function programBefore(doc: MetadataDocument, id: string): Promise<ProgramBefore | null> {
   const model = programModel(doc, id);
   if (!model.program) return null;
   const engines = await loadEngines({ expressionParser: indicatorsNeedParser([model]) });
-  return { expressions: validateProgramExpressions(engines, model), references: checkReferences(engines, model) };
+  return problemsOf({
+    expressions: validateProgramExpressions(engines, model),
+    references: checkReferences(engines, model),
+  });
+}
+
+/** A program's problems as a "before": its invalid expressions and broken references. */
+export function problemsOf(checked: ProgramBefore): ProgramBefore {
+  return {
+    expressions: checked.expressions.filter((v) => v.severity !== null),
+    references: checked.references,
+  };
 }
 
 /**

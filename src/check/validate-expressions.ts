@@ -232,7 +232,7 @@ export function indicatorTree(expression: string): IndicatorTree | undefined {
   let tree = trees.get(expression);
   if (tree === undefined) {
     tree = readIndicator(expression) ?? null;
-    if (trees.size > 10_000) trees.clear();
+    if (trees.size > 5_000) trees.clear(); // more than the texts of a program and its server copy: a run keeps no more
     trees.set(expression, tree);
   }
   return tree ?? undefined;

@@ -18,6 +18,7 @@ import {
   checksFail,
   existingLine,
   judgeChecks,
+  problemsOf,
   type CheckResult,
   type ProgramChecked,
 } from '../check/run-checks.ts';
@@ -55,7 +56,7 @@ import {
   worstStatus,
   type ProgramOutcome,
 } from '../report/import-summary.ts';
-import { programSources } from '../plan/plan.ts';
+import { programSources, type ProgramPlan } from '../plan/plan.ts';
 import { ObjectLocator, type MetadataFile } from '../plan/metadata-file.ts';
 import { outcomeOf, planAndValidate } from '../plan/validate-plan.ts';
 import { programScope } from '../report/report-file.ts';
@@ -162,10 +163,19 @@ class DryRunChecks {
     this.before.set(id, Promise.resolve('its metadata on the server could not be read'));
   }
 
-  /** Starts working out the program's problems on the server now (null: not there yet), from what the plan read. */
-  server(id: string, current: MetadataDocument | undefined): void {
-    if (!this.checked.has(id)) return;
-    const before = current ? this.checker.before(current, id) : Promise.resolve(null);
+  /**
+   * Starts working out the program's problems on the server now (null: not there yet), from what the plan read.
+   * When the plan changes nothing there (`unchanged`: no object new, changed or deleted), the server holds what
+   * the file holds, so its problems are the file's: nothing more to evaluate.
+   */
+  server(id: string, current: MetadataDocument | undefined, unchanged: boolean): void {
+    const checking = this.checked.get(id);
+    if (!checking) return;
+    const before = !current
+      ? Promise.resolve(null)
+      : unchanged
+        ? checking.then((c) => problemsOf(c.report))
+        : this.checker.before(current, id);
     before.catch(() => {}); // awaited by finish
     this.before.set(id, before);
   }
@@ -203,6 +213,12 @@ class DryRunChecks {
       await this.checker.close();
     }
   }
+}
+
+/** No object of the program new, changed or deleted: the server already holds what the file says. */
+function nothingChanges(planned: ProgramPlan): boolean {
+  const { created, changed } = planned.diff.totals;
+  return created === 0 && changed === 0 && Object.values(planned.plan.stale).every((ids) => ids.length === 0);
 }
 
 /**
@@ -267,7 +283,7 @@ export async function runDryRun(settings: Settings, reporter: Reporter): Promise
         reporter,
         gathering && (async (file) => gathering.file(entry.id, file)),
       );
-      gathering?.server(entry.id, planned.current);
+      gathering?.server(entry.id, planned.current, nothingChanges(planned));
       const outcome = outcomeOf(planned, report);
       // The records on the server that the change would orphan or hide (no request when it touches none).
       const items = await countPlanImpact(client, {

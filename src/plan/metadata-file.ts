@@ -158,15 +158,12 @@ export function readMetadataFile(
 export const LARGE_FILE_CHARS = 20_000_000;
 
 /** Parses and checks metadata JSON (a leading byte order mark allowed). */
-/** Texts already scanned and checked, by path: a command reads a program's file more than once (the checks, the plan). */
-const checkedTexts = new Map<string, string>();
 
 export function parseMetadataText(source: string, path: string, progress?: (message: string) => void): MetadataFile {
   const text = source.replace(/^\uFEFF/, '');
   if (progress && text.length >= LARGE_FILE_CHARS) {
     progress(`reading ${path} (${Math.round(text.length / 1_000_000)} MB of JSON)…`);
   }
-  if (checkedTexts.get(path) === text) return { path, text, doc: JSON.parse(text) as MetadataDocument };
   const problem = scanJson(text);
   if (problem) {
     const at = position(text, problem.offset);
@@ -183,8 +180,6 @@ export function parseMetadataText(source: string, path: string, progress?: (mess
     });
   }
   checkCollections(text, path, doc as Record<string, unknown>);
-  if (checkedTexts.size >= 16) checkedTexts.clear(); // the texts of one run's programs, not more
-  checkedTexts.set(path, text);
   return { path, text, doc: doc as MetadataDocument };
 }
 
