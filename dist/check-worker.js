@@ -899,6 +899,21 @@ function stageElements(tree) {
   return found;
 }
 
+// src/util/bounded-map.ts
+var BoundedMap = class extends Map {
+  constructor(max) {
+    super();
+    this.max = max;
+  }
+  set(key, value) {
+    if (!this.has(key) && this.size >= this.max) {
+      const oldest = this.keys().next();
+      if (!oldest.done) this.delete(oldest.value);
+    }
+    return super.set(key, value);
+  }
+};
+
 // src/check/validate-expressions.ts
 var WARNINGS_ONLY = /^0 error\(s\), \d+ warning\(s\)$/;
 function verdictOf(result) {
@@ -906,7 +921,7 @@ function verdictOf(result) {
   const message = result.errorMessage ?? result.exception?.message ?? "Expression is not valid";
   return { valid: false, severity: WARNINGS_ONLY.test(message) ? "warning" : "error", message, description: null };
 }
-var ruleVerdicts = /* @__PURE__ */ new Map();
+var ruleVerdicts = new BoundedMap(5e3);
 function validateProgramExpressions(engines2, model) {
   const { rules: re } = engines2;
   const engine = new re.RuleEngineJs(false);
@@ -923,7 +938,6 @@ function validateProgramExpressions(engines2, model) {
       verdict = verdictOf(
         kind === "condition" ? engine.validate(text, store) : engine.validateDataFieldExpression(text, store)
       );
-      if (ruleVerdicts.size > 2e4) ruleVerdicts.clear();
       ruleVerdicts.set(key, verdict);
     }
     return verdict;
@@ -980,7 +994,7 @@ function indicatorNames(model) {
   return names;
 }
 var namesCache = /* @__PURE__ */ new WeakMap();
-var parsedIndicators = /* @__PURE__ */ new Map();
+var parsedIndicators = new BoundedMap(2e3);
 function asJsGrammar(expression) {
   if (!expression.includes("variance") && !expression.includes("PS_EVENTDATE")) return expression;
   return expression.replace(/(?<![A-Za-z0-9_:])variance(\s*\()/g, "stddev$1").replace(/(?<!d2:(?:minValue|maxValue)\(\s*)PS_EVENTDATE:\s*[A-Za-z][A-Za-z0-9]{10}/g, "V{event_date}");
@@ -994,7 +1008,6 @@ function parseIndicatorExpression(engines2, expression) {
     } catch (e) {
       parsed = e;
     }
-    if (parsedIndicators.size > 1e4) parsedIndicators.clear();
     parsedIndicators.set(expression, parsed);
   }
   if (parsed instanceof Error) throw parsed;
@@ -1015,7 +1028,7 @@ function universeOf(model) {
   }
   return u;
 }
-var trees = /* @__PURE__ */ new Map();
+var trees = new BoundedMap(5e3);
 function indicatorsNeedParser(models) {
   return models.some(
     (model) => model.indicators.some(
@@ -1031,7 +1044,6 @@ function indicatorTree(expression) {
   let tree = trees.get(expression);
   if (tree === void 0) {
     tree = readIndicator(expression) ?? null;
-    if (trees.size > 5e3) trees.clear();
     trees.set(expression, tree);
   }
   return tree ?? void 0;

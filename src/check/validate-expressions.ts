@@ -11,6 +11,7 @@
  * (or the exception's message). The engine reports "N error(s), M warning(s)" for type problems: with no
  * errors that is a warning here (it does not fail the gate); DHIS2 still calls it not valid.
  */
+import { BoundedMap } from '../util/bounded-map.ts';
 import type { MetadataObject } from '../metadata/types.ts';
 import type { Engines } from './engines.ts';
 import { engineItemStore, itemStore, type EngineDataItem } from './item-store.ts';
@@ -70,7 +71,7 @@ type Verdict = ReturnType<typeof verdictOf>;
  * (the dry run judges both, and they are mostly the same text): the rule engine's verdict on a text depends on
  * the text and on the item store entries it names, nothing else. Keyed by both.
  */
-const ruleVerdicts = new Map<string, Verdict>();
+const ruleVerdicts = new BoundedMap<string, Verdict>(5_000);
 
 export function validateProgramExpressions(engines: Engines, model: ProgramModel): ExpressionVerdict[] {
   const { rules: re } = engines;
@@ -90,7 +91,6 @@ export function validateProgramExpressions(engines: Engines, model: ProgramModel
       verdict = verdictOf(
         kind === 'condition' ? engine.validate(text, store) : engine.validateDataFieldExpression(text, store),
       );
-      if (ruleVerdicts.size > 20_000) ruleVerdicts.clear();
       ruleVerdicts.set(key, verdict);
     }
     return verdict;
@@ -158,7 +158,7 @@ function indicatorNames(model: ProgramModel): Map<string, string> {
 const namesCache = new WeakMap<ProgramModel, Map<string, string>>();
 
 type ParsedIndicator = InstanceType<Engines['expressions']['ExpressionJs']>;
-const parsedIndicators = new Map<string, ParsedIndicator | Error>();
+const parsedIndicators = new BoundedMap<string, ParsedIndicator | Error>(2_000);
 
 /**
  * Two things dhis2-core's program indicator grammar has that @dhis2/expression-parser 1.1.0 lacks, written as
@@ -187,7 +187,6 @@ export function parseIndicatorExpression(engines: Engines, expression: string): 
     } catch (e) {
       parsed = e as Error;
     }
-    if (parsedIndicators.size > 10_000) parsedIndicators.clear();
     parsedIndicators.set(expression, parsed);
   }
   if (parsed instanceof Error) throw parsed;
@@ -212,7 +211,7 @@ function universeOf(model: ProgramModel): IndicatorUniverse {
   return u;
 }
 
-const trees = new Map<string, IndicatorTree | null>();
+const trees = new BoundedMap<string, IndicatorTree | null>(5_000);
 
 /** Some indicator text of these programs needs the JS expression parser (outside the fast path). */
 export function indicatorsNeedParser(models: readonly ProgramModel[]): boolean {
@@ -232,7 +231,6 @@ export function indicatorTree(expression: string): IndicatorTree | undefined {
   let tree = trees.get(expression);
   if (tree === undefined) {
     tree = readIndicator(expression) ?? null;
-    if (trees.size > 5_000) trees.clear(); // more than the texts of a program and its server copy: a run keeps no more
     trees.set(expression, tree);
   }
   return tree ?? undefined;
