@@ -33567,12 +33567,27 @@ function lineColumn(lineStarts, offset) {
   }
   return { line: lo + 1, column: offset - lineStarts[lo] + 1 };
 }
+var NO_KEYS = /* @__PURE__ */ new Map();
 function scan(text) {
   const objects = /* @__PURE__ */ new Map();
   const lineStarts = [0];
   const stack = [];
   let i = 0;
   const n2 = text.length;
+  const skipString = () => {
+    let j = i + 1;
+    while (j < n2) {
+      const c = text.charCodeAt(j);
+      if (c === 92) {
+        j += 2;
+        continue;
+      }
+      if (c === 34) break;
+      if (c === 10) lineStarts.push(j + 1);
+      j++;
+    }
+    i = j + 1;
+  };
   const readString = () => {
     let j = i + 1;
     let simple = true;
@@ -33603,7 +33618,7 @@ function scan(text) {
       lineStarts.push(i + 1);
       i++;
     } else if (c === 123 || c === 91) {
-      stack.push({ object: c === 123, start: i, keys: /* @__PURE__ */ new Map(), expectKey: c === 123 });
+      stack.push({ object: c === 123, start: i, keys: c === 123 ? /* @__PURE__ */ new Map() : NO_KEYS, expectKey: c === 123 });
       i++;
     } else if (c === 125 || c === 93) {
       const frame = stack.pop();
@@ -33614,12 +33629,16 @@ function scan(text) {
       i++;
     } else if (c === 34) {
       const start = i;
+      if (!top?.object || !top.expectKey && top.pendingKey !== "id") {
+        skipString();
+        continue;
+      }
       const s = readString();
-      if (top?.object && top.expectKey) {
+      if (top.expectKey) {
         top.keys.set(s, start);
         top.pendingKey = s;
         top.expectKey = false;
-      } else if (top?.object && top.pendingKey === "id") {
+      } else {
         top.id = s;
       }
     } else if (c === 44) {

@@ -50,6 +50,9 @@ interface Frame {
   expectKey: boolean;
 }
 
+/** An array's frame: arrays have no keys (never written to). */
+const NO_KEYS: Map<string, number> = new Map();
+
 /** Records, for every object with an `id` and other keys, the offsets of its keys. */
 function scan(text: string): { objects: Map<string, ObjectKeys>; lineStarts: number[] } {
   const objects = new Map<string, ObjectKeys>();
@@ -57,6 +60,21 @@ function scan(text: string): { objects: Map<string, ObjectKeys>; lineStarts: num
   const stack: Frame[] = [];
   let i = 0;
   const n = text.length;
+  // Skips a string (i at its opening quote) without copying it: most strings are values nobody asks for.
+  const skipString = (): void => {
+    let j = i + 1;
+    while (j < n) {
+      const c = text.charCodeAt(j);
+      if (c === 92 /* \ */) {
+        j += 2;
+        continue;
+      }
+      if (c === 34 /* " */) break;
+      if (c === 10) lineStarts.push(j + 1);
+      j++;
+    }
+    i = j + 1;
+  };
   const readString = (): string => {
     // i is at the opening quote
     let j = i + 1;
@@ -88,7 +106,7 @@ function scan(text: string): { objects: Map<string, ObjectKeys>; lineStarts: num
       lineStarts.push(i + 1);
       i++;
     } else if (c === 123 /* { */ || c === 91 /* [ */) {
-      stack.push({ object: c === 123, start: i, keys: new Map(), expectKey: c === 123 });
+      stack.push({ object: c === 123, start: i, keys: c === 123 ? new Map() : NO_KEYS, expectKey: c === 123 });
       i++;
     } else if (c === 125 /* } */ || c === 93 /* ] */) {
       const frame = stack.pop();
@@ -99,12 +117,16 @@ function scan(text: string): { objects: Map<string, ObjectKeys>; lineStarts: num
       i++;
     } else if (c === 34 /* " */) {
       const start = i;
+      if (!top?.object || (!top.expectKey && top.pendingKey !== 'id')) {
+        skipString();
+        continue;
+      }
       const s = readString();
-      if (top?.object && top.expectKey) {
+      if (top.expectKey) {
         top.keys.set(s, start);
         top.pendingKey = s;
         top.expectKey = false;
-      } else if (top?.object && top.pendingKey === 'id') {
+      } else {
         top.id = s;
       }
     } else if (c === 44 /* , */) {
