@@ -5648,12 +5648,12 @@ Content-Type: ${value2.type || "application/octet-stream"}\r
             if (mimeType !== null) {
               switch (mimeType.essence) {
                 case "multipart/form-data": {
-                  const parsed = multipartFormDataParser(value2, mimeType);
-                  if (parsed === "failure") {
+                  const parsed2 = multipartFormDataParser(value2, mimeType);
+                  if (parsed2 === "failure") {
                     throw new TypeError("Failed to parse body as FormData.");
                   }
                   const fd = new FormData3();
-                  fd[kState] = parsed;
+                  fd[kState] = parsed2;
                   return fd;
                 }
                 case "application/x-www-form-urlencoded": {
@@ -9033,10 +9033,10 @@ var require_env_http_proxy_agent = __commonJS({
           if (!entry) {
             continue;
           }
-          const parsed = entry.match(/^(.+):(\d+)$/);
+          const parsed2 = entry.match(/^(.+):(\d+)$/);
           noProxyEntries.push({
-            hostname: (parsed ? parsed[1] : entry).toLowerCase(),
-            port: parsed ? Number.parseInt(parsed[2], 10) : 0
+            hostname: (parsed2 ? parsed2[1] : entry).toLowerCase(),
+            port: parsed2 ? Number.parseInt(parsed2[2], 10) : 0
           });
         }
         this.#noProxyValue = noProxyValue;
@@ -15040,9 +15040,9 @@ var require_util4 = __commonJS({
       switch (type) {
         case "DataURL": {
           let dataURL = "data:";
-          const parsed = parseMIMEType(mimeType || "application/octet-stream");
-          if (parsed !== "failure") {
-            dataURL += serializeAMimeType(parsed);
+          const parsed2 = parseMIMEType(mimeType || "application/octet-stream");
+          if (parsed2 !== "failure") {
+            dataURL += serializeAMimeType(parsed2);
           }
           dataURL += ";base64,";
           const decoder = new StringDecoder("latin1");
@@ -15758,8 +15758,8 @@ var require_cache = __commonJS({
        * @returns {requestResponseList}
        */
       #batchCacheOperations(operations) {
-        const cache2 = this.#relevantRequestResponseList;
-        const backupCache = [...cache2];
+        const cache = this.#relevantRequestResponseList;
+        const backupCache = [...cache];
         const addedItems = [];
         const resultList = [];
         try {
@@ -15786,9 +15786,9 @@ var require_cache = __commonJS({
                 return [];
               }
               for (const requestResponse of requestResponses) {
-                const idx = cache2.indexOf(requestResponse);
+                const idx = cache.indexOf(requestResponse);
                 assert(idx !== -1);
-                cache2.splice(idx, 1);
+                cache.splice(idx, 1);
               }
             } else if (operation.type === "put") {
               if (operation.response == null) {
@@ -15818,11 +15818,11 @@ var require_cache = __commonJS({
               }
               requestResponses = this.#queryCache(operation.request);
               for (const requestResponse of requestResponses) {
-                const idx = cache2.indexOf(requestResponse);
+                const idx = cache.indexOf(requestResponse);
                 assert(idx !== -1);
-                cache2.splice(idx, 1);
+                cache.splice(idx, 1);
               }
-              cache2.push([operation.request, operation.response]);
+              cache.push([operation.request, operation.response]);
               addedItems.push([operation.request, operation.response]);
             }
             resultList.push([operation.request, operation.response]);
@@ -15996,13 +15996,13 @@ var require_cachestorage = __commonJS({
         if (options.cacheName != null) {
           if (this.#caches.has(options.cacheName)) {
             const cacheList = this.#caches.get(options.cacheName);
-            const cache2 = new Cache(kConstruct, cacheList);
-            return await cache2.match(request, options);
+            const cache = new Cache(kConstruct, cacheList);
+            return await cache.match(request, options);
           }
         } else {
           for (const cacheList of this.#caches.values()) {
-            const cache2 = new Cache(kConstruct, cacheList);
-            const response = await cache2.match(request, options);
+            const cache = new Cache(kConstruct, cacheList);
+            const response = await cache.match(request, options);
             if (response !== void 0) {
               return response;
             }
@@ -16032,12 +16032,12 @@ var require_cachestorage = __commonJS({
         webidl.argumentLengthCheck(arguments, 1, prefix);
         cacheName = webidl.converters.DOMString(cacheName, prefix, "cacheName");
         if (this.#caches.has(cacheName)) {
-          const cache3 = this.#caches.get(cacheName);
-          return new Cache(kConstruct, cache3);
+          const cache2 = this.#caches.get(cacheName);
+          return new Cache(kConstruct, cache2);
         }
-        const cache2 = [];
-        this.#caches.set(cacheName, cache2);
-        return new Cache(kConstruct, cache2);
+        const cache = [];
+        this.#caches.set(cacheName, cache);
+        return new Cache(kConstruct, cache);
       }
       /**
        * @see https://w3c.github.io/ServiceWorker/#cache-storage-delete
@@ -28793,16 +28793,16 @@ var require_follow_redirects = __commonJS({
     function noop2() {
     }
     function parseUrl2(input) {
-      var parsed;
+      var parsed2;
       if (useNativeURL) {
-        parsed = new URL2(input);
+        parsed2 = new URL2(input);
       } else {
-        parsed = validateUrl(url2.parse(input));
-        if (!isString2(parsed.protocol)) {
+        parsed2 = validateUrl(url2.parse(input));
+        if (!isString2(parsed2.protocol)) {
           throw new InvalidUrlError({ input });
         }
       }
-      return parsed;
+      return parsed2;
     }
     function resolveUrl(relative7, base) {
       return useNativeURL ? new URL2(relative7, base) : parseUrl2(url2.resolve(base, relative7));
@@ -29985,7 +29985,6 @@ import { basename as basename2, dirname as dirname2, isAbsolute as isAbsolute2, 
 
 // src/config/types.ts
 var COMMANDS = ["export", "dry-run", "restore", "backup", "list-backups", "download-backup", "check"];
-var TARGETS = ["current-server", "another-server", "hnqis2-enabled-server"];
 var REMOVAL_GROUPS = [
   "sharing",
   "organisationUnits",
@@ -34551,18 +34550,18 @@ function asJsGrammar(expression) {
   return expression.replace(/(?<![A-Za-z0-9_:])variance(\s*\()/g, "stddev$1").replace(/(?<!d2:(?:minValue|maxValue)\(\s*)PS_EVENTDATE:\s*[A-Za-z][A-Za-z0-9]{10}/g, "V{event_date}");
 }
 function parseIndicatorExpression(engines2, expression) {
-  let parsed = parsedIndicators.get(expression);
-  if (parsed === void 0) {
+  let parsed2 = parsedIndicators.get(expression);
+  if (parsed2 === void 0) {
     const { ExpressionJs, ExpressionMode } = engines2.expressions;
     try {
-      parsed = new ExpressionJs(asJsGrammar(expression), ExpressionMode.PROGRAM_INDICATOR_EXPRESSION);
+      parsed2 = new ExpressionJs(asJsGrammar(expression), ExpressionMode.PROGRAM_INDICATOR_EXPRESSION);
     } catch (e) {
-      parsed = e;
+      parsed2 = e;
     }
-    parsedIndicators.set(expression, parsed);
+    parsedIndicators.set(expression, parsed2);
   }
-  if (parsed instanceof Error) throw parsed;
-  return parsed;
+  if (parsed2 instanceof Error) throw parsed2;
+  return parsed2;
 }
 var universes = /* @__PURE__ */ new WeakMap();
 function universeOf(model) {
@@ -34602,12 +34601,12 @@ function indicatorTree(expression) {
 function indicatorVerdict(engines2, model, expression, kind) {
   try {
     const tree = indicatorTree(expression);
-    const parsed = tree !== void 0 && surelyParses(tree) ? void 0 : parseIndicatorExpression(engines2, expression);
+    const parsed2 = tree !== void 0 && surelyParses(tree) ? void 0 : parseIndicatorExpression(engines2, expression);
     const problem = tree ? indicatorProblem(tree, kind, universeOf(model)) : void 0;
     if (problem !== void 0) return { valid: false, severity: "error", message: problem, description: null };
     let names = namesCache.get(model);
     if (!names) namesCache.set(model, names = indicatorNames(model));
-    const description = parsed ? parsed.describe(names) : describeIndicator(tree, names);
+    const description = parsed2 ? parsed2.describe(names) : describeIndicator(tree, names);
     return { valid: true, severity: null, message: null, description };
   } catch (e) {
     return { valid: false, severity: "error", message: e.message, description: null };
@@ -36144,8 +36143,8 @@ function sameContent(a, b) {
 function asDocument(value2) {
   if (typeof value2 !== "string") return isRecord(value2) ? value2 : void 0;
   try {
-    const parsed = JSON.parse(value2);
-    return isRecord(parsed) ? parsed : void 0;
+    const parsed2 = JSON.parse(value2);
+    return isRecord(parsed2) ? parsed2 : void 0;
   } catch {
     return void 0;
   }
@@ -36674,9 +36673,9 @@ var toSafeFlatObject = (thing) => {
   }
   return result;
 };
-var kindOf = /* @__PURE__ */ ((cache2) => (thing) => {
+var kindOf = /* @__PURE__ */ ((cache) => (thing) => {
   const str5 = toString.call(thing);
-  return cache2[str5] || (cache2[str5] = str5.slice(8, -1).toLowerCase());
+  return cache[str5] || (cache[str5] = str5.slice(8, -1).toLowerCase());
 })(/* @__PURE__ */ Object.create(null));
 var kindOfTest = (type) => {
   type = type.toLowerCase();
@@ -37195,7 +37194,7 @@ var ignoreDuplicateOf = utils_default.toObjectSet([
   "user-agent"
 ]);
 var parseHeaders_default = (rawHeaders) => {
-  const parsed = /* @__PURE__ */ Object.create(null);
+  const parsed2 = /* @__PURE__ */ Object.create(null);
   let key;
   let val;
   let i;
@@ -37203,21 +37202,21 @@ var parseHeaders_default = (rawHeaders) => {
     i = line2.indexOf(":");
     key = line2.substring(0, i).trim().toLowerCase();
     val = line2.substring(i + 1).trim();
-    const hasKey = utils_default.hasOwnProp(parsed, key);
+    const hasKey = utils_default.hasOwnProp(parsed2, key);
     if (!key || hasKey && utils_default.hasOwnProp(ignoreDuplicateOf, key)) {
       return;
     }
     if (key === "set-cookie") {
       if (hasKey) {
-        parsed[key].push(val);
+        parsed2[key].push(val);
       } else {
-        parsed[key] = [val];
+        parsed2[key] = [val];
       }
     } else {
-      parsed[key] = hasKey ? parsed[key] + ", " + val : val;
+      parsed2[key] = hasKey ? parsed2[key] + ", " + val : val;
     }
   });
-  return parsed;
+  return parsed2;
 };
 
 // node_modules/axios/lib/helpers/sanitizeHeaderValue.js
@@ -39379,9 +39378,9 @@ var isInSubnet = (addressBytes, networkBytes, prefix) => {
   return true;
 };
 function shouldBypassProxy(location) {
-  let parsed;
+  let parsed2;
   try {
-    parsed = new URL(location);
+    parsed2 = new URL(location);
   } catch (_err) {
     return false;
   }
@@ -39392,8 +39391,8 @@ function shouldBypassProxy(location) {
   if (noProxy === "*") {
     return true;
   }
-  const port = Number.parseInt(parsed.port, 10) || DEFAULT_PORTS2[parsed.protocol.split(":", 1)[0]] || 0;
-  const hostname2 = normalizeNoProxyHost(parsed.hostname.toLowerCase());
+  const port = Number.parseInt(parsed2.port, 10) || DEFAULT_PORTS2[parsed2.protocol.split(":", 1)[0]] || 0;
+  const hostname2 = normalizeNoProxyHost(parsed2.hostname.toLowerCase());
   const hostnameBytes = ipToBytes(hostname2);
   return noProxy.split(/[\s,]+/).some((entry) => {
     if (!entry) {
@@ -39728,8 +39727,8 @@ function setDirectAgent(options, configHttpAgent, configHttpsAgent) {
 }
 function getTunnelingAgent(agentOptions, userHttpsAgent) {
   const key = agentOptions.protocol + "//" + agentOptions.hostname + ":" + (agentOptions.port || "") + "#" + (agentOptions.auth || "");
-  const cache2 = userHttpsAgent ? tunnelingAgentCacheUser.get(userHttpsAgent) || tunnelingAgentCacheUser.set(userHttpsAgent, /* @__PURE__ */ new Map()).get(userHttpsAgent) : tunnelingAgentCache;
-  let agent = cache2.get(key);
+  const cache = userHttpsAgent ? tunnelingAgentCacheUser.get(userHttpsAgent) || tunnelingAgentCacheUser.set(userHttpsAgent, /* @__PURE__ */ new Map()).get(userHttpsAgent) : tunnelingAgentCache;
+  let agent = cache.get(key);
   if (agent) return agent;
   const merged = userHttpsAgent && userHttpsAgent.options ? { ...userHttpsAgent.options, ...agentOptions } : agentOptions;
   agent = new import_https_proxy_agent.default(merged);
@@ -39740,7 +39739,7 @@ function getTunnelingAgent(agentOptions, userHttpsAgent) {
     return callback.call(this, req, { ...originTLSOptions, ...opts });
   };
   agent[kAxiosInstalledTunnel] = true;
-  cache2.set(key, agent);
+  cache.set(key, agent);
   return agent;
 }
 var supportedProtocols = platform_default.protocols.map((protocol) => {
@@ -40115,8 +40114,8 @@ var http_default = isHttpAdapterSupported && function httpAdapter(config2) {
     });
     const fullPath = buildFullPath(own2("baseURL"), own2("url"), own2("allowAbsoluteUrls"), config2);
     const urlBase = socketPath ? "http://localhost" : platform_default.hasBrowserEnv ? platform_default.origin : void 0;
-    const parsed = new URL(fullPath, urlBase);
-    const protocol = parsed.protocol || supportedProtocols[0];
+    const parsed2 = new URL(fullPath, urlBase);
+    const protocol = parsed2.protocol || supportedProtocols[0];
     if (protocol === "data:") {
       if (maxContentLength > -1) {
         const dataUrl = String(own2("url") || fullPath || "");
@@ -40272,16 +40271,16 @@ var http_default = isHttpAdapterSupported && function httpAdapter(config2) {
       const password = utils_default.getSafeProp(configAuth, "password") || "";
       auth = username + ":" + password;
     }
-    if (!auth && (parsed.username || parsed.password)) {
-      const urlUsername = decodeURIComponentSafe(parsed.username);
-      const urlPassword = decodeURIComponentSafe(parsed.password);
+    if (!auth && (parsed2.username || parsed2.password)) {
+      const urlUsername = decodeURIComponentSafe(parsed2.username);
+      const urlPassword = decodeURIComponentSafe(parsed2.password);
       auth = urlUsername + ":" + urlPassword;
     }
     auth && headers.delete("authorization");
     let path;
     try {
       path = buildURL(
-        parsed.pathname + parsed.search,
+        parsed2.pathname + parsed2.search,
         own2("params"),
         own2("paramsSerializer")
       ).replace(/^\?/, "");
@@ -40341,12 +40340,12 @@ var http_default = isHttpAdapterSupported && function httpAdapter(config2) {
       }
       options.socketPath = socketPath;
     } else {
-      options.hostname = parsed.hostname.startsWith("[") ? parsed.hostname.slice(1, -1) : parsed.hostname;
-      options.port = parsed.port;
+      options.hostname = parsed2.hostname.startsWith("[") ? parsed2.hostname.slice(1, -1) : parsed2.hostname;
+      options.port = parsed2.port;
       proxyApplied = setProxy(
         options,
         configProxy,
-        protocol + "//" + parsed.hostname + (parsed.port ? ":" + parsed.port : "") + options.path,
+        protocol + "//" + parsed2.hostname + (parsed2.port ? ":" + parsed2.port : "") + options.path,
         false,
         httpsAgent,
         httpAgent,
@@ -40395,7 +40394,7 @@ var http_default = isHttpAdapterSupported && function httpAdapter(config2) {
           options.beforeRedirects.config = configBeforeRedirect;
         }
         if (auth) {
-          const requestOrigin = parsed.origin;
+          const requestOrigin = parsed2.origin;
           const authToRestore = auth;
           options.beforeRedirects.auth = function beforeRedirectAuth(redirectOptions) {
             try {
@@ -42371,7 +42370,7 @@ function assembleExport(parts) {
     doc.programSections = mergeById(collection(doc, "programSections"), cloneJson(parts.programSections ?? []));
   }
   if (parts.legendSets !== void 0 || Array.isArray(doc.legendSets)) {
-    const referenced = new Set(referencedLegendSetIds(doc));
+    const referenced = new Set(parts.referencedLegendSets ?? referencedLegendSetIds(doc));
     const wanted = (parts.legendSets ?? []).filter((ls) => {
       const id = idOf(ls);
       return id !== void 0 && referenced.has(id);
@@ -42608,9 +42607,9 @@ var Http = class {
   }
   parseJson(text, contentType, ctx, status) {
     if (text.trim() === "") return void 0;
-    let parsed;
+    let parsed2;
     try {
-      parsed = JSON.parse(text);
+      parsed2 = JSON.parse(text);
     } catch {
       const type = contentType ? ` (${contentType.split(";")[0]})` : "";
       throw new Dhis2Error(
@@ -42618,8 +42617,8 @@ var Http = class {
         status
       );
     }
-    checkServerDepth(parsed, `${ctx.method} ${ctx.path}`);
-    return parsed;
+    checkServerDepth(parsed2, `${ctx.method} ${ctx.path}`);
+    return parsed2;
   }
   failure(error2, req, ctx) {
     if (error2 instanceof Dhis2Error) return error2;
@@ -43507,11 +43506,11 @@ function systemInfo(body, base) {
   if (!isRecord(body) || typeof body.version !== "string") {
     throw new Dhis2Error(`not a DHIS2 API: ${base}/api/system/info answered without a DHIS2 version`);
   }
-  const parsed = parseVersion(body.version);
-  if (!parsed) {
+  const parsed2 = parseVersion(body.version);
+  if (!parsed2) {
     throw new Dhis2Error(`${base} reports a DHIS2 version this tool does not understand: "${body.version}"`);
   }
-  const info2 = { version: body.version, major: parsed.major, minor: parsed.minor, patch: parsed.patch };
+  const info2 = { version: body.version, major: parsed2.major, minor: parsed2.minor, patch: parsed2.patch };
   if (typeof body.revision === "string") info2.revision = body.revision;
   if (typeof body.serverDate === "string") info2.serverDate = body.serverDate;
   return info2;
@@ -44715,11 +44714,11 @@ async function saveBackup(dataStore, programId, record, options = {}) {
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     const started = Date.now();
     const current = await dataStore.get(BACKUPS_NAMESPACE, programId);
-    const parsed = current === void 0 ? void 0 : parseBackupsValue(current, programId);
-    const merged = mergeBackups(parsed?.backups ?? [], written, mine);
+    const parsed2 = current === void 0 ? void 0 : parseBackupsValue(current, programId);
+    const merged = mergeBackups(parsed2?.backups ?? [], written, mine);
     if (merged.mine.id !== mine.id) log(`${where}: id ${mine.id} is taken, saving as ${merged.mine.id}`);
     mine = merged.mine;
-    const value2 = { ...parsed?.rest, backups: merged.backups };
+    const value2 = { ...parsed2?.rest, backups: merged.backups };
     try {
       if (current === void 0) await dataStore.create(BACKUPS_NAMESPACE, programId, value2);
       else await dataStore.update(BACKUPS_NAMESPACE, programId, value2);
@@ -45859,7 +45858,6 @@ dropObjects: []
 };
 
 // src/config/presets.ts
-var PROGRAM_KINDS = ["tracker", "hnqis2"];
 var PRESET_ORDER = [
   "tracker-current-server",
   "tracker-another-server",
@@ -45900,20 +45898,15 @@ function parsePreset(text, name) {
   }
   return preset2;
 }
-var cache;
-function loadPresets() {
-  if (cache) return cache;
-  const presets = /* @__PURE__ */ new Map();
-  for (const [name, text] of Object.entries(PRESET_TEXTS)) presets.set(name, parsePreset(text, name));
-  for (const kind of PROGRAM_KINDS) {
-    for (const target2 of TARGETS) {
-      if (targetApplies(kind, target2) && !presets.has(presetName(kind, target2))) {
-        throw new Error(`no built-in preset for ${kind} programs with target ${target2}`);
-      }
-    }
+var parsed = /* @__PURE__ */ new Map();
+function loadPreset(name) {
+  let preset2 = parsed.get(name);
+  const text = PRESET_TEXTS[name];
+  if (!preset2 && text !== void 0) {
+    preset2 = parsePreset(text, name);
+    parsed.set(name, preset2);
   }
-  cache = presets;
-  return presets;
+  return preset2;
 }
 function getPreset(kind, target2, context = {}) {
   if (!targetApplies(kind, target2)) {
@@ -45923,7 +45916,7 @@ function getPreset(kind, target2, context = {}) {
       context.location
     );
   }
-  const preset2 = loadPresets().get(presetName(kind, target2));
+  const preset2 = loadPreset(presetName(kind, target2));
   if (!preset2) throw new Error(`no built-in preset for ${kind} programs with target ${target2}`);
   return structuredClone(preset2);
 }
@@ -46036,7 +46029,12 @@ async function collectProgram(client, programId, dependencyExport) {
   ]);
   const legendSetIds = referencedLegendSetIds({ ...dependency, programSections });
   const legendSets = legendSetIds.length > 0 ? await client.getObjects("legendSets", legendSetIds, LEGEND_SET_FIELDS) : [];
-  return assembleExport({ dependencyExport: dependency, programSections, legendSets });
+  return assembleExport({
+    dependencyExport: dependency,
+    programSections,
+    legendSets,
+    referencedLegendSets: legendSetIds
+  });
 }
 async function buildExport(client, config2, entry, dependencyExport) {
   const raw = await collectProgram(client, entry.id, dependencyExport);

@@ -63,6 +63,12 @@ export interface ExportParts {
   programSections?: MetadataObject[];
   /** Candidate legend sets (the dependency export has none); only those the document references are kept. */
   legendSets?: MetadataObject[];
+  /**
+   * referencedLegendSetIds of the dependency export with the program sections, when the caller has them (it
+   * asked the server for those): the document is not walked again. Merging the sections changes none of them
+   * (a ProgramSection has no legend set: dhis2-core ProgramSection.java).
+   */
+  referencedLegendSets?: readonly string[];
 }
 
 export function assembleExport(parts: ExportParts): MetadataDocument {
@@ -78,7 +84,7 @@ export function assembleExport(parts: ExportParts): MetadataDocument {
   }
 
   if (parts.legendSets !== undefined || Array.isArray(doc.legendSets)) {
-    const referenced = new Set(referencedLegendSetIds(doc));
+    const referenced = new Set(parts.referencedLegendSets ?? referencedLegendSetIds(doc));
     const wanted = (parts.legendSets ?? []).filter((ls) => {
       const id = idOf(ls);
       return id !== undefined && referenced.has(id);

@@ -34,7 +34,12 @@ export async function collectProgram(
   const legendSetIds = referencedLegendSetIds({ ...dependency, programSections });
   const legendSets =
     legendSetIds.length > 0 ? await client.getObjects('legendSets', legendSetIds, LEGEND_SET_FIELDS) : [];
-  return assembleExport({ dependencyExport: dependency, programSections, legendSets });
+  return assembleExport({
+    dependencyExport: dependency,
+    programSections,
+    legendSets,
+    referencedLegendSets: legendSetIds,
+  });
 }
 
 /** One program as export writes it: collected, transformed by the config's (or the given) target preset. */
