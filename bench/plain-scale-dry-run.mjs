@@ -8,16 +8,10 @@
 // Usage: plain-scale-dry-run.mjs <baseUrl> <metadataDir> <programId>...
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { get, postMetadata, readProgram } from './plain-http.mjs';
 
 const CONCURRENCY = 4;
 const [, , baseUrl, dir, ...programIds] = process.argv;
-const auth = `Basic ${Buffer.from(`${process.env.DHIS2_USERNAME}:${process.env.DHIS2_PASSWORD}`).toString('base64')}`;
-const headers = { Authorization: auth, Accept: 'application/json' };
-const get = async (path) => {
-  const r = await fetch(`${baseUrl}/api/${path}`, { headers });
-  if (!r.ok) throw new Error(`${path}: ${r.status}`);
-  return r.json();
-};
 
 /** JSON with sorted keys and arrays as multisets: equal data, equal text. */
 const norm = (v) =>
@@ -47,15 +41,7 @@ function project(server, file) {
 
 async function dryRun(programId) {
   const file = JSON.parse(readFileSync(join(dir, `${programId}.json`), 'utf8'));
-  const [server, sections] = await Promise.all([
-    get(`programs/${programId}/metadata.json`),
-    get(`programSections?filter=program.id:eq:${programId}&fields=:owner&paging=false`),
-  ]);
-  server.programSections = sections.programSections;
-  const legendSetIds = (file.legendSets ?? []).map((l) => l.id);
-  server.legendSets = legendSetIds.length
-    ? (await get(`legendSets?filter=id:in:[${legendSetIds.join(',')}]&fields=:owner&paging=false`)).legendSets
-    : [];
+  const server = await readProgram(baseUrl, programId);
   const payload = {};
   let changed = 0;
   for (const [collection, objects] of Object.entries(file)) {
@@ -72,18 +58,12 @@ async function dryRun(programId) {
     console.log(`${programId}: 0 changed objects; nothing to send`);
     return;
   }
-  const r = await fetch(`${baseUrl}/api/metadata?importMode=VALIDATE&importStrategy=CREATE_AND_UPDATE&atomicMode=ALL`, {
-    method: 'POST',
-    headers: { ...headers, 'Content-Type': 'application/json' },
-    body: JSON.stringify(payload),
-  });
-  const report = await r.json();
-  const { status, stats } = report.response ?? report;
+  const { status, stats } = await postMetadata(baseUrl, payload, 'VALIDATE');
   console.log(`${programId}: ${changed} changed objects; ${status} ${JSON.stringify(stats)}`);
   if (status !== 'OK') process.exitCode = 1;
 }
 
-await get('system/info');
+await get(baseUrl, 'system/info');
 let next = 0;
 await Promise.all(
   Array.from({ length: CONCURRENCY }, async () => {

@@ -71,11 +71,14 @@ function scan(text) {
   const stack = [];
   let i = 0;
   const n2 = text.length;
-  const skipString = () => {
+  let escaped = false;
+  const endOfString = () => {
     let j = i + 1;
+    escaped = false;
     while (j < n2) {
       const c = text.charCodeAt(j);
       if (c === 92) {
+        escaped = true;
         j += 2;
         continue;
       }
@@ -83,25 +86,16 @@ function scan(text) {
       if (c === 10) lineStarts.push(j + 1);
       j++;
     }
-    i = j + 1;
+    return j;
+  };
+  const skipString = () => {
+    i = endOfString() + 1;
   };
   const readString = () => {
-    let j = i + 1;
-    let simple = true;
-    while (j < n2) {
-      const c = text.charCodeAt(j);
-      if (c === 92) {
-        simple = false;
-        j += 2;
-        continue;
-      }
-      if (c === 34) break;
-      if (c === 10) lineStarts.push(j + 1);
-      j++;
-    }
+    const j = endOfString();
     const raw = text.slice(i, j + 1);
     i = j + 1;
-    if (simple) return raw.slice(1, -1);
+    if (!escaped) return raw.slice(1, -1);
     try {
       return JSON.parse(raw);
     } catch {

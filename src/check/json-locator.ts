@@ -60,12 +60,16 @@ function scan(text: string): { objects: Map<string, ObjectKeys>; lineStarts: num
   const stack: Frame[] = [];
   let i = 0;
   const n = text.length;
-  // Skips a string (i at its opening quote) without copying it: most strings are values nobody asks for.
-  const skipString = (): void => {
+  // The end of the string whose opening quote is at i (the offset of its closing quote), noting its line
+  // breaks; `escaped` says whether it holds a backslash.
+  let escaped = false;
+  const endOfString = (): number => {
     let j = i + 1;
+    escaped = false;
     while (j < n) {
       const c = text.charCodeAt(j);
       if (c === 92 /* \ */) {
+        escaped = true;
         j += 2;
         continue;
       }
@@ -73,26 +77,17 @@ function scan(text: string): { objects: Map<string, ObjectKeys>; lineStarts: num
       if (c === 10) lineStarts.push(j + 1);
       j++;
     }
-    i = j + 1;
+    return j;
+  };
+  // Skips a string without copying it: most strings are values nobody asks for.
+  const skipString = (): void => {
+    i = endOfString() + 1;
   };
   const readString = (): string => {
-    // i is at the opening quote
-    let j = i + 1;
-    let simple = true;
-    while (j < n) {
-      const c = text.charCodeAt(j);
-      if (c === 92 /* \ */) {
-        simple = false;
-        j += 2;
-        continue;
-      }
-      if (c === 34 /* " */) break;
-      if (c === 10) lineStarts.push(j + 1);
-      j++;
-    }
+    const j = endOfString();
     const raw = text.slice(i, j + 1);
     i = j + 1;
-    if (simple) return raw.slice(1, -1);
+    if (!escaped) return raw.slice(1, -1);
     try {
       return JSON.parse(raw) as string;
     } catch {
