@@ -5,7 +5,9 @@ import { join, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 /** The bundle under test: dist/, or another build of it (DHIS2_METADATA_TEST_DIST, e.g. a private build). */
-export const DIST = process.env.DHIS2_METADATA_TEST_DIST ? resolve(process.env.DHIS2_METADATA_TEST_DIST) : join(ROOT, 'dist');
+export const DIST = process.env.DHIS2_METADATA_TEST_DIST
+  ? resolve(process.env.DHIS2_METADATA_TEST_DIST)
+  : join(ROOT, 'dist');
 
 export interface ActionRun {
   code: number;
