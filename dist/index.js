@@ -35456,6 +35456,7 @@ function startChecker(tests) {
     failed ??= e;
     for (const w of waiting.values()) w.reject(e);
     waiting.clear();
+    worker.unref();
   };
   worker.on("message", (a) => {
     const w = waiting.get(a.n);
@@ -35467,6 +35468,7 @@ function startChecker(tests) {
     else w.reject(Object.assign(new Error(a.error.message), { stack: a.error.stack }));
   });
   worker.on("error", failAll);
+  worker.on("messageerror", failAll);
   worker.on("exit", (code2) => failAll(new Error(`the checks' worker stopped (exit code ${code2})`)));
   worker.unref();
   const ask2 = (q) => {
@@ -35475,7 +35477,13 @@ function startChecker(tests) {
     return new Promise((resolve9, reject) => {
       if (waiting.size === 0) worker.ref();
       waiting.set(n2, { resolve: resolve9, reject });
-      worker.postMessage({ ...q, n: n2 });
+      try {
+        worker.postMessage({ ...q, n: n2 });
+      } catch (e) {
+        waiting.delete(n2);
+        if (waiting.size === 0) worker.unref();
+        reject(e);
+      }
     });
   };
   return {
@@ -45039,6 +45047,7 @@ async function planAndValidate(client, settings, source, reporter, whileReading)
   const reading = readCurrentExport(client, entry.id);
   reading.catch(() => {
   });
+  await new Promise((resolve9) => setImmediate(resolve9));
   const file = await source.load();
   await whileReading?.(file);
   const planned = analysePlan(await draftPlan(client, settings, entry, file, reading));
@@ -45139,14 +45148,14 @@ var DryRunChecks = class _DryRunChecks {
     this.before.set(id, Promise.resolve("its metadata on the server could not be read"));
   }
   /**
-   * Starts working out the program's problems on the server now (null: not there yet), from what the plan read.
-   * When the plan changes nothing there (`unchanged`: no object new, changed or deleted), the server holds what
-   * the file holds, so its problems are the file's: nothing more to evaluate.
+   * Starts working out the program's problems on the server now (null: not there yet), from what the plan read
+   * (with fail-on new only: fail-on all compares with nothing). Always from the server's copy itself: a plan
+   * that changes nothing still says nothing of what the file lacks (an attribute a rule variable reads, a
+   * collection the plan leaves alone), so the file's problems are not the server's.
    */
-  server(id, current, unchanged) {
-    const checking = this.checked.get(id);
-    if (!checking) return;
-    const before = !current ? Promise.resolve(null) : unchanged ? checking.then((c) => problemsOf(c.report)) : this.checker.before(current, id);
+  server(id, current) {
+    if (!this.checked.has(id) || this.settings.failOn !== "new") return;
+    const before = current ? this.checker.before(current, id) : Promise.resolve(null);
     before.catch(() => {
     });
     this.before.set(id, before);
@@ -45183,10 +45192,6 @@ var DryRunChecks = class _DryRunChecks {
     }
   }
 };
-function nothingChanges(planned) {
-  const { created, changed } = planned.diff.totals;
-  return created === 0 && changed === 0 && Object.values(planned.plan.stale).every((ids2) => ids2.length === 0);
-}
 async function checksWithoutServer(settings, reporter) {
   if (settings.backup.id) return;
   const tests = checkTests(settings);
@@ -45235,7 +45240,7 @@ async function runDryRun(settings, reporter) {
         reporter,
         gathering && (async (file) => gathering.file(entry.id, file))
       );
-      gathering?.server(entry.id, planned.current, nothingChanges(planned));
+      gathering?.server(entry.id, planned.current);
       const outcome = outcomeOf(planned, report);
       const items = await countPlanImpact(client, {
         programId: entry.id,

@@ -46,6 +46,7 @@ export function startChecker(tests: RuleTestFile[]): Checker {
     failed ??= e;
     for (const w of waiting.values()) w.reject(e);
     waiting.clear();
+    worker.unref();
   };
   worker.on('message', (a: WorkerAnswer) => {
     const w = waiting.get(a.n);
@@ -57,9 +58,12 @@ export function startChecker(tests: RuleTestFile[]): Checker {
     else w.reject(Object.assign(new Error(a.error.message), { stack: a.error.stack }));
   });
   worker.on('error', failAll);
+  // An answer that can't be read would leave its question waiting for ever.
+  worker.on('messageerror', failAll);
   worker.on('exit', (code) => failAll(new Error(`the checks' worker stopped (exit code ${code})`)));
   // What keeps the process alive only while a question waits for its answer (a run that ends early needs no
-  // close); set after the listeners, since a 'message' listener refs the worker's port again.
+  // close); set after the listeners: attaching the 'message' listener refs the worker again (observed on Node
+  // 20: unref'd before it, a run that ended early waited for the worker).
   worker.unref();
   const ask = <T>(q: Question): Promise<T> => {
     if (failed) return Promise.reject(failed);
@@ -67,7 +71,14 @@ export function startChecker(tests: RuleTestFile[]): Checker {
     return new Promise<T>((resolve, reject) => {
       if (waiting.size === 0) worker.ref();
       waiting.set(n, { resolve: resolve as (v: unknown) => void, reject });
-      worker.postMessage({ ...q, n });
+      try {
+        worker.postMessage({ ...q, n });
+      } catch (e) {
+        // A question that can't be sent (a value that can't be copied) waits for nothing.
+        waiting.delete(n);
+        if (waiting.size === 0) worker.unref();
+        reject(e as Error);
+      }
     });
   };
   return {

@@ -18,7 +18,6 @@ import {
   checksFail,
   existingLine,
   judgeChecks,
-  problemsOf,
   type CheckResult,
   type ProgramChecked,
 } from '../check/run-checks.ts';
@@ -56,7 +55,7 @@ import {
   worstStatus,
   type ProgramOutcome,
 } from '../report/import-summary.ts';
-import { programSources, type ProgramPlan } from '../plan/plan.ts';
+import { programSources } from '../plan/plan.ts';
 import { ObjectLocator, type MetadataFile } from '../plan/metadata-file.ts';
 import { outcomeOf, planAndValidate } from '../plan/validate-plan.ts';
 import { programScope } from '../report/report-file.ts';
@@ -164,18 +163,14 @@ class DryRunChecks {
   }
 
   /**
-   * Starts working out the program's problems on the server now (null: not there yet), from what the plan read.
-   * When the plan changes nothing there (`unchanged`: no object new, changed or deleted), the server holds what
-   * the file holds, so its problems are the file's: nothing more to evaluate.
+   * Starts working out the program's problems on the server now (null: not there yet), from what the plan read
+   * (with fail-on new only: fail-on all compares with nothing). Always from the server's copy itself: a plan
+   * that changes nothing still says nothing of what the file lacks (an attribute a rule variable reads, a
+   * collection the plan leaves alone), so the file's problems are not the server's.
    */
-  server(id: string, current: MetadataDocument | undefined, unchanged: boolean): void {
-    const checking = this.checked.get(id);
-    if (!checking) return;
-    const before = !current
-      ? Promise.resolve(null)
-      : unchanged
-        ? checking.then((c) => problemsOf(c.report))
-        : this.checker.before(current, id);
+  server(id: string, current: MetadataDocument | undefined): void {
+    if (!this.checked.has(id) || this.settings.failOn !== 'new') return;
+    const before = current ? this.checker.before(current, id) : Promise.resolve(null);
     before.catch(() => {}); // awaited by finish
     this.before.set(id, before);
   }
@@ -213,12 +208,6 @@ class DryRunChecks {
       await this.checker.close();
     }
   }
-}
-
-/** No object of the program new, changed or deleted: the server already holds what the file says. */
-function nothingChanges(planned: ProgramPlan): boolean {
-  const { created, changed } = planned.diff.totals;
-  return created === 0 && changed === 0 && Object.values(planned.plan.stale).every((ids) => ids.length === 0);
 }
 
 /**
@@ -283,7 +272,7 @@ export async function runDryRun(settings: Settings, reporter: Reporter): Promise
         reporter,
         gathering && (async (file) => gathering.file(entry.id, file)),
       );
-      gathering?.server(entry.id, planned.current, nothingChanges(planned));
+      gathering?.server(entry.id, planned.current);
       const outcome = outcomeOf(planned, report);
       // The records on the server that the change would orphan or hide (no request when it touches none).
       const items = await countPlanImpact(client, {

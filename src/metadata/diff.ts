@@ -307,7 +307,11 @@ function sameMembersById(
   return true;
 }
 
-/** Whether normalise drops property `key` with this value (after dropping what it drops inside it). */
+/**
+ * Whether normalise drops property `key` with this value (after dropping what it drops inside it). The default
+ * category reference is tested on the value as it is, normalise tests it pruned: the same, as `id` is never an
+ * ignored key.
+ */
 function prunedAway(key: string, value: unknown, ignore: ReadonlySet<string>): boolean {
   if (ignore.has(key) || value === null || value === undefined || isDefaultCategoryRef(key, value)) return true;
   if (Array.isArray(value)) return value.length === 0;

@@ -158,7 +158,6 @@ export function readMetadataFile(
 export const LARGE_FILE_CHARS = 20_000_000;
 
 /** Parses and checks metadata JSON (a leading byte order mark allowed). */
-
 export function parseMetadataText(source: string, path: string, progress?: (message: string) => void): MetadataFile {
   const text = source.replace(/^\uFEFF/, '');
   if (progress && text.length >= LARGE_FILE_CHARS) {

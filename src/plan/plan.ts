@@ -57,7 +57,6 @@ export interface ProgramPlan {
   serverState: string;
 }
 
-/** The program's dependency export on the server, or undefined when the program is not there yet. */
 /** The program's dependency export on the server now; undefined when the server has no such program. */
 export async function readCurrentExport(client: Dhis2Client, programId: string): Promise<MetadataDocument | undefined> {
   try {

@@ -74,8 +74,8 @@ function commitFailureError(f: CommitOnlyFailure, minor: number): ImportError {
 
 /**
  * Plans the program and validates what restore would send (`whileReading` works on the file while the server
- * answers). Nothing to send is not sent: the report then
- * says OK with no counts. The known COMMIT-only failures make the report ERROR, as the import would.
+ * answers). Nothing to send is not sent: the report then says OK with no counts. The known COMMIT-only failures
+ * make the report ERROR, as the import would.
  */
 export async function planAndValidate(
   client: Dhis2Client,
@@ -88,6 +88,9 @@ export async function planAndValidate(
   // The server's copy is asked for first: the file is read (and, by `whileReading`, checked) meanwhile.
   const reading = readCurrentExport(client, entry.id);
   reading.catch(() => {}); // awaited by draftPlan; a rejection while the file fails to load is not unhandled
+  // The request goes out on a later turn of the event loop (axios's interceptors are promises): let it leave
+  // before the file's synchronous read and parse, which would otherwise come first.
+  await new Promise((resolve) => setImmediate(resolve));
   const file = await source.load();
   await whileReading?.(file);
   const planned = analysePlan(await draftPlan(client, settings, entry, file, reading));

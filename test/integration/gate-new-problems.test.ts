@@ -126,6 +126,30 @@ describe.each([
   }, 60_000);
 });
 
+describe('dry-run of a change the plan sends nothing for', () => {
+  it('a tracked entity attribute a rule variable reads, removed from the file only, is the change: it fails', async () => {
+    // The plan changes nothing on the server (the attribute is not deleted by an import), yet the file's rule
+    // variable now reads an attribute the file lacks: the server's copy has it, so the problem is the change's.
+    const dir = await exportedWorkspace(creds(), [TB], cleanup);
+    let attribute = '';
+    editProgramFile(dir, TB, (doc) => {
+      const variable = (doc.programRuleVariables as Doc[]).find(
+        (v) => v.programRuleVariableSourceType === 'TEI_ATTRIBUTE' && v.trackedEntityAttribute?.id,
+      ) as Doc;
+      attribute = variable.trackedEntityAttribute.id;
+      doc.trackedEntityAttributes = (doc.trackedEntityAttributes as Doc[]).filter((a) => a.id !== attribute);
+    });
+    const run = await dryRun(dir);
+    expect(run.code).toBe(1);
+    expect(Number(run.outputs.errors)).toBeGreaterThanOrEqual(1);
+    const line = run.errors.find((e) =>
+      e.includes(`reads tracked entity attribute ${attribute}, which is not in the file`),
+    );
+    expect(line).toBeDefined();
+    expect(line).not.toContain('already on the server');
+  }, 60_000);
+});
+
 describe('dry-run comment', () => {
   it('says in one line how many problems were already on the server', async () => {
     const dir = await exportedWorkspace(creds(), [TB], cleanup);
