@@ -15854,16 +15854,8 @@ async function programBefore(doc, id) {
   const model = programModel(doc, id);
   if (!model.program) return null;
   const engines2 = await loadEngines({ expressionParser: indicatorsNeedParser([model]) });
-  return problemsOf({
-    expressions: validateProgramExpressions(engines2, model),
-    references: checkReferences(engines2, model)
-  });
-}
-function problemsOf(checked) {
-  return {
-    expressions: checked.expressions.filter((v) => v.severity !== null),
-    references: checked.references
-  };
+  const expressions = validateProgramExpressions(engines2, model).filter((v) => v.severity !== null);
+  return { expressions, references: checkReferences(engines2, model) };
 }
 async function evaluateBefore(docs) {
   const out = /* @__PURE__ */ new Map();

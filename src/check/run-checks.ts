@@ -160,18 +160,8 @@ export async function programBefore(doc: MetadataDocument, id: string): Promise<
   const model = programModel(doc, id);
   if (!model.program) return null;
   const engines = await loadEngines({ expressionParser: indicatorsNeedParser([model]) });
-  return problemsOf({
-    expressions: validateProgramExpressions(engines, model),
-    references: checkReferences(engines, model),
-  });
-}
-
-/** A program's problems as a "before": its invalid expressions and broken references. */
-export function problemsOf(checked: ProgramBefore): ProgramBefore {
-  return {
-    expressions: checked.expressions.filter((v) => v.severity !== null),
-    references: checked.references,
-  };
+  const expressions = validateProgramExpressions(engines, model).filter((v) => v.severity !== null);
+  return { expressions, references: checkReferences(engines, model) };
 }
 
 /**
