@@ -29608,6 +29608,16 @@ function programLabel(id, name) {
   return name ? md`${name} (${code(id)})` : code(id);
 }
 
+// src/util/own-keys.ts
+function keyTable(entries) {
+  return Object.freeze(Object.assign(/* @__PURE__ */ Object.create(null), entries));
+}
+function setOwn(out, key, value2) {
+  if (key === "__proto__")
+    Object.defineProperty(out, key, { value: value2, enumerable: true, writable: true, configurable: true });
+  else out[key] = value2;
+}
+
 // src/util/secrets.ts
 var MASK = "***";
 var MIN_LENGTH = 3;
@@ -29739,7 +29749,7 @@ function walk(value2) {
     const json2 = value2.toJSON;
     if (typeof json2 === "function") return walk(json2.call(value2));
     const out = {};
-    for (const [k, v] of Object.entries(value2)) out[redact(k)] = walk(v);
+    for (const [k, v] of Object.entries(value2)) setOwn(out, redact(k), walk(v));
     return out;
   }
   return value2;
@@ -33407,7 +33417,7 @@ function values(r, map, key, where) {
     const k = scalarText(r, pair.key, `a key of ${where}.${key}`);
     const v = pair.value?.value;
     if (v === null || v === void 0) continue;
-    out[k] = scalarText(r, pair.value, `${where}.${key}.${k}`);
+    setOwn(out, k, scalarText(r, pair.value, `${where}.${key}.${k}`));
   }
   return out;
 }
@@ -33665,9 +33675,7 @@ function mapJson(value2, visit2) {
   for (const key of Object.keys(value2)) {
     const kept = visit2(key, mapJson(value2[key], visit2));
     if (kept === void 0) continue;
-    if (key === "__proto__")
-      Object.defineProperty(out, key, { value: kept, enumerable: true, writable: true, configurable: true });
-    else out[key] = kept;
+    setOwn(out, key, kept);
   }
   return out;
 }
@@ -33682,7 +33690,7 @@ function collection(doc, key) {
 }
 function objectCounts(doc) {
   const counts = {};
-  for (const [key, value2] of Object.entries(doc)) if (Array.isArray(value2)) counts[key] = value2.length;
+  for (const [key, value2] of Object.entries(doc)) if (Array.isArray(value2)) setOwn(counts, key, value2.length);
   return counts;
 }
 function indexTopLevel(doc, into = /* @__PURE__ */ new Map()) {
@@ -35579,7 +35587,7 @@ function records(n2, kind) {
   const plural = kind === "events" ? "events" : "tracked entities";
   return `${n2} ${n2 === 1 ? noun : plural}`;
 }
-var WIDENS = {
+var WIDENS = keyTable({
   INTEGER_POSITIVE: ["INTEGER_ZERO_OR_POSITIVE", "INTEGER", "NUMBER"],
   INTEGER_ZERO_OR_POSITIVE: ["INTEGER", "NUMBER"],
   INTEGER_NEGATIVE: ["INTEGER", "NUMBER"],
@@ -35587,7 +35595,7 @@ var WIDENS = {
   PERCENTAGE: ["NUMBER"],
   UNIT_INTERVAL: ["NUMBER"],
   TEXT: ["LONG_TEXT"]
-};
+});
 var str2 = (v) => typeof v === "string" && v !== "" ? v : void 0;
 var refs = (v) => Array.isArray(v) ? v.map(idOf).filter((id) => id !== void 0) : [];
 var named = (id, ...objs) => {
@@ -35994,7 +36002,7 @@ function changedOnly(payload, diff) {
     const ids2 = keep.get(key);
     if (ids2 === void 0) continue;
     const objects = value2.filter((obj) => ids2.has(idOf(obj) ?? ""));
-    if (objects.length > 0) out[key] = objects;
+    if (objects.length > 0) setOwn(out, key, objects);
   }
   return out;
 }
@@ -36052,7 +36060,7 @@ var wrapper_default = import__.default;
 
 // src/metadata/canonical.ts
 var stringify = configure({ deterministic: true, circularValue: TypeError, bigint: false });
-var SET_RULES = {
+var SET_RULES = keyTable({
   // IdentifiableObject.attributeValues: a Set, a JSONB map since 2.39.
   attributeValues: (av) => [str3(isRecord(av) ? idOf(av.attribute) : void 0)],
   // IdentifiableObject.translations: a Set of {locale, property, value}.
@@ -36072,11 +36080,11 @@ var SET_RULES = {
   analyticsPeriodBoundaries: (b) => isRecord(b) ? [str3(b.boundaryTarget), str3(b.analyticsPeriodBoundaryType), str3(idOf(b))] : [],
   // LegendSet.legends: a Set; by range, which is also how people read a legend.
   legends: (l) => isRecord(l) ? [num(l.startValue), num(l.endValue), str3(idOf(l))] : []
-};
-var SCOPED_SET_RULES = {
+});
+var SCOPED_SET_RULES = keyTable({
   // CategoryOptionCombo.categoryOptions is a Set; Category.categoryOptions is an ordered List.
   "categoryOptionCombos.categoryOptions": (co) => [str3(idOf(co))]
-};
+});
 var ANALYTICAL_COLLECTIONS = /* @__PURE__ */ new Set([
   "charts",
   "eventCharts",
@@ -36154,9 +36162,7 @@ function canonValue(value2, collection2, key) {
   for (const k of Object.keys(value2).sort()) {
     if (!integerLikeKeys && INTEGER_LIKE.test(k)) integerLikeKeys = true;
     const v = canonValue(value2[k], collection2, k);
-    if (k === "__proto__")
-      Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
-    else out[k] = v;
+    setOwn(out, k, v);
   }
   return out;
 }
@@ -43647,10 +43653,10 @@ var ORDERED_ARRAYS = /* @__PURE__ */ new Set([
   "programStageDataElements",
   "programTrackedEntityAttributes"
 ]);
-var MEMBER_KEYS = {
+var MEMBER_KEYS = keyTable({
   attributeValues: (av) => idOf(av.attribute),
   translations: (tr) => typeof tr.locale === "string" && typeof tr.property === "string" ? `${tr.locale}/${tr.property}` : void 0
-};
+});
 function diffMetadata(payload, current, ignoreKeys) {
   const ignore = /* @__PURE__ */ new Set([...VOLATILE_KEYS, ...ignoreKeys]);
   const collections = [];
@@ -43781,12 +43787,12 @@ function prunedAway(key, value2, ignore) {
   for (const k of Object.keys(value2)) if (k !== "sharing" && !prunedAway(k, value2[k], ignore)) return false;
   return true;
 }
-var DEFAULT_CATEGORY_REFS = {
+var DEFAULT_CATEGORY_REFS = keyTable({
   categoryCombo: "bjDvmb4bfuf",
   category: "GLevLNI9wkl",
   categoryOption: "xYerKDKCefk",
   categoryOptionCombo: "HllvX50cXC0"
-};
+});
 function isDefaultCategoryRef(key, value2) {
   const id = DEFAULT_CATEGORY_REFS[key];
   return id !== void 0 && idOf(value2) === id;
@@ -44071,7 +44077,7 @@ function accessMap(entries, uidKey) {
   for (const entry of entries) {
     if (!isRecord(entry) || typeof entry.access !== "string") continue;
     const id = typeof entry.id === "string" ? entry.id : entry[uidKey];
-    if (typeof id === "string") out[id] = { id, access: entry.access };
+    if (typeof id === "string") setOwn(out, id, { id, access: entry.access });
   }
   return out;
 }
@@ -44084,7 +44090,7 @@ function withSharingOf(target2, source) {
   if (!ACCESS_KEYS.some((key) => isPresent(source[key]))) return target2;
   const out = {};
   for (const [key, value2] of Object.entries(target2)) {
-    if (!ACCESS_KEYS.includes(key)) out[key] = value2;
+    if (!ACCESS_KEYS.includes(key)) setOwn(out, key, value2);
   }
   for (const key of ACCESS_KEYS) {
     if (isPresent(source[key])) out[key] = cloneJson(source[key]);
@@ -45856,8 +45862,10 @@ var PRESET_ORDER = [
   "hnqis2-another-server",
   "hnqis2-enabled-server"
 ];
-var PRESET_TEXTS = Object.fromEntries(
-  PRESET_ORDER.filter((name) => PRESET_FILES[name] !== void 0).map((name) => [name, PRESET_FILES[name]])
+var PRESET_TEXTS = keyTable(
+  Object.fromEntries(
+    PRESET_ORDER.filter((name) => PRESET_FILES[name] !== void 0).map((name) => [name, PRESET_FILES[name]])
+  )
 );
 function presetName(kind, target2) {
   return target2.startsWith(`${kind}-`) ? target2 : `${kind}-${target2}`;
@@ -46003,8 +46011,12 @@ function removeObjectAttributes(doc, attributes) {
     const objects = doc[collectionKey];
     if (!Array.isArray(objects) || keys.length === 0) continue;
     const drop2 = new Set(keys);
-    out[collectionKey] = objects.map(
-      (obj) => isRecord(obj) ? Object.fromEntries(Object.entries(obj).filter(([key]) => !drop2.has(key))) : obj
+    setOwn(
+      out,
+      collectionKey,
+      objects.map(
+        (obj) => isRecord(obj) ? Object.fromEntries(Object.entries(obj).filter(([key]) => !drop2.has(key))) : obj
+      )
     );
   }
   return out;
@@ -46195,7 +46207,7 @@ function serverChange(program, repoText) {
       const id = isRecord(obj) ? idOf(obj) : void 0;
       return id !== void 0 && !onServer.has(id) ? [id] : [];
     });
-    if (gone.length > 0) removed[collection2] = gone;
+    if (gone.length > 0) setOwn(removed, collection2, gone);
   }
   return { program, diff, removed, newFile: repoText === void 0 };
 }

@@ -8,6 +8,7 @@ import { checkedPath, readTextInside, workspaceBoundary } from '../util/paths.ts
 import { join, relative, resolve } from 'node:path';
 import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { ConfigError, type SourceLocation } from '../errors.ts';
+import { setOwn } from '../util/own-keys.ts';
 
 export type Scalar = string | number | boolean;
 
@@ -121,7 +122,7 @@ function values(r: Reader, map: Node, key: string, where: string): Record<string
     const k = scalarText(r, pair.key, `a key of ${where}.${key}`);
     const v = (pair.value as { value?: unknown } | null)?.value;
     if (v === null || v === undefined) continue;
-    out[k] = scalarText(r, pair.value, `${where}.${key}.${k}`);
+    setOwn(out, k, scalarText(r, pair.value, `${where}.${key}.${k}`));
   }
   return out;
 }

@@ -11,6 +11,7 @@ import { validateAgainstSchema } from './schema.ts';
 import { REMOVAL_GROUPS, TARGETS } from './types.ts';
 import type { Config, Preset, ProgramKind, Removals, ResolvedTransform, Target } from './types.ts';
 import { YamlSource } from './yaml-errors.ts';
+import { keyTable } from '../util/own-keys.ts';
 
 const PROGRAM_KINDS: readonly ProgramKind[] = ['tracker', 'hnqis2'];
 
@@ -24,8 +25,10 @@ const PRESET_ORDER = [
 ] as const;
 
 /** The bundled preset files by name, in the order allPresets() lists them (allPresets() checks none is missing; a test runs it). */
-export const PRESET_TEXTS: Readonly<Record<string, string>> = Object.fromEntries(
-  PRESET_ORDER.filter((name) => PRESET_FILES[name] !== undefined).map((name) => [name, PRESET_FILES[name] as string]),
+export const PRESET_TEXTS: Readonly<Record<string, string>> = keyTable(
+  Object.fromEntries(
+    PRESET_ORDER.filter((name) => PRESET_FILES[name] !== undefined).map((name) => [name, PRESET_FILES[name] as string]),
+  ),
 );
 
 /** The preset file name for a kind and target: `tracker-another-server`, but `hnqis2-enabled-server`. */

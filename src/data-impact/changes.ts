@@ -22,6 +22,7 @@
 import type { MetadataDiff, ObjectChange } from '../metadata/diff.ts';
 import { idOf, isRecord } from '../metadata/json.ts';
 import { collection, indexTopLevel, type MetadataDocument, type MetadataObject } from '../metadata/types.ts';
+import { keyTable } from '../util/own-keys.ts';
 
 export type ImpactChange =
   | 'option-removed'
@@ -94,7 +95,7 @@ type Index = Map<string, MetadataObject>;
  * (DHIS2's ValueType: a positive integer is an integer is a number; a percentage and a unit interval are numbers;
  * LONG_TEXT only lifts TEXT's length limit). Nothing is stranded, so nothing is counted.
  */
-const WIDENS: Readonly<Record<string, readonly string[]>> = {
+const WIDENS: Readonly<Record<string, readonly string[]>> = keyTable({
   INTEGER_POSITIVE: ['INTEGER_ZERO_OR_POSITIVE', 'INTEGER', 'NUMBER'],
   INTEGER_ZERO_OR_POSITIVE: ['INTEGER', 'NUMBER'],
   INTEGER_NEGATIVE: ['INTEGER', 'NUMBER'],
@@ -102,7 +103,7 @@ const WIDENS: Readonly<Record<string, readonly string[]>> = {
   PERCENTAGE: ['NUMBER'],
   UNIT_INTERVAL: ['NUMBER'],
   TEXT: ['LONG_TEXT'],
-};
+});
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 const refs = (v: unknown): string[] => (Array.isArray(v) ? v.map(idOf).filter((id) => id !== undefined) : []);

@@ -20,6 +20,7 @@ import { createHash } from 'node:crypto';
 import { configure } from 'safe-stable-stringify';
 import { compareStrings, idOf, isRecord } from './json.ts';
 import type { MetadataDocument } from './types.ts';
+import { keyTable, setOwn } from '../util/own-keys.ts';
 
 // A cycle cannot come from JSON; if one shows up it is a bug and must not be written out as "[Circular]".
 const stringify = configure({ deterministic: true, circularValue: TypeError, bigint: false });
@@ -30,7 +31,7 @@ type SortKey = readonly (string | number)[];
  * Arrays DHIS2 holds as unordered Sets (dhis2-core), by property name, anywhere in the document, with the
  * natural key of their items.
  */
-const SET_RULES: Readonly<Record<string, (item: unknown) => SortKey>> = {
+const SET_RULES: Readonly<Record<string, (item: unknown) => SortKey>> = keyTable({
   // IdentifiableObject.attributeValues: a Set, a JSONB map since 2.39.
   attributeValues: (av) => [str(isRecord(av) ? idOf(av.attribute) : undefined)],
   // IdentifiableObject.translations: a Set of {locale, property, value}.
@@ -51,13 +52,13 @@ const SET_RULES: Readonly<Record<string, (item: unknown) => SortKey>> = {
     isRecord(b) ? [str(b.boundaryTarget), str(b.analyticsPeriodBoundaryType), str(idOf(b))] : [],
   // LegendSet.legends: a Set; by range, which is also how people read a legend.
   legends: (l) => (isRecord(l) ? [num(l.startValue), num(l.endValue), str(idOf(l))] : []),
-};
+});
 
 /** Rules that only hold inside one top-level collection, keyed `collection.property`. */
-const SCOPED_SET_RULES: Readonly<Record<string, (item: unknown) => SortKey>> = {
+const SCOPED_SET_RULES: Readonly<Record<string, (item: unknown) => SortKey>> = keyTable({
   // CategoryOptionCombo.categoryOptions is a Set; Category.categoryOptions is an ordered List.
   'categoryOptionCombos.categoryOptions': (co) => [str(idOf(co))],
-};
+});
 
 /** Analytical objects keep organisationUnits as an ordered List (the order of rows/columns in the output). */
 const ANALYTICAL_COLLECTIONS = new Set([
@@ -178,9 +179,7 @@ function canonValue(value: unknown, collection: string, key: string): unknown {
   for (const k of Object.keys(value).sort()) {
     if (!integerLikeKeys && INTEGER_LIKE.test(k)) integerLikeKeys = true;
     const v = canonValue(value[k], collection, k);
-    if (k === '__proto__')
-      Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
-    else out[k] = v;
+    setOwn(out, k, v);
   }
   return out;
 }

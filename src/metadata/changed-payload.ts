@@ -12,6 +12,7 @@
 import { idOf } from './json.ts';
 import type { MetadataDiff } from './diff.ts';
 import { collection, type MetadataDocument, type MetadataObject } from './types.ts';
+import { setOwn } from '../util/own-keys.ts';
 
 /** Ids of the payload objects that are new or changed, per collection. */
 export function changedIds(diff: MetadataDiff): Map<string, Set<string>> {
@@ -34,7 +35,7 @@ export function changedOnly(payload: MetadataDocument, diff: MetadataDiff): Meta
     const ids = keep.get(key);
     if (ids === undefined) continue;
     const objects = (value as MetadataObject[]).filter((obj) => ids.has(idOf(obj) ?? ''));
-    if (objects.length > 0) out[key] = objects;
+    if (objects.length > 0) setOwn<unknown>(out, key, objects);
   }
   return out;
 }

@@ -25,6 +25,7 @@ import { LEGACY_ACCESS_KEYS } from './keys.ts';
 import { idOf, isRecord, mapJson, type JsonRecord } from './json.ts';
 import type { MetadataDocument, MetadataObject } from './types.ts';
 import { redact } from '../util/secrets.ts';
+import { keyTable } from '../util/own-keys.ts';
 
 export interface FieldChange {
   /** e.g. "name", "programStageDataElements[Qe8dppjr9L3].compulsory", "sharing.public". */
@@ -121,11 +122,11 @@ const ORDERED_ARRAYS = new Set([
 ]);
 
 /** How the members of nested arrays are matched, by property name; otherwise by `id`. */
-const MEMBER_KEYS: Readonly<Record<string, (item: JsonRecord) => string | undefined>> = {
+const MEMBER_KEYS: Readonly<Record<string, (item: JsonRecord) => string | undefined>> = keyTable({
   attributeValues: (av) => idOf(av.attribute),
   translations: (tr) =>
     typeof tr.locale === 'string' && typeof tr.property === 'string' ? `${tr.locale}/${tr.property}` : undefined,
-};
+});
 
 export function diffMetadata(
   payload: MetadataDocument,
@@ -325,12 +326,12 @@ function prunedAway(key: string, value: unknown, ignore: ReadonlySet<string>): b
  * gets on import: a reference to the default means the same as none (the Program Config App's backups,
  * for one, drop `categoryCombo` from programs and data elements).
  */
-const DEFAULT_CATEGORY_REFS: Readonly<Record<string, string>> = {
+const DEFAULT_CATEGORY_REFS: Readonly<Record<string, string>> = keyTable({
   categoryCombo: 'bjDvmb4bfuf',
   category: 'GLevLNI9wkl',
   categoryOption: 'xYerKDKCefk',
   categoryOptionCombo: 'HllvX50cXC0',
-};
+});
 
 function isDefaultCategoryRef(key: string, value: unknown): boolean {
   const id = DEFAULT_CATEGORY_REFS[key];

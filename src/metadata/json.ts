@@ -1,3 +1,5 @@
+import { setOwn } from '../util/own-keys.ts';
+
 /**
  * Small helpers for walking parsed JSON. Objects are rebuilt with own properties defined, never assigned
  * through the prototype chain: a key named `__proto__` in server data stays a plain key.
@@ -34,9 +36,7 @@ export function mapJson(value: unknown, visit: (key: string, value: unknown) => 
   for (const key of Object.keys(value)) {
     const kept = visit(key, mapJson(value[key], visit));
     if (kept === undefined) continue;
-    if (key === '__proto__')
-      Object.defineProperty(out, key, { value: kept, enumerable: true, writable: true, configurable: true });
-    else out[key] = kept;
+    setOwn(out, key, kept);
   }
   return out;
 }

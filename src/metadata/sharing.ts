@@ -10,6 +10,7 @@
 import { LEGACY_ACCESS_KEYS } from './keys.ts';
 import { cloneJson, isRecord, type JsonRecord } from './json.ts';
 import type { MetadataObject } from './types.ts';
+import { setOwn } from '../util/own-keys.ts';
 
 /** The first DHIS2 minor version that ignores the legacy keys (and resets sharing sent without `public`). */
 export const SHARING_ONLY_FROM_MINOR = 41;
@@ -69,7 +70,7 @@ function accessMap(entries: unknown, uidKey: string): Record<string, { id: strin
   for (const entry of entries) {
     if (!isRecord(entry) || typeof entry.access !== 'string') continue;
     const id = typeof entry.id === 'string' ? entry.id : entry[uidKey];
-    if (typeof id === 'string') out[id] = { id, access: entry.access };
+    if (typeof id === 'string') setOwn(out, id, { id, access: entry.access });
   }
   return out;
 }
@@ -96,7 +97,7 @@ export function withSharingOf(target: MetadataObject, source: MetadataObject): M
   if (!ACCESS_KEYS.some((key) => isPresent(source[key]))) return target;
   const out: MetadataObject = {};
   for (const [key, value] of Object.entries(target)) {
-    if (!ACCESS_KEYS.includes(key)) out[key] = value;
+    if (!ACCESS_KEYS.includes(key)) setOwn(out, key, value);
   }
   for (const key of ACCESS_KEYS) {
     if (isPresent(source[key])) out[key] = cloneJson(source[key]);

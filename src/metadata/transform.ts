@@ -16,6 +16,7 @@ import { REMOVAL_GROUPS } from '../config/types.ts';
 import { cloneJson, idOf, isRecord, mapJson } from './json.ts';
 import { REMOVAL_KEYS } from './keys.ts';
 import type { MetadataDocument } from './types.ts';
+import { setOwn } from '../util/own-keys.ts';
 
 /** Returns the document with `t` applied; the input is left untouched. */
 export function transformExport(doc: MetadataDocument, t: ResolvedTransform): MetadataDocument {
@@ -85,8 +86,12 @@ function removeObjectAttributes(doc: MetadataDocument, attributes: Record<string
     const objects = doc[collectionKey];
     if (!Array.isArray(objects) || keys.length === 0) continue;
     const drop = new Set(keys);
-    out[collectionKey] = objects.map((obj: unknown) =>
-      isRecord(obj) ? Object.fromEntries(Object.entries(obj).filter(([key]) => !drop.has(key))) : obj,
+    setOwn(
+      out,
+      collectionKey,
+      objects.map((obj: unknown) =>
+        isRecord(obj) ? Object.fromEntries(Object.entries(obj).filter(([key]) => !drop.has(key))) : obj,
+      ),
     );
   }
   return out;

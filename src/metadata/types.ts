@@ -1,4 +1,5 @@
 import { idOf, isRecord } from './json.ts';
+import { setOwn } from '../util/own-keys.ts';
 
 /** A DHIS2 metadata object as JSON: `id` plus whatever the schema has. */
 export type MetadataObject = Record<string, unknown> & { id?: string };
@@ -17,7 +18,7 @@ export function collection(doc: MetadataDocument, key: string): MetadataObject[]
 /** Number of objects per top-level collection. */
 export function objectCounts(doc: MetadataDocument): Record<string, number> {
   const counts: Record<string, number> = {};
-  for (const [key, value] of Object.entries(doc)) if (Array.isArray(value)) counts[key] = value.length;
+  for (const [key, value] of Object.entries(doc)) if (Array.isArray(value)) setOwn(counts, key, value.length);
   return counts;
 }
 

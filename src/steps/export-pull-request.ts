@@ -33,6 +33,7 @@ import { redact } from '../util/secrets.ts';
 import { commitLine } from '../util/text.ts';
 import { detailSectionAs, type DiffView, type ProgramOutcome } from '../report/import-summary.ts';
 import { DIFF_IGNORE_KEYS } from '../plan/plan.ts';
+import { setOwn } from '../util/own-keys.ts';
 
 /** One program as the export just read it. */
 export interface ExportedProgram {
@@ -96,7 +97,7 @@ export function serverChange(program: ExportedProgram, repoText: string | undefi
       const id = isRecord(obj) ? idOf(obj) : undefined;
       return id !== undefined && !onServer.has(id) ? [id] : [];
     });
-    if (gone.length > 0) removed[collection] = gone;
+    if (gone.length > 0) setOwn(removed, collection, gone);
   }
   return { program, diff, removed, newFile: repoText === undefined };
 }

@@ -16,6 +16,7 @@ import { encodeQueryComponent } from '../dhis2/query.ts';
 import { UserError } from '../errors.ts';
 import { markdownText } from '../github/markdown.ts';
 import { commitLine, logText } from './text.ts';
+import { setOwn } from './own-keys.ts';
 
 /** What a secret is replaced with. */
 export const MASK = '***';
@@ -203,7 +204,7 @@ function walk(value: unknown): unknown {
     const json = (value as { toJSON?: () => unknown }).toJSON;
     if (typeof json === 'function') return walk(json.call(value));
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[redact(k)] = walk(v);
+    for (const [k, v] of Object.entries(value)) setOwn(out, redact(k), walk(v));
     return out;
   }
   return value;

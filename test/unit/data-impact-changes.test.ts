@@ -200,3 +200,28 @@ describe('dataImpactItems', () => {
     expect(new Set(items.map((x) => queryKey(x.query))).size).toBe(1);
   });
 });
+
+describe('a value type that names an Object.prototype member', () => {
+  // A file (or a server) can carry any text as a valueType; the widening table must read it as unknown.
+  it('is an unknown type: the change is counted, nothing crashes', () => {
+    const before = serverExport();
+    byId(before, 'dataElements', 'LtlzGAPWWo8').valueType = 'constructor';
+    const after = structuredClone(before);
+    byId(after, 'dataElements', 'LtlzGAPWWo8').valueType = 'NUMBER';
+    const serverObjects = new Map<string, MetadataObject>();
+    for (const v of Object.values(before)) {
+      if (Array.isArray(v)) for (const o of v as MetadataObject[]) serverObjects.set(o.id as string, o);
+    }
+    const items = dataImpactItems({
+      programId: 'SSLpOM0r1U7',
+      before,
+      serverObjects,
+      after,
+      diff: diffMetadata(after, serverObjects, []),
+    });
+    expect(items.map((i) => [i.change, i.detail])).toContainEqual([
+      'value-type-changed',
+      { oldValueType: 'constructor', newValueType: 'NUMBER' },
+    ]);
+  });
+});
