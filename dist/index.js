@@ -33033,6 +33033,80 @@ async function filesAtRevision(workspace, rev, paths, remote = "origin") {
 
 // src/plan/metadata-file.ts
 var import_yaml2 = __toESM(require_dist(), 1);
+
+// src/metadata/json.ts
+function isRecord(value2) {
+  return typeof value2 === "object" && value2 !== null && !Array.isArray(value2);
+}
+function idOf(value2) {
+  if (!isRecord(value2)) return void 0;
+  return typeof value2.id === "string" ? value2.id : void 0;
+}
+function exceedsDepth(value2, max) {
+  return typeof value2 === "object" && value2 !== null && containerTooDeep(value2, 0, max);
+}
+function containerTooDeep(v, depth, max) {
+  if (depth >= max) return true;
+  if (Array.isArray(v)) {
+    for (const child of v) {
+      if (typeof child === "object" && child !== null && containerTooDeep(child, depth + 1, max)) return true;
+    }
+    return false;
+  }
+  for (const key in v) {
+    const child = v[key];
+    if (typeof child === "object" && child !== null && containerTooDeep(child, depth + 1, max)) return true;
+  }
+  return false;
+}
+function withoutKeys(value2, drop2, onDrop) {
+  if (typeof value2 !== "object" || value2 === null) return value2;
+  if (Array.isArray(value2)) {
+    let out2;
+    for (let i = 0; i < value2.length; i++) {
+      const item = value2[i];
+      const kept = withoutKeys(item, drop2, onDrop);
+      if (kept !== item && out2 === void 0) out2 = value2.slice(0, i);
+      out2?.push(kept);
+    }
+    return out2 ?? value2;
+  }
+  const obj = value2;
+  let out;
+  const keys = Object.keys(obj);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i];
+    const child = obj[key];
+    const dropped = drop2.has(key);
+    if (dropped) onDrop?.(key);
+    const kept = dropped ? void 0 : withoutKeys(child, drop2, onDrop);
+    if ((dropped || kept !== child) && out === void 0) {
+      out = {};
+      for (let j = 0; j < i; j++) setOwn(out, keys[j], obj[keys[j]]);
+    }
+    if (out !== void 0 && !dropped) setOwn(out, key, kept);
+  }
+  return out ?? value2;
+}
+function cloneJson(value2) {
+  return mapJson(value2, (_key, v) => v);
+}
+function mapJson(value2, visit2) {
+  if (Array.isArray(value2)) return value2.map((item) => mapJson(item, visit2));
+  if (!isRecord(value2)) return value2;
+  const out = {};
+  for (const key of Object.keys(value2)) {
+    const kept = visit2(key, mapJson(value2[key], visit2));
+    if (kept === void 0) continue;
+    setOwn(out, key, kept);
+  }
+  return out;
+}
+function compareStrings(a, b) {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+// src/plan/metadata-file.ts
 var MAX_JSON_DEPTH = 100;
 var HEADER_KEYS = /* @__PURE__ */ new Set(["system", "package", "date"]);
 function position(text, offset) {
@@ -33147,20 +33221,27 @@ function readMetadataFile(workspace, path, hint, progress) {
   return parseMetadataText(text, path, progress);
 }
 var LARGE_FILE_CHARS = 2e7;
+function notJson(text, path) {
+  const problem = scanJson(text);
+  if (!problem) return new UserError(`${path} is not valid JSON`, { file: path });
+  const at = position(text, problem.offset);
+  return new UserError(`${path} is not valid JSON at line ${at.line}, column ${at.column}: ${problem.problem}`, {
+    file: path,
+    ...at
+  });
+}
 function parseMetadataText(source, path, progress) {
   const text = source.replace(/^\uFEFF/, "");
   if (progress && text.length >= LARGE_FILE_CHARS) {
     progress(`reading ${path} (${Math.round(text.length / 1e6)} MB of JSON)\u2026`);
   }
-  const problem = scanJson(text);
-  if (problem) {
-    const at = position(text, problem.offset);
-    throw new UserError(`${path} is not valid JSON at line ${at.line}, column ${at.column}: ${problem.problem}`, {
-      file: path,
-      ...at
-    });
+  let doc;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    throw notJson(text, path);
   }
-  const doc = JSON.parse(text);
+  if (exceedsDepth(doc, MAX_JSON_DEPTH)) throw notJson(text, path);
   if (doc === null || typeof doc !== "object" || Array.isArray(doc)) {
     throw new UserError(`${path} is not a DHIS2 metadata document (expected a JSON object of collections)`, {
       file: path,
@@ -33655,32 +33736,6 @@ function scan(text) {
     }
   }
   return { objects, lineStarts };
-}
-
-// src/metadata/json.ts
-function isRecord(value2) {
-  return typeof value2 === "object" && value2 !== null && !Array.isArray(value2);
-}
-function idOf(value2) {
-  if (!isRecord(value2)) return void 0;
-  return typeof value2.id === "string" ? value2.id : void 0;
-}
-function cloneJson(value2) {
-  return mapJson(value2, (_key, v) => v);
-}
-function mapJson(value2, visit2) {
-  if (Array.isArray(value2)) return value2.map((item) => mapJson(item, visit2));
-  if (!isRecord(value2)) return value2;
-  const out = {};
-  for (const key of Object.keys(value2)) {
-    const kept = visit2(key, mapJson(value2[key], visit2));
-    if (kept === void 0) continue;
-    setOwn(out, key, kept);
-  }
-  return out;
-}
-function compareStrings(a, b) {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 // src/metadata/types.ts
@@ -36746,7 +36801,7 @@ function getGlobal() {
   return {};
 }
 var G = getGlobal();
-var FormDataCtor = typeof G.FormData !== "undefined" ? G.FormData : void 0;
+var FormDataCtor = void 0;
 var isFormData = (thing) => {
   if (!thing) return false;
   if (FormDataCtor && thing instanceof FormDataCtor) return true;
@@ -42340,20 +42395,14 @@ function formatSeconds(ms) {
 var MAX_SERVER_DEPTH = 1e3;
 var TooDeepError = class extends Dhis2Error {
 };
+var withinDepth = /* @__PURE__ */ new WeakSet();
 function checkServerDepth(value2, what, max = MAX_SERVER_DEPTH) {
-  const values2 = [value2];
-  const depths = [0];
-  while (values2.length > 0) {
-    const v = values2.pop();
-    const depth = depths.pop();
-    if (typeof v !== "object" || v === null) continue;
-    if (depth >= max) throw tooDeep(what, max);
-    for (const child of Array.isArray(v) ? v : Object.values(v)) {
-      if (typeof child === "object" && child !== null) {
-        values2.push(child);
-        depths.push(depth + 1);
-      }
-    }
+  if (typeof value2 !== "object" || value2 === null || max === MAX_SERVER_DEPTH && withinDepth.has(value2)) return;
+  if (exceedsDepth(value2, max)) throw tooDeep(what, max);
+  if (max !== MAX_SERVER_DEPTH) return;
+  withinDepth.add(value2);
+  for (const child of Array.isArray(value2) ? value2 : Object.values(value2)) {
+    if (typeof child === "object" && child !== null) withinDepth.add(child);
   }
 }
 function tooDeep(what, max) {
@@ -42410,7 +42459,8 @@ function referencedLegendSetIds(doc) {
       }
       continue;
     }
-    for (const [key, child] of Object.entries(value2)) {
+    for (const key in value2) {
+      const child = value2[key];
       if (key === "legendSets" && Array.isArray(child)) child.forEach(add);
       else if (key === "legendSet") add(child);
       else if (key === "legend" && isRecord(child)) add(child.set);
@@ -44459,11 +44509,7 @@ function buildRestorePlan(file, programId, options, server, unmanaged = DEFAULT_
   if (sharingOnly(server.minor)) {
     const drop2 = new Set(LEGACY_SHARING_KEYS);
     let removed = 0;
-    result = mapJson(payload, (key, value2) => {
-      if (!drop2.has(key)) return value2;
-      removed++;
-      return void 0;
-    });
+    result = withoutKeys(payload, drop2, () => removed++);
     if (removed > 0) {
       notes.push(
         `Removed ${count(removed, "legacy sharing keys")} (${LEGACY_SHARING_KEYS.join(", ")}): DHIS2 2.${server.minor} ignores them.`
@@ -45040,11 +45086,12 @@ function commitFailureError(f, minor) {
     message: `DHIS2 2.${minor} cannot update a ${f.type || "program rule"} action that has a notification template (templateUid ${f.templateUid}): importMode=VALIDATE accepts it but the import fails (TransientPropertyValueException), since 2.42. To apply this change, give the action a new UID in the file (and in its rule's programRuleActions): DHIS2 creates the new action, which works, and restore removes the old one after the import. Or make the change in the DHIS2 Maintenance app.`
   };
 }
-async function planAndValidate(client, settings, source, reporter, whileReading) {
+async function planAndValidate(client, settings, source, reporter, whileReading, onReading) {
   const { entry } = source;
   const reading = readCurrentExport(client, entry.id);
   reading.catch(() => {
   });
+  onReading?.(reading);
   await new Promise((resolve9) => setImmediate(resolve9));
   const file = await source.load();
   await whileReading?.(file);
@@ -46024,23 +46071,24 @@ function removeObjectAttributes(doc, attributes) {
 
 // src/steps/collect-program.ts
 var LEGEND_SET_FIELDS = ":owner";
-async function collectProgram(client, programId, dependencyExport) {
-  const [dependency, programSections] = await Promise.all([
-    dependencyExport ?? client.getProgramMetadata(programId),
-    // Missing from the dependency export before dhis2-core PR #15903.
-    client.getCollection("programSections", { filter: `program.id:eq:${programId}`, fields: ":owner" })
-  ]);
-  const legendSetIds = referencedLegendSetIds({ ...dependency, programSections });
-  const legendSets = legendSetIds.length > 0 ? await client.getObjects("legendSets", legendSetIds, LEGEND_SET_FIELDS) : [];
-  return assembleExport({
-    dependencyExport: dependency,
-    programSections,
-    legendSets,
-    referencedLegendSets: legendSetIds
+async function readExportParts(client, programId, dependency) {
+  const sections = client.getCollection("programSections", { filter: `program.id:eq:${programId}`, fields: ":owner" });
+  sections.catch(() => {
   });
+  const dependencyExport = await dependency;
+  if (dependencyExport === void 0) return void 0;
+  const programSections = await sections;
+  const legendSetIds = referencedLegendSetIds({ ...dependencyExport, programSections });
+  const legendSets = legendSetIds.length > 0 ? await client.getObjects("legendSets", legendSetIds, LEGEND_SET_FIELDS) : [];
+  return { dependencyExport, programSections, legendSets, referencedLegendSets: legendSetIds };
 }
-async function buildExport(client, config2, entry, dependencyExport) {
-  const raw = await collectProgram(client, entry.id, dependencyExport);
+async function collectProgram(client, programId, parts) {
+  const read = await (parts ?? readExportParts(client, programId, client.getProgramMetadata(programId)));
+  if (read === void 0) throw new Dhis2Error(`program ${programId} is not on the server`, 404);
+  return assembleExport(read);
+}
+async function buildExport(client, config2, entry, parts) {
+  const raw = await collectProgram(client, entry.id, parts);
   const program = collection(raw, "programs").find((p) => p.id === entry.id);
   const kind = programKind(raw, entry.id);
   let transform;
@@ -47196,7 +47244,7 @@ var COMMIT_PARAMS = {
   atomicMode: "ALL",
   async: true
 };
-async function saveRollbackPoint(client, settings, planned) {
+async function saveRollbackPoint(client, settings, planned, parts) {
   if (!planned.onServer) return void 0;
   const config2 = {
     ...settings.config,
@@ -47205,7 +47253,8 @@ async function saveRollbackPoint(client, settings, planned) {
     remove: {},
     attributes: {}
   };
-  const { text } = await buildExport(client, config2, planned.entry, planned.current);
+  const read = parts ?? readExportParts(client, planned.entry.id, Promise.resolve(planned.current));
+  const { text } = await buildExport(client, config2, planned.entry, read);
   return writeRunFile(settings, join8(rollbackDir(settings), `${planned.entry.id}.json`), text, "rollback point");
 }
 function hasDeletions(planned) {
@@ -47271,8 +47320,8 @@ async function finish(settings, reporter, client, all3, rollback, heading) {
   await reporter.summary(restoreMarkdown(settings, client.system.version, all3, rollback, heading));
   return status !== "ERROR";
 }
-async function rollbackPoint(client, settings, planned, reporter, rollback) {
-  const file = await saveRollbackPoint(client, settings, planned);
+async function rollbackPoint(client, settings, planned, reporter, rollback, parts) {
+  const file = await saveRollbackPoint(client, settings, planned, parts);
   if (!file) return;
   rollback.files.push(file);
   reporter.info(`Program ${planned.entry.id}: rollback point saved as ${file}`);
@@ -47453,10 +47502,16 @@ async function restoreLocked(settings, reporter, client) {
   const rollback = { files: [], artifacts: [] };
   const planned = [];
   const failed = [];
+  const rollbackParts = /* @__PURE__ */ new Map();
   for (const source of await programSources(client, settings, reporter)) {
     const { entry } = source;
     try {
-      const { planned: p, report } = await planAndValidate(client, settings, source, reporter);
+      const { planned: p, report } = await planAndValidate(client, settings, source, reporter, void 0, (reading) => {
+        const parts = readExportParts(client, entry.id, reading);
+        parts.catch(() => {
+        });
+        rollbackParts.set(entry.id, parts);
+      });
       if (report.status !== "ERROR") {
         planned.push(p);
         continue;
@@ -47518,7 +47573,7 @@ async function restoreLocked(settings, reporter, client) {
       }
       let report;
       try {
-        await rollbackPoint(client, settings, p, reporter, rollback);
+        await rollbackPoint(client, settings, p, reporter, rollback, rollbackParts.get(p.entry.id));
         report = nothingToSend ? nothingImported() : await client.importMetadata(p.payload, COMMIT_PARAMS);
       } catch (e) {
         if (!isUserError(e)) throw e;

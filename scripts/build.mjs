@@ -6,7 +6,7 @@
 // are fixed, so a rebuild diffs line by line. DHIS2's engines (@dhis2/rule-engine, @dhis2/expression-parser: Kotlin/JS,
 // about 1.5 MB each) are on demand too: only `check` (and the checks of `dry-run`) load them.
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 
 // DHIS2_METADATA_BUILD_DIR builds elsewhere (a private build for tests: DHIS2_METADATA_TEST_DIST), never dist/.
 const OUT = process.env.DHIS2_METADATA_BUILD_DIR || 'dist';
@@ -46,7 +46,9 @@ const onDemand = {
 // Two parts of axios that a DHIS2 client never uses cost every run its start-up time (about 20 ms of the 100 ms
 // it takes to load): the fetch adapter, which probes fetch/Request/Response when loaded and so loads Node's
 // undici (axios picks its http adapter in Node: lib/adapters/adapters.js), and form-data with mime-db
-// (multipart bodies: ours are JSON). Both are replaced by stubs that say so if ever reached.
+// (multipart bodies: ours are JSON). Both are replaced by stubs that say so if ever reached. And axios's
+// utils read `globalThis.FormData` when loaded, a lazy global in Node that loads undici too (about 16 ms):
+// the constructor is left unread, and isFormData still knows a FormData by its tag (kindOf 'formdata').
 const axiosUnused = {
   name: 'axios-unused',
   setup(b) {
@@ -60,6 +62,13 @@ const axiosUnused = {
         ? { path: 'form-data', namespace: 'axios-unused' }
         : undefined,
     );
+    b.onLoad({ filter: /axios[\\/]lib[\\/]utils\.js$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      const probe = "const FormDataCtor = typeof G.FormData !== 'undefined' ? G.FormData : undefined;";
+      // An axios that no longer has this line fails the build here, rather than loading undici unnoticed.
+      if (!source.includes(probe)) throw new Error(`axios-unused: ${args.path} no longer reads FormData as expected`);
+      return { contents: source.replace(probe, 'const FormDataCtor = undefined;'), loader: 'js' };
+    });
     b.onLoad({ filter: /^axios-fetch$/, namespace: 'axios-unused' }, () => ({
       contents: 'export const getFetch = () => false; export default false;',
       loader: 'js',

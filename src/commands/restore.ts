@@ -22,6 +22,7 @@ import { artifactName, uploadArtifact } from '../github/artifact.ts';
 import { blocks, cell } from '../github/markdown.ts';
 import { provenanceLine, serverTitle } from '../github/pr-comment.ts';
 import { isEmptyPayload, objectCount } from '../metadata/changed-payload.ts';
+import type { ExportParts } from '../metadata/assemble.ts';
 import { diffMetadata } from '../metadata/diff.ts';
 import { collection, type MetadataDocument, type MetadataObject } from '../metadata/types.ts';
 import { countPlanImpact } from '../data-impact/count.ts';
@@ -35,7 +36,7 @@ import {
 } from '../data-impact/section.ts';
 import type { Reporter } from '../reporter.ts';
 import { connect } from '../steps/connect.ts';
-import { buildExport } from '../steps/collect-program.ts';
+import { buildExport, readExportParts } from '../steps/collect-program.ts';
 import { outcomeOf, planAndValidate } from '../plan/validate-plan.ts';
 import {
   changesLine,
@@ -59,11 +60,16 @@ export const COMMIT_PARAMS = {
   async: true,
 } as const;
 
-/** Saves the server's current state of the program, as `export` with the current-server preset writes it. */
+/**
+ * Saves the server's current state of the program, as `export` with the current-server preset writes it, from
+ * `parts`: the export the plan was made against (the state the reviewed diff describes: the program is not
+ * read twice) with the sections and legend sets read beside the plan (readExportParts).
+ */
 async function saveRollbackPoint(
   client: Dhis2Client,
   settings: Settings,
   planned: ProgramPlan,
+  parts: Promise<ExportParts | undefined> | undefined,
 ): Promise<string | undefined> {
   if (!planned.onServer) return undefined;
   const config = {
@@ -73,9 +79,8 @@ async function saveRollbackPoint(
     remove: {},
     attributes: {},
   };
-  // From the export the plan was made against (read moments ago, and the state the reviewed diff describes):
-  // the program is not read twice.
-  const { text } = await buildExport(client, config, planned.entry, planned.current);
+  const read = parts ?? readExportParts(client, planned.entry.id, Promise.resolve(planned.current));
+  const { text } = await buildExport(client, config, planned.entry, read);
   return writeRunFile(settings, join(rollbackDir(settings), `${planned.entry.id}.json`), text, 'rollback point');
 }
 
@@ -183,8 +188,9 @@ async function rollbackPoint(
   planned: ProgramPlan,
   reporter: Reporter,
   rollback: { files: string[]; artifacts: string[] },
+  parts: Promise<ExportParts | undefined> | undefined,
 ): Promise<void> {
-  const file = await saveRollbackPoint(client, settings, planned);
+  const file = await saveRollbackPoint(client, settings, planned, parts);
   if (!file) return;
   rollback.files.push(file);
   reporter.info(`Program ${planned.entry.id}: rollback point saved as ${file}`);
@@ -434,10 +440,16 @@ async function restoreLocked(settings: Settings, reporter: Reporter, client: Dhi
   // 1. Plan and validate every program: nothing is committed unless all of them validate.
   const planned: ProgramPlan[] = [];
   const failed: ProgramOutcome[] = [];
+  // What the rollback point adds to the server's copy (sections, legend sets), read while the plan is made.
+  const rollbackParts = new Map<string, Promise<ExportParts | undefined>>();
   for (const source of await programSources(client, settings, reporter)) {
     const { entry } = source;
     try {
-      const { planned: p, report } = await planAndValidate(client, settings, source, reporter);
+      const { planned: p, report } = await planAndValidate(client, settings, source, reporter, undefined, (reading) => {
+        const parts = readExportParts(client, entry.id, reading);
+        parts.catch(() => {}); // awaited by the rollback point, if it comes to one
+        rollbackParts.set(entry.id, parts);
+      });
       if (report.status !== 'ERROR') {
         planned.push(p);
         continue;
@@ -505,7 +517,7 @@ async function restoreLocked(settings: Settings, reporter: Reporter, client: Dhi
       }
       let report: ImportReport;
       try {
-        await rollbackPoint(client, settings, p, reporter, rollback);
+        await rollbackPoint(client, settings, p, reporter, rollback, rollbackParts.get(p.entry.id));
         report = nothingToSend ? nothingImported() : await client.importMetadata(p.payload, COMMIT_PARAMS);
       } catch (e) {
         if (!isUserError(e)) throw e;

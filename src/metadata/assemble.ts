@@ -11,7 +11,7 @@
  *   no rule lists the action; we only fill in a missing link and never write an empty one.
  */
 import { Dhis2Error } from '../errors.ts';
-import { cloneJson, compareStrings, idOf, isRecord } from './json.ts';
+import { cloneJson, compareStrings, exceedsDepth, idOf, isRecord } from './json.ts';
 import { collection, type MetadataDocument, type MetadataObject } from './types.ts';
 
 /**
@@ -26,23 +26,24 @@ export const MAX_SERVER_DEPTH = 1000;
 export class TooDeepError extends Dhis2Error {}
 
 /**
+ * Values already walked by checkServerDepth, with the top-level values of each (each is then at most
+ * max - 1 deep): the client checks every answer as it parses it (dhis2/http.ts), and the steps after it
+ * (assembleExport, the plan) check what they are given again, which for those answers costs nothing.
+ * Server JSON is never deepened after it is parsed (every change makes new, shallower values).
+ */
+const withinDepth = new WeakSet<object>();
+
+/**
  * Throws TooDeepError when `value`, JSON from the server (`what` names the answer), is nested deeper than
- * `max` levels. Iterative, with an explicit stack, so it cannot overflow itself; every node once.
+ * `max` levels (json.ts exceedsDepth: iterative, it cannot overflow itself); an answer once (withinDepth).
  */
 export function checkServerDepth(value: unknown, what: string, max = MAX_SERVER_DEPTH): void {
-  const values: unknown[] = [value];
-  const depths: number[] = [0];
-  while (values.length > 0) {
-    const v = values.pop();
-    const depth = depths.pop() as number;
-    if (typeof v !== 'object' || v === null) continue;
-    if (depth >= max) throw tooDeep(what, max);
-    for (const child of Array.isArray(v) ? v : Object.values(v)) {
-      if (typeof child === 'object' && child !== null) {
-        values.push(child);
-        depths.push(depth + 1);
-      }
-    }
+  if (typeof value !== 'object' || value === null || (max === MAX_SERVER_DEPTH && withinDepth.has(value))) return;
+  if (exceedsDepth(value, max)) throw tooDeep(what, max);
+  if (max !== MAX_SERVER_DEPTH) return;
+  withinDepth.add(value);
+  for (const child of Array.isArray(value) ? (value as unknown[]) : Object.values(value)) {
+    if (typeof child === 'object' && child !== null) withinDepth.add(child);
   }
 }
 
@@ -134,7 +135,9 @@ export function referencedLegendSetIds(doc: MetadataDocument): string[] {
       }
       continue;
     }
-    for (const [key, child] of Object.entries(value)) {
+    // for-in, not Object.entries: the first walk over the whole answer (JSON has no inherited keys).
+    for (const key in value) {
+      const child = (value as Record<string, unknown>)[key];
       if (key === 'legendSets' && Array.isArray(child)) child.forEach(add);
       else if (key === 'legendSet') add(child);
       else if (key === 'legend' && isRecord(child)) add(child.set);

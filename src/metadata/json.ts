@@ -1,9 +1,8 @@
-import { setOwn } from '../util/own-keys.ts';
-
 /**
  * Small helpers for walking parsed JSON. Objects are rebuilt with own properties defined, never assigned
  * through the prototype chain: a key named `__proto__` in server data stays a plain key.
  */
+import { setOwn } from '../util/own-keys.ts';
 
 export type JsonRecord = Record<string, unknown>;
 
@@ -15,6 +14,66 @@ export function isRecord(value: unknown): value is JsonRecord {
 export function idOf(value: unknown): string | undefined {
   if (!isRecord(value)) return undefined;
   return typeof value.id === 'string' ? value.id : undefined;
+}
+
+/**
+ * Whether parsed JSON holds a container nested `max` or more levels below the top (the top is level 0, so
+ * `max` levels are allowed). Recursive, but never deeper than `max` + 1 frames: it stops at the first value
+ * too deep, so no input can overflow it. for-in, not Object.values: it visits every node of multi-megabyte
+ * documents.
+ */
+export function exceedsDepth(value: unknown, max: number): boolean {
+  return typeof value === 'object' && value !== null && containerTooDeep(value, 0, max);
+}
+
+function containerTooDeep(v: object, depth: number, max: number): boolean {
+  if (depth >= max) return true;
+  if (Array.isArray(v)) {
+    for (const child of v as unknown[]) {
+      if (typeof child === 'object' && child !== null && containerTooDeep(child, depth + 1, max)) return true;
+    }
+    return false;
+  }
+  for (const key in v) {
+    const child = (v as JsonRecord)[key];
+    if (typeof child === 'object' && child !== null && containerTooDeep(child, depth + 1, max)) return true;
+  }
+  return false;
+}
+
+/**
+ * `value` without the properties named in `drop`, at any depth; `onDrop` counts them. Copy on write: an
+ * array or object holding none of them, at any depth, is the input's own (no allocation when nothing is
+ * dropped, as in most files), so the result shares with the input and neither may be mutated after.
+ */
+export function withoutKeys(value: unknown, drop: ReadonlySet<string>, onDrop?: (key: string) => void): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      const kept = withoutKeys(item, drop, onDrop);
+      if (kept !== item && out === undefined) out = value.slice(0, i);
+      out?.push(kept);
+    }
+    return out ?? value;
+  }
+  const obj = value as JsonRecord;
+  let out: JsonRecord | undefined;
+  const keys = Object.keys(obj);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
+    const child = obj[key];
+    const dropped = drop.has(key);
+    if (dropped) onDrop?.(key);
+    const kept = dropped ? undefined : withoutKeys(child, drop, onDrop);
+    if ((dropped || kept !== child) && out === undefined) {
+      out = {};
+      for (let j = 0; j < i; j++) setOwn(out, keys[j] as string, obj[keys[j] as string]);
+    }
+    if (out !== undefined && !dropped) setOwn(out, key, kept);
+  }
+  return out ?? value;
 }
 
 /** A deep copy of plain JSON data (no sharing with the input). */

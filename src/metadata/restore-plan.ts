@@ -41,7 +41,7 @@
 import type { RestoreElement, RestoreOptions } from '../config/types.ts';
 import { RESTORE_ELEMENTS } from '../config/types.ts';
 import { UserError } from '../errors.ts';
-import { cloneJson, idOf, mapJson } from './json.ts';
+import { cloneJson, idOf, withoutKeys } from './json.ts';
 import { count, indexByCollection } from './restore-helpers.ts';
 import {
   DEFAULT_UNMANAGED,
@@ -242,11 +242,8 @@ export function buildRestorePlan(
   if (sharingOnly(server.minor)) {
     const drop = new Set<string>(LEGACY_SHARING_KEYS);
     let removed = 0;
-    result = mapJson(payload, (key, value) => {
-      if (!drop.has(key)) return value;
-      removed++;
-      return undefined;
-    }) as MetadataDocument;
+    // Copy on write: the payload is the plan's own and is not used after this.
+    result = withoutKeys(payload, drop, () => removed++) as MetadataDocument;
     if (removed > 0) {
       notes.push(
         `Removed ${count(removed, 'legacy sharing keys')} (${LEGACY_SHARING_KEYS.join(', ')}): DHIS2 2.${server.minor} ignores them.`,

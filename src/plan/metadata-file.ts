@@ -4,6 +4,7 @@
  */
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { UserError, type SourceLocation } from '../errors.ts';
+import { exceedsDepth } from '../metadata/json.ts';
 import type { MetadataDocument } from '../metadata/types.ts';
 import { readTextInside, workspaceBoundary } from '../util/paths.ts';
 
@@ -157,21 +158,32 @@ export function readMetadataFile(
 /** From this size on, reading a metadata file says so (`progress`): 20 MB take a second or more to check and parse. */
 export const LARGE_FILE_CHARS = 20_000_000;
 
+/** The error for a text JSON.parse refused or that is too deep: where and what, from scanJson. */
+function notJson(text: string, path: string): UserError {
+  const problem = scanJson(text);
+  if (!problem) return new UserError(`${path} is not valid JSON`, { file: path });
+  const at = position(text, problem.offset);
+  return new UserError(`${path} is not valid JSON at line ${at.line}, column ${at.column}: ${problem.problem}`, {
+    file: path,
+    ...at,
+  });
+}
+
 /** Parses and checks metadata JSON (a leading byte order mark allowed). */
 export function parseMetadataText(source: string, path: string, progress?: (message: string) => void): MetadataFile {
   const text = source.replace(/^\uFEFF/, '');
   if (progress && text.length >= LARGE_FILE_CHARS) {
     progress(`reading ${path} (${Math.round(text.length / 1_000_000)} MB of JSON)…`);
   }
-  const problem = scanJson(text);
-  if (problem) {
-    const at = position(text, problem.offset);
-    throw new UserError(`${path} is not valid JSON at line ${at.line}, column ${at.column}: ${problem.problem}`, {
-      file: path,
-      ...at,
-    });
+  // JSON.parse first (native, and iterative in V8: no depth overflows it); the character scan, several times
+  // slower, only when the text is not JSON or too deep, to say where.
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text) as unknown;
+  } catch {
+    throw notJson(text, path);
   }
-  const doc = JSON.parse(text) as unknown;
+  if (exceedsDepth(doc, MAX_JSON_DEPTH)) throw notJson(text, path);
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
     throw new UserError(`${path} is not a DHIS2 metadata document (expected a JSON object of collections)`, {
       file: path,
