@@ -46016,7 +46016,7 @@ function transformExport(doc, t) {
   if (t.hnqis) out = hnqisRoutine(out, t.hnqis.keepAttributes);
   out = removeObjectAttributes(out, t.attributes);
   const keys = removalKeys(t);
-  return keys.size > 0 ? removeKeysDeep(out, keys) : cloneJson(out);
+  return keys.size > 0 ? removeKeysDeep(out, keys) : out;
 }
 function removalKeys(t) {
   const keys = /* @__PURE__ */ new Set();
@@ -46027,7 +46027,7 @@ function removalKeys(t) {
 }
 function removeKeysDeep(value2, keys) {
   const drop2 = keys instanceof Set ? keys : new Set(keys);
-  return mapJson(value2, (key, v) => drop2.has(key) ? void 0 : v);
+  return withoutKeys(value2, drop2);
 }
 function selectObjects(doc, t) {
   const keep = t.objects ? new Set(t.objects) : void 0;

@@ -77,7 +77,7 @@ export function assembleExport(parts: ExportParts): MetadataDocument {
   checkServerDepth(parts.programSections, 'the program sections');
   checkServerDepth(parts.legendSets, 'the legend sets');
   // A new document that shares the untouched objects with the input: nothing below mutates them (every
-  // change makes a new array or object), and the next step, transformExport, makes its own deep copy.
+  // change makes a new array or object), nor does transformExport after it (it copies only what it changes).
   const doc: MetadataDocument = { ...parts.dependencyExport };
 
   if (parts.programSections !== undefined || Array.isArray(doc.programSections)) {

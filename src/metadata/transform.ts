@@ -13,19 +13,22 @@
  */
 import type { ResolvedTransform } from '../config/types.ts';
 import { REMOVAL_GROUPS } from '../config/types.ts';
-import { cloneJson, idOf, isRecord, mapJson } from './json.ts';
+import { idOf, isRecord, withoutKeys } from './json.ts';
 import { REMOVAL_KEYS } from './keys.ts';
 import type { MetadataDocument } from './types.ts';
 import { setOwn } from '../util/own-keys.ts';
 
-/** Returns the document with `t` applied; the input is left untouched. */
+/**
+ * Returns the document with `t` applied; the input is left untouched. Every step copies what it changes and
+ * nothing else: the result shares the rest with the input, and neither is mutated after (the export's text
+ * is written from it; a full copy cost the export and the rollback point a whole walk and its garbage).
+ */
 export function transformExport(doc: MetadataDocument, t: ResolvedTransform): MetadataDocument {
   let out = selectObjects(doc, t);
   if (t.hnqis) out = hnqisRoutine(out, t.hnqis.keepAttributes);
   out = removeObjectAttributes(out, t.attributes);
   const keys = removalKeys(t);
-  // removeKeysDeep rebuilds everything, so with no global removal the copy must be made here.
-  return keys.size > 0 ? removeKeysDeep(out, keys) : cloneJson(out);
+  return keys.size > 0 ? removeKeysDeep(out, keys) : out;
 }
 
 /** The JSON keys the removal groups switched on in `t.removals` remove. */
@@ -37,10 +40,13 @@ export function removalKeys(t: Pick<ResolvedTransform, 'removals'>): Set<string>
   return keys;
 }
 
-/** `value` without any property named in `keys`, at any depth (the reference app's `removeKey`, without mutation). */
+/**
+ * `value` without any property named in `keys`, at any depth (the reference app's `removeKey`, without
+ * mutation): copy on write (json.ts withoutKeys), so what holds none of them is the input's own.
+ */
 export function removeKeysDeep<T>(value: T, keys: Iterable<string>): T {
   const drop = keys instanceof Set ? (keys as Set<string>) : new Set(keys);
-  return mapJson(value, (key, v) => (drop.has(key) ? undefined : v)) as T;
+  return withoutKeys(value, drop) as T;
 }
 
 /**
