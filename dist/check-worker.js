@@ -912,18 +912,32 @@ function stageElements(tree) {
   return found;
 }
 
-// src/util/bounded-map.ts
-var BoundedMap = class extends Map {
-  constructor(max) {
-    super();
-    this.max = max;
+// src/util/turn-cache.ts
+var TurnCache = class {
+  constructor(maxPerTurn) {
+    this.maxPerTurn = maxPerTurn;
+  }
+  current = /* @__PURE__ */ new Map();
+  previous = /* @__PURE__ */ new Map();
+  get(key) {
+    const value = this.current.get(key);
+    if (value !== void 0 || this.current.has(key)) return value;
+    if (!this.previous.has(key)) return void 0;
+    const carried = this.previous.get(key);
+    this.set(key, carried);
+    return carried;
   }
   set(key, value) {
-    if (!this.has(key) && this.size >= this.max) {
-      const oldest = this.keys().next();
-      if (!oldest.done) this.delete(oldest.value);
-    }
-    return super.set(key, value);
+    if (!this.current.has(key) && this.current.size >= this.maxPerTurn) this.turn();
+    this.current.set(key, value);
+  }
+  /** Starts a turn: what the last turn used stays for this one, the turn before that goes. */
+  turn() {
+    this.previous = this.current;
+    this.current = /* @__PURE__ */ new Map();
+  }
+  get size() {
+    return this.current.size + this.previous.size;
   }
 };
 
@@ -934,7 +948,11 @@ function verdictOf(result) {
   const message = result.errorMessage ?? result.exception?.message ?? "Expression is not valid";
   return { valid: false, severity: WARNINGS_ONLY.test(message) ? "warning" : "error", message, description: null };
 }
-var ruleVerdicts = new BoundedMap(5e3);
+var ruleVerdicts = new TurnCache(5e3);
+function newChecksTurn() {
+  parsedIndicators.turn();
+  trees.turn();
+}
 function validateProgramExpressions(engines2, model) {
   const { rules: re } = engines2;
   const engine = new re.RuleEngineJs(false);
@@ -1007,7 +1025,7 @@ function indicatorNames(model) {
   return names;
 }
 var namesCache = /* @__PURE__ */ new WeakMap();
-var parsedIndicators = new BoundedMap(2e3);
+var parsedIndicators = new TurnCache(5e3);
 function asJsGrammar(expression) {
   if (!expression.includes("variance") && !expression.includes("PS_EVENTDATE")) return expression;
   return expression.replace(/(?<![A-Za-z0-9_:])variance(\s*\()/g, "stddev$1").replace(/(?<!d2:(?:minValue|maxValue)\(\s*)PS_EVENTDATE:\s*[A-Za-z][A-Za-z0-9]{10}/g, "V{event_date}");
@@ -1041,7 +1059,7 @@ function universeOf(model) {
   }
   return u;
 }
-var trees = new BoundedMap(5e3);
+var trees = new TurnCache(2e4);
 function indicatorsNeedParser(models) {
   return models.some(
     (model) => model.indicators.some(
@@ -1633,6 +1651,7 @@ function modelOf(input) {
   return model;
 }
 async function checkProgram(input, tests2) {
+  newChecksTurn();
   const model = modelOf(input);
   const engines2 = await loadEngines({ expressionParser: indicatorsNeedParser([model]) });
   const started = performance.now();

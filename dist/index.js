@@ -34506,18 +34506,32 @@ function stageElements(tree) {
   return found;
 }
 
-// src/util/bounded-map.ts
-var BoundedMap = class extends Map {
-  constructor(max) {
-    super();
-    this.max = max;
+// src/util/turn-cache.ts
+var TurnCache = class {
+  constructor(maxPerTurn) {
+    this.maxPerTurn = maxPerTurn;
+  }
+  current = /* @__PURE__ */ new Map();
+  previous = /* @__PURE__ */ new Map();
+  get(key) {
+    const value2 = this.current.get(key);
+    if (value2 !== void 0 || this.current.has(key)) return value2;
+    if (!this.previous.has(key)) return void 0;
+    const carried = this.previous.get(key);
+    this.set(key, carried);
+    return carried;
   }
   set(key, value2) {
-    if (!this.has(key) && this.size >= this.max) {
-      const oldest = this.keys().next();
-      if (!oldest.done) this.delete(oldest.value);
-    }
-    return super.set(key, value2);
+    if (!this.current.has(key) && this.current.size >= this.maxPerTurn) this.turn();
+    this.current.set(key, value2);
+  }
+  /** Starts a turn: what the last turn used stays for this one, the turn before that goes. */
+  turn() {
+    this.previous = this.current;
+    this.current = /* @__PURE__ */ new Map();
+  }
+  get size() {
+    return this.current.size + this.previous.size;
   }
 };
 
@@ -34528,7 +34542,11 @@ function verdictOf(result) {
   const message = result.errorMessage ?? result.exception?.message ?? "Expression is not valid";
   return { valid: false, severity: WARNINGS_ONLY.test(message) ? "warning" : "error", message, description: null };
 }
-var ruleVerdicts = new BoundedMap(5e3);
+var ruleVerdicts = new TurnCache(5e3);
+function newChecksTurn() {
+  parsedIndicators.turn();
+  trees.turn();
+}
 function validateProgramExpressions(engines2, model) {
   const { rules: re } = engines2;
   const engine = new re.RuleEngineJs(false);
@@ -34601,7 +34619,7 @@ function indicatorNames(model) {
   return names;
 }
 var namesCache = /* @__PURE__ */ new WeakMap();
-var parsedIndicators = new BoundedMap(2e3);
+var parsedIndicators = new TurnCache(5e3);
 function asJsGrammar(expression) {
   if (!expression.includes("variance") && !expression.includes("PS_EVENTDATE")) return expression;
   return expression.replace(/(?<![A-Za-z0-9_:])variance(\s*\()/g, "stddev$1").replace(/(?<!d2:(?:minValue|maxValue)\(\s*)PS_EVENTDATE:\s*[A-Za-z][A-Za-z0-9]{10}/g, "V{event_date}");
@@ -34635,7 +34653,7 @@ function universeOf(model) {
   }
   return u;
 }
-var trees = new BoundedMap(5e3);
+var trees = new TurnCache(2e4);
 function indicatorsNeedParser(models) {
   return models.some(
     (model) => model.indicators.some(
@@ -35200,6 +35218,7 @@ function modelOf(input) {
   return model;
 }
 async function checkProgram(input, tests) {
+  newChecksTurn();
   const model = modelOf(input);
   const engines2 = await loadEngines({ expressionParser: indicatorsNeedParser([model]) });
   const started = performance.now();
@@ -35501,13 +35520,20 @@ import { existsSync as existsSync4 } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 var WORKER_URL = new URL("./check-worker.js", import.meta.url);
-function startChecker(tests) {
-  if (!existsSync4(fileURLToPath(WORKER_URL))) return inThread(tests);
-  const worker = new Worker(WORKER_URL, { workerData: { tests } });
+var WORKER_OLD_SPACE_MB = 64;
+function startChecker(tests, options = {}) {
+  const url2 = options.workerUrl ?? WORKER_URL;
+  if (!existsSync4(fileURLToPath(url2))) return inThread(tests);
+  const worker = new Worker(url2, {
+    workerData: { tests },
+    resourceLimits: { maxOldGenerationSizeMb: options.oldSpaceMb ?? WORKER_OLD_SPACE_MB }
+  });
   const waiting = /* @__PURE__ */ new Map();
   let next = 0;
   let failed;
+  let here;
   const failAll = (e) => {
+    if (here) return;
     failed ??= e;
     for (const w of waiting.values()) w.reject(e);
     waiting.clear();
@@ -35522,18 +35548,29 @@ function startChecker(tests) {
     else if (a.error.user) w.reject(new UserError(a.error.message, a.error.location));
     else w.reject(Object.assign(new Error(a.error.message), { stack: a.error.stack }));
   });
-  worker.on("error", failAll);
+  worker.on("error", (e) => {
+    if (e.code !== OUT_OF_MEMORY) return failAll(e);
+    here ??= inThread(tests);
+    options.onInThread?.(
+      `the checks' worker needed more than its ${options.oldSpaceMb ?? WORKER_OLD_SPACE_MB} MB: the checks go on in the main thread`
+    );
+    const moved = [...waiting.values()];
+    waiting.clear();
+    worker.unref();
+    for (const w of moved) w.again(here).then(w.resolve, w.reject);
+  });
   worker.on("messageerror", failAll);
   worker.on("exit", (code2) => failAll(new Error(`the checks' worker stopped (exit code ${code2})`)));
   worker.unref();
-  const ask2 = (q) => {
+  const ask2 = (question, again) => {
+    if (here) return again(here);
     if (failed) return Promise.reject(failed);
     const n2 = next++;
     return new Promise((resolve9, reject) => {
       if (waiting.size === 0) worker.ref();
-      waiting.set(n2, { resolve: resolve9, reject });
+      waiting.set(n2, { again, resolve: resolve9, reject });
       try {
-        worker.postMessage({ ...q, n: n2 });
+        worker.postMessage({ ...question, n: n2 });
       } catch (e) {
         waiting.delete(n2);
         if (waiting.size === 0) worker.unref();
@@ -35542,14 +35579,18 @@ function startChecker(tests) {
     });
   };
   return {
-    file: ({ doc: _doc, ...input }) => ask2({ kind: "file", input }),
-    before: (doc, id) => ask2({ kind: "before", id, doc }),
+    file: (input) => {
+      const { doc: _doc, ...sent } = input;
+      return ask2({ kind: "file", input: sent }, (c) => c.file(input));
+    },
+    before: (doc, id) => ask2({ kind: "before", id, doc }, (c) => c.before(doc, id)),
     close: async () => {
       failed ??= new Error("the checks were closed");
       await worker.terminate();
     }
   };
 }
+var OUT_OF_MEMORY = "ERR_WORKER_OUT_OF_MEMORY";
 function inThread(tests) {
   return {
     file: (input) => checkProgram(input, tests),
@@ -45180,8 +45221,9 @@ var DryRunChecks = class _DryRunChecks {
   }
   checked = /* @__PURE__ */ new Map();
   before = /* @__PURE__ */ new Map();
-  static of(settings) {
-    return settings.backup.id ? void 0 : new _DryRunChecks(settings, startChecker(checkTests(settings)));
+  static of(settings, reporter) {
+    if (settings.backup.id) return void 0;
+    return new _DryRunChecks(settings, startChecker(checkTests(settings), { onInThread: (why) => reporter.info(why) }));
   }
   /** Starts the file's own checks (in the checks' worker when there is one: the plan goes on meanwhile). */
   file(id, file) {
@@ -45267,7 +45309,7 @@ async function runDryRun(settings, reporter) {
     reporter.setOutput("status", "ERROR");
     throw new UserError(settings.serverUnavailable);
   }
-  const gathering = DryRunChecks.of(settings);
+  const gathering = DryRunChecks.of(settings, reporter);
   const client = await connect(settings, reporter);
   const impacts = [];
   const locators = /* @__PURE__ */ new Map();

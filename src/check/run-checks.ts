@@ -18,7 +18,12 @@ import type { RuleTestFile } from './rule-test-file.ts';
 import { runTestFile, type TestResult } from './run-rule-tests.ts';
 import { closest } from '../util/closest.ts';
 import { ENV_VARIABLES } from './item-store.ts';
-import { indicatorsNeedParser, validateProgramExpressions, type ExpressionVerdict } from './validate-expressions.ts';
+import {
+  indicatorsNeedParser,
+  newChecksTurn,
+  validateProgramExpressions,
+  type ExpressionVerdict,
+} from './validate-expressions.ts';
 import { judgeProgram, type Baseline, type FailOn, type ProgramBefore } from './baseline.ts';
 
 /** One program's metadata, as read from its file. */
@@ -131,6 +136,7 @@ function modelOf(input: CheckInput): ProgramModel {
  * text or metadata: a run checks its programs one at a time and keeps only this of each.
  */
 export async function checkProgram(input: CheckInput, tests: readonly RuleTestFile[]): Promise<ProgramChecked> {
+  newChecksTurn();
   const model = modelOf(input);
   const engines = await loadEngines({ expressionParser: indicatorsNeedParser([model]) });
   const started = performance.now();

@@ -11,7 +11,7 @@
  * (or the exception's message). The engine reports "N error(s), M warning(s)" for type problems: with no
  * errors that is a warning here (it does not fail the gate); DHIS2 still calls it not valid.
  */
-import { BoundedMap } from '../util/bounded-map.ts';
+import { TurnCache } from '../util/turn-cache.ts';
 import type { MetadataObject } from '../metadata/types.ts';
 import type { Engines } from './engines.ts';
 import { engineItemStore, itemStore, type EngineDataItem } from './item-store.ts';
@@ -69,9 +69,20 @@ type Verdict = ReturnType<typeof verdictOf>;
 /**
  * One verdict per distinct question, across programs and across the file's and the server's copy of a program
  * (the dry run judges both, and they are mostly the same text): the rule engine's verdict on a text depends on
- * the text and on the item store entries it names, nothing else. Keyed by both.
+ * the text and on the item store entries it names, nothing else. Keyed by both. Small values, so kept across
+ * programs (copies of one program, or programs built alike, ask the same questions), turned only when full:
+ * at most twice 5,000.
  */
-const ruleVerdicts = new BoundedMap<string, Verdict>(5_000);
+const ruleVerdicts = new TurnCache<string, Verdict>(5_000);
+
+/**
+ * A program's checks begin: the caches of parsed expressions (the large values) keep what this program and the
+ * one before used (its file's serve its server copy, checked next), nothing older.
+ */
+export function newChecksTurn(): void {
+  parsedIndicators.turn();
+  trees.turn();
+}
 
 export function validateProgramExpressions(engines: Engines, model: ProgramModel): ExpressionVerdict[] {
   const { rules: re } = engines;
@@ -158,7 +169,7 @@ function indicatorNames(model: ProgramModel): Map<string, string> {
 const namesCache = new WeakMap<ProgramModel, Map<string, string>>();
 
 type ParsedIndicator = InstanceType<Engines['expressions']['ExpressionJs']>;
-const parsedIndicators = new BoundedMap<string, ParsedIndicator | Error>(2_000);
+const parsedIndicators = new TurnCache<string, ParsedIndicator | Error>(5_000);
 
 /**
  * Two things dhis2-core's program indicator grammar has that @dhis2/expression-parser 1.1.0 lacks, written as
@@ -211,7 +222,7 @@ function universeOf(model: ProgramModel): IndicatorUniverse {
   return u;
 }
 
-const trees = new BoundedMap<string, IndicatorTree | null>(5_000);
+const trees = new TurnCache<string, IndicatorTree | null>(20_000);
 
 /** Some indicator text of these programs needs the JS expression parser (outside the fast path). */
 export function indicatorsNeedParser(models: readonly ProgramModel[]): boolean {

@@ -35,14 +35,40 @@ export interface Checker {
   close(): Promise<void>;
 }
 
+/**
+ * The worker's old space, in MB. Without a limit V8 lets a worker's heap grow with what it has allocated,
+ * not with what it holds: over 100 programs the dry run's peak RSS went from 250 to 450 MB while the worker
+ * held a few dozen MB (engines, caches, one program). Capped, it collects sooner (288 MB at 100 programs,
+ * the same time). A program whose checks need more runs them in this thread (OUT_OF_MEMORY below).
+ */
+export const WORKER_OLD_SPACE_MB = 64;
+
+export interface CheckerOptions {
+  /** The worker's bundle; by default dist/check-worker.js beside the running bundle. */
+  workerUrl?: URL;
+  /** The worker's old space in MB (WORKER_OLD_SPACE_MB). */
+  oldSpaceMb?: number;
+  /** Told once when the worker ran out of it and the checks go on in this thread. */
+  onInThread?: (why: string) => void;
+}
+
 /** A checker in a worker thread when the bundle has one, else in this thread. */
-export function startChecker(tests: RuleTestFile[]): Checker {
-  if (!existsSync(fileURLToPath(WORKER_URL))) return inThread(tests);
-  const worker = new Worker(WORKER_URL, { workerData: { tests } });
-  const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+export function startChecker(tests: RuleTestFile[], options: CheckerOptions = {}): Checker {
+  const url = options.workerUrl ?? WORKER_URL;
+  if (!existsSync(fileURLToPath(url))) return inThread(tests);
+  const worker = new Worker(url, {
+    workerData: { tests },
+    resourceLimits: { maxOldGenerationSizeMb: options.oldSpaceMb ?? WORKER_OLD_SPACE_MB },
+  });
+  // Each question with how to answer it in this thread (`again`), should the worker run out of memory.
+  type Waiting = { again: (c: Checker) => Promise<unknown>; resolve: (v: unknown) => void; reject: (e: Error) => void };
+  const waiting = new Map<number, Waiting>();
   let next = 0;
   let failed: Error | undefined;
+  // Set when the worker ran out of its heap: every question from then on, and those it had, run here.
+  let here: Checker | undefined;
   const failAll = (e: Error) => {
+    if (here) return;
     failed ??= e;
     for (const w of waiting.values()) w.reject(e);
     waiting.clear();
@@ -57,7 +83,18 @@ export function startChecker(tests: RuleTestFile[]): Checker {
     else if (a.error.user) w.reject(new UserError(a.error.message, a.error.location));
     else w.reject(Object.assign(new Error(a.error.message), { stack: a.error.stack }));
   });
-  worker.on('error', failAll);
+  worker.on('error', (e: Error) => {
+    if ((e as NodeJS.ErrnoException).code !== OUT_OF_MEMORY) return failAll(e);
+    // Not a failure of the checks: the same questions, answered in this thread (the same functions).
+    here ??= inThread(tests);
+    options.onInThread?.(
+      `the checks' worker needed more than its ${options.oldSpaceMb ?? WORKER_OLD_SPACE_MB} MB: the checks go on in the main thread`,
+    );
+    const moved = [...waiting.values()];
+    waiting.clear();
+    worker.unref();
+    for (const w of moved) w.again(here).then(w.resolve, w.reject);
+  });
   // An answer that can't be read would leave its question waiting for ever.
   worker.on('messageerror', failAll);
   worker.on('exit', (code) => failAll(new Error(`the checks' worker stopped (exit code ${code})`)));
@@ -65,14 +102,15 @@ export function startChecker(tests: RuleTestFile[]): Checker {
   // close); set after the listeners: attaching the 'message' listener refs the worker again (observed on Node
   // 20: unref'd before it, a run that ended early waited for the worker).
   worker.unref();
-  const ask = <T>(q: Question): Promise<T> => {
+  const ask = <T>(question: Question, again: (c: Checker) => Promise<T>): Promise<T> => {
+    if (here) return again(here);
     if (failed) return Promise.reject(failed);
     const n = next++;
     return new Promise<T>((resolve, reject) => {
       if (waiting.size === 0) worker.ref();
-      waiting.set(n, { resolve: resolve as (v: unknown) => void, reject });
+      waiting.set(n, { again, resolve: resolve as (v: unknown) => void, reject });
       try {
-        worker.postMessage({ ...q, n });
+        worker.postMessage({ ...question, n });
       } catch (e) {
         // A question that can't be sent (a value that can't be copied) waits for nothing.
         waiting.delete(n);
@@ -82,14 +120,20 @@ export function startChecker(tests: RuleTestFile[]): Checker {
     });
   };
   return {
-    file: ({ doc: _doc, ...input }) => ask<ProgramChecked>({ kind: 'file', input }),
-    before: (doc, id) => ask<ProgramBefore | null>({ kind: 'before', id, doc }),
+    file: (input) => {
+      const { doc: _doc, ...sent } = input; // the worker parses the text itself: cheaper than copying the doc
+      return ask({ kind: 'file', input: sent }, (c) => c.file(input));
+    },
+    before: (doc, id) => ask({ kind: 'before', id, doc }, (c) => c.before(doc, id)),
     close: async () => {
       failed ??= new Error('the checks were closed');
       await worker.terminate();
     },
   };
 }
+
+/** Node's error when a worker reaches its resourceLimits (ERR_WORKER_OUT_OF_MEMORY). */
+const OUT_OF_MEMORY = 'ERR_WORKER_OUT_OF_MEMORY';
 
 function inThread(tests: RuleTestFile[]): Checker {
   return {

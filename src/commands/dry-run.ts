@@ -149,8 +149,9 @@ class DryRunChecks {
     private readonly checker: Checker,
   ) {}
 
-  static of(settings: Settings): DryRunChecks | undefined {
-    return settings.backup.id ? undefined : new DryRunChecks(settings, startChecker(checkTests(settings)));
+  static of(settings: Settings, reporter: Reporter): DryRunChecks | undefined {
+    if (settings.backup.id) return undefined;
+    return new DryRunChecks(settings, startChecker(checkTests(settings), { onInThread: (why) => reporter.info(why) }));
   }
 
   /** Starts the file's own checks (in the checks' worker when there is one: the plan goes on meanwhile). */
@@ -253,7 +254,7 @@ export async function runDryRun(settings: Settings, reporter: Reporter): Promise
     reporter.setOutput('status', 'ERROR');
     throw new UserError(settings.serverUnavailable);
   }
-  const gathering = DryRunChecks.of(settings);
+  const gathering = DryRunChecks.of(settings, reporter);
   const client = await connect(settings, reporter);
   const impacts: ProgramImpact[] = [];
   const locators = new Map<string, ObjectLocator>();

@@ -4,10 +4,11 @@
  * and place), not as a crash of the run.
  */
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkProgram, programBefore } from '../../src/check/run-checks.ts';
-import type { WorkerAnswer, WorkerQuestion } from '../../src/check/worker-client.ts';
+import { startChecker, type WorkerAnswer, type WorkerQuestion } from '../../src/check/worker-client.ts';
 import { fixtureText } from '../helpers/fixtures.ts';
 import { DIST } from '../helpers/run-action.ts';
 
@@ -60,4 +61,38 @@ describe('the checks worker of the bundle', () => {
       },
     });
   });
+});
+
+describe("startChecker with the bundle's worker", () => {
+  const text = fixtureText('who_TB-REG_TRACKER_V1_DHIS2.33.json');
+  const input = () => ({ id: TB, file: 'metadata/tb.json', text, doc: JSON.parse(text) });
+  const workerUrl = pathToFileURL(join(DIST, 'check-worker.js'));
+
+  it.each([
+    ['its own heap limit', undefined, false],
+    ['a heap too small for the engines: the same answers, from this thread', 4, true],
+  ])(
+    'with %s',
+    async (_what, oldSpaceMb, movesHere) => {
+      const moved: string[] = [];
+      const checker = startChecker([], { workerUrl, oldSpaceMb, onInThread: (why) => moved.push(why) });
+      try {
+        const [file, before] = await Promise.all([checker.file(input()), checker.before(input().doc, TB)]);
+        const here = await checkProgram(input(), []);
+        expect(file.report).toEqual(here.report);
+        expect(file.expressionNotes).toEqual(here.expressionNotes);
+        expect(before).toEqual(await programBefore(input().doc, TB));
+        // A question after the move is answered here too; a UserError stays one.
+        await expect(checker.file({ ...input(), id: 'AAAAAAAAAAA' })).rejects.toMatchObject({
+          message: 'program AAAAAAAAAAA is not in metadata/tb.json (its programs[] has no object with that id)',
+        });
+        expect(moved).toEqual(
+          movesHere ? [expect.stringMatching(/needed more than its 4 MB: the checks go on in the main thread/)] : [],
+        );
+      } finally {
+        await checker.close();
+      }
+    },
+    120_000,
+  );
 });
