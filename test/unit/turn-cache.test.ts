@@ -25,9 +25,11 @@ describe('TurnCache', () => {
     c.set('y', 1);
     c.set('z', 2); // the turn was full: x and y are now the previous turn
     expect(c.size).toBe(3);
-    c.set('w', 3); // full again: x, y go
+    c.set('w', 3);
+    c.set('v', 4); // full again (z, w): x and y go
     expect(c.get('x')).toBeUndefined();
-    expect(c.get('z')).toBe(2);
+    expect(c.get('y')).toBeUndefined();
+    expect(c.get('v')).toBe(4);
     expect(c.size).toBeLessThanOrEqual(4);
   });
 });
