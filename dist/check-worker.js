@@ -38,6 +38,11 @@ async function loadEngines(options = {}) {
   return engines;
 }
 
+// src/util/own-keys.ts
+function keyTable(entries) {
+  return Object.freeze(Object.assign(/* @__PURE__ */ Object.create(null), entries));
+}
+
 // src/check/json-locator.ts
 var JsonKeyLocator = class {
   constructor(path, text) {
@@ -296,7 +301,7 @@ function itemValueType(valueType) {
   if (BOOLEAN_TYPES.has(v)) return "BOOLEAN";
   return "TEXT";
 }
-var ENV_VARIABLES = {
+var ENV_VARIABLES = keyTable({
   completed_date: "DATE",
   current_date: "DATE",
   event_date: "DATE",
@@ -316,7 +321,7 @@ var ENV_VARIABLES = {
   environment: "TEXT",
   program_name: "TEXT",
   program_stage_name: "TEXT"
-};
+});
 function environmentLabel(key) {
   const words = key.replace(/_/g, " ");
   return words.charAt(0).toUpperCase() + words.slice(1);
@@ -785,7 +790,7 @@ var Evaluator = class {
 var n = (min, max = min) => (a) => a.length >= min && a.length <= max;
 var isItem = (node, ...sigils) => node?.k === "item" && sigils.includes(node.sigil);
 var isStr = (node) => node?.k === "str";
-var JS_FUNCTIONS = {
+var JS_FUNCTIONS = keyTable({
   firstNonNull: n(1, 99),
   greatest: n(1, 99),
   least: n(1, 99),
@@ -816,7 +821,7 @@ var JS_FUNCTIONS = {
   min: n(1),
   stddev: n(1),
   sum: n(1)
-};
+});
 var UID_ONLY = new RegExp(`^${UID}$`);
 var STAGE_ELEMENT = new RegExp(`^${UID}\\.${UID}$`);
 var JS_VARIABLES = /* @__PURE__ */ new Set([
@@ -1276,7 +1281,7 @@ function checkAction(model, rule, action, stageIds, problems) {
 }
 
 // src/check/rule-context.ts
-var RULE_VALUE_TYPES = {
+var RULE_VALUE_TYPES = keyTable({
   BOOLEAN: "BOOLEAN",
   TRUE_ONLY: "BOOLEAN",
   DATE: "DATE",
@@ -1288,7 +1293,7 @@ var RULE_VALUE_TYPES = {
   INTEGER_ZERO_OR_POSITIVE: "NUMERIC",
   NUMBER: "NUMERIC",
   PERCENTAGE: "NUMERIC"
-};
+});
 var ACTION_REFERENCES = {
   dataElement: "dataElementId",
   trackedEntityAttribute: "trackedEntityAttributeId",

@@ -32521,7 +32521,7 @@ function sameActor(login, type, who) {
 var PER_PAGE = 100;
 var MAX_PAGES = 200;
 var MAX_RETRY_DELAY_MS = 3e4;
-var NETWORK_CODES = {
+var NETWORK_CODES = keyTable({
   ECONNREFUSED: "connection refused",
   ECONNRESET: "connection reset",
   UND_ERR_SOCKET: "connection closed",
@@ -32532,7 +32532,7 @@ var NETWORK_CODES = {
   CERT_HAS_EXPIRED: "TLS certificate expired",
   UNABLE_TO_VERIFY_LEAF_SIGNATURE: "TLS certificate not trusted",
   SELF_SIGNED_CERT_IN_CHAIN: "TLS certificate not trusted"
-};
+});
 var RETRY_STATUSES = /* @__PURE__ */ new Set([500, 502, 503, 504]);
 var IDENTITIES = /* @__PURE__ */ new Map();
 var PR_PERMISSIONS = 'give the job "permissions: contents: write, pull-requests: write" (and allow GitHub Actions to create pull requests in the repository settings), or pass a token that may';
@@ -33220,6 +33220,7 @@ function readMetadataFile(workspace, path, hint, progress) {
   if (text === void 0) throw new UserError(`${path} not found in the workspace (${hint})`, { file: path });
   return parseMetadataText(text, path, progress);
 }
+var SCAN_FIRST_CHARS = 8e6;
 var LARGE_FILE_CHARS = 2e7;
 function notJson(text, path) {
   const problem = scanJson(text);
@@ -33235,6 +33236,7 @@ function parseMetadataText(source, path, progress) {
   if (progress && text.length >= LARGE_FILE_CHARS) {
     progress(`reading ${path} (${Math.round(text.length / 1e6)} MB of JSON)\u2026`);
   }
+  if (text.length > SCAN_FIRST_CHARS && scanJson(text)) throw notJson(text, path);
   let doc;
   try {
     doc = JSON.parse(text);
@@ -33890,7 +33892,7 @@ function itemValueType(valueType) {
   if (BOOLEAN_TYPES.has(v)) return "BOOLEAN";
   return "TEXT";
 }
-var ENV_VARIABLES = {
+var ENV_VARIABLES = keyTable({
   completed_date: "DATE",
   current_date: "DATE",
   event_date: "DATE",
@@ -33910,7 +33912,7 @@ var ENV_VARIABLES = {
   environment: "TEXT",
   program_name: "TEXT",
   program_stage_name: "TEXT"
-};
+});
 function environmentLabel(key) {
   const words = key.replace(/_/g, " ");
   return words.charAt(0).toUpperCase() + words.slice(1);
@@ -34379,7 +34381,7 @@ var Evaluator = class {
 var n = (min, max = min) => (a) => a.length >= min && a.length <= max;
 var isItem = (node, ...sigils) => node?.k === "item" && sigils.includes(node.sigil);
 var isStr = (node) => node?.k === "str";
-var JS_FUNCTIONS = {
+var JS_FUNCTIONS = keyTable({
   firstNonNull: n(1, 99),
   greatest: n(1, 99),
   least: n(1, 99),
@@ -34410,7 +34412,7 @@ var JS_FUNCTIONS = {
   min: n(1),
   stddev: n(1),
   sum: n(1)
-};
+});
 var UID_ONLY = new RegExp(`^${UID}$`);
 var STAGE_ELEMENT = new RegExp(`^${UID}\\.${UID}$`);
 var JS_VARIABLES = /* @__PURE__ */ new Set([
@@ -34870,7 +34872,7 @@ function checkAction(model, rule, action, stageIds, problems) {
 }
 
 // src/check/rule-context.ts
-var RULE_VALUE_TYPES = {
+var RULE_VALUE_TYPES = keyTable({
   BOOLEAN: "BOOLEAN",
   TRUE_ONLY: "BOOLEAN",
   DATE: "DATE",
@@ -34882,7 +34884,7 @@ var RULE_VALUE_TYPES = {
   INTEGER_ZERO_OR_POSITIVE: "NUMERIC",
   NUMBER: "NUMERIC",
   PERCENTAGE: "NUMERIC"
-};
+});
 var ACTION_REFERENCES = {
   dataElement: "dataElementId",
   trackedEntityAttribute: "trackedEntityAttributeId",
@@ -35562,7 +35564,9 @@ function startChecker(tests, options = {}) {
   worker.on("messageerror", failAll);
   worker.on("exit", (code2) => failAll(new Error(`the checks' worker stopped (exit code ${code2})`)));
   worker.unref();
+  let closed;
   const ask2 = (question, again) => {
+    if (closed) return Promise.reject(closed);
     if (here) return again(here);
     if (failed) return Promise.reject(failed);
     const n2 = next++;
@@ -35585,7 +35589,8 @@ function startChecker(tests, options = {}) {
     },
     before: (doc, id) => ask2({ kind: "before", id, doc }, (c) => c.before(doc, id)),
     close: async () => {
-      failed ??= new Error("the checks were closed");
+      closed ??= new Error("the checks were closed");
+      failed ??= closed;
       await worker.terminate();
     }
   };
@@ -44464,11 +44469,11 @@ var EMBEDDED_LISTS = [
   { collection: "programStages", property: "programStageDataElements", element: "programStageDataElements" },
   { collection: "programStages", property: "programStageSections", element: "programStageSections" }
 ];
-var HNQIS_SHARED_OBJECTS = {
+var HNQIS_SHARED_OBJECTS = keyTable({
   trackedEntityAttributes: ["nHg1hGgtJwm", "Xe5hUu6KkUT", "UlUYUyZJ6o9", "ulU9KKgSLYe"],
   dataElements: ["nswci5V4j0d", "DIoqtxbSJIL", "F0Qcr8ANr7t", "pzWDtDUorBt", "VqBfZjZhKkU", "NAaHST5ZDTE"],
   trackedEntityTypes: ["oNwpeWkfoWc"]
-};
+});
 function closeElements(chosen) {
   const closed = /* @__PURE__ */ new Set(["program"]);
   for (const element of chosen) {
@@ -45127,16 +45132,16 @@ function commitFailureError(f, minor) {
     message: `DHIS2 2.${minor} cannot update a ${f.type || "program rule"} action that has a notification template (templateUid ${f.templateUid}): importMode=VALIDATE accepts it but the import fails (TransientPropertyValueException), since 2.42. To apply this change, give the action a new UID in the file (and in its rule's programRuleActions): DHIS2 creates the new action, which works, and restore removes the old one after the import. Or make the change in the DHIS2 Maintenance app.`
   };
 }
-async function planAndValidate(client, settings, source, reporter, whileReading, onReading) {
+async function planAndValidate(client, settings, source, reporter, whileReading, onPlanned) {
   const { entry } = source;
   const reading = readCurrentExport(client, entry.id);
   reading.catch(() => {
   });
-  onReading?.(reading);
   await new Promise((resolve9) => setImmediate(resolve9));
   const file = await source.load();
   await whileReading?.(file);
   const planned = analysePlan(await draftPlan(client, settings, entry, file, reading));
+  onPlanned?.(planned);
   const report = isEmptyPayload(planned.payload) ? nothingImported() : await client.importMetadata(planned.payload, VALIDATE_PARAMS);
   if (planned.commitFailures.length > 0) {
     report.errors.push(...planned.commitFailures.map((f) => commitFailureError(f, planned.minor)));
@@ -47545,15 +47550,24 @@ async function restoreLocked(settings, reporter, client) {
   const planned = [];
   const failed = [];
   const rollbackParts = /* @__PURE__ */ new Map();
+  const readRollbackParts = (p) => {
+    if (!p.onServer || isEmptyPayload(p.payload) && !hasDeletions(p)) return;
+    const parts = readExportParts(client, p.entry.id, Promise.resolve(p.current));
+    parts.catch(() => {
+    });
+    rollbackParts.set(p.entry.id, parts);
+  };
   for (const source of await programSources(client, settings, reporter)) {
     const { entry } = source;
     try {
-      const { planned: p, report } = await planAndValidate(client, settings, source, reporter, void 0, (reading) => {
-        const parts = readExportParts(client, entry.id, reading);
-        parts.catch(() => {
-        });
-        rollbackParts.set(entry.id, parts);
-      });
+      const { planned: p, report } = await planAndValidate(
+        client,
+        settings,
+        source,
+        reporter,
+        void 0,
+        readRollbackParts
+      );
       if (report.status !== "ERROR") {
         planned.push(p);
         continue;

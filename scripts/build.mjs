@@ -87,6 +87,14 @@ await build({
   entryPoints: { index: 'src/index.ts', cli: 'src/cli.ts', 'check-worker': 'src/check/check-worker.ts' },
   plugins: [onDemand, axiosUnused],
 });
+// The axios-unused patches hold only while axios is bundled from the files they name: a bundle that still
+// reads the FormData global (axios moved or renamed a file) fails the build rather than loading undici unseen.
+for (const entry of ['index', 'cli']) {
+  const bundle = readFileSync(`${OUT}/${entry}.js`, 'utf8');
+  if (/\bG\.FormData\b|typeof FormData\b/.test(bundle)) {
+    throw new Error(`axios-unused: ${OUT}/${entry}.js reads the FormData global again (see scripts/build.mjs)`);
+  }
+}
 for (const [pkg, file] of Object.entries(ON_DEMAND)) {
   await build({
     ...common,

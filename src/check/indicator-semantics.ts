@@ -24,6 +24,7 @@
  */
 
 import { DATE_TYPES, NUMERIC_TYPES } from './item-store.ts';
+import { keyTable } from '../util/own-keys.ts';
 
 export interface IndicatorUniverse {
   /** Every program stage of the file (the server resolves a stage by uid alone, whatever its program). */
@@ -566,7 +567,7 @@ const n =
     a.length >= min && a.length <= max;
 const isItem = (node: Node | undefined, ...sigils: string[]) => node?.k === 'item' && sigils.includes(node.sigil);
 const isStr = (node: Node | undefined) => node?.k === 'str';
-const JS_FUNCTIONS: Record<string, Shape> = {
+const JS_FUNCTIONS: Readonly<Record<string, Shape>> = keyTable({
   firstNonNull: n(1, 99),
   greatest: n(1, 99),
   least: n(1, 99),
@@ -597,7 +598,7 @@ const JS_FUNCTIONS: Record<string, Shape> = {
   min: n(1),
   stddev: n(1),
   sum: n(1),
-};
+});
 const UID_ONLY = new RegExp(`^${UID}$`);
 const STAGE_ELEMENT = new RegExp(`^${UID}\\.${UID}$`);
 /** The JS parser's ProgramVariable entries. */

@@ -14,6 +14,7 @@
 import type { MetadataObject } from '../metadata/types.ts';
 import type { RuleEngineModule } from './engines.ts';
 import { type ProgramModel, refId, sourceType, str } from './program-model.ts';
+import { keyTable } from '../util/own-keys.ts';
 
 export type ItemType = 'NUMBER' | 'DATE' | 'TEXT' | 'BOOLEAN';
 
@@ -49,7 +50,7 @@ export function ruleValueType(valueType: unknown): 'BOOLEAN' | 'NUMERIC' | 'DATE
 }
 
 /** EnvironmentVariables.ENV_VARIABLES (dhis2-rule-engine src/commonMain/.../rules/api/EnvironmentVariables.kt). */
-export const ENV_VARIABLES: Record<string, ItemType> = {
+export const ENV_VARIABLES: Readonly<Record<string, ItemType>> = keyTable({
   completed_date: 'DATE',
   current_date: 'DATE',
   event_date: 'DATE',
@@ -69,7 +70,7 @@ export const ENV_VARIABLES: Record<string, ItemType> = {
   environment: 'TEXT',
   program_name: 'TEXT',
   program_stage_name: 'TEXT',
-};
+});
 
 /**
  * The server describes environment variables with `i18n.getString(key)` (i18n_global.properties), which for

@@ -18,9 +18,10 @@ import type { MetadataObject } from '../metadata/types.ts';
 import type { RuleEngineModule } from './engines.ts';
 import { isDataElementSource, variableField, variableValueType } from './item-store.ts';
 import { type ProgramModel, refId, sourceType, str } from './program-model.ts';
+import { keyTable } from '../util/own-keys.ts';
 
 /** capture-app InputBuilder.ts ruleValueTypeMap. */
-const RULE_VALUE_TYPES: Record<string, 'BOOLEAN' | 'DATE' | 'NUMERIC'> = {
+const RULE_VALUE_TYPES: Readonly<Record<string, 'BOOLEAN' | 'DATE' | 'NUMERIC'>> = keyTable({
   BOOLEAN: 'BOOLEAN',
   TRUE_ONLY: 'BOOLEAN',
   DATE: 'DATE',
@@ -32,7 +33,7 @@ const RULE_VALUE_TYPES: Record<string, 'BOOLEAN' | 'DATE' | 'NUMERIC'> = {
   INTEGER_ZERO_OR_POSITIVE: 'NUMERIC',
   NUMBER: 'NUMERIC',
   PERCENTAGE: 'NUMERIC',
-};
+});
 
 /** The references of an action, under the names the Capture app gives them in an effect's values. */
 const ACTION_REFERENCES: Record<string, string> = {

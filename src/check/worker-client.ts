@@ -102,7 +102,9 @@ export function startChecker(tests: RuleTestFile[], options: CheckerOptions = {}
   // close); set after the listeners: attaching the 'message' listener refs the worker again (observed on Node
   // 20: unref'd before it, a run that ended early waited for the worker).
   worker.unref();
+  let closed: Error | undefined;
   const ask = <T>(question: Question, again: (c: Checker) => Promise<T>): Promise<T> => {
+    if (closed) return Promise.reject(closed);
     if (here) return again(here);
     if (failed) return Promise.reject(failed);
     const n = next++;
@@ -126,7 +128,8 @@ export function startChecker(tests: RuleTestFile[], options: CheckerOptions = {}
     },
     before: (doc, id) => ask({ kind: 'before', id, doc }, (c) => c.before(doc, id)),
     close: async () => {
-      failed ??= new Error('the checks were closed');
+      closed ??= new Error('the checks were closed');
+      failed ??= closed;
       await worker.terminate();
     },
   };

@@ -440,16 +440,26 @@ async function restoreLocked(settings: Settings, reporter: Reporter, client: Dhi
   // 1. Plan and validate every program: nothing is committed unless all of them validate.
   const planned: ProgramPlan[] = [];
   const failed: ProgramOutcome[] = [];
-  // What the rollback point adds to the server's copy (sections, legend sets), read while the plan is made.
+  // What the rollback point adds to the server's copy (sections, legend sets), read beside the VALIDATE: only
+  // for a program on the server that the restore changes (one that changes nothing gets no rollback point).
   const rollbackParts = new Map<string, Promise<ExportParts | undefined>>();
+  const readRollbackParts = (p: ProgramPlan) => {
+    if (!p.onServer || (isEmptyPayload(p.payload) && !hasDeletions(p))) return;
+    const parts = readExportParts(client, p.entry.id, Promise.resolve(p.current));
+    parts.catch(() => {}); // awaited by the rollback point, if it comes to one
+    rollbackParts.set(p.entry.id, parts);
+  };
   for (const source of await programSources(client, settings, reporter)) {
     const { entry } = source;
     try {
-      const { planned: p, report } = await planAndValidate(client, settings, source, reporter, undefined, (reading) => {
-        const parts = readExportParts(client, entry.id, reading);
-        parts.catch(() => {}); // awaited by the rollback point, if it comes to one
-        rollbackParts.set(entry.id, parts);
-      });
+      const { planned: p, report } = await planAndValidate(
+        client,
+        settings,
+        source,
+        reporter,
+        undefined,
+        readRollbackParts,
+      );
       if (report.status !== 'ERROR') {
         planned.push(p);
         continue;

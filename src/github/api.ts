@@ -31,6 +31,7 @@ import {
 } from './api-answers.ts';
 import { causes, dataOf, GitHubApiError, githubMessage, headersOf, isRateLimited, statusOf } from './api-errors.ts';
 import { ACTIONS_BOT, type Identity } from './comment-authors.ts';
+import { keyTable } from '../util/own-keys.ts';
 
 export type { CommitPullRequest, IssueComment, PullRequest } from './api-answers.ts';
 export { nextLink } from './api-answers.ts';
@@ -65,7 +66,7 @@ const PER_PAGE = 100;
 /** Upper bound of pages read, so a misbehaving server (or a Link loop) cannot keep us busy forever. */
 const MAX_PAGES = 200;
 const MAX_RETRY_DELAY_MS = 30_000;
-const NETWORK_CODES: Readonly<Record<string, string>> = {
+const NETWORK_CODES: Readonly<Record<string, string>> = keyTable({
   ECONNREFUSED: 'connection refused',
   ECONNRESET: 'connection reset',
   UND_ERR_SOCKET: 'connection closed',
@@ -76,7 +77,7 @@ const NETWORK_CODES: Readonly<Record<string, string>> = {
   CERT_HAS_EXPIRED: 'TLS certificate expired',
   UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'TLS certificate not trusted',
   SELF_SIGNED_CERT_IN_CHAIN: 'TLS certificate not trusted',
-};
+});
 const RETRY_STATUSES: ReadonlySet<number> = new Set([500, 502, 503, 504]);
 /** Identities learned in this run, per API URL and token. */
 const IDENTITIES = new Map<string, Promise<Identity>>();

@@ -55,6 +55,7 @@ import { LEGACY_SHARING_KEYS, sharingOnly } from './sharing.ts';
 
 export { DEFAULT_UNMANAGED, type Unmanaged } from './restore-server-keeps.ts';
 import { collection, type MetadataDocument, type MetadataObject } from './types.ts';
+import { keyTable } from '../util/own-keys.ts';
 
 /** The reference app's tree: each element's parent (RestoreOptions.jsx, `onCheckBoxHandler`). */
 export const ELEMENT_PARENTS: Readonly<Record<RestoreElement, RestoreElement | undefined>> = {
@@ -102,11 +103,11 @@ export const EMBEDDED_LISTS: readonly { collection: string; property: string; el
  * src/configs/Constants.jsx): the HNQIS2 attributes ORGANISATION_UNIT, HEALTH_AREA, ASSESSMENT_DATE and
  * COMPETENCY, the action plan and score data elements, and the assessment tracked entity type.
  */
-export const HNQIS_SHARED_OBJECTS: Readonly<Record<string, readonly string[]>> = {
+export const HNQIS_SHARED_OBJECTS: Readonly<Record<string, readonly string[]>> = keyTable({
   trackedEntityAttributes: ['nHg1hGgtJwm', 'Xe5hUu6KkUT', 'UlUYUyZJ6o9', 'ulU9KKgSLYe'],
   dataElements: ['nswci5V4j0d', 'DIoqtxbSJIL', 'F0Qcr8ANr7t', 'pzWDtDUorBt', 'VqBfZjZhKkU', 'NAaHST5ZDTE'],
   trackedEntityTypes: ['oNwpeWkfoWc'],
-};
+});
 
 export interface ServerState {
   /** The program's dependency export on the target server now, or undefined if the program does not exist there. */

@@ -155,6 +155,13 @@ export function readMetadataFile(
   return parseMetadataText(text, path, progress);
 }
 
+/**
+ * Past this size a metadata file is scanned before JSON.parse builds it (parseMetadataText): at 8 million
+ * characters a text nested as deep as it can be takes JSON.parse about 250 MB, which a run can afford; WHO's
+ * largest packages are 2 to 5 MB.
+ */
+export const SCAN_FIRST_CHARS = 8_000_000;
+
 /** From this size on, reading a metadata file says so (`progress`): 20 MB take a second or more to check and parse. */
 export const LARGE_FILE_CHARS = 20_000_000;
 
@@ -175,8 +182,11 @@ export function parseMetadataText(source: string, path: string, progress?: (mess
   if (progress && text.length >= LARGE_FILE_CHARS) {
     progress(`reading ${path} (${Math.round(text.length / 1_000_000)} MB of JSON)…`);
   }
-  // JSON.parse first (native, and iterative in V8: no depth overflows it); the character scan, several times
-  // slower, only when the text is not JSON or too deep, to say where.
+  // Up to SCAN_FIRST_CHARS, JSON.parse first (native, and iterative in V8: no depth overflows it) and the
+  // character scan, several times slower, only when the text is not JSON or too deep, to say where. Past it,
+  // the scan first: a deeply nested text costs JSON.parse about 30 bytes of heap per character (20 MB of
+  // `[` took 580 MB), and a pull request's file must get its one-line error, not run the job out of memory.
+  if (text.length > SCAN_FIRST_CHARS && scanJson(text)) throw notJson(text, path);
   let doc: unknown;
   try {
     doc = JSON.parse(text) as unknown;

@@ -7,7 +7,7 @@ import type { Settings } from '../config/types.ts';
 import type { Dhis2Client, ImportError, ImportReport } from '../dhis2/client.ts';
 import { nothingImported } from '../dhis2/import-report.ts';
 import { isEmptyPayload, type CommitOnlyFailure } from '../metadata/changed-payload.ts';
-import { collection, type MetadataDocument } from '../metadata/types.ts';
+import { collection } from '../metadata/types.ts';
 import type { Reporter } from '../reporter.ts';
 import type { ProgramOutcome } from '../report/import-summary.ts';
 import { ObjectLocator, type MetadataFile } from './metadata-file.ts';
@@ -74,7 +74,7 @@ function commitFailureError(f: CommitOnlyFailure, minor: number): ImportError {
 
 /**
  * Plans the program and validates what restore would send (`whileReading` works on the file while the server
- * answers; `onReading` is given the server's copy as it is asked for, to read more beside it). Nothing to send is not sent: the report then says OK with no counts. The known COMMIT-only failures
+ * answers; `onPlanned` is given the plan before it is validated, to read more beside the VALIDATE). Nothing to send is not sent: the report then says OK with no counts. The known COMMIT-only failures
  * make the report ERROR, as the import would.
  */
 export async function planAndValidate(
@@ -83,19 +83,19 @@ export async function planAndValidate(
   source: ProgramSource,
   reporter: Reporter,
   whileReading?: (file: MetadataFile) => Promise<void>,
-  onReading?: (reading: Promise<MetadataDocument | undefined>) => void,
+  onPlanned?: (planned: ProgramPlan) => void,
 ): Promise<{ planned: ProgramPlan; report: ImportReport }> {
   const { entry } = source;
   // The server's copy is asked for first: the file is read (and, by `whileReading`, checked) meanwhile.
   const reading = readCurrentExport(client, entry.id);
   reading.catch(() => {}); // awaited by draftPlan; a rejection while the file fails to load is not unhandled
-  onReading?.(reading);
   // The request goes out on a later turn of the event loop (axios's interceptors are promises): let it leave
   // before the file's synchronous read and parse, which would otherwise come first.
   await new Promise((resolve) => setImmediate(resolve));
   const file = await source.load();
   await whileReading?.(file);
   const planned = analysePlan(await draftPlan(client, settings, entry, file, reading));
+  onPlanned?.(planned);
   const report = isEmptyPayload(planned.payload)
     ? nothingImported()
     : await client.importMetadata(planned.payload, VALIDATE_PARAMS);

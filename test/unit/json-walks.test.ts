@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { exceedsDepth, mapJson, withoutKeys } from '../../src/metadata/json.ts';
-import { scanJson } from '../../src/plan/metadata-file.ts';
+import { parseMetadataText, scanJson, SCAN_FIRST_CHARS } from '../../src/plan/metadata-file.ts';
 
 const TB = readFileSync(new URL('../fixtures/dhis2/who_TB-REG_TRACKER_V1_DHIS2.33.json', import.meta.url), 'utf8');
 const DROP = new Set(['publicAccess', 'userAccesses']);
@@ -64,5 +64,18 @@ describe('exceedsDepth', () => {
     expect(exceedsDepth(JSON.parse(TB), 100)).toBe(false);
     expect(exceedsDepth(JSON.parse(nested(100_000, '[', ']')), 100)).toBe(true);
     for (const v of [null, 1, 'a', true]) expect(exceedsDepth(v, 0)).toBe(false);
+  });
+});
+
+describe('parseMetadataText on a large, deeply nested text', () => {
+  it('refuses it from the scan, before JSON.parse builds it (which would take hundreds of MB)', () => {
+    const half = SCAN_FIRST_CHARS / 2 + 1;
+    const text = '['.repeat(half) + ']'.repeat(half);
+    const before = process.memoryUsage().heapUsed;
+    expect(() => parseMetadataText(text, 'p.json')).toThrow(
+      'p.json is not valid JSON at line 1, column 101: nested deeper than 100 levels',
+    );
+    // JSON.parse of it allocates about 30 bytes per character; the scan, nothing per character.
+    expect(process.memoryUsage().heapUsed - before).toBeLessThan(100_000_000);
   });
 });

@@ -5,6 +5,10 @@
  * ("keyOf is not a function"), and `__proto__` in a sharing map replaced the map's prototype.
  */
 import { describe, expect, it } from 'vitest';
+import { loadEngines } from '../../src/check/engines.ts';
+import { programModel } from '../../src/check/program-model.ts';
+import { ruleEngineContext } from '../../src/check/rule-context.ts';
+import { checkProgram } from '../../src/check/run-checks.ts';
 import { canonicalJson } from '../../src/metadata/canonical.ts';
 import { diffMetadata } from '../../src/metadata/diff.ts';
 import { mapJson } from '../../src/metadata/json.ts';
@@ -82,4 +86,57 @@ describe('keys named like Object.prototype members', () => {
       clearSecrets();
     }
   });
+});
+
+describe('the checks, on names of Object.prototype members in expressions and value types', () => {
+  const PROGRAM = 'PrgTracker1';
+  const doc = (indicator: string, valueType: string): MetadataDocument => ({
+    programs: [
+      { id: PROGRAM, name: 'Tracker', programType: 'WITH_REGISTRATION', programStages: [{ id: 'StageOne001' }] },
+    ],
+    programStages: [
+      {
+        id: 'StageOne001',
+        name: 'One',
+        program: { id: PROGRAM },
+        programStageDataElements: [{ dataElement: { id: 'DeOnStage01' } }],
+      },
+    ],
+    dataElements: [{ id: 'DeOnStage01', name: 'On stage', valueType }],
+    programRuleVariables: [
+      {
+        id: 'VarOne00001',
+        name: 'v',
+        program: { id: PROGRAM },
+        programRuleVariableSourceType: 'DATAELEMENT_CURRENT_EVENT',
+        dataElement: { id: 'DeOnStage01' },
+      },
+    ],
+    programRules: [{ id: 'RuleOne0001', name: 'Rule', program: { id: PROGRAM }, condition: "#{v} == 'x'" }],
+    programIndicators: [{ id: 'IndOne00001', name: 'Ind', program: { id: PROGRAM }, expression: indicator }],
+  });
+  const verdicts = async (indicator: string, valueType = 'TEXT') => {
+    const d = doc(indicator, valueType);
+    const checked = await checkProgram({ id: PROGRAM, file: 'p.json', text: JSON.stringify(d), doc: d }, []);
+    return checked.report.expressions.map((v) => [v.type, v.valid, v.severity]);
+  };
+
+  it.each(['toString', 'constructor', 'hasOwnProperty', 'valueOf'])(
+    'an indicator calling %s(1) is judged as any unknown function is',
+    async (name) => {
+      expect(await verdicts(`${name}(1)`)).toEqual(await verdicts('notAFunction(1)'));
+    },
+    60_000,
+  );
+
+  it.each(['constructor', 'toString'])(
+    'a data element of valueType %s reads as text in the rule engine, as an unknown type does',
+    async (valueType) => {
+      expect(await verdicts('1', valueType)).toEqual(await verdicts('1', 'NOT_A_TYPE'));
+      // The context rule tests run in (rule-context.ts): the variable's type is the engine's TEXT.
+      const { rules } = await loadEngines();
+      expect(() => ruleEngineContext(rules, programModel(doc('1', valueType), PROGRAM))).not.toThrow();
+    },
+    60_000,
+  );
 });
