@@ -172,8 +172,9 @@ export async function programBefore(doc: MetadataDocument, id: string): Promise<
 
 /**
  * The problems of each program before the change, from its metadata then: `null` when the program was not
- * there, a string (why its "before" could not be had) passed through. Same engines, same verdict cache: the
- * texts that did not change cost nothing more.
+ * there, a string (why its "before" could not be had) passed through. Same engines, same rule verdicts: the
+ * conditions and actions that did not change cost nothing more (the indicators' parse trees are kept for the
+ * last two programs checked only, validate-expressions.ts newChecksTurn, and are parsed again for the others).
  */
 export async function evaluateBefore(
   docs: ReadonlyMap<string, MetadataDocument | null | string>,
