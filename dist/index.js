@@ -29845,12 +29845,12 @@ function forkWithoutSecretsMessage(pr, command = "dry-run") {
 import {
   closeSync,
   constants as constants3,
+  fstatSync,
   lstatSync,
   mkdirSync,
   openSync,
   readFileSync as readFileSync2,
   realpathSync,
-  statSync,
   chmodSync,
   writeSync
 } from "node:fs";
@@ -29909,19 +29909,28 @@ function checkedPath(boundary, path, what) {
 }
 function readTextInside(boundary, path, what) {
   const real = checkedPath(boundary, path, what);
-  let stat2;
+  const shown2 = JSON.stringify(path);
+  let fd;
   try {
-    stat2 = statSync(real);
+    fd = openSync(real, constants3.O_RDONLY | (constants3.O_NONBLOCK ?? 0) | (constants3.O_NOFOLLOW ?? 0));
   } catch (e) {
-    if (e.code === "ENOENT") return void 0;
-    throw new PathRefusedError(`${what} ${JSON.stringify(path)} cannot be read (${e.code})`);
+    const code2 = e.code;
+    if (code2 === "ENOENT") return void 0;
+    if (code2 === "ELOOP") throw new PathRefusedError(`${what} ${shown2} became a symbolic link: refused`);
+    if (code2 === "EISDIR") throw new PathRefusedError(`${what} ${shown2} is a folder, not a file`);
+    throw new PathRefusedError(`${what} ${shown2} cannot be read (${code2})`);
   }
-  if (stat2.isDirectory()) throw new PathRefusedError(`${what} ${JSON.stringify(path)} is a folder, not a file`);
-  if (!stat2.isFile()) throw new PathRefusedError(`${what} ${JSON.stringify(path)} is not a regular file`);
   try {
-    return readFileSync2(real, "utf8").replace(/^\uFEFF/, "");
-  } catch (e) {
-    throw new PathRefusedError(`${what} ${JSON.stringify(path)} cannot be read (${e.code})`);
+    const stat2 = fstatSync(fd);
+    if (stat2.isDirectory()) throw new PathRefusedError(`${what} ${shown2} is a folder, not a file`);
+    if (!stat2.isFile()) throw new PathRefusedError(`${what} ${shown2} is not a regular file`);
+    try {
+      return readFileSync2(fd, "utf8").replace(/^\uFEFF/, "");
+    } catch (e) {
+      throw new PathRefusedError(`${what} ${shown2} cannot be read (${e.code})`);
+    }
+  } finally {
+    closeSync(fd);
   }
 }
 function writeTextInside(boundary, path, text, what, mode = 420) {
@@ -33443,7 +33452,7 @@ function junitXml(results, seconds2) {
 }
 
 // src/check/rule-test-file.ts
-import { existsSync as existsSync3, readdirSync, statSync as statSync2 } from "node:fs";
+import { existsSync as existsSync3, readdirSync, statSync } from "node:fs";
 var import_yaml3 = __toESM(require_dist(), 1);
 import { join as join3, relative as relative3, resolve as resolve4 } from "node:path";
 function findTestFiles(workspace, paths) {
@@ -33461,7 +33470,7 @@ function findTestFiles(workspace, paths) {
   for (const p of roots) {
     const real = checkedPath(boundary, p, "tests:");
     if (!existsSync3(real)) throw new ConfigError(`tests: ${p} not found in the workspace`);
-    if (statSync2(real).isDirectory()) walk2(resolve4(workspace, p));
+    if (statSync(real).isDirectory()) walk2(resolve4(workspace, p));
     else files.add(relative3(workspace, resolve4(workspace, p)));
   }
   return [...files].sort();

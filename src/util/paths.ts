@@ -8,12 +8,12 @@
 import {
   closeSync,
   constants,
+  fstatSync,
   lstatSync,
   mkdirSync,
   openSync,
   readFileSync,
   realpathSync,
-  statSync,
   chmodSync,
   writeSync,
 } from 'node:fs';
@@ -101,19 +101,31 @@ export function checkedPath(boundary: Boundary, path: string, what: string): str
 /** Reads a text file inside the boundary (a leading UTF-8 byte order mark dropped). Undefined when absent. */
 export function readTextInside(boundary: Boundary, path: string, what: string): string | undefined {
   const real = checkedPath(boundary, path, what);
-  let stat;
+  const shown = JSON.stringify(path);
+  // Opened first, then asked what it is (fstat of that descriptor), then read from it: a file swapped for a
+  // FIFO or a link between a check and the read can't block the run or lead it out (O_NONBLOCK opens a FIFO
+  // without waiting for a writer; O_NOFOLLOW refuses a link put in the file's place).
+  let fd: number;
   try {
-    stat = statSync(real);
+    fd = openSync(real, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (constants.O_NOFOLLOW ?? 0));
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new PathRefusedError(`${what} ${JSON.stringify(path)} cannot be read (${(e as NodeJS.ErrnoException).code})`);
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'ELOOP') throw new PathRefusedError(`${what} ${shown} became a symbolic link: refused`);
+    if (code === 'EISDIR') throw new PathRefusedError(`${what} ${shown} is a folder, not a file`);
+    throw new PathRefusedError(`${what} ${shown} cannot be read (${code})`);
   }
-  if (stat.isDirectory()) throw new PathRefusedError(`${what} ${JSON.stringify(path)} is a folder, not a file`);
-  if (!stat.isFile()) throw new PathRefusedError(`${what} ${JSON.stringify(path)} is not a regular file`);
   try {
-    return readFileSync(real, 'utf8').replace(/^\uFEFF/, '');
-  } catch (e) {
-    throw new PathRefusedError(`${what} ${JSON.stringify(path)} cannot be read (${(e as NodeJS.ErrnoException).code})`);
+    const stat = fstatSync(fd);
+    if (stat.isDirectory()) throw new PathRefusedError(`${what} ${shown} is a folder, not a file`);
+    if (!stat.isFile()) throw new PathRefusedError(`${what} ${shown} is not a regular file`);
+    try {
+      return readFileSync(fd, 'utf8').replace(/^\uFEFF/, '');
+    } catch (e) {
+      throw new PathRefusedError(`${what} ${shown} cannot be read (${(e as NodeJS.ErrnoException).code})`);
+    }
+  } finally {
+    closeSync(fd);
   }
 }
 
