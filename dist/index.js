@@ -47313,8 +47313,8 @@ async function saveRollbackPoint(client, settings, planned, parts) {
   const { text } = await buildExport(client, config2, planned.entry, read);
   return writeRunFile(settings, join8(rollbackDir(settings), `${planned.entry.id}.json`), text, "rollback point");
 }
-function hasDeletions(planned) {
-  return Object.values(planned.plan.stale).some((ids2) => ids2.length > 0);
+function changesNothing(planned) {
+  return isEmptyPayload(planned.payload) && Object.values(planned.plan.stale).every((ids2) => ids2.length === 0);
 }
 async function deleteStale(client, planned, reporter, reviewed) {
   const stale = planned.plan.stale;
@@ -47560,7 +47560,7 @@ async function restoreLocked(settings, reporter, client) {
   const failed = [];
   const rollbackParts = /* @__PURE__ */ new Map();
   const readRollbackParts = (p) => {
-    if (!p.onServer || isEmptyPayload(p.payload) && !hasDeletions(p)) return;
+    if (!p.onServer || changesNothing(p)) return;
     const parts = readExportParts(client, p.entry.id, Promise.resolve(p.current));
     parts.catch(() => {
     });
@@ -47629,8 +47629,7 @@ async function restoreLocked(settings, reporter, client) {
         outcome.error = "not restored: an earlier program failed";
         continue;
       }
-      const nothingToSend = isEmptyPayload(p.payload);
-      if (nothingToSend && !hasDeletions(p)) {
+      if (changesNothing(p)) {
         outcome.report = nothingImported();
         outcome.after = ["nothing to change: the server already has what the file says; nothing was imported"];
         reporter.info(`${outcome.name ?? p.entry.id} (${p.entry.id}): nothing to change, nothing imported.`);
@@ -47639,7 +47638,7 @@ async function restoreLocked(settings, reporter, client) {
       let report;
       try {
         await rollbackPoint(client, settings, p, reporter, rollback, rollbackParts.get(p.entry.id));
-        report = nothingToSend ? nothingImported() : await client.importMetadata(p.payload, COMMIT_PARAMS);
+        report = isEmptyPayload(p.payload) ? nothingImported() : await client.importMetadata(p.payload, COMMIT_PARAMS);
       } catch (e) {
         if (!isUserError(e)) throw e;
         outcome.error = `${e.message} (no rule or variable was deleted)`;

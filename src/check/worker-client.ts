@@ -36,10 +36,10 @@ export interface Checker {
 }
 
 /**
- * The worker's old space, in MB. Without a limit V8 lets a worker's heap grow with what it has allocated,
- * not with what it holds: over 100 programs the dry run's peak RSS went from 250 to 450 MB while the worker
- * held a few dozen MB (engines, caches, one program). Capped, it collects sooner (288 MB at 100 programs,
- * the same time). A program whose checks need more runs them in this thread (OUT_OF_MEMORY below).
+ * The worker's old space, in MB. Without a limit V8 lets a worker's heap grow well past what it holds; the
+ * worker needs the engines, the caches of the last two programs (validate-expressions.ts newChecksTurn) and one
+ * program. With both, a dry run over 100 programs peaked at 340 to 374 MB instead of 450 to 480, in the same
+ * time. A program whose checks need more runs them in this thread (OUT_OF_MEMORY below).
  */
 export const WORKER_OLD_SPACE_MB = 64;
 

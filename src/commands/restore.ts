@@ -84,8 +84,9 @@ async function saveRollbackPoint(
   return writeRunFile(settings, join(rollbackDir(settings), `${planned.entry.id}.json`), text, 'rollback point');
 }
 
-function hasDeletions(planned: ProgramPlan): boolean {
-  return Object.values(planned.plan.stale).some((ids) => ids.length > 0);
+/** Nothing to import and no rule to delete: the server already has what the file says. */
+function changesNothing(planned: ProgramPlan): boolean {
+  return isEmptyPayload(planned.payload) && Object.values(planned.plan.stale).every((ids) => ids.length === 0);
 }
 
 /** Deletes the program rules, variables and actions the file no longer has, after the import succeeded. */
@@ -444,7 +445,7 @@ async function restoreLocked(settings: Settings, reporter: Reporter, client: Dhi
   // for a program on the server that the restore changes (one that changes nothing gets no rollback point).
   const rollbackParts = new Map<string, Promise<ExportParts | undefined>>();
   const readRollbackParts = (p: ProgramPlan) => {
-    if (!p.onServer || (isEmptyPayload(p.payload) && !hasDeletions(p))) return;
+    if (!p.onServer || changesNothing(p)) return;
     const parts = readExportParts(client, p.entry.id, Promise.resolve(p.current));
     parts.catch(() => {}); // awaited by the rollback point, if it comes to one
     rollbackParts.set(p.entry.id, parts);
@@ -518,8 +519,7 @@ async function restoreLocked(settings: Settings, reporter: Reporter, client: Dhi
         outcome.error = 'not restored: an earlier program failed';
         continue;
       }
-      const nothingToSend = isEmptyPayload(p.payload);
-      if (nothingToSend && !hasDeletions(p)) {
+      if (changesNothing(p)) {
         outcome.report = nothingImported();
         outcome.after = ['nothing to change: the server already has what the file says; nothing was imported'];
         reporter.info(`${outcome.name ?? p.entry.id} (${p.entry.id}): nothing to change, nothing imported.`);
@@ -528,7 +528,7 @@ async function restoreLocked(settings: Settings, reporter: Reporter, client: Dhi
       let report: ImportReport;
       try {
         await rollbackPoint(client, settings, p, reporter, rollback, rollbackParts.get(p.entry.id));
-        report = nothingToSend ? nothingImported() : await client.importMetadata(p.payload, COMMIT_PARAMS);
+        report = isEmptyPayload(p.payload) ? nothingImported() : await client.importMetadata(p.payload, COMMIT_PARAMS);
       } catch (e) {
         if (!isUserError(e)) throw e;
         outcome.error = `${e.message} (no rule or variable was deleted)`;

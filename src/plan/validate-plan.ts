@@ -74,8 +74,9 @@ function commitFailureError(f: CommitOnlyFailure, minor: number): ImportError {
 
 /**
  * Plans the program and validates what restore would send (`whileReading` works on the file while the server
- * answers; `onPlanned` is given the plan before it is validated, to read more beside the VALIDATE). Nothing to send is not sent: the report then says OK with no counts. The known COMMIT-only failures
- * make the report ERROR, as the import would.
+ * answers; `onPlanned` is given the plan before it is validated, to read more beside the VALIDATE). Nothing to
+ * send is not sent: the report then says OK with no counts. The known COMMIT-only failures make the report
+ * ERROR, as the import would.
  */
 export async function planAndValidate(
   client: Dhis2Client,
