@@ -24537,8 +24537,9 @@ function normalise(obj, collectionKey, ignore) {
 }
 function sameAsIs(a, b, collectionKey, ignore) {
   if (a.sharing !== void 0 || b.sharing !== void 0) {
+    const settled = isRecord(a.sharing) && isRecord(b.sharing) && sameRecords(a.sharing, b.sharing, collectionKey, ignore);
     const sharingOf = (obj) => normalise({ sharing: obj.sharing }, collectionKey, ignore);
-    if (!same(sharingOf(a), sharingOf(b))) return false;
+    if (!settled && !same(sharingOf(a), sharingOf(b))) return false;
   }
   return sameRecords(a, b, collectionKey, ignore);
 }
