@@ -42980,12 +42980,21 @@ function clip(s) {
 
 // src/dhis2/import-job.ts
 var ImportJobError = class extends Dhis2Error {
-  constructor(message, failure, mayStillCommit) {
+  constructor(message, failure, mayStillCommit, ended) {
     super(message);
     this.failure = failure;
     this.mayStillCommit = mayStillCommit;
+    this.ended = ended;
   }
 };
+var COMPLETED_TASK = /^Import complete with status (OK|WARNING|ERROR), (\d+) created, (\d+) updated, (\d+) deleted, (\d+) ignored$/;
+function jobEnded(said, why) {
+  const m = said === void 0 ? null : COMPLETED_TASK.exec(said);
+  if (!m || said === void 0) return void 0;
+  const [created, updated, deleted, ignored] = m.slice(2).map(Number);
+  const stats = { created, updated, deleted, ignored, total: created + updated + deleted + ignored };
+  return { status: m[1], stats, said, why };
+}
 function mayStillChange(e) {
   if (e instanceof ImportJobError) return e.mayStillCommit;
   if (e instanceof Dhis2Error && e.status !== void 0 && e.status >= 400 && e.status < 500) return false;
@@ -43093,7 +43102,8 @@ function reportUnread(http3, job, notifications, why) {
   return new ImportJobError(
     `the metadata import job ${job.id} on ${http3.server} ${what} could not be read (${clip2(why)}): check the program on the server before running again`,
     "report-unread",
-    false
+    false,
+    jobEnded(said, clip2(why))
   );
 }
 async function jobConfig(http3, job) {
@@ -47642,9 +47652,16 @@ async function restoreLocked(settings, reporter, client) {
         report = isEmptyPayload(p.payload) ? nothingImported() : await client.importMetadata(p.payload, COMMIT_PARAMS);
       } catch (e) {
         if (!isUserError(e)) throw e;
-        outcome.error = `${e.message} (no rule or variable was deleted)`;
-        reporter.error(`program ${p.entry.id}: ${outcome.error}`);
-        continue;
+        const ended = e instanceof ImportJobError && e.ended?.status !== "ERROR" ? e.ended : void 0;
+        if (!ended) {
+          outcome.error = `${e.message} (no rule or variable was deleted)`;
+          reporter.error(`program ${p.entry.id}: ${outcome.error}`);
+          continue;
+        }
+        report = { ...nothingImported(), status: ended.status, stats: ended.stats, httpStatus: 200 };
+        const note = `DHIS2's report of the import could not be read (${ended.why}); its job ended saying "${ended.said}": the counts are those of the job, and the imported objects are read back below`;
+        reporter.warning(`program ${p.entry.id}: ${note}`);
+        outcome.after = [note];
       }
       outcome.report = report;
       if (report.status === "ERROR") {

@@ -15,7 +15,7 @@ import type { Settings } from '../config/types.ts';
 import type { Dhis2Client, ImportReport, ImportStats } from '../dhis2/client.ts';
 import { nothingImported, sumStats } from '../dhis2/import-report.ts';
 import { acquireLock, LOCK_NAMESPACE, type HeldLock } from '../dhis2/datastore-lock.ts';
-import { mayStillChange } from '../dhis2/import-job.ts';
+import { ImportJobError, mayStillChange } from '../dhis2/import-job.ts';
 import { isUserError } from '../errors.ts';
 import { onInterrupt } from '../util/interrupt.ts';
 import { artifactName, uploadArtifact } from '../github/artifact.ts';
@@ -531,9 +531,21 @@ async function restoreLocked(settings: Settings, reporter: Reporter, client: Dhi
         report = isEmptyPayload(p.payload) ? nothingImported() : await client.importMetadata(p.payload, COMMIT_PARAMS);
       } catch (e) {
         if (!isUserError(e)) throw e;
-        outcome.error = `${e.message} (no rule or variable was deleted)`;
-        reporter.error(`program ${p.entry.id}: ${outcome.error}`);
-        continue;
+        const ended = e instanceof ImportJobError && e.ended?.status !== 'ERROR' ? e.ended : undefined;
+        if (!ended) {
+          outcome.error = `${e.message} (no rule or variable was deleted)`;
+          reporter.error(`program ${p.entry.id}: ${outcome.error}`);
+          continue;
+        }
+        // The job ran to its end and said how (status and counts), only its report was lost: the reviewed
+        // change is on the server, so the restore goes on with the job's own counts, and the verification
+        // below reads every imported object back (a difference makes it a WARNING).
+        report = { ...nothingImported(), status: ended.status, stats: ended.stats, httpStatus: 200 };
+        const note =
+          `DHIS2's report of the import could not be read (${ended.why}); its job ended saying "${ended.said}": ` +
+          'the counts are those of the job, and the imported objects are read back below';
+        reporter.warning(`program ${p.entry.id}: ${note}`);
+        outcome.after = [note];
       }
       outcome.report = report;
       if (report.status === 'ERROR') {

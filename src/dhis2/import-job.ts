@@ -17,7 +17,7 @@
 import { ConfigError, Dhis2Error } from '../errors.ts';
 import { redact } from '../util/secrets.ts';
 import type { Http, HttpResponse } from './http.ts';
-import { parseImportReport, type ImportReport } from './import-report.ts';
+import { parseImportReport, type ImportReport, type ImportStats, type ImportStatus } from './import-report.ts';
 import { isRecord } from './json.ts';
 
 export interface JobWait {
@@ -42,15 +42,41 @@ export type JobFailure =
   /** The job completed without an error, so the import ran, but its report could not be read. */
   | 'report-unread';
 
+/**
+ * How a job whose report could not be read said it ended, in its completed task (from 2.42: "Import complete
+ * with status OK, 1 created, 0 updated, 0 deleted, 0 ignored", real-2.43.1/async-ok-tasks.json and
+ * real-2.42.5.2/async-validate-tasks.json): its status and counts, the task's text, and why the report was unread.
+ */
+export interface JobEnded {
+  status: ImportStatus;
+  stats: ImportStats;
+  said: string;
+  why: string;
+}
+
 export class ImportJobError extends Dhis2Error {
   constructor(
     message: string,
     readonly failure: JobFailure,
     /** True when the server may still apply the import after this error (the caller must say so plainly). */
     readonly mayStillCommit: boolean,
+    /** For 'report-unread': what the completed task says of the end, when it says it in full. */
+    readonly ended?: JobEnded,
   ) {
     super(message);
   }
+}
+
+/** The completed task's own words, as 2.42+ write them; anything else (an older "Import:Done") says no counts. */
+const COMPLETED_TASK =
+  /^Import complete with status (OK|WARNING|ERROR), (\d+) created, (\d+) updated, (\d+) deleted, (\d+) ignored$/;
+
+function jobEnded(said: string | undefined, why: string): JobEnded | undefined {
+  const m = said === undefined ? null : COMPLETED_TASK.exec(said);
+  if (!m || said === undefined) return undefined;
+  const [created, updated, deleted, ignored] = m.slice(2).map(Number) as [number, number, number, number];
+  const stats = { created, updated, deleted, ignored, total: created + updated + deleted + ignored };
+  return { status: m[1] as ImportStatus, stats, said, why };
 }
 
 /**
@@ -226,6 +252,7 @@ function reportUnread(http: Http, job: Job, notifications: Record<string, unknow
       'check the program on the server before running again',
     'report-unread',
     false,
+    jobEnded(said, clip(why)),
   );
 }
 

@@ -158,10 +158,11 @@ describe('a completed job whose report cannot be read (issue 17, 8b)', () => {
     expect(reads).toBe(2);
   });
 
-  it('restore: the edit is on the server, and the step says the import happened, never that nothing was imported', async () => {
+  /** A restore of one renamed data element, with every read of the job's report answering 500. */
+  async function restoreWithReportLost(version: string) {
     const PASSWORD = 'Pw-8b-report-never-printed';
     const PROGRAM = 'f1AyMswryyQ'; // TA Tracker_program
-    emulator = await startEmulator({ version: '2.43.1', users: [{ username: 'deployer', password: PASSWORD }] });
+    emulator = await startEmulator({ version, users: [{ username: 'deployer', password: PASSWORD }] });
     const emu = emulator;
     const creds = { 'server-url': emu.url, username: 'deployer', password: PASSWORD };
     const dir = await exportedWorkspace(creds, [PROGRAM], cleanup);
@@ -179,6 +180,27 @@ describe('a completed job whose report cannot be read (issue 17, 8b)', () => {
     const run = await runAction({ command: 'restore', ...creds }, { workspace: dir });
     // The import landed: the job committed when it finished.
     expect(emu.store.get('dataElements', deId)?.name).toBe('Renamed, report lost');
+    expect(run.everything).not.toContain(PASSWORD);
+    return run;
+  }
+
+  it('restore on 2.43.1: the job said how it ended, so the restore goes on with its counts and verifies the change', async () => {
+    const run = await restoreWithReportLost('2.43.1');
+    expect(run.errors).toEqual([]);
+    expect(run.code).toBe(0);
+    const warning = run.stdout.split('\n').find((l) => l.includes('report of the import could not be read'));
+    expect(warning).toMatch(/^::warning::program f1AyMswryyQ: DHIS2's report of the import could not be read \(/);
+    expect(warning).toContain('"Import complete with status OK, 0 created, 1 updated, 0 deleted, 0 ignored"');
+    // The outputs are the job's counts, not zeros; the verification read the object back.
+    expect(run.outputs.status).toBe('OK');
+    expect(run.outputs.updated).toBe('1');
+    expect(run.outputs.created).toBe('0');
+    expect(run.summary).toContain('verified: the server now has the');
+    expect(run.stdout).not.toMatch(/nothing (was|of it was) (imported|kept)/);
+  });
+
+  it('restore on a server whose job says no counts ("Import:Done", 2.41): the step fails, saying the import happened', async () => {
+    const run = await restoreWithReportLost('2.41.3');
     expect(run.code).not.toBe(0);
     const line = run.errors.find((l) => l.includes('the import happened'));
     expect(line).toMatch(
